@@ -1,0 +1,103 @@
+//! One `Config`: command-line flags with `FIRECAST_*` environment fallbacks. Secrets (a password in
+//! the database URL) are redacted when the config is printed.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Settings shared by every command.
+#[derive(Clone, clap::Args)]
+pub struct Config {
+    /// Database: `sqlite://PATH` (created when missing) or `postgres://USER@HOST/DB`.
+    /// Default `sqlite://firecast.db`; the demo uses `sqlite://firecast-demo.db`.
+    #[arg(long, env = "FIRECAST_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Address the web server listens on.
+    #[arg(long, env = "FIRECAST_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// The address people use to reach the server, when it differs from `--listen` (behind a
+    /// proxy). An `https://` address marks session cookies `Secure`.
+    #[arg(long, env = "FIRECAST_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Log lines as human-readable text or as JSON objects.
+    #[arg(long, env = "FIRECAST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl Config {
+    /// A config for tests and embedding: everything default, with the given database URL.
+    pub fn with_database(url: &str) -> Self {
+        Self {
+            database_url: Some(url.to_owned()),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            log_format: LogFormat::Text,
+        }
+    }
+
+    /// The database URL, or `default` when none was given.
+    pub fn database_url_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.database_url.as_deref().unwrap_or(default)
+    }
+
+    /// Whether cookies must be marked `Secure` (the public address is HTTPS).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The address to print for people to open.
+    pub fn shown_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+/// A URL with its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let config = Config::with_database("postgres://fire:s3cret@db.example/firecast");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://fire:***@db.example/firecast"), "{shown}");
+    }
+
+    #[test]
+    fn urls_without_password_stay_as_they_are() {
+        assert_eq!(redact_url("sqlite://firecast.db"), "sqlite://firecast.db");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+    }
+}

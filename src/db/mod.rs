@@ -1,0 +1,205 @@
+//! The database: SQLite (embedded, the default) or PostgreSQL, behind one `Db` handle.
+//!
+//! Store functions match on the handle with [`on_db!`]; each arm compiles once per concrete driver,
+//! so the same hand-written SQL (`$1` binds, lowercase) runs on both.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::config::redact_url;
+
+/// A pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// Embedded SQLite in WAL mode.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// A transaction on one of the two backends.
+#[derive(Debug)]
+pub enum Tx {
+    /// SQLite transaction.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL transaction.
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool (or, for a [`Tx`], the connection).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection (`&mut *conn` executes).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which backend a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://…`
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, or a clear error.
+    pub fn of(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(anyhow!(
+                "invalid database URL '{}': expected sqlite://PATH or postgres://USER@HOST/DATABASE",
+                redact_url(url)
+            ))
+        }
+    }
+}
+
+impl Db {
+    /// Connects (creating a SQLite file when missing) and checks the connection works.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let shown = redact_url(url);
+        match Backend::of(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid database URL '{shown}'"))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("cannot open database {shown}"))?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid database URL '{shown}'"))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("cannot connect to database {shown}"))?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let db = Self::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Runs the embedded migrations of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .context("cannot migrate the database")
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_db!(self, |pool| sqlx::query("select 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        on_db!(self, |pool| pool.close().await);
+    }
+}
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(t) => t.commit().await,
+            Self::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// Rows per statement in chunked multi-row inserts (well under both backends' bind limits).
+pub const CHUNK_ROWS: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_urls_get_a_clear_error() {
+        let err = Backend::of("mysql://root@localhost/x").unwrap_err().to_string();
+        assert!(err.contains("expected sqlite://PATH or postgres://"), "{err}");
+        assert_eq!(Backend::of("sqlite://firecast.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of("postgresql://u@h/d").unwrap(), Backend::Postgres);
+    }
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_with_foreign_keys() {
+        let dir = std::env::temp_dir().join(format!("firecast-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("wal.db").display());
+        let Db::Sqlite(pool) = Db::open(&url).await.unwrap() else { panic!("not sqlite") };
+        let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&pool).await.unwrap();
+        let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&pool).await.unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(fk, 1);
+        pool.close().await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,142 @@
+//! One error type. Its status mapping lives in one `match`; database and internal errors are logged
+//! and shown as an opaque 500 with the request id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Result with firecast's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a handler or command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is wrong; `field` names the part of it that is.
+    #[error("{message}")]
+    Invalid {
+        /// The form field, JSON member, query parameter or file column at fault.
+        field: Option<String>,
+        /// What was expected, in words for the user.
+        message: String,
+    },
+    /// Not signed in (or the session ended).
+    #[error("not signed in")]
+    Unauthorized,
+    /// Signed in, but the role or scope does not allow it.
+    #[error("not allowed")]
+    Forbidden,
+    /// No such thing, or not within the caller's scope.
+    #[error("not found")]
+    NotFound,
+    /// The request conflicts with what is stored (a duplicate name, say).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try later.
+    #[error("{0}")]
+    TooMany(String),
+    /// The CSRF token was missing or wrong.
+    #[error("the form has expired or did not come from this site; reload the page and try again")]
+    Csrf,
+    /// A database failure.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Anything else that is our fault.
+    #[error("{0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// An input error on a named field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { field: Some(field.into()), message: message.into() }
+    }
+
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// What an error response carries for the HTML layer to render as a page.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// HTTP status code.
+    pub status: u16,
+    /// Short title.
+    pub title: String,
+    /// What went wrong, for the user (opaque for 500s).
+    pub detail: String,
+    /// The field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The request id, to quote when asking for help.
+    pub request_id: String,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let request_id = crate::web::request_id();
+        let (detail, field) = match &self {
+            Self::Db(e) => {
+                tracing::error!(request_id, error = %e, "database error");
+                ("internal error".to_owned(), None)
+            }
+            Self::Internal(e) => {
+                tracing::error!(request_id, error = format!("{e:#}"), "internal error");
+                ("internal error".to_owned(), None)
+            }
+            Self::Invalid { field, message } => (message.clone(), field.clone()),
+            other => (other.to_string(), None),
+        };
+        let problem = Problem {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("error").to_owned(),
+            detail,
+            field,
+            request_id,
+        };
+        let mut response = (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_string(&problem).unwrap_or_default(),
+        )
+            .into_response();
+        response.extensions_mut().insert(problem);
+        response
+    }
+}
+
+/// Maps unique-constraint violations to a user-facing conflict.
+pub trait ResultExt<T> {
+    /// A unique violation becomes `Error::Conflict(message)`; other errors pass through.
+    fn on_constraint(self, message: &str) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn on_constraint(self, message: &str) -> Result<T> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message.to_owned()),
+            _ => Error::Db(e),
+        })
+    }
+}
+
+impl<T> ResultExt<T> for Result<T> {
+    fn on_constraint(self, message: &str) -> Result<T> {
+        self.map_err(|e| match e {
+            Error::Db(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Error::Conflict(message.to_owned())
+            }
+            other => other,
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! firecast runs a province's fire-safety publicity and education work.
+//!
+//! The module map, one line per area (see `docs/ARCHITECTURE.md`):
+
+/// Campaign-independent audit trail: who did what, from where, with which outcome.
+pub mod audit;
+/// `firecast bench`: the performance workloads.
+pub mod bench;
+/// The command line: serve, demo, migrate, user, bench.
+pub mod cli;
+/// Times: stored in UTC, shown in China Standard Time.
+pub mod clock;
+/// One `Config` from flags and `FIRECAST_*` variables.
+pub mod config;
+/// The SQLite / PostgreSQL database handle, migrations and bulk helpers.
+pub mod db;
+/// Demo data: sample units and accounts on top of the reference data.
+pub mod demo;
+/// One `Error` type for every handler and command.
+pub mod error;
+/// Regions, units, users, sessions and API tokens.
+pub mod org;
+/// The HTTP server: state, router, sessions, CSRF, i18n, assets and layout.
+pub mod web;
+
+pub use error::{Error, Result};

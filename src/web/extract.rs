@@ -1,0 +1,77 @@
+//! Extractors for forms, query strings and JSON bodies whose errors name the field at fault
+//! (a 422 problem, never a 500).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+
+fn named<E: std::fmt::Display>(what: &str, e: &serde_path_to_error::Error<E>) -> Error {
+    let path = e.path().to_string();
+    let message = e.inner().to_string();
+    let field = if path == "." { message.split('`').nth(1).unwrap_or(what).to_owned() } else { path };
+    Error::Invalid { field: Some(field), message: format!("{what}: {message}") }
+}
+
+/// A URL-encoded form body.
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = Error;
+    async fn from_request(req: Request, _: &S) -> Result<Self, Error> {
+        let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
+            .await
+            .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize(de).map(Form).map_err(|e| named("form", &e))
+    }
+}
+
+/// A query string.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        let q = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Query).map_err(|e| named("query", &e))
+    }
+}
+
+/// A JSON body.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+    async fn from_request(req: Request, _: &S) -> Result<Self, Error> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(Error::invalid("content-type", "expected application/json"));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
+            .await
+            .map_err(|_| Error::invalid("body", "the body is larger than 1 MiB"))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de).map(Json).map_err(|e| named("json", &e))
+    }
+}
+
+/// Deserialises an optional number from a form or query field where an empty string means none.
+pub fn empty_as_none<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let s: Option<String> = serde::Deserialize::deserialize(de)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}

@@ -1,0 +1,136 @@
+//! The UI languages: Chinese (default), English and Korean. Strings live in `locales/*.txt`
+//! (`key = value` a line), compiled in; a missing string falls back to Chinese.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::http::HeaderMap;
+
+use super::session::cookie;
+
+/// The language cookie.
+pub const LANG_COOKIE: &str = "fc_lang";
+
+/// A UI language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    /// 简体中文
+    #[default]
+    Zh,
+    /// English
+    En,
+    /// 한국어
+    Ko,
+}
+
+const SOURCES: [(Lang, &str); 3] = [
+    (Lang::Zh, include_str!("../../locales/zh-CN.txt")),
+    (Lang::En, include_str!("../../locales/en.txt")),
+    (Lang::Ko, include_str!("../../locales/ko.txt")),
+];
+
+/// Parses a locale file: `key = value` lines; blank lines and `#` comments skipped.
+pub fn parse(text: &'static str) -> HashMap<&'static str, &'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect()
+}
+
+static TABLES: LazyLock<Vec<(Lang, HashMap<&'static str, &'static str>)>> =
+    LazyLock::new(|| SOURCES.iter().map(|(lang, text)| (*lang, parse(text))).collect());
+
+impl Lang {
+    /// Every language, in the order of the switcher.
+    pub const ALL: [Self; 3] = [Self::Zh, Self::En, Self::Ko];
+
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Zh => "zh-CN",
+            Self::En => "en",
+            Self::Ko => "ko",
+        }
+    }
+
+    /// The language's own name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Zh => "中文",
+            Self::En => "English",
+            Self::Ko => "한국어",
+        }
+    }
+
+    /// Parses a tag.
+    pub fn parse(tag: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag))
+    }
+
+    /// The language chosen with the switcher (cookie), else Chinese.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        cookie(headers, LANG_COOKIE).and_then(Self::parse).unwrap_or_default()
+    }
+
+    /// The string for `key` in this language (Chinese, then the key itself, when missing).
+    pub fn t(self, key: &str) -> &'static str {
+        let find = |lang: Lang| TABLES.iter().find(|(l, _)| *l == lang).and_then(|(_, t)| t.get(key).copied());
+        find(self).or_else(|| find(Self::Zh)).unwrap_or_else(|| {
+            tracing::warn!(key, "missing UI string");
+            "?"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_key() {
+        let zh = parse(SOURCES[0].1);
+        assert!(zh.len() > 50);
+        for (lang, text) in &SOURCES[1..] {
+            let other = parse(text);
+            let mut missing: Vec<_> = zh.keys().filter(|k| !other.contains_key(*k)).collect();
+            missing.sort();
+            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+            let mut extra: Vec<_> = other.keys().filter(|k| !zh.contains_key(*k)).collect();
+            extra.sort();
+            assert!(extra.is_empty(), "{lang:?} has keys Chinese lacks: {extra:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_the_templates_use_exists() {
+        let zh = parse(SOURCES[0].1);
+        let mut missing = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for piece in text.split(".t(\"").skip(1) {
+                    let key = piece.split('"').next().unwrap();
+                    if !zh.contains_key(key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    #[test]
+    fn falls_back_to_chinese() {
+        assert_eq!(Lang::Zh.t("nav.regions"), "区划");
+        assert_eq!(Lang::En.t("nav.regions"), "Regions");
+        assert_eq!(Lang::parse("EN"), Some(Lang::En));
+    }
+}

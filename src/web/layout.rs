@@ -1,0 +1,236 @@
+//! The page shell: the context every page template gets (language, user, CSRF token, navigation),
+//! the home page, the language switch, and the middleware that turns errors into HTML pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::AppState;
+use super::extract::Query;
+use super::i18n::{LANG_COOKIE, Lang};
+use super::session::{Principal, RequestCtx, set_cookie};
+use crate::error::Problem;
+use crate::org::{Permission, store};
+use crate::{Result, clock};
+
+/// What every page template gets as `ctx`.
+#[derive(Clone, Debug)]
+pub struct PageCtx {
+    /// UI language.
+    pub lang: Lang,
+    /// The signed-in user.
+    pub user: Option<Principal>,
+    /// The CSRF token for forms on the page.
+    pub csrf: String,
+    /// The path of the page (for the navigation and the language switch).
+    pub path: String,
+}
+
+/// One entry of the navigation.
+pub struct NavItem {
+    /// Link.
+    pub href: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// Whether it is the current area.
+    pub active: bool,
+}
+
+/// A language in the switcher.
+pub struct LangLink {
+    /// BCP 47 tag.
+    pub tag: &'static str,
+    /// Its own name.
+    pub name: &'static str,
+    /// Whether it is the language in use.
+    pub current: bool,
+}
+
+impl PageCtx {
+    fn from_parts(parts: &Parts) -> Self {
+        let ctx = parts.extensions.get::<RequestCtx>();
+        Self {
+            lang: Lang::from_headers(&parts.headers),
+            user: ctx.and_then(|c| c.principal.clone()),
+            csrf: ctx.map(|c| c.csrf.clone()).unwrap_or_default(),
+            path: parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+        }
+    }
+
+    /// The UI string for `key`.
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    /// The UI string for an enumerated value: `tv("role", "admin")` is the string of `role.admin`.
+    pub fn tv(&self, prefix: &str, value: &str) -> &'static str {
+        self.lang.t(&format!("{prefix}.{value}"))
+    }
+
+    /// A time in China Standard Time.
+    pub fn time(&self, t: &OffsetDateTime) -> String {
+        clock::show(*t)
+    }
+
+    /// An optional time, or a dash.
+    pub fn time_or_dash(&self, t: &Option<OffsetDateTime>) -> String {
+        t.map_or_else(|| "—".to_owned(), clock::show)
+    }
+
+    /// Whether the signed-in user has a permission.
+    pub fn can(&self, p: &str) -> bool {
+        let p = match p {
+            "manage_units" => Permission::ManageUnits,
+            "view_users" => Permission::ViewUsers,
+            "manage_users" => Permission::ManageUsers,
+            "view_audit" => Permission::ViewAudit,
+            _ => Permission::ViewUnits,
+        };
+        self.user.as_ref().is_some_and(|u| u.role.can(p))
+    }
+
+    /// The navigation for this user: only areas that exist and that the role may open.
+    pub fn nav(&self) -> Vec<NavItem> {
+        let Some(user) = &self.user else { return Vec::new() };
+        let area = self.path.split(['/', '?']).nth(1).unwrap_or_default();
+        let mut items = vec![("/", "nav.home", ""), ("/regions", "nav.regions", "regions"), ("/units", "nav.units", "units")];
+        if user.role.can(Permission::ViewUsers) {
+            items.push(("/users", "nav.users", "users"));
+        }
+        if user.role.can(Permission::ViewAudit) {
+            items.push(("/audit", "nav.audit", "audit"));
+        }
+        items.into_iter().map(|(href, key, a)| NavItem { href, label: self.t(key), active: a == area }).collect()
+    }
+
+    /// Language switch links.
+    pub fn langs(&self) -> Vec<LangLink> {
+        Lang::ALL.iter().map(|l| LangLink { tag: l.tag(), name: l.name(), current: *l == self.lang }).collect()
+    }
+
+    /// The name of a region level (0 province … 4 village).
+    pub fn level(&self, level: &i16) -> &'static str {
+        self.lang.t(&format!("level.{level}"))
+    }
+
+    /// The current path, URL-encoded for a `next=` parameter.
+    pub fn here(&self) -> String {
+        form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    problem: Problem,
+}
+
+/// Turns error responses of pages (not of `/api`) into an HTML page, and "not signed in" into a
+/// redirect to the login page.
+pub async fn html_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path == "/healthz" || path == "/metrics" {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let ctx = PageCtx::from_parts(&parts);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let Some(problem) = response.extensions().get::<Problem>().cloned() else { return response };
+    if problem.status == 401 {
+        return Redirect::to(&format!("/login?next={}", ctx.here())).into_response();
+    }
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut page = (status, ErrorPage { ctx, problem }).into_response();
+    for cookie in response.headers().get_all(header::SET_COOKIE) {
+        page.headers_mut().append(header::SET_COOKIE, cookie.clone());
+    }
+    page
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    root: store::Region,
+    levels: Vec<store::LevelCount>,
+    units: usize,
+}
+
+async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
+    let root = store::scope_root(&state.db, &me.scope).await?;
+    let levels = store::region_level_counts(&state.db, &me.scope, &root.path).await?;
+    let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000).await?.len();
+    Ok(HomePage { ctx, root, levels, units })
+}
+
+#[derive(Deserialize)]
+struct Next_ {
+    next: Option<String>,
+}
+
+/// A local path to go back to (never another site).
+pub fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        _ => "/",
+    }
+}
+
+async fn switch_lang(State(state): State<AppState>, Path(tag): Path<String>, Query(q): Query<Next_>) -> Response {
+    let lang = Lang::parse(&tag).unwrap_or_default();
+    let mut r = Redirect::to(local_path(q.next.as_deref())).into_response();
+    let cookie = set_cookie(&state, LANG_COOKIE, lang.tag(), Some(365 * 24 * 3600));
+    r.headers_mut().append(header::SET_COOKIE, cookie);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The home page and the language switch.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home)).route("/lang/{tag}", get(switch_lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::{Role, UnitKind};
+
+    #[test]
+    fn every_enumerated_value_has_strings() {
+        for lang in Lang::ALL {
+            for role in Role::ALL {
+                assert_ne!(lang.t(&format!("role.{role}")), "?", "{lang:?} role {role}");
+            }
+            for kind in UnitKind::ALL {
+                assert_ne!(lang.t(&format!("unit_kind.{kind}")), "?", "{lang:?} kind {kind}");
+            }
+            for level in 0..=4 {
+                assert_ne!(lang.t(&format!("level.{level}")), "?", "{lang:?} level {level}");
+            }
+        }
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(local_path(Some("/regions?q=cc")), "/regions?q=cc");
+        assert_eq!(local_path(Some("//evil.example")), "/");
+        assert_eq!(local_path(Some("https://evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+}
