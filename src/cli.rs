@@ -49,8 +49,8 @@ enum UserCommand {
     Add {
         /// Login name.
         username: String,
-        /// Role: admin, province_staff, detachment_staff, brigade_staff, community_worker,
-        /// department_liaison, volunteer, leader.
+        /// Role: admin, `province_staff`, `detachment_staff`, `brigade_staff`, `community_worker`,
+        /// `department_liaison`, volunteer, leader.
         #[arg(long)]
         role: String,
         /// The unit (exact name or id), e.g. 吉林省消防救援总队.
@@ -98,7 +98,9 @@ pub fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FIRECAST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -118,7 +120,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&config, "sqlite://firecast-demo.db").await?;
             let accounts = demo::seed(&db).await?;
             println!("firecast demo — {}", config.shown_url());
-            println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
+            println!(
+                "Sign in with any of these accounts (password: {}):",
+                demo::PASSWORD
+            );
             for a in &accounts {
                 println!("  {:<16} {:<20} {}", a.username, a.role, a.unit);
             }
@@ -130,62 +135,130 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
-        Command::Bench { workload } => bench::run(workload, config.database_url_or("sqlite://firecast-bench.db")).await,
+        Command::Bench { workload } => {
+            bench::run(
+                workload,
+                config.database_url_or("sqlite://firecast-bench.db"),
+            )
+            .await
+        }
     }
 }
 
 /// Opens the database, migrates it and loads the reference data.
 async fn open(config: &Config, default_url: &str) -> anyhow::Result<Db> {
     let db = Db::open(config.database_url_or(default_url)).await?;
-    org::reference::load(&db).await.context("cannot load the reference data")?;
+    org::reference::load(&db)
+        .await
+        .context("cannot load the reference data")?;
     Ok(db)
 }
 
 async fn serve(config: Config, db: Db, started: Instant) -> anyhow::Result<()> {
     let listener = web::bind(config.listen).await?;
     tracing::info!(url = %config.shown_url(), ready_ms = started.elapsed().as_millis(), "serving");
-    println!("serving on {} (ready in {} ms)", config.shown_url(), started.elapsed().as_millis());
+    println!(
+        "serving on {} (ready in {} ms)",
+        config.shown_url(),
+        started.elapsed().as_millis()
+    );
     web::serve(listener, AppState::new(db, config), web::shutdown_signal()).await
 }
 
 fn read_password() -> anyhow::Result<Password> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
     let line = line.trim_end_matches(['\r', '\n']);
     Password::parse(line).map_err(|e| anyhow!("password: {e}"))
 }
 
 async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add { username, role, unit, display_name, password_stdin: _ } => {
+        UserCommand::Add {
+            username,
+            role,
+            unit,
+            display_name,
+            password_stdin: _,
+        } => {
             let username = Username::parse(&username).map_err(|e| anyhow!("username: {e}"))?;
             let role = Role::parse(&role).ok_or_else(|| {
                 let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 anyhow!("unknown role '{role}': expected one of {}", all.join(", "))
             })?;
             let unit = store::unit_by_name_or_id(db, &unit).await?;
-            let kind = UnitKind::parse(&unit.kind).ok_or_else(|| anyhow!("unit {} has an unknown kind", unit.name))?;
+            let kind = UnitKind::parse(&unit.kind)
+                .ok_or_else(|| anyhow!("unit {} has an unknown kind", unit.name))?;
             org::check_role_fits(role, kind)?;
             let hash = read_password()?.hash()?;
             let display = display_name.unwrap_or_else(|| username.as_str().to_owned());
-            let id = store::insert_user(db, username.as_str(), &display, role, unit.id, &hash).await?;
-            crate::audit::record(db, &operator(&unit.region_path), "user.create", ("user", &id.to_string()), crate::audit::Outcome::Ok, "command line").await?;
-            println!("made {} ({role}) in {} — id {id}", username.as_str(), unit.name);
+            let id =
+                store::insert_user(db, username.as_str(), &display, role, unit.id, &hash).await?;
+            crate::audit::record(
+                db,
+                &operator(&unit.region_path),
+                "user.create",
+                ("user", &id.to_string()),
+                crate::audit::Outcome::Ok,
+                "command line",
+            )
+            .await?;
+            println!(
+                "made {} ({role}) in {} — id {id}",
+                username.as_str(),
+                unit.name
+            );
         }
-        UserCommand::Passwd { username, password_stdin: _ } => {
-            let user = store::user_by_username(db, &username.to_lowercase()).await?.ok_or_else(|| anyhow!("no user '{username}'"))?;
+        UserCommand::Passwd {
+            username,
+            password_stdin: _,
+        } => {
+            let user = store::user_by_username(db, &username.to_lowercase())
+                .await?
+                .ok_or_else(|| anyhow!("no user '{username}'"))?;
             let hash = read_password()?.hash()?;
             store::set_password(db, user.id, &hash, None).await?;
-            crate::audit::record(db, &operator(&user.region_path), "user.password_reset", ("user", &user.id.to_string()), crate::audit::Outcome::Ok, "command line").await?;
-            println!("password set for {}; their sessions have ended", user.username);
+            crate::audit::record(
+                db,
+                &operator(&user.region_path),
+                "user.password_reset",
+                ("user", &user.id.to_string()),
+                crate::audit::Outcome::Ok,
+                "command line",
+            )
+            .await?;
+            println!(
+                "password set for {}; their sessions have ended",
+                user.username
+            );
         }
         UserCommand::List => {
-            let users = store::users(db, &Scope::province(), &store::UserFilter::default(), i64::MAX).await?;
+            let users = store::users(
+                db,
+                &Scope::province(),
+                &store::UserFilter::default(),
+                i64::MAX,
+            )
+            .await?;
             if users.is_empty() {
-                println!("no accounts yet: make the first with `firecast user add NAME --role admin --unit {} --password-stdin`", org::reference::CORPS);
+                println!(
+                    "no accounts yet: make the first with `firecast user add NAME --role admin --unit {} --password-stdin`",
+                    org::reference::CORPS
+                );
             }
             for u in users {
-                println!("{:>5}  {:<20} {:<20} {:<18} {}{}", u.id, u.username, u.display_name, u.role, u.unit_name, if u.disabled { "  (disabled)" } else { "" });
+                println!(
+                    "{:>5}  {:<20} {:<20} {:<18} {}{}",
+                    u.id,
+                    u.username,
+                    u.display_name,
+                    u.role,
+                    u.unit_name,
+                    if u.disabled { "  (disabled)" } else { "" }
+                );
             }
         }
     }
@@ -194,7 +267,12 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
 
 fn operator(region_path: &str) -> crate::audit::Actor {
     let name = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
-    crate::audit::Actor { user_id: None, name: format!("cli:{name}"), ip: "local".to_owned(), region_path: region_path.to_owned() }
+    crate::audit::Actor {
+        user_id: None,
+        name: format!("cli:{name}"),
+        ip: "local".to_owned(),
+        region_path: region_path.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,12 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Address the web server listens on.
-    #[arg(long, env = "FIRECAST_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "FIRECAST_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// The address people use to reach the server, when it differs from `--listen` (behind a
@@ -22,7 +27,13 @@ pub struct Config {
     pub public_url: Option<String>,
 
     /// Log lines as human-readable text or as JSON objects.
-    #[arg(long, env = "FIRECAST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "FIRECAST_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -53,19 +64,27 @@ impl Config {
 
     /// Whether cookies must be marked `Secure` (the public address is HTTPS).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The address to print for people to open.
     pub fn shown_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 }
 
 /// A URL with its password replaced by `***`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -75,7 +94,10 @@ pub fn redact_url(url: &str) -> String {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
@@ -92,12 +114,18 @@ mod tests {
         let config = Config::with_database("postgres://fire:s3cret@db.example/firecast");
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("postgres://fire:***@db.example/firecast"), "{shown}");
+        assert!(
+            shown.contains("postgres://fire:***@db.example/firecast"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn urls_without_password_stay_as_they_are() {
         assert_eq!(redact_url("sqlite://firecast.db"), "sqlite://firecast.db");
-        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
     }
 }

@@ -49,7 +49,7 @@ create table session (
     ip text not null,
     user_agent text not null
 );
-create index session_user on session (user_id);
+create index session_by_user on session (user_id);
 
 create table api_token (
     id integer primary key,

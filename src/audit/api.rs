@@ -6,12 +6,12 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Outcome;
 use super::store::{self, Record};
 use crate::org::Permission;
 use crate::web::AppState;
 use crate::web::extract::Query;
 use crate::web::session::Principal;
-use super::Outcome;
 use crate::{Error, Result};
 
 /// Audit filters.
@@ -49,9 +49,15 @@ impl AuditQuery {
 
 /// Audit records within your area, newest first (admins).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<Record>), (status = 403, body = crate::error::Problem)))]
-async fn list(State(s): State<AppState>, me: Principal, Query(q): Query<AuditQuery>) -> Result<axum::Json<Vec<Record>>> {
+async fn list(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(q): Query<AuditQuery>,
+) -> Result<axum::Json<Vec<Record>>> {
     me.require(Permission::ViewAudit)?;
-    Ok(axum::Json(store::list(&s.db, &me.scope, &q.filter()?, 200).await?))
+    Ok(axum::Json(
+        store::list(&s.db, &me.scope, &q.filter()?, 200).await?,
+    ))
 }
 
 /// The routes of this area.

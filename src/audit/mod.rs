@@ -46,6 +46,13 @@ impl Outcome {
 }
 
 /// Writes one audit record: `action` (such as `user.create`) on `object` (kind, id).
-pub async fn record(db: &Db, who: &Actor, action: &str, object: (&str, &str), outcome: Outcome, detail: &str) -> Result<()> {
+pub async fn record(
+    db: &Db,
+    who: &Actor,
+    action: &str,
+    object: (&str, &str),
+    outcome: Outcome,
+    detail: &str,
+) -> Result<()> {
     store::insert(db, who, action, object, outcome, detail).await
 }

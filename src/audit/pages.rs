@@ -28,7 +28,12 @@ struct AuditPage {
     older: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<AuditQuery>) -> Result<AuditPage> {
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<AuditQuery>,
+) -> Result<AuditPage> {
     me.require(Permission::ViewAudit)?;
     let records = store::list(&state.db, &me.scope, &q.filter()?, PAGE).await?;
     let action = q.action.unwrap_or_default();
@@ -37,9 +42,21 @@ async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(
     let older = (records.len() == usize::try_from(PAGE).unwrap_or(usize::MAX)).then(|| {
         let last = records.last().map_or(0, |r| r.id);
         let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        format!("/audit?action={}&actor={}&outcome={}&before_id={last}", enc(&action), enc(&actor), enc(&outcome))
+        format!(
+            "/audit?action={}&actor={}&outcome={}&before_id={last}",
+            enc(&action),
+            enc(&actor),
+            enc(&outcome)
+        )
     });
-    Ok(AuditPage { ctx, records, action, actor, outcome, older })
+    Ok(AuditPage {
+        ctx,
+        records,
+        action,
+        actor,
+        outcome,
+        older,
+    })
 }
 
 /// The routes of this area's pages.

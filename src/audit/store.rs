@@ -55,8 +55,16 @@ pub struct Filter {
 }
 
 /// Inserts one record.
-pub async fn insert(db: &Db, who: &Actor, action: &str, object: (&str, &str), outcome: Outcome, detail: &str) -> Result<()> {
-    on_db!(db, |p| sqlx::query(
+pub async fn insert(
+    db: &Db,
+    who: &Actor,
+    action: &str,
+    object: (&str, &str),
+    outcome: Outcome,
+    detail: &str,
+) -> Result<()> {
+    on_db!(db, |p| {
+        sqlx::query(
         "insert into audit_log (at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
@@ -71,14 +79,16 @@ pub async fn insert(db: &Db, who: &Actor, action: &str, object: (&str, &str), ou
     .bind(detail)
     .bind(&who.region_path)
     .execute(p)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
 /// Records inside the scope, newest first.
 pub async fn list(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<Vec<Record>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select id, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail from audit_log \
          where region_path >= $1 and region_path < $2 and ($3 is null or action like $3 || '%') \
          and ($4 is null or actor = $4) and ($5 is null or outcome = $5) and ($6 is null or at >= $6) \
@@ -94,5 +104,6 @@ pub async fn list(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<Vec<
     .bind(f.before_id)
     .bind(limit)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }

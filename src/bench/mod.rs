@@ -20,7 +20,10 @@ pub async fn run(workload: Workload, url: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = Db::open(url).await?;
     crate::org::reference::load(&db).await?;
-    println!("database ready in {} ms ({url})", started.elapsed().as_millis());
+    println!(
+        "database ready in {} ms ({url})",
+        started.elapsed().as_millis()
+    );
     match workload {
         Workload::Regions => regions(&db).await,
     }
@@ -41,18 +44,38 @@ where
     }
     times.sort();
     let last = last.ok_or_else(|| anyhow::anyhow!("no runs"))?;
-    Ok((times[runs / 2], times[(runs * 99 / 100).min(runs - 1)], last))
+    Ok((
+        times[runs / 2],
+        times[(runs * 99 / 100).min(runs - 1)],
+        last,
+    ))
 }
 
 async fn regions(db: &Db) -> anyhow::Result<()> {
     let province = Scope::province();
     let (p50, p99, rows) = time(200, || store::communities(db, &province)).await?;
-    println!("communities in the province subtree: {} rows, median {:.2} ms, p99 {:.2} ms", rows.len(), ms(p50), ms(p99));
+    println!(
+        "communities in the province subtree: {} rows, median {:.2} ms, p99 {:.2} ms",
+        rows.len(),
+        ms(p50),
+        ms(p99)
+    );
     let changchun = Scope::under("/22/2201/");
     let (p50, p99, rows) = time(200, || store::communities(db, &changchun)).await?;
-    println!("communities under Changchun:        {} rows, median {:.2} ms, p99 {:.2} ms", rows.len(), ms(p50), ms(p99));
-    let (p50, _, _) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
-    println!("bare round trip (select 1):         median {:.3} ms", ms(p50));
+    println!(
+        "communities under Changchun:        {} rows, median {:.2} ms, p99 {:.2} ms",
+        rows.len(),
+        ms(p50),
+        ms(p99)
+    );
+    let (p50, _, ()) = time(200, || async {
+        db.ping().await.map_err(crate::Error::from)
+    })
+    .await?;
+    println!(
+        "bare round trip (select 1):         median {:.3} ms",
+        ms(p50)
+    );
     Ok(())
 }
 

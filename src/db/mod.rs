@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::config::redact_url;
@@ -16,18 +18,18 @@ use crate::config::redact_url;
 /// A pool on one of the two backends.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// Embedded SQLite in WAL mode.
+    /// Embedded `SQLite` in WAL mode.
     Sqlite(SqlitePool),
-    /// PostgreSQL.
+    /// `PostgreSQL`.
     Postgres(PgPool),
 }
 
 /// A transaction on one of the two backends.
 #[derive(Debug)]
 pub enum Tx {
-    /// SQLite transaction.
+    /// `SQLite` transaction.
     Sqlite(Transaction<'static, Sqlite>),
-    /// PostgreSQL transaction.
+    /// `PostgreSQL` transaction.
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -88,7 +90,7 @@ impl Backend {
 }
 
 impl Db {
-    /// Connects (creating a SQLite file when missing) and checks the connection works.
+    /// Connects (creating a `SQLite` file when missing) and checks the connection works.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let shown = redact_url(url);
         match Backend::of(url)? {
@@ -155,7 +157,10 @@ impl Db {
 
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_db!(self, |pool| sqlx::query("select 1").execute(pool).await.map(|_| ()))
+        on_db!(self, |pool| sqlx::query("select 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))
     }
 
     /// Closes every connection.
@@ -183,10 +188,21 @@ mod tests {
 
     #[test]
     fn malformed_urls_get_a_clear_error() {
-        let err = Backend::of("mysql://root@localhost/x").unwrap_err().to_string();
-        assert!(err.contains("expected sqlite://PATH or postgres://"), "{err}");
-        assert_eq!(Backend::of("sqlite://firecast.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::of("postgresql://u@h/d").unwrap(), Backend::Postgres);
+        let err = Backend::of("mysql://root@localhost/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected sqlite://PATH or postgres://"),
+            "{err}"
+        );
+        assert_eq!(
+            Backend::of("sqlite://firecast.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::of("postgresql://u@h/d").unwrap(),
+            Backend::Postgres
+        );
     }
 
     #[tokio::test]
@@ -194,9 +210,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("firecast-db-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("wal.db").display());
-        let Db::Sqlite(pool) = Db::open(&url).await.unwrap() else { panic!("not sqlite") };
-        let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&pool).await.unwrap();
-        let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&pool).await.unwrap();
+        let Db::Sqlite(pool) = Db::open(&url).await.unwrap() else {
+            panic!("not sqlite")
+        };
+        let mode: String = sqlx::query_scalar("pragma journal_mode")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(fk, 1);
         pool.close().await;

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,7 +13,7 @@ use super::actions::{self, NewUnit, NewUser, UserChange};
 use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
 use super::{Permission, Role, UnitKind};
 use crate::web::AppState;
-use crate::web::extract::{Form, Query, empty_as_none};
+use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::{PageCtx, local_path};
 use crate::web::session::{self, Principal, RequestCtx, SignInError};
 use crate::{Error, Result};
@@ -35,7 +35,12 @@ struct LoginQuery {
 }
 
 async fn login_page(ctx: PageCtx, Query(q): Query<LoginQuery>) -> LoginPage {
-    LoginPage { ctx, next: local_path(q.next.as_deref()).to_owned(), username: String::new(), error: None }
+    LoginPage {
+        ctx,
+        next: local_path(q.next.as_deref()).to_owned(),
+        username: String::new(),
+        error: None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -45,8 +50,17 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, ctx: PageCtx, req: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) -> Result<Response> {
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    req: RequestCtx,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response> {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let next = local_path(f.next.as_deref()).to_owned();
     match session::sign_in(&state, &f.username, &f.password, &req.ip, ua).await? {
         Ok(cookie) => {
@@ -63,7 +77,16 @@ async fn login(State(state): State<AppState>, ctx: PageCtx, req: RequestCtx, hea
                 SignInError::Wrong => axum::http::StatusCode::UNAUTHORIZED,
                 SignInError::Locked => axum::http::StatusCode::TOO_MANY_REQUESTS,
             };
-            Ok((status, LoginPage { ctx, next, username: f.username, error }).into_response())
+            Ok((
+                status,
+                LoginPage {
+                    ctx,
+                    next,
+                    username: f.username,
+                    error,
+                },
+            )
+                .into_response())
         }
     }
 }
@@ -84,7 +107,11 @@ struct PasswordPage {
 }
 
 async fn password_page(ctx: PageCtx, _me: Principal) -> PasswordPage {
-    PasswordPage { ctx, error: None, done: false }
+    PasswordPage {
+        ctx,
+        error: None,
+        done: false,
+    }
 }
 
 #[derive(Deserialize)]
@@ -94,13 +121,30 @@ struct PasswordForm {
     repeat: String,
 }
 
-async fn change_password(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form(f): Form<PasswordForm>) -> Result<PasswordPage> {
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(f): Form<PasswordForm>,
+) -> Result<PasswordPage> {
     if f.new != f.repeat {
-        return Ok(PasswordPage { error: Some(ctx.t("password.mismatch").to_owned()), ctx, done: false });
+        return Ok(PasswordPage {
+            error: Some(ctx.t("password.mismatch").to_owned()),
+            ctx,
+            done: false,
+        });
     }
     match actions::change_own_password(&state.db, &me, &f.current, &f.new).await {
-        Ok(()) => Ok(PasswordPage { ctx, error: None, done: true }),
-        Err(Error::Invalid { message, .. }) => Ok(PasswordPage { ctx, error: Some(message), done: false }),
+        Ok(()) => Ok(PasswordPage {
+            ctx,
+            error: None,
+            done: true,
+        }),
+        Err(Error::Invalid { message, .. }) => Ok(PasswordPage {
+            ctx,
+            error: Some(message),
+            done: false,
+        }),
         Err(e) => Err(e),
     }
 }
@@ -124,20 +168,41 @@ struct RegionQuery {
     q: Option<String>,
 }
 
-async fn regions_root(State(state): State<AppState>, ctx: PageCtx, me: Principal, q: Query<RegionQuery>) -> Result<RegionsPage> {
+async fn regions_root(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    q: Query<RegionQuery>,
+) -> Result<RegionsPage> {
     let root = store::scope_root(&state.db, &me.scope).await?;
     region_page(&state, ctx, &me, root, q.0).await
 }
 
-async fn region(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(code): Path<String>, q: Query<RegionQuery>) -> Result<RegionsPage> {
+async fn region(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(code): Path<String>,
+    q: Query<RegionQuery>,
+) -> Result<RegionsPage> {
     let region = store::region(&state.db, &me.scope, &code).await?;
     region_page(&state, ctx, &me, region, q.0).await
 }
 
-async fn region_page(state: &AppState, ctx: PageCtx, me: &Principal, region: Region, q: RegionQuery) -> Result<RegionsPage> {
+async fn region_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    region: Region,
+    q: RegionQuery,
+) -> Result<RegionsPage> {
     let db = &state.db;
     let q = q.q.unwrap_or_default().trim().to_owned();
-    let found = if q.is_empty() { None } else { Some(store::search_regions(db, &me.scope, &q, 100).await?) };
+    let found = if q.is_empty() {
+        None
+    } else {
+        Some(store::search_regions(db, &me.scope, &q, 100).await?)
+    };
     Ok(RegionsPage {
         trail: store::region_ancestors(db, &me.scope, &region.path).await?,
         children: store::region_children(db, &me.scope, &region.code).await?,
@@ -167,11 +232,26 @@ struct UnitQuery {
     q: Option<String>,
 }
 
-async fn units(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<UnitQuery>) -> Result<UnitsPage> {
+async fn units(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<UnitQuery>,
+) -> Result<UnitsPage> {
     let kind = q.kind.unwrap_or_default();
-    let filter = UnitFilter { kind: UnitKind::parse(&kind), q: q.q.clone().filter(|s| !s.trim().is_empty()), parent_id: None };
+    let filter = UnitFilter {
+        kind: UnitKind::parse(&kind),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        parent_id: None,
+    };
     let units = store::units(&state.db, &me.scope, &filter, 500).await?;
-    Ok(UnitsPage { ctx, units, kind, q: q.q.unwrap_or_default(), kinds: UnitKind::ALL })
+    Ok(UnitsPage {
+        ctx,
+        units,
+        kind,
+        q: q.q.unwrap_or_default(),
+        kinds: UnitKind::ALL,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -183,15 +263,43 @@ struct UnitPage {
     users: Vec<User>,
 }
 
-async fn unit(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<UnitPage> {
+async fn unit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<UnitPage> {
     let unit = store::unit(&state.db, &me.scope, id).await?;
-    let children = store::units(&state.db, &me.scope, &UnitFilter { parent_id: Some(id), ..UnitFilter::default() }, 500).await?;
+    let children = store::units(
+        &state.db,
+        &me.scope,
+        &UnitFilter {
+            parent_id: Some(id),
+            ..UnitFilter::default()
+        },
+        500,
+    )
+    .await?;
     let users = if me.role.can(Permission::ViewUsers) {
-        store::users(&state.db, &me.scope, &UserFilter { unit_id: Some(id), ..UserFilter::default() }, 500).await?
+        store::users(
+            &state.db,
+            &me.scope,
+            &UserFilter {
+                unit_id: Some(id),
+                ..UserFilter::default()
+            },
+            500,
+        )
+        .await?
     } else {
         Vec::new()
     };
-    Ok(UnitPage { ctx, unit, children, users })
+    Ok(UnitPage {
+        ctx,
+        unit,
+        children,
+        users,
+    })
 }
 
 #[derive(Deserialize)]
@@ -199,7 +307,12 @@ struct RenameForm {
     name: String,
 }
 
-async fn rename_unit(State(state): State<AppState>, me: Principal, Path(id): Path<i64>, Form(f): Form<RenameForm>) -> Result<Redirect> {
+async fn rename_unit(
+    State(state): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<RenameForm>,
+) -> Result<Redirect> {
     actions::rename_unit(&state.db, &me, id, &f.name).await?;
     Ok(Redirect::to(&format!("/units/{id}")))
 }
@@ -213,10 +326,19 @@ struct NewUnitPage {
     error: Option<String>,
 }
 
-async fn new_unit_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<NewUnitPage> {
+async fn new_unit_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+) -> Result<NewUnitPage> {
     me.require(Permission::ManageUnits)?;
     let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-    Ok(NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: None })
+    Ok(NewUnitPage {
+        ctx,
+        parents,
+        kinds: UnitKind::ALL,
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -228,13 +350,32 @@ struct NewUnitForm {
     parent_id: Option<i64>,
 }
 
-async fn create_unit(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form(f): Form<NewUnitForm>) -> Result<Response> {
-    let input = NewUnit { name: f.name, kind: f.kind, region_code: f.region_code, parent_id: f.parent_id };
+async fn create_unit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(f): Form<NewUnitForm>,
+) -> Result<Response> {
+    let input = NewUnit {
+        name: f.name,
+        kind: f.kind,
+        region_code: f.region_code,
+        parent_id: f.parent_id,
+    };
     match actions::create_unit(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/units/{id}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((e.status(), NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: Some(e.to_string()) }).into_response())
+            Ok((
+                e.status(),
+                NewUnitPage {
+                    ctx,
+                    parents,
+                    kinds: UnitKind::ALL,
+                    error: Some(e.to_string()),
+                },
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
@@ -258,12 +399,27 @@ struct UserQuery {
     q: Option<String>,
 }
 
-async fn users(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<UserQuery>) -> Result<UsersPage> {
+async fn users(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<UserQuery>,
+) -> Result<UsersPage> {
     me.require(Permission::ViewUsers)?;
     let role = q.role.unwrap_or_default();
-    let filter = UserFilter { role: Role::parse(&role), unit_id: None, q: q.q.clone().filter(|s| !s.trim().is_empty()) };
+    let filter = UserFilter {
+        role: Role::parse(&role),
+        unit_id: None,
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
     let users = store::users(&state.db, &me.scope, &filter, 500).await?;
-    Ok(UsersPage { ctx, users, role, q: q.q.unwrap_or_default(), roles: Role::ALL })
+    Ok(UsersPage {
+        ctx,
+        users,
+        role,
+        q: q.q.unwrap_or_default(),
+        roles: Role::ALL,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -279,7 +435,15 @@ struct UserPage {
     notice: Option<&'static str>,
 }
 
-async fn user_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, new_token: Option<String>, error: Option<String>, notice: Option<&'static str>) -> Result<UserPage> {
+async fn user_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    new_token: Option<String>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Result<UserPage> {
     me.require(Permission::ViewUsers)?;
     let user = store::user(&state.db, &me.scope, id).await?;
     let (units, tokens) = if me.role.can(Permission::ManageUsers) {
@@ -290,10 +454,24 @@ async fn user_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, new_
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(UserPage { ctx, user, units, roles: Role::ALL, tokens, new_token, error, notice })
+    Ok(UserPage {
+        ctx,
+        user,
+        units,
+        roles: Role::ALL,
+        tokens,
+        new_token,
+        error,
+        notice,
+    })
 }
 
-async fn user(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<UserPage> {
+async fn user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<UserPage> {
     user_page(&state, ctx, &me, id, None, None, None).await
 }
 
@@ -307,18 +485,37 @@ struct UserForm {
 }
 
 /// Re-shows the user page with an input error, or passes other errors on.
-async fn user_outcome(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, result: Result<()>, notice: &'static str) -> Result<Response> {
+async fn user_outcome(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    result: Result<()>,
+    notice: &'static str,
+) -> Result<Response> {
     match result {
-        Ok(()) => Ok(user_page(state, ctx, me, id, None, None, Some(notice)).await?.into_response()),
+        Ok(()) => Ok(user_page(state, ctx, me, id, None, None, Some(notice))
+            .await?
+            .into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let status = e.status();
-            Ok((status, user_page(state, ctx, me, id, None, Some(e.to_string()), None).await?).into_response())
+            Ok((
+                status,
+                user_page(state, ctx, me, id, None, Some(e.to_string()), None).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
 }
 
-async fn update_user(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<UserForm>) -> Result<Response> {
+async fn update_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<UserForm>,
+) -> Result<Response> {
     let change = UserChange {
         display_name: Some(f.display_name),
         role: Some(f.role),
@@ -334,7 +531,13 @@ struct ResetForm {
     password: String,
 }
 
-async fn reset_password(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> Result<Response> {
+async fn reset_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<ResetForm>,
+) -> Result<Response> {
     let result = actions::reset_password(&state.db, &me, id, &f.password).await;
     user_outcome(&state, ctx, &me, id, result, "user.password_set").await
 }
@@ -344,14 +547,26 @@ struct TokenForm {
     name: String,
 }
 
-async fn create_token(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<TokenForm>) -> Result<Response> {
+async fn create_token(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<TokenForm>,
+) -> Result<Response> {
     match actions::create_token(&state.db, &me, id, &f.name).await {
-        Ok((_, token)) => Ok(user_page(&state, ctx, &me, id, Some(token), None, None).await?.into_response()),
+        Ok((_, token)) => Ok(user_page(&state, ctx, &me, id, Some(token), None, None)
+            .await?
+            .into_response()),
         Err(e) => user_outcome(&state, ctx, &me, id, Err(e), "").await,
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<Redirect> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<Redirect> {
     let owner = actions::revoke_token(&state.db, &me, id).await?;
     Ok(Redirect::to(&format!("/users/{owner}")))
 }
@@ -365,10 +580,19 @@ struct NewUserPage {
     error: Option<String>,
 }
 
-async fn new_user_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<NewUserPage> {
+async fn new_user_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+) -> Result<NewUserPage> {
     me.require(Permission::ManageUsers)?;
     let units = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-    Ok(NewUserPage { ctx, units, roles: Role::ALL, error: None })
+    Ok(NewUserPage {
+        ctx,
+        units,
+        roles: Role::ALL,
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -380,13 +604,33 @@ struct NewUserForm {
     password: String,
 }
 
-async fn create_user(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form(f): Form<NewUserForm>) -> Result<Response> {
-    let input = NewUser { username: f.username, display_name: f.display_name, role: f.role, unit_id: f.unit_id, password: f.password };
+async fn create_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(f): Form<NewUserForm>,
+) -> Result<Response> {
+    let input = NewUser {
+        username: f.username,
+        display_name: f.display_name,
+        role: f.role,
+        unit_id: f.unit_id,
+        password: f.password,
+    };
     match actions::create_user(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/users/{id}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let units = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((e.status(), NewUserPage { ctx, units, roles: Role::ALL, error: Some(e.to_string()) }).into_response())
+            Ok((
+                e.status(),
+                NewUserPage {
+                    ctx,
+                    units,
+                    roles: Role::ALL,
+                    error: Some(e.to_string()),
+                },
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
@@ -397,7 +641,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/account/password", get(password_page).post(change_password))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
         .route("/regions", get(regions_root))
         .route("/regions/{code}", get(region))
         .route("/units", get(units).post(create_unit))

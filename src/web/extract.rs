@@ -10,8 +10,15 @@ use crate::Error;
 fn named<E: std::fmt::Display>(what: &str, e: &serde_path_to_error::Error<E>) -> Error {
     let path = e.path().to_string();
     let message = e.inner().to_string();
-    let field = if path == "." { message.split('`').nth(1).unwrap_or(what).to_owned() } else { path };
-    Error::Invalid { field: Some(field), message: format!("{what}: {message}") }
+    let field = if path == "." {
+        message.split('`').nth(1).unwrap_or(what).to_owned()
+    } else {
+        path
+    };
+    Error::Invalid {
+        field: Some(field),
+        message: format!("{what}: {message}"),
+    }
 }
 
 /// A URL-encoded form body.
@@ -24,7 +31,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
             .await
             .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
-        serde_path_to_error::deserialize(de).map(Form).map_err(|e| named("form", &e))
+        serde_path_to_error::deserialize(de)
+            .map(Form)
+            .map_err(|e| named("form", &e))
     }
 }
 
@@ -36,7 +45,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let q = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|e| named("query", &e))
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| named("query", &e))
     }
 }
 
@@ -58,7 +69,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .await
             .map_err(|_| Error::invalid("body", "the body is larger than 1 MiB"))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de).map(Json).map_err(|e| named("json", &e))
+        serde_path_to_error::deserialize(&mut de)
+            .map(Json)
+            .map_err(|e| named("json", &e))
     }
 }
 
@@ -73,5 +86,18 @@ where
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// A path parameter (an id, a code) whose parse error names the parameter.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(Error::invalid("path", e.body_text())),
+        }
     }
 }

@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -55,13 +55,14 @@ pub struct LangLink {
 }
 
 impl PageCtx {
-    fn from_parts(parts: &Parts) -> Self {
-        let ctx = parts.extensions.get::<RequestCtx>();
+    fn new(headers: &HeaderMap, uri: &Uri, ctx: Option<&RequestCtx>) -> Self {
         Self {
-            lang: Lang::from_headers(&parts.headers),
+            lang: Lang::from_headers(headers),
             user: ctx.and_then(|c| c.principal.clone()),
             csrf: ctx.map(|c| c.csrf.clone()).unwrap_or_default(),
-            path: parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            path: uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
         }
     }
 
@@ -99,21 +100,41 @@ impl PageCtx {
 
     /// The navigation for this user: only areas that exist and that the role may open.
     pub fn nav(&self) -> Vec<NavItem> {
-        let Some(user) = &self.user else { return Vec::new() };
+        let Some(user) = &self.user else {
+            return Vec::new();
+        };
         let area = self.path.split(['/', '?']).nth(1).unwrap_or_default();
-        let mut items = vec![("/", "nav.home", ""), ("/regions", "nav.regions", "regions"), ("/units", "nav.units", "units")];
+        let mut items = vec![
+            ("/", "nav.home", ""),
+            ("/regions", "nav.regions", "regions"),
+            ("/units", "nav.units", "units"),
+        ];
         if user.role.can(Permission::ViewUsers) {
             items.push(("/users", "nav.users", "users"));
         }
         if user.role.can(Permission::ViewAudit) {
             items.push(("/audit", "nav.audit", "audit"));
         }
-        items.into_iter().map(|(href, key, a)| NavItem { href, label: self.t(key), active: a == area }).collect()
+        items
+            .into_iter()
+            .map(|(href, key, a)| NavItem {
+                href,
+                label: self.t(key),
+                active: a == area,
+            })
+            .collect()
     }
 
     /// Language switch links.
     pub fn langs(&self) -> Vec<LangLink> {
-        Lang::ALL.iter().map(|l| LangLink { tag: l.tag(), name: l.name(), current: *l == self.lang }).collect()
+        Lang::ALL
+            .iter()
+            .map(|l| LangLink {
+                tag: l.tag(),
+                name: l.name(),
+                current: *l == self.lang,
+            })
+            .collect()
     }
 
     /// The name of a region level (0 province … 4 village).
@@ -130,7 +151,11 @@ impl PageCtx {
 impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(parts))
+        Ok(Self::new(
+            &parts.headers,
+            &parts.uri,
+            parts.extensions.get::<RequestCtx>(),
+        ))
     }
 }
 
@@ -142,23 +167,26 @@ struct ErrorPage {
 }
 
 /// Turns error responses of pages (not of `/api`) into an HTML page, and "not signed in" into a
-/// redirect to the login page.
+/// redirect to the login page. It runs outside `authenticate`, so CSRF refusals get a page too.
 pub async fn html_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") || path == "/healthz" || path == "/metrics" {
         return next.run(req).await;
     }
-    let (parts, body) = req.into_parts();
-    let ctx = PageCtx::from_parts(&parts);
-    let response = next.run(Request::from_parts(parts, body)).await;
-    let Some(problem) = response.extensions().get::<Problem>().cloned() else { return response };
+    let (headers, uri) = (req.headers().clone(), req.uri().clone());
+    let response = next.run(req).await;
+    let Some(problem) = response.extensions().get::<Problem>().cloned() else {
+        return response;
+    };
+    let ctx = PageCtx::new(&headers, &uri, response.extensions().get::<RequestCtx>());
     if problem.status == 401 {
         return Redirect::to(&format!("/login?next={}", ctx.here())).into_response();
     }
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut page = (status, ErrorPage { ctx, problem }).into_response();
     for cookie in response.headers().get_all(header::SET_COOKIE) {
-        page.headers_mut().append(header::SET_COOKIE, cookie.clone());
+        page.headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
     }
     page
 }
@@ -175,8 +203,15 @@ struct HomePage {
 async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
     let root = store::scope_root(&state.db, &me.scope).await?;
     let levels = store::region_level_counts(&state.db, &me.scope, &root.path).await?;
-    let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000).await?.len();
-    Ok(HomePage { ctx, root, levels, units })
+    let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000)
+        .await?
+        .len();
+    Ok(HomePage {
+        ctx,
+        root,
+        levels,
+        units,
+    })
 }
 
 #[derive(Deserialize)]
@@ -192,18 +227,25 @@ pub fn local_path(next: Option<&str>) -> &str {
     }
 }
 
-async fn switch_lang(State(state): State<AppState>, Path(tag): Path<String>, Query(q): Query<Next_>) -> Response {
+async fn switch_lang(
+    State(state): State<AppState>,
+    Path(tag): Path<String>,
+    Query(q): Query<Next_>,
+) -> Response {
     let lang = Lang::parse(&tag).unwrap_or_default();
     let mut r = Redirect::to(local_path(q.next.as_deref())).into_response();
     let cookie = set_cookie(&state, LANG_COOKIE, lang.tag(), Some(365 * 24 * 3600));
     r.headers_mut().append(header::SET_COOKIE, cookie);
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
 /// The home page and the language switch.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/lang/{tag}", get(switch_lang))
+    Router::new()
+        .route("/", get(home))
+        .route("/lang/{tag}", get(switch_lang))
 }
 
 #[cfg(test)]
@@ -218,10 +260,18 @@ mod tests {
                 assert_ne!(lang.t(&format!("role.{role}")), "?", "{lang:?} role {role}");
             }
             for kind in UnitKind::ALL {
-                assert_ne!(lang.t(&format!("unit_kind.{kind}")), "?", "{lang:?} kind {kind}");
+                assert_ne!(
+                    lang.t(&format!("unit_kind.{kind}")),
+                    "?",
+                    "{lang:?} kind {kind}"
+                );
             }
             for level in 0..=4 {
-                assert_ne!(lang.t(&format!("level.{level}")), "?", "{lang:?} level {level}");
+                assert_ne!(
+                    lang.t(&format!("level.{level}")),
+                    "?",
+                    "{lang:?} level {level}"
+                );
             }
         }
     }

@@ -2,6 +2,7 @@
 //! caller once per request (session cookie or `Authorization: Bearer` token), checks the CSRF token
 //! of every state-changing request made with cookies, and leaves a [`RequestCtx`] for handlers.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -50,12 +51,22 @@ impl Principal {
     fn new(user: store::User, ip: &str, session_hash: Option<String>) -> Option<Self> {
         let role = Role::parse(&user.role)?;
         let scope = Scope::under(&user.region_path);
-        Some(Self { user, role, scope, ip: ip.to_owned(), session_hash })
+        Some(Self {
+            user,
+            role,
+            scope,
+            ip: ip.to_owned(),
+            session_hash,
+        })
     }
 
     /// Refuses unless the role has `p`.
     pub fn require(&self, p: Permission) -> Result<()> {
-        if self.role.can(p) { Ok(()) } else { Err(Error::Forbidden) }
+        if self.role.can(p) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
     }
 
     /// The principal as the actor of an audit record.
@@ -88,21 +99,32 @@ pub struct RequestCtx {
 impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
-        parts.extensions.get::<Self>().cloned().ok_or_else(|| Error::Internal(anyhow::anyhow!("no request context")))
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no request context")))
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
-        parts.extensions.get::<RequestCtx>().and_then(|c| c.principal.clone()).ok_or(Error::Unauthorized)
+        parts
+            .extensions
+            .get::<RequestCtx>()
+            .and_then(|c| c.principal.clone())
+            .ok_or(Error::Unauthorized)
     }
 }
 
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>> {
-        Ok(parts.extensions.get::<RequestCtx>().and_then(|c| c.principal.clone()))
+        Ok(parts
+            .extensions
+            .get::<RequestCtx>()
+            .and_then(|c| c.principal.clone()))
     }
 }
 
@@ -118,12 +140,12 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure under HTTPS; `None` max-age ends with the
+/// A `Set-Cookie` value: `HttpOnly`, SameSite=Lax, Secure under HTTPS; `None` max-age ends with the
 /// browser, `Some(0)` deletes.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
-        c.push_str(&format!("; Max-Age={age}"));
+        let _ = write!(c, "; Max-Age={age}");
     }
     if state.config.secure_cookies() {
         c.push_str("; Secure");
@@ -132,7 +154,9 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
 }
 
 fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -140,16 +164,25 @@ fn is_unsafe(method: &Method) -> bool {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Resolves the caller, enforces CSRF on state-changing cookie requests, and runs the request.
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match resolve(&state, req).await {
         Ok((req, new_cookie)) => {
+            let ctx = req.extensions().get::<RequestCtx>().cloned();
             let mut response = next.run(req).await;
             if let Some(c) = new_cookie {
                 response.headers_mut().append(header::SET_COOKIE, c);
+            }
+            // For the error pages drawn further out.
+            if let Some(ctx) = ctx {
+                response.extensions_mut().insert(ctx);
             }
             response
         }
@@ -166,10 +199,16 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, Option<Head
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     if let Some(token) = bearer {
-        let user = store::token_user(&state.db, &org::hash_secret(token)).await?.ok_or(Error::Unauthorized)?;
+        let user = store::token_user(&state.db, &org::hash_secret(token))
+            .await?
+            .ok_or(Error::Unauthorized)?;
         let principal = Principal::new(user, &ip, None).ok_or(Error::Unauthorized)?;
         let mut req = req;
-        req.extensions_mut().insert(RequestCtx { ip, principal: Some(principal), csrf: String::new() });
+        req.extensions_mut().insert(RequestCtx {
+            ip,
+            principal: Some(principal),
+            csrf: String::new(),
+        });
         return Ok((req, None));
     }
     let mut principal = None;
@@ -189,25 +228,42 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, Option<Head
     }
     let (principal, csrf, new_cookie) = match principal {
         Some((p, csrf)) => (Some(p), csrf, None),
-        None => match cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() >= 32) {
-            Some(c) => (None, c.to_owned(), None),
-            None => {
+        None => {
+            if let Some(c) = cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() >= 32) {
+                (None, c.to_owned(), None)
+            } else {
                 let c = org::new_secret();
                 let header = set_cookie(state, CSRF_COOKIE, &c, None);
                 (None, c, Some(header))
             }
-        },
+        }
     };
-    let req = if is_unsafe(req.method()) { check_csrf(req, &csrf).await? } else { req };
+    let req = if is_unsafe(req.method()) {
+        check_csrf(req, &csrf).await?
+    } else {
+        req
+    };
     let mut req = req;
-    req.extensions_mut().insert(RequestCtx { ip, principal, csrf });
+    req.extensions_mut().insert(RequestCtx {
+        ip,
+        principal,
+        csrf,
+    });
     Ok((req, new_cookie))
 }
 
 /// Checks the `X-CSRF-Token` header, or the `_csrf` field of a URL-encoded form.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
-    if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return if same(sent, expected) { Ok(req) } else { Err(Error::Csrf) };
+    if let Some(sent) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return if same(sent, expected) {
+            Ok(req)
+        } else {
+            Err(Error::Csrf)
+        };
     }
     let is_form = req
         .headers()
@@ -222,7 +278,11 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
         .await
         .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
     let ok = form_urlencoded::parse(&bytes).any(|(k, v)| k == "_csrf" && same(&v, expected));
-    if ok { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(Error::Csrf) }
+    if ok {
+        Ok(Request::from_parts(parts, Body::from(bytes)))
+    } else {
+        Err(Error::Csrf)
+    }
 }
 
 /// Why a password sign-in failed; the message never says whether the account exists.
@@ -236,18 +296,41 @@ pub enum SignInError {
 
 /// Checks a password sign-in with throttling and lock-out, records it in the audit trail, and on
 /// success starts a session whose `Set-Cookie` header is returned.
-pub async fn sign_in(state: &AppState, username: &str, password: &str, ip: &str, user_agent: &str) -> Result<Result<HeaderValue, SignInError>> {
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: &str,
+    user_agent: &str,
+) -> Result<Result<HeaderValue, SignInError>> {
     let db = &state.db;
     let name = username.trim().to_lowercase();
-    let (by_name, by_ip) = store::recent_failures(db, &name, ip, clock::now() - LOCK_WINDOW).await?;
-    let unknown = Actor { user_id: None, name: name.clone(), ip: ip.to_owned(), region_path: Scope::province().path().to_owned() };
+    let (by_name, by_ip) =
+        store::recent_failures(db, &name, ip, clock::now() - LOCK_WINDOW).await?;
+    let unknown = Actor {
+        user_id: None,
+        name: name.clone(),
+        ip: ip.to_owned(),
+        region_path: Scope::province().path().to_owned(),
+    };
     if by_name >= MAX_FAILURES_PER_NAME || by_ip >= MAX_FAILURES_PER_IP {
         store::record_login_attempt(db, &name, ip, false).await?;
-        audit::record(db, &unknown, "session.login", ("user", &name), Outcome::Denied, "locked").await?;
+        audit::record(
+            db,
+            &unknown,
+            "session.login",
+            ("user", &name),
+            Outcome::Denied,
+            "locked",
+        )
+        .await?;
         return Ok(Err(SignInError::Locked));
     }
     let creds = store::credentials(db, &name).await?;
-    let hash = creds.as_ref().map_or(org::DECOY_HASH, |c| c.password_hash.as_str()).to_owned();
+    let hash = creds
+        .as_ref()
+        .map_or(org::DECOY_HASH, |c| c.password_hash.as_str())
+        .to_owned();
     let password = password.to_owned();
     let matches = tokio::task::spawn_blocking(move || org::verify_password(&password, &hash))
         .await
@@ -258,15 +341,44 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, ip: &str,
     };
     let Some(user) = user else {
         store::record_login_attempt(db, &name, ip, false).await?;
-        audit::record(db, &unknown, "session.login", ("user", &name), Outcome::Denied, "wrong name or password").await?;
+        audit::record(
+            db,
+            &unknown,
+            "session.login",
+            ("user", &name),
+            Outcome::Denied,
+            "wrong name or password",
+        )
+        .await?;
         return Ok(Err(SignInError::Wrong));
     };
     store::record_login_attempt(db, &name, ip, true).await?;
     let token = org::new_secret();
     let hash = org::hash_secret(&token);
-    store::insert_session(db, &hash, user.id, &org::new_secret(), ip, &user_agent.chars().take(200).collect::<String>()).await?;
-    let actor = Actor { user_id: Some(user.id), name: user.username.clone(), ip: ip.to_owned(), region_path: user.region_path.clone() };
-    audit::record(db, &actor, "session.login", ("user", &user.id.to_string()), Outcome::Ok, "").await?;
+    store::insert_session(
+        db,
+        &hash,
+        user.id,
+        &org::new_secret(),
+        ip,
+        &user_agent.chars().take(200).collect::<String>(),
+    )
+    .await?;
+    let actor = Actor {
+        user_id: Some(user.id),
+        name: user.username.clone(),
+        ip: ip.to_owned(),
+        region_path: user.region_path.clone(),
+    };
+    audit::record(
+        db,
+        &actor,
+        "session.login",
+        ("user", &user.id.to_string()),
+        Outcome::Ok,
+        "",
+    )
+    .await?;
     Ok(Ok(set_cookie(state, SESSION_COOKIE, &token, None)))
 }
 
@@ -275,7 +387,15 @@ pub async fn sign_out(state: &AppState, principal: &Principal) -> Result<HeaderV
     if let Some(hash) = principal.session_hash() {
         store::delete_session(&state.db, hash).await?;
     }
-    audit::record(&state.db, &principal.actor(), "session.logout", ("user", &principal.user.id.to_string()), Outcome::Ok, "").await?;
+    audit::record(
+        &state.db,
+        &principal.actor(),
+        "session.logout",
+        ("user", &principal.user.id.to_string()),
+        Outcome::Ok,
+        "",
+    )
+    .await?;
     Ok(set_cookie(state, SESSION_COOKIE, "", Some(0)))
 }
 
@@ -286,7 +406,10 @@ mod tests {
     #[test]
     fn reads_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; fc_session=abc; fc_lang=en"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; fc_session=abc; fc_lang=en"),
+        );
         assert_eq!(cookie(&h, "fc_session"), Some("abc"));
         assert_eq!(cookie(&h, "fc_lang"), Some("en"));
         assert_eq!(cookie(&h, "missing"), None);

@@ -1,0 +1,152 @@
+//! Malformed forms, JSON bodies and query strings get a 4xx that names the field, never a 500.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn problem(r: reqwest::Response) -> (StatusCode, serde_json::Value) {
+    let status = r.status();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+pub async fn malformed_input_names_the_field(app: TestApp) {
+    let c = app.login("admin").await;
+    let (s, p) = problem(c.get("/api/v1/units?parent_id=abc").await).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "parent_id");
+    let (s, p) = problem(c.get("/api/v1/units?kind=castle").await).await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+    );
+    let (s, p) = problem(c.get("/api/v1/regions?parent=22x").await).await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("parent"))
+    );
+
+    let (s, p) = problem(
+        c.json(
+            Method::POST,
+            "/api/v1/users",
+            &json!({"username": "x1x", "unit_id": "seven"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "unit_id", "{p}");
+    let (s, p) = problem(
+        c.json(Method::POST, "/api/v1/users", &json!({"username": "x1x"}))
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p["field"].is_string(), "a missing field is named: {p}");
+    let r = c
+        .http
+        .post(format!("{}/api/v1/users", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .http
+        .post(format!("{}/api/v1/users", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .body("plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.1["field"], "content-type");
+    let (s, p) = problem(c.json(Method::POST, "/api/v1/units", &json!({"name": "新单位", "kind": "brigade", "region_code": "999999", "parent_id": null})).await).await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("region_code"))
+    );
+    let (s, p) = problem(c.json(Method::POST, "/api/v1/units", &json!({"name": "新单位", "kind": "detachment", "region_code": "220102", "parent_id": null})).await).await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")),
+        "a detachment sits at prefecture level"
+    );
+    let (s, p) = problem(
+        c.json(
+            Method::POST,
+            "/api/v1/units",
+            &json!({"name": "", "kind": "school", "region_code": "220102", "parent_id": null}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
+    );
+
+    // Pages: a form with a field of the wrong type gets an HTML page naming it.
+    let r = c
+        .form(
+            "/users",
+            &[
+                ("username", "abc"),
+                ("display_name", "x"),
+                ("role", "admin"),
+                ("unit_id", "NaN"),
+                ("password", "long-enough-pass"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<code>unit_id</code>"), "{page}");
+    assert!(page.contains("请求编号"));
+    // A form error the user can fix re-shows the form with the message.
+    let r = c
+        .form(
+            "/users",
+            &[
+                ("username", "a"),
+                ("display_name", "x"),
+                ("role", "admin"),
+                ("unit_id", "1"),
+                ("password", "long-enough-pass"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("3 to 32 letters"));
+}
+
+pub async fn unknown_pages_get_a_useful_404(app: TestApp) {
+    let c = app.login("nanguan").await;
+    let r = c.get("/no/such/page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("页面不存在") && page.contains(&id),
+        "the page shows the request id"
+    );
+    let r = c.get("/api/v1/nothing").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        c.get("/regions/not-a-code").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = c.get("/units/99999999999999999999").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("<code>path</code>"));
+    let r = c.get("/api/v1/units/abc").await;
+    assert_eq!(problem(r).await.1["field"], "path");
+}
+
+crate::on_both_backends!(
+    malformed_input_names_the_field,
+    unknown_pages_get_a_useful_404
+);

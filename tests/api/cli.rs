@@ -1,0 +1,172 @@
+//! The command line: clear one-line errors and a non-zero exit for bad set-ups, and `user` commands.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+fn firecast(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firecast"))
+        .args(args)
+        .env_remove("FIRECAST_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn error_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "one error line: {stderr}");
+    lines[0]
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("firecast-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn a_malformed_database_url_is_one_clear_line() {
+    let (ok, _, err) = firecast(
+        &["--database-url", "mysql://root@localhost/x", "migrate"],
+        None,
+    );
+    assert!(!ok);
+    assert!(
+        error_line(&err).contains("expected sqlite://PATH or postgres://"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreadable_database_file_is_one_clear_line() {
+    let path = temp("garbage.db");
+    std::fs::write(
+        &path,
+        b"this is not a database, just some text that is long enough to matter",
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", path.display());
+    let (ok, _, err) = firecast(&["--database-url", &url, "migrate"], None);
+    assert!(!ok);
+    assert!(error_line(&err).contains("cannot open database"), "{err}");
+    let dir = temp("a-directory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, _, err) = firecast(
+        &[
+            "--database-url",
+            &format!("sqlite://{}", dir.display()),
+            "migrate",
+        ],
+        None,
+    );
+    assert!(!ok);
+    assert!(error_line(&err).contains("cannot open database"), "{err}");
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let url = format!("sqlite://{}", temp("port.db").display());
+    let (ok, _, err) = firecast(&["--database-url", &url, "--listen", &addr, "serve"], None);
+    assert!(!ok);
+    let line = error_line(&err);
+    assert!(
+        line.contains(&format!("cannot listen on {addr}"))
+            && line.to_lowercase().contains("in use"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_first_admin_is_made_at_the_command_line() {
+    let url = format!("sqlite://{}", temp("users.db").display());
+    let (ok, out, _) = firecast(&["--database-url", &url, "user", "list"], None);
+    assert!(ok && out.contains("no accounts yet"), "{out}");
+    let (ok, out, err) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "chief",
+            "--role",
+            "admin",
+            "--unit",
+            "吉林省消防救援总队",
+            "--password-stdin",
+        ],
+        Some("a-long-password\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("made chief"), "{out}");
+    let (ok, _, err) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "chief2",
+            "--role",
+            "volunteer",
+            "--unit",
+            "吉林省消防救援总队",
+            "--password-stdin",
+        ],
+        Some("a-long-password\n"),
+    );
+    assert!(
+        !ok && error_line(&err).contains("role volunteer belongs to"),
+        "{err}"
+    );
+    let (ok, _, err) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "chief3",
+            "--role",
+            "admin",
+            "--unit",
+            "吉林省消防救援总队",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert!(!ok && error_line(&err).contains("password"), "{err}");
+    let (ok, out, _) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "passwd",
+            "chief",
+            "--password-stdin",
+        ],
+        Some("another-long-one\n"),
+    );
+    assert!(ok && out.contains("password set"), "{out}");
+    let (ok, out, _) = firecast(&["--database-url", &url, "user", "list"], None);
+    assert!(
+        ok && out.contains("chief") && out.contains("admin"),
+        "{out}"
+    );
+}

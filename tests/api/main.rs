@@ -1,0 +1,12 @@
+//! The integration tests: every test runs on `SQLite` and, when `FIRECAST_TEST_POSTGRES_URL` is set,
+//! again on `PostgreSQL`, each on a fresh database.
+
+mod helpers;
+
+mod accounts;
+mod audit;
+mod bad_input;
+mod cli;
+mod operations;
+mod regions;
+mod scope_matrix;

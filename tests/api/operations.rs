@@ -1,0 +1,73 @@
+//! Health, metrics, the `OpenAPI` document, Swagger UI, assets and the language switch.
+
+use reqwest::StatusCode;
+
+use crate::helpers::TestApp;
+
+pub async fn health_metrics_and_api_docs(app: TestApp) {
+    let c = reqwest::Client::new();
+    let get = |path: &str| c.get(format!("{}{path}", app.base)).send();
+    let health: serde_json::Value = get("/healthz").await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    let doc: serde_json::Value = get("/api/openapi.json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/session",
+        "/api/v1/regions",
+        "/api/v1/units/{id}",
+        "/api/v1/users",
+        "/api/v1/users/{id}/tokens",
+        "/api/v1/audit",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let ui = get("/api/docs/").await.unwrap();
+    assert_eq!(ui.status(), StatusCode::OK);
+    let html = ui.text().await.unwrap();
+    assert!(
+        html.contains("swagger-ui"),
+        "served from the binary, no CDN"
+    );
+    assert!(
+        !html.contains("https://"),
+        "nothing fetched from the internet"
+    );
+    let css = get("/static/firecast.css").await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css");
+    assert_eq!(
+        get("/static/nope.css").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+pub async fn chinese_by_default_with_english_and_korean(app: TestApp) {
+    let c = app.login("province").await;
+    let page = c.get("/regions").await.text().await.unwrap();
+    assert!(page.contains("lang=\"zh-CN\"") && page.contains("下级区划"));
+    let r = c.get("/lang/en?next=/regions").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/regions");
+    let page = c.get("/regions").await.text().await.unwrap();
+    assert!(page.contains("lang=\"en\"") && page.contains("Subdivisions"));
+    c.get("/lang/ko?next=//evil.example").await;
+    let page = c.get("/").await.text().await.unwrap();
+    assert!(page.contains("lang=\"ko\"") && page.contains("행정구역"));
+    let headers = c.get("/").await;
+    assert!(
+        headers.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+}
+
+crate::on_both_backends!(
+    health_metrics_and_api_docs,
+    chinese_by_default_with_english_and_korean
+);

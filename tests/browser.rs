@@ -1,0 +1,309 @@
+//! Journeys in real headless Chromium (Debian `chromium` + `chromium-driver`), driven through
+//! chromedriver. Skips, saying why, when chromedriver is not installed.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use firecast::config::Config;
+use firecast::db::Db;
+use firecast::web::{self, AppState};
+use thirtyfour::prelude::*;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from("/usr/bin/chromedriver"),
+        PathBuf::from("/usr/lib/chromium/chromedriver"),
+    ];
+    candidates.into_iter().find(|p| p.exists())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver and a browser session sized like a desktop or a phone.
+async fn browser(width: u32, height: u32) -> Option<(Driver, WebDriver)> {
+    let Some(binary) = chromedriver() else {
+        eprintln!(
+            "skipped: chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver(child);
+    let mut caps = DesiredCapabilities::chrome();
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=zh-CN",
+        &format!("--window-size={width},{height}"),
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    if width < 500 {
+        // Headless windows have a minimum width; emulate the phone's screen instead.
+        let metrics = serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2 } });
+        caps.add_experimental_option("mobileEmulation", metrics)
+            .unwrap();
+    }
+    if Path::new("/usr/bin/chromium").exists() {
+        caps.set_binary("/usr/bin/chromium").unwrap();
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        match WebDriver::new(&url, caps.clone()).await {
+            Ok(session) => return Some((driver, session)),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver did not start");
+}
+
+/// A demo server on a fresh `SQLite` file.
+async fn demo_server(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("firecast-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+    let db = Db::open(&url).await.unwrap();
+    firecast::org::reference::load(&db).await.unwrap();
+    firecast::demo::seed(&db).await.unwrap();
+    let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(web::serve(
+        listener,
+        AppState::new(db, Config::with_database(&url)),
+        std::future::pending(),
+    ));
+    base
+}
+
+fn screenshot_path(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+async fn sign_in(driver: &WebDriver, base: &str, username: &str) -> WebDriverResult<()> {
+    driver.goto(format!("{base}/login")).await?;
+    driver
+        .find(By::Id("username"))
+        .await?
+        .send_keys(username)
+        .await?;
+    driver
+        .find(By::Id("password"))
+        .await?
+        .send_keys(firecast::demo::PASSWORD)
+        .await?;
+    driver
+        .find(By::Css("form.stack button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detachment_user_sees_only_their_subtree() {
+    let Some((_chromedriver, driver)) = browser(1280, 900).await else {
+        return;
+    };
+    let base = demo_server("subtree").await;
+    sign_in(&driver, &base, "changchun").await.unwrap();
+    let welcome = driver
+        .find(By::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(welcome.contains("长春支队宣传科"), "{welcome}");
+
+    driver
+        .find(By::LinkText("区划"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = driver
+        .find(By::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        title.starts_with("长春市"),
+        "the tree opens at the user's own region: {title}"
+    );
+    let rows = driver
+        .find_all(By::Css("table.list tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.len(),
+        15,
+        "Changchun's eleven districts, counties and cities and four development zones"
+    );
+    let table = driver
+        .find(By::Css("table.list"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(table.contains("南关区") && table.contains("长春经济技术开发区"));
+    assert!(
+        !table.contains("吉林市") && !table.contains("延边"),
+        "no other prefecture"
+    );
+
+    // Drill down two levels.
+    driver
+        .find(By::LinkText("南关区"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    driver
+        .find(By::LinkText("南岭街道"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let crumbs = driver
+        .find(By::Css("nav.crumbs"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        crumbs, "长春市 › 南关区 › 南岭街道",
+        "the trail starts at the user's own region"
+    );
+
+    // Search by pinyin initials stays inside the subtree.
+    driver.goto(format!("{base}/regions?q=yb")).await.unwrap();
+    let results = driver
+        .find(By::Css("main section.card"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!results.contains("延边朝鲜族自治州"), "{results}");
+
+    // Another prefecture is not there at all.
+    driver.goto(format!("{base}/regions/220200")).await.unwrap();
+    let page = driver.source().await.unwrap();
+    assert!(page.contains("页面不存在"));
+
+    driver.goto(format!("{base}/regions")).await.unwrap();
+    driver
+        .screenshot(&screenshot_path("detachment-region-tree.png"))
+        .await
+        .unwrap();
+    driver.quit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_works_on_a_phone() {
+    let Some((_chromedriver, driver)) = browser(390, 844).await else {
+        return;
+    };
+    let base = demo_server("phone").await;
+    sign_in(&driver, &base, "admin").await.unwrap();
+    // The navigation folds behind the menu button on a narrow screen.
+    let nav = driver.find(By::Id("main-nav")).await.unwrap();
+    assert!(!nav.is_displayed().await.unwrap());
+    driver
+        .find(By::Css("button.nav-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(nav.is_displayed().await.unwrap());
+    driver
+        .find(By::LinkText("单位"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    driver
+        .screenshot(&screenshot_path("phone-units-zh.png"))
+        .await
+        .unwrap();
+    let width: i64 = driver
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let viewport: i64 = driver
+        .execute("return window.innerWidth", vec![])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(viewport, 390, "a phone-sized screen");
+    assert!(
+        width <= viewport,
+        "no sideways scrolling on a phone: {width}px"
+    );
+    // Switch to English and back.
+    driver
+        .find(By::LinkText("English"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = driver
+        .find(By::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "Units");
+    driver
+        .screenshot(&screenshot_path("phone-units.png"))
+        .await
+        .unwrap();
+    driver.quit().await.unwrap();
+}
