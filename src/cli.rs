@@ -35,11 +35,30 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import records from a spreadsheet.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Run a performance workload and print its figures.
     Bench {
         /// Which workload.
         #[arg(value_enum)]
         workload: bench::Workload,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Activity records from an XLSX or CSV file (UTF-8 or GBK), all or nothing; they are
+    /// submitted for review as if the named user had uploaded them.
+    Activities {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The campaign id.
+        #[arg(long)]
+        campaign: i64,
+        /// The login name of the user reporting them (their unit organises rows without one).
+        #[arg(long = "as")]
+        as_user: String,
     },
 }
 
@@ -98,9 +117,7 @@ pub fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FIRECAST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -120,10 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&config, "sqlite://firecast-demo.db").await?;
             let accounts = demo::seed(&db).await?;
             println!("firecast demo — {}", config.shown_url());
-            println!(
-                "Sign in with any of these accounts (password: {}):",
-                demo::PASSWORD
-            );
+            println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
             for a in &accounts {
                 println!("  {:<16} {:<20} {}", a.username, a.role, a.unit);
             }
@@ -135,68 +149,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
-        Command::Bench { workload } => {
-            bench::run(
-                workload,
-                config.database_url_or("sqlite://firecast-bench.db"),
-            )
-            .await
+        Command::Import(ImportCommand::Activities { file, campaign, as_user }) => {
+            import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user).await
         }
+        Command::Bench { workload } => bench::run(workload, config.database_url_or("sqlite://firecast-bench.db")).await,
     }
 }
 
 /// Opens the database, migrates it and loads the reference data.
 async fn open(config: &Config, default_url: &str) -> anyhow::Result<Db> {
     let db = Db::open(config.database_url_or(default_url)).await?;
-    org::reference::load(&db)
-        .await
-        .context("cannot load the reference data")?;
+    org::reference::load(&db).await.context("cannot load the reference data")?;
     Ok(db)
 }
 
 async fn serve(config: Config, db: Db, started: Instant) -> anyhow::Result<()> {
     let listener = web::bind(config.listen).await?;
     tracing::info!(url = %config.shown_url(), ready_ms = started.elapsed().as_millis(), "serving");
-    println!(
-        "serving on {} (ready in {} ms)",
-        config.shown_url(),
-        started.elapsed().as_millis()
-    );
+    println!("serving on {} (ready in {} ms)", config.shown_url(), started.elapsed().as_millis());
     web::serve(listener, AppState::new(db, config), web::shutdown_signal()).await
 }
 
 fn read_password() -> anyhow::Result<Password> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     let line = line.trim_end_matches(['\r', '\n']);
     Password::parse(line).map_err(|e| anyhow!("password: {e}"))
 }
 
 async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add {
-            username,
-            role,
-            unit,
-            display_name,
-            password_stdin: _,
-        } => {
+        UserCommand::Add { username, role, unit, display_name, password_stdin: _ } => {
             let username = Username::parse(&username).map_err(|e| anyhow!("username: {e}"))?;
             let role = Role::parse(&role).ok_or_else(|| {
                 let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 anyhow!("unknown role '{role}': expected one of {}", all.join(", "))
             })?;
             let unit = store::unit_by_name_or_id(db, &unit).await?;
-            let kind = UnitKind::parse(&unit.kind)
-                .ok_or_else(|| anyhow!("unit {} has an unknown kind", unit.name))?;
+            let kind = UnitKind::parse(&unit.kind).ok_or_else(|| anyhow!("unit {} has an unknown kind", unit.name))?;
             org::check_role_fits(role, kind)?;
             let hash = read_password()?.hash()?;
             let display = display_name.unwrap_or_else(|| username.as_str().to_owned());
-            let id =
-                store::insert_user(db, username.as_str(), &display, role, unit.id, &hash).await?;
+            let id = store::insert_user(db, username.as_str(), &display, role, unit.id, &hash).await?;
             crate::audit::record(
                 db,
                 &operator(&unit.region_path),
@@ -206,16 +200,9 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
                 "command line",
             )
             .await?;
-            println!(
-                "made {} ({role}) in {} — id {id}",
-                username.as_str(),
-                unit.name
-            );
+            println!("made {} ({role}) in {} — id {id}", username.as_str(), unit.name);
         }
-        UserCommand::Passwd {
-            username,
-            password_stdin: _,
-        } => {
+        UserCommand::Passwd { username, password_stdin: _ } => {
             let user = store::user_by_username(db, &username.to_lowercase())
                 .await?
                 .ok_or_else(|| anyhow!("no user '{username}'"))?;
@@ -230,19 +217,10 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
                 "command line",
             )
             .await?;
-            println!(
-                "password set for {}; their sessions have ended",
-                user.username
-            );
+            println!("password set for {}; their sessions have ended", user.username);
         }
         UserCommand::List => {
-            let users = store::users(
-                db,
-                &Scope::province(),
-                &store::UserFilter::default(),
-                i64::MAX,
-            )
-            .await?;
+            let users = store::users(db, &Scope::province(), &store::UserFilter::default(), i64::MAX).await?;
             if users.is_empty() {
                 println!(
                     "no accounts yet: make the first with `firecast user add NAME --role admin --unit {} --password-stdin`",
@@ -263,6 +241,47 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn import_activities(db: &Db, file: &std::path::Path, campaign: i64, as_user: &str) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let user =
+        store::user_by_username(db, &as_user.to_lowercase()).await?.ok_or_else(|| anyhow!("no user '{as_user}'"))?;
+    let me = crate::web::session::Principal::acting_as(user, "local")
+        .ok_or_else(|| anyhow!("user '{as_user}' has an unknown role"))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("storing");
+    let name = file.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+    let started = Instant::now();
+    let outcome = crate::activity::import::run(db, &me, campaign, &bytes, &name, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await?;
+    bar.finish_and_clear();
+    match outcome {
+        Ok(ids) => {
+            println!(
+                "imported {} records from {name} in {:.1} s; they wait for review",
+                ids.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Err(crate::activity::import::Rejected(errors)) => {
+            for e in errors.iter().take(50) {
+                eprintln!("  {e}");
+            }
+            if errors.len() > 50 {
+                eprintln!("  … and {} more", errors.len() - 50);
+            }
+            Err(anyhow!("{name} has {} errors; nothing was imported", errors.len()))
+        }
+    }
 }
 
 fn operator(region_path: &str) -> crate::audit::Actor {

@@ -1,8 +1,6 @@
 //! Times are stored in UTC at whole seconds and shown in China Standard Time (UTC+8).
 
-use time::{
-    OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description,
-};
+use time::{OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description};
 
 /// China Standard Time.
 pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -10,12 +8,16 @@ pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
-const SHOWN: &[BorrowedFormatItem<'_>] =
-    format_description!("[year]-[month]-[day] [hour]:[minute]");
+const SHOWN: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day] [hour]:[minute]");
 
 /// The current time in UTC, truncated to whole seconds so stored values compare as text too.
 pub fn now() -> OffsetDateTime {
     truncate(OffsetDateTime::now_utc())
+}
+
+/// Today's date in China Standard Time.
+pub fn today() -> time::Date {
+    OffsetDateTime::now_utc().to_offset(CST).date()
 }
 
 /// Drops the sub-second part of a time.

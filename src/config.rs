@@ -13,12 +13,7 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Address the web server listens on.
-    #[arg(
-        long,
-        env = "FIRECAST_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "FIRECAST_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
 
     /// The address people use to reach the server, when it differs from `--listen` (behind a
@@ -27,13 +22,7 @@ pub struct Config {
     pub public_url: Option<String>,
 
     /// Log lines as human-readable text or as JSON objects.
-    #[arg(
-        long,
-        env = "FIRECAST_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "FIRECAST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 }
 
@@ -64,16 +53,12 @@ impl Config {
 
     /// Whether cookies must be marked `Secure` (the public address is HTTPS).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The address to print for people to open.
     pub fn shown_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
     }
 }
 
@@ -94,10 +79,7 @@ pub fn redact_url(url: &str) -> String {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field(
-                "database_url",
-                &self.database_url.as_deref().map(redact_url),
-            )
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
@@ -114,18 +96,12 @@ mod tests {
         let config = Config::with_database("postgres://fire:s3cret@db.example/firecast");
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(
-            shown.contains("postgres://fire:***@db.example/firecast"),
-            "{shown}"
-        );
+        assert!(shown.contains("postgres://fire:***@db.example/firecast"), "{shown}");
     }
 
     #[test]
     fn urls_without_password_stay_as_they_are() {
         assert_eq!(redact_url("sqlite://firecast.db"), "sqlite://firecast.db");
-        assert_eq!(
-            redact_url("postgres://postgres@127.0.0.1/test"),
-            "postgres://postgres@127.0.0.1/test"
-        );
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
     }
 }

@@ -48,10 +48,7 @@ pub enum Error {
 impl Error {
     /// An input error on a named field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field: Some(field.into()),
-            message: message.into(),
-        }
+        Self::Invalid { field: Some(field.into()), message: message.into() }
     }
 
     /// The HTTP status for this error.
@@ -127,9 +124,7 @@ pub trait ResultExt<T> {
 impl<T> ResultExt<T> for Result<T, sqlx::Error> {
     fn on_constraint(self, message: &str) -> Result<T> {
         self.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                Error::Conflict(message.to_owned())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message.to_owned()),
             _ => Error::Db(e),
         })
     }
@@ -138,9 +133,7 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 impl<T> ResultExt<T> for Result<T> {
     fn on_constraint(self, message: &str) -> Result<T> {
         self.map_err(|e| match e {
-            Error::Db(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Error::Conflict(message.to_owned())
-            }
+            Error::Db(sqlx::Error::Database(db)) if db.is_unique_violation() => Error::Conflict(message.to_owned()),
             other => other,
         })
     }

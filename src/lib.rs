@@ -2,10 +2,14 @@
 //!
 //! The module map, one line per area (see `docs/ARCHITECTURE.md`):
 
+/// Activity records with figures, photos and review, and the media register.
+pub mod activity;
 /// Campaign-independent audit trail: who did what, from where, with which outcome.
 pub mod audit;
 /// `firecast bench`: the performance workloads.
 pub mod bench;
+/// Campaigns, their duties and targets, and the metric catalogue.
+pub mod campaign;
 /// The command line: serve, demo, migrate, user, bench.
 pub mod cli;
 /// Times: stored in UTC, shown in China Standard Time.
@@ -20,6 +24,10 @@ pub mod demo;
 pub mod error;
 /// Regions, units, users, sessions and API tokens.
 pub mod org;
+/// Photos as evidence: checked, re-encoded, stripped of metadata.
+pub mod photo;
+/// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.
+pub mod sheet;
 /// The HTTP server: state, router, sessions, CSRF, i18n, assets and layout.
 pub mod web;
 

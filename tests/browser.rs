@@ -21,36 +21,23 @@ impl Drop for Driver {
 }
 
 fn chromedriver() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("/usr/bin/chromedriver"),
-        PathBuf::from("/usr/lib/chromium/chromedriver"),
-    ];
+    let candidates = [PathBuf::from("/usr/bin/chromedriver"), PathBuf::from("/usr/lib/chromium/chromedriver")];
     candidates.into_iter().find(|p| p.exists())
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Starts chromedriver and a browser session sized like a desktop or a phone.
 async fn browser(width: u32, height: u32) -> Option<(Driver, WebDriver)> {
     let Some(binary) = chromedriver() else {
-        eprintln!(
-            "skipped: chromedriver is not installed (apt-get install chromium chromium-driver)"
-        );
+        eprintln!("skipped: chromedriver is not installed (apt-get install chromium chromium-driver)");
         return None;
     };
     let port = free_port();
-    let child = Command::new(binary)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child =
+        Command::new(binary).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let driver = Driver(child);
     let mut caps = DesiredCapabilities::chrome();
     for arg in [
@@ -70,8 +57,7 @@ async fn browser(width: u32, height: u32) -> Option<(Driver, WebDriver)> {
     if width < 500 {
         // Headless windows have a minimum width; emulate the phone's screen instead.
         let metrics = serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2 } });
-        caps.add_experimental_option("mobileEmulation", metrics)
-            .unwrap();
+        caps.add_experimental_option("mobileEmulation", metrics).unwrap();
     }
     if Path::new("/usr/bin/chromium").exists() {
         caps.set_binary("/usr/bin/chromium").unwrap();
@@ -96,40 +82,34 @@ async fn demo_server(name: &str) -> String {
     firecast::demo::seed(&db).await.unwrap();
     let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve(
-        listener,
-        AppState::new(db, Config::with_database(&url)),
-        std::future::pending(),
-    ));
+    tokio::spawn(web::serve(listener, AppState::new(db, Config::with_database(&url)), std::future::pending()));
     base
 }
 
 fn screenshot_path(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("screenshots");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
 
+/// Clicks something that loads a new page, and waits until the new page is there.
+async fn click_to_load(driver: &WebDriver, by: By) -> WebDriverResult<()> {
+    let old = driver.find(By::Tag("html")).await?;
+    driver.find(by).await?.click().await?;
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the click did not load a page");
+}
+
 async fn sign_in(driver: &WebDriver, base: &str, username: &str) -> WebDriverResult<()> {
     driver.goto(format!("{base}/login")).await?;
-    driver
-        .find(By::Id("username"))
-        .await?
-        .send_keys(username)
-        .await?;
-    driver
-        .find(By::Id("password"))
-        .await?
-        .send_keys(firecast::demo::PASSWORD)
-        .await?;
-    driver
-        .find(By::Css("form.stack button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    driver.find(By::Id("username")).await?.send_keys(username).await?;
+    driver.find(By::Id("password")).await?.send_keys(firecast::demo::PASSWORD).await?;
+    click_to_load(driver, By::Css("form.stack button[type=submit]")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,91 +119,27 @@ async fn a_detachment_user_sees_only_their_subtree() {
     };
     let base = demo_server("subtree").await;
     sign_in(&driver, &base, "changchun").await.unwrap();
-    let welcome = driver
-        .find(By::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let welcome = driver.find(By::Css("main h1")).await.unwrap().text().await.unwrap();
     assert!(welcome.contains("长春支队宣传科"), "{welcome}");
 
-    driver
-        .find(By::LinkText("区划"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let title = driver
-        .find(By::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        title.starts_with("长春市"),
-        "the tree opens at the user's own region: {title}"
-    );
-    let rows = driver
-        .find_all(By::Css("table.list tbody tr"))
-        .await
-        .unwrap();
-    assert_eq!(
-        rows.len(),
-        15,
-        "Changchun's eleven districts, counties and cities and four development zones"
-    );
-    let table = driver
-        .find(By::Css("table.list"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click_to_load(&driver, By::LinkText("区划")).await.unwrap();
+    let title = driver.find(By::Css("main h1")).await.unwrap().text().await.unwrap();
+    assert!(title.starts_with("长春市"), "the tree opens at the user's own region: {title}");
+    let rows = driver.find_all(By::Css("table.list tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 15, "Changchun's eleven districts, counties and cities and four development zones");
+    let table = driver.find(By::Css("table.list")).await.unwrap().text().await.unwrap();
     assert!(table.contains("南关区") && table.contains("长春经济技术开发区"));
-    assert!(
-        !table.contains("吉林市") && !table.contains("延边"),
-        "no other prefecture"
-    );
+    assert!(!table.contains("吉林市") && !table.contains("延边"), "no other prefecture");
 
     // Drill down two levels.
-    driver
-        .find(By::LinkText("南关区"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    driver
-        .find(By::LinkText("南岭街道"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let crumbs = driver
-        .find(By::Css("nav.crumbs"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(
-        crumbs, "长春市 › 南关区 › 南岭街道",
-        "the trail starts at the user's own region"
-    );
+    click_to_load(&driver, By::LinkText("南关区")).await.unwrap();
+    click_to_load(&driver, By::LinkText("南岭街道")).await.unwrap();
+    let crumbs = driver.find(By::Css("nav.crumbs")).await.unwrap().text().await.unwrap();
+    assert_eq!(crumbs, "长春市 › 南关区 › 南岭街道", "the trail starts at the user's own region");
 
     // Search by pinyin initials stays inside the subtree.
     driver.goto(format!("{base}/regions?q=yb")).await.unwrap();
-    let results = driver
-        .find(By::Css("main section.card"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let results = driver.find(By::Css("main section.card")).await.unwrap().text().await.unwrap();
     assert!(!results.contains("延边朝鲜族自治州"), "{results}");
 
     // Another prefecture is not there at all.
@@ -232,10 +148,7 @@ async fn a_detachment_user_sees_only_their_subtree() {
     assert!(page.contains("页面不存在"));
 
     driver.goto(format!("{base}/regions")).await.unwrap();
-    driver
-        .screenshot(&screenshot_path("detachment-region-tree.png"))
-        .await
-        .unwrap();
+    driver.screenshot(&screenshot_path("detachment-region-tree.png")).await.unwrap();
     driver.quit().await.unwrap();
 }
 
@@ -249,61 +162,105 @@ async fn the_shell_works_on_a_phone() {
     // The navigation folds behind the menu button on a narrow screen.
     let nav = driver.find(By::Id("main-nav")).await.unwrap();
     assert!(!nav.is_displayed().await.unwrap());
-    driver
-        .find(By::Css("button.nav-toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    driver.find(By::Css("button.nav-toggle")).await.unwrap().click().await.unwrap();
     assert!(nav.is_displayed().await.unwrap());
-    driver
-        .find(By::LinkText("单位"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    driver
-        .screenshot(&screenshot_path("phone-units-zh.png"))
-        .await
-        .unwrap();
-    let width: i64 = driver
-        .execute("return document.documentElement.scrollWidth", vec![])
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
-    let viewport: i64 = driver
-        .execute("return window.innerWidth", vec![])
-        .await
-        .unwrap()
-        .convert()
-        .unwrap();
+    click_to_load(&driver, By::LinkText("单位")).await.unwrap();
+    driver.screenshot(&screenshot_path("phone-units-zh.png")).await.unwrap();
+    let width: i64 =
+        driver.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().convert().unwrap();
+    let viewport: i64 = driver.execute("return window.innerWidth", vec![]).await.unwrap().convert().unwrap();
     assert_eq!(viewport, 390, "a phone-sized screen");
-    assert!(
-        width <= viewport,
-        "no sideways scrolling on a phone: {width}px"
-    );
+    assert!(width <= viewport, "no sideways scrolling on a phone: {width}px");
     // Switch to English and back.
-    driver
-        .find(By::LinkText("English"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let h1 = driver
-        .find(By::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click_to_load(&driver, By::LinkText("English")).await.unwrap();
+    let h1 = driver.find(By::Css("main h1")).await.unwrap().text().await.unwrap();
     assert_eq!(h1, "Units");
-    driver
-        .screenshot(&screenshot_path("phone-units.png"))
-        .await
-        .unwrap();
+    driver.screenshot(&screenshot_path("phone-units.png")).await.unwrap();
+    driver.quit().await.unwrap();
+}
+
+fn test_photo() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("firecast-photo-{}.png", std::process::id()));
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([u8::try_from(x * 4).unwrap(), u8::try_from(y * 5).unwrap(), 120])
+    });
+    img.save(&path).unwrap();
+    path
+}
+
+async fn sign_out(driver: &WebDriver, base: &str) -> WebDriverResult<()> {
+    // On a phone the button sits in the folded menu.
+    if let Ok(toggle) = driver.find(By::Css("button.nav-toggle")).await
+        && toggle.is_displayed().await?
+    {
+        toggle.click().await?;
+    }
+    click_to_load(driver, By::Css("form[action='/logout'] button")).await?;
+    assert!(driver.current_url().await?.as_str().starts_with(&format!("{base}/login")));
+    Ok(())
+}
+
+async fn province_people_trained(driver: &WebDriver, base: &str, campaign: &str) -> i64 {
+    driver.goto(format!("{base}/campaigns/{campaign}")).await.unwrap();
+    let tiles = driver.find_all(By::Css(".tiles .tile")).await.unwrap();
+    for tile in tiles {
+        let text = tile.text().await.unwrap();
+        if text.contains("培训人数") {
+            return text.lines().next().unwrap().replace(',', "").parse().unwrap();
+        }
+    }
+    0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brigade_reports_the_detachment_approves_and_the_province_total_moves() {
+    let Some((_chromedriver, driver)) = browser(390, 844).await else { return };
+    let base = demo_server("report").await;
+    let photo = test_photo();
+
+    // The province's figure before.
+    sign_in(&driver, &base, "province").await.unwrap();
+    driver.goto(format!("{base}/campaigns")).await.unwrap();
+    let link = driver.find(By::Css("table.list tbody tr td a")).await.unwrap();
+    let href = link.attr("href").await.unwrap().unwrap();
+    let campaign = href.trim_start_matches("/campaigns/").to_owned();
+    let before = province_people_trained(&driver, &base, &campaign).await;
+    sign_out(&driver, &base).await.unwrap();
+
+    // A brigade user reports a training with a photo, from a phone.
+    sign_in(&driver, &base, "nanguan").await.unwrap();
+    driver.goto(format!("{base}/activities/new?campaign={campaign}")).await.unwrap();
+    driver.find(By::Id("title")).await.unwrap().send_keys("南岭街道老旧小区消防培训").await.unwrap();
+    driver.find(By::Css("#kind option[value='training']")).await.unwrap().click().await.unwrap();
+    let starts = driver.find(By::Id("starts_on")).await.unwrap().value().await.unwrap().unwrap();
+    assert!(!starts.is_empty());
+    driver.find(By::Id("fig_people_trained")).await.unwrap().send_keys("137").await.unwrap();
+    click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
+    let state = driver.find(By::Css("main h1 .state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "草稿");
+    driver.find(By::Id("photo")).await.unwrap().send_keys(photo.display().to_string()).await.unwrap();
+    click_to_load(&driver, By::Css("form[enctype='multipart/form-data'] button")).await.unwrap();
+    let photos = driver.find_all(By::Css(".photos img")).await.unwrap();
+    assert_eq!(photos.len(), 1, "the photo is attached");
+    click_to_load(&driver, By::Css("input[value='submit'] + button")).await.unwrap();
+    let state = driver.find(By::Css("main h1 .state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "待审核");
+    driver.screenshot(&screenshot_path("brigade-activity-submitted.png")).await.unwrap();
+    sign_out(&driver, &base).await.unwrap();
+
+    // The detachment approves it from the review queue.
+    sign_in(&driver, &base, "changchun").await.unwrap();
+    driver.goto(format!("{base}/review")).await.unwrap();
+    click_to_load(&driver, By::LinkText("南岭街道老旧小区消防培训")).await.unwrap();
+    click_to_load(&driver, By::Id("approve")).await.unwrap();
+    let state = driver.find(By::Css("main h1 .state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "已通过");
+    sign_out(&driver, &base).await.unwrap();
+
+    // The province's total has moved by exactly the reported figure.
+    sign_in(&driver, &base, "province").await.unwrap();
+    let after = province_people_trained(&driver, &base, &campaign).await;
+    assert_eq!(after, before + 137);
+    driver.screenshot(&screenshot_path("province-campaign-overview.png")).await.unwrap();
     driver.quit().await.unwrap();
 }

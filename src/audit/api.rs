@@ -55,9 +55,7 @@ async fn list(
     Query(q): Query<AuditQuery>,
 ) -> Result<axum::Json<Vec<Record>>> {
     me.require(Permission::ViewAudit)?;
-    Ok(axum::Json(
-        store::list(&s.db, &me.scope, &q.filter()?, 200).await?,
-    ))
+    Ok(axum::Json(store::list(&s.db, &me.scope, &q.filter()?, 200).await?))
 }
 
 /// The routes of this area.

@@ -56,3 +56,15 @@ pub async fn record(
 ) -> Result<()> {
     store::insert(db, who, action, object, outcome, detail).await
 }
+
+/// Audits the result of a change and passes it on: `ok` when done, `denied` when refused for role
+/// or scope. Input errors change nothing and are not recorded.
+pub async fn outcome<T>(db: &Db, who: &Actor, action: &str, object: (&str, &str), result: Result<T>) -> Result<T> {
+    let outcome = match &result {
+        Ok(_) => Outcome::Ok,
+        Err(crate::Error::Forbidden | crate::Error::NotFound) => Outcome::Denied,
+        Err(_) => return result,
+    };
+    record(db, who, action, object, outcome, "").await?;
+    result
+}

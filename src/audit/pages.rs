@@ -42,21 +42,9 @@ async fn list(
     let older = (records.len() == usize::try_from(PAGE).unwrap_or(usize::MAX)).then(|| {
         let last = records.last().map_or(0, |r| r.id);
         let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        format!(
-            "/audit?action={}&actor={}&outcome={}&before_id={last}",
-            enc(&action),
-            enc(&actor),
-            enc(&outcome)
-        )
+        format!("/audit?action={}&actor={}&outcome={}&before_id={last}", enc(&action), enc(&actor), enc(&outcome))
     });
-    Ok(AuditPage {
-        ctx,
-        records,
-        action,
-        actor,
-        outcome,
-        older,
-    })
+    Ok(AuditPage { ctx, records, action, actor, outcome, older })
 }
 
 /// The routes of this area's pages.

@@ -89,21 +89,21 @@ pub async fn list(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<Vec<
     let (low, high) = scope.bounds();
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-        "select id, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail from audit_log \
+            "select id, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail from audit_log \
          where region_path >= $1 and region_path < $2 and ($3 is null or action like $3 || '%') \
          and ($4 is null or actor = $4) and ($5 is null or outcome = $5) and ($6 is null or at >= $6) \
-         and ($7 is null or at < $7) and ($8 is null or id < $8) order by id desc limit $9"
-    )
-    .bind(low)
-    .bind(&high)
-    .bind(&f.action)
-    .bind(&f.actor)
-    .bind(f.outcome.map(Outcome::as_str))
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.before_id)
-    .bind(limit)
-    .fetch_all(p)
-    .await
+         and ($7 is null or at < $7) and ($8 is null or id < $8) order by id desc limit $9",
+        )
+        .bind(low)
+        .bind(&high)
+        .bind(&f.action)
+        .bind(&f.actor)
+        .bind(f.outcome.map(Outcome::as_str))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.before_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await
     })?)
 }

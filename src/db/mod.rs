@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::config::redact_url;
@@ -110,8 +108,8 @@ impl Db {
                 Ok(Self::Sqlite(pool))
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url)
-                    .with_context(|| format!("invalid database URL '{shown}'"))?;
+                let options =
+                    PgConnectOptions::from_str(url).with_context(|| format!("invalid database URL '{shown}'"))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -157,10 +155,40 @@ impl Db {
 
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_db!(self, |pool| sqlx::query("select 1")
-            .execute(pool)
-            .await
-            .map(|_| ()))
+        on_db!(self, |pool| sqlx::query("select 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// The machine's own limit for set-based writes: one bare `insert … select` of `n` generated
+    /// rows into a scratch table (dropped afterwards). `firecast bench` prints its figures beside it.
+    pub async fn raw_insert_yardstick(&self, n: i64) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(pool) => {
+                let mut c = pool.acquire().await?;
+                sqlx::query("create temp table if not exists yardstick (a integer, b integer, c text)")
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query(
+                    "insert into yardstick with recursive n(i) as (select 1 union all select i + 1 from n where i < $1) \
+                     select i, i * 7, 'x' from n",
+                )
+                .bind(n)
+                .execute(&mut *c)
+                .await?;
+                sqlx::query("drop table yardstick").execute(&mut *c).await?;
+            }
+            Self::Postgres(pool) => {
+                let mut c = pool.acquire().await?;
+                sqlx::query("create temp table if not exists yardstick (a bigint, b bigint, c text)")
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query("insert into yardstick select i, i * 7, 'x' from generate_series(1, $1) as g(i)")
+                    .bind(n)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query("drop table yardstick").execute(&mut *c).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes every connection.
@@ -188,21 +216,10 @@ mod tests {
 
     #[test]
     fn malformed_urls_get_a_clear_error() {
-        let err = Backend::of("mysql://root@localhost/x")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("expected sqlite://PATH or postgres://"),
-            "{err}"
-        );
-        assert_eq!(
-            Backend::of("sqlite://firecast.db").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::of("postgresql://u@h/d").unwrap(),
-            Backend::Postgres
-        );
+        let err = Backend::of("mysql://root@localhost/x").unwrap_err().to_string();
+        assert!(err.contains("expected sqlite://PATH or postgres://"), "{err}");
+        assert_eq!(Backend::of("sqlite://firecast.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of("postgresql://u@h/d").unwrap(), Backend::Postgres);
     }
 
     #[tokio::test]
@@ -210,17 +227,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("firecast-db-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("wal.db").display());
-        let Db::Sqlite(pool) = Db::open(&url).await.unwrap() else {
-            panic!("not sqlite")
-        };
-        let mode: String = sqlx::query_scalar("pragma journal_mode")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let Db::Sqlite(pool) = Db::open(&url).await.unwrap() else { panic!("not sqlite") };
+        let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&pool).await.unwrap();
+        let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&pool).await.unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(fk, 1);
         pool.close().await;

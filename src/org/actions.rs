@@ -4,15 +4,13 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    Password, Permission, RegionCode, Role, UnitKind, Username, check_role_fits, parse_name, store,
-};
-use crate::audit::{self, Outcome};
+use super::{Password, Permission, RegionCode, Role, UnitKind, Username, check_role_fits, parse_name, store};
+use crate::audit;
 use crate::db::Db;
 use crate::web::session::Principal;
 use crate::{Error, Result};
 
-/// Runs a change and audits it: `ok` when done, `denied` when refused for role or scope.
+/// Runs a change and audits its outcome.
 async fn audited<T>(
     db: &Db,
     me: &Principal,
@@ -21,19 +19,11 @@ async fn audited<T>(
     change: impl Future<Output = Result<T>>,
 ) -> Result<T> {
     let result = change.await;
-    let outcome = match &result {
-        Ok(_) => Outcome::Ok,
-        Err(Error::Forbidden | Error::NotFound) => Outcome::Denied,
-        Err(_) => return result,
-    };
-    audit::record(db, &me.actor(), action, object, outcome, "").await?;
-    result
+    audit::outcome(db, &me.actor(), action, object, result).await
 }
 
 async fn hash(password: Password) -> Result<String> {
-    tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| anyhow::anyhow!("password hash: {e}"))?
+    tokio::task::spawn_blocking(move || password.hash()).await.map_err(|e| anyhow::anyhow!("password hash: {e}"))?
 }
 
 /// A new unit.
@@ -55,29 +45,21 @@ pub async fn create_unit(db: &Db, me: &Principal, input: &NewUnit) -> Result<i64
     audited(db, me, "unit.create", ("unit", &input.name), async {
         me.require(Permission::ManageUnits)?;
         let name = parse_name("name", &input.name)?;
-        let kind = UnitKind::parse(&input.kind)
-            .ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?;
-        let code = RegionCode::parse(&input.region_code).map_err(|_| {
-            Error::invalid("region_code", "expected a region code of 6, 9 or 12 digits")
-        })?;
+        let kind = UnitKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?;
+        let code = RegionCode::parse(&input.region_code)
+            .map_err(|_| Error::invalid("region_code", "expected a region code of 6, 9 or 12 digits"))?;
         let region = store::region(db, &me.scope, code.as_str())
             .await
             .map_err(|_| Error::invalid("region_code", "no such region within your area"))?;
         if !kind.levels().contains(&region.level) {
-            return Err(Error::invalid(
-                "kind",
-                format!("a {kind} cannot work at region level {}", region.level),
-            ));
+            return Err(Error::invalid("kind", format!("a {kind} cannot work at region level {}", region.level)));
         }
         if let Some(parent_id) = input.parent_id {
             let parent = store::unit(db, &me.scope, parent_id)
                 .await
                 .map_err(|_| Error::invalid("parent_id", "no such unit within your area"))?;
             if !region.path.starts_with(&parent.region_path) {
-                return Err(Error::invalid(
-                    "region_code",
-                    "the region must lie within the parent unit's region",
-                ));
+                return Err(Error::invalid("region_code", "the region must lie within the parent unit's region"));
             }
         }
         store::insert_unit(db, &name, kind, &region, input.parent_id).await
@@ -132,8 +114,7 @@ async fn unit_for(db: &Db, me: &Principal, unit_id: i64, role: Role) -> Result<(
     let unit = store::unit(db, &me.scope, unit_id)
         .await
         .map_err(|_| Error::invalid("unit_id", "no such unit within your area"))?;
-    let kind = UnitKind::parse(&unit.kind)
-        .ok_or_else(|| Error::invalid("unit_id", "a unit of unknown kind"))?;
+    let kind = UnitKind::parse(&unit.kind).ok_or_else(|| Error::invalid("unit_id", "a unit of unknown kind"))?;
     check_role_fits(role, kind)
 }
 
@@ -146,15 +127,7 @@ pub async fn create_user(db: &Db, me: &Principal, input: &NewUser) -> Result<i64
         let role = parse_role(&input.role)?;
         unit_for(db, me, input.unit_id, role).await?;
         let hash = hash(Password::parse(&input.password)?).await?;
-        store::insert_user(
-            db,
-            username.as_str(),
-            &display_name,
-            role,
-            input.unit_id,
-            &hash,
-        )
-        .await
+        store::insert_user(db, username.as_str(), &display_name, role, input.unit_id, &hash).await
     })
     .await
 }
@@ -164,21 +137,12 @@ pub async fn update_user(db: &Db, me: &Principal, id: i64, change: &UserChange) 
     audited(db, me, "user.update", ("user", &id.to_string()), async {
         me.require(Permission::ManageUsers)?;
         let user = store::user(db, &me.scope, id).await?;
-        let display_name = parse_name(
-            "display_name",
-            change.display_name.as_deref().unwrap_or(&user.display_name),
-        )?;
-        let role = change
-            .role
-            .as_deref()
-            .map_or_else(|| parse_role(&user.role), parse_role)?;
+        let display_name = parse_name("display_name", change.display_name.as_deref().unwrap_or(&user.display_name))?;
+        let role = change.role.as_deref().map_or_else(|| parse_role(&user.role), parse_role)?;
         let unit_id = change.unit_id.unwrap_or(user.unit_id);
         let disabled = change.disabled.unwrap_or(user.disabled);
         if id == me.user.id && (disabled || role != me.role || unit_id != me.user.unit_id) {
-            return Err(Error::invalid(
-                "role",
-                "you cannot disable yourself or change your own role or unit",
-            ));
+            return Err(Error::invalid("role", "you cannot disable yourself or change your own role or unit"));
         }
         unit_for(db, me, unit_id, role).await?;
         store::update_user(db, &me.scope, id, &display_name, role, unit_id, disabled).await
@@ -188,71 +152,42 @@ pub async fn update_user(db: &Db, me: &Principal, id: i64, change: &UserChange) 
 
 /// Sets another user's password (admin) and ends their sessions.
 pub async fn reset_password(db: &Db, me: &Principal, id: i64, password: &str) -> Result<()> {
-    audited(
-        db,
-        me,
-        "user.password_reset",
-        ("user", &id.to_string()),
-        async {
-            me.require(Permission::ManageUsers)?;
-            store::user(db, &me.scope, id).await?;
-            let hash = hash(Password::parse(password)?).await?;
-            store::set_password(db, id, &hash, None).await
-        },
-    )
+    audited(db, me, "user.password_reset", ("user", &id.to_string()), async {
+        me.require(Permission::ManageUsers)?;
+        store::user(db, &me.scope, id).await?;
+        let hash = hash(Password::parse(password)?).await?;
+        store::set_password(db, id, &hash, None).await
+    })
     .await
 }
 
 /// Changes the caller's own password after checking the current one; other sessions end.
 pub async fn change_own_password(db: &Db, me: &Principal, current: &str, new: &str) -> Result<()> {
-    audited(
-        db,
-        me,
-        "user.password_change",
-        ("user", &me.user.id.to_string()),
-        async {
-            let creds = store::credentials(db, &me.user.username)
-                .await?
-                .ok_or(Error::NotFound)?;
-            let current = current.to_owned();
-            let ok = tokio::task::spawn_blocking(move || {
-                super::verify_password(&current, &creds.password_hash)
-            })
+    audited(db, me, "user.password_change", ("user", &me.user.id.to_string()), async {
+        let creds = store::credentials(db, &me.user.username).await?.ok_or(Error::NotFound)?;
+        let current = current.to_owned();
+        let ok = tokio::task::spawn_blocking(move || super::verify_password(&current, &creds.password_hash))
             .await
             .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
-            if !ok {
-                return Err(Error::invalid("current", "the current password is wrong"));
-            }
-            let hash = hash(Password::parse(new)?).await?;
-            store::set_password(db, me.user.id, &hash, me.session_hash()).await
-        },
-    )
+        if !ok {
+            return Err(Error::invalid("current", "the current password is wrong"));
+        }
+        let hash = hash(Password::parse(new)?).await?;
+        store::set_password(db, me.user.id, &hash, me.session_hash()).await
+    })
     .await
 }
 
 /// Makes an API token for a user inside the caller's scope; returns the token, shown once.
-pub async fn create_token(
-    db: &Db,
-    me: &Principal,
-    user_id: i64,
-    name: &str,
-) -> Result<(i64, String)> {
-    audited(
-        db,
-        me,
-        "token.create",
-        ("user", &user_id.to_string()),
-        async {
-            me.require(Permission::ManageUsers)?;
-            store::user(db, &me.scope, user_id).await?;
-            let name = parse_name("name", name)?;
-            let token = format!("fct_{}", super::new_secret());
-            let id =
-                store::insert_token(db, user_id, me.user.id, &name, &super::hash_secret(&token))
-                    .await?;
-            Ok((id, token))
-        },
-    )
+pub async fn create_token(db: &Db, me: &Principal, user_id: i64, name: &str) -> Result<(i64, String)> {
+    audited(db, me, "token.create", ("user", &user_id.to_string()), async {
+        me.require(Permission::ManageUsers)?;
+        store::user(db, &me.scope, user_id).await?;
+        let name = parse_name("name", name)?;
+        let token = format!("fct_{}", super::new_secret());
+        let id = store::insert_token(db, user_id, me.user.id, &name, &super::hash_secret(&token)).await?;
+        Ok((id, token))
+    })
     .await
 }
 

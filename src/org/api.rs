@@ -38,11 +38,7 @@ async fn session(me: Principal) -> axum::Json<SessionInfo> {
     ];
     axum::Json(SessionInfo {
         scope: me.scope.path().to_owned(),
-        permissions: perms
-            .iter()
-            .filter(|(p, _)| me.role.can(*p))
-            .map(|(_, n)| *n)
-            .collect(),
+        permissions: perms.iter().filter(|(p, _)| me.role.can(*p)).map(|(_, n)| *n).collect(),
         user: me.user,
     })
 }
@@ -64,9 +60,7 @@ async fn list_regions(
     Query(q): Query<RegionQuery>,
 ) -> Result<axum::Json<Vec<Region>>> {
     if let Some(needle) = q.q.as_deref().filter(|n| !n.trim().is_empty()) {
-        return Ok(axum::Json(
-            store::search_regions(&s.db, &me.scope, needle, 200).await?,
-        ));
+        return Ok(axum::Json(store::search_regions(&s.db, &me.scope, needle, 200).await?));
     }
     let Some(parent) = q.parent else {
         return Ok(axum::Json(vec![store::scope_root(&s.db, &me.scope).await?]));
@@ -74,18 +68,12 @@ async fn list_regions(
     super::RegionCode::parse(&parent)
         .map_err(|_| Error::invalid("parent", "expected a region code of 6, 9 or 12 digits"))?;
     store::region(&s.db, &me.scope, &parent).await?;
-    Ok(axum::Json(
-        store::region_children(&s.db, &me.scope, &parent).await?,
-    ))
+    Ok(axum::Json(store::region_children(&s.db, &me.scope, &parent).await?))
 }
 
 /// One region within your area.
 #[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions", params(("code" = String, Path)), responses((status = 200, body = Region), (status = 404, body = crate::error::Problem)))]
-async fn get_region(
-    State(s): State<AppState>,
-    me: Principal,
-    Path(code): Path<String>,
-) -> Result<axum::Json<Region>> {
+async fn get_region(State(s): State<AppState>, me: Principal, Path(code): Path<String>) -> Result<axum::Json<Region>> {
     Ok(axum::Json(store::region(&s.db, &me.scope, &code).await?))
 }
 
@@ -108,28 +96,16 @@ async fn list_units(
     Query(q): Query<UnitQuery>,
 ) -> Result<axum::Json<Vec<Unit>>> {
     let kind = match q.kind.as_deref() {
-        Some(k) => {
-            Some(UnitKind::parse(k).ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?)
-        }
+        Some(k) => Some(UnitKind::parse(k).ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?),
         None => None,
     };
-    let filter = UnitFilter {
-        kind,
-        q: q.q,
-        parent_id: q.parent_id,
-    };
-    Ok(axum::Json(
-        store::units(&s.db, &me.scope, &filter, 1000).await?,
-    ))
+    let filter = UnitFilter { kind, q: q.q, parent_id: q.parent_id };
+    Ok(axum::Json(store::units(&s.db, &me.scope, &filter, 1000).await?))
 }
 
 /// One unit within your area.
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = i64, Path)), responses((status = 200, body = Unit), (status = 404, body = crate::error::Problem)))]
-async fn get_unit(
-    State(s): State<AppState>,
-    me: Principal,
-    Path(id): Path<i64>,
-) -> Result<axum::Json<Unit>> {
+async fn get_unit(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<Unit>> {
     Ok(axum::Json(store::unit(&s.db, &me.scope, id).await?))
 }
 
@@ -141,10 +117,7 @@ async fn create_unit(
     Json(input): Json<NewUnit>,
 ) -> Result<(StatusCode, axum::Json<Unit>)> {
     let id = actions::create_unit(&s.db, &me, &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(store::unit(&s.db, &me.scope, id).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(store::unit(&s.db, &me.scope, id).await?)))
 }
 
 /// A unit's new name.
@@ -189,23 +162,13 @@ async fn list_users(
         Some(r) => Some(Role::parse(r).ok_or_else(|| Error::invalid("role", "an unknown role"))?),
         None => None,
     };
-    let filter = UserFilter {
-        role,
-        unit_id: q.unit_id,
-        q: q.q,
-    };
-    Ok(axum::Json(
-        store::users(&s.db, &me.scope, &filter, 1000).await?,
-    ))
+    let filter = UserFilter { role, unit_id: q.unit_id, q: q.q };
+    Ok(axum::Json(store::users(&s.db, &me.scope, &filter, 1000).await?))
 }
 
 /// One user within your area.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 200, body = User), (status = 404, body = crate::error::Problem)))]
-async fn get_user(
-    State(s): State<AppState>,
-    me: Principal,
-    Path(id): Path<i64>,
-) -> Result<axum::Json<User>> {
+async fn get_user(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<User>> {
     me.require(Permission::ViewUsers)?;
     Ok(axum::Json(store::user(&s.db, &me.scope, id).await?))
 }
@@ -218,10 +181,7 @@ async fn create_user(
     Json(input): Json<NewUser>,
 ) -> Result<(StatusCode, axum::Json<User>)> {
     let id = actions::create_user(&s.db, &me, &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(store::user(&s.db, &me.scope, id).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(store::user(&s.db, &me.scope, id).await?)))
 }
 
 /// Changes a user (admins).
@@ -277,11 +237,7 @@ async fn list_tokens(
 
 /// Revokes an API token (admins).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn revoke_token(
-    State(s): State<AppState>,
-    me: Principal,
-    Path(id): Path<i64>,
-) -> Result<StatusCode> {
+async fn revoke_token(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<StatusCode> {
     actions::revoke_token(&s.db, &me, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

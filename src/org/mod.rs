@@ -65,10 +65,7 @@ impl RegionCode {
         if matches!(s.len(), 6 | 9 | 12) && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(Error::invalid(
-                "region",
-                format!("'{s}' is not a region code: expected 6, 9 or 12 digits"),
-            ))
+            Err(Error::invalid("region", format!("'{s}' is not a region code: expected 6, 9 or 12 digits")))
         }
     }
 
@@ -177,11 +174,7 @@ impl Role {
             ViewUnits => true,
             ViewUsers => matches!(
                 self,
-                Self::Admin
-                    | Self::ProvinceStaff
-                    | Self::DetachmentStaff
-                    | Self::BrigadeStaff
-                    | Self::Leader
+                Self::Admin | Self::ProvinceStaff | Self::DetachmentStaff | Self::BrigadeStaff | Self::Leader
             ),
             ManageUnits | ManageUsers | ViewAudit => self == Self::Admin,
         }
@@ -190,8 +183,7 @@ impl Role {
     /// The kinds of unit a holder of this role belongs to.
     pub fn unit_kinds(self) -> &'static [UnitKind] {
         use UnitKind::{
-            Brigade, CommunityOffice, Corps, Department, Detachment, Partner, School, Station,
-            VolunteerTeam,
+            Brigade, CommunityOffice, Corps, Department, Detachment, Partner, School, Station, VolunteerTeam,
         };
         match self {
             Self::Admin => &[Corps, Detachment, Brigade],
@@ -215,9 +207,7 @@ impl UnitKind {
             Self::Brigade => &[2],
             Self::Station => &[2, 3],
             Self::CommunityOffice => &[3, 4],
-            Self::Department | Self::Partner | Self::School | Self::VolunteerTeam => {
-                &[0, 1, 2, 3, 4]
-            }
+            Self::Department | Self::Partner | Self::School | Self::VolunteerTeam => &[0, 1, 2, 3, 4],
         }
     }
 }
@@ -228,10 +218,7 @@ pub fn check_role_fits(role: Role, kind: UnitKind) -> Result<()> {
         Ok(())
     } else {
         let kinds: Vec<&str> = role.unit_kinds().iter().map(|k| k.as_str()).collect();
-        Err(Error::invalid(
-            "role",
-            format!("role {role} belongs to a unit of kind {}", kinds.join(", ")),
-        ))
+        Err(Error::invalid("role", format!("role {role} belongs to a unit of kind {}", kinds.join(", "))))
     }
 }
 
@@ -243,16 +230,11 @@ impl Username {
     /// Parses a login name.
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim().to_lowercase();
-        let ok_chars = s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        let ok_chars = s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if (3..=32).contains(&s.len()) && ok_chars {
             Ok(Self(s))
         } else {
-            Err(Error::invalid(
-                "username",
-                "3 to 32 letters, digits, '.', '_' or '-'",
-            ))
+            Err(Error::invalid("username", "3 to 32 letters, digits, '.', '_' or '-'"))
         }
     }
 
@@ -266,10 +248,7 @@ impl Username {
 pub fn parse_name(field: &str, s: &str) -> Result<String> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 60 || s.chars().any(char::is_control) {
-        Err(Error::invalid(
-            field,
-            "1 to 60 characters, no control characters",
-        ))
+        Err(Error::invalid(field, "1 to 60 characters, no control characters"))
     } else {
         Ok(s.to_owned())
     }
@@ -286,10 +265,7 @@ impl Password {
         if !(10..=128).contains(&n) {
             Err(Error::invalid("password", "10 to 128 characters"))
         } else if s.chars().all(|c| Some(c) == first) {
-            Err(Error::invalid(
-                "password",
-                "not the same character repeated",
-            ))
+            Err(Error::invalid("password", "not the same character repeated"))
         } else {
             Ok(Self(s.to_owned()))
         }
@@ -309,16 +285,13 @@ impl Password {
 
 /// Whether `password` matches a stored hash. A hash that does not parse never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A hash of a password nobody knows, verified when the account does not exist so that a failed
 /// login takes as long either way.
-pub const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZmlyZWNhc3QtZGVjb3k$q4GbVA3eQ7r2pJ8ZtB1mYB0bSdUvF0pqF9yQnQf3n9Q";
+pub const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$ZmlyZWNhc3QtZGVjb3k$q4GbVA3eQ7r2pJ8ZtB1mYB0bSdUvF0pqF9yQnQf3n9Q";
 
 /// A new random secret (256 bits, URL-safe): session tokens, API tokens, CSRF tokens.
 pub fn new_secret() -> String {
@@ -330,12 +303,10 @@ pub fn new_secret() -> String {
 /// The stored form of a secret: its SHA-256, hex.
 pub fn hash_secret(secret: &str) -> String {
     use std::fmt::Write as _;
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    Sha256::digest(secret.as_bytes()).iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]
@@ -346,11 +317,7 @@ mod tests {
     fn scope_bounds_cover_exactly_the_subtree() {
         let scope = Scope::under("/22/2201/");
         let (low, high) = scope.bounds();
-        for inside in [
-            "/22/2201/",
-            "/22/2201/220102/",
-            "/22/2201/220199/220199999/220199999999/",
-        ] {
+        for inside in ["/22/2201/", "/22/2201/220102/", "/22/2201/220199/220199999/220199999999/"] {
             assert!(inside >= low && inside < high.as_str(), "{inside}");
             assert!(scope.contains(inside));
         }
@@ -370,10 +337,7 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_checked() {
-        assert_eq!(
-            Username::parse(" Changchun.Admin ").unwrap().as_str(),
-            "changchun.admin"
-        );
+        assert_eq!(Username::parse(" Changchun.Admin ").unwrap().as_str(), "changchun.admin");
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse("长春").is_err());
     }
@@ -382,19 +346,13 @@ mod tests {
     fn passwords_hash_and_verify() {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("aaaaaaaaaaaa").is_err());
-        let hash = Password::parse("correct horse battery")
-            .unwrap()
-            .hash()
-            .unwrap();
+        let hash = Password::parse("correct horse battery").unwrap().hash().unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong horse battery", &hash));
         assert!(!verify_password("anything", "not a hash"));
         assert!(!verify_password("anything", DECOY_HASH));
-        assert!(
-            PasswordHash::new(DECOY_HASH).is_ok(),
-            "the decoy must cost a real verification"
-        );
+        assert!(PasswordHash::new(DECOY_HASH).is_ok(), "the decoy must cost a real verification");
     }
 
     #[test]

@@ -35,12 +35,7 @@ struct LoginQuery {
 }
 
 async fn login_page(ctx: PageCtx, Query(q): Query<LoginQuery>) -> LoginPage {
-    LoginPage {
-        ctx,
-        next: local_path(q.next.as_deref()).to_owned(),
-        username: String::new(),
-        error: None,
-    }
+    LoginPage { ctx, next: local_path(q.next.as_deref()).to_owned(), username: String::new(), error: None }
 }
 
 #[derive(Deserialize)]
@@ -57,10 +52,7 @@ async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response> {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let next = local_path(f.next.as_deref()).to_owned();
     match session::sign_in(&state, &f.username, &f.password, &req.ip, ua).await? {
         Ok(cookie) => {
@@ -77,16 +69,7 @@ async fn login(
                 SignInError::Wrong => axum::http::StatusCode::UNAUTHORIZED,
                 SignInError::Locked => axum::http::StatusCode::TOO_MANY_REQUESTS,
             };
-            Ok((
-                status,
-                LoginPage {
-                    ctx,
-                    next,
-                    username: f.username,
-                    error,
-                },
-            )
-                .into_response())
+            Ok((status, LoginPage { ctx, next, username: f.username, error }).into_response())
         }
     }
 }
@@ -107,11 +90,7 @@ struct PasswordPage {
 }
 
 async fn password_page(ctx: PageCtx, _me: Principal) -> PasswordPage {
-    PasswordPage {
-        ctx,
-        error: None,
-        done: false,
-    }
+    PasswordPage { ctx, error: None, done: false }
 }
 
 #[derive(Deserialize)]
@@ -128,23 +107,11 @@ async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<PasswordPage> {
     if f.new != f.repeat {
-        return Ok(PasswordPage {
-            error: Some(ctx.t("password.mismatch").to_owned()),
-            ctx,
-            done: false,
-        });
+        return Ok(PasswordPage { error: Some(ctx.t("password.mismatch").to_owned()), ctx, done: false });
     }
     match actions::change_own_password(&state.db, &me, &f.current, &f.new).await {
-        Ok(()) => Ok(PasswordPage {
-            ctx,
-            error: None,
-            done: true,
-        }),
-        Err(Error::Invalid { message, .. }) => Ok(PasswordPage {
-            ctx,
-            error: Some(message),
-            done: false,
-        }),
+        Ok(()) => Ok(PasswordPage { ctx, error: None, done: true }),
+        Err(Error::Invalid { message, .. }) => Ok(PasswordPage { ctx, error: Some(message), done: false }),
         Err(e) => Err(e),
     }
 }
@@ -198,11 +165,7 @@ async fn region_page(
 ) -> Result<RegionsPage> {
     let db = &state.db;
     let q = q.q.unwrap_or_default().trim().to_owned();
-    let found = if q.is_empty() {
-        None
-    } else {
-        Some(store::search_regions(db, &me.scope, &q, 100).await?)
-    };
+    let found = if q.is_empty() { None } else { Some(store::search_regions(db, &me.scope, &q, 100).await?) };
     Ok(RegionsPage {
         trail: store::region_ancestors(db, &me.scope, &region.path).await?,
         children: store::region_children(db, &me.scope, &region.code).await?,
@@ -239,19 +202,10 @@ async fn units(
     Query(q): Query<UnitQuery>,
 ) -> Result<UnitsPage> {
     let kind = q.kind.unwrap_or_default();
-    let filter = UnitFilter {
-        kind: UnitKind::parse(&kind),
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
-        parent_id: None,
-    };
+    let filter =
+        UnitFilter { kind: UnitKind::parse(&kind), q: q.q.clone().filter(|s| !s.trim().is_empty()), parent_id: None };
     let units = store::units(&state.db, &me.scope, &filter, 500).await?;
-    Ok(UnitsPage {
-        ctx,
-        units,
-        kind,
-        q: q.q.unwrap_or_default(),
-        kinds: UnitKind::ALL,
-    })
+    Ok(UnitsPage { ctx, units, kind, q: q.q.unwrap_or_default(), kinds: UnitKind::ALL })
 }
 
 #[derive(Template, WebTemplate)]
@@ -263,43 +217,16 @@ struct UnitPage {
     users: Vec<User>,
 }
 
-async fn unit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Path(id): Path<i64>,
-) -> Result<UnitPage> {
+async fn unit(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<UnitPage> {
     let unit = store::unit(&state.db, &me.scope, id).await?;
-    let children = store::units(
-        &state.db,
-        &me.scope,
-        &UnitFilter {
-            parent_id: Some(id),
-            ..UnitFilter::default()
-        },
-        500,
-    )
-    .await?;
+    let children =
+        store::units(&state.db, &me.scope, &UnitFilter { parent_id: Some(id), ..UnitFilter::default() }, 500).await?;
     let users = if me.role.can(Permission::ViewUsers) {
-        store::users(
-            &state.db,
-            &me.scope,
-            &UserFilter {
-                unit_id: Some(id),
-                ..UserFilter::default()
-            },
-            500,
-        )
-        .await?
+        store::users(&state.db, &me.scope, &UserFilter { unit_id: Some(id), ..UserFilter::default() }, 500).await?
     } else {
         Vec::new()
     };
-    Ok(UnitPage {
-        ctx,
-        unit,
-        children,
-        users,
-    })
+    Ok(UnitPage { ctx, unit, children, users })
 }
 
 #[derive(Deserialize)]
@@ -326,19 +253,10 @@ struct NewUnitPage {
     error: Option<String>,
 }
 
-async fn new_unit_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-) -> Result<NewUnitPage> {
+async fn new_unit_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<NewUnitPage> {
     me.require(Permission::ManageUnits)?;
     let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-    Ok(NewUnitPage {
-        ctx,
-        parents,
-        kinds: UnitKind::ALL,
-        error: None,
-    })
+    Ok(NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: None })
 }
 
 #[derive(Deserialize)]
@@ -356,25 +274,12 @@ async fn create_unit(
     me: Principal,
     Form(f): Form<NewUnitForm>,
 ) -> Result<Response> {
-    let input = NewUnit {
-        name: f.name,
-        kind: f.kind,
-        region_code: f.region_code,
-        parent_id: f.parent_id,
-    };
+    let input = NewUnit { name: f.name, kind: f.kind, region_code: f.region_code, parent_id: f.parent_id };
     match actions::create_unit(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/units/{id}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((
-                e.status(),
-                NewUnitPage {
-                    ctx,
-                    parents,
-                    kinds: UnitKind::ALL,
-                    error: Some(e.to_string()),
-                },
-            )
+            Ok((e.status(), NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: Some(e.to_string()) })
                 .into_response())
         }
         Err(e) => Err(e),
@@ -407,19 +312,10 @@ async fn users(
 ) -> Result<UsersPage> {
     me.require(Permission::ViewUsers)?;
     let role = q.role.unwrap_or_default();
-    let filter = UserFilter {
-        role: Role::parse(&role),
-        unit_id: None,
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
-    };
+    let filter =
+        UserFilter { role: Role::parse(&role), unit_id: None, q: q.q.clone().filter(|s| !s.trim().is_empty()) };
     let users = store::users(&state.db, &me.scope, &filter, 500).await?;
-    Ok(UsersPage {
-        ctx,
-        users,
-        role,
-        q: q.q.unwrap_or_default(),
-        roles: Role::ALL,
-    })
+    Ok(UsersPage { ctx, users, role, q: q.q.unwrap_or_default(), roles: Role::ALL })
 }
 
 #[derive(Template, WebTemplate)]
@@ -454,24 +350,10 @@ async fn user_page(
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(UserPage {
-        ctx,
-        user,
-        units,
-        roles: Role::ALL,
-        tokens,
-        new_token,
-        error,
-        notice,
-    })
+    Ok(UserPage { ctx, user, units, roles: Role::ALL, tokens, new_token, error, notice })
 }
 
-async fn user(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Path(id): Path<i64>,
-) -> Result<UserPage> {
+async fn user(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<UserPage> {
     user_page(&state, ctx, &me, id, None, None, None).await
 }
 
@@ -494,16 +376,10 @@ async fn user_outcome(
     notice: &'static str,
 ) -> Result<Response> {
     match result {
-        Ok(()) => Ok(user_page(state, ctx, me, id, None, None, Some(notice))
-            .await?
-            .into_response()),
+        Ok(()) => Ok(user_page(state, ctx, me, id, None, None, Some(notice)).await?.into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let status = e.status();
-            Ok((
-                status,
-                user_page(state, ctx, me, id, None, Some(e.to_string()), None).await?,
-            )
-                .into_response())
+            Ok((status, user_page(state, ctx, me, id, None, Some(e.to_string()), None).await?).into_response())
         }
         Err(e) => Err(e),
     }
@@ -555,18 +431,12 @@ async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> Result<Response> {
     match actions::create_token(&state.db, &me, id, &f.name).await {
-        Ok((_, token)) => Ok(user_page(&state, ctx, &me, id, Some(token), None, None)
-            .await?
-            .into_response()),
+        Ok((_, token)) => Ok(user_page(&state, ctx, &me, id, Some(token), None, None).await?.into_response()),
         Err(e) => user_outcome(&state, ctx, &me, id, Err(e), "").await,
     }
 }
 
-async fn revoke_token(
-    State(state): State<AppState>,
-    me: Principal,
-    Path(id): Path<i64>,
-) -> Result<Redirect> {
+async fn revoke_token(State(state): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<Redirect> {
     let owner = actions::revoke_token(&state.db, &me, id).await?;
     Ok(Redirect::to(&format!("/users/{owner}")))
 }
@@ -580,19 +450,10 @@ struct NewUserPage {
     error: Option<String>,
 }
 
-async fn new_user_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-) -> Result<NewUserPage> {
+async fn new_user_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<NewUserPage> {
     me.require(Permission::ManageUsers)?;
     let units = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-    Ok(NewUserPage {
-        ctx,
-        units,
-        roles: Role::ALL,
-        error: None,
-    })
+    Ok(NewUserPage { ctx, units, roles: Role::ALL, error: None })
 }
 
 #[derive(Deserialize)]
@@ -621,16 +482,7 @@ async fn create_user(
         Ok(id) => Ok(Redirect::to(&format!("/users/{id}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let units = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((
-                e.status(),
-                NewUserPage {
-                    ctx,
-                    units,
-                    roles: Role::ALL,
-                    error: Some(e.to_string()),
-                },
-            )
-                .into_response())
+            Ok((e.status(), NewUserPage { ctx, units, roles: Role::ALL, error: Some(e.to_string()) }).into_response())
         }
         Err(e) => Err(e),
     }
@@ -641,10 +493,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route(
-            "/account/password",
-            get(password_page).post(change_password),
-        )
+        .route("/account/password", get(password_page).post(change_password))
         .route("/regions", get(regions_root))
         .route("/regions/{code}", get(region))
         .route("/units", get(units).post(create_unit))

@@ -95,9 +95,7 @@ fn records(csv_text: &str) -> anyhow::Result<Vec<csv::StringRecord>> {
 }
 
 fn field(r: &csv::StringRecord, i: usize) -> anyhow::Result<String> {
-    r.get(i)
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow!("region data row {r:?} lacks column {i}"))
+    r.get(i).map(str::to_owned).ok_or_else(|| anyhow!("region data row {r:?} lacks column {i}"))
 }
 
 /// Builds the tree, remembering each region's path by its statistical code segment.
@@ -120,22 +118,13 @@ impl Tree {
         population: Option<i64>,
     ) -> anyhow::Result<()> {
         let parent_path = match parent {
-            Some(p) => Some(
-                self.path_of
-                    .get(p)
-                    .cloned()
-                    .ok_or_else(|| anyhow!("region {code} names an unknown parent {p}"))?,
-            ),
+            Some(p) => {
+                Some(self.path_of.get(p).cloned().ok_or_else(|| anyhow!("region {code} names an unknown parent {p}"))?)
+            }
             None => None,
         };
         let path = format!("{}{segment}/", parent_path.as_deref().unwrap_or("/"));
-        let parent_code = parent.map(|p| {
-            if p.len() == 2 || p.len() == 4 {
-                format!("{p:0<6}")
-            } else {
-                p.to_owned()
-            }
-        });
+        let parent_code = parent.map(|p| if p.len() == 2 || p.len() == 4 { format!("{p:0<6}") } else { p.to_owned() });
         let (pinyin, initials) = pinyin_of(&name);
         self.path_of.insert(segment.to_owned(), path.clone());
         self.regions.push(NewRegion {
@@ -159,33 +148,14 @@ pub fn regions() -> anyhow::Result<Vec<NewRegion>> {
     let population = population()?;
     let people = |code: &str| population.get(code).copied();
     let mut tree = Tree::default();
-    let province = records(PROVINCES)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("no province row"))?;
+    let province = records(PROVINCES)?.into_iter().next().ok_or_else(|| anyhow!("no province row"))?;
     let segment = field(&province, 0)?;
     let code = format!("{segment:0<6}");
-    tree.push(
-        code.clone(),
-        &segment,
-        None,
-        0,
-        field(&province, 1)?,
-        "regular",
-        people(&code),
-    )?;
+    tree.push(code.clone(), &segment, None, 0, field(&province, 1)?, "regular", people(&code))?;
     for r in records(CITIES)? {
         let segment = field(&r, 0)?;
         let code = format!("{segment:0<6}");
-        tree.push(
-            code.clone(),
-            &segment,
-            Some(&field(&r, 2)?),
-            1,
-            field(&r, 1)?,
-            "regular",
-            people(&code),
-        )?;
+        tree.push(code.clone(), &segment, Some(&field(&r, 2)?), 1, field(&r, 1)?, "regular", people(&code))?;
     }
     tree.push(
         CHANGBAISHAN.to_owned(),
@@ -199,20 +169,9 @@ pub fn regions() -> anyhow::Result<Vec<NewRegion>> {
     for (text, level) in [(AREAS, 2), (STREETS, 3), (VILLAGES, 4)] {
         for r in records(text)? {
             let code = field(&r, 0)?;
-            let kind = if level == 2 && matches!(&code[4..], "71" | "72" | "73" | "74") {
-                "dev_zone"
-            } else {
-                "regular"
-            };
-            tree.push(
-                code.clone(),
-                &code,
-                Some(&field(&r, 2)?),
-                level,
-                field(&r, 1)?,
-                kind,
-                people(&code),
-            )?;
+            let kind =
+                if level == 2 && matches!(&code[4..], "71" | "72" | "73" | "74") { "dev_zone" } else { "regular" };
+            tree.push(code.clone(), &code, Some(&field(&r, 2)?), level, field(&r, 1)?, kind, people(&code))?;
         }
     }
     let mut regions = tree.regions;
@@ -242,27 +201,17 @@ fn population() -> anyhow::Result<HashMap<String, i64>> {
 /// Spreads the province's households over the prefecture-level regions in proportion to
 /// population (largest remainder, so they add up exactly).
 fn spread_households(regions: &mut [NewRegion]) {
-    let prefectures: Vec<usize> = (0..regions.len())
-        .filter(|&i| regions[i].level == 1)
-        .collect();
-    let people: i64 = prefectures
-        .iter()
-        .filter_map(|&i| regions[i].population)
-        .sum();
+    let prefectures: Vec<usize> = (0..regions.len()).filter(|&i| regions[i].level == 1).collect();
+    let people: i64 = prefectures.iter().filter_map(|&i| regions[i].population).sum();
     if people == 0 {
         return;
     }
     let mut shares: Vec<(usize, i64, i64)> = prefectures
         .iter()
         .map(|&i| {
-            let p =
-                i128::from(regions[i].population.unwrap_or(0)) * i128::from(PROVINCE_HOUSEHOLDS);
+            let p = i128::from(regions[i].population.unwrap_or(0)) * i128::from(PROVINCE_HOUSEHOLDS);
             let (q, r) = (p / i128::from(people), p % i128::from(people));
-            (
-                i,
-                i64::try_from(q).unwrap_or(0),
-                i64::try_from(r).unwrap_or(0),
-            )
+            (i, i64::try_from(q).unwrap_or(0), i64::try_from(r).unwrap_or(0))
         })
         .collect();
     let mut left = PROVINCE_HOUSEHOLDS - shares.iter().map(|s| s.1).sum::<i64>();
@@ -293,12 +242,8 @@ pub const DEPARTMENTS: &[&str] = &[
 
 /// The standing organisation: corps, detachments, brigades and line departments.
 pub fn units(regions: &[NewRegion]) -> Vec<NewUnit> {
-    let mut units = vec![NewUnit {
-        name: CORPS.to_owned(),
-        kind: UnitKind::Corps,
-        region_code: "220000".to_owned(),
-        parent: None,
-    }];
+    let mut units =
+        vec![NewUnit { name: CORPS.to_owned(), kind: UnitKind::Corps, region_code: "220000".to_owned(), parent: None }];
     let mut detachment_of: HashMap<&str, String> = HashMap::new();
     for r in regions.iter().filter(|r| r.level == 1) {
         let name = if r.code == CHANGBAISHAN {
@@ -314,27 +259,18 @@ pub fn units(regions: &[NewRegion]) -> Vec<NewUnit> {
             parent: Some(CORPS.to_owned()),
         });
     }
-    let city_name: HashMap<&str, &str> = regions
-        .iter()
-        .filter(|r| r.level == 1)
-        .map(|r| (r.code.as_str(), r.name.as_str()))
-        .collect();
+    let city_name: HashMap<&str, &str> =
+        regions.iter().filter(|r| r.level == 1).map(|r| (r.code.as_str(), r.name.as_str())).collect();
     let mut names = HashSet::new();
     for r in regions.iter().filter(|r| r.level == 2) {
         let parent = r.parent_code.as_deref().unwrap_or_default();
         let city = city_name.get(parent).copied().unwrap_or_default();
-        let name = if r.name.ends_with('区')
-            && !r.name.starts_with(city.trim_end_matches(['市', '州']))
-        {
+        let name = if r.name.ends_with('区') && !r.name.starts_with(city.trim_end_matches(['市', '州'])) {
             format!("{city}{}消防救援大队", r.name)
         } else {
             format!("{}消防救援大队", r.name)
         };
-        let name = if names.insert(name.clone()) {
-            name
-        } else {
-            format!("{city}{name}")
-        };
+        let name = if names.insert(name.clone()) { name } else { format!("{city}{name}") };
         units.push(NewUnit {
             name,
             kind: UnitKind::Brigade,
@@ -372,10 +308,7 @@ mod tests {
     fn the_tree_has_five_levels_with_the_expected_counts() {
         let regions = regions().unwrap();
         let count = |level| regions.iter().filter(|r| r.level == level).count();
-        assert_eq!(
-            [count(0), count(1), count(2), count(3), count(4)],
-            [1, 10, 69, 1075, 11860]
-        );
+        assert_eq!([count(0), count(1), count(2), count(3), count(4)], [1, 10, 69, 1075, 11860]);
         assert_eq!(regions.iter().filter(|r| r.kind == "dev_zone").count(), 9);
         let nanguan = regions.iter().find(|r| r.code == "220102").unwrap();
         assert_eq!(nanguan.path, "/22/2201/220102/");
@@ -389,14 +322,8 @@ mod tests {
     fn population_and_households_add_up() {
         let regions = regions().unwrap();
         let level1 = regions.iter().filter(|r| r.level == 1);
-        assert_eq!(
-            level1.clone().filter_map(|r| r.population).sum::<i64>(),
-            24_073_453
-        );
-        assert_eq!(
-            level1.filter_map(|r| r.households).sum::<i64>(),
-            PROVINCE_HOUSEHOLDS
-        );
+        assert_eq!(level1.clone().filter_map(|r| r.population).sum::<i64>(), 24_073_453);
+        assert_eq!(level1.filter_map(|r| r.households).sum::<i64>(), PROVINCE_HOUSEHOLDS);
         let tonghua = regions.iter().find(|r| r.code == "220500").unwrap();
         assert_eq!(tonghua.population, Some(1_302_778 + 509_336));
         let cbs = regions.iter().find(|r| r.code == CHANGBAISHAN).unwrap();

@@ -148,11 +148,7 @@ pub struct ApiToken {
 
 /// How many regions are loaded.
 pub async fn region_count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "select count(*) from region"
-    )
-    .fetch_one(p)
-    .await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from region").fetch_one(p).await)?)
 }
 
 /// Loads the reference regions and units in one transaction, in chunked multi-row inserts.
@@ -201,16 +197,9 @@ pub async fn insert_reference(db: &Db, regions: &[NewRegion], units: &[NewUnit])
 /// A region inside the scope.
 pub async fn region(db: &Db, scope: &Scope, code: &str) -> Result<Region> {
     let (low, high) = scope.bounds();
-    let sql = format!(
-        "select {REGION_COLUMNS} from region r where r.code = $1 and r.path >= $2 and r.path < $3"
-    );
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(code)
-        .bind(low)
-        .bind(&high)
-        .fetch_optional(p)
-        .await)?
-    .ok_or(Error::NotFound)
+    let sql = format!("select {REGION_COLUMNS} from region r where r.code = $1 and r.path >= $2 and r.path < $3");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).bind(low).bind(&high).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// The direct subdivisions of a region inside the scope, by code.
@@ -219,12 +208,7 @@ pub async fn region_children(db: &Db, scope: &Scope, code: &str) -> Result<Vec<R
     let sql = format!(
         "select {REGION_COLUMNS} from region r where r.parent_code = $1 and r.path >= $2 and r.path < $3 order by r.code"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(code)
-        .bind(low)
-        .bind(&high)
-        .fetch_all(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).bind(low).bind(&high).fetch_all(p).await)?)
 }
 
 /// The regions on the way from the scope's root down to `path`, top first.
@@ -233,22 +217,14 @@ pub async fn region_ancestors(db: &Db, scope: &Scope, path: &str) -> Result<Vec<
     let sql = format!(
         "select {REGION_COLUMNS} from region r where $1 like r.path || '%' and r.path >= $2 and r.path < $3 order by r.level"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(path)
-        .bind(low)
-        .bind(&high)
-        .fetch_all(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(path).bind(low).bind(&high).fetch_all(p).await)?)
 }
 
 /// The scope's root region (the region of the user's unit).
 pub async fn scope_root(db: &Db, scope: &Scope) -> Result<Region> {
     let sql = format!("select {REGION_COLUMNS} from region r where r.path = $1");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.path())
-        .fetch_optional(p)
-        .await)?
-    .ok_or(Error::NotFound)
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(scope.path()).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// How many regions of one level.
@@ -270,12 +246,12 @@ pub async fn region_level_counts(db: &Db, scope: &Scope, path: &str) -> Result<V
     };
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-        "select level, count(*) as count from region where path >= $1 and path < $2 group by level order by level"
-    )
-    .bind(low)
-    .bind(&high)
-    .fetch_all(p)
-    .await
+            "select level, count(*) as count from region where path >= $1 and path < $2 group by level order by level",
+        )
+        .bind(low)
+        .bind(&high)
+        .fetch_all(p)
+        .await
     })?)
 }
 
@@ -300,13 +276,21 @@ pub async fn search_regions(db: &Db, scope: &Scope, q: &str, limit: i64) -> Resu
 /// Codes and names of every village/community inside the scope (the subtree query of `bench`).
 pub async fn communities(db: &Db, scope: &Scope) -> Result<Vec<(String, String)>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "select code, name from region where level = 4 and path >= $1 and path < $2"
-    )
-    .bind(low)
-    .bind(&high)
-    .fetch_all(p)
-    .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as("select code, name from region where level = 4 and path >= $1 and path < $2")
+        .bind(low)
+        .bind(&high)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Code and path of every region inside the scope (for checking imported rows in memory).
+pub async fn regions_in(db: &Db, scope: &Scope) -> Result<Vec<(String, String)>> {
+    let (low, high) = scope.bounds();
+    Ok(on_db!(db, |p| sqlx::query_as("select code, path from region where path >= $1 and path < $2")
+        .bind(low)
+        .bind(&high)
+        .fetch_all(p)
+        .await)?)
 }
 
 // ---- units ----
@@ -344,37 +328,21 @@ pub async fn units(db: &Db, scope: &Scope, f: &UnitFilter, limit: i64) -> Result
 /// A unit inside the scope.
 pub async fn unit(db: &Db, scope: &Scope, id: i64) -> Result<Unit> {
     let (low, high) = scope.bounds();
-    let sql =
-        format!("{UNIT_SELECT} where u.id = $1 and u.region_path >= $2 and u.region_path < $3");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(low)
-        .bind(&high)
-        .fetch_optional(p)
-        .await)?
-    .ok_or(Error::NotFound)
+    let sql = format!("{UNIT_SELECT} where u.id = $1 and u.region_path >= $2 and u.region_path < $3");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(low).bind(&high).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// A unit by exact name or id, province-wide (for operators at the command line).
 pub async fn unit_by_name_or_id(db: &Db, name_or_id: &str) -> Result<Unit> {
     let id: i64 = name_or_id.parse().unwrap_or(-1);
     let sql = format!("{UNIT_SELECT} where u.name = $1 or u.id = $2");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(name_or_id)
-        .bind(id)
-        .fetch_optional(p)
-        .await)?
-    .ok_or_else(|| Error::invalid("unit", format!("no unit named '{name_or_id}'")))
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name_or_id).bind(id).fetch_optional(p).await)?
+        .ok_or_else(|| Error::invalid("unit", format!("no unit named '{name_or_id}'")))
 }
 
 /// Makes a unit; the caller has checked the region and parent are in scope.
-pub async fn insert_unit(
-    db: &Db,
-    name: &str,
-    kind: UnitKind,
-    region: &Region,
-    parent_id: Option<i64>,
-) -> Result<i64> {
+pub async fn insert_unit(db: &Db, name: &str, kind: UnitKind, region: &Region, parent_id: Option<i64>) -> Result<i64> {
     on_db!(db, |p| sqlx::query_scalar(
         "insert into unit (name, kind, region_code, region_path, parent_id, created_at) values ($1, $2, $3, $4, $5, $6) \
          returning id"
@@ -404,11 +372,7 @@ pub async fn rename_unit(db: &Db, scope: &Scope, id: i64, name: &str) -> Result<
     .await
     .map(|r| r.rows_affected()))
     .on_constraint("a unit with this name already exists")?;
-    if done == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    if done == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
 // ---- users ----
@@ -447,34 +411,23 @@ pub async fn users(db: &Db, scope: &Scope, f: &UserFilter, limit: i64) -> Result
 /// A user inside the scope.
 pub async fn user(db: &Db, scope: &Scope, id: i64) -> Result<User> {
     let (low, high) = scope.bounds();
-    let sql =
-        format!("{USER_SELECT} where a.id = $1 and u.region_path >= $2 and u.region_path < $3");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(low)
-        .bind(&high)
-        .fetch_optional(p)
-        .await)?
-    .ok_or(Error::NotFound)
+    let sql = format!("{USER_SELECT} where a.id = $1 and u.region_path >= $2 and u.region_path < $3");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(low).bind(&high).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// A user by login name, province-wide (login and the command line).
 pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<User>> {
     let sql = format!("{USER_SELECT} where a.username = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(username)
-        .fetch_optional(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(p).await)?)
 }
 
 /// The password hash and state of an account, for a login.
 pub async fn credentials(db: &Db, username: &str) -> Result<Option<Credentials>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "select id, password_hash, disabled from app_user where username = $1"
-    )
-    .bind(username)
-    .fetch_optional(p)
-    .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as("select id, password_hash, disabled from app_user where username = $1")
+        .bind(username)
+        .fetch_optional(p)
+        .await)?)
 }
 
 /// Makes a user; the caller has checked the unit is in scope and fits the role.
@@ -515,44 +468,33 @@ pub async fn update_user(
     let (low, high) = scope.bounds();
     let done = on_db!(db, |p| {
         sqlx::query(
-        "update app_user set display_name = $1, role = $2, unit_id = $3, disabled = $4 where id = $5 \
-         and unit_id in (select id from unit where region_path >= $6 and region_path < $7)"
-    )
-    .bind(display_name)
-    .bind(role.as_str())
-    .bind(unit_id)
-    .bind(disabled)
-    .bind(id)
-    .bind(low)
-    .bind(&high)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
+            "update app_user set display_name = $1, role = $2, unit_id = $3, disabled = $4 where id = $5 \
+         and unit_id in (select id from unit where region_path >= $6 and region_path < $7)",
+        )
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(unit_id)
+        .bind(disabled)
+        .bind(id)
+        .bind(low)
+        .bind(&high)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
     })?;
-    if done == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    if done == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
 /// Sets a user's password and ends their sessions (except `keep`, the one changing it).
-pub async fn set_password(
-    db: &Db,
-    user_id: i64,
-    password_hash: &str,
-    keep: Option<&str>,
-) -> Result<()> {
+pub async fn set_password(db: &Db, user_id: i64, password_hash: &str, keep: Option<&str>) -> Result<()> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |c| {
-        sqlx::query(
-            "update app_user set password_hash = $1, password_changed_at = $2 where id = $3",
-        )
-        .bind(password_hash)
-        .bind(clock::now())
-        .bind(user_id)
-        .execute(&mut *c)
-        .await?;
+        sqlx::query("update app_user set password_hash = $1, password_changed_at = $2 where id = $3")
+            .bind(password_hash)
+            .bind(clock::now())
+            .bind(user_id)
+            .execute(&mut *c)
+            .await?;
         sqlx::query("delete from session where user_id = $1 and token_hash <> $2")
             .bind(user_id)
             .bind(keep.unwrap_or(""))
@@ -577,17 +519,18 @@ pub async fn insert_session(
     let now = clock::now();
     on_db!(db, |p| {
         sqlx::query(
-        "insert into session (token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent) \
-         values ($1, $2, $3, $4, $4, $5, $6)"
-    )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(csrf)
-    .bind(now)
-    .bind(ip)
-    .bind(user_agent)
-    .execute(p)
-    .await.map(|_| ())
+            "insert into session (token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent) \
+         values ($1, $2, $3, $4, $4, $5, $6)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(ip)
+        .bind(user_agent)
+        .execute(p)
+        .await
+        .map(|_| ())
     })?;
     Ok(())
 }
@@ -599,34 +542,27 @@ pub async fn session_user(db: &Db, token_hash: &str) -> Result<Option<SessionUse
          x.disabled, x.created_at, s.csrf_token, s.created_at as session_created_at, s.last_seen_at \
          from session s join ({USER_SELECT}) x on x.id = s.user_id where s.token_hash = $1 and not x.disabled"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await)?)
 }
 
 /// Marks a session as used now.
 pub async fn touch_session(db: &Db, token_hash: &str) -> Result<()> {
-    on_db!(db, |p| sqlx::query(
-        "update session set last_seen_at = $1 where token_hash = $2"
-    )
-    .bind(clock::now())
-    .bind(token_hash)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
+    on_db!(db, |p| sqlx::query("update session set last_seen_at = $1 where token_hash = $2")
+        .bind(clock::now())
+        .bind(token_hash)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Ends a session.
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
-    on_db!(db, |p| sqlx::query(
-        "delete from session where token_hash = $1"
-    )
-    .bind(token_hash)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
+    on_db!(db, |p| sqlx::query("delete from session where token_hash = $1")
+        .bind(token_hash)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
@@ -636,64 +572,49 @@ pub async fn delete_expired_sessions(
     idle_before: OffsetDateTime,
     begun_before: OffsetDateTime,
 ) -> Result<u64> {
-    Ok(on_db!(db, |p| sqlx::query(
-        "delete from session where last_seen_at < $1 or created_at < $2"
-    )
-    .bind(idle_before)
-    .bind(begun_before)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?)
+    Ok(on_db!(db, |p| sqlx::query("delete from session where last_seen_at < $1 or created_at < $2")
+        .bind(idle_before)
+        .bind(begun_before)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
 }
 
 // ---- login attempts ----
 
 /// Records a login attempt.
 pub async fn record_login_attempt(db: &Db, username: &str, ip: &str, success: bool) -> Result<()> {
-    on_db!(db, |p| sqlx::query(
-        "insert into login_attempt (username, ip, at, success) values ($1, $2, $3, $4)"
-    )
-    .bind(username)
-    .bind(ip)
-    .bind(clock::now())
-    .bind(success)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
+    on_db!(db, |p| sqlx::query("insert into login_attempt (username, ip, at, success) values ($1, $2, $3, $4)")
+        .bind(username)
+        .bind(ip)
+        .bind(clock::now())
+        .bind(success)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Failed attempts since `since` for this login name, and from this address.
-pub async fn recent_failures(
-    db: &Db,
-    username: &str,
-    ip: &str,
-    since: OffsetDateTime,
-) -> Result<(i64, i64)> {
+pub async fn recent_failures(db: &Db, username: &str, ip: &str, since: OffsetDateTime) -> Result<(i64, i64)> {
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-        "select (select count(*) from login_attempt where username = $1 and at >= $3 and not success \
+            "select (select count(*) from login_attempt where username = $1 and at >= $3 and not success \
                  and at > coalesce((select max(at) from login_attempt where username = $1 and success), $3)), \
-                (select count(*) from login_attempt where ip = $2 and at >= $3 and not success)"
-    )
-    .bind(username)
-    .bind(ip)
-    .bind(since)
-    .fetch_one(p)
-    .await
+                (select count(*) from login_attempt where ip = $2 and at >= $3 and not success)",
+        )
+        .bind(username)
+        .bind(ip)
+        .bind(since)
+        .fetch_one(p)
+        .await
     })?)
 }
 
 // ---- API tokens ----
 
 /// Stores a new API token (hashed) for a user.
-pub async fn insert_token(
-    db: &Db,
-    user_id: i64,
-    created_by: i64,
-    name: &str,
-    token_hash: &str,
-) -> Result<i64> {
+pub async fn insert_token(db: &Db, user_id: i64, created_by: i64, name: &str, token_hash: &str) -> Result<i64> {
     Ok(on_db!(db, |p| {
         sqlx::query_scalar(
         "insert into api_token (name, token_hash, user_id, created_by, created_at) values ($1, $2, $3, $4, $5) returning id"
@@ -713,19 +634,15 @@ pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<User>> {
     let sql = format!(
         "{USER_SELECT} join api_token t on t.user_id = a.id where t.token_hash = $1 and t.revoked_at is null and not a.disabled"
     );
-    let user: Option<User> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await)?;
+    let user: Option<User> =
+        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await)?;
     if user.is_some() {
-        on_db!(db, |p| sqlx::query(
-            "update api_token set last_used_at = $1 where token_hash = $2"
-        )
-        .bind(clock::now())
-        .bind(token_hash)
-        .execute(p)
-        .await
-        .map(|_| ()))?;
+        on_db!(db, |p| sqlx::query("update api_token set last_used_at = $1 where token_hash = $2")
+            .bind(clock::now())
+            .bind(token_hash)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
     }
     Ok(user)
 }
@@ -735,15 +652,15 @@ pub async fn tokens(db: &Db, scope: &Scope, user_id: i64) -> Result<Vec<ApiToken
     let (low, high) = scope.bounds();
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-        "select t.id, t.name, t.user_id, t.created_at, t.last_used_at, t.revoked_at from api_token t \
+            "select t.id, t.name, t.user_id, t.created_at, t.last_used_at, t.revoked_at from api_token t \
          join app_user a on a.id = t.user_id join unit u on u.id = a.unit_id \
-         where t.user_id = $1 and u.region_path >= $2 and u.region_path < $3 order by t.id desc"
-    )
-    .bind(user_id)
-    .bind(low)
-    .bind(&high)
-    .fetch_all(p)
-    .await
+         where t.user_id = $1 and u.region_path >= $2 and u.region_path < $3 order by t.id desc",
+        )
+        .bind(user_id)
+        .bind(low)
+        .bind(&high)
+        .fetch_all(p)
+        .await
     })?)
 }
 

@@ -18,13 +18,7 @@ async fn file(Path(path): Path<String>) -> Response {
     match Static::get(&path) {
         Some(f) => {
             let mime = mime_guess::from_path(&path).first_or_octet_stream();
-            (
-                [
-                    (header::CONTENT_TYPE, mime.as_ref()),
-                    (header::CACHE_CONTROL, "public, max-age=3600"),
-                ],
-                f.data,
-            )
+            ([(header::CONTENT_TYPE, mime.as_ref()), (header::CACHE_CONTROL, "public, max-age=3600")], f.data)
                 .into_response()
         }
         None => Error::NotFound.into_response(),

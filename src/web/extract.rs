@@ -10,15 +10,8 @@ use crate::Error;
 fn named<E: std::fmt::Display>(what: &str, e: &serde_path_to_error::Error<E>) -> Error {
     let path = e.path().to_string();
     let message = e.inner().to_string();
-    let field = if path == "." {
-        message.split('`').nth(1).unwrap_or(what).to_owned()
-    } else {
-        path
-    };
-    Error::Invalid {
-        field: Some(field),
-        message: format!("{what}: {message}"),
-    }
+    let field = if path == "." { message.split('`').nth(1).unwrap_or(what).to_owned() } else { path };
+    Error::Invalid { field: Some(field), message: format!("{what}: {message}") }
 }
 
 /// A URL-encoded form body.
@@ -31,9 +24,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
             .await
             .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
-        serde_path_to_error::deserialize(de)
-            .map(Form)
-            .map_err(|e| named("form", &e))
+        serde_path_to_error::deserialize(de).map(Form).map_err(|e| named("form", &e))
     }
 }
 
@@ -45,9 +36,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let q = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|e| named("query", &e))
+        serde_path_to_error::deserialize(de).map(Query).map_err(|e| named("query", &e))
     }
 }
 
@@ -69,9 +58,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .await
             .map_err(|_| Error::invalid("body", "the body is larger than 1 MiB"))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de)
-            .map(Json)
-            .map_err(|e| named("json", &e))
+        serde_path_to_error::deserialize(&mut de).map(Json).map_err(|e| named("json", &e))
     }
 }
 

@@ -39,12 +39,8 @@ pub fn parse(text: &'static str) -> HashMap<&'static str, &'static str> {
         .collect()
 }
 
-static TABLES: LazyLock<Vec<(Lang, HashMap<&'static str, &'static str>)>> = LazyLock::new(|| {
-    SOURCES
-        .iter()
-        .map(|(lang, text)| (*lang, parse(text)))
-        .collect()
-});
+static TABLES: LazyLock<Vec<(Lang, HashMap<&'static str, &'static str>)>> =
+    LazyLock::new(|| SOURCES.iter().map(|(lang, text)| (*lang, parse(text))).collect());
 
 impl Lang {
     /// Every language, in the order of the switcher.
@@ -70,27 +66,18 @@ impl Lang {
 
     /// Parses a tag.
     pub fn parse(tag: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|l| l.tag().eq_ignore_ascii_case(tag))
+        Self::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag))
     }
 
     /// The language chosen with the switcher (cookie), else Chinese.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        cookie(headers, LANG_COOKIE)
-            .and_then(Self::parse)
-            .unwrap_or_default()
+        cookie(headers, LANG_COOKIE).and_then(Self::parse).unwrap_or_default()
     }
 
     /// The string for `key` in this language; Chinese when missing, and `?` (with a warning in the
     /// log) when Chinese lacks it too — the tests keep that from happening.
     pub fn t(self, key: &str) -> &'static str {
-        let find = |lang: Lang| {
-            TABLES
-                .iter()
-                .find(|(l, _)| *l == lang)
-                .and_then(|(_, t)| t.get(key).copied())
-        };
+        let find = |lang: Lang| TABLES.iter().find(|(l, _)| *l == lang).and_then(|(_, t)| t.get(key).copied());
         find(self).or_else(|| find(Self::Zh)).unwrap_or_else(|| {
             tracing::warn!(key, "missing UI string");
             "?"
@@ -113,10 +100,7 @@ mod tests {
             assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
             let mut extra: Vec<_> = other.keys().filter(|k| !zh.contains_key(*k)).collect();
             extra.sort();
-            assert!(
-                extra.is_empty(),
-                "{lang:?} has keys Chinese lacks: {extra:?}"
-            );
+            assert!(extra.is_empty(), "{lang:?} has keys Chinese lacks: {extra:?}");
         }
     }
 
@@ -124,10 +108,7 @@ mod tests {
     fn every_key_the_templates_use_exists() {
         let zh = parse(SOURCES[0].1);
         let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/templates"
-        ))];
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();

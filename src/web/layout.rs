@@ -17,8 +17,10 @@ use super::AppState;
 use super::extract::Query;
 use super::i18n::{LANG_COOKIE, Lang};
 use super::session::{Principal, RequestCtx, set_cookie};
+use crate::campaign::overview::{self, DutyProgress};
+use crate::campaign::store::Metric;
 use crate::error::Problem;
-use crate::org::{Permission, store};
+use crate::org::{Permission, Role, store};
 use crate::{Result, clock};
 
 /// What every page template gets as `ctx`.
@@ -44,6 +46,24 @@ pub struct NavItem {
     pub active: bool,
 }
 
+/// A whole number, however deeply a template borrows it.
+pub trait Whole {
+    /// The number.
+    fn whole(&self) -> i64;
+}
+
+impl Whole for i64 {
+    fn whole(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Whole + ?Sized> Whole for &T {
+    fn whole(&self) -> i64 {
+        (**self).whole()
+    }
+}
+
 /// A language in the switcher.
 pub struct LangLink {
     /// BCP 47 tag.
@@ -60,9 +80,7 @@ impl PageCtx {
             lang: Lang::from_headers(headers),
             user: ctx.and_then(|c| c.principal.clone()),
             csrf: ctx.map(|c| c.csrf.clone()).unwrap_or_default(),
-            path: uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            path: uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
         }
     }
 
@@ -106,35 +124,57 @@ impl PageCtx {
         let area = self.path.split(['/', '?']).nth(1).unwrap_or_default();
         let mut items = vec![
             ("/", "nav.home", ""),
+            ("/campaigns", "nav.campaigns", "campaigns"),
+            ("/activities", "nav.activities", "activities"),
+        ];
+        if matches!(user.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff) {
+            items.push(("/review", "nav.review", "review"));
+        }
+        items.extend([
+            ("/media", "nav.media", "media"),
             ("/regions", "nav.regions", "regions"),
             ("/units", "nav.units", "units"),
-        ];
+        ]);
         if user.role.can(Permission::ViewUsers) {
             items.push(("/users", "nav.users", "users"));
         }
         if user.role.can(Permission::ViewAudit) {
             items.push(("/audit", "nav.audit", "audit"));
         }
-        items
-            .into_iter()
-            .map(|(href, key, a)| NavItem {
-                href,
-                label: self.t(key),
-                active: a == area,
-            })
-            .collect()
+        items.into_iter().map(|(href, key, a)| NavItem { href, label: self.t(key), active: a == area }).collect()
     }
 
     /// Language switch links.
     pub fn langs(&self) -> Vec<LangLink> {
-        Lang::ALL
-            .iter()
-            .map(|l| LangLink {
-                tag: l.tag(),
-                name: l.name(),
-                current: *l == self.lang,
-            })
-            .collect()
+        Lang::ALL.iter().map(|l| LangLink { tag: l.tag(), name: l.name(), current: *l == self.lang }).collect()
+    }
+
+    /// A whole number with thousands separators: 9,066,906.
+    pub fn num<N: Whole>(&self, n: N) -> String {
+        let n = n.whole();
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// A catalogue name in the page's language: English names for English pages, Chinese otherwise.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.lang == Lang::En { en } else { zh }
+    }
+
+    /// A percentage bar width, 0 to 100.
+    pub fn pct<A: Whole, B: Whole>(&self, part: A, whole: B) -> i64 {
+        let (part, whole) = (part.whole(), whole.whole());
+        if whole <= 0 { 0 } else { (part.saturating_mul(100) / whole).clamp(0, 100) }
     }
 
     /// The name of a region level (0 province … 4 village).
@@ -151,11 +191,7 @@ impl PageCtx {
 impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::new(
-            &parts.headers,
-            &parts.uri,
-            parts.extensions.get::<RequestCtx>(),
-        ))
+        Ok(Self::new(&parts.headers, &parts.uri, parts.extensions.get::<RequestCtx>()))
     }
 }
 
@@ -185,8 +221,7 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut page = (status, ErrorPage { ctx, problem }).into_response();
     for cookie in response.headers().get_all(header::SET_COOKIE) {
-        page.headers_mut()
-            .append(header::SET_COOKIE, cookie.clone());
+        page.headers_mut().append(header::SET_COOKIE, cookie.clone());
     }
     page
 }
@@ -198,20 +233,17 @@ struct HomePage {
     root: store::Region,
     levels: Vec<store::LevelCount>,
     units: usize,
+    duties: Vec<DutyProgress>,
+    metrics: Vec<Metric>,
 }
 
 async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
     let root = store::scope_root(&state.db, &me.scope).await?;
     let levels = store::region_level_counts(&state.db, &me.scope, &root.path).await?;
-    let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000)
-        .await?
-        .len();
-    Ok(HomePage {
-        ctx,
-        root,
-        levels,
-        units,
-    })
+    let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000).await?.len();
+    let duties = overview::unit_duties(&state.db, me.user.unit_id, clock::today()).await?;
+    let metrics = crate::campaign::store::metrics(&state.db).await?;
+    Ok(HomePage { ctx, root, levels, units, duties, metrics })
 }
 
 #[derive(Deserialize)]
@@ -227,25 +259,18 @@ pub fn local_path(next: Option<&str>) -> &str {
     }
 }
 
-async fn switch_lang(
-    State(state): State<AppState>,
-    Path(tag): Path<String>,
-    Query(q): Query<Next_>,
-) -> Response {
+async fn switch_lang(State(state): State<AppState>, Path(tag): Path<String>, Query(q): Query<Next_>) -> Response {
     let lang = Lang::parse(&tag).unwrap_or_default();
     let mut r = Redirect::to(local_path(q.next.as_deref())).into_response();
     let cookie = set_cookie(&state, LANG_COOKIE, lang.tag(), Some(365 * 24 * 3600));
     r.headers_mut().append(header::SET_COOKIE, cookie);
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
 /// The home page and the language switch.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/lang/{tag}", get(switch_lang))
+    Router::new().route("/", get(home)).route("/lang/{tag}", get(switch_lang))
 }
 
 #[cfg(test)]
@@ -260,20 +285,21 @@ mod tests {
                 assert_ne!(lang.t(&format!("role.{role}")), "?", "{lang:?} role {role}");
             }
             for kind in UnitKind::ALL {
-                assert_ne!(
-                    lang.t(&format!("unit_kind.{kind}")),
-                    "?",
-                    "{lang:?} kind {kind}"
-                );
+                assert_ne!(lang.t(&format!("unit_kind.{kind}")), "?", "{lang:?} kind {kind}");
             }
             for level in 0..=4 {
-                assert_ne!(
-                    lang.t(&format!("level.{level}")),
-                    "?",
-                    "{lang:?} level {level}"
-                );
+                assert_ne!(lang.t(&format!("level.{level}")), "?", "{lang:?} level {level}");
             }
         }
+    }
+
+    #[test]
+    fn numbers_get_separators() {
+        let ctx = PageCtx { lang: Lang::Zh, user: None, csrf: String::new(), path: "/".to_owned() };
+        assert_eq!(ctx.num(9_066_906), "9,066,906");
+        assert_eq!(ctx.num(582), "582");
+        assert_eq!(ctx.num(-1_000), "-1,000");
+        assert_eq!(ctx.num(0), "0");
     }
 
     #[test]

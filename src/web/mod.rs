@@ -26,7 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::{Error, audit, org};
+use crate::{Error, activity, audit, campaign, org};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -40,10 +40,7 @@ pub struct AppState {
 impl AppState {
     /// State over a database with a config.
     pub fn new(db: Db, config: Config) -> Self {
-        Self {
-            db,
-            config: Arc::new(config),
-        }
+        Self { db, config: Arc::new(config) }
     }
 }
 
@@ -65,9 +62,7 @@ async fn with_request_id(req: Request, next: Next) -> Response {
         .map_or_else(|| org::new_secret()[..12].to_owned(), str::to_owned);
     let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), v);
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
     }
     response
 }
@@ -82,24 +77,20 @@ fn prometheus() -> &'static PrometheusHandle {
 }
 
 async fn track_metrics(req: Request, next: Next) -> Response {
-    let path = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let path = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().to_string();
     let start = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("path", path), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     response
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "firecast API", description = "Fire-safety publicity and education: regions, units, users, audit."),
+    info(title = "firecast API", description = "Fire-safety publicity and education: regions, units, users, campaigns, duties, activities, media, audit."),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth)
 )]
@@ -111,10 +102,7 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
@@ -128,6 +116,8 @@ impl utoipa::Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(org::api::router())
+        .merge(campaign::api::router())
+        .merge(activity::api::router())
         .merge(audit::api::router())
         .split_for_parts()
 }
@@ -137,6 +127,8 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = api();
     let pages = Router::new()
         .merge(org::pages::router())
+        .merge(campaign::pages::router())
+        .merge(activity::pages::router())
         .merge(audit::pages::router())
         .merge(layout::router())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -145,9 +137,8 @@ pub fn router(state: AppState) -> Router {
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
             ),
         ));
-    let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
-        .url("/api/openapi.json", openapi)
-        .into();
+    let docs: Router<AppState> =
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi).into();
     Router::new()
         .merge(pages)
         .merge(api)
@@ -156,29 +147,18 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(assets::router())
         .fallback(|| async { Error::NotFound })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::authenticate,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), session::authenticate))
         .layer(middleware::from_fn(layout::html_errors))
         .layer(middleware::from_fn(track_metrics))
         .layer(middleware::from_fn(with_request_id))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            8 * 1024 * 1024,
-        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .with_state(state)
 }
 
@@ -190,37 +170,22 @@ struct Health {
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
-        Ok(()) => Json(Health {
-            status: "ok",
-            database: "ok",
-        })
-        .into_response(),
+        Ok(()) => Json(Health { status: "ok", database: "ok" }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database does not answer");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "unavailable",
-                    database: "down",
-                }),
-            )
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database: "down" }))
                 .into_response()
         }
     }
 }
 
 async fn metrics_text() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        prometheus().render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render())
 }
 
 /// Binds the listening address, with a clear error when it is taken.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains requests.
@@ -234,12 +199,7 @@ pub async fn serve(
     let sweeper = tokio::spawn(async move {
         loop {
             let now = crate::clock::now();
-            if let Err(e) = org::store::delete_expired_sessions(
-                &db,
-                now - session::IDLE,
-                now - session::ABSOLUTE,
-            )
-            .await
+            if let Err(e) = org::store::delete_expired_sessions(&db, now - session::IDLE, now - session::ABSOLUTE).await
             {
                 tracing::warn!(error = %e, "could not remove expired sessions");
             }
@@ -247,9 +207,7 @@ pub async fn serve(
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     served.context("server error")
 }

@@ -51,22 +51,17 @@ impl Principal {
     fn new(user: store::User, ip: &str, session_hash: Option<String>) -> Option<Self> {
         let role = Role::parse(&user.role)?;
         let scope = Scope::under(&user.region_path);
-        Some(Self {
-            user,
-            role,
-            scope,
-            ip: ip.to_owned(),
-            session_hash,
-        })
+        Some(Self { user, role, scope, ip: ip.to_owned(), session_hash })
+    }
+
+    /// A principal for work done at the command line on behalf of a user.
+    pub fn acting_as(user: store::User, ip: &str) -> Option<Self> {
+        Self::new(user, ip, None)
     }
 
     /// Refuses unless the role has `p`.
     pub fn require(&self, p: Permission) -> Result<()> {
-        if self.role.can(p) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden)
-        }
+        if self.role.can(p) { Ok(()) } else { Err(Error::Forbidden) }
     }
 
     /// The principal as the actor of an audit record.
@@ -99,32 +94,21 @@ pub struct RequestCtx {
 impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no request context")))
+        parts.extensions.get::<Self>().cloned().ok_or_else(|| Error::Internal(anyhow::anyhow!("no request context")))
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
-        parts
-            .extensions
-            .get::<RequestCtx>()
-            .and_then(|c| c.principal.clone())
-            .ok_or(Error::Unauthorized)
+        parts.extensions.get::<RequestCtx>().and_then(|c| c.principal.clone()).ok_or(Error::Unauthorized)
     }
 }
 
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>> {
-        Ok(parts
-            .extensions
-            .get::<RequestCtx>()
-            .and_then(|c| c.principal.clone()))
+        Ok(parts.extensions.get::<RequestCtx>().and_then(|c| c.principal.clone()))
     }
 }
 
@@ -154,9 +138,7 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
 }
 
 fn client_ip(req: &Request) -> String {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -164,11 +146,7 @@ fn is_unsafe(method: &Method) -> bool {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Resolves the caller, enforces CSRF on state-changing cookie requests, and runs the request.
@@ -199,16 +177,10 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, Option<Head
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     if let Some(token) = bearer {
-        let user = store::token_user(&state.db, &org::hash_secret(token))
-            .await?
-            .ok_or(Error::Unauthorized)?;
+        let user = store::token_user(&state.db, &org::hash_secret(token)).await?.ok_or(Error::Unauthorized)?;
         let principal = Principal::new(user, &ip, None).ok_or(Error::Unauthorized)?;
         let mut req = req;
-        req.extensions_mut().insert(RequestCtx {
-            ip,
-            principal: Some(principal),
-            csrf: String::new(),
-        });
+        req.extensions_mut().insert(RequestCtx { ip, principal: Some(principal), csrf: String::new() });
         return Ok((req, None));
     }
     let mut principal = None;
@@ -238,39 +210,25 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, Option<Head
             }
         }
     };
-    let req = if is_unsafe(req.method()) {
-        check_csrf(req, &csrf).await?
-    } else {
-        req
-    };
+    let req = if is_unsafe(req.method()) { check_csrf(req, &csrf).await? } else { req };
     let mut req = req;
-    req.extensions_mut().insert(RequestCtx {
-        ip,
-        principal,
-        csrf,
-    });
+    req.extensions_mut().insert(RequestCtx { ip, principal, csrf });
     Ok((req, new_cookie))
 }
 
-/// Checks the `X-CSRF-Token` header, or the `_csrf` field of a URL-encoded form.
+/// Checks the `X-CSRF-Token` header, the `_csrf` field of a URL-encoded form, or (for file
+/// uploads, whose body is not read here) the `_csrf` parameter of a multipart form's address.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
-    if let Some(sent) = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-    {
-        return if same(sent, expected) {
-            Ok(req)
-        } else {
-            Err(Error::Csrf)
-        };
+    if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return if same(sent, expected) { Ok(req) } else { Err(Error::Csrf) };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        let query = req.uri().query().unwrap_or_default();
+        let ok = form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "_csrf" && same(&v, expected));
+        return if ok { Ok(req) } else { Err(Error::Csrf) };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(Error::Csrf);
     }
     let (parts, body) = req.into_parts();
@@ -278,11 +236,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
         .await
         .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
     let ok = form_urlencoded::parse(&bytes).any(|(k, v)| k == "_csrf" && same(&v, expected));
-    if ok {
-        Ok(Request::from_parts(parts, Body::from(bytes)))
-    } else {
-        Err(Error::Csrf)
-    }
+    if ok { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(Error::Csrf) }
 }
 
 /// Why a password sign-in failed; the message never says whether the account exists.
@@ -305,8 +259,7 @@ pub async fn sign_in(
 ) -> Result<Result<HeaderValue, SignInError>> {
     let db = &state.db;
     let name = username.trim().to_lowercase();
-    let (by_name, by_ip) =
-        store::recent_failures(db, &name, ip, clock::now() - LOCK_WINDOW).await?;
+    let (by_name, by_ip) = store::recent_failures(db, &name, ip, clock::now() - LOCK_WINDOW).await?;
     let unknown = Actor {
         user_id: None,
         name: name.clone(),
@@ -315,22 +268,11 @@ pub async fn sign_in(
     };
     if by_name >= MAX_FAILURES_PER_NAME || by_ip >= MAX_FAILURES_PER_IP {
         store::record_login_attempt(db, &name, ip, false).await?;
-        audit::record(
-            db,
-            &unknown,
-            "session.login",
-            ("user", &name),
-            Outcome::Denied,
-            "locked",
-        )
-        .await?;
+        audit::record(db, &unknown, "session.login", ("user", &name), Outcome::Denied, "locked").await?;
         return Ok(Err(SignInError::Locked));
     }
     let creds = store::credentials(db, &name).await?;
-    let hash = creds
-        .as_ref()
-        .map_or(org::DECOY_HASH, |c| c.password_hash.as_str())
-        .to_owned();
+    let hash = creds.as_ref().map_or(org::DECOY_HASH, |c| c.password_hash.as_str()).to_owned();
     let password = password.to_owned();
     let matches = tokio::task::spawn_blocking(move || org::verify_password(&password, &hash))
         .await
@@ -341,15 +283,8 @@ pub async fn sign_in(
     };
     let Some(user) = user else {
         store::record_login_attempt(db, &name, ip, false).await?;
-        audit::record(
-            db,
-            &unknown,
-            "session.login",
-            ("user", &name),
-            Outcome::Denied,
-            "wrong name or password",
-        )
-        .await?;
+        audit::record(db, &unknown, "session.login", ("user", &name), Outcome::Denied, "wrong name or password")
+            .await?;
         return Ok(Err(SignInError::Wrong));
     };
     store::record_login_attempt(db, &name, ip, true).await?;
@@ -370,15 +305,7 @@ pub async fn sign_in(
         ip: ip.to_owned(),
         region_path: user.region_path.clone(),
     };
-    audit::record(
-        db,
-        &actor,
-        "session.login",
-        ("user", &user.id.to_string()),
-        Outcome::Ok,
-        "",
-    )
-    .await?;
+    audit::record(db, &actor, "session.login", ("user", &user.id.to_string()), Outcome::Ok, "").await?;
     Ok(Ok(set_cookie(state, SESSION_COOKIE, &token, None)))
 }
 
@@ -406,10 +333,7 @@ mod tests {
     #[test]
     fn reads_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; fc_session=abc; fc_lang=en"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; fc_session=abc; fc_lang=en"));
         assert_eq!(cookie(&h, "fc_session"), Some("abc"));
         assert_eq!(cookie(&h, "fc_lang"), Some("en"));
         assert_eq!(cookie(&h, "missing"), None);

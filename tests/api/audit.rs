@@ -8,29 +8,12 @@ use crate::helpers::TestApp;
 pub async fn actions_are_audited_and_records_cannot_change(app: TestApp) {
     let admin = app.login("changchun.admin").await;
     let nanguan = app.unit_id("长春市南关区消防救援大队").await;
-    admin
-        .json(
-            Method::PATCH,
-            &format!("/api/v1/units/{nanguan}"),
-            &json!({"name": "南关区消防救援大队"}),
-        )
-        .await;
+    admin.json(Method::PATCH, &format!("/api/v1/units/{nanguan}"), &json!({"name": "南关区消防救援大队"})).await;
     let yanbian = app.unit_id("延边朝鲜族自治州消防救援支队").await;
-    let r = admin
-        .json(
-            Method::PATCH,
-            &format!("/api/v1/units/{yanbian}"),
-            &json!({"name": "x"}),
-        )
-        .await;
+    let r = admin.json(Method::PATCH, &format!("/api/v1/units/{yanbian}"), &json!({"name": "x"})).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
-    let records: serde_json::Value = admin
-        .get("/api/v1/audit?action=unit.")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let records: serde_json::Value = admin.get("/api/v1/audit?action=unit.").await.json().await.unwrap();
     let records = records.as_array().unwrap();
     assert_eq!(records.len(), 2, "{records:?}");
     assert_eq!(records[0]["outcome"], "denied");
@@ -38,65 +21,31 @@ pub async fn actions_are_audited_and_records_cannot_change(app: TestApp) {
     assert_eq!(records[1]["outcome"], "ok");
     assert_eq!(records[1]["actor"], "changchun.admin");
     assert_eq!(records[1]["ip"], "127.0.0.1");
-    let logins: serde_json::Value = admin
-        .get("/api/v1/audit?action=session.login&outcome=ok")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let logins: serde_json::Value =
+        admin.get("/api/v1/audit?action=session.login&outcome=ok").await.json().await.unwrap();
     assert!(!logins.as_array().unwrap().is_empty());
 
     // The database refuses to change or delete a record.
-    assert!(
-        app.exec("update audit_log set outcome = 'ok'")
-            .await
-            .is_err()
-    );
+    assert!(app.exec("update audit_log set outcome = 'ok'").await.is_err());
     assert!(app.exec("delete from audit_log").await.is_err());
-    assert_eq!(
-        app.scalar("select count(*) from audit_log where outcome = 'denied'")
-            .await,
-        1
-    );
+    assert_eq!(app.scalar("select count(*) from audit_log where outcome = 'denied'").await, 1);
 }
 
 pub async fn audit_is_for_admins_and_scoped(app: TestApp) {
     let yanbian_staff = app.login("yanbian").await;
-    assert_eq!(
-        yanbian_staff.get("/api/v1/audit").await.status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        yanbian_staff.get("/audit").await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(yanbian_staff.get("/api/v1/audit").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(yanbian_staff.get("/audit").await.status(), StatusCode::FORBIDDEN);
     // Logins at the province and in Changchun; the Changchun admin sees only Changchun's.
     app.login("province").await;
     let admin = app.login("changchun.admin").await;
-    let page = admin
-        .get("/audit?action=session.login")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get("/audit?action=session.login").await.text().await.unwrap();
     assert!(page.contains("changchun.admin"));
-    assert!(
-        !page.contains(">province<"),
-        "province login is outside Changchun"
-    );
+    assert!(!page.contains(">province<"), "province login is outside Changchun");
     let top = app.login("admin").await;
-    let page = top
-        .get("/audit?action=session.login")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = top.get("/audit?action=session.login").await.text().await.unwrap();
     assert!(page.contains("province") && page.contains("changchun.admin"));
     let r = top.get("/api/v1/audit?outcome=maybe").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-crate::on_both_backends!(
-    actions_are_audited_and_records_cannot_change,
-    audit_is_for_admins_and_scoped
-);
+crate::on_both_backends!(actions_are_audited_and_records_cannot_change, audit_is_for_admins_and_scoped);

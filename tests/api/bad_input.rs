@@ -16,32 +16,15 @@ pub async fn malformed_input_names_the_field(app: TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["field"], "parent_id");
     let (s, p) = problem(c.get("/api/v1/units?kind=castle").await).await;
-    assert_eq!(
-        (s, p["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
-    );
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
     let (s, p) = problem(c.get("/api/v1/regions?parent=22x").await).await;
-    assert_eq!(
-        (s, p["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("parent"))
-    );
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parent")));
 
-    let (s, p) = problem(
-        c.json(
-            Method::POST,
-            "/api/v1/users",
-            &json!({"username": "x1x", "unit_id": "seven"}),
-        )
-        .await,
-    )
-    .await;
+    let (s, p) =
+        problem(c.json(Method::POST, "/api/v1/users", &json!({"username": "x1x", "unit_id": "seven"})).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["field"], "unit_id", "{p}");
-    let (s, p) = problem(
-        c.json(Method::POST, "/api/v1/users", &json!({"username": "x1x"}))
-            .await,
-    )
-    .await;
+    let (s, p) = problem(c.json(Method::POST, "/api/v1/users", &json!({"username": "x1x"})).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p["field"].is_string(), "a missing field is named: {p}");
     let r = c
@@ -63,12 +46,25 @@ pub async fn malformed_input_names_the_field(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(problem(r).await.1["field"], "content-type");
-    let (s, p) = problem(c.json(Method::POST, "/api/v1/units", &json!({"name": "新单位", "kind": "brigade", "region_code": "999999", "parent_id": null})).await).await;
-    assert_eq!(
-        (s, p["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("region_code"))
-    );
-    let (s, p) = problem(c.json(Method::POST, "/api/v1/units", &json!({"name": "新单位", "kind": "detachment", "region_code": "220102", "parent_id": null})).await).await;
+    let (s, p) = problem(
+        c.json(
+            Method::POST,
+            "/api/v1/units",
+            &json!({"name": "新单位", "kind": "brigade", "region_code": "999999", "parent_id": null}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("region_code")));
+    let (s, p) = problem(
+        c.json(
+            Method::POST,
+            "/api/v1/units",
+            &json!({"name": "新单位", "kind": "detachment", "region_code": "220102", "parent_id": null}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(
         (s, p["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")),
@@ -83,10 +79,7 @@ pub async fn malformed_input_names_the_field(app: TestApp) {
         .await,
     )
     .await;
-    assert_eq!(
-        (s, p["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
-    );
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")));
 
     // Pages: a form with a field of the wrong type gets an HTML page naming it.
     let r = c
@@ -128,17 +121,11 @@ pub async fn unknown_pages_get_a_useful_404(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     let page = r.text().await.unwrap();
-    assert!(
-        page.contains("页面不存在") && page.contains(&id),
-        "the page shows the request id"
-    );
+    assert!(page.contains("页面不存在") && page.contains(&id), "the page shows the request id");
     let r = c.get("/api/v1/nothing").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
-    assert_eq!(
-        c.get("/regions/not-a-code").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(c.get("/regions/not-a-code").await.status(), StatusCode::NOT_FOUND);
     let r = c.get("/units/99999999999999999999").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("<code>path</code>"));
@@ -146,7 +133,4 @@ pub async fn unknown_pages_get_a_useful_404(app: TestApp) {
     assert_eq!(problem(r).await.1["field"], "path");
 }
 
-crate::on_both_backends!(
-    malformed_input_names_the_field,
-    unknown_pages_get_a_useful_404
-);
+crate::on_both_backends!(malformed_input_names_the_field, unknown_pages_get_a_useful_404);

@@ -13,12 +13,7 @@ fn firecast(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -43,39 +38,22 @@ fn temp(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn a_malformed_database_url_is_one_clear_line() {
-    let (ok, _, err) = firecast(
-        &["--database-url", "mysql://root@localhost/x", "migrate"],
-        None,
-    );
+    let (ok, _, err) = firecast(&["--database-url", "mysql://root@localhost/x", "migrate"], None);
     assert!(!ok);
-    assert!(
-        error_line(&err).contains("expected sqlite://PATH or postgres://"),
-        "{err}"
-    );
+    assert!(error_line(&err).contains("expected sqlite://PATH or postgres://"), "{err}");
 }
 
 #[test]
 fn an_unreadable_database_file_is_one_clear_line() {
     let path = temp("garbage.db");
-    std::fs::write(
-        &path,
-        b"this is not a database, just some text that is long enough to matter",
-    )
-    .unwrap();
+    std::fs::write(&path, b"this is not a database, just some text that is long enough to matter").unwrap();
     let url = format!("sqlite://{}", path.display());
     let (ok, _, err) = firecast(&["--database-url", &url, "migrate"], None);
     assert!(!ok);
     assert!(error_line(&err).contains("cannot open database"), "{err}");
     let dir = temp("a-directory");
     std::fs::create_dir_all(&dir).unwrap();
-    let (ok, _, err) = firecast(
-        &[
-            "--database-url",
-            &format!("sqlite://{}", dir.display()),
-            "migrate",
-        ],
-        None,
-    );
+    let (ok, _, err) = firecast(&["--database-url", &format!("sqlite://{}", dir.display()), "migrate"], None);
     assert!(!ok);
     assert!(error_line(&err).contains("cannot open database"), "{err}");
 }
@@ -88,11 +66,7 @@ fn a_port_in_use_is_one_clear_line() {
     let (ok, _, err) = firecast(&["--database-url", &url, "--listen", &addr, "serve"], None);
     assert!(!ok);
     let line = error_line(&err);
-    assert!(
-        line.contains(&format!("cannot listen on {addr}"))
-            && line.to_lowercase().contains("in use"),
-        "{line}"
-    );
+    assert!(line.contains(&format!("cannot listen on {addr}")) && line.to_lowercase().contains("in use"), "{line}");
 }
 
 #[test]
@@ -132,10 +106,7 @@ fn the_first_admin_is_made_at_the_command_line() {
         ],
         Some("a-long-password\n"),
     );
-    assert!(
-        !ok && error_line(&err).contains("role volunteer belongs to"),
-        "{err}"
-    );
+    assert!(!ok && error_line(&err).contains("role volunteer belongs to"), "{err}");
     let (ok, _, err) = firecast(
         &[
             "--database-url",
@@ -152,21 +123,43 @@ fn the_first_admin_is_made_at_the_command_line() {
         Some("short\n"),
     );
     assert!(!ok && error_line(&err).contains("password"), "{err}");
-    let (ok, out, _) = firecast(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "passwd",
-            "chief",
-            "--password-stdin",
-        ],
-        Some("another-long-one\n"),
-    );
+    let (ok, out, _) =
+        firecast(&["--database-url", &url, "user", "passwd", "chief", "--password-stdin"], Some("another-long-one\n"));
     assert!(ok && out.contains("password set"), "{out}");
     let (ok, out, _) = firecast(&["--database-url", &url, "user", "list"], None);
-    assert!(
-        ok && out.contains("chief") && out.contains("admin"),
-        "{out}"
-    );
+    assert!(ok && out.contains("chief") && out.contains("admin"), "{out}");
+}
+
+#[test]
+fn serve_logs_json_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead as _, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("sqlite://{}", temp("serve.db").display());
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firecast"))
+        .args(["--database-url", &url, "--listen", &listen, "--log-format", "json", "serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with(&format!("serving on http://{listen}")), "{first}");
+    let mut stream = std::net::TcpStream::connect(&listen).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "a clean exit after SIGTERM: {:?}", out.status);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines.len() >= 2, "{log}");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+    }
+    assert!(log.contains("shutting down"), "{log}");
 }

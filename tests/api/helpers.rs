@@ -38,9 +38,7 @@ async fn prepare(url: &str) {
 
 /// The server URL of `PostgreSQL` with another database name.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let cut = base.rfind('/').unwrap();
     let mut out = format!("{}/{name}", &base[..cut]);
     if let Some(q) = query {
@@ -51,13 +49,8 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 async fn admin_exec(url: &str, sql: String) {
-    let Db::Postgres(pool) = Db::connect(url).await.unwrap() else {
-        unreachable!()
-    };
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let Db::Postgres(pool) = Db::connect(url).await.unwrap() else { unreachable!() };
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
     pool.close().await;
 }
 
@@ -86,22 +79,14 @@ async fn fresh_database(backend: Backend) -> Option<(String, Option<String>)> {
             let template = POSTGRES_TEMPLATE
                 .get_or_init(|| async {
                     let name = format!("firecast_tmpl_{pid}");
-                    admin_exec(
-                        &admin,
-                        format!("drop database if exists {name} with (force)"),
-                    )
-                    .await;
+                    admin_exec(&admin, format!("drop database if exists {name} with (force)")).await;
                     admin_exec(&admin, format!("create database {name}")).await;
                     prepare(&with_database(&admin, &name)).await;
                     name
                 })
                 .await;
             let name = format!("firecast_t_{pid}_{n}");
-            admin_exec(
-                &admin,
-                format!("create database {name} template {template}"),
-            )
-            .await;
+            admin_exec(&admin, format!("create database {name} template {template}")).await;
             Some((with_database(&admin, &name), Some(name)))
         }
     }
@@ -133,14 +118,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .unwrap();
     });
     let sqlite_file = url.strip_prefix("sqlite://").map(PathBuf::from);
-    Some(TestApp {
-        base,
-        db,
-        backend,
-        pg_database,
-        sqlite_file,
-        stop: Some(stop),
-    })
+    Some(TestApp { base, db, backend, pg_database, sqlite_file, stop: Some(stop) })
 }
 
 impl Drop for TestApp {
@@ -153,19 +131,10 @@ impl Drop for TestApp {
                 std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
             }
         }
-        if let (Some(name), Ok(admin)) = (
-            self.pg_database.take(),
-            std::env::var("FIRECAST_TEST_POSTGRES_URL"),
-        ) {
+        if let (Some(name), Ok(admin)) = (self.pg_database.take(), std::env::var("FIRECAST_TEST_POSTGRES_URL")) {
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(admin_exec(
-                    &admin,
-                    format!("drop database if exists {name} with (force)"),
-                ));
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(admin_exec(&admin, format!("drop database if exists {name} with (force)")));
             })
             .join()
             .ok();
@@ -190,24 +159,10 @@ pub fn csrf_in(html: &str) -> String {
 impl TestApp {
     /// A new anonymous client (no cookies yet) that has loaded the login page.
     pub async fn anonymous(&self) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = http
-            .get(format!("{}/login", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        Client {
-            http,
-            base: self.base.clone(),
-            csrf: csrf_in(&page),
-        }
+        let http =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = http.get(format!("{}/login", self.base)).send().await.unwrap().text().await.unwrap();
+        Client { http, base: self.base.clone(), csrf: csrf_in(&page) }
     }
 
     /// A client signed in as `username`.
@@ -218,21 +173,8 @@ impl TestApp {
     /// A client signed in with a password.
     pub async fn login_with(&self, username: &str, password: &str) -> Client {
         let mut c = self.anonymous().await;
-        let r = c
-            .form(
-                "/login",
-                &[
-                    ("username", username),
-                    ("password", password),
-                    ("next", "/"),
-                ],
-            )
-            .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::SEE_OTHER,
-            "login of {username} failed"
-        );
+        let r = c.form("/login", &[("username", username), ("password", password), ("next", "/")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username} failed");
         let page = c.get("/").await.text().await.unwrap();
         c.csrf = csrf_in(&page);
         c
@@ -258,41 +200,24 @@ impl TestApp {
 
     /// The id of a unit by name.
     pub async fn unit_id(&self, name: &str) -> i64 {
-        firecast::org::store::unit_by_name_or_id(&self.db, name)
-            .await
-            .unwrap()
-            .id
+        firecast::org::store::unit_by_name_or_id(&self.db, name).await.unwrap().id
     }
 }
 
 impl Client {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
     /// Posts a form with the CSRF token added.
     pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &self.csrf));
-        self.http
-            .post(format!("{}{path}", self.base))
-            .form(&all)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}{path}", self.base)).form(&all).send().await.unwrap()
     }
 
     /// Sends JSON with the CSRF header.
-    pub async fn json(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> reqwest::Response {
+    pub async fn json(&self, method: reqwest::Method, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.http
             .request(method, format!("{}{path}", self.base))
             .header("x-csrf-token", &self.csrf)

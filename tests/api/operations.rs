@@ -11,12 +11,7 @@ pub async fn health_metrics_and_api_docs(app: TestApp) {
     assert_eq!(health["status"], "ok");
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
-    let doc: serde_json::Value = get("/api/openapi.json")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = get("/api/openapi.json").await.unwrap().json().await.unwrap();
     for path in [
         "/api/v1/session",
         "/api/v1/regions",
@@ -30,20 +25,11 @@ pub async fn health_metrics_and_api_docs(app: TestApp) {
     let ui = get("/api/docs/").await.unwrap();
     assert_eq!(ui.status(), StatusCode::OK);
     let html = ui.text().await.unwrap();
-    assert!(
-        html.contains("swagger-ui"),
-        "served from the binary, no CDN"
-    );
-    assert!(
-        !html.contains("https://"),
-        "nothing fetched from the internet"
-    );
+    assert!(html.contains("swagger-ui"), "served from the binary, no CDN");
+    assert!(!html.contains("https://"), "nothing fetched from the internet");
     let css = get("/static/firecast.css").await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css");
-    assert_eq!(
-        get("/static/nope.css").await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get("/static/nope.css").await.unwrap().status(), StatusCode::NOT_FOUND);
 }
 
 pub async fn chinese_by_default_with_english_and_korean(app: TestApp) {
@@ -59,15 +45,7 @@ pub async fn chinese_by_default_with_english_and_korean(app: TestApp) {
     let page = c.get("/").await.text().await.unwrap();
     assert!(page.contains("lang=\"ko\"") && page.contains("행정구역"));
     let headers = c.get("/").await;
-    assert!(
-        headers.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    assert!(headers.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
 }
 
-crate::on_both_backends!(
-    health_metrics_and_api_docs,
-    chinese_by_default_with_english_and_korean
-);
+crate::on_both_backends!(health_metrics_and_api_docs, chinese_by_default_with_english_and_korean);

@@ -36,14 +36,8 @@ enum Via {
 }
 
 fn expected(role: Role, in_scope: bool, op: Op) -> bool {
-    let reads_users = matches!(
-        role,
-        Role::Admin
-            | Role::ProvinceStaff
-            | Role::DetachmentStaff
-            | Role::BrigadeStaff
-            | Role::Leader
-    );
+    let reads_users =
+        matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff | Role::Leader);
     in_scope
         && match op {
             Op::ReadUnit => true,
@@ -88,37 +82,21 @@ async fn status(
     match (via, op) {
         (Via::Api, Op::ReadUnit) => c.get(&format!("/api/v1/units/{}", unit.id)).await.status(),
         (Via::Page, Op::ReadUnit) => c.get(&format!("/units/{}", unit.id)).await.status(),
-        (Via::Api, Op::ChangeUnit) => c
-            .json(
-                Method::PATCH,
-                &format!("/api/v1/units/{}", unit.id),
-                &json!({ "name": unit.name }),
-            )
-            .await
-            .status(),
-        (Via::Page, Op::ChangeUnit) => c
-            .form(&format!("/units/{}", unit.id), &[("name", &unit.name)])
-            .await
-            .status(),
+        (Via::Api, Op::ChangeUnit) => {
+            c.json(Method::PATCH, &format!("/api/v1/units/{}", unit.id), &json!({ "name": unit.name })).await.status()
+        }
+        (Via::Page, Op::ChangeUnit) => c.form(&format!("/units/{}", unit.id), &[("name", &unit.name)]).await.status(),
         (Via::Api, Op::ReadUser) => c.get(&format!("/api/v1/users/{user_id}")).await.status(),
         (Via::Page, Op::ReadUser) => c.get(&format!("/users/{user_id}")).await.status(),
         (Via::Api, Op::ChangeUser) => c
-            .json(
-                Method::PATCH,
-                &format!("/api/v1/users/{user_id}"),
-                &json!({ "display_name": "目标用户" }),
-            )
+            .json(Method::PATCH, &format!("/api/v1/users/{user_id}"), &json!({ "display_name": "目标用户" }))
             .await
             .status(),
         (Via::Page, Op::ChangeUser) => {
             let unit = user_unit.to_string();
             c.form(
                 &format!("/users/{user_id}"),
-                &[
-                    ("display_name", "目标用户"),
-                    ("role", user_role.as_str()),
-                    ("unit_id", &unit),
-                ],
+                &[("display_name", "目标用户"), ("role", user_role.as_str()), ("unit_id", &unit)],
             )
             .await
             .status()
@@ -132,23 +110,10 @@ pub async fn scope_matrix(app: TestApp) {
     // A station under the Nanguan brigade, so that brigade staff at a station are covered too.
     let nanguan = app.unit_id("长春市南关区消防救援大队").await;
     let region = store::region(db, &all, "220102").await.unwrap();
-    store::insert_unit(
-        db,
-        "南关区特勤消防站",
-        UnitKind::Station,
-        &region,
-        Some(nanguan),
-    )
-    .await
-    .unwrap();
-    let units = store::units(db, &all, &UnitFilter::default(), 10_000)
-        .await
-        .unwrap();
+    store::insert_unit(db, "南关区特勤消防站", UnitKind::Station, &region, Some(nanguan)).await.unwrap();
+    let units = store::units(db, &all, &UnitFilter::default(), 10_000).await.unwrap();
     let by_id: BTreeMap<i64, &Unit> = units.iter().map(|u| (u.id, u)).collect();
-    let hash = firecast::org::Password::parse(PASSWORD)
-        .unwrap()
-        .hash()
-        .unwrap();
+    let hash = firecast::org::Password::parse(PASSWORD).unwrap().hash().unwrap();
 
     // One member of every unit that can be a target, made on demand.
     let mut members: BTreeMap<i64, (i64, Role)> = BTreeMap::new();
@@ -157,53 +122,32 @@ pub async fn scope_matrix(app: TestApp) {
     let (mut allowed, mut denied) = (0, 0);
     for (kind, unit_name) in REPRESENTATIVES {
         let own = units.iter().find(|u| u.name == *unit_name).unwrap();
-        let siblings: Vec<&Unit> = units
-            .iter()
-            .filter(|u| u.parent_id == own.parent_id && u.id != own.id)
-            .take(2)
-            .collect();
-        let children: Vec<&Unit> = units
-            .iter()
-            .filter(|u| u.parent_id == Some(own.id))
-            .take(2)
-            .collect();
+        let siblings: Vec<&Unit> =
+            units.iter().filter(|u| u.parent_id == own.parent_id && u.id != own.id).take(2).collect();
+        let children: Vec<&Unit> = units.iter().filter(|u| u.parent_id == Some(own.id)).take(2).collect();
         let mut targets: Vec<(Relation, &Unit)> = vec![(Relation::Own, own)];
-        targets.extend(
-            own.parent_id
-                .and_then(|p| by_id.get(&p))
-                .map(|p| (Relation::Parent, *p)),
-        );
+        targets.extend(own.parent_id.and_then(|p| by_id.get(&p)).map(|p| (Relation::Parent, *p)));
         targets.extend(siblings.into_iter().map(|u| (Relation::Sibling, u)));
         targets.extend(children.into_iter().map(|u| (Relation::Child, u)));
         for (_, target) in &targets {
             if let std::collections::btree_map::Entry::Vacant(e) = members.entry(target.id) {
                 let role = member_role(&target.kind);
-                let id = store::insert_user(
-                    db,
-                    &format!("member{}", target.id),
-                    "成员",
-                    role,
-                    target.id,
-                    &hash,
-                )
-                .await
-                .unwrap();
+                let id = store::insert_user(db, &format!("member{}", target.id), "成员", role, target.id, &hash)
+                    .await
+                    .unwrap();
                 e.insert((id, role));
             }
         }
         for role in Role::ALL.iter().filter(|r| r.unit_kinds().contains(kind)) {
             let username = format!("s.{}.{}", role.as_str(), kind.as_str()).replace('_', "-");
-            store::insert_user(db, &username, "主体", *role, own.id, &hash)
-                .await
-                .unwrap();
+            store::insert_user(db, &username, "主体", *role, own.id, &hash).await.unwrap();
             let client = app.login(&username).await;
             for (relation, target) in &targets {
                 let in_scope = target.region_path.starts_with(&own.region_path);
                 let (user_id, user_role) = members[&target.id];
                 for op in [Op::ReadUnit, Op::ReadUser, Op::ChangeUnit, Op::ChangeUser] {
                     for via in [Via::Api, Via::Page] {
-                        let got =
-                            status(&client, via, op, target, user_id, target.id, user_role).await;
+                        let got = status(&client, via, op, target, user_id, target.id, user_role).await;
                         let want = expected(*role, in_scope, op);
                         let ok = if want {
                             allowed += 1;
@@ -232,17 +176,8 @@ pub async fn scope_matrix(app: TestApp) {
             }
         }
     }
-    println!(
-        "scope matrix on {:?}: {} checks ({allowed} allowed, {denied} denied)",
-        app.backend,
-        rows.len()
-    );
-    assert!(
-        differences.is_empty(),
-        "{} differences:\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    println!("scope matrix on {:?}: {} checks ({allowed} allowed, {denied} denied)", app.backend, rows.len());
+    assert!(differences.is_empty(), "{} differences:\n{}", differences.len(), differences.join("\n"));
     assert!(
         allowed > 100 && denied > 100,
         "the matrix must exercise both outcomes: {allowed} allowed, {denied} denied"

@@ -1,5 +1,8 @@
 //! Demo data on top of the reference data: a few partner, school, community and volunteer units,
-//! and one account for each role, all with the same password. Loading twice changes nothing.
+//! one account for each role (all with the same password), and the 2024 publicity month with the
+//! current one. Loading twice changes nothing.
+
+pub mod month;
 
 use anyhow::Context as _;
 
@@ -26,73 +29,23 @@ const UNITS: &[(&str, UnitKind, &str, Option<&str>)] = &[
     ("苏宁易购吉林", UnitKind::Partner, "220000", None),
     ("长春人文学院", UnitKind::School, "220100", None),
     ("吉林师范大学", UnitKind::School, "220300", None),
-    (
-        "华阳社区居委会",
-        UnitKind::CommunityOffice,
-        "220102001001",
-        Some("长春市南关区消防救援大队"),
-    ),
-    (
-        "美团小哥消防志愿服务队",
-        UnitKind::VolunteerTeam,
-        "220100",
-        None,
-    ),
+    ("华阳社区居委会", UnitKind::CommunityOffice, "220102001001", Some("长春市南关区消防救援大队")),
+    ("美团小哥消防志愿服务队", UnitKind::VolunteerTeam, "220100", None),
     ("老妈妈防火团", UnitKind::VolunteerTeam, "220600", None),
 ];
 
 /// One account per role: (login, name, role, unit).
 const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("admin", "系统管理员", Role::Admin, "吉林省消防救援总队"),
-    (
-        "province",
-        "总队宣传处",
-        Role::ProvinceStaff,
-        "吉林省消防救援总队",
-    ),
+    ("province", "总队宣传处", Role::ProvinceStaff, "吉林省消防救援总队"),
     ("leader", "省级领导", Role::Leader, "吉林省消防救援总队"),
-    (
-        "changchun.admin",
-        "长春支队管理员",
-        Role::Admin,
-        "长春市消防救援支队",
-    ),
-    (
-        "changchun",
-        "长春支队宣传科",
-        Role::DetachmentStaff,
-        "长春市消防救援支队",
-    ),
-    (
-        "yanbian",
-        "延边支队宣传科",
-        Role::DetachmentStaff,
-        "延边朝鲜族自治州消防救援支队",
-    ),
-    (
-        "nanguan",
-        "南关区大队",
-        Role::BrigadeStaff,
-        "长春市南关区消防救援大队",
-    ),
-    (
-        "grid",
-        "华阳社区网格员",
-        Role::CommunityWorker,
-        "华阳社区居委会",
-    ),
-    (
-        "yjt",
-        "应急管理厅联络员",
-        Role::DepartmentLiaison,
-        "吉林省应急管理厅",
-    ),
-    (
-        "volunteer",
-        "美团小哥志愿者",
-        Role::Volunteer,
-        "美团小哥消防志愿服务队",
-    ),
+    ("changchun.admin", "长春支队管理员", Role::Admin, "长春市消防救援支队"),
+    ("changchun", "长春支队宣传科", Role::DetachmentStaff, "长春市消防救援支队"),
+    ("yanbian", "延边支队宣传科", Role::DetachmentStaff, "延边朝鲜族自治州消防救援支队"),
+    ("nanguan", "南关区大队", Role::BrigadeStaff, "长春市南关区消防救援大队"),
+    ("grid", "华阳社区网格员", Role::CommunityWorker, "华阳社区居委会"),
+    ("yjt", "应急管理厅联络员", Role::DepartmentLiaison, "吉林省应急管理厅"),
+    ("volunteer", "美团小哥志愿者", Role::Volunteer, "美团小哥消防志愿服务队"),
 ];
 
 /// Loads the demo units and accounts (once) and returns the accounts.
@@ -100,9 +53,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<Account>> {
     let all = Scope::province();
     if store::user_by_username(db, ACCOUNTS[0].0).await?.is_none() {
         for (name, kind, region, parent) in UNITS {
-            let region = store::region(db, &all, region)
-                .await
-                .with_context(|| format!("demo region {region}"))?;
+            let region = store::region(db, &all, region).await.with_context(|| format!("demo region {region}"))?;
             let parent_id = match parent {
                 Some(p) => Some(store::unit_by_name_or_id(db, p).await?.id),
                 None => None,
@@ -111,18 +62,11 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<Account>> {
         }
         let hash = Password::parse(PASSWORD)?.hash()?;
         for (username, display, role, unit) in ACCOUNTS {
-            let unit = store::unit_by_name_or_id(db, unit)
-                .await
-                .with_context(|| format!("demo unit {unit}"))?;
+            let unit = store::unit_by_name_or_id(db, unit).await.with_context(|| format!("demo unit {unit}"))?;
             store::insert_user(db, username, display, *role, unit.id, &hash).await?;
         }
     }
-    Ok(ACCOUNTS
-        .iter()
-        .map(|(username, _, role, unit)| Account {
-            username,
-            role: role.as_str(),
-            unit,
-        })
-        .collect())
+    let author = store::user_by_username(db, "province").await?.context("demo account province")?;
+    month::load(db, author.id).await?;
+    Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

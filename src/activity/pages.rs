@@ -1,0 +1,779 @@
+//! Pages: the activity list (filters, CSV and XLSX export), the phone-friendly activity form,
+//! a record with its figures, photos and review buttons, the review queue, spreadsheet import,
+//! and the media register.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::actions::{self, ActivityInput, AiringInput, NewsInput};
+use super::import::{self, Rejected};
+use super::store::{self, Activity, Airing, Figure, Filter, NewsItem, PhotoInfo};
+use super::{KINDS, NEWS_LEVELS, State as RecordState, Transition, can_report, can_review};
+use crate::campaign::store::{Campaign, Metric};
+use crate::campaign::{self, show_date};
+use crate::org::UnitKind;
+use crate::sheet::{self, CellError};
+use crate::web::AppState;
+use crate::web::extract::{Form, Path, Query, empty_as_none};
+use crate::web::layout::PageCtx;
+use crate::web::session::Principal;
+use crate::{Error, Result};
+
+const PAGE: i64 = 50;
+const EXPORT_MAX: i64 = 200_000;
+
+/// List filters as they come in the query string.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    campaign: Option<i64>,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The store filter: the region must lie in the scope (it is resolved to its path).
+    async fn filter(&self, state: &AppState, me: &Principal) -> Result<Filter> {
+        let under = if self.region.trim().is_empty() {
+            None
+        } else {
+            Some(
+                crate::org::store::region(&state.db, &me.scope, self.region.trim())
+                    .await
+                    .map_err(|_| Error::invalid("region", "no such region within your area"))?
+                    .path,
+            )
+        };
+        let date = |field: &str, s: &str| {
+            if s.trim().is_empty() { Ok(None) } else { campaign::parse_date(field, s).map(Some) }
+        };
+        Ok(Filter {
+            campaign_id: self.campaign,
+            under,
+            kind: (!self.kind.is_empty()).then(|| super::parse_kind(&self.kind).map(str::to_owned)).transpose()?,
+            state: (!self.state.is_empty())
+                .then(|| {
+                    RecordState::parse(&self.state)
+                        .ok_or_else(|| Error::invalid("state", "expected draft, submitted, approved or returned"))
+                })
+                .transpose()?,
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+            q: (!self.q.trim().is_empty()).then(|| self.q.trim().to_owned()),
+        })
+    }
+
+    /// The same query string with another page (or none), for links.
+    fn link(&self, page: Option<i64>) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(c) = self.campaign {
+            q.append_pair("campaign", &c.to_string());
+        }
+        for (k, v) in [
+            ("region", &self.region),
+            ("kind", &self.kind),
+            ("state", &self.state),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        if let Some(p) = page {
+            q.append_pair("page", &p.to_string());
+        }
+        q.finish()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    q: ListQuery,
+    campaigns: Vec<Campaign>,
+    activities: Vec<Activity>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    kinds: &'static [&'static str],
+    can_report: bool,
+}
+
+impl ListPage {
+    fn link(&self, page: i64) -> String {
+        self.q.link(Some(page))
+    }
+    #[allow(clippy::trivially_copy_pass_by_ref)] // templates pass references
+    fn is_campaign(&self, id: &i64) -> bool {
+        self.q.campaign == Some(*id)
+    }
+    fn export(&self) -> String {
+        self.q.link(None)
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage> {
+    let filter = q.filter(&state, &me).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let total = store::count(&state.db, &me.scope, me.user.unit_id, &filter).await?;
+    let activities = store::list(&state.db, &me.scope, me.user.unit_id, &filter, PAGE, (page - 1) * PAGE).await?;
+    let campaigns = campaign::store::campaigns(&state.db, &me.scope).await?;
+    Ok(ListPage {
+        ctx,
+        campaigns,
+        activities,
+        total,
+        page,
+        pages: (total + PAGE - 1) / PAGE,
+        kinds: KINDS,
+        can_report: can_report(me.role),
+        q,
+    })
+}
+
+/// The rows of an export: one line per record, one column per metric with a value.
+async fn export_rows(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Principal,
+    q: &ListQuery,
+) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let filter = q.filter(state, me).await?;
+    let records = store::list(&state.db, &me.scope, me.user.unit_id, &filter, EXPORT_MAX, 0).await?;
+    let figures = store::list_figures(&state.db, &me.scope, me.user.unit_id, &filter, EXPORT_MAX).await?;
+    let catalogue = campaign::store::metrics(&state.db).await?;
+    let mut by_record: HashMap<i64, HashMap<&str, i64>> = HashMap::new();
+    for f in &figures {
+        by_record.entry(f.activity_id).or_default().insert(&f.metric_code, f.value);
+    }
+    let used: Vec<&Metric> = catalogue.iter().filter(|m| figures.iter().any(|f| f.metric_code == m.code)).collect();
+    let mut headers: Vec<String> =
+        ["编号", "标题", "类型", "开始日期", "结束日期", "区划代码", "区划", "主办单位", "协办单位", "地点", "状态"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+    headers.extend(used.iter().map(|m| format!("{}（{}）", m.name, m.unit)));
+    let rows = records
+        .iter()
+        .map(|a| {
+            let mut row = vec![
+                a.id.to_string(),
+                a.title.clone(),
+                ctx.tv("activity_kind", &a.kind).to_owned(),
+                show_date(a.starts_on),
+                show_date(a.ends_on),
+                a.region_code.clone(),
+                a.region_name.clone(),
+                a.organiser_name.clone(),
+                a.co_organisers.clone(),
+                a.venue.clone(),
+                ctx.tv("activity_state", &a.state).to_owned(),
+            ];
+            let values = by_record.get(&a.id);
+            row.extend(
+                used.iter()
+                    .map(|m| values.and_then(|v| v.get(m.code.as_str())).map(i64::to_string).unwrap_or_default()),
+            );
+            row
+        })
+        .collect();
+    Ok((headers, rows))
+}
+
+fn download(content_type: &'static str, filename: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let (headers, rows) = export_rows(&state, &ctx, &me, &q).await?;
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    Ok(download("text/csv; charset=utf-8", "activities.csv", sheet::csv_bytes(&headers, &rows)))
+}
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let (headers, rows) = export_rows(&state, &ctx, &me, &q).await?;
+    let bytes = sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
+    Ok(download("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "activities.xlsx", bytes))
+}
+
+// ---- the form ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity/form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    action: String,
+    input: ActivityInput,
+    campaigns: Vec<Campaign>,
+    duties: Vec<campaign::store::Duty>,
+    metrics: Vec<Metric>,
+    kinds: &'static [&'static str],
+    error: Option<String>,
+}
+
+impl FormPage {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // templates pass references
+    fn is_duty(&self, id: &i64) -> bool {
+        self.input.duty_id == Some(*id)
+    }
+    fn figure(&self, code: &str) -> String {
+        self.input.figures.get(code).map(i64::to_string).unwrap_or_default()
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    action: String,
+    input: ActivityInput,
+    error: Option<String>,
+) -> Result<FormPage> {
+    let campaigns: Vec<Campaign> =
+        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
+    let duties = campaign::store::unit_duties(&state.db, me.user.unit_id).await?;
+    let metrics = campaign::store::metrics(&state.db).await?.into_iter().filter(|m| m.source == "figure").collect();
+    Ok(FormPage { ctx, action, input, campaigns, duties, metrics, kinds: KINDS, error })
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    campaign: Option<i64>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    duty: Option<i64>,
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<NewQuery>,
+) -> Result<FormPage> {
+    if !can_report(me.role) {
+        return Err(Error::Forbidden);
+    }
+    let current = campaign::store::current_campaign(&state.db, &me.scope).await?;
+    let campaign_id = q.campaign.or(current.as_ref().map(|c| c.id)).unwrap_or_default();
+    let root = crate::org::store::scope_root(&state.db, &me.scope).await?;
+    let input = ActivityInput {
+        campaign_id,
+        duty_id: q.duty,
+        region_code: root.code,
+        starts_on: show_date(crate::clock::today()),
+        ..ActivityInput::default()
+    };
+    form_page(&state, ctx, &me, "/activities".to_owned(), input, None).await
+}
+
+/// The activity form as posted: fixed fields, figures as `fig_<metric>`, and which button.
+#[derive(Deserialize)]
+struct PostedForm {
+    campaign_id: i64,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    duty_id: Option<i64>,
+    kind: String,
+    title: String,
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    region_code: String,
+    #[serde(default)]
+    co_organisers: String,
+    #[serde(default)]
+    venue: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    submit: Option<String>,
+    #[serde(flatten)]
+    rest: HashMap<String, String>,
+}
+
+impl PostedForm {
+    fn input(&self) -> Result<ActivityInput> {
+        let mut figures = BTreeMap::new();
+        for (k, v) in &self.rest {
+            let Some(code) = k.strip_prefix("fig_") else { continue };
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            let n = v
+                .parse()
+                .map_err(|_| Error::invalid(format!("figures.{code}"), format!("'{v}' is not a whole number")))?;
+            figures.insert(code.to_owned(), n);
+        }
+        Ok(ActivityInput {
+            campaign_id: self.campaign_id,
+            duty_id: self.duty_id,
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            starts_on: self.starts_on.clone(),
+            ends_on: self.ends_on.clone(),
+            region_code: self.region_code.clone(),
+            co_organisers: self.co_organisers.clone(),
+            venue: self.venue.clone(),
+            description: self.description.clone(),
+            figures,
+        })
+    }
+}
+
+/// Saves the form (a new record when `id` is `None`), sending it up when asked; re-shows the form
+/// with the message when the input is wrong.
+async fn save(state: &AppState, ctx: PageCtx, me: &Principal, id: Option<i64>, f: PostedForm) -> Result<Response> {
+    let action = id.map_or_else(|| "/activities".to_owned(), |id| format!("/activities/{id}"));
+    let input = match f.input() {
+        Ok(i) => i,
+        Err(e) => {
+            let fallback = ActivityInput {
+                campaign_id: f.campaign_id,
+                kind: f.kind.clone(),
+                title: f.title.clone(),
+                starts_on: f.starts_on.clone(),
+                ends_on: f.ends_on.clone(),
+                region_code: f.region_code.clone(),
+                ..ActivityInput::default()
+            };
+            return Ok(
+                (e.status(), form_page(state, ctx, me, action, fallback, Some(e.to_string())).await?).into_response()
+            );
+        }
+    };
+    let saved = match id {
+        Some(id) => actions::update(&state.db, me, id, &input).await.map(|()| id),
+        None => actions::create(&state.db, me, &input).await,
+    };
+    match saved {
+        Ok(id) => {
+            if f.submit.is_some() {
+                actions::transition(&state.db, me, id, Transition::Submit, "").await?;
+            }
+            Ok(Redirect::to(&format!("/activities/{id}")).into_response())
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
+            Ok((e.status(), form_page(state, ctx, me, action, input, Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(f): Form<PostedForm>,
+) -> Result<Response> {
+    save(&state, ctx, &me, None, f).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<PostedForm>,
+) -> Result<Response> {
+    save(&state, ctx, &me, Some(id), f).await
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<FormPage> {
+    let a = store::activity(&state.db, &me.scope, me.user.unit_id, id).await?;
+    if a.organiser_unit_id != me.user.unit_id || !RecordState::parse(&a.state).is_some_and(RecordState::editable) {
+        return Err(Error::Forbidden);
+    }
+    let figures = store::figures(&state.db, id).await?.into_iter().map(|f| (f.metric_code, f.value)).collect();
+    let input = ActivityInput {
+        campaign_id: a.campaign_id,
+        duty_id: a.duty_id,
+        kind: a.kind,
+        title: a.title,
+        starts_on: show_date(a.starts_on),
+        ends_on: show_date(a.ends_on),
+        region_code: a.region_code,
+        co_organisers: a.co_organisers,
+        venue: a.venue,
+        description: a.description,
+        figures,
+    };
+    form_page(&state, ctx, &me, format!("/activities/{id}"), input, None).await
+}
+
+// ---- one record ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity/view.html")]
+struct ViewPage {
+    ctx: PageCtx,
+    a: Activity,
+    figures: Vec<(Metric, i64)>,
+    photos: Vec<PhotoInfo>,
+    editable: bool,
+    reviewer: bool,
+    notice: Option<String>,
+}
+
+async fn view_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    notice: Option<String>,
+) -> Result<ViewPage> {
+    let a = store::activity(&state.db, &me.scope, me.user.unit_id, id).await?;
+    let catalogue = campaign::store::metrics(&state.db).await?;
+    let figures: Vec<Figure> = store::figures(&state.db, id).await?;
+    let figures = catalogue
+        .into_iter()
+        .filter_map(|m| figures.iter().find(|f| f.metric_code == m.code).map(|f| (m.clone(), f.value)))
+        .collect();
+    let photos = store::photos(&state.db, id).await?;
+    let editable = a.organiser_unit_id == me.user.unit_id
+        && can_report(me.role)
+        && RecordState::parse(&a.state).is_some_and(RecordState::editable);
+    let kind = UnitKind::parse(&me.user.unit_kind);
+    let reviewer = a.state == "submitted"
+        && kind.is_some_and(|k| {
+            can_review(
+                (me.role, me.user.unit_id, k, &me.user.region_path),
+                (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),
+            )
+        });
+    Ok(ViewPage { ctx, a, figures, photos, editable, reviewer, notice })
+}
+
+async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<ViewPage> {
+    view_page(&state, ctx, &me, id, None).await
+}
+
+#[derive(Deserialize)]
+struct TransitionForm {
+    transition: Transition,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn transition(
+    State(state): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<TransitionForm>,
+) -> Result<Redirect> {
+    actions::transition(&state.db, &me, id, f.transition, &f.reason).await?;
+    Ok(match f.next.as_deref() {
+        Some(next) => Redirect::to(crate::web::layout::local_path(Some(next))),
+        None => Redirect::to(&format!("/activities/{id}")),
+    })
+}
+
+async fn upload_photo(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    mut form: Multipart,
+) -> Result<Response> {
+    let mut bytes = None;
+    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("photo", e.body_text()))? {
+        if field.name() == Some("photo") {
+            bytes = Some(field.bytes().await.map_err(|e| Error::invalid("photo", e.body_text()))?);
+        }
+    }
+    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| Error::invalid("photo", "choose a photo to upload"))?;
+    match actions::add_photo(&state.db, &me, id, &bytes).await {
+        Ok((_, Some(other))) => {
+            let notice = format!("{} #{other}", ctx.t("photo.reused"));
+            Ok(view_page(&state, ctx, &me, id, Some(notice)).await?.into_response())
+        }
+        Ok((_, None)) => Ok(Redirect::to(&format!("/activities/{id}")).into_response()),
+        Err(e @ Error::Invalid { .. }) => {
+            let status = e.status();
+            Ok((status, view_page(&state, ctx, &me, id, Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn photo(
+    State(state): State<AppState>,
+    me: Principal,
+    Path((id, photo_id)): Path<(i64, i64)>,
+) -> Result<Response> {
+    store::activity(&state.db, &me.scope, me.user.unit_id, id).await?;
+    let bytes = store::photo_bytes(&state.db, id, photo_id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes)
+        .into_response())
+}
+
+// ---- review queue ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity/review.html")]
+struct ReviewPage {
+    ctx: PageCtx,
+    activities: Vec<Activity>,
+}
+
+async fn review(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ReviewPage> {
+    let kind = UnitKind::parse(&me.user.unit_kind).ok_or(Error::Forbidden)?;
+    let activities = store::submitted(&state.db, &me.scope, me.user.unit_id, 500)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            can_review(
+                (me.role, me.user.unit_id, kind, &me.user.region_path),
+                (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),
+            )
+        })
+        .collect();
+    Ok(ReviewPage { ctx, activities })
+}
+
+// ---- import ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity/import.html")]
+struct ImportPage {
+    ctx: PageCtx,
+    campaigns: Vec<Campaign>,
+    errors: Vec<CellError>,
+    imported: Option<usize>,
+}
+
+async fn import_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ImportPage> {
+    let campaigns =
+        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
+    Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: None })
+}
+
+async fn import_file(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    mut form: Multipart,
+) -> Result<Response> {
+    if !can_report(me.role) {
+        return Err(Error::Forbidden);
+    }
+    let (mut campaign_id, mut file) = (None, None);
+    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("file", e.body_text()))? {
+        match field.name() {
+            Some("campaign") => campaign_id = field.text().await.ok().and_then(|t| t.trim().parse::<i64>().ok()),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_owned();
+                file = Some((name, field.bytes().await.map_err(|e| Error::invalid("file", e.body_text()))?));
+            }
+            _ => {}
+        }
+    }
+    let campaign_id = campaign_id.ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
+    let (name, bytes) =
+        file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| Error::invalid("file", "choose a file to import"))?;
+    let campaigns =
+        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
+    match import::run(&state.db, &me, campaign_id, &bytes, &name, &|_, _| {}).await? {
+        Ok(ids) => Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: Some(ids.len()) }.into_response()),
+        Err(Rejected(errors)) => {
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, ImportPage { ctx, campaigns, errors, imported: None })
+                .into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TemplateQuery {
+    campaign: i64,
+}
+
+async fn template(
+    State(state): State<AppState>,
+    me: Principal,
+    Path(format): Path<String>,
+    Query(q): Query<TemplateQuery>,
+) -> Result<Response> {
+    let c = campaign::store::campaign(&state.db, &me.scope, q.campaign).await?;
+    let catalogue = campaign::store::metrics(&state.db).await?;
+    let headers = import::template_headers(&catalogue);
+    let rows = vec![import::template_example(&catalogue, &c)];
+    match format.as_str() {
+        "template.csv" => {
+            let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+            Ok(download("text/csv; charset=utf-8", "activities-template.csv", sheet::csv_bytes(&h, &rows)))
+        }
+        "template.xlsx" => {
+            let bytes = sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
+            Ok(download(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "activities-template.xlsx",
+                bytes,
+            ))
+        }
+        _ => Err(Error::NotFound),
+    }
+}
+
+// ---- media register ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity/media.html")]
+struct MediaPage {
+    ctx: PageCtx,
+    campaign: Option<Campaign>,
+    campaigns: Vec<Campaign>,
+    news: Vec<NewsItem>,
+    airings: Vec<Airing>,
+    levels: &'static [&'static str],
+    error: Option<String>,
+    can_report: bool,
+}
+
+#[derive(Deserialize)]
+struct MediaQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    campaign: Option<i64>,
+}
+
+async fn media_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    campaign_id: Option<i64>,
+    error: Option<String>,
+) -> Result<MediaPage> {
+    let campaigns = campaign::store::campaigns(&state.db, &me.scope).await?;
+    let campaign = match campaign_id {
+        Some(id) => Some(campaign::store::campaign(&state.db, &me.scope, id).await?),
+        None => campaign::store::current_campaign(&state.db, &me.scope).await?,
+    };
+    let (news, airings) = match &campaign {
+        Some(c) => (
+            store::news(&state.db, &me.scope, c.id, 200).await?,
+            store::airings(&state.db, &me.scope, c.id, 200).await?,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(MediaPage {
+        ctx,
+        campaign,
+        campaigns,
+        news,
+        airings,
+        levels: NEWS_LEVELS,
+        error,
+        can_report: can_report(me.role),
+    })
+}
+
+async fn media(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<MediaQuery>,
+) -> Result<MediaPage> {
+    media_page(&state, ctx, &me, q.campaign, None).await
+}
+
+async fn media_outcome(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    campaign: i64,
+    r: Result<()>,
+) -> Result<Response> {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/media?campaign={campaign}")).into_response()),
+        Err(e @ Error::Invalid { .. }) => {
+            Ok((e.status(), media_page(state, ctx, me, Some(campaign), Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn add_news(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(f): Form<NewsInput>,
+) -> Result<Response> {
+    let r = actions::add_news(&state.db, &me, &f).await;
+    media_outcome(&state, ctx, &me, f.campaign_id, r).await
+}
+
+async fn add_airing(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(f): Form<AiringInput>,
+) -> Result<Response> {
+    let r = actions::add_airing(&state.db, &me, &f).await;
+    media_outcome(&state, ctx, &me, f.campaign_id, r).await
+}
+
+/// The routes of this area's pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/activities", get(list).post(create))
+        .route("/activities/new", get(new_page))
+        .route("/activities/export.csv", get(export_csv))
+        .route("/activities/export.xlsx", get(export_xlsx))
+        .route("/activities/import", get(import_page).post(import_file))
+        .route("/activities/import/{format}", get(template))
+        .route("/activities/{id}", get(view).post(update))
+        .route("/activities/{id}/edit", get(edit_page))
+        .route("/activities/{id}/transition", post(transition))
+        .route("/activities/{id}/photos", post(upload_photo))
+        .route("/activities/{id}/photos/{photo}", get(photo))
+        .route("/review", get(review))
+        .route("/media", get(media))
+        .route("/media/news", post(add_news))
+        .route("/media/airings", post(add_airing))
+        .layer(DefaultBodyLimit::max(25 * 1024 * 1024))
+}

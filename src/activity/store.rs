@@ -1,0 +1,815 @@
+//! Every SQL statement about activity records, their figures and photos, the media register, and
+//! the running totals (per region and per duty) that approvals add to.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::{State, ancestor_paths};
+use crate::db::{CHUNK_ROWS, Db, Tx};
+use crate::org::Scope;
+use crate::{Error, Result, clock, on_db, on_tx};
+
+/// An activity record.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Activity {
+    /// Id.
+    pub id: i64,
+    /// Campaign.
+    pub campaign_id: i64,
+    /// The duty it answers.
+    pub duty_id: Option<i64>,
+    /// Kind (see `activity::KINDS`).
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// First day.
+    #[schema(value_type = String, format = Date)]
+    pub starts_on: Date,
+    /// Last day.
+    #[schema(value_type = String, format = Date)]
+    pub ends_on: Date,
+    /// Where it took place.
+    pub region_code: String,
+    /// That region's name.
+    pub region_name: String,
+    /// That region's path.
+    pub region_path: String,
+    /// Organising unit.
+    pub organiser_unit_id: i64,
+    /// Its name.
+    pub organiser_name: String,
+    /// Its kind.
+    pub organiser_kind: String,
+    /// Its region path.
+    pub organiser_path: String,
+    /// Co-organisers (departments, partners, schools), comma-separated.
+    pub co_organisers: String,
+    /// Venue.
+    pub venue: String,
+    /// What happened.
+    pub description: String,
+    /// draft, submitted, approved or returned.
+    pub state: String,
+    /// Why it was returned.
+    pub return_reason: String,
+    /// Who wrote it.
+    pub created_by: i64,
+    /// When it was sent up.
+    #[schema(value_type = Option<String>)]
+    pub submitted_at: Option<OffsetDateTime>,
+    /// When it was reviewed.
+    #[schema(value_type = Option<String>)]
+    pub reviewed_at: Option<OffsetDateTime>,
+}
+
+const ACTIVITY_SELECT: &str = "select a.id, a.campaign_id, a.duty_id, a.kind, a.title, a.starts_on, a.ends_on, a.region_code, \
+     r.name as region_name, a.region_path, a.organiser_unit_id, u.name as organiser_name, u.kind as organiser_kind, \
+     a.organiser_path, a.co_organisers, a.venue, a.description, a.state, a.return_reason, a.created_by, a.submitted_at, \
+     a.reviewed_at from activity a join region r on r.code = a.region_code join unit u on u.id = a.organiser_unit_id";
+
+/// Drafts are seen only by their organiser's unit (`$3`); everything else by the whole scope.
+const ACTIVITY_VISIBLE: &str =
+    "a.region_path >= $1 and a.region_path < $2 and (a.state <> 'draft' or a.organiser_unit_id = $3)";
+
+/// One figure of a record.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Figure {
+    /// Record.
+    pub activity_id: i64,
+    /// Metric.
+    pub metric_code: String,
+    /// Value.
+    pub value: i64,
+}
+
+/// A record to store.
+#[derive(Clone, Debug)]
+pub struct NewActivity {
+    /// Campaign.
+    pub campaign_id: i64,
+    /// Duty answered.
+    pub duty_id: Option<i64>,
+    /// Kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// First day.
+    pub starts_on: Date,
+    /// Last day.
+    pub ends_on: Date,
+    /// Place: region code and path.
+    pub region: (String, String),
+    /// Organiser: unit id and region path.
+    pub organiser: (i64, String),
+    /// Co-organisers.
+    pub co_organisers: String,
+    /// Venue.
+    pub venue: String,
+    /// Description.
+    pub description: String,
+    /// Figures, checked.
+    pub figures: Vec<(String, i64)>,
+    /// Initial state (draft, or approved for reconstructed history).
+    pub state: State,
+    /// Author.
+    pub created_by: i64,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Campaign.
+    pub campaign_id: Option<i64>,
+    /// Under this region path (inside the scope).
+    pub under: Option<String>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// State.
+    pub state: Option<State>,
+    /// Taking place on or after.
+    pub from: Option<Date>,
+    /// Taking place on or before.
+    pub to: Option<Date>,
+    /// Title contains.
+    pub q: Option<String>,
+}
+
+fn filter_sql() -> &'static str {
+    "and ($4 is null or a.campaign_id = $4) and ($5 is null or a.region_path like $5 || '%') and ($6 is null or a.kind = $6) \
+     and ($7 is null or a.state = $7) and ($8 is null or a.ends_on >= $8) and ($9 is null or a.starts_on <= $9) \
+     and ($10 is null or a.title like '%' || $10 || '%')"
+}
+
+/// Records visible to a user of `unit_id` in `scope`, newest first.
+pub async fn list(db: &Db, scope: &Scope, unit_id: i64, f: &Filter, limit: i64, offset: i64) -> Result<Vec<Activity>> {
+    let (low, high) = scope.bounds();
+    let sql = format!(
+        "{ACTIVITY_SELECT} where {ACTIVITY_VISIBLE} {} order by a.starts_on desc, a.id desc limit $11 offset $12",
+        filter_sql()
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(low)
+        .bind(&high)
+        .bind(unit_id)
+        .bind(f.campaign_id)
+        .bind(&f.under)
+        .bind(&f.kind)
+        .bind(f.state.map(State::as_str))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(&f.q)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// How many records the same filter finds.
+pub async fn count(db: &Db, scope: &Scope, unit_id: i64, f: &Filter) -> Result<i64> {
+    let (low, high) = scope.bounds();
+    let sql = format!("select count(*) from activity a where {ACTIVITY_VISIBLE} {}", filter_sql());
+    Ok(on_db!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(low)
+        .bind(&high)
+        .bind(unit_id)
+        .bind(f.campaign_id)
+        .bind(&f.under)
+        .bind(&f.kind)
+        .bind(f.state.map(State::as_str))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(&f.q)
+        .fetch_one(p)
+        .await)?)
+}
+
+/// The figures of the records the same filter finds (for exports).
+pub async fn list_figures(db: &Db, scope: &Scope, unit_id: i64, f: &Filter, limit: i64) -> Result<Vec<Figure>> {
+    let (low, high) = scope.bounds();
+    let sql = format!(
+        "select f.activity_id, f.metric_code, f.value from activity_figure f where f.activity_id in \
+         (select a.id from activity a where {ACTIVITY_VISIBLE} {} order by a.starts_on desc, a.id desc limit $11)",
+        filter_sql()
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(low)
+        .bind(&high)
+        .bind(unit_id)
+        .bind(f.campaign_id)
+        .bind(&f.under)
+        .bind(&f.kind)
+        .bind(f.state.map(State::as_str))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(&f.q)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// One record visible to a user of `unit_id` in `scope`.
+pub async fn activity(db: &Db, scope: &Scope, unit_id: i64, id: i64) -> Result<Activity> {
+    let (low, high) = scope.bounds();
+    let sql = format!("{ACTIVITY_SELECT} where {ACTIVITY_VISIBLE} and a.id = $4");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(low)
+        .bind(&high)
+        .bind(unit_id)
+        .bind(id)
+        .fetch_optional(p)
+        .await)?
+    .ok_or(Error::NotFound)
+}
+
+/// The figures of one record.
+pub async fn figures(db: &Db, id: i64) -> Result<Vec<Figure>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select activity_id, metric_code, value from activity_figure where activity_id = $1 order by metric_code"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Submitted records in the scope awaiting someone other than their organiser, oldest first.
+pub async fn submitted(db: &Db, scope: &Scope, not_unit: i64, limit: i64) -> Result<Vec<Activity>> {
+    let (low, high) = scope.bounds();
+    let sql = format!(
+        "{ACTIVITY_SELECT} where a.organiser_path >= $1 and a.organiser_path < $2 and a.state = 'submitted' \
+         and a.organiser_unit_id <> $3 order by a.submitted_at, a.id limit $4"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(low)
+        .bind(&high)
+        .bind(not_unit)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Reserves `n` ids of `activity` for a bulk insert inside the transaction.
+async fn reserve_ids(tx: &mut Tx, n: usize) -> Result<i64> {
+    let n = i64::try_from(n).map_err(|_| Error::invalid("rows", "too many rows"))?;
+    Ok(match tx {
+        Tx::Sqlite(t) => {
+            let max: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from activity").fetch_one(&mut **t).await?;
+            max + 1
+        }
+        Tx::Postgres(t) => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "select nextval(pg_get_serial_sequence('activity', 'id')) from generate_series(1, $1)",
+            )
+            .bind(n)
+            .fetch_all(&mut **t)
+            .await?;
+            let first = ids.first().copied().unwrap_or(1);
+            if ids.windows(2).any(|w| w[1] != w[0] + 1) {
+                return Err(Error::Conflict("another import is running; try again".into()));
+            }
+            first
+        }
+    })
+}
+
+async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
+    let first = reserve_ids(tx, records.len()).await?;
+    let ids: Vec<i64> = (first..).take(records.len()).collect();
+    let now = clock::now();
+    let rows: Vec<(i64, &NewActivity)> = ids.iter().copied().zip(records).collect();
+    on_tx!(tx, |conn| {
+        for chunk in rows.chunks(CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into activity (id, campaign_id, duty_id, kind, title, starts_on, ends_on, region_code, region_path, \
+                 organiser_unit_id, organiser_path, co_organisers, venue, description, state, created_by, created_at, submitted_at, \
+                 reviewed_at) ",
+            );
+            q.push_values(chunk, |mut b, (id, a)| {
+                let reviewed = (a.state == State::Approved).then_some(now);
+                let submitted = (a.state != State::Draft).then_some(now);
+                b.push_bind(*id)
+                    .push_bind(a.campaign_id)
+                    .push_bind(a.duty_id)
+                    .push_bind(&a.kind)
+                    .push_bind(&a.title)
+                    .push_bind(a.starts_on)
+                    .push_bind(a.ends_on)
+                    .push_bind(&a.region.0)
+                    .push_bind(&a.region.1)
+                    .push_bind(a.organiser.0)
+                    .push_bind(&a.organiser.1)
+                    .push_bind(&a.co_organisers)
+                    .push_bind(&a.venue)
+                    .push_bind(&a.description)
+                    .push_bind(a.state.as_str())
+                    .push_bind(a.created_by)
+                    .push_bind(now)
+                    .push_bind(submitted)
+                    .push_bind(reviewed);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        let figures: Vec<(i64, &String, i64)> =
+            rows.iter().flat_map(|(id, a)| a.figures.iter().map(move |(m, v)| (*id, m, *v))).collect();
+        for chunk in figures.chunks(CHUNK_ROWS * 4) {
+            let mut q = sqlx::QueryBuilder::new("insert into activity_figure (activity_id, metric_code, value) ");
+            q.push_values(chunk, |mut b, (id, m, v)| {
+                b.push_bind(*id).push_bind(*m).push_bind(*v);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+    });
+    Ok(ids)
+}
+
+/// Stores one record with its figures.
+pub async fn insert(db: &Db, record: &NewActivity) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    let ids = insert_in(&mut tx, std::slice::from_ref(record)).await?;
+    tx.commit().await?;
+    ids.first().copied().ok_or_else(|| Error::Internal(anyhow::anyhow!("no id")))
+}
+
+/// Stores many records in one transaction of chunked multi-row inserts: all or nothing. Records
+/// stored as approved are added to the totals of every campaign they touch.
+pub async fn insert_many(db: &Db, records: &[NewActivity], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let mut ids = Vec::with_capacity(records.len());
+    for chunk in records.chunks(CHUNK_ROWS * 10) {
+        ids.extend(insert_in(&mut tx, chunk).await?);
+        progress(ids.len());
+    }
+    let mut campaigns: Vec<i64> =
+        records.iter().filter(|r| r.state == State::Approved).map(|r| r.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    for campaign in campaigns {
+        rebuild_totals_in(&mut tx, campaign).await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Changes an editable record (its organiser has been checked) and replaces its figures.
+pub async fn update(db: &Db, id: i64, record: &NewActivity) -> Result<()> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        let done = sqlx::query(
+            "update activity set duty_id = $1, kind = $2, title = $3, starts_on = $4, ends_on = $5, region_code = $6, \
+             region_path = $7, co_organisers = $8, venue = $9, description = $10 where id = $11 and state in ('draft', 'returned')",
+        )
+        .bind(record.duty_id)
+        .bind(&record.kind)
+        .bind(&record.title)
+        .bind(record.starts_on)
+        .bind(record.ends_on)
+        .bind(&record.region.0)
+        .bind(&record.region.1)
+        .bind(&record.co_organisers)
+        .bind(&record.venue)
+        .bind(&record.description)
+        .bind(id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Err(Error::Conflict("only a draft or returned record can be changed".into()));
+        }
+        sqlx::query("delete from activity_figure where activity_id = $1").bind(id).execute(&mut *c).await?;
+        for (metric, value) in &record.figures {
+            sqlx::query("insert into activity_figure (activity_id, metric_code, value) values ($1, $2, $3)")
+                .bind(id)
+                .bind(metric)
+                .bind(value)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves a record from `from` to `to` (refusing when someone else moved it first). Approval adds
+/// its figures to the totals of every region above its place and to its duty's progress.
+pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Option<i64>, reason: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let now = clock::now();
+    on_tx!(&mut tx, |c| {
+        let moved: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+            "update activity set state = $1, return_reason = $2, \
+             submitted_at = case when $1 = 'submitted' then $3 else submitted_at end, \
+             reviewed_by = case when $1 = 'submitted' then reviewed_by else $4 end, \
+             reviewed_at = case when $1 = 'submitted' then reviewed_at else $3 end \
+             where id = $5 and state = $6 returning campaign_id, region_path, duty_id",
+        )
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(reviewer)
+        .bind(id)
+        .bind(from.as_str())
+        .fetch_optional(&mut *c)
+        .await?;
+        let Some((campaign, path, duty)) = moved else {
+            return Err(Error::Conflict("the record changed meanwhile; reload it".into()));
+        };
+        if to == State::Approved {
+            for prefix in ancestor_paths(&path) {
+                sqlx::query(
+                    "insert into figure_total (campaign_id, region_path, metric_code, value) \
+                     select $1, $2, metric_code, value from activity_figure where activity_id = $3 \
+                     on conflict (campaign_id, region_path, metric_code) do update set value = figure_total.value + excluded.value",
+                )
+                .bind(campaign)
+                .bind(&prefix)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            }
+            if let Some(duty) = duty {
+                sqlx::query(
+                    "insert into duty_progress (duty_id, metric_code, value) \
+                     select $1, metric_code, value from activity_figure where activity_id = $2 \
+                     on conflict (duty_id, metric_code) do update set value = duty_progress.value + excluded.value",
+                )
+                .bind(duty)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            }
+        }
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Recomputes a campaign's totals and duty progress from its approved records.
+pub async fn rebuild_totals(db: &Db, campaign_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    rebuild_totals_in(&mut tx, campaign_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("delete from figure_total where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
+        sqlx::query("delete from duty_progress where duty_id in (select id from duty where campaign_id = $1)")
+            .bind(campaign_id)
+            .execute(&mut *c)
+            .await?;
+        for len in [4_i64, 9, 16, 26, 39] {
+            sqlx::query(
+                "insert into figure_total (campaign_id, region_path, metric_code, value) \
+                 select a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), f.metric_code, cast(sum(f.value) as bigint) \
+                 from activity a join activity_figure f on f.activity_id = a.id \
+                 where a.campaign_id = $1 and a.state = 'approved' and length(a.region_path) >= $2 \
+                 group by a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), f.metric_code",
+            )
+            .bind(campaign_id)
+            .bind(len)
+            .execute(&mut *c)
+            .await?;
+        }
+        sqlx::query(
+            "insert into duty_progress (duty_id, metric_code, value) \
+             select a.duty_id, f.metric_code, cast(sum(f.value) as bigint) from activity a join activity_figure f on f.activity_id = a.id \
+             where a.campaign_id = $1 and a.state = 'approved' and a.duty_id is not null group by a.duty_id, f.metric_code",
+        )
+        .bind(campaign_id)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A total for one region (path) and metric.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Total {
+    /// Region path.
+    pub region_path: String,
+    /// Metric.
+    pub metric_code: String,
+    /// Sum.
+    pub value: i64,
+}
+
+/// Approved-figure totals of a campaign for the region at `path` and each of its direct
+/// subdivisions (whose paths are `child_len` long).
+pub async fn totals(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Total>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select region_path, metric_code, value from figure_total where campaign_id = $1 and region_path >= $2 \
+         and region_path < $3 and (region_path = $2 or length(region_path) = $4)"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .bind(child_len)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The same totals computed straight from the records (the yardstick of `firecast bench`, and a
+/// check that the running totals are right).
+pub async fn totals_from_records(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Total>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select substr(a.region_path, 1, cast($4 as integer)) as region_path, f.metric_code, cast(sum(f.value) as bigint) as value \
+         from activity a join activity_figure f on f.activity_id = a.id \
+         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
+         and length(a.region_path) >= $4 group by substr(a.region_path, 1, cast($4 as integer)), f.metric_code \
+         union all \
+         select $2, f.metric_code, cast(sum(f.value) as bigint) from activity a join activity_figure f on f.activity_id = a.id \
+         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 group by f.metric_code"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .bind(child_len)
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+/// Register totals (news stories by level counted once per story, and airings) for the region at
+/// `path` and each direct subdivision: (path, metric code, value).
+pub async fn register_totals(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Total>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select $2 as region_path, 'news_' || level as metric_code, count(distinct story_key) as value from news_item \
+         where campaign_id = $1 and region_path >= $2 and region_path < $3 group by level \
+         union all \
+         select substr(region_path, 1, cast($4 as integer)), 'news_' || level, count(distinct story_key) from news_item \
+         where campaign_id = $1 and region_path >= $2 and region_path < $3 and length(region_path) >= $4 \
+         group by substr(region_path, 1, cast($4 as integer)), level \
+         union all \
+         select $2, 'airings', cast(sum(aired_count) as bigint) from airing \
+         where campaign_id = $1 and region_path >= $2 and region_path < $3 having count(*) > 0 \
+         union all \
+         select substr(region_path, 1, cast($4 as integer)), 'airings', cast(sum(aired_count) as bigint) from airing \
+         where campaign_id = $1 and region_path >= $2 and region_path < $3 and length(region_path) >= $4 \
+         group by substr(region_path, 1, cast($4 as integer))"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .bind(child_len)
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+// ---- photos ----
+
+/// A stored photo (without its bytes).
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct PhotoInfo {
+    /// Id.
+    pub id: i64,
+    /// Record.
+    pub activity_id: i64,
+    /// Picture hash.
+    pub sha256: String,
+    /// Width in pixels.
+    pub width: i64,
+    /// Height in pixels.
+    pub height: i64,
+    /// Another record that carries the same picture, if any.
+    pub used_elsewhere: Option<i64>,
+}
+
+/// Stores a cleaned photo of a record.
+pub async fn insert_photo(db: &Db, activity_id: i64, photo: &crate::photo::Photo, user_id: i64) -> Result<i64> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
+        "insert into photo (activity_id, sha256, width, height, jpeg, uploaded_by, created_at) values ($1, $2, $3, $4, $5, $6, $7) returning id"
+    )
+    .bind(activity_id)
+    .bind(&photo.sha256)
+    .bind(i64::from(photo.width))
+    .bind(i64::from(photo.height))
+    .bind(&photo.jpeg)
+    .bind(user_id)
+    .bind(clock::now())
+    .fetch_one(p)
+    .await
+    })?)
+}
+
+/// The photos of a record, each with another record that uses the same picture.
+pub async fn photos(db: &Db, activity_id: i64) -> Result<Vec<PhotoInfo>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select p.id, p.activity_id, p.sha256, p.width, p.height, \
+         (select min(o.activity_id) from photo o where o.sha256 = p.sha256 and o.activity_id <> p.activity_id) as used_elsewhere \
+         from photo p where p.activity_id = $1 order by p.id"
+    )
+    .bind(activity_id)
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+/// The JPEG bytes of a photo of a record.
+pub async fn photo_bytes(db: &Db, activity_id: i64, photo_id: i64) -> Result<Vec<u8>> {
+    on_db!(db, |p| sqlx::query_scalar("select jpeg from photo where id = $1 and activity_id = $2")
+        .bind(photo_id)
+        .bind(activity_id)
+        .fetch_optional(p)
+        .await)?
+    .ok_or(Error::NotFound)
+}
+
+// ---- media register ----
+
+/// A news item.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct NewsItem {
+    /// Id.
+    pub id: i64,
+    /// Campaign.
+    pub campaign_id: i64,
+    /// Reporting unit.
+    pub unit_id: i64,
+    /// Its name.
+    pub unit_name: String,
+    /// central, provincial, municipal, county or matrix.
+    pub level: String,
+    /// Outlet (newspaper, station, account).
+    pub outlet: String,
+    /// Headline.
+    pub title: String,
+    /// Link.
+    pub url: String,
+    /// Publication date.
+    #[schema(value_type = String, format = Date)]
+    pub published_on: Date,
+    /// Reposts of one story share this key and count once.
+    pub story_key: String,
+}
+
+/// A news item to store.
+#[derive(Clone, Debug)]
+pub struct NewNews {
+    /// Campaign.
+    pub campaign_id: i64,
+    /// Reporting unit and its path.
+    pub unit: (i64, String),
+    /// Level.
+    pub level: String,
+    /// Outlet.
+    pub outlet: String,
+    /// Headline.
+    pub title: String,
+    /// Link.
+    pub url: String,
+    /// Date.
+    pub published_on: Date,
+    /// Author.
+    pub created_by: i64,
+}
+
+/// Stores news items in one transaction.
+pub async fn insert_news(db: &Db, items: &[NewNews]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let now = clock::now();
+    on_tx!(&mut tx, |c| {
+        for chunk in items.chunks(CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into news_item (campaign_id, unit_id, region_path, level, outlet, title, url, published_on, story_key, created_by, created_at) ",
+            );
+            q.push_values(chunk, |mut b, n| {
+                b.push_bind(n.campaign_id)
+                    .push_bind(n.unit.0)
+                    .push_bind(&n.unit.1)
+                    .push_bind(&n.level)
+                    .push_bind(&n.outlet)
+                    .push_bind(&n.title)
+                    .push_bind(&n.url)
+                    .push_bind(n.published_on)
+                    .push_bind(super::story_key(&n.title))
+                    .push_bind(n.created_by)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// News items of a campaign reported inside the scope, newest first.
+pub async fn news(db: &Db, scope: &Scope, campaign_id: i64, limit: i64) -> Result<Vec<NewsItem>> {
+    let (low, high) = scope.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select n.id, n.campaign_id, n.unit_id, u.name as unit_name, n.level, n.outlet, n.title, n.url, n.published_on, n.story_key \
+         from news_item n join unit u on u.id = n.unit_id where n.campaign_id = $1 and n.region_path >= $2 and n.region_path < $3 \
+         order by n.published_on desc, n.id desc limit $4"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .bind(limit)
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+/// A run of airings.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Airing {
+    /// Id.
+    pub id: i64,
+    /// Campaign.
+    pub campaign_id: i64,
+    /// Reporting unit.
+    pub unit_id: i64,
+    /// Its name.
+    pub unit_name: String,
+    /// `psa` or `caption`.
+    pub kind: String,
+    /// Channel.
+    pub channel: String,
+    /// Time slot.
+    pub slot: String,
+    /// Times aired.
+    pub aired_count: i64,
+    /// Date.
+    #[schema(value_type = String, format = Date)]
+    pub aired_on: Date,
+}
+
+/// An airing record to store.
+#[derive(Clone, Debug)]
+pub struct NewAiring {
+    /// Campaign.
+    pub campaign_id: i64,
+    /// Reporting unit and its path.
+    pub unit: (i64, String),
+    /// `psa` or `caption`.
+    pub kind: String,
+    /// Channel.
+    pub channel: String,
+    /// Slot.
+    pub slot: String,
+    /// Times aired.
+    pub aired_count: i64,
+    /// Date.
+    pub aired_on: Date,
+    /// Author.
+    pub created_by: i64,
+}
+
+/// Stores airing records in one transaction.
+pub async fn insert_airings(db: &Db, items: &[NewAiring]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let now = clock::now();
+    on_tx!(&mut tx, |c| {
+        for chunk in items.chunks(CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into airing (campaign_id, unit_id, region_path, kind, channel, slot, aired_count, aired_on, created_by, created_at) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(a.campaign_id)
+                    .push_bind(a.unit.0)
+                    .push_bind(&a.unit.1)
+                    .push_bind(&a.kind)
+                    .push_bind(&a.channel)
+                    .push_bind(&a.slot)
+                    .push_bind(a.aired_count)
+                    .push_bind(a.aired_on)
+                    .push_bind(a.created_by)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Airing records of a campaign reported inside the scope, newest first.
+pub async fn airings(db: &Db, scope: &Scope, campaign_id: i64, limit: i64) -> Result<Vec<Airing>> {
+    let (low, high) = scope.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select a.id, a.campaign_id, a.unit_id, u.name as unit_name, a.kind, a.channel, a.slot, a.aired_count, a.aired_on \
+         from airing a join unit u on u.id = a.unit_id where a.campaign_id = $1 and a.region_path >= $2 and a.region_path < $3 \
+         order by a.aired_on desc, a.id desc limit $4"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .bind(limit)
+    .fetch_all(p)
+    .await
+    })?)
+}

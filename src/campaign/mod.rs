@@ -1,0 +1,144 @@
+//! Campaigns and the duties they hand out, and the catalogue of figures they are measured by.
+//!
+//! A campaign (the provincial Fire Safety Publicity Month, say) has a theme, a period and an owner
+//! unit; its plan is a set of duties, each assigned to a unit with a due date and target figures.
+//! Progress is never typed in: it is summed from approved activity records (see `activity`).
+
+pub mod actions;
+pub mod api;
+pub mod overview;
+pub mod pages;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+use time::macros::format_description;
+use utoipa::ToSchema;
+
+use crate::org::{Role, UnitKind};
+use crate::{Error, Result};
+
+/// Where a campaign stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being planned: duties are written, nothing is reported yet.
+    Planning,
+    /// Under way: activities are reported against it.
+    Running,
+    /// Over: figures are final.
+    Closed,
+}
+
+impl Status {
+    /// Every status, in order.
+    pub const ALL: [Self; 3] = [Self::Planning, Self::Running, Self::Closed];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planning => "planning",
+            Self::Running => "running",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))
+    }
+}
+
+/// Parses a date written `2024-11-08`, naming the field when it is not one.
+pub fn parse_date(field: &str, s: &str) -> Result<Date> {
+    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| Error::invalid(field, format!("'{}' is not a date like 2024-11-08", s.trim())))
+}
+
+/// A date as written in forms and files.
+pub fn show_date(d: Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
+}
+
+/// A checked campaign period: it starts on or before it ends and lasts at most a year.
+pub fn check_period(starts_on: Date, ends_on: Date) -> Result<()> {
+    if ends_on < starts_on {
+        return Err(Error::invalid("ends_on", "the campaign must end on or after the day it starts"));
+    }
+    if (ends_on - starts_on).whole_days() > 366 {
+        return Err(Error::invalid("ends_on", "a campaign lasts at most a year"));
+    }
+    Ok(())
+}
+
+/// Who may plan campaigns and write duties: admins and fire-service staff of the owner unit.
+pub fn can_plan(role: Role, unit_kind: UnitKind) -> bool {
+    matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+        && matches!(unit_kind, UnitKind::Corps | UnitKind::Detachment | UnitKind::Brigade)
+}
+
+/// A target value for a metric: a whole number from 1 up to the metric's per-record cap times a
+/// thousand (a duty sums many records).
+pub fn check_target(metric: &str, value: i64, max_per_record: i64) -> Result<()> {
+    let cap = max_per_record.max(1_000).saturating_mul(1_000);
+    if value < 1 || value > cap {
+        return Err(Error::invalid(
+            format!("target.{metric}"),
+            format!("a target for {metric} is a whole number from 1 to {cap}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The same period one year later (29 February becomes 28 February).
+pub fn next_year(d: Date) -> Date {
+    let year = d.year() + 1;
+    Date::from_calendar_date(year, d.month(), d.day())
+        .or_else(|_| Date::from_calendar_date(year, d.month(), d.day() - 1))
+        .unwrap_or(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn dates_parse_and_name_the_field() {
+        assert_eq!(parse_date("starts_on", "2024-11-01").unwrap(), date!(2024 - 11 - 01));
+        let err = parse_date("starts_on", "11/01/2024").unwrap_err();
+        assert!(matches!(&err, Error::Invalid { field: Some(f), .. } if f == "starts_on"), "{err:?}");
+        assert_eq!(show_date(date!(2024 - 11 - 08)), "2024-11-08");
+    }
+
+    #[test]
+    fn periods_are_checked() {
+        assert!(check_period(date!(2024 - 11 - 01), date!(2024 - 11 - 30)).is_ok());
+        assert!(check_period(date!(2024 - 11 - 30), date!(2024 - 11 - 01)).is_err());
+        assert!(check_period(date!(2024 - 01 - 01), date!(2025 - 06 - 01)).is_err());
+    }
+
+    #[test]
+    fn a_template_moves_one_year() {
+        assert_eq!(next_year(date!(2024 - 11 - 08)), date!(2025 - 11 - 08));
+        assert_eq!(next_year(date!(2024 - 02 - 29)), date!(2025 - 02 - 28));
+    }
+
+    #[test]
+    fn targets_are_bounded() {
+        assert!(check_target("handouts", 40_000, 2_000_000).is_ok());
+        assert!(check_target("handouts", 0, 2_000_000).is_err());
+        assert!(check_target("venue_openings", 10_000_000, 1_000).is_err());
+    }
+
+    #[test]
+    fn planners_are_fire_service_staff() {
+        assert!(can_plan(Role::ProvinceStaff, UnitKind::Corps));
+        assert!(can_plan(Role::Admin, UnitKind::Detachment));
+        assert!(!can_plan(Role::Leader, UnitKind::Corps));
+        assert!(!can_plan(Role::DepartmentLiaison, UnitKind::Department));
+    }
+}
