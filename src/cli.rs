@@ -35,6 +35,21 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a campaign's report for a region to a file.
+    Report {
+        /// The campaign id.
+        #[arg(long)]
+        campaign: i64,
+        /// The region code (default: the province).
+        #[arg(long)]
+        region: Option<String>,
+        /// docx, xlsx, csv or html.
+        #[arg(long, value_enum)]
+        format: crate::report::export::Format,
+        /// Where to write it.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Import records from a spreadsheet.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -149,6 +164,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
+        Command::Report { campaign, region, format, out } => {
+            let db = open(&config, "sqlite://firecast.db").await?;
+            let started = Instant::now();
+            let report =
+                crate::report::build(&db, &Scope::province(), campaign, region.as_deref(), crate::clock::today())
+                    .await?;
+            let bytes = crate::report::export::render(&report, format)?;
+            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {} ({} KB) in {} ms", out.display(), bytes.len() / 1024, started.elapsed().as_millis());
+            Ok(())
+        }
         Command::Import(ImportCommand::Activities { file, campaign, as_user }) => {
             import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user).await
         }
@@ -247,8 +273,14 @@ async fn import_activities(db: &Db, file: &std::path::Path, campaign: i64, as_us
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let user =
         store::user_by_username(db, &as_user.to_lowercase()).await?.ok_or_else(|| anyhow!("no user '{as_user}'"))?;
+    if user.disabled {
+        return Err(anyhow!("user '{as_user}' is disabled"));
+    }
     let me = crate::web::session::Principal::acting_as(user, "local")
         .ok_or_else(|| anyhow!("user '{as_user}' has an unknown role"))?;
+    if !crate::activity::can_report(me.role) {
+        return Err(anyhow!("user '{as_user}' may not report activities (role {})", me.role));
+    }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})")

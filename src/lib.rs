@@ -26,6 +26,8 @@ pub mod error;
 pub mod org;
 /// Photos as evidence: checked, re-encoded, stripped of metadata.
 pub mod photo;
+/// The dashboard and the written report, with charts, the map and exports.
+pub mod report;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.
 pub mod sheet;
 /// The HTTP server: state, router, sessions, CSRF, i18n, assets and layout.

@@ -233,7 +233,13 @@ async fn a_brigade_reports_the_detachment_approves_and_the_province_total_moves(
     driver.find(By::Id("title")).await.unwrap().send_keys("南岭街道老旧小区消防培训").await.unwrap();
     driver.find(By::Css("#kind option[value='training']")).await.unwrap().click().await.unwrap();
     let starts = driver.find(By::Id("starts_on")).await.unwrap().value().await.unwrap().unwrap();
-    assert!(!starts.is_empty());
+    assert!(!starts.is_empty(), "the form offers today's date");
+    // A day inside the demo's running month, whatever today is.
+    let day = format!("{}-11-10", firecast::clock::today().year());
+    driver
+        .execute("document.getElementById('starts_on').value = arguments[0]", vec![serde_json::json!(day)])
+        .await
+        .unwrap();
     driver.find(By::Id("fig_people_trained")).await.unwrap().send_keys("137").await.unwrap();
     click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
     let state = driver.find(By::Css("main h1 .state")).await.unwrap().text().await.unwrap();
@@ -262,5 +268,47 @@ async fn a_brigade_reports_the_detachment_approves_and_the_province_total_moves(
     let after = province_people_trained(&driver, &base, &campaign).await;
     assert_eq!(after, before + 137);
     driver.screenshot(&screenshot_path("province-campaign-overview.png")).await.unwrap();
+    driver.quit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_map_follows_the_metric_and_the_report_downloads() {
+    let Some((_chromedriver, driver)) = browser(1280, 1000).await else { return };
+    let base = demo_server("dashboard").await;
+    sign_in(&driver, &base, "province").await.unwrap();
+    driver.goto(format!("{base}/campaigns")).await.unwrap();
+    let href = driver.find(By::LinkText("2024年全省消防宣传月")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let campaign = href.trim_start_matches("/campaigns/").to_owned();
+    driver.goto(format!("{base}/dashboard?campaign={campaign}")).await.unwrap();
+    let tiles = driver.find(By::Id("headline")).await.unwrap().text().await.unwrap();
+    assert!(tiles.contains("1,050,000") && tiles.contains("28,560"), "{tiles}");
+    let fill = |code: &'static str| {
+        let driver = driver.clone();
+        async move {
+            driver.find(By::Css(format!("[data-code='{code}']"))).await.unwrap().attr("fill").await.unwrap().unwrap()
+        }
+    };
+    let changchun_handouts = fill("220100").await;
+    driver.screenshot(&screenshot_path("dashboard-handouts.png")).await.unwrap();
+    driver.find(By::Css("#metric option[value='parcel_stickers']")).await.unwrap().click().await.unwrap();
+    click_to_load(&driver, By::Css("#dashboard-form button[type=submit]")).await.unwrap();
+    let changchun_stickers = fill("220100").await;
+    let songyuan_stickers = fill("220700").await;
+    assert_ne!(changchun_handouts, changchun_stickers, "the map's colours follow the metric");
+    assert_ne!(songyuan_stickers, changchun_stickers, "only Songyuan put up stickers");
+    driver.screenshot(&screenshot_path("dashboard-stickers.png")).await.unwrap();
+
+    // The report, and its Word file.
+    driver.goto(format!("{base}/reports?campaign={campaign}")).await.unwrap();
+    let text = driver.find(By::Css(".report-view")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("发放宣传资料105万份"), "{text}");
+    let link = driver.find(By::Id("download-docx")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let cookies: Vec<String> =
+        driver.get_all_cookies().await.unwrap().into_iter().map(|c| format!("{}={}", c.name, c.value)).collect();
+    let download =
+        reqwest::Client::new().get(format!("{base}{link}")).header("cookie", cookies.join("; ")).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    assert!(download.headers()["content-disposition"].to_str().unwrap().contains(".docx"));
+    assert_eq!(&download.bytes().await.unwrap()[..2], b"PK");
     driver.quit().await.unwrap();
 }

@@ -184,6 +184,10 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, t: Transition, reason:
             Transition::Submit => {}
         }
         let to = from.after(t)?;
+        let c = campaign::store::campaign(db, &me.scope, a.campaign_id).await?;
+        if c.status == campaign::Status::Closed.as_str() {
+            return Err(Error::Conflict("the campaign is closed: its records are final".into()));
+        }
         let reason = reason.trim();
         if t == Transition::Return && reason.is_empty() {
             return Err(Error::invalid("reason", "say why the record goes back"));
@@ -260,6 +264,9 @@ async fn open_campaign(db: &Db, me: &Principal, id: i64, on: time::Date, field: 
     let c = campaign::store::campaign(db, &me.scope, id)
         .await
         .map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
+    if c.status == campaign::Status::Closed.as_str() {
+        return Err(Error::invalid("campaign_id", "the campaign is closed"));
+    }
     if on < c.starts_on || on > c.ends_on {
         return Err(Error::invalid(
             field,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -775,5 +775,4 @@ pub fn router() -> Router<AppState> {
         .route("/media", get(media))
         .route("/media/news", post(add_news))
         .route("/media/airings", post(add_airing))
-        .layer(DefaultBodyLimit::max(25 * 1024 * 1024))
 }

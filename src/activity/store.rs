@@ -254,6 +254,8 @@ async fn reserve_ids(tx: &mut Tx, n: usize) -> Result<i64> {
     let n = i64::try_from(n).map_err(|_| Error::invalid("rows", "too many rows"))?;
     Ok(match tx {
         Tx::Sqlite(t) => {
+            // Take the write lock first (waiting for other writers), so no one else can use the ids.
+            sqlx::query("delete from activity where id = -1").execute(&mut **t).await?;
             let max: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from activity").fetch_one(&mut **t).await?;
             max + 1
         }
@@ -357,7 +359,8 @@ pub async fn update(db: &Db, id: i64, record: &NewActivity) -> Result<()> {
     on_tx!(&mut tx, |c| {
         let done = sqlx::query(
             "update activity set duty_id = $1, kind = $2, title = $3, starts_on = $4, ends_on = $5, region_code = $6, \
-             region_path = $7, co_organisers = $8, venue = $9, description = $10 where id = $11 and state in ('draft', 'returned')",
+             region_path = $7, co_organisers = $8, venue = $9, description = $10, campaign_id = $12 \
+             where id = $11 and state in ('draft', 'returned')",
         )
         .bind(record.duty_id)
         .bind(&record.kind)
@@ -370,6 +373,7 @@ pub async fn update(db: &Db, id: i64, record: &NewActivity) -> Result<()> {
         .bind(&record.venue)
         .bind(&record.description)
         .bind(id)
+        .bind(record.campaign_id)
         .execute(&mut *c)
         .await?
         .rows_affected();
@@ -396,12 +400,12 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
     let mut tx = db.begin().await?;
     let now = clock::now();
     on_tx!(&mut tx, |c| {
-        let moved: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+        let moved: Option<(i64, String, Option<i64>, Date)> = sqlx::query_as(
             "update activity set state = $1, return_reason = $2, \
              submitted_at = case when $1 = 'submitted' then $3 else submitted_at end, \
              reviewed_by = case when $1 = 'submitted' then reviewed_by else $4 end, \
              reviewed_at = case when $1 = 'submitted' then reviewed_at else $3 end \
-             where id = $5 and state = $6 returning campaign_id, region_path, duty_id",
+             where id = $5 and state = $6 returning campaign_id, region_path, duty_id, starts_on",
         )
         .bind(to.as_str())
         .bind(reason)
@@ -411,7 +415,7 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
         .bind(from.as_str())
         .fetch_optional(&mut *c)
         .await?;
-        let Some((campaign, path, duty)) = moved else {
+        let Some((campaign, path, duty, day)) = moved else {
             return Err(Error::Conflict("the record changed meanwhile; reload it".into()));
         };
         if to == State::Approved {
@@ -423,6 +427,19 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
                 )
                 .bind(campaign)
                 .bind(&prefix)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            }
+            for prefix in ancestor_paths(&path).into_iter().filter(|p| p.len() <= DAILY_MAX_PATH) {
+                sqlx::query(
+                    "insert into figure_daily (campaign_id, region_path, day, metric_code, value) \
+                     select $1, $2, $3, metric_code, value from activity_figure where activity_id = $4 \
+                     on conflict (campaign_id, region_path, day, metric_code) do update set value = figure_daily.value + excluded.value",
+                )
+                .bind(campaign)
+                .bind(&prefix)
+                .bind(day)
                 .bind(id)
                 .execute(&mut *c)
                 .await?;
@@ -444,6 +461,27 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
     Ok(())
 }
 
+/// Approves every submitted record of a campaign at once (records imported from a trusted
+/// source) and recomputes its totals; returns how many were approved.
+pub async fn approve_all(db: &Db, campaign_id: i64, reviewer: i64) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let now = clock::now();
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "update activity set state = 'approved', reviewed_by = $1, reviewed_at = $2 where campaign_id = $3 and state = 'submitted'"
+    )
+    .bind(reviewer)
+    .bind(now)
+    .bind(campaign_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+    });
+    rebuild_totals_in(&mut tx, campaign_id).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Recomputes a campaign's totals and duty progress from its approved records.
 pub async fn rebuild_totals(db: &Db, campaign_id: i64) -> Result<()> {
     let mut tx = db.begin().await?;
@@ -455,6 +493,7 @@ pub async fn rebuild_totals(db: &Db, campaign_id: i64) -> Result<()> {
 async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query("delete from figure_total where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
+        sqlx::query("delete from figure_daily where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
         sqlx::query("delete from duty_progress where duty_id in (select id from duty where campaign_id = $1)")
             .bind(campaign_id)
             .execute(&mut *c)
@@ -472,6 +511,19 @@ async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
             .execute(&mut *c)
             .await?;
         }
+        for len in [4_i64, 9, 16] {
+            sqlx::query(
+                "insert into figure_daily (campaign_id, region_path, day, metric_code, value) \
+                 select a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), a.starts_on, f.metric_code, cast(sum(f.value) as bigint) \
+                 from activity a join activity_figure f on f.activity_id = a.id \
+                 where a.campaign_id = $1 and a.state = 'approved' and length(a.region_path) >= $2 \
+                 group by a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), a.starts_on, f.metric_code",
+            )
+            .bind(campaign_id)
+            .bind(len)
+            .execute(&mut *c)
+            .await?;
+        }
         sqlx::query(
             "insert into duty_progress (duty_id, metric_code, value) \
              select a.duty_id, f.metric_code, cast(sum(f.value) as bigint) from activity a join activity_figure f on f.activity_id = a.id \
@@ -482,6 +534,113 @@ async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
         .await?;
     });
     Ok(())
+}
+
+/// The most notable approved record of each subdivision: the one with the largest figure among
+/// the metrics that describe reach (people trained, stickers, registrations …).
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Highlight {
+    /// The subdivision's path prefix.
+    pub region_path: String,
+    /// Record id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Organiser's name.
+    pub organiser_name: String,
+}
+
+/// Metrics that make a record notable in the written report.
+pub const HIGHLIGHT_METRICS: &[&str] = &[
+    "people_trained",
+    "units_trained",
+    "parcel_stickers",
+    "registrations",
+    "livestream_views",
+    "vehicle_outings",
+    "visitors",
+    "short_videos",
+];
+
+/// The notable record of each subdivision of the region at `path` (paths `child_len` long).
+pub async fn highlights(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Highlight>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    let metrics = HIGHLIGHT_METRICS.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "select region_path, id, title, organiser_name from ( \
+           select substr(a.region_path, 1, cast($4 as integer)) as region_path, a.id, a.title, u.name as organiser_name, \
+           row_number() over (partition by substr(a.region_path, 1, cast($4 as integer)) order by f.value desc, a.id) as rn \
+           from activity a join activity_figure f on f.activity_id = a.id join unit u on u.id = a.organiser_unit_id \
+           where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
+           and length(a.region_path) >= $4 and f.metric_code in ({metrics})) t where rn = 1 order by region_path"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(campaign_id)
+        .bind(low)
+        .bind(&high)
+        .bind(child_len)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// The figures of several records.
+pub async fn figures_of(db: &Db, ids: &[i64]) -> Result<Vec<Figure>> {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "select activity_id, metric_code, value from activity_figure where activity_id in ({list}) order by activity_id, metric_code"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
+}
+
+/// Daily totals are kept for paths this long or shorter: the province, prefecture-level regions
+/// and counties. Below that the trend is summed from the records.
+pub const DAILY_MAX_PATH: usize = 16;
+
+/// One day's approved total of a metric.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct DayTotal {
+    /// The day.
+    #[schema(value_type = String, format = Date)]
+    pub day: Date,
+    /// Metric.
+    pub metric_code: String,
+    /// Sum of the records starting that day.
+    pub value: i64,
+}
+
+/// Approved totals per day and metric for the region at `path`, summed from the records (the
+/// yardstick of `firecast bench dashboard`).
+pub async fn daily_from_records(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<DayTotal>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select a.starts_on as day, f.metric_code, cast(sum(f.value) as bigint) as value from activity a \
+         join activity_figure f on f.activity_id = a.id where a.campaign_id = $1 and a.state = 'approved' \
+         and a.region_path >= $2 and a.region_path < $3 group by a.starts_on, f.metric_code order by a.starts_on"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Approved totals per day and metric for the region at `path`.
+pub async fn daily(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<DayTotal>> {
+    if path.len() <= DAILY_MAX_PATH {
+        return Ok(on_db!(db, |p| sqlx::query_as(
+            "select day, metric_code, value from figure_daily where campaign_id = $1 and region_path = $2 order by day"
+        )
+        .bind(campaign_id)
+        .bind(path)
+        .fetch_all(p)
+        .await)?);
+    }
+    daily_from_records(db, campaign_id, path).await
 }
 
 /// A total for one region (path) and metric.
@@ -548,14 +707,14 @@ pub async fn register_totals(db: &Db, campaign_id: i64, path: &str, child_len: i
          union all \
          select substr(region_path, 1, cast($4 as integer)), 'news_' || level, count(distinct story_key) from news_item \
          where campaign_id = $1 and region_path >= $2 and region_path < $3 and length(region_path) >= $4 \
-         group by substr(region_path, 1, cast($4 as integer)), level \
+         and length(region_path) > length($2) group by substr(region_path, 1, cast($4 as integer)), level \
          union all \
          select $2, 'airings', cast(sum(aired_count) as bigint) from airing \
          where campaign_id = $1 and region_path >= $2 and region_path < $3 having count(*) > 0 \
          union all \
          select substr(region_path, 1, cast($4 as integer)), 'airings', cast(sum(aired_count) as bigint) from airing \
          where campaign_id = $1 and region_path >= $2 and region_path < $3 and length(region_path) >= $4 \
-         group by substr(region_path, 1, cast($4 as integer))"
+         and length(region_path) > length($2) group by substr(region_path, 1, cast($4 as integer))"
     )
     .bind(campaign_id)
     .bind(low)

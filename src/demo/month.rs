@@ -580,12 +580,12 @@ async fn current(db: &Db, look: &Lookup, by: i64) -> anyhow::Result<()> {
             targets: vec![("venue_openings".into(), 4)],
         },
     ];
-    let ids = campaigns::insert_duties(db, id, &duties).await?;
+    let duty_ids = campaigns::insert_duties(db, id, &duties).await?;
     let place = look.region("220102001")?;
     let records = vec![
         record(
             id,
-            Some(ids[1]),
+            Some(duty_ids[1]),
             nanguan.clone(),
             place.clone(),
             "training",
@@ -597,7 +597,7 @@ async fn current(db: &Db, look: &Lookup, by: i64) -> anyhow::Result<()> {
         ),
         record(
             id,
-            Some(ids[2]),
+            Some(duty_ids[2]),
             nanguan.clone(),
             place.clone(),
             "open_venue",
@@ -609,7 +609,7 @@ async fn current(db: &Db, look: &Lookup, by: i64) -> anyhow::Result<()> {
         ),
         record(
             id,
-            Some(ids[1]),
+            Some(duty_ids[1]),
             nanguan.clone(),
             place,
             "training",
@@ -621,7 +621,7 @@ async fn current(db: &Db, look: &Lookup, by: i64) -> anyhow::Result<()> {
         ),
         record(
             id,
-            Some(ids[0]),
+            Some(duty_ids[0]),
             changchun.clone(),
             look.region("220104")?,
             "street_campaign",
@@ -633,6 +633,31 @@ async fn current(db: &Db, look: &Lookup, by: i64) -> anyhow::Result<()> {
         ),
     ];
     records::insert_many(db, &records, &|_| {}).await?;
+    // One record went back to its brigade for a photo.
+    let mut back = record(
+        id,
+        Some(duty_ids[1]),
+        nanguan,
+        look.region("220102002")?,
+        "lecture",
+        "自强街道消防安全宣讲".into(),
+        on(11),
+        vec![("participants".into(), 60)],
+        State::Submitted,
+        by,
+    );
+    back.description = "社区活动室宣讲，发放宣传单".into();
+    let returned = records::insert_many(db, &[back], &|_| {}).await?;
+    let changchun_staff = org::user_by_username(db, "changchun").await?.map_or(by, |u| u.id);
+    records::transition(
+        db,
+        returned[0],
+        State::Submitted,
+        State::Returned,
+        Some(changchun_staff),
+        "请补充活动现场照片",
+    )
+    .await?;
     Ok(())
 }
 

@@ -124,6 +124,7 @@ impl PageCtx {
         let area = self.path.split(['/', '?']).nth(1).unwrap_or_default();
         let mut items = vec![
             ("/", "nav.home", ""),
+            ("/dashboard", "nav.dashboard", "dashboard"),
             ("/campaigns", "nav.campaigns", "campaigns"),
             ("/activities", "nav.activities", "activities"),
         ];
@@ -132,6 +133,7 @@ impl PageCtx {
         }
         items.extend([
             ("/media", "nav.media", "media"),
+            ("/reports", "nav.reports", "reports"),
             ("/regions", "nav.regions", "regions"),
             ("/units", "nav.units", "units"),
         ]);

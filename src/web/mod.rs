@@ -26,7 +26,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::{Error, activity, audit, campaign, org};
+use crate::{Error, activity, audit, campaign, org, report};
+
+/// The largest request body: a 20 MiB spreadsheet or a 10 MB photo with room for the form around
+/// it. Each reader checks its own, smaller limit.
+const BODY_LIMIT: usize = 25 * 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -118,6 +122,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(org::api::router())
         .merge(campaign::api::router())
         .merge(activity::api::router())
+        .merge(report::api::router())
         .merge(audit::api::router())
         .split_for_parts()
 }
@@ -129,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .merge(org::pages::router())
         .merge(campaign::pages::router())
         .merge(activity::pages::router())
+        .merge(report::pages::router())
         .merge(audit::pages::router())
         .merge(layout::router())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -151,7 +157,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(layout::html_errors))
         .layer(middleware::from_fn(track_metrics))
         .layer(middleware::from_fn(with_request_id))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

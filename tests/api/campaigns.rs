@@ -350,7 +350,54 @@ pub async fn exports_escape_formula_cells(app: TestApp) {
     assert!(sheet.rows.iter().any(|r| r.cells.iter().any(|c| c.starts_with("'=HYPERLINK"))));
 }
 
+fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40, 30, |x, y| {
+        image::Rgb([seed, u8::try_from(x * 6).unwrap(), u8::try_from(y * 8).unwrap()])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+pub async fn photos_are_checked_and_reuse_is_flagged(app: TestApp) {
+    let c = app.login("nanguan").await;
+    let (campaign, month) = running(&c).await;
+    let mut ids = Vec::new();
+    for title in ["第一次活动", "第二次活动"] {
+        let r = new_record(&c, campaign, &month, title, json!({"people_trained": 10})).await;
+        ids.push(r.json::<Value>().await.unwrap()["activity"]["id"].as_i64().unwrap());
+    }
+    let upload = |id: i64, bytes: Vec<u8>| {
+        c.http
+            .post(format!("{}/api/v1/activities/{id}/photos", c.base))
+            .header("x-csrf-token", &c.csrf)
+            .body(bytes)
+            .send()
+    };
+    let r = upload(ids[0], png(1)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(r.json::<Value>().await.unwrap()["used_elsewhere"].is_null());
+    let r = upload(ids[1], png(1)).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["used_elsewhere"], ids[0], "the same picture is flagged");
+    assert!(upload(ids[1], png(2)).await.unwrap().json::<Value>().await.unwrap()["used_elsewhere"].is_null());
+    for bad in
+        [b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec(), b"just text".to_vec()]
+    {
+        let r = upload(ids[0], bad).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], "photo");
+    }
+    // Stored photos are JPEG re-encodings; another detachment cannot fetch them.
+    let photo_id = app.scalar(&format!("select min(id) from photo where activity_id = {}", ids[0])).await;
+    let got = c.get(&format!("/activities/{}/photos/{photo_id}", ids[0])).await;
+    assert_eq!(got.headers()["content-type"], "image/jpeg");
+    assert_eq!(&got.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+    let yanbian = app.login("yanbian").await;
+    assert_eq!(yanbian.get(&format!("/activities/{}/photos/{photo_id}", ids[0])).await.status(), StatusCode::NOT_FOUND);
+}
+
 crate::on_both_backends!(
+    photos_are_checked_and_reuse_is_flagged,
     the_demo_month_adds_up_to_the_report,
     records_move_through_review_by_the_level_above,
     absurd_figures_and_wrong_places_are_refused,

@@ -163,3 +163,69 @@ fn serve_logs_json_and_stops_cleanly_on_sigterm() {
     }
     assert!(log.contains("shutting down"), "{log}");
 }
+
+#[test]
+fn activities_import_from_the_command_line_all_or_nothing() {
+    let path = temp("import.db");
+    let url = format!("sqlite://{}", path.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (campaign, start) = rt.block_on(async {
+        let db = firecast::db::Db::open(&url).await.unwrap();
+        firecast::org::reference::load(&db).await.unwrap();
+        firecast::demo::seed(&db).await.unwrap();
+        let all = firecast::org::Scope::province();
+        let c = firecast::campaign::store::campaigns(&db, &all)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.status == "running")
+            .unwrap();
+        db.close().await;
+        (c.id, firecast::campaign::show_date(c.starts_on))
+    });
+    let good = temp("good.csv");
+    std::fs::write(
+        &good,
+        format!("标题,类型,开始日期,区划代码,发放宣传资料\n九台区入户宣传,volunteer_service,{start},220113,500\n"),
+    )
+    .unwrap();
+    let bad = temp("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("标题,类型,开始日期,区划代码,发放宣传资料\n坏,volunteer_service,{start},220113,很多\n"),
+    )
+    .unwrap();
+    let id = campaign.to_string();
+    let (ok, _, err) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "import",
+            "activities",
+            bad.to_str().unwrap(),
+            "--campaign",
+            &id,
+            "--as",
+            "changchun",
+        ],
+        None,
+    );
+    assert!(!ok);
+    assert!(err.contains("row 2, column 发放宣传资料") && error_line(&err).contains("nothing was imported"), "{err}");
+    let (ok, out, err) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "import",
+            "activities",
+            good.to_str().unwrap(),
+            "--campaign",
+            &id,
+            "--as",
+            "changchun",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("imported 1 records"), "{out}");
+}

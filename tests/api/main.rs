@@ -10,4 +10,5 @@ mod campaigns;
 mod cli;
 mod operations;
 mod regions;
+mod reports;
 mod scope_matrix;

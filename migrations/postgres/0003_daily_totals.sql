@@ -1,0 +1,10 @@
+-- Approved figures per day for the province, each prefecture-level region and each county: the
+-- daily trend of the dashboard without scanning the records.
+create table figure_daily (
+    campaign_id bigint not null references campaign (id),
+    region_path text collate "C" not null,
+    day date not null,
+    metric_code text not null references metric (code),
+    value bigint not null,
+    primary key (campaign_id, region_path, day, metric_code)
+);

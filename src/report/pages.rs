@@ -1,0 +1,201 @@
+//! Pages: the dashboard (headline figures, duty progress, charts and the map for any metric) and
+//! the written report with its downloads.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use time::Date;
+
+use super::export::{self, Format};
+use super::{HEADLINE, Picture, Report, Segment, map};
+use crate::activity::{self, child_path_len};
+use crate::campaign::overview::{self, Overview};
+use crate::campaign::store::{self as campaigns, Campaign, Metric};
+use crate::web::AppState;
+use crate::web::extract::{Query, empty_as_none};
+use crate::web::layout::PageCtx;
+use crate::web::session::Principal;
+use crate::{Error, Result, clock};
+
+/// Dashboard and report parameters.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ViewQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    campaign: Option<i64>,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    metric: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    format: String,
+}
+
+async fn chosen_campaign(
+    state: &AppState,
+    me: &Principal,
+    id: Option<i64>,
+) -> Result<(Vec<Campaign>, Option<Campaign>)> {
+    let all = campaigns::campaigns(&state.db, &me.scope).await?;
+    let chosen = match id {
+        Some(id) => Some(campaigns::campaign(&state.db, &me.scope, id).await?),
+        None => campaigns::current_campaign(&state.db, &me.scope).await?,
+    };
+    Ok((all, chosen))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "report/dashboard.html")]
+struct DashboardPage {
+    ctx: PageCtx,
+    campaigns: Vec<Campaign>,
+    o: Option<Overview>,
+    metric: String,
+    level: String,
+    pictures: Vec<Picture>,
+    headline: Vec<(Metric, i64, String)>,
+    done: usize,
+    overdue: usize,
+}
+
+impl DashboardPage {
+    fn metrics(&self) -> &[Metric] {
+        self.o.as_ref().map_or(&[], |o| &o.metrics)
+    }
+    fn query(&self, region: &str) -> String {
+        let campaign = self.o.as_ref().map_or(0, |o| o.campaign.id);
+        format!("campaign={campaign}&region={region}&metric={}&level={}", self.metric, self.level)
+    }
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ViewQuery>,
+) -> Result<DashboardPage> {
+    let (all, chosen) = chosen_campaign(&state, &me, q.campaign).await?;
+    let metric = if q.metric.is_empty() { "handouts".to_owned() } else { q.metric.clone() };
+    let level = if q.level == "county" { "county".to_owned() } else { "prefecture".to_owned() };
+    let Some(c) = chosen else {
+        return Ok(DashboardPage {
+            ctx,
+            campaigns: all,
+            o: None,
+            metric,
+            level,
+            pictures: Vec::new(),
+            headline: Vec::new(),
+            done: 0,
+            overdue: 0,
+        });
+    };
+    let region = (!q.region.is_empty()).then_some(q.region.as_str());
+    let o = overview::overview(&state.db, &me.scope, c.id, region, clock::today()).await?;
+    if !o.metrics.iter().any(|m| m.code == metric) {
+        return Err(Error::invalid("metric", "no such metric in the catalogue"));
+    }
+    let daily = activity::store::daily(&state.db, c.id, &o.region.path).await?;
+    let mut day_totals: HashMap<(Date, &str), i64> = HashMap::new();
+    for d in &daily {
+        *day_totals.entry((d.day, d.metric_code.as_str())).or_default() += d.value;
+    }
+    let mut days: Vec<Date> = daily.iter().map(|d| d.day).collect();
+    days.dedup();
+    let mut pictures = super::pictures(&o, &o.metrics, &days, &day_totals, &metric);
+    if o.level == 0 && level == "county" {
+        // The county map of the whole province needs the county totals.
+        let counties = county_values(&state, &o, &metric).await?;
+        let (name, unit) =
+            o.metrics.iter().find(|m| m.code == metric).map_or(("", ""), |m| (m.name.as_str(), m.unit.as_str()));
+        pictures[1].svg =
+            map::choropleth(map::Level::County, &counties, &format!("{name}分布（按县）"), unit, 720, 560);
+    }
+    let headline = HEADLINE
+        .iter()
+        .filter_map(|code| o.metrics.iter().find(|m| m.code == *code))
+        .map(|m| (m.clone(), o.region.value(&m.code), super::href(o.campaign.id, &o.region.code, &m.code)))
+        .collect();
+    let done = o.duties.iter().filter(|d| d.percent >= 100).count();
+    let overdue = o.overdue().len();
+    Ok(DashboardPage { ctx, campaigns: all, o: Some(o), metric, level, pictures, headline, done, overdue })
+}
+
+/// Values of a metric for every county in the province (for the county map).
+async fn county_values(state: &AppState, o: &Overview, metric: &str) -> Result<Vec<map::MapValue>> {
+    let mut values = Vec::new();
+    for child in &o.children {
+        let totals = activity::store::totals(&state.db, o.campaign.id, &child.path, child_path_len(1)).await?;
+        for t in totals.into_iter().filter(|t| t.metric_code == metric && t.region_path != child.path) {
+            let code = t.region_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+            values.push(map::MapValue { code, value: t.value as f64 });
+        }
+    }
+    Ok(values)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "report/report.html")]
+struct ReportPage {
+    ctx: PageCtx,
+    campaigns: Vec<Campaign>,
+    r: Option<Report>,
+    campaign: i64,
+    region: String,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ViewQuery>,
+) -> Result<ReportPage> {
+    let (all, chosen) = chosen_campaign(&state, &me, q.campaign).await?;
+    let Some(c) = chosen else {
+        return Ok(ReportPage { ctx, campaigns: all, r: None, campaign: 0, region: String::new() });
+    };
+    let region = (!q.region.is_empty()).then_some(q.region.as_str());
+    let r = super::build(&state.db, &me.scope, c.id, region, clock::today()).await?;
+    let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
+    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code })
+}
+
+async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<ViewQuery>) -> Result<Response> {
+    let format = Format::parse(&q.format)?;
+    let id = q.campaign.ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
+    let region = (!q.region.is_empty()).then_some(q.region.as_str());
+    let r = super::build(&state.db, &me.scope, id, region, clock::today()).await?;
+    let bytes = tokio::task::spawn_blocking(move || export::render(&r, format))
+        .await
+        .map_err(|e| anyhow::anyhow!("report: {e}"))??;
+    crate::audit::record(
+        &state.db,
+        &me.actor(),
+        "report.export",
+        ("campaign", &id.to_string()),
+        crate::audit::Outcome::Ok,
+        format.extension(),
+    )
+    .await?;
+    let name = format!("report-{id}-{}.{}", q.region, format.extension());
+    let disposition =
+        if format == Format::Html { "inline".to_owned() } else { format!("attachment; filename=\"{name}\"") };
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// The routes of this area's pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(dashboard))
+        .route("/reports", get(report))
+        .route("/reports/download", get(download))
+}
