@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use clap::ValueEnum;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
+use time::Date;
 
 use crate::activity::State;
 use crate::activity::store::{self as records, NewActivity};
@@ -20,6 +21,9 @@ pub enum Workload {
     Regions,
     /// 100,000 activities with 1,000,000 figures: storing, the campaign overview, XLSX import.
     Activities,
+    /// A year of data, 1,000,000 activities with 10,000,000 figures: the province dashboard and
+    /// the Word report.
+    Dashboard,
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing).
@@ -31,6 +35,7 @@ pub async fn run(workload: Workload, url: &str) -> anyhow::Result<()> {
     match workload {
         Workload::Regions => regions(&db).await,
         Workload::Activities => activities(&db).await,
+        Workload::Dashboard => dashboard(&db).await,
     }
 }
 
@@ -73,100 +78,123 @@ async fn regions(db: &Db) -> anyhow::Result<()> {
         ms(p50),
         ms(p99)
     );
-    let (p50, _, ()) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
+    let (p50, _, _) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
     println!("bare round trip (select 1):         median {:.3} ms", ms(p50));
     Ok(())
 }
 
-const ACTIVITIES: usize = 100_000;
 const FIGURES_EACH: usize = 10;
 
-async fn activities(db: &Db) -> anyhow::Result<()> {
+/// A bench campaign over a year with the demo accounts, and the machine's write yardstick.
+struct Setup {
+    campaign: i64,
+    start: Date,
+    corps: (i64, String),
+    author: store::User,
+    places: Vec<(String, String)>,
+    metrics: Vec<String>,
+    /// Rows per second of a bare `insert … select`.
+    raw_rate: f64,
+}
+
+async fn setup(db: &Db, year: i32) -> anyhow::Result<Setup> {
     crate::demo::seed(db).await?;
     let author = store::user_by_username(db, "province").await?.ok_or_else(|| anyhow::anyhow!("no demo account"))?;
     let corps = store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
     let n = crate::campaign::store::campaigns(db, &Scope::province()).await?.len();
-    let period = (time::macros::date!(2030 - 01 - 01), time::macros::date!(2030 - 12 - 31));
+    let start = Date::from_ordinal_date(year, 1)?;
+    let end = Date::from_ordinal_date(year, 365)?;
     let campaign = crate::campaign::store::insert_campaign(
         db,
         &format!("bench {n}"),
         "bench",
-        period,
+        (start, end),
         (corps.id, &corps.region_path),
         None,
     )
     .await?;
     crate::campaign::store::set_status(db, campaign, crate::campaign::Status::Running).await?;
-
-    // The machine's own limit: one bare insert … select of 1,000,000 rows.
     let t = Instant::now();
     db.raw_insert_yardstick(1_000_000).await?;
     let raw = t.elapsed();
     println!(
-        "yardstick: bare insert … select of 1,000,000 rows: {:.0} ms ({:.0} rows/s)",
+        "yardstick: one bare insert … select of 1,000,000 rows: {:.0} ms ({:.0} rows/s)",
         ms(raw),
         1e6 / raw.as_secs_f64()
     );
-
-    let places: Vec<(String, String)> =
+    let places =
         store::regions_in(db, &Scope::province()).await?.into_iter().filter(|(code, _)| code.len() == 9).collect();
-    let catalogue: Vec<String> = crate::campaign::store::metrics(db)
+    let metrics = crate::campaign::store::metrics(db)
         .await?
         .into_iter()
         .filter(|m| m.source == "figure")
         .map(|m| m.code)
+        .skip(2)
+        .take(FIGURES_EACH)
         .collect();
-    let mut rng = StdRng::seed_from_u64(7);
-    let batch: Vec<NewActivity> = (0..ACTIVITIES)
-        .map(|i| {
-            let place = places[rng.random_range(0..places.len())].clone();
-            let on = period.0 + time::Duration::days(rng.random_range(0..365));
-            let mut figures: Vec<(String, i64)> = catalogue
-                .iter()
-                .take(FIGURES_EACH + 2)
-                .skip(2)
-                .map(|m| (m.clone(), rng.random_range(1..500)))
-                .collect();
-            figures.truncate(FIGURES_EACH);
-            NewActivity {
-                campaign_id: campaign,
-                duty_id: None,
-                kind: "volunteer_service".into(),
-                title: format!("bench activity {i}"),
-                starts_on: on,
-                ends_on: on,
-                region: place.clone(),
-                organiser: (corps.id, corps.region_path.clone()),
-                co_organisers: String::new(),
-                venue: String::new(),
-                description: String::new(),
-                figures,
-                state: State::Approved,
-                created_by: author.id,
-            }
-        })
-        .collect();
+    Ok(Setup {
+        campaign,
+        start,
+        corps: (corps.id, corps.region_path),
+        author,
+        places,
+        metrics,
+        raw_rate: 1e6 / raw.as_secs_f64(),
+    })
+}
+
+impl Setup {
+    /// Records `range` of the generated year, in a given state.
+    fn generate(&self, range: std::ops::Range<usize>, state: State) -> Vec<NewActivity> {
+        let mut rng = StdRng::seed_from_u64(range.start as u64);
+        range
+            .map(|i| {
+                let on = self.start + time::Duration::days(rng.random_range(0..365));
+                NewActivity {
+                    campaign_id: self.campaign,
+                    duty_id: None,
+                    kind: "volunteer_service".into(),
+                    title: format!("bench activity {i}"),
+                    starts_on: on,
+                    ends_on: on,
+                    region: self.places[rng.random_range(0..self.places.len())].clone(),
+                    organiser: self.corps.clone(),
+                    co_organisers: String::new(),
+                    venue: String::new(),
+                    description: String::new(),
+                    figures: self.metrics.iter().map(|m| (m.clone(), rng.random_range(1..500))).collect(),
+                    state,
+                    created_by: self.author.id,
+                }
+            })
+            .collect()
+    }
+}
+
+async fn activities(db: &Db) -> anyhow::Result<()> {
+    const N: usize = 100_000;
+    let s = setup(db, 2030).await?;
+    let batch = s.generate(0..N, State::Approved);
     let t = Instant::now();
     records::insert_many(db, &batch, &|_| {}).await?;
     let stored = t.elapsed();
+    let rate = (N * FIGURES_EACH) as f64 / stored.as_secs_f64();
     println!(
-        "stored {ACTIVITIES} activities with {} figures (one transaction, totals rebuilt): {:.0} ms ({:.0} figure rows/s, {:.2}× the yardstick's rate)",
-        ACTIVITIES * FIGURES_EACH,
+        "stored {N} activities with {} figures in one transaction, totals rebuilt: {:.0} ms ({rate:.0} figure rows/s, {:.2}× the yardstick's rate)",
+        N * FIGURES_EACH,
         ms(stored),
-        (ACTIVITIES * FIGURES_EACH) as f64 / stored.as_secs_f64(),
-        ((ACTIVITIES * FIGURES_EACH) as f64 / stored.as_secs_f64()) / (1e6 / raw.as_secs_f64())
+        rate / s.raw_rate
     );
-
-    let scope = Scope::province();
     let today = crate::clock::today();
-    let (bare, _, rows) = time(5, || records::totals_from_records(db, campaign, "/22/", 9)).await?;
+    let scope = Scope::province();
+    let (bare, _, rows) = time(5, || records::totals_from_records(db, s.campaign, "/22/", 9)).await?;
     println!(
         "bare aggregate SQL over the records (province and its 10 regions × metrics): {} rows, median {:.1} ms",
         rows.len(),
         ms(bare)
     );
     let (page, p99, html) = time(20, || async {
-        let o = crate::campaign::overview::overview(db, &scope, campaign, None, today).await?;
+        let o = crate::campaign::overview::overview(db, &scope, s.campaign, None, today).await?;
         crate::campaign::pages::render_overview(o)
     })
     .await?;
@@ -180,15 +208,15 @@ async fn activities(db: &Db) -> anyhow::Result<()> {
 
     // XLSX import of 100,000 rows through the whole importer.
     let headers = crate::activity::import::template_headers(&crate::campaign::store::metrics(db).await?);
-    let metric_at = |name: &str| headers.iter().position(|h| h == name);
-    let (handouts, posters) = (metric_at("发放宣传资料"), metric_at("张贴海报挂图标语"));
-    let rows: Vec<Vec<String>> = (0..ACTIVITIES)
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (handouts, posters) = (column("发放宣传资料"), column("张贴海报挂图标语"));
+    let rows: Vec<Vec<String>> = (0..N)
         .map(|i| {
             let mut row = vec![String::new(); headers.len()];
             row[0] = format!("导入活动 {i}");
             row[1] = "volunteer_service".into();
-            row[2] = "2030-06-01".into();
-            row[4].clone_from(&places[i % places.len()].0);
+            row[2] = crate::campaign::show_date(s.start);
+            row[4].clone_from(&s.places[i % s.places.len()].0);
             if let Some(h) = handouts {
                 row[h] = (i % 900 + 1).to_string();
             }
@@ -199,9 +227,10 @@ async fn activities(db: &Db) -> anyhow::Result<()> {
         })
         .collect();
     let xlsx = crate::sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!(e))?;
-    let me = crate::web::session::Principal::acting_as(author, "bench").ok_or_else(|| anyhow::anyhow!("bench user"))?;
+    let me = crate::web::session::Principal::acting_as(s.author.clone(), "bench")
+        .ok_or_else(|| anyhow::anyhow!("bench user"))?;
     let t = Instant::now();
-    let outcome = crate::activity::import::run(db, &me, campaign, &xlsx, "bench.xlsx", &|_, _| {}).await?;
+    let outcome = crate::activity::import::run(db, &me, s.campaign, &xlsx, "bench.xlsx", &|_, _| {}).await?;
     let took = t.elapsed();
     let imported = outcome.map_err(|r| anyhow::anyhow!("bench import rejected: {:?}", r.0.first()))?.len();
     println!(
@@ -210,5 +239,52 @@ async fn activities(db: &Db) -> anyhow::Result<()> {
         ms(took),
         imported as f64 / took.as_secs_f64()
     );
+    Ok(())
+}
+
+async fn dashboard(db: &Db) -> anyhow::Result<()> {
+    const N: usize = 1_000_000;
+    const CHUNK: usize = 100_000;
+    let s = setup(db, 2031).await?;
+    let t = Instant::now();
+    for start in (0..N).step_by(CHUNK) {
+        records::insert_many(db, &s.generate(start..start + CHUNK, State::Submitted), &|_| {}).await?;
+    }
+    let stored = t.elapsed();
+    let t = Instant::now();
+    let approved = records::approve_all(db, s.campaign, s.author.id).await?;
+    let totals = t.elapsed();
+    println!(
+        "stored {N} activities with {} figures: {:.1} s ({:.0} figure rows/s, {:.2}× the yardstick's rate); approved {approved} and built the totals in {:.1} s",
+        N * FIGURES_EACH,
+        stored.as_secs_f64(),
+        (N * FIGURES_EACH) as f64 / stored.as_secs_f64(),
+        (N * FIGURES_EACH) as f64 / stored.as_secs_f64() / s.raw_rate,
+        totals.as_secs_f64()
+    );
+    let (bare, _, _) = time(3, || async {
+        let t = records::totals_from_records(db, s.campaign, "/22/", 9).await?;
+        let d = records::daily_from_records(db, s.campaign, "/22/").await?;
+        Ok((t, d))
+    })
+    .await?;
+    println!(
+        "bare aggregate queries over the records (totals per region and metric, daily trend): median {:.0} ms",
+        ms(bare)
+    );
+    let (page, p99, html) = time(10, || crate::report::pages::dashboard_html(db, s.campaign, "handouts")).await?;
+    println!(
+        "province dashboard (queries, 5 charts and the map, HTML {} KB): median {:.0} ms, p99 {:.0} ms — {:.2}× the bare queries (goal < 300 ms and ≤ 1.5×)",
+        html.len() / 1024,
+        ms(page),
+        ms(p99),
+        page.as_secs_f64() / bare.as_secs_f64()
+    );
+    let (docx, _, bytes) = time(3, || async {
+        let r = crate::report::build(db, &Scope::province(), s.campaign, None, crate::clock::today()).await?;
+        crate::report::export::render(&r, crate::report::export::Format::Docx)
+    })
+    .await?;
+    println!("Word report of the province ({} KB): median {:.0} ms (goal < 2 s)", bytes.len() / 1024, ms(docx));
     Ok(())
 }

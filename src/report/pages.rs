@@ -18,6 +18,8 @@ use super::{HEADLINE, Picture, Report, Segment, map};
 use crate::activity::{self, child_path_len};
 use crate::campaign::overview::{self, Overview};
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
+use crate::db::Db;
+use crate::org::Scope;
 use crate::web::AppState;
 use crate::web::extract::{Query, empty_as_none};
 use crate::web::layout::PageCtx;
@@ -83,12 +85,29 @@ async fn dashboard(
     Query(q): Query<ViewQuery>,
 ) -> Result<DashboardPage> {
     let (all, chosen) = chosen_campaign(&state, &me, q.campaign).await?;
-    let metric = if q.metric.is_empty() { "handouts".to_owned() } else { q.metric.clone() };
-    let level = if q.level == "county" { "county".to_owned() } else { "prefecture".to_owned() };
-    let Some(c) = chosen else {
+    let metric = if q.metric.is_empty() { "handouts" } else { q.metric.as_str() };
+    let level = if q.level == "county" { "county" } else { "prefecture" };
+    let region = (!q.region.is_empty()).then_some(q.region.as_str());
+    build_dashboard(&state.db, &me.scope, ctx, all, chosen.map(|c| c.id), region, metric, level).await
+}
+
+/// The dashboard page for a region of a campaign, drawn for a metric.
+#[allow(clippy::too_many_arguments)]
+async fn build_dashboard(
+    db: &Db,
+    scope: &Scope,
+    ctx: PageCtx,
+    campaigns: Vec<Campaign>,
+    campaign: Option<i64>,
+    region: Option<&str>,
+    metric: &str,
+    level: &str,
+) -> Result<DashboardPage> {
+    let (metric, level) = (metric.to_owned(), level.to_owned());
+    let Some(id) = campaign else {
         return Ok(DashboardPage {
             ctx,
-            campaigns: all,
+            campaigns,
             o: None,
             metric,
             level,
@@ -98,12 +117,11 @@ async fn dashboard(
             overdue: 0,
         });
     };
-    let region = (!q.region.is_empty()).then_some(q.region.as_str());
-    let o = overview::overview(&state.db, &me.scope, c.id, region, clock::today()).await?;
+    let o = overview::overview(db, scope, id, region, clock::today()).await?;
     if !o.metrics.iter().any(|m| m.code == metric) {
         return Err(Error::invalid("metric", "no such metric in the catalogue"));
     }
-    let daily = activity::store::daily(&state.db, c.id, &o.region.path).await?;
+    let daily = activity::store::daily(db, id, &o.region.path).await?;
     let mut day_totals: HashMap<(Date, &str), i64> = HashMap::new();
     for d in &daily {
         *day_totals.entry((d.day, d.metric_code.as_str())).or_default() += d.value;
@@ -113,7 +131,7 @@ async fn dashboard(
     let mut pictures = super::pictures(&o, &o.metrics, &days, &day_totals, &metric);
     if o.level == 0 && level == "county" {
         // The county map of the whole province needs the county totals.
-        let counties = county_values(&state, &o, &metric).await?;
+        let counties = county_values(db, &o, &metric).await?;
         let (name, unit) =
             o.metrics.iter().find(|m| m.code == metric).map_or(("", ""), |m| (m.name.as_str(), m.unit.as_str()));
         pictures[1].svg =
@@ -126,14 +144,25 @@ async fn dashboard(
         .collect();
     let done = o.duties.iter().filter(|d| d.percent >= 100).count();
     let overdue = o.overdue().len();
-    Ok(DashboardPage { ctx, campaigns: all, o: Some(o), metric, level, pictures, headline, done, overdue })
+    Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, done, overdue })
+}
+
+/// The province dashboard of a campaign as HTML, for a reader without a session (`firecast bench`
+/// times it).
+pub async fn dashboard_html(db: &Db, id: i64, metric: &str) -> Result<String> {
+    let scope = Scope::province();
+    let ctx =
+        PageCtx { lang: crate::web::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/dashboard".to_owned() };
+    let campaigns = campaigns::campaigns(db, &scope).await?;
+    let page = build_dashboard(db, &scope, ctx, campaigns, Some(id), None, metric, "prefecture").await?;
+    page.render().map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
 }
 
 /// Values of a metric for every county in the province (for the county map).
-async fn county_values(state: &AppState, o: &Overview, metric: &str) -> Result<Vec<map::MapValue>> {
+async fn county_values(db: &Db, o: &Overview, metric: &str) -> Result<Vec<map::MapValue>> {
     let mut values = Vec::new();
     for child in &o.children {
-        let totals = activity::store::totals(&state.db, o.campaign.id, &child.path, child_path_len(1)).await?;
+        let totals = activity::store::totals(db, o.campaign.id, &child.path, child_path_len(1)).await?;
         for t in totals.into_iter().filter(|t| t.metric_code == metric && t.region_path != child.path) {
             let code = t.region_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
             values.push(map::MapValue { code, value: t.value as f64 });
