@@ -169,7 +169,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = Instant::now();
             let report =
                 crate::report::build(&db, &Scope::province(), campaign, region.as_deref(), crate::clock::today())
-                    .await?;
+                    .await
+                    .map_err(|e| match e {
+                        crate::Error::NotFound => anyhow!("no campaign {campaign}"),
+                        e => e.into(),
+                    })?;
             let bytes = crate::report::export::render(&report, format)?;
             std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote {} ({} KB) in {} ms", out.display(), bytes.len() / 1024, started.elapsed().as_millis());

@@ -229,3 +229,71 @@ fn activities_import_from_the_command_line_all_or_nothing() {
     assert!(ok, "{err}");
     assert!(out.contains("imported 1 records"), "{out}");
 }
+
+#[test]
+fn the_report_is_written_from_the_command_line() {
+    let path = temp("report.db");
+    let url = format!("sqlite://{}", path.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let campaign = rt.block_on(async {
+        let db = firecast::db::Db::open(&url).await.unwrap();
+        firecast::org::reference::load(&db).await.unwrap();
+        firecast::demo::seed(&db).await.unwrap();
+        let all = firecast::org::Scope::province();
+        let c = firecast::campaign::store::campaigns(&db, &all)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name.starts_with("2024"))
+            .unwrap();
+        db.close().await;
+        c.id
+    });
+    let id = campaign.to_string();
+    for format in ["docx", "xlsx", "csv", "html"] {
+        let out = temp(&format!("report.{format}"));
+        let (ok, stdout, err) = firecast(
+            &[
+                "--database-url",
+                &url,
+                "report",
+                "--campaign",
+                &id,
+                "--region",
+                "220400",
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(ok, "{err}");
+        assert!(stdout.contains("wrote"), "{stdout}");
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.len() > 200, "{format}: {} bytes", bytes.len());
+        if format == "html" {
+            let html = String::from_utf8(bytes).unwrap();
+            assert!(html.contains("辽源市") && html.contains("示意图"));
+        }
+    }
+    let (ok, _, err) =
+        firecast(&["--database-url", &url, "report", "--campaign", &id, "--format", "pdf", "--out", "x.pdf"], None);
+    assert!(!ok && err.contains("pdf"), "{err}");
+    let (ok, _, err) = firecast(
+        &[
+            "--database-url",
+            &url,
+            "report",
+            "--campaign",
+            "999999",
+            "--format",
+            "csv",
+            "--out",
+            temp("none.csv").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!ok);
+    assert!(error_line(&err).contains("no campaign 999999"), "{err}");
+}
