@@ -132,6 +132,15 @@ async fn check(db: &Db, me: &Principal, input: &ActivityInput) -> Result<NewActi
     check_record(input, &c, &catalogue, region, (me.user.unit_id, &me.user.region_path), me.user.id)
 }
 
+/// Refuses changes to the records of a closed campaign: its figures are final.
+async fn open_for_records(db: &Db, me: &Principal, campaign_id: i64) -> Result<()> {
+    let c = campaign::store::campaign(db, &me.scope, campaign_id).await?;
+    if c.status == campaign::Status::Closed.as_str() {
+        return Err(Error::Conflict("the campaign is closed: its records are final".into()));
+    }
+    Ok(())
+}
+
 /// Writes a draft record organised by the writer's unit.
 pub async fn create(db: &Db, me: &Principal, input: &ActivityInput) -> Result<i64> {
     let r = async {
@@ -151,6 +160,7 @@ pub async fn update(db: &Db, me: &Principal, id: i64, input: &ActivityInput) -> 
         if a.organiser_unit_id != me.user.unit_id || !can_report(me.role) {
             return Err(Error::Forbidden);
         }
+        open_for_records(db, me, a.campaign_id).await?;
         store::update(db, id, &check(db, me, input).await?).await
     }
     .await;
@@ -184,10 +194,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, t: Transition, reason:
             Transition::Submit => {}
         }
         let to = from.after(t)?;
-        let c = campaign::store::campaign(db, &me.scope, a.campaign_id).await?;
-        if c.status == campaign::Status::Closed.as_str() {
-            return Err(Error::Conflict("the campaign is closed: its records are final".into()));
-        }
+        open_for_records(db, me, a.campaign_id).await?;
         let reason = reason.trim();
         if t == Transition::Return && reason.is_empty() {
             return Err(Error::invalid("reason", "say why the record goes back"));
@@ -210,6 +217,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
         if !State::parse(&a.state).is_some_and(State::editable) {
             return Err(Error::Conflict("photos can be added while the record is a draft or returned".into()));
         }
+        open_for_records(db, me, a.campaign_id).await?;
         let bytes = bytes.to_vec();
         let photo = tokio::task::spawn_blocking(move || crate::photo::process(&bytes))
             .await

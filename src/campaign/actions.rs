@@ -131,6 +131,9 @@ pub async fn add_duties(db: &Db, me: &Principal, campaign_id: i64, inputs: &[Dut
     let r = async {
         require_planner(me)?;
         let c = store::campaign(db, &me.scope, campaign_id).await?;
+        if c.status == Status::Closed.as_str() {
+            return Err(Error::invalid("campaign_id", "the campaign is closed"));
+        }
         let catalogue = store::metrics(db).await?;
         let mut duties = Vec::with_capacity(inputs.len());
         for d in inputs {

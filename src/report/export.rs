@@ -108,9 +108,13 @@ fn csv(r: &Report) -> Vec<u8> {
 #[template(path = "report/print.html")]
 struct Print<'a> {
     r: &'a Report,
+    css: &'static str,
 }
 
-/// The report as a standalone printable HTML page (charts inline, figures linked).
+/// The report as a standalone printable HTML page: styles and charts inline, so the file reads the
+/// same opened from disk; figures link to their records on the server.
 pub fn html(r: &Report) -> Result<String> {
-    Print { r }.render().map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
+    Print { r, css: include_str!("../../static/report.css") }
+        .render()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
 }

@@ -17,13 +17,13 @@ use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
 
+use crate::Result;
 use crate::activity::{self, child_path_len};
 use crate::campaign::overview::{self, Overview, RegionRow};
 use crate::campaign::show_date;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
 use crate::db::Db;
 use crate::org::Scope;
-use crate::{Result, clock};
 
 /// The figures of the source report's table, in its order: the dashboard's headline tiles and the
 /// columns of the report's main table.
@@ -169,8 +169,8 @@ pub fn cn_number(n: i64) -> String {
     if n >= 100_000 && n % 10_000 == 0 {
         format!("{}万", n / 10_000)
     } else if n >= 100_000 {
-        let wan = n as f64 / 10_000.0;
-        format!("{wan:.1}万")
+        let wan = format!("{:.1}", n as f64 / 10_000.0);
+        format!("{}万", wan.trim_end_matches(".0"))
     } else {
         n.to_string()
     }
@@ -279,7 +279,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     w.sentence(
         &mut general,
         "",
-        &[("leaders", "全省各地", "名党政领导通过出席启动仪式、观摩消防演练、参加消防培训等形式参与当地消防宣传活动")],
+        &[("leaders", "各地", "名党政领导通过出席启动仪式、观摩消防演练、参加消防培训等形式参与当地消防宣传活动")],
     );
     let mut people = Paragraph::default();
     w.sentence(
@@ -506,7 +506,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     let owner = &c.owner_name;
     Ok(Report {
         title: format!("{}{}工作总结", if o.level == 0 { String::new() } else { o.region.name.clone() }, c.name),
-        subtitle: format!("{owner}　{}", show_date(clock::today())),
+        subtitle: format!("{owner}　{}", show_date(today)),
         sections,
         tables,
         pictures,

@@ -202,6 +202,8 @@ async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<
     let id = q.campaign.ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
     let region = (!q.region.is_empty()).then_some(q.region.as_str());
     let r = super::build(&state.db, &me.scope, id, region, clock::today()).await?;
+    let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
+    let name = format!("report-{id}-{code}.{}", format.extension());
     let bytes = tokio::task::spawn_blocking(move || export::render(&r, format))
         .await
         .map_err(|e| anyhow::anyhow!("report: {e}"))??;
@@ -214,10 +216,18 @@ async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<
         format.extension(),
     )
     .await?;
-    let name = format!("report-{id}-{}.{}", q.region, format.extension());
     let disposition =
         if format == Format::Html { "inline".to_owned() } else { format!("attachment; filename=\"{name}\"") };
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+    // The printable page carries its own styles inline.
+    let policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_SECURITY_POLICY, policy.to_owned()),
+        ],
+        bytes,
+    )
         .into_response())
 }
 

@@ -396,7 +396,26 @@ pub async fn photos_are_checked_and_reuse_is_flagged(app: TestApp) {
     assert_eq!(yanbian.get(&format!("/activities/{}/photos/{photo_id}", ids[0])).await.status(), StatusCode::NOT_FOUND);
 }
 
+pub async fn a_closed_campaign_is_final(app: TestApp) {
+    let c = app.login("changchun").await;
+    let closed = campaign_id(&c, "2024年").await;
+    let news = json!({"campaign_id": closed, "level": "municipal", "outlet": "长春日报", "title": "迟到的新闻", "published_on": "2024-11-12"});
+    let r = c.json(Method::POST, "/api/v1/news", &news).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("closed"));
+    let airing = json!({"campaign_id": closed, "kind": "psa", "channel": "长春电视台", "aired_count": 5, "aired_on": "2024-11-12"});
+    assert_eq!(c.json(Method::POST, "/api/v1/airings", &airing).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let province = app.login("province").await;
+    let unit = app.unit_id("长春市消防救援支队").await;
+    let duty = json!([{"unit_id": unit, "title": "补充任务", "due_on": "2024-11-20"}]);
+    assert_eq!(province.json(Method::POST, &format!("/api/v1/campaigns/{closed}/duties"), &duty).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Reopening is the owner's decision; then the register takes entries again.
+    assert_eq!(province.json(Method::POST, &format!("/api/v1/campaigns/{closed}/status"), &json!({"status": "running"})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(c.json(Method::POST, "/api/v1/news", &news).await.status(), StatusCode::CREATED);
+}
+
 crate::on_both_backends!(
+    a_closed_campaign_is_final,
     photos_are_checked_and_reuse_is_flagged,
     the_demo_month_adds_up_to_the_report,
     records_move_through_review_by_the_level_above,
