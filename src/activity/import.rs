@@ -84,12 +84,16 @@ impl Context {
     }
 }
 
-fn kind_code(cell: &str) -> String {
-    let cell = cell.trim();
-    KINDS
-        .iter()
-        .find(|k| **k == cell || Lang::ALL.iter().any(|l| l.t(&format!("activity_kind.{k}")) == cell))
-        .map_or_else(|| cell.to_owned(), |k| (*k).to_owned())
+/// Activity kinds by their code and by their name in every UI language.
+fn kind_names() -> HashMap<&'static str, &'static str> {
+    let mut names = HashMap::new();
+    for k in KINDS {
+        names.insert(*k, *k);
+        for lang in Lang::ALL {
+            names.insert(lang.t(&format!("activity_kind.{k}")), *k);
+        }
+    }
+    names
 }
 
 fn whole_number(cell: &str) -> Option<i64> {
@@ -128,6 +132,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
         return Err(errors);
     }
     let header = |field: &str| COLUMNS.iter().find(|c| c.0 == field).map_or(field, |c| c.1).to_owned();
+    let kinds = kind_names();
     let mut records = Vec::with_capacity(sheet.rows.len());
     for row in &sheet.rows {
         let cell = |field: &str| col(field).and_then(|i| row.cells.get(i)).map_or("", |s| s.as_str());
@@ -166,7 +171,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
         let input = ActivityInput {
             campaign_id: ctx.campaign.id,
             duty_id: None,
-            kind: kind_code(cell("kind")),
+            kind: kinds.get(cell("kind").trim()).map_or_else(|| cell("kind").trim().to_owned(), |k| (*k).to_owned()),
             title: cell("title").to_owned(),
             starts_on: cell("starts_on").to_owned(),
             ends_on: cell("ends_on").to_owned(),

@@ -1,6 +1,8 @@
 //! Every SQL statement about activity records, their figures and photos, the media register, and
 //! the running totals (per region and per duty) that approvals add to.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
@@ -342,13 +344,13 @@ pub async fn insert_many(db: &Db, records: &[NewActivity], progress: &(dyn Fn(us
         ids.extend(insert_in(&mut tx, chunk).await?);
         progress(ids.len());
     }
-    let mut campaigns: Vec<i64> =
-        records.iter().filter(|r| r.state == State::Approved).map(|r| r.campaign_id).collect();
-    campaigns.sort_unstable();
-    campaigns.dedup();
-    for campaign in campaigns {
-        rebuild_totals_in(&mut tx, campaign).await?;
+    let mut add = Increments::default();
+    for r in records.iter().filter(|r| r.state == State::Approved) {
+        for (metric, value) in &r.figures {
+            add.add(r.campaign_id, &r.region.1, r.starts_on, r.duty_id, metric, *value);
+        }
     }
+    add.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(ids)
 }
@@ -399,6 +401,7 @@ pub async fn update(db: &Db, id: i64, record: &NewActivity) -> Result<()> {
 pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Option<i64>, reason: &str) -> Result<()> {
     let mut tx = db.begin().await?;
     let now = clock::now();
+    let mut moved_increments = None;
     on_tx!(&mut tx, |c| {
         let moved: Option<(i64, String, Option<i64>, Date)> = sqlx::query_as(
             "update activity set state = $1, return_reason = $2, \
@@ -419,44 +422,21 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
             return Err(Error::Conflict("the record changed meanwhile; reload it".into()));
         };
         if to == State::Approved {
-            for prefix in ancestor_paths(&path) {
-                sqlx::query(
-                    "insert into figure_total (campaign_id, region_path, metric_code, value) \
-                     select $1, $2, metric_code, value from activity_figure where activity_id = $3 \
-                     on conflict (campaign_id, region_path, metric_code) do update set value = figure_total.value + excluded.value",
-                )
-                .bind(campaign)
-                .bind(&prefix)
-                .bind(id)
-                .execute(&mut *c)
-                .await?;
+            let figures: Vec<(String, i64)> =
+                sqlx::query_as("select metric_code, value from activity_figure where activity_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *c)
+                    .await?;
+            let mut add = Increments::default();
+            for (metric, value) in &figures {
+                add.add(campaign, &path, day, duty, metric, *value);
             }
-            for prefix in ancestor_paths(&path).into_iter().filter(|p| p.len() <= DAILY_MAX_PATH) {
-                sqlx::query(
-                    "insert into figure_daily (campaign_id, region_path, day, metric_code, value) \
-                     select $1, $2, $3, metric_code, value from activity_figure where activity_id = $4 \
-                     on conflict (campaign_id, region_path, day, metric_code) do update set value = figure_daily.value + excluded.value",
-                )
-                .bind(campaign)
-                .bind(&prefix)
-                .bind(day)
-                .bind(id)
-                .execute(&mut *c)
-                .await?;
-            }
-            if let Some(duty) = duty {
-                sqlx::query(
-                    "insert into duty_progress (duty_id, metric_code, value) \
-                     select $1, metric_code, value from activity_figure where activity_id = $2 \
-                     on conflict (duty_id, metric_code) do update set value = duty_progress.value + excluded.value",
-                )
-                .bind(duty)
-                .bind(id)
-                .execute(&mut *c)
-                .await?;
-            }
+            moved_increments = Some(add);
         }
     });
+    if let Some(add) = moved_increments {
+        add.apply(&mut tx).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -491,6 +471,8 @@ pub async fn rebuild_totals(db: &Db, campaign_id: i64) -> Result<()> {
 }
 
 async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
+    use futures_util::TryStreamExt as _;
+    let mut add = Increments::default();
     on_tx!(tx, |c| {
         sqlx::query("delete from figure_total where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
         sqlx::query("delete from figure_daily where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
@@ -498,42 +480,80 @@ async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
             .bind(campaign_id)
             .execute(&mut *c)
             .await?;
-        for len in [4_i64, 9, 16, 26, 39] {
-            sqlx::query(
-                "insert into figure_total (campaign_id, region_path, metric_code, value) \
-                 select a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), f.metric_code, cast(sum(f.value) as bigint) \
-                 from activity a join activity_figure f on f.activity_id = a.id \
-                 where a.campaign_id = $1 and a.state = 'approved' and length(a.region_path) >= $2 \
-                 group by a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), f.metric_code",
-            )
-            .bind(campaign_id)
-            .bind(len)
-            .execute(&mut *c)
-            .await?;
-        }
-        for len in [4_i64, 9, 16] {
-            sqlx::query(
-                "insert into figure_daily (campaign_id, region_path, day, metric_code, value) \
-                 select a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), a.starts_on, f.metric_code, cast(sum(f.value) as bigint) \
-                 from activity a join activity_figure f on f.activity_id = a.id \
-                 where a.campaign_id = $1 and a.state = 'approved' and length(a.region_path) >= $2 \
-                 group by a.campaign_id, substr(a.region_path, 1, cast($2 as integer)), a.starts_on, f.metric_code",
-            )
-            .bind(campaign_id)
-            .bind(len)
-            .execute(&mut *c)
-            .await?;
-        }
-        sqlx::query(
-            "insert into duty_progress (duty_id, metric_code, value) \
-             select a.duty_id, f.metric_code, cast(sum(f.value) as bigint) from activity a join activity_figure f on f.activity_id = a.id \
-             where a.campaign_id = $1 and a.state = 'approved' and a.duty_id is not null group by a.duty_id, f.metric_code",
+        // One pass over the records, summed in memory.
+        let mut rows = sqlx::query_as::<_, (String, Date, Option<i64>, String, i64)>(
+            "select a.region_path, a.starts_on, a.duty_id, f.metric_code, f.value from activity a \
+             join activity_figure f on f.activity_id = a.id where a.campaign_id = $1 and a.state = 'approved'",
         )
         .bind(campaign_id)
-        .execute(&mut *c)
-        .await?;
+        .fetch(&mut *c);
+        while let Some((path, day, duty, metric, value)) = rows.try_next().await? {
+            add.add(campaign_id, &path, day, duty, &metric, value);
+        }
     });
-    Ok(())
+    add.apply(tx).await
+}
+
+/// Amounts to add to the running totals (per region path, per day down to county level, per
+/// duty), summed in memory and written in chunked multi-row upserts.
+#[derive(Debug, Default)]
+struct Increments {
+    total: HashMap<(i64, String, String), i64>,
+    daily: HashMap<(i64, String, Date, String), i64>,
+    duty: HashMap<(i64, String), i64>,
+}
+
+impl Increments {
+    /// Adds one figure of an approved record at `path` on `day`.
+    fn add(&mut self, campaign: i64, path: &str, day: Date, duty: Option<i64>, metric: &str, value: i64) {
+        for prefix in ancestor_paths(path) {
+            if prefix.len() <= DAILY_MAX_PATH {
+                *self.daily.entry((campaign, prefix.clone(), day, metric.to_owned())).or_default() += value;
+            }
+            *self.total.entry((campaign, prefix, metric.to_owned())).or_default() += value;
+        }
+        if let Some(duty) = duty {
+            *self.duty.entry((duty, metric.to_owned())).or_default() += value;
+        }
+    }
+
+    async fn apply(self, tx: &mut Tx) -> Result<()> {
+        let total: Vec<_> = self.total.into_iter().collect();
+        let daily: Vec<_> = self.daily.into_iter().collect();
+        let duty: Vec<_> = self.duty.into_iter().collect();
+        on_tx!(tx, |c| {
+            for chunk in total.chunks(CHUNK_ROWS) {
+                let mut q =
+                    sqlx::QueryBuilder::new("insert into figure_total (campaign_id, region_path, metric_code, value) ");
+                q.push_values(chunk, |mut b, ((campaign, path, metric), value)| {
+                    b.push_bind(*campaign).push_bind(path).push_bind(metric).push_bind(*value);
+                });
+                q.push(" on conflict (campaign_id, region_path, metric_code) do update set value = figure_total.value + excluded.value");
+                q.build().execute(&mut *c).await?;
+            }
+            for chunk in daily.chunks(CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "insert into figure_daily (campaign_id, region_path, day, metric_code, value) ",
+                );
+                q.push_values(chunk, |mut b, ((campaign, path, day, metric), value)| {
+                    b.push_bind(*campaign).push_bind(path).push_bind(*day).push_bind(metric).push_bind(*value);
+                });
+                q.push(" on conflict (campaign_id, region_path, day, metric_code) do update set value = figure_daily.value + excluded.value");
+                q.build().execute(&mut *c).await?;
+            }
+            for chunk in duty.chunks(CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new("insert into duty_progress (duty_id, metric_code, value) ");
+                q.push_values(chunk, |mut b, ((duty, metric), value)| {
+                    b.push_bind(*duty).push_bind(metric).push_bind(*value);
+                });
+                q.push(
+                    " on conflict (duty_id, metric_code) do update set value = duty_progress.value + excluded.value",
+                );
+                q.build().execute(&mut *c).await?;
+            }
+        });
+        Ok(())
+    }
 }
 
 /// The most notable approved record of each subdivision: the one with the largest figure among

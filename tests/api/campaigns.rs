@@ -408,9 +408,18 @@ pub async fn a_closed_campaign_is_final(app: TestApp) {
     let province = app.login("province").await;
     let unit = app.unit_id("长春市消防救援支队").await;
     let duty = json!([{"unit_id": unit, "title": "补充任务", "due_on": "2024-11-20"}]);
-    assert_eq!(province.json(Method::POST, &format!("/api/v1/campaigns/{closed}/duties"), &duty).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        province.json(Method::POST, &format!("/api/v1/campaigns/{closed}/duties"), &duty).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Reopening is the owner's decision; then the register takes entries again.
-    assert_eq!(province.json(Method::POST, &format!("/api/v1/campaigns/{closed}/status"), &json!({"status": "running"})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        province
+            .json(Method::POST, &format!("/api/v1/campaigns/{closed}/status"), &json!({"status": "running"}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(c.json(Method::POST, "/api/v1/news", &news).await.status(), StatusCode::CREATED);
 }
 
