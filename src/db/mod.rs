@@ -99,7 +99,11 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    // Up to 64 MiB of pages per connection (filled only as used): large imports
+                    // update several indexes and thrash the default 2 MiB.
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(options)
