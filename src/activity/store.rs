@@ -345,9 +345,9 @@ pub async fn insert_many(db: &Db, records: &[NewActivity], progress: &(dyn Fn(us
         progress(ids.len());
     }
     let mut add = Increments::default();
-    for r in records.iter().filter(|r| r.state == State::Approved) {
+    for (id, r) in ids.iter().zip(records).filter(|(_, r)| r.state == State::Approved) {
         for (metric, value) in &r.figures {
-            add.add(r.campaign_id, &r.region.1, r.starts_on, r.duty_id, metric, *value);
+            add.add(*id, r.campaign_id, &r.region.1, r.starts_on, r.duty_id, metric, *value);
         }
     }
     add.apply(&mut tx).await?;
@@ -429,7 +429,7 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
                     .await?;
             let mut add = Increments::default();
             for (metric, value) in &figures {
-                add.add(campaign, &path, day, duty, metric, *value);
+                add.add(id, campaign, &path, day, duty, metric, *value);
             }
             moved_increments = Some(add);
         }
@@ -476,19 +476,20 @@ async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query("delete from figure_total where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
         sqlx::query("delete from figure_daily where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
+        sqlx::query("delete from figure_top where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
         sqlx::query("delete from duty_progress where duty_id in (select id from duty where campaign_id = $1)")
             .bind(campaign_id)
             .execute(&mut *c)
             .await?;
         // One pass over the records, summed in memory.
-        let mut rows = sqlx::query_as::<_, (String, Date, Option<i64>, String, i64)>(
-            "select a.region_path, a.starts_on, a.duty_id, f.metric_code, f.value from activity a \
+        let mut rows = sqlx::query_as::<_, (i64, String, Date, Option<i64>, String, i64)>(
+            "select a.id, a.region_path, a.starts_on, a.duty_id, f.metric_code, f.value from activity a \
              join activity_figure f on f.activity_id = a.id where a.campaign_id = $1 and a.state = 'approved'",
         )
         .bind(campaign_id)
         .fetch(&mut *c);
-        while let Some((path, day, duty, metric, value)) = rows.try_next().await? {
-            add.add(campaign_id, &path, day, duty, &metric, value);
+        while let Some((id, path, day, duty, metric, value)) = rows.try_next().await? {
+            add.add(id, campaign_id, &path, day, duty, &metric, value);
         }
     });
     add.apply(tx).await
@@ -501,14 +502,24 @@ struct Increments {
     total: HashMap<(i64, String, String), i64>,
     daily: HashMap<(i64, String, Date, String), i64>,
     duty: HashMap<(i64, String), i64>,
+    /// The record with the largest value of a highlight metric: (value, record).
+    top: HashMap<(i64, String, String), (i64, i64)>,
 }
 
 impl Increments {
-    /// Adds one figure of an approved record at `path` on `day`.
-    fn add(&mut self, campaign: i64, path: &str, day: Date, duty: Option<i64>, metric: &str, value: i64) {
+    /// Adds one figure of approved record `id` at `path` on `day`.
+    #[allow(clippy::too_many_arguments)]
+    fn add(&mut self, id: i64, campaign: i64, path: &str, day: Date, duty: Option<i64>, metric: &str, value: i64) {
+        let highlight = HIGHLIGHT_METRICS.contains(&metric);
         for prefix in ancestor_paths(path) {
             if prefix.len() <= DAILY_MAX_PATH {
                 *self.daily.entry((campaign, prefix.clone(), day, metric.to_owned())).or_default() += value;
+                if highlight {
+                    let top = self.top.entry((campaign, prefix.clone(), metric.to_owned())).or_insert((value, id));
+                    if (value, -id) > (top.0, -top.1) {
+                        *top = (value, id);
+                    }
+                }
             }
             *self.total.entry((campaign, prefix, metric.to_owned())).or_default() += value;
         }
@@ -521,7 +532,21 @@ impl Increments {
         let total: Vec<_> = self.total.into_iter().collect();
         let daily: Vec<_> = self.daily.into_iter().collect();
         let duty: Vec<_> = self.duty.into_iter().collect();
+        let top: Vec<_> = self.top.into_iter().collect();
         on_tx!(tx, |c| {
+            for chunk in top.chunks(CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "insert into figure_top (campaign_id, region_path, metric_code, value, activity_id) ",
+                );
+                q.push_values(chunk, |mut b, ((campaign, path, metric), (value, id))| {
+                    b.push_bind(*campaign).push_bind(path).push_bind(metric).push_bind(*value).push_bind(*id);
+                });
+                q.push(
+                    " on conflict (campaign_id, region_path, metric_code) do update set value = excluded.value, \
+                     activity_id = excluded.activity_id where excluded.value > figure_top.value",
+                );
+                q.build().execute(&mut *c).await?;
+            }
             for chunk in total.chunks(CHUNK_ROWS) {
                 let mut q =
                     sqlx::QueryBuilder::new("insert into figure_total (campaign_id, region_path, metric_code, value) ");
@@ -582,26 +607,32 @@ pub const HIGHLIGHT_METRICS: &[&str] = &[
     "short_videos",
 ];
 
-/// The notable record of each subdivision of the region at `path` (paths `child_len` long).
+/// The notable record of each subdivision of the region at `path` (paths `child_len` long): of the
+/// records with the largest value of a highlight metric, the one whose value is largest. Kept down
+/// to county level; below it there are no subdivisions with highlights.
 pub async fn highlights(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Highlight>> {
     let inner = Scope::under(path);
     let (low, high) = inner.bounds();
-    let metrics = HIGHLIGHT_METRICS.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "select region_path, id, title, organiser_name from ( \
-           select substr(a.region_path, 1, cast($4 as integer)) as region_path, a.id, a.title, u.name as organiser_name, \
-           row_number() over (partition by substr(a.region_path, 1, cast($4 as integer)) order by f.value desc, a.id) as rn \
-           from activity a join activity_figure f on f.activity_id = a.id join unit u on u.id = a.organiser_unit_id \
-           where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
-           and length(a.region_path) >= $4 and f.metric_code in ({metrics})) t where rn = 1 order by region_path"
-    );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(campaign_id)
-        .bind(low)
-        .bind(&high)
-        .bind(child_len)
-        .fetch_all(p)
-        .await)?)
+    let rows: Vec<(String, i64, i64, String, String)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "select t.region_path, t.value, a.id, a.title, u.name from figure_top t join activity a on a.id = t.activity_id \
+         join unit u on u.id = a.organiser_unit_id where t.campaign_id = $1 and t.region_path >= $2 and t.region_path < $3 \
+         and length(t.region_path) = $4 order by t.region_path, t.value desc, a.id"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .bind(child_len)
+    .fetch_all(p)
+    .await
+    })?;
+    let mut out: Vec<Highlight> = Vec::new();
+    for (region_path, _, id, title, organiser_name) in rows {
+        if out.last().is_none_or(|h| h.region_path != region_path) {
+            out.push(Highlight { region_path, id, title, organiser_name });
+        }
+    }
+    Ok(out)
 }
 
 /// The figures of several records.

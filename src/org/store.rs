@@ -246,7 +246,8 @@ pub async fn region_level_counts(db: &Db, scope: &Scope, path: &str) -> Result<V
     };
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-            "select level, count(*) as count from region where path >= $1 and path < $2 group by level order by level",
+            "select level, count(*) as count from region where level in (0, 1, 2, 3, 4) and path >= $1 and path < $2 \
+         group by level order by level",
         )
         .bind(low)
         .bind(&high)
