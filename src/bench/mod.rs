@@ -277,7 +277,7 @@ async fn dashboard(db: &Db) -> anyhow::Result<()> {
         (N * FIGURES_EACH) as f64 / stored.as_secs_f64() / s.raw_rate,
         totals.as_secs_f64()
     );
-    let (bare, _, _) = time(3, || async {
+    let (bare, _, _) = time(1, || async {
         let t = records::totals_from_records(db, s.campaign, "/22/", 9).await?;
         let d = records::daily_from_records(db, s.campaign, "/22/").await?;
         Ok((t, d))
