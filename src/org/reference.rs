@@ -297,6 +297,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     let regions = regions()?;
     let units = units(&regions);
     store::insert_reference(db, &regions, &units).await?;
+    store::analyze_reference(db).await?;
     Ok(())
 }
 

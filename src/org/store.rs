@@ -194,6 +194,16 @@ pub async fn insert_reference(db: &Db, regions: &[NewRegion], units: &[NewUnit])
     Ok(())
 }
 
+/// Refreshes the planner's statistics after the reference data is loaded (and, on PostgreSQL,
+/// the visibility map, so subtree counts are index-only scans from the start).
+pub async fn analyze_reference(db: &Db) -> Result<()> {
+    match db {
+        Db::Sqlite(p) => sqlx::query("analyze").execute(p).await.map(|_| ())?,
+        Db::Postgres(p) => sqlx::query("vacuum analyze region, unit").execute(p).await.map(|_| ())?,
+    }
+    Ok(())
+}
+
 /// A region inside the scope.
 pub async fn region(db: &Db, scope: &Scope, code: &str) -> Result<Region> {
     let (low, high) = scope.bounds();
