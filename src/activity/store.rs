@@ -462,14 +462,8 @@ pub async fn approve_all(db: &Db, campaign_id: i64, reviewer: i64) -> Result<u64
     Ok(n)
 }
 
-/// Recomputes a campaign's totals and duty progress from its approved records.
-pub async fn rebuild_totals(db: &Db, campaign_id: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    rebuild_totals_in(&mut tx, campaign_id).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
+/// Recomputes a campaign's totals, daily totals, top records and duty progress from its approved
+/// records, in one streaming pass.
 async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
     use futures_util::TryStreamExt as _;
     let mut add = Increments::default();

@@ -85,7 +85,7 @@ async fn regions(db: &Db) -> anyhow::Result<()> {
         ms(p50),
         ms(p99)
     );
-    let (p50, _, _) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
+    let (p50, _, ()) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
     println!("bare round trip (select 1):         median {:.3} ms", ms(p50));
     Ok(())
 }

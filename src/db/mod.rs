@@ -141,14 +141,6 @@ impl Db {
         .context("cannot migrate the database")
     }
 
-    /// Which backend this is.
-    pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
-        }
-    }
-
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {

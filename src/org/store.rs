@@ -194,7 +194,7 @@ pub async fn insert_reference(db: &Db, regions: &[NewRegion], units: &[NewUnit])
     Ok(())
 }
 
-/// Refreshes the planner's statistics after the reference data is loaded (and, on PostgreSQL,
+/// Refreshes the planner's statistics after the reference data is loaded (and, on `PostgreSQL`,
 /// the visibility map, so subtree counts are index-only scans from the start).
 pub async fn analyze_reference(db: &Db) -> Result<()> {
     match db {

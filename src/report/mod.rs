@@ -474,16 +474,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             rows,
         });
     }
-    let mut day_totals: HashMap<(Date, &str), i64> = HashMap::new();
-    for d in &daily {
-        *day_totals.entry((d.day, d.metric_code.as_str())).or_default() += d.value;
-    }
-    let days: Vec<Date> = {
-        let mut v: Vec<Date> = daily.iter().map(|d| d.day).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
+    let (days, day_totals) = by_day(&daily);
     let trend_metrics = ["handouts", "posters", "venue_openings", "people_trained", "participants"];
     let mut trend_headers = vec!["日期".to_owned()];
     trend_headers.extend(trend_metrics.iter().map(|m| metric_name(catalogue, m).0.to_owned()));
@@ -512,6 +503,18 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         pictures,
         overview: Some(o),
     })
+}
+
+/// Daily totals as the days that have any, in order, and the total of each (day, metric).
+pub fn by_day(daily: &[activity::store::DayTotal]) -> (Vec<Date>, HashMap<(Date, &str), i64>) {
+    let mut totals: HashMap<(Date, &str), i64> = HashMap::new();
+    for d in daily {
+        *totals.entry((d.day, d.metric_code.as_str())).or_default() += d.value;
+    }
+    let mut days: Vec<Date> = daily.iter().map(|d| d.day).collect();
+    days.sort();
+    days.dedup();
+    (days, totals)
 }
 
 /// The report's charts and map, drawn for `metric`.

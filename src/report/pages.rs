@@ -1,8 +1,6 @@
 //! Pages: the dashboard (headline figures, duty progress, charts and the map for any metric) and
 //! the written report with its downloads.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -11,7 +9,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use time::Date;
 
 use super::export::{self, Format};
 use super::{HEADLINE, Picture, Report, Segment, map};
@@ -122,12 +119,7 @@ async fn build_dashboard(
         return Err(Error::invalid("metric", "no such metric in the catalogue"));
     }
     let daily = activity::store::daily(db, id, &o.region.path).await?;
-    let mut day_totals: HashMap<(Date, &str), i64> = HashMap::new();
-    for d in &daily {
-        *day_totals.entry((d.day, d.metric_code.as_str())).or_default() += d.value;
-    }
-    let mut days: Vec<Date> = daily.iter().map(|d| d.day).collect();
-    days.dedup();
+    let (days, day_totals) = super::by_day(&daily);
     let mut pictures = super::pictures(&o, &o.metrics, &days, &day_totals, &metric);
     if o.level == 0 && level == "county" {
         // The county map of the whole province needs the county totals.
