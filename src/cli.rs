@@ -145,18 +145,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let started = Instant::now();
             let db = open(&config, "sqlite://firecast.db").await?;
-            serve(config, db, started).await
+            serve(config, db, "sqlite://firecast.db", started).await
         }
         Command::Demo => {
             let started = Instant::now();
             let db = open(&config, "sqlite://firecast-demo.db").await?;
-            let accounts = demo::seed(&db).await?;
+            let key = config.data_key(config.database_url_or("sqlite://firecast-demo.db"))?;
+            let accounts = demo::seed(&db, &key).await?;
             println!("firecast demo — {}", config.shown_url());
             println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
             for a in &accounts {
                 println!("  {:<16} {:<20} {}", a.username, a.role, a.unit);
             }
-            serve(config, db, started).await
+            serve(config, db, "sqlite://firecast-demo.db", started).await
         }
         Command::Migrate => {
             open(&config, "sqlite://firecast.db").await?;
@@ -182,7 +183,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Activities { file, campaign, as_user }) => {
             import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user).await
         }
-        Command::Bench { workload } => bench::run(workload, config.database_url_or("sqlite://firecast-bench.db")).await,
+        Command::Bench { workload } => {
+            let url = config.database_url_or("sqlite://firecast-bench.db");
+            bench::run(workload, url, &config.data_key(url)?).await
+        }
     }
 }
 
@@ -193,11 +197,12 @@ async fn open(config: &Config, default_url: &str) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-async fn serve(config: Config, db: Db, started: Instant) -> anyhow::Result<()> {
+async fn serve(config: Config, db: Db, default_url: &str, started: Instant) -> anyhow::Result<()> {
+    let key = config.data_key(config.database_url_or(default_url))?;
     let listener = web::bind(config.listen).await?;
     tracing::info!(url = %config.shown_url(), ready_ms = started.elapsed().as_millis(), "serving");
     println!("serving on {} (ready in {} ms)", config.shown_url(), started.elapsed().as_millis());
-    web::serve(listener, AppState::new(db, config), web::shutdown_signal()).await
+    web::serve(listener, AppState::new(db, config, key), web::shutdown_signal()).await
 }
 
 fn read_password() -> anyhow::Result<Password> {

@@ -24,6 +24,11 @@ pub struct Config {
     /// Log lines as human-readable text or as JSON objects.
     #[arg(long, env = "FIRECAST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
+
+    /// The file holding the key that seals personal data (phone numbers). Default: beside a
+    /// `SQLite` database (`firecast.db.key`), else `firecast.key`; created when missing.
+    #[arg(long, env = "FIRECAST_DATA_KEY_FILE", global = true)]
+    pub data_key_file: Option<std::path::PathBuf>,
 }
 
 /// How log lines are written.
@@ -36,19 +41,28 @@ pub enum LogFormat {
 }
 
 impl Config {
-    /// A config for tests and embedding: everything default, with the given database URL.
+    /// A config for tests and embedding: everything default, with the given database URL and a
+    /// data key in the temporary folder shared by the whole process.
     pub fn with_database(url: &str) -> Self {
         Self {
             database_url: Some(url.to_owned()),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             log_format: LogFormat::Text,
+            // One key per process, so databases copied from a template open with it.
+            data_key_file: Some(std::env::temp_dir().join(format!("firecast-{}.key", std::process::id()))),
         }
     }
 
     /// The database URL, or `default` when none was given.
     pub fn database_url_or<'a>(&'a self, default: &'a str) -> &'a str {
         self.database_url.as_deref().unwrap_or(default)
+    }
+
+    /// The data key for the database at `url`: `--data-key-file`, or the default place for it.
+    pub fn data_key(&self, url: &str) -> anyhow::Result<crate::personal::DataKey> {
+        let path = self.data_key_file.clone().unwrap_or_else(|| crate::personal::default_key_path(url));
+        crate::personal::DataKey::load_or_create(&path)
     }
 
     /// Whether cookies must be marked `Secure` (the public address is HTTPS).
@@ -83,6 +97,7 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
+            .field("data_key_file", &self.data_key_file)
             .finish()
     }
 }

@@ -24,6 +24,8 @@ pub mod demo;
 pub mod error;
 /// Regions, units, users, sessions and API tokens.
 pub mod org;
+/// Personal data at rest: sealed with a key outside the database, indexed blind, shown masked.
+pub mod personal;
 /// Photos as evidence: checked, re-encoded, stripped of metadata.
 pub mod photo;
 /// The dashboard and the written report, with charts, the map and exports.

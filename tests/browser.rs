@@ -79,10 +79,12 @@ async fn demo_server(name: &str) -> String {
     let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
     let db = Db::open(&url).await.unwrap();
     firecast::org::reference::load(&db).await.unwrap();
-    firecast::demo::seed(&db).await.unwrap();
+    firecast::demo::seed(&db, &firecast::config::Config::with_database("").data_key("").unwrap()).await.unwrap();
     let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve(listener, AppState::new(db, Config::with_database(&url)), std::future::pending()));
+    let config = Config::with_database(&url);
+    let key = config.data_key(&url).unwrap();
+    tokio::spawn(web::serve(listener, AppState::new(db, config, key), std::future::pending()));
     base
 }
 

@@ -12,6 +12,7 @@ use time::Date;
 use crate::activity::State;
 use crate::activity::store::{self as records, NewActivity};
 use crate::db::Db;
+use crate::personal::DataKey;
 use crate::org::{Scope, store};
 
 /// A workload.
@@ -27,15 +28,15 @@ pub enum Workload {
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing).
-pub async fn run(workload: Workload, url: &str) -> anyhow::Result<()> {
+pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = Db::open(url).await?;
     crate::org::reference::load(&db).await?;
     println!("database ready in {} ms ({})", started.elapsed().as_millis(), crate::config::redact_url(url));
     match workload {
         Workload::Regions => regions(&db).await,
-        Workload::Activities => activities(&db).await,
-        Workload::Dashboard => dashboard(&db).await,
+        Workload::Activities => activities(&db, key).await,
+        Workload::Dashboard => dashboard(&db, key).await,
     }
 }
 
@@ -104,8 +105,8 @@ struct Setup {
     raw_rate: f64,
 }
 
-async fn setup(db: &Db, year: i32) -> anyhow::Result<Setup> {
-    crate::demo::seed(db).await?;
+async fn setup(db: &Db, key: &DataKey, year: i32) -> anyhow::Result<Setup> {
+    crate::demo::seed(db, key).await?;
     let author = store::user_by_username(db, "province").await?.ok_or_else(|| anyhow::anyhow!("no demo account"))?;
     let corps = store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
     let n = crate::campaign::store::campaigns(db, &Scope::province()).await?.len();
@@ -178,9 +179,9 @@ impl Setup {
     }
 }
 
-async fn activities(db: &Db) -> anyhow::Result<()> {
+async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     const N: usize = 100_000;
-    let s = setup(db, 2030).await?;
+    let s = setup(db, key, 2030).await?;
     let batch = s.generate(0..N, State::Approved);
     let t = Instant::now();
     records::insert_many(db, &batch, &|_| {}).await?;
@@ -257,10 +258,10 @@ async fn activities(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn dashboard(db: &Db) -> anyhow::Result<()> {
+async fn dashboard(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     const N: usize = 1_000_000;
     const CHUNK: usize = 100_000;
-    let s = setup(db, 2031).await?;
+    let s = setup(db, key, 2031).await?;
     let t = Instant::now();
     for start in (0..N).step_by(CHUNK) {
         records::insert_many(db, &s.generate(start..start + CHUNK, State::Submitted), &|_| {}).await?;

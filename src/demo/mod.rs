@@ -7,6 +7,7 @@ pub mod month;
 use anyhow::Context as _;
 
 use crate::db::Db;
+use crate::personal::DataKey;
 use crate::org::{Password, Role, Scope, UnitKind, store};
 
 /// The password of every demo account.
@@ -49,7 +50,7 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
 ];
 
 /// Loads the demo units and accounts (once) and returns the accounts.
-pub async fn seed(db: &Db) -> anyhow::Result<Vec<Account>> {
+pub async fn seed(db: &Db, _key: &DataKey) -> anyhow::Result<Vec<Account>> {
     let all = Scope::province();
     if store::user_by_username(db, ACCOUNTS[0].0).await?.is_none() {
         for (name, kind, region, parent) in UNITS {

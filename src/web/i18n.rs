@@ -23,15 +23,39 @@ pub enum Lang {
     Ko,
 }
 
-const SOURCES: [(Lang, &str); 3] = [
-    (Lang::Zh, include_str!("../../locales/zh-CN.txt")),
-    (Lang::En, include_str!("../../locales/en.txt")),
-    (Lang::Ko, include_str!("../../locales/ko.txt")),
+/// The strings of each language: the shell and the older areas, then one file per newer area.
+const SOURCES: [(Lang, [&str; 3]); 3] = [
+    (
+        Lang::Zh,
+        [
+            include_str!("../../locales/zh-CN.txt"),
+            include_str!("../../locales/hazard.zh-CN.txt"),
+            include_str!("../../locales/volunteer.zh-CN.txt"),
+        ],
+    ),
+    (
+        Lang::En,
+        [
+            include_str!("../../locales/en.txt"),
+            include_str!("../../locales/hazard.en.txt"),
+            include_str!("../../locales/volunteer.en.txt"),
+        ],
+    ),
+    (
+        Lang::Ko,
+        [
+            include_str!("../../locales/ko.txt"),
+            include_str!("../../locales/hazard.ko.txt"),
+            include_str!("../../locales/volunteer.ko.txt"),
+        ],
+    ),
 ];
 
-/// Parses a locale file: `key = value` lines; blank lines and `#` comments skipped.
-pub fn parse(text: &'static str) -> HashMap<&'static str, &'static str> {
-    text.lines()
+/// Parses locale files: `key = value` lines; blank lines and `#` comments skipped.
+pub fn parse(texts: &[&'static str]) -> HashMap<&'static str, &'static str> {
+    texts
+        .iter()
+        .flat_map(|t| t.lines())
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| l.split_once('='))
@@ -40,7 +64,7 @@ pub fn parse(text: &'static str) -> HashMap<&'static str, &'static str> {
 }
 
 static TABLES: LazyLock<Vec<(Lang, HashMap<&'static str, &'static str>)>> =
-    LazyLock::new(|| SOURCES.iter().map(|(lang, text)| (*lang, parse(text))).collect());
+    LazyLock::new(|| SOURCES.iter().map(|(lang, texts)| (*lang, parse(texts))).collect());
 
 impl Lang {
     /// Every language, in the order of the switcher.
@@ -91,10 +115,10 @@ mod tests {
 
     #[test]
     fn every_language_has_every_key() {
-        let zh = parse(SOURCES[0].1);
+        let zh = parse(&SOURCES[0].1);
         assert!(zh.len() > 50);
-        for (lang, text) in &SOURCES[1..] {
-            let other = parse(text);
+        for (lang, texts) in &SOURCES[1..] {
+            let other = parse(texts);
             let mut missing: Vec<_> = zh.keys().filter(|k| !other.contains_key(*k)).collect();
             missing.sort();
             assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
@@ -106,7 +130,7 @@ mod tests {
 
     #[test]
     fn every_key_the_templates_use_exists() {
-        let zh = parse(SOURCES[0].1);
+        let zh = parse(&SOURCES[0].1);
         let mut missing = Vec::new();
         let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))];
         while let Some(dir) = stack.pop() {

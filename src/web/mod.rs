@@ -26,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::personal::DataKey;
 use crate::{Error, activity, audit, campaign, org, report};
 
 /// The largest request body: a 20 MiB spreadsheet or a 10 MB photo with room for the form around
@@ -39,12 +40,14 @@ pub struct AppState {
     pub db: Db,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The key that seals personal data.
+    pub key: Arc<DataKey>,
 }
 
 impl AppState {
-    /// State over a database with a config.
-    pub fn new(db: Db, config: Config) -> Self {
-        Self { db, config: Arc::new(config) }
+    /// State over a database with a config and the data key.
+    pub fn new(db: Db, config: Config, key: DataKey) -> Self {
+        Self { db, config: Arc::new(config), key: Arc::new(key) }
     }
 }
 

@@ -172,7 +172,7 @@ fn activities_import_from_the_command_line_all_or_nothing() {
     let (campaign, start) = rt.block_on(async {
         let db = firecast::db::Db::open(&url).await.unwrap();
         firecast::org::reference::load(&db).await.unwrap();
-        firecast::demo::seed(&db).await.unwrap();
+        firecast::demo::seed(&db, &firecast::config::Config::with_database("").data_key("").unwrap()).await.unwrap();
         let all = firecast::org::Scope::province();
         let c = firecast::campaign::store::campaigns(&db, &all)
             .await
@@ -238,7 +238,7 @@ fn the_report_is_written_from_the_command_line() {
     let campaign = rt.block_on(async {
         let db = firecast::db::Db::open(&url).await.unwrap();
         firecast::org::reference::load(&db).await.unwrap();
-        firecast::demo::seed(&db).await.unwrap();
+        firecast::demo::seed(&db, &firecast::config::Config::with_database("").data_key("").unwrap()).await.unwrap();
         let all = firecast::org::Scope::province();
         let c = firecast::campaign::store::campaigns(&db, &all)
             .await

@@ -32,7 +32,7 @@ fn scratch() -> PathBuf {
 async fn prepare(url: &str) {
     let db = Db::open(url).await.unwrap();
     firecast::org::reference::load(&db).await.unwrap();
-    firecast::demo::seed(&db).await.unwrap();
+    firecast::demo::seed(&db, &firecast::config::Config::with_database("").data_key("").unwrap()).await.unwrap();
     db.close().await;
 }
 
@@ -109,7 +109,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(db.clone(), Config::with_database(&url));
+    let config = Config::with_database(&url);
+    let key = config.data_key(&url).unwrap();
+    let state = AppState::new(db.clone(), config, key);
     tokio::spawn(async move {
         web::serve(listener, state, async {
             stopped.await.ok();
