@@ -15,6 +15,12 @@ pub fn now() -> OffsetDateTime {
     truncate(OffsetDateTime::now_utc())
 }
 
+/// The current time in UTC to the millisecond, for timing answers.
+pub fn now_ms() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_millisecond(t.millisecond()).unwrap_or(t)
+}
+
 /// Today's date in China Standard Time.
 pub fn today() -> time::Date {
     OffsetDateTime::now_utc().to_offset(CST).date()

@@ -28,6 +28,8 @@ pub mod org;
 pub mod personal;
 /// Photos as evidence: checked, re-encoded, stripped of metadata.
 pub mod photo;
+/// The knowledge quiz: questions, banks and their interchange formats.
+pub mod quiz;
 /// The dashboard and the written report, with charts, the map and exports.
 pub mod report;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.

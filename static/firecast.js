@@ -14,3 +14,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+// Quiz countdown: the server keeps the real deadline; this only shows it.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".countdown[data-seconds]").forEach((el) => {
+    let left = Number(el.dataset.seconds);
+    const tick = () => {
+      el.textContent = left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "0:00";
+      if (left <= 30) el.classList.add("urgent");
+      left -= 1;
+    };
+    tick();
+    setInterval(tick, 1000);
+  });
+});

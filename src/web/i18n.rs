@@ -24,13 +24,14 @@ pub enum Lang {
 }
 
 /// The strings of each language: the shell and the older areas, then one file per newer area.
-const SOURCES: [(Lang, [&str; 3]); 3] = [
+const SOURCES: [(Lang, [&str; 4]); 3] = [
     (
         Lang::Zh,
         [
             include_str!("../../locales/zh-CN.txt"),
             include_str!("../../locales/hazard.zh-CN.txt"),
             include_str!("../../locales/volunteer.zh-CN.txt"),
+            include_str!("../../locales/quiz.zh-CN.txt"),
         ],
     ),
     (
@@ -39,6 +40,7 @@ const SOURCES: [(Lang, [&str; 3]); 3] = [
             include_str!("../../locales/en.txt"),
             include_str!("../../locales/hazard.en.txt"),
             include_str!("../../locales/volunteer.en.txt"),
+            include_str!("../../locales/quiz.en.txt"),
         ],
     ),
     (
@@ -47,6 +49,7 @@ const SOURCES: [(Lang, [&str; 3]); 3] = [
             include_str!("../../locales/ko.txt"),
             include_str!("../../locales/hazard.ko.txt"),
             include_str!("../../locales/volunteer.ko.txt"),
+            include_str!("../../locales/quiz.ko.txt"),
         ],
     ),
 ];

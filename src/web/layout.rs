@@ -133,6 +133,7 @@ impl PageCtx {
         }
         items.extend([
             ("/media", "nav.media", "media"),
+            ("/quiz", "nav.quiz", "quiz"),
             ("/reports", "nav.reports", "reports"),
             ("/regions", "nav.regions", "regions"),
             ("/units", "nav.units", "units"),

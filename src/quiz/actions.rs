@@ -1,0 +1,409 @@
+//! What quiz staff and participants do, shared by the JSON API and the pages: import and export
+//! the bank, retire questions, set up a quiz; and, for participants, register, start an attempt,
+//! answer the questions drawn for it (each once, before the deadline) and finish. The server
+//! times and scores everything; a score sent by a client is never read.
+
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
+use super::{Answer, Blueprint, Defaults, DEVICE_ATTEMPTS_FLAG, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN};
+use crate::audit;
+use crate::db::Db;
+use crate::org::{self, Role, parse_name};
+use crate::personal::DataKey;
+use crate::web::session::Principal;
+use crate::{Error, Result, clock};
+
+/// Who sets up quizzes and keeps the bank: admins and fire-service staff.
+pub fn can_manage(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+}
+
+fn manager(me: &Principal) -> Result<()> {
+    if can_manage(me.role) { Ok(()) } else { Err(Error::Forbidden) }
+}
+
+/// Imports a bank file into the bank of the caller's unit: all or nothing. A question whose text
+/// is in the file twice or already in the bank is refused by its line.
+pub async fn import(db: &Db, me: &Principal, format: Format, bytes: &[u8], defaults: &Defaults) -> Result<Result<usize, Vec<FormatError>>> {
+    let r = async {
+        manager(me)?;
+        if bytes.len() > 20 * 1024 * 1024 {
+            return Ok(Err(vec![super::error_at(0, "", "the file is larger than 20 MiB")]));
+        }
+        let read = match super::read(format, bytes, defaults) {
+            Ok(r) => r,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        if read.is_empty() {
+            return Ok(Err(vec![super::error_at(0, "", "the file holds no questions")]));
+        }
+        let existing: std::collections::HashSet<String> = store::stems(db, &me.user.region_path).await?.into_iter().collect();
+        let mut seen = std::collections::HashMap::new();
+        let mut errors = Vec::new();
+        for (line, q) in &read {
+            if existing.contains(&q.stem) {
+                errors.push(super::error_at(*line, "stem", "this question is already in the bank"));
+            } else if let Some(first) = seen.insert(q.stem.clone(), *line) {
+                errors.push(super::error_at(*line, "stem", format!("the same question as at {first}")));
+            }
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let questions = super::plain(read);
+        store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions).await.map(Ok)
+    }
+    .await;
+    let r = audit::outcome(db, &me.actor(), "quiz.bank_import", ("question", format.to_string().as_str()), r).await?;
+    Ok(r)
+}
+
+/// The bank visible to the caller, in `format`.
+pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> {
+    manager(me)?;
+    let rows = store::questions(db, &me.scope, &store::BankFilter { status: Some("active".into()), ..Default::default() }, 100_000, 0).await?;
+    let questions: Vec<_> = rows.iter().map(store::QuestionRow::question).collect::<Result<_>>()?;
+    let questions: Vec<_> = if format == Format::Aiken { questions.into_iter().filter(|q| q.kind == Kind::Single).collect() } else { questions };
+    super::write(format, &questions).map_err(|e| Error::invalid("format", e))
+}
+
+/// Retires a question (it is no longer drawn) or makes it active again.
+pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Result<()> {
+    let r = async {
+        manager(me)?;
+        store::set_status(db, &me.scope, id, if active { "active" } else { "retired" }).await
+    }
+    .await;
+    audit::outcome(db, &me.actor(), if active { "quiz.question_restore" } else { "quiz.question_retire" }, ("question", &id.to_string()), r).await
+}
+
+/// A quiz as set up in a form or a JSON body.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct QuizInput {
+    /// Title.
+    pub title: String,
+    /// What it is about.
+    #[serde(default)]
+    pub description: String,
+    /// The campaign it belongs to.
+    #[serde(default)]
+    pub campaign_id: Option<i64>,
+    /// Opens, `2024-11-01 08:00` (China Standard Time).
+    pub opens_at: String,
+    /// Closes.
+    pub closes_at: String,
+    /// One line per draw: `category difficulty count`, `*` for any (`home 1 3`).
+    pub blueprint: String,
+    /// Seconds an attempt has (30 to 7200).
+    pub time_limit_seconds: i64,
+    /// Attempts a participant may start a day (1 to 50).
+    pub attempts_per_day: i64,
+    /// Who may take it: residents of this region code and below (`220000` for everyone).
+    pub audience_region: String,
+    /// accuracy (default) or speed.
+    #[serde(default)]
+    pub scoring: Option<String>,
+    /// The least score that makes an attempt eligible for prizes.
+    #[serde(default)]
+    pub prize_min_score: i64,
+}
+
+/// Parses `2024-11-01 08:00` (or with a `T`) as China Standard Time.
+pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::PrimitiveDateTime::parse(&s.trim().replace('T', " "), fmt)
+        .map(|t| t.assume_offset(clock::CST).to_offset(time::UtcOffset::UTC))
+        .map_err(|_| Error::invalid(field, "a time such as 2024-11-01 08:00 (Beijing time)"))
+}
+
+/// Sets up a quiz owned by the caller's unit; the bank must hold enough questions for the
+/// blueprint. Returns its id.
+pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
+    let r = async {
+        manager(me)?;
+        let opens_at = parse_time("opens_at", &input.opens_at)?;
+        let closes_at = parse_time("closes_at", &input.closes_at)?;
+        if closes_at <= opens_at {
+            return Err(Error::invalid("closes_at", "the quiz must close after it opens"));
+        }
+        let blueprint = Blueprint::parse(&input.blueprint)?;
+        super::draw(&blueprint, &store::pool(db, &me.user.region_path).await?, &mut rand::rng())?;
+        if !(30..=7200).contains(&input.time_limit_seconds) {
+            return Err(Error::invalid("time_limit_seconds", "30 to 7200 seconds"));
+        }
+        if !(1..=50).contains(&input.attempts_per_day) {
+            return Err(Error::invalid("attempts_per_day", "1 to 50 attempts a day"));
+        }
+        let audience = org::RegionCode::parse(&input.audience_region)
+            .map_err(|_| Error::invalid("audience_region", "a region code such as 220000"))?;
+        let audience_path = org::store::region(db, &org::Scope::province(), audience.as_str())
+            .await
+            .map_err(|_| Error::invalid("audience_region", "no such region"))?
+            .path;
+        let scoring = match input.scoring.as_deref().filter(|s| !s.is_empty()) {
+            None => Scoring::Accuracy,
+            Some(s) => Scoring::parse(s).ok_or_else(|| Error::invalid("scoring", "expected accuracy or speed"))?,
+        };
+        if let Some(c) = input.campaign_id {
+            crate::campaign::store::campaign(db, &me.scope, c).await.map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
+        }
+        if input.prize_min_score < 0 {
+            return Err(Error::invalid("prize_min_score", "zero or more"));
+        }
+        let q = NewQuiz {
+            title: parse_name("title", &input.title)?,
+            description: input.description.trim().chars().take(2000).collect(),
+            campaign_id: input.campaign_id,
+            opens_at,
+            closes_at,
+            blueprint,
+            time_limit_seconds: input.time_limit_seconds,
+            attempts_per_day: input.attempts_per_day,
+            audience_path,
+            scoring,
+            prize_min_score: input.prize_min_score,
+            owner: (me.user.unit_id, me.user.region_path.clone()),
+            created_by: me.user.id,
+        };
+        store::insert_quiz(db, &q, &org::new_secret()[..16]).await
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "quiz.create", ("quiz", &input.title), r).await
+}
+
+// ---- participants ----
+
+/// How a participant identifies without an account (SMS codes are not configured here): a
+/// nickname, where they live, and the token their browser keeps.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct JoinInput {
+    /// Shown on leaderboards (1 to 20 characters).
+    pub nickname: String,
+    /// Where they live: a region code (county, township or village).
+    pub region_code: String,
+    /// School or unit (optional).
+    #[serde(default)]
+    pub school: String,
+}
+
+/// Registers (or finds) the participant of a device token.
+pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput) -> Result<Participant> {
+    let nickname = input.nickname.trim();
+    if nickname.is_empty() || nickname.chars().count() > 20 || nickname.chars().any(char::is_control) {
+        return Err(Error::invalid("nickname", "1 to 20 characters"));
+    }
+    let school = input.school.trim();
+    if school.chars().count() > 40 || school.chars().any(char::is_control) {
+        return Err(Error::invalid("school", "at most 40 characters"));
+    }
+    let region = org::RegionCode::parse(&input.region_code)?;
+    let region = org::store::region(db, &org::Scope::province(), region.as_str())
+        .await
+        .map_err(|_| Error::invalid("region_code", "no such region in Jilin"))?;
+    store::participant(
+        db,
+        &NewParticipant {
+            key: ParticipantKey::Device(key.index(&format!("quiz-device:{device_token}"))),
+            nickname: nickname.to_owned(),
+            region: (region.code, region.path),
+            school: school.to_owned(),
+        },
+    )
+    .await
+}
+
+/// The participant of a device token, if registered.
+pub async fn me(db: &Db, key: &DataKey, device_token: &str) -> Result<Option<Participant>> {
+    store::participant_by_device(db, &key.index(&format!("quiz-device:{device_token}"))).await
+}
+
+/// Attempts one address may start in an hour (a school behind one address has many students).
+pub const STARTS_PER_IP_HOUR: i64 = 600;
+
+/// Starts an attempt: the quiz must be open, the participant in its audience and within the
+/// attempts of the day. Returns the attempt's token.
+pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &str) -> Result<String> {
+    let now = clock::now_ms();
+    if !quiz.is_open(now) {
+        return Err(Error::Conflict("the quiz is not open now".into()));
+    }
+    if !p.region_path.starts_with(&quiz.audience_path) {
+        return Err(Error::Forbidden);
+    }
+    let ip_hash = key.index(&format!("quiz-ip:{ip}"));
+    if store::starts_from(db, &ip_hash, now - Duration::hours(1)).await? >= STARTS_PER_IP_HOUR {
+        return Err(Error::TooMany("too many attempts from this connection; please try again later".into()));
+    }
+    let day = now.to_offset(clock::CST).date();
+    let (today, all) = store::attempts_started(db, quiz.id, p.id, day).await?;
+    if today >= quiz.attempts_per_day {
+        return Err(Error::TooMany(format!("you have used today's {} attempts; come back tomorrow", quiz.attempts_per_day)));
+    }
+    let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
+        .map_err(|_| Error::Conflict("the quiz cannot draw its questions now; please tell its organiser".into()))?;
+    let flags = if all + 1 > DEVICE_ATTEMPTS_FLAG { "many_attempts" } else { "" };
+    let token = org::new_secret();
+    store::insert_attempt(
+        db,
+        &NewAttempt {
+            token: &token,
+            quiz,
+            participant: p,
+            day,
+            started_at: now,
+            deadline_at: now + Duration::seconds(quiz.time_limit_seconds),
+            flags,
+            ip: &ip_hash,
+            drawn: &drawn,
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// A question as a participant sees it.
+#[derive(Clone, Debug, serde::Serialize, ToSchema)]
+pub struct Shown {
+    /// Position (0-based).
+    pub position: i64,
+    /// How many questions the attempt has.
+    pub total: i64,
+    /// Kind.
+    pub kind: Kind,
+    /// The question.
+    pub stem: String,
+    /// The options in the order shown (A first).
+    pub options: Vec<String>,
+    /// Whether it has been answered.
+    pub answered: bool,
+    /// Seconds left.
+    pub seconds_left: i64,
+}
+
+/// The attempt of a token that still takes answers.
+async fn open_attempt(db: &Db, token: &str, now: OffsetDateTime) -> Result<Attempt> {
+    let a = store::attempt_by_token(db, token).await?;
+    if a.submitted_at.is_some() {
+        return Err(Error::Conflict("this attempt is finished".into()));
+    }
+    if now > a.deadline_at {
+        return Err(Error::Conflict("time is up for this attempt".into()));
+    }
+    Ok(a)
+}
+
+/// Shows a question of an attempt (noting when it was first shown).
+pub async fn show(db: &Db, token: &str, position: i64) -> Result<Shown> {
+    let now = clock::now_ms();
+    let a = open_attempt(db, token, now).await?;
+    let all = store::drawn(db, a.id, None).await?;
+    let total = i64::try_from(all.len()).unwrap_or(0);
+    let d = all.into_iter().find(|d| d.position == position).ok_or(Error::NotFound)?;
+    store::mark_shown(db, a.id, position, now).await?;
+    let q = d.q.question()?;
+    let options = d.order().iter().filter_map(|&i| q.options.get(i).cloned()).collect();
+    Ok(Shown {
+        position,
+        total,
+        kind: q.kind,
+        stem: q.stem,
+        options,
+        answered: d.answered_at.is_some(),
+        seconds_left: (a.deadline_at - now).whole_seconds().max(0),
+    })
+}
+
+/// An answer as sent: only the answer. Anything else in the body (a score, say) is refused.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    /// Options picked as shown (0 = A), `true`/`false`, or the text of the blank.
+    pub answer: Answer,
+}
+
+/// Records the answer to a question drawn for the attempt, once: a replay changes nothing and
+/// says so (`false`).
+pub async fn answer(db: &Db, token: &str, position: i64, given: &Answer) -> Result<bool> {
+    let now = clock::now_ms();
+    let a = open_attempt(db, token, now).await?;
+    let d = store::drawn(db, a.id, Some(position)).await?.pop().ok_or_else(|| Error::invalid("position", "that question was not drawn for this attempt"))?;
+    if d.answered_at.is_some() {
+        return Ok(false);
+    }
+    let q = d.q.question()?;
+    let fits = matches!(
+        (q.kind, given),
+        (Kind::Single | Kind::Multiple, Answer::Choice(_)) | (Kind::TrueFalse, Answer::Truth(_)) | (Kind::Fill, Answer::Text(_))
+    );
+    if !fits {
+        return Err(Error::invalid("answer", format!("a {} question takes another kind of answer", q.kind.as_str())));
+    }
+    let stored = super::unshuffle(given, &d.order())?;
+    let right = q.is_right(&stored);
+    let quiz = store::quiz_by_id(db, a.quiz_id).await?;
+    let n = store::drawn_count(db, a.id).await?.max(1);
+    let elapsed = d.shown_at.map_or(0, |s| i64::try_from((now - s).whole_milliseconds()).unwrap_or(0));
+    let points = quiz.scoring().points(right, elapsed, quiz.time_limit_seconds * 1000 / n);
+    store::answer(db, a.id, position, &stored, right, points).await
+}
+
+/// The outcome of a finished attempt.
+#[derive(Clone, Debug, serde::Serialize, ToSchema)]
+pub struct Finished {
+    /// Points.
+    pub score: i64,
+    /// Right answers.
+    pub correct: i64,
+    /// Questions.
+    pub total: i64,
+    /// Time taken.
+    pub duration_ms: i64,
+    /// Rank among all participants by their best attempt.
+    pub rank: Option<i64>,
+    /// Participants ranked.
+    pub ranked: i64,
+}
+
+/// Finishes an attempt (at the latest at its deadline): scores it, flags it when answers came
+/// faster than anyone reads, and moves the leaderboard. Finishing twice changes nothing.
+pub async fn finish(db: &Db, token: &str) -> Result<Finished> {
+    finish_at(db, token, clock::now_ms()).await
+}
+
+/// Finishes an attempt as of `now` (the demo's history finishes attempts in the past).
+pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<Finished> {
+    let a = store::attempt_by_token(db, token).await?;
+    if a.submitted_at.is_none() {
+        let drawn = store::drawn(db, a.id, None).await?;
+        let fast = drawn
+            .iter()
+            .filter(|d| match (d.shown_at, d.answered_at) {
+                (Some(s), Some(t)) => (t - s).whole_milliseconds() < i128::from(TOO_FAST_MS),
+                _ => false,
+            })
+            .count();
+        let mut flags: Vec<&str> = a.flags.split(',').filter(|f| !f.is_empty()).collect();
+        if fast >= TOO_FAST_RUN {
+            flags.push("too_fast");
+        }
+        let p = store::participant_of(db, a.participant_id).await?;
+        let regions: Vec<String> = crate::activity::ancestor_paths(&p.region_path).into_iter().take(3).collect();
+        store::finish(db, &a, &flags.join(","), now, &regions).await?;
+    }
+    result(db, token).await
+}
+
+/// The result of a finished attempt.
+pub async fn result(db: &Db, token: &str) -> Result<Finished> {
+    let a = store::attempt_by_token(db, token).await?;
+    if a.submitted_at.is_none() {
+        return Err(Error::Conflict("the attempt is not finished yet".into()));
+    }
+    let total = store::drawn_count(db, a.id).await?;
+    let rank = store::rank(db, a.quiz_id, a.participant_id).await?.map(|r| r.0);
+    let (ranked, _, _) = store::counts(db, a.quiz_id).await?;
+    Ok(Finished { score: a.score, correct: a.correct, total, duration_ms: a.duration_ms.unwrap_or(0), rank, ranked })
+}

@@ -1,0 +1,109 @@
+//! Aiken: single-choice questions only, a question a block — the question on one line, options
+//! `A.` or `A)` on the next lines, then `ANSWER: B`. It carries no category, difficulty,
+//! explanation or source: those come from the import's defaults.
+
+use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, letter};
+
+fn option_line(line: &str) -> Option<(usize, &str)> {
+    let mut chars = line.chars();
+    let l = chars.next().filter(char::is_ascii_uppercase)?;
+    let sep = chars.next().filter(|c| matches!(c, '.' | ')'))?;
+    let rest = &line[l.len_utf8() + sep.len_utf8()..];
+    rest.starts_with([' ', '\t']).then(|| (usize::from(u8::try_from(l).unwrap_or(b'A') - b'A'), rest.trim()))
+}
+
+/// Reads an Aiken file.
+pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+    let mut errors = Vec::new();
+    let mut read = Vec::new();
+    let mut current: Option<(usize, String, Vec<String>)> = None;
+    for (n, line) in input.lines().enumerate() {
+        let n = n + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(answer) = line.strip_prefix("ANSWER:") {
+            let Some((start, stem, options)) = current.take() else {
+                errors.push(error_at(n, "answer", "ANSWER: without a question above it"));
+                continue;
+            };
+            let a = answer.trim();
+            let picked = a.chars().next().filter(|c| a.len() == 1 && c.is_ascii_uppercase()).map(|c| usize::from(u8::try_from(c).unwrap_or(b'A') - b'A'));
+            match picked {
+                Some(i) if i < options.len() => read.push((
+                    start,
+                    Question {
+                        kind: Kind::Single,
+                        category: defaults.category.clone(),
+                        difficulty: defaults.difficulty,
+                        stem,
+                        options,
+                        answer: Answer::Choice(vec![i]),
+                        explanation: String::new(),
+                        source: String::new(),
+                    },
+                )),
+                _ => errors.push(error_at(n, "answer", format!("'{a}' is not one of the options' letters"))),
+            }
+            continue;
+        }
+        match (&mut current, option_line(line)) {
+            (Some((_, _, options)), Some((i, text))) => {
+                if i == options.len() {
+                    options.push(text.to_owned());
+                } else {
+                    errors.push(error_at(n, "options", format!("option {} is out of order: expected {}", letter(i), letter(options.len()))));
+                }
+            }
+            (Some((start, _, options)), None) if !options.is_empty() => {
+                errors.push(error_at(*start, "answer", "the question has no ANSWER: line"));
+                current = Some((n, line.to_owned(), Vec::new()));
+            }
+            (Some((_, stem, _)), None) => {
+                stem.push(' ');
+                stem.push_str(line);
+            }
+            (None, Some(_)) => errors.push(error_at(n, "options", "an option without a question above it")),
+            (None, None) => current = Some((n, line.to_owned(), Vec::new())),
+        }
+    }
+    if let Some((start, _, _)) = current {
+        errors.push(error_at(start, "answer", "the question has no ANSWER: line"));
+    }
+    check_all(read, errors, str::to_owned)
+}
+
+/// Writes single-choice questions as Aiken; any other kind is refused by its position.
+pub fn write(questions: &[Question]) -> Result<String, String> {
+    let mut out = String::new();
+    for (n, q) in questions.iter().enumerate() {
+        let (Kind::Single, Answer::Choice(picked)) = (q.kind, &q.answer) else {
+            return Err(format!("question {} is {}: Aiken holds single-choice questions only", n + 1, q.kind.as_str()));
+        };
+        out.push_str(&q.stem.replace('\n', " "));
+        out.push('\n');
+        for (i, o) in q.options.iter().enumerate() {
+            out.push_str(&format!("{}. {}\n", letter(i), o.replace('\n', " ")));
+        }
+        out.push_str(&format!("ANSWER: {}\n\n", letter(picked[0])));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aiken_reads_and_refuses_by_line() {
+        let qs = crate::quiz::plain(read("火警电话是？\nA. 110\nB) 119\nC. 120\nANSWER: B\n\n灭火器压力表指针在哪个区域表示正常？\nA. 红色\nB. 绿色\nANSWER: B\n", &Defaults::default()).unwrap());
+        assert_eq!(qs.len(), 2);
+        assert_eq!(qs[0].answer, Answer::Choice(vec![1]));
+        assert_eq!(qs[1].options, vec!["红色", "绿色"]);
+        let errors = read("问题一\nA. 甲\nB. 乙\nANSWER: C\n\n问题二\nA. 甲\nC. 丙\nANSWER: A\n\n问题三\nA. 甲\nB. 乙\n", &Defaults::default()).unwrap_err();
+        let at: Vec<usize> = errors.iter().map(|e| e.row).collect();
+        assert_eq!(at, vec![4, 6, 8, 11], "{errors:?}");
+        assert!(write(&[Question { kind: Kind::TrueFalse, category: "home".into(), difficulty: 1, stem: "x".into(), options: vec![], answer: Answer::Truth(true), explanation: String::new(), source: String::new() }]).unwrap_err().contains("single-choice"));
+    }
+}

@@ -1,0 +1,402 @@
+//! Moodle GIFT: questions separated by blank lines, answers in braces (`{=right ~wrong}`,
+//! `{~%50%a ~%50%b ~c}`, `{TRUE}`, `{=119 =一一九}`), `####` general feedback (our explanation),
+//! `$CATEGORY:` lines, `//` comments (`// difficulty: 2` and `// source: …` carry what GIFT has no
+//! place for). The special characters `~ = # { } :` are escaped with `\` in texts.
+//!
+//! Refused, with the line: an unclosed or nested brace, a stray `}` or an unescaped `~ = #` in the
+//! question text, a weight outside −100…100 % or positive weights not adding up to 100 %, and the
+//! GIFT kinds firecast does not ask (matching, numerical, essay, description).
+
+use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, check_all, error_at};
+
+/// A character of a question block, and whether it was escaped.
+type Ch = (char, bool);
+
+fn unescape(raw: &str) -> Vec<Ch> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push(('\n', true)),
+                Some(n @ ('~' | '=' | '#' | '{' | '}' | ':' | '%' | '\\')) => out.push((n, true)),
+                Some(n) => {
+                    out.push(('\\', true));
+                    out.push((n, false));
+                }
+                None => out.push(('\\', true)),
+            }
+        } else {
+            out.push((c, false));
+        }
+    }
+    out
+}
+
+fn text(chs: &[Ch]) -> String {
+    chs.iter().map(|c| c.0).collect::<String>().trim().to_owned()
+}
+
+/// Splits `chs` at every unescaped occurrence of `sep` (a string of plain characters).
+fn split_at<'a>(chs: &'a [Ch], sep: &str) -> Vec<&'a [Ch]> {
+    let sep: Vec<char> = sep.chars().collect();
+    let mut parts = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i + sep.len() <= chs.len() {
+        if chs[i..i + sep.len()].iter().zip(&sep).all(|(c, s)| !c.1 && c.0 == *s) {
+            parts.push(&chs[start..i]);
+            i += sep.len();
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    parts.push(&chs[start..]);
+    parts
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '~' | '=' | '#' | '{' | '}' | ':' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An answer's text escaped; a leading `%` too, so that it is not read as a weight.
+fn escape_answer(s: &str) -> String {
+    if s.starts_with('%') { format!("\\{}", escape(s)) } else { escape(s) }
+}
+
+/// One block of lines: where it starts, its comments, its text.
+struct Block {
+    line: usize,
+    meta: Vec<(String, String)>,
+    body: String,
+}
+
+fn blocks(input: &str, errors: &mut Vec<FormatError>, categories: &mut Vec<(usize, String)>) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut current: Option<Block> = None;
+    for (n, line) in input.lines().enumerate() {
+        let n = n + 1;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            if let Some(b) = current.take().filter(|b| !b.body.trim().is_empty()) {
+                out.push(b);
+            }
+            continue;
+        }
+        if let Some(cat) = trimmed.strip_prefix("$CATEGORY:") {
+            let name = cat.trim().rsplit('/').next().unwrap_or_default().trim().to_owned();
+            if name.is_empty() {
+                errors.push(error_at(n, "category", "$CATEGORY: names no category"));
+            }
+            categories.push((n, name));
+            continue;
+        }
+        let b = current.get_or_insert_with(|| Block { line: n, meta: Vec::new(), body: String::new() });
+        if let Some(comment) = trimmed.strip_prefix("//") {
+            if let Some((k, v)) = comment.split_once(':') {
+                b.meta.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+            continue;
+        }
+        if !b.body.is_empty() {
+            b.body.push('\n');
+        }
+        b.body.push_str(line);
+    }
+    if let Some(b) = current.filter(|b| !b.body.trim().is_empty()) {
+        out.push(b);
+    }
+    out
+}
+
+/// Reads a GIFT file.
+pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+    let mut errors = Vec::new();
+    let mut categories = Vec::new();
+    let blocks = blocks(input, &mut errors, &mut categories);
+    let mut read = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let category = categories
+            .iter()
+            .rev()
+            .find(|(at, _)| *at < b.line)
+            .map_or_else(|| defaults.category.clone(), |(_, c)| c.clone());
+        match question(&b, category, defaults) {
+            Ok(q) => read.push((b.line, q)),
+            Err((part, message)) => errors.push(error_at(b.line, part, message)),
+        }
+    }
+    check_all(read, errors, str::to_owned)
+}
+
+fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question, (&'static str, String)> {
+    let mut difficulty = defaults.difficulty;
+    let mut source = String::new();
+    for (k, v) in &b.meta {
+        match k.as_str() {
+            "difficulty" => difficulty = v.parse().map_err(|_| ("difficulty", format!("'{v}' is not 1, 2 or 3")))?,
+            "source" => source.clone_from(v),
+            _ => {}
+        }
+    }
+    let mut chs = unescape(b.body.trim());
+    // A title ::…:: and a text-format marker [html] may lead.
+    if chs.len() >= 2 && chs[..2].iter().all(|c| *c == (':', false)) {
+        let end = (2..chs.len().saturating_sub(1))
+            .find(|&i| chs[i] == (':', false) && chs[i + 1] == (':', false))
+            .ok_or(("title", "the title ::… is not closed with ::".to_owned()))?;
+        chs.drain(..end + 2);
+    }
+    let skip = chs.iter().take_while(|c| c.0.is_whitespace()).count();
+    chs.drain(..skip);
+    for marker in ["[html]", "[moodle]", "[plain]", "[markdown]"] {
+        let m: Vec<char> = marker.chars().collect();
+        if chs.len() >= m.len() && chs[..m.len()].iter().zip(&m).all(|(c, x)| !c.1 && c.0 == *x) {
+            chs.drain(..m.len());
+            break;
+        }
+    }
+    let open = chs.iter().position(|c| *c == ('{', false)).ok_or(("answer", "no answer block {…}: every question needs one".to_owned()))?;
+    let close = chs[open + 1..]
+        .iter()
+        .position(|c| !c.1 && (c.0 == '}' || c.0 == '{'))
+        .map(|i| i + open + 1)
+        .filter(|&i| chs[i].0 == '}');
+    let Some(close) = close else {
+        let nested = chs[open + 1..].iter().any(|c| *c == ('{', false));
+        return Err((
+            "answer",
+            if nested {
+                "an unescaped '{' inside an answer block: write \\{".to_owned()
+            } else {
+                "the answer block '{' is not closed with '}'".to_owned()
+            },
+        ));
+    };
+    let (before, block, after) = (&chs[..open], &chs[open + 1..close], &chs[close + 1..]);
+    for (part, what) in [(before, "question text"), (after, "text after the answers")] {
+        if let Some(c) = part.iter().find(|c| !c.1 && matches!(c.0, '~' | '=' | '#' | '}' | '{')) {
+            let hint = if c.0 == '{' { "a question has one answer block".to_owned() } else { format!("write \\{}", c.0) };
+            return Err(("stem", format!("unescaped '{}' in the {what}: {hint}", c.0)));
+        }
+    }
+    let (block, explanation) = match split_at(block, "####").as_slice() {
+        [answers] => (*answers, String::new()),
+        [answers, general] => (*answers, text(general)),
+        _ => return Err(("explanation", "more than one #### general feedback".to_owned())),
+    };
+    let (kind, options, answer) = answers(block)?;
+    let raw = |chs: &[Ch]| chs.iter().map(|c| c.0).collect::<String>();
+    let (before, after) = (raw(before), raw(after));
+    let (before, after) = (before.trim_start(), after.trim_end());
+    let stem = match kind {
+        Kind::Fill => format!("{before}{BLANK}{after}"),
+        _ if after.trim().is_empty() => before.trim_end().to_owned(),
+        _ => format!("{before}{BLANK}{after}"),
+    };
+    Ok(Question { kind, category, difficulty, stem, options, answer, explanation, source })
+}
+
+/// The kind, options and answer an answer block describes.
+fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, String)> {
+    let trimmed = text(block);
+    let head = split_at(block, "#")[0];
+    let word = text(head).to_uppercase();
+    if matches!(word.as_str(), "T" | "TRUE" | "F" | "FALSE") {
+        return Ok((Kind::TrueFalse, Vec::new(), Answer::Truth(word.starts_with('T'))));
+    }
+    if trimmed.is_empty() {
+        return Err(("answer", "an empty answer block (essay questions are not asked)".to_owned()));
+    }
+    if block.iter().find(|c| !c.0.is_whitespace()).is_some_and(|c| *c == ('#', false)) {
+        return Err(("answer", "numerical questions ({#…}) are not asked: use a fill-in question".to_owned()));
+    }
+    // Answers start at each unescaped = or ~.
+    let mut items: Vec<(char, &[Ch])> = Vec::new();
+    let mut start = None;
+    for (i, c) in block.iter().enumerate() {
+        if !c.1 && (c.0 == '=' || c.0 == '~') {
+            if let Some((mark, s)) = start {
+                items.push((mark, &block[s..i]));
+            }
+            start = Some((c.0, i + 1));
+        } else if start.is_none() && !c.0.is_whitespace() {
+            return Err(("answer", format!("the answers must start with = or ~, not '{}'", c.0)));
+        }
+    }
+    if let Some((mark, s)) = start {
+        items.push((mark, &block[s..]));
+    }
+    let mut options = Vec::with_capacity(items.len());
+    let mut weights = Vec::with_capacity(items.len());
+    for (mark, raw) in &items {
+        let raw = split_at(raw, "#")[0];
+        if split_at(raw, "->").len() > 1 {
+            return Err(("answer", "matching questions (->) are not asked".to_owned()));
+        }
+        let (weight, body) = weight(raw)?;
+        options.push(text(body));
+        weights.push((*mark, weight));
+    }
+    if options.iter().any(String::is_empty) {
+        return Err(("options", "an answer is empty".to_owned()));
+    }
+    let has_wrong = weights.iter().any(|(m, _)| *m == '~');
+    if !has_wrong {
+        return Ok((Kind::Fill, Vec::new(), Answer::Text(options)));
+    }
+    if weights.iter().any(|(m, w)| *m == '~' && w.is_some()) {
+        let positive: f64 = weights.iter().filter_map(|(_, w)| *w).filter(|w| *w > 0.0).sum();
+        if (positive - 100.0).abs() > 0.5 {
+            return Err(("answer", format!("the positive weights add up to {positive}%, not 100%")));
+        }
+        let picked = weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
+        return Ok((Kind::Multiple, options, Answer::Choice(picked)));
+    }
+    let picked: Vec<usize> = weights.iter().enumerate().filter(|(_, (m, _))| *m == '=').map(|(i, _)| i).collect();
+    Ok((Kind::Single, options, Answer::Choice(picked)))
+}
+
+/// A leading `%n%` weight, checked to lie within −100…100.
+fn weight(raw: &[Ch]) -> Result<(Option<f64>, &[Ch]), (&'static str, String)> {
+    let first = raw.iter().position(|c| !c.0.is_whitespace());
+    let Some(first) = first.filter(|&i| raw[i] == ('%', false)) else {
+        return Ok((None, raw));
+    };
+    let close = raw[first + 1..]
+        .iter()
+        .position(|c| c.0 == '%')
+        .map(|i| i + first + 1)
+        .ok_or(("answer", "a weight %…% is not closed".to_owned()))?;
+    let number = text(&raw[first + 1..close]);
+    let w: f64 = number.parse().map_err(|_| ("answer", format!("'%{number}%' is not a weight")))?;
+    if !(-100.0..=100.0).contains(&w) {
+        return Err(("answer", format!("the weight {number}% is outside -100% to 100%")));
+    }
+    Ok((Some(w), &raw[close + 1..]))
+}
+
+/// Writes a bank as GIFT.
+pub fn write(questions: &[Question]) -> String {
+    let mut out = String::new();
+    let mut category = None;
+    for q in questions {
+        if category != Some(&q.category) {
+            out.push_str(&format!("$CATEGORY: {}\n\n", q.category));
+            category = Some(&q.category);
+        }
+        out.push_str(&format!("// difficulty: {}\n", q.difficulty));
+        if !q.source.is_empty() {
+            out.push_str(&format!("// source: {}\n", q.source.replace('\n', " ")));
+        }
+        let block = match &q.answer {
+            Answer::Truth(t) => (if *t { "TRUE" } else { "FALSE" }).to_owned(),
+            Answer::Text(accepted) => accepted.iter().map(|a| format!("={}", escape_answer(a))).collect::<Vec<_>>().join(" "),
+            Answer::Choice(picked) if q.kind == Kind::Single => q
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| format!("{}{}", if picked.contains(&i) { '=' } else { '~' }, escape_answer(o)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Answer::Choice(picked) => {
+                let share = 100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1));
+                q.options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        let w = if picked.contains(&i) {
+                            format!("{share:.5}").trim_end_matches('0').trim_end_matches('.').to_owned()
+                        } else {
+                            "-100".to_owned()
+                        };
+                        format!("~%{w}%{}", escape(o))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        };
+        let feedback = if q.explanation.is_empty() { String::new() } else { format!("####{}", escape(&q.explanation)) };
+        let (before, after) = match q.kind {
+            Kind::Fill => q.stem.split_once(BLANK).unwrap_or((&q.stem, "")),
+            _ => (q.stem.as_str(), ""),
+        };
+        out.push_str(&format!("{}{{{block}{feedback}}}{}\n\n", escape(before), escape(after)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::quiz::tests::question;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn gift_round_trips(qs in proptest::collection::vec(question(), 1..6)) {
+            let back = read(&write(&qs), &Defaults::default()).map(crate::quiz::plain).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert_eq!(back, qs);
+        }
+
+        #[test]
+        fn any_text_gives_questions_or_errors_never_a_panic(s in "[\\PC\\n{}~=#%:\\\\]{0,200}") {
+            let _ = read(&s, &Defaults::default());
+        }
+    }
+
+    #[test]
+    fn moodle_gift_reads() {
+        let input = "// a comment\n$CATEGORY: $course$/fire/escape\n\n::Q1:: 火灾时可以乘坐电梯逃生。{F####电梯可能断电。}\n\n\
+                     ::Q2:: 火警电话是多少？{=119 ~110 ~120#不对}\n\n\
+                     发生火灾应拨打{=119 =一一九}报警。\n\n\
+                     家庭应配备哪些？{~%50%灭火器 ~%50%烟感报警器 ~%-100%汽油}\n";
+        let qs = crate::quiz::plain(read(input, &Defaults::default()).unwrap());
+        assert_eq!(qs.len(), 4);
+        assert!(qs.iter().all(|q| q.category == "escape"));
+        assert_eq!(qs[0].answer, Answer::Truth(false));
+        assert_eq!(qs[0].explanation, "电梯可能断电。");
+        assert_eq!((qs[1].kind, qs[1].answer.clone()), (Kind::Single, Answer::Choice(vec![0])));
+        assert_eq!(qs[2].stem, "发生火灾应拨打____报警。");
+        assert_eq!(qs[2].answer, Answer::Text(vec!["119".into(), "一一九".into()]));
+        assert_eq!((qs[3].kind, qs[3].answer.clone()), (Kind::Multiple, Answer::Choice(vec![0, 1])));
+    }
+
+    #[test]
+    fn broken_gift_is_refused_by_line() {
+        let cases = [
+            ("$CATEGORY: home\n\n灭火器{=ABC ~D\n", 3, "not closed"),
+            ("$CATEGORY: home\n\n灭火器 {=A {~B}\n", 3, "'{'"),
+            ("$CATEGORY: home\n\n1+1=2 {T}\n", 3, "unescaped '='"),
+            ("$CATEGORY: home\n\n问题 # 一 {T}\n", 3, "unescaped '#'"),
+            ("$CATEGORY: home\n\n问题 } {T}\n", 3, "unescaped '}'"),
+            ("$CATEGORY: home\n\n多选 {~%150%甲 ~%-50%乙}\n", 3, "outside -100% to 100%"),
+            ("$CATEGORY: home\n\n多选 {~%50%甲 ~%20%乙 ~丙}\n", 3, "add up to 70%"),
+            ("$CATEGORY: home\n\n配对 {=甲 -> 1 =乙 -> 2 ~丙}\n", 3, "matching"),
+            ("$CATEGORY: home\n\n数值 {#3:1}\n", 3, "numerical"),
+            ("$CATEGORY: home\n\n没有答案\n", 3, "no answer block"),
+            ("$CATEGORY: home\n\n::标题 {T}\n", 3, "title"),
+        ];
+        for (input, line, says) in cases {
+            let errors = read(input, &Defaults::default()).unwrap_err();
+            assert_eq!(errors[0].row, line, "{input}: {errors:?}");
+            assert!(errors[0].message.contains(says), "{input}: {}", errors[0].message);
+        }
+        // One bad question refuses the file, and every bad one is named.
+        let errors = read("$CATEGORY: home\n\n好 {T}\n\n坏 {=甲\n\n也坏 {~%200%a ~b}\n", &Defaults::default()).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.row).collect::<Vec<_>>(), vec![5, 7]);
+    }
+}

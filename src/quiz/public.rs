@@ -1,0 +1,380 @@
+//! The public quiz pages, phone first and without an account: a quiz's start page (join with a
+//! nickname and where you live; the browser keeps a device token), one question a page with a
+//! countdown, the result with every explanation and your rank, a share card, and the public
+//! leaderboard with participation per 10,000 residents.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::actions::{self, Finished, JoinInput, Shown};
+use super::store::{self, BoardLine, Participant, Quiz};
+use super::{Answer, Kind, letter};
+use crate::web::AppState;
+use crate::web::extract::{Form, Path};
+use crate::web::layout::PageCtx;
+use crate::web::session::{RequestCtx, set_cookie};
+use crate::{Error, Result, clock};
+
+/// The cookie that holds a participant's device token.
+pub const DEVICE_COOKIE: &str = "fc_device";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/start.html")]
+struct StartPage {
+    ctx: PageCtx,
+    quiz: Quiz,
+    me: Option<Participant>,
+    counties: Vec<(String, String, String)>,
+    open: bool,
+    total: u32,
+    rank: Option<(i64, i64, i64)>,
+    error: Option<String>,
+}
+
+impl StartPage {
+    fn minutes(&self) -> i64 {
+        (self.quiz.time_limit_seconds + 59) / 60
+    }
+}
+
+/// The device token of the request, and a cookie to set when it had none.
+fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    match super::api::device_token(headers) {
+        Ok(t) => (t, None),
+        Err(_) => {
+            let t = crate::org::new_secret();
+            let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
+            (t, Some(c))
+        }
+    }
+}
+
+async fn start_page(state: &AppState, ctx: PageCtx, headers: &HeaderMap, slug: &str, error: Option<String>) -> Result<Response> {
+    let quiz = store::quiz_by_slug(&state.db, slug).await?;
+    let (token, cookie) = device(state, headers);
+    let me = actions::me(&state.db, &state.key, &token).await?;
+    let rank = match &me {
+        Some(p) => store::rank(&state.db, quiz.id, p.id).await?,
+        None => None,
+    };
+    let page = StartPage {
+        ctx,
+        open: quiz.is_open(clock::now()),
+        total: quiz.blueprint()?.total(),
+        counties: crate::org::store::counties(&state.db).await?,
+        me,
+        rank,
+        quiz,
+        error,
+    };
+    let mut r = page.into_response();
+    if let Some(c) = cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(r)
+}
+
+async fn start(State(state): State<AppState>, ctx: PageCtx, headers: HeaderMap, Path(slug): Path<String>) -> Result<Response> {
+    start_page(&state, ctx, &headers, &slug, None).await
+}
+
+async fn join(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(input): Form<JoinInput>,
+) -> Result<Response> {
+    let (token, cookie) = device(&state, &headers);
+    match actions::join(&state.db, &state.key, &token, &input).await {
+        Ok(_) => {
+            let mut r = Redirect::to(&format!("/p/quiz/{slug}")).into_response();
+            if let Some(c) = cookie {
+                r.headers_mut().append(header::SET_COOKIE, c);
+            }
+            Ok(r)
+        }
+        Err(Error::Invalid { message, .. }) => start_page(&state, ctx, &headers, &slug, Some(message)).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn begin(State(state): State<AppState>, ctx: PageCtx, rctx: RequestCtx, headers: HeaderMap, Path(slug): Path<String>) -> Result<Response> {
+    let quiz = store::quiz_by_slug(&state.db, &slug).await?;
+    let token = super::api::device_token(&headers).ok();
+    let me = match &token {
+        Some(t) => actions::me(&state.db, &state.key, t).await?,
+        None => None,
+    };
+    let Some(me) = me else { return Ok(Redirect::to(&format!("/p/quiz/{slug}")).into_response()) };
+    match actions::start(&state.db, &state.key, &quiz, &me, &rctx.ip).await {
+        Ok(attempt) => Ok(Redirect::to(&format!("/p/attempts/{attempt}/0")).into_response()),
+        Err(e @ (Error::Conflict(_) | Error::TooMany(_))) => start_page(&state, ctx, &headers, &slug, Some(e.to_string())).await,
+        Err(Error::Forbidden) => {
+            let message = ctx.t("quiz.not_audience").to_owned();
+            start_page(&state, ctx, &headers, &slug, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/question.html")]
+struct QuestionPage {
+    ctx: PageCtx,
+    token: String,
+    q: Shown,
+    error: Option<String>,
+}
+
+impl QuestionPage {
+    fn letter(&self, i: &usize) -> char {
+        letter(*i)
+    }
+    fn number(&self) -> i64 {
+        self.q.position + 1
+    }
+    fn is_multiple(&self) -> bool {
+        self.q.kind == Kind::Multiple
+    }
+    fn is_choice(&self) -> bool {
+        matches!(self.q.kind, Kind::Single | Kind::Multiple)
+    }
+    fn is_truth(&self) -> bool {
+        self.q.kind == Kind::TrueFalse
+    }
+    fn last(&self) -> bool {
+        self.q.position + 1 >= self.q.total
+    }
+}
+
+async fn question(State(state): State<AppState>, ctx: PageCtx, Path((token, position)): Path<(String, i64)>) -> Result<Response> {
+    match actions::show(&state.db, &token, position).await {
+        Ok(q) => Ok(QuestionPage { ctx, token, q, error: None }.into_response()),
+        // Finished or out of time: the result page says what counts.
+        Err(Error::Conflict(_)) => Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+/// An answer from the question form: the option letters' positions, a truth value or a text.
+#[derive(Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    option: Vec<usize>,
+    #[serde(default)]
+    truth: Option<bool>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((token, position)): Path<(String, i64)>,
+    axum::extract::RawForm(body): axum::extract::RawForm,
+) -> Result<Response> {
+    // Several `option` fields (checkboxes) need a parser that collects repeated keys.
+    let mut form = AnswerForm { option: Vec::new(), truth: None, text: None };
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "option" => form.option.push(v.parse().map_err(|_| Error::invalid("option", "an option number"))?),
+            "truth" => form.truth = Some(v == "true"),
+            "text" => form.text = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let given = match (form.truth, form.text, form.option.is_empty()) {
+        (Some(t), _, _) => Answer::Truth(t),
+        (None, Some(t), _) => Answer::Text(vec![t]),
+        (None, None, false) => Answer::Choice(form.option),
+        (None, None, true) => {
+            let q = actions::show(&state.db, &token, position).await?;
+            return Ok(QuestionPage { ctx, token, q, error: Some("choose an answer".into()) }.into_response());
+        }
+    };
+    match actions::answer(&state.db, &token, position, &given).await {
+        Ok(_) => {}
+        Err(Error::Conflict(_)) => return Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response()),
+        Err(Error::Invalid { message, .. }) => {
+            let q = actions::show(&state.db, &token, position).await?;
+            return Ok(QuestionPage { ctx, token, q, error: Some(message) }.into_response());
+        }
+        Err(e) => return Err(e),
+    }
+    let total = store::drawn_count(&state.db, store::attempt_by_token(&state.db, &token).await?.id).await?;
+    if position + 1 < total {
+        return Ok(Redirect::to(&format!("/p/attempts/{token}/{}", position + 1)).into_response());
+    }
+    actions::finish(&state.db, &token).await?;
+    Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response())
+}
+
+/// Hands the attempt in before the last question.
+async fn hand_in(State(state): State<AppState>, Path(token): Path<String>) -> Result<Redirect> {
+    actions::finish(&state.db, &token).await?;
+    Ok(Redirect::to(&format!("/p/attempts/{token}/result")))
+}
+
+/// One question of the review after the quiz.
+struct Review {
+    stem: String,
+    options: Vec<String>,
+    given: String,
+    right: String,
+    correct: bool,
+    explanation: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/result.html")]
+struct ResultPage {
+    ctx: PageCtx,
+    quiz: Quiz,
+    result: Finished,
+    review: Vec<Review>,
+    token: String,
+}
+
+impl ResultPage {
+    fn seconds(&self) -> String {
+        format!("{:.1}", f64::from(u32::try_from(self.result.duration_ms).unwrap_or(u32::MAX)) / 1000.0)
+    }
+}
+
+fn show_answer(q: &super::Question, a: &Answer) -> String {
+    match a {
+        Answer::Choice(picked) => picked.iter().filter_map(|&i| q.options.get(i)).cloned().collect::<Vec<_>>().join("；"),
+        Answer::Truth(true) => "√".to_owned(),
+        Answer::Truth(false) => "×".to_owned(),
+        Answer::Text(t) => t.join(" / "),
+    }
+}
+
+async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Result<Response> {
+    let attempt = store::attempt_by_token(&state.db, &token).await?;
+    if attempt.submitted_at.is_none() {
+        if clock::now() <= attempt.deadline_at {
+            let next = store::drawn(&state.db, attempt.id, None).await?.into_iter().find(|d| d.answered_at.is_none()).map_or(0, |d| d.position);
+            return Ok(Redirect::to(&format!("/p/attempts/{token}/{next}")).into_response());
+        }
+        // Time ran out: what was answered counts.
+        actions::finish(&state.db, &token).await?;
+    }
+    let result = actions::result(&state.db, &token).await?;
+    let quiz = store::quiz_by_id(&state.db, attempt.quiz_id).await?;
+    let mut review = Vec::new();
+    for d in store::drawn(&state.db, attempt.id, None).await? {
+        let q = d.q.question()?;
+        let given: Option<Answer> = d.given.as_deref().and_then(|g| serde_json::from_str(g).ok());
+        review.push(Review {
+            given: given.as_ref().map_or_else(|| "—".to_owned(), |g| show_answer(&q, g)),
+            right: show_answer(&q, &q.answer),
+            correct: d.correct == Some(true),
+            stem: q.stem.clone(),
+            options: q.options.clone(),
+            explanation: q.explanation.clone(),
+        });
+    }
+    Ok(ResultPage { ctx, quiz, result, review, token }.into_response())
+}
+
+/// The share card: an SVG with the quiz, the score and the rank.
+async fn card(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+    let r = actions::result(&state.db, &token).await?;
+    let attempt = store::attempt_by_token(&state.db, &token).await?;
+    let quiz = store::quiz_by_id(&state.db, attempt.quiz_id).await?;
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let rank = r.rank.map_or_else(String::new, |k| format!("第 {k} 名 / 共 {} 人", r.ranked));
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"320\" viewBox=\"0 0 600 320\" role=\"img\" aria-label=\"{t}\">\
+         <rect width=\"600\" height=\"320\" rx=\"16\" fill=\"#c8281a\"/><rect x=\"16\" y=\"16\" width=\"568\" height=\"288\" rx=\"10\" fill=\"#fff\"/>\
+         <text x=\"300\" y=\"80\" text-anchor=\"middle\" font-size=\"26\" font-family=\"sans-serif\" fill=\"#222\">{t}</text>\
+         <text x=\"300\" y=\"170\" text-anchor=\"middle\" font-size=\"64\" font-weight=\"bold\" font-family=\"sans-serif\" fill=\"#c8281a\">{s} 分</text>\
+         <text x=\"300\" y=\"220\" text-anchor=\"middle\" font-size=\"22\" font-family=\"sans-serif\" fill=\"#333\">答对 {c}/{n} 题 · {rank}</text>\
+         <text x=\"300\" y=\"275\" text-anchor=\"middle\" font-size=\"18\" font-family=\"sans-serif\" fill=\"#666\">全民消防 生命至上</text></svg>",
+        t = esc(&quiz.title),
+        s = r.score,
+        c = r.correct,
+        n = r.total,
+    );
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/board.html")]
+struct BoardPage {
+    ctx: PageCtx,
+    quiz: Quiz,
+    lines: Vec<BoardLine>,
+    regions: Vec<Participation>,
+    chart: String,
+}
+
+/// Participation of one prefecture-level region.
+pub struct Participation {
+    /// Region name.
+    pub name: String,
+    /// Participants.
+    pub participants: i64,
+    /// Per 10,000 residents (2020 census), to one decimal.
+    pub per_10k: String,
+}
+
+/// Participants per prefecture-level region with their rate per 10,000 residents.
+pub async fn participation(state: &AppState, quiz: &Quiz) -> Result<Vec<Participation>> {
+    let counts = store::participation(&state.db, quiz.id, 9).await?;
+    let mut out = Vec::new();
+    for r in crate::org::store::region_children(&state.db, &crate::org::Scope::province(), "220000").await? {
+        let n = counts.iter().find(|(p, _)| *p == r.path).map_or(0, |c| c.1);
+        let pop = r.population.unwrap_or(0);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = if pop > 0 { n as f64 * 10_000.0 / pop as f64 } else { 0.0 };
+        out.push(Participation { name: r.name, participants: n, per_10k: format!("{rate:.1}") });
+    }
+    Ok(out)
+}
+
+/// The participation chart of a quiz.
+pub fn participation_chart(regions: &[Participation]) -> String {
+    crate::report::chart::bar(
+        &crate::report::chart::Chart {
+            title: "每万人参与人数".into(),
+            unit: "人/万人".into(),
+            categories: regions.iter().map(|r| r.name.clone()).collect(),
+            series: vec![crate::report::chart::Series {
+                name: "每万人参与".into(),
+                values: regions.iter().map(|r| r.per_10k.parse().unwrap_or(0.0)).collect(),
+            }],
+        },
+        640,
+        300,
+    )
+}
+
+async fn board(State(state): State<AppState>, ctx: PageCtx, Path(slug): Path<String>) -> Result<BoardPage> {
+    let quiz = store::quiz_by_slug(&state.db, &slug).await?;
+    let lines = store::board(&state.db, quiz.id, None, None, 100).await?;
+    let regions = participation(&state, &quiz).await?;
+    let chart = participation_chart(&regions);
+    Ok(BoardPage { ctx, quiz, lines, regions, chart })
+}
+
+/// The public quiz pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/p/quiz/{slug}", get(start))
+        .route("/p/quiz/{slug}/join", post(join))
+        .route("/p/quiz/{slug}/start", post(begin))
+        .route("/p/quiz/{slug}/board", get(board))
+        .route("/p/attempts/{token}/{position}", get(question).post(answer))
+        .route("/p/attempts/{token}/finish", post(hand_in))
+        .route("/p/attempts/{token}/result", get(result))
+        .route("/p/attempts/{token}/card.svg", get(card))
+}
