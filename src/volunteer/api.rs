@@ -232,7 +232,7 @@ pub struct TeamLedger {
 async fn team_hours(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<TeamLedger>> {
     store::team(&s.db, &me.scope, id).await?;
     let entries = store::ledger(&s.db, &me.scope, id, None, 10_000).await?;
-    let members = store::member_tallies(&s.db, &me.scope, time::Date::MIN, time::Date::MAX, Some(id), 10_000).await?;
+    let members = store::member_tallies(&s.db, &me.scope, store::EVER.0, store::EVER.1, Some(id), 10_000).await?;
     let total_minutes = members.iter().map(|m| m.minutes).sum();
     Ok(axum::Json(TeamLedger { entries, members, total_minutes }))
 }

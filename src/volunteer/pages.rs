@@ -443,7 +443,7 @@ impl LedgerPage {
 async fn ledger(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<LedgerPage> {
     let team = store::team(&state.db, &me.scope, id).await?;
     let entries = store::ledger(&state.db, &me.scope, id, None, 500).await?;
-    let members = store::member_tallies(&state.db, &me.scope, time::Date::MIN, time::Date::MAX, Some(id), 1000).await?;
+    let members = store::member_tallies(&state.db, &me.scope, store::EVER.0, store::EVER.1, Some(id), 1000).await?;
     let total = members.iter().map(|m| m.minutes).sum();
     Ok(LedgerPage { ctx, team, entries, members, total })
 }

@@ -545,6 +545,32 @@ pub async fn signups(db: &Db, event_id: i64) -> Result<Vec<Signup>> {
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_all(p).await)?)
 }
 
+/// A sign-up as stored by bulk loads: (event, member, status, signed up, checked in, checked out).
+pub type NewSignup = (i64, i64, SignupStatus, OffsetDateTime, Option<OffsetDateTime>, Option<OffsetDateTime>);
+
+/// Stores sign-ups (demo data, already consistent with capacity) in chunked multi-row inserts.
+pub async fn insert_signups(db: &Db, rows: &[NewSignup]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        for chunk in rows.chunks(CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into event_signup (event_id, member_id, status, signed_up_at, checked_in_at, checked_out_at) ",
+            );
+            q.push_values(chunk, |mut b, (event, member, status, at, checked_in, checked_out)| {
+                b.push_bind(*event)
+                    .push_bind(*member)
+                    .push_bind(status.as_str())
+                    .push_bind(*at)
+                    .push_bind(*checked_in)
+                    .push_bind(*checked_out);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Locks an open event for a change to its sign-ups (waiting for other writers).
 async fn lock_open(tx: &mut Tx, event_id: i64) -> Result<()> {
     let done = on_tx!(tx, |c| sqlx::query("update service_event set capacity = capacity where id = $1 and state = 'open'")
@@ -876,6 +902,9 @@ pub async fn insert_hours(db: &Db, rows: &[(i64, Option<i64>, Date, i64, String)
     tx.commit().await?;
     Ok(())
 }
+
+/// Days that bound the whole ledger (both backends can hold them).
+pub const EVER: (Date, Date) = (time::macros::date!(1900 - 01 - 01), time::macros::date!(9999 - 12 - 31));
 
 /// A member's totals (whole ledger, or within a period).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
