@@ -270,7 +270,7 @@ pub async fn add_credential(db: &Db, me: &Principal, member_id: i64, input: &Cre
 /// A service event as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct EventInput {
-    /// home_check, safety_visit, handout, lecture or drill.
+    /// `home_check`, `safety_visit`, `handout`, `lecture` or `drill`.
     pub kind: String,
     /// Title.
     pub title: String,
@@ -440,7 +440,7 @@ pub enum PublicAction {
 pub struct PublicOutcome {
     /// The member's name.
     pub member_name: String,
-    /// What was done: signed_up, waitlisted, checked_in, checked_out, cancelled.
+    /// What was done: `signed_up`, `waitlisted`, `checked_in`, `checked_out` or `cancelled`.
     pub done: String,
     /// Minutes credited by a check-out.
     pub minutes: i64,

@@ -131,7 +131,8 @@ pub fn rank_individuals(raw: &[Raw], max_station_sum: i64) -> Vec<Ranked> {
     let key = |r: &Ranked| r.time_seconds.unwrap_or(i64::MAX);
     out.sort_by(|a, b| b.total.total_cmp(&a.total).then(key(a).cmp(&key(b))).then(a.entry_id.cmp(&b.entry_id)));
     for i in 0..out.len() {
-        out[i].rank = if i > 0 && out[i].total == out[i - 1].total && key(&out[i]) == key(&out[i - 1]) {
+        let tied = i > 0 && out[i].total.total_cmp(&out[i - 1].total).is_eq() && key(&out[i]) == key(&out[i - 1]);
+        out[i].rank = if tied {
             out[i - 1].rank
         } else {
             i + 1
@@ -143,41 +144,24 @@ pub fn rank_individuals(raw: &[Raw], max_station_sum: i64) -> Vec<Ranked> {
 /// The team board from the individual one: the sum of each team's best five totals, best first.
 pub fn rank_teams(individuals: &[Ranked]) -> Vec<TeamRanked> {
     let mut teams: Vec<TeamRanked> = Vec::new();
-    let mut counted: Vec<(i64, usize)> = Vec::new();
     // Individuals come best first, so the first five of a team are its best five.
     for r in individuals {
-        let n = match counted.iter_mut().find(|(t, _)| *t == r.team_id) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                counted.push((r.team_id, 1));
-                1
-            }
+        let i = if let Some(i) = teams.iter().position(|t| t.team_id == r.team_id) {
+            i
+        } else {
+            teams.push(TeamRanked { rank: 0, team_id: r.team_id, team_name: r.team_name.clone(), members: 0, total: 0.0 });
+            teams.len() - 1
         };
-        let team = match teams.iter_mut().position(|t| t.team_id == r.team_id) {
-            Some(i) => &mut teams[i],
-            None => {
-                teams.push(TeamRanked {
-                    rank: 0,
-                    team_id: r.team_id,
-                    team_name: r.team_name.clone(),
-                    members: 0,
-                    total: 0.0,
-                });
-                let last = teams.len() - 1;
-                &mut teams[last]
-            }
-        };
+        let team = &mut teams[i];
         team.members += 1;
-        if n <= TEAM_BEST {
+        if team.members <= TEAM_BEST {
             team.total = round2(team.total + r.total);
         }
     }
     teams.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.team_id.cmp(&b.team_id)));
     for i in 0..teams.len() {
-        teams[i].rank = if i > 0 && teams[i].total == teams[i - 1].total { teams[i - 1].rank } else { i + 1 };
+        let tied = i > 0 && teams[i].total.total_cmp(&teams[i - 1].total).is_eq();
+        teams[i].rank = if tied { teams[i - 1].rank } else { i + 1 };
     }
     teams
 }

@@ -78,17 +78,17 @@ pub fn parse(
         let mut row_errors = Vec::new();
         let birth_year = match cell("birth_year").trim() {
             "" => None,
-            t => match t.parse::<i64>() {
-                Ok(y) => Some(y),
-                Err(_) => {
+            t => {
+                let year = t.parse::<i64>().ok();
+                if year.is_none() {
                     row_errors.push(CellError {
                         row: row.line,
                         column: header("birth_year"),
                         message: format!("'{t}' is not a year"),
                     });
-                    None
                 }
-            },
+                year
+            }
         };
         let agreed = consent(cell("consent")).unwrap_or_else(|| {
             row_errors.push(CellError {

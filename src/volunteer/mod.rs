@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn check_out_credits_whole_quarters() {
         let a = datetime!(2026-11-20 01:00 UTC);
-        assert_eq!(credit_minutes(a, datetime!(2026-11-20 03:44 UTC)).unwrap(), 165);
+        assert_eq!(credit_minutes(a, datetime!(2026-11-20 03:44 UTC)).unwrap(), 150);
         assert_eq!(credit_minutes(a, a).unwrap(), 0);
         let err = credit_minutes(a, datetime!(2026-11-20 00:59 UTC)).unwrap_err().to_string();
         assert!(err.contains("before check-in"), "{err}");

@@ -98,6 +98,7 @@ struct TeamPage {
     notice: Option<String>,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 impl TeamPage {
     fn skills_of(&self, skills: &str) -> String {
         skill_names(&self.ctx, skills)
@@ -343,6 +344,7 @@ struct MemberPage {
     today: String,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 impl MemberPage {
     fn skills(&self) -> String {
         skill_names(&self.ctx, &self.member.skills)
@@ -434,6 +436,7 @@ struct LedgerPage {
     total: i64,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 impl LedgerPage {
     fn minutes(&self, m: &i64) -> String {
         show_minutes(*m)
@@ -609,6 +612,7 @@ struct PublicPage {
     phone: String,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 impl PublicPage {
     fn start(&self) -> String {
         clock::show(self.event.starts_at)
@@ -696,6 +700,7 @@ struct PeriodPage {
     members: Vec<MemberTally>,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 impl PeriodPage {
     fn minutes(&self, m: &i64) -> String {
         show_minutes(*m)
@@ -745,6 +750,7 @@ struct ChallengePage {
     notice: Option<String>,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 impl ChallengePage {
     fn score(&self, entry: &i64) -> String {
         let Some(s) = &self.station else { return String::new() };
@@ -905,9 +911,10 @@ struct BoardFragment {
 }
 
 /// The board's formatting, shared by the page and the fragment.
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
 trait BoardView {
     fn seconds(&self, s: &Option<i64>) -> String {
-        s.map(super::challenge::show_seconds).unwrap_or_else(|| "—".to_owned())
+        s.map_or_else(|| "—".to_owned(), super::challenge::show_seconds)
     }
     fn points(&self, p: &f64) -> String {
         format!("{p:.2}")

@@ -2,6 +2,8 @@
 //! check-in/out (public page and leader), the hours ledger, periods, the challenge board, and the
 //! figures volunteers add to campaigns.
 
+#![allow(clippy::many_single_char_names)]
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
