@@ -42,11 +42,12 @@ const TEAMS: &[(&str, &str, &str, &str, &str)] = &[
     ("长白山景区消防志愿服务队", "229900", "长白山管委会", "2021-07-01", "景区和林区防火宣传"),
 ];
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭"];
+const SURNAMES: &[&str] =
+    &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭"];
 const KOREAN_SURNAMES: &[&str] = &["金", "朴", "崔", "李", "郑", "姜"];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰",
-    "霞", "平", "刚", "桂英", "海燕", "建华", "玉梅", "志强", "春生", "晓东", "丽华",
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀兰", "霞", "平", "刚", "桂英", "海燕", "建华", "玉梅", "志强", "春生", "晓东", "丽华",
 ];
 const PREFIXES: &[&str] = &["138", "139", "135", "136", "137", "150", "151", "158", "159", "186", "187", "188", "189"];
 const SKILLS: &[&str] = &["first_aid", "extinguisher", "electrical", "gas", "publicity", "driving", "photography"];
@@ -97,7 +98,8 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         teams.push((unit, region.path.clone(), region.code.clone(), *team_name));
         for i in 0..PER_TEAM {
             let phone = loop {
-                let p = format!("{}{:08}", PREFIXES[rng.random_range(0..PREFIXES.len())], rng.random_range(0..100_000_000));
+                let p =
+                    format!("{}{:08}", PREFIXES[rng.random_range(0..PREFIXES.len())], rng.random_range(0..100_000_000));
                 if phones.insert(p.clone()) {
                     break p;
                 }
@@ -122,7 +124,11 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
                 phone_index: key.index(phone.as_str()),
                 phone_masked: phone.masked(),
                 gender: Some(if *team_name == "老妈妈防火团" || i % 3 == 1 { "f" } else { "m" }.to_owned()),
-                birth_year: Some(if *team_name == "老妈妈防火团" { rng.random_range(1950..1965) } else { rng.random_range(1975..2003) }),
+                birth_year: Some(if *team_name == "老妈妈防火团" {
+                    rng.random_range(1950..1965)
+                } else {
+                    rng.random_range(1975..2003)
+                }),
                 skills: skills.join(","),
                 consent_version: CONSENT_VERSION.to_owned(),
                 consent_at: cst(joined.min(today), 10, 0),
@@ -163,7 +169,11 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         let short = name.trim_end_matches("消防志愿服务队");
         for k in 0..5_usize {
             let past = k < 3;
-            let offset = if past { -(i64::try_from(3 + 5 * k + t % 3).unwrap_or(3)) } else { i64::try_from(4 + 6 * (k - 3) + t % 4).unwrap_or(4) };
+            let offset = if past {
+                -(i64::try_from(3 + 5 * k + t % 3).unwrap_or(3))
+            } else {
+                i64::try_from(4 + 6 * (k - 3) + t % 4).unwrap_or(4)
+            };
             let day = today + Duration::days(offset);
             let kind = kinds[(t + k) % kinds.len()];
             events.push(NewEvent {
@@ -199,7 +209,10 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
             let signed = cst(*day, 8, 0) - Duration::days(3) + Duration::minutes(i64::try_from(n).unwrap_or(0));
             let status = if n < 4 || *past { SignupStatus::Confirmed } else { SignupStatus::Waitlisted };
             let (checked_in, checked_out) = if *past {
-                (Some(cst(*day, 9, u8::try_from(n * 3).unwrap_or(0))), Some(cst(*day, 11 + u8::try_from(n % 2).unwrap_or(0), 30)))
+                (
+                    Some(cst(*day, 9, u8::try_from(n * 3).unwrap_or(0))),
+                    Some(cst(*day, 11 + u8::try_from(n % 2).unwrap_or(0), 30)),
+                )
             } else {
                 (None, None)
             };
@@ -257,7 +270,12 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
 }
 
 /// The 2024 challenge: 50 volunteers, five from each of the ten teams.
-async fn challenge(db: &Db, teams: &[(i64, String, String, &str)], member_ids: &[i64], rng: &mut StdRng) -> anyhow::Result<()> {
+async fn challenge(
+    db: &Db,
+    teams: &[(i64, String, String, &str)],
+    member_ids: &[i64],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
     let held = date("2024-11-23").context("date")?;
     let checkpoints: Vec<(String, String, i64)> =
         ["消防栓", "灭火器箱", "安全出口", "疏散楼梯", "消防车通道", "微型消防站", "应急广播", "集合点"]
@@ -265,10 +283,11 @@ async fn challenge(db: &Db, teams: &[(i64, String, String, &str)], member_ids: &
             .enumerate()
             .map(|(i, n)| (format!("K{}", i + 1), (*n).to_owned(), 300))
             .collect();
-    let stations: Vec<(String, String, i64)> = [("S1", "灭火器灭火", 25), ("S2", "心肺复苏", 25), ("S3", "水带连接", 25), ("S4", "火场逃生", 25)]
-        .iter()
-        .map(|(c, n, m)| ((*c).to_owned(), (*n).to_owned(), *m))
-        .collect();
+    let stations: Vec<(String, String, i64)> =
+        [("S1", "灭火器灭火", 25), ("S2", "心肺复苏", 25), ("S3", "水带连接", 25), ("S4", "火场逃生", 25)]
+            .iter()
+            .map(|(c, n, m)| ((*c).to_owned(), (*n).to_owned(), *m))
+            .collect();
     let id = store::insert_challenge(db, CHALLENGE_2024, held, ("220000", "/22/"), &checkpoints, &stations).await?;
     let mut entrants = Vec::new();
     for (t, team) in teams.iter().enumerate() {

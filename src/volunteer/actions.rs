@@ -203,8 +203,17 @@ pub async fn update_member(db: &Db, me: &Principal, member_id: i64, input: &Memb
         let name = parse_name("name", &input.name)?;
         let skills = skills_text(&parse_skills("skills", &input.skills)?);
         let gender = parse_gender(&input.gender)?;
-        store::update_member(db, &me.scope, member_id, &name, gender.as_deref(), input.birth_year, &skills, input.active)
-            .await
+        store::update_member(
+            db,
+            &me.scope,
+            member_id,
+            &name,
+            gender.as_deref(),
+            input.birth_year,
+            &skills,
+            input.active,
+        )
+        .await
     }
     .await;
     audited(db, me, "volunteer.member.update", ("volunteer_member", &member_id.to_string()), r).await
@@ -291,7 +300,10 @@ pub struct EventInput {
 pub fn check_event(input: &EventInput, team: &Team, region: Option<(String, String)>, by: i64) -> Result<NewEvent> {
     let kind = EventKind::parse(&input.kind).ok_or_else(|| {
         let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        Error::invalid("kind", format!("'{}' is not an event kind: expected one of {}", input.kind.trim(), all.join(", ")))
+        Error::invalid(
+            "kind",
+            format!("'{}' is not an event kind: expected one of {}", input.kind.trim(), all.join(", ")),
+        )
     })?;
     let title = parse_name("title", &input.title)?;
     let region = region.filter(|(_, path)| path.starts_with(&team.region_path)).ok_or_else(|| {
@@ -350,9 +362,7 @@ async fn managed_event(db: &Db, me: &Principal, event_id: i64) -> Result<Event> 
 
 /// A member of the event's team, in scope.
 async fn team_member(db: &Db, me: &Principal, e: &Event, member_id: i64) -> Result<Member> {
-    let m = store::member(db, &me.scope, member_id)
-        .await
-        .map_err(|_| Error::invalid("member_id", "no such member"))?;
+    let m = store::member(db, &me.scope, member_id).await.map_err(|_| Error::invalid("member_id", "no such member"))?;
     if m.team_id != e.team_id {
         return Err(Error::invalid("member_id", "the member belongs to another team"));
     }
@@ -438,7 +448,7 @@ pub enum PublicAction {
 /// What the public page tells the member.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PublicOutcome {
-    /// The member's name.
+    /// The member's name, masked after its first character (the page is public).
     pub member_name: String,
     /// What was done: `signed_up`, `waitlisted`, `checked_in`, `checked_out` or `cancelled`.
     pub done: String,
@@ -483,11 +493,24 @@ pub async fn public_action(
             ("cancelled", 0)
         }
     };
-    let actor =
-        Actor { user_id: None, name: format!("member:{}", m.phone_masked), ip: ip.to_owned(), region_path: e.team_path };
-    audit::record(db, &actor, &format!("volunteer.public.{done}"), ("service_event", &e.id.to_string()), Outcome::Ok, "")
-        .await?;
-    Ok(PublicOutcome { member_name: m.name, done: done.to_owned(), minutes })
+    let actor = Actor {
+        user_id: None,
+        name: format!("member:{}", m.phone_masked),
+        ip: ip.to_owned(),
+        region_path: e.team_path,
+    };
+    audit::record(
+        db,
+        &actor,
+        &format!("volunteer.public.{done}"),
+        ("service_event", &e.id.to_string()),
+        Outcome::Ok,
+        "",
+    )
+    .await?;
+    let mut shown: String = m.name.chars().take(1).collect();
+    shown.extend(std::iter::repeat_n('*', m.name.chars().count().saturating_sub(1).max(1)));
+    Ok(PublicOutcome { member_name: shown, done: done.to_owned(), minutes })
 }
 
 /// The figures of a completed event.
@@ -533,9 +556,10 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
         }
         let day = service_day(e.starts_at);
         let team_scope = Scope::under(&e.team_path);
-        let running = campaign::store::campaigns(db, &team_scope).await?.into_iter().find(|c| {
-            c.status == campaign::Status::Running.as_str() && c.starts_on <= day && day <= c.ends_on
-        });
+        let running = campaign::store::campaigns(db, &team_scope)
+            .await?
+            .into_iter()
+            .find(|c| c.status == campaign::Status::Running.as_str() && c.starts_on <= day && day <= c.ends_on);
         let mut figures = BTreeMap::new();
         for (code, value) in [
             ("handouts", input.handouts),
@@ -715,7 +739,11 @@ pub async fn create_challenge(db: &Db, me: &Principal, input: &ChallengeInput) -
             if !(0..=3600).contains(&p.value) {
                 return Err(Error::invalid(format!("checkpoints[{i}].value"), "a penalty from 0 to 3600 seconds"));
             }
-            checkpoints.push((code(&format!("checkpoints[{i}].code"), &p.code)?, parse_name("name", &p.name)?, p.value));
+            checkpoints.push((
+                code(&format!("checkpoints[{i}].code"), &p.code)?,
+                parse_name("name", &p.name)?,
+                p.value,
+            ));
         }
         let mut stations = Vec::new();
         for (i, p) in input.stations.iter().enumerate() {
@@ -788,7 +816,10 @@ pub async fn record_punches(db: &Db, me: &Principal, challenge_id: i64, punches:
                 "FINISH" => times.push((p.entry_id, None, Some(at))),
                 code => {
                     let k = course.iter().find(|k| k.code == code).ok_or_else(|| {
-                        Error::invalid(format!("punches[{i}].checkpoint"), format!("no checkpoint {code} on the course"))
+                        Error::invalid(
+                            format!("punches[{i}].checkpoint"),
+                            format!("no checkpoint {code} on the course"),
+                        )
                     })?;
                     rows.push((p.entry_id, k.id, at));
                 }
@@ -867,8 +898,7 @@ pub async fn board(db: &Db, scope: &Scope, challenge_id: i64) -> Result<Board> {
     let raw: Vec<challenge::Raw> = entries
         .into_iter()
         .map(|e| {
-            let (penalty, missed, sum) =
-                results.iter().find(|r| r.0 == e.id).map_or((0, 0, 0), |r| (r.1, r.2, r.3));
+            let (penalty, missed, sum) = results.iter().find(|r| r.0 == e.id).map_or((0, 0, 0), |r| (r.1, r.2, r.3));
             challenge::Raw {
                 entry_id: e.id,
                 member_id: e.member_id,

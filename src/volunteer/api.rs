@@ -248,7 +248,11 @@ pub struct EventParams {
 
 /// Service events of the teams in your area, newest first.
 #[utoipa::path(get, path = "/api/v1/service-events", tag = "volunteers", params(EventParams), responses((status = 200, body = Vec<Event>)))]
-async fn events(State(s): State<AppState>, me: Principal, Query(p): Query<EventParams>) -> Result<axum::Json<Vec<Event>>> {
+async fn events(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<EventParams>,
+) -> Result<axum::Json<Vec<Event>>> {
     let state = p
         .state
         .as_deref()
@@ -470,7 +474,11 @@ async fn create_challenge(
 
 /// One challenge.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}", tag = "volunteers", params(("id" = i64, Path)), responses((status = 200, body = ChallengeDetail), (status = 404, body = crate::error::Problem)))]
-async fn challenge(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<ChallengeDetail>> {
+async fn challenge(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ChallengeDetail>> {
     Ok(axum::Json(challenge_detail(&s, &me, id).await?))
 }
 

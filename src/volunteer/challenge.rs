@@ -132,11 +132,7 @@ pub fn rank_individuals(raw: &[Raw], max_station_sum: i64) -> Vec<Ranked> {
     out.sort_by(|a, b| b.total.total_cmp(&a.total).then(key(a).cmp(&key(b))).then(a.entry_id.cmp(&b.entry_id)));
     for i in 0..out.len() {
         let tied = i > 0 && out[i].total.total_cmp(&out[i - 1].total).is_eq() && key(&out[i]) == key(&out[i - 1]);
-        out[i].rank = if tied {
-            out[i - 1].rank
-        } else {
-            i + 1
-        };
+        out[i].rank = if tied { out[i - 1].rank } else { i + 1 };
     }
     out
 }
@@ -149,7 +145,13 @@ pub fn rank_teams(individuals: &[Ranked]) -> Vec<TeamRanked> {
         let i = if let Some(i) = teams.iter().position(|t| t.team_id == r.team_id) {
             i
         } else {
-            teams.push(TeamRanked { rank: 0, team_id: r.team_id, team_name: r.team_name.clone(), members: 0, total: 0.0 });
+            teams.push(TeamRanked {
+                rank: 0,
+                team_id: r.team_id,
+                team_name: r.team_name.clone(),
+                members: 0,
+                total: 0.0,
+            });
             teams.len() - 1
         };
         let team = &mut teams[i];
@@ -168,7 +170,11 @@ pub fn rank_teams(individuals: &[Ranked]) -> Vec<TeamRanked> {
 
 /// Seconds as `m:ss` (or `h:mm:ss`).
 pub fn show_seconds(s: i64) -> String {
-    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60) } else { format!("{}:{:02}", s / 60, s % 60) }
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }
 
 #[cfg(test)]
@@ -206,10 +212,10 @@ mod tests {
     fn individuals_rank_by_total_then_time() {
         let board = rank_individuals(
             &[
-                raw(1, 1, Some(1_000), 0, 30),   // 100 + 50 = 150
-                raw(2, 1, Some(2_000), 0, 60),   // 50 + 100 = 150, slower: second
+                raw(1, 1, Some(1_000), 0, 30),     // 100 + 50 = 150
+                raw(2, 1, Some(2_000), 0, 60),     // 50 + 100 = 150, slower: second
                 raw(3, 2, Some(1_000), 1_000, 60), // 50 + 100 = 150, same time as 2: shares second
-                raw(4, 2, None, 0, 60),          // 0 + 100
+                raw(4, 2, None, 0, 60),            // 0 + 100
             ],
             60,
         );

@@ -31,7 +31,10 @@ pub fn template_headers() -> Vec<String> {
 
 /// An example row under the template's headers.
 pub fn template_example() -> Vec<String> {
-    ["张晓明", "13812345678", "男", "1990", "急救,灭火器使用", "是", "2024-11-01"].iter().map(|s| (*s).to_owned()).collect()
+    ["张晓明", "13812345678", "男", "1990", "急救,灭火器使用", "是", "2024-11-01"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
 }
 
 fn consent(cell: &str) -> Option<bool> {
@@ -151,9 +154,8 @@ pub fn parse(
     if errors.is_empty() { Ok(members) } else { Err(errors) }
 }
 
-/// The outcome of an import that failed: every error, nothing stored.
-#[derive(Debug)]
-pub struct Rejected(pub Vec<CellError>);
+/// The outcome of an import that failed: every error, nothing stored (as for activity records).
+pub use crate::activity::import::Rejected;
 
 /// Reads, checks and stores a file of members into a team, all or nothing.
 pub async fn run(

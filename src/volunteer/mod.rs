@@ -140,9 +140,10 @@ pub fn parse_skills(field: &str, s: &str) -> Result<Vec<Skill>> {
     for part in s.split([',', '，', '、', ';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
         let skill = Skill::parse(part)
             .or_else(|| {
-                Skill::ALL.iter().copied().find(|k| {
-                    crate::web::i18n::Lang::ALL.iter().any(|l| l.t(&format!("volunteer_skill.{k}")) == part)
-                })
+                Skill::ALL
+                    .iter()
+                    .copied()
+                    .find(|k| crate::web::i18n::Lang::ALL.iter().any(|l| l.t(&format!("volunteer_skill.{k}")) == part))
             })
             .ok_or_else(|| {
                 let all: Vec<&str> = Skill::ALL.iter().map(|k| k.as_str()).collect();
@@ -229,9 +230,12 @@ pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
         return Ok(clock::truncate(t.to_offset(time::UtcOffset::UTC)));
     }
     let text = s.replace('T', " ");
-    let local = time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
-        .or_else(|_| time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]")))
-        .map_err(|_| Error::invalid(field, format!("'{s}' is not a time like 2026-11-20 09:30")))?;
+    let local =
+        time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+            .or_else(|_| {
+                time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]"))
+            })
+            .map_err(|_| Error::invalid(field, format!("'{s}' is not a time like 2026-11-20 09:30")))?;
     Ok(local.assume_offset(clock::CST).to_offset(time::UtcOffset::UTC))
 }
 

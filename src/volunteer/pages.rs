@@ -41,12 +41,7 @@ pub fn public_link(config: &Config, token: &str) -> String {
 fn qr_svg(text: &str) -> String {
     qrcode::QrCode::new(text.as_bytes()).map_or_else(
         |_| String::new(),
-        |code| {
-            code.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(220, 220)
-                .quiet_zone(true)
-                .build()
-        },
+        |code| code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build(),
     )
 }
 
@@ -63,12 +58,7 @@ fn shown<T: IntoResponse>(e: Error, page: impl FnOnce(String) -> T) -> Result<Re
 }
 
 fn skill_names(ctx: &PageCtx, skills: &str) -> String {
-    skills
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| ctx.tv("volunteer_skill", s))
-        .collect::<Vec<_>>()
-        .join("、")
+    skills.split(',').filter(|s| !s.is_empty()).map(|s| ctx.tv("volunteer_skill", s)).collect::<Vec<_>>().join("、")
 }
 
 // ---- teams ----
@@ -114,24 +104,20 @@ impl TeamPage {
     }
 }
 
-async fn team_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, notice: Option<String>) -> Result<TeamPage> {
+async fn team_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    notice: Option<String>,
+) -> Result<TeamPage> {
     let team = store::team(&state.db, &me.scope, id).await?;
     let members = store::members(&state.db, &me.scope, id).await?;
     let credentials = store::credentials(&state.db, &me.scope, id, None).await?;
     let f = EventFilter { team_id: Some(id), ..EventFilter::default() };
     let events = store::events(&state.db, &me.scope, &f, 50).await?;
     let manage = can_manage(me.role, me.user.unit_id, team.id);
-    Ok(TeamPage {
-        ctx,
-        team,
-        members,
-        credentials,
-        events,
-        manage,
-        skills: Skill::ALL,
-        kinds: EventKind::ALL,
-        notice,
-    })
+    Ok(TeamPage { ctx, team, members, credentials, events, manage, skills: Skill::ALL, kinds: EventKind::ALL, notice })
 }
 
 async fn team(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<TeamPage> {
@@ -195,11 +181,8 @@ async fn add_member(
     Path(id): Path<i64>,
     Form(f): Form<MemberForm>,
 ) -> Result<Response> {
-    let skills: Vec<&str> = Skill::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .filter(|s| f.rest.contains_key(&format!("skill_{s}")))
-        .collect();
+    let skills: Vec<&str> =
+        Skill::ALL.iter().map(|s| s.as_str()).filter(|s| f.rest.contains_key(&format!("skill_{s}"))).collect();
     let input = MemberInput {
         name: f.name,
         phone: f.phone,
@@ -493,7 +476,13 @@ impl EventPage {
     }
 }
 
-async fn event_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, notice: Option<String>) -> Result<EventPage> {
+async fn event_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    notice: Option<String>,
+) -> Result<EventPage> {
     let event = store::event(&state.db, &me.scope, id).await?;
     let signups = store::signups(&state.db, id).await?;
     let link = public_link(&state.config, &event.token);
@@ -512,13 +501,7 @@ struct MemberActionForm {
     at: String,
 }
 
-async fn event_action(
-    state: &AppState,
-    ctx: PageCtx,
-    me: &Principal,
-    id: i64,
-    r: Result<String>,
-) -> Result<Response> {
+async fn event_action(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, r: Result<String>) -> Result<Response> {
     match r {
         Ok(notice) => Ok(event_page(state, ctx, me, id, Some(notice)).await?.into_response()),
         Err(e) => {
@@ -535,7 +518,8 @@ async fn signup(
     Path(id): Path<i64>,
     Form(f): Form<MemberActionForm>,
 ) -> Result<Response> {
-    let r = actions::sign_up(&state.db, &me, id, f.member_id).await.map(|s| ctx.tv("signup_status", s.as_str()).to_owned());
+    let r =
+        actions::sign_up(&state.db, &me, id, f.member_id).await.map(|s| ctx.tv("signup_status", s.as_str()).to_owned());
     event_action(&state, ctx, &me, id, r).await
 }
 
@@ -546,7 +530,8 @@ async fn cancel_signup(
     Path(id): Path<i64>,
     Form(f): Form<MemberActionForm>,
 ) -> Result<Response> {
-    let r = actions::cancel_signup(&state.db, &me, id, f.member_id).await.map(|_| ctx.t("volunteer.cancelled").to_owned());
+    let r =
+        actions::cancel_signup(&state.db, &me, id, f.member_id).await.map(|_| ctx.t("volunteer.cancelled").to_owned());
     event_action(&state, ctx, &me, id, r).await
 }
 
@@ -818,7 +803,9 @@ async fn record_scores(
     let mut scores = Vec::new();
     let mut bad = None;
     for (k, v) in &f.rest {
-        let (Some(entry), v) = (k.strip_prefix("score_").and_then(|e| e.parse::<i64>().ok()), v.trim()) else { continue };
+        let (Some(entry), v) = (k.strip_prefix("score_").and_then(|e| e.parse::<i64>().ok()), v.trim()) else {
+            continue;
+        };
         if v.is_empty() {
             continue;
         }
@@ -855,7 +842,9 @@ fn parse_punch_lines(text: &str) -> Result<Vec<PunchInput>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split([' ', '\t', ',', '，']).filter(|p| !p.is_empty()).collect();
-        let bad = || Error::invalid("lines", format!("line {}: expected 'entry checkpoint time', e.g. 12 K3 09:41:05", i + 1));
+        let bad = || {
+            Error::invalid("lines", format!("line {}: expected 'entry checkpoint time', e.g. 12 K3 09:41:05", i + 1))
+        };
         if parts.len() < 3 {
             return Err(bad());
         }
@@ -960,11 +949,7 @@ fn point_lines(field: &str, text: &str) -> Result<Vec<actions::PointInput>> {
             return Err(bad());
         }
         let value = parts[parts.len() - 1].parse().map_err(|_| bad())?;
-        out.push(actions::PointInput {
-            code: parts[0].to_owned(),
-            name: parts[1..parts.len() - 1].join(" "),
-            value,
-        });
+        out.push(actions::PointInput { code: parts[0].to_owned(), name: parts[1..parts.len() - 1].join(" "), value });
     }
     Ok(out)
 }

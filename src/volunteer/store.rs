@@ -506,8 +506,7 @@ pub async fn event(db: &Db, scope: &Scope, id: i64) -> Result<Event> {
 /// The event with this public token.
 pub async fn event_by_token(db: &Db, token: &str) -> Result<Event> {
     let sql = format!("{EVENT_SELECT} where e.token = $1");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token).fetch_optional(p).await)?
-        .ok_or(Error::NotFound)
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token).fetch_optional(p).await)?.ok_or(Error::NotFound)
 }
 
 /// A sign-up with its member.
@@ -573,11 +572,12 @@ pub async fn insert_signups(db: &Db, rows: &[NewSignup]) -> Result<()> {
 
 /// Locks an open event for a change to its sign-ups (waiting for other writers).
 async fn lock_open(tx: &mut Tx, event_id: i64) -> Result<()> {
-    let done = on_tx!(tx, |c| sqlx::query("update service_event set capacity = capacity where id = $1 and state = 'open'")
-        .bind(event_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+    let done =
+        on_tx!(tx, |c| sqlx::query("update service_event set capacity = capacity where id = $1 and state = 'open'")
+            .bind(event_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
     if done == 0 {
         return Err(Error::Conflict("the event is no longer open".into()));
     }
@@ -625,15 +625,13 @@ pub async fn sign_up(db: &Db, event_id: i64, member_id: i64) -> Result<SignupSta
             .bind(member_id)
             .execute(&mut *c)
             .await?;
-        sqlx::query(
-            "insert into event_signup (event_id, member_id, status, signed_up_at) values ($1, $2, $3, $4)",
-        )
-        .bind(event_id)
-        .bind(member_id)
-        .bind(status.as_str())
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+        sqlx::query("insert into event_signup (event_id, member_id, status, signed_up_at) values ($1, $2, $3, $4)")
+            .bind(event_id)
+            .bind(member_id)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
         status
     });
     tx.commit().await?;
@@ -668,7 +666,10 @@ pub async fn cancel_signup(db: &Db, event_id: i64, member_id: i64) -> Result<Opt
             .fetch_optional(&mut *c)
             .await?;
             if let Some((id, _)) = next {
-                sqlx::query("update event_signup set status = 'confirmed' where id = $1").bind(id).execute(&mut *c).await?;
+                sqlx::query("update event_signup set status = 'confirmed' where id = $1")
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
             }
             next.map(|(_, m)| m)
         } else {
@@ -818,9 +819,16 @@ pub struct HoursEntry {
 }
 
 /// Ledger entries of a team (or one member) inside the scope, newest first.
-pub async fn ledger(db: &Db, scope: &Scope, team_id: i64, member_id: Option<i64>, limit: i64) -> Result<Vec<HoursEntry>> {
+pub async fn ledger(
+    db: &Db,
+    scope: &Scope,
+    team_id: i64,
+    member_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<HoursEntry>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select h.id, h.member_id, m.name as member_name, h.event_id, e.title as event_title, h.day, h.minutes, h.reason, \
          h.credited_by, h.created_at from volunteer_hours h join volunteer_member m on m.id = h.member_id \
          left join service_event e on e.id = h.event_id where h.team_id = $1 and h.team_path >= $2 and h.team_path < $3 \
@@ -832,7 +840,8 @@ pub async fn ledger(db: &Db, scope: &Scope, team_id: i64, member_id: Option<i64>
     .bind(member_id)
     .bind(limit)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Adds a manual credit or a correction (negative minutes) for a member, refusing a day past 24
@@ -847,7 +856,8 @@ pub async fn add_hours(db: &Db, member_id: i64, day: Date, minutes: i64, reason:
         .rows_affected());
     let already = day_minutes_in(&mut tx, member_id, day).await?;
     check_day_total(day, already, minutes)?;
-    let id = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "insert into volunteer_hours (member_id, team_id, team_path, event_id, day, minutes, reason, credited_by, created_at) \
          select m.id, m.team_id, m.team_path, null, $1, $2, $3, $4, $5 from volunteer_member m where m.id = $6 returning id"
     )
@@ -858,7 +868,8 @@ pub async fn add_hours(db: &Db, member_id: i64, day: Date, minutes: i64, reason:
     .bind(clock::now())
     .bind(member_id)
     .fetch_one(&mut *c)
-    .await?);
+    .await?
+    });
     tx.commit().await?;
     Ok(id)
 }
@@ -953,7 +964,8 @@ pub async fn member_tallies(
     limit: i64,
 ) -> Result<Vec<MemberTally>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select h.member_id, m.name as member_name, h.team_id, u.name as team_name, \
          cast(sum(h.minutes) as bigint) as minutes, count(distinct h.event_id) as events, \
          count(distinct case when e.kind = 'home_check' then h.event_id end) as home_checks \
@@ -970,7 +982,8 @@ pub async fn member_tallies(
     .bind(team_id)
     .bind(limit)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Tallies per team inside the scope between two days (inclusive), most hours first.
@@ -978,7 +991,8 @@ pub async fn team_tallies(db: &Db, scope: &Scope, from: Date, to: Date) -> Resul
     let (low, high) = scope.bounds();
     let from_t = from.midnight().assume_offset(clock::CST).to_offset(time::UtcOffset::UTC);
     let to_t = to.next_day().unwrap_or(to).midnight().assume_offset(clock::CST).to_offset(time::UtcOffset::UTC);
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select u.id as team_id, u.name as team_name, \
          cast(coalesce((select sum(h.minutes) from volunteer_hours h where h.team_id = u.id and h.day >= $3 and h.day <= $4), 0) as bigint) as minutes, \
          (select count(distinct h.member_id) from volunteer_hours h where h.team_id = u.id and h.day >= $3 and h.day <= $4) as members, \
@@ -995,7 +1009,8 @@ pub async fn team_tallies(db: &Db, scope: &Scope, from: Date, to: Date) -> Resul
     .bind(from_t)
     .bind(to_t)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Volunteer hours (whole hours of the ledger between two days) for the region at `path` and
@@ -1004,7 +1019,8 @@ pub async fn team_tallies(db: &Db, scope: &Scope, from: Date, to: Date) -> Resul
 pub async fn hours_totals(db: &Db, from: Date, to: Date, path: &str, child_len: i64) -> Result<Vec<Total>> {
     let inner = Scope::under(path);
     let (low, high) = inner.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select $1 as region_path, 'volunteer_hours' as metric_code, cast(sum(minutes) as bigint) / 60 as value \
          from volunteer_hours where team_path >= $1 and team_path < $2 and day >= $4 and day <= $5 having sum(minutes) >= 60 \
          union all \
@@ -1019,7 +1035,8 @@ pub async fn hours_totals(db: &Db, from: Date, to: Date, path: &str, child_len: 
     .bind(from)
     .bind(to)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 // ---- service periods ----
@@ -1192,7 +1209,11 @@ pub async fn insert_challenge(
                 "insert into challenge_checkpoint (challenge_id, code, name, sort, penalty_seconds) ",
             );
             q.push_values(checkpoints.iter().enumerate(), |mut b, (i, (code, name, penalty))| {
-                b.push_bind(id).push_bind(code).push_bind(name).push_bind(i64::try_from(i).unwrap_or(0)).push_bind(*penalty);
+                b.push_bind(id)
+                    .push_bind(code)
+                    .push_bind(name)
+                    .push_bind(i64::try_from(i).unwrap_or(0))
+                    .push_bind(*penalty);
             });
             q.build().execute(&mut *c).await.on_constraint("two checkpoints have the same code")?;
         }
@@ -1211,12 +1232,14 @@ pub async fn insert_challenge(
 
 /// The course of a challenge.
 pub async fn checkpoints(db: &Db, challenge_id: i64) -> Result<Vec<Checkpoint>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select id, code, name, sort, penalty_seconds from challenge_checkpoint where challenge_id = $1 order by sort, id"
     )
     .bind(challenge_id)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// The stations of a challenge.
@@ -1327,7 +1350,8 @@ pub async fn upsert_scores(db: &Db, scores: &[(i64, i64, i64)]) -> Result<()> {
 /// Per entry of a challenge: penalty seconds of the checkpoints it missed, how many it missed,
 /// and the sum of its station scores.
 pub async fn entry_results(db: &Db, challenge_id: i64) -> Result<Vec<(i64, i64, i64, i64)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select e.id, \
          cast(coalesce((select sum(k.penalty_seconds) from challenge_checkpoint k where k.challenge_id = e.challenge_id \
            and not exists (select 1 from challenge_punch p where p.entry_id = e.id and p.checkpoint_id = k.id)), 0) as bigint), \
@@ -1338,7 +1362,8 @@ pub async fn entry_results(db: &Db, challenge_id: i64) -> Result<Vec<(i64, i64, 
     )
     .bind(challenge_id)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// The station scores of a challenge: (entry, station, score).

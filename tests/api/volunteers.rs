@@ -32,21 +32,38 @@ async fn meituan(app: &TestApp) -> i64 {
 
 async fn add_member(c: &Client, team: i64, name: &str, phone: &str) -> i64 {
     let r = c
-        .json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/members"), &json!({"name": name, "phone": phone, "consent": true, "skills": "first_aid, 驾驶"}))
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{team}/members"),
+            &json!({"name": name, "phone": phone, "consent": true, "skills": "first_aid, 驾驶"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
 /// An event of a team starting `from` and ending `to`.
-async fn new_event(c: &Client, team: i64, title: &str, from: OffsetDateTime, to: OffsetDateTime, capacity: i64) -> Value {
+async fn new_event(
+    c: &Client,
+    team: i64,
+    title: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    capacity: i64,
+) -> Value {
     let body = json!({"kind": "home_check", "title": title, "region_code": "220102", "address": "南关区幸福街1号", "starts_at": at(from), "ends_at": at(to), "capacity": capacity});
     let r = c.json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/events"), &body).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     r.json::<Value>().await.unwrap()
 }
 
-async fn member_action(c: &Client, event: i64, what: &str, member: i64, when: Option<OffsetDateTime>) -> reqwest::Response {
+async fn member_action(
+    c: &Client,
+    event: i64,
+    what: &str,
+    member: i64,
+    when: Option<OffsetDateTime>,
+) -> reqwest::Response {
     let mut body = json!({"member_id": member});
     if let Some(t) = when {
         body["at"] = json!(at(t));
@@ -72,18 +89,48 @@ pub async fn teams_and_members_keep_phones_sealed_and_reveal_them_audited(app: T
     let stored = app.scalar(&format!("select count(*) from volunteer_member where id = {id} and phone_sealed like 'v1:%' and phone_sealed not like '%5678%'")).await;
     assert_eq!(stored, 1, "sealed at rest");
     // No member without consent; a number once per team; bad numbers named.
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/members"), &json!({"name": "钱多", "phone": "13912345678"})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{team}/members"),
+            &json!({"name": "钱多", "phone": "13912345678"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "consent");
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/members"), &json!({"name": "孙重", "phone": "+86 13812345678", "consent": true})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{team}/members"),
+            &json!({"name": "孙重", "phone": "+86 13812345678", "consent": true}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "phone");
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/members"), &json!({"name": "孙重", "phone": "1381234", "consent": true})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{team}/members"),
+            &json!({"name": "孙重", "phone": "1381234", "consent": true}),
+        )
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "phone");
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/members"), &json!({"name": "孙重", "phone": "13712345678", "consent": true, "skills": "杂技"})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{team}/members"),
+            &json!({"name": "孙重", "phone": "13712345678", "consent": true, "skills": "杂技"}),
+        )
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "skills");
     // The team's details, with a leader from the team.
-    let r = v.json(Method::PUT, &format!("/api/v1/volunteer-teams/{team}"), &json!({"sponsor": "美团吉林", "leader_member_id": id, "founded_on": "2021-06-01"})).await;
+    let r = v
+        .json(
+            Method::PUT,
+            &format!("/api/v1/volunteer-teams/{team}"),
+            &json!({"sponsor": "美团吉林", "leader_member_id": id, "founded_on": "2021-06-01"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["team"]["leader_name"], "赵新");
@@ -118,7 +165,13 @@ pub async fn teams_and_members_keep_phones_sealed_and_reveal_them_audited(app: T
     assert!(theirs.as_array().unwrap().iter().all(|t| t["region_code"] == "222400"), "{theirs}");
     // The volunteer account manages its own team only.
     let grandmas = app.unit_id("老妈妈防火团").await;
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-teams/{grandmas}/members"), &json!({"name": "周", "phone": "13612345678", "consent": true})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{grandmas}/members"),
+            &json!({"name": "周", "phone": "13612345678", "consent": true}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -128,7 +181,11 @@ pub async fn member_imports_are_all_or_nothing_and_name_every_bad_cell(app: Test
     let count_sql = format!("select count(*) from volunteer_member where team_id = {team}");
     let count = || app.scalar(&count_sql);
     let before = count().await;
-    let existing = app.scalar(&format!("select count(*) from volunteer_member where team_id = {team} and phone_masked = '138****0001'")).await;
+    let existing = app
+        .scalar(&format!(
+            "select count(*) from volunteer_member where team_id = {team} and phone_masked = '138****0001'"
+        ))
+        .await;
     assert_eq!(existing, 0);
     let bad = "姓名,手机号,性别,出生年份,技能,本人同意,入队日期\n\
                王一,13800000001,男,1990,急救,是,2024-11-01\n\
@@ -163,6 +220,14 @@ pub async fn member_imports_are_all_or_nothing_and_name_every_bad_cell(app: Test
     let text = r.text().await.unwrap();
     assert!(text.contains("already in the team"), "{text}");
     assert_eq!(count().await, before + 2);
+    // An XLSX workbook goes through the same checks.
+    let headers: Vec<String> = ["姓名", "手机号", "技能", "本人同意"].iter().map(|h| (*h).to_owned()).collect();
+    let rows = vec![vec!["李三".to_owned(), "13800000003".to_owned(), "摄影".to_owned(), "是".to_owned()]];
+    let xlsx = firecast::sheet::xlsx_bytes(&[("志愿者", headers, rows)]).unwrap();
+    let xurl = format!("/api/v1/volunteer-teams/{team}/members/import?filename=members.xlsx");
+    let r = v.http.post(format!("{}{xurl}", v.base)).header("x-csrf-token", &v.csrf).body(xlsx).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(count().await, before + 3);
     // The page offers the template and shows the errors.
     assert_eq!(v.get("/volunteers/import/template.xlsx").await.status(), StatusCode::OK);
     let csv = v.get("/volunteers/import/template.csv").await.text().await.unwrap();
@@ -190,7 +255,8 @@ pub async fn sign_up_honours_capacity_and_promotes_the_waiting_list(app: TestApp
     let b = add_member(&v, team, "乙", "13911110002").await;
     let c = add_member(&v, team, "丙", "13911110003").await;
     let now = OffsetDateTime::now_utc();
-    let e = new_event(&v, team, "楼道查火患", now + Duration::days(2), now + Duration::days(2) + Duration::hours(3), 2).await;
+    let e = new_event(&v, team, "楼道查火患", now + Duration::days(2), now + Duration::days(2) + Duration::hours(3), 2)
+        .await;
     let id = e["event"]["id"].as_i64().unwrap();
     assert!(e["public_url"].as_str().unwrap().contains("/p/events/"));
     let status = |r: Value| r["status"].as_str().unwrap().to_owned();
@@ -213,7 +279,11 @@ pub async fn sign_up_honours_capacity_and_promotes_the_waiting_list(app: TestApp
     // Signing up again joins at the back: the event is full.
     assert_eq!(status(member_action(&v, id, "signups", a, None).await.json().await.unwrap()), "waitlisted");
     // Another team's member cannot sign up here; bad events are refused by field.
-    let grandma = app.scalar("select min(id) from volunteer_member where team_id = (select id from unit where name = '老妈妈防火团')").await;
+    let grandma = app
+        .scalar(
+            "select min(id) from volunteer_member where team_id = (select id from unit where name = '老妈妈防火团')",
+        )
+        .await;
     let province = app.login("province").await;
     let r = member_action(&province, id, "signups", grandma, None).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -259,6 +329,7 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     let (s, body) = public_post(&anon, &token, "15012345678", "check_in").await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("签到成功"));
+    assert!(body.contains("签**") && !body.contains("签到人"), "the public page masks the name");
     let (s, body) = public_post(&anon, &token, "15012345678", "check_in").await;
     assert_eq!(s, StatusCode::CONFLICT, "a second check-in");
     assert!(body.contains("already checked in"));
@@ -271,8 +342,12 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     // The leader confirms times for another event two days ago: 12 hours.
     let past = now - Duration::days(2);
     let morning = past.replace_time(time::Time::from_hms(0, 0, 0).unwrap()); // 08:00 CST
-    let e2 = new_event(&v, team, "全天演练", morning, morning + Duration::hours(12), 10).await["event"]["id"].as_i64().unwrap();
-    let e3 = new_event(&v, team, "晚间宣讲", morning, morning + Duration::hours(14), 10).await["event"]["id"].as_i64().unwrap();
+    let e2 = new_event(&v, team, "全天演练", morning, morning + Duration::hours(12), 10).await["event"]["id"]
+        .as_i64()
+        .unwrap();
+    let e3 = new_event(&v, team, "晚间宣讲", morning, morning + Duration::hours(14), 10).await["event"]["id"]
+        .as_i64()
+        .unwrap();
     for e in [e2, e3] {
         assert_eq!(member_action(&v, e, "signups", m, None).await.status(), StatusCode::CREATED);
     }
@@ -280,28 +355,63 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     let r = member_action(&v, e2, "check-outs", m, Some(morning - Duration::minutes(5))).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a check-out time before the check-in");
     assert!(r.text().await.unwrap().contains("before check-in"));
-    let r: Value = member_action(&v, e2, "check-outs", m, Some(morning + Duration::hours(12) + Duration::minutes(10))).await.json().await.unwrap();
+    let r: Value = member_action(&v, e2, "check-outs", m, Some(morning + Duration::hours(12) + Duration::minutes(10)))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["minutes"], 720, "rounded down to the quarter");
     // 13 more hours the same day would make 25: refused, and nothing changes.
-    assert_eq!(member_action(&v, e3, "check-ins", m, Some(morning - Duration::hours(1))).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        member_action(&v, e3, "check-ins", m, Some(morning - Duration::hours(1))).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let r = member_action(&v, e3, "check-outs", m, Some(morning + Duration::hours(12))).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("at most 24 hours"));
     let d: Value = v.get(&format!("/api/v1/service-events/{e3}")).await.json().await.unwrap();
     assert!(d["signups"][0]["checked_out_at"].is_null(), "nothing corrupted");
-    assert_eq!(member_action(&v, e3, "check-outs", m, Some(morning + Duration::hours(10))).await.status(), StatusCode::OK);
+    assert_eq!(
+        member_action(&v, e3, "check-outs", m, Some(morning + Duration::hours(10))).await.status(),
+        StatusCode::OK
+    );
     // Manual credits and corrections keep to the same rule; the ledger only grows.
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-members/{m}/hours"), &json!({"day": day(morning), "minutes": 90, "reason": "补记"})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-members/{m}/hours"),
+            &json!({"day": day(morning), "minutes": 90, "reason": "补记"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "past 24 hours");
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-members/{m}/hours"), &json!({"day": day(morning), "minutes": -60, "reason": ""})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-members/{m}/hours"),
+            &json!({"day": day(morning), "minutes": -60, "reason": ""}),
+        )
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "reason");
-    let r = v.json(Method::POST, &format!("/api/v1/volunteer-members/{m}/hours"), &json!({"day": day(morning), "minutes": -60, "reason": "多记一小时"})).await;
+    let r = v
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-members/{m}/hours"),
+            &json!({"day": day(morning), "minutes": -60, "reason": "多记一小时"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let detail: Value = r.json().await.unwrap();
     assert_eq!(detail["total_minutes"], 720 + 660 - 60);
-    assert_eq!(app.scalar(&format!("select count(*) from volunteer_hours where member_id = {m} and event_id = {id}")).await, 0, "a zero-minute visit credits nothing");
+    assert_eq!(
+        app.scalar(&format!("select count(*) from volunteer_hours where member_id = {m} and event_id = {id}")).await,
+        0,
+        "a zero-minute visit credits nothing"
+    );
     assert_eq!(app.scalar(&format!("select count(*) from volunteer_hours where member_id = {m}")).await, 3);
-    assert!(app.exec(&format!("update volunteer_hours set minutes = 0 where member_id = {m}")).await.is_err(), "append-only");
+    assert!(
+        app.exec(&format!("update volunteer_hours set minutes = 0 where member_id = {m}")).await.is_err(),
+        "append-only"
+    );
     assert!(app.exec(&format!("delete from volunteer_hours where member_id = {m}")).await.is_err(), "append-only");
     let page = v.get(&format!("/volunteers/members/{m}")).await.text().await.unwrap();
     assert!(page.contains("22h00"), "the member's ledger total");
@@ -316,16 +426,25 @@ pub async fn periods_tally_teams_and_members_and_show_an_honour_roll(app: TestAp
     let a = add_member(&v, team, "榜首", "18612345678").await;
     let b = add_member(&v, team, "榜眼", "18612345679").await;
     let start = (OffsetDateTime::now_utc() - Duration::days(1)).replace_time(time::Time::from_hms(1, 0, 0).unwrap());
-    let e = new_event(&v, team, "百日行动入户查火患", start, start + Duration::hours(6), 10).await["event"]["id"].as_i64().unwrap();
+    let e = new_event(&v, team, "百日行动入户查火患", start, start + Duration::hours(6), 10).await["event"]["id"]
+        .as_i64()
+        .unwrap();
     for (m, hours) in [(a, 5), (b, 2)] {
         member_action(&v, e, "signups", m, None).await;
         assert_eq!(member_action(&v, e, "check-ins", m, Some(start)).await.status(), StatusCode::NO_CONTENT);
-        assert_eq!(member_action(&v, e, "check-outs", m, Some(start + Duration::hours(hours))).await.status(), StatusCode::OK);
+        assert_eq!(
+            member_action(&v, e, "check-outs", m, Some(start + Duration::hours(hours))).await.status(),
+            StatusCode::OK
+        );
     }
     let d = day(start);
-    let r = v.json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d})).await;
+    let r = v
+        .json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d}))
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "staff set up periods");
-    let r = province.json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d})).await;
+    let r = province
+        .json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let p = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let t: Value = province.get(&format!("/api/v1/service-periods/{p}/tallies")).await.json().await.unwrap();
@@ -343,8 +462,15 @@ pub async fn periods_tally_teams_and_members_and_show_an_honour_roll(app: TestAp
     assert!(page.contains("honour-roll") && page.contains("榜首") && page.contains("5h00"));
     // The demo's winter period exists with its tallies.
     let periods: Value = province.get("/api/v1/service-periods").await.json().await.unwrap();
-    let winter = periods.as_array().unwrap().iter().find(|p| p["name"].as_str().unwrap().starts_with("冬季消防志愿服务百日行动")).unwrap().clone();
-    let t: Value = province.get(&format!("/api/v1/service-periods/{}/tallies", winter["id"])).await.json().await.unwrap();
+    let winter = periods
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"].as_str().unwrap().starts_with("冬季消防志愿服务百日行动"))
+        .unwrap()
+        .clone();
+    let t: Value =
+        province.get(&format!("/api/v1/service-periods/{}/tallies", winter["id"])).await.json().await.unwrap();
     assert!(t["teams"].as_array().unwrap().len() >= 10);
     assert!(t["members"].as_array().unwrap().len() >= 10);
 }
@@ -353,7 +479,8 @@ pub async fn the_challenge_board_ranks_individuals_and_teams(app: TestApp) {
     let province = app.login("province").await;
     let mut ids = Vec::new();
     for team in ["美团小哥消防志愿服务队", "老妈妈防火团", "公交车消防志愿服务队"] {
-        let sql = format!("select min(m.id) from volunteer_member m join unit u on u.id = m.team_id where u.name = '{team}'");
+        let sql =
+            format!("select min(m.id) from volunteer_member m join unit u on u.id = m.team_id where u.name = '{team}'");
         ids.push(app.scalar(&sql).await);
     }
     let (a, b, c) = (ids[0], ids[1], ids[2]);
@@ -365,8 +492,14 @@ pub async fn the_challenge_board_ranks_individuals_and_teams(app: TestApp) {
     let r = province.json(Method::POST, "/api/v1/challenges", &body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["challenge"]["id"].as_i64().unwrap();
-    let r: Value = province.json(Method::POST, &format!("/api/v1/challenges/{id}/entries"), &json!({"member_ids": [a, b, c]})).await.json().await.unwrap();
-    let entry = |m: i64| r["entries"].as_array().unwrap().iter().find(|e| e["member_id"] == m).unwrap()["id"].as_i64().unwrap();
+    let r: Value = province
+        .json(Method::POST, &format!("/api/v1/challenges/{id}/entries"), &json!({"member_ids": [a, b, c]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entry =
+        |m: i64| r["entries"].as_array().unwrap().iter().find(|e| e["member_id"] == m).unwrap()["id"].as_i64().unwrap();
     let (ea, eb, ec) = (entry(a), entry(b), entry(c));
     // a: 20:00 with both points; b: 10:00 but missed K2 (+5:00 = 15:00); c: no finish.
     let punches = json!([
@@ -381,9 +514,21 @@ pub async fn the_challenge_board_ranks_individuals_and_teams(app: TestApp) {
     let bad = json!([{"entry_id": ea, "checkpoint": "K9", "at": "2026-11-20 09:00:00"}]);
     let r = province.json(Method::POST, &format!("/api/v1/challenges/{id}/punches"), &bad).await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "punches[0].checkpoint");
-    let r = province.json(Method::POST, &format!("/api/v1/challenges/{id}/stations/S1/scores"), &json!([{"entry_id": ea, "score": 51}])).await;
+    let r = province
+        .json(
+            Method::POST,
+            &format!("/api/v1/challenges/{id}/stations/S1/scores"),
+            &json!([{"entry_id": ea, "score": 51}]),
+        )
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "scores[0].score", "at most the station's maximum");
-    let r = province.json(Method::POST, &format!("/api/v1/challenges/{id}/stations/S1/scores"), &json!([{"entry_id": ea, "score": 25}, {"entry_id": eb, "score": 20}, {"entry_id": ec, "score": 50}])).await;
+    let r = province
+        .json(
+            Method::POST,
+            &format!("/api/v1/challenges/{id}/stations/S1/scores"),
+            &json!([{"entry_id": ea, "score": 25}, {"entry_id": eb, "score": 20}, {"entry_id": ec, "score": 50}]),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let board: Value = province.get(&format!("/api/v1/challenges/{id}/board")).await.json().await.unwrap();
     let ind = board["individuals"].as_array().unwrap();
@@ -403,11 +548,13 @@ pub async fn the_challenge_board_ranks_individuals_and_teams(app: TestApp) {
     assert!(fragment.contains("team-board") && !fragment.contains("<html"));
     // The demo's 2024 challenge: 50 volunteers of 10 teams, ranked.
     let list: Value = province.get("/api/v1/challenges").await.json().await.unwrap();
-    let demo = list.as_array().unwrap().iter().find(|c| c["name"].as_str().unwrap().starts_with("2024年")).unwrap().clone();
+    let demo =
+        list.as_array().unwrap().iter().find(|c| c["name"].as_str().unwrap().starts_with("2024年")).unwrap().clone();
     let board: Value = province.get(&format!("/api/v1/challenges/{}/board", demo["id"])).await.json().await.unwrap();
     assert_eq!(board["individuals"].as_array().unwrap().len(), 50);
     assert_eq!(board["teams"].as_array().unwrap().len(), 10);
-    let totals: Vec<f64> = board["individuals"].as_array().unwrap().iter().map(|r| r["total"].as_f64().unwrap()).collect();
+    let totals: Vec<f64> =
+        board["individuals"].as_array().unwrap().iter().map(|r| r["total"].as_f64().unwrap()).collect();
     assert!(totals.windows(2).all(|w| w[0] >= w[1]), "best first");
 }
 
@@ -428,15 +575,23 @@ pub async fn completing_an_event_files_a_record_and_hours_count_in_the_campaign(
     let r = province.json(Method::POST, "/api/v1/campaigns", &body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let campaign = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = province.json(Method::POST, &format!("/api/v1/campaigns/{campaign}/status"), &json!({"status": "running"})).await;
+    let r = province
+        .json(Method::POST, &format!("/api/v1/campaigns/{campaign}/status"), &json!({"status": "running"}))
+        .await;
     assert!(r.status().is_success());
-    let overview = || async { province.get(&format!("/api/v1/campaigns/{campaign}/overview")).await.json::<Value>().await.unwrap() };
+    let overview = || async {
+        province.get(&format!("/api/v1/campaigns/{campaign}/overview")).await.json::<Value>().await.unwrap()
+    };
     let before = overview().await;
     let v = app.login("volunteer").await;
     let team = meituan(&app).await;
     let m = add_member(&v, team, "计时人", "18812345678").await;
     let e = new_event(&v, team, "入户查火患（测试）", now - Duration::hours(2), now + Duration::hours(1), 10).await["event"]["id"].as_i64().unwrap();
-    let later = new_event(&v, team, "明天的宣讲", now + Duration::days(1), now + Duration::days(1) + Duration::hours(1), 10).await["event"]["id"].as_i64().unwrap();
+    let later =
+        new_event(&v, team, "明天的宣讲", now + Duration::days(1), now + Duration::days(1) + Duration::hours(1), 10)
+            .await["event"]["id"]
+            .as_i64()
+            .unwrap();
     // Hours: one hour in the campaign's dates.
     member_action(&v, e, "signups", m, None).await;
     member_action(&v, e, "check-ins", m, Some(now - Duration::minutes(90))).await;
@@ -444,7 +599,10 @@ pub async fn completing_an_event_files_a_record_and_hours_count_in_the_campaign(
     assert_eq!(r["minutes"], 60);
     let after_hours = overview().await;
     assert_eq!(value(&after_hours, "volunteer_hours"), value(&before, "volunteer_hours") + 1);
-    assert_eq!(child_value(&after_hours, "220100", "volunteer_hours"), child_value(&before, "220100", "volunteer_hours") + 1);
+    assert_eq!(
+        child_value(&after_hours, "220100", "volunteer_hours"),
+        child_value(&before, "220100", "volunteer_hours") + 1
+    );
     // Completing files a submitted volunteer_service record organised by the team.
     let figures = json!({"handouts": 500, "posters": 40, "homes_checked": 35, "people_reached": 120});
     let r = v.json(Method::POST, &format!("/api/v1/service-events/{later}/complete"), &figures).await;
@@ -456,15 +614,24 @@ pub async fn completing_an_event_files_a_record_and_hours_count_in_the_campaign(
     let done: Value = r.json().await.unwrap();
     assert_eq!(done["campaign_id"], campaign);
     let activity = done["activity_id"].as_i64().unwrap();
-    assert_eq!(v.json(Method::POST, &format!("/api/v1/service-events/{e}/complete"), &figures).await.status(), StatusCode::CONFLICT);
-    assert_eq!(member_action(&v, e, "signups", m, None).await.status(), StatusCode::CONFLICT, "closed events take no sign-ups");
+    assert_eq!(
+        v.json(Method::POST, &format!("/api/v1/service-events/{e}/complete"), &figures).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        member_action(&v, e, "signups", m, None).await.status(),
+        StatusCode::CONFLICT,
+        "closed events take no sign-ups"
+    );
     let detachment = app.login("changchun").await;
     let a: Value = detachment.get(&format!("/api/v1/activities/{activity}")).await.json().await.unwrap();
     assert_eq!(a["activity"]["state"], "submitted");
     assert_eq!(a["activity"]["kind"], "volunteer_service");
     assert_eq!(a["activity"]["organiser_unit_id"], team);
     let handouts_before = value(&overview().await, "handouts");
-    let r = detachment.json(Method::POST, &format!("/api/v1/activities/{activity}/transitions"), &json!({"transition": "approve"})).await;
+    let r = detachment
+        .json(Method::POST, &format!("/api/v1/activities/{activity}/transitions"), &json!({"transition": "approve"}))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let after = overview().await;
     assert_eq!(value(&after, "handouts"), handouts_before + 500);
@@ -473,7 +640,10 @@ pub async fn completing_an_event_files_a_record_and_hours_count_in_the_campaign(
     assert_eq!(child_value(&after, "220100", "posters"), child_value(&before, "220100", "posters") + 40);
     // The 2024 month gets nothing from volunteers.
     let list: Value = province.get("/api/v1/campaigns").await.json().await.unwrap();
-    let y2024 = list.as_array().unwrap().iter().find(|c| c["name"].as_str().unwrap().starts_with("2024年")).unwrap()["id"].as_i64().unwrap();
+    let y2024 =
+        list.as_array().unwrap().iter().find(|c| c["name"].as_str().unwrap().starts_with("2024年")).unwrap()["id"]
+            .as_i64()
+            .unwrap();
     let o: Value = province.get(&format!("/api/v1/campaigns/{y2024}/overview")).await.json().await.unwrap();
     assert_eq!(value(&o, "volunteer_hours"), 0);
     assert_eq!(value(&o, "homes_checked"), 0);
