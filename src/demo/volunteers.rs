@@ -188,7 +188,7 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
                 token: crate::org::new_secret(),
                 created_by: if t == 0 { volunteer_user } else { province_user.id },
             });
-            plan.push((t, past, day, kind));
+            plan.push((t, k, past, day, kind));
         }
     }
     let event_ids = store::insert_events(db, &events).await?;
@@ -202,7 +202,7 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let mut hours = Vec::new();
     let mut signups = Vec::new();
     let mut filed = Vec::new();
-    for ((t, past, day, kind), event) in plan.iter().zip(&event_ids) {
+    for ((t, k, past, day, kind), event) in plan.iter().zip(&event_ids) {
         let mine = team_members(*t);
         let people = if *past { 5 } else { 6 };
         for (n, m) in mine.iter().take(people).enumerate() {
@@ -246,7 +246,8 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
                         venue: String::new(),
                         description: String::new(),
                         figures: figures.into_iter().filter(|(_, v)| *v > 0).collect(),
-                        state: State::Submitted,
+                        // The oldest already approved by the detachment, the others waiting.
+                        state: if *k == 2 { State::Approved } else { State::Submitted },
                         created_by: province_user.id,
                     },
                 )),

@@ -473,6 +473,12 @@ pub async fn periods_tally_teams_and_members_and_show_an_honour_roll(app: TestAp
         province.get(&format!("/api/v1/service-periods/{}/tallies", winter["id"])).await.json().await.unwrap();
     assert!(t["teams"].as_array().unwrap().len() >= 10);
     assert!(t["members"].as_array().unwrap().len() >= 10);
+    // Loading the demo again changes nothing.
+    let count = "select (select count(*) from volunteer_member) + (select count(*) from service_event) + (select count(*) from volunteer_hours) + (select count(*) from challenge_entry)";
+    let before = app.scalar(count).await;
+    let key = firecast::config::Config::with_database("").data_key("").unwrap();
+    firecast::demo::seed(&app.db, &key).await.unwrap();
+    assert_eq!(app.scalar(count).await, before);
 }
 
 pub async fn the_challenge_board_ranks_individuals_and_teams(app: TestApp) {
