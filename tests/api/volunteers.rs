@@ -163,6 +163,39 @@ pub async fn teams_and_members_keep_phones_sealed_and_reveal_them_audited(app: T
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let theirs: Value = yanbian.get("/api/v1/volunteer-teams").await.json().await.unwrap();
     assert!(theirs.as_array().unwrap().iter().all(|t| t["region_code"] == "222400"), "{theirs}");
+    // A volunteer of another team in the same city reads the team but cannot change it.
+    let admin = app.login("changchun.admin").await;
+    let r = admin
+        .json(
+            Method::POST,
+            "/api/v1/units",
+            &json!({"name": "长春青年消防志愿服务队", "kind": "volunteer_team", "region_code": "220100"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let other = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = admin.json(Method::POST, "/api/v1/users", &json!({"username": "youth", "display_name": "青年队", "role": "volunteer", "unit_id": other, "password": "a-long-password"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let youth = app.login_with("youth", "a-long-password").await;
+    assert_eq!(youth.get(&format!("/api/v1/volunteer-teams/{team}")).await.status(), StatusCode::OK);
+    let r = youth
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{team}/members"),
+            &json!({"name": "周", "phone": "13612345678", "consent": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = youth.json(Method::POST, &format!("/api/v1/volunteer-members/{id}/reveal-phone"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = youth
+        .json(
+            Method::POST,
+            &format!("/api/v1/volunteer-teams/{other}/members"),
+            &json!({"name": "周", "phone": "13612345678", "consent": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "its own team");
     // The volunteer account manages its own team only.
     let grandmas = app.unit_id("老妈妈防火团").await;
     let r = v
@@ -296,6 +329,12 @@ pub async fn sign_up_honours_capacity_and_promotes_the_waiting_list(app: TestApp
     let body = json!({"kind": "drill", "title": "x", "region_code": "220102", "starts_at": at(now), "ends_at": at(now - Duration::hours(1)), "capacity": 5});
     let r = v.json(Method::POST, &format!("/api/v1/volunteer-teams/{team}/events"), &body).await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "ends_at");
+    // The leader confirms a check-in on the event page.
+    let r = v.form(&format!("/volunteers/events/{id}/check-in"), &[("member_id", &b.to_string()), ("at", "")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("已签到"));
+    let r = v.form(&format!("/volunteers/events/{id}/check-in"), &[("member_id", &b.to_string()), ("at", "")]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a second check-in");
     // The event page shows both lists and the QR code.
     let page = v.get(&format!("/volunteers/events/{id}")).await.text().await.unwrap();
     assert!(page.contains("<svg") && page.contains("waitlist") && page.contains("乙"));
