@@ -31,7 +31,7 @@ async fn audited<T>(db: &Db, me: &Principal, action: &str, object: (&str, &str),
 
 fn limit(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
-    if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') {
+    if s.chars().count() > max || s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(Error::invalid(field, format!("at most {max} characters, no control characters")));
     }
     Ok(s.to_owned())
@@ -484,6 +484,17 @@ pub async fn public_action(
             _ => ("signed_up", 0),
         },
         PublicAction::CheckIn => {
+            if now < e.starts_at - time::Duration::hours(1) || now > e.ends_at {
+                return Err(Error::invalid(
+                    "action",
+                    format!(
+                        "check-in on this page opens an hour before the start and closes at the end ({} – {}); \
+                         ask your team leader to confirm it otherwise",
+                        clock::show(e.starts_at),
+                        clock::show(e.ends_at)
+                    ),
+                ));
+            }
             store::check_in(db, e.id, m.id, now).await?;
             ("checked_in", 0)
         }

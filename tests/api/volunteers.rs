@@ -378,6 +378,15 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(body.contains("credited once"));
     assert!(app.scalar("select count(*) from audit_log where action like 'volunteer.public.%'").await >= 3);
+    // Check-in on the public page only around the event's time.
+    let later =
+        new_event(&v, team, "下周宣讲", now + Duration::days(7), now + Duration::days(7) + Duration::hours(2), 10)
+            .await;
+    let later_token = later["event"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(public_post(&anon, &later_token, "15012345678", "sign_up").await.0, StatusCode::OK);
+    let (s, body) = public_post(&anon, &later_token, "15012345678", "check_in").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("opens an hour before the start"), "{body}");
     // The leader confirms times for another event two days ago: 12 hours.
     let past = now - Duration::days(2);
     let morning = past.replace_time(time::Time::from_hms(0, 0, 0).unwrap()); // 08:00 CST
