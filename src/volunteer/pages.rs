@@ -511,53 +511,27 @@ async fn event_action(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, r
     }
 }
 
-async fn signup(
+/// Sign-up, withdrawal, check-in and check-out of a member, confirmed by the leader or staff on
+/// the event page (`action`: `signup`, `withdraw`, `check-in`, `check-out`).
+async fn member_action(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    Path(id): Path<i64>,
+    Path((id, action)): Path<(i64, String)>,
     Form(f): Form<MemberActionForm>,
 ) -> Result<Response> {
-    let r =
-        actions::sign_up(&state.db, &me, id, f.member_id).await.map(|s| ctx.tv("signup_status", s.as_str()).to_owned());
-    event_action(&state, ctx, &me, id, r).await
-}
-
-async fn cancel_signup(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Path(id): Path<i64>,
-    Form(f): Form<MemberActionForm>,
-) -> Result<Response> {
-    let r =
-        actions::cancel_signup(&state.db, &me, id, f.member_id).await.map(|_| ctx.t("volunteer.cancelled").to_owned());
-    event_action(&state, ctx, &me, id, r).await
-}
-
-async fn check_in(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Path(id): Path<i64>,
-    Form(f): Form<MemberActionForm>,
-) -> Result<Response> {
-    let r = actions::check_in(&state.db, &me, id, f.member_id, Some(&f.at))
-        .await
-        .map(|()| ctx.t("volunteer.checked_in").to_owned());
-    event_action(&state, ctx, &me, id, r).await
-}
-
-async fn check_out(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Path(id): Path<i64>,
-    Form(f): Form<MemberActionForm>,
-) -> Result<Response> {
-    let r = actions::check_out(&state.db, &me, id, f.member_id, Some(&f.at))
-        .await
-        .map(|m| format!("{} {}", ctx.t("volunteer.checked_out"), show_minutes(m)));
+    let (db, m) = (&state.db, f.member_id);
+    let r = match action.as_str() {
+        "signup" => actions::sign_up(db, &me, id, m).await.map(|s| ctx.tv("signup_status", s.as_str()).to_owned()),
+        "withdraw" => actions::cancel_signup(db, &me, id, m).await.map(|_| ctx.t("volunteer.cancelled").to_owned()),
+        "check-in" => {
+            actions::check_in(db, &me, id, m, Some(&f.at)).await.map(|()| ctx.t("volunteer.checked_in").to_owned())
+        }
+        "check-out" => actions::check_out(db, &me, id, m, Some(&f.at))
+            .await
+            .map(|minutes| format!("{} {}", ctx.t("volunteer.checked_out"), show_minutes(minutes))),
+        _ => return Err(Error::NotFound),
+    };
     event_action(&state, ctx, &me, id, r).await
 }
 
@@ -997,10 +971,7 @@ pub fn router() -> Router<AppState> {
         .route("/volunteers/members/{id}/hours", post(add_hours))
         .route("/volunteers/events", get(events))
         .route("/volunteers/events/{id}", get(event))
-        .route("/volunteers/events/{id}/signup", post(signup))
-        .route("/volunteers/events/{id}/withdraw", post(cancel_signup))
-        .route("/volunteers/events/{id}/check-in", post(check_in))
-        .route("/volunteers/events/{id}/check-out", post(check_out))
+        .route("/volunteers/events/{id}/{action}", post(member_action))
         .route("/volunteers/events/{id}/complete", post(complete))
         .route("/volunteers/events/{id}/cancel", post(cancel_event))
         .route("/volunteers/periods", get(periods).post(create_period))
