@@ -133,6 +133,7 @@ impl PageCtx {
         }
         items.extend([
             ("/media", "nav.media", "media"),
+            ("/volunteers", "nav.volunteers", "volunteers"),
             ("/reports", "nav.reports", "reports"),
             ("/regions", "nav.regions", "regions"),
             ("/units", "nav.units", "units"),

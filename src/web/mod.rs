@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
-use crate::{Error, activity, audit, campaign, org, report};
+use crate::{Error, activity, audit, campaign, org, report, volunteer};
 
 /// The largest request body: a 20 MiB spreadsheet or a 10 MB photo with room for the form around
 /// it. Each reader checks its own, smaller limit.
@@ -127,6 +127,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(activity::api::router())
         .merge(report::api::router())
         .merge(audit::api::router())
+        .merge(volunteer::api::router())
         .split_for_parts()
 }
 
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .merge(activity::pages::router())
         .merge(report::pages::router())
         .merge(audit::pages::router())
+        .merge(volunteer::pages::router())
         .merge(layout::router())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
