@@ -34,6 +34,8 @@ pub mod quiz;
 pub mod report;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.
 pub mod sheet;
+/// Volunteer teams, members, service events and hours, periods and the challenge.
+pub mod volunteer;
 /// The HTTP server: state, router, sessions, CSRF, i18n, assets and layout.
 pub mod web;
 

@@ -25,5 +25,17 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     tick();
     setInterval(tick, 1000);
+
+// Volunteer challenge board: refresh the tables from their fragment every 5 seconds.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-refresh]").forEach((el) => {
+    const url = el.dataset.refresh;
+    const refresh = () => {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => { el.innerHTML = html; })
+        .catch(() => {});
+    };
+    window.setInterval(refresh, 5000);
   });
 });

@@ -99,7 +99,9 @@ pub async fn overview(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today
     let mut values: HashMap<String, HashMap<String, i64>> = HashMap::new();
     let totals = activity::store::totals(db, id, &region.path, len).await?;
     let registers = activity::store::register_totals(db, id, &region.path, len).await?;
-    for t in totals.into_iter().chain(registers) {
+    let hours =
+        crate::volunteer::store::hours_totals(db, campaign.starts_on, campaign.ends_on, &region.path, len).await?;
+    for t in totals.into_iter().chain(registers).chain(hours) {
         *values.entry(t.region_path).or_default().entry(t.metric_code).or_default() += t.value;
     }
     let mut row = |r: &org::store::Region| RegionRow {

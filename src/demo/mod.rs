@@ -4,6 +4,7 @@
 
 pub mod month;
 pub mod quiz;
+pub mod volunteers;
 
 use anyhow::Context as _;
 
@@ -71,5 +72,6 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     let author = store::user_by_username(db, "province").await?.context("demo account province")?;
     month::load(db, author.id).await?;
     quiz::load(db, key, author.id, 300).await?;
+    volunteers::load(db, key).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

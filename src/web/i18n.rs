@@ -24,7 +24,7 @@ pub enum Lang {
 }
 
 /// The strings of each language: the shell and the older areas, then one file per newer area.
-const SOURCES: [(Lang, [&str; 4]); 3] = [
+const SOURCES: [(Lang, [&str; 6]); 3] = [
     (
         Lang::Zh,
         [
@@ -32,6 +32,8 @@ const SOURCES: [(Lang, [&str; 4]); 3] = [
             include_str!("../../locales/hazard.zh-CN.txt"),
             include_str!("../../locales/volunteer.zh-CN.txt"),
             include_str!("../../locales/quiz.zh-CN.txt"),
+            include_str!("../../locales/quiz_live.zh-CN.txt"),
+            include_str!("../../locales/quiz_selection.zh-CN.txt"),
         ],
     ),
     (
@@ -41,6 +43,8 @@ const SOURCES: [(Lang, [&str; 4]); 3] = [
             include_str!("../../locales/hazard.en.txt"),
             include_str!("../../locales/volunteer.en.txt"),
             include_str!("../../locales/quiz.en.txt"),
+            include_str!("../../locales/quiz_live.en.txt"),
+            include_str!("../../locales/quiz_selection.en.txt"),
         ],
     ),
     (
@@ -50,6 +54,8 @@ const SOURCES: [(Lang, [&str; 4]); 3] = [
             include_str!("../../locales/hazard.ko.txt"),
             include_str!("../../locales/volunteer.ko.txt"),
             include_str!("../../locales/quiz.ko.txt"),
+            include_str!("../../locales/quiz_live.ko.txt"),
+            include_str!("../../locales/quiz_selection.ko.txt"),
         ],
     ),
 ];

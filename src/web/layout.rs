@@ -134,6 +134,7 @@ impl PageCtx {
         items.extend([
             ("/media", "nav.media", "media"),
             ("/quiz", "nav.quiz", "quiz"),
+            ("/volunteers", "nav.volunteers", "volunteers"),
             ("/reports", "nav.reports", "reports"),
             ("/regions", "nav.regions", "regions"),
             ("/units", "nav.units", "units"),

@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
-use crate::{Error, activity, audit, campaign, org, quiz, report};
+use crate::{Error, activity, audit, campaign, org, quiz, report, volunteer};
 
 /// The largest request body: a 20 MiB spreadsheet or a 10 MB photo with room for the form around
 /// it. Each reader checks its own, smaller limit.
@@ -128,6 +128,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(report::api::router())
         .merge(audit::api::router())
         .merge(quiz::api::router())
+        .merge(volunteer::api::router())
         .split_for_parts()
 }
 
@@ -142,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::pages::router())
         .merge(quiz::pages::router())
         .merge(quiz::public::router())
+        .merge(volunteer::pages::router())
         .merge(layout::router())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

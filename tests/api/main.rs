@@ -12,3 +12,4 @@ mod operations;
 mod regions;
 mod reports;
 mod scope_matrix;
+mod volunteers;
