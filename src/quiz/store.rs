@@ -464,7 +464,7 @@ const ATTEMPT_COLUMNS: &str =
 /// Attempts a participant started in a quiz on a day, and all their attempts in it.
 pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64, day: Date) -> Result<(i64, i64)> {
     Ok(on_db!(db, |p| sqlx::query_as(
-        "select coalesce(sum(case when day = $3 then 1 else 0 end), 0), count(*) from attempt where quiz_id = $1 and participant_id = $2"
+        "select cast(coalesce(sum(case when day = $3 then 1 else 0 end), 0) as bigint), count(*) from attempt where quiz_id = $1 and participant_id = $2"
     )
     .bind(quiz_id)
     .bind(participant_id)
@@ -613,7 +613,7 @@ pub async fn finish(db: &Db, attempt: &Attempt, flags: &str, now: OffsetDateTime
     let mut tx = db.begin().await?;
     let finished = on_tx!(&mut tx, |c| {
         let (score, correct): (i64, i64) = sqlx::query_as(
-            "select coalesce(sum(points), 0), coalesce(sum(case when correct then 1 else 0 end), 0) from attempt_question where attempt_id = $1",
+            "select cast(coalesce(sum(points), 0) as bigint), cast(coalesce(sum(case when correct then 1 else 0 end), 0) as bigint) from attempt_question where attempt_id = $1",
         )
         .bind(attempt.id)
         .fetch_one(&mut *c)
