@@ -13,6 +13,7 @@ pub mod pages;
 pub mod public;
 pub mod store;
 pub mod table;
+pub mod writer;
 
 use std::fmt;
 
