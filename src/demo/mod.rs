@@ -2,6 +2,7 @@
 //! one account for each role (all with the same password), and the 2024 publicity month with the
 //! current one. Loading twice changes nothing.
 
+pub mod hazards;
 pub mod month;
 
 use anyhow::Context as _;
@@ -50,7 +51,7 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
 ];
 
 /// Loads the demo units and accounts (once) and returns the accounts.
-pub async fn seed(db: &Db, _key: &DataKey) -> anyhow::Result<Vec<Account>> {
+pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     let all = Scope::province();
     if store::user_by_username(db, ACCOUNTS[0].0).await?.is_none() {
         for (name, kind, region, parent) in UNITS {
@@ -69,5 +70,6 @@ pub async fn seed(db: &Db, _key: &DataKey) -> anyhow::Result<Vec<Account>> {
     }
     let author = store::user_by_username(db, "province").await?.context("demo account province")?;
     month::load(db, author.id).await?;
+    hazards::load(db, key).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

@@ -75,6 +75,7 @@ text_enum! {
         /// The fire service finds no hazard.
         Reject = "reject",
         /// The same hazard was reported before.
+        #[serde(rename = "duplicate")]
         MarkDuplicate = "duplicate",
         /// Hands it to a unit.
         Assign = "assign",
@@ -403,6 +404,10 @@ mod tests {
         }
         for t in Transition::ALL {
             assert_eq!(Transition::parse(t.as_str()), Some(*t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str(), "the API name is the stored name");
+        }
+        for s in State::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         for k in ReporterKind::ALL {
             assert_eq!(ReporterKind::parse(k.as_str()), Some(*k));

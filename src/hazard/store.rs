@@ -738,7 +738,8 @@ pub async fn transition(db: &Db, id: i64, change: &Change) -> Result<()> {
             "update hazard set state = $1, due_at = $2, escalation_level = 0, handling_path = responsible_path, \
              verified_at = case when $1 = 'verified' and verified_at is null then $3 else verified_at end, \
              answered_at = coalesce(answered_at, $3), rectified_at = $4, closed_at = $5, \
-             assigned_unit_id = coalesce($6, assigned_unit_id), referred_unit_id = coalesce($7, referred_unit_id), \
+             assigned_unit_id = case when $1 = 'referred' then null else coalesce($6, assigned_unit_id) end, \
+             referred_unit_id = case when $1 = 'assigned' then null else coalesce($7, referred_unit_id) end, \
              duplicate_of = coalesce($8, duplicate_of), rectify_due_on = coalesce($9, rectify_due_on) where id = $10",
         )
         .bind(change.to.as_str())
