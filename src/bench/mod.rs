@@ -2,6 +2,8 @@
 //! measured in the same run.
 #![allow(clippy::cast_precision_loss)] // rates and ratios for people to read
 
+pub mod hazards;
+
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
@@ -25,6 +27,8 @@ pub enum Workload {
     /// A year of data, 1,000,000 activities with 10,000,000 figures: the province dashboard and
     /// the Word report.
     Dashboard,
+    /// 1,000,000 hazard reports: storing them, the list, the statistics per region.
+    Hazards,
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing).
@@ -37,6 +41,7 @@ pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result
         Workload::Regions => regions(&db).await,
         Workload::Activities => activities(&db, key).await,
         Workload::Dashboard => dashboard(&db, key).await,
+        Workload::Hazards => hazards::run(&db, key).await,
     }
 }
 

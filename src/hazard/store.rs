@@ -439,16 +439,35 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
 /// Stores hazards with their timelines in one transaction of chunked multi-row inserts, and adds
 /// them to the counters in the same transaction: all or nothing.
 pub async fn insert_many(db: &Db, hazards: &[NewHazard], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<i64>> {
+    let mut chunks = hazards.chunks(CHUNK_ROWS * 20);
+    let mut ids = Vec::with_capacity(hazards.len());
+    insert_stream(db, &mut || chunks.next().map(<[NewHazard]>::to_vec), &mut |batch| {
+        ids.extend_from_slice(batch);
+        progress(ids.len());
+    })
+    .await?;
+    Ok(ids)
+}
+
+/// Stores batches of hazards drawn from `next` until it returns `None`, all in one transaction,
+/// with the counters summed over every batch and written once at the end (the bench's bulk
+/// load, which does not fit in memory at once). `stored` sees the ids of each batch.
+pub async fn insert_stream(
+    db: &Db,
+    next: &mut (dyn FnMut() -> Option<Vec<NewHazard>> + Send),
+    stored: &mut (dyn FnMut(&[i64]) + Send),
+) -> Result<()> {
     let mut tx = db.begin().await?;
     let mut deltas = Deltas::default();
-    let mut ids = Vec::with_capacity(hazards.len());
-    for chunk in hazards.chunks(CHUNK_ROWS * 20) {
-        ids.extend(insert_in(&mut tx, chunk, &mut deltas).await?);
-        progress(ids.len());
+    while let Some(batch) = next() {
+        for chunk in batch.chunks(CHUNK_ROWS * 20) {
+            let ids = insert_in(&mut tx, chunk, &mut deltas).await?;
+            stored(&ids);
+        }
     }
     deltas.apply(&mut tx).await?;
     tx.commit().await?;
-    Ok(ids)
+    Ok(())
 }
 
 /// Stores one hazard.
