@@ -56,15 +56,14 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let fire = store::fire_units(db).await?;
     let mut responsible: HashMap<String, (i64, String)> = HashMap::new();
     for (_, path) in &communities {
-        let county = path[..16].to_owned();
-        if !responsible.contains_key(&county) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = responsible.entry(path[..16].to_owned()) {
             let unit = fire
                 .iter()
                 .filter(|(_, _, p)| path.starts_with(p.as_str()))
                 .max_by_key(|(_, _, p)| p.len())
                 .map(|(id, _, p)| (*id, p.clone()))
                 .ok_or_else(|| anyhow::anyhow!("no fire-service unit above {path}"))?;
-            responsible.insert(county, unit);
+            slot.insert(unit);
         }
     }
     let now = crate::clock::now();
@@ -84,7 +83,9 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
                     let created = now - Duration::minutes(rng.random_range(60..365 * 24 * 60));
                     let verify_due_at = created + Duration::hours(72);
                     let rectified = state.is_rectified().then(|| created + Duration::hours(rng.random_range(24..900)));
-                    let closed = state.is_closed().then(|| rectified.unwrap_or(created) + Duration::hours(rng.random_range(2..200)));
+                    let closed = state
+                        .is_closed()
+                        .then(|| rectified.unwrap_or(created) + Duration::hours(rng.random_range(2..200)));
                     // Open reports are mostly within their deadline; about one in ten is late.
                     let due = (!state.is_closed()).then(|| now + Duration::hours(rng.random_range(-40..400)));
                     NewHazard {
@@ -194,7 +195,11 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let (p50, p99, _) = time(RUNS, || crate::hazard::pages::stats_html(db, &all, Some("220100"))).await?;
     println!("statistics page of Changchun (its counties): median {:.2} ms, p99 {:.2} ms", ms(p50), ms(p99));
     let (p50, p99, _) = time(RUNS, || crate::hazard::pages::stats_html(db, &all, Some("220102001"))).await?;
-    println!("statistics page of a township (its communities, counted from the hazards): median {:.2} ms, p99 {:.2} ms", ms(p50), ms(p99));
+    println!(
+        "statistics page of a township (its communities, counted from the hazards): median {:.2} ms, p99 {:.2} ms",
+        ms(p50),
+        ms(p99)
+    );
     let (bare, bare99, rows) = time(5, || store::counters_from_hazards(db, "/22/", 9)).await?;
     println!(
         "bare SQL aggregate over the hazards (counts by region and state, rectification days; what the counters replace): {} rows, median {:.0} ms, p99 {:.0} ms — the statistics page takes {:.3}× of it",

@@ -52,7 +52,9 @@ struct Step {
 const PATH: &[Step] = &[
     Step { state: State::Verified, action: "verify", after_hours: (2, 20), note: "经现场核实，隐患属实" },
     Step { state: State::Assigned, action: "assign", after_hours: (1, 40), note: "已交办责任单位限期整改" },
-    Step { state: State::Rectifying, action: "start_rectifying", after_hours: (4, 72), note: "已通知业主，正在整改" },
+    Step {
+        state: State::Rectifying, action: "start_rectifying", after_hours: (4, 72), note: "已通知业主，正在整改"
+    },
     Step { state: State::Rectified, action: "mark_rectified", after_hours: (24, 240), note: "已整改完毕" },
     Step { state: State::Closed, action: "close", after_hours: (12, 96), note: "复查合格，感谢您的报告" },
 ];
@@ -70,11 +72,11 @@ fn build(
     phone: Option<(String, String, String)>,
 ) -> NewHazard {
     let (code, path, name) = place;
-    let (cat, verify_hours, texts) = CATEGORIES[category % CATEGORIES.len()];
+    let (category_code, verify_hours, texts) = CATEGORIES[category % CATEGORIES.len()];
     let verify_due_at = created + Duration::hours(verify_hours);
     let mut h = NewHazard {
         tracking_code: new_tracking_code(),
-        category: cat.to_owned(),
+        category: category_code.to_owned(),
         region: (code.to_owned(), path.to_owned()),
         address: format!("{name}{}号楼{}单元", rng.random_range(1..40), rng.random_range(1..6)),
         coordinates: None,
@@ -180,7 +182,14 @@ fn build(
             }
             if last == State::ClosedNotFixed {
                 at += Duration::hours(rng.random_range(48..200));
-                push(&mut h, at, State::ClosedNotFixed, "close_not_fixed", &fire, "业主拒不整改，已移交执法部门依法处理".to_owned());
+                push(
+                    &mut h,
+                    at,
+                    State::ClosedNotFixed,
+                    "close_not_fixed",
+                    &fire,
+                    "业主拒不整改，已移交执法部门依法处理".to_owned(),
+                );
                 h.closed_at = Some(at);
             }
         }
@@ -283,7 +292,8 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let communities: Vec<(String, String)> =
         org::regions_in(db, &all).await?.into_iter().filter(|(code, _)| code.len() == 12).collect();
     let names: std::collections::HashMap<String, String> = org::communities(db, &all).await?.into_iter().collect();
-    let mut by_prefecture: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    let mut by_prefecture: std::collections::BTreeMap<String, Vec<(String, String)>> =
+        std::collections::BTreeMap::new();
     for c in communities {
         by_prefecture.entry(c.0[..4].to_owned()).or_default().push(c);
     }
@@ -320,7 +330,11 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
             70..88 => (ReporterKind::GridWorker, None, "网格员".to_owned()),
             _ => (ReporterKind::Staff, None, resp.2.clone()),
         };
-        let cast = Cast { assignee: (resp.0, resp.2.clone()), responsible: resp, department: departments.get(i % departments.len().max(1)).cloned() };
+        let cast = Cast {
+            assignee: (resp.0, resp.2.clone()),
+            responsible: resp,
+            department: departments.get(i % departments.len().max(1)).cloned(),
+        };
         let ph = if reporter.0 == ReporterKind::Resident { phone(&mut rng) } else { None };
         let name = names.get(code).map_or("", String::as_str);
         let mut h = build(&mut rng, (code, path, name), i, state, created, &cast, reporter, ph);

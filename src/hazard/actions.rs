@@ -72,9 +72,10 @@ pub fn new_tracking_code() -> String {
 /// Checks the input into a new report (without reporter) at the place found inside `scope`.
 async fn check(db: &Db, scope: &Scope, input: &HazardInput, now: OffsetDateTime) -> Result<NewHazard> {
     let categories = store::categories(db).await?;
-    let category = categories.iter().find(|c| c.code == input.category.trim()).ok_or_else(|| {
-        Error::invalid("category", format!("'{}' is not a hazard category", input.category.trim()))
-    })?;
+    let category = categories
+        .iter()
+        .find(|c| c.code == input.category.trim())
+        .ok_or_else(|| Error::invalid("category", format!("'{}' is not a hazard category", input.category.trim())))?;
     let code = org::RegionCode::parse(&input.region_code).map_err(|_| {
         Error::invalid("region_code", "choose the community or village (or the township) where the hazard is")
     })?;
@@ -195,8 +196,8 @@ pub async fn create_public(db: &Db, key: &DataKey, ip: &str, input: &HazardInput
 /// A change of state as asked for.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct TransitionInput {
-    /// The transition (verify, reject, duplicate, assign, refer, start_rectifying, mark_rectified,
-    /// close, fail_reinspection, close_not_fixed, reopen).
+    /// The transition (`verify`, `reject`, `duplicate`, `assign`, `refer`, `start_rectifying`,
+    /// `mark_rectified`, `close`, `fail_reinspection`, `close_not_fixed`, `reopen`).
     pub transition: Transition,
     /// Why (required to reject, mark duplicate, refer, close not fixed, reopen, or fail a re-inspection).
     #[serde(default)]
@@ -308,9 +309,8 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
                 }
             }
             Transition::MarkDuplicate => {
-                let original = input
-                    .duplicate_of
-                    .ok_or_else(|| Error::invalid("duplicate_of", "name the earlier report"))?;
+                let original =
+                    input.duplicate_of.ok_or_else(|| Error::invalid("duplicate_of", "name the earlier report"))?;
                 if original == id {
                     return Err(Error::invalid("duplicate_of", "a report cannot repeat itself"));
                 }

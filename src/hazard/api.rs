@@ -32,7 +32,7 @@ pub struct ListParams {
     pub region: Option<String>,
     /// Only open hazards past their deadline (`true`).
     pub overdue: Option<bool>,
-    /// volunteer, grid_worker, resident or staff.
+    /// `volunteer`, `grid_worker`, `resident` or `staff`.
     pub reporter_kind: Option<String>,
     /// Only those you reported (`true`).
     pub mine: Option<bool>,
@@ -68,8 +68,9 @@ impl ListParams {
             overdue: self.overdue.unwrap_or(false),
             reporter_kind: blank(&self.reporter_kind)
                 .map(|v| {
-                    ReporterKind::parse(&v)
-                        .ok_or_else(|| Error::invalid("reporter_kind", "expected volunteer, grid_worker, resident or staff"))
+                    ReporterKind::parse(&v).ok_or_else(|| {
+                        Error::invalid("reporter_kind", "expected volunteer, grid_worker, resident or staff")
+                    })
                 })
                 .transpose()?,
             reporter_user_id: self.mine.unwrap_or(false).then_some(me.user.id),
@@ -257,7 +258,11 @@ pub struct StatsParams {
 /// Found, rectified, open and overdue hazards and the median days to rectify, for a region and
 /// each subdivision.
 #[utoipa::path(get, path = "/api/v1/hazards/stats", tag = "hazards", params(StatsParams), responses((status = 200, body = Stats)))]
-async fn get_stats(State(s): State<AppState>, me: Principal, Query(p): Query<StatsParams>) -> Result<axum::Json<Stats>> {
+async fn get_stats(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<StatsParams>,
+) -> Result<axum::Json<Stats>> {
     let code = p.region.as_deref().map(str::trim).filter(|c| !c.is_empty());
     Ok(axum::Json(stats::stats(&s.db, &me.scope, code, clock::now()).await?))
 }
@@ -301,7 +306,11 @@ pub async fn map_counts(s: &AppState, me: &Principal, county: bool, f: &Filter) 
 
 /// Hazards per prefecture or county in your area.
 #[utoipa::path(get, path = "/api/v1/hazards/map", tag = "hazards", params(MapParams), responses((status = 200, body = Vec<MapCount>)))]
-async fn map(State(s): State<AppState>, me: Principal, Query(p): Query<MapParams>) -> Result<axum::Json<Vec<MapCount>>> {
+async fn map(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<MapParams>,
+) -> Result<axum::Json<Vec<MapCount>>> {
     let lp = ListParams {
         state: p.state,
         category: p.category,
@@ -447,7 +456,10 @@ pub struct PickRegion {
 
 /// The subdivisions of a region, for the place picker of the public form.
 #[utoipa::path(get, path = "/api/v1/public/hazards/regions", tag = "public", params(RegionParams), responses((status = 200, body = Vec<PickRegion>)))]
-async fn public_regions(State(s): State<AppState>, Query(p): Query<RegionParams>) -> Result<axum::Json<Vec<PickRegion>>> {
+async fn public_regions(
+    State(s): State<AppState>,
+    Query(p): Query<RegionParams>,
+) -> Result<axum::Json<Vec<PickRegion>>> {
     let parent = p.parent.as_deref().map(str::trim).filter(|c| !c.is_empty()).unwrap_or("220000");
     let rows = org::store::region_children(&s.db, &Scope::province(), parent).await?;
     Ok(axum::Json(rows.into_iter().map(|r| PickRegion { code: r.code, name: r.name, level: r.level }).collect()))

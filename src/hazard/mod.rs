@@ -137,7 +137,12 @@ impl Transition {
     pub fn needs_reason(self) -> bool {
         matches!(
             self,
-            Self::Reject | Self::MarkDuplicate | Self::Refer | Self::CloseNotFixed | Self::Reopen | Self::FailReinspection
+            Self::Reject
+                | Self::MarkDuplicate
+                | Self::Refer
+                | Self::CloseNotFixed
+                | Self::Reopen
+                | Self::FailReinspection
         )
     }
 
@@ -192,13 +197,21 @@ pub fn add_working_days(t: OffsetDateTime, n: u32) -> OffsetDateTime {
 
 /// The end (23:59:59 China Standard Time) of a rectification day, as the instant it is overdue.
 pub fn end_of_day(day: time::Date) -> OffsetDateTime {
-    day.with_hms(23, 59, 59).unwrap_or_else(|_| day.midnight()).assume_offset(clock::CST).to_offset(time::UtcOffset::UTC)
+    day.with_hms(23, 59, 59)
+        .unwrap_or_else(|_| day.midnight())
+        .assume_offset(clock::CST)
+        .to_offset(time::UtcOffset::UTC)
 }
 
 /// The deadline that matters in a state: verification while reported, assignment once verified,
 /// the rectification date while assigned, referred or rectifying, re-inspection once rectified;
 /// none once closed.
-pub fn due_in(state: State, now: OffsetDateTime, verify_due_at: OffsetDateTime, rectify_due_on: Option<time::Date>) -> Option<OffsetDateTime> {
+pub fn due_in(
+    state: State,
+    now: OffsetDateTime,
+    verify_due_at: OffsetDateTime,
+    rectify_due_on: Option<time::Date>,
+) -> Option<OffsetDateTime> {
     match state {
         State::Reported => Some(verify_due_at),
         State::Verified => Some(now + Duration::hours(ASSIGN_HOURS)),
@@ -277,7 +290,8 @@ pub fn check_address(address: &str, named: &[(String, String)], place: (&str, &s
         // The same name elsewhere (two counties called alike) is fine if one of them contains the place.
         let also_ancestor = named.iter().any(|(n, p)| n == name && place_path.starts_with(p.as_str()));
         // A name that is part of an ancestor's own name (长春 inside 长春市) says nothing new.
-        let part_of_ancestor = named.iter().any(|(n, p)| place_path.starts_with(p.as_str()) && n.contains(name.as_str()));
+        let part_of_ancestor =
+            named.iter().any(|(n, p)| place_path.starts_with(p.as_str()) && n.contains(name.as_str()));
         if !also_ancestor && !part_of_ancestor {
             return Err(Error::invalid(
                 "address",
@@ -293,7 +307,10 @@ pub fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
     let s = s.trim();
     let n = s.chars().count();
     if n < min {
-        return Err(Error::invalid(field, if min <= 1 { "this is required".to_owned() } else { format!("at least {min} characters") }));
+        return Err(Error::invalid(
+            field,
+            if min <= 1 { "this is required".to_owned() } else { format!("at least {min} characters") },
+        ));
     }
     if n > max || s.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
         return Err(Error::invalid(field, format!("at most {max} characters, no control characters")));
@@ -362,13 +379,12 @@ mod tests {
         let mut refused = 0;
         for from in State::ALL {
             for t in Transition::ALL {
-                match allowed.iter().find(|(f, tr, _)| f == from && tr == t) {
-                    Some((_, _, to)) => assert_eq!(from.after(*t).unwrap(), *to, "{from:?} {t:?}"),
-                    None => {
-                        let err = from.after(*t).unwrap_err();
-                        assert!(matches!(err, Error::Conflict(_)), "{from:?} {t:?}");
-                        refused += 1;
-                    }
+                if let Some((_, _, to)) = allowed.iter().find(|(f, tr, _)| f == from && tr == t) {
+                    assert_eq!(from.after(*t).unwrap(), *to, "{from:?} {t:?}");
+                } else {
+                    let err = from.after(*t).unwrap_err();
+                    assert!(matches!(err, Error::Conflict(_)), "{from:?} {t:?}");
+                    refused += 1;
                 }
             }
         }

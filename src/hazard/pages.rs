@@ -233,7 +233,13 @@ struct SamePage {
 /// Handles a posted report (public when `me` is `None`): finds the place, cleans the photos
 /// first, stores, and answers the tracking code; shows the form again with the message, the
 /// duplicate on offer, or the places matching a typed name.
-async fn post_report(state: &AppState, ctx: PageCtx, rc: &RequestCtx, me: Option<&Principal>, form: Multipart) -> Result<Response> {
+async fn post_report(
+    state: &AppState,
+    ctx: PageCtx,
+    rc: &RequestCtx,
+    me: Option<&Principal>,
+    form: Multipart,
+) -> Result<Response> {
     let public = me.is_none();
     let scope = me.map_or_else(Scope::province, |m| m.scope.clone());
     let posted = read_multipart(form).await?;
@@ -460,7 +466,12 @@ impl ListPage {
     }
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<ListQuery>) -> Result<ListPage> {
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage> {
     let f = q.params().filter(&state, &me).await?;
     let page = api::page(&state, &me, &f, q.before, PAGE).await?;
     Ok(ListPage {
@@ -477,10 +488,28 @@ async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(
     })
 }
 
-async fn export_csv(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<ListQuery>) -> Result<Response> {
+async fn export_csv(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
     let f = q.params().filter(&state, &me).await?;
     let items = store::list(&state.db, &me.scope, &f, None, EXPORT_MAX, clock::now()).await?;
-    let headers = ["编号", "类别", "区划代码", "区划", "地址", "状态", "报告人类型", "报告时间", "责任单位", "整改期限", "整改时间", "办结时间"];
+    let headers = [
+        "编号",
+        "类别",
+        "区划代码",
+        "区划",
+        "地址",
+        "状态",
+        "报告人类型",
+        "报告时间",
+        "责任单位",
+        "整改期限",
+        "整改时间",
+        "办结时间",
+    ];
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|h| {
@@ -502,7 +531,10 @@ async fn export_csv(State(state): State<AppState>, ctx: PageCtx, me: Principal, 
         .collect();
     let bytes = crate::sheet::csv_bytes(&headers, &rows);
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"hazards.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"hazards.csv\""),
+        ],
         bytes,
     )
         .into_response())
@@ -523,14 +555,20 @@ struct ViewPage {
     default_due: String,
 }
 
-async fn view_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, phone: Option<String>, notice: Option<String>) -> Result<ViewPage> {
+async fn view_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    phone: Option<String>,
+    notice: Option<String>,
+) -> Result<ViewPage> {
     let d = api::detail(state, me, id).await?;
     let needs_targets = d.allowed.iter().any(|t| matches!(t, Transition::Assign | Transition::Refer));
     let (units, departments) =
         if needs_targets { actions::targets(&state.db, me, &d.hazard).await? } else { (Vec::new(), Vec::new()) };
     let can_reveal = is_fire_service(me.role) && d.hazard.reporter_phone_masked.is_some();
-    let default_due =
-        crate::campaign::show_date(clock::today() + time::Duration::days(super::DEFAULT_RECTIFY_DAYS));
+    let default_due = crate::campaign::show_date(clock::today() + time::Duration::days(super::DEFAULT_RECTIFY_DAYS));
     Ok(ViewPage { ctx, d, units, departments, can_reveal, phone, notice, default_due })
 }
 
@@ -605,10 +643,15 @@ async fn upload_photo(
     }
 }
 
-async fn photo(State(state): State<AppState>, me: Principal, Path((id, photo_id)): Path<(i64, i64)>) -> Result<Response> {
+async fn photo(
+    State(state): State<AppState>,
+    me: Principal,
+    Path((id, photo_id)): Path<(i64, i64)>,
+) -> Result<Response> {
     store::hazard(&state.db, &me.scope, id).await?;
     let bytes = store::photo_bytes(&state.db, id, photo_id).await?;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes).into_response())
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes)
+        .into_response())
 }
 
 // ---- map and statistics ----
@@ -625,19 +668,32 @@ struct MapPage {
     kinds: &'static [ReporterKind],
 }
 
-async fn map_page(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<ListQuery>) -> Result<MapPage> {
+async fn map_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<MapPage> {
     let mut params = q.params();
     params.region = None;
     let f = params.filter(&state, &me).await?;
     let county = q.level == "county" || me.scope.path().len() > 4;
-    let counts = api::map_counts(&state, &me, county, &f).await?;
-    let total = counts.iter().map(|c| c.count).sum();
+    let per_region = api::map_counts(&state, &me, county, &f).await?;
+    let total = per_region.iter().map(|c| c.count).sum();
     #[allow(clippy::cast_precision_loss)]
     let values: Vec<map::MapValue> =
-        counts.into_iter().map(|c| map::MapValue { code: c.code, value: c.count as f64 }).collect();
+        per_region.into_iter().map(|c| map::MapValue { code: c.code, value: c.count as f64 }).collect();
     let level = if county { map::Level::County } else { map::Level::Prefecture };
     let svg = map::choropleth(level, &values, "火灾隐患分布", "处", 720, 560);
-    Ok(MapPage { ctx, categories: store::categories(&state.db).await?, svg, total, states: HazardState::ALL, kinds: ReporterKind::ALL, q })
+    Ok(MapPage {
+        ctx,
+        categories: store::categories(&state.db).await?,
+        svg,
+        total,
+        states: HazardState::ALL,
+        kinds: ReporterKind::ALL,
+        q,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -658,11 +714,12 @@ struct StatsQuery {
 /// The statistics page's HTML for a region (the bench times it).
 pub async fn stats_html(db: &crate::db::Db, scope: &Scope, code: Option<&str>) -> Result<String> {
     let s = stats::stats(db, scope, code, clock::now()).await?;
-    let ctx = PageCtx { lang: crate::web::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/hazards/stats".into() };
-    render_stats(ctx, s, Vec::new())?.render().map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
+    let ctx =
+        PageCtx { lang: crate::web::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/hazards/stats".into() };
+    render_stats(ctx, s, Vec::new()).render().map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
 }
 
-fn render_stats(ctx: PageCtx, s: Stats, crumbs: Vec<Region>) -> Result<StatsPage> {
+fn render_stats(ctx: PageCtx, s: Stats, crumbs: Vec<Region>) -> StatsPage {
     #[allow(clippy::cast_precision_loss)]
     let series = |name: &str, f: fn(&stats::RegionStats) -> i64| chart::Series {
         name: name.to_owned(),
@@ -675,14 +732,19 @@ fn render_stats(ctx: PageCtx, s: Stats, crumbs: Vec<Region>) -> Result<StatsPage
         series: vec![series("发现", |c| c.found), series("整改", |c| c.rectified), series("逾期", |c| c.overdue)],
     };
     let chart = chart::bar(&data, 720, 360);
-    Ok(StatsPage { ctx, s, chart, crumbs })
+    StatsPage { ctx, s, chart, crumbs }
 }
 
-async fn stats_page(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<StatsQuery>) -> Result<StatsPage> {
+async fn stats_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<StatsQuery>,
+) -> Result<StatsPage> {
     let code = Some(q.region.trim()).filter(|c| !c.is_empty());
     let s = stats::stats(&state.db, &me.scope, code, clock::now()).await?;
     let crumbs = org::store::region_ancestors(&state.db, &me.scope, &s.region.path).await?;
-    render_stats(ctx, s, crumbs)
+    Ok(render_stats(ctx, s, crumbs))
 }
 
 /// The routes of this area's pages.

@@ -115,7 +115,8 @@ mod tests {
     #[test]
     fn counts_fold_into_figures() {
         let c = |p: &str, s: &str, n| StateCount { region_path: p.into(), state: s.into(), n };
-        let counts = [c("/22/", "reported", 3), c("/22/", "closed", 2), c("/22/", "rejected", 4), c("/22/", "rectified", 1)];
+        let counts =
+            [c("/22/", "reported", 3), c("/22/", "closed", 2), c("/22/", "rejected", 4), c("/22/", "rectified", 1)];
         let days = [DaysCount { region_path: "/22/".into(), days: 4, n: 3 }];
         let s = &fold(&counts, &days)["/22/"];
         assert_eq!((s.found, s.rectified, s.open), (6, 3, 4));

@@ -57,7 +57,7 @@ pub struct Hazard {
     pub description: String,
     /// State (see `hazard::State`).
     pub state: String,
-    /// volunteer, grid_worker, resident or staff.
+    /// `volunteer`, `grid_worker`, `resident` or `staff`.
     pub reporter_kind: String,
     /// The reporting account (none for residents).
     pub reporter_user_id: Option<i64>,
@@ -289,11 +289,12 @@ async fn reserve_ids(tx: &mut Tx, n: usize) -> Result<i64> {
             max + 1
         }
         Tx::Postgres(t) => {
-            let ids: Vec<i64> =
-                sqlx::query_scalar("select nextval(pg_get_serial_sequence('hazard', 'id')) from generate_series(1, $1)")
-                    .bind(n)
-                    .fetch_all(&mut **t)
-                    .await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "select nextval(pg_get_serial_sequence('hazard', 'id')) from generate_series(1, $1)",
+            )
+            .bind(n)
+            .fetch_all(&mut **t)
+            .await?;
             if ids.windows(2).any(|w| w[1] != w[0] + 1) {
                 return Err(Error::Conflict("another report is being stored; try again".into()));
             }
@@ -431,7 +432,8 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
             deltas.days(&h.region.1, days_between(h.created_at, at), 1);
         }
     }
-    let events: Vec<(i64, &NewEvent)> = rows.iter().flat_map(|(id, h)| h.events.iter().map(move |e| (*id, e))).collect();
+    let events: Vec<(i64, &NewEvent)> =
+        rows.iter().flat_map(|(id, h)| h.events.iter().map(move |e| (*id, e))).collect();
     insert_events(tx, &events).await?;
     Ok(ids)
 }
@@ -549,12 +551,8 @@ impl Filter {
     }
 }
 
-fn push_filter<DB: sqlx::Database>(
-    q: &mut sqlx::QueryBuilder<DB>,
-    scope: &Scope,
-    f: &Filter,
-    now: OffsetDateTime,
-) where
+fn push_filter<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, scope: &Scope, f: &Filter, now: OffsetDateTime)
+where
     String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     OffsetDateTime: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -620,13 +618,15 @@ pub async fn list(
 pub async fn count(db: &Db, scope: &Scope, f: &Filter, now: OffsetDateTime, cap: i64) -> Result<i64> {
     if f.counted() {
         let path = f.under.clone().unwrap_or_else(|| scope.path().to_owned());
-        return Ok(on_db!(db, |p| sqlx::query_scalar(
+        return Ok(on_db!(db, |p| {
+            sqlx::query_scalar(
             "select cast(coalesce(sum(n), 0) as bigint) from hazard_count where region_path = $1 and ($2 is null or state = $2)"
         )
         .bind(&path)
         .bind(f.state.map(State::as_str))
         .fetch_one(p)
-        .await)?);
+        .await
+        })?);
     }
     Ok(on_db!(db, |p| {
         let mut q = sqlx::QueryBuilder::new("select count(*) from (select 1 from hazard h");
@@ -915,8 +915,12 @@ pub async fn counters_from_hazards(db: &Db, path: &str, child_len: i64) -> Resul
                  and state in ('rectified', 'closed') group by substr(region_path, 1, $1), {days}"
             );
             let counts = sqlx::query_as(counts_sql).bind(child_len).bind(low).bind(&high).fetch_all(p).await?;
-            let days =
-                sqlx::query_as(sqlx::AssertSqlSafe(days_sql)).bind(child_len).bind(low).bind(&high).fetch_all(p).await?;
+            let days = sqlx::query_as(sqlx::AssertSqlSafe(days_sql))
+                .bind(child_len)
+                .bind(low)
+                .bind(&high)
+                .fetch_all(p)
+                .await?;
             (counts, days)
         }
         Db::Postgres(p) => {
@@ -929,8 +933,12 @@ pub async fn counters_from_hazards(db: &Db, path: &str, child_len: i64) -> Resul
                  and state in ('rectified', 'closed') group by substr(region_path, 1, cast($1 as integer)), {days}"
             );
             let counts = sqlx::query_as(counts_sql).bind(child_len).bind(low).bind(&high).fetch_all(p).await?;
-            let days =
-                sqlx::query_as(sqlx::AssertSqlSafe(days_sql)).bind(child_len).bind(low).bind(&high).fetch_all(p).await?;
+            let days = sqlx::query_as(sqlx::AssertSqlSafe(days_sql))
+                .bind(child_len)
+                .bind(low)
+                .bind(&high)
+                .fetch_all(p)
+                .await?;
             (counts, days)
         }
     })
@@ -959,9 +967,10 @@ pub async fn overdue_counts(db: &Db, path: &str, child_len: i64, now: OffsetDate
 /// Every counter row, and the same recounted from the hazards, for the province (tests and checks).
 pub async fn all_counters(db: &Db) -> Result<(Vec<StateCount>, Vec<StateCount>)> {
     Ok(on_db!(db, |p| {
-        let kept = sqlx::query_as("select region_path, state, n from hazard_count where n <> 0 order by region_path, state")
-            .fetch_all(p)
-            .await?;
+        let kept =
+            sqlx::query_as("select region_path, state, n from hazard_count where n <> 0 order by region_path, state")
+                .fetch_all(p)
+                .await?;
         let mut recount = Vec::new();
         for len in [4_i64, 9, 16, 26] {
             let rows: Vec<StateCount> = sqlx::query_as(

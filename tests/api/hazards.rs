@@ -67,7 +67,10 @@ pub async fn every_transition_is_recorded_and_illegal_ones_are_refused(app: Test
         assert_eq!(status, StatusCode::OK, "{body}: {d}");
         assert_eq!(d["hazard"]["state"], to, "{body}");
     }
-    assert_eq!(step(&brigade, id, json!({"transition": "fail_reinspection", "reason": "x"})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        step(&brigade, id, json!({"transition": "fail_reinspection", "reason": "x"})).await.0,
+        StatusCode::CONFLICT
+    );
     // Referral to a line department, which then works on it; the brigade may not.
     assert_eq!(
         step(&brigade, id, json!({"transition": "refer", "unit_id": department})).await.0,
@@ -79,7 +82,8 @@ pub async fn every_transition_is_recorded_and_illegal_ones_are_refused(app: Test
         StatusCode::UNPROCESSABLE_ENTITY,
         "only line departments take referrals"
     );
-    let (status, _) = step(&brigade, id, json!({"transition": "refer", "unit_id": department, "reason": "属燃气安全监管职责"})).await;
+    let (status, _) =
+        step(&brigade, id, json!({"transition": "refer", "unit_id": department, "reason": "属燃气安全监管职责"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(step(&brigade, id, json!({"transition": "start_rectifying"})).await.0, StatusCode::FORBIDDEN);
     assert_eq!(step(&yjt, id, json!({"transition": "start_rectifying"})).await.0, StatusCode::OK);
@@ -99,7 +103,8 @@ pub async fn every_transition_is_recorded_and_illegal_ones_are_refused(app: Test
         StatusCode::UNPROCESSABLE_ENTITY,
         "a duplicate names the original"
     );
-    let (status, d) = step(&brigade, third, json!({"transition": "duplicate", "duplicate_of": id, "reason": "同一处"})).await;
+    let (status, d) =
+        step(&brigade, third, json!({"transition": "duplicate", "duplicate_of": id, "reason": "同一处"})).await;
     assert_eq!((status, d["hazard"]["duplicate_of"].as_i64()), (StatusCode::OK, Some(id)), "{d}");
     assert_eq!(step(&brigade, third, json!({"transition": "verify"})).await.0, StatusCode::CONFLICT);
     assert_eq!(step(&brigade, third, json!({"transition": "reopen", "reason": "不是同一处"})).await.0, StatusCode::OK);
@@ -111,16 +116,32 @@ pub async fn every_transition_is_recorded_and_illegal_ones_are_refused(app: Test
     assert_eq!(
         actions,
         [
-            "report", "verify", "assign", "start_rectifying", "mark_rectified", "fail_reinspection", "mark_rectified",
-            "close", "reopen", "refer", "start_rectifying", "close_not_fixed"
+            "report",
+            "verify",
+            "assign",
+            "start_rectifying",
+            "mark_rectified",
+            "fail_reinspection",
+            "mark_rectified",
+            "close",
+            "reopen",
+            "refer",
+            "start_rectifying",
+            "close_not_fixed"
         ]
     );
     let fail = events.iter().find(|e| e["action"] == "fail_reinspection").unwrap();
     assert_eq!((fail["note"].as_str(), fail["actor_name"].as_str()), (Some("仍有飞线"), Some("南关区大队")));
-    assert_eq!(events.iter().find(|e| e["action"] == "start_rectifying" && e["from_state"] == "referred").unwrap()["actor_name"], "应急管理厅联络员");
+    assert_eq!(
+        events.iter().find(|e| e["action"] == "start_rectifying" && e["from_state"] == "referred").unwrap()["actor_name"],
+        "应急管理厅联络员"
+    );
     assert!(d["hazard"]["answered_at"].is_string(), "the first transition answers the reporter");
     assert_eq!(
-        app.scalar(&format!("select count(*) from audit_log where action like 'hazard.%' and outcome = 'ok' and object_id = '{id}'")).await,
+        app.scalar(&format!(
+            "select count(*) from audit_log where action like 'hazard.%' and outcome = 'ok' and object_id = '{id}'"
+        ))
+        .await,
         11
     );
     // The counters still equal a recount after all this.
@@ -136,12 +157,17 @@ pub async fn another_detachment_sees_nothing(app: TestApp) {
     assert_eq!(step(&yanbian, id, json!({"transition": "verify"})).await.0, StatusCode::NOT_FOUND);
     assert_eq!(yanbian.get(&format!("/hazards/{id}")).await.status(), StatusCode::NOT_FOUND);
     let list: Value = yanbian.get("/api/v1/hazards?limit=500").await.json().await.unwrap();
-    assert!(list["items"].as_array().unwrap().iter().all(|h| h["region_path"].as_str().unwrap().starts_with("/22/2224/")));
+    assert!(
+        list["items"].as_array().unwrap().iter().all(|h| h["region_path"].as_str().unwrap().starts_with("/22/2224/"))
+    );
     assert!(list["total"].as_i64().unwrap() > 0, "延边 has hazards of its own");
     let changchun = app.login("changchun").await;
     assert_eq!(changchun.get(&format!("/api/v1/hazards/{id}")).await.status(), StatusCode::OK);
     // The brigade reports only inside its area.
-    assert_eq!(report(&brigade, "222401001001", "exit", "延吉市某街", true).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        report(&brigade, "222401001001", "exit", "延吉市某街", true).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 
 async fn public_report(c: &Client, body: &Value) -> reqwest::Response {
@@ -174,17 +200,33 @@ pub async fn a_resident_reports_in_public_and_follows_with_the_code(app: TestApp
     let d: Value = brigade.get(&format!("/api/v1/hazards/{id}")).await.json().await.unwrap();
     assert_eq!(d["hazard"]["reporter_phone_masked"], "139****5678");
     assert_eq!(d["hazard"]["reporter_kind"], "resident");
-    let shown: Value = brigade.json(Method::POST, &format!("/api/v1/hazards/{id}/reveal-phone"), &json!({})).await.json().await.unwrap();
+    let shown: Value = brigade
+        .json(Method::POST, &format!("/api/v1/hazards/{id}/reveal-phone"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(shown["phone"], "13912345678");
-    assert_eq!(app.scalar("select count(*) from audit_log where action = 'hazard.reveal_phone' and outcome = 'ok'").await, 1);
+    assert_eq!(
+        app.scalar("select count(*) from audit_log where action = 'hazard.reveal_phone' and outcome = 'ok'").await,
+        1
+    );
     let grid = app.login("volunteer").await;
     let denied = grid.json(Method::POST, &format!("/api/v1/hazards/{id}/reveal-phone"), &json!({})).await;
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
 
     // The brigade answers, with one note for the reporter and one kept inside.
-    assert_eq!(step(&brigade, id, json!({"transition": "verify", "reason": "已派员核实，确有堵塞"})).await.0, StatusCode::OK);
+    assert_eq!(
+        step(&brigade, id, json!({"transition": "verify", "reason": "已派员核实，确有堵塞"})).await.0,
+        StatusCode::OK
+    );
     let own = app.unit_id("长春市南关区消防救援大队").await;
-    let (s, _) = step(&brigade, id, json!({"transition": "assign", "unit_id": own, "reason": "内部：车主王某", "public": false})).await;
+    let (s, _) = step(
+        &brigade,
+        id,
+        json!({"transition": "assign", "unit_id": own, "reason": "内部：车主王某", "public": false}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let track: Value = resident.get(&format!("/api/v1/public/hazards/track?code={code}")).await.json().await.unwrap();
     assert_eq!(track["state"], "assigned");
@@ -224,13 +266,26 @@ pub async fn the_same_place_within_a_day_is_offered_as_a_duplicate(app: TestApp)
     let offer: Value = r.json().await.unwrap();
     assert_eq!(offer["candidate"]["id"].as_i64(), Some(first));
     assert_eq!(offer["candidate"]["address"], "恒安社区8号楼");
-    assert_eq!(app.scalar(&format!("select count(*) from hazard where region_code = '{HENGAN}'")).await, 1, "nothing stored");
+    assert_eq!(
+        app.scalar(&format!("select count(*) from hazard where region_code = '{HENGAN}'")).await,
+        1,
+        "nothing stored"
+    );
     let second = report(&brigade, HENGAN, "flammable", "恒安社区8号楼车库", true).await;
     assert_eq!(second.status(), StatusCode::CREATED);
     let second = second.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    assert_eq!(report(&brigade, HENGAN, "other", "恒安社区9号楼", false).await.status(), StatusCode::CREATED, "another category");
+    assert_eq!(
+        report(&brigade, HENGAN, "other", "恒安社区9号楼", false).await.status(),
+        StatusCode::CREATED,
+        "another category"
+    );
     // The page offers "it is the same" and "it is a different one".
-    let form = multipart(&[("category", "flammable"), ("region_code", HENGAN), ("address", "恒安社区8号楼"), ("description", "车库存放汽油")]);
+    let form = multipart(&[
+        ("category", "flammable"),
+        ("region_code", HENGAN),
+        ("address", "恒安社区8号楼"),
+        ("description", "车库存放汽油"),
+    ]);
     let page = brigade
         .http
         .post(format!("{}/hazards?_csrf={}", app.base, brigade.csrf))
@@ -241,7 +296,9 @@ pub async fn the_same_place_within_a_day_is_offered_as_a_duplicate(app: TestApp)
         .unwrap();
     assert_eq!(page.status(), StatusCode::CONFLICT);
     let html = page.text().await.unwrap();
-    assert!(html.contains("id=\"same\"") && html.contains(&format!("/hazards/{second}")) && html.contains("confirm_new"));
+    assert!(
+        html.contains("id=\"same\"") && html.contains(&format!("/hazards/{second}")) && html.contains("confirm_new")
+    );
 }
 
 pub async fn places_outside_the_region_are_refused(app: TestApp) {
@@ -280,7 +337,9 @@ pub async fn places_outside_the_region_are_refused(app: TestApp) {
 }
 
 fn jpeg_with_gps() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([200, u8::try_from(x * 5).unwrap(), u8::try_from(y * 7).unwrap()]));
+    let img = image::RgbImage::from_fn(48, 32, |x, y| {
+        image::Rgb([200, u8::try_from(x * 5).unwrap(), u8::try_from(y * 7).unwrap()])
+    });
     let mut plain = std::io::Cursor::new(Vec::new());
     img.write_to(&mut plain, image::ImageFormat::Jpeg).unwrap();
     let plain = plain.into_inner();
@@ -347,7 +406,10 @@ pub async fn the_sweep_escalates_an_overdue_report_once_per_level(app: TestApp) 
     firecast::hazard::actions::sweep(&app.db, later).await.unwrap();
     assert_eq!(escalations(&app, id).await, 1, "once per level");
     let d: Value = brigade.get(&format!("/api/v1/hazards/{id}")).await.json().await.unwrap();
-    assert_eq!((d["hazard"]["escalation_level"].as_i64(), d["hazard"]["handling_path"].as_str()), (Some(1), Some("/22/2201/")));
+    assert_eq!(
+        (d["hazard"]["escalation_level"].as_i64(), d["hazard"]["handling_path"].as_str()),
+        (Some(1), Some("/22/2201/"))
+    );
     // It is in the detachment's queue, not the brigade's.
     let changchun = app.login("changchun").await;
     let queue: Value = changchun.get("/api/v1/hazards?escalated=true&limit=500").await.json().await.unwrap();
@@ -390,7 +452,11 @@ pub async fn the_counters_equal_a_recount_and_the_statistics_add_up(app: TestApp
     assert_eq!(kept, recount);
     for path in ["/22/", "/22/2201/", "/22/2201/220102/"] {
         let len = i64::try_from(path.len()).unwrap();
-        let child = match len { 4 => 9, 9 => 16, _ => 26 };
+        let child = match len {
+            4 => 9,
+            9 => 16,
+            _ => 26,
+        };
         let mut fast = firecast::hazard::store::counters(&app.db, path, child).await.unwrap();
         let mut bare = firecast::hazard::store::counters_from_hazards(&app.db, path, child).await.unwrap();
         fast.0.sort();
@@ -437,7 +503,8 @@ pub async fn campaigns_count_the_hazards_found_and_rectified(app: TestApp) {
     let id = running["id"].as_i64().unwrap();
     let day = |s: &str| time::Date::parse(&s[..10], time::macros::format_description!("[year]-[month]-[day]")).unwrap();
     let from = day(running["starts_on"].as_str().unwrap()).midnight().assume_offset(firecast::clock::CST);
-    let to = (day(running["ends_on"].as_str().unwrap()) + Duration::days(1)).midnight().assume_offset(firecast::clock::CST);
+    let to =
+        (day(running["ends_on"].as_str().unwrap()) + Duration::days(1)).midnight().assume_offset(firecast::clock::CST);
     let o: Value = c.get(&format!("/api/v1/campaigns/{id}/overview")).await.json().await.unwrap();
     let found = o["region"]["values"]["hazards_found"].as_i64().unwrap_or(0);
     assert_eq!(found, found_in(&app.db, from, to).await);
@@ -466,7 +533,13 @@ pub async fn the_public_form_is_rate_limited(app: TestApp) {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("at most 10 reports an hour"));
     // The page says so too, and stores nothing.
-    let form = multipart(&[("category", "other"), ("region_code", HENGAN), ("address", "恒安社区12号楼"), ("description", "楼道私设煤炉"), ("confirm_new", "1")]);
+    let form = multipart(&[
+        ("category", "other"),
+        ("region_code", HENGAN),
+        ("address", "恒安社区12号楼"),
+        ("description", "楼道私设煤炉"),
+        ("confirm_new", "1"),
+    ]);
     let page = resident
         .http
         .post(format!("{}/p/hazards?_csrf={}", app.base, resident.csrf))
