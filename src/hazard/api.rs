@@ -83,7 +83,7 @@ impl ListParams {
 /// A page of hazards.
 #[derive(Serialize, ToSchema)]
 pub struct HazardPage {
-    /// How many match (from the counters, or counted up to 10,000).
+    /// How many match (from the counters, or counted up to 2,000).
     pub total: i64,
     /// This page, newest first.
     pub items: Vec<Hazard>,
@@ -101,7 +101,7 @@ pub async fn page(s: &AppState, me: &Principal, f: &Filter, before: Option<i64>,
     } else {
         None
     };
-    let total = store::count(&s.db, &me.scope, f, now, 10_000).await?;
+    let total = store::count(&s.db, &me.scope, f, now, 2_000).await?;
     Ok(HazardPage { total, items, next_before })
 }
 

@@ -551,17 +551,26 @@ impl Filter {
     }
 }
 
-fn push_filter<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, scope: &Scope, f: &Filter, now: OffsetDateTime)
-where
+/// Writes the filter's conditions. With `wide`, the region bounds are written so that no index
+/// serves them (`region_path || ''`): for a filter that matches many rows, walking the newest ids
+/// and skipping the few that do not match beats reading the whole region to sort it.
+fn push_filter<DB: sqlx::Database>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    scope: &Scope,
+    f: &Filter,
+    now: OffsetDateTime,
+    wide: bool,
+) where
     String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     OffsetDateTime: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     let (low, high) = scope.bounds();
-    q.push(" where h.region_path >= ").push_bind(low.to_owned()).push(" and h.region_path < ").push_bind(high);
+    let column = if wide { " h.region_path || ''" } else { " h.region_path" };
+    q.push(" where").push(column).push(" >= ").push_bind(low.to_owned()).push(" and").push(column).push(" < ").push_bind(high);
     if let Some(under) = &f.under {
         let inner_high = Scope::under(under).bounds().1;
-        q.push(" and h.region_path >= ").push_bind(under.clone()).push(" and h.region_path < ").push_bind(inner_high);
+        q.push(" and").push(column).push(" >= ").push_bind(under.clone()).push(" and").push(column).push(" < ").push_bind(inner_high);
     }
     if let Some(s) = f.state {
         q.push(" and h.state = ").push_bind(s.as_str().to_owned());
@@ -602,15 +611,43 @@ pub async fn list(
     limit: i64,
     now: OffsetDateTime,
 ) -> Result<Vec<Hazard>> {
+    let wide = estimate(db, scope, f).await? >= WIDE_ROWS;
     Ok(on_db!(db, |p| {
         let mut q = sqlx::QueryBuilder::new(HAZARD_SELECT);
-        push_filter(&mut q, scope, f, now);
+        push_filter(&mut q, scope, f, now, wide);
         if let Some(b) = before {
             q.push(" and h.id < ").push_bind(b);
         }
         q.push(" order by h.id desc limit ").push_bind(limit);
         q.build_query_as().fetch_all(p).await
     })?)
+}
+
+/// A filter expected to match at least this many hazards is listed by walking the newest ids.
+const WIDE_ROWS: i64 = 2_000;
+
+/// Roughly how many hazards a filter matches: the counters for the region and state, thinned by
+/// a guess for each other condition.
+async fn estimate(db: &Db, scope: &Scope, f: &Filter) -> Result<i64> {
+    let path = f.under.clone().unwrap_or_else(|| scope.path().to_owned());
+    if path.len() > super::COUNTED_PATH_MAX {
+        return Ok(0);
+    }
+    let counted = Filter { state: f.state, under: Some(path), ..Filter::default() };
+    let mut n = count(db, scope, &counted, crate::clock::now(), 0).await?;
+    for (on, share) in [
+        (f.category.is_some(), 10),
+        (f.reporter_kind.is_some(), 4),
+        (f.overdue, 10),
+        (f.reporter_user_id.is_some(), 1000),
+        (f.escalated_to.is_some(), 100),
+        (f.q.is_some(), 1000),
+    ] {
+        if on {
+            n /= share;
+        }
+    }
+    Ok(n)
 }
 
 /// How many hazards the filter finds, read from the counters when only the region and state are
@@ -630,7 +667,7 @@ pub async fn count(db: &Db, scope: &Scope, f: &Filter, now: OffsetDateTime, cap:
     }
     Ok(on_db!(db, |p| {
         let mut q = sqlx::QueryBuilder::new("select count(*) from (select 1 from hazard h");
-        push_filter(&mut q, scope, f, now);
+        push_filter(&mut q, scope, f, now, false);
         q.push(" limit ").push_bind(cap).push(") t");
         q.build_query_scalar().fetch_one(p).await
     })?)
@@ -661,7 +698,7 @@ pub async fn counts_by_region(
     Ok(on_db!(db, |p| {
         let mut q = sqlx::QueryBuilder::new("select substr(h.region_path, 1, ");
         q.push_bind(len).push(") as path, count(*) from hazard h");
-        push_filter(&mut q, scope, f, now);
+        push_filter(&mut q, scope, f, now, false);
         q.push(" group by substr(h.region_path, 1, ").push_bind(len).push(")");
         q.build_query_as().fetch_all(p).await
     })?)
