@@ -624,7 +624,7 @@ pub async fn list(
 }
 
 /// A filter expected to match at least this many hazards is listed by walking the newest ids.
-const WIDE_ROWS: i64 = 2_000;
+const WIDE_ROWS: i64 = 500;
 
 /// Roughly how many hazards a filter matches: the counters for the region and state, thinned by
 /// a guess for each other condition.
@@ -633,8 +633,7 @@ async fn estimate(db: &Db, scope: &Scope, f: &Filter) -> Result<i64> {
     if path.len() > super::COUNTED_PATH_MAX {
         return Ok(0);
     }
-    let counted = Filter { state: f.state, under: Some(path), ..Filter::default() };
-    let mut n = count(db, scope, &counted, crate::clock::now(), 0).await?;
+    let mut n = counted_total(db, &path, f.state).await?;
     for (on, share) in [
         (f.category.is_some(), 10),
         (f.reporter_kind.is_some(), 4),
@@ -655,22 +654,26 @@ async fn estimate(db: &Db, scope: &Scope, f: &Filter) -> Result<i64> {
 pub async fn count(db: &Db, scope: &Scope, f: &Filter, now: OffsetDateTime, cap: i64) -> Result<i64> {
     if f.counted() {
         let path = f.under.clone().unwrap_or_else(|| scope.path().to_owned());
-        return Ok(on_db!(db, |p| {
-            sqlx::query_scalar(
-            "select cast(coalesce(sum(n), 0) as bigint) from hazard_count where region_path = $1 and ($2 is null or state = $2)"
-        )
-        .bind(&path)
-        .bind(f.state.map(State::as_str))
-        .fetch_one(p)
-        .await
-        })?);
+        return counted_total(db, &path, f.state).await;
     }
+    let wide = estimate(db, scope, f).await? >= WIDE_ROWS;
     Ok(on_db!(db, |p| {
         let mut q = sqlx::QueryBuilder::new("select count(*) from (select 1 from hazard h");
-        push_filter(&mut q, scope, f, now, false);
+        push_filter(&mut q, scope, f, now, wide);
         q.push(" limit ").push_bind(cap).push(") t");
         q.build_query_scalar().fetch_one(p).await
     })?)
+}
+
+/// The counters' total for a region path (down to township level), of one state or all.
+async fn counted_total(db: &Db, path: &str, state: Option<State>) -> Result<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select cast(coalesce(sum(n), 0) as bigint) from hazard_count where region_path = $1 and ($2 is null or state = $2)"
+    )
+    .bind(path)
+    .bind(state.map(State::as_str))
+    .fetch_one(p)
+    .await)?)
 }
 
 /// Hazards per region (paths cut to `len` characters) inside the scope matching the filter: the
