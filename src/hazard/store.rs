@@ -612,13 +612,16 @@ pub async fn list(
     now: OffsetDateTime,
 ) -> Result<Vec<Hazard>> {
     let wide = estimate(db, scope, f).await? >= WIDE_ROWS;
+    // The ids first, from the hazards alone, so the planner cannot start from a joined table.
+    let (fields, joins) = HAZARD_SELECT.split_once(" from hazard h ").unwrap_or((HAZARD_SELECT, ""));
     Ok(on_db!(db, |p| {
-        let mut q = sqlx::QueryBuilder::new(HAZARD_SELECT);
+        let mut q = sqlx::QueryBuilder::new(format!("{fields} from (select h.id from hazard h"));
         push_filter(&mut q, scope, f, now, wide);
         if let Some(b) = before {
             q.push(" and h.id < ").push_bind(b);
         }
         q.push(" order by h.id desc limit ").push_bind(limit);
+        q.push(format!(") k join hazard h on h.id = k.id {joins} order by h.id desc"));
         q.build_query_as().fetch_all(p).await
     })?)
 }
