@@ -567,10 +567,24 @@ fn push_filter<DB: sqlx::Database>(
 {
     let (low, high) = scope.bounds();
     let column = if wide { " h.region_path || ''" } else { " h.region_path" };
-    q.push(" where").push(column).push(" >= ").push_bind(low.to_owned()).push(" and").push(column).push(" < ").push_bind(high);
+    q.push(" where")
+        .push(column)
+        .push(" >= ")
+        .push_bind(low.to_owned())
+        .push(" and")
+        .push(column)
+        .push(" < ")
+        .push_bind(high);
     if let Some(under) = &f.under {
         let inner_high = Scope::under(under).bounds().1;
-        q.push(" and").push(column).push(" >= ").push_bind(under.clone()).push(" and").push(column).push(" < ").push_bind(inner_high);
+        q.push(" and")
+            .push(column)
+            .push(" >= ")
+            .push_bind(under.clone())
+            .push(" and")
+            .push(column)
+            .push(" < ")
+            .push_bind(inner_high);
     }
     if let Some(s) = f.state {
         q.push(" and h.state = ").push_bind(s.as_str().to_owned());
@@ -670,13 +684,15 @@ pub async fn count(db: &Db, scope: &Scope, f: &Filter, now: OffsetDateTime, cap:
 
 /// The counters' total for a region path (down to township level), of one state or all.
 async fn counted_total(db: &Db, path: &str, state: Option<State>) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "select cast(coalesce(sum(n), 0) as bigint) from hazard_count where region_path = $1 and ($2 is null or state = $2)"
     )
     .bind(path)
     .bind(state.map(State::as_str))
     .fetch_one(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Hazards per region (paths cut to `len` characters) inside the scope matching the filter: the
