@@ -22,6 +22,8 @@ pub mod db;
 pub mod demo;
 /// One `Error` type for every handler and command.
 pub mod error;
+/// Hazard reports from home checks and residents, followed through to rectification.
+pub mod hazard;
 /// Regions, units, users, sessions and API tokens.
 pub mod org;
 /// Personal data at rest: sealed with a key outside the database, indexed blind, shown masked.

@@ -41,3 +41,51 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setInterval(refresh, 5000);
   });
 });
+
+// Hazard report form: one select per region level, each loading the next from the JSON endpoint.
+document.addEventListener("DOMContentLoaded", () => {
+  const picker = document.querySelector(".hz-picker");
+  const hidden = document.getElementById("region_code");
+  if (!picker || !hidden) return;
+  const source = picker.dataset.source;
+  const choose = picker.dataset.choose || "";
+  const onChange = (select) => {
+    const level = Number(select.dataset.level);
+    picker.querySelectorAll(".hz-pick").forEach((s) => {
+      if (Number(s.dataset.level) > level) {
+        const label = picker.querySelector(`label[for="${s.id}"]`);
+        if (label) label.remove();
+        s.remove();
+      }
+    });
+    hidden.value = level >= 3 ? select.value : "";
+    if (!select.value || level >= 4) return;
+    fetch(`${source}?parent=${encodeURIComponent(select.value)}`, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : []))
+      .then((rows) => {
+        if (!rows.length) return;
+        const next = document.createElement("select");
+        next.className = "hz-pick";
+        next.dataset.level = String(level + 1);
+        next.id = `r${level + 1}`;
+        next.name = `r${level + 1}`;
+        const label = document.createElement("label");
+        label.htmlFor = next.id;
+        label.textContent = picker.dataset[`l${level + 1}`] || "";
+        const blank = document.createElement("option");
+        blank.value = "";
+        blank.textContent = choose;
+        next.appendChild(blank);
+        rows.forEach((r) => {
+          const o = document.createElement("option");
+          o.value = r.code;
+          o.textContent = r.name;
+          next.appendChild(o);
+        });
+        next.addEventListener("change", () => onChange(next));
+        picker.appendChild(label);
+        picker.appendChild(next);
+      });
+  };
+  picker.querySelectorAll(".hz-pick").forEach((s) => s.addEventListener("change", () => onChange(s)));
+});

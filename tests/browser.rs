@@ -358,3 +358,83 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
     assert!(best.contains(&rank.to_string()), "{best}");
     driver.quit().await.unwrap();
 }
+
+/// Waits for an element that a script adds to the page.
+async fn appears(driver: &WebDriver, by: By) -> WebElement {
+    for _ in 0..100 {
+        if let Ok(el) = driver.find(by.clone()).await {
+            return el;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{by:?} did not appear");
+}
+
+async fn no_sideways_scroll(driver: &WebDriver, what: &str) {
+    let width: i64 =
+        driver.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().convert().unwrap();
+    let viewport: i64 = driver.execute("return window.innerWidth", vec![]).await.unwrap().convert().unwrap();
+    assert!(width <= viewport, "{what}: no sideways scrolling on a phone ({width}px in {viewport}px)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_reports_a_hazard_the_brigade_closes_it_and_the_reporter_sees_it() {
+    let Some((_chromedriver, driver)) = browser(390, 844).await else { return };
+    let base = demo_server("hazard").await;
+    let photo = test_photo();
+
+    // A volunteer reports an e-bike charged by a flying lead, from a phone, picking the place level by level.
+    sign_in(&driver, &base, "volunteer").await.unwrap();
+    driver.goto(format!("{base}/hazards/new")).await.unwrap();
+    no_sideways_scroll(&driver, "the report form").await;
+    driver.find(By::Css("#category option[value='ebike']")).await.unwrap().click().await.unwrap();
+    driver.find(By::Css("#r2 option[value='220102']")).await.unwrap().click().await.unwrap();
+    appears(&driver, By::Css("#r3 option[value='220102001']")).await.click().await.unwrap();
+    appears(&driver, By::Css("#r4 option[value='220102001002']")).await.click().await.unwrap();
+    driver.find(By::Id("address")).await.unwrap().send_keys("恒安社区6号楼2单元").await.unwrap();
+    driver.find(By::Id("description")).await.unwrap().send_keys("三楼窗口飞线给楼下电动车充电").await.unwrap();
+    driver.find(By::Id("photos")).await.unwrap().send_keys(photo.display().to_string()).await.unwrap();
+    driver.screenshot(&screenshot_path("hazard-phone-form.png")).await.unwrap();
+    click_to_load(&driver, By::Id("send")).await.unwrap();
+    let code = driver.find(By::Id("tracking-code")).await.unwrap().text().await.unwrap();
+    assert!(code.len() >= 22, "a tracking code: {code}");
+    let open = driver.find(By::Css("a[href^='/hazards/']")).await.unwrap().attr("href").await.unwrap().unwrap();
+    no_sideways_scroll(&driver, "the receipt").await;
+    sign_out(&driver, &base).await.unwrap();
+
+    // The brigade verifies, assigns it to itself, has it rectified, re-inspects and closes it.
+    sign_in(&driver, &base, "nanguan").await.unwrap();
+    driver.goto(format!("{base}{open}")).await.unwrap();
+    assert_eq!(driver.find(By::Css(".photos img")).await.unwrap().tag_name().await.unwrap(), "img");
+    click_to_load(&driver, By::Id("t-verify")).await.unwrap();
+    driver
+        .find(By::XPath("//select[@id='unit-assign']/option[text()='长春市南关区消防救援大队']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_to_load(&driver, By::Id("t-assign")).await.unwrap();
+    click_to_load(&driver, By::Id("t-start_rectifying")).await.unwrap();
+    click_to_load(&driver, By::Id("t-mark_rectified")).await.unwrap();
+    driver.find(By::Id("note-close")).await.unwrap().send_keys("复查合格，飞线已拆除").await.unwrap();
+    click_to_load(&driver, By::Id("t-close")).await.unwrap();
+    let state = driver.find(By::Id("state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "复查合格已办结");
+    let timeline = driver.find(By::Id("timeline")).await.unwrap().text().await.unwrap();
+    assert!(timeline.contains("南关区大队") && timeline.contains("飞线已拆除"), "{timeline}");
+    no_sideways_scroll(&driver, "the hazard page").await;
+    sign_out(&driver, &base).await.unwrap();
+
+    // The reporter follows it with the code, no account needed, and sees the closure.
+    driver.goto(format!("{base}/p/hazards/track")).await.unwrap();
+    driver.find(By::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    click_to_load(&driver, By::Css("main form button[type=submit]")).await.unwrap();
+    let state = driver.find(By::Id("track-state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "复查合格已办结");
+    let timeline = driver.find(By::Id("timeline")).await.unwrap().text().await.unwrap();
+    assert!(timeline.contains("飞线已拆除") && !timeline.contains("南关区大队"), "{timeline}");
+    no_sideways_scroll(&driver, "the tracking page").await;
+    driver.screenshot(&screenshot_path("hazard-phone-tracking-closed.png")).await.unwrap();
+    driver.quit().await.unwrap();
+}

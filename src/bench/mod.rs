@@ -3,6 +3,7 @@
 #![allow(clippy::cast_precision_loss)] // rates and ratios for people to read
 
 mod quiz;
+pub mod hazards;
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,8 @@ pub enum Workload {
     /// Answer submissions over HTTP against `/healthz` under the same load, and the leaderboard
     /// over 1,000,000 finished attempts.
     Quiz,
+    /// 1,000,000 hazard reports: storing them, the list, the statistics per region.
+    Hazards,
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing).
@@ -43,6 +46,7 @@ pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result
         Workload::Activities => activities(&db, key).await,
         Workload::Dashboard => dashboard(&db, key).await,
         Workload::Quiz => quiz::run(&db, url, key).await,
+        Workload::Hazards => hazards::run(&db, key).await,
     }
 }
 

@@ -101,7 +101,12 @@ pub async fn overview(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today
     let registers = activity::store::register_totals(db, id, &region.path, len).await?;
     let hours =
         crate::volunteer::store::hours_totals(db, campaign.starts_on, campaign.ends_on, &region.path, len).await?;
-    for t in totals.into_iter().chain(registers).chain(hours) {
+    let (from, to) = (
+        campaign.starts_on.midnight().assume_offset(crate::clock::CST),
+        campaign.ends_on.next_day().unwrap_or(campaign.ends_on).midnight().assume_offset(crate::clock::CST),
+    );
+    let hazards = crate::hazard::store::register_totals(db, &region.path, len, from, to).await?;
+    for t in totals.into_iter().chain(registers).chain(hours).chain(hazards) {
         *values.entry(t.region_path).or_default().entry(t.metric_code).or_default() += t.value;
     }
     let mut row = |r: &org::store::Region| RegionRow {

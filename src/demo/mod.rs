@@ -2,6 +2,7 @@
 //! one account for each role (all with the same password), and the 2024 publicity month with the
 //! current one. Loading twice changes nothing.
 
+pub mod hazards;
 pub mod month;
 pub mod quiz;
 pub mod volunteers;
@@ -73,5 +74,6 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     month::load(db, author.id).await?;
     quiz::load(db, key, author.id, 300).await?;
     volunteers::load(db, key).await?;
+    hazards::load(db, key).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

@@ -105,6 +105,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 text_enum! {
     /// The kind of a unit.
     UnitKind {

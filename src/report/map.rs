@@ -176,6 +176,14 @@ pub fn regions(level: Level) -> Vec<(String, String)> {
     ATLAS.level(level).iter().map(|r| (r.code.clone(), r.name.clone())).collect()
 }
 
+/// Whether the point (longitude, latitude) lies inside the outline of a region the map knows
+/// (a prefecture such as "220100"); `None` when the map has no outline for the code.
+pub fn prefecture_contains(code: &str, lon: f64, lat: f64) -> Option<bool> {
+    let region = ATLAS.level(Level::Prefecture).iter().find(|r| r.code == code)?;
+    let point = [lon * MID_LATITUDE.to_radians().cos(), lat];
+    Some(region.polygons.iter().any(|polygon| polygon_contains(polygon, point)))
+}
+
 const PREFECTURES_GEOJSON: &str = include_str!("../../data/map/jilin-prefectures.geojson");
 const COUNTIES_GEOJSON: &str = include_str!("../../data/map/jilin-counties.geojson");
 

@@ -127,6 +127,7 @@ impl PageCtx {
             ("/dashboard", "nav.dashboard", "dashboard"),
             ("/campaigns", "nav.campaigns", "campaigns"),
             ("/activities", "nav.activities", "activities"),
+            ("/hazards", "nav.hazards", "hazards"),
         ];
         if matches!(user.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff) {
             items.push(("/review", "nav.review", "review"));

@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
-use crate::{Error, activity, audit, campaign, org, quiz, report, volunteer};
+use crate::{Error, activity, audit, campaign, hazard, org, quiz, report, volunteer};
 
 /// The largest request body: a 20 MiB spreadsheet or a 10 MB photo with room for the form around
 /// it. Each reader checks its own, smaller limit.
@@ -133,6 +133,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::api::router())
         .merge(quiz::api::router())
         .merge(volunteer::api::router())
+        .merge(hazard::api::router())
         .split_for_parts()
 }
 
@@ -148,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .merge(quiz::pages::router())
         .merge(quiz::public::router())
         .merge(volunteer::pages::router())
+        .merge(hazard::pages::router())
         .merge(layout::router())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -221,6 +223,9 @@ pub async fn serve(
             if let Err(e) = org::store::delete_expired_sessions(&db, now - session::IDLE, now - session::ABSOLUTE).await
             {
                 tracing::warn!(error = %e, "could not remove expired sessions");
+            }
+            if let Err(e) = hazard::actions::sweep(&db, now).await {
+                tracing::warn!(error = %e, "could not escalate overdue hazards");
             }
             tokio::time::sleep(Duration::from_mins(5)).await;
         }

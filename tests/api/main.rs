@@ -8,6 +8,7 @@ mod audit;
 mod bad_input;
 mod campaigns;
 mod cli;
+mod hazards;
 mod operations;
 mod quiz;
 mod regions;

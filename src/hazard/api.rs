@@ -1,0 +1,484 @@
+//! JSON API for hazard reports under `/api/v1/hazards…` (staff) and `/api/v1/public/hazards…`
+//! (residents, no account: report, add photos, follow with the tracking code, pick the place).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::actions::{self, HazardInput, Reported, TransitionInput};
+use super::stats::{self, Stats};
+use super::store::{self, Category, Event, Filter, Hazard, PhotoInfo};
+use super::{ReporterKind, State as HazardState, Transition};
+use crate::org::{self, Scope};
+use crate::web::AppState;
+use crate::web::extract::{Json, Path, Query};
+use crate::web::session::{Principal, RequestCtx};
+use crate::{Error, Result, clock};
+
+/// List parameters.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// State.
+    pub state: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Region code (inside your area).
+    pub region: Option<String>,
+    /// Only open hazards past their deadline (`true`).
+    pub overdue: Option<bool>,
+    /// `volunteer`, `grid_worker`, `resident` or `staff`.
+    pub reporter_kind: Option<String>,
+    /// Only those you reported (`true`).
+    pub mine: Option<bool>,
+    /// Only those overdue and escalated to your unit (`true`).
+    pub escalated: Option<bool>,
+    /// Address, description or tracking code contains.
+    pub q: Option<String>,
+    /// Keyset paging: ids below this one.
+    pub before: Option<i64>,
+    /// Page size (at most 500, default 50).
+    pub limit: Option<i64>,
+}
+
+impl ListParams {
+    /// The store filter; the region must lie inside the scope.
+    pub async fn filter(&self, s: &AppState, me: &Principal) -> Result<Filter> {
+        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let under = match blank(&self.region) {
+            Some(code) => Some(
+                org::store::region(&s.db, &me.scope, &code)
+                    .await
+                    .map_err(|_| Error::invalid("region", "no such region within your area"))?
+                    .path,
+            ),
+            None => None,
+        };
+        Ok(Filter {
+            state: blank(&self.state)
+                .map(|v| HazardState::parse(&v).ok_or_else(|| Error::invalid("state", format!("'{v}' is not a state"))))
+                .transpose()?,
+            category: blank(&self.category),
+            under,
+            overdue: self.overdue.unwrap_or(false),
+            reporter_kind: blank(&self.reporter_kind)
+                .map(|v| {
+                    ReporterKind::parse(&v).ok_or_else(|| {
+                        Error::invalid("reporter_kind", "expected volunteer, grid_worker, resident or staff")
+                    })
+                })
+                .transpose()?,
+            reporter_user_id: self.mine.unwrap_or(false).then_some(me.user.id),
+            q: blank(&self.q).map(|q| q.chars().take(100).collect()),
+            escalated_to: self.escalated.unwrap_or(false).then(|| me.user.region_path.clone()),
+        })
+    }
+}
+
+/// A page of hazards.
+#[derive(Serialize, ToSchema)]
+pub struct HazardPage {
+    /// How many match (from the counters, or counted up to 2,000).
+    pub total: i64,
+    /// This page, newest first.
+    pub items: Vec<Hazard>,
+    /// Pass as `before` for the next page (none on the last page).
+    pub next_before: Option<i64>,
+}
+
+/// A page of hazards for a filter (shared with the list page).
+pub async fn page(s: &AppState, me: &Principal, f: &Filter, before: Option<i64>, limit: i64) -> Result<HazardPage> {
+    let now = clock::now();
+    let mut items = store::list(&s.db, &me.scope, f, before, limit + 1, now).await?;
+    let next_before = if items.len() > usize::try_from(limit).unwrap_or(0) {
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        items.last().map(|h| h.id)
+    } else {
+        None
+    };
+    let total = store::count(&s.db, &me.scope, f, now, 2_000).await?;
+    Ok(HazardPage { total, items, next_before })
+}
+
+/// Hazards in your area, newest first, with filters.
+#[utoipa::path(get, path = "/api/v1/hazards", tag = "hazards", params(ListParams), responses((status = 200, body = HazardPage)))]
+async fn list(State(s): State<AppState>, me: Principal, Query(p): Query<ListParams>) -> Result<axum::Json<HazardPage>> {
+    let f = p.filter(&s, &me).await?;
+    Ok(axum::Json(page(&s, &me, &f, p.before, p.limit.unwrap_or(50).clamp(1, 500)).await?))
+}
+
+/// A stored report.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    /// Id.
+    pub id: i64,
+    /// The tracking code.
+    pub tracking_code: String,
+    /// The tracking page.
+    pub tracking_link: String,
+}
+
+/// The earlier report offered as the same hazard.
+#[derive(Serialize, ToSchema)]
+pub struct Candidate {
+    /// Its id.
+    pub id: i64,
+    /// When it was reported.
+    #[schema(value_type = String)]
+    pub created_at: OffsetDateTime,
+    /// Its address.
+    pub address: String,
+}
+
+/// A 409 answer offering the earlier report: send again with `confirm_new = true` if it is a
+/// different hazard.
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateProblem {
+    /// 409.
+    pub status: u16,
+    /// What happened.
+    pub detail: String,
+    /// The earlier report.
+    pub candidate: Candidate,
+}
+
+fn reported_response(r: Reported) -> Response {
+    match r {
+        Reported::Stored(id, code) => {
+            (StatusCode::CREATED, axum::Json(Created { id, tracking_link: actions::tracking_link(&code), tracking_code: code }))
+                .into_response()
+        }
+        Reported::Duplicate(id, created_at, address) => (
+            StatusCode::CONFLICT,
+            axum::Json(DuplicateProblem {
+                status: 409,
+                detail: "the same place and category were reported within a day; send again with confirm_new = true if this is another hazard".into(),
+                candidate: Candidate { id, created_at, address },
+            }),
+        )
+            .into_response(),
+    }
+}
+
+/// Reports a hazard signed in (volunteers, grid workers, staff).
+#[utoipa::path(post, path = "/api/v1/hazards", tag = "hazards", request_body = HazardInput, responses((status = 201, body = Created), (status = 409, body = DuplicateProblem), (status = 422, body = crate::error::Problem)))]
+async fn create(State(s): State<AppState>, me: Principal, Json(input): Json<HazardInput>) -> Result<Response> {
+    Ok(reported_response(actions::create(&s.db, &me, &input).await?))
+}
+
+/// A hazard with its timeline, photos and the transitions you may press.
+#[derive(Serialize, ToSchema)]
+pub struct HazardDetail {
+    /// The hazard.
+    pub hazard: Hazard,
+    /// Its timeline.
+    pub events: Vec<Event>,
+    /// Its photos.
+    pub photos: Vec<PhotoInfo>,
+    /// What you may do now.
+    pub allowed: Vec<Transition>,
+    /// Open and past its deadline.
+    pub overdue: bool,
+}
+
+/// One hazard in your area, with everything about it (shared with the page).
+pub async fn detail(s: &AppState, me: &Principal, id: i64) -> Result<HazardDetail> {
+    let hazard = store::hazard(&s.db, &me.scope, id).await?;
+    Ok(HazardDetail {
+        events: store::events(&s.db, id, false).await?,
+        photos: store::photos(&s.db, id).await?,
+        allowed: actions::allowed(me, &hazard),
+        overdue: hazard.overdue(clock::now()),
+        hazard,
+    })
+}
+
+/// One hazard.
+#[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "hazards", params(("id" = i64, Path)), responses((status = 200, body = HazardDetail), (status = 404, body = crate::error::Problem)))]
+async fn get_one(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<HazardDetail>> {
+    Ok(axum::Json(detail(&s, &me, id).await?))
+}
+
+/// Moves a hazard through its lifecycle (409 when the state does not allow it, 403 when you may not).
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/transitions", tag = "hazards", params(("id" = i64, Path)), request_body = TransitionInput, responses((status = 200, body = HazardDetail), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn transition(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(t): Json<TransitionInput>,
+) -> Result<axum::Json<HazardDetail>> {
+    actions::transition(&s.db, &me, id, &t).await?;
+    Ok(axum::Json(detail(&s, &me, id).await?))
+}
+
+/// A stored photo.
+#[derive(Serialize, ToSchema)]
+pub struct PhotoAdded {
+    /// Photo ids.
+    pub ids: Vec<i64>,
+}
+
+/// Attaches a photo (the body: JPEG, PNG or WebP, at most 10 MB); it is re-encoded without EXIF or GPS.
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/photos", tag = "hazards", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201, body = PhotoAdded), (status = 422, body = crate::error::Problem)))]
+async fn add_photo(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<(StatusCode, axum::Json<PhotoAdded>)> {
+    let photo = actions::add_photo(&s.db, &me, id, &body).await?;
+    Ok((StatusCode::CREATED, axum::Json(PhotoAdded { ids: vec![photo] })))
+}
+
+/// The reporter's phone number.
+#[derive(Serialize, ToSchema)]
+pub struct Phone {
+    /// The number, or none when the reporter gave none.
+    pub phone: Option<String>,
+}
+
+/// Reveals the reporter's phone number (fire service only; audited).
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/reveal-phone", tag = "hazards", params(("id" = i64, Path)), responses((status = 200, body = Phone), (status = 403, body = crate::error::Problem)))]
+async fn reveal_phone(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<Phone>> {
+    Ok(axum::Json(Phone { phone: actions::reveal_phone(&s.db, &s.key, &me, id).await? }))
+}
+
+/// Statistics parameters.
+#[derive(Deserialize, IntoParams)]
+pub struct StatsParams {
+    /// Region code (your area's root when left out).
+    pub region: Option<String>,
+}
+
+/// Found, rectified, open and overdue hazards and the median days to rectify, for a region and
+/// each subdivision.
+#[utoipa::path(get, path = "/api/v1/hazards/stats", tag = "hazards", params(StatsParams), responses((status = 200, body = Stats)))]
+async fn get_stats(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<StatsParams>,
+) -> Result<axum::Json<Stats>> {
+    let code = p.region.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    Ok(axum::Json(stats::stats(&s.db, &me.scope, code, clock::now()).await?))
+}
+
+/// A region's value on the map.
+#[derive(Serialize, ToSchema)]
+pub struct MapCount {
+    /// Region code (6 digits).
+    pub code: String,
+    /// Hazards.
+    pub count: i64,
+}
+
+/// Map parameters: the list filters and the level.
+#[derive(Deserialize, IntoParams)]
+pub struct MapParams {
+    /// `prefecture` (default) or `county`.
+    pub level: Option<String>,
+    /// State.
+    pub state: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Only overdue.
+    pub overdue: Option<bool>,
+    /// Reporter kind.
+    pub reporter_kind: Option<String>,
+}
+
+/// Hazard counts per prefecture or county (the map's values), with the list filters.
+pub async fn map_counts(s: &AppState, me: &Principal, county: bool, f: &Filter) -> Result<Vec<MapCount>> {
+    let len = if county { 16 } else { 9 };
+    let rows = store::counts_by_region(&s.db, &me.scope, f, len, clock::now()).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(path, count)| {
+            let code = path.trim_end_matches('/').rsplit('/').next()?.to_owned();
+            Some(MapCount { code, count })
+        })
+        .collect())
+}
+
+/// Hazards per prefecture or county in your area.
+#[utoipa::path(get, path = "/api/v1/hazards/map", tag = "hazards", params(MapParams), responses((status = 200, body = Vec<MapCount>)))]
+async fn map(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<MapParams>,
+) -> Result<axum::Json<Vec<MapCount>>> {
+    let lp = ListParams {
+        state: p.state,
+        category: p.category,
+        overdue: p.overdue,
+        reporter_kind: p.reporter_kind,
+        ..ListParams::default()
+    };
+    let f = lp.filter(&s, &me).await?;
+    Ok(axum::Json(map_counts(&s, &me, p.level.as_deref() == Some("county"), &f).await?))
+}
+
+/// The outcome of a sweep.
+#[derive(Serialize, ToSchema)]
+pub struct Swept {
+    /// Hazards whose escalation rose.
+    pub escalated: u64,
+}
+
+/// Escalates overdue hazards now (admins; the server also does it every few minutes).
+#[utoipa::path(post, path = "/api/v1/hazards/sweep", tag = "hazards", responses((status = 200, body = Swept), (status = 403, body = crate::error::Problem)))]
+async fn sweep(State(s): State<AppState>, me: Principal) -> Result<axum::Json<Swept>> {
+    if me.role != org::Role::Admin {
+        return Err(Error::Forbidden);
+    }
+    Ok(axum::Json(Swept { escalated: actions::sweep(&s.db, clock::now()).await? }))
+}
+
+/// The hazard categories.
+#[utoipa::path(get, path = "/api/v1/hazard-categories", tag = "hazards", responses((status = 200, body = Vec<Category>)))]
+async fn categories(State(s): State<AppState>) -> Result<axum::Json<Vec<Category>>> {
+    Ok(axum::Json(store::categories(&s.db).await?))
+}
+
+// ---- public ----
+
+/// Reports a hazard without an account (CSRF double-submit cookie and header; at most 10 an hour
+/// from one connection, else 429). Answers with the tracking code.
+#[utoipa::path(post, path = "/api/v1/public/hazards", tag = "public", request_body = HazardInput, responses((status = 201, body = Created), (status = 409, body = DuplicateProblem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+async fn public_create(State(s): State<AppState>, rc: RequestCtx, Json(input): Json<HazardInput>) -> Result<Response> {
+    Ok(reported_response(actions::create_public(&s.db, &s.key, &rc.ip, &input).await?))
+}
+
+/// Tracking parameters.
+#[derive(Deserialize, IntoParams)]
+pub struct TrackParams {
+    /// The tracking code.
+    pub code: String,
+}
+
+/// What the reporter sees: state and the notes meant for them, no names or numbers.
+#[derive(Serialize, ToSchema)]
+pub struct Tracking {
+    /// State.
+    pub state: String,
+    /// Category name.
+    pub category_name: String,
+    /// Place name.
+    pub region_name: String,
+    /// Address.
+    pub address: String,
+    /// Reported.
+    #[schema(value_type = String)]
+    pub created_at: OffsetDateTime,
+    /// Answer due.
+    #[schema(value_type = String)]
+    pub answer_due_at: OffsetDateTime,
+    /// Closed.
+    #[schema(value_type = Option<String>)]
+    pub closed_at: Option<OffsetDateTime>,
+    /// The timeline.
+    pub timeline: Vec<TrackingEntry>,
+}
+
+/// One step the reporter sees.
+#[derive(Serialize, ToSchema)]
+pub struct TrackingEntry {
+    /// When.
+    #[schema(value_type = String)]
+    pub at: OffsetDateTime,
+    /// What.
+    pub action: String,
+    /// The state after.
+    pub state: String,
+    /// The note for the reporter.
+    pub note: String,
+}
+
+/// The reporter's view of a report (shared with the tracking page).
+pub async fn tracking(s: &AppState, code: &str) -> Result<Tracking> {
+    let h = store::by_code(&s.db, code).await?;
+    let timeline = store::events(&s.db, h.id, true)
+        .await?
+        .into_iter()
+        .map(|e| TrackingEntry { at: e.at, action: e.action, state: e.to_state, note: e.note })
+        .collect();
+    Ok(Tracking {
+        state: h.state,
+        category_name: h.category_name,
+        region_name: h.region_name,
+        address: h.address,
+        created_at: h.created_at,
+        answer_due_at: h.answer_due_at,
+        closed_at: h.closed_at,
+        timeline,
+    })
+}
+
+/// Follows a report with its tracking code.
+#[utoipa::path(get, path = "/api/v1/public/hazards/track", tag = "public", params(TrackParams), responses((status = 200, body = Tracking), (status = 404, body = crate::error::Problem)))]
+async fn public_track(State(s): State<AppState>, Query(p): Query<TrackParams>) -> Result<axum::Json<Tracking>> {
+    Ok(axum::Json(tracking(&s, &p.code).await?))
+}
+
+/// Adds a photo to your own report (by tracking code) until it is verified.
+#[utoipa::path(post, path = "/api/v1/public/hazards/photos", tag = "public", params(TrackParams), request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201, body = PhotoAdded), (status = 422, body = crate::error::Problem)))]
+async fn public_photo(
+    State(s): State<AppState>,
+    Query(p): Query<TrackParams>,
+    body: Bytes,
+) -> Result<(StatusCode, axum::Json<PhotoAdded>)> {
+    let photo = actions::clean_photo(&body).await?;
+    let ids = actions::add_public_photos(&s.db, &p.code, &[photo]).await?;
+    Ok((StatusCode::CREATED, axum::Json(PhotoAdded { ids })))
+}
+
+/// Region picker parameters.
+#[derive(Deserialize, IntoParams)]
+pub struct RegionParams {
+    /// The region whose subdivisions to list (the province when left out).
+    pub parent: Option<String>,
+}
+
+/// A region of the picker.
+#[derive(Serialize, ToSchema)]
+pub struct PickRegion {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Level (1 prefecture … 4 community).
+    pub level: i16,
+}
+
+/// The subdivisions of a region, for the place picker of the public form.
+#[utoipa::path(get, path = "/api/v1/public/hazards/regions", tag = "public", params(RegionParams), responses((status = 200, body = Vec<PickRegion>)))]
+async fn public_regions(
+    State(s): State<AppState>,
+    Query(p): Query<RegionParams>,
+) -> Result<axum::Json<Vec<PickRegion>>> {
+    let parent = p.parent.as_deref().map(str::trim).filter(|c| !c.is_empty()).unwrap_or("220000");
+    let rows = org::store::region_children(&s.db, &Scope::province(), parent).await?;
+    Ok(axum::Json(rows.into_iter().map(|r| PickRegion { code: r.code, name: r.name, level: r.level }).collect()))
+}
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_stats))
+        .routes(routes!(map))
+        .routes(routes!(sweep))
+        .routes(routes!(get_one))
+        .routes(routes!(transition))
+        .routes(routes!(add_photo))
+        .routes(routes!(reveal_phone))
+        .routes(routes!(categories))
+        .routes(routes!(public_create))
+        .routes(routes!(public_track))
+        .routes(routes!(public_photo))
+        .routes(routes!(public_regions))
+}
