@@ -4,6 +4,7 @@
 
 pub mod month;
 pub mod quiz;
+pub mod quiz_selection;
 pub mod volunteers;
 
 use anyhow::Context as _;
@@ -73,5 +74,6 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     month::load(db, author.id).await?;
     quiz::load(db, key, author.id, 300).await?;
     volunteers::load(db, key).await?;
+    quiz_selection::load(db).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }
