@@ -212,7 +212,7 @@ pub async fn finalists_follow_the_rules(app: TestApp) {
     assert_eq!(brigade.json(Method::POST, &path, &clear("ok")).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(c.json(Method::POST, &path, &clear("人工复核：现场监考确认")).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(c.json(Method::POST, &path, &clear("again")).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.scalar("select count(*) from audit_log where action = 'quiz.clear_flag' and outcome = 'ok'").await, 1);
+    assert_eq!(app.scalar(&format!("select count(*) from audit_log where action = 'quiz.clear_flag' and object_id = '{flagged}' and outcome = 'ok'")).await, 1);
     let (_, v) = finalists(&c, quiz, json!({"count": 2})).await;
     assert_eq!(nicknames(&v), ["选手0", "选手1"]);
     assert!(app.scalar("select count(*) from audit_log where action = 'quiz.select_finalists'").await >= 4);
