@@ -5,6 +5,7 @@
 pub mod hazards;
 pub mod month;
 pub mod quiz;
+pub mod quiz_selection;
 pub mod volunteers;
 
 use anyhow::Context as _;
@@ -75,5 +76,6 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     quiz::load(db, key, author.id, 300).await?;
     volunteers::load(db, key).await?;
     hazards::load(db, key).await?;
+    quiz_selection::load(db).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

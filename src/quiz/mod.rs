@@ -11,6 +11,7 @@ pub mod gift;
 pub mod moodle;
 pub mod pages;
 pub mod public;
+pub mod selection;
 pub mod store;
 pub mod table;
 pub mod writer;

@@ -11,6 +11,7 @@ mod cli;
 mod hazards;
 mod operations;
 mod quiz;
+mod quiz_selection;
 mod regions;
 mod reports;
 mod scope_matrix;

@@ -1,0 +1,283 @@
+//! Staff pages of a quiz's statistics and selections: `/quiz/{id}/stats` (facility and
+//! discrimination per question, the weakest topics per region with a chart and the topics
+//! suggested for publicity) and `/quiz/{id}/selection` (finalists, prize draws, teams, flagged
+//! attempts to clear), with one page and a CSV per stored selection.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::actions::{self, DrawRules, FinalistRules, TeamRules};
+use super::stats::{self, DEFAULT_MIN_ANSWERS, QuestionStat, Stats};
+use super::store::{self, Entry, Flagged, Selection, WeakTopic};
+use super::{DRAW_ALGORITHM, mask_name, percent, team_name};
+use crate::quiz::actions::can_manage;
+use crate::quiz::store::{self as quiz_store, Quiz};
+use crate::report::chart::{Chart, Series, bar};
+use crate::web::AppState;
+use crate::web::extract::{Form, Path, Query};
+use crate::web::layout::PageCtx;
+use crate::web::session::Principal;
+use crate::{Error, Result};
+
+/// A region's weak topics, as one row of the page.
+struct RegionRow {
+    name: String,
+    topics: Vec<WeakTopic>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/selection/stats.html")]
+struct StatsPage {
+    ctx: PageCtx,
+    quiz: Quiz,
+    stats: Stats,
+    regions: Vec<RegionRow>,
+    chart: String,
+    region: String,
+    min_answers: i64,
+}
+
+impl StatsPage {
+    fn pct(&self, v: &Option<f64>) -> String {
+        percent(*v)
+    }
+    fn index(&self, q: &QuestionStat) -> String {
+        q.discrimination.map_or_else(|| self.ctx.t("quiz_selection.too_few").to_owned(), |d| format!("{d:+.2}"))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn share(&self, t: &WeakTopic) -> String {
+        percent(Some(t.right_answers as f64 / t.answers.max(1) as f64))
+    }
+    fn topic_names(&self, r: &RegionRow) -> String {
+        r.topics.iter().map(|t| self.ctx.tv("quiz_category", &t.category)).collect::<Vec<_>>().join("、")
+    }
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    min_answers: Option<i64>,
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn weak_chart(ctx: &PageCtx, regions: &[RegionRow]) -> String {
+    let series = (0..3)
+        .map(|k| Series {
+            name: format!("{} {}", ctx.t("quiz_selection.weak_rank"), k + 1),
+            values: regions
+                .iter()
+                .map(|r| r.topics.get(k).map_or(0.0, |t| (t.right_answers as f64 * 1000.0 / t.answers.max(1) as f64).round() / 10.0))
+                .collect(),
+        })
+        .collect();
+    bar(
+        &Chart {
+            title: ctx.t("quiz_selection.weak_chart").to_owned(),
+            unit: "%".into(),
+            categories: regions.iter().map(|r| r.name.clone()).collect(),
+            series,
+        },
+        720,
+        320,
+    )
+}
+
+async fn stats_page(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Query(q): Query<StatsQuery>) -> Result<StatsPage> {
+    let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
+    let min_answers = q.min_answers.unwrap_or(DEFAULT_MIN_ANSWERS);
+    let stats = stats::stats(&state.db, &me.scope, &quiz, Some(&q.region), min_answers).await?;
+    let mut regions: Vec<RegionRow> = Vec::new();
+    for t in &stats.weak_topics {
+        match regions.last_mut() {
+            Some(r) if r.topics.first().is_some_and(|x| x.region_path == t.region_path) => r.topics.push(t.clone()),
+            _ => regions.push(RegionRow { name: t.region_name.clone(), topics: vec![t.clone()] }),
+        }
+    }
+    let chart = weak_chart(&ctx, &regions);
+    Ok(StatsPage { ctx, quiz, stats, regions, chart, region: q.region, min_answers })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/selection/index.html")]
+struct SelectionPage {
+    ctx: PageCtx,
+    quiz: Quiz,
+    selections: Vec<Selection>,
+    flagged: Vec<Flagged>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn selection_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, error: Option<String>) -> Result<SelectionPage> {
+    let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
+    Ok(SelectionPage {
+        ctx,
+        selections: store::selections(&state.db, quiz.id).await?,
+        flagged: store::flagged(&state.db, &me.scope, quiz.id, 100).await?,
+        can_manage: can_manage(me.role) && me.scope.contains(&quiz.owner_path),
+        quiz,
+        error,
+    })
+}
+
+async fn index(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<SelectionPage> {
+    selection_page(&state, ctx, &me, id, None).await
+}
+
+/// After a change: to the new selection, or back to the page with the input error.
+async fn after(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, r: Result<Option<i64>>) -> Result<Response> {
+    match r {
+        Ok(Some(sid)) => Ok(Redirect::to(&format!("/quiz/{id}/selection/{sid}")).into_response()),
+        Ok(None) => Ok(Redirect::to(&format!("/quiz/{id}/selection")).into_response()),
+        Err(Error::Invalid { message, field }) => {
+            let page = selection_page(state, ctx, me, id, Some(field.map_or_else(|| message.clone(), |f| format!("{f}: {message}")))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn number(field: &str, s: &str) -> Result<i64> {
+    s.trim().parse().map_err(|_| Error::invalid(field, "a whole number"))
+}
+
+fn optional(field: &str, s: &str) -> Result<Option<i64>> {
+    if s.trim().is_empty() { Ok(None) } else { number(field, s).map(Some) }
+}
+
+#[derive(Deserialize)]
+struct FinalistForm {
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    region_quota: String,
+}
+
+async fn finalists(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<FinalistForm>) -> Result<Response> {
+    let r = async {
+        let rules = FinalistRules { count: number("count", &f.count)?, region_quota: optional("region_quota", &f.region_quota)? };
+        actions::select_finalists(&state.db, &me, id, &rules).await.map(Some)
+    }
+    .await;
+    after(&state, ctx, &me, id, r).await
+}
+
+#[derive(Deserialize)]
+struct DrawForm {
+    #[serde(default)]
+    winners: String,
+    #[serde(default)]
+    seed: String,
+    #[serde(default)]
+    min_score: String,
+    #[serde(default)]
+    exclude_selection: String,
+}
+
+async fn prize_draw(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<DrawForm>) -> Result<Response> {
+    let r = async {
+        let rules = DrawRules {
+            winners: number("winners", &f.winners)?,
+            seed: f.seed.clone(),
+            min_score: optional("min_score", &f.min_score)?,
+            exclude_selection: optional("exclude_selection", &f.exclude_selection)?,
+        };
+        actions::run_draw(&state.db, &me, id, &rules).await.map(Some)
+    }
+    .await;
+    after(&state, ctx, &me, id, r).await
+}
+
+#[derive(Deserialize)]
+struct TeamForm {
+    #[serde(default)]
+    selection_id: String,
+    #[serde(default)]
+    teams: String,
+    #[serde(default)]
+    size: String,
+    #[serde(default)]
+    balance: String,
+}
+
+async fn teams(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<TeamForm>) -> Result<Response> {
+    let r = async {
+        let rules = TeamRules {
+            selection_id: optional("selection_id", &f.selection_id)?,
+            teams: number("teams", &f.teams)?,
+            size: number("size", &f.size)?,
+            balance: f.balance.clone(),
+        };
+        actions::make_teams(&state.db, &me, id, &rules).await.map(Some)
+    }
+    .await;
+    after(&state, ctx, &me, id, r).await
+}
+
+#[derive(Deserialize)]
+struct ClearForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn clear(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path((id, attempt)): Path<(i64, i64)>, Form(f): Form<ClearForm>) -> Result<Response> {
+    let r = actions::clear_flag(&state.db, &me, id, attempt, &f.reason).await.map(|()| None);
+    after(&state, ctx, &me, id, r).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/selection/view.html")]
+struct ViewPage {
+    ctx: PageCtx,
+    quiz: Quiz,
+    selection: Selection,
+    entries: Vec<Entry>,
+    algorithm: &'static str,
+}
+
+impl ViewPage {
+    fn masked(&self, s: &str) -> String {
+        mask_name(s)
+    }
+    fn team(&self, n: &Option<i64>) -> String {
+        n.map(team_name).unwrap_or_default()
+    }
+    fn team_total(&self, n: &Option<i64>) -> i64 {
+        self.entries.iter().filter(|e| e.team == *n).map(|e| e.score).sum()
+    }
+    fn first_of_team(&self, i: &usize) -> bool {
+        *i == 0 || self.entries.get(*i - 1).map(|e| e.team) != self.entries.get(*i).map(|e| e.team)
+    }
+}
+
+async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<ViewPage> {
+    let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
+    let selection = store::selection(&state.db, quiz.id, sid).await?;
+    let entries = store::entries(&state.db, selection.id, selection.kind == super::Kind::Draw.as_str()).await?;
+    Ok(ViewPage { ctx, quiz, selection, entries, algorithm: DRAW_ALGORITHM })
+}
+
+async fn download(State(state): State<AppState>, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<Response> {
+    super::api::csv_response(&state, &me, id, sid).await
+}
+
+/// The staff pages of statistics and selection.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/quiz/{id}/stats", get(stats_page))
+        .route("/quiz/{id}/selection", get(index))
+        .route("/quiz/{id}/selection/finalists", post(finalists))
+        .route("/quiz/{id}/selection/draw", post(prize_draw))
+        .route("/quiz/{id}/selection/teams", post(teams))
+        .route("/quiz/{id}/selection/attempts/{attempt}/clear", post(clear))
+        .route("/quiz/{id}/selection/{selection}", get(view))
+        .route("/quiz/{id}/selection/{selection}/csv", get(download))
+}

@@ -1,0 +1,119 @@
+//! The statistics of a quiz as staff read them: every drawn question with its facility and
+//! discrimination index, and the weakest topics per region, computed by grouped queries in
+//! `store.rs` over the finished attempts in the reader's scope.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::store::{self, WeakTopic};
+use super::{MIN_ATTEMPTS, PREFECTURE_PATH_LEN, discrimination, facility};
+use crate::db::Db;
+use crate::org::Scope;
+use crate::quiz::store::Quiz;
+use crate::{Error, Result};
+
+/// Answers a category needs in a region before it can be called weak, unless asked otherwise.
+pub const DEFAULT_MIN_ANSWERS: i64 = 10;
+
+/// How many weak categories are listed per region.
+pub const WEAK_PER_REGION: i64 = 3;
+
+/// A question's indexes.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QuestionStat {
+    /// Question.
+    pub question_id: i64,
+    /// Its text.
+    pub stem: String,
+    /// Category.
+    pub category: String,
+    /// Difficulty 1–3.
+    pub difficulty: i64,
+    /// Times drawn in finished attempts.
+    pub answers: i64,
+    /// Right answers.
+    pub right_answers: i64,
+    /// Share of right answers (0–1).
+    pub facility: Option<f64>,
+    /// p_upper − p_lower of the upper and lower 27% of attempts; none with too few attempts.
+    pub discrimination: Option<f64>,
+    /// Negative discrimination: the better participants got it wrong more often.
+    pub check_key: bool,
+}
+
+/// The statistics of a quiz.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Stats {
+    /// Finished attempts counted.
+    pub finished: i64,
+    /// Fewer than 20 finished attempts: no discrimination indexes.
+    pub too_few: bool,
+    /// Questions, hardest first (lowest facility).
+    pub hardest: Vec<QuestionStat>,
+    /// Questions with a discrimination index, least discriminating first.
+    pub least_discriminating: Vec<QuestionStat>,
+    /// The weakest categories per region (the prefectures, or the chosen region's subdivisions).
+    pub weak_topics: Vec<WeakTopic>,
+}
+
+/// The statistics of a quiz within the reader's scope; `region` is the region whose subdivisions
+/// are compared (the province's prefectures when none).
+pub async fn stats(db: &Db, scope: &Scope, quiz: &Quiz, region: Option<&str>, min_answers: i64) -> Result<Stats> {
+    let finished = store::finished(db, scope, quiz.id).await?;
+    let mut all: Vec<QuestionStat> = store::question_counts(db, scope, quiz.id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let d = discrimination(finished, (c.upper_n, c.upper_right), (c.lower_n, c.lower_right));
+            QuestionStat {
+                question_id: c.question_id,
+                stem: c.stem,
+                category: c.category,
+                difficulty: c.difficulty,
+                answers: c.answers,
+                right_answers: c.right_answers,
+                facility: facility(c.answers, c.right_answers),
+                discrimination: d,
+                check_key: d.is_some_and(|d| d < 0.0),
+            }
+        })
+        .collect();
+    all.sort_by(|a, b| a.facility.unwrap_or(0.0).total_cmp(&b.facility.unwrap_or(0.0)).then(a.question_id.cmp(&b.question_id)));
+    let mut least: Vec<QuestionStat> = all.iter().filter(|q| q.discrimination.is_some()).cloned().collect();
+    least.sort_by(|a, b| a.discrimination.unwrap_or(0.0).total_cmp(&b.discrimination.unwrap_or(0.0)).then(a.question_id.cmp(&b.question_id)));
+    let weak_topics = weak_topics(db, scope, quiz.id, region, min_answers, WEAK_PER_REGION).await?;
+    Ok(Stats { finished, too_few: finished < MIN_ATTEMPTS, hardest: all, least_discriminating: least, weak_topics })
+}
+
+/// The weakest categories of the subdivisions of `region` (by code; the prefecture-level regions
+/// when none) within the scope.
+pub async fn weak_topics(db: &Db, scope: &Scope, quiz_id: i64, region: Option<&str>, min_answers: i64, per_region: i64) -> Result<Vec<WeakTopic>> {
+    if min_answers < 1 {
+        return Err(Error::invalid("min_answers", "at least 1"));
+    }
+    let (within, len) = match region.filter(|r| !r.trim().is_empty()) {
+        None => (scope.clone(), PREFECTURE_PATH_LEN),
+        Some(code) => {
+            let r = crate::org::store::region(db, scope, code.trim()).await.map_err(|_| Error::invalid("region", "no such region in your area"))?;
+            let children = crate::org::store::region_children(db, scope, &r.code).await?;
+            let len = children.first().map_or(r.path.len(), |c| c.path.len());
+            (Scope::under(&r.path), len)
+        }
+    };
+    store::weak_topics(db, scope, quiz_id, &within, len, min_answers, per_region).await
+}
+
+/// The weakest categories per prefecture-level region of a quiz: what the push area calls to
+/// suggest publicity products on those topics (region path, region name, category names, weakest
+/// first). The product suggestion itself belongs to the push area.
+pub async fn suggested_topics_for_publicity(db: &Db, scope: &Scope, quiz_id: i64) -> Result<Vec<(String, String, Vec<String>)>> {
+    let topics = weak_topics(db, scope, quiz_id, None, DEFAULT_MIN_ANSWERS, WEAK_PER_REGION).await?;
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    for t in topics {
+        match out.last_mut() {
+            Some(last) if last.0 == t.region_path => last.2.push(t.category),
+            _ => out.push((t.region_path, t.region_name, vec![t.category])),
+        }
+    }
+    Ok(out)
+}
