@@ -257,4 +257,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start))
         .routes(routes!(question, answer))
         .routes(routes!(finish))
+        .merge(super::live::api::router())
 }

@@ -249,4 +249,5 @@ pub fn router() -> Router<AppState> {
         .route("/quiz/bank/export", get(export))
         .route("/quiz/questions/{id}/status", post(set_status))
         .route("/quiz/{id}", get(view))
+        .merge(super::live::pages::router())
 }
