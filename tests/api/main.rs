@@ -12,4 +12,5 @@ mod operations;
 mod regions;
 mod reports;
 mod scope_matrix;
+mod quiz_live;
 mod volunteers;
