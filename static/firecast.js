@@ -25,6 +25,8 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     tick();
     setInterval(tick, 1000);
+  });
+});
 
 // Volunteer challenge board: refresh the tables from their fragment every 5 seconds.
 document.addEventListener("DOMContentLoaded", () => {

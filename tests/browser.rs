@@ -314,3 +314,47 @@ async fn the_dashboard_map_follows_the_metric_and_the_report_downloads() {
     assert_eq!(&download.bytes().await.unwrap()[..2], b"PK");
     driver.quit().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
+    let Some((_chromedriver, driver)) = browser(390, 844).await else {
+        return;
+    };
+    let base = demo_server("quiz").await;
+    driver.goto(format!("{base}/p/quiz/zhixiao-demo-2026")).await.unwrap();
+    driver.find(By::Id("nickname")).await.unwrap().send_keys("手机答题者").await.unwrap();
+    let select = thirtyfour::components::SelectElement::new(&driver.find(By::Id("region_code")).await.unwrap()).await.unwrap();
+    select.select_by_value("220102").await.unwrap();
+    click_to_load(&driver, By::Css("form#join button[type=submit]")).await.unwrap();
+    click_to_load(&driver, By::Css("form[action$='/start'] button")).await.unwrap();
+    driver.screenshot(&screenshot_path("phone-quiz-question.png")).await.unwrap();
+    let mut answered = 0;
+    while !driver.current_url().await.unwrap().as_str().ends_with("/result") {
+        assert!(answered < 20, "the quiz ends");
+        let no_scroll: bool = driver
+            .execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![])
+            .await
+            .unwrap()
+            .convert()
+            .unwrap();
+        assert!(no_scroll, "no sideways scrolling on a question");
+        if let Ok(text) = driver.find(By::Id("text")).await {
+            text.send_keys("119").await.unwrap();
+        } else {
+            driver.find(By::Css("form#answer input[type=radio], form#answer input[type=checkbox]")).await.unwrap().click().await.unwrap();
+        }
+        click_to_load(&driver, By::Css("form#answer button[type=submit]")).await.unwrap();
+        answered += 1;
+    }
+    assert_eq!(answered, 10, "the demo quiz draws ten questions");
+    let rank: i64 = driver.find(By::Id("rank")).await.unwrap().text().await.unwrap().parse().unwrap();
+    assert!((1..=301).contains(&rank), "ranked among the demo's 300 and this resident: {rank}");
+    let page = driver.source().await.unwrap();
+    assert!(page.contains("答题解析"), "the explanations follow the quiz");
+    driver.screenshot(&screenshot_path("phone-quiz-result.png")).await.unwrap();
+    // The start page now shows the best result.
+    driver.goto(format!("{base}/p/quiz/zhixiao-demo-2026")).await.unwrap();
+    let best = driver.find(By::Css("p.rank")).await.unwrap().text().await.unwrap();
+    assert!(best.contains(&rank.to_string()), "{best}");
+    driver.quit().await.unwrap();
+}

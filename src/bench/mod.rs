@@ -2,6 +2,8 @@
 //! measured in the same run.
 #![allow(clippy::cast_precision_loss)] // rates and ratios for people to read
 
+mod quiz;
+
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
@@ -25,6 +27,9 @@ pub enum Workload {
     /// A year of data, 1,000,000 activities with 10,000,000 figures: the province dashboard and
     /// the Word report.
     Dashboard,
+    /// Answer submissions over HTTP against `/healthz` under the same load, and the leaderboard
+    /// over 1,000,000 finished attempts.
+    Quiz,
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing).
@@ -37,6 +42,7 @@ pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result
         Workload::Regions => regions(&db).await,
         Workload::Activities => activities(&db, key).await,
         Workload::Dashboard => dashboard(&db, key).await,
+        Workload::Quiz => quiz::run(&db, url, key).await,
     }
 }
 

@@ -60,6 +60,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
     let quiz = store::quiz_by_id(db, id).await?;
     let counties = org::counties(db).await?;
     let mut rng = StdRng::seed_from_u64(119);
+    let writer = crate::quiz::writer::AnswerWriter::start(db.clone());
     for n in 0..participants {
         let (code, _, _) = &counties[rng.random_range(0..counties.len())];
         let p = actions::join(
@@ -86,7 +87,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
                 (Answer::Text(_), false) => Answer::Text(vec!["不知道".to_owned()]),
             };
             store::mark_shown(db, attempt.id, d.position, attempt.started_at).await?;
-            actions::answer(db, &token, d.position, &given).await?;
+            actions::answer(db, &writer, &token, d.position, &given).await?;
         }
         let took = time::Duration::seconds(rng.random_range(90..590));
         actions::finish_at(db, &token, attempt.started_at + took).await?;

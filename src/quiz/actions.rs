@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
 use super::{Answer, Blueprint, Defaults, DEVICE_ATTEMPTS_FLAG, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN};
 use crate::audit;
+use super::writer::AnswerWriter;
 use crate::db::Db;
 use crate::org::{self, Role, parse_name};
 use crate::personal::DataKey;
@@ -325,29 +326,48 @@ pub struct AnswerInput {
 }
 
 /// Records the answer to a question drawn for the attempt, once: a replay changes nothing and
-/// says so (`false`).
-pub async fn answer(db: &Db, token: &str, position: i64, given: &Answer) -> Result<bool> {
+/// says so (`false`). One read gathers what the checks need; the write goes through `writer`.
+pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, given: &Answer) -> Result<bool> {
     let now = clock::now_ms();
-    let a = open_attempt(db, token, now).await?;
-    let d = store::drawn(db, a.id, Some(position)).await?.pop().ok_or_else(|| Error::invalid("position", "that question was not drawn for this attempt"))?;
-    if d.answered_at.is_some() {
+    let c = store::answer_context(db, token, position).await?;
+    if c.submitted_at.is_some() {
+        return Err(Error::Conflict("this attempt is finished".into()));
+    }
+    if now > c.deadline_at {
+        return Err(Error::Conflict("time is up for this attempt".into()));
+    }
+    let (Some(order), Some(kind), Some(options), Some(right_answer)) = (&c.option_order, &c.kind, &c.options, &c.answer) else {
+        return Err(Error::invalid("position", "that question was not drawn for this attempt"));
+    };
+    if c.answered_at.is_some() {
         return Ok(false);
     }
-    let q = d.q.question()?;
+    let broken = || Error::Internal(anyhow::anyhow!("a stored question does not parse"));
+    let kind = Kind::parse(kind).ok_or_else(broken)?;
     let fits = matches!(
-        (q.kind, given),
+        (kind, given),
         (Kind::Single | Kind::Multiple, Answer::Choice(_)) | (Kind::TrueFalse, Answer::Truth(_)) | (Kind::Fill, Answer::Text(_))
     );
     if !fits {
-        return Err(Error::invalid("answer", format!("a {} question takes another kind of answer", q.kind.as_str())));
+        return Err(Error::invalid("answer", format!("a {} question takes another kind of answer", kind.as_str())));
     }
-    let stored = super::unshuffle(given, &d.order())?;
-    let right = q.is_right(&stored);
-    let quiz = store::quiz_by_id(db, a.quiz_id).await?;
-    let n = store::drawn_count(db, a.id).await?.max(1);
-    let elapsed = d.shown_at.map_or(0, |s| i64::try_from((now - s).whole_milliseconds()).unwrap_or(0));
-    let points = quiz.scoring().points(right, elapsed, quiz.time_limit_seconds * 1000 / n);
-    store::answer(db, a.id, position, &stored, right, points).await
+    let order: Vec<usize> = serde_json::from_str(order).map_err(|_| broken())?;
+    let question = super::Question {
+        kind,
+        category: String::new(),
+        difficulty: 1,
+        stem: String::new(),
+        options: serde_json::from_str(options).map_err(|_| broken())?,
+        answer: serde_json::from_str(right_answer).map_err(|_| broken())?,
+        explanation: String::new(),
+        source: String::new(),
+    };
+    let stored = super::unshuffle(given, &order)?;
+    let right = question.is_right(&stored);
+    let elapsed = c.shown_at.map_or(0, |s| i64::try_from((now - s).whole_milliseconds()).unwrap_or(0));
+    let scoring = Scoring::parse(&c.scoring).unwrap_or(Scoring::Accuracy);
+    let points = scoring.points(right, elapsed, c.time_limit_seconds * 1000 / c.questions.max(1));
+    writer.write(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct: right, points, at: now }).await
 }
 
 /// The outcome of a finished attempt.

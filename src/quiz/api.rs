@@ -234,7 +234,7 @@ pub struct Answered {
 /// Answers a question of the attempt, once, before its deadline.
 #[utoipa::path(post, path = "/api/v1/public/attempts/{token}/questions/{position}", tag = "quiz", params(("token" = String, Path), ("position" = i64, Path)), request_body = AnswerInput, responses((status = 200, body = Answered), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn answer(State(s): State<AppState>, Path((token, position)): Path<(String, i64)>, Json(input): Json<AnswerInput>) -> Result<axum::Json<Answered>> {
-    let accepted = actions::answer(&s.db, &token, position, &input.answer).await?;
+    let accepted = actions::answer(&s.db, &s.answers, &token, position, &input.answer).await?;
     Ok(axum::Json(Answered { accepted }))
 }
 

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod public;
 pub mod store;
 pub mod table;
+pub mod writer;
 
 use std::fmt;
 

@@ -199,7 +199,7 @@ async fn answer(
             return Ok(QuestionPage { ctx, token, q, error: Some("choose an answer".into()) }.into_response());
         }
     };
-    match actions::answer(&state.db, &token, position, &given).await {
+    match actions::answer(&state.db, &state.answers, &token, position, &given).await {
         Ok(_) => {}
         Err(Error::Conflict(_)) => return Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response()),
         Err(Error::Invalid { message, .. }) => {

@@ -464,7 +464,7 @@ const ATTEMPT_COLUMNS: &str =
 /// Attempts a participant started in a quiz on a day, and all their attempts in it.
 pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64, day: Date) -> Result<(i64, i64)> {
     Ok(on_db!(db, |p| sqlx::query_as(
-        "select coalesce(sum(case when day = $3 then 1 else 0 end), 0), count(*) from attempt where quiz_id = $1 and participant_id = $2"
+        "select cast(coalesce(sum(case when day = $3 then 1 else 0 end), 0) as bigint), count(*) from attempt where quiz_id = $1 and participant_id = $2"
     )
     .bind(quiz_id)
     .bind(participant_id)
@@ -588,22 +588,92 @@ pub async fn mark_shown(db: &Db, attempt_id: i64, position: i64, at: OffsetDateT
     Ok(())
 }
 
-/// Records an answer once: false when the question was answered already (a replay).
-pub async fn answer(db: &Db, attempt_id: i64, position: i64, given: &Answer, correct: bool, points: i64) -> Result<bool> {
-    let done = on_db!(db, |p| sqlx::query(
-        "update attempt_question set answered_at = $3, given = $4, correct = $5, points = $6 \
-         where attempt_id = $1 and position = $2 and answered_at is null"
+/// An answer to store.
+#[derive(Clone, Debug)]
+pub struct NewAnswer {
+    /// Attempt.
+    pub attempt_id: i64,
+    /// Position of the question in it.
+    pub position: i64,
+    /// The answer in the stored order of options.
+    pub given: Answer,
+    /// Whether it is right.
+    pub correct: bool,
+    /// Its points.
+    pub points: i64,
+    /// When it arrived.
+    pub at: OffsetDateTime,
+}
+
+/// Records answers in one transaction, each once: false for a question answered already.
+pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(answers.len());
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        for a in answers {
+            let done = sqlx::query(
+                "update attempt_question set answered_at = $3, given = $4, correct = $5, points = $6 \
+                 where attempt_id = $1 and position = $2 and answered_at is null",
+            )
+            .bind(a.attempt_id)
+            .bind(a.position)
+            .bind(a.at)
+            .bind(json(&a.given))
+            .bind(a.correct)
+            .bind(a.points)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            out.push(done == 1);
+        }
+    });
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// What answering one question needs, in one read: the attempt's state, the drawn question, the
+/// quiz's scoring and time, and how many questions the attempt has.
+#[derive(Clone, Debug, FromRow)]
+pub struct AnswerContext {
+    /// Attempt.
+    pub attempt_id: i64,
+    /// Its deadline.
+    pub deadline_at: OffsetDateTime,
+    /// Whether it is finished.
+    pub submitted_at: Option<OffsetDateTime>,
+    /// The options' order as shown, JSON.
+    pub option_order: Option<String>,
+    /// First shown.
+    pub shown_at: Option<OffsetDateTime>,
+    /// Answered already.
+    pub answered_at: Option<OffsetDateTime>,
+    /// The question's kind.
+    pub kind: Option<String>,
+    /// Its options, JSON.
+    pub options: Option<String>,
+    /// Its answer, JSON.
+    pub answer: Option<String>,
+    /// accuracy or speed.
+    pub scoring: String,
+    /// Seconds per attempt.
+    pub time_limit_seconds: i64,
+    /// Questions in the attempt.
+    pub questions: i64,
+}
+
+/// The context of answering question `position` of the attempt with this token.
+pub async fn answer_context(db: &Db, token: &str, position: i64) -> Result<AnswerContext> {
+    on_db!(db, |p| sqlx::query_as(
+        "select a.id as attempt_id, a.deadline_at, a.submitted_at, d.option_order, d.shown_at, d.answered_at, q.kind, q.options, \
+         q.answer, z.scoring, z.time_limit_seconds, (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
+         from attempt a join quiz z on z.id = a.quiz_id left join attempt_question d on d.attempt_id = a.id and d.position = $2 \
+         left join question q on q.id = d.question_id where a.token = $1"
     )
-    .bind(attempt_id)
+    .bind(token)
     .bind(position)
-    .bind(clock::now_ms())
-    .bind(json(given))
-    .bind(correct)
-    .bind(points)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(done == 1)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(Error::NotFound)
 }
 
 /// Finishes an attempt once (false when it was finished already): its score is the sum of its
@@ -613,7 +683,7 @@ pub async fn finish(db: &Db, attempt: &Attempt, flags: &str, now: OffsetDateTime
     let mut tx = db.begin().await?;
     let finished = on_tx!(&mut tx, |c| {
         let (score, correct): (i64, i64) = sqlx::query_as(
-            "select coalesce(sum(points), 0), coalesce(sum(case when correct then 1 else 0 end), 0) from attempt_question where attempt_id = $1",
+            "select cast(coalesce(sum(points), 0) as bigint), cast(coalesce(sum(case when correct then 1 else 0 end), 0) as bigint) from attempt_question where attempt_id = $1",
         )
         .bind(attempt.id)
         .fetch_one(&mut *c)
@@ -814,4 +884,82 @@ pub async fn starts_from(db: &Db, ip_hash: &str, since: OffsetDateTime) -> Resul
         .bind(since)
         .fetch_one(p)
         .await)?)
+}
+
+/// Fills a quiz's leaderboard with `n` generated participants who finished an attempt
+/// (`firecast bench quiz`): participants, attempts and best results in set-based inserts, then the
+/// score counts rebuilt, in one transaction.
+pub async fn fill_board(db: &Db, quiz_id: i64, n: i64, region: (&str, &str)) -> Result<()> {
+    let now = clock::now();
+    let tag = format!("bench-{quiz_id}-");
+    let numbers = match db {
+        Db::Sqlite(_) => "with recursive g(i) as (select 1 union all select i + 1 from g where i < $1) select i from g",
+        Db::Postgres(_) => "select i from generate_series(1, $1) as g(i)",
+    };
+    let participants = format!(
+        "insert into participant (device_hash, nickname, region_code, region_path, school, created_at) \
+         select $2 || i, '选手' || i, $3, $4, '', $5 from ({numbers}) as n"
+    );
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(sqlx::AssertSqlSafe(participants))
+            .bind(n)
+            .bind(&tag)
+            .bind(region.0)
+            .bind(region.1)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "insert into attempt (token, quiz_id, participant_id, day, started_at, deadline_at, submitted_at, score, correct, \
+             duration_ms, region_path, school) select p.device_hash, $1, p.id, $2, $3, $3, $3, (p.id * 7919) % 101, \
+             ((p.id * 7919) % 101) / 10, 60000 + (p.id * 104729) % 500000, p.region_path, '' \
+             from participant p where p.device_hash like $4 || '%'",
+        )
+        .bind(quiz_id)
+        .bind(now.date())
+        .bind(now)
+        .bind(&tag)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "insert into quiz_best (quiz_id, participant_id, attempt_id, score, duration_ms, region_path, school) \
+             select quiz_id, participant_id, id, score, duration_ms, region_path, school from attempt \
+             where quiz_id = $1 and token like $2 || '%'",
+        )
+        .bind(quiz_id)
+        .bind(&tag)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("delete from quiz_score_count where quiz_id = $1").bind(quiz_id).execute(&mut *c).await?;
+        sqlx::query(
+            "insert into quiz_score_count (quiz_id, score, n) select quiz_id, score, count(*) from quiz_best \
+             where quiz_id = $1 group by quiz_id, score",
+        )
+        .bind(quiz_id)
+        .execute(&mut *c)
+        .await?;
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many answers the attempts of a quiz have taken.
+pub async fn answered(db: &Db, quiz_id: i64) -> Result<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select count(*) from attempt_question d join attempt a on a.id = d.attempt_id where a.quiz_id = $1 and d.answered_at is not null"
+    )
+    .bind(quiz_id)
+    .fetch_one(p)
+    .await)?)
+}
+
+/// The lowest and highest participant id on a quiz's leaderboard.
+pub async fn participant_range(db: &Db, quiz_id: i64) -> Result<(i64, i64)> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select coalesce(min(participant_id), 0), coalesce(max(participant_id), 0) from quiz_best where quiz_id = $1"
+    )
+    .bind(quiz_id)
+    .fetch_one(p)
+    .await)?)
 }

@@ -42,12 +42,16 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The key that seals personal data.
     pub key: Arc<DataKey>,
+    /// The task that stores quiz answers in batches.
+    pub answers: crate::quiz::writer::AnswerWriter,
 }
 
 impl AppState {
-    /// State over a database with a config and the data key.
+    /// State over a database with a config and the data key (on a Tokio runtime: it starts the
+    /// quiz's answer writer).
     pub fn new(db: Db, config: Config, key: DataKey) -> Self {
-        Self { db, config: Arc::new(config), key: Arc::new(key) }
+        let answers = crate::quiz::writer::AnswerWriter::start(db.clone());
+        Self { db, config: Arc::new(config), key: Arc::new(key), answers }
     }
 }
 

@@ -9,6 +9,7 @@ mod bad_input;
 mod campaigns;
 mod cli;
 mod operations;
+mod quiz;
 mod regions;
 mod reports;
 mod scope_matrix;

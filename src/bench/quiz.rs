@@ -1,0 +1,206 @@
+//! `firecast bench quiz`: answer submissions through the whole stack over HTTP on loopback (many
+//! concurrent keep-alive connections; CSRF, parsing, the attempt's checks, scoring, the write),
+//! beside the same server's `/healthz` under the same load; then the leaderboard's top 100 and a
+//! participant's rank among 1,000,000 finished attempts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use tokio::net::TcpStream;
+
+use super::{ms, time};
+use crate::config::Config;
+use crate::db::Db;
+use crate::personal::DataKey;
+use crate::quiz::actions::{self, JoinInput};
+use crate::quiz::store::{self, NewQuiz};
+use crate::quiz::{Answer, Blueprint, Kind, Scoring};
+use crate::web::{self, AppState};
+
+const CONNECTIONS: usize = 64;
+const ATTEMPTS: usize = 5_000;
+const QUESTIONS: u32 = 10;
+const BOARD: i64 = 1_000_000;
+/// The double-submit CSRF token the load generator sends as cookie and header.
+const CSRF: &str = "bench-csrf-token-0123456789abcdefghijklmnop";
+
+/// One keep-alive HTTP/1.1 connection that sends a request and reads the whole response.
+struct Conn {
+    stream: BufReader<TcpStream>,
+    host: String,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self { stream: BufReader::new(stream), host: addr.to_string() })
+    }
+
+    async fn request(&mut self, method: &str, path: &str, body: &str) -> anyhow::Result<u16> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nCookie: fc_csrf={CSRF}\r\nX-CSRF-Token: {CSRF}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.stream.get_mut().write_all(head.as_bytes()).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| anyhow!("bad status line {line:?}"))?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok(status)
+    }
+}
+
+/// Runs `jobs` (method, path, body) over `CONNECTIONS` connections; returns the wall time and
+/// every request's latency. Any status but 200 is an error.
+async fn load(addr: std::net::SocketAddr, jobs: Vec<Vec<(String, String)>>, method: &'static str) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for batch in jobs {
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let mut latencies = Vec::with_capacity(batch.len());
+            for (path, body) in batch {
+                let t = Instant::now();
+                let status = conn.request(method, &path, &body).await?;
+                if status != 200 {
+                    return Err(anyhow!("{method} {path}: status {status}"));
+                }
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    all.sort();
+    Ok((wall, all))
+}
+
+fn report(what: &str, n: usize, wall: Duration, latencies: &[Duration]) -> f64 {
+    let rate = n as f64 / wall.as_secs_f64();
+    let p = |q: usize| latencies.get((latencies.len() * q / 100).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    println!("{what}: {n} requests over {CONNECTIONS} connections in {:.2} s = {rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms", wall.as_secs_f64(), ms(p(50)), ms(p(99)));
+    rate
+}
+
+/// The workload.
+pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
+    crate::demo::seed(db, key).await?;
+    let t = Instant::now();
+    db.raw_insert_yardstick(1_000_000).await?;
+    let raw = t.elapsed();
+    println!("yardstick: bare insert … select of 1,000,000 rows in {:.0} ms ({:.0} rows/s)", ms(raw), 1e6 / raw.as_secs_f64());
+
+    let corps = crate::org::store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
+    let by = crate::org::store::user_by_username(db, "province").await?.context("the demo account province")?;
+    let now = crate::clock::now();
+    let id = store::insert_quiz(
+        db,
+        &NewQuiz {
+            title: format!("bench {}", crate::clock::show(now)),
+            description: String::new(),
+            campaign_id: None,
+            opens_at: now - time::Duration::hours(1),
+            closes_at: now + time::Duration::days(1),
+            blueprint: Blueprint::parse(&format!("* * {QUESTIONS}"))?,
+            time_limit_seconds: 7200,
+            attempts_per_day: 50,
+            audience_path: "/22/".into(),
+            scoring: Scoring::Accuracy,
+            prize_min_score: 0,
+            owner: (corps.id, corps.region_path.clone()),
+            created_by: by.id,
+        },
+        &crate::org::new_secret()[..16],
+    )
+    .await?;
+    let quiz = store::quiz_by_id(db, id).await?;
+
+    let bar = indicatif::ProgressBar::new(ATTEMPTS as u64);
+    bar.set_message("starting attempts");
+    let t = Instant::now();
+    let mut attempts = Vec::with_capacity(ATTEMPTS);
+    for i in 0..ATTEMPTS {
+        let p = actions::join(db, key, &format!("bench-device-{id}-{i:07}"), &JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() }).await?;
+        let token = actions::start(db, key, &quiz, &p, &format!("10.{}.{}.1", i / 250, i % 250)).await?;
+        attempts.push(token);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!("{ATTEMPTS} participants joined and started an attempt in {:.1} s", t.elapsed().as_secs_f64());
+
+    // Every answer of every attempt, spread over the connections, in question order per attempt.
+    let mut jobs: Vec<Vec<(String, String)>> = vec![Vec::new(); CONNECTIONS];
+    for (n, token) in attempts.iter().enumerate() {
+        let a = store::attempt_by_token(db, token).await?;
+        for d in store::drawn(db, a.id, None).await? {
+            let answer = match d.q.question()?.kind {
+                Kind::Single | Kind::Multiple => Answer::Choice(vec![0]),
+                Kind::TrueFalse => Answer::Truth(true),
+                Kind::Fill => Answer::Text(vec!["119".into()]),
+            };
+            let body = serde_json::to_string(&serde_json::json!({ "answer": answer }))?;
+            jobs[n % CONNECTIONS].push((format!("/api/v1/public/attempts/{token}/questions/{}", d.position), body));
+        }
+    }
+    let answers: usize = jobs.iter().map(Vec::len).sum();
+
+    let listener = web::bind("127.0.0.1:0".parse()?).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(db.clone(), Config::with_database(url), key.clone());
+    let server = tokio::spawn(web::serve(listener, state, std::future::pending()));
+    let per = answers / CONNECTIONS;
+    let health: Vec<Vec<(String, String)>> = (0..CONNECTIONS).map(|_| vec![("/healthz".to_owned(), String::new()); per]).collect();
+    let (wall, lat) = load(addr, health, "GET").await?;
+    let health_rate = report("GET /healthz", per * CONNECTIONS, wall, &lat);
+    let (wall, lat) = load(addr, jobs, "POST").await?;
+    let answer_rate = report("POST answer", answers, wall, &lat);
+    println!("answer submissions ÷ /healthz = {:.2} (goal ≥ 0.3); goal ≥ 10,000 submissions/s", answer_rate / health_rate);
+    let stored = store::answered(db, id).await?;
+    if stored != i64::try_from(answers)? {
+        return Err(anyhow!("{stored} answers stored, {answers} sent"));
+    }
+    server.abort();
+
+    let t = Instant::now();
+    store::fill_board(db, id, BOARD, ("220102", "/22/2201/220102/")).await?;
+    println!("leaderboard of {BOARD} finished attempts built in {:.1} s", t.elapsed().as_secs_f64());
+    let (p50, p99, top) = time(200, || store::board(db, id, None, None, 100)).await?;
+    println!("top 100 of {BOARD}: median {:.2} ms, p99 {:.2} ms ({} lines; goal < 10 ms)", ms(p50), ms(p99), top.len());
+    let (low, high) = store::participant_range(db, id).await?;
+    let mut rng = StdRng::seed_from_u64(119);
+    let picks: Vec<i64> = (0..200).map(|_| rng.random_range(low..=high)).collect();
+    let next = Arc::new(AtomicUsize::new(0));
+    let (p50, p99, rank) = time(200, || {
+        let p = picks[next.fetch_add(1, Ordering::Relaxed) % picks.len()];
+        async move { store::rank(db, id, p).await }
+    })
+    .await?;
+    println!("my rank among {BOARD} (random participants): median {:.2} ms, p99 {:.2} ms (last: {:?}; goal < 10 ms)", ms(p50), ms(p99), rank.map(|r| r.0));
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! The knowledge quiz: the bank's imports (all or nothing, errors by line) and exports, a quiz
+//! taken through the public API with server-side scoring, the leaderboard and ranks, and every
+//! refused submission (a client's score, a question not drawn, a replay, after the deadline).
+
+use std::collections::HashMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Client, TestApp};
+
+async fn bank_size(c: &Client) -> usize {
+    let v: Value = c.get("/api/v1/questions?limit=1000&status=active").await.json().await.unwrap();
+    v.as_array().unwrap().len()
+}
+
+async fn import(c: &Client, format: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let r = c
+        .http
+        .post(format!("{}/api/v1/questions/import?format={format}", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestApp) {
+    let province = app.login("province").await;
+    assert!(bank_size(&province).await >= 200, "the demo loads the starting bank");
+    let changchun = app.login("changchun").await;
+    let before = bank_size(&changchun).await;
+    assert_eq!(before, bank_size(&province).await, "a detachment draws on the province's bank");
+
+    // Broken files: a clear error by line, nothing imported.
+    let broken = [
+        ("gift", "$CATEGORY: home\n\n灭火器的压力表指针应在{=绿区 ~红区\n\n好题 {T}\n".as_bytes().to_vec(), 3, "not closed"),
+        ("gift", "$CATEGORY: home\n\n多选 {~%150%甲 ~%-50%乙}\n".as_bytes().to_vec(), 3, "outside -100% to 100%"),
+        (
+            "moodle",
+            b"<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]>\n<quiz>&lol2;</quiz>".to_vec(),
+            2,
+            "DOCTYPE",
+        ),
+        ("csv", "type,stem\nsingle,火警电话？\n".as_bytes().to_vec(), 1, "missing"),
+        ("aiken", "火警电话是？\nA. 110\nB. 119\nANSWER: C\n".as_bytes().to_vec(), 4, "not one of the options"),
+    ];
+    for (format, body, line, says) in broken {
+        let (s, v) = import(&changchun, format, body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{format}: {v}");
+        let e = &v["errors"][0];
+        assert_eq!(e["row"], line, "{format}: {v}");
+        assert!(e["message"].as_str().unwrap().contains(says), "{format}: {v}");
+    }
+    assert_eq!(bank_size(&changchun).await, before, "a refused file imports nothing");
+
+    // Every export reads back; the detachment's own bank takes the GIFT export whole.
+    for format in ["xlsx", "csv", "gift", "moodle", "aiken"] {
+        let r = province.get(&format!("/api/v1/questions/export?format={format}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "{format}");
+        assert!(r.headers()["content-disposition"].to_str().unwrap().contains("question-bank"));
+        let bytes = r.bytes().await.unwrap().to_vec();
+        assert!(!bytes.is_empty());
+        if format == "gift" {
+            let (s, v) = import(&changchun, "gift", bytes.clone()).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            assert_eq!(v["imported"].as_u64().unwrap() as usize, before);
+            // The same file again: every question is already in that bank, and nothing changes.
+            let (s, v) = import(&changchun, "gift", bytes).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(v["errors"][0]["message"].as_str().unwrap().contains("already in the bank"), "{v}");
+        }
+    }
+    assert_eq!(bank_size(&changchun).await, 2 * before);
+    // A volunteer may not import.
+    let volunteer = app.login("volunteer").await;
+    let (s, _) = import(&volunteer, "gift", b"x {T}".to_vec()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// The bank's questions by their text, as the staff API shows them.
+async fn answer_key(c: &Client) -> HashMap<String, Value> {
+    let v: Value = c.get("/api/v1/questions?limit=1000").await.json().await.unwrap();
+    v.as_array().unwrap().iter().map(|q| (q["question"]["stem"].as_str().unwrap().to_owned(), q["question"].clone())).collect()
+}
+
+/// The answer to send for a shown question, right or wrong.
+fn reply(key: &HashMap<String, Value>, shown: &Value, right: bool) -> Value {
+    let q = &key[shown["stem"].as_str().unwrap()];
+    let answer = &q["answer"];
+    if let Some(t) = answer.get("truth") {
+        return json!({"truth": t.as_bool().unwrap() == right});
+    }
+    if let Some(texts) = answer.get("text") {
+        return json!({"text": [if right { texts[0].as_str().unwrap() } else { "不知道" }]});
+    }
+    let stored: Vec<String> = q["options"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_owned()).collect();
+    let correct: Vec<&str> = answer["choice"].as_array().unwrap().iter().map(|i| stored[i.as_u64().unwrap() as usize].as_str()).collect();
+    let shown_opts: Vec<&str> = shown["options"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    let picked: Vec<usize> = if right {
+        shown_opts.iter().enumerate().filter(|(_, o)| correct.contains(o)).map(|(i, _)| i).collect()
+    } else {
+        vec![shown_opts.iter().position(|o| !correct.contains(o)).unwrap()]
+    };
+    json!({"choice": picked})
+}
+
+struct Resident {
+    c: Client,
+    device: String,
+}
+
+impl Resident {
+    async fn new(app: &TestApp, name: &str, region: &str) -> Self {
+        let c = app.anonymous().await;
+        let device = firecast::org::new_secret();
+        let r = c
+            .http
+            .post(format!("{}/api/v1/public/participants", c.base))
+            .header("x-csrf-token", &c.csrf)
+            .header("x-device-token", &device)
+            .json(&json!({"nickname": name, "region_code": region}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        Self { c, device }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut r = self.c.http.request(method, format!("{}{path}", self.c.base)).header("x-csrf-token", &self.c.csrf).header("x-device-token", &self.device);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn start(&self, slug: &str) -> (StatusCode, Value) {
+        self.send(Method::POST, &format!("/api/v1/public/quizzes/{slug}/attempts"), None).await
+    }
+
+    /// Takes a whole attempt, answering `right` of the questions rightly; returns the result.
+    async fn take(&self, slug: &str, key: &HashMap<String, Value>, right: usize) -> Value {
+        let (s, started) = self.start(slug).await;
+        assert_eq!(s, StatusCode::CREATED, "{started}");
+        let token = started["token"].as_str().unwrap().to_owned();
+        for i in 0..started["total"].as_i64().unwrap() {
+            let (s, shown) = self.send(Method::GET, &format!("/api/v1/public/attempts/{token}/questions/{i}"), None).await;
+            assert_eq!(s, StatusCode::OK, "{shown}");
+            let body = json!({"answer": reply(key, &shown, usize::try_from(i).unwrap() < right)});
+            let (s, v) = self.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/{i}"), Some(body)).await;
+            assert_eq!((s, v["accepted"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+        }
+        let (s, mut v) = self.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["token"] = json!(token);
+        v
+    }
+}
+
+async fn new_quiz(c: &Client, title: &str, audience: &str, blueprint: &str) -> Value {
+    let body = json!({
+        "title": title, "opens_at": "2020-01-01 00:00", "closes_at": "2099-12-31 23:00", "blueprint": blueprint,
+        "time_limit_seconds": 600, "attempts_per_day": 3, "audience_region": audience
+    });
+    let r = c.json(Method::POST, "/api/v1/quizzes", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+pub async fn residents_take_a_quiz_scored_by_the_server_and_see_their_rank(app: TestApp) {
+    let province = app.login("province").await;
+    let key = answer_key(&province).await;
+    let quiz = new_quiz(&province, "测试竞答", "220000", "* * 5").await;
+    let slug = quiz["slug"].as_str().unwrap();
+
+    let ace = Resident::new(&app, "满分选手", "220102").await;
+    let best = ace.take(slug, &key, 5).await;
+    assert_eq!((best["score"].as_i64(), best["correct"].as_i64(), best["total"].as_i64()), (Some(50), Some(5), Some(5)), "{best}");
+    assert_eq!(best["rank"], 1);
+    let weak = Resident::new(&app, "新手", "222401").await;
+    let low = weak.take(slug, &key, 2).await;
+    assert_eq!((low["score"].as_i64(), low["rank"].as_i64(), low["ranked"].as_i64()), (Some(20), Some(2), Some(2)), "{low}");
+
+    // The leaderboard: by score, then time; per region too.
+    let id = quiz["id"].as_i64().unwrap();
+    let board: Value = province.get(&format!("/api/v1/quizzes/{id}/leaderboard")).await.json().await.unwrap();
+    let names: Vec<&str> = board.as_array().unwrap().iter().map(|l| l["nickname"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["满分选手", "新手"]);
+    let yanbian: Value = province.get(&format!("/api/v1/quizzes/{id}/leaderboard?region=222400")).await.json().await.unwrap();
+    assert_eq!(yanbian.as_array().unwrap().len(), 1);
+    assert_eq!(yanbian[0]["nickname"], "新手");
+
+    // A second, worse attempt does not lower the best; answers came faster than anyone reads.
+    let again = weak.take(slug, &key, 0).await;
+    assert_eq!(again["rank"], 2);
+    let flagged = app.scalar(&format!("select count(*) from attempt where quiz_id = {id} and flags like '%too_fast%'")).await;
+    assert!(flagged >= 3, "sub-second answers are flagged: {flagged}");
+    let page = province.get(&format!("/quiz/{id}")).await.text().await.unwrap();
+    assert!(page.contains("满分选手") && page.contains("多题答题不足1秒"), "the quiz page lists the board and the flags");
+
+    // The result page shows the explanations and the rank; the share card carries the score.
+    let token = best["token"].as_str().unwrap();
+    let result = ace.c.get(&format!("/p/attempts/{token}/result")).await.text().await.unwrap();
+    assert!(result.contains("答题解析") && result.contains("id=\"rank\">1<"), "the result page");
+    let card = ace.c.get(&format!("/p/attempts/{token}/card.svg")).await.text().await.unwrap();
+    assert!(card.starts_with("<svg") && card.contains("50 分"));
+
+    // The fourth attempt of the day is refused.
+    assert_eq!(weak.start(slug).await.0, StatusCode::CREATED);
+    let (s, v) = weak.start(slug).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+}
+
+pub async fn refused_submissions_count_nothing(app: TestApp) {
+    let province = app.login("province").await;
+    let key = answer_key(&province).await;
+    let quiz = new_quiz(&province, "提交检查", "220000", "* * 3").await;
+    let slug = quiz["slug"].as_str().unwrap();
+    let r = Resident::new(&app, "检查员", "220102").await;
+    let (_, started) = r.start(slug).await;
+    let token = started["token"].as_str().unwrap().to_owned();
+    let (_, shown) = r.send(Method::GET, &format!("/api/v1/public/attempts/{token}/questions/0"), None).await;
+    let right = reply(&key, &shown, true);
+    let path = format!("/api/v1/public/attempts/{token}/questions/0");
+
+    // A client-sent score is refused outright.
+    let (s, v) = r.send(Method::POST, &path, Some(json!({"answer": right, "score": 1000}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // A question not drawn for the attempt.
+    let (s, v) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/99"), Some(json!({"answer": right}))).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("position")), "{v}");
+    // Answered once; the replay is accepted as a no-op.
+    let (s, v) = r.send(Method::POST, &path, Some(json!({"answer": right}))).await;
+    assert_eq!((s, v["accepted"].as_bool()), (StatusCode::OK, Some(true)));
+    let wrong = reply(&key, &shown, false);
+    let (s, v) = r.send(Method::POST, &path, Some(json!({"answer": wrong}))).await;
+    assert_eq!((s, v["accepted"].as_bool()), (StatusCode::OK, Some(false)), "a replay changes nothing");
+    // Another attempt's token cannot answer this one's questions, and an unknown token is 404.
+    let (s, _) = r.send(Method::POST, "/api/v1/public/attempts/not-a-token/questions/0", Some(json!({"answer": right}))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // After the deadline nothing is taken.
+    app.exec(&format!("update attempt set deadline_at = started_at where token = '{token}'")).await.unwrap();
+    let (s, v) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/1"), Some(json!({"answer": right}))).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, v) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((v["score"].as_i64(), v["correct"].as_i64()), (Some(10), Some(1)), "only the one answer counts, once: {v}");
+    let (s, again) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
+    assert_eq!((s, again["score"].as_i64()), (StatusCode::OK, Some(10)), "finishing twice changes nothing");
+    let best = app.scalar(&format!("select count(*) from quiz_best where quiz_id = {}", quiz["id"])).await;
+    assert_eq!(best, 1);
+}
+
+pub async fn a_regional_quiz_is_for_its_residents(app: TestApp) {
+    let changchun = app.login("changchun").await;
+    let quiz = new_quiz(&changchun, "长春市消防知识竞答", "220100", "* * 2").await;
+    let slug = quiz["slug"].as_str().unwrap();
+    let outsider = Resident::new(&app, "延吉人", "222401").await;
+    let (s, _) = outsider.start(slug).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let local = Resident::new(&app, "长春人", "220102").await;
+    let (s, _) = local.start(slug).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // A blueprint the bank cannot fill is refused when the quiz is set up.
+    let r = changchun
+        .json(Method::POST, "/api/v1/quizzes", &json!({"title": "太多", "opens_at": "2020-01-01 00:00", "closes_at": "2099-01-01 00:00", "blueprint": "home 3 90", "time_limit_seconds": 600, "attempts_per_day": 1, "audience_region": "220100"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["field"], "blueprint", "{v}");
+    // Yanbian's staff do not see Changchun's quiz.
+    let yanbian = app.login("yanbian").await;
+    let r = yanbian.get(&format!("/api/v1/quizzes/{}/leaderboard", quiz["id"])).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+crate::on_both_backends!(
+    the_bank_imports_all_or_nothing_and_exports_every_format,
+    residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
+    refused_submissions_count_nothing,
+    a_regional_quiz_is_for_its_residents,
+);
