@@ -245,7 +245,7 @@ pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> 
     if round.kind() != RoundKind::Buzzer {
         return Err(Error::Conflict("this is not a buzzer question".into()));
     }
-    let won = store::buzz(db, item.id, team.id, clock::now_ms()).await?;
+    let won = store::buzz(db, item.id, team.id, clock::now()).await?;
     if won {
         hub::publish(m.id, Event { kind: "buzz", item_id: Some(item.id), answered: store::answer_count(db, item.id).await? });
         return Ok(Buzzed { won: true });
@@ -254,7 +254,7 @@ pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> 
     if now.buzz_team_id == Some(team.id) {
         return Ok(Buzzed { won: true });
     }
-    if !now.taking_answers(clock::now_ms()) {
+    if !now.taking_answers(clock::now()) {
         return Err(Error::Conflict("the question is not open".into()));
     }
     Ok(Buzzed { won: false })
@@ -278,7 +278,7 @@ pub async fn answer(db: &Db, token: &str, item_id: Option<i64>, given: &Answer) 
     let wager = if kind == RoundKind::Risk { store::wager(db, item.id, team.id).await?.unwrap_or(super::WAGERS[0]) } else { 0 };
     let points = super::points(kind, right, round.points, round.penalty, wager);
     let given_json = serde_json::to_string(given).unwrap_or_default();
-    let now = clock::now_ms();
+    let now = clock::now();
     let taken = store::answer(
         db,
         &NewAnswer { item_id: item.id, team_id: team.id, given: &given_json, correct: right, points, at: now, buzzer: kind == RoundKind::Buzzer, rebound: round.rebound },
@@ -372,7 +372,7 @@ async fn current(db: &Db, m: &Match, teams: &[Team], rounds: &[Round], reveal_to
     let in_round = store::items(db, m.id).await?.iter().filter(|i| i.round_no == item.round_no).count();
     let q = question(db, m, item.question_id).await?;
     let state = item.state();
-    let now = clock::now_ms();
+    let now = clock::now();
     let name = |id: Option<i64>| id.and_then(|id| teams.iter().find(|t| t.id == id).map(|t| t.name.clone()));
     let revealed = state == ItemState::Revealed && reveal_to_all;
     Ok(Some(Current {
@@ -447,7 +447,7 @@ pub async fn team_view(db: &Db, token: &str) -> Result<TeamView> {
     let current = current(db, &m, &teams, &rounds, true).await?;
     let scores = store::scoreboard(db, m.id).await?;
     let (score, rank) = scores.iter().position(|s| s.team_id == team.id).map_or((0, 0), |i| (scores[i].total, i64::try_from(i + 1).unwrap_or(0)));
-    let now = clock::now_ms();
+    let now = clock::now();
     let (mut wager, mut answer, mut correct, mut can_answer, mut can_buzz, mut can_wager) = (None, None, None, false, false, false);
     if let Some(c) = &current {
         let mine = c.item.team_id.is_none_or(|t| t == team.id);
