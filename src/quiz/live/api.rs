@@ -30,17 +30,13 @@ pub fn events(match_id: i64) -> Sse<impl Stream<Item = std::result::Result<SseEv
     let rx = hub::subscribe(match_id);
     let hello = futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
     let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) => {
-                    let data = serde_json::to_string(&e).unwrap_or_default();
-                    return Some((Ok(SseEvent::default().event(e.kind).data(data)), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(SseEvent::default().event("lagged").data("{}")), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        match rx.recv().await {
+            Ok(e) => {
+                let data = serde_json::to_string(&e).unwrap_or_default();
+                Some((Ok(SseEvent::default().event(e.kind).data(data)), rx))
             }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some((Ok(SseEvent::default().event("lagged").data("{}")), rx)),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
         }
     });
     Sse::new(futures_util::StreamExt::chain(hello, rest)).keep_alive(KeepAlive::default())
@@ -77,7 +73,7 @@ async fn board(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) ->
 /// A move of the host.
 #[derive(Deserialize, ToSchema)]
 pub struct ControlInput {
-    /// start, open, close, reveal, next, next_round or finish.
+    /// `start`, `open`, `close`, `reveal`, `next`, `next_round` or `finish`.
     action: String,
 }
 
