@@ -89,3 +89,45 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   picker.querySelectorAll(".hz-pick").forEach((s) => s.addEventListener("change", () => onChange(s)));
 });
+
+// Live competitions: follow the match's server-sent events and re-render the live fragment from
+// the page itself (the server holds the state; a plain reload shows the same).
+document.addEventListener("DOMContentLoaded", () => {
+  const root = document.querySelector("[data-live]");
+  if (!root || !window.EventSource) return;
+  let busy = false;
+  let again = false;
+  const startCountdowns = (el) => {
+    el.querySelectorAll(".countdown[data-seconds]").forEach((c) => {
+      let left = Number(c.dataset.seconds);
+      const tick = () => {
+        c.textContent = left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "0:00";
+        if (left <= 10) c.classList.add("urgent");
+        left -= 1;
+      };
+      tick();
+      c.liveTimer = setInterval(tick, 1000);
+    });
+  };
+  const refresh = () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((r) => r.text())
+      .then((html) => {
+        const next = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live]");
+        const current = document.querySelector("[data-live]");
+        if (next && current) {
+          current.querySelectorAll(".countdown").forEach((c) => clearInterval(c.liveTimer));
+          const typing = current.contains(document.activeElement) && document.activeElement.name === "text";
+          if (!typing) { current.innerHTML = next.innerHTML; startCountdowns(current); }
+        }
+      })
+      .catch(() => {})
+      .finally(() => { busy = false; if (again) { again = false; refresh(); } });
+  };
+  const source = new EventSource(root.dataset.live);
+  ["start", "wager", "open", "answer", "buzz", "close", "reveal", "next", "finish", "correct", "lagged"].forEach((k) =>
+    source.addEventListener(k, refresh));
+  root.querySelectorAll(".countdown").forEach((c) => { c.liveTimer = null; });
+});

@@ -258,4 +258,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(question, answer))
         .routes(routes!(finish))
         .merge(super::selection::api::router())
+        .merge(super::live::api::router())
 }

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod aiken;
 pub mod api;
 pub mod gift;
+pub mod live;
 pub mod moodle;
 pub mod pages;
 pub mod public;

@@ -250,4 +250,5 @@ pub fn router() -> Router<AppState> {
         .route("/quiz/questions/{id}/status", post(set_status))
         .route("/quiz/{id}", get(view))
         .merge(super::selection::pages::router())
+        .merge(super::live::pages::router())
 }

@@ -15,4 +15,5 @@ mod quiz_selection;
 mod regions;
 mod reports;
 mod scope_matrix;
+mod quiz_live;
 mod volunteers;

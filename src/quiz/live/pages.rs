@@ -1,0 +1,273 @@
+//! Pages of live matches: the list with the set-up form (teams typed or pasted, rounds one a
+//! line), a match's set-up page with each team's phone link and QR code and the judges'
+//! corrections, the host screen with its controls, the big screen for the projector, and the team
+//! phone `/p/live/{token}`. All of them follow the match through server-sent events and show its
+//! current state on a plain reload.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::actions::{self, Board, CorrectionInput, MatchInput, TeamView};
+use super::store::{self, Match};
+use super::{Control, WAGERS};
+use crate::quiz::actions::can_manage;
+use crate::quiz::{Answer, letter};
+use crate::web::AppState;
+use crate::web::extract::{Form, Path};
+use crate::web::layout::PageCtx;
+use crate::web::session::Principal;
+use crate::{Error, Result};
+
+const TEAMS_EXAMPLE: &str = "长春代表队, 长春, 张伟 李娜 王芳\n吉林代表队, 吉林, 赵磊 孙丽 周强";
+const ROUNDS_EXAMPLE: &str = "compulsory points=10 seconds=30 count=1\nbuzzer points=20 penalty=10 seconds=20 count=5\nrisk seconds=40 count=1";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/live/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    matches: Vec<Match>,
+    can_manage: bool,
+    error: Option<String>,
+    form: MatchForm,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+struct MatchForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    teams: String,
+    #[serde(default)]
+    rounds: String,
+}
+
+async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ListPage> {
+    Ok(ListPage {
+        ctx,
+        matches: store::matches(&state.db, &me.scope).await?,
+        can_manage: can_manage(me.role),
+        error: None,
+        form: MatchForm { title: String::new(), teams: TEAMS_EXAMPLE.into(), rounds: ROUNDS_EXAMPLE.into() },
+    })
+}
+
+async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form(form): Form<MatchForm>) -> Result<Response> {
+    let r = async {
+        let input = MatchInput { title: form.title.clone(), teams: super::parse_teams(&form.teams)?, rounds: super::parse_rounds(&form.rounds)? };
+        actions::create(&state.db, &me, &input).await
+    }
+    .await;
+    match r {
+        Ok(id) => Ok(Redirect::to(&format!("/quiz/live/{id}")).into_response()),
+        Err(e @ Error::Invalid { .. }) => Ok((
+            e.status(),
+            ListPage { ctx, matches: store::matches(&state.db, &me.scope).await?, can_manage: true, error: Some(e.to_string()), form },
+        )
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/live/setup.html")]
+struct SetupPage {
+    ctx: PageCtx,
+    b: Board,
+    links: Vec<(store::Team, String, String)>,
+    error: Option<String>,
+}
+
+fn qr_svg(text: &str) -> String {
+    qrcode::QrCode::new(text.as_bytes()).map_or_else(
+        |_| String::new(),
+        |code| code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(160, 160).quiet_zone(true).build(),
+    )
+}
+
+async fn setup_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, error: Option<String>) -> Result<SetupPage> {
+    let m = actions::hosted(&state.db, me, id).await?;
+    let b = actions::board(&state.db, m).await?;
+    let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let links = b.teams.iter().map(|t| {
+        let link = format!("{}/p/live/{}", base.trim_end_matches('/'), t.token);
+        (t.clone(), qr_svg(&link), link)
+    }).collect();
+    Ok(SetupPage { ctx, b, links, error })
+}
+
+async fn setup(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<SetupPage> {
+    setup_page(&state, ctx, &me, id, None).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/live/host.html")]
+struct HostPage {
+    ctx: PageCtx,
+    b: Board,
+    controls: bool,
+}
+
+impl HostPage {
+    fn is(&self, state: &str) -> bool {
+        self.b.current.as_ref().is_some_and(|c| c.item.state == state)
+    }
+}
+
+async fn host(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<HostPage> {
+    let m = actions::hosted(&state.db, &me, id).await?;
+    Ok(HostPage { ctx, b: actions::board(&state.db, m).await?, controls: true })
+}
+
+async fn screen(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<HostPage> {
+    let m = store::find(&state.db, &me.scope, id).await?;
+    Ok(HostPage { ctx, b: actions::board(&state.db, m).await?, controls: false })
+}
+
+#[derive(Deserialize)]
+struct ControlForm {
+    action: String,
+}
+
+async fn control(State(state): State<AppState>, me: Principal, Path(id): Path<i64>, Form(f): Form<ControlForm>) -> Result<Response> {
+    let c = Control::parse(&f.action).ok_or_else(|| Error::invalid("action", "not a move of the host"))?;
+    match actions::control(&state.db, &me, id, c).await {
+        Ok(()) | Err(Error::Conflict(_)) => Ok(Redirect::to(&format!("/quiz/live/{id}/host")).into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CorrectionForm {
+    team_id: i64,
+    points: String,
+    reason: String,
+}
+
+async fn correct(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<CorrectionForm>) -> Result<Response> {
+    let r = async {
+        let points = f.points.trim().trim_start_matches('+').parse::<i64>().map_err(|_| Error::invalid("points", "a whole number such as -10 or 5"))?;
+        actions::correct(&state.db, &me, id, &CorrectionInput { team_id: f.team_id, points, reason: f.reason.clone() }).await
+    }
+    .await;
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/quiz/live/{id}")).into_response()),
+        Err(e @ Error::Invalid { .. }) => {
+            let status = e.status();
+            Ok((status, setup_page(&state, ctx, &me, id, Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn match_events(State(state): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<Response> {
+    let m = store::find(&state.db, &me.scope, id).await?;
+    Ok(super::api::events(m.id).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "quiz/live/team.html")]
+struct TeamPage {
+    ctx: PageCtx,
+    token: String,
+    v: TeamView,
+    wagers: [i64; 3],
+    error: Option<String>,
+}
+
+impl TeamPage {
+    fn letter(&self, i: &usize) -> char {
+        letter(*i)
+    }
+
+    fn kind(&self) -> &str {
+        self.v.current.as_ref().and_then(|c| c.question.as_ref()).map_or("", |q| q.kind.as_str())
+    }
+}
+
+async fn team_page(state: &AppState, ctx: PageCtx, token: String, error: Option<String>) -> Result<Response> {
+    let v = actions::team_view(&state.db, &token).await?;
+    let status = if error.is_some() { axum::http::StatusCode::CONFLICT } else { axum::http::StatusCode::OK };
+    Ok((status, TeamPage { ctx, token, v, wagers: WAGERS, error }).into_response())
+}
+
+async fn team(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Result<Response> {
+    team_page(&state, ctx, token, None).await
+}
+
+/// Shows the phone page again with the reason of a refusal, or goes back to it.
+async fn after(state: &AppState, ctx: PageCtx, token: String, r: Result<()>) -> Result<Response> {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/p/live/{token}")).into_response()),
+        Err(e @ (Error::Conflict(_) | Error::Invalid { .. })) => team_page(state, ctx, token, Some(e.to_string())).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn team_answer(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, axum::extract::RawForm(body): axum::extract::RawForm) -> Result<Response> {
+    let r = async {
+        let (mut options, mut truth, mut text, mut item) = (Vec::new(), None, None, None);
+        for (k, v) in form_urlencoded::parse(&body) {
+            match k.as_ref() {
+                "option" => options.push(v.parse().map_err(|_| Error::invalid("option", "an option number"))?),
+                "truth" => truth = Some(v == "true"),
+                "text" => text = Some(v.into_owned()),
+                "item_id" => item = v.parse().ok(),
+                _ => {}
+            }
+        }
+        let given = match (truth, text, options.is_empty()) {
+            (Some(t), _, _) => Answer::Truth(t),
+            (None, Some(t), _) if !t.trim().is_empty() => Answer::Text(vec![t]),
+            (None, None, false) => Answer::Choice(options),
+            _ => return Err(Error::invalid("answer", "choose an answer")),
+        };
+        actions::answer(&state.db, &token, item, &given).await.map(|_| ())
+    }
+    .await;
+    after(&state, ctx, token, r).await
+}
+
+#[derive(Deserialize)]
+struct ItemForm {
+    #[serde(default)]
+    item_id: Option<i64>,
+    #[serde(default)]
+    amount: Option<i64>,
+}
+
+async fn team_buzz(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, Form(f): Form<ItemForm>) -> Result<Response> {
+    let r = actions::buzz(&state.db, &token, f.item_id).await.map(|_| ());
+    after(&state, ctx, token, r).await
+}
+
+async fn team_wager(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, Form(f): Form<ItemForm>) -> Result<Response> {
+    let r = actions::stake(&state.db, &token, f.item_id, f.amount.unwrap_or(0)).await.map(|_| ());
+    after(&state, ctx, token, r).await
+}
+
+async fn team_events(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+    let t = store::team_by_token(&state.db, &token).await?;
+    Ok(super::api::events(t.match_id).into_response())
+}
+
+/// The routes of the live match pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/quiz/live", get(list).post(create))
+        .route("/quiz/live/{id}", get(setup))
+        .route("/quiz/live/{id}/host", get(host))
+        .route("/quiz/live/{id}/screen", get(screen))
+        .route("/quiz/live/{id}/control", post(control))
+        .route("/quiz/live/{id}/corrections", post(correct))
+        .route("/quiz/live/{id}/events", get(match_events))
+        .route("/p/live/{token}", get(team))
+        .route("/p/live/{token}/answer", post(team_answer))
+        .route("/p/live/{token}/buzz", post(team_buzz))
+        .route("/p/live/{token}/wager", post(team_wager))
+        .route("/p/live/{token}/events", get(team_events))
+}
