@@ -438,3 +438,94 @@ async fn a_volunteer_reports_a_hazard_the_brigade_closes_it_and_the_reporter_see
     driver.screenshot(&screenshot_path("hazard-phone-tracking-closed.png")).await.unwrap();
     driver.quit().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_round_with_three_team_phones_and_a_host_screen() {
+    let Some((_host_driver, host)) = browser(1280, 900).await else {
+        return;
+    };
+    let base = demo_server("live").await;
+    sign_in(&host, &base, "province").await.unwrap();
+    host.goto(format!("{base}/quiz/live")).await.unwrap();
+    host.find(By::Id("title")).await.unwrap().send_keys("知消杯现场赛").await.unwrap();
+    let teams = host.find(By::Id("teams")).await.unwrap();
+    teams.clear().await.unwrap();
+    teams.send_keys("长春队, 长春, 张伟 李娜\n吉林队, 吉林, 赵磊 孙丽\n延边队, 延边, 金哲 朴敏").await.unwrap();
+    let rounds = host.find(By::Id("rounds")).await.unwrap();
+    rounds.clear().await.unwrap();
+    rounds.send_keys("必答 mode=all count=1 points=10 seconds=120").await.unwrap();
+    click_to_load(&host, By::Css("form[action='/quiz/live'] button[type=submit]")).await.unwrap();
+    let setup = host.current_url().await.unwrap().to_string();
+    let id: i64 = setup.rsplit('/').next().unwrap().parse().unwrap();
+    let found: Vec<String> = host
+        .execute("return [...document.querySelectorAll(\"a[href*='/p/live/']\")].map(a => a.getAttribute('href'))", vec![])
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    let mut links = Vec::new();
+    for href in found {
+        if !links.contains(&href) {
+            links.push(href);
+        }
+    }
+    assert_eq!(links.len(), 3, "a link for each team: {links:?}");
+    host.goto(format!("{base}/quiz/live/{id}/host")).await.unwrap();
+    click_to_load(&host, By::Css("button[value=start]")).await.unwrap();
+    click_to_load(&host, By::Id("open")).await.unwrap();
+    // Mark this page: a reload would lose the mark.
+    host.execute("window.liveMark = 1", vec![]).await.unwrap();
+
+    let mut phones = Vec::new();
+    for link in &links {
+        let (driver, phone) = browser(390, 844).await.unwrap();
+        // The set-up page prints full links for the teams' phones; this server listens elsewhere.
+        let url = format!("{base}{}", &link[link.find("/p/live/").unwrap()..]);
+        phone.goto(url).await.unwrap();
+        // The page re-renders itself on every event of the match, so answer in one script.
+        appears(&phone, By::Id("send")).await;
+        phone
+            .execute(
+                "const i = document.querySelector('form#answer input[type=radio], form#answer input[type=checkbox]');\
+                 if (i) { i.checked = true; } else { document.querySelector('form#answer input[name=text]').value = '119'; }\
+                 document.getElementById('send').click();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        appears(&phone, By::Id("mine")).await;
+        phones.push((driver, phone));
+    }
+    phones[0].1.screenshot(&screenshot_path("live-team-phone.png")).await.unwrap();
+
+    // The host's count reaches 3 through server-sent events, without a reload.
+    let mut answered = String::new();
+    for _ in 0..100 {
+        answered = host.find(By::Id("answered")).await.unwrap().text().await.unwrap();
+        if answered == "3" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answered, "3", "the live answer count");
+    let mark: Option<i64> = host.execute("return window.liveMark", vec![]).await.unwrap().convert().unwrap();
+    assert_eq!(mark, Some(1), "the host page was not reloaded");
+
+    click_to_load(&host, By::Id("reveal-button")).await.unwrap();
+    assert!(host.find(By::Id("reveal")).await.is_ok(), "the right answer is revealed");
+    let board: serde_json::Value =
+        host.execute(&format!("return fetch('/api/v1/live-matches/{id}').then(r => r.json())"), vec![]).await.unwrap().json().clone();
+    let scores = host.find(By::Id("scores")).await.unwrap().text().await.unwrap();
+    for line in board["scores"].as_array().unwrap() {
+        let total = line["answered"].as_i64().unwrap() + line["corrected"].as_i64().unwrap();
+        assert!(total == 0 || total == 10, "one question of 10 points: {line}");
+        let name = line["name"].as_str().unwrap();
+        let row = scores.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} on the scoreboard: {scores}"));
+        assert!(row.contains(&total.to_string()), "{row}");
+    }
+    host.screenshot(&screenshot_path("live-host-revealed.png")).await.unwrap();
+    for (_, phone) in phones {
+        phone.quit().await.unwrap();
+    }
+    host.quit().await.unwrap();
+}
