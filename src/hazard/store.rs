@@ -645,9 +645,10 @@ const WIDE_ROWS: i64 = 500;
 
 /// Whether walking the newest ids (skipping those that do not match) reads fewer rows than
 /// reading every match through the indexes and sorting them: the walk reads about
-/// `limit × all / matches` rows, the indexes `matches`. Only SQLite is told so: PostgreSQL's
-/// planner weighs the same from its statistics, and hiding the region from it spoils its
-/// estimate of how many rows match (it then sorts every overdue report instead of walking).
+/// `limit × all / matches` rows, the indexes `matches`. Only the `Db::Sqlite` backend is told
+/// so: the `Db::Postgres` planner weighs the same from its statistics, and hiding the region
+/// from it spoils its estimate of how many rows match (it then sorts every overdue report
+/// instead of walking).
 async fn walk_newest(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<bool> {
     if matches!(db, Db::Postgres(_)) {
         return Ok(false);
@@ -1165,8 +1166,8 @@ pub async fn register_totals(
     .await)?)
 }
 
-/// Refreshes the planner's statistics after a bulk load; on PostgreSQL also the visibility map,
-/// so that the lists and counts are answered from the indexes alone.
+/// Refreshes the planner's statistics after a bulk load; on `Db::Postgres` also the visibility
+/// map, so that the lists and counts are answered from the indexes alone.
 pub async fn analyze(db: &Db) -> Result<()> {
     match db {
         Db::Sqlite(p) => sqlx::query("analyze").execute(p).await.map(|_| ())?,
