@@ -57,6 +57,7 @@ create table hazard (
 create index hazard_region on hazard (region_path, id);
 create index hazard_state_region on hazard (state, region_path, id);
 create index hazard_category_region on hazard (category, region_path, id);
+create index hazard_state_category_region on hazard (state, category, region_path, id);
 create index hazard_open_due on hazard (due_at, region_path) where closed_at is null;
 create index hazard_open_handling on hazard (handling_path, escalation_level) where closed_at is null;
 create index hazard_ip on hazard (reporter_ip_hash, created_at) where reporter_ip_hash is not null;

@@ -625,7 +625,7 @@ pub async fn list(
     limit: i64,
     now: OffsetDateTime,
 ) -> Result<Vec<Hazard>> {
-    let wide = estimate(db, scope, f).await? >= WIDE_ROWS;
+    let wide = walk_newest(db, scope, f, limit).await?;
     // The ids first, from the hazards alone, so the planner cannot start from a joined table.
     let (fields, joins) = HAZARD_SELECT.split_once(" from hazard h ").unwrap_or((HAZARD_SELECT, ""));
     Ok(on_db!(db, |p| {
@@ -640,8 +640,30 @@ pub async fn list(
     })?)
 }
 
-/// A filter expected to match at least this many hazards is listed by walking the newest ids.
+/// A filter expected to match at least this many hazards may be listed by walking the newest ids.
 const WIDE_ROWS: i64 = 500;
+
+/// Whether walking the newest ids (skipping those that do not match) reads fewer rows than
+/// reading every match through the indexes and sorting them: the walk reads about
+/// `limit × all / matches` rows, the indexes `matches`. Only the `Db::Sqlite` backend is told
+/// so: the `Db::Postgres` planner weighs the same from its statistics, and hiding the region
+/// from it spoils its estimate of how many rows match (it then sorts every overdue report
+/// instead of walking).
+async fn walk_newest(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<bool> {
+    if matches!(db, Db::Postgres(_)) {
+        return Ok(false);
+    }
+    let matches = estimate(db, scope, f).await?;
+    if matches < WIDE_ROWS {
+        return Ok(false);
+    }
+    let all = if scope.path().len() > super::COUNTED_PATH_MAX {
+        matches
+    } else {
+        counted_total(db, scope.path(), None).await?
+    };
+    Ok(matches.saturating_mul(matches) >= limit.max(1).saturating_mul(all))
+}
 
 /// Roughly how many hazards a filter matches: the counters for the region and state, thinned by
 /// a guess for each other condition.
@@ -673,7 +695,7 @@ pub async fn count(db: &Db, scope: &Scope, f: &Filter, now: OffsetDateTime, cap:
         let path = f.under.clone().unwrap_or_else(|| scope.path().to_owned());
         return counted_total(db, &path, f.state).await;
     }
-    let wide = estimate(db, scope, f).await? >= WIDE_ROWS;
+    let wide = walk_newest(db, scope, f, cap).await?;
     Ok(on_db!(db, |p| {
         let mut q = sqlx::QueryBuilder::new("select count(*) from (select 1 from hazard h");
         push_filter(&mut q, scope, f, now, wide);
@@ -1144,11 +1166,12 @@ pub async fn register_totals(
     .await)?)
 }
 
-/// Refreshes the planner's statistics after a bulk load.
+/// Refreshes the planner's statistics after a bulk load; on `Db::Postgres` also the visibility
+/// map, so that the lists and counts are answered from the indexes alone.
 pub async fn analyze(db: &Db) -> Result<()> {
     match db {
         Db::Sqlite(p) => sqlx::query("analyze").execute(p).await.map(|_| ())?,
-        Db::Postgres(p) => sqlx::query("analyze hazard, hazard_count, hazard_rectify_days, hazard_event")
+        Db::Postgres(p) => sqlx::query("vacuum analyze hazard, hazard_count, hazard_rectify_days, hazard_event")
             .execute(p)
             .await
             .map(|_| ())?,
