@@ -213,7 +213,7 @@ pub struct ImportResult {
     imported: usize,
 }
 
-/// Every problem of a rejected import.
+/// Every problem of a rejected import (of any file: records, members, questions).
 #[derive(Serialize, ToSchema)]
 pub struct ImportErrors {
     /// Row (spreadsheet numbering), column and message of each problem.
@@ -237,6 +237,12 @@ impl From<CellError> for ImportError {
     }
 }
 
+impl From<Vec<CellError>> for ImportErrors {
+    fn from(errors: Vec<CellError>) -> Self {
+        Self { errors: errors.into_iter().map(ImportError::from).collect() }
+    }
+}
+
 /// Imports activity records from an XLSX or CSV body (UTF-8 or GBK), all or nothing.
 #[utoipa::path(post, path = "/api/v1/activities/import", tag = "activities", params(ImportParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = ImportResult), (status = 422, body = ImportErrors)))]
 async fn import_file(
@@ -254,7 +260,7 @@ async fn import_file(
         Ok(ids) => (StatusCode::CREATED, axum::Json(ImportResult { imported: ids.len() })).into_response(),
         Err(Rejected(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors { errors: errors.into_iter().map(ImportError::from).collect() }),
+            axum::Json(ImportErrors::from(errors)),
         )
             .into_response(),
     })

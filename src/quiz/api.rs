@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::actions::{self, AnswerInput, Finished, JoinInput, QuizInput, Shown};
 use super::store::{self, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::{Defaults, Format};
-use crate::activity::api::ImportError;
+use crate::activity::api::ImportErrors;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
 use crate::web::session::{Principal, RequestCtx};
@@ -63,13 +63,6 @@ pub struct Imported {
     imported: usize,
 }
 
-/// Every problem of a refused import.
-#[derive(Serialize, ToSchema)]
-pub struct ImportErrors {
-    /// Row or line, part and message of each problem.
-    errors: Vec<ImportError>,
-}
-
 fn format_param(s: &str) -> Result<Format> {
     Format::parse(s).ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))
 }
@@ -83,7 +76,7 @@ async fn import(State(s): State<AppState>, me: Principal, Query(p): Query<Import
         Ok(n) => (StatusCode::CREATED, axum::Json(Imported { imported: n })).into_response(),
         Err(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors { errors: errors.into_iter().map(ImportError::from).collect() }),
+            axum::Json(ImportErrors::from(errors)),
         )
             .into_response(),
     })

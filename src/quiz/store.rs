@@ -888,7 +888,7 @@ pub async fn starts_from(db: &Db, ip_hash: &str, since: OffsetDateTime) -> Resul
 
 /// Fills a quiz's leaderboard with `n` generated participants who finished an attempt
 /// (`firecast bench quiz`): participants, attempts and best results in set-based inserts, then the
-/// score counts rebuilt, in one transaction.
+/// score counts rebuilt, in one transaction (then, on `PostgreSQL`, vacuumed and analysed).
 pub async fn fill_board(db: &Db, quiz_id: i64, n: i64, region: (&str, &str)) -> Result<()> {
     let now = clock::now();
     let tag = format!("bench-{quiz_id}-");
@@ -941,6 +941,11 @@ pub async fn fill_board(db: &Db, quiz_id: i64, n: i64, region: (&str, &str)) -> 
         .await?;
     });
     tx.commit().await?;
+    // After a bulk load PostgreSQL needs fresh statistics, and the visibility map so that counts
+    // of the ranking index need not visit the table.
+    if let Db::Postgres(p) = db {
+        sqlx::query("vacuum analyze participant, attempt, quiz_best, quiz_score_count").execute(p).await?;
+    }
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use super::store::{
     Signup, Station, Team, TeamTally,
 };
 use super::{EventState, SignupStatus};
-use crate::sheet::CellError;
+use crate::activity::api::ImportErrors;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
 use crate::web::session::Principal;
@@ -96,30 +96,6 @@ pub struct ImportResult {
     imported: usize,
 }
 
-/// Every problem of a rejected import.
-#[derive(Serialize, ToSchema)]
-pub struct ImportErrors {
-    /// Row, column and message of each problem.
-    errors: Vec<ImportError>,
-}
-
-/// One problem of a rejected import.
-#[derive(Serialize, ToSchema)]
-pub struct ImportError {
-    /// Row as shown in the spreadsheet (0: the whole file).
-    row: usize,
-    /// Column header.
-    column: String,
-    /// What is wrong.
-    message: String,
-}
-
-impl From<CellError> for ImportError {
-    fn from(e: CellError) -> Self {
-        Self { row: e.row, column: e.column, message: e.message }
-    }
-}
-
 /// Imports members from an XLSX or CSV body, all or nothing.
 #[utoipa::path(post, path = "/api/v1/volunteer-teams/{id}/members/import", tag = "volunteers", params(("id" = i64, Path), ImportParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = ImportResult), (status = 422, body = ImportErrors)))]
 async fn import_members(
@@ -134,7 +110,7 @@ async fn import_members(
         Ok(ids) => (StatusCode::CREATED, axum::Json(ImportResult { imported: ids.len() })).into_response(),
         Err(Rejected(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors { errors: errors.into_iter().map(ImportError::from).collect() }),
+            axum::Json(ImportErrors::from(errors)),
         )
             .into_response(),
     })
