@@ -2,6 +2,8 @@
 //! `A.` or `A)` on the next lines, then `ANSWER: B`. It carries no category, difficulty,
 //! explanation or source: those come from the import's defaults.
 
+use std::fmt::Write as _;
+
 use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, letter};
 
 fn option_line(line: &str) -> Option<(usize, &str)> {
@@ -84,9 +86,9 @@ pub fn write(questions: &[Question]) -> Result<String, String> {
         out.push_str(&q.stem.replace('\n', " "));
         out.push('\n');
         for (i, o) in q.options.iter().enumerate() {
-            out.push_str(&format!("{}. {}\n", letter(i), o.replace('\n', " ")));
+            let _ = write!(out, "{}. {}\n", letter(i), o.replace('\n', " "));
         }
-        out.push_str(&format!("ANSWER: {}\n\n", letter(picked[0])));
+        let _ = write!(out, "ANSWER: {}\n\n", letter(picked[0]));
     }
     Ok(out)
 }

@@ -25,7 +25,7 @@ use crate::{Error, Result};
 pub struct BankParams {
     /// Category.
     category: Option<String>,
-    /// single, multiple, true_false or fill.
+    /// single, multiple, `true_false` or fill.
     kind: Option<String>,
     /// active or retired.
     status: Option<String>,

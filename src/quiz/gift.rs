@@ -7,6 +7,8 @@
 //! question text, a weight outside −100…100 % or positive weights not adding up to 100 %, and the
 //! GIFT kinds firecast does not ask (matching, numerical, essay, description).
 
+use std::fmt::Write as _;
+
 use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, check_all, error_at};
 
 /// A character of a question block, and whether it was escaped.
@@ -174,7 +176,7 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
         .map(|i| i + open + 1)
         .filter(|&i| chs[i].0 == '}');
     let Some(close) = close else {
-        let nested = chs[open + 1..].iter().any(|c| *c == ('{', false));
+        let nested = chs[open + 1..].contains(&('{', false));
         return Err((
             "answer",
             if nested {
@@ -293,12 +295,12 @@ pub fn write(questions: &[Question]) -> String {
     let mut category = None;
     for q in questions {
         if category != Some(&q.category) {
-            out.push_str(&format!("$CATEGORY: {}\n\n", q.category));
+            let _ = write!(out, "$CATEGORY: {}\n\n", q.category);
             category = Some(&q.category);
         }
-        out.push_str(&format!("// difficulty: {}\n", q.difficulty));
+        let _ = write!(out, "// difficulty: {}\n", q.difficulty);
         if !q.source.is_empty() {
-            out.push_str(&format!("// source: {}\n", q.source.replace('\n', " ")));
+            let _ = write!(out, "// source: {}\n", q.source.replace('\n', " "));
         }
         let block = match &q.answer {
             Answer::Truth(t) => (if *t { "TRUE" } else { "FALSE" }).to_owned(),
@@ -332,7 +334,7 @@ pub fn write(questions: &[Question]) -> String {
             Kind::Fill => q.stem.split_once(BLANK).unwrap_or((&q.stem, "")),
             _ => (q.stem.as_str(), ""),
         };
-        out.push_str(&format!("{}{{{block}{feedback}}}{}\n\n", escape(before), escape(after)));
+        let _ = write!(out, "{}{{{block}{feedback}}}{}\n\n", escape(before), escape(after));
     }
     out
 }

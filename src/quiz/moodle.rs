@@ -3,6 +3,8 @@
 //! general feedback. The reader refuses any DOCTYPE (so no entity can be defined: no external
 //! entities, no billion laughs) and any entity but the five of XML and character references.
 
+use std::fmt::Write as _;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -226,7 +228,7 @@ pub fn write(questions: &[Question]) -> String {
             Kind::TrueFalse => "truefalse",
             Kind::Fill => "shortanswer",
         };
-        out.push_str(&format!("<question type=\"{kind}\">\n<name><text>Q{}</text></name>\n", n + 1));
+        let _ = write!(out, "<question type=\"{kind}\">\n<name><text>Q{}</text></name>\n", n + 1);
         out.push_str(&text_el("questiontext", &q.stem));
         out.push('\n');
         out.push_str(&text_el("generalfeedback", &q.explanation));
@@ -234,7 +236,7 @@ pub fn write(questions: &[Question]) -> String {
         let answer = |fraction: &str, text: &str| format!("<answer fraction=\"{fraction}\" format=\"plain_text\"><text>{}</text></answer>\n", esc(text));
         match &q.answer {
             Answer::Choice(picked) => {
-                out.push_str(&format!("<single>{}</single>\n<shuffleanswers>true</shuffleanswers>\n", q.kind == Kind::Single));
+                let _ = write!(out, "<single>{}</single>\n<shuffleanswers>true</shuffleanswers>\n", q.kind == Kind::Single);
                 let share = 100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1));
                 for (i, o) in q.options.iter().enumerate() {
                     let f = if picked.contains(&i) { format!("{share:.5}").trim_end_matches('0').trim_end_matches('.').to_owned() } else { "0".to_owned() };
@@ -251,9 +253,9 @@ pub fn write(questions: &[Question]) -> String {
                 }
             }
         }
-        out.push_str(&format!("<tags><tag><text>difficulty:{}</text></tag>", q.difficulty));
+        let _ = write!(out, "<tags><tag><text>difficulty:{}</text></tag>", q.difficulty);
         if !q.source.is_empty() {
-            out.push_str(&format!("<tag><text>source:{}</text></tag>", esc(&q.source)));
+            let _ = write!(out, "<tag><text>source:{}</text></tag>", esc(&q.source));
         }
         out.push_str("</tags>\n</question>\n");
     }

@@ -45,13 +45,10 @@ impl StartPage {
 
 /// The device token of the request, and a cookie to set when it had none.
 fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match super::api::device_token(headers) {
-        Ok(t) => (t, None),
-        Err(_) => {
-            let t = crate::org::new_secret();
-            let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
-            (t, Some(c))
-        }
+    if let Ok(t) = super::api::device_token(headers) { (t, None) } else {
+        let t = crate::org::new_secret();
+        let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
+        (t, Some(c))
     }
 }
 

@@ -20,7 +20,7 @@ fn right(i: usize) -> [bool; 3] {
 }
 
 fn region(i: usize) -> (&'static str, &'static str) {
-    if i < 6 || i % 2 == 0 { CHANGCHUN } else { JILIN }
+    if i < 6 || i.is_multiple_of(2) { CHANGCHUN } else { JILIN }
 }
 
 async fn question_of(app: &TestApp, category: &str) -> i64 {

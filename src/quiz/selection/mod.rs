@@ -225,7 +225,7 @@ pub fn facility(answers: i64, right: i64) -> Option<f64> {
     (answers > 0).then(|| right as f64 / answers as f64)
 }
 
-/// The discrimination index p_upper − p_lower of the upper and lower 27% of attempts by score;
+/// The discrimination index `p_upper` − `p_lower` of the upper and lower 27% of attempts by score;
 /// `None` with fewer than [`MIN_ATTEMPTS`] finished attempts or an empty group.
 pub fn discrimination(finished: i64, upper: (i64, i64), lower: (i64, i64)) -> Option<f64> {
     if finished < MIN_ATTEMPTS {

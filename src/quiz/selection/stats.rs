@@ -35,7 +35,7 @@ pub struct QuestionStat {
     pub right_answers: i64,
     /// Share of right answers (0–1).
     pub facility: Option<f64>,
-    /// p_upper − p_lower of the upper and lower 27% of attempts; none with too few attempts.
+    /// `p_upper` − `p_lower` of the upper and lower 27% of attempts; none with too few attempts.
     pub discrimination: Option<f64>,
     /// Negative discrimination: the better participants got it wrong more often.
     pub check_key: bool,
