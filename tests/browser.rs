@@ -323,7 +323,8 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
     let base = demo_server("quiz").await;
     driver.goto(format!("{base}/p/quiz/zhixiao-demo-2026")).await.unwrap();
     driver.find(By::Id("nickname")).await.unwrap().send_keys("手机答题者").await.unwrap();
-    let select = thirtyfour::components::SelectElement::new(&driver.find(By::Id("region_code")).await.unwrap()).await.unwrap();
+    let select =
+        thirtyfour::components::SelectElement::new(&driver.find(By::Id("region_code")).await.unwrap()).await.unwrap();
     select.select_by_value("220102").await.unwrap();
     click_to_load(&driver, By::Css("form#join button[type=submit]")).await.unwrap();
     click_to_load(&driver, By::Css("form[action$='/start'] button")).await.unwrap();
@@ -341,7 +342,13 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
         if let Ok(text) = driver.find(By::Id("text")).await {
             text.send_keys("119").await.unwrap();
         } else {
-            driver.find(By::Css("form#answer input[type=radio], form#answer input[type=checkbox]")).await.unwrap().click().await.unwrap();
+            driver
+                .find(By::Css("form#answer input[type=radio], form#answer input[type=checkbox]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
         }
         click_to_load(&driver, By::Css("form#answer button[type=submit]")).await.unwrap();
         answered += 1;
@@ -458,7 +465,10 @@ async fn a_live_round_with_three_team_phones_and_a_host_screen() {
     let setup = host.current_url().await.unwrap().to_string();
     let id: i64 = setup.rsplit('/').next().unwrap().parse().unwrap();
     let found: Vec<String> = host
-        .execute("return [...document.querySelectorAll(\"a[href*='/p/live/']\")].map(a => a.getAttribute('href'))", vec![])
+        .execute(
+            "return [...document.querySelectorAll(\"a[href*='/p/live/']\")].map(a => a.getAttribute('href'))",
+            vec![],
+        )
         .await
         .unwrap()
         .convert()
@@ -513,14 +523,19 @@ async fn a_live_round_with_three_team_phones_and_a_host_screen() {
 
     click_to_load(&host, By::Id("reveal-button")).await.unwrap();
     assert!(host.find(By::Id("reveal")).await.is_ok(), "the right answer is revealed");
-    let board: serde_json::Value =
-        host.execute(&format!("return fetch('/api/v1/live-matches/{id}').then(r => r.json())"), vec![]).await.unwrap().json().clone();
+    let board: serde_json::Value = host
+        .execute(&format!("return fetch('/api/v1/live-matches/{id}').then(r => r.json())"), vec![])
+        .await
+        .unwrap()
+        .json()
+        .clone();
     let scores = host.find(By::Id("scores")).await.unwrap().text().await.unwrap();
     for line in board["scores"].as_array().unwrap() {
         let total = line["answered"].as_i64().unwrap() + line["corrected"].as_i64().unwrap();
         assert!(total == 0 || total == 10, "one question of 10 points: {line}");
         let name = line["name"].as_str().unwrap();
-        let row = scores.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} on the scoreboard: {scores}"));
+        let row =
+            scores.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} on the scoreboard: {scores}"));
         assert!(row.contains(&total.to_string()), "{row}");
     }
     host.screenshot(&screenshot_path("live-host-revealed.png")).await.unwrap();

@@ -258,11 +258,9 @@ async fn import_file(
     let name = p.filename.unwrap_or_else(|| "upload".to_owned());
     Ok(match import::run(&s.db, &me, p.campaign, &body, &name, &|_, _| {}).await? {
         Ok(ids) => (StatusCode::CREATED, axum::Json(ImportResult { imported: ids.len() })).into_response(),
-        Err(Rejected(errors)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors::from(errors)),
-        )
-            .into_response(),
+        Err(Rejected(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(ImportErrors::from(errors))).into_response()
+        }
     })
 }
 

@@ -2,8 +2,8 @@
 //! measured in the same run.
 #![allow(clippy::cast_precision_loss)] // rates and ratios for people to read
 
-mod quiz;
 pub mod hazards;
+mod quiz;
 
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,8 @@ use time::Date;
 use crate::activity::State;
 use crate::activity::store::{self as records, NewActivity};
 use crate::db::Db;
-use crate::personal::DataKey;
 use crate::org::{Scope, store};
+use crate::personal::DataKey;
 
 /// A workload.
 #[derive(Clone, Copy, Debug, ValueEnum)]

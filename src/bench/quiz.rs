@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 
 use super::{ms, time};
@@ -52,7 +52,11 @@ impl Conn {
         self.stream.get_mut().write_all(head.as_bytes()).await?;
         let mut line = String::new();
         self.stream.read_line(&mut line).await?;
-        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| anyhow!("bad status line {line:?}"))?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| anyhow!("bad status line {line:?}"))?;
         let mut length = 0usize;
         loop {
             line.clear();
@@ -74,7 +78,11 @@ impl Conn {
 
 /// Runs `jobs` (method, path, body) over `CONNECTIONS` connections; returns the wall time and
 /// every request's latency. Any status but 200 is an error.
-async fn load(addr: std::net::SocketAddr, jobs: Vec<Vec<(String, String)>>, method: &'static str) -> anyhow::Result<(Duration, Vec<Duration>)> {
+async fn load(
+    addr: std::net::SocketAddr,
+    jobs: Vec<Vec<(String, String)>>,
+    method: &'static str,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for batch in jobs {
@@ -103,8 +111,15 @@ async fn load(addr: std::net::SocketAddr, jobs: Vec<Vec<(String, String)>>, meth
 
 fn report(what: &str, n: usize, wall: Duration, latencies: &[Duration]) -> f64 {
     let rate = n as f64 / wall.as_secs_f64();
-    let p = |q: usize| latencies.get((latencies.len() * q / 100).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
-    println!("{what}: {n} requests over {CONNECTIONS} connections in {:.2} s = {rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms", wall.as_secs_f64(), ms(p(50)), ms(p(99)));
+    let p = |q: usize| {
+        latencies.get((latencies.len() * q / 100).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default()
+    };
+    println!(
+        "{what}: {n} requests over {CONNECTIONS} connections in {:.2} s = {rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+        wall.as_secs_f64(),
+        ms(p(50)),
+        ms(p(99))
+    );
     rate
 }
 
@@ -114,7 +129,11 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     let t = Instant::now();
     db.raw_insert_yardstick(1_000_000).await?;
     let raw = t.elapsed();
-    println!("yardstick: bare insert … select of 1,000,000 rows in {:.0} ms ({:.0} rows/s)", ms(raw), 1e6 / raw.as_secs_f64());
+    println!(
+        "yardstick: bare insert … select of 1,000,000 rows in {:.0} ms ({:.0} rows/s)",
+        ms(raw),
+        1e6 / raw.as_secs_f64()
+    );
 
     let corps = crate::org::store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
     let by = crate::org::store::user_by_username(db, "province").await?.context("the demo account province")?;
@@ -146,7 +165,13 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     let t = Instant::now();
     let mut attempts = Vec::with_capacity(ATTEMPTS);
     for i in 0..ATTEMPTS {
-        let p = actions::join(db, key, &format!("bench-device-{id}-{i:07}"), &JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() }).await?;
+        let p = actions::join(
+            db,
+            key,
+            &format!("bench-device-{id}-{i:07}"),
+            &JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() },
+        )
+        .await?;
         let token = actions::start(db, key, &quiz, &p, &format!("10.{}.{}.1", i / 250, i % 250)).await?;
         attempts.push(token);
         bar.inc(1);
@@ -175,12 +200,16 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     let state = AppState::new(db.clone(), Config::with_database(url), key.clone());
     let server = tokio::spawn(web::serve(listener, state, std::future::pending()));
     let per = answers / CONNECTIONS;
-    let health: Vec<Vec<(String, String)>> = (0..CONNECTIONS).map(|_| vec![("/healthz".to_owned(), String::new()); per]).collect();
+    let health: Vec<Vec<(String, String)>> =
+        (0..CONNECTIONS).map(|_| vec![("/healthz".to_owned(), String::new()); per]).collect();
     let (wall, lat) = load(addr, health, "GET").await?;
     let health_rate = report("GET /healthz", per * CONNECTIONS, wall, &lat);
     let (wall, lat) = load(addr, jobs, "POST").await?;
     let answer_rate = report("POST answer", answers, wall, &lat);
-    println!("answer submissions ÷ /healthz = {:.2} (goal ≥ 0.3); goal ≥ 10,000 submissions/s", answer_rate / health_rate);
+    println!(
+        "answer submissions ÷ /healthz = {:.2} (goal ≥ 0.3); goal ≥ 10,000 submissions/s",
+        answer_rate / health_rate
+    );
     let stored = store::answered(db, id).await?;
     if stored != i64::try_from(answers)? {
         return Err(anyhow!("{stored} answers stored, {answers} sent"));
@@ -201,6 +230,11 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
         async move { store::rank(db, id, p).await }
     })
     .await?;
-    println!("my rank among {BOARD} (random participants): median {:.2} ms, p99 {:.2} ms (last: {:?}; goal < 10 ms)", ms(p50), ms(p99), rank.map(|r| r.0));
+    println!(
+        "my rank among {BOARD} (random participants): median {:.2} ms, p99 {:.2} ms (last: {:?}; goal < 10 ms)",
+        ms(p50),
+        ms(p99),
+        rank.map(|r| r.0)
+    );
     Ok(())
 }

@@ -11,8 +11,8 @@ pub mod volunteers;
 use anyhow::Context as _;
 
 use crate::db::Db;
-use crate::personal::DataKey;
 use crate::org::{Password, Role, Scope, UnitKind, store};
+use crate::personal::DataKey;
 
 /// The password of every demo account.
 pub const PASSWORD: &str = "firecast-demo";

@@ -18,7 +18,8 @@ use crate::quiz::{Answer, Blueprint, Defaults, Format, Scoring};
 /// The title of the demo quiz.
 pub const QUIZ_TITLE: &str = "全省消防安全知识网络竞答（知消杯）";
 
-const NICKNAMES: &[&str] = &["小消防", "平安家", "长白山下", "松花江畔", "防火达人", "红门卫士", "雪乡人", "查德", "吉林姑娘", "延吉阿爸妮"];
+const NICKNAMES: &[&str] =
+    &["小消防", "平安家", "长白山下", "松花江畔", "防火达人", "红门卫士", "雪乡人", "查德", "吉林姑娘", "延吉阿爸妮"];
 
 /// Loads the bank and the quiz (once), with `participants` residents who finished an attempt.
 pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyhow::Result<()> {
@@ -35,8 +36,13 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
     }
     let today = crate::clock::today();
     let first = Date::from_calendar_date(today.year(), today.month(), 1)?;
-    let last = Date::from_calendar_date(today.year(), today.month(), time::util::days_in_month(today.month(), today.year()))?;
-    let at = |d: Date, h: u8| d.with_time(Time::from_hms(h, 0, 0).unwrap_or(Time::MIDNIGHT)).assume_offset(crate::clock::CST).to_offset(time::UtcOffset::UTC);
+    let last =
+        Date::from_calendar_date(today.year(), today.month(), time::util::days_in_month(today.month(), today.year()))?;
+    let at = |d: Date, h: u8| {
+        d.with_time(Time::from_hms(h, 0, 0).unwrap_or(Time::MIDNIGHT))
+            .assume_offset(crate::clock::CST)
+            .to_offset(time::UtcOffset::UTC)
+    };
     let id = store::insert_quiz(
         db,
         &NewQuiz {
@@ -67,7 +73,11 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             db,
             key,
             &format!("demo-device-{n:06}"),
-            &JoinInput { nickname: format!("{}{}", NICKNAMES[n % NICKNAMES.len()], n + 1), region_code: code.clone(), school: String::new() },
+            &JoinInput {
+                nickname: format!("{}{}", NICKNAMES[n % NICKNAMES.len()], n + 1),
+                region_code: code.clone(),
+                school: String::new(),
+            },
         )
         .await?;
         let token = actions::start(db, key, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;
@@ -81,7 +91,9 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             let shown = |stored: usize| order.iter().position(|&o| o == stored).unwrap_or(0);
             let given = match (&q.answer, right) {
                 (Answer::Choice(c), true) => Answer::Choice(c.iter().map(|&i| shown(i)).collect()),
-                (Answer::Choice(_), false) => Answer::Choice(vec![(0..q.options.len()).find(|i| !q.is_right(&Answer::Choice(vec![*i]))).map_or(0, shown)]),
+                (Answer::Choice(_), false) => Answer::Choice(vec![
+                    (0..q.options.len()).find(|i| !q.is_right(&Answer::Choice(vec![*i]))).map_or(0, shown),
+                ]),
                 (Answer::Truth(t), r) => Answer::Truth(*t == r),
                 (Answer::Text(t), true) => Answer::Text(vec![t[0].clone()]),
                 (Answer::Text(_), false) => Answer::Text(vec!["不知道".to_owned()]),
@@ -89,7 +101,8 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             // Most read each question for a few seconds; one in forty answers faster than anyone
             // reads, and is flagged for review.
             let read = if n % 40 == 7 { 0 } else { rng.random_range(4..40) };
-            store::mark_shown(db, attempt.id, d.position, crate::clock::now_ms() - time::Duration::seconds(read)).await?;
+            store::mark_shown(db, attempt.id, d.position, crate::clock::now_ms() - time::Duration::seconds(read))
+                .await?;
             actions::answer(db, &writer, &token, d.position, &given).await?;
         }
         let took = time::Duration::seconds(rng.random_range(90..590));

@@ -29,10 +29,21 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             actions::clear_flag(db, &me, quiz.id, a.attempt_id, "演示数据：由程序录入，复核后解除").await?;
         }
     }
-    let finalists = actions::select_finalists(db, &me, quiz.id, &FinalistRules { count: 30, region_quota: Some(4) }).await?;
-    actions::run_draw(db, &me, quiz.id, &DrawRules { winners: 10, seed: DEMO_SEED.to_owned(), min_score: None, exclude_selection: Some(finalists) })
-        .await?;
-    actions::make_teams(db, &me, quiz.id, &TeamRules { selection_id: Some(finalists), teams: 10, size: 3, balance: "region".to_owned() })
-        .await?;
+    let finalists =
+        actions::select_finalists(db, &me, quiz.id, &FinalistRules { count: 30, region_quota: Some(4) }).await?;
+    actions::run_draw(
+        db,
+        &me,
+        quiz.id,
+        &DrawRules { winners: 10, seed: DEMO_SEED.to_owned(), min_score: None, exclude_selection: Some(finalists) },
+    )
+    .await?;
+    actions::make_teams(
+        db,
+        &me,
+        quiz.id,
+        &TeamRules { selection_id: Some(finalists), teams: 10, size: 3, balance: "region".to_owned() },
+    )
+    .await?;
     Ok(())
 }

@@ -296,11 +296,13 @@ pub async fn communities(db: &Db, scope: &Scope) -> Result<Vec<(String, String)>
 
 /// Every county-level region of the province: (code, name, its prefecture's name), in order.
 pub async fn counties(db: &Db) -> Result<Vec<(String, String, String)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select c.code, c.name, p.name from region c join region p on p.code = c.parent_code where c.level = 2 order by c.path"
     )
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Code and path of every region inside the scope (for checking imported rows in memory).

@@ -8,9 +8,11 @@ use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
-use super::{Answer, Blueprint, Defaults, DEVICE_ATTEMPTS_FLAG, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN};
-use crate::audit;
 use super::writer::AnswerWriter;
+use super::{
+    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN,
+};
+use crate::audit;
 use crate::db::Db;
 use crate::org::{self, Role, parse_name};
 use crate::personal::DataKey;
@@ -28,7 +30,13 @@ fn manager(me: &Principal) -> Result<()> {
 
 /// Imports a bank file into the bank of the caller's unit: all or nothing. A question whose text
 /// is in the file twice or already in the bank is refused by its line.
-pub async fn import(db: &Db, me: &Principal, format: Format, bytes: &[u8], defaults: &Defaults) -> Result<Result<usize, Vec<FormatError>>> {
+pub async fn import(
+    db: &Db,
+    me: &Principal,
+    format: Format,
+    bytes: &[u8],
+    defaults: &Defaults,
+) -> Result<Result<usize, Vec<FormatError>>> {
     let r = async {
         manager(me)?;
         if bytes.len() > 20 * 1024 * 1024 {
@@ -41,7 +49,8 @@ pub async fn import(db: &Db, me: &Principal, format: Format, bytes: &[u8], defau
         if read.is_empty() {
             return Ok(Err(vec![super::error_at(0, "", "the file holds no questions")]));
         }
-        let existing: std::collections::HashSet<String> = store::stems(db, &me.user.region_path).await?.into_iter().collect();
+        let existing: std::collections::HashSet<String> =
+            store::stems(db, &me.user.region_path).await?.into_iter().collect();
         let mut seen = std::collections::HashMap::new();
         let mut errors = Vec::new();
         for (line, q) in &read {
@@ -65,9 +74,20 @@ pub async fn import(db: &Db, me: &Principal, format: Format, bytes: &[u8], defau
 /// The bank visible to the caller, in `format`.
 pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> {
     manager(me)?;
-    let rows = store::questions(db, &me.scope, &store::BankFilter { status: Some("active".into()), ..Default::default() }, 100_000, 0).await?;
+    let rows = store::questions(
+        db,
+        &me.scope,
+        &store::BankFilter { status: Some("active".into()), ..Default::default() },
+        100_000,
+        0,
+    )
+    .await?;
     let questions: Vec<_> = rows.iter().map(store::QuestionRow::question).collect::<Result<_>>()?;
-    let questions: Vec<_> = if format == Format::Aiken { questions.into_iter().filter(|q| q.kind == Kind::Single).collect() } else { questions };
+    let questions: Vec<_> = if format == Format::Aiken {
+        questions.into_iter().filter(|q| q.kind == Kind::Single).collect()
+    } else {
+        questions
+    };
     super::write(format, &questions).map_err(|e| Error::invalid("format", e))
 }
 
@@ -78,7 +98,14 @@ pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Resul
         store::set_status(db, &me.scope, id, if active { "active" } else { "retired" }).await
     }
     .await;
-    audit::outcome(db, &me.actor(), if active { "quiz.question_restore" } else { "quiz.question_retire" }, ("question", &id.to_string()), r).await
+    audit::outcome(
+        db,
+        &me.actor(),
+        if active { "quiz.question_restore" } else { "quiz.question_retire" },
+        ("question", &id.to_string()),
+        r,
+    )
+    .await
 }
 
 /// A quiz as set up in a form or a JSON body.
@@ -149,7 +176,9 @@ pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
             Some(s) => Scoring::parse(s).ok_or_else(|| Error::invalid("scoring", "expected accuracy or speed"))?,
         };
         if let Some(c) = input.campaign_id {
-            crate::campaign::store::campaign(db, &me.scope, c).await.map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
+            crate::campaign::store::campaign(db, &me.scope, c)
+                .await
+                .map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
         }
         if input.prize_min_score < 0 {
             return Err(Error::invalid("prize_min_score", "zero or more"));
@@ -241,7 +270,10 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
     let day = now.to_offset(clock::CST).date();
     let (today, all) = store::attempts_started(db, quiz.id, p.id, day).await?;
     if today >= quiz.attempts_per_day {
-        return Err(Error::TooMany(format!("you have used today's {} attempts; come back tomorrow", quiz.attempts_per_day)));
+        return Err(Error::TooMany(format!(
+            "you have used today's {} attempts; come back tomorrow",
+            quiz.attempts_per_day
+        )));
     }
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
         .map_err(|_| Error::Conflict("the quiz cannot draw its questions now; please tell its organiser".into()))?;
@@ -336,7 +368,9 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
     if now > c.deadline_at {
         return Err(Error::Conflict("time is up for this attempt".into()));
     }
-    let (Some(order), Some(kind), Some(options), Some(right_answer)) = (&c.option_order, &c.kind, &c.options, &c.answer) else {
+    let (Some(order), Some(kind), Some(options), Some(right_answer)) =
+        (&c.option_order, &c.kind, &c.options, &c.answer)
+    else {
         return Err(Error::invalid("position", "that question was not drawn for this attempt"));
     };
     if c.answered_at.is_some() {
@@ -346,7 +380,9 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
     let kind = Kind::parse(kind).ok_or_else(broken)?;
     let fits = matches!(
         (kind, given),
-        (Kind::Single | Kind::Multiple, Answer::Choice(_)) | (Kind::TrueFalse, Answer::Truth(_)) | (Kind::Fill, Answer::Text(_))
+        (Kind::Single | Kind::Multiple, Answer::Choice(_))
+            | (Kind::TrueFalse, Answer::Truth(_))
+            | (Kind::Fill, Answer::Text(_))
     );
     if !fits {
         return Err(Error::invalid("answer", format!("a {} question takes another kind of answer", kind.as_str())));
@@ -367,7 +403,9 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
     let elapsed = c.shown_at.map_or(0, |s| i64::try_from((now - s).whole_milliseconds()).unwrap_or(0));
     let scoring = Scoring::parse(&c.scoring).unwrap_or(Scoring::Accuracy);
     let points = scoring.points(right, elapsed, c.time_limit_seconds * 1000 / c.questions.max(1));
-    writer.write(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct: right, points, at: now }).await
+    writer
+        .write(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct: right, points, at: now })
+        .await
 }
 
 /// The outcome of a finished attempt.

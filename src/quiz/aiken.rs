@@ -31,7 +31,11 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
                 continue;
             };
             let a = answer.trim();
-            let picked = a.chars().next().filter(|c| a.len() == 1 && c.is_ascii_uppercase()).map(|c| usize::from(u8::try_from(c).unwrap_or(b'A') - b'A'));
+            let picked = a
+                .chars()
+                .next()
+                .filter(|c| a.len() == 1 && c.is_ascii_uppercase())
+                .map(|c| usize::from(u8::try_from(c).unwrap_or(b'A') - b'A'));
             match picked {
                 Some(i) if i < options.len() => read.push((
                     start,
@@ -55,7 +59,11 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
                 if i == options.len() {
                     options.push(text.to_owned());
                 } else {
-                    errors.push(error_at(n, "options", format!("option {} is out of order: expected {}", letter(i), letter(options.len()))));
+                    errors.push(error_at(
+                        n,
+                        "options",
+                        format!("option {} is out of order: expected {}", letter(i), letter(options.len())),
+                    ));
                 }
             }
             (Some((start, _, options)), None) if !options.is_empty() => {
@@ -103,9 +111,26 @@ mod tests {
         assert_eq!(qs.len(), 2);
         assert_eq!(qs[0].answer, Answer::Choice(vec![1]));
         assert_eq!(qs[1].options, vec!["红色", "绿色"]);
-        let errors = read("问题一\nA. 甲\nB. 乙\nANSWER: C\n\n问题二\nA. 甲\nC. 丙\nANSWER: A\n\n问题三\nA. 甲\nB. 乙\n", &Defaults::default()).unwrap_err();
+        let errors = read(
+            "问题一\nA. 甲\nB. 乙\nANSWER: C\n\n问题二\nA. 甲\nC. 丙\nANSWER: A\n\n问题三\nA. 甲\nB. 乙\n",
+            &Defaults::default(),
+        )
+        .unwrap_err();
         let at: Vec<usize> = errors.iter().map(|e| e.row).collect();
         assert_eq!(at, vec![4, 6, 8, 11], "{errors:?}");
-        assert!(write(&[Question { kind: Kind::TrueFalse, category: "home".into(), difficulty: 1, stem: "x".into(), options: vec![], answer: Answer::Truth(true), explanation: String::new(), source: String::new() }]).unwrap_err().contains("single-choice"));
+        assert!(
+            write(&[Question {
+                kind: Kind::TrueFalse,
+                category: "home".into(),
+                difficulty: 1,
+                stem: "x".into(),
+                options: vec![],
+                answer: Answer::Truth(true),
+                explanation: String::new(),
+                source: String::new()
+            }])
+            .unwrap_err()
+            .contains("single-choice")
+        );
     }
 }

@@ -39,9 +39,15 @@ pub struct BankParams {
 
 /// Questions of the bank visible to you (your unit's and those above it).
 #[utoipa::path(get, path = "/api/v1/questions", tag = "quiz", params(BankParams), responses((status = 200, body = Vec<BankQuestion>)))]
-async fn bank(State(s): State<AppState>, me: Principal, Query(p): Query<BankParams>) -> Result<axum::Json<Vec<BankQuestion>>> {
+async fn bank(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<BankParams>,
+) -> Result<axum::Json<Vec<BankQuestion>>> {
     let f = BankFilter { category: p.category, kind: p.kind, status: p.status, q: p.q };
-    let rows = store::questions(&s.db, &me.scope, &f, p.limit.unwrap_or(100).clamp(1, 1000), p.offset.unwrap_or(0).max(0)).await?;
+    let rows =
+        store::questions(&s.db, &me.scope, &f, p.limit.unwrap_or(100).clamp(1, 1000), p.offset.unwrap_or(0).max(0))
+            .await?;
     Ok(axum::Json(rows.iter().map(store::QuestionRow::bank).collect::<Result<_>>()?))
 }
 
@@ -69,16 +75,18 @@ fn format_param(s: &str) -> Result<Format> {
 
 /// Imports a bank file (the body) into your unit's bank, all or nothing.
 #[utoipa::path(post, path = "/api/v1/questions/import", tag = "quiz", params(ImportParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = Imported), (status = 422, body = ImportErrors)))]
-async fn import(State(s): State<AppState>, me: Principal, Query(p): Query<ImportParams>, body: Bytes) -> Result<Response> {
+async fn import(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<ImportParams>,
+    body: Bytes,
+) -> Result<Response> {
     let format = format_param(&p.format)?;
-    let defaults = Defaults { category: p.category.unwrap_or_else(|| "home".into()), difficulty: p.difficulty.unwrap_or(2) };
+    let defaults =
+        Defaults { category: p.category.unwrap_or_else(|| "home".into()), difficulty: p.difficulty.unwrap_or(2) };
     Ok(match actions::import(&s.db, &me, format, &body, &defaults).await? {
         Ok(n) => (StatusCode::CREATED, axum::Json(Imported { imported: n })).into_response(),
-        Err(errors) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors::from(errors)),
-        )
-            .into_response(),
+        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(ImportErrors::from(errors))).into_response(),
     })
 }
 
@@ -118,7 +126,12 @@ pub struct StatusInput {
 
 /// Retires a question of your area, or makes it active again.
 #[utoipa::path(post, path = "/api/v1/questions/{id}/status", tag = "quiz", params(("id" = i64, Path)), request_body = StatusInput, responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn status(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(i): Json<StatusInput>) -> Result<StatusCode> {
+async fn status(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(i): Json<StatusInput>,
+) -> Result<StatusCode> {
     actions::set_status(&s.db, &me, id, i.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -131,7 +144,11 @@ async fn quizzes(State(s): State<AppState>, me: Principal) -> Result<axum::Json<
 
 /// Sets up a quiz owned by your unit.
 #[utoipa::path(post, path = "/api/v1/quizzes", tag = "quiz", request_body = QuizInput, responses((status = 201, body = Quiz), (status = 422, body = crate::error::Problem)))]
-async fn create(State(s): State<AppState>, me: Principal, Json(input): Json<QuizInput>) -> Result<(StatusCode, axum::Json<Quiz>)> {
+async fn create(
+    State(s): State<AppState>,
+    me: Principal,
+    Json(input): Json<QuizInput>,
+) -> Result<(StatusCode, axum::Json<Quiz>)> {
     let id = actions::create(&s.db, &me, &input).await?;
     Ok((StatusCode::CREATED, axum::Json(store::quiz(&s.db, &me.scope, id).await?)))
 }
@@ -149,11 +166,19 @@ pub struct BoardParams {
 
 /// The best participants of a quiz by score, then time.
 #[utoipa::path(get, path = "/api/v1/quizzes/{id}/leaderboard", tag = "quiz", params(("id" = i64, Path), BoardParams), responses((status = 200, body = Vec<BoardLine>)))]
-async fn leaderboard(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Query(p): Query<BoardParams>) -> Result<axum::Json<Vec<BoardLine>>> {
+async fn leaderboard(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Query(p): Query<BoardParams>,
+) -> Result<axum::Json<Vec<BoardLine>>> {
     let quiz = store::quiz(&s.db, &me.scope, id).await?;
     let region = match p.region.as_deref().filter(|r| !r.is_empty()) {
         Some(code) => Some(crate::org::Scope::under(
-            &crate::org::store::region(&s.db, &crate::org::Scope::province(), code).await.map_err(|_| Error::invalid("region", "no such region"))?.path,
+            &crate::org::store::region(&s.db, &crate::org::Scope::province(), code)
+                .await
+                .map_err(|_| Error::invalid("region", "no such region"))?
+                .path,
         )),
         None => None,
     };
@@ -169,9 +194,13 @@ pub fn device_token(headers: &HeaderMap) -> Result<String> {
         .get("x-device-token")
         .and_then(|v| v.to_str().ok())
         .or_else(|| crate::web::session::cookie(headers, super::public::DEVICE_COOKIE))
-        .filter(|t| (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|t| {
+            (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map(str::to_owned)
-        .ok_or_else(|| Error::invalid("x-device-token", "16 to 100 letters, digits, '-' or '_' identifying this device"))
+        .ok_or_else(|| {
+            Error::invalid("x-device-token", "16 to 100 letters, digits, '-' or '_' identifying this device")
+        })
 }
 
 /// A participant as they see themselves.
@@ -203,9 +232,16 @@ pub struct Started {
 
 /// Starts an attempt of a quiz for this device's participant.
 #[utoipa::path(post, path = "/api/v1/public/quizzes/{slug}/attempts", tag = "quiz", params(("slug" = String, Path)), responses((status = 201, body = Started), (status = 409, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-async fn start(State(s): State<AppState>, ctx: RequestCtx, headers: HeaderMap, Path(slug): Path<String>) -> Result<(StatusCode, axum::Json<Started>)> {
+async fn start(
+    State(s): State<AppState>,
+    ctx: RequestCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<(StatusCode, axum::Json<Started>)> {
     let quiz = store::quiz_by_slug(&s.db, &slug).await?;
-    let p = actions::me(&s.db, &s.key, &device_token(&headers)?).await?.ok_or_else(|| Error::invalid("x-device-token", "join first: POST /api/v1/public/participants"))?;
+    let p = actions::me(&s.db, &s.key, &device_token(&headers)?)
+        .await?
+        .ok_or_else(|| Error::invalid("x-device-token", "join first: POST /api/v1/public/participants"))?;
     let token = actions::start(&s.db, &s.key, &quiz, &p, &ctx.ip).await?;
     let total = i64::from(quiz.blueprint()?.total());
     Ok((StatusCode::CREATED, axum::Json(Started { token, total })))
@@ -213,7 +249,10 @@ async fn start(State(s): State<AppState>, ctx: RequestCtx, headers: HeaderMap, P
 
 /// A question of the attempt, as shown (its options in this attempt's order).
 #[utoipa::path(get, path = "/api/v1/public/attempts/{token}/questions/{position}", tag = "quiz", params(("token" = String, Path), ("position" = i64, Path)), responses((status = 200, body = Shown), (status = 409, body = crate::error::Problem)))]
-async fn question(State(s): State<AppState>, Path((token, position)): Path<(String, i64)>) -> Result<axum::Json<Shown>> {
+async fn question(
+    State(s): State<AppState>,
+    Path((token, position)): Path<(String, i64)>,
+) -> Result<axum::Json<Shown>> {
     Ok(axum::Json(actions::show(&s.db, &token, position).await?))
 }
 
@@ -226,7 +265,11 @@ pub struct Answered {
 
 /// Answers a question of the attempt, once, before its deadline.
 #[utoipa::path(post, path = "/api/v1/public/attempts/{token}/questions/{position}", tag = "quiz", params(("token" = String, Path), ("position" = i64, Path)), request_body = AnswerInput, responses((status = 200, body = Answered), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn answer(State(s): State<AppState>, Path((token, position)): Path<(String, i64)>, Json(input): Json<AnswerInput>) -> Result<axum::Json<Answered>> {
+async fn answer(
+    State(s): State<AppState>,
+    Path((token, position)): Path<(String, i64)>,
+    Json(input): Json<AnswerInput>,
+) -> Result<axum::Json<Answered>> {
     let accepted = actions::answer(&s.db, &s.answers, &token, position, &input.answer).await?;
     Ok(axum::Json(Answered { accepted }))
 }

@@ -169,7 +169,10 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
             break;
         }
     }
-    let open = chs.iter().position(|c| *c == ('{', false)).ok_or(("answer", "no answer block {…}: every question needs one".to_owned()))?;
+    let open = chs
+        .iter()
+        .position(|c| *c == ('{', false))
+        .ok_or(("answer", "no answer block {…}: every question needs one".to_owned()))?;
     let close = chs[open + 1..]
         .iter()
         .position(|c| !c.1 && (c.0 == '}' || c.0 == '{'))
@@ -189,7 +192,8 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
     let (before, block, after) = (&chs[..open], &chs[open + 1..close], &chs[close + 1..]);
     for (part, what) in [(before, "question text"), (after, "text after the answers")] {
         if let Some(c) = part.iter().find(|c| !c.1 && matches!(c.0, '~' | '=' | '#' | '}' | '{')) {
-            let hint = if c.0 == '{' { "a question has one answer block".to_owned() } else { format!("write \\{}", c.0) };
+            let hint =
+                if c.0 == '{' { "a question has one answer block".to_owned() } else { format!("write \\{}", c.0) };
             return Err(("stem", format!("unescaped '{}' in the {what}: {hint}", c.0)));
         }
     }
@@ -263,7 +267,8 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
         if (positive - 100.0).abs() > 0.5 {
             return Err(("answer", format!("the positive weights add up to {positive}%, not 100%")));
         }
-        let picked = weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
+        let picked =
+            weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
         return Ok((Kind::Multiple, options, Answer::Choice(picked)));
     }
     let picked: Vec<usize> = weights.iter().enumerate().filter(|(_, (m, _))| *m == '=').map(|(i, _)| i).collect();
@@ -304,7 +309,9 @@ pub fn write(questions: &[Question]) -> String {
         }
         let block = match &q.answer {
             Answer::Truth(t) => (if *t { "TRUE" } else { "FALSE" }).to_owned(),
-            Answer::Text(accepted) => accepted.iter().map(|a| format!("={}", escape_answer(a))).collect::<Vec<_>>().join(" "),
+            Answer::Text(accepted) => {
+                accepted.iter().map(|a| format!("={}", escape_answer(a))).collect::<Vec<_>>().join(" ")
+            }
             Answer::Choice(picked) if q.kind == Kind::Single => q
                 .options
                 .iter()
@@ -398,7 +405,8 @@ mod tests {
             assert!(errors[0].message.contains(says), "{input}: {}", errors[0].message);
         }
         // One bad question refuses the file, and every bad one is named.
-        let errors = read("$CATEGORY: home\n\n好 {T}\n\n坏 {=甲\n\n也坏 {~%200%a ~b}\n", &Defaults::default()).unwrap_err();
+        let errors =
+            read("$CATEGORY: home\n\n好 {T}\n\n坏 {=甲\n\n也坏 {~%200%a ~b}\n", &Defaults::default()).unwrap_err();
         assert_eq!(errors.iter().map(|e| e.row).collect::<Vec<_>>(), vec![5, 7]);
     }
 }

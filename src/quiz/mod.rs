@@ -136,7 +136,10 @@ impl Question {
             return Err(("stem", "the question text is empty or longer than 2000 characters".into()));
         }
         if !CATEGORIES.contains(&self.category.as_str()) {
-            return Err(("category", format!("'{}' is not a category: expected one of {}", self.category, CATEGORIES.join(", "))));
+            return Err((
+                "category",
+                format!("'{}' is not a category: expected one of {}", self.category, CATEGORIES.join(", ")),
+            ));
         }
         if !(1..=3).contains(&self.difficulty) {
             return Err(("difficulty", "expected 1 (easy), 2 (medium) or 3 (hard)".into()));
@@ -161,7 +164,9 @@ impl Question {
                 }
                 match (self.kind, picked.len()) {
                     (Kind::Single, 1) => {}
-                    (Kind::Single, k) => return Err(("answer", format!("a single-choice question has one answer, not {k}"))),
+                    (Kind::Single, k) => {
+                        return Err(("answer", format!("a single-choice question has one answer, not {k}")));
+                    }
                     (_, 0 | 1) => return Err(("answer", "a multiple-choice question has two or more answers".into())),
                     _ => {}
                 }
@@ -367,13 +372,27 @@ impl Blueprint {
             let category = match cat {
                 "*" => None,
                 c if CATEGORIES.contains(&c) => Some(c.to_owned()),
-                c => return Err(bad(n + 1, format!("'{c}' is not a category: expected * or one of {}", CATEGORIES.join(", ")))),
+                c => {
+                    return Err(bad(
+                        n + 1,
+                        format!("'{c}' is not a category: expected * or one of {}", CATEGORIES.join(", ")),
+                    ));
+                }
             };
             let difficulty = match diff {
                 "*" => None,
-                d => Some(d.parse().ok().filter(|d| (1..=3).contains(d)).ok_or_else(|| bad(n + 1, format!("'{d}' is not * or a difficulty 1 to 3")))?),
+                d => Some(
+                    d.parse()
+                        .ok()
+                        .filter(|d| (1..=3).contains(d))
+                        .ok_or_else(|| bad(n + 1, format!("'{d}' is not * or a difficulty 1 to 3")))?,
+                ),
             };
-            let count = count.parse().ok().filter(|c| (1..=100).contains(c)).ok_or_else(|| bad(n + 1, format!("'{count}' is not a count from 1 to 100")))?;
+            let count = count
+                .parse()
+                .ok()
+                .filter(|c| (1..=100).contains(c))
+                .ok_or_else(|| bad(n + 1, format!("'{count}' is not a count from 1 to 100")))?;
             lines.push(BlueprintLine { category, difficulty, count });
         }
         let b = Self(lines);
@@ -514,7 +533,11 @@ pub fn unshuffle(given: &Answer, order: &[usize]) -> Result<Answer> {
         Answer::Choice(shown) => {
             let mut stored = Vec::with_capacity(shown.len());
             for s in shown {
-                stored.push(*order.get(*s).ok_or_else(|| Error::invalid("answer", format!("option {} does not exist", letter(*s))))?);
+                stored.push(
+                    *order
+                        .get(*s)
+                        .ok_or_else(|| Error::invalid("answer", format!("option {} does not exist", letter(*s))))?,
+                );
             }
             stored.sort_unstable();
             stored.dedup();
@@ -628,7 +651,9 @@ pub(crate) mod tests {
         let bytes = write(Format::Aiken, &singles).unwrap();
         let back = plain(read(Format::Aiken, &bytes, &Defaults::default()).unwrap());
         assert_eq!(back.len(), singles.len());
-        assert!(back.iter().zip(&singles).all(|(a, b)| a.stem == b.stem && a.options == b.options && a.answer == b.answer));
+        assert!(
+            back.iter().zip(&singles).all(|(a, b)| a.stem == b.stem && a.options == b.options && a.answer == b.answer)
+        );
     }
 
     #[test]
@@ -637,12 +662,23 @@ pub(crate) mod tests {
         let b = Blueprint::parse("home 1 2\n* * 3\n").unwrap();
         assert_eq!(b.total(), 5);
         assert_eq!(Blueprint::parse(&b.text()).unwrap(), b);
-        for (bad, says) in [("home 1", "expected category"), ("unicorn 1 2", "not a category"), ("home 4 2", "difficulty"), ("home 1 0", "count"), ("* * 100\n* * 1", "1 to 100")] {
+        for (bad, says) in [
+            ("home 1", "expected category"),
+            ("unicorn 1 2", "not a category"),
+            ("home 4 2", "difficulty"),
+            ("home 1 0", "count"),
+            ("* * 100\n* * 1", "1 to 100"),
+        ] {
             let e = Blueprint::parse(bad).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
         let pool: Vec<PoolQuestion> = (0..10)
-            .map(|i| PoolQuestion { id: i, category: if i < 3 { "home".into() } else { "gas".into() }, difficulty: 1, options: 4 })
+            .map(|i| PoolQuestion {
+                id: i,
+                category: if i < 3 { "home".into() } else { "gas".into() },
+                difficulty: 1,
+                options: 4,
+            })
             .collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for _ in 0..50 {
@@ -653,7 +689,11 @@ pub(crate) mod tests {
             ids.sort_unstable();
             ids.dedup();
             assert_eq!(ids.len(), 5, "distinct");
-            assert!(drawn.iter().all(|(_, o)| { let mut o = o.clone(); o.sort_unstable(); o == vec![0, 1, 2, 3] }));
+            assert!(drawn.iter().all(|(_, o)| {
+                let mut o = o.clone();
+                o.sort_unstable();
+                o == vec![0, 1, 2, 3]
+            }));
         }
         let e = draw(&Blueprint::parse("home 1 4").unwrap(), &pool, &mut rng).unwrap_err().to_string();
         assert!(e.contains("has 3 active questions"), "{e}");
@@ -685,7 +725,13 @@ pub(crate) mod tests {
         assert!(q.is_right(&Answer::Choice(vec![1, 0])));
         assert!(!q.is_right(&Answer::Choice(vec![0])));
         assert!(!q.is_right(&Answer::Truth(true)));
-        let fill = Question { kind: Kind::Fill, stem: format!("火警电话{BLANK}"), options: vec![], answer: Answer::Text(vec!["119".into()]), ..q };
+        let fill = Question {
+            kind: Kind::Fill,
+            stem: format!("火警电话{BLANK}"),
+            options: vec![],
+            answer: Answer::Text(vec!["119".into()]),
+            ..q
+        };
         assert!(fill.is_right(&Answer::Text(vec![" 119 ".into()])));
         assert!(!fill.is_right(&Answer::Text(vec!["110".into()])));
         assert!(fill.check().is_ok());

@@ -51,7 +51,14 @@ fn strip_html(s: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&").trim().to_owned()
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .trim()
+        .to_owned()
 }
 
 fn line_at(input: &str, pos: u64) -> usize {
@@ -65,7 +72,8 @@ fn parse(input: &str) -> Result<Element, FormatError> {
     let mut stack = vec![Element::default()];
     loop {
         let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| error_at(line_at(input, pos), "", format!("not well-formed XML: {e}")))?;
+        let event =
+            reader.read_event().map_err(|e| error_at(line_at(input, pos), "", format!("not well-formed XML: {e}")))?;
         let line = line_at(input, pos);
         match event {
             Event::DocType(_) => {
@@ -79,7 +87,9 @@ fn parse(input: &str) -> Result<Element, FormatError> {
                 let mut el = Element { name: AsRef::<str>::as_ref(&e.name()).to_owned(), line, ..Element::default() };
                 for a in e.attributes() {
                     let a = a.map_err(|err| error_at(line, "", format!("a bad attribute: {err}")))?;
-                    let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| error_at(line, "", format!("a bad attribute value: {err}")))?;
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|err| error_at(line, "", format!("a bad attribute value: {err}")))?;
                     el.attrs.push((AsRef::<str>::as_ref(&a.key).to_owned(), v.into_owned()));
                 }
                 stack.push(el);
@@ -118,7 +128,8 @@ fn parse(input: &str) -> Result<Element, FormatError> {
                         _ => None,
                     }
                 };
-                let c = c.ok_or_else(|| error_at(line, "", format!("the entity &{}; is not accepted", r.xml10_content())))?;
+                let c =
+                    c.ok_or_else(|| error_at(line, "", format!("the entity &{}; is not accepted", r.xml10_content())))?;
                 if let Some(el) = stack.last_mut() {
                     el.text.push(c);
                 }
@@ -128,9 +139,17 @@ fn parse(input: &str) -> Result<Element, FormatError> {
         }
     }
     if stack.len() != 1 {
-        return Err(error_at(line_at(input, reader.buffer_position()), "", "the document ends before its elements are closed"));
+        return Err(error_at(
+            line_at(input, reader.buffer_position()),
+            "",
+            "the document ends before its elements are closed",
+        ));
     }
-    stack.pop().and_then(|mut root| root.children.pop()).filter(|q| q.name == "quiz").ok_or_else(|| error_at(1, "", "expected a <quiz> document"))
+    stack
+        .pop()
+        .and_then(|mut root| root.children.pop())
+        .filter(|q| q.name == "quiz")
+        .ok_or_else(|| error_at(1, "", "expected a <quiz> document"))
 }
 
 /// Reads a Moodle XML file.
@@ -151,7 +170,11 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             "truefalse" => Kind::TrueFalse,
             "shortanswer" => Kind::Fill,
             other => {
-                errors.push(error_at(q.line, "type", format!("'{other}' questions are not asked: expected multichoice, truefalse or shortanswer")));
+                errors.push(error_at(
+                    q.line,
+                    "type",
+                    format!("'{other}' questions are not asked: expected multichoice, truefalse or shortanswer"),
+                ));
                 continue;
             }
         };
@@ -179,12 +202,18 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
                     Some("true") => (Vec::new(), Answer::Truth(true)),
                     Some("false") => (Vec::new(), Answer::Truth(false)),
                     _ => {
-                        errors.push(error_at(q.line, "answer", "a truefalse question needs the answer true or false with fraction 100"));
+                        errors.push(error_at(
+                            q.line,
+                            "answer",
+                            "a truefalse question needs the answer true or false with fraction 100",
+                        ));
                         continue;
                     }
                 }
             }
-            Kind::Fill => (Vec::new(), Answer::Text(answers.iter().filter(|(f, _)| *f > 0.0).map(|(_, t)| t.clone()).collect())),
+            Kind::Fill => {
+                (Vec::new(), Answer::Text(answers.iter().filter(|(f, _)| *f > 0.0).map(|(_, t)| t.clone()).collect()))
+            }
             Kind::Single | Kind::Multiple => {
                 if let Some((f, _)) = answers.iter().find(|(f, _)| !(-100.0..=100.0).contains(f)) {
                     errors.push(error_at(q.line, "answer", format!("the fraction {f} is outside -100 to 100")));
@@ -197,7 +226,16 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
         let stem = q.text_of("questiontext");
         read.push((
             q.line,
-            Question { kind, category: category.clone(), difficulty, stem, options, answer, explanation: q.text_of("generalfeedback"), source },
+            Question {
+                kind,
+                category: category.clone(),
+                difficulty,
+                stem,
+                options,
+                answer,
+                explanation: q.text_of("generalfeedback"),
+                source,
+            },
         ));
     }
     check_all(read, errors, str::to_owned)
@@ -233,13 +271,20 @@ pub fn write(questions: &[Question]) -> String {
         out.push('\n');
         out.push_str(&text_el("generalfeedback", &q.explanation));
         out.push('\n');
-        let answer = |fraction: &str, text: &str| format!("<answer fraction=\"{fraction}\" format=\"plain_text\"><text>{}</text></answer>\n", esc(text));
+        let answer = |fraction: &str, text: &str| {
+            format!("<answer fraction=\"{fraction}\" format=\"plain_text\"><text>{}</text></answer>\n", esc(text))
+        };
         match &q.answer {
             Answer::Choice(picked) => {
-                let _ = write!(out, "<single>{}</single>\n<shuffleanswers>true</shuffleanswers>\n", q.kind == Kind::Single);
+                let _ =
+                    write!(out, "<single>{}</single>\n<shuffleanswers>true</shuffleanswers>\n", q.kind == Kind::Single);
                 let share = 100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1));
                 for (i, o) in q.options.iter().enumerate() {
-                    let f = if picked.contains(&i) { format!("{share:.5}").trim_end_matches('0').trim_end_matches('.').to_owned() } else { "0".to_owned() };
+                    let f = if picked.contains(&i) {
+                        format!("{share:.5}").trim_end_matches('0').trim_end_matches('.').to_owned()
+                    } else {
+                        "0".to_owned()
+                    };
                     out.push_str(&answer(&f, o));
                 }
             }
@@ -291,7 +336,8 @@ mod tests {
         assert!(e[0].message.contains("DOCTYPE"), "{e:?}");
         let external = "<!DOCTYPE quiz [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><quiz>&xxe;</quiz>";
         assert!(read(external, &Defaults::default()).unwrap_err()[0].message.contains("DOCTYPE"));
-        let unknown = "<quiz><question type=\"truefalse\"><questiontext><text>&xxe;</text></questiontext></question></quiz>";
+        let unknown =
+            "<quiz><question type=\"truefalse\"><questiontext><text>&xxe;</text></questiontext></question></quiz>";
         assert!(read(unknown, &Defaults::default()).unwrap_err()[0].message.contains("&xxe;"));
         assert!(read("<quiz><question>", &Defaults::default()).is_err());
     }
@@ -304,7 +350,8 @@ mod tests {
                    <question type=\"essay\"><questiontext><text>写一篇</text></questiontext></question>\n</quiz>";
         let e = read(xml, &Defaults::default()).unwrap_err();
         assert_eq!((e.len(), e[0].row), (1, 4), "{e:?}");
-        let ok = xml.replace("<question type=\"essay\"><questiontext><text>写一篇</text></questiontext></question>\n", "");
+        let ok =
+            xml.replace("<question type=\"essay\"><questiontext><text>写一篇</text></questiontext></question>\n", "");
         let qs = crate::quiz::plain(read(&ok, &Defaults::default()).unwrap());
         assert_eq!(qs[0].stem, "燃气泄漏时应 首先？");
         assert_eq!(qs[0].category, "gas");

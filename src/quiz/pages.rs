@@ -67,7 +67,8 @@ impl QuizForm {
     }
 
     fn input(&self) -> Result<QuizInput> {
-        let number = |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| Error::invalid(field, "a whole number"));
+        let number =
+            |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| Error::invalid(field, "a whole number"));
         Ok(QuizInput {
             title: self.title.clone(),
             description: self.description.clone(),
@@ -95,7 +96,12 @@ async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Res
     })
 }
 
-async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form(form): Form<QuizForm>) -> Result<Response> {
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(form): Form<QuizForm>,
+) -> Result<Response> {
     match async { actions::create(&state.db, &me, &form.input()?).await }.await {
         Ok(id) => Ok(Redirect::to(&format!("/quiz/{id}")).into_response()),
         Err(Error::Invalid { message, field }) => Ok(ListPage {
@@ -180,7 +186,14 @@ struct BankQuery {
     q: String,
 }
 
-async fn bank_page(state: &AppState, ctx: PageCtx, me: &Principal, q: BankQuery, errors: Vec<FormatError>, imported: Option<usize>) -> Result<BankPage> {
+async fn bank_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    q: BankQuery,
+    errors: Vec<FormatError>,
+    imported: Option<usize>,
+) -> Result<BankPage> {
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let f = BankFilter { category: some(&q.category), kind: some(&q.kind), status: some(&q.status), q: some(&q.q) };
     let rows = store::questions(&state.db, &me.scope, &f, 300, 0).await?;
@@ -197,11 +210,21 @@ async fn bank_page(state: &AppState, ctx: PageCtx, me: &Principal, q: BankQuery,
     })
 }
 
-async fn bank(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<BankQuery>) -> Result<BankPage> {
+async fn bank(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<BankQuery>,
+) -> Result<BankPage> {
     bank_page(&state, ctx, &me, q, Vec::new(), None).await
 }
 
-async fn import(State(state): State<AppState>, ctx: PageCtx, me: Principal, mut multipart: Multipart) -> Result<BankPage> {
+async fn import(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    mut multipart: Multipart,
+) -> Result<BankPage> {
     let (mut bytes, mut format, mut defaults) = (None, None, Defaults::default());
     while let Some(field) = multipart.next_field().await.map_err(|e| Error::invalid("file", e.to_string()))? {
         match field.name().unwrap_or_default() {
@@ -226,7 +249,8 @@ struct ExportQuery {
 }
 
 async fn export(State(state): State<AppState>, me: Principal, Query(q): Query<ExportQuery>) -> Result<Response> {
-    let format = Format::parse(&q.format).ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
+    let format = Format::parse(&q.format)
+        .ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
     super::api::file_response(format, actions::export(&state.db, &me, format).await?)
 }
 
@@ -235,7 +259,12 @@ struct StatusForm {
     active: bool,
 }
 
-async fn set_status(State(state): State<AppState>, me: Principal, Path(id): Path<i64>, Form(f): Form<StatusForm>) -> Result<Redirect> {
+async fn set_status(
+    State(state): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Result<Redirect> {
     actions::set_status(&state.db, &me, id, f.active).await?;
     Ok(Redirect::to("/quiz/bank"))
 }

@@ -45,14 +45,22 @@ impl StartPage {
 
 /// The device token of the request, and a cookie to set when it had none.
 fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    if let Ok(t) = super::api::device_token(headers) { (t, None) } else {
+    if let Ok(t) = super::api::device_token(headers) {
+        (t, None)
+    } else {
         let t = crate::org::new_secret();
         let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
         (t, Some(c))
     }
 }
 
-async fn start_page(state: &AppState, ctx: PageCtx, headers: &HeaderMap, slug: &str, error: Option<String>) -> Result<Response> {
+async fn start_page(
+    state: &AppState,
+    ctx: PageCtx,
+    headers: &HeaderMap,
+    slug: &str,
+    error: Option<String>,
+) -> Result<Response> {
     let quiz = store::quiz_by_slug(&state.db, slug).await?;
     let (token, cookie) = device(state, headers);
     let me = actions::me(&state.db, &state.key, &token).await?;
@@ -77,7 +85,12 @@ async fn start_page(state: &AppState, ctx: PageCtx, headers: &HeaderMap, slug: &
     Ok(r)
 }
 
-async fn start(State(state): State<AppState>, ctx: PageCtx, headers: HeaderMap, Path(slug): Path<String>) -> Result<Response> {
+async fn start(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response> {
     start_page(&state, ctx, &headers, &slug, None).await
 }
 
@@ -102,7 +115,13 @@ async fn join(
     }
 }
 
-async fn begin(State(state): State<AppState>, ctx: PageCtx, rctx: RequestCtx, headers: HeaderMap, Path(slug): Path<String>) -> Result<Response> {
+async fn begin(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    rctx: RequestCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response> {
     let quiz = store::quiz_by_slug(&state.db, &slug).await?;
     let token = super::api::device_token(&headers).ok();
     let me = match &token {
@@ -112,7 +131,9 @@ async fn begin(State(state): State<AppState>, ctx: PageCtx, rctx: RequestCtx, he
     let Some(me) = me else { return Ok(Redirect::to(&format!("/p/quiz/{slug}")).into_response()) };
     match actions::start(&state.db, &state.key, &quiz, &me, &rctx.ip).await {
         Ok(attempt) => Ok(Redirect::to(&format!("/p/attempts/{attempt}/0")).into_response()),
-        Err(e @ (Error::Conflict(_) | Error::TooMany(_))) => start_page(&state, ctx, &headers, &slug, Some(e.to_string())).await,
+        Err(e @ (Error::Conflict(_) | Error::TooMany(_))) => {
+            start_page(&state, ctx, &headers, &slug, Some(e.to_string())).await
+        }
         Err(Error::Forbidden) => {
             let message = ctx.t("quiz.not_audience").to_owned();
             start_page(&state, ctx, &headers, &slug, Some(message)).await
@@ -151,7 +172,11 @@ impl QuestionPage {
     }
 }
 
-async fn question(State(state): State<AppState>, ctx: PageCtx, Path((token, position)): Path<(String, i64)>) -> Result<Response> {
+async fn question(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((token, position)): Path<(String, i64)>,
+) -> Result<Response> {
     match actions::show(&state.db, &token, position).await {
         Ok(q) => Ok(QuestionPage { ctx, token, q, error: None }.into_response()),
         // Finished or out of time: the result page says what counts.
@@ -247,7 +272,9 @@ impl ResultPage {
 
 fn show_answer(q: &super::Question, a: &Answer) -> String {
     match a {
-        Answer::Choice(picked) => picked.iter().filter_map(|&i| q.options.get(i)).cloned().collect::<Vec<_>>().join("；"),
+        Answer::Choice(picked) => {
+            picked.iter().filter_map(|&i| q.options.get(i)).cloned().collect::<Vec<_>>().join("；")
+        }
         Answer::Truth(true) => "√".to_owned(),
         Answer::Truth(false) => "×".to_owned(),
         Answer::Text(t) => t.join(" / "),
@@ -258,7 +285,11 @@ async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<S
     let attempt = store::attempt_by_token(&state.db, &token).await?;
     if attempt.submitted_at.is_none() {
         if clock::now() <= attempt.deadline_at {
-            let next = store::drawn(&state.db, attempt.id, None).await?.into_iter().find(|d| d.answered_at.is_none()).map_or(0, |d| d.position);
+            let next = store::drawn(&state.db, attempt.id, None)
+                .await?
+                .into_iter()
+                .find(|d| d.answered_at.is_none())
+                .map_or(0, |d| d.position);
             return Ok(Redirect::to(&format!("/p/attempts/{token}/{next}")).into_response());
         }
         // Time ran out: what was answered counts.

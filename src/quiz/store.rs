@@ -95,7 +95,12 @@ pub async fn stems(db: &Db, owner_path: &str) -> Result<Vec<String>> {
 }
 
 /// Stores questions for a unit (id, region path) in one transaction: all or nothing.
-pub async fn insert_questions(db: &Db, owner: (i64, &str), created_by: Option<i64>, questions: &[Question]) -> Result<usize> {
+pub async fn insert_questions(
+    db: &Db,
+    owner: (i64, &str),
+    created_by: Option<i64>,
+    questions: &[Question],
+) -> Result<usize> {
     let now = clock::now();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |conn| {
@@ -120,7 +125,10 @@ pub async fn insert_questions(db: &Db, owner: (i64, &str), created_by: Option<i6
                     .push_bind(created_by)
                     .push_bind(now);
             });
-            q.build().execute(&mut *conn).await.on_constraint("a question with the same text is already in the bank")?;
+            q.build()
+                .execute(&mut *conn)
+                .await
+                .on_constraint("a question with the same text is already in the bank")?;
         }
     });
     tx.commit().await?;
@@ -170,13 +178,14 @@ pub async fn question(db: &Db, scope: &Scope, id: i64) -> Result<QuestionRow> {
 
 /// Retires or reactivates a question owned inside the scope.
 pub async fn set_status(db: &Db, scope: &Scope, id: i64, status: &str) -> Result<()> {
-    let done = on_db!(db, |p| sqlx::query("update question set status = $1 where id = $2 and owner_path like $3 || '%'")
-        .bind(status)
-        .bind(id)
-        .bind(scope.path())
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let done =
+        on_db!(db, |p| sqlx::query("update question set status = $1 where id = $2 and owner_path like $3 || '%'")
+            .bind(status)
+            .bind(id)
+            .bind(scope.path())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
     if done == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
@@ -191,12 +200,14 @@ struct PoolRow {
 /// The active questions a quiz owned at `owner_path` draws from: its own unit's and those of the
 /// units above it.
 pub async fn pool(db: &Db, owner_path: &str) -> Result<Vec<PoolQuestion>> {
-    let rows: Vec<PoolRow> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<PoolRow> = on_db!(db, |p| {
+        sqlx::query_as(
         "select id, category, difficulty, option_count from question where status = 'active' and $1 like owner_path || '%'"
     )
     .bind(owner_path)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| PoolQuestion {
@@ -463,14 +474,16 @@ const ATTEMPT_COLUMNS: &str =
 
 /// Attempts a participant started in a quiz on a day, and all their attempts in it.
 pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64, day: Date) -> Result<(i64, i64)> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select cast(coalesce(sum(case when day = $3 then 1 else 0 end), 0) as bigint), count(*) from attempt where quiz_id = $1 and participant_id = $2"
     )
     .bind(quiz_id)
     .bind(participant_id)
     .bind(day)
     .fetch_one(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// An attempt to store, with the questions drawn for it.
@@ -515,7 +528,8 @@ pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<i64> {
         .bind(a.ip)
         .fetch_one(&mut *conn)
         .await?;
-        let mut q = sqlx::QueryBuilder::new("insert into attempt_question (attempt_id, position, question_id, option_order) ");
+        let mut q =
+            sqlx::QueryBuilder::new("insert into attempt_question (attempt_id, position, question_id, option_order) ");
         q.push_values(a.drawn.iter().enumerate(), |mut b, (i, (question, order))| {
             b.push_bind(id).push_bind(i64::try_from(i).unwrap_or(0)).push_bind(*question).push_bind(json(order));
         });
@@ -777,13 +791,20 @@ pub struct BoardLine {
 
 /// The best `limit` participants of a quiz, optionally within a region subtree or a school,
 /// ranked by score, then time.
-pub async fn board(db: &Db, quiz_id: i64, region: Option<&Scope>, school: Option<&str>, limit: i64) -> Result<Vec<BoardLine>> {
+pub async fn board(
+    db: &Db,
+    quiz_id: i64,
+    region: Option<&Scope>,
+    school: Option<&str>,
+    limit: i64,
+) -> Result<Vec<BoardLine>> {
     let (low, high) = region.map_or((String::new(), String::new()), |s| {
         let (l, h) = s.bounds();
         (l.to_owned(), h)
     });
     let region = region.is_some();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select b.participant_id, p.nickname, r.name as region_name, b.school, b.score, b.duration_ms from quiz_best b \
          join participant p on p.id = b.participant_id join region r on r.code = p.region_code \
          where b.quiz_id = $1 and ($2 = false or (b.region_path >= $3 and b.region_path < $4)) and ($5 is null or b.school = $5) \
@@ -796,7 +817,8 @@ pub async fn board(db: &Db, quiz_id: i64, region: Option<&Scope>, school: Option
     .bind(school)
     .bind(limit)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// A participant's best result and rank in a quiz (1 = first), if they finished an attempt.
@@ -816,7 +838,8 @@ pub async fn rank(db: &Db, quiz_id: i64, participant_id: i64) -> Result<Option<(
     .bind(score)
     .fetch_one(p)
     .await)?;
-    let tied_before: i64 = on_db!(db, |p| sqlx::query_scalar(
+    let tied_before: i64 = on_db!(db, |p| {
+        sqlx::query_scalar(
         "select count(*) from quiz_best where quiz_id = $1 and score = $2 and (duration_ms < $3 or (duration_ms = $3 and participant_id < $4))"
     )
     .bind(quiz_id)
@@ -824,19 +847,22 @@ pub async fn rank(db: &Db, quiz_id: i64, participant_id: i64) -> Result<Option<(
     .bind(duration)
     .bind(participant_id)
     .fetch_one(p)
-    .await)?;
+    .await
+    })?;
     Ok(Some((above + tied_before + 1, score, duration)))
 }
 
 /// Participation per region: (region path, participants) of the quiz at the paths of one length.
 pub async fn participation(db: &Db, quiz_id: i64, path_len: i64) -> Result<Vec<(String, i64)>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select region_path, participants from quiz_region_count where quiz_id = $1 and length(region_path) = $2 order by region_path"
     )
     .bind(quiz_id)
     .bind(path_len)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// How many participants finished an attempt, and how many attempts were finished and flagged.
@@ -853,7 +879,8 @@ pub async fn counts(db: &Db, quiz_id: i64) -> Result<(i64, i64, i64)> {
 
 /// Flagged attempts of a quiz, newest first.
 pub async fn flagged(db: &Db, quiz_id: i64, limit: i64) -> Result<Vec<Attempt>> {
-    let sql = format!("select {ATTEMPT_COLUMNS} from attempt where quiz_id = $1 and flags <> '' order by id desc limit $2");
+    let sql =
+        format!("select {ATTEMPT_COLUMNS} from attempt where quiz_id = $1 and flags <> '' order by id desc limit $2");
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiz_id).bind(limit).fetch_all(p).await)?)
 }
 
@@ -951,12 +978,14 @@ pub async fn fill_board(db: &Db, quiz_id: i64, n: i64, region: (&str, &str)) -> 
 
 /// How many answers the attempts of a quiz have taken.
 pub async fn answered(db: &Db, quiz_id: i64) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "select count(*) from attempt_question d join attempt a on a.id = d.attempt_id where a.quiz_id = $1 and d.answered_at is not null"
     )
     .bind(quiz_id)
     .fetch_one(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// The lowest and highest participant id on a quiz's leaderboard.

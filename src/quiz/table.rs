@@ -117,7 +117,11 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>,
     for row in &sheet.rows {
         let cell = |i: usize| index[i].and_then(|c| row.cells.get(c)).map_or("", |s| restore(s));
         let Some(kind) = Kind::parse(cell(0)) else {
-            errors.push(error_at(row.line, header(0), format!("'{}' is not single, multiple, true_false or fill", cell(0))));
+            errors.push(error_at(
+                row.line,
+                header(0),
+                format!("'{}' is not single, multiple, true_false or fill", cell(0)),
+            ));
             continue;
         };
         let category = if cell(1).is_empty() { defaults.category.clone() } else { cell(1).to_owned() };

@@ -50,7 +50,10 @@ impl AnswerWriter {
     /// Stores an answer; false when the question had been answered already.
     pub async fn write(&self, answer: NewAnswer) -> Result<bool> {
         let (tx, rx) = oneshot::channel();
-        self.jobs.send((answer, tx)).await.map_err(|_| Error::Internal(anyhow::anyhow!("the answer writer stopped")))?;
+        self.jobs
+            .send((answer, tx))
+            .await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the answer writer stopped")))?;
         rx.await.map_err(|_| Error::Internal(anyhow::anyhow!("the answer writer stopped")))?
     }
 }

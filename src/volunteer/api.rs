@@ -108,11 +108,9 @@ async fn import_members(
     let name = p.filename.unwrap_or_else(|| "upload".to_owned());
     Ok(match import::run(&s.db, &s.key, &me, id, &body, &name).await? {
         Ok(ids) => (StatusCode::CREATED, axum::Json(ImportResult { imported: ids.len() })).into_response(),
-        Err(Rejected(errors)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors::from(errors)),
-        )
-            .into_response(),
+        Err(Rejected(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(ImportErrors::from(errors))).into_response()
+        }
     })
 }
 

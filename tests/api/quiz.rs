@@ -82,7 +82,11 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
 /// The bank's questions by their text, as the staff API shows them.
 async fn answer_key(c: &Client) -> HashMap<String, Value> {
     let v: Value = c.get("/api/v1/questions?limit=1000").await.json().await.unwrap();
-    v.as_array().unwrap().iter().map(|q| (q["question"]["stem"].as_str().unwrap().to_owned(), q["question"].clone())).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["question"]["stem"].as_str().unwrap().to_owned(), q["question"].clone()))
+        .collect()
 }
 
 /// The answer to send for a shown question, right or wrong.
@@ -96,7 +100,8 @@ fn reply(key: &HashMap<String, Value>, shown: &Value, right: bool) -> Value {
         return json!({"text": [if right { texts[0].as_str().unwrap() } else { "不知道" }]});
     }
     let stored: Vec<String> = q["options"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_owned()).collect();
-    let correct: Vec<&str> = answer["choice"].as_array().unwrap().iter().map(|i| stored[i.as_u64().unwrap() as usize].as_str()).collect();
+    let correct: Vec<&str> =
+        answer["choice"].as_array().unwrap().iter().map(|i| stored[i.as_u64().unwrap() as usize].as_str()).collect();
     let shown_opts: Vec<&str> = shown["options"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
     let picked: Vec<usize> = if right {
         shown_opts.iter().enumerate().filter(|(_, o)| correct.contains(o)).map(|(i, _)| i).collect()
@@ -129,7 +134,12 @@ impl Resident {
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut r = self.c.http.request(method, format!("{}{path}", self.c.base)).header("x-csrf-token", &self.c.csrf).header("x-device-token", &self.device);
+        let mut r = self
+            .c
+            .http
+            .request(method, format!("{}{path}", self.c.base))
+            .header("x-csrf-token", &self.c.csrf)
+            .header("x-device-token", &self.device);
         if let Some(b) = body {
             r = r.json(&b);
         }
@@ -147,10 +157,12 @@ impl Resident {
         assert_eq!(s, StatusCode::CREATED, "{started}");
         let token = started["token"].as_str().unwrap().to_owned();
         for i in 0..started["total"].as_i64().unwrap() {
-            let (s, shown) = self.send(Method::GET, &format!("/api/v1/public/attempts/{token}/questions/{i}"), None).await;
+            let (s, shown) =
+                self.send(Method::GET, &format!("/api/v1/public/attempts/{token}/questions/{i}"), None).await;
             assert_eq!(s, StatusCode::OK, "{shown}");
             let body = json!({"answer": reply(key, &shown, usize::try_from(i).unwrap() < right)});
-            let (s, v) = self.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/{i}"), Some(body)).await;
+            let (s, v) =
+                self.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/{i}"), Some(body)).await;
             assert_eq!((s, v["accepted"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
         }
         let (s, mut v) = self.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
@@ -178,28 +190,41 @@ pub async fn residents_take_a_quiz_scored_by_the_server_and_see_their_rank(app: 
 
     let ace = Resident::new(&app, "满分选手", "220102").await;
     let best = ace.take(slug, &key, 5).await;
-    assert_eq!((best["score"].as_i64(), best["correct"].as_i64(), best["total"].as_i64()), (Some(50), Some(5), Some(5)), "{best}");
+    assert_eq!(
+        (best["score"].as_i64(), best["correct"].as_i64(), best["total"].as_i64()),
+        (Some(50), Some(5), Some(5)),
+        "{best}"
+    );
     assert_eq!(best["rank"], 1);
     let weak = Resident::new(&app, "新手", "222401").await;
     let low = weak.take(slug, &key, 2).await;
-    assert_eq!((low["score"].as_i64(), low["rank"].as_i64(), low["ranked"].as_i64()), (Some(20), Some(2), Some(2)), "{low}");
+    assert_eq!(
+        (low["score"].as_i64(), low["rank"].as_i64(), low["ranked"].as_i64()),
+        (Some(20), Some(2), Some(2)),
+        "{low}"
+    );
 
     // The leaderboard: by score, then time; per region too.
     let id = quiz["id"].as_i64().unwrap();
     let board: Value = province.get(&format!("/api/v1/quizzes/{id}/leaderboard")).await.json().await.unwrap();
     let names: Vec<&str> = board.as_array().unwrap().iter().map(|l| l["nickname"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["满分选手", "新手"]);
-    let yanbian: Value = province.get(&format!("/api/v1/quizzes/{id}/leaderboard?region=222400")).await.json().await.unwrap();
+    let yanbian: Value =
+        province.get(&format!("/api/v1/quizzes/{id}/leaderboard?region=222400")).await.json().await.unwrap();
     assert_eq!(yanbian.as_array().unwrap().len(), 1);
     assert_eq!(yanbian[0]["nickname"], "新手");
 
     // A second, worse attempt does not lower the best; answers came faster than anyone reads.
     let again = weak.take(slug, &key, 0).await;
     assert_eq!(again["rank"], 2);
-    let flagged = app.scalar(&format!("select count(*) from attempt where quiz_id = {id} and flags like '%too_fast%'")).await;
+    let flagged =
+        app.scalar(&format!("select count(*) from attempt where quiz_id = {id} and flags like '%too_fast%'")).await;
     assert!(flagged >= 3, "sub-second answers are flagged: {flagged}");
     let page = province.get(&format!("/quiz/{id}")).await.text().await.unwrap();
-    assert!(page.contains("满分选手") && page.contains("多题答题不足1秒"), "the quiz page lists the board and the flags");
+    assert!(
+        page.contains("满分选手") && page.contains("多题答题不足1秒"),
+        "the quiz page lists the board and the flags"
+    );
 
     // The result page shows the explanations and the rank; the share card carries the score.
     let token = best["token"].as_str().unwrap();
@@ -230,7 +255,9 @@ pub async fn refused_submissions_count_nothing(app: TestApp) {
     let (s, v) = r.send(Method::POST, &path, Some(json!({"answer": right, "score": 1000}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     // A question not drawn for the attempt.
-    let (s, v) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/99"), Some(json!({"answer": right}))).await;
+    let (s, v) = r
+        .send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/99"), Some(json!({"answer": right})))
+        .await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("position")), "{v}");
     // Answered once; the replay is accepted as a no-op.
     let (s, v) = r.send(Method::POST, &path, Some(json!({"answer": right}))).await;
@@ -239,15 +266,22 @@ pub async fn refused_submissions_count_nothing(app: TestApp) {
     let (s, v) = r.send(Method::POST, &path, Some(json!({"answer": wrong}))).await;
     assert_eq!((s, v["accepted"].as_bool()), (StatusCode::OK, Some(false)), "a replay changes nothing");
     // Another attempt's token cannot answer this one's questions, and an unknown token is 404.
-    let (s, _) = r.send(Method::POST, "/api/v1/public/attempts/not-a-token/questions/0", Some(json!({"answer": right}))).await;
+    let (s, _) =
+        r.send(Method::POST, "/api/v1/public/attempts/not-a-token/questions/0", Some(json!({"answer": right}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // After the deadline nothing is taken.
     app.exec(&format!("update attempt set deadline_at = started_at where token = '{token}'")).await.unwrap();
-    let (s, v) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/1"), Some(json!({"answer": right}))).await;
+    let (s, v) = r
+        .send(Method::POST, &format!("/api/v1/public/attempts/{token}/questions/1"), Some(json!({"answer": right})))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let (s, v) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!((v["score"].as_i64(), v["correct"].as_i64()), (Some(10), Some(1)), "only the one answer counts, once: {v}");
+    assert_eq!(
+        (v["score"].as_i64(), v["correct"].as_i64()),
+        (Some(10), Some(1)),
+        "only the one answer counts, once: {v}"
+    );
     let (s, again) = r.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
     assert_eq!((s, again["score"].as_i64()), (StatusCode::OK, Some(10)), "finishing twice changes nothing");
     let best = app.scalar(&format!("select count(*) from quiz_best where quiz_id = {}", quiz["id"])).await;

@@ -43,8 +43,12 @@ fn tokens(b: &Value) -> Vec<String> {
 }
 
 fn scores(b: &Value) -> Vec<(String, i64)> {
-    let mut s: Vec<(String, i64)> =
-        b["scores"].as_array().unwrap().iter().map(|l| (l["name"].as_str().unwrap().to_owned(), l["total"].as_i64().unwrap())).collect();
+    let mut s: Vec<(String, i64)> = b["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap().to_owned(), l["total"].as_i64().unwrap()))
+        .collect();
     s.sort();
     s
 }
@@ -166,23 +170,40 @@ async fn late_and_duplicate_answers_are_refused_and_not_counted(app: TestApp) {
     let (host, id, t, right) = running(&app, "compulsory").await;
     let phone = app.anonymous().await;
     let path = format!("/api/v1/public/live/{}/answer", t[0]);
-    assert_eq!(post(&phone, &path, json!({ "answer": { "choice": [right] } })).await.status(), StatusCode::CONFLICT, "not open yet");
+    assert_eq!(
+        post(&phone, &path, json!({ "answer": { "choice": [right] } })).await.status(),
+        StatusCode::CONFLICT,
+        "not open yet"
+    );
     assert_eq!(control(&host, id, "open").await, StatusCode::OK);
     let item = board(&host, id).await["current"]["item"]["id"].as_i64().unwrap();
-    assert_eq!(post(&phone, &path, json!({ "item_id": item, "answer": { "choice": [right] } })).await.status(), StatusCode::OK);
+    assert_eq!(
+        post(&phone, &path, json!({ "item_id": item, "answer": { "choice": [right] } })).await.status(),
+        StatusCode::OK
+    );
     let again = post(&phone, &path, json!({ "item_id": item, "answer": { "choice": [wrong(right)] } })).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(again.text().await.unwrap().contains("already answered"));
     // The deadline passes (moved into the past in the database): a late answer is refused.
     app.exec(&format!("update live_item set closes_at = opened_at where id = {item}")).await.unwrap();
-    let late = post(&phone, &format!("/api/v1/public/live/{}/answer", t[1]), json!({ "item_id": item, "answer": { "choice": [right] } })).await;
+    let late = post(
+        &phone,
+        &format!("/api/v1/public/live/{}/answer", t[1]),
+        json!({ "item_id": item, "answer": { "choice": [right] } }),
+    )
+    .await;
     assert_eq!(late.status(), StatusCode::CONFLICT);
     assert_eq!(app.scalar(&format!("select count(*) from live_answer where item_id = {item}")).await, 1);
     let b = board(&host, id).await;
     assert_eq!(scores(&b), vec![("吉林队".to_owned(), 0), ("延边队".to_owned(), 0), ("长春队".to_owned(), 10)]);
     // An answer for a question that is no longer current is refused too.
     assert_eq!(control(&host, id, "next").await, StatusCode::OK);
-    let old = post(&phone, &format!("/api/v1/public/live/{}/answer", t[2]), json!({ "item_id": item, "answer": { "choice": [right] } })).await;
+    let old = post(
+        &phone,
+        &format!("/api/v1/public/live/{}/answer", t[2]),
+        json!({ "item_id": item, "answer": { "choice": [right] } }),
+    )
+    .await;
     assert_eq!(old.status(), StatusCode::CONFLICT);
 }
 
@@ -205,15 +226,24 @@ async fn a_judge_correction_changes_the_scoreboard_and_is_audited(app: TestApp) 
     let b = board(&host, id).await;
     let team = b["teams"][1]["id"].as_i64().unwrap();
     let path = format!("/api/v1/live-matches/{id}/corrections");
-    assert_eq!(post(&host, &path, json!({ "team_id": team, "points": 5, "reason": "" })).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(post(&host, &path, json!({ "team_id": team, "points": 0, "reason": "x" })).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&host, &path, json!({ "team_id": team, "points": 5, "reason": "" })).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post(&host, &path, json!({ "team_id": team, "points": 0, "reason": "x" })).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let r = post(&host, &path, json!({ "team_id": team, "points": 5, "reason": "第2题答案“119”同样正确" })).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let b = board(&host, id).await;
     assert_eq!(scores(&b)[0], ("吉林队".to_owned(), 5));
     assert_eq!(b["corrections"][0]["reason"], "第2题答案“119”同样正确");
     assert_eq!(b["corrections"][0]["by"], "总队宣传处");
-    assert_eq!(app.scalar("select count(*) from audit_log where action = 'quiz.live_correct' and outcome = 'ok'").await, 1);
+    assert_eq!(
+        app.scalar("select count(*) from audit_log where action = 'quiz.live_correct' and outcome = 'ok'").await,
+        1
+    );
     let page = host.get(&format!("/quiz/live/{id}")).await.text().await.unwrap();
     assert!(page.contains("同样正确"));
 }
@@ -224,13 +254,25 @@ async fn another_detachment_cannot_host_the_corps_match(app: TestApp) {
     assert_eq!(other.get(&format!("/api/v1/live-matches/{id}")).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(control(&other, id, "open").await, StatusCode::NOT_FOUND);
     assert_eq!(other.get(&format!("/quiz/live/{id}/host")).await.status(), StatusCode::NOT_FOUND);
-    let r = post(&other, &format!("/api/v1/live-matches/{id}/corrections"), json!({ "team_id": 1, "points": 5, "reason": "x" })).await;
+    let r = post(
+        &other,
+        &format!("/api/v1/live-matches/{id}/corrections"),
+        json!({ "team_id": 1, "points": 5, "reason": "x" }),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(other.get("/api/v1/live-matches").await.json::<Value>().await.unwrap().as_array().unwrap().is_empty());
     let grid = app.login("grid").await;
-    let r = post(&grid, "/api/v1/live-matches", json!({ "title": "x", "teams": teams(), "rounds": [ { "kind": "risk", "count": 1 } ] })).await;
+    let r = post(
+        &grid,
+        "/api/v1/live-matches",
+        json!({ "title": "x", "teams": teams(), "rounds": [ { "kind": "risk", "count": 1 } ] }),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(app.scalar("select count(*) from audit_log where action = 'quiz.live_open' and outcome = 'denied'").await >= 1);
+    assert!(
+        app.scalar("select count(*) from audit_log where action = 'quiz.live_open' and outcome = 'denied'").await >= 1
+    );
     // A made-up team link finds nothing.
     let phone = app.anonymous().await;
     assert_eq!(phone.get("/p/live/not-a-token").await.status(), StatusCode::NOT_FOUND);
@@ -263,10 +305,18 @@ async fn the_event_stream_tells_when_a_question_opens(app: TestApp) {
 async fn the_pages_render_and_take_a_pasted_team_list(app: TestApp) {
     let host = app.login("province").await;
     let r = host
-        .form("/quiz/live", &[("title", "页面赛"), ("teams", "甲队, 长春, 张伟 李娜\n乙队\t吉林\t赵磊、孙丽"), ("rounds", "必答 count=1\nbuzzer count=1")])
+        .form(
+            "/quiz/live",
+            &[
+                ("title", "页面赛"),
+                ("teams", "甲队, 长春, 张伟 李娜\n乙队\t吉林\t赵磊、孙丽"),
+                ("rounds", "必答 count=1\nbuzzer count=1"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let bad = host.form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟"), ("rounds", "必答 count=1")]).await;
+    let bad =
+        host.form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟"), ("rounds", "必答 count=1")]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().await.unwrap().contains("line 1"));
     let id = host.get("/api/v1/live-matches").await.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();

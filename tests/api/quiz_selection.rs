@@ -43,7 +43,16 @@ async fn make_quiz(app: &TestApp) -> i64 {
 }
 
 /// Stores one finished attempt of participant `who` (created when new) with the given answers.
-async fn attempt(app: &TestApp, quiz_id: i64, who: &str, phone: bool, region: (&str, &str), answers: &[(i64, bool)], secs: i64, flags: &str) -> i64 {
+async fn attempt(
+    app: &TestApp,
+    quiz_id: i64,
+    who: &str,
+    phone: bool,
+    region: (&str, &str),
+    answers: &[(i64, bool)],
+    secs: i64,
+    flags: &str,
+) -> i64 {
     let quiz = store::quiz_by_id(&app.db, quiz_id).await.unwrap();
     let key = if phone {
         ParticipantKey::Phone(format!("idx-{who}"), "sealed".into(), "138****0000".into())
@@ -52,14 +61,20 @@ async fn attempt(app: &TestApp, quiz_id: i64, who: &str, phone: bool, region: (&
     };
     let p = store::participant(
         &app.db,
-        &NewParticipant { key, nickname: format!("选手{who}"), region: (region.0.into(), region.1.into()), school: String::new() },
+        &NewParticipant {
+            key,
+            nickname: format!("选手{who}"),
+            region: (region.0.into(), region.1.into()),
+            school: String::new(),
+        },
     )
     .await
     .unwrap();
     let started = firecast::clock::now() - time::Duration::hours(1);
     let drawn: Vec<(i64, Vec<usize>)> = answers.iter().map(|(q, _)| (*q, vec![])).collect();
     let token = format!("tok-{who}-{secs}-{}", answers.len());
-    let regions = vec!["/22/".to_owned(), firecast::quiz::selection::prefecture(region.1).to_owned(), region.1.to_owned()];
+    let regions =
+        vec!["/22/".to_owned(), firecast::quiz::selection::prefecture(region.1).to_owned(), region.1.to_owned()];
     store::insert_attempt(
         &app.db,
         &NewAttempt {
@@ -103,7 +118,9 @@ async fn load(app: &TestApp, quiz: i64, from: usize, to: usize) -> (i64, [i64; 3
         let r = right(i);
         let answers: Vec<(i64, bool)> = qs.iter().copied().zip(r).collect();
         let flags = if i == 1 { "too_fast" } else { "" };
-        let id = attempt(app, quiz, &i.to_string(), i == 0, region(i), &answers, 100 + i64::try_from(i).unwrap(), flags).await;
+        let id =
+            attempt(app, quiz, &i.to_string(), i == 0, region(i), &answers, 100 + i64::try_from(i).unwrap(), flags)
+                .await;
         if i == 1 {
             flagged = id;
         }
@@ -165,7 +182,8 @@ pub async fn weakest_topics_per_region(app: TestApp) {
     assert_eq!(topics.len(), 6, "three categories in each of two regions");
     for path in ["/22/2201/", "/22/2202/"] {
         let mine: Vec<&Value> = topics.iter().filter(|t| t["region_path"] == path).collect();
-        let shares: Vec<f64> = mine.iter().map(|t| t["right_answers"].as_f64().unwrap() / t["answers"].as_f64().unwrap()).collect();
+        let shares: Vec<f64> =
+            mine.iter().map(|t| t["right_answers"].as_f64().unwrap() / t["answers"].as_f64().unwrap()).collect();
         assert!(shares.windows(2).all(|w| w[0] <= w[1]), "weakest first: {shares:?}");
         for t in mine {
             let e = expected[&(path, t["category"].as_str().unwrap())];
@@ -176,9 +194,16 @@ pub async fn weakest_topics_per_region(app: TestApp) {
     // A high threshold leaves nothing; the subdivisions of Changchun are its districts.
     let none: Value = c.get(&format!("/api/v1/quizzes/{quiz}/stats?min_answers=1000")).await.json().await.unwrap();
     assert!(none["weak_topics"].as_array().unwrap().is_empty());
-    let sub: Value = c.get(&format!("/api/v1/quizzes/{quiz}/stats?min_answers=1&region=220100")).await.json().await.unwrap();
+    let sub: Value =
+        c.get(&format!("/api/v1/quizzes/{quiz}/stats?min_answers=1&region=220100")).await.json().await.unwrap();
     assert!(sub["weak_topics"].as_array().unwrap().iter().all(|t| t["region_path"] == CHANGCHUN.1));
-    let topics = firecast::quiz::selection::stats::suggested_topics_for_publicity(&app.db, &firecast::org::Scope::province(), quiz).await.unwrap();
+    let topics = firecast::quiz::selection::stats::suggested_topics_for_publicity(
+        &app.db,
+        &firecast::org::Scope::province(),
+        quiz,
+    )
+    .await
+    .unwrap();
     assert!(topics.iter().all(|(_, _, cats)| !cats.is_empty() && cats.len() <= 3));
     let page = c.get(&format!("/quiz/{quiz}/stats?min_answers=1")).await.text().await.unwrap();
     assert!(page.contains("建议的宣传主题") && page.contains("燃气安全"));
@@ -261,7 +286,8 @@ pub async fn the_prize_draw_is_reproducible(app: TestApp) {
     assert_eq!(list.len(), 18, "everyone eligible is listed");
     assert!(list.windows(2).all(|w| w[0] < w[1]));
     assert!(!csv.contains("选手1") && csv.contains("选**"), "names are masked");
-    let repeat: Vec<i64> = selection::draw("公证-2026-12-01", list.len(), 3).unwrap().into_iter().map(|i| list[i]).collect();
+    let repeat: Vec<i64> =
+        selection::draw("公证-2026-12-01", list.len(), 3).unwrap().into_iter().map(|i| list[i]).collect();
     assert_eq!(repeat, ids(&a));
     // Leaving out finalists; a seed chosen from the time when none is given; refusals.
     let (_, f) = finalists(&c, quiz, json!({"count": 5})).await;
@@ -270,7 +296,10 @@ pub async fn the_prize_draw_is_reproducible(app: TestApp) {
     let out: HashSet<i64> = ids(&f).into_iter().collect();
     assert!(ids(&d).iter().all(|p| !out.contains(p)));
     assert_eq!(draw(&c, quiz, json!({"winners": 19})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(draw(&c, quiz, json!({"winners": 1, "exclude_selection": 999_999})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        draw(&c, quiz, json!({"winners": 1, "exclude_selection": 999_999})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let page = c.get(&format!("/quiz/{quiz}/selection/{sid}")).await.text().await.unwrap();
     assert!(page.contains("公证-2026-12-01") && page.contains("Fisher-Yates"));
 }
@@ -295,7 +324,11 @@ pub async fn teams_are_balanced(app: TestApp) {
     assert_eq!(by_team.len(), 3);
     for members in by_team.values() {
         assert_eq!(members.len(), 2);
-        assert_ne!(members[0]["region_path"].as_str().unwrap()[..9], members[1]["region_path"].as_str().unwrap()[..9], "one of each region");
+        assert_ne!(
+            members[0]["region_path"].as_str().unwrap()[..9],
+            members[1]["region_path"].as_str().unwrap()[..9],
+            "one of each region"
+        );
     }
     let (_, s) = teams(&c, quiz, json!({"selection_id": sid, "teams": 3, "size": 2, "balance": "score"})).await;
     let scores: Vec<i64> = f["entries"].as_array().unwrap().iter().map(|e| e["score"].as_i64().unwrap()).collect();
@@ -315,10 +348,19 @@ pub async fn teams_are_balanced(app: TestApp) {
     assert_eq!(live[0]["name"], "第1队");
     assert_eq!(live[0]["members"].as_array().unwrap().len(), 2);
     // Impossible rules.
-    assert_eq!(teams(&c, quiz, json!({"selection_id": sid, "teams": 4, "size": 2, "balance": "region"})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(teams(&c, quiz, json!({"selection_id": sid, "teams": 3, "size": 2, "balance": "age"})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        teams(&c, quiz, json!({"selection_id": sid, "teams": 4, "size": 2, "balance": "region"})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        teams(&c, quiz, json!({"selection_id": sid, "teams": 3, "size": 2, "balance": "age"})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let tid = t["selection"]["id"].as_i64().unwrap();
-    assert_eq!(teams(&c, quiz, json!({"selection_id": tid, "teams": 3, "size": 2, "balance": "region"})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        teams(&c, quiz, json!({"selection_id": tid, "teams": 3, "size": 2, "balance": "region"})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let csv = c.get(&format!("/quiz/{quiz}/selection/{tid}/csv")).await.text().await.unwrap();
     assert_eq!(csv.lines().count(), 7);
     let page = c.get(&format!("/quiz/{quiz}/selection/{tid}")).await.text().await.unwrap();
@@ -339,7 +381,11 @@ pub async fn selection_is_scoped(app: TestApp) {
     assert!(s["hardest"].as_array().unwrap().is_empty());
     assert_eq!(finalists(&brigade, quiz, json!({"count": 1})).await.0, StatusCode::FORBIDDEN);
     assert_eq!(draw(&brigade, quiz, json!({"winners": 1})).await.0, StatusCode::FORBIDDEN);
-    assert!(app.scalar("select count(*) from audit_log where action = 'quiz.select_finalists' and outcome = 'denied'").await >= 1);
+    assert!(
+        app.scalar("select count(*) from audit_log where action = 'quiz.select_finalists' and outcome = 'denied'")
+            .await
+            >= 1
+    );
     let grid = app.login("grid").await;
     assert_eq!(finalists(&grid, quiz, json!({"count": 1})).await.0, StatusCode::FORBIDDEN);
     let anon = app.anonymous().await;

@@ -62,7 +62,10 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
                     .map(|q| q.id)
                     .collect();
                 if fit.len() < want {
-                    return Err(Error::invalid(field, format!("round {round_no} needs {want} questions; the bank has {} that fit", fit.len())));
+                    return Err(Error::invalid(
+                        field,
+                        format!("round {round_no} needs {want} questions; the bank has {} that fit", fit.len()),
+                    ));
                 }
                 fit.shuffle(&mut rng);
                 fit.truncate(want);
@@ -70,7 +73,10 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
             } else {
                 for id in &r.question_ids {
                     if !pool.iter().any(|q| q.id == *id) {
-                        return Err(Error::invalid(field, format!("question {id} is not an active question of your bank")));
+                        return Err(Error::invalid(
+                            field,
+                            format!("question {id} is not an active question of your bank"),
+                        ));
                     }
                 }
                 r.question_ids.clone()
@@ -84,10 +90,18 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
                 items.push(NewItem { round_no, position: k + 1, question_id: *id, team });
             }
         }
-        let teams: Vec<(TeamInput, String)> = input.teams.iter().map(|t| (t.clone(), crate::org::new_secret())).collect();
+        let teams: Vec<(TeamInput, String)> =
+            input.teams.iter().map(|t| (t.clone(), crate::org::new_secret())).collect();
         store::insert_match(
             db,
-            &NewMatch { title: &title, owner: (me.user.unit_id, &me.user.region_path), created_by: me.user.id, teams: &teams, rounds: &input.rounds, items: &items },
+            &NewMatch {
+                title: &title,
+                owner: (me.user.unit_id, &me.user.region_path),
+                created_by: me.user.id,
+                teams: &teams,
+                rounds: &input.rounds,
+                items: &items,
+            },
         )
         .await
     }
@@ -158,7 +172,8 @@ pub async fn control(db: &Db, me: &Principal, id: i64, control: Control) -> Resu
         Ok(())
     }
     .await;
-    audit::outcome(db, &me.actor(), &format!("quiz.live_{}", control.as_str()), ("live_match", &id.to_string()), r).await
+    audit::outcome(db, &me.actor(), &format!("quiz.live_{}", control.as_str()), ("live_match", &id.to_string()), r)
+        .await
 }
 
 /// A judge's correction as typed.
@@ -228,7 +243,10 @@ pub async fn stake(db: &Db, token: &str, item_id: Option<i64>, amount: i64) -> R
     if !store::stake(db, item.id, team.id, amount).await? {
         return Err(Error::Conflict("wagers are taken only before the question is shown".into()));
     }
-    hub::publish(m.id, Event { kind: "wager", item_id: Some(item.id), answered: store::wager_count(db, item.id).await? });
+    hub::publish(
+        m.id,
+        Event { kind: "wager", item_id: Some(item.id), answered: store::wager_count(db, item.id).await? },
+    );
     Ok(amount)
 }
 
@@ -247,7 +265,10 @@ pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> 
     }
     let won = store::buzz(db, item.id, team.id, clock::now()).await?;
     if won {
-        hub::publish(m.id, Event { kind: "buzz", item_id: Some(item.id), answered: store::answer_count(db, item.id).await? });
+        hub::publish(
+            m.id,
+            Event { kind: "buzz", item_id: Some(item.id), answered: store::answer_count(db, item.id).await? },
+        );
         return Ok(Buzzed { won: true });
     }
     let now = store::item(db, m.id, item.id).await?;
@@ -275,13 +296,23 @@ pub async fn answer(db: &Db, token: &str, item_id: Option<i64>, given: &Answer) 
     let q = question(db, &m, item.question_id).await?;
     let right = q.is_right(given);
     let kind = round.kind();
-    let wager = if kind == RoundKind::Risk { store::wager(db, item.id, team.id).await?.unwrap_or(super::WAGERS[0]) } else { 0 };
+    let wager =
+        if kind == RoundKind::Risk { store::wager(db, item.id, team.id).await?.unwrap_or(super::WAGERS[0]) } else { 0 };
     let points = super::points(kind, right, round.points, round.penalty, wager);
     let given_json = serde_json::to_string(given).unwrap_or_default();
     let now = clock::now();
     let taken = store::answer(
         db,
-        &NewAnswer { item_id: item.id, team_id: team.id, given: &given_json, correct: right, points, at: now, buzzer: kind == RoundKind::Buzzer, rebound: round.rebound },
+        &NewAnswer {
+            item_id: item.id,
+            team_id: team.id,
+            given: &given_json,
+            correct: right,
+            points,
+            at: now,
+            buzzer: kind == RoundKind::Buzzer,
+            rebound: round.rebound,
+        },
     )
     .await?;
     if !taken {
@@ -298,7 +329,10 @@ pub async fn answer(db: &Db, token: &str, item_id: Option<i64>, given: &Answer) 
         };
         return Err(Error::Conflict(why.into()));
     }
-    hub::publish(m.id, Event { kind: "answer", item_id: Some(item.id), answered: store::answer_count(db, item.id).await? });
+    hub::publish(
+        m.id,
+        Event { kind: "answer", item_id: Some(item.id), answered: store::answer_count(db, item.id).await? },
+    );
     Ok(Answered { item_id: item.id })
 }
 
@@ -381,7 +415,11 @@ async fn current(db: &Db, m: &Match, teams: &[Team], rounds: &[Round], reveal_to
         question: (!matches!(state, ItemState::Pending | ItemState::Wager)).then(|| q.clone()),
         seconds_left: item.seconds_left(now),
         answered: store::answer_count(db, item.id).await?,
-        expected: if item.team_id.is_some() || round.kind() == RoundKind::Buzzer { 1 } else { i64::try_from(teams.len()).unwrap_or(0) },
+        expected: if item.team_id.is_some() || round.kind() == RoundKind::Buzzer {
+            1
+        } else {
+            i64::try_from(teams.len()).unwrap_or(0)
+        },
         wagers: store::wager_count(db, item.id).await?,
         buzz_team: name(item.buzz_team_id),
         right: revealed.then(|| answer_text(&q, &q.answer)),
@@ -446,9 +484,13 @@ pub async fn team_view(db: &Db, token: &str) -> Result<TeamView> {
     let rounds = store::rounds(db, m.id).await?;
     let current = current(db, &m, &teams, &rounds, true).await?;
     let scores = store::scoreboard(db, m.id).await?;
-    let (score, rank) = scores.iter().position(|s| s.team_id == team.id).map_or((0, 0), |i| (scores[i].total, i64::try_from(i + 1).unwrap_or(0)));
+    let (score, rank) = scores
+        .iter()
+        .position(|s| s.team_id == team.id)
+        .map_or((0, 0), |i| (scores[i].total, i64::try_from(i + 1).unwrap_or(0)));
     let now = clock::now();
-    let (mut wager, mut answer, mut correct, mut can_answer, mut can_buzz, mut can_wager) = (None, None, None, false, false, false);
+    let (mut wager, mut answer, mut correct, mut can_answer, mut can_buzz, mut can_wager) =
+        (None, None, None, false, false, false);
     if let Some(c) = &current {
         let mine = c.item.team_id.is_none_or(|t| t == team.id);
         let a = store::answer_of(db, c.item.id, team.id).await?;

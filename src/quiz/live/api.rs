@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Control;
 use super::actions::{self, Answered, Board, Buzzed, CorrectionInput, MatchInput, TeamView};
 use super::hub;
 use super::store::{self, Match};
-use super::{Control};
 use crate::quiz::Answer;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path};
@@ -35,7 +35,9 @@ pub fn events(match_id: i64) -> Sse<impl Stream<Item = std::result::Result<SseEv
                 let data = serde_json::to_string(&e).unwrap_or_default();
                 Some((Ok(SseEvent::default().event(e.kind).data(data)), rx))
             }
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some((Ok(SseEvent::default().event("lagged").data("{}")), rx)),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Some((Ok(SseEvent::default().event("lagged").data("{}")), rx))
+            }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
         }
     });
@@ -79,8 +81,14 @@ pub struct ControlInput {
 
 /// Moves the match; a move that does not apply now gives 409.
 #[utoipa::path(post, path = "/api/v1/live-matches/{id}/control", tag = "quiz", params(("id" = i64, Path)), request_body = ControlInput, responses((status = 200, body = Board), (status = 409, body = crate::error::Problem)))]
-async fn control(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(input): Json<ControlInput>) -> Result<axum::Json<Board>> {
-    let c = Control::parse(&input.action).ok_or_else(|| Error::invalid("action", "start, open, close, reveal, next, next_round or finish"))?;
+async fn control(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(input): Json<ControlInput>,
+) -> Result<axum::Json<Board>> {
+    let c = Control::parse(&input.action)
+        .ok_or_else(|| Error::invalid("action", "start, open, close, reveal, next, next_round or finish"))?;
     actions::control(&s.db, &me, id, c).await?;
     let m = actions::hosted(&s.db, &me, id).await?;
     Ok(axum::Json(actions::board(&s.db, m).await?))
@@ -88,7 +96,12 @@ async fn control(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, 
 
 /// A judge corrects a team's score with a reason (audited).
 #[utoipa::path(post, path = "/api/v1/live-matches/{id}/corrections", tag = "quiz", params(("id" = i64, Path)), request_body = CorrectionInput, responses((status = 201, body = Created)))]
-async fn correct(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(input): Json<CorrectionInput>) -> Result<Response> {
+async fn correct(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(input): Json<CorrectionInput>,
+) -> Result<Response> {
     let cid = actions::correct(&s.db, &me, id, &input).await?;
     Ok((StatusCode::CREATED, axum::Json(Created { id: cid })).into_response())
 }
@@ -118,7 +131,11 @@ pub struct WagerInput {
 
 /// Stakes the team's wager on the coming risk question.
 #[utoipa::path(post, path = "/api/v1/public/live/{token}/wager", tag = "quiz", params(("token" = String, Path)), request_body = WagerInput, responses((status = 200, body = i64), (status = 422, body = crate::error::Problem)))]
-async fn wager(State(s): State<AppState>, Path(token): Path<String>, Json(input): Json<WagerInput>) -> Result<axum::Json<i64>> {
+async fn wager(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    Json(input): Json<WagerInput>,
+) -> Result<axum::Json<i64>> {
     Ok(axum::Json(actions::stake(&s.db, &token, input.item_id, input.amount).await?))
 }
 
@@ -132,7 +149,11 @@ pub struct BuzzInput {
 
 /// Buzzes: the first team to reach the server answers.
 #[utoipa::path(post, path = "/api/v1/public/live/{token}/buzz", tag = "quiz", params(("token" = String, Path)), request_body = BuzzInput, responses((status = 200, body = Buzzed)))]
-async fn buzz(State(s): State<AppState>, Path(token): Path<String>, Json(input): Json<BuzzInput>) -> Result<axum::Json<Buzzed>> {
+async fn buzz(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    Json(input): Json<BuzzInput>,
+) -> Result<axum::Json<Buzzed>> {
     Ok(axum::Json(actions::buzz(&s.db, &token, input.item_id).await?))
 }
 
@@ -149,7 +170,11 @@ pub struct AnswerInput {
 
 /// Answers the current question once, while it is open; refused with 409 otherwise.
 #[utoipa::path(post, path = "/api/v1/public/live/{token}/answer", tag = "quiz", params(("token" = String, Path)), request_body = AnswerInput, responses((status = 200, body = Answered), (status = 409, body = crate::error::Problem)))]
-async fn answer(State(s): State<AppState>, Path(token): Path<String>, Json(input): Json<AnswerInput>) -> Result<axum::Json<Answered>> {
+async fn answer(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    Json(input): Json<AnswerInput>,
+) -> Result<axum::Json<Answered>> {
     Ok(axum::Json(actions::answer(&s.db, &token, input.item_id, &input.answer).await?))
 }
 

@@ -129,10 +129,18 @@ impl TeamInput {
             return Err(Error::invalid(field, "a team needs a name of up to 60 characters"));
         }
         if !(2..=5).contains(&self.members.len()) {
-            return Err(Error::invalid(field, format!("team {name} has {} members: a team has 2 to 5", self.members.len())));
+            return Err(Error::invalid(
+                field,
+                format!("team {name} has {} members: a team has 2 to 5", self.members.len()),
+            ));
         }
-        if self.members.iter().any(|m| m.trim().is_empty() || m.chars().count() > 40) || self.region.chars().count() > 40 {
-            return Err(Error::invalid(field, format!("team {name}: a member's or the region's name is empty or too long")));
+        if self.members.iter().any(|m| m.trim().is_empty() || m.chars().count() > 40)
+            || self.region.chars().count() > 40
+        {
+            return Err(Error::invalid(
+                field,
+                format!("team {name}: a member's or the region's name is empty or too long"),
+            ));
         }
         Ok(())
     }
@@ -332,11 +340,7 @@ pub fn parse_rounds(text: &str) -> Result<Vec<RoundInput>> {
 
 /// Checks a wager.
 pub fn check_wager(amount: i64) -> Result<i64> {
-    if WAGERS.contains(&amount) {
-        Ok(amount)
-    } else {
-        Err(Error::invalid("amount", "a wager is 10, 20 or 30 points"))
-    }
+    if WAGERS.contains(&amount) { Ok(amount) } else { Err(Error::invalid("amount", "a wager is 10, 20 or 30 points")) }
 }
 
 /// The points of an answer: a right one scores the round's points (a risk question its wager);

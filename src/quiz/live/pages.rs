@@ -24,7 +24,8 @@ use crate::web::session::Principal;
 use crate::{Error, Result};
 
 const TEAMS_EXAMPLE: &str = "长春代表队, 长春, 张伟 李娜 王芳\n吉林代表队, 吉林, 赵磊 孙丽 周强";
-const ROUNDS_EXAMPLE: &str = "compulsory points=10 seconds=30 count=1\nbuzzer points=20 penalty=10 seconds=20 count=5\nrisk seconds=40 count=1";
+const ROUNDS_EXAMPLE: &str =
+    "compulsory points=10 seconds=30 count=1\nbuzzer points=20 penalty=10 seconds=20 count=5\nrisk seconds=40 count=1";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "quiz/live/list.html")]
@@ -56,9 +57,18 @@ async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Res
     })
 }
 
-async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form(form): Form<MatchForm>) -> Result<Response> {
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Form(form): Form<MatchForm>,
+) -> Result<Response> {
     let r = async {
-        let input = MatchInput { title: form.title.clone(), teams: super::parse_teams(&form.teams)?, rounds: super::parse_rounds(&form.rounds)? };
+        let input = MatchInput {
+            title: form.title.clone(),
+            teams: super::parse_teams(&form.teams)?,
+            rounds: super::parse_rounds(&form.rounds)?,
+        };
         actions::create(&state.db, &me, &input).await
     }
     .await;
@@ -66,7 +76,13 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, Form
         Ok(id) => Ok(Redirect::to(&format!("/quiz/live/{id}")).into_response()),
         Err(e @ Error::Invalid { .. }) => Ok((
             e.status(),
-            ListPage { ctx, matches: store::matches(&state.db, &me.scope).await?, can_manage: true, error: Some(e.to_string()), form },
+            ListPage {
+                ctx,
+                matches: store::matches(&state.db, &me.scope).await?,
+                can_manage: true,
+                error: Some(e.to_string()),
+                form,
+            },
         )
             .into_response()),
         Err(e) => Err(e),
@@ -89,14 +105,24 @@ fn qr_svg(text: &str) -> String {
     )
 }
 
-async fn setup_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, error: Option<String>) -> Result<SetupPage> {
+async fn setup_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    error: Option<String>,
+) -> Result<SetupPage> {
     let m = actions::hosted(&state.db, me, id).await?;
     let b = actions::board(&state.db, m).await?;
     let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", state.config.listen));
-    let links = b.teams.iter().map(|t| {
-        let link = format!("{}/p/live/{}", base.trim_end_matches('/'), t.token);
-        (t.clone(), qr_svg(&link), link)
-    }).collect();
+    let links = b
+        .teams
+        .iter()
+        .map(|t| {
+            let link = format!("{}/p/live/{}", base.trim_end_matches('/'), t.token);
+            (t.clone(), qr_svg(&link), link)
+        })
+        .collect();
     Ok(SetupPage { ctx, b, links, error })
 }
 
@@ -133,7 +159,12 @@ struct ControlForm {
     action: String,
 }
 
-async fn control(State(state): State<AppState>, me: Principal, Path(id): Path<i64>, Form(f): Form<ControlForm>) -> Result<Response> {
+async fn control(
+    State(state): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<ControlForm>,
+) -> Result<Response> {
     let c = Control::parse(&f.action).ok_or_else(|| Error::invalid("action", "not a move of the host"))?;
     match actions::control(&state.db, &me, id, c).await {
         Ok(()) | Err(Error::Conflict(_)) => Ok(Redirect::to(&format!("/quiz/live/{id}/host")).into_response()),
@@ -148,10 +179,22 @@ struct CorrectionForm {
     reason: String,
 }
 
-async fn correct(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<CorrectionForm>) -> Result<Response> {
+async fn correct(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<CorrectionForm>,
+) -> Result<Response> {
     let r = async {
-        let points = f.points.trim().trim_start_matches('+').parse::<i64>().map_err(|_| Error::invalid("points", "a whole number such as -10 or 5"))?;
-        actions::correct(&state.db, &me, id, &CorrectionInput { team_id: f.team_id, points, reason: f.reason.clone() }).await
+        let points = f
+            .points
+            .trim()
+            .trim_start_matches('+')
+            .parse::<i64>()
+            .map_err(|_| Error::invalid("points", "a whole number such as -10 or 5"))?;
+        actions::correct(&state.db, &me, id, &CorrectionInput { team_id: f.team_id, points, reason: f.reason.clone() })
+            .await
     }
     .await;
     match r {
@@ -203,12 +246,19 @@ async fn team(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<Str
 async fn after(state: &AppState, ctx: PageCtx, token: String, r: Result<()>) -> Result<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/p/live/{token}")).into_response()),
-        Err(e @ (Error::Conflict(_) | Error::Invalid { .. })) => team_page(state, ctx, token, Some(e.to_string())).await,
+        Err(e @ (Error::Conflict(_) | Error::Invalid { .. })) => {
+            team_page(state, ctx, token, Some(e.to_string())).await
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn team_answer(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, axum::extract::RawForm(body): axum::extract::RawForm) -> Result<Response> {
+async fn team_answer(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+    axum::extract::RawForm(body): axum::extract::RawForm,
+) -> Result<Response> {
     let r = async {
         let (mut options, mut truth, mut text, mut item) = (Vec::new(), None, None, None);
         for (k, v) in form_urlencoded::parse(&body) {
@@ -240,12 +290,22 @@ struct ItemForm {
     amount: Option<i64>,
 }
 
-async fn team_buzz(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, Form(f): Form<ItemForm>) -> Result<Response> {
+async fn team_buzz(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+    Form(f): Form<ItemForm>,
+) -> Result<Response> {
     let r = actions::buzz(&state.db, &token, f.item_id).await.map(|_| ());
     after(&state, ctx, token, r).await
 }
 
-async fn team_wager(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, Form(f): Form<ItemForm>) -> Result<Response> {
+async fn team_wager(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+    Form(f): Form<ItemForm>,
+) -> Result<Response> {
     let r = actions::stake(&state.db, &token, f.item_id, f.amount.unwrap_or(0)).await.map(|_| ());
     after(&state, ctx, token, r).await
 }

@@ -187,7 +187,8 @@ pub async fn insert_match(db: &Db, m: &NewMatch<'_>) -> Result<i64> {
         .bind(now)
         .fetch_one(&mut *conn)
         .await?;
-        let mut q = sqlx::QueryBuilder::new("insert into live_team (match_id, position, name, region, members, token) ");
+        let mut q =
+            sqlx::QueryBuilder::new("insert into live_team (match_id, position, name, region, members, token) ");
         q.push_values(m.teams.iter().enumerate(), |mut b, (i, (t, token))| {
             b.push_bind(id)
                 .push_bind(i64::try_from(i + 1).unwrap_or(0))
@@ -197,7 +198,9 @@ pub async fn insert_match(db: &Db, m: &NewMatch<'_>) -> Result<i64> {
                 .push_bind(token);
         });
         q.build().execute(&mut *conn).await?;
-        let mut q = sqlx::QueryBuilder::new("insert into live_round (match_id, position, kind, mode, points, penalty, rebound, seconds) ");
+        let mut q = sqlx::QueryBuilder::new(
+            "insert into live_round (match_id, position, kind, mode, points, penalty, rebound, seconds) ",
+        );
         q.push_values(m.rounds.iter().enumerate(), |mut b, (i, r)| {
             b.push_bind(id)
                 .push_bind(i64::try_from(i + 1).unwrap_or(0))
@@ -215,9 +218,16 @@ pub async fn insert_match(db: &Db, m: &NewMatch<'_>) -> Result<i64> {
             .await?;
         let team_id = |p: Option<i64>| p.and_then(|p| teams.iter().find(|t| t.0 == p).map(|t| t.1));
         for chunk in m.items.chunks(CHUNK_ROWS / 6) {
-            let mut q = sqlx::QueryBuilder::new("insert into live_item (match_id, round_no, position, question_id, team_id, state) ");
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into live_item (match_id, round_no, position, question_id, team_id, state) ",
+            );
             q.push_values(chunk, |mut b, it| {
-                b.push_bind(id).push_bind(it.round_no).push_bind(it.position).push_bind(it.question_id).push_bind(team_id(it.team)).push_bind("pending");
+                b.push_bind(id)
+                    .push_bind(it.round_no)
+                    .push_bind(it.position)
+                    .push_bind(it.question_id)
+                    .push_bind(team_id(it.team))
+                    .push_bind("pending");
             });
             q.build().execute(&mut *conn).await?;
         }
@@ -232,7 +242,8 @@ const MATCH_COLUMNS: &str = "id, title, state, round_no, item_id, owner_unit_id,
 /// The matches owned inside the scope, newest first.
 pub async fn matches(db: &Db, scope: &Scope) -> Result<Vec<Match>> {
     let (low, high) = scope.bounds();
-    let sql = format!("select {MATCH_COLUMNS} from live_match where owner_path >= $1 and owner_path < $2 order by id desc");
+    let sql =
+        format!("select {MATCH_COLUMNS} from live_match where owner_path >= $1 and owner_path < $2 order by id desc");
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(low).bind(&high).fetch_all(p).await)?)
 }
 
@@ -247,7 +258,8 @@ pub async fn find(db: &Db, scope: &Scope, id: i64) -> Result<Match> {
 /// The match of a team (reached through the team's secret link).
 pub async fn match_of_team(db: &Db, team: &Team) -> Result<Match> {
     let sql = format!("select {MATCH_COLUMNS} from live_match where id = $1");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(team.match_id).fetch_optional(p).await)?.ok_or(Error::NotFound)
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(team.match_id).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// Moves the match: its state, round and current question.
@@ -279,15 +291,18 @@ pub async fn team_by_token(db: &Db, token: &str) -> Result<Team> {
 
 /// The rounds of a match in order.
 pub async fn rounds(db: &Db, match_id: i64) -> Result<Vec<Round>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select position, kind, mode, points, penalty, rebound, seconds from live_round where match_id = $1 order by position"
     )
     .bind(match_id)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
-const ITEM_COLUMNS: &str = "id, match_id, round_no, position, question_id, team_id, state, opened_at, closes_at, buzz_team_id";
+const ITEM_COLUMNS: &str =
+    "id, match_id, round_no, position, question_id, team_id, state, opened_at, closes_at, buzz_team_id";
 
 /// The questions of a match in order.
 pub async fn items(db: &Db, match_id: i64) -> Result<Vec<Item>> {
@@ -298,12 +313,19 @@ pub async fn items(db: &Db, match_id: i64) -> Result<Vec<Item>> {
 /// One question of a match.
 pub async fn item(db: &Db, match_id: i64, id: i64) -> Result<Item> {
     let sql = format!("select {ITEM_COLUMNS} from live_item where id = $1 and match_id = $2");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(match_id).fetch_optional(p).await)?.ok_or(Error::NotFound)
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(match_id).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// Moves a question from one of `from` to `to` (opening it sets its times); false when it was
 /// not in one of `from` (another move came first).
-pub async fn move_item(db: &Db, id: i64, from: &[ItemState], to: ItemState, times: Option<(OffsetDateTime, OffsetDateTime)>) -> Result<bool> {
+pub async fn move_item(
+    db: &Db,
+    id: i64,
+    from: &[ItemState],
+    to: ItemState,
+    times: Option<(OffsetDateTime, OffsetDateTime)>,
+) -> Result<bool> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let list = from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
     let sql = format!(
@@ -350,13 +372,17 @@ pub async fn wager(db: &Db, item_id: i64, team_id: i64) -> Result<Option<i64>> {
 
 /// How many teams have staked a wager on a question.
 pub async fn wager_count(db: &Db, item_id: i64) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from live_wager where item_id = $1").bind(item_id).fetch_one(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from live_wager where item_id = $1")
+        .bind(item_id)
+        .fetch_one(p)
+        .await)?)
 }
 
 /// A team buzzes: it wins when the question is open, nobody has won the buzz yet and the team has
 /// not answered it. The first such statement to reach the database wins.
 pub async fn buzz(db: &Db, item_id: i64, team_id: i64, now: OffsetDateTime) -> Result<bool> {
-    let n = on_db!(db, |p| sqlx::query(
+    let n = on_db!(db, |p| {
+        sqlx::query(
         "update live_item set buzz_team_id = $2 where id = $1 and state = 'open' and closes_at > $3 and buzz_team_id is null \
          and not exists (select 1 from live_answer where item_id = $1 and team_id = $2)"
     )
@@ -365,7 +391,8 @@ pub async fn buzz(db: &Db, item_id: i64, team_id: i64, now: OffsetDateTime) -> R
     .bind(now)
     .execute(p)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(n == 1)
 }
 
@@ -469,12 +496,23 @@ pub async fn answer_of(db: &Db, item_id: i64, team_id: i64) -> Result<Option<Ans
 
 /// How many answers a question has.
 pub async fn answer_count(db: &Db, item_id: i64) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from live_answer where item_id = $1").bind(item_id).fetch_one(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from live_answer where item_id = $1")
+        .bind(item_id)
+        .fetch_one(p)
+        .await)?)
 }
 
 /// Stores a judge's correction of a team's score; false when the team is not in the match.
-pub async fn insert_correction(db: &Db, match_id: i64, team_id: i64, points: i64, reason: &str, by: i64) -> Result<Option<i64>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+pub async fn insert_correction(
+    db: &Db,
+    match_id: i64,
+    team_id: i64,
+    points: i64,
+    reason: &str,
+    by: i64,
+) -> Result<Option<i64>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "insert into live_correction (match_id, team_id, points, reason, by_user, created_at) \
          select $1, $2, $3, $4, $5, $6 where exists (select 1 from live_team where id = $2 and match_id = $1) returning id"
     )
@@ -485,7 +523,8 @@ pub async fn insert_correction(db: &Db, match_id: i64, team_id: i64, points: i64
     .bind(by)
     .bind(clock::now())
     .fetch_optional(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// A judge's correction.
@@ -510,13 +549,15 @@ pub struct Correction {
 
 /// The corrections of a match, oldest first.
 pub async fn corrections(db: &Db, match_id: i64) -> Result<Vec<Correction>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select c.id, c.team_id, t.name as team, c.points, c.reason, u.display_name as by, c.created_at from live_correction c \
          join live_team t on t.id = c.team_id join app_user u on u.id = c.by_user where c.match_id = $1 order by c.id"
     )
     .bind(match_id)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// A line of the scoreboard.
@@ -540,7 +581,8 @@ pub struct ScoreLine {
 
 /// The scoreboard: each team's answer points plus corrections, best first.
 pub async fn scoreboard(db: &Db, match_id: i64) -> Result<Vec<ScoreLine>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select team_id, position, name, region, answered, corrected, answered + corrected as total from ( \
          select t.id as team_id, t.position, t.name, t.region, \
          cast(coalesce((select sum(a.points) from live_answer a where a.team_id = t.id), 0) as bigint) as answered, \
@@ -549,5 +591,6 @@ pub async fn scoreboard(db: &Db, match_id: i64) -> Result<Vec<ScoreLine>> {
     )
     .bind(match_id)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }

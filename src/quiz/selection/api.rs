@@ -14,11 +14,11 @@ use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, Stats};
 use super::store::{self, Entry, Selection};
 use super::{Kind, entries_csv};
+use crate::Result;
 use crate::quiz::store as quiz_store;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
 use crate::web::session::Principal;
-use crate::Result;
 
 /// Statistics parameters.
 #[derive(Deserialize, IntoParams)]
@@ -32,9 +32,17 @@ pub struct StatsParams {
 /// Facility and discrimination per question, and the weakest topics per region, over the
 /// finished attempts in your area.
 #[utoipa::path(get, path = "/api/v1/quizzes/{id}/stats", tag = "quiz", params(("id" = i64, Path), StatsParams), responses((status = 200, body = Stats)))]
-async fn quiz_stats(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Query(p): Query<StatsParams>) -> Result<axum::Json<Stats>> {
+async fn quiz_stats(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Query(p): Query<StatsParams>,
+) -> Result<axum::Json<Stats>> {
     let quiz = quiz_store::quiz(&s.db, &me.scope, id).await?;
-    Ok(axum::Json(stats::stats(&s.db, &me.scope, &quiz, p.region.as_deref(), p.min_answers.unwrap_or(DEFAULT_MIN_ANSWERS)).await?))
+    Ok(axum::Json(
+        stats::stats(&s.db, &me.scope, &quiz, p.region.as_deref(), p.min_answers.unwrap_or(DEFAULT_MIN_ANSWERS))
+            .await?,
+    ))
 }
 
 /// A selection with its entries (for a draw: the winners, in order).
@@ -63,28 +71,47 @@ async fn view(s: &AppState, me: &Principal, quiz_id: i64, id: i64) -> Result<Sel
 /// Selects the finalists: top N by score, then time, among the eligible (prize threshold, not
 /// flagged unless cleared, one per phone or device), at most `region_quota` per region.
 #[utoipa::path(post, path = "/api/v1/quizzes/{id}/selections/finalists", tag = "quiz", params(("id" = i64, Path)), request_body = FinalistRules, responses((status = 201, body = SelectionView), (status = 422, body = crate::error::Problem)))]
-async fn finalists(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(r): Json<FinalistRules>) -> Result<(StatusCode, axum::Json<SelectionView>)> {
+async fn finalists(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(r): Json<FinalistRules>,
+) -> Result<(StatusCode, axum::Json<SelectionView>)> {
     let sid = actions::select_finalists(&s.db, &me, id, &r).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&s, &me, id, sid).await?)))
 }
 
 /// Runs a seeded prize draw; the seed and the algorithm are stored and shown with the result.
 #[utoipa::path(post, path = "/api/v1/quizzes/{id}/selections/draw", tag = "quiz", params(("id" = i64, Path)), request_body = DrawRules, responses((status = 201, body = SelectionView), (status = 422, body = crate::error::Problem)))]
-async fn prize_draw(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(r): Json<DrawRules>) -> Result<(StatusCode, axum::Json<SelectionView>)> {
+async fn prize_draw(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(r): Json<DrawRules>,
+) -> Result<(StatusCode, axum::Json<SelectionView>)> {
     let sid = actions::run_draw(&s.db, &me, id, &r).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&s, &me, id, sid).await?)))
 }
 
 /// Forms N teams of M from a finalist selection, balanced by region or by score.
 #[utoipa::path(post, path = "/api/v1/quizzes/{id}/selections/teams", tag = "quiz", params(("id" = i64, Path)), request_body = TeamRules, responses((status = 201, body = SelectionView), (status = 422, body = crate::error::Problem)))]
-async fn teams(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(r): Json<TeamRules>) -> Result<(StatusCode, axum::Json<SelectionView>)> {
+async fn teams(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(r): Json<TeamRules>,
+) -> Result<(StatusCode, axum::Json<SelectionView>)> {
     let sid = actions::make_teams(&s.db, &me, id, &r).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&s, &me, id, sid).await?)))
 }
 
 /// One selection with its entries.
 #[utoipa::path(get, path = "/api/v1/quizzes/{id}/selections/{selection}", tag = "quiz", params(("id" = i64, Path), ("selection" = i64, Path)), responses((status = 200, body = SelectionView), (status = 404, body = crate::error::Problem)))]
-async fn one(State(s): State<AppState>, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<axum::Json<SelectionView>> {
+async fn one(
+    State(s): State<AppState>,
+    me: Principal,
+    Path((id, sid)): Path<(i64, i64)>,
+) -> Result<axum::Json<SelectionView>> {
     Ok(axum::Json(view(&s, &me, id, sid).await?))
 }
 
@@ -104,7 +131,10 @@ pub async fn csv_response(s: &AppState, me: &Principal, quiz_id: i64, id: i64) -
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"quiz-{}-{}-{}.csv\"", quiz.id, selection.kind, selection.id)),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"quiz-{}-{}-{}.csv\"", quiz.id, selection.kind, selection.id),
+            ),
         ],
         body,
     )
@@ -152,7 +182,12 @@ pub struct ClearInput {
 
 /// Clears the flag of an attempt (audited) so it counts for selection.
 #[utoipa::path(post, path = "/api/v1/quizzes/{id}/attempts/{attempt}/clear-flag", tag = "quiz", params(("id" = i64, Path), ("attempt" = i64, Path)), request_body = ClearInput, responses((status = 204), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn clear_flag(State(s): State<AppState>, me: Principal, Path((id, attempt)): Path<(i64, i64)>, Json(i): Json<ClearInput>) -> Result<StatusCode> {
+async fn clear_flag(
+    State(s): State<AppState>,
+    me: Principal,
+    Path((id, attempt)): Path<(i64, i64)>,
+    Json(i): Json<ClearInput>,
+) -> Result<StatusCode> {
     actions::clear_flag(&s.db, &me, id, attempt, &i.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -135,7 +135,11 @@ pub fn pick_finalists(candidates: &[Candidate], count: usize, quota: Option<usiz
     if picked.len() < count {
         return Err(Error::invalid(
             "region_quota",
-            format!("with at most {} per region only {} of the {count} places can be filled", quota.unwrap_or(0), picked.len()),
+            format!(
+                "with at most {} per region only {} of the {count} places can be filled",
+                quota.unwrap_or(0),
+                picked.len()
+            ),
         ));
     }
     Ok(picked)
@@ -153,7 +157,10 @@ pub fn draw(seed: &str, n: usize, winners: usize) -> Result<Vec<usize>> {
         return Err(Error::invalid("winners", "draw at least one winner"));
     }
     if winners > n {
-        return Err(Error::invalid("winners", format!("only {n} participants are eligible, fewer than the {winners} winners asked for")));
+        return Err(Error::invalid(
+            "winners",
+            format!("only {n} participants are eligible, fewer than the {winners} winners asked for"),
+        ));
     }
     let mut rng = ChaCha20Rng::from_seed(seed_bytes(seed));
     let mut order: Vec<usize> = (0..n).collect();
@@ -189,7 +196,11 @@ pub fn form_teams(members: &[Member], teams: usize, size: usize, balance: Balanc
     if teams.saturating_mul(size) != members.len() {
         return Err(Error::invalid(
             "teams",
-            format!("{teams} teams of {size} need {} finalists; the selection has {}", teams.saturating_mul(size), members.len()),
+            format!(
+                "{teams} teams of {size} need {} finalists; the selection has {}",
+                teams.saturating_mul(size),
+                members.len()
+            ),
         ));
     }
     let mut order: Vec<usize> = (0..members.len()).collect();
@@ -255,7 +266,18 @@ pub fn mask_name(name: &str) -> String {
 pub fn entries_csv(entries: &[store::Entry]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let broken = |e: csv::Error| Error::Internal(anyhow::anyhow!("csv: {e}"));
-    w.write_record(["position", "participant_id", "nickname", "phone", "region", "score", "duration_ms", "chosen", "team"]).map_err(broken)?;
+    w.write_record([
+        "position",
+        "participant_id",
+        "nickname",
+        "phone",
+        "region",
+        "score",
+        "duration_ms",
+        "chosen",
+        "team",
+    ])
+    .map_err(broken)?;
     for e in entries {
         let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
         w.write_record([
@@ -279,12 +301,24 @@ mod tests {
     use super::*;
 
     fn cand(id: i64, score: i64, region: &str) -> Candidate {
-        Candidate { participant_id: id, attempt_id: id, score, duration_ms: 1000, region_path: format!("/22/{region}/{region}01/") }
+        Candidate {
+            participant_id: id,
+            attempt_id: id,
+            score,
+            duration_ms: 1000,
+            region_path: format!("/22/{region}/{region}01/"),
+        }
     }
 
     #[test]
     fn quotas_pass_places_on_in_order() {
-        let c = vec![cand(1, 100, "2201"), cand(2, 90, "2201"), cand(3, 80, "2201"), cand(4, 70, "2202"), cand(5, 60, "2203")];
+        let c = vec![
+            cand(1, 100, "2201"),
+            cand(2, 90, "2201"),
+            cand(3, 80, "2201"),
+            cand(4, 70, "2202"),
+            cand(5, 60, "2203"),
+        ];
         assert_eq!(pick_finalists(&c, 3, None).unwrap(), vec![0, 1, 2]);
         assert_eq!(pick_finalists(&c, 3, Some(2)).unwrap(), vec![0, 1, 3]);
         assert_eq!(pick_finalists(&c, 3, Some(1)).unwrap(), vec![0, 3, 4]);
@@ -312,7 +346,11 @@ mod tests {
         let m: Vec<Member> = regions
             .iter()
             .enumerate()
-            .map(|(i, r)| Member { region_path: format!("/22/{r}/"), score: 100 - i64::try_from(i).unwrap(), duration_ms: 0 })
+            .map(|(i, r)| Member {
+                region_path: format!("/22/{r}/"),
+                score: 100 - i64::try_from(i).unwrap(),
+                duration_ms: 0,
+            })
             .collect();
         let t = form_teams(&m, 3, 3, Balance::Region).unwrap();
         for team in 0..3 {
@@ -329,7 +367,8 @@ mod tests {
 
     #[test]
     fn snake_draft_keeps_totals_close() {
-        let m: Vec<Member> = (0..30).map(|i| Member { region_path: "/22/2201/".into(), score: 100 - i, duration_ms: 0 }).collect();
+        let m: Vec<Member> =
+            (0..30).map(|i| Member { region_path: "/22/2201/".into(), score: 100 - i, duration_ms: 0 }).collect();
         let t = form_teams(&m, 10, 3, Balance::Score).unwrap();
         let mut totals = [0; 10];
         for (i, team) in t.iter().enumerate() {

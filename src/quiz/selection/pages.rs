@@ -74,7 +74,11 @@ fn weak_chart(ctx: &PageCtx, regions: &[RegionRow]) -> String {
             name: format!("{} {}", ctx.t("quiz_selection.weak_rank"), k + 1),
             values: regions
                 .iter()
-                .map(|r| r.topics.get(k).map_or(0.0, |t| (t.right_answers as f64 * 1000.0 / t.answers.max(1) as f64).round() / 10.0))
+                .map(|r| {
+                    r.topics
+                        .get(k)
+                        .map_or(0.0, |t| (t.right_answers as f64 * 1000.0 / t.answers.max(1) as f64).round() / 10.0)
+                })
                 .collect(),
         })
         .collect();
@@ -90,7 +94,13 @@ fn weak_chart(ctx: &PageCtx, regions: &[RegionRow]) -> String {
     )
 }
 
-async fn stats_page(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Query(q): Query<StatsQuery>) -> Result<StatsPage> {
+async fn stats_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Query(q): Query<StatsQuery>,
+) -> Result<StatsPage> {
     let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
     let min_answers = q.min_answers.unwrap_or(DEFAULT_MIN_ANSWERS);
     let stats = stats::stats(&state.db, &me.scope, &quiz, Some(&q.region), min_answers).await?;
@@ -116,7 +126,13 @@ struct SelectionPage {
     error: Option<String>,
 }
 
-async fn selection_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, error: Option<String>) -> Result<SelectionPage> {
+async fn selection_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    error: Option<String>,
+) -> Result<SelectionPage> {
     let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
     Ok(SelectionPage {
         ctx,
@@ -128,7 +144,12 @@ async fn selection_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64,
     })
 }
 
-async fn index(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<SelectionPage> {
+async fn index(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<SelectionPage> {
     selection_page(&state, ctx, &me, id, None).await
 }
 
@@ -138,7 +159,14 @@ async fn after(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, r: Resul
         Ok(Some(sid)) => Ok(Redirect::to(&format!("/quiz/{id}/selection/{sid}")).into_response()),
         Ok(None) => Ok(Redirect::to(&format!("/quiz/{id}/selection")).into_response()),
         Err(Error::Invalid { message, field }) => {
-            let page = selection_page(state, ctx, me, id, Some(field.map_or_else(|| message.clone(), |f| format!("{f}: {message}")))).await?;
+            let page = selection_page(
+                state,
+                ctx,
+                me,
+                id,
+                Some(field.map_or_else(|| message.clone(), |f| format!("{f}: {message}"))),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -161,9 +189,18 @@ struct FinalistForm {
     region_quota: String,
 }
 
-async fn finalists(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<FinalistForm>) -> Result<Response> {
+async fn finalists(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<FinalistForm>,
+) -> Result<Response> {
     let r = async {
-        let rules = FinalistRules { count: number("count", &f.count)?, region_quota: optional("region_quota", &f.region_quota)? };
+        let rules = FinalistRules {
+            count: number("count", &f.count)?,
+            region_quota: optional("region_quota", &f.region_quota)?,
+        };
         actions::select_finalists(&state.db, &me, id, &rules).await.map(Some)
     }
     .await;
@@ -182,7 +219,13 @@ struct DrawForm {
     exclude_selection: String,
 }
 
-async fn prize_draw(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<DrawForm>) -> Result<Response> {
+async fn prize_draw(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<DrawForm>,
+) -> Result<Response> {
     let r = async {
         let rules = DrawRules {
             winners: number("winners", &f.winners)?,
@@ -208,7 +251,13 @@ struct TeamForm {
     balance: String,
 }
 
-async fn teams(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Form(f): Form<TeamForm>) -> Result<Response> {
+async fn teams(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Form(f): Form<TeamForm>,
+) -> Result<Response> {
     let r = async {
         let rules = TeamRules {
             selection_id: optional("selection_id", &f.selection_id)?,
@@ -228,7 +277,13 @@ struct ClearForm {
     reason: String,
 }
 
-async fn clear(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path((id, attempt)): Path<(i64, i64)>, Form(f): Form<ClearForm>) -> Result<Response> {
+async fn clear(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path((id, attempt)): Path<(i64, i64)>,
+    Form(f): Form<ClearForm>,
+) -> Result<Response> {
     let r = actions::clear_flag(&state.db, &me, id, attempt, &f.reason).await.map(|()| None);
     after(&state, ctx, &me, id, r).await
 }
@@ -258,7 +313,12 @@ impl ViewPage {
     }
 }
 
-async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<ViewPage> {
+async fn view(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path((id, sid)): Path<(i64, i64)>,
+) -> Result<ViewPage> {
     let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
     let selection = store::selection(&state.db, quiz.id, sid).await?;
     let entries = store::entries(&state.db, selection.id, selection.kind == super::Kind::Draw.as_str()).await?;

@@ -78,23 +78,39 @@ pub async fn stats(db: &Db, scope: &Scope, quiz: &Quiz, region: Option<&str>, mi
             }
         })
         .collect();
-    all.sort_by(|a, b| a.facility.unwrap_or(0.0).total_cmp(&b.facility.unwrap_or(0.0)).then(a.question_id.cmp(&b.question_id)));
+    all.sort_by(|a, b| {
+        a.facility.unwrap_or(0.0).total_cmp(&b.facility.unwrap_or(0.0)).then(a.question_id.cmp(&b.question_id))
+    });
     let mut least: Vec<QuestionStat> = all.iter().filter(|q| q.discrimination.is_some()).cloned().collect();
-    least.sort_by(|a, b| a.discrimination.unwrap_or(0.0).total_cmp(&b.discrimination.unwrap_or(0.0)).then(a.question_id.cmp(&b.question_id)));
+    least.sort_by(|a, b| {
+        a.discrimination
+            .unwrap_or(0.0)
+            .total_cmp(&b.discrimination.unwrap_or(0.0))
+            .then(a.question_id.cmp(&b.question_id))
+    });
     let weak_topics = weak_topics(db, scope, quiz.id, region, min_answers, WEAK_PER_REGION).await?;
     Ok(Stats { finished, too_few: finished < MIN_ATTEMPTS, hardest: all, least_discriminating: least, weak_topics })
 }
 
 /// The weakest categories of the subdivisions of `region` (by code; the prefecture-level regions
 /// when none) within the scope.
-pub async fn weak_topics(db: &Db, scope: &Scope, quiz_id: i64, region: Option<&str>, min_answers: i64, per_region: i64) -> Result<Vec<WeakTopic>> {
+pub async fn weak_topics(
+    db: &Db,
+    scope: &Scope,
+    quiz_id: i64,
+    region: Option<&str>,
+    min_answers: i64,
+    per_region: i64,
+) -> Result<Vec<WeakTopic>> {
     if min_answers < 1 {
         return Err(Error::invalid("min_answers", "at least 1"));
     }
     let (within, len) = match region.filter(|r| !r.trim().is_empty()) {
         None => (scope.clone(), PREFECTURE_PATH_LEN),
         Some(code) => {
-            let r = crate::org::store::region(db, scope, code.trim()).await.map_err(|_| Error::invalid("region", "no such region in your area"))?;
+            let r = crate::org::store::region(db, scope, code.trim())
+                .await
+                .map_err(|_| Error::invalid("region", "no such region in your area"))?;
             let children = crate::org::store::region_children(db, scope, &r.code).await?;
             let len = children.first().map_or(r.path.len(), |c| c.path.len());
             (Scope::under(&r.path), len)
@@ -106,7 +122,11 @@ pub async fn weak_topics(db: &Db, scope: &Scope, quiz_id: i64, region: Option<&s
 /// The weakest categories per prefecture-level region of a quiz: what the push area calls to
 /// suggest publicity products on those topics (region path, region name, category names, weakest
 /// first). The product suggestion itself belongs to the push area.
-pub async fn suggested_topics_for_publicity(db: &Db, scope: &Scope, quiz_id: i64) -> Result<Vec<(String, String, Vec<String>)>> {
+pub async fn suggested_topics_for_publicity(
+    db: &Db,
+    scope: &Scope,
+    quiz_id: i64,
+) -> Result<Vec<(String, String, Vec<String>)>> {
     let topics = weak_topics(db, scope, quiz_id, None, DEFAULT_MIN_ANSWERS, WEAK_PER_REGION).await?;
     let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
     for t in topics {

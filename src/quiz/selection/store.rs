@@ -42,7 +42,8 @@ pub struct QuestionCounts {
 /// 27% of finished attempts ranked by score, then time (one grouped query).
 pub async fn question_counts(db: &Db, scope: &Scope, quiz_id: i64) -> Result<Vec<QuestionCounts>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "with fin as (select id, row_number() over (order by score desc, duration_ms, id) as rk, count(*) over () as total \
            from attempt where quiz_id = $1 and submitted_at is not null and region_path >= $2 and region_path < $3), \
          g as (select id, case when rk <= (total * 27 + 99) / 100 then 1 when rk > total - (total * 27 + 99) / 100 then 2 else 0 end as grp from fin) \
@@ -57,20 +58,23 @@ pub async fn question_counts(db: &Db, scope: &Scope, quiz_id: i64) -> Result<Vec
     .bind(low)
     .bind(&high)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Finished attempts of a quiz in a scope.
 pub async fn finished(db: &Db, scope: &Scope, quiz_id: i64) -> Result<i64> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "select count(*) from attempt where quiz_id = $1 and submitted_at is not null and region_path >= $2 and region_path < $3"
     )
     .bind(quiz_id)
     .bind(low)
     .bind(&high)
     .fetch_one(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// A weak topic of a region.
@@ -93,11 +97,20 @@ pub struct WeakTopic {
 /// The `per_region` categories with the lowest share of right answers (at least `min_answers`
 /// answers) in each region whose path is `path_len` long, within `within` (and the caller's
 /// scope): grouped and ranked in SQL.
-pub async fn weak_topics(db: &Db, scope: &Scope, quiz_id: i64, within: &Scope, path_len: usize, min_answers: i64, per_region: i64) -> Result<Vec<WeakTopic>> {
+pub async fn weak_topics(
+    db: &Db,
+    scope: &Scope,
+    quiz_id: i64,
+    within: &Scope,
+    path_len: usize,
+    min_answers: i64,
+    per_region: i64,
+) -> Result<Vec<WeakTopic>> {
     let (low, high) = scope.bounds();
     let (wlow, whigh) = within.bounds();
     let len = i32::try_from(path_len).map_err(|_| Error::invalid("region", "too deep"))?;
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "with t as (select substr(a.region_path, 1, $6) as region_path, q.category, count(*) as answers, \
              sum(case when d.correct then 1 else 0 end) as right_answers \
            from attempt a join attempt_question d on d.attempt_id = a.id join question q on q.id = d.question_id \
@@ -118,7 +131,8 @@ pub async fn weak_topics(db: &Db, scope: &Scope, quiz_id: i64, within: &Scope, p
     .bind(min_answers)
     .bind(per_region)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 #[derive(FromRow)]
@@ -135,7 +149,8 @@ struct CandidateRow {
 /// `min_score` and is not flagged, or whose flag a reviewer cleared; within the scope.
 pub async fn candidates(db: &Db, scope: &Scope, quiz_id: i64, min_score: i64) -> Result<Vec<Candidate>> {
     let (low, high) = scope.bounds();
-    let rows: Vec<CandidateRow> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<CandidateRow> = on_db!(db, |p| {
+        sqlx::query_as(
         "with ok as (select a.id, a.participant_id, a.score, a.duration_ms, a.region_path, \
              coalesce('phone:' || p.phone_index, 'device:' || p.device_hash, 'id:' || cast(p.id as text)) as person \
            from attempt a join participant p on p.id = a.participant_id \
@@ -150,10 +165,17 @@ pub async fn candidates(db: &Db, scope: &Scope, quiz_id: i64, min_score: i64) ->
     .bind(low)
     .bind(&high)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     Ok(rows
         .into_iter()
-        .map(|r| Candidate { participant_id: r.participant_id, attempt_id: r.attempt_id, score: r.score, duration_ms: r.duration_ms, region_path: r.region_path })
+        .map(|r| Candidate {
+            participant_id: r.participant_id,
+            attempt_id: r.attempt_id,
+            score: r.score,
+            duration_ms: r.duration_ms,
+            region_path: r.region_path,
+        })
         .collect())
 }
 
@@ -246,7 +268,8 @@ pub struct Selection {
     pub created_at: OffsetDateTime,
 }
 
-const SELECTION_COLUMNS: &str = "s.id, s.quiz_id, s.kind, s.source_id, s.rules, s.seed, s.algorithm, s.eligible, s.created_at";
+const SELECTION_COLUMNS: &str =
+    "s.id, s.quiz_id, s.kind, s.source_id, s.rules, s.seed, s.algorithm, s.eligible, s.created_at";
 
 /// The selections of a quiz, newest first.
 pub async fn selections(db: &Db, quiz_id: i64) -> Result<Vec<Selection>> {
@@ -257,13 +280,20 @@ pub async fn selections(db: &Db, quiz_id: i64) -> Result<Vec<Selection>> {
 /// One selection of a quiz.
 pub async fn selection(db: &Db, quiz_id: i64, id: i64) -> Result<Selection> {
     let sql = format!("select {SELECTION_COLUMNS} from quiz_selection s where s.quiz_id = $1 and s.id = $2");
-    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiz_id).bind(id).fetch_optional(p).await)?.ok_or(Error::NotFound)
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiz_id).bind(id).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
 }
 
 /// The newest selection of a kind in a quiz.
 pub async fn latest(db: &Db, quiz_id: i64, kind: super::Kind) -> Result<Option<Selection>> {
-    let sql = format!("select {SELECTION_COLUMNS} from quiz_selection s where s.quiz_id = $1 and s.kind = $2 order by s.id desc limit 1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiz_id).bind(kind.as_str()).fetch_optional(p).await)?)
+    let sql = format!(
+        "select {SELECTION_COLUMNS} from quiz_selection s where s.quiz_id = $1 and s.kind = $2 order by s.id desc limit 1"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(quiz_id)
+        .bind(kind.as_str())
+        .fetch_optional(p)
+        .await)?)
 }
 
 /// An entry of a selection, with what is shown of the participant.
@@ -296,7 +326,8 @@ pub struct Entry {
 /// The entries of a selection in order; `only_chosen` leaves out a draw's other eligible.
 pub async fn entries(db: &Db, selection_id: i64, only_chosen: bool) -> Result<Vec<Entry>> {
     let len = i32::try_from(PREFECTURE_PATH_LEN).unwrap_or(9);
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select e.position, e.participant_id, e.attempt_id, p.nickname, p.phone_masked, coalesce(r.name, '') as region_name, \
            e.region_path, e.score, e.duration_ms, e.chosen, e.team \
          from quiz_selection_entry e join participant p on p.id = e.participant_id \
@@ -308,7 +339,8 @@ pub async fn entries(db: &Db, selection_id: i64, only_chosen: bool) -> Result<Ve
     .bind(len)
     .bind(only_chosen)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// A flagged attempt with its clearance, if any.
@@ -331,7 +363,8 @@ pub struct Flagged {
 /// The flagged finished attempts of a quiz within the scope, best first.
 pub async fn flagged(db: &Db, scope: &Scope, quiz_id: i64, limit: i64) -> Result<Vec<Flagged>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select a.id as attempt_id, p.nickname, a.score, a.duration_ms, a.flags, coalesce(c.reason, '') as cleared_reason \
          from attempt a join participant p on p.id = a.participant_id left join quiz_flag_clearance c on c.attempt_id = a.id \
          where a.quiz_id = $1 and a.flags <> '' and a.submitted_at is not null and a.region_path >= $2 and a.region_path < $3 \
@@ -342,14 +375,16 @@ pub async fn flagged(db: &Db, scope: &Scope, quiz_id: i64, limit: i64) -> Result
     .bind(&high)
     .bind(limit)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Clears the flag of an attempt of the quiz within the scope, with a reason; `NotFound` when
 /// there is no such flagged attempt, `Conflict`-like invalid input when cleared already.
 pub async fn clear_flag(db: &Db, scope: &Scope, quiz_id: i64, attempt_id: i64, reason: &str, by: i64) -> Result<()> {
     let (low, high) = scope.bounds();
-    let flagged: Option<i64> = on_db!(db, |p| sqlx::query_scalar(
+    let flagged: Option<i64> = on_db!(db, |p| {
+        sqlx::query_scalar(
         "select id from attempt where id = $1 and quiz_id = $2 and flags <> '' and region_path >= $3 and region_path < $4"
     )
     .bind(attempt_id)
@@ -357,11 +392,13 @@ pub async fn clear_flag(db: &Db, scope: &Scope, quiz_id: i64, attempt_id: i64, r
     .bind(low)
     .bind(&high)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     if flagged.is_none() {
         return Err(Error::NotFound);
     }
-    let done = on_db!(db, |p| sqlx::query(
+    let done = on_db!(db, |p| {
+        sqlx::query(
         "insert into quiz_flag_clearance (attempt_id, reason, cleared_by, cleared_at) values ($1, $2, $3, $4) on conflict (attempt_id) do nothing"
     )
     .bind(attempt_id)
@@ -370,6 +407,7 @@ pub async fn clear_flag(db: &Db, scope: &Scope, quiz_id: i64, attempt_id: i64, r
     .bind(clock::now())
     .execute(p)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if done == 0 { Err(Error::invalid("attempt_id", "this attempt's flag was cleared already")) } else { Ok(()) }
 }
