@@ -251,34 +251,8 @@ pub async fn submitted(db: &Db, scope: &Scope, not_unit: i64, limit: i64) -> Res
         .await)?)
 }
 
-/// Reserves `n` ids of `activity` for a bulk insert inside the transaction.
-async fn reserve_ids(tx: &mut Tx, n: usize) -> Result<i64> {
-    let n = i64::try_from(n).map_err(|_| Error::invalid("rows", "too many rows"))?;
-    Ok(match tx {
-        Tx::Sqlite(t) => {
-            // Take the write lock first (waiting for other writers), so no one else can use the ids.
-            sqlx::query("delete from activity where id = -1").execute(&mut **t).await?;
-            let max: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from activity").fetch_one(&mut **t).await?;
-            max + 1
-        }
-        Tx::Postgres(t) => {
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "select nextval(pg_get_serial_sequence('activity', 'id')) from generate_series(1, $1)",
-            )
-            .bind(n)
-            .fetch_all(&mut **t)
-            .await?;
-            let first = ids.first().copied().unwrap_or(1);
-            if ids.windows(2).any(|w| w[1] != w[0] + 1) {
-                return Err(Error::Conflict("another import is running; try again".into()));
-            }
-            first
-        }
-    })
-}
-
 async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
-    let first = reserve_ids(tx, records.len()).await?;
+    let first = tx.reserve_ids("activity", records.len()).await?;
     let ids: Vec<i64> = (first..).take(records.len()).collect();
     let now = clock::now();
     let rows: Vec<(i64, &NewActivity)> = ids.iter().copied().zip(records).collect();

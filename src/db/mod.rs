@@ -194,6 +194,32 @@ impl Db {
 }
 
 impl Tx {
+    /// Reserves `n` consecutive ids of `table` for a bulk insert inside this transaction and
+    /// returns the first. On `SQLite` it takes the write lock first (waiting for other writers), so
+    /// nobody else can use the ids; on `PostgreSQL` it draws them from the table's sequence and
+    /// refuses, as a conflict, when another writer interleaved.
+    pub async fn reserve_ids(&mut self, table: &'static str, n: usize) -> crate::Result<i64> {
+        let n = i64::try_from(n).map_err(|_| crate::Error::invalid("rows", "too many rows"))?;
+        Ok(match self {
+            Self::Sqlite(t) => {
+                let lock = format!("delete from {table} where id = -1");
+                sqlx::query(sqlx::AssertSqlSafe(lock)).execute(&mut **t).await?;
+                let max = format!("select coalesce(max(id), 0) from {table}");
+                let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(max)).fetch_one(&mut **t).await?;
+                max + 1
+            }
+            Self::Postgres(t) => {
+                let next =
+                    format!("select nextval(pg_get_serial_sequence('{table}', 'id')) from generate_series(1, $1)");
+                let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(next)).bind(n).fetch_all(&mut **t).await?;
+                if ids.windows(2).any(|w| w[1] != w[0] + 1) {
+                    return Err(crate::Error::Conflict("another bulk write is running; try again".into()));
+                }
+                ids.first().copied().unwrap_or(1)
+            }
+        })
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {

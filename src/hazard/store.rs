@@ -279,30 +279,6 @@ pub async fn named_regions(db: &Db) -> Result<Vec<(String, String)>> {
         .await)?)
 }
 
-/// Reserves `n` ids of `hazard` inside the transaction (see `activity::store` for the reasoning).
-async fn reserve_ids(tx: &mut Tx, n: usize) -> Result<i64> {
-    let n = i64::try_from(n).map_err(|_| Error::invalid("rows", "too many rows"))?;
-    Ok(match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query("delete from hazard where id = -1").execute(&mut **t).await?;
-            let max: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from hazard").fetch_one(&mut **t).await?;
-            max + 1
-        }
-        Tx::Postgres(t) => {
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "select nextval(pg_get_serial_sequence('hazard', 'id')) from generate_series(1, $1)",
-            )
-            .bind(n)
-            .fetch_all(&mut **t)
-            .await?;
-            if ids.windows(2).any(|w| w[1] != w[0] + 1) {
-                return Err(Error::Conflict("another report is being stored; try again".into()));
-            }
-            ids.first().copied().unwrap_or(1)
-        }
-    })
-}
-
 /// Counter changes, summed in memory and written as chunked multi-row upserts.
 #[derive(Debug, Default)]
 struct Deltas {
@@ -372,7 +348,7 @@ async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> Result<()> {
 }
 
 async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> Result<Vec<i64>> {
-    let first = reserve_ids(tx, hazards.len()).await?;
+    let first = tx.reserve_ids("hazard", hazards.len()).await?;
     let ids: Vec<i64> = (first..).take(hazards.len()).collect();
     let rows: Vec<(i64, &NewHazard)> = ids.iter().copied().zip(hazards).collect();
     on_tx!(tx, |c| {

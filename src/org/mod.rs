@@ -91,9 +91,9 @@ macro_rules! text_enum {
                 match self { $(Self::$variant => $text),+ }
             }
 
-            /// Parses the stored and API name.
+            /// Parses the stored and API name (surrounding spaces ignored).
             pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some(Self::$variant),)+ _ => None }
+                match s.trim() { $($text => Some(Self::$variant),)+ _ => None }
             }
         }
 
