@@ -332,9 +332,8 @@ async fn open_attempt(db: &Db, token: &str, now: OffsetDateTime) -> Result<Attem
 pub async fn show(db: &Db, token: &str, position: i64) -> Result<Shown> {
     let now = clock::now_ms();
     let a = open_attempt(db, token, now).await?;
-    let all = store::drawn(db, a.id, None).await?;
-    let total = i64::try_from(all.len()).unwrap_or(0);
-    let d = all.into_iter().find(|d| d.position == position).ok_or(Error::NotFound)?;
+    let d = store::drawn(db, a.id, Some(position)).await?.pop().ok_or(Error::NotFound)?;
+    let total = store::drawn_count(db, a.id).await?;
     store::mark_shown(db, a.id, position, now).await?;
     let q = d.q.question()?;
     let options = d.order().iter().filter_map(|&i| q.options.get(i).cloned()).collect();
