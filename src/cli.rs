@@ -32,6 +32,9 @@ enum Command {
     Demo,
     /// Bring the database schema up to date and load the reference data.
     Migrate,
+    /// Send pushes' direct deliveries (SMS, webhooks) without serving pages; run several, on one
+    /// database or sharing a NATS JetStream queue (`--nats-url`).
+    Worker,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -159,6 +162,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config, db, "sqlite://firecast-demo.db", started).await
         }
+        Command::Worker => {
+            let db = open(&config, "sqlite://firecast.db").await?;
+            let key = config.data_key(config.database_url_or("sqlite://firecast.db"))?;
+            let tasks = crate::push::dispatch::start(db, std::sync::Arc::new(key), &config).await?;
+            println!("worker started (queue: {})", if config.nats_url.is_some() { "NATS JetStream" } else { "database" });
+            web::shutdown_signal().await;
+            tasks.iter().for_each(tokio::task::JoinHandle::abort);
+            Ok(())
+        }
         Command::Migrate => {
             open(&config, "sqlite://firecast.db").await?;
             println!("database is up to date");
@@ -202,7 +214,11 @@ async fn serve(config: Config, db: Db, default_url: &str, started: Instant) -> a
     let listener = web::bind(config.listen).await?;
     tracing::info!(url = %config.shown_url(), ready_ms = started.elapsed().as_millis(), "serving");
     println!("serving on {} (ready in {} ms)", config.shown_url(), started.elapsed().as_millis());
-    web::serve(listener, AppState::new(db, config, key), web::shutdown_signal()).await
+    let state = AppState::new(db, config, key);
+    let workers = crate::push::dispatch::start(state.db.clone(), state.key.clone(), &state.config).await?;
+    let served = web::serve(listener, state, web::shutdown_signal()).await;
+    workers.iter().for_each(tokio::task::JoinHandle::abort);
+    served
 }
 
 fn read_password() -> anyhow::Result<Password> {

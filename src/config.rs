@@ -29,6 +29,23 @@ pub struct Config {
     /// `SQLite` database (`firecast.db.key`), else `firecast.key`; created when missing.
     #[arg(long, env = "FIRECAST_DATA_KEY_FILE", global = true)]
     pub data_key_file: Option<std::path::PathBuf>,
+
+    /// NATS server whose JetStream carries the dispatch queue shared by several workers
+    /// (`nats://127.0.0.1:4222`). Without it, workers claim from the database directly.
+    #[arg(long, env = "FIRECAST_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+
+    /// Hours (China Standard Time) when no SMS goes out: `22-8`, or `none`.
+    #[arg(long, env = "FIRECAST_SMS_QUIET_HOURS", default_value = "22-8", global = true)]
+    pub sms_quiet_hours: String,
+
+    /// Webhook posts to partner platforms per second at most.
+    #[arg(long, env = "FIRECAST_WEBHOOKS_PER_SECOND", default_value_t = 200.0, global = true)]
+    pub webhooks_per_second: f64,
+
+    /// The SMS provider.
+    #[command(flatten)]
+    pub sms: crate::push::sms::SmsConfig,
 }
 
 /// How log lines are written.
@@ -51,6 +68,19 @@ impl Config {
             log_format: LogFormat::Text,
             // One key per process, so databases copied from a template open with it.
             data_key_file: Some(std::env::temp_dir().join(format!("firecast-{}.key", std::process::id()))),
+            nats_url: None,
+            sms_quiet_hours: "22-8".to_owned(),
+            webhooks_per_second: 200.0,
+            sms: crate::push::sms::SmsConfig {
+                sms_endpoint: "https://sms.tencentcloudapi.com".to_owned(),
+                sms_secret_id: None,
+                sms_secret_key: None,
+                sms_app_id: None,
+                sms_sign_name: None,
+                sms_template_id: None,
+                sms_region: "ap-guangzhou".to_owned(),
+                sms_per_second: 50,
+            },
         }
     }
 
@@ -63,6 +93,17 @@ impl Config {
     pub fn data_key(&self, url: &str) -> anyhow::Result<crate::personal::DataKey> {
         let path = self.data_key_file.clone().unwrap_or_else(|| crate::personal::default_key_path(url));
         crate::personal::DataKey::load_or_create(&path)
+    }
+
+    /// The push dispatcher's settings.
+    pub fn dispatch(&self) -> anyhow::Result<crate::push::dispatch::Settings> {
+        Ok(crate::push::dispatch::Settings {
+            sms: self.sms.clone(),
+            quiet: crate::push::QuietHours::parse(&self.sms_quiet_hours).map_err(|e| anyhow::anyhow!("{e}"))?,
+            webhooks_per_second: self.webhooks_per_second,
+            webhook_timeout: crate::push::webhook::DEFAULT_TIMEOUT,
+            public_url: self.shown_url(),
+        })
     }
 
     /// Whether cookies must be marked `Secure` (the public address is HTTPS).
@@ -98,6 +139,10 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .field("data_key_file", &self.data_key_file)
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("sms_quiet_hours", &self.sms_quiet_hours)
+            .field("webhooks_per_second", &self.webhooks_per_second)
+            .field("sms", &self.sms)
             .finish()
     }
 }

@@ -30,6 +30,8 @@ pub mod org;
 pub mod personal;
 /// Photos as evidence: checked, re-encoded, stripped of metadata.
 pub mod photo;
+/// Publicity products pushed down four levels and delivered to households and partners.
+pub mod push;
 /// The knowledge quiz: questions, banks and their interchange formats.
 pub mod quiz;
 /// The dashboard and the written report, with charts, the map and exports.

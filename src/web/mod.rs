@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
-use crate::{Error, activity, audit, campaign, hazard, org, quiz, report, volunteer};
+use crate::{Error, activity, audit, campaign, hazard, org, push, quiz, report, volunteer};
 
 /// The largest request body: a 20 MiB spreadsheet or a 10 MB photo with room for the form around
 /// it. Each reader checks its own, smaller limit.
@@ -134,6 +134,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(quiz::api::router())
         .merge(volunteer::api::router())
         .merge(hazard::api::router())
+        .merge(push::api::router())
         .split_for_parts()
 }
 
@@ -150,6 +151,8 @@ pub fn router(state: AppState) -> Router {
         .merge(quiz::public::router())
         .merge(volunteer::pages::router())
         .merge(hazard::pages::router())
+        .merge(push::pages::router())
+        .merge(push::public::router())
         .merge(layout::router())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

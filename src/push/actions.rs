@@ -1,0 +1,711 @@
+//! What people do with products and pushes, shared by the JSON API and the pages: write and review
+//! products, push them down the hierarchy, sign, forward, confirm and recall; residents subscribe,
+//! read their inbox and leave; and the sweep that sends scheduled pushes down and raises overdue
+//! units. Every staff change is audited.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::store::{self, NewProduct, NewPush, NewSubscriber, NewVariant, Node, Variant};
+use super::{
+    Audience, Channel, Lang, NodeState, Place, ProductKind, ProductState, PushState, SignHours, Theme, Way,
+    check_sms_length, join_tags, next_level, parse_tags, split_tags, variant_for,
+};
+use crate::audit;
+use crate::db::Db;
+use crate::org::{self, Role, Scope};
+use crate::personal::{DataKey, PhoneNumber};
+use crate::web::session::Principal;
+use crate::{Error, Result, clock};
+
+/// Largest file a product may carry.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// A product as written in a form or a JSON body.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ProductInput {
+    /// `video`, `poster`, `audio`, `article` or `tip`.
+    pub kind: String,
+    /// Chinese title.
+    pub title: String,
+    /// Chinese text: the tip itself (at most 70 characters), or a description.
+    #[serde(default)]
+    pub body: String,
+    /// A link to the product (a video platform, the corps' site).
+    #[serde(default)]
+    pub link: String,
+    /// Korean title (optional).
+    #[serde(default)]
+    pub title_ko: String,
+    /// Korean text.
+    #[serde(default)]
+    pub body_ko: String,
+    /// Audience tags.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Place tags.
+    #[serde(default)]
+    pub places: Vec<String>,
+    /// Theme tags.
+    #[serde(default)]
+    pub themes: Vec<String>,
+}
+
+/// An uploaded file for a variant.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    /// The variant's language.
+    pub lang: Lang,
+    /// File name as sent.
+    pub name: String,
+    /// Bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The media type of a file from its first bytes, when it is one products may carry.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, s: &[u8]| bytes.get(i..i + s.len()) == Some(s);
+    if at(4, b"ftyp") {
+        Some("video/mp4")
+    } else if at(0, &[0x1a, 0x45, 0xdf, 0xa3]) {
+        Some("video/webm")
+    } else if at(0, b"\x89PNG") {
+        Some("image/png")
+    } else if at(0, &[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if at(0, b"RIFF") && at(8, b"WEBP") {
+        Some("image/webp")
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        Some("audio/wav")
+    } else if at(0, b"%PDF") {
+        Some("application/pdf")
+    } else if at(0, b"ID3") || at(0, &[0xff, 0xfb]) || at(0, &[0xff, 0xf3]) {
+        Some("audio/mpeg")
+    } else if at(0, b"OggS") {
+        Some("audio/ogg")
+    } else {
+        None
+    }
+}
+
+/// The media types a product kind may carry.
+pub fn allowed_types(kind: ProductKind) -> &'static [&'static str] {
+    match kind {
+        ProductKind::Video => &["video/mp4", "video/webm"],
+        ProductKind::Poster => &["image/png", "image/jpeg", "image/webp", "application/pdf"],
+        ProductKind::Audio => &["audio/mpeg", "audio/ogg", "audio/wav", "video/mp4"],
+        ProductKind::Article => &["application/pdf", "image/png", "image/jpeg"],
+        ProductKind::Tip => &["image/png", "image/jpeg"],
+    }
+}
+
+fn check_upload(kind: ProductKind, u: &Upload) -> Result<(String, Vec<u8>)> {
+    let field = format!("file_{}", u.lang);
+    if u.bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::invalid(
+            field,
+            format!("'{}' has {} MB; a product file may have at most 20 MB", u.name, u.bytes.len() / (1024 * 1024)),
+        ));
+    }
+    let kind_name = kind.as_str();
+    let Some(found) = sniff(&u.bytes).filter(|t| allowed_types(kind).contains(t)) else {
+        return Err(Error::invalid(
+            field,
+            format!("'{}' is not a file a {kind_name} may carry: expected {}", u.name, allowed_types(kind).join(", ")),
+        ));
+    };
+    Ok((found.to_owned(), u.bytes.clone()))
+}
+
+fn checked_product(input: &ProductInput) -> Result<(ProductKind, String, Vec<(Lang, String, String)>)> {
+    let kind = ProductKind::parse(&input.kind)
+        .ok_or_else(|| Error::invalid("kind", "choose video, poster, audio, article or tip"))?;
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(Error::invalid("title", "give a Chinese title of at most 100 characters"));
+    }
+    let link = input.link.trim();
+    if !link.is_empty() && !(link.starts_with("https://") || link.starts_with("http://")) {
+        return Err(Error::invalid("link", "a link starts with https:// or http://"));
+    }
+    if kind == ProductKind::Tip {
+        if input.body.trim().is_empty() {
+            return Err(Error::invalid("body", "a tip needs its text"));
+        }
+        check_sms_length("body", &input.body)?;
+        check_sms_length("body_ko", &input.body_ko)?;
+    }
+    let audiences = parse_tags("audiences", &input.audiences, Audience::parse)?;
+    let places = parse_tags("places", &input.places, Place::parse)?;
+    let themes = parse_tags("themes", &input.themes, Theme::parse)?;
+    let tags = join_tags(
+        audiences
+            .iter()
+            .map(|a| a.as_str())
+            .chain(places.iter().map(|p| p.as_str()))
+            .chain(themes.iter().map(|t| t.as_str())),
+    );
+    let mut variants = vec![(Lang::Zh, title.to_owned(), input.body.trim().to_owned())];
+    if !input.title_ko.trim().is_empty() || !input.body_ko.trim().is_empty() {
+        let ko_title = if input.title_ko.trim().is_empty() { title } else { input.title_ko.trim() };
+        variants.push((Lang::Ko, ko_title.to_owned(), input.body_ko.trim().to_owned()));
+    }
+    Ok((kind, tags, variants))
+}
+
+fn search_text(title: &str, variants: &[(Lang, String, String)]) -> String {
+    let (full, initials) = org::reference::pinyin_of(title);
+    let mut s = format!("{full} {initials}");
+    for (_, t, b) in variants {
+        s.push(' ');
+        s.push_str(t);
+        s.push(' ');
+        s.push_str(b);
+    }
+    s.to_lowercase()
+}
+
+fn can_write(me: &Principal) -> Result<()> {
+    if matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// Adds a product to the library as a draft (or, loaded by `load_approved`, approved).
+pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploads: &[Upload]) -> Result<i64> {
+    let r = async {
+        can_write(me)?;
+        let (kind, tags, variants) = checked_product(input)?;
+        let mut files = Vec::new();
+        for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
+            if !variants.iter().any(|(l, _, _)| *l == u.lang) {
+                return Err(Error::invalid(format!("file_{}", u.lang), "give the Korean title or text with a Korean file"));
+            }
+            files.push((u.lang, u.name.clone(), check_upload(kind, u)?));
+        }
+        let new = NewProduct {
+            kind: kind.as_str().to_owned(),
+            title: input.title.trim().to_owned(),
+            tags,
+            state: ProductState::Draft.as_str().to_owned(),
+            search: search_text(input.title.trim(), &variants),
+            unit_id: me.user.unit_id,
+            region_path: me.user.region_path.clone(),
+            created_by: me.user.id,
+            created_at: clock::now(),
+            reviewed: None,
+        };
+        let rows: Vec<NewVariant> = variants
+            .iter()
+            .map(|(lang, title, body)| {
+                let file = files.iter().find(|(l, _, _)| l == lang);
+                NewVariant {
+                    variant: Variant {
+                        lang: lang.as_str().to_owned(),
+                        title: title.clone(),
+                        body: body.clone(),
+                        link: input.link.trim().to_owned(),
+                        file_name: file.map(|(_, n, _)| n.clone()).unwrap_or_default(),
+                        file_type: file.map(|(_, _, (t, _))| t.clone()).unwrap_or_default(),
+                        file_size: file.map_or(0, |(_, _, (_, b))| i64::try_from(b.len()).unwrap_or(0)),
+                    },
+                    file: file.map(|(_, _, (_, b))| b.clone()),
+                }
+            })
+            .collect();
+        let mut tx = db.begin().await?;
+        let id = store::insert_product(&mut tx, &new, &rows).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "push.product_create", ("product", &input.title), r).await
+}
+
+/// Reviews a draft: approve (it may then be pushed) or send back with a note; or retire an
+/// approved product.
+pub async fn review(db: &Db, me: &Principal, id: i64, to: ProductState, note: &str) -> Result<()> {
+    let r = async {
+        if !matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff) {
+            return Err(Error::Forbidden);
+        }
+        let product = store::product(db, id).await?;
+        let from = match to {
+            ProductState::Approved => ProductState::Draft,
+            ProductState::Draft | ProductState::Retired => ProductState::Approved,
+        };
+        if to == ProductState::Draft && note.trim().is_empty() {
+            return Err(Error::invalid("note", "say what should change"));
+        }
+        if !store::set_product_state(db, id, from.as_str(), to.as_str(), me.user.id, clock::now(), note.trim()).await? {
+            return Err(Error::Conflict(format!("the product is {}, not {}", product.state, from.as_str())));
+        }
+        Ok(())
+    }
+    .await;
+    audit::outcome(db, &me.actor(), &format!("push.product_{}", to.as_str()), ("product", &id.to_string()), r).await
+}
+
+/// A push as composed in a form or a JSON body.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct PushInput {
+    /// The approved product.
+    pub product_id: i64,
+    /// Target region codes (whole subtrees); default the sender's own region.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Audience tags the units below should aim at.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Place tags.
+    #[serde(default)]
+    pub places: Vec<String>,
+    /// Direct channels to subscribed households and partners: `inbox`, `sms`, `webhook`.
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Note to the units below.
+    #[serde(default)]
+    pub note: String,
+    /// When it goes out (RFC 3339); default now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub scheduled_at: Option<OffsetDateTime>,
+    /// Hours each level has to pass it on, `24,48,72` (city, county, community).
+    #[serde(default)]
+    pub sign_hours: String,
+    /// Repeating a push with the same key returns the first one instead of sending again.
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
+/// What a push call ends with.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PushCreated {
+    /// The push.
+    pub id: i64,
+    /// False when the key had been used: nothing new was sent.
+    pub created: bool,
+    /// Units and households targeted.
+    pub reach: store::Reach,
+    /// Korean readers among the subscribers who will get Chinese (no Korean variant).
+    pub fallback_to_chinese: bool,
+}
+
+/// The target regions of a push, checked inside the sender's scope, with those inside another dropped.
+pub async fn targets(db: &Db, me: &Principal, codes: &[String]) -> Result<Vec<org::store::Region>> {
+    let mut regions = Vec::new();
+    let codes: Vec<String> = if codes.iter().all(|c| c.trim().is_empty()) {
+        vec![org::store::scope_root(db, &me.scope).await?.code]
+    } else {
+        codes.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+    };
+    for code in &codes {
+        let r = org::store::region(db, &me.scope, code)
+            .await
+            .map_err(|_| Error::invalid("targets", format!("'{code}' is not a region within your area")))?;
+        regions.push(r);
+    }
+    regions.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut out: Vec<org::store::Region> = Vec::new();
+    for r in regions {
+        if !out.iter().any(|o| r.path.starts_with(&o.path)) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The level of the first nodes a push from a region of `level` makes.
+fn first_level(origin_level: i64) -> Option<i64> {
+    super::LEVELS.iter().copied().find(|l| *l > origin_level)
+}
+
+/// Sends a push: checks the product is approved and fits every channel, stores it and (when its
+/// time has come) its first level of nodes.
+pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCreated> {
+    let r = async {
+        can_write(me)?;
+        let product = store::product(db, input.product_id)
+            .await
+            .map_err(|_| Error::invalid("product_id", "no such product in the library"))?;
+        if product.state != ProductState::Approved.as_str() {
+            return Err(Error::invalid("product_id", format!("'{}' is {}: only approved products can be pushed", product.title, product.state)));
+        }
+        let variants = store::variants(db, product.id).await?;
+        let channels: Vec<Channel> = parse_tags("channels", &input.channels, Channel::parse)?;
+        if channels.contains(&Channel::Sms) {
+            if product.kind != ProductKind::Tip.as_str() {
+                return Err(Error::invalid("channels", "only a short tip can go by SMS; choose a tip or leave SMS out"));
+            }
+            for v in &variants {
+                check_sms_length("channels", &v.body)?;
+            }
+        }
+        let audiences = parse_tags("audiences", &input.audiences, Audience::parse)?;
+        let places = parse_tags("places", &input.places, Place::parse)?;
+        let hours = if input.sign_hours.trim().is_empty() { SignHours::default() } else { SignHours::parse(&input.sign_hours)? };
+        let regions = targets(db, me, &input.targets).await?;
+        let now = clock::now();
+        let at = input.scheduled_at.map_or(now, clock::truncate);
+        if at < now - Duration::minutes(5) {
+            return Err(Error::invalid("scheduled_at", "the time is in the past; leave it empty to send now"));
+        }
+        let paths: Vec<String> = regions.iter().map(|r| r.path.clone()).collect();
+        let reach = store::reach(db, &paths).await?;
+        let key = if input.idempotency_key.trim().is_empty() { org::new_secret() } else { input.idempotency_key.trim().to_owned() };
+        let origin_level = i64::from(org::store::scope_root(db, &me.scope).await?.level);
+        let state = if at > now { PushState::Scheduled } else { PushState::Active };
+        let new = NewPush {
+            product_id: product.id,
+            origin_unit_id: me.user.unit_id,
+            origin_path: me.user.region_path.clone(),
+            targets: regions.iter().map(|r| (r.code.clone(), r.path.clone())).collect(),
+            audiences: join_tags(audiences.iter().map(|a| a.as_str())),
+            places: join_tags(places.iter().map(|p| p.as_str())),
+            channels: join_tags(channels.iter().map(|c| c.as_str())),
+            note: input.note.trim().to_owned(),
+            scheduled_at: at,
+            sign_hours: hours.to_string(),
+            state: state.as_str().to_owned(),
+            idempotency_key: key,
+            created_by: me.user.id,
+            created_at: now,
+        };
+        let mut tx = db.begin().await?;
+        let (id, created) = store::insert_push(&mut tx, &new).await?;
+        if created && state == PushState::Active {
+            if let Some(level) = first_level(origin_level) {
+                store::insert_nodes(&mut tx, id, None, level, &new.origin_path, now, now + Duration::hours(hours.for_level(level))).await?;
+            }
+        }
+        tx.commit().await?;
+        let fallback = !variants.iter().any(|v| v.lang == Lang::Ko.as_str());
+        Ok(PushCreated { id, created, reach, fallback_to_chinese: fallback })
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "push.send", ("product", &input.product_id.to_string()), r).await
+}
+
+/// The node a user acts on: inside their scope and at their own unit's region (admins anywhere).
+async fn my_node(db: &Db, me: &Principal, id: i64) -> Result<Node> {
+    let node = store::node(db, &me.scope, id).await?;
+    if me.role != Role::Admin && node.region_path != me.user.region_path {
+        return Err(Error::Forbidden);
+    }
+    if me.role == Role::Leader {
+        return Err(Error::Forbidden);
+    }
+    Ok(node)
+}
+
+fn refused(node: &Node, what: &str) -> Error {
+    Error::Conflict(format!("{} cannot {what}: the push is {} there", node.region_name, node.state))
+}
+
+/// Signs for a push (签收).
+pub async fn sign(db: &Db, me: &Principal, id: i64) -> Result<()> {
+    let r = async {
+        let node = my_node(db, me, id).await?;
+        if !store::sign(db, id, me.user.id, clock::now()).await? {
+            return Err(refused(&node, "sign"));
+        }
+        Ok(())
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "push.sign", ("push_node", &id.to_string()), r).await
+}
+
+/// Forwarding a push to the level below.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ForwardInput {
+    /// A local note for the units below.
+    #[serde(default)]
+    pub note: String,
+    /// The variant to pass on (`zh` or `ko`); default Chinese.
+    #[serde(default)]
+    pub variant: String,
+}
+
+/// Forwards a push to the level below (signing it too): one node per unit there inside the targets.
+/// Returns how many units received it.
+pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> Result<u64> {
+    let r = async {
+        let node = my_node(db, me, id).await?;
+        let Some(level) = next_level(node.level) else {
+            return Err(Error::invalid("level", "communities pass a product on to households: confirm instead"));
+        };
+        let push = store::push(db, &me.scope, node.push_id, clock::now()).await?;
+        if push.state == PushState::Recalled.as_str() {
+            return Err(Error::Conflict("the push was recalled".into()));
+        }
+        let variant = if input.variant.trim().is_empty() { Lang::Zh } else {
+            Lang::parse(&input.variant).ok_or_else(|| Error::invalid("variant", "choose zh or ko"))?
+        };
+        let langs: Vec<Lang> = store::variants(db, push.product_id).await?.iter().filter_map(|v| Lang::parse(&v.lang)).collect();
+        if !langs.contains(&variant) {
+            return Err(Error::invalid("variant", "the product has no Korean variant; forward the Chinese one"));
+        }
+        let hours = SignHours::parse(&push.sign_hours).unwrap_or_default();
+        let now = clock::now();
+        let mut tx = db.begin().await?;
+        if !store::mark_forwarded(&mut tx, id, me.user.id, now, input.note.trim(), variant.as_str()).await? {
+            return Err(refused(&node, "forward"));
+        }
+        let made = store::insert_nodes(&mut tx, node.push_id, Some(id), level, &node.region_path, now, now + Duration::hours(hours.for_level(level))).await?;
+        tx.commit().await?;
+        Ok(made)
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "push.forward", ("push_node", &id.to_string()), r).await
+}
+
+/// A community's confirmation of how it passed a product on.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ConfirmInput {
+    /// Ways: `chat_group`, `notice_board`, `screen`, `door_to_door`, `loudspeaker`.
+    #[serde(default)]
+    pub ways: Vec<String>,
+    /// Households reached.
+    pub reach: i64,
+}
+
+/// Confirms channel and reach.
+pub async fn confirm(db: &Db, me: &Principal, id: i64, input: &ConfirmInput) -> Result<()> {
+    let r = async {
+        let node = my_node(db, me, id).await?;
+        let ways = parse_tags("ways", &input.ways, Way::parse)?;
+        if ways.is_empty() {
+            return Err(Error::invalid("ways", "tick at least one way the product was passed on"));
+        }
+        let most = node.households.map_or(1_000_000, |h| h.max(1) * 2);
+        if input.reach < 0 || input.reach > most {
+            return Err(Error::invalid(
+                "reach",
+                format!("{} households is not possible for {}: expected 0 to {most}", input.reach, node.region_name),
+            ));
+        }
+        let ways = join_tags(ways.iter().map(|w| w.as_str()));
+        if !store::confirm(db, id, me.user.id, clock::now(), &ways, input.reach).await? {
+            return Err(refused(&node, "confirm"));
+        }
+        Ok(())
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "push.confirm", ("push_node", &id.to_string()), r).await
+}
+
+/// What a recall stopped.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+pub struct Recalled {
+    /// Units that had not finished.
+    pub units: u64,
+    /// Direct sends cancelled.
+    pub deliveries: u64,
+}
+
+/// Recalls a push: only its sender's unit (or an admin).
+pub async fn recall(db: &Db, me: &Principal, id: i64, reason: &str) -> Result<Recalled> {
+    let r = async {
+        let push = store::push(db, &me.scope, id, clock::now()).await?;
+        let origin_mine = push.origin_path == me.user.region_path && can_write(me).is_ok();
+        if !(origin_mine || me.role == Role::Admin) {
+            return Err(Error::Forbidden);
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("reason", "say why the push is recalled"));
+        }
+        let (units, deliveries) = store::recall(db, id, me.user.id, clock::now(), reason.trim())
+            .await?
+            .ok_or_else(|| Error::Conflict("the push was already recalled".into()))?;
+        Ok(Recalled { units, deliveries })
+    }
+    .await;
+    audit::outcome(db, &me.actor(), "push.recall", ("push", &id.to_string()), r).await
+}
+
+/// Sends scheduled pushes whose time has come down their first level and raises overdue units.
+/// Returns (pushes sent down, units raised).
+pub async fn sweep(db: &Db, now: OffsetDateTime) -> Result<(usize, u64)> {
+    let started = store::activate_scheduled(db, now).await?;
+    for id in &started {
+        let p = store::push(db, &Scope::province(), *id, now).await?;
+        let hours = SignHours::parse(&p.sign_hours).unwrap_or_default();
+        let origin = org::store::scope_root(db, &Scope::under(&p.origin_path)).await?;
+        if let Some(level) = first_level(i64::from(origin.level)) {
+            let mut tx = db.begin().await?;
+            store::insert_nodes(&mut tx, *id, None, level, &p.origin_path, now, now + Duration::hours(hours.for_level(level))).await?;
+            tx.commit().await?;
+        }
+    }
+    let (up, top) = store::escalate(db, now).await?;
+    Ok((started.len(), up + top))
+}
+
+// ---- residents ----
+
+/// A subscription as filled in on the public page.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct SubscribeInput {
+    /// The community or village (12 digits).
+    pub region_code: String,
+    /// `zh` or `ko`.
+    #[serde(default)]
+    pub lang: String,
+    /// Themes of interest (none: everything).
+    #[serde(default)]
+    pub interests: Vec<String>,
+    /// `inbox` or `sms`.
+    #[serde(default)]
+    pub channel: String,
+    /// Mobile number (needed for SMS).
+    #[serde(default)]
+    pub phone: String,
+    /// Explicit consent to the text shown.
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// The consent text a subscriber agrees to.
+pub const CONSENT: &str = "我同意吉林省消防救援总队向我推送消防安全提示。手机号码加密保存，仅用于发送提示；每周最多5条，22:00至次日8:00不发短信；可随时一键退订。";
+
+/// Subscribes a household; returns its inbox token.
+pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput) -> Result<String> {
+    if !input.consent {
+        return Err(Error::invalid("consent", "tick the box to agree to receive safety tips"));
+    }
+    let code = org::RegionCode::parse(&input.region_code)
+        .map_err(|_| Error::invalid("region_code", "choose your community or village"))?;
+    let region = org::store::region(db, &Scope::province(), code.as_str())
+        .await
+        .map_err(|_| Error::invalid("region_code", "choose your community or village"))?;
+    if region.level != 4 {
+        return Err(Error::invalid("region_code", "choose down to your community or village"));
+    }
+    let lang = if input.lang.trim().is_empty() { Lang::Zh } else {
+        Lang::parse(&input.lang).ok_or_else(|| Error::invalid("lang", "choose zh or ko"))?
+    };
+    let channel = if input.channel.trim().is_empty() { Channel::Inbox } else {
+        Channel::parse(&input.channel).filter(|c| *c != Channel::Webhook).ok_or_else(|| Error::invalid("channel", "choose inbox or sms"))?
+    };
+    let themes = parse_tags("interests", &input.interests, Theme::parse)?;
+    let phone = if input.phone.trim().is_empty() {
+        if channel == Channel::Sms {
+            return Err(Error::invalid("phone", "give your mobile number to receive text messages"));
+        }
+        None
+    } else {
+        let p = PhoneNumber::parse("phone", &input.phone)?;
+        Some((key.seal(p.as_str()), key.index(p.as_str()), p.masked()))
+    };
+    let token = org::new_secret();
+    store::insert_subscriber(
+        db,
+        &NewSubscriber {
+            token: token.clone(),
+            region_code: region.code,
+            region_path: region.path,
+            lang: lang.as_str().to_owned(),
+            interests: join_tags(themes.iter().map(|t| t.as_str())),
+            channel: channel.as_str().to_owned(),
+            phone,
+            consent: CONSENT.to_owned(),
+            created_at: clock::now(),
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// A tip as the resident's inbox shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Tip {
+    /// Push.
+    pub push_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Title in the resident's language (or Chinese).
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Link.
+    pub link: String,
+    /// Whether a file can be opened.
+    pub has_file: bool,
+    /// The variant shown.
+    pub lang: String,
+    /// Shown in Chinese because there is no variant in the resident's language.
+    pub fallback: bool,
+    /// When it arrived, as shown.
+    pub sent: String,
+    /// Whether it was opened.
+    pub read: bool,
+    /// The product.
+    pub product_id: i64,
+}
+
+async fn tip(db: &Db, item: &store::InboxItem) -> Result<Tip> {
+    let variants = store::variants(db, item.product_id).await?;
+    let langs: Vec<Lang> = variants.iter().filter_map(|v| Lang::parse(&v.lang)).collect();
+    let wanted = Lang::parse(&item.lang).unwrap_or(Lang::Zh);
+    let (lang, fallback) = variant_for(wanted, &langs);
+    let v = variants.iter().find(|v| v.lang == lang.as_str()).or(variants.first()).ok_or(Error::NotFound)?;
+    Ok(Tip {
+        push_id: item.push_id,
+        kind: item.kind.clone(),
+        title: v.title.clone(),
+        body: v.body.clone(),
+        link: v.link.clone(),
+        has_file: v.file_size > 0,
+        lang: v.lang.clone(),
+        fallback,
+        sent: item.sent_at.map(clock::show).unwrap_or_default(),
+        read: item.read_at.is_some(),
+        product_id: item.product_id,
+    })
+}
+
+/// A resident's inbox: their subscription and the tips of the last 90 days.
+pub async fn inbox(db: &Db, token: &str) -> Result<(store::Subscriber, Vec<Tip>)> {
+    let me = store::subscriber(db, token).await?;
+    let items = store::inbox(db, me.id, clock::now() - Duration::days(90), 100).await?;
+    let mut tips = Vec::with_capacity(items.len());
+    for item in &items {
+        tips.push(tip(db, item).await?);
+    }
+    Ok((me, tips))
+}
+
+/// Opens one tip of an inbox, marking it read the first time.
+pub async fn open(db: &Db, token: &str, push_id: i64) -> Result<(store::Subscriber, Tip)> {
+    let me = store::subscriber(db, token).await?;
+    if !store::in_inbox(db, me.id, push_id).await? {
+        return Err(Error::NotFound);
+    }
+    store::mark_read(db, me.id, push_id, clock::now()).await?;
+    let items = store::inbox(db, me.id, OffsetDateTime::UNIX_EPOCH, 1000).await?;
+    let item = items.iter().find(|i| i.push_id == push_id).ok_or(Error::NotFound)?;
+    Ok((me, tip(db, item).await?))
+}
+
+/// Leaves, from the link in any message.
+pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool> {
+    store::subscriber(db, token).await?;
+    store::unsubscribe(db, token, clock::now()).await
+}
+
+/// The states of a node in display order, for legends.
+pub const NODE_STATES: &[NodeState] = NodeState::ALL;
+
+/// Which tags of each group a stored list holds.
+pub fn tag_groups(tags: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let all = split_tags(tags);
+    let pick = |f: fn(&str) -> bool| all.iter().filter(|t| f(t)).map(|t| (*t).to_owned()).collect();
+    (
+        pick(|t| Audience::parse(t).is_some()),
+        pick(|t| Place::parse(t).is_some()),
+        pick(|t| Theme::parse(t).is_some()),
+    )
+}

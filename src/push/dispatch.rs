@@ -1,0 +1,342 @@
+//! The dispatcher, inside `serve` and as `firecast worker`: it fans pushes out into the delivery
+//! table when their time comes, claims batches of due SMS and webhook deliveries, sends them under
+//! each channel's rate limit and records what became of them. Each channel runs in its own loop, so
+//! a slow partner never holds up text messages. With a NATS JetStream queue (see [`super::queue`]),
+//! claimed batches travel through the stream and any worker may send them.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use futures_util::StreamExt as _;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use super::channel::{SendError, TokenBucket, backoff};
+use super::sms::{SmsClient, SmsConfig};
+use super::store::{self, Claimed, Outcome};
+use super::webhook::WebhookClient;
+use super::{Channel, Lang, MAX_ATTEMPTS, QuietHours, Theme, split_tags, variant_for, week_start};
+use crate::db::Db;
+use crate::personal::DataKey;
+use crate::{Result, clock};
+
+/// Deliveries claimed at a time per channel.
+pub const BATCH: i64 = 200;
+/// How long a claim lasts before another worker may take the delivery again.
+pub const LEASE: Duration = Duration::minutes(2);
+/// Webhook posts in flight at once.
+pub const WEBHOOK_CONCURRENCY: usize = 64;
+
+/// The settings of a dispatcher.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The SMS provider (none: SMS deliveries wait).
+    pub sms: SmsConfig,
+    /// No SMS in these hours.
+    pub quiet: QuietHours,
+    /// Webhook posts per second at most.
+    pub webhooks_per_second: f64,
+    /// How long a partner has to answer.
+    pub webhook_timeout: StdDuration,
+    /// The public address, for unsubscribe links in messages.
+    pub public_url: String,
+}
+
+/// Sends pushes' direct deliveries.
+#[derive(Clone)]
+pub struct Dispatcher {
+    db: Db,
+    key: Arc<DataKey>,
+    sms: Option<Arc<SmsClient>>,
+    webhook: WebhookClient,
+    sms_rate: Arc<TokenBucket>,
+    webhook_rate: Arc<TokenBucket>,
+    quiet: QuietHours,
+    public_url: String,
+}
+
+/// What one pass of a loop did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Deliveries handled.
+    pub handled: usize,
+    /// Of them delivered.
+    pub delivered: usize,
+}
+
+impl Dispatcher {
+    /// A dispatcher on `db`.
+    pub fn new(db: Db, key: Arc<DataKey>, s: &Settings) -> anyhow::Result<Self> {
+        let sms = SmsClient::new(&s.sms).map(Arc::new);
+        let per_second = f64::from(s.sms.sms_per_second.max(1));
+        Ok(Self {
+            db,
+            key,
+            sms,
+            webhook: WebhookClient::with_timeout(s.webhook_timeout)?,
+            sms_rate: Arc::new(TokenBucket::new(per_second, u32::try_from(super::sms::MAX_NUMBERS_PER_CALL).unwrap_or(200))),
+            webhook_rate: Arc::new(TokenBucket::new(s.webhooks_per_second.max(1.0), 64)),
+            quiet: s.quiet,
+            public_url: s.public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Whether an SMS provider is configured.
+    pub fn has_sms(&self) -> bool {
+        self.sms.is_some()
+    }
+
+    /// Fans out every push whose time has come; returns the households and partners reached.
+    pub async fn fan_out_due(&self, now: OffsetDateTime) -> Result<store::FanOut> {
+        let mut total = store::FanOut::default();
+        for due in store::due_pushes(&self.db, now).await? {
+            let themes: Vec<&str> = split_tags(&due.tags).into_iter().filter(|t| Theme::parse(t).is_some()).collect();
+            let from = self.quiet.allowed_from(now);
+            if let Some(done) = store::fan_out(&self.db, &due, &themes, now, from, week_start(now)).await? {
+                tracing::info!(push = due.id, households = done.households, partners = done.partners, "push fanned out");
+                total.households += done.households;
+                total.partners += done.partners;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Claims one batch of `channel` due at `now`.
+    pub async fn claim(&self, channel: Channel, now: OffsetDateTime) -> Result<Vec<Claimed>> {
+        store::claim(&self.db, channel.as_str(), BATCH, now, LEASE).await
+    }
+
+    /// Sends a claimed batch and records the results.
+    pub async fn send(&self, channel: Channel, rows: Vec<Claimed>, now: OffsetDateTime) -> Result<Pass> {
+        let results = match channel {
+            Channel::Webhook => self.send_webhooks(rows).await?,
+            Channel::Sms => self.send_sms(rows, now).await?,
+            Channel::Inbox => Vec::new(),
+        };
+        let delivered = results.iter().filter(|(_, r)| *r == Outcome::Delivered).count();
+        store::record(&self.db, &results, clock::now()).await?;
+        Ok(Pass { handled: results.len(), delivered })
+    }
+
+    /// Claims and sends one batch of `channel`.
+    pub async fn once(&self, channel: Channel, now: OffsetDateTime) -> Result<Pass> {
+        let rows = self.claim(channel, now).await?;
+        if rows.is_empty() {
+            return Ok(Pass::default());
+        }
+        self.send(channel, rows, now).await
+    }
+
+    /// Fans out and sends until nothing is due at `now` (tests, the bench and `worker --drain`).
+    pub async fn drain(&self, now: OffsetDateTime) -> Result<Pass> {
+        self.fan_out_due(now).await?;
+        let mut total = Pass::default();
+        for channel in [Channel::Webhook, Channel::Sms] {
+            if channel == Channel::Sms && self.sms.is_none() {
+                continue;
+            }
+            loop {
+                let p = self.once(channel, now).await?;
+                if p.handled == 0 {
+                    break;
+                }
+                total.handled += p.handled;
+                total.delivered += p.delivered;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Runs the fan-out loop and one loop per channel until the task is dropped; with a queue,
+    /// batches go through it.
+    pub fn spawn(self, queue: Option<super::queue::Queue>) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        let me = self.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.fan_out_due(clock::now()).await {
+                    tracing::warn!(error = %e, "push fan-out failed; trying again");
+                }
+                tokio::time::sleep(StdDuration::from_secs(2)).await;
+            }
+        }));
+        let channels: Vec<Channel> =
+            [Channel::Webhook, Channel::Sms].into_iter().filter(|c| *c != Channel::Sms || self.sms.is_some()).collect();
+        for channel in channels {
+            match queue.clone() {
+                None => {
+                    let me = self.clone();
+                    tasks.push(tokio::spawn(async move {
+                        loop {
+                            match me.once(channel, clock::now()).await {
+                                Ok(p) if p.handled > 0 => {}
+                                Ok(_) => tokio::time::sleep(StdDuration::from_millis(500)).await,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, channel = channel.as_str(), "sending failed; trying again");
+                                    tokio::time::sleep(StdDuration::from_secs(2)).await;
+                                }
+                            }
+                        }
+                    }));
+                }
+                Some(q) => {
+                    let (feeder, sender) = (self.clone(), self.clone());
+                    let q2 = q.clone();
+                    tasks.push(tokio::spawn(async move { q.feed(&feeder, channel).await }));
+                    tasks.push(tokio::spawn(async move { q2.consume(&sender, channel).await }));
+                }
+            }
+        }
+        tasks
+    }
+
+    async fn texts(&self, push_id: i64) -> Result<Vec<store::Message>> {
+        store::messages(&self.db, push_id).await
+    }
+
+    async fn send_webhooks(&self, rows: Vec<Claimed>) -> Result<Vec<(Claimed, Outcome)>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.recipient_id).collect();
+        let endpoints = store::endpoint_secrets(&self.db, &ids).await?;
+        let mut pushes: Vec<i64> = rows.iter().map(|r| r.push_id).collect();
+        pushes.sort_unstable();
+        pushes.dedup();
+        let mut bodies = std::collections::HashMap::new();
+        for p in pushes {
+            bodies.insert(p, self.texts(p).await?);
+        }
+        let bodies = Arc::new(bodies);
+        let endpoints = Arc::new(endpoints);
+        let results = futures_util::stream::iter(rows.into_iter().map(|row| {
+            let (bodies, endpoints, me) = (bodies.clone(), endpoints.clone(), self.clone());
+            async move {
+                let Some((_, url, secret)) = endpoints.iter().find(|(id, _, _)| *id == row.recipient_id) else {
+                    return (row, Outcome::Failed("the partner endpoint was removed".into()));
+                };
+                let texts = bodies.get(&row.push_id).map(Vec::as_slice).unwrap_or_default();
+                if texts.first().is_none_or(|t| t.state == super::PushState::Recalled.as_str()) {
+                    return (row, Outcome::Failed("the push was recalled".into()));
+                }
+                let event = format!("push-{}-partner-{}", row.push_id, row.recipient_id);
+                let variants: Vec<_> = texts
+                    .iter()
+                    .map(|t| json!({ "lang": t.lang, "title": t.title, "body": t.body, "link": t.link }))
+                    .collect();
+                let body = json!({
+                    "event": "push",
+                    "event_id": event,
+                    "push_id": row.push_id,
+                    "product_id": texts.first().map(|t| t.product_id),
+                    "kind": texts.first().map(|t| t.kind.clone()),
+                    "variants": variants,
+                });
+                me.webhook_rate.take(1).await;
+                let r = me.webhook.post(url, secret.as_bytes(), &event, &body).await;
+                let outcome = me.outcome(&row, r);
+                (row, outcome)
+            }
+        }))
+        .buffer_unordered(WEBHOOK_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+        Ok(results)
+    }
+
+    fn outcome<T>(&self, row: &Claimed, r: std::result::Result<T, SendError>) -> Outcome {
+        let now = clock::now();
+        match r {
+            Ok(_) => Outcome::Delivered,
+            Err(SendError::Permanent(e)) => Outcome::Failed(e),
+            Err(e) if row.attempts >= MAX_ATTEMPTS => Outcome::Dead(e.to_string()),
+            Err(e) => {
+                let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+                let wait = e.retry_after().unwrap_or_else(|| {
+                    backoff(attempt, StdDuration::from_secs(5), StdDuration::from_secs(3600), &mut rand::rng())
+                });
+                let wait = Duration::try_from(wait).unwrap_or(Duration::hours(1)).max(Duration::seconds(1));
+                Outcome::Retry(now + wait, e.to_string())
+            }
+        }
+    }
+
+    async fn send_sms(&self, rows: Vec<Claimed>, now: OffsetDateTime) -> Result<Vec<(Claimed, Outcome)>> {
+        let Some(client) = self.sms.clone() else {
+            let later = now + Duration::hours(1);
+            return Ok(rows.into_iter().map(|r| (r, Outcome::Retry(later, "no SMS provider is configured".into()))).collect());
+        };
+        let allowed = self.quiet.allowed_from(now);
+        if allowed > now {
+            return Ok(rows.into_iter().map(|r| (r, Outcome::Retry(allowed, "quiet hours".into()))).collect());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.recipient_id).collect();
+        let people = store::recipients(&self.db, &ids).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        // One call per push and language: the same text to up to 200 numbers.
+        let mut groups: std::collections::BTreeMap<(i64, String), Vec<(Claimed, String, String)>> = Default::default();
+        for row in rows {
+            let Some((_, Some(sealed), token)) = people.iter().find(|(id, _, _)| *id == row.recipient_id) else {
+                out.push((row, Outcome::Failed("the subscriber has no phone number".into())));
+                continue;
+            };
+            match self.key.open(sealed) {
+                Ok(phone) => {
+                    let phone = if phone.starts_with('+') { phone } else { format!("+86{phone}") };
+                    groups.entry((row.push_id, row.lang.clone())).or_default().push((row, phone, token.clone()));
+                }
+                Err(_) => out.push((row, Outcome::Failed("the phone number cannot be opened with this data key".into()))),
+            }
+        }
+        for ((push_id, lang), members) in groups {
+            let texts = self.texts(push_id).await?;
+            if texts.first().is_none_or(|t| t.state == super::PushState::Recalled.as_str()) {
+                out.extend(members.into_iter().map(|(r, _, _)| (r, Outcome::Failed("the push was recalled".into()))));
+                continue;
+            }
+            let langs: Vec<Lang> = texts.iter().filter_map(|t| Lang::parse(&t.lang)).collect();
+            let (shown, _) = variant_for(Lang::parse(&lang).unwrap_or(Lang::Zh), &langs);
+            let text = texts.iter().find(|t| t.lang == shown.as_str()).map(|t| t.body.clone()).unwrap_or_default();
+            for chunk in members.chunks(super::sms::MAX_NUMBERS_PER_CALL) {
+                // Each number gets its own unsubscribe link, so a call carries one number when links differ.
+                for (row, phone, token) in chunk {
+                    self.sms_rate.take(1).await;
+                    let link = format!("{}/p/u/{token}", self.public_url);
+                    let r = client.send(std::slice::from_ref(phone), &[text.clone(), link]).await;
+                    let outcome = match r {
+                        Ok(v) => match v.first() {
+                            Some(o) if o.ok => Outcome::Delivered,
+                            Some(o) => Outcome::Failed(o.code.clone()),
+                            None => Outcome::Retry(now + Duration::minutes(1), "no status from the provider".into()),
+                        },
+                        Err(e) => self.outcome::<()>(row, Err(e)),
+                    };
+                    out.push((row.clone(), outcome));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Starts the dispatcher's loops (and the push sweep: scheduled pushes, overdue units) for `serve`
+/// and `worker`, through JetStream when `config` names a NATS server.
+pub async fn start(db: Db, key: Arc<DataKey>, config: &crate::config::Config) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let d = Dispatcher::new(db.clone(), key, &config.dispatch()?)?;
+    if !d.has_sms() {
+        tracing::info!("no SMS provider configured: SMS deliveries wait until one is");
+    }
+    let queue = match &config.nats_url {
+        Some(url) => Some(super::queue::Queue::connect(url, "").await?),
+        None => None,
+    };
+    let mut tasks = d.spawn(queue);
+    tasks.push(tokio::spawn(async move {
+        loop {
+            match super::actions::sweep(&db, clock::now()).await {
+                Ok((0, 0)) => {}
+                Ok((sent, raised)) => tracing::info!(sent, raised, "push sweep"),
+                Err(e) => tracing::warn!(error = %e, "push sweep failed; trying again"),
+            }
+            tokio::time::sleep(StdDuration::from_secs(30)).await;
+        }
+    }));
+    Ok(tasks)
+}
