@@ -96,6 +96,8 @@ async fn fresh_database(backend: Backend) -> Option<(String, Option<String>)> {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The database URL (for a worker process on the same database).
+    pub url: String,
     pub backend: Backend,
     pg_database: Option<String>,
     sqlite_file: Option<PathBuf>,
@@ -120,7 +122,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .unwrap();
     });
     let sqlite_file = url.strip_prefix("sqlite://").map(PathBuf::from);
-    Some(TestApp { base, db, backend, pg_database, sqlite_file, stop: Some(stop) })
+    Some(TestApp { base, db, url, backend, pg_database, sqlite_file, stop: Some(stop) })
 }
 
 impl Drop for TestApp {

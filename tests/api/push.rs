@@ -1,0 +1,547 @@
+//! The four-level push: products reviewed before they go, a push signed and forwarded from the
+//! province to a community and confirmed there, recall, subscriptions and the inbox (read
+//! tracking, Chinese fallback, never twice, the weekly cap), webhooks (signed, retried, dead
+//! letters), SMS through the fake provider (quiet hours, per-number failures), a worker killed
+//! mid-push and restarted, and several workers sharing a NATS JetStream queue.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use firecast::push::dispatch::{Dispatcher, Settings};
+use firecast::push::{QuietHours, webhook};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::fake_sms::FakeSms;
+use crate::helpers::{Client, TestApp};
+
+/// 华阳社区 in 南关区, where the demo's community worker `grid` works.
+const HUAYANG: &str = "220102001001";
+/// 10:00 on a weekday in China Standard Time: inside SMS hours.
+const DAYTIME: OffsetDateTime = datetime!(2030-03-05 02:00 UTC);
+
+fn key() -> firecast::personal::DataKey {
+    firecast::config::Config::with_database("").data_key("").unwrap()
+}
+
+fn settings(sms: Option<&FakeSms>) -> Settings {
+    let mut config = firecast::config::Config::with_database("");
+    if let Some(f) = sms {
+        config.sms.sms_endpoint = f.endpoint();
+        config.sms.sms_secret_id = Some("AKIDtest".into());
+        config.sms.sms_secret_key = Some("secret-key".into());
+        config.sms.sms_app_id = Some("1400000001".into());
+        config.sms.sms_sign_name = Some("吉林消防".into());
+        config.sms.sms_template_id = Some("100001".into());
+        config.sms.sms_per_second = 1000;
+    }
+    let mut s = config.dispatch().unwrap();
+    s.webhook_timeout = StdDuration::from_secs(1);
+    s.webhooks_per_second = 10_000.0;
+    s
+}
+
+fn dispatcher(app: &TestApp, sms: Option<&FakeSms>) -> Dispatcher {
+    Dispatcher::new(app.db.clone(), Arc::new(key()), &settings(sms)).unwrap()
+}
+
+async fn product(c: &Client, kind: &str, title: &str, body: &str, ko: bool) -> i64 {
+    let mut p = json!({"kind": kind, "title": title, "body": body, "themes": ["heating"], "audiences": ["elderly"], "places": ["homes"]});
+    if ko {
+        p["title_ko"] = json!("겨울철 난방 안전");
+        p["body_ko"] = json!("난방기 주변에 가연물을 두지 마세요.");
+    }
+    let r = c.json(Method::POST, "/api/v1/push/products", &p).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn approved(c: &Client, kind: &str, title: &str, ko: bool) -> i64 {
+    let id = product(c, kind, title, "冬季取暖注意安全，电暖器远离可燃物，人走断电。", ko).await;
+    let r = c.json(Method::POST, &format!("/api/v1/push/products/{id}/review"), &json!({"state": "approved"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    id
+}
+
+async fn send(c: &Client, product: i64, targets: &[&str], channels: &[&str]) -> Value {
+    let r = c.json(Method::POST, "/api/v1/pushes", &json!({"product_id": product, "targets": targets, "channels": channels})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+async fn subscribe(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let c = app.anonymous().await;
+    let r = c.json(Method::POST, "/api/v1/public/push/subscriptions", &body).await;
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn task_for(c: &Client, push: i64) -> i64 {
+    let tasks: Value = c.get("/api/v1/push/tasks").await.json().await.unwrap();
+    tasks.as_array().unwrap().iter().find(|t| t["push_id"] == push).unwrap_or_else(|| panic!("no task in {tasks}"))["node_id"]
+        .as_i64()
+        .unwrap()
+}
+
+pub async fn products_are_checked_and_reviewed_before_they_are_pushed(app: TestApp) {
+    let province = app.login("province").await;
+    let long = "冬".repeat(75);
+    let r = province.json(Method::POST, "/api/v1/push/products", &json!({"kind": "tip", "title": "太长", "body": long})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["field"], "body");
+    assert!(e["detail"].as_str().unwrap().contains("75 characters"), "{e}");
+    let r = province.json(Method::POST, "/api/v1/push/products", &json!({"kind": "tip", "title": "x", "body": "y", "themes": ["cats"]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let video = product(&province, "video", "取暖季防火视频", "一段三分钟的视频", false).await;
+    let r = province.json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["220100"]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a draft cannot be pushed");
+    let r = province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "draft"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "sending back needs a note");
+    let r = province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "approved"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "approved"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "approving twice");
+    let r = province.json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["220100"], "channels": ["sms"]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a video cannot go by SMS");
+    let r = province.json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["999999"]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Search finds it by words and by pinyin initials; the tag filter works.
+    let found: Value = province.get("/api/v1/push/products?q=取暖季").await.json().await.unwrap();
+    assert_eq!(found["total"], 1);
+    let found: Value = province.get("/api/v1/push/products?q=qnj&tag=elderly").await.json().await.unwrap();
+    assert_eq!(found["items"][0]["id"], video);
+    let none: Value = province.get("/api/v1/push/products?tag=schools").await.json().await.unwrap();
+    assert_eq!(none["total"], 0);
+
+    // The same idempotency key twice sends once.
+    let body = json!({"product_id": video, "targets": ["220100"], "idempotency_key": "once-only"});
+    let first = province.json(Method::POST, "/api/v1/pushes", &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let again = province.json(Method::POST, "/api/v1/pushes", &body).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let (a, b): (Value, Value) = (first.json().await.unwrap(), again.json().await.unwrap());
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(b["created"], false);
+}
+
+pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: TestApp) {
+    let province = app.login("province").await;
+    let tip = approved(&province, "tip", "取暖安全提示", true).await;
+    let made = send(&province, tip, &["220100"], &[]).await;
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(made["reach"]["cities"], 1);
+    assert!(made["reach"]["counties"].as_i64().unwrap() >= 10, "{made}");
+    assert!(made["reach"]["households"].as_i64().unwrap() > 1_000_000, "{made}");
+
+    // 长春 signs and forwards with a Korean variant refused? No: it has one; a local note.
+    let changchun = app.login("changchun").await;
+    let node = task_for(&changchun, id).await;
+    let yanbian = app.login("yanbian").await;
+    let r = yanbian.json(Method::POST, &format!("/api/v1/push/nodes/{node}/sign"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "another city cannot see it");
+    let nanguan = app.login("nanguan").await;
+    let r = nanguan.json(Method::POST, &format!("/api/v1/push/nodes/{node}/sign"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a brigade cannot sign for its detachment");
+    let r = changchun.json(Method::POST, &format!("/api/v1/push/nodes/{node}/sign"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = changchun.json(Method::POST, &format!("/api/v1/push/nodes/{node}/sign"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "signed twice");
+    let r = changchun.json(Method::POST, &format!("/api/v1/push/nodes/{node}/forward"), &json!({"note": "请各大队本周内转发到社区"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let f: Value = r.json().await.unwrap();
+    let counties = f["units"].as_i64().unwrap();
+    assert_eq!(counties, made["reach"]["counties"].as_i64().unwrap());
+    assert_eq!(f["node"]["state"], "forwarded");
+
+    // 南关 sees the note from above, forwards to its communities.
+    let tasks: Value = nanguan.get("/api/v1/push/tasks").await.json().await.unwrap();
+    let mine = tasks.as_array().unwrap().iter().find(|t| t["push_id"] == id).unwrap();
+    assert_eq!(mine["note"], "请各大队本周内转发到社区");
+    let county = mine["node_id"].as_i64().unwrap();
+    let r = nanguan.json(Method::POST, &format!("/api/v1/push/nodes/{county}/forward"), &json!({"variant": "ko"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let communities = r.json::<Value>().await.unwrap()["units"].as_i64().unwrap();
+    assert!(communities > 10, "{communities}");
+
+    // The grid worker of 华阳社区 confirms: too many households is refused, naming the community.
+    let grid = app.login("grid").await;
+    let community = task_for(&grid, id).await;
+    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/forward"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "communities confirm, they do not forward");
+    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": ["chat_group"], "reach": 99_999_999})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("华阳社区"));
+    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": [], "reach": 10})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a way is needed");
+    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": ["chat_group", "door_to_door"], "reach": 420})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(r.json::<Value>().await.unwrap()["ways"], ",chat_group,door_to_door,");
+
+    // The province sees it all: nodes by level and state, with the reach.
+    let d: Value = province.get(&format!("/api/v1/pushes/{id}")).await.json().await.unwrap();
+    assert_eq!(d["push"]["nodes"].as_i64().unwrap(), 1 + counties + communities);
+    assert_eq!(d["push"]["done"], 3);
+    let confirmed = d["nodes"].as_array().unwrap().iter().find(|c| c["state"] == "confirmed").unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(confirmed["reach"], 420);
+    let tree: Value = province.get(&format!("/api/v1/pushes/{id}/nodes?level=2")).await.json().await.unwrap();
+    assert_eq!(tree.as_array().unwrap().len() as i64, 1 + counties);
+
+    // Overdue units are raised by the sweep; recall stops the rest.
+    set_time(&app, &format!("update push_node set due_at = $1 where push_id = {id} and state = 'pending'"), datetime!(2020-01-01 00:00 UTC)).await;
+    let (_, raised) = firecast::push::actions::sweep(&app.db, firecast::clock::now()).await.unwrap();
+    assert!(raised >= 2, "{raised}");
+    let d: Value = province.get(&format!("/api/v1/pushes/{id}")).await.json().await.unwrap();
+    assert_eq!(d["push"]["overdue"].as_i64().unwrap(), counties - 1 + communities - 1);
+    let r = changchun.json(Method::POST, &format!("/api/v1/pushes/{id}/recall"), &json!({"reason": "x"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "only the sender recalls");
+    let r = province.json(Method::POST, &format!("/api/v1/pushes/{id}/recall"), &json!({"reason": "内容需更新"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["units"].as_i64().unwrap(), counties - 1 + communities - 1);
+    let open: Value = changchun.get("/api/v1/push/tasks").await.json().await.unwrap();
+    assert!(open.as_array().unwrap().iter().all(|t| t["push_id"] != id), "nothing left to do after a recall");
+    let all: Value = changchun.get("/api/v1/push/tasks?all=true").await.json().await.unwrap();
+    let done = all.as_array().unwrap().iter().find(|t| t["push_id"] == id).unwrap();
+    assert_eq!((done["node_id"].as_i64(), done["state"].as_str()), (Some(node), Some("forwarded")), "the finished node stays");
+    let r = nanguan.json(Method::POST, &format!("/api/v1/push/nodes/{county}/forward"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+pub async fn residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap(app: TestApp) {
+    let (status, e) = subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["field"], "consent");
+    let (status, e) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["field"], "phone");
+    let (status, _) = subscribe(&app, json!({"region_code": "220102", "consent": true})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "down to the community");
+    let (status, s) = subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko", "consent": true, "phone": "13912345678"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    let token = s["token"].as_str().unwrap().to_owned();
+    let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true, "phone": "139 1234 5678"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the same phone twice");
+    let stored: i64 = app.scalar("select count(*) from subscriber where phone_sealed like 'v1:%' and phone_masked = '139****5678'").await;
+    assert_eq!(stored, 1, "phones are sealed and masked");
+    let plain: i64 = app.scalar("select count(*) from subscriber where phone_sealed like '%13912345678%'").await;
+    assert_eq!(plain, 0);
+
+    let province = app.login("province").await;
+    let zh_only = approved(&province, "tip", "取暖提示", false).await;
+    let push = send(&province, zh_only, &["220102"], &["inbox"]).await;
+    assert_eq!(push["fallback_to_chinese"], true);
+    let pid = push["id"].as_i64().unwrap();
+    let d = dispatcher(&app, None);
+    d.fan_out_due(firecast::clock::now()).await.unwrap();
+    let inbox: Value = app.anonymous().await.get(&format!("/api/v1/public/push/inbox/{token}")).await.json().await.unwrap();
+    let tips = inbox["tips"].as_array().unwrap();
+    assert_eq!(tips.len(), 1, "{inbox}");
+    assert_eq!(tips[0]["fallback"], true, "no Korean variant: Chinese, and said so");
+    assert_eq!(tips[0]["read"], false);
+    let anon = app.anonymous().await;
+    let r = anon.json(Method::POST, &format!("/api/v1/public/push/inbox/{token}/{pid}"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let inbox: Value = anon.get(&format!("/api/v1/public/push/inbox/{token}")).await.json().await.unwrap();
+    assert_eq!(inbox["tips"][0]["read"], true);
+    let r = anon.json(Method::POST, &format!("/api/v1/public/push/inbox/wrong-token/{pid}"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // The same product again reaches nobody twice; a Korean product reaches them in Korean.
+    send(&province, zh_only, &["220102"], &["inbox"]).await;
+    let ko = approved(&province, "tip", "韩文提示", true).await;
+    send(&province, ko, &["220102"], &["inbox"]).await;
+    d.fan_out_due(firecast::clock::now()).await.unwrap();
+    let inbox: Value = anon.get(&format!("/api/v1/public/push/inbox/{token}")).await.json().await.unwrap();
+    let tips = inbox["tips"].as_array().unwrap();
+    assert_eq!(tips.len(), 2, "{inbox}");
+    assert_eq!(tips[0]["lang"], "ko");
+    assert_eq!(tips[0]["fallback"], false);
+
+    // Four more products: the weekly cap (5) lets three through.
+    for i in 0..4 {
+        let p = approved(&province, "tip", &format!("第{i}条"), false).await;
+        send(&province, p, &["220102"], &["inbox"]).await;
+        d.fan_out_due(firecast::clock::now()).await.unwrap();
+    }
+    let inbox: Value = anon.get(&format!("/api/v1/public/push/inbox/{token}")).await.json().await.unwrap();
+    assert_eq!(inbox["tips"].as_array().unwrap().len(), firecast::push::WEEKLY_CAP as usize);
+
+    // One click leaves; nothing more arrives.
+    let r = anon.json(Method::POST, &format!("/api/v1/public/push/unsubscribe/{token}"), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let left: i64 = app.scalar("select count(*) from subscriber where unsubscribed_at is not null and phone_index is null").await;
+    assert_eq!(left, 1);
+    let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true, "phone": "13912345678"})).await;
+    assert_eq!(status, StatusCode::CREATED, "after leaving, the phone may subscribe again");
+}
+
+#[derive(Clone, Default)]
+struct Sink {
+    got: Arc<Mutex<Vec<(String, Value)>>>,
+    fail_first: Arc<Mutex<usize>>,
+    always: Arc<Mutex<Option<u16>>>,
+}
+
+async fn sink_post(axum::extract::State(s): axum::extract::State<Sink>, headers: HeaderMap, body: axum::body::Bytes) -> AxumStatus {
+    let sig = headers.get(webhook::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if webhook::verify(b"partner-secret", sig, &body, now, 300).is_err() {
+        return AxumStatus::UNAUTHORIZED;
+    }
+    if let Some(code) = *s.always.lock().unwrap() {
+        return AxumStatus::from_u16(code).unwrap();
+    }
+    {
+        let mut f = s.fail_first.lock().unwrap();
+        if *f > 0 {
+            *f -= 1;
+            return AxumStatus::INTERNAL_SERVER_ERROR;
+        }
+    }
+    let event = headers.get(webhook::EVENT_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    s.got.lock().unwrap().push((event, serde_json::from_slice(&body).unwrap()));
+    AxumStatus::OK
+}
+
+async fn start_sink(sink: Sink) -> String {
+    let app = axum::Router::new().route("/hook", axum::routing::post(sink_post)).with_state(sink);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hook")
+}
+
+pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp) {
+    let province = app.login("province").await;
+    let good = Sink { fail_first: Arc::new(Mutex::new(2)), ..Sink::default() };
+    let bad = Sink { always: Arc::new(Mutex::new(Some(503))), ..Sink::default() };
+    let good_url = start_sink(good.clone()).await;
+    let bad_url = start_sink(bad.clone()).await;
+    let mut ids = Vec::new();
+    for (name, url) in [("吉林日报客户端", &good_url), ("某政务平台", &bad_url)] {
+        let r = province.json(Method::POST, "/api/v1/push/endpoints", &json!({"name": name, "url": url})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let e: Value = r.json().await.unwrap();
+        ids.push(e["id"].as_i64().unwrap());
+    }
+    app.exec("update partner_endpoint set secret = 'partner-secret'").await.unwrap();
+    let changchun = app.login("changchun").await;
+    let r = changchun.json(Method::POST, "/api/v1/push/endpoints", &json!({"name": "x", "url": "http://x"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let p = approved(&province, "poster", "电动自行车充电海报", false).await;
+    let push = send(&province, p, &["220000"], &["webhook"]).await;
+    let pid = push["id"].as_i64().unwrap();
+    let d = dispatcher(&app, None);
+    let fanned = d.fan_out_due(firecast::clock::now()).await.unwrap();
+    assert_eq!(fanned.partners, 2);
+    // Pass after pass, time moving on by an hour each: the good partner succeeds on the third try,
+    // the bad one goes to the dead letters after MAX_ATTEMPTS.
+    let mut now = firecast::clock::now();
+    for _ in 0..(firecast::push::MAX_ATTEMPTS + 2) {
+        d.drain(now).await.unwrap();
+        now += time::Duration::hours(2);
+    }
+    let got = good.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "delivered once after two failures");
+    assert_eq!(got[0].0, format!("push-{pid}-partner-{}", ids[0]));
+    assert_eq!(got[0].1["variants"][0]["title"], "电动自行车充电海报");
+    let states: Vec<(String, i64)> = firecast::push::store::delivery_counts(&app.db, &firecast::org::Scope::province(), pid, 9)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.state, c.n))
+        .collect();
+    assert!(states.contains(&("delivered".into(), 1)) && states.contains(&("dead".into(), 1)), "{states:?}");
+    let attempts = app.scalar(&format!("select max(attempts) from delivery where push_id = {pid}")).await;
+    assert_eq!(attempts, firecast::push::MAX_ATTEMPTS);
+}
+
+pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: TestApp) {
+    let fake = FakeSms::start("AKIDtest", "secret-key").await;
+    let mut tokens = Vec::new();
+    for phone in ["13900000001", "13900000002", "13900000003"] {
+        let (status, s) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": phone})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        tokens.push(s["token"].as_str().unwrap().to_owned());
+    }
+    fake.fail_numbers([("+8613900000003", "InvalidParameterValue.IncorrectPhoneNumber")]);
+    let province = app.login("province").await;
+    let tip = approved(&province, "tip", "燃气安全", false).await;
+    let pid = send(&province, tip, &["220102"], &["sms"]).await["id"].as_i64().unwrap();
+    let d = dispatcher(&app, Some(&fake));
+    // At 23:30 nothing goes: the messages wait for 08:00.
+    let night = datetime!(2030-03-05 15:30 UTC);
+    d.fan_out_due(night).await.unwrap();
+    d.drain(night).await.unwrap();
+    assert!(fake.sent().is_empty());
+    let waiting = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'pending'")).await;
+    assert_eq!(waiting, 3);
+    // A throttle answer is retried; the next morning they go, each with its own unsubscribe link.
+    fake.throttle_next(1);
+    let morning = datetime!(2030-03-06 00:00:30 UTC);
+    for _ in 0..3 {
+        d.drain(morning + time::Duration::minutes(10)).await.unwrap();
+    }
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().any(|(phone, params)| phone == "+8613900000001"
+        && params[0].contains("冬季取暖")
+        && tokens.iter().any(|t| params[1].ends_with(&format!("/p/u/{t}")))));
+    let failed = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'failed'")).await;
+    assert_eq!(failed, 1, "a refused number is a failed delivery, not a retry");
+    let refused = fake.refused();
+    assert!(refused.iter().all(|r| r == "RequestLimitExceeded"), "every request was correctly signed: {refused:?}");
+}
+
+/// The worker binary on the test's database, sending to the fake provider with no quiet hours.
+fn worker(app: &TestApp, fake: &FakeSms, nats: Option<&str>) -> std::process::Child {
+    let key_file = std::env::temp_dir().join(format!("firecast-{}.key", std::process::id()));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_firecast"));
+    cmd.arg("worker")
+        .env("FIRECAST_DATABASE_URL", &app.url)
+        .env("FIRECAST_DATA_KEY_FILE", key_file)
+        .env("FIRECAST_SMS_QUIET_HOURS", "none")
+        .env("FIRECAST_SMS_ENDPOINT", fake.endpoint())
+        .env("FIRECAST_SMS_SECRET_ID", "AKIDtest")
+        .env("FIRECAST_SMS_SECRET_KEY", "secret-key")
+        .env("FIRECAST_SMS_APP_ID", "1400000001")
+        .env("FIRECAST_SMS_SIGN_NAME", "吉林消防")
+        .env("FIRECAST_SMS_TEMPLATE_ID", "100001")
+        .env("FIRECAST_SMS_PER_SECOND", "400")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(url) = nats {
+        cmd.env("FIRECAST_NATS_URL", url);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Runs one update binding a time (stored the way the store stores times on each backend).
+async fn set_time(app: &TestApp, sql: &str, at: OffsetDateTime) {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match &app.db {
+        firecast::db::Db::Sqlite(p) => sqlx::query(sql).bind(at).execute(p).await.map(|_| ()).unwrap(),
+        firecast::db::Db::Postgres(p) => sqlx::query(sql).bind(at).execute(p).await.map(|_| ()).unwrap(),
+    }
+}
+
+async fn wait_for(app: &TestApp, sql: &str, want: i64, secs: u64) -> i64 {
+    let mut got = 0;
+    for _ in 0..secs * 10 {
+        got = app.scalar(sql).await;
+        if got >= want {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    got
+}
+
+pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: TestApp) {
+    let inbox = 20_000;
+    let sms = 1_500;
+    firecast::push::store::generate_subscribers(&app.db, "/22/2201/", inbox, 0, 0, &[], firecast::clock::now()).await.unwrap();
+    for i in 0..sms {
+        let phone = format!("137{i:08}");
+        let p = firecast::personal::PhoneNumber::parse("phone", &phone).unwrap();
+        let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": p.as_str()})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let fake = FakeSms::start("AKIDtest", "secret-key").await;
+    let province = app.login("province").await;
+    let tip = approved(&province, "tip", "冬季防火", false).await;
+    let pid = send(&province, tip, &["220100"], &["inbox", "sms"]).await["id"].as_i64().unwrap();
+
+    let mut w = worker(&app, &fake, None);
+    // Kill it hard once some messages went out.
+    for _ in 0..300 {
+        if fake.sent().len() >= 300 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    w.kill().unwrap();
+    w.wait().unwrap();
+    let before = fake.sent().len();
+    assert!(before >= 300 && before < sms as usize, "killed mid-push after {before} messages");
+    // The claims of the dead worker run out (here: at once), and a new worker finishes.
+    set_time(&app, "update delivery set next_at = $1 where state = 'sending'", datetime!(2020-01-01 00:00 UTC)).await;
+    let mut w = worker(&app, &fake, None);
+    let done = wait_for(&app, &format!("select count(*) from delivery where push_id = {pid} and channel = 'sms' and state = 'delivered'"), sms, 120).await;
+    w.kill().unwrap();
+    w.wait().unwrap();
+    assert_eq!(done, sms, "every message delivered");
+    let inboxes = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and channel = 'inbox'")).await;
+    assert_eq!(inboxes, inbox, "in-app deliveries exactly once");
+    let sent = fake.sent();
+    let mut phones: Vec<&str> = sent.iter().map(|(p, _)| p.as_str()).collect();
+    phones.sort_unstable();
+    phones.dedup();
+    assert_eq!(phones.len() as i64, sms, "nobody lost");
+    let doubles = sent.len() as i64 - sms;
+    let counted = app.scalar(&format!("select resent_count from push where id = {pid}")).await;
+    assert!(doubles <= firecast::push::dispatch::BATCH, "duplicates bounded by the batch in flight: {doubles}");
+    assert!(counted >= doubles, "every possible duplicate is counted: {counted} ≥ {doubles}");
+}
+
+pub async fn workers_share_a_jetstream_queue(app: TestApp) {
+    let url = std::env::var("FIRECAST_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    if async_nats::connect(&url).await.is_err() {
+        eprintln!("skipped: no NATS server answers at {url} (set FIRECAST_TEST_NATS_URL)");
+        return;
+    }
+    let fake = FakeSms::start("AKIDtest", "secret-key").await;
+    let n = 600;
+    for i in 0..n {
+        let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": format!("136{i:08}")})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let province = app.login("province").await;
+    let tip = approved(&province, "tip", "队列测试", false).await;
+    let pid = send(&province, tip, &["220102"], &["sms"]).await["id"].as_i64().unwrap();
+    // A stream of its own for this test, two dispatchers consuming it.
+    let prefix = format!("_T{}_{pid}_{}", std::process::id(), app.backend as u8);
+    let q = firecast::push::queue::Queue::connect(&url, &prefix).await.unwrap();
+    let (a, b) = (dispatcher(&app, Some(&fake)), dispatcher(&app, Some(&fake)));
+    let settings = settings(Some(&fake));
+    assert_eq!(settings.quiet, QuietHours::DEFAULT);
+    a.fan_out_due(DAYTIME).await.unwrap();
+    // Feed the queue by hand (claims at daytime), then let both consume.
+    loop {
+        let rows = a.claim(firecast::push::Channel::Sms, DAYTIME).await.unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        q.publish(&firecast::push::queue::Batch { channel: "sms".into(), rows }).await.unwrap();
+    }
+    let (qa, qb) = (q.clone(), q.clone());
+    let ta = tokio::spawn(async move { qa.consume_once(&a, firecast::push::Channel::Sms, 2).await.unwrap() });
+    let tb = tokio::spawn(async move { qb.consume_once(&b, firecast::push::Channel::Sms, 2).await.unwrap() });
+    let (ha, hb) = (ta.await.unwrap(), tb.await.unwrap());
+    let mut rest = 0;
+    let c = dispatcher(&app, Some(&fake));
+    for _ in 0..20 {
+        rest += q.consume_once(&c, firecast::push::Channel::Sms, 8).await.unwrap();
+    }
+    assert!(ha > 0 && hb > 0, "both workers took batches: {ha} and {hb}");
+    assert_eq!(ha + hb + rest, n as usize);
+    let delivered = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'delivered'")).await;
+    assert_eq!(delivered, n);
+    assert_eq!(fake.sent().len(), n as usize, "each message sent once");
+}
+
+crate::on_both_backends!(
+    products_are_checked_and_reviewed_before_they_are_pushed,
+    a_push_goes_down_to_a_community_with_sign_off_at_every_level,
+    residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap,
+    partners_get_signed_webhooks_retried_until_dead_letter,
+    text_messages_go_through_the_provider_outside_quiet_hours,
+    a_worker_killed_mid_push_resumes_without_losing_or_doubling,
+    workers_share_a_jetstream_queue,
+);
