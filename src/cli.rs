@@ -155,6 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&config, "sqlite://firecast-demo.db").await?;
             let key = config.data_key(config.database_url_or("sqlite://firecast-demo.db"))?;
             let accounts = demo::seed(&db, &key).await?;
+            demo::push::subscribers(&db, crate::clock::now()).await?;
             println!("firecast demo — {}", config.shown_url());
             println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
             for a in &accounts {

@@ -3,6 +3,7 @@
 #![allow(clippy::cast_precision_loss)] // rates and ratios for people to read
 
 pub mod hazards;
+pub mod push;
 mod quiz;
 
 use std::time::{Duration, Instant};
@@ -33,6 +34,11 @@ pub enum Workload {
     Quiz,
     /// 1,000,000 hazard reports: storing them, the list, the statistics per region.
     Hazards,
+    /// One push fanned out to 1,000,000 households against a raw insert, and webhook dispatch to a
+    /// local sink against a plain load generator.
+    Push,
+    /// One push fanned out to all 9,426,822 households of the province (for PostgreSQL).
+    PushProvince,
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing).
@@ -47,6 +53,8 @@ pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result
         Workload::Dashboard => dashboard(&db, key).await,
         Workload::Quiz => quiz::run(&db, url, key).await,
         Workload::Hazards => hazards::run(&db, key).await,
+        Workload::Push => push::run(&db, key).await,
+        Workload::PushProvince => push::province(&db, key).await,
     }
 }
 

@@ -106,7 +106,8 @@ pub async fn overview(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today
         campaign.ends_on.next_day().unwrap_or(campaign.ends_on).midnight().assume_offset(crate::clock::CST),
     );
     let hazards = crate::hazard::store::register_totals(db, &region.path, len, from, to).await?;
-    for t in totals.into_iter().chain(registers).chain(hours).chain(hazards) {
+    let pushed = crate::push::store::register_totals(db, &region.path, len, from, to).await?;
+    for t in totals.into_iter().chain(registers).chain(hours).chain(hazards).chain(pushed) {
         *values.entry(t.region_path).or_default().entry(t.metric_code).or_default() += t.value;
     }
     let mut row = |r: &org::store::Region| RegionRow {

@@ -4,6 +4,7 @@
 
 pub mod hazards;
 pub mod month;
+pub mod push;
 pub mod quiz;
 pub mod quiz_selection;
 pub mod volunteers;
@@ -76,6 +77,8 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     quiz::load(db, key, author.id, 300).await?;
     volunteers::load(db, key).await?;
     hazards::load(db, key).await?;
+    let corps = store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
+    push::load(db, author.id, corps.id, crate::clock::now()).await?;
     quiz_selection::load(db).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

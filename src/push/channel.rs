@@ -74,7 +74,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Bytes from hex (either case), or `None` when it is not hex.
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
@@ -83,9 +83,17 @@ pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
 /// The wait before try number `attempt` (0 for the first retry): exponential backoff with full
 /// jitter, uniform in `[0, min(cap, base · 2^attempt)]`. Never overflows, however large `attempt`.
 pub fn backoff(attempt: u32, base: Duration, cap: Duration, rng: &mut impl rand::Rng) -> Duration {
-    let ceiling = 1u32.checked_shl(attempt).and_then(|factor| base.checked_mul(factor)).map_or(cap, |d| d.min(cap));
-    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(rng.random_range(0..=nanos))
+    let cap = cap.as_nanos();
+    let ceiling = match base.as_nanos() {
+        0 => 0,
+        base => 1u128.checked_shl(attempt).and_then(|factor| base.checked_mul(factor)).map_or(cap, |n| n.min(cap)),
+    };
+    let nanos = rng.random_range(0..=ceiling);
+    // At most `cap`, so the seconds fit.
+    Duration::new(
+        u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX),
+        u32::try_from(nanos % 1_000_000_000).unwrap_or(0),
+    )
 }
 
 /// A token bucket: `burst` tokens at most, refilled at `per_second`. Shared by every task that
@@ -104,7 +112,7 @@ struct BucketState {
 }
 
 /// The longest single sleep in [`TokenBucket::take`]; it sleeps again when more is needed.
-const LONGEST_WAIT: Duration = Duration::from_secs(60);
+const LONGEST_WAIT: Duration = Duration::from_mins(1);
 
 impl TokenBucket {
     /// A full bucket of `burst` tokens (at least 1) refilled at `per_second` tokens a second. A rate
@@ -142,8 +150,9 @@ impl TokenBucket {
         let elapsed = now.saturating_duration_since(state.refilled).as_secs_f64();
         state.tokens = (state.tokens + elapsed * self.per_second).min(self.burst);
         state.refilled = now;
-        if state.tokens >= wanted {
-            state.tokens -= wanted;
+        // A little slack, so refills summed from many small steps still make whole tokens.
+        if state.tokens >= wanted - 1e-9 {
+            state.tokens = (state.tokens - wanted).max(0.0);
             None
         } else {
             let wait = (wanted - state.tokens) / self.per_second;
@@ -179,7 +188,7 @@ mod tests {
     fn backoff_grows_with_the_attempt() {
         let mut rng = rng();
         let base = Duration::from_millis(100);
-        let cap = Duration::from_secs(3600);
+        let cap = Duration::from_hours(1);
         let mean = |attempt: u32, rng: &mut rand_chacha::ChaCha8Rng| {
             (0..2000).map(|_| backoff(attempt, base, cap, rng).as_secs_f64()).sum::<f64>() / 2000.0
         };
@@ -195,7 +204,7 @@ mod tests {
         let mut rng = rng();
         let ceiling = Duration::from_secs(8);
         let waits: Vec<Duration> =
-            (0..1000).map(|_| backoff(3, Duration::from_secs(1), Duration::from_secs(60), &mut rng)).collect();
+            (0..1000).map(|_| backoff(3, Duration::from_secs(1), Duration::from_mins(1), &mut rng)).collect();
         assert!(waits.iter().any(|w| *w < ceiling / 10), "full jitter reaches near zero");
         assert!(waits.iter().any(|w| *w > ceiling * 9 / 10), "and near the ceiling");
     }
@@ -212,11 +221,16 @@ mod tests {
     #[test]
     fn backoff_does_not_overflow_at_large_attempts() {
         let mut rng = rng();
-        let cap = Duration::from_secs(600);
+        let cap = Duration::from_mins(10);
         for attempt in [31, 32, 33, 63, 64, 65, 1000, u32::MAX] {
             assert!(backoff(attempt, Duration::from_secs(1), cap, &mut rng) <= cap);
-            assert!(backoff(attempt, Duration::MAX, Duration::MAX, &mut rng) <= Duration::from_nanos(u64::MAX));
+            // Must not panic, whatever the base and cap.
+            let _ = backoff(attempt, Duration::MAX, Duration::MAX, &mut rng);
         }
+        // 2^64 ns (about 584 years) is past u64 nanoseconds, still a Duration.
+        let longest = (0..100).map(|_| backoff(64, Duration::from_nanos(1), Duration::MAX, &mut rng)).max().unwrap();
+        assert!(longest <= Duration::from_secs(18_446_744_074), "{longest:?}");
+        assert!(longest > Duration::from_secs(18_446_744_074 / 2), "{longest:?}");
         assert_eq!(backoff(64, Duration::ZERO, cap, &mut rng), Duration::ZERO);
     }
 

@@ -205,7 +205,7 @@ text_enum! {
 }
 
 /// Characters an SMS or LED tip may have.
-pub const TIP_MAX_CHARS: usize = 70;
+pub const TIP_MAX_CHARS: usize = sms::SMS_MAX_CHARS;
 /// Direct deliveries a household receives in one week at most.
 pub const WEEKLY_CAP: i64 = 5;
 /// Tries before a webhook or SMS delivery goes to the dead letters.
@@ -252,14 +252,9 @@ pub fn is_tag(tag: &str) -> bool {
     Audience::parse(tag).is_some() || Place::parse(tag).is_some() || Theme::parse(tag).is_some()
 }
 
-/// Characters of a text as SMS providers count them (each Chinese or Latin character is one).
-pub fn text_chars(s: &str) -> usize {
-    s.trim().chars().count()
-}
-
 /// Refuses a tip for SMS or LED screens over [`TIP_MAX_CHARS`], showing the count.
 pub fn check_sms_length(field: &str, text: &str) -> Result<()> {
-    let n = text_chars(text);
+    let n = sms::sms_length(text.trim());
     if n > TIP_MAX_CHARS {
         return Err(Error::invalid(
             field,

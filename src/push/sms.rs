@@ -135,7 +135,13 @@ pub fn signed_headers(headers: &[(&str, &str)]) -> String {
 /// The canonical request of a POST to `/` with these signed headers and this body: method, URI,
 /// empty query, `name:value\n` per header, the signed-header list and the body's SHA-256 in hex.
 pub fn canonical_request(headers: &[(&str, &str)], payload: &[u8]) -> String {
-    let canonical_headers: String = normalised(headers).into_iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+    let canonical_headers = normalised(headers).into_iter().fold(String::new(), |mut all, (k, v)| {
+        all.push_str(&k);
+        all.push(':');
+        all.push_str(&v);
+        all.push('\n');
+        all
+    });
     format!("POST\n/\n\n{canonical_headers}\n{}\n{}", signed_headers(headers), hex(&Sha256::digest(payload)))
 }
 
@@ -500,7 +506,7 @@ mod tests {
     #[test]
     fn sms_length_counts_every_character_as_one() {
         assert_eq!(sms_length("【吉林消防】"), 6);
-        assert_eq!(sms_length("【吉林消防】Fire safety month, 11.9"), 6 + 22);
+        assert_eq!(sms_length("【吉林消防】Fire safety month, 11.9"), 6 + 23);
         assert_eq!(sms_length(""), 0);
         let seventy = format!("【吉林消防】{}", "火".repeat(64));
         assert_eq!(sms_length(&seventy), SMS_MAX_CHARS);

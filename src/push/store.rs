@@ -446,6 +446,91 @@ pub async fn insert_nodes(
     Ok(done)
 }
 
+/// A node with its whole history, for loading past pushes (the demo).
+#[derive(Clone, Debug)]
+pub struct NodeRow {
+    /// Id (from [`Tx::reserve_ids`]).
+    pub id: i64,
+    /// Push.
+    pub push_id: i64,
+    /// Parent node.
+    pub parent_id: Option<i64>,
+    /// Level.
+    pub level: i64,
+    /// Region (code, path).
+    pub region: (String, String),
+    /// State.
+    pub state: &'static str,
+    /// Received, due, signed, forwarded or confirmed.
+    pub times: [Option<OffsetDateTime>; 5],
+    /// Ways and reach when confirmed.
+    pub confirmed: Option<(String, i64)>,
+}
+
+/// Stores nodes with their history in chunked multi-row inserts.
+pub async fn insert_node_rows(tx: &mut Tx, rows: &[NodeRow]) -> Result<()> {
+    on_tx!(tx, |c| {
+        for chunk in rows.chunks(crate::db::CHUNK_ROWS / 2) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into push_node (id, push_id, parent_id, level, region_code, region_path, state, received_at, \
+                 due_at, signed_at, forwarded_at, confirmed_at, ways, reach) ",
+            );
+            q.push_values(chunk, |mut b, n| {
+                b.push_bind(n.id)
+                    .push_bind(n.push_id)
+                    .push_bind(n.parent_id)
+                    .push_bind(n.level)
+                    .push_bind(&n.region.0)
+                    .push_bind(&n.region.1)
+                    .push_bind(n.state)
+                    .push_bind(n.times[0])
+                    .push_bind(n.times[1])
+                    .push_bind(n.times[2])
+                    .push_bind(n.times[3])
+                    .push_bind(n.times[4])
+                    .push_bind(n.confirmed.as_ref().map_or("", |(w, _)| w.as_str()))
+                    .push_bind(n.confirmed.as_ref().map(|(_, r)| *r));
+            });
+            q.build().execute(&mut *c).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+/// Regions of levels 1 and 2 (code, path, level, households), by path: the cities and counties.
+pub async fn cities_and_counties(db: &Db) -> Result<Vec<(String, String, i64, Option<i64>)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "select code, path, cast(level as bigint), households from region where level in (1, 2) order by path"
+    )
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Marks every `every`-th inbox delivery of a push read when it arrived plus `after` (the demo).
+pub async fn mark_some_read(db: &Db, push_id: i64, every: i64, at: OffsetDateTime) -> Result<u64> {
+    Ok(on_db!(db, |pool| sqlx::query(
+        "update delivery set state = 'read', read_at = $3 where push_id = $1 and channel = 'inbox' and recipient_id % $2 = 0"
+    )
+    .bind(push_id)
+    .bind(every)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
+/// Records a push's fan-out as done at `at` with nothing sent directly (pushes with no direct channel).
+pub async fn mark_fanned_out(tx: &mut Tx, id: i64, at: OffsetDateTime) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("update push set fanned_out_at = $2 where id = $1").bind(id).bind(at).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// How many products the library holds.
+pub async fn product_total(db: &Db) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar("select count(*) from push_product").fetch_one(pool).await)?)
+}
+
 /// Pushes sent from inside `scope` or reaching a unit inside it, newest first.
 pub async fn pushes(db: &Db, scope: &Scope, now: OffsetDateTime, limit: i64, offset: i64) -> Result<Vec<Push>> {
     let (low, high) = scope.bounds();
@@ -588,7 +673,7 @@ pub async fn node_counts(db: &Db, scope: &Scope, push_id: i64, now: OffsetDateTi
     Ok(on_db!(db, |pool| sqlx::query_as(
         "select parent_id, level, state, count(*) as n, \
          sum(case when state in ('pending', 'signed') and due_at < $4 then 1 else 0 end) as overdue, \
-         coalesce(sum(reach), 0) as reach \
+         cast(coalesce(sum(reach), 0) as bigint) as reach \
          from push_node where push_id = $1 and region_path >= $2 and region_path < $3 \
          group by parent_id, level, state"
     )
@@ -1535,10 +1620,10 @@ pub async fn totals(db: &Db, scope: &Scope, now: OffsetDateTime) -> Result<Total
         "select (select count(distinct push_id) from push_node where region_path >= $1 and region_path < $2) as pushes, \
          (select count(distinct p.product_id) from push p where exists (select 1 from push_node n where n.push_id = p.id \
           and n.region_path >= $1 and n.region_path < $2)) as products, \
-         (select coalesce(sum(direct_count), 0) from push where origin_path >= $1 and origin_path < $2) as direct, \
+         (select cast(coalesce(sum(direct_count), 0) as bigint) from push where origin_path >= $1 and origin_path < $2) as direct, \
          count(*) as nodes, sum(case when state in ('forwarded', 'confirmed') then 1 else 0 end) as passed_on, \
          sum(case when state in ('pending', 'signed') and due_at < $3 then 1 else 0 end) as overdue, \
-         coalesce(sum(reach), 0) as reach from push_node where region_path >= $1 and region_path < $2"
+         cast(coalesce(sum(reach), 0) as bigint) as reach from push_node where region_path >= $1 and region_path < $2"
     )
     .bind(low)
     .bind(&high)

@@ -52,7 +52,7 @@ pub fn verify(
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", t)) => {
-                timestamp = Some(t.parse::<i64>().map_err(|_| "the signature's timestamp is not a number")?)
+                timestamp = Some(t.parse::<i64>().map_err(|_| "the signature's timestamp is not a number")?);
             }
             Some(("v1", v)) => candidates.push(v),
             _ => {}

@@ -47,7 +47,7 @@ struct FakeState {
 }
 
 impl FakeSms {
-    /// Starts a fake for the account with this SecretId and SecretKey on 127.0.0.1.
+    /// Starts a fake for the account with this `SecretId` and `SecretKey` on 127.0.0.1.
     pub async fn start(secret_id: &str, secret_key: &str) -> Self {
         let shared = Arc::new(Shared {
             secret_id: secret_id.to_owned(),
@@ -174,8 +174,11 @@ fn is_e164(phone: &str) -> bool {
         .is_some_and(|digits| (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// An error code and message to answer.
+type Refusal = (&'static str, &'static str);
+
 /// The phone numbers and template parameters of a well-formed `SendSms` body.
-fn check_body(request: &Value) -> Result<(Vec<String>, Vec<String>), (&'static str, &'static str)> {
+fn check_body(request: &Value) -> Result<(Vec<String>, Vec<String>), Refusal> {
     let strings =
         |v: &Value| -> Option<Vec<String>> { v.as_array()?.iter().map(|s| s.as_str().map(str::to_owned)).collect() };
     let phones = request.get("PhoneNumberSet").ok_or(("MissingParameter", "PhoneNumberSet is missing."))?;
@@ -255,7 +258,7 @@ fn check_request(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<()
     let mut canonical_headers = String::new();
     for name in &names {
         let value = header(name).ok_or(("AuthFailure.SignatureFailure", format!("Signed header {name} not sent.")))?;
-        canonical_headers.push_str(&format!("{name}:{}\n", value.trim().to_lowercase()));
+        canonical_headers += &[name, ":", &value.trim().to_lowercase(), "\n"].concat();
     }
     let canonical_request =
         format!("POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}", to_hex(&Sha256::digest(body)));
@@ -280,7 +283,11 @@ fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
 }
 
 fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [char::from(DIGITS[usize::from(b >> 4)]), char::from(DIGITS[usize::from(b & 0xf)])])
+        .collect()
 }
 
 /// The UTC date of a Unix timestamp, by the civil-from-days algorithm (no date library).

@@ -1,0 +1,199 @@
+//! `firecast bench push`: the fan-out of one push to 1,000,000 subscribed households (in-app) as a
+//! ratio to the same database's bare `insert … select` of as many rows, with the process's peak
+//! memory during it; and webhook dispatch to a local sink as a ratio to what the same sink takes
+//! from a plain load generator. `firecast bench push-province` fans one push out to the whole
+//! province, 9,426,822 households (2020 census): meant for PostgreSQL.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration as StdDuration, Instant};
+
+use futures_util::StreamExt as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use time::Duration;
+
+use crate::db::Db;
+use crate::org::{Scope, store as org};
+use crate::personal::DataKey;
+use crate::push::dispatch::{Dispatcher, Settings};
+use crate::push::store::{self, Due, NewPush};
+use crate::push::{QuietHours, week_start};
+
+/// Households of the province (2020 census).
+pub const PROVINCE_HOUSEHOLDS: i64 = 9_426_822;
+
+fn spinner(msg: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(msg.to_owned());
+    bar.enable_steady_tick(StdDuration::from_millis(120));
+    bar
+}
+
+/// The process's peak resident memory in MB since the last reset (Linux), if known.
+fn peak_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Resets the peak so the next reading covers only what follows (Linux).
+fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").ok();
+}
+
+async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
+    let author = org::user_by_username(db, "province").await?.ok_or_else(|| anyhow::anyhow!("no demo account"))?;
+    let products = store::products(db, &store::ProductFilter::default(), 1, 0).await?;
+    let product = products.first().ok_or_else(|| anyhow::anyhow!("no product"))?;
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    let (id, _) = store::insert_push(
+        &mut tx,
+        &NewPush {
+            product_id: product.id,
+            origin_unit_id: author.unit_id,
+            origin_path: "/22/".into(),
+            targets: vec![("220000".into(), "/22/".into())],
+            audiences: String::new(),
+            places: String::new(),
+            channels: channels.into(),
+            note: String::new(),
+            scheduled_at: now,
+            sign_hours: "24,48,72".into(),
+            state: "active".into(),
+            idempotency_key: format!("{key}-{}", crate::org::new_secret()),
+            created_by: author.id,
+            created_at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Due { id, product_id: product.id, channels: channels.into(), tags: String::new(), scheduled_at: now })
+}
+
+/// Makes `n` in-app subscribers over the province (when fewer exist) and fans one push out to them.
+async fn fan_out(db: &Db, n: i64) -> anyhow::Result<()> {
+    let (all, _) = store::subscriber_counts(db, &Scope::province()).await?;
+    if all < n {
+        let bar = spinner(&format!("making {} subscribers", n - all));
+        store::generate_subscribers(db, "/22/", n - all, 0, 0, &[], crate::clock::now()).await?;
+        bar.finish_and_clear();
+        crate::hazard::store::analyze(db).await.ok();
+    }
+    let (all, _) = store::subscriber_counts(db, &Scope::province()).await?;
+    let bar = spinner(&format!("raw insert … select of {all} rows"));
+    let t = Instant::now();
+    db.raw_insert_yardstick(all).await?;
+    let raw = t.elapsed();
+    bar.finish_and_clear();
+    println!("raw insert … select of {all} rows: {:.2} s ({:.0} rows/s)", raw.as_secs_f64(), all as f64 / raw.as_secs_f64());
+    let due = one_push(db, "bench-fanout", ",inbox,").await?;
+    let now = crate::clock::now();
+    reset_peak();
+    let before = peak_mb();
+    let bar = spinner("fan-out");
+    let t = Instant::now();
+    let done = store::fan_out(db, &due, &[], now, now, week_start(now)).await?.unwrap_or_default();
+    let took = t.elapsed();
+    bar.finish_and_clear();
+    println!(
+        "fan-out of one push to {} households: {:.2} s ({:.0} rows/s) — ratio to raw insert {:.2} (goal ≥ 0.5)",
+        done.households,
+        took.as_secs_f64(),
+        done.households as f64 / took.as_secs_f64(),
+        raw.as_secs_f64() / took.as_secs_f64()
+    );
+    if let (Some(b), Some(p)) = (before, peak_mb()) {
+        println!("peak memory of this process during the fan-out: {p:.0} MB (at its start {b:.0} MB; goal < 300 MB)");
+    }
+    Ok(())
+}
+
+/// The fan-out of one push to 1,000,000 households, then webhook dispatch.
+pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+    crate::demo::seed(db, key).await?;
+    fan_out(db, 1_000_000).await?;
+    webhooks(db, key).await
+}
+
+/// The fan-out of one push to every household of the province.
+pub async fn province(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+    crate::demo::seed(db, key).await?;
+    fan_out(db, PROVINCE_HOUSEHOLDS).await
+}
+
+async fn sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |_body: axum::body::Bytes| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::Relaxed);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    Ok((format!("http://{addr}/hook"), count))
+}
+
+/// Webhook deliveries per second through the dispatcher, against a plain load generator posting
+/// the same signed bodies to the same sink with the same concurrency.
+async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+    const ENDPOINTS: usize = 100;
+    const PUSHES: usize = 100;
+    let (url, count) = sink().await?;
+    let n = ENDPOINTS * PUSHES;
+    let client = crate::push::webhook::WebhookClient::new()?;
+    let body = serde_json::json!({"event": "push", "push_id": 1, "variants": [{"lang": "zh", "title": "冬季取暖安全", "body": "电暖器远离可燃物，人走断电。"}]});
+    let t = Instant::now();
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let (client, url, body) = (&client, &url, &body);
+            async move { client.post(url, b"bench-secret", &format!("load-{i}"), body).await.ok() }
+        })
+        .buffer_unordered(crate::push::dispatch::WEBHOOK_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    let plain = n as f64 / t.elapsed().as_secs_f64();
+    println!("plain load generator to the local sink: {n} posts, {plain:.0}/s");
+
+    let now = crate::clock::now();
+    for i in 0..ENDPOINTS {
+        store::insert_endpoint(db, &format!("bench-partner-{i}-{}", crate::org::new_secret()), &url, "bench-secret", "/22/", now).await?;
+    }
+    let mut pushes = Vec::new();
+    for _ in 0..PUSHES {
+        pushes.push(one_push(db, "bench-webhook", ",webhook,").await?);
+    }
+    let settings = Settings {
+        sms: crate::config::Config::with_database("").sms,
+        quiet: QuietHours::DEFAULT,
+        webhooks_per_second: 1_000_000.0,
+        webhook_timeout: crate::push::webhook::DEFAULT_TIMEOUT,
+        public_url: String::new(),
+    };
+    let d = Dispatcher::new(db.clone(), Arc::new(key.clone()), &settings)?;
+    let before = count.load(Ordering::Relaxed);
+    let t = Instant::now();
+    let mut made = 0;
+    for due in &pushes {
+        made += store::fan_out(db, due, &[], now, now, week_start(now)).await?.map_or(0, |f| f.partners);
+    }
+    let pass = d.drain(now + Duration::seconds(1)).await?;
+    let took = t.elapsed();
+    let got = count.load(Ordering::Relaxed) - before;
+    let rate = got as f64 / took.as_secs_f64();
+    println!(
+        "dispatcher: {made} webhook deliveries made, {} delivered, sink got {got}: {rate:.0}/s — ratio to the plain load generator {:.2} (goal ≥ 0.5)",
+        pass.delivered,
+        rate / plain
+    );
+    Ok(())
+}
