@@ -167,7 +167,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&config, "sqlite://firecast.db").await?;
             let key = config.data_key(config.database_url_or("sqlite://firecast.db"))?;
             let tasks = crate::push::dispatch::start(db, std::sync::Arc::new(key), &config).await?;
-            println!("worker started (queue: {})", if config.nats_url.is_some() { "NATS JetStream" } else { "database" });
+            println!(
+                "worker started (queue: {})",
+                if config.nats_url.is_some() { "NATS JetStream" } else { "database" }
+            );
             web::shutdown_signal().await;
             tasks.iter().for_each(tokio::task::JoinHandle::abort);
             Ok(())

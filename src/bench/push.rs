@@ -24,7 +24,9 @@ pub const PROVINCE_HOUSEHOLDS: i64 = 9_426_822;
 
 fn spinner(msg: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(msg.to_owned());
     bar.enable_steady_tick(StdDuration::from_millis(120));
     bar
@@ -88,7 +90,11 @@ async fn fan_out(db: &Db, n: i64) -> anyhow::Result<()> {
     db.raw_insert_yardstick(all).await?;
     let raw = t.elapsed();
     bar.finish_and_clear();
-    println!("raw insert … select of {all} rows: {:.2} s ({:.0} rows/s)", raw.as_secs_f64(), all as f64 / raw.as_secs_f64());
+    println!(
+        "raw insert … select of {all} rows: {:.2} s ({:.0} rows/s)",
+        raw.as_secs_f64(),
+        all as f64 / raw.as_secs_f64()
+    );
     let due = one_push(db, "bench-fanout", ",inbox,").await?;
     let now = crate::clock::now();
     reset_peak();
@@ -166,7 +172,15 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
 
     let now = crate::clock::now();
     for i in 0..ENDPOINTS {
-        store::insert_endpoint(db, &format!("bench-partner-{i}-{}", crate::org::new_secret()), &url, "bench-secret", "/22/", now).await?;
+        store::insert_endpoint(
+            db,
+            &format!("bench-partner-{i}-{}", crate::org::new_secret()),
+            &url,
+            "bench-secret",
+            "/22/",
+            now,
+        )
+        .await?;
     }
     let mut pushes = Vec::new();
     for _ in 0..PUSHES {

@@ -6,8 +6,8 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
-use time::{Duration, OffsetDateTime};
 use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
 
 use crate::db::Db;
 use crate::org::{self, Scope};
@@ -20,12 +20,36 @@ pub const PRODUCTS: usize = 582;
 pub const SUBSCRIBERS: i64 = 100_000;
 
 const THEMES: &[(Theme, &str, &[&str])] = &[
-    (Theme::Heating, "冬季取暖", &["电暖器远离可燃物，人走断电。", "不要在取暖器上烘烤衣物。", "火炕火墙定期检查，严防一氧化碳中毒。"]),
-    (Theme::Ebike, "电动自行车", &["电动自行车不进楼入户，不飞线充电。", "充电时间不宜过长，不要整夜充电。", "选购合格电池，切勿私自改装。"]),
-    (Theme::Gas, "燃气安全", &["用气时人不离火，用后关闭阀门。", "发现燃气泄漏，开窗通风，切勿开关电器。", "燃气软管定期更换，安装报警器。"]),
-    (Theme::SpringFestival, "烟花爆竹", &["在指定地点燃放烟花爆竹，远离易燃物。", "儿童燃放须有大人陪同。", "不购买、不燃放非法烟花爆竹。"]),
-    (Theme::ForestFire, "森林防火", &["进入林区不带火种，不野外用火。", "清明祭扫文明低碳，严禁林区烧纸。", "发现山火立即拨打12119。"]),
-    (Theme::FireLanes, "生命通道", &["消防车通道是生命通道，请勿占用。", "楼道不堆放杂物，保持疏散通道畅通。", "安全出口严禁上锁。"]),
+    (
+        Theme::Heating,
+        "冬季取暖",
+        &["电暖器远离可燃物，人走断电。", "不要在取暖器上烘烤衣物。", "火炕火墙定期检查，严防一氧化碳中毒。"],
+    ),
+    (
+        Theme::Ebike,
+        "电动自行车",
+        &["电动自行车不进楼入户，不飞线充电。", "充电时间不宜过长，不要整夜充电。", "选购合格电池，切勿私自改装。"],
+    ),
+    (
+        Theme::Gas,
+        "燃气安全",
+        &["用气时人不离火，用后关闭阀门。", "发现燃气泄漏，开窗通风，切勿开关电器。", "燃气软管定期更换，安装报警器。"],
+    ),
+    (
+        Theme::SpringFestival,
+        "烟花爆竹",
+        &["在指定地点燃放烟花爆竹，远离易燃物。", "儿童燃放须有大人陪同。", "不购买、不燃放非法烟花爆竹。"],
+    ),
+    (
+        Theme::ForestFire,
+        "森林防火",
+        &["进入林区不带火种，不野外用火。", "清明祭扫文明低碳，严禁林区烧纸。", "发现山火立即拨打12119。"],
+    ),
+    (
+        Theme::FireLanes,
+        "生命通道",
+        &["消防车通道是生命通道，请勿占用。", "楼道不堆放杂物，保持疏散通道畅通。", "安全出口严禁上锁。"],
+    ),
 ];
 
 const AUDIENCES: &[(Audience, &str)] = &[
@@ -39,7 +63,8 @@ const AUDIENCES: &[(Audience, &str)] = &[
     (Audience::Enterprises, "企业员工"),
 ];
 
-const PLACES: &[Place] = &[Place::Homes, Place::HighRises, Place::SmallVenues, Place::Schools, Place::Markets, Place::Factories];
+const PLACES: &[Place] =
+    &[Place::Homes, Place::HighRises, Place::SmallVenues, Place::Schools, Place::Markets, Place::Factories];
 
 const KINDS: &[(ProductKind, &str)] = &[
     (ProductKind::Video, "短视频"),
@@ -124,8 +149,11 @@ pub async fn load(db: &Db, author_id: i64, corps_unit: i64, now: OffsetDateTime)
     let mut nodes = Vec::new();
     let mut push_ids = Vec::with_capacity(PRODUCTS);
     for (i, product_id) in products.iter().enumerate() {
-        let sent = month + Duration::minutes(i64::try_from(i).unwrap_or(0) * 29 * 24 * 60 / i64::try_from(PRODUCTS).unwrap_or(1));
-        let (id, _) = store::insert_push(&mut tx, &new_push(*product_id, corps_unit, author_id, sent, &format!("demo-2024-{i}"))).await?;
+        let sent = month
+            + Duration::minutes(i64::try_from(i).unwrap_or(0) * 29 * 24 * 60 / i64::try_from(PRODUCTS).unwrap_or(1));
+        let (id, _) =
+            store::insert_push(&mut tx, &new_push(*product_id, corps_unit, author_id, sent, &format!("demo-2024-{i}")))
+                .await?;
         store::mark_fanned_out(&mut tx, id, sent).await?;
         push_ids.push((id, sent));
     }
@@ -143,10 +171,23 @@ pub async fn load(db: &Db, author_id: i64, corps_unit: i64, now: OffsetDateTime)
                 ("forwarded", None, [Some(received), Some(due), Some(signed), Some(forwarded), None])
             } else {
                 let reach = households.unwrap_or(10_000) * rng.random_range(35..90) / 100;
-                ("confirmed", Some((",chat_group,notice_board,screen,".to_owned(), reach)), [Some(received), Some(due), Some(signed), None, Some(forwarded)])
+                (
+                    "confirmed",
+                    Some((",chat_group,notice_board,screen,".to_owned(), reach)),
+                    [Some(received), Some(due), Some(signed), None, Some(forwarded)],
+                )
             };
             let parent_id = if *level == 1 { None } else { city_done.0 };
-            nodes.push(NodeRow { id: next, push_id: *push_id, parent_id, level: *level, region: (code.clone(), path.clone()), state, times, confirmed });
+            nodes.push(NodeRow {
+                id: next,
+                push_id: *push_id,
+                parent_id,
+                level: *level,
+                region: (code.clone(), path.clone()),
+                state,
+                times,
+                confirmed,
+            });
             if *level == 1 {
                 city_done = (Some(next), forwarded);
             }
@@ -212,7 +253,8 @@ async fn recent(db: &Db, products: &[i64], unit: i64, by: i64, now: OffsetDateTi
             }
             let mut tx = db.begin().await?;
             store::mark_forwarded(&mut tx, county.id, by, t, "请各社区通过居民群和e站屏幕转发", "zh").await?;
-            store::insert_nodes(&mut tx, id, Some(county.id), 4, &county.region_path, t, t + Duration::hours(72)).await?;
+            store::insert_nodes(&mut tx, id, Some(county.id), 4, &county.region_path, t, t + Duration::hours(72))
+                .await?;
             tx.commit().await?;
         }
     }

@@ -182,7 +182,10 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
         let mut files = Vec::new();
         for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
             if !variants.iter().any(|(l, _, _)| *l == u.lang) {
-                return Err(Error::invalid(format!("file_{}", u.lang), "give the Korean title or text with a Korean file"));
+                return Err(Error::invalid(
+                    format!("file_{}", u.lang),
+                    "give the Korean title or text with a Korean file",
+                ));
             }
             files.push((u.lang, u.name.clone(), check_upload(kind, u)?));
         }
@@ -332,13 +335,19 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
             .await
             .map_err(|_| Error::invalid("product_id", "no such product in the library"))?;
         if product.state != ProductState::Approved.as_str() {
-            return Err(Error::invalid("product_id", format!("'{}' is {}: only approved products can be pushed", product.title, product.state)));
+            return Err(Error::invalid(
+                "product_id",
+                format!("'{}' is {}: only approved products can be pushed", product.title, product.state),
+            ));
         }
         let variants = store::variants(db, product.id).await?;
         let channels: Vec<Channel> = parse_tags("channels", &input.channels, Channel::parse)?;
         if channels.contains(&Channel::Sms) {
             if product.kind != ProductKind::Tip.as_str() {
-                return Err(Error::invalid("channels", "only a short tip can go by SMS; choose a tip or leave SMS out"));
+                return Err(Error::invalid(
+                    "channels",
+                    "only a short tip can go by SMS; choose a tip or leave SMS out",
+                ));
             }
             for v in &variants {
                 check_sms_length("channels", &v.body)?;
@@ -346,7 +355,11 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         }
         let audiences = parse_tags("audiences", &input.audiences, Audience::parse)?;
         let places = parse_tags("places", &input.places, Place::parse)?;
-        let hours = if input.sign_hours.trim().is_empty() { SignHours::default() } else { SignHours::parse(&input.sign_hours)? };
+        let hours = if input.sign_hours.trim().is_empty() {
+            SignHours::default()
+        } else {
+            SignHours::parse(&input.sign_hours)?
+        };
         let regions = targets(db, me, &input.targets).await?;
         let now = clock::now();
         let at = input.scheduled_at.map_or(now, clock::truncate);
@@ -355,7 +368,11 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         }
         let paths: Vec<String> = regions.iter().map(|r| r.path.clone()).collect();
         let reach = store::reach(db, &paths).await?;
-        let key = if input.idempotency_key.trim().is_empty() { org::new_secret() } else { input.idempotency_key.trim().to_owned() };
+        let key = if input.idempotency_key.trim().is_empty() {
+            org::new_secret()
+        } else {
+            input.idempotency_key.trim().to_owned()
+        };
         let origin_level = i64::from(org::store::scope_root(db, &me.scope).await?.level);
         let state = if at > now { PushState::Scheduled } else { PushState::Active };
         let new = NewPush {
@@ -378,7 +395,16 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         let (id, created) = store::insert_push(&mut tx, &new).await?;
         if created && state == PushState::Active {
             if let Some(level) = first_level(origin_level) {
-                store::insert_nodes(&mut tx, id, None, level, &new.origin_path, now, now + Duration::hours(hours.for_level(level))).await?;
+                store::insert_nodes(
+                    &mut tx,
+                    id,
+                    None,
+                    level,
+                    &new.origin_path,
+                    now,
+                    now + Duration::hours(hours.for_level(level)),
+                )
+                .await?;
             }
         }
         tx.commit().await?;
@@ -441,10 +467,13 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
         if push.state == PushState::Recalled.as_str() {
             return Err(Error::Conflict("the push was recalled".into()));
         }
-        let variant = if input.variant.trim().is_empty() { Lang::Zh } else {
+        let variant = if input.variant.trim().is_empty() {
+            Lang::Zh
+        } else {
             Lang::parse(&input.variant).ok_or_else(|| Error::invalid("variant", "choose zh or ko"))?
         };
-        let langs: Vec<Lang> = store::variants(db, push.product_id).await?.iter().filter_map(|v| Lang::parse(&v.lang)).collect();
+        let langs: Vec<Lang> =
+            store::variants(db, push.product_id).await?.iter().filter_map(|v| Lang::parse(&v.lang)).collect();
         if !langs.contains(&variant) {
             return Err(Error::invalid("variant", "the product has no Korean variant; forward the Chinese one"));
         }
@@ -454,7 +483,16 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
         if !store::mark_forwarded(&mut tx, id, me.user.id, now, input.note.trim(), variant.as_str()).await? {
             return Err(refused(&node, "forward"));
         }
-        let made = store::insert_nodes(&mut tx, node.push_id, Some(id), level, &node.region_path, now, now + Duration::hours(hours.for_level(level))).await?;
+        let made = store::insert_nodes(
+            &mut tx,
+            node.push_id,
+            Some(id),
+            level,
+            &node.region_path,
+            now,
+            now + Duration::hours(hours.for_level(level)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(made)
     }
@@ -536,7 +574,16 @@ pub async fn sweep(db: &Db, now: OffsetDateTime) -> Result<(usize, u64)> {
         let origin = org::store::scope_root(db, &Scope::under(&p.origin_path)).await?;
         if let Some(level) = first_level(i64::from(origin.level)) {
             let mut tx = db.begin().await?;
-            store::insert_nodes(&mut tx, *id, None, level, &p.origin_path, now, now + Duration::hours(hours.for_level(level))).await?;
+            store::insert_nodes(
+                &mut tx,
+                *id,
+                None,
+                level,
+                &p.origin_path,
+                now,
+                now + Duration::hours(hours.for_level(level)),
+            )
+            .await?;
             tx.commit().await?;
         }
     }
@@ -584,11 +631,17 @@ pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput) -> Result
     if region.level != 4 {
         return Err(Error::invalid("region_code", "choose down to your community or village"));
     }
-    let lang = if input.lang.trim().is_empty() { Lang::Zh } else {
+    let lang = if input.lang.trim().is_empty() {
+        Lang::Zh
+    } else {
         Lang::parse(&input.lang).ok_or_else(|| Error::invalid("lang", "choose zh or ko"))?
     };
-    let channel = if input.channel.trim().is_empty() { Channel::Inbox } else {
-        Channel::parse(&input.channel).filter(|c| *c != Channel::Webhook).ok_or_else(|| Error::invalid("channel", "choose inbox or sms"))?
+    let channel = if input.channel.trim().is_empty() {
+        Channel::Inbox
+    } else {
+        Channel::parse(&input.channel)
+            .filter(|c| *c != Channel::Webhook)
+            .ok_or_else(|| Error::invalid("channel", "choose inbox or sms"))?
     };
     let themes = parse_tags("interests", &input.interests, Theme::parse)?;
     let phone = if input.phone.trim().is_empty() {
@@ -703,9 +756,5 @@ pub const NODE_STATES: &[NodeState] = NodeState::ALL;
 pub fn tag_groups(tags: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let all = split_tags(tags);
     let pick = |f: fn(&str) -> bool| all.iter().filter(|t| f(t)).map(|t| (*t).to_owned()).collect();
-    (
-        pick(|t| Audience::parse(t).is_some()),
-        pick(|t| Place::parse(t).is_some()),
-        pick(|t| Theme::parse(t).is_some()),
-    )
+    (pick(|t| Audience::parse(t).is_some()), pick(|t| Place::parse(t).is_some()), pick(|t| Theme::parse(t).is_some()))
 }

@@ -10,9 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::actions::{self, ConfirmInput, ForwardInput, ProductInput, PushCreated, PushInput, Recalled, SubscribeInput, Tip};
-use super::store::{self, DeliveryCount, Endpoint, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant};
 use super::ProductState;
+use super::actions::{
+    self, ConfirmInput, ForwardInput, ProductInput, PushCreated, PushInput, Recalled, SubscribeInput, Tip,
+};
+use super::store::{
+    self, DeliveryCount, Endpoint, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant,
+};
 use crate::org::{self, Role};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
@@ -40,7 +44,12 @@ impl ProductParams {
     /// The store's filter.
     pub fn filter(&self) -> ProductFilter {
         let some = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
-        ProductFilter { q: self.q.clone().unwrap_or_default(), kind: some(&self.kind), tag: some(&self.tag), state: some(&self.state) }
+        ProductFilter {
+            q: self.q.clone().unwrap_or_default(),
+            kind: some(&self.kind),
+            tag: some(&self.tag),
+            state: some(&self.state),
+        }
     }
 }
 
@@ -55,7 +64,11 @@ pub struct ProductPage {
 
 /// The product library.
 #[utoipa::path(get, path = "/api/v1/push/products", tag = "push", params(ProductParams), responses((status = 200, body = ProductPage)))]
-async fn products(State(s): State<AppState>, _me: Principal, Query(p): Query<ProductParams>) -> Result<axum::Json<ProductPage>> {
+async fn products(
+    State(s): State<AppState>,
+    _me: Principal,
+    Query(p): Query<ProductParams>,
+) -> Result<axum::Json<ProductPage>> {
     let f = p.filter();
     Ok(axum::Json(ProductPage {
         items: store::products(&s.db, &f, p.limit.unwrap_or(50).clamp(1, 200), p.offset.unwrap_or(0).max(0)).await?,
@@ -89,7 +102,10 @@ pub struct ProductDetail {
 /// One product.
 #[utoipa::path(get, path = "/api/v1/push/products/{id}", tag = "push", params(("id" = i64, Path)), responses((status = 200, body = ProductDetail), (status = 404, body = crate::error::Problem)))]
 async fn product(State(s): State<AppState>, _me: Principal, Path(id): Path<i64>) -> Result<axum::Json<ProductDetail>> {
-    Ok(axum::Json(ProductDetail { product: store::product(&s.db, id).await?, variants: store::variants(&s.db, id).await? }))
+    Ok(axum::Json(ProductDetail {
+        product: store::product(&s.db, id).await?,
+        variants: store::variants(&s.db, id).await?,
+    }))
 }
 
 /// A review decision.
@@ -104,10 +120,19 @@ pub struct ReviewInput {
 
 /// Reviews a product.
 #[utoipa::path(post, path = "/api/v1/push/products/{id}/review", tag = "push", params(("id" = i64, Path)), request_body = ReviewInput, responses((status = 200, body = ProductDetail), (status = 409, body = crate::error::Problem)))]
-async fn review(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(r): Json<ReviewInput>) -> Result<axum::Json<ProductDetail>> {
-    let to = ProductState::parse(&r.state).ok_or_else(|| Error::invalid("state", "choose approved, draft or retired"))?;
+async fn review(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(r): Json<ReviewInput>,
+) -> Result<axum::Json<ProductDetail>> {
+    let to =
+        ProductState::parse(&r.state).ok_or_else(|| Error::invalid("state", "choose approved, draft or retired"))?;
     actions::review(&s.db, &me, id, to, &r.note).await?;
-    Ok(axum::Json(ProductDetail { product: store::product(&s.db, id).await?, variants: store::variants(&s.db, id).await? }))
+    Ok(axum::Json(ProductDetail {
+        product: store::product(&s.db, id).await?,
+        variants: store::variants(&s.db, id).await?,
+    }))
 }
 
 /// Paging.
@@ -121,7 +146,11 @@ pub struct PageParams {
 
 /// Pushes sent from or reaching your area, newest first.
 #[utoipa::path(get, path = "/api/v1/pushes", tag = "push", params(PageParams), responses((status = 200, body = Vec<Push>)))]
-async fn pushes(State(s): State<AppState>, me: Principal, Query(p): Query<PageParams>) -> Result<axum::Json<Vec<Push>>> {
+async fn pushes(
+    State(s): State<AppState>,
+    me: Principal,
+    Query(p): Query<PageParams>,
+) -> Result<axum::Json<Vec<Push>>> {
     let limit = p.limit.unwrap_or(50).clamp(1, 200);
     Ok(axum::Json(store::pushes(&s.db, &me.scope, clock::now(), limit, p.offset.unwrap_or(0).max(0)).await?))
 }
@@ -184,7 +213,12 @@ pub struct NodeParams {
 
 /// The units a push reached inside your area.
 #[utoipa::path(get, path = "/api/v1/pushes/{id}/nodes", tag = "push", params(("id" = i64, Path), NodeParams), responses((status = 200, body = Vec<Node>)))]
-async fn nodes(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Query(p): Query<NodeParams>) -> Result<axum::Json<Vec<Node>>> {
+async fn nodes(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Query(p): Query<NodeParams>,
+) -> Result<axum::Json<Vec<Node>>> {
     store::push(&s.db, &me.scope, id, clock::now()).await?;
     Ok(axum::Json(store::nodes(&s.db, &me.scope, id, p.level.unwrap_or(2), p.parent).await?))
 }
@@ -198,7 +232,12 @@ pub struct RecallInput {
 
 /// Recalls a push: forwarding stops and undelivered direct sends are cancelled.
 #[utoipa::path(post, path = "/api/v1/pushes/{id}/recall", tag = "push", params(("id" = i64, Path)), request_body = RecallInput, responses((status = 200, body = Recalled), (status = 409, body = crate::error::Problem)))]
-async fn recall(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(r): Json<RecallInput>) -> Result<axum::Json<Recalled>> {
+async fn recall(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(r): Json<RecallInput>,
+) -> Result<axum::Json<Recalled>> {
     Ok(axum::Json(actions::recall(&s.db, &me, id, &r.reason).await?))
 }
 
@@ -234,14 +273,24 @@ pub struct Forwarded {
 
 /// Forwards a push to the level below, with a local note or variant.
 #[utoipa::path(post, path = "/api/v1/push/nodes/{id}/forward", tag = "push", params(("id" = i64, Path)), request_body = ForwardInput, responses((status = 200, body = Forwarded), (status = 409, body = crate::error::Problem)))]
-async fn forward(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(f): Json<ForwardInput>) -> Result<axum::Json<Forwarded>> {
+async fn forward(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(f): Json<ForwardInput>,
+) -> Result<axum::Json<Forwarded>> {
     let units = actions::forward(&s.db, &me, id, &f).await?;
     Ok(axum::Json(Forwarded { node: store::node(&s.db, &me.scope, id).await?, units }))
 }
 
 /// Confirms how a community passed the product on and how many households it reached.
 #[utoipa::path(post, path = "/api/v1/push/nodes/{id}/confirm", tag = "push", params(("id" = i64, Path)), request_body = ConfirmInput, responses((status = 200, body = Node), (status = 422, body = crate::error::Problem)))]
-async fn confirm(State(s): State<AppState>, me: Principal, Path(id): Path<i64>, Json(c): Json<ConfirmInput>) -> Result<axum::Json<Node>> {
+async fn confirm(
+    State(s): State<AppState>,
+    me: Principal,
+    Path(id): Path<i64>,
+    Json(c): Json<ConfirmInput>,
+) -> Result<axum::Json<Node>> {
     actions::confirm(&s.db, &me, id, &c).await?;
     Ok(axum::Json(store::node(&s.db, &me.scope, id).await?))
 }
@@ -281,7 +330,15 @@ async fn create_endpoint(State(s): State<AppState>, me: Principal, Json(e): Json
     let region = actions::targets(&s.db, &me, &codes).await?.into_iter().next().ok_or(Error::NotFound)?;
     let secret = org::new_secret();
     let id = store::insert_endpoint(&s.db, e.name.trim(), url, &secret, &region.path, clock::now()).await?;
-    crate::audit::record(&s.db, &me.actor(), "push.endpoint_create", ("partner_endpoint", &id.to_string()), crate::audit::Outcome::Ok, url).await?;
+    crate::audit::record(
+        &s.db,
+        &me.actor(),
+        "push.endpoint_create",
+        ("partner_endpoint", &id.to_string()),
+        crate::audit::Outcome::Ok,
+        url,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(EndpointCreated { id, secret })).into_response())
 }
 

@@ -74,7 +74,10 @@ impl Dispatcher {
             key,
             sms,
             webhook: WebhookClient::with_timeout(s.webhook_timeout)?,
-            sms_rate: Arc::new(TokenBucket::new(per_second, u32::try_from(super::sms::MAX_NUMBERS_PER_CALL).unwrap_or(200))),
+            sms_rate: Arc::new(TokenBucket::new(
+                per_second,
+                u32::try_from(super::sms::MAX_NUMBERS_PER_CALL).unwrap_or(200),
+            )),
             webhook_rate: Arc::new(TokenBucket::new(s.webhooks_per_second.max(1.0), 64)),
             quiet: s.quiet,
             public_url: s.public_url.trim_end_matches('/').to_owned(),
@@ -93,7 +96,12 @@ impl Dispatcher {
             let themes: Vec<&str> = split_tags(&due.tags).into_iter().filter(|t| Theme::parse(t).is_some()).collect();
             let from = self.quiet.allowed_from(now);
             if let Some(done) = store::fan_out(&self.db, &due, &themes, now, from, week_start(now)).await? {
-                tracing::info!(push = due.id, households = done.households, partners = done.partners, "push fanned out");
+                tracing::info!(
+                    push = due.id,
+                    households = done.households,
+                    partners = done.partners,
+                    "push fanned out"
+                );
                 total.households += done.households;
                 total.partners += done.partners;
             }
@@ -261,7 +269,10 @@ impl Dispatcher {
     async fn send_sms(&self, rows: Vec<Claimed>, now: OffsetDateTime) -> Result<Vec<(Claimed, Outcome)>> {
         let Some(client) = self.sms.clone() else {
             let later = now + Duration::hours(1);
-            return Ok(rows.into_iter().map(|r| (r, Outcome::Retry(later, "no SMS provider is configured".into()))).collect());
+            return Ok(rows
+                .into_iter()
+                .map(|r| (r, Outcome::Retry(later, "no SMS provider is configured".into())))
+                .collect());
         };
         let allowed = self.quiet.allowed_from(now);
         if allowed > now {
@@ -282,7 +293,9 @@ impl Dispatcher {
                     let phone = if phone.starts_with('+') { phone } else { format!("+86{phone}") };
                     groups.entry((row.push_id, row.lang.clone())).or_default().push((row, phone, token.clone()));
                 }
-                Err(_) => out.push((row, Outcome::Failed("the phone number cannot be opened with this data key".into()))),
+                Err(_) => {
+                    out.push((row, Outcome::Failed("the phone number cannot be opened with this data key".into())))
+                }
             }
         }
         for ((push_id, lang), members) in groups {
@@ -318,7 +331,11 @@ impl Dispatcher {
 
 /// Starts the dispatcher's loops (and the push sweep: scheduled pushes, overdue units) for `serve`
 /// and `worker`, through JetStream when `config` names a NATS server.
-pub async fn start(db: Db, key: Arc<DataKey>, config: &crate::config::Config) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+pub async fn start(
+    db: Db,
+    key: Arc<DataKey>,
+    config: &crate::config::Config,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let d = Dispatcher::new(db.clone(), key, &config.dispatch()?)?;
     if !d.has_sms() {
         tracing::info!("no SMS provider configured: SMS deliveries wait until one is");

@@ -81,7 +81,8 @@ impl Queue {
     /// Publishes one batch and waits for the stream to store it. Its message id (channel, first
     /// delivery, tries) lets the stream drop a batch published twice.
     pub async fn publish(&self, batch: &Batch) -> anyhow::Result<()> {
-        let first = batch.rows.first().map(|r| format!("{}-{}-{}", r.push_id, r.recipient_id, r.attempts)).unwrap_or_default();
+        let first =
+            batch.rows.first().map(|r| format!("{}-{}-{}", r.push_id, r.recipient_id, r.attempts)).unwrap_or_default();
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", format!("{}-{first}-{}", batch.channel, batch.rows.len()).as_str());
         let body = serde_json::to_vec(batch)?;

@@ -261,7 +261,7 @@ pub async fn set_product_state(
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
-    Ok(done== 1)
+    Ok(done == 1)
 }
 
 // ---- pushes ----
@@ -509,7 +509,8 @@ pub async fn cities_and_counties(db: &Db) -> Result<Vec<(String, String, i64, Op
 
 /// Marks every `every`-th inbox delivery of a push read when it arrived plus `after` (the demo).
 pub async fn mark_some_read(db: &Db, push_id: i64, every: i64, at: OffsetDateTime) -> Result<u64> {
-    Ok(on_db!(db, |pool| sqlx::query(
+    Ok(on_db!(db, |pool| {
+        sqlx::query(
         "update delivery set state = 'read', read_at = $3 where push_id = $1 and channel = 'inbox' and recipient_id % $2 = 0"
     )
     .bind(push_id)
@@ -517,12 +518,18 @@ pub async fn mark_some_read(db: &Db, push_id: i64, every: i64, at: OffsetDateTim
     .bind(at)
     .execute(pool)
     .await
-    .map(|r| r.rows_affected()))?)
+    .map(|r| r.rows_affected())
+    })?)
 }
 
 /// Records a push's fan-out as done at `at` with nothing sent directly (pushes with no direct channel).
 pub async fn mark_fanned_out(tx: &mut Tx, id: i64, at: OffsetDateTime) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query("update push set fanned_out_at = $2 where id = $1").bind(id).bind(at).execute(c).await.map(|_| ()))?;
+    on_tx!(tx, |c| sqlx::query("update push set fanned_out_at = $2 where id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
@@ -645,8 +652,13 @@ pub async fn nodes(db: &Db, scope: &Scope, push_id: i64, max_level: i64, parent:
 pub async fn node(db: &Db, scope: &Scope, id: i64) -> Result<Node> {
     let (low, high) = scope.bounds();
     let sql = format!("{NODE} where n.id = $1 and n.region_path >= $2 and n.region_path < $3");
-    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(low).bind(&high).fetch_optional(pool).await)?
-        .ok_or(Error::NotFound)
+    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(low)
+        .bind(&high)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or(Error::NotFound)
 }
 
 /// States of the nodes below one node (or of a whole push when `parent` is none), per child
@@ -741,11 +753,18 @@ pub async fn sign(db: &Db, id: i64, by: i64, at: OffsetDateTime) -> Result<bool>
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
-    Ok(done== 1)
+    Ok(done == 1)
 }
 
 /// Marks a pending or signed node forwarded (signing it too); false when it was neither.
-pub async fn mark_forwarded(tx: &mut Tx, id: i64, by: i64, at: OffsetDateTime, note: &str, variant: &str) -> Result<bool> {
+pub async fn mark_forwarded(
+    tx: &mut Tx,
+    id: i64,
+    by: i64,
+    at: OffsetDateTime,
+    note: &str,
+    variant: &str,
+) -> Result<bool> {
     let done = on_tx!(tx, |c| sqlx::query(
         "update push_node set state = 'forwarded', signed_at = coalesce(signed_at, $3), \
          signed_by = coalesce(signed_by, $2), forwarded_at = $3, forwarded_by = $2, note = $4, variant = $5 \
@@ -759,7 +778,7 @@ pub async fn mark_forwarded(tx: &mut Tx, id: i64, by: i64, at: OffsetDateTime, n
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
-    Ok(done== 1)
+    Ok(done == 1)
 }
 
 /// Confirms how a node passed the product on and how many households it reached.
@@ -777,7 +796,7 @@ pub async fn confirm(db: &Db, id: i64, by: i64, at: OffsetDateTime, ways: &str, 
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
-    Ok(done== 1)
+    Ok(done == 1)
 }
 
 /// Recalls a push: its open nodes stop and its undelivered direct sends are cancelled. Returns
@@ -819,20 +838,26 @@ pub async fn recall(db: &Db, id: i64, by: i64, at: OffsetDateTime, reason: &str)
 /// Raises overdue nodes: to the level above once past their deadline, to the province a day
 /// later. Returns (raised to the level above, raised to the province).
 pub async fn escalate(db: &Db, now: OffsetDateTime) -> Result<(u64, u64)> {
-    let first = on_db!(db, |pool| sqlx::query(
+    let first =
+        on_db!(db, |pool| {
+            sqlx::query(
         "update push_node set escalation = 1 where state in ('pending', 'signed') and due_at < $1 and escalation = 0"
     )
     .bind(now)
     .execute(pool)
     .await
-    .map(|r| r.rows_affected()))?;
-    let second = on_db!(db, |pool| sqlx::query(
+    .map(|r| r.rows_affected())
+        })?;
+    let second =
+        on_db!(db, |pool| {
+            sqlx::query(
         "update push_node set escalation = 2 where state in ('pending', 'signed') and due_at < $1 and escalation = 1"
     )
     .bind(now - time::Duration::days(1))
     .execute(pool)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+        })?;
     Ok((first, second))
 }
 
@@ -859,7 +884,8 @@ pub async fn reach(db: &Db, paths: &[String]) -> Result<Reach> {
     for path in paths {
         let inner = Scope::under(path);
         let (low, high) = inner.bounds();
-        let r: Reach = on_db!(db, |pool| sqlx::query_as(
+        let r: Reach = on_db!(db, |pool| {
+            sqlx::query_as(
             "select \
              (select count(*) from region where level = 1 and ((path >= $1 and path < $2) or $1 like path || '%')) as cities, \
              (select count(*) from region where level = 2 and ((path >= $1 and path < $2) or $1 like path || '%')) as counties, \
@@ -870,7 +896,8 @@ pub async fn reach(db: &Db, paths: &[String]) -> Result<Reach> {
         .bind(low)
         .bind(&high)
         .fetch_one(pool)
-        .await)?;
+        .await
+        })?;
         out.cities += r.cities;
         out.counties += r.counties;
         out.communities += r.communities;
@@ -937,7 +964,9 @@ pub struct Subscriber {
 /// Stores a subscription; a phone already subscribed is a conflict.
 pub async fn insert_subscriber(db: &Db, s: &NewSubscriber) -> Result<i64> {
     let (sealed, index, masked) = s.phone.clone().map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
-    let id: Result<i64, sqlx::Error> = on_db!(db, |pool| sqlx::query_scalar(
+    let id: Result<i64, sqlx::Error> =
+        on_db!(db, |pool| {
+            sqlx::query_scalar(
         "insert into subscriber (token, region_code, region_path, lang, interests, channel, phone_sealed, phone_index, \
          phone_masked, consent, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
     )
@@ -953,11 +982,12 @@ pub async fn insert_subscriber(db: &Db, s: &NewSubscriber) -> Result<i64> {
     .bind(&s.consent)
     .bind(s.created_at)
     .fetch_one(pool)
-    .await);
+    .await
+        });
     match id {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(Error::Conflict("this phone number is already subscribed; use the link in any message to change it".into()))
-        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Conflict(
+            "this phone number is already subscribed; use the link in any message to change it".into(),
+        )),
         other => Ok(other?),
     }
 }
@@ -977,15 +1007,18 @@ pub async fn subscriber(db: &Db, token: &str) -> Result<Subscriber> {
 
 /// Ends a subscription (their phone's blind index is cleared so they may subscribe again).
 pub async fn unsubscribe(db: &Db, token: &str, at: OffsetDateTime) -> Result<bool> {
-    let done = on_db!(db, |pool| sqlx::query(
+    let done =
+        on_db!(db, |pool| {
+            sqlx::query(
         "update subscriber set unsubscribed_at = $2, phone_index = null where token = $1 and unsubscribed_at is null"
     )
     .bind(token)
     .bind(at)
     .execute(pool)
     .await
-    .map(|r| r.rows_affected()))?;
-    if done== 1 {
+    .map(|r| r.rows_affected())
+        })?;
+    if done == 1 {
         on_db!(db, |pool| sqlx::query(
             "update delivery set state = 'cancelled', next_at = null where state = 'pending' and channel <> 'webhook' \
              and recipient_id = (select id from subscriber where token = $1)"
@@ -995,7 +1028,7 @@ pub async fn unsubscribe(db: &Db, token: &str, at: OffsetDateTime) -> Result<boo
         .await
         .map(|r| r.rows_affected()))?;
     }
-    Ok(done== 1)
+    Ok(done == 1)
 }
 
 /// Generates `n` in-app subscribers spread over the communities under `path` (demo and bench),
@@ -1072,13 +1105,15 @@ pub async fn generate_subscribers(
 /// Subscribers, all and still subscribed.
 pub async fn subscriber_counts(db: &Db, scope: &Scope) -> Result<(i64, i64)> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |pool| sqlx::query_as(
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
         "select count(*), count(*) - count(unsubscribed_at) from subscriber where region_path >= $1 and region_path < $2"
     )
     .bind(low)
     .bind(&high)
     .fetch_one(pool)
-    .await)?)
+    .await
+    })?)
 }
 
 // ---- partner endpoints ----
@@ -1099,8 +1134,16 @@ pub struct Endpoint {
 }
 
 /// Stores a partner endpoint with its signing secret.
-pub async fn insert_endpoint(db: &Db, name: &str, url: &str, secret: &str, region_path: &str, at: OffsetDateTime) -> Result<i64> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar(
+pub async fn insert_endpoint(
+    db: &Db,
+    name: &str,
+    url: &str,
+    secret: &str,
+    region_path: &str,
+    at: OffsetDateTime,
+) -> Result<i64> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar(
         "insert into partner_endpoint (name, url, secret, region_path, created_at) values ($1, $2, $3, $4, $5) returning id"
     )
     .bind(name)
@@ -1109,7 +1152,8 @@ pub async fn insert_endpoint(db: &Db, name: &str, url: &str, secret: &str, regio
     .bind(region_path)
     .bind(at)
     .fetch_one(pool)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Partner endpoints inside `scope`.
@@ -1144,13 +1188,15 @@ pub struct Due {
 
 /// Pushes whose time has come and whose direct deliveries are not made yet.
 pub async fn due_pushes(db: &Db, now: OffsetDateTime) -> Result<Vec<Due>> {
-    Ok(on_db!(db, |pool| sqlx::query_as(
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
         "select p.id, p.product_id, p.channels, pr.tags, p.scheduled_at from push p join push_product pr on pr.id = p.product_id \
          where p.state in ('scheduled', 'active') and p.fanned_out_at is null and p.scheduled_at <= $1 order by p.id"
     )
     .bind(now)
     .fetch_all(pool)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Marks scheduled pushes whose time has come active; returns them (id, origin path) to send down.
@@ -1197,12 +1243,11 @@ pub async fn fan_out(
     if mine == 0 {
         return Ok(None);
     }
-    let paths: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
-        "select region_path from push_target where push_id = $1"
-    )
-    .bind(due.id)
-    .fetch_all(c)
-    .await)?;
+    let paths: Vec<String> =
+        on_tx!(&mut tx, |c| sqlx::query_scalar("select region_path from push_target where push_id = $1")
+            .bind(due.id)
+            .fetch_all(c)
+            .await)?;
     let earlier: Vec<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
         "select id from push where product_id = $1 and id <> $2 and fanned_out_at is not null"
     )
@@ -1217,8 +1262,10 @@ pub async fn fan_out(
     .bind(week_from)
     .fetch_all(c)
     .await)?;
-    let channels: Vec<&str> =
-        super::split_tags(&due.channels).into_iter().filter(|c| *c == Channel::Inbox.as_str() || *c == Channel::Sms.as_str()).collect();
+    let channels: Vec<&str> = super::split_tags(&due.channels)
+        .into_iter()
+        .filter(|c| *c == Channel::Inbox.as_str() || *c == Channel::Sms.as_str())
+        .collect();
     let mut households = 0;
     if !channels.is_empty() && !paths.is_empty() {
         let sql = fan_out_sql(&paths, &channels, themes, &earlier, &this_week);
@@ -1335,11 +1382,12 @@ pub struct Claimed {
 pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: time::Duration) -> Result<Vec<Claimed>> {
     let until = now + lease;
     let mut tx = db.begin().await?;
-    let rows: Vec<Claimed> = match &mut tx {
-        Tx::Sqlite(t) => {
-            // Take the write lock first so the rows chosen stay ours.
-            sqlx::query("update delivery set state = state where push_id = -1").execute(&mut **t).await?;
-            sqlx::query_as(
+    let rows: Vec<Claimed> =
+        match &mut tx {
+            Tx::Sqlite(t) => {
+                // Take the write lock first so the rows chosen stay ours.
+                sqlx::query("update delivery set state = state where push_id = -1").execute(&mut **t).await?;
+                sqlx::query_as(
                 "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
                  from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \
                  order by next_at limit $3",
@@ -1349,9 +1397,8 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
             .bind(n)
             .fetch_all(&mut **t)
             .await?
-        }
-        Tx::Postgres(t) => {
-            sqlx::query_as(
+            }
+            Tx::Postgres(t) => sqlx::query_as(
                 "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
                  from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \
                  order by next_at limit $3 for update skip locked",
@@ -1360,9 +1407,8 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
             .bind(now)
             .bind(n)
             .fetch_all(&mut **t)
-            .await?
-        }
-    };
+            .await?,
+        };
     if rows.is_empty() {
         return Ok(rows);
     }
@@ -1539,7 +1585,7 @@ pub async fn mark_read(db: &Db, subscriber_id: i64, push_id: i64, at: OffsetDate
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
-    Ok(done== 1)
+    Ok(done == 1)
 }
 
 /// Whether a push reached a subscriber's inbox.
@@ -1616,7 +1662,8 @@ pub struct Totals {
 /// The push totals of a region subtree.
 pub async fn totals(db: &Db, scope: &Scope, now: OffsetDateTime) -> Result<Totals> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |pool| sqlx::query_as(
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
         "select (select count(distinct push_id) from push_node where region_path >= $1 and region_path < $2) as pushes, \
          (select count(distinct p.product_id) from push p where exists (select 1 from push_node n where n.push_id = p.id \
           and n.region_path >= $1 and n.region_path < $2)) as products, \
@@ -1629,7 +1676,8 @@ pub async fn totals(db: &Db, scope: &Scope, now: OffsetDateTime) -> Result<Total
     .bind(&high)
     .bind(now)
     .fetch_one(pool)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Inbox deliveries and reads of pushes sent in a time window inside a subtree: (delivered, read).
@@ -1659,7 +1707,8 @@ pub async fn register_totals(
 ) -> Result<Vec<crate::activity::store::Total>> {
     let inner = Scope::under(path);
     let (low, high) = inner.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select $2 as region_path, 'products_pushed' as metric_code, count(distinct p.product_id) as value \
          from push p where p.created_at >= $4 and p.created_at < $5 and p.state <> 'recalled' and exists \
          (select 1 from push_target t where t.push_id = p.id and (t.region_path like $2 || '%' or $2 like t.region_path || '%')) \
@@ -1676,7 +1725,8 @@ pub async fn register_totals(
     .bind(from)
     .bind(to)
     .fetch_all(p)
-    .await)?)
+    .await
+    })?)
 }
 
 #[cfg(test)]

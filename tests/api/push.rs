@@ -67,7 +67,9 @@ async fn approved(c: &Client, kind: &str, title: &str, ko: bool) -> i64 {
 }
 
 async fn send(c: &Client, product: i64, targets: &[&str], channels: &[&str]) -> Value {
-    let r = c.json(Method::POST, "/api/v1/pushes", &json!({"product_id": product, "targets": targets, "channels": channels})).await;
+    let r = c
+        .json(Method::POST, "/api/v1/pushes", &json!({"product_id": product, "targets": targets, "channels": channels}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     r.json().await.unwrap()
 }
@@ -89,24 +91,39 @@ async fn task_for(c: &Client, push: i64) -> i64 {
 pub async fn products_are_checked_and_reviewed_before_they_are_pushed(app: TestApp) {
     let province = app.login("province").await;
     let long = "冬".repeat(75);
-    let r = province.json(Method::POST, "/api/v1/push/products", &json!({"kind": "tip", "title": "太长", "body": long})).await;
+    let r = province
+        .json(Method::POST, "/api/v1/push/products", &json!({"kind": "tip", "title": "太长", "body": long}))
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["field"], "body");
     assert!(e["detail"].as_str().unwrap().contains("75 characters"), "{e}");
-    let r = province.json(Method::POST, "/api/v1/push/products", &json!({"kind": "tip", "title": "x", "body": "y", "themes": ["cats"]})).await;
+    let r = province
+        .json(
+            Method::POST,
+            "/api/v1/push/products",
+            &json!({"kind": "tip", "title": "x", "body": "y", "themes": ["cats"]}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let video = product(&province, "video", "取暖季防火微视频", "一段三分钟的视频", false).await;
     let r = province.json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["220100"]})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a draft cannot be pushed");
-    let r = province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "draft"})).await;
+    let r =
+        province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "draft"})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "sending back needs a note");
-    let r = province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "approved"})).await;
+    let r = province
+        .json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "approved"}))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = province.json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "approved"})).await;
+    let r = province
+        .json(Method::POST, &format!("/api/v1/push/products/{video}/review"), &json!({"state": "approved"}))
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "approving twice");
-    let r = province.json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["220100"], "channels": ["sms"]})).await;
+    let r = province
+        .json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["220100"], "channels": ["sms"]}))
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a video cannot go by SMS");
     let r = province.json(Method::POST, "/api/v1/pushes", &json!({"product_id": video, "targets": ["999999"]})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -152,7 +169,9 @@ pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: T
     assert_eq!(r.status(), StatusCode::OK);
     let r = changchun.json(Method::POST, &format!("/api/v1/push/nodes/{node}/sign"), &json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "signed twice");
-    let r = changchun.json(Method::POST, &format!("/api/v1/push/nodes/{node}/forward"), &json!({"note": "请各大队本周内转发到社区"})).await;
+    let r = changchun
+        .json(Method::POST, &format!("/api/v1/push/nodes/{node}/forward"), &json!({"note": "请各大队本周内转发到社区"}))
+        .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let f: Value = r.json().await.unwrap();
     let counties = f["units"].as_i64().unwrap();
@@ -164,7 +183,8 @@ pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: T
     let mine = tasks.as_array().unwrap().iter().find(|t| t["push_id"] == id).unwrap();
     assert_eq!(mine["note"], "请各大队本周内转发到社区");
     let county = mine["node_id"].as_i64().unwrap();
-    let r = nanguan.json(Method::POST, &format!("/api/v1/push/nodes/{county}/forward"), &json!({"variant": "ko"})).await;
+    let r =
+        nanguan.json(Method::POST, &format!("/api/v1/push/nodes/{county}/forward"), &json!({"variant": "ko"})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let communities = r.json::<Value>().await.unwrap()["units"].as_i64().unwrap();
     assert!(communities > 10, "{communities}");
@@ -174,12 +194,26 @@ pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: T
     let community = task_for(&grid, id).await;
     let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/forward"), &json!({})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "communities confirm, they do not forward");
-    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": ["chat_group"], "reach": 99_999_999})).await;
+    let r = grid
+        .json(
+            Method::POST,
+            &format!("/api/v1/push/nodes/{community}/confirm"),
+            &json!({"ways": ["chat_group"], "reach": 99_999_999}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("华阳社区"));
-    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": [], "reach": 10})).await;
+    let r = grid
+        .json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": [], "reach": 10}))
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a way is needed");
-    let r = grid.json(Method::POST, &format!("/api/v1/push/nodes/{community}/confirm"), &json!({"ways": ["chat_group", "door_to_door"], "reach": 420})).await;
+    let r = grid
+        .json(
+            Method::POST,
+            &format!("/api/v1/push/nodes/{community}/confirm"),
+            &json!({"ways": ["chat_group", "door_to_door"], "reach": 420}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert_eq!(r.json::<Value>().await.unwrap()["ways"], ",chat_group,door_to_door,");
 
@@ -187,13 +221,19 @@ pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: T
     let d: Value = province.get(&format!("/api/v1/pushes/{id}")).await.json().await.unwrap();
     assert_eq!(d["push"]["nodes"].as_i64(), Some(1 + counties + communities), "{d}");
     assert_eq!(d["push"]["done"], 3);
-    let confirmed = d["nodes"].as_array().unwrap().iter().find(|c| c["state"] == "confirmed").unwrap_or_else(|| panic!("{d}"));
+    let confirmed =
+        d["nodes"].as_array().unwrap().iter().find(|c| c["state"] == "confirmed").unwrap_or_else(|| panic!("{d}"));
     assert_eq!(confirmed["reach"], 420);
     let tree: Value = province.get(&format!("/api/v1/pushes/{id}/nodes?level=2")).await.json().await.unwrap();
     assert_eq!(tree.as_array().unwrap().len() as i64, 1 + counties);
 
     // Overdue units are raised by the sweep; recall stops the rest.
-    set_time(&app, &format!("update push_node set due_at = $1 where push_id = {id} and state = 'pending'"), datetime!(2020-01-01 00:00 UTC)).await;
+    set_time(
+        &app,
+        &format!("update push_node set due_at = $1 where push_id = {id} and state = 'pending'"),
+        datetime!(2020-01-01 00:00 UTC),
+    )
+    .await;
     let (_, raised) = firecast::push::actions::sweep(&app.db, firecast::clock::now()).await.unwrap();
     assert!(raised >= 2, "{raised}");
     let d: Value = province.get(&format!("/api/v1/pushes/{id}")).await.json().await.unwrap();
@@ -207,7 +247,11 @@ pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: T
     assert!(open.as_array().unwrap().iter().all(|t| t["push_id"] != id), "nothing left to do after a recall");
     let all: Value = changchun.get("/api/v1/push/tasks?all=true").await.json().await.unwrap();
     let done = all.as_array().unwrap().iter().find(|t| t["push_id"] == id).unwrap();
-    assert_eq!((done["node_id"].as_i64(), done["state"].as_str()), (Some(node), Some("forwarded")), "the finished node stays");
+    assert_eq!(
+        (done["node_id"].as_i64(), done["state"].as_str()),
+        (Some(node), Some("forwarded")),
+        "the finished node stays"
+    );
     let r = nanguan.json(Method::POST, &format!("/api/v1/push/nodes/{county}/forward"), &json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
@@ -223,12 +267,15 @@ pub async fn residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap(app
     assert_eq!(e["field"], "phone");
     let (status, _) = subscribe(&app, json!({"region_code": "220102", "consent": true})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "down to the community");
-    let (status, s) = subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko", "consent": true, "phone": "13912345678"})).await;
+    let (status, s) =
+        subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko", "consent": true, "phone": "13912345678"})).await;
     assert_eq!(status, StatusCode::CREATED, "{s}");
     let token = s["token"].as_str().unwrap().to_owned();
     let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true, "phone": "139 1234 5678"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "the same phone twice");
-    let stored: i64 = app.scalar("select count(*) from subscriber where phone_sealed like 'v1:%' and phone_masked = '139****5678'").await;
+    let stored: i64 = app
+        .scalar("select count(*) from subscriber where phone_sealed like 'v1:%' and phone_masked = '139****5678'")
+        .await;
     assert_eq!(stored, 1, "phones are sealed and masked");
     let plain: i64 = app.scalar("select count(*) from subscriber where phone_sealed like '%13912345678%'").await;
     assert_eq!(plain, 0);
@@ -240,7 +287,8 @@ pub async fn residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap(app
     let pid = push["id"].as_i64().unwrap();
     let d = dispatcher(&app, None);
     d.fan_out_due(firecast::clock::now()).await.unwrap();
-    let inbox: Value = app.anonymous().await.get(&format!("/api/v1/public/push/inbox/{token}")).await.json().await.unwrap();
+    let inbox: Value =
+        app.anonymous().await.get(&format!("/api/v1/public/push/inbox/{token}")).await.json().await.unwrap();
     let tips = inbox["tips"].as_array().unwrap();
     assert_eq!(tips.len(), 1, "{inbox}");
     assert_eq!(tips[0]["fallback"], true, "no Korean variant: Chinese, and said so");
@@ -276,7 +324,8 @@ pub async fn residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap(app
     // One click leaves; nothing more arrives.
     let r = anon.json(Method::POST, &format!("/api/v1/public/push/unsubscribe/{token}"), &json!({})).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let left: i64 = app.scalar("select count(*) from subscriber where unsubscribed_at is not null and phone_index is null").await;
+    let left: i64 =
+        app.scalar("select count(*) from subscriber where unsubscribed_at is not null and phone_index is null").await;
     assert_eq!(left, 1);
     let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true, "phone": "13912345678"})).await;
     assert_eq!(status, StatusCode::CREATED, "after leaving, the phone may subscribe again");
@@ -289,7 +338,11 @@ struct Sink {
     always: Arc<Mutex<Option<u16>>>,
 }
 
-async fn sink_post(axum::extract::State(s): axum::extract::State<Sink>, headers: HeaderMap, body: axum::body::Bytes) -> AxumStatus {
+async fn sink_post(
+    axum::extract::State(s): axum::extract::State<Sink>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> AxumStatus {
     let sig = headers.get(webhook::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     if webhook::verify(b"partner-secret", sig, &body, now, 300).is_err() {
@@ -353,12 +406,13 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
     assert_eq!(got.len(), 1, "delivered once after two failures");
     assert_eq!(got[0].0, format!("push-{pid}-partner-{}", ids[0]));
     assert_eq!(got[0].1["variants"][0]["title"], "电动自行车充电海报");
-    let states: Vec<(String, i64)> = firecast::push::store::delivery_counts(&app.db, &firecast::org::Scope::province(), pid, 9)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.state, c.n))
-        .collect();
+    let states: Vec<(String, i64)> =
+        firecast::push::store::delivery_counts(&app.db, &firecast::org::Scope::province(), pid, 9)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.state, c.n))
+            .collect();
     assert!(states.contains(&("delivered".into(), 1)) && states.contains(&("dead".into(), 1)), "{states:?}");
     let attempts = app.scalar(&format!("select max(attempts) from delivery where push_id = {pid}")).await;
     assert_eq!(attempts, firecast::push::MAX_ATTEMPTS);
@@ -368,7 +422,8 @@ pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: Test
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
     let mut tokens = Vec::new();
     for phone in ["13900000001", "13900000002", "13900000003"] {
-        let (status, s) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": phone})).await;
+        let (status, s) =
+            subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": phone})).await;
         assert_eq!(status, StatusCode::CREATED);
         tokens.push(s["token"].as_str().unwrap().to_owned());
     }
@@ -382,7 +437,8 @@ pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: Test
     d.fan_out_due(night).await.unwrap();
     d.drain(night).await.unwrap();
     assert!(fake.sent().is_empty());
-    let waiting = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'pending'")).await;
+    let waiting =
+        app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'pending'")).await;
     assert_eq!(waiting, 3);
     // A throttle answer is retried; the next morning they go, each with its own unsubscribe link.
     fake.throttle_next(1);
@@ -448,11 +504,15 @@ async fn wait_for(app: &TestApp, sql: &str, want: i64, secs: u64) -> i64 {
 pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: TestApp) {
     let inbox = 20_000;
     let sms = 1_500;
-    firecast::push::store::generate_subscribers(&app.db, "/22/2201/", inbox, 0, 0, &[], firecast::clock::now()).await.unwrap();
+    firecast::push::store::generate_subscribers(&app.db, "/22/2201/", inbox, 0, 0, &[], firecast::clock::now())
+        .await
+        .unwrap();
     for i in 0..sms {
         let phone = format!("137{i:08}");
         let p = firecast::personal::PhoneNumber::parse("phone", &phone).unwrap();
-        let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": p.as_str()})).await;
+        let (status, _) =
+            subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": p.as_str()}))
+                .await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
@@ -475,11 +535,18 @@ pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: Te
     // The claims of the dead worker run out (here: at once), and a new worker finishes.
     set_time(&app, "update delivery set next_at = $1 where state = 'sending'", datetime!(2020-01-01 00:00 UTC)).await;
     let mut w = worker(&app, &fake, None);
-    let done = wait_for(&app, &format!("select count(*) from delivery where push_id = {pid} and channel = 'sms' and state = 'delivered'"), sms, 120).await;
+    let done = wait_for(
+        &app,
+        &format!("select count(*) from delivery where push_id = {pid} and channel = 'sms' and state = 'delivered'"),
+        sms,
+        120,
+    )
+    .await;
     w.kill().unwrap();
     w.wait().unwrap();
     assert_eq!(done, sms, "every message delivered");
-    let inboxes = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and channel = 'inbox'")).await;
+    let inboxes =
+        app.scalar(&format!("select count(*) from delivery where push_id = {pid} and channel = 'inbox'")).await;
     assert_eq!(inboxes, inbox, "in-app deliveries exactly once");
     let sent = fake.sent();
     let mut phones: Vec<&str> = sent.iter().map(|(p, _)| p.as_str()).collect();
@@ -501,7 +568,11 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
     let n = 600;
     for i in 0..n {
-        let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": format!("136{i:08}")})).await;
+        let (status, _) = subscribe(
+            &app,
+            json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": format!("136{i:08}")}),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let province = app.login("province").await;
@@ -533,7 +604,8 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     }
     assert!(ha > 0 && hb > 0, "both workers took batches: {ha} and {hb}");
     assert_eq!(ha + hb + rest, n as usize);
-    let delivered = app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'delivered'")).await;
+    let delivered =
+        app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'delivered'")).await;
     assert_eq!(delivered, n);
     assert_eq!(fake.sent().len(), n as usize, "each message sent once");
 }
