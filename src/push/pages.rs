@@ -133,7 +133,12 @@ struct LibraryQuery {
 impl LibraryQuery {
     fn filter(&self) -> ProductFilter {
         let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-        ProductFilter { q: self.q.trim().to_lowercase(), kind: some(&self.kind), tag: some(&self.tag), state: some(&self.state) }
+        ProductFilter {
+            q: self.q.trim().to_lowercase(),
+            kind: some(&self.kind),
+            tag: some(&self.tag),
+            state: some(&self.state),
+        }
     }
 
     fn link(&self, page: i64) -> String {
@@ -175,7 +180,12 @@ impl LibraryPage {
     }
 }
 
-async fn library(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<LibraryQuery>) -> Result<LibraryPage> {
+async fn library(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<LibraryQuery>,
+) -> Result<LibraryPage> {
     let f = q.filter();
     let total = store::product_count(&state.db, &f).await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
@@ -277,7 +287,12 @@ async fn new_product(ctx: PageCtx, me: Principal) -> Result<NewProductPage> {
     Ok(new_product_page(ctx, ProductValues { kind: "tip".into(), ..ProductValues::default() }, None))
 }
 
-async fn create_product(State(state): State<AppState>, ctx: PageCtx, me: Principal, mut form: Multipart) -> Result<Response> {
+async fn create_product(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    mut form: Multipart,
+) -> Result<Response> {
     let mut fields = Fields::default();
     let mut uploads = Vec::new();
     while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("form", e.body_text()))? {
@@ -317,7 +332,13 @@ struct ProductPage {
     error: Option<String>,
 }
 
-async fn product_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, error: Option<String>) -> Result<ProductPage> {
+async fn product_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    error: Option<String>,
+) -> Result<ProductPage> {
     let p = store::product(&state.db, id).await?;
     let variants = store::variants(&state.db, id).await?;
     Ok(ProductPage {
@@ -331,11 +352,20 @@ async fn product_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, e
     })
 }
 
-async fn product(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<ProductPage> {
+async fn product(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<ProductPage> {
     product_page(&state, ctx, &me, id, None).await
 }
 
-async fn product_file(State(state): State<AppState>, _me: Principal, Path((id, lang)): Path<(i64, String)>) -> Result<Response> {
+async fn product_file(
+    State(state): State<AppState>,
+    _me: Principal,
+    Path((id, lang)): Path<(i64, String)>,
+) -> Result<Response> {
     let lang = Lang::parse(&lang).ok_or(Error::NotFound)?;
     file_response(&state, id, lang).await
 }
@@ -351,9 +381,16 @@ pub(super) async fn file_response(state: &AppState, product_id: i64, lang: Lang)
     Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
-async fn review(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn review(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response> {
     let f = Fields::parse(&body);
-    let to = ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "choose approved, draft or retired"))?;
+    let to =
+        ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "choose approved, draft or retired"))?;
     match actions::review(&state.db, &me, id, to, &f.get("note")).await {
         Ok(()) => Ok(Redirect::to(&format!("/pushes/products/{id}")).into_response()),
         Err(e) => {
@@ -473,7 +510,13 @@ impl ComposePage {
     }
 }
 
-async fn compose_page(state: &AppState, ctx: PageCtx, me: &Principal, v: ComposeValues, error: Option<String>) -> Result<ComposePage> {
+async fn compose_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    v: ComposeValues,
+    error: Option<String>,
+) -> Result<ComposePage> {
     if !may_write(me) {
         return Err(Error::Forbidden);
     }
@@ -518,7 +561,12 @@ struct ComposeQuery {
     product: String,
 }
 
-async fn compose(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<ComposeQuery>) -> Result<ComposePage> {
+async fn compose(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ComposeQuery>,
+) -> Result<ComposePage> {
     let v = ComposeValues { product_id: q.product.trim().to_owned(), ..ComposeValues::default() };
     compose_page(&state, ctx, &me, v, None).await
 }
@@ -607,7 +655,14 @@ struct ListQuery {
     page: Option<i64>,
 }
 
-async fn list_page(state: &AppState, ctx: PageCtx, me: &Principal, page: i64, tasks_only: bool, error: Option<String>) -> Result<ListPage> {
+async fn list_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    page: i64,
+    tasks_only: bool,
+    error: Option<String>,
+) -> Result<ListPage> {
     let tasks = task_rows(state, me, tasks_only).await?;
     let page = page.max(1);
     let mut pushes = if tasks_only {
@@ -620,7 +675,12 @@ async fn list_page(state: &AppState, ctx: PageCtx, me: &Principal, page: i64, ta
     Ok(ListPage { ctx, tasks, pushes, tasks_only, can_write: may_write(me), page, more, error })
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal, Query(q): Query<ListQuery>) -> Result<ListPage> {
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage> {
     list_page(&state, ctx, &me, q.page.unwrap_or(1), false, None).await
 }
 
@@ -727,7 +787,14 @@ fn view_node(ctx: &PageCtx, n: Node, now: OffsetDateTime, counts: &[StateCount])
     }
 }
 
-async fn view_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, county: Option<i64>, error: Option<String>) -> Result<ViewPage> {
+async fn view_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    county: Option<i64>,
+    error: Option<String>,
+) -> Result<ViewPage> {
     let now = clock::now();
     let p = store::push(&state.db, &me.scope, id, now).await?;
     let variants = store::variants(&state.db, p.product_id).await?;
@@ -740,7 +807,11 @@ async fn view_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, coun
     let root = org::store::scope_root(&state.db, &me.scope).await?;
     // A community user sees their own node, which is below level 2.
     let own: Vec<NodeView> = if root.level >= 3 {
-        store::nodes(&state.db, &me.scope, id, 4, None).await?.into_iter().map(|n| view_node(&ctx, n, now, &counts)).collect()
+        store::nodes(&state.db, &me.scope, id, 4, None)
+            .await?
+            .into_iter()
+            .map(|n| view_node(&ctx, n, now, &counts))
+            .collect()
     } else {
         Vec::new()
     };
@@ -751,7 +822,10 @@ async fn view_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, coun
                 return Err(Error::NotFound);
             }
             let kids = store::nodes(&state.db, &me.scope, id, 4, Some(cid)).await?;
-            (Some(view_node(&ctx, c, now, &counts)), kids.into_iter().map(|n| view_node(&ctx, n, now, &counts)).collect())
+            (
+                Some(view_node(&ctx, c, now, &counts)),
+                kids.into_iter().map(|n| view_node(&ctx, n, now, &counts)).collect(),
+            )
         }
         None => (None, own),
     };
@@ -799,7 +873,8 @@ async fn view_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, coun
         }
     }
     let has_ko = variants.iter().any(|v| v.lang == Lang::Ko.as_str());
-    let ko_fallback = if has_ko { 0 } else { counts.iter().filter(|c| c.channel != Channel::Webhook.as_str()).map(|c| c.ko).sum() };
+    let ko_fallback =
+        if has_ko { 0 } else { counts.iter().filter(|c| c.channel != Channel::Webhook.as_str()).map(|c| c.ko).sum() };
     let mut regions: Vec<String> = Vec::new();
     for d in &deliveries {
         if !regions.contains(&d.region) {
@@ -809,7 +884,10 @@ async fn view_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, coun
     #[allow(clippy::cast_precision_loss)]
     let series = |name: &str, f: fn(&DeliveryRow) -> i64| chart::Series {
         name: name.to_owned(),
-        values: regions.iter().map(|r| deliveries.iter().filter(|d| &d.region == r).map(f).sum::<i64>() as f64).collect(),
+        values: regions
+            .iter()
+            .map(|r| deliveries.iter().filter(|d| &d.region == r).map(f).sum::<i64>() as f64)
+            .collect(),
     };
     let data = chart::Chart {
         title: ctx.t("push.delivery_chart").to_owned(),
@@ -847,11 +925,23 @@ struct ViewQuery {
     county: Option<i64>,
 }
 
-async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, Query(q): Query<ViewQuery>) -> Result<ViewPage> {
+async fn view(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    Query(q): Query<ViewQuery>,
+) -> Result<ViewPage> {
     view_page(&state, ctx, &me, id, q.county, None).await
 }
 
-async fn recall(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn recall(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response> {
     let f = Fields::parse(&body);
     match actions::recall(&state.db, &me, id, &f.get("reason")).await {
         Ok(_) => Ok(Redirect::to(&format!("/pushes/{id}")).into_response()),
@@ -882,13 +972,25 @@ async fn node_done(state: &AppState, ctx: PageCtx, me: &Principal, f: &Fields, r
     }
 }
 
-async fn sign(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn sign(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response> {
     let f = Fields::parse(&body);
     let r = actions::sign(&state.db, &me, id).await;
     node_done(&state, ctx, &me, &f, r).await
 }
 
-async fn forward(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn forward(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response> {
     let f = Fields::parse(&body);
     let input = ForwardInput { note: f.get("note"), variant: f.get("variant") };
     let r = actions::forward(&state.db, &me, id, &input).await.map(|_| ());
@@ -906,18 +1008,37 @@ struct ConfirmPage {
     error: Option<String>,
 }
 
-async fn confirm_page(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, ways: &[String], reach: String, error: Option<String>) -> Result<ConfirmPage> {
+async fn confirm_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    id: i64,
+    ways: &[String],
+    reach: String,
+    error: Option<String>,
+) -> Result<ConfirmPage> {
     let n = store::node(&state.db, &me.scope, id).await?;
     let p = store::push(&state.db, &me.scope, n.push_id, clock::now()).await?;
     let way_values: Vec<&'static str> = Way::ALL.iter().map(|w| w.as_str()).collect();
     Ok(ConfirmPage { ways: choices(&ctx, "way", &way_values, ways), ctx, n, title: p.title, reach, error })
 }
 
-async fn confirm_form(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<ConfirmPage> {
+async fn confirm_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<ConfirmPage> {
     confirm_page(&state, ctx, &me, id, &[], String::new(), None).await
 }
 
-async fn confirm(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>, body: Bytes) -> Result<Response> {
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response> {
     let f = Fields::parse(&body);
     let ways = f.all("ways");
     let reach_text = f.get("reach");

@@ -65,15 +65,23 @@ async fn picker(state: &AppState, selected: &str) -> Result<Vec<PickLevel>> {
         if r.level >= 4 {
             break;
         }
-        let options =
-            org::store::region_children(&state.db, &scope, &r.code).await?.into_iter().map(|c| (c.code, c.name)).collect();
+        let options = org::store::region_children(&state.db, &scope, &r.code)
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.name))
+            .collect();
         let selected = chain.get(i + 1).map(|c| c.code.clone()).unwrap_or_default();
         levels.push(PickLevel { level: r.level + 1, options, selected });
     }
     Ok(levels)
 }
 
-async fn subscribe_page(state: &AppState, ctx: PageCtx, v: SubscribeValues, error: Option<String>) -> Result<SubscribePage> {
+async fn subscribe_page(
+    state: &AppState,
+    ctx: PageCtx,
+    v: SubscribeValues,
+    error: Option<String>,
+) -> Result<SubscribePage> {
     let theme_values: Vec<&'static str> = Theme::ALL.iter().map(|t| t.as_str()).collect();
     let themes = theme_values
         .iter()
@@ -198,7 +206,12 @@ struct LeftPage {
     ctx: PageCtx,
 }
 
-async fn unsubscribe_form(State(state): State<AppState>, ctx: PageCtx, headers: axum::http::HeaderMap, Path(token): Path<String>) -> Result<Response> {
+async fn unsubscribe_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response> {
     let me = super::store::subscriber(&state.db, &token).await?;
     let ctx = resident_ctx(ctx, &headers, &me.lang);
     if me.unsubscribed_at.is_some() {
@@ -207,7 +220,12 @@ async fn unsubscribe_form(State(state): State<AppState>, ctx: PageCtx, headers: 
     Ok(UnsubscribePage { ctx, token }.into_response())
 }
 
-async fn unsubscribe(State(state): State<AppState>, ctx: PageCtx, headers: axum::http::HeaderMap, Path(token): Path<String>) -> Result<LeftPage> {
+async fn unsubscribe(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> Result<LeftPage> {
     let me = super::store::subscriber(&state.db, &token).await?;
     actions::unsubscribe(&state.db, &token).await?;
     Ok(LeftPage { ctx: resident_ctx(ctx, &headers, &me.lang) })
