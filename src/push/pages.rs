@@ -505,6 +505,7 @@ struct ComposePage {
 }
 
 impl ComposePage {
+    #[allow(clippy::trivially_copy_pass_by_ref)]
     fn selected_product(&self, id: &i64) -> bool {
         self.v.product_id == id.to_string()
     }
@@ -798,11 +799,11 @@ async fn view_page(
     let now = clock::now();
     let p = store::push(&state.db, &me.scope, id, now).await?;
     let variants = store::variants(&state.db, p.product_id).await?;
-    let counts = store::node_counts(&state.db, &me.scope, id, now).await?;
+    let states = store::node_counts(&state.db, &me.scope, id, now).await?;
     let nodes: Vec<NodeView> = store::nodes(&state.db, &me.scope, id, 2, None)
         .await?
         .into_iter()
-        .map(|n| view_node(&ctx, n, now, &counts))
+        .map(|n| view_node(&ctx, n, now, &states))
         .collect();
     let root = org::store::scope_root(&state.db, &me.scope).await?;
     // A community user sees their own node, which is below level 2.
@@ -810,7 +811,7 @@ async fn view_page(
         store::nodes(&state.db, &me.scope, id, 4, None)
             .await?
             .into_iter()
-            .map(|n| view_node(&ctx, n, now, &counts))
+            .map(|n| view_node(&ctx, n, now, &states))
             .collect()
     } else {
         Vec::new()
@@ -823,41 +824,41 @@ async fn view_page(
             }
             let kids = store::nodes(&state.db, &me.scope, id, 4, Some(cid)).await?;
             (
-                Some(view_node(&ctx, c, now, &counts)),
-                kids.into_iter().map(|n| view_node(&ctx, n, now, &counts)).collect(),
+                Some(view_node(&ctx, c, now, &states)),
+                kids.into_iter().map(|n| view_node(&ctx, n, now, &states)).collect(),
             )
         }
         None => (None, own),
     };
     // Delivery statistics by the scope root's subdivisions.
     let child_len = crate::activity::child_path_len(root.level);
-    let counts = store::delivery_counts(&state.db, &me.scope, id, child_len).await?;
+    let sent = store::delivery_counts(&state.db, &me.scope, id, child_len).await?;
     let names: HashMap<String, String> = org::store::region_children(&state.db, &me.scope, &root.code)
         .await?
         .into_iter()
         .map(|r| (r.path, r.name))
         .collect();
     let mut deliveries: Vec<DeliveryRow> = Vec::new();
-    for c in &counts {
+    for c in &sent {
         let region = if c.channel == Channel::Webhook.as_str() {
             ctx.t("push.partners").to_owned()
         } else {
             names.get(&c.region_path).cloned().unwrap_or_else(|| root.name.clone())
         };
-        let i = match deliveries.iter().position(|d| d.region == region && d.channel == c.channel) {
-            Some(i) => i,
-            None => {
-                deliveries.push(DeliveryRow {
-                    region,
-                    channel: c.channel.clone(),
-                    sent: 0,
-                    delivered: 0,
-                    read: 0,
-                    failed: 0,
-                    pending: 0,
-                });
-                deliveries.len() - 1
-            }
+        let found = deliveries.iter().position(|d| d.region == region && d.channel == c.channel);
+        let i = if let Some(i) = found {
+            i
+        } else {
+            deliveries.push(DeliveryRow {
+                region,
+                channel: c.channel.clone(),
+                sent: 0,
+                delivered: 0,
+                read: 0,
+                failed: 0,
+                pending: 0,
+            });
+            deliveries.len() - 1
         };
         let d = &mut deliveries[i];
         d.sent += c.n;
@@ -874,7 +875,7 @@ async fn view_page(
     }
     let has_ko = variants.iter().any(|v| v.lang == Lang::Ko.as_str());
     let ko_fallback =
-        if has_ko { 0 } else { counts.iter().filter(|c| c.channel != Channel::Webhook.as_str()).map(|c| c.ko).sum() };
+        if has_ko { 0 } else { sent.iter().filter(|c| c.channel != Channel::Webhook.as_str()).map(|c| c.ko).sum() };
     let mut regions: Vec<String> = Vec::new();
     for d in &deliveries {
         if !regions.contains(&d.region) {
