@@ -131,3 +131,25 @@ document.addEventListener("DOMContentLoaded", () => {
     source.addEventListener(k, refresh));
   root.querySelectorAll(".countdown").forEach((c) => { c.liveTimer = null; });
 });
+
+// Push composer: the live count of units and households the ticked regions reach.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector(".pu-composer");
+  const out = document.getElementById("reach");
+  if (!form || !out) return;
+  const fmt = out.dataset.fmt || "";
+  const num = (n) => Number(n || 0).toLocaleString("en-US");
+  let seq = 0;
+  const update = () => {
+    const codes = Array.from(form.querySelectorAll("input.pu-target:checked")).map((b) => b.value);
+    const mine = ++seq;
+    fetch(`${out.dataset.source}?targets=${encodeURIComponent(codes.join(","))}`, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((r) => {
+        if (mine !== seq) return;
+        out.textContent = fmt.replace(/\{(\w+)\}/g, (_, k) => num(r[k]));
+      })
+      .catch(() => {});
+  };
+  form.querySelectorAll("input.pu-target").forEach((b) => b.addEventListener("change", update));
+});

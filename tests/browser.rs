@@ -544,3 +544,146 @@ async fn a_live_round_with_three_team_phones_and_a_host_screen() {
     }
     host.quit().await.unwrap();
 }
+
+/// A demo server on a fresh `SQLite` file, with the database, data key and config it serves, for
+/// tests that run the push dispatcher themselves.
+async fn push_demo_server(name: &str) -> (String, Db, Config, String) {
+    let dir = std::env::temp_dir().join(format!("firecast-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+    let db = Db::open(&url).await.unwrap();
+    firecast::org::reference::load(&db).await.unwrap();
+    firecast::demo::seed(&db, &firecast::config::Config::with_database("").data_key("").unwrap()).await.unwrap();
+    let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = Config::with_database(&url);
+    let key = config.data_key(&url).unwrap();
+    tokio::spawn(web::serve(
+        listener,
+        AppState::new(db.clone(), Config::with_database(&url), key),
+        std::future::pending(),
+    ));
+    (base, db, config, url)
+}
+
+/// The state shown on the push page for the node of a region.
+async fn node_state(driver: &WebDriver, region: &str) -> (String, String) {
+    let xpath = format!("//li[contains(@class,'pu-node')][.//strong[text()='{region}']]");
+    let li = driver.find(By::XPath(xpath)).await.unwrap();
+    let state = li.attr("data-state").await.unwrap().unwrap_or_default();
+    let text = li.find(By::Css(".pu-state")).await.unwrap().text().await.unwrap();
+    (state, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tip_goes_down_four_levels_and_reaches_a_subscribed_household() {
+    let Some((_chromedriver, driver)) = browser(1280, 900).await else { return };
+    let (base, db, config, url) = push_demo_server("push").await;
+
+    // A resident of 华阳社区 subscribes first and keeps the inbox address.
+    driver.goto(format!("{base}/p/subscribe")).await.unwrap();
+    driver.find(By::Css("#r1 option[value='220100']")).await.unwrap().click().await.unwrap();
+    appears(&driver, By::Css("#r2 option[value='220102']")).await.click().await.unwrap();
+    appears(&driver, By::Css("#r3 option[value='220102001']")).await.click().await.unwrap();
+    appears(&driver, By::Css("#r4 option[value='220102001001']")).await.click().await.unwrap();
+    driver.find(By::Id("consent")).await.unwrap().click().await.unwrap();
+    click_to_load(&driver, By::Id("subscribe")).await.unwrap();
+    let bookmark = driver.find(By::Id("bookmark")).await.unwrap().text().await.unwrap();
+    assert!(bookmark.contains("收藏"), "{bookmark}");
+    assert!(driver.find(By::Id("no-tips")).await.is_ok(), "an empty inbox says so");
+    let inbox = driver.current_url().await.unwrap().path().to_owned();
+    assert!(inbox.starts_with("/p/inbox/"), "{inbox}");
+
+    // The province writes a tip, approves it and pushes it to 长春市 by inbox.
+    sign_in(&driver, &base, "province").await.unwrap();
+    driver.goto(format!("{base}/pushes/products/new")).await.unwrap();
+    driver.find(By::Css("#kind option[value='tip']")).await.unwrap().click().await.unwrap();
+    driver.find(By::Id("title")).await.unwrap().send_keys("冬季取暖提示").await.unwrap();
+    driver
+        .find(By::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("冬季取暖注意安全，电暖器远离可燃物，人走断电。")
+        .await
+        .unwrap();
+    driver.find(By::Css("input[name='themes'][value='heating']")).await.unwrap().click().await.unwrap();
+    click_to_load(&driver, By::Id("save-product")).await.unwrap();
+    assert_eq!(driver.find(By::Id("product-state")).await.unwrap().text().await.unwrap(), "草稿");
+    click_to_load(&driver, By::Id("approve")).await.unwrap();
+    assert_eq!(driver.find(By::Id("product-state")).await.unwrap().text().await.unwrap(), "已审核");
+    click_to_load(&driver, By::Id("push-this")).await.unwrap();
+    let reach = driver.find(By::Id("reach")).await.unwrap();
+    let whole = reach.text().await.unwrap();
+    driver.find(By::Css("input.pu-target[value='220100']")).await.unwrap().click().await.unwrap();
+    let mut counted = String::new();
+    for _ in 0..100 {
+        counted = reach.text().await.unwrap();
+        if counted != whole {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        counted.starts_with("1 个支队") && counted.contains("1 订阅户"),
+        "the live count follows the boxes: {counted}"
+    );
+    assert!(driver.find(By::Id("channel-inbox")).await.unwrap().is_selected().await.unwrap());
+    click_to_load(&driver, By::Id("send")).await.unwrap();
+    let push = driver.current_url().await.unwrap().path().to_owned();
+    assert_eq!(node_state(&driver, "长春市").await, ("pending".to_owned(), "待签收".to_owned()));
+    sign_out(&driver, &base).await.unwrap();
+
+    // The detachment forwards it from its list, then the brigade.
+    for user in ["changchun", "nanguan"] {
+        sign_in(&driver, &base, user).await.unwrap();
+        driver.goto(format!("{base}/pushes")).await.unwrap();
+        let task = driver.find(By::Css("#tasks .pu-task")).await.unwrap().text().await.unwrap();
+        assert!(task.contains("冬季取暖提示") && task.contains("待签收"), "{user}: {task}");
+        click_to_load(&driver, By::Css("#tasks .pu-forward-button")).await.unwrap();
+        assert!(driver.find(By::Css("#tasks .empty")).await.is_ok(), "{user}: nothing left to sign");
+        sign_out(&driver, &base).await.unwrap();
+    }
+
+    // The community confirms on the phone-sized form.
+    sign_in(&driver, &base, "grid").await.unwrap();
+    driver.goto(format!("{base}/pushes")).await.unwrap();
+    click_to_load(&driver, By::Css("#tasks a.pu-confirm")).await.unwrap();
+    driver.find(By::Id("way-chat_group")).await.unwrap().click().await.unwrap();
+    driver.find(By::Id("way-notice_board")).await.unwrap().click().await.unwrap();
+    driver.find(By::Id("reach")).await.unwrap().send_keys("300").await.unwrap();
+    click_to_load(&driver, By::Id("confirm")).await.unwrap();
+    assert_eq!(node_state(&driver, "华阳社区").await, ("confirmed".to_owned(), "已落实".to_owned()));
+    sign_out(&driver, &base).await.unwrap();
+
+    // The direct delivery goes out.
+    let key = std::sync::Arc::new(config.data_key(&url).unwrap());
+    let dispatcher = firecast::push::dispatch::Dispatcher::new(db.clone(), key, &config.dispatch().unwrap()).unwrap();
+    dispatcher.drain(firecast::clock::now()).await.unwrap();
+
+    // The resident sees it unread, opens it, and back in the inbox it is read.
+    driver.goto(format!("{base}{inbox}")).await.unwrap();
+    let tip = driver.find(By::Css("#tips li.pu-tip")).await.unwrap();
+    assert!(tip.class_name().await.unwrap().unwrap_or_default().contains("unread"));
+    assert!(tip.text().await.unwrap().contains("未读"));
+    click_to_load(&driver, By::Css("#tips li.pu-tip a")).await.unwrap();
+    assert_eq!(driver.find(By::Css("main h1")).await.unwrap().text().await.unwrap(), "冬季取暖提示");
+    click_to_load(&driver, By::Id("back")).await.unwrap();
+    let tip = driver.find(By::Css("#tips li.pu-tip")).await.unwrap();
+    assert!(tip.class_name().await.unwrap().unwrap_or_default().contains(" read"));
+    assert!(tip.text().await.unwrap().contains("已读"));
+
+    // On the tree the units changed colour and state.
+    sign_in(&driver, &base, "province").await.unwrap();
+    driver.goto(format!("{base}{push}")).await.unwrap();
+    assert_eq!(node_state(&driver, "长春市").await, ("forwarded".to_owned(), "已转发".to_owned()));
+    assert_eq!(node_state(&driver, "南关区").await, ("forwarded".to_owned(), "已转发".to_owned()));
+    assert_eq!(node_state(&driver, "朝阳区").await, ("pending".to_owned(), "待签收".to_owned()));
+    let city = driver.find(By::XPath("//li[contains(@class,'pu-node')][.//strong[text()='长春市']]")).await.unwrap();
+    assert!(city.class_name().await.unwrap().unwrap_or_default().contains("pu-st-forwarded"));
+    let summary = driver.find(By::Css(".pu-summary")).await.unwrap().text().await.unwrap();
+    assert!(summary.contains("已落实 1"), "{summary}");
+    let deliveries = driver.find(By::Id("deliveries")).await.unwrap().text().await.unwrap();
+    assert!(deliveries.contains("长春市") && deliveries.contains("收件箱"), "{deliveries}");
+    driver.screenshot(&screenshot_path("push-tree.png")).await.unwrap();
+    driver.quit().await.unwrap();
+}

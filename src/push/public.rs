@@ -1,10 +1,242 @@
-//! The residents' pages: subscribe, inbox, unsubscribe.
+//! The residents' pages, phone first and without an account: subscribe (place down to the
+//! community, language, themes, channel, consent), the personal inbox with its tips, one tip, and
+//! the one-click unsubscribe from any inbox page or the link in a text message.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 
+use super::actions::{self, SubscribeInput, Tip};
+use super::pages::{Choice, Fields, file_response, user_error};
+use super::store::Subscriber;
+use super::{Lang, Theme};
+use crate::org::{self, Scope};
 use crate::web::AppState;
+use crate::web::extract::Path;
+use crate::web::layout::PageCtx;
+use crate::{Error, Result};
+
+/// One level of the place picker.
+pub struct PickLevel {
+    /// The level of the options (1 prefecture … 4 community).
+    pub level: i16,
+    /// (code, name).
+    pub options: Vec<(String, String)>,
+    /// The chosen code, or empty.
+    pub selected: String,
+}
+
+#[derive(Clone, Debug, Default)]
+struct SubscribeValues {
+    region_code: String,
+    lang: String,
+    interests: Vec<String>,
+    channel: String,
+    phone: String,
+    consent: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "push/subscribe.html")]
+struct SubscribePage {
+    ctx: PageCtx,
+    v: SubscribeValues,
+    levels: Vec<PickLevel>,
+    themes: Vec<Choice>,
+    consent: &'static str,
+    error: Option<String>,
+}
+
+/// The picker from the province down to `selected`.
+async fn picker(state: &AppState, selected: &str) -> Result<Vec<PickLevel>> {
+    let scope = Scope::province();
+    let root = org::store::scope_root(&state.db, &scope).await?;
+    let chosen = if selected.is_empty() { None } else { org::store::region(&state.db, &scope, selected).await.ok() };
+    let chain = match &chosen {
+        Some(r) => org::store::region_ancestors(&state.db, &scope, &r.path).await?,
+        None => vec![root],
+    };
+    let mut levels = Vec::new();
+    for (i, r) in chain.iter().enumerate() {
+        if r.level >= 4 {
+            break;
+        }
+        let options = org::store::region_children(&state.db, &scope, &r.code)
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.name))
+            .collect();
+        let selected = chain.get(i + 1).map(|c| c.code.clone()).unwrap_or_default();
+        levels.push(PickLevel { level: r.level + 1, options, selected });
+    }
+    Ok(levels)
+}
+
+async fn subscribe_page(
+    state: &AppState,
+    ctx: PageCtx,
+    v: SubscribeValues,
+    error: Option<String>,
+) -> Result<SubscribePage> {
+    let theme_values: Vec<&'static str> = Theme::ALL.iter().map(|t| t.as_str()).collect();
+    let themes = theme_values
+        .iter()
+        .map(|t| Choice { value: t, label: ctx.tv("push_tag", t), on: v.interests.iter().any(|i| i == t) })
+        .collect();
+    Ok(SubscribePage { levels: picker(state, &v.region_code).await?, themes, consent: actions::CONSENT, ctx, v, error })
+}
+
+async fn subscribe_form(State(state): State<AppState>, ctx: PageCtx) -> Result<SubscribePage> {
+    let v = SubscribeValues { lang: "zh".into(), channel: "inbox".into(), ..SubscribeValues::default() };
+    subscribe_page(&state, ctx, v, None).await
+}
+
+async fn subscribe(State(state): State<AppState>, ctx: PageCtx, body: Bytes) -> Result<Response> {
+    let f = Fields::parse(&body);
+    let picked = ["r4", "r3", "r2", "r1"].iter().map(|k| f.get(k)).find(|v| !v.is_empty()).unwrap_or_default();
+    let region_code = Some(f.get("region_code")).filter(|v| !v.is_empty()).unwrap_or(picked);
+    let v = SubscribeValues {
+        region_code,
+        lang: f.get("lang"),
+        interests: f.all("interests"),
+        channel: f.get("channel"),
+        phone: f.get("phone"),
+        consent: f.has("consent"),
+    };
+    let input = SubscribeInput {
+        region_code: v.region_code.clone(),
+        lang: v.lang.clone(),
+        interests: v.interests.clone(),
+        channel: v.channel.clone(),
+        phone: v.phone.clone(),
+        consent: v.consent,
+    };
+    match actions::subscribe(&state.db, &state.key, &input).await {
+        Ok(token) => Ok(Redirect::to(&format!("/p/inbox/{token}?new=1")).into_response()),
+        Err(e) => {
+            let (status, msg) = user_error(&ctx, e)?;
+            Ok((status, subscribe_page(&state, ctx, v, Some(msg)).await?).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "push/inbox.html")]
+struct InboxPage {
+    ctx: PageCtx,
+    me: Subscriber,
+    tips: Vec<Tip>,
+    fresh: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct InboxQuery {
+    #[serde(default)]
+    new: String,
+}
+
+/// The language a resident reads, for the page's own strings when they have not chosen one.
+fn resident_ctx(mut ctx: PageCtx, headers: &axum::http::HeaderMap, lang: &str) -> PageCtx {
+    if crate::web::session::cookie(headers, crate::web::i18n::LANG_COOKIE).is_none() && lang == Lang::Ko.as_str() {
+        ctx.lang = crate::web::i18n::Lang::Ko;
+    }
+    ctx
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+    crate::web::extract::Query(q): crate::web::extract::Query<InboxQuery>,
+) -> Result<Response> {
+    let (me, tips) = actions::inbox(&state.db, &token).await?;
+    if me.unsubscribed_at.is_some() {
+        let ctx = resident_ctx(ctx, &headers, &me.lang);
+        return Ok(LeftPage { ctx }.into_response());
+    }
+    let ctx = resident_ctx(ctx, &headers, &me.lang);
+    Ok(InboxPage { ctx, me, tips, fresh: !q.new.is_empty() }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "push/tip.html")]
+struct TipPage {
+    ctx: PageCtx,
+    me: Subscriber,
+    tip: Tip,
+}
+
+async fn open(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path((token, push_id)): Path<(String, i64)>,
+) -> Result<TipPage> {
+    let (me, tip) = actions::open(&state.db, &token, push_id).await?;
+    if me.unsubscribed_at.is_some() {
+        return Err(Error::NotFound);
+    }
+    let ctx = resident_ctx(ctx, &headers, &me.lang);
+    Ok(TipPage { ctx, me, tip })
+}
+
+async fn tip_file(State(state): State<AppState>, Path((token, push_id)): Path<(String, i64)>) -> Result<Response> {
+    let (me, tip) = actions::open(&state.db, &token, push_id).await?;
+    if me.unsubscribed_at.is_some() || !tip.has_file {
+        return Err(Error::NotFound);
+    }
+    file_response(&state, tip.product_id, Lang::parse(&tip.lang).unwrap_or(Lang::Zh)).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "push/unsubscribe.html")]
+struct UnsubscribePage {
+    ctx: PageCtx,
+    token: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "push/left.html")]
+struct LeftPage {
+    ctx: PageCtx,
+}
+
+async fn unsubscribe_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    let me = super::store::subscriber(&state.db, &token).await?;
+    let ctx = resident_ctx(ctx, &headers, &me.lang);
+    if me.unsubscribed_at.is_some() {
+        return Ok(LeftPage { ctx }.into_response());
+    }
+    Ok(UnsubscribePage { ctx, token }.into_response())
+}
+
+async fn unsubscribe(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> Result<LeftPage> {
+    let me = super::store::subscriber(&state.db, &token).await?;
+    actions::unsubscribe(&state.db, &token).await?;
+    Ok(LeftPage { ctx: resident_ctx(ctx, &headers, &me.lang) })
+}
 
 /// The residents' pages.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/p/subscribe", get(subscribe_form).post(subscribe))
+        .route("/p/inbox/{token}", get(inbox))
+        .route("/p/inbox/{token}/{push_id}", get(open))
+        .route("/p/inbox/{token}/{push_id}/file", get(tip_file))
+        .route("/p/u/{token}", get(unsubscribe_form).post(unsubscribe))
 }

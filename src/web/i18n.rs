@@ -24,7 +24,7 @@ pub enum Lang {
 }
 
 /// The strings of each language: the shell and the older areas, then one file per newer area.
-const SOURCES: [(Lang, [&str; 6]); 3] = [
+const SOURCES: [(Lang, [&str; 7]); 3] = [
     (
         Lang::Zh,
         [
@@ -34,6 +34,7 @@ const SOURCES: [(Lang, [&str; 6]); 3] = [
             include_str!("../../locales/quiz.zh-CN.txt"),
             include_str!("../../locales/quiz_live.zh-CN.txt"),
             include_str!("../../locales/quiz_selection.zh-CN.txt"),
+            include_str!("../../locales/push.zh-CN.txt"),
         ],
     ),
     (
@@ -45,6 +46,7 @@ const SOURCES: [(Lang, [&str; 6]); 3] = [
             include_str!("../../locales/quiz.en.txt"),
             include_str!("../../locales/quiz_live.en.txt"),
             include_str!("../../locales/quiz_selection.en.txt"),
+            include_str!("../../locales/push.en.txt"),
         ],
     ),
     (
@@ -56,6 +58,7 @@ const SOURCES: [(Lang, [&str; 6]); 3] = [
             include_str!("../../locales/quiz.ko.txt"),
             include_str!("../../locales/quiz_live.ko.txt"),
             include_str!("../../locales/quiz_selection.ko.txt"),
+            include_str!("../../locales/push.ko.txt"),
         ],
     ),
 ];

@@ -129,6 +129,9 @@ impl PageCtx {
             ("/activities", "nav.activities", "activities"),
             ("/hazards", "nav.hazards", "hazards"),
         ];
+        if !matches!(user.role, Role::Volunteer | Role::DepartmentLiaison) {
+            items.push(("/pushes", "nav.pushes", "pushes"));
+        }
         if matches!(user.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff) {
             items.push(("/review", "nav.review", "review"));
         }
