@@ -100,9 +100,9 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
-                    // Up to 64 MiB of pages per connection (filled only as used): large imports
+                    // Up to 32 MiB of pages per connection (filled only as used): large imports
                     // update several indexes and thrash the default 2 MiB.
-                    .pragma("cache_size", "-65536")
+                    .pragma("cache_size", "-32768")
                     .pragma("temp_store", "memory");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
@@ -185,6 +185,25 @@ impl Db {
             }
         }
         Ok(())
+    }
+
+    /// The same limit into a regular table of this database, committed (then dropped): what a
+    /// set-based write that must be durable, such as a push's fan-out, compares against.
+    pub async fn raw_insert_yardstick_table(&self, n: i64) -> Result<(), sqlx::Error> {
+        let generate = match self {
+            Self::Sqlite(_) => {
+                "insert into yardstick_table with recursive n(i) as (select 1 union all select i + 1 from n where i < $1) \
+                 select i, i * 7, 'x' from n"
+            }
+            Self::Postgres(_) => "insert into yardstick_table select i, i * 7, 'x' from generate_series(1, $1) as g(i)",
+        };
+        on_db!(self, |pool| {
+            sqlx::query("drop table if exists yardstick_table").execute(pool).await?;
+            sqlx::query("create table yardstick_table (a bigint, b bigint, c text)").execute(pool).await?;
+            sqlx::query(generate).bind(n).execute(pool).await?;
+            sqlx::query("drop table yardstick_table").execute(pool).await?;
+            Ok::<(), sqlx::Error>(())
+        })
     }
 
     /// Closes every connection.

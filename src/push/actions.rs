@@ -321,6 +321,12 @@ pub async fn targets(db: &Db, me: &Principal, codes: &[String]) -> Result<Vec<or
     Ok(out)
 }
 
+/// The units, households and subscribers the target regions reach.
+pub async fn reach_of(db: &Db, regions: &[org::store::Region]) -> Result<store::Reach> {
+    let paths: Vec<String> = regions.iter().map(|r| r.path.clone()).collect();
+    store::reach(db, &paths).await
+}
+
 /// The level of the first nodes a push from a region of `level` makes.
 fn first_level(origin_level: i64) -> Option<i64> {
     super::LEVELS.iter().copied().find(|l| *l > origin_level)
@@ -366,8 +372,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         if at < now - Duration::minutes(5) {
             return Err(Error::invalid("scheduled_at", "the time is in the past; leave it empty to send now"));
         }
-        let paths: Vec<String> = regions.iter().map(|r| r.path.clone()).collect();
-        let reach = store::reach(db, &paths).await?;
+        let reach = reach_of(db, &regions).await?;
         let key = if input.idempotency_key.trim().is_empty() {
             org::new_secret()
         } else {

@@ -175,8 +175,7 @@ pub struct ReachParams {
 async fn reach(State(s): State<AppState>, me: Principal, Query(p): Query<ReachParams>) -> Result<axum::Json<Reach>> {
     let codes: Vec<String> = p.targets.unwrap_or_default().split(',').map(str::to_owned).collect();
     let regions = actions::targets(&s.db, &me, &codes).await?;
-    let paths: Vec<String> = regions.into_iter().map(|r| r.path).collect();
-    Ok(axum::Json(store::reach(&s.db, &paths).await?))
+    Ok(axum::Json(actions::reach_of(&s.db, &regions).await?))
 }
 
 /// A push with its sign-off summary and deliveries.

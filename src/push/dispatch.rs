@@ -21,7 +21,7 @@ use crate::personal::DataKey;
 use crate::{Result, clock};
 
 /// Deliveries claimed at a time per channel.
-pub const BATCH: i64 = 200;
+pub const BATCH: i64 = 500;
 /// How long a claim lasts before another worker may take the delivery again.
 pub const LEASE: Duration = Duration::minutes(2);
 /// Webhook posts in flight at once.

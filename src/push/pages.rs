@@ -12,7 +12,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -538,7 +538,7 @@ async fn compose_page(
         groups.push(PickGroup { on: v.targets.contains(&c.code), code: c.code, name: c.name, children });
     }
     let reach = match actions::targets(&state.db, me, &v.targets).await {
-        Ok(regions) => store::reach(&state.db, &regions.into_iter().map(|r| r.path).collect::<Vec<_>>()).await?,
+        Ok(regions) => actions::reach_of(&state.db, &regions).await?,
         Err(_) => Reach::default(),
     };
     let channel_values: Vec<&'static str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
@@ -585,19 +585,6 @@ async fn send(State(state): State<AppState>, ctx: PageCtx, me: Principal, body: 
             Ok((status, compose_page(&state, ctx, &me, v, Some(msg)).await?).into_response())
         }
     }
-}
-
-#[derive(Deserialize)]
-struct ReachQuery {
-    #[serde(default)]
-    targets: String,
-}
-
-async fn reach(State(state): State<AppState>, me: Principal, Query(q): Query<ReachQuery>) -> Result<Json<Reach>> {
-    let codes: Vec<String> = q.targets.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    let regions = actions::targets(&state.db, &me, &codes).await?;
-    let paths: Vec<String> = regions.into_iter().map(|r| r.path).collect();
-    Ok(Json(store::reach(&state.db, &paths).await?))
 }
 
 // ---- the pushes list ----
@@ -1064,7 +1051,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pushes", get(list))
         .route("/pushes/tasks", get(tasks))
-        .route("/pushes/reach", get(reach))
         .route("/pushes/new", get(compose).post(send))
         .route("/pushes/products", get(library))
         .route("/pushes/products/new", get(new_product).post(create_product))

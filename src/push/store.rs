@@ -1268,10 +1268,10 @@ pub async fn fan_out(
         .collect();
     let mut households = 0;
     if !channels.is_empty() && !paths.is_empty() {
-        let sql = fan_out_sql(&paths, &channels, themes, &earlier, &this_week);
+        let in_id_order = matches!(db, Db::Sqlite(_));
+        let sql = fan_out_sql(&paths, &channels, themes, &earlier, &this_week, in_id_order);
         let done = on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(due.id)
-            .bind(now)
             .bind(sms_from)
             .bind(WEEKLY_CAP)
             .execute(c)
@@ -1304,16 +1304,26 @@ pub async fn fan_out(
     Ok(Some(FanOut { households, partners }))
 }
 
-/// The one `insert … select` of a push's household deliveries. Binds: $1 push, $2 now, $3 when SMS
-/// may go, $4 the weekly cap. Paths, channels and tags are digits, `/` and known tag names only.
-fn fan_out_sql(paths: &[String], channels: &[&str], themes: &[&str], earlier: &[i64], this_week: &[i64]) -> String {
+/// The one `insert … select` of a push's household deliveries. Binds: $1 push, $2 when SMS may go,
+/// $3 the weekly cap. An in-app delivery arrives when its push is fanned out, so its row carries no
+/// time of its own (narrower rows, a faster fan-out). Paths, channels and tags are digits, `/` and known tag names only.
+/// With `in_id_order` (`SQLite`), the subscribers are scanned in id order rather than through the
+/// region index, so the delivery keys are appended in order: several times faster for big targets.
+fn fan_out_sql(
+    paths: &[String],
+    channels: &[&str],
+    themes: &[&str],
+    earlier: &[i64],
+    this_week: &[i64],
+    in_id_order: bool,
+) -> String {
     use std::fmt::Write as _;
     let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'_');
     let mut sql = String::from(
         "insert into delivery (push_id, recipient_id, channel, state, lang, attempts, next_at, sent_at) \
          select $1, s.id, s.channel, case when s.channel = 'inbox' then 'delivered' else 'pending' end, s.lang, 0, \
-         case when s.channel = 'inbox' then null else $3 end, case when s.channel = 'inbox' then $2 end \
+         case when s.channel = 'inbox' then null else $2 end, null \
          from subscriber s where s.unsubscribed_at is null and (",
     );
     let ranges: Vec<String> = paths
@@ -1322,7 +1332,8 @@ fn fan_out_sql(paths: &[String], channels: &[&str], themes: &[&str], earlier: &[
         .map(|p| {
             let inner = Scope::under(p);
             let (low, high) = inner.bounds();
-            format!("(s.region_path >= '{low}' and s.region_path < '{high}')")
+            let column = if in_id_order { "+s.region_path" } else { "s.region_path" };
+            format!("({column} >= '{low}' and {column} < '{high}')")
         })
         .collect();
     sql.push_str(if ranges.is_empty() { "false" } else { "" });
@@ -1348,11 +1359,11 @@ fn fan_out_sql(paths: &[String], channels: &[&str], themes: &[&str], earlier: &[
         let _ = write!(
             sql,
             " and s.id not in (select recipient_id from delivery where push_id in ({}) and channel <> 'webhook' \
-             group by recipient_id having count(*) >= $4)",
+             group by recipient_id having count(*) >= $3)",
             ids(this_week)
         );
     } else {
-        sql.push_str(" and $4 > 0");
+        sql.push_str(" and $3 > 0");
     }
     sql.push_str(" on conflict do nothing");
     sql
@@ -1458,7 +1469,18 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
         return Ok(());
     }
     let mut tx = db.begin().await?;
-    for (c, r) in results {
+    // The delivered ones (nearly all) in one statement; the rest one by one.
+    let delivered: Vec<Claimed> =
+        results.iter().filter(|(_, r)| *r == Outcome::Delivered).map(|(c, _)| c.clone()).collect();
+    for chunk in delivered.chunks(crate::db::CHUNK_ROWS) {
+        let sql = format!(
+            "update delivery set state = 'delivered', next_at = null, sent_at = $1, error = null, lease_until = null \
+             where state = 'sending' and (push_id, recipient_id, channel) in ({})",
+            keys_of(chunk)
+        );
+        on_tx!(&mut tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).execute(conn).await.map(|_| ()))?;
+    }
+    for (c, r) in results.iter().filter(|(_, r)| *r != Outcome::Delivered) {
         let (state, next, sent, error): (&str, Option<OffsetDateTime>, Option<OffsetDateTime>, Option<&str>) = match r {
             Outcome::Delivered => ("delivered", None, Some(now), None),
             Outcome::Retry(at, e) => ("pending", Some(*at), None, Some(e)),
@@ -1561,7 +1583,7 @@ pub struct InboxItem {
 /// The tips delivered to a subscriber's inbox since `since`, newest first.
 pub async fn inbox(db: &Db, subscriber_id: i64, since: OffsetDateTime, limit: i64) -> Result<Vec<InboxItem>> {
     Ok(on_db!(db, |pool| sqlx::query_as(
-        "select d.push_id, p.product_id, pr.kind, d.lang, d.sent_at, d.read_at from delivery d \
+        "select d.push_id, p.product_id, pr.kind, d.lang, coalesce(d.sent_at, p.fanned_out_at) as sent_at, d.read_at from delivery d \
          join push p on p.id = d.push_id join push_product pr on pr.id = p.product_id \
          where d.push_id in (select id from push where fanned_out_at >= $2 and state <> 'recalled') \
          and d.recipient_id = $1 and d.channel = 'inbox' order by d.push_id desc limit $3"
@@ -1741,6 +1763,7 @@ mod tests {
             &["heating"],
             &[7],
             &[],
+            false,
         );
         assert_eq!(sql.matches("insert into delivery").count(), 1);
         assert!(sql.contains("s.region_path >= '/22/2201/' and s.region_path < '/22/22010'"), "{sql}");
@@ -1748,7 +1771,8 @@ mod tests {
         assert!(sql.contains("s.interests like '%,heating,%'"));
         assert!(sql.contains("d.push_id in (7)"));
         assert!(!sql.contains("having count"), "no weekly-cap clause without pushes this week");
-        let capped = fan_out_sql(&["/22/".into()], &["inbox"], &[], &[], &[3, 4]);
-        assert!(capped.contains("push_id in (3, 4)") && capped.contains("having count(*) >= $4"), "{capped}");
+        let capped = fan_out_sql(&["/22/".into()], &["inbox"], &[], &[], &[3, 4], true);
+        assert!(capped.contains("+s.region_path >= '/22/'"), "{capped}");
+        assert!(capped.contains("push_id in (3, 4)") && capped.contains("having count(*) >= $3"), "{capped}");
     }
 }
