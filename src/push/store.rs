@@ -1365,7 +1365,9 @@ fn fan_out_sql(
     } else {
         sql.push_str(" and $3 > 0");
     }
-    sql.push_str(" on conflict do nothing");
+    // No `on conflict`: the push was taken in this transaction and subscriber ids are unique, so
+    // no row can collide (the key would refuse one), and skipping the check halves the time on
+    // PostgreSQL.
     sql
 }
 
@@ -1423,12 +1425,8 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
     if rows.is_empty() {
         return Ok(rows);
     }
-    let keys = keys_of(&rows);
-    let sql = format!(
-        "update delivery set state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1 \
-         where (push_id, recipient_id, channel) in ({keys})"
-    );
-    on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql)).bind(until).execute(c).await.map(|r| r.rows_affected()))?;
+    update_keys(&mut tx, "state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1", "true", &rows, until)
+        .await?;
     for r in rows.iter().filter(|r| r.resent) {
         on_tx!(&mut tx, |c| sqlx::query("update push set resent_count = resent_count + 1 where id = $1")
             .bind(r.push_id)
@@ -1438,6 +1436,34 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
     }
     tx.commit().await?;
     Ok(rows)
+}
+
+/// Updates the deliveries of `rows` (where `cond` holds) with `set`, binding `at` as `$1`: on
+/// `SQLite` by a row-value list, on `PostgreSQL` by arrays joined with `unnest` (an index semi-join).
+async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: OffsetDateTime) -> Result<()> {
+    match tx {
+        Tx::Sqlite(t) => {
+            let sql = format!(
+                "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in ({})",
+                keys_of(rows)
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).execute(&mut **t).await?;
+        }
+        Tx::Postgres(t) => {
+            let sql = format!(
+                "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in \
+                 (select * from unnest($2::bigint[], $3::bigint[], $4::text[]))"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(at)
+                .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.channel.clone()).collect::<Vec<_>>())
+                .execute(&mut **t)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The row-value list of deliveries' keys (numbers and known channel names only).
@@ -1473,12 +1499,14 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
     let delivered: Vec<Claimed> =
         results.iter().filter(|(_, r)| *r == Outcome::Delivered).map(|(c, _)| c.clone()).collect();
     for chunk in delivered.chunks(crate::db::CHUNK_ROWS) {
-        let sql = format!(
-            "update delivery set state = 'delivered', next_at = null, sent_at = $1, error = null, lease_until = null \
-             where state = 'sending' and (push_id, recipient_id, channel) in ({})",
-            keys_of(chunk)
-        );
-        on_tx!(&mut tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).execute(conn).await.map(|_| ()))?;
+        update_keys(
+            &mut tx,
+            "state = 'delivered', next_at = null, sent_at = $1, error = null, lease_until = null",
+            "state = 'sending'",
+            chunk,
+            now,
+        )
+        .await?;
     }
     for (c, r) in results.iter().filter(|(_, r)| *r != Outcome::Delivered) {
         let (state, next, sent, error): (&str, Option<OffsetDateTime>, Option<OffsetDateTime>, Option<&str>) = match r {
