@@ -838,26 +838,24 @@ pub async fn recall(db: &Db, id: i64, by: i64, at: OffsetDateTime, reason: &str)
 /// Raises overdue nodes: to the level above once past their deadline, to the province a day
 /// later. Returns (raised to the level above, raised to the province).
 pub async fn escalate(db: &Db, now: OffsetDateTime) -> Result<(u64, u64)> {
-    let first =
-        on_db!(db, |pool| {
-            sqlx::query(
+    let first = on_db!(db, |pool| {
+        sqlx::query(
         "update push_node set escalation = 1 where state in ('pending', 'signed') and due_at < $1 and escalation = 0"
     )
     .bind(now)
     .execute(pool)
     .await
     .map(|r| r.rows_affected())
-        })?;
-    let second =
-        on_db!(db, |pool| {
-            sqlx::query(
+    })?;
+    let second = on_db!(db, |pool| {
+        sqlx::query(
         "update push_node set escalation = 2 where state in ('pending', 'signed') and due_at < $1 and escalation = 1"
     )
     .bind(now - time::Duration::days(1))
     .execute(pool)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok((first, second))
 }
 
@@ -964,9 +962,8 @@ pub struct Subscriber {
 /// Stores a subscription; a phone already subscribed is a conflict.
 pub async fn insert_subscriber(db: &Db, s: &NewSubscriber) -> Result<i64> {
     let (sealed, index, masked) = s.phone.clone().map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
-    let id: Result<i64, sqlx::Error> =
-        on_db!(db, |pool| {
-            sqlx::query_scalar(
+    let id: Result<i64, sqlx::Error> = on_db!(db, |pool| {
+        sqlx::query_scalar(
         "insert into subscriber (token, region_code, region_path, lang, interests, channel, phone_sealed, phone_index, \
          phone_masked, consent, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
     )
@@ -983,7 +980,7 @@ pub async fn insert_subscriber(db: &Db, s: &NewSubscriber) -> Result<i64> {
     .bind(s.created_at)
     .fetch_one(pool)
     .await
-        });
+    });
     match id {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Conflict(
             "this phone number is already subscribed; use the link in any message to change it".into(),
@@ -1007,9 +1004,8 @@ pub async fn subscriber(db: &Db, token: &str) -> Result<Subscriber> {
 
 /// Ends a subscription (their phone's blind index is cleared so they may subscribe again).
 pub async fn unsubscribe(db: &Db, token: &str, at: OffsetDateTime) -> Result<bool> {
-    let done =
-        on_db!(db, |pool| {
-            sqlx::query(
+    let done = on_db!(db, |pool| {
+        sqlx::query(
         "update subscriber set unsubscribed_at = $2, phone_index = null where token = $1 and unsubscribed_at is null"
     )
     .bind(token)
@@ -1017,7 +1013,7 @@ pub async fn unsubscribe(db: &Db, token: &str, at: OffsetDateTime) -> Result<boo
     .execute(pool)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     if done == 1 {
         on_db!(db, |pool| sqlx::query(
             "update delivery set state = 'cancelled', next_at = null where state = 'pending' and channel <> 'webhook' \
@@ -1425,8 +1421,14 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
     if rows.is_empty() {
         return Ok(rows);
     }
-    update_keys(&mut tx, "state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1", "true", &rows, until)
-        .await?;
+    update_keys(
+        &mut tx,
+        "state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1",
+        "true",
+        &rows,
+        until,
+    )
+    .await?;
     for r in rows.iter().filter(|r| r.resent) {
         on_tx!(&mut tx, |c| sqlx::query("update push set resent_count = resent_count + 1 where id = $1")
             .bind(r.push_id)
@@ -1610,7 +1612,8 @@ pub struct InboxItem {
 
 /// The tips delivered to a subscriber's inbox since `since`, newest first.
 pub async fn inbox(db: &Db, subscriber_id: i64, since: OffsetDateTime, limit: i64) -> Result<Vec<InboxItem>> {
-    Ok(on_db!(db, |pool| sqlx::query_as(
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
         "select d.push_id, p.product_id, pr.kind, d.lang, coalesce(d.sent_at, p.fanned_out_at) as sent_at, d.read_at from delivery d \
          join push p on p.id = d.push_id join push_product pr on pr.id = p.product_id \
          where d.push_id in (select id from push where fanned_out_at >= $2 and state <> 'recalled') \
@@ -1620,7 +1623,8 @@ pub async fn inbox(db: &Db, subscriber_id: i64, since: OffsetDateTime, limit: i6
     .bind(since)
     .bind(limit)
     .fetch_all(pool)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Marks a tip read the first time it is opened; false when it is not in the inbox or was read.

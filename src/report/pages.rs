@@ -63,6 +63,10 @@ struct DashboardPage {
     headline: Vec<(Metric, i64, String)>,
     done: usize,
     overdue: usize,
+    /// The four-level push in the region: units reached and passing it on, reach, reads.
+    push: crate::push::store::Totals,
+    /// Inbox deliveries of pushes in the campaign's dates, and how many were read.
+    reads: (i64, i64),
 }
 
 impl DashboardPage {
@@ -112,6 +116,8 @@ async fn build_dashboard(
             headline: Vec::new(),
             done: 0,
             overdue: 0,
+            push: crate::push::store::Totals::default(),
+            reads: (0, 0),
         });
     };
     let o = overview::overview(db, scope, id, region, clock::today()).await?;
@@ -136,7 +142,14 @@ async fn build_dashboard(
         .collect();
     let done = o.duties.iter().filter(|d| d.percent >= 100).count();
     let overdue = o.overdue().len();
-    Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, done, overdue })
+    let inner = Scope::under(&o.region.path);
+    let push = crate::push::store::totals(db, &inner, clock::now()).await?;
+    let (from, to) = (
+        o.campaign.starts_on.midnight().assume_offset(clock::CST),
+        o.campaign.ends_on.next_day().unwrap_or(o.campaign.ends_on).midnight().assume_offset(clock::CST),
+    );
+    let reads = crate::push::store::read_rate(db, &inner, from, to).await?;
+    Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, done, overdue, push, reads })
 }
 
 /// The province dashboard of a campaign as HTML, for a reader without a session (`firecast bench`
