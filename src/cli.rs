@@ -33,7 +33,7 @@ enum Command {
     /// Bring the database schema up to date and load the reference data.
     Migrate,
     /// Send pushes' direct deliveries (SMS, webhooks) without serving pages; run several, on one
-    /// database or sharing a NATS JetStream queue (`--nats-url`).
+    /// database or sharing a NATS `JetStream` queue (`--nats-url`).
     Worker,
     /// Manage user accounts.
     #[command(subcommand)]

@@ -30,7 +30,7 @@ pub struct Config {
     #[arg(long, env = "FIRECAST_DATA_KEY_FILE", global = true)]
     pub data_key_file: Option<std::path::PathBuf>,
 
-    /// NATS server whose JetStream carries the dispatch queue shared by several workers
+    /// NATS server whose `JetStream` carries the dispatch queue shared by several workers
     /// (`nats://127.0.0.1:4222`). Without it, workers claim from the database directly.
     #[arg(long, env = "FIRECAST_NATS_URL", global = true)]
     pub nats_url: Option<String>,

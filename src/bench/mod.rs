@@ -37,7 +37,7 @@ pub enum Workload {
     /// One push fanned out to 1,000,000 households against a raw insert, and webhook dispatch to a
     /// local sink against a plain load generator.
     Push,
-    /// One push fanned out to all 9,426,822 households of the province (for PostgreSQL).
+    /// One push fanned out to all 9,426,822 households of the province (for `PostgreSQL`).
     PushProvince,
 }
 

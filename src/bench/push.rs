@@ -2,7 +2,7 @@
 //! ratio to the same database's bare `insert … select` of as many rows, with the process's peak
 //! memory during it; and webhook dispatch to a local sink as a ratio to what the same sink takes
 //! from a plain load generator. `firecast bench push-province` fans one push out to the whole
-//! province, 9,426,822 households (2020 census): meant for PostgreSQL.
+//! province, 9,426,822 households (2020 census): meant for `PostgreSQL`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -97,7 +97,7 @@ fn product(i: usize) -> (NewProduct, Vec<NewVariant>, Option<String>) {
         },
         file: None,
     }];
-    let korean = i % 7 == 0;
+    let korean = i.is_multiple_of(7);
     if korean {
         variants.push(NewVariant {
             variant: Variant {

@@ -118,7 +118,10 @@ fn check_upload(kind: ProductKind, u: &Upload) -> Result<(String, Vec<u8>)> {
     Ok((found.to_owned(), u.bytes.clone()))
 }
 
-fn checked_product(input: &ProductInput) -> Result<(ProductKind, String, Vec<(Lang, String, String)>)> {
+/// A product's checked kind, stored tags and variants (language, title, text).
+type Checked = (ProductKind, String, Vec<(Lang, String, String)>);
+
+fn checked_product(input: &ProductInput) -> Result<Checked> {
     let kind = ProductKind::parse(&input.kind)
         .ok_or_else(|| Error::invalid("kind", "choose video, poster, audio, article or tip"))?;
     let title = input.title.trim();
@@ -126,7 +129,7 @@ fn checked_product(input: &ProductInput) -> Result<(ProductKind, String, Vec<(La
         return Err(Error::invalid("title", "give a Chinese title of at most 100 characters"));
     }
     let link = input.link.trim();
-    if !link.is_empty() && !(link.starts_with("https://") || link.starts_with("http://")) {
+    if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
         return Err(Error::invalid("link", "a link starts with https:// or http://"));
     }
     if kind == ProductKind::Tip {
@@ -398,19 +401,9 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         };
         let mut tx = db.begin().await?;
         let (id, created) = store::insert_push(&mut tx, &new).await?;
-        if created && state == PushState::Active {
-            if let Some(level) = first_level(origin_level) {
-                store::insert_nodes(
-                    &mut tx,
-                    id,
-                    None,
-                    level,
-                    &new.origin_path,
-                    now,
-                    now + Duration::hours(hours.for_level(level)),
-                )
-                .await?;
-            }
+        if let (true, PushState::Active, Some(level)) = (created, state, first_level(origin_level)) {
+            let due = now + Duration::hours(hours.for_level(level));
+            store::insert_nodes(&mut tx, id, None, level, &new.origin_path, now, due).await?;
         }
         tx.commit().await?;
         let fallback = !variants.iter().any(|v| v.lang == Lang::Ko.as_str());

@@ -1,7 +1,7 @@
 //! The dispatcher, inside `serve` and as `firecast worker`: it fans pushes out into the delivery
 //! table when their time comes, claims batches of due SMS and webhook deliveries, sends them under
 //! each channel's rate limit and records what became of them. Each channel runs in its own loop, so
-//! a slow partner never holds up text messages. With a NATS JetStream queue (see [`super::queue`]),
+//! a slow partner never holds up text messages. With a NATS `JetStream` queue (see [`super::queue`]),
 //! claimed batches travel through the stream and any worker may send them.
 
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use std::time::Duration as StdDuration;
 use futures_util::StreamExt as _;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
+
+use std::collections::BTreeMap;
 
 use super::channel::{SendError, TokenBucket, backoff};
 use super::sms::{SmsClient, SmsConfig};
@@ -49,7 +51,6 @@ pub struct Dispatcher {
     key: Arc<DataKey>,
     sms: Option<Arc<SmsClient>>,
     webhook: WebhookClient,
-    sms_rate: Arc<TokenBucket>,
     webhook_rate: Arc<TokenBucket>,
     quiet: QuietHours,
     public_url: String,
@@ -68,16 +69,11 @@ impl Dispatcher {
     /// A dispatcher on `db`.
     pub fn new(db: Db, key: Arc<DataKey>, s: &Settings) -> anyhow::Result<Self> {
         let sms = SmsClient::new(&s.sms).map(Arc::new);
-        let per_second = f64::from(s.sms.sms_per_second.max(1));
         Ok(Self {
             db,
             key,
             sms,
             webhook: WebhookClient::with_timeout(s.webhook_timeout)?,
-            sms_rate: Arc::new(TokenBucket::new(
-                per_second,
-                u32::try_from(super::sms::MAX_NUMBERS_PER_CALL).unwrap_or(200),
-            )),
             webhook_rate: Arc::new(TokenBucket::new(s.webhooks_per_second.max(1.0), 64)),
             quiet: s.quiet,
             public_url: s.public_url.trim_end_matches('/').to_owned(),
@@ -157,7 +153,7 @@ impl Dispatcher {
 
     /// Runs the fan-out loop and one loop per channel until the task is dropped; with a queue,
     /// batches go through it.
-    pub fn spawn(self, queue: Option<super::queue::Queue>) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn spawn(&self, queue: Option<&super::queue::Queue>) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
         let me = self.clone();
         tasks.push(tokio::spawn(async move {
@@ -171,7 +167,7 @@ impl Dispatcher {
         let channels: Vec<Channel> =
             [Channel::Webhook, Channel::Sms].into_iter().filter(|c| *c != Channel::Sms || self.sms.is_some()).collect();
         for channel in channels {
-            match queue.clone() {
+            match queue {
                 None => {
                     let me = self.clone();
                     tasks.push(tokio::spawn(async move {
@@ -189,7 +185,7 @@ impl Dispatcher {
                 }
                 Some(q) => {
                     let (feeder, sender) = (self.clone(), self.clone());
-                    let q2 = q.clone();
+                    let (q, q2) = (q.clone(), q.clone());
                     tasks.push(tokio::spawn(async move { q.feed(&feeder, channel).await }));
                     tasks.push(tokio::spawn(async move { q2.consume(&sender, channel).await }));
                 }
@@ -239,7 +235,7 @@ impl Dispatcher {
                 });
                 me.webhook_rate.take(1).await;
                 let r = me.webhook.post(url, secret.as_bytes(), &event, &body).await;
-                let outcome = me.outcome(&row, r);
+                let outcome = outcome(&row, r);
                 (row, outcome)
             }
         }))
@@ -247,23 +243,6 @@ impl Dispatcher {
         .collect::<Vec<_>>()
         .await;
         Ok(results)
-    }
-
-    fn outcome<T>(&self, row: &Claimed, r: std::result::Result<T, SendError>) -> Outcome {
-        let now = clock::now();
-        match r {
-            Ok(_) => Outcome::Delivered,
-            Err(SendError::Permanent(e)) => Outcome::Failed(e),
-            Err(e) if row.attempts >= MAX_ATTEMPTS => Outcome::Dead(e.to_string()),
-            Err(e) => {
-                let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-                let wait = e.retry_after().unwrap_or_else(|| {
-                    backoff(attempt, StdDuration::from_secs(5), StdDuration::from_secs(3600), &mut rand::rng())
-                });
-                let wait = Duration::try_from(wait).unwrap_or(Duration::hours(1)).max(Duration::seconds(1));
-                Outcome::Retry(now + wait, e.to_string())
-            }
-        }
     }
 
     async fn send_sms(&self, rows: Vec<Claimed>, now: OffsetDateTime) -> Result<Vec<(Claimed, Outcome)>> {
@@ -281,8 +260,8 @@ impl Dispatcher {
         let ids: Vec<i64> = rows.iter().map(|r| r.recipient_id).collect();
         let people = store::recipients(&self.db, &ids).await?;
         let mut out = Vec::with_capacity(rows.len());
-        // One call per push and language: the same text to up to 200 numbers.
-        let mut groups: std::collections::BTreeMap<(i64, String), Vec<(Claimed, String, String)>> = Default::default();
+        // (claimed delivery, phone in E.164, inbox token) by push and language: one text each.
+        let mut groups: BTreeMap<(i64, String), Vec<(Claimed, String, String)>> = BTreeMap::new();
         for row in rows {
             let Some((_, Some(sealed), token)) = people.iter().find(|(id, _, _)| *id == row.recipient_id) else {
                 out.push((row, Outcome::Failed("the subscriber has no phone number".into())));
@@ -294,7 +273,7 @@ impl Dispatcher {
                     groups.entry((row.push_id, row.lang.clone())).or_default().push((row, phone, token.clone()));
                 }
                 Err(_) => {
-                    out.push((row, Outcome::Failed("the phone number cannot be opened with this data key".into())))
+                    out.push((row, Outcome::Failed("the phone number cannot be opened with this data key".into())));
                 }
             }
         }
@@ -307,30 +286,46 @@ impl Dispatcher {
             let langs: Vec<Lang> = texts.iter().filter_map(|t| Lang::parse(&t.lang)).collect();
             let (shown, _) = variant_for(Lang::parse(&lang).unwrap_or(Lang::Zh), &langs);
             let text = texts.iter().find(|t| t.lang == shown.as_str()).map(|t| t.body.clone()).unwrap_or_default();
-            for chunk in members.chunks(super::sms::MAX_NUMBERS_PER_CALL) {
-                // Each number gets its own unsubscribe link, so a call carries one number when links differ.
-                for (row, phone, token) in chunk {
-                    self.sms_rate.take(1).await;
-                    let link = format!("{}/p/u/{token}", self.public_url);
-                    let r = client.send(std::slice::from_ref(phone), &[text.clone(), link]).await;
-                    let outcome = match r {
-                        Ok(v) => match v.first() {
-                            Some(o) if o.ok => Outcome::Delivered,
-                            Some(o) => Outcome::Failed(o.code.clone()),
-                            None => Outcome::Retry(now + Duration::minutes(1), "no status from the provider".into()),
-                        },
-                        Err(e) => self.outcome::<()>(row, Err(e)),
-                    };
-                    out.push((row.clone(), outcome));
-                }
+            // Each message carries its own unsubscribe link, so each number is a call of its own;
+            // the client keeps to the provider's rate.
+            for (row, phone, token) in members {
+                let link = format!("{}/p/u/{token}", self.public_url);
+                let outcome = match client.send(std::slice::from_ref(&phone), &[text.clone(), link]).await {
+                    Ok(v) => match v.first() {
+                        Some(o) if o.ok => Outcome::Delivered,
+                        Some(o) => Outcome::Failed(o.code.clone()),
+                        None => Outcome::Retry(now + Duration::minutes(1), "no status from the provider".into()),
+                    },
+                    Err(e) => outcome(&row, Err::<(), _>(e)),
+                };
+                out.push((row, outcome));
             }
         }
         Ok(out)
     }
 }
 
+/// What a send's result means for a delivery: delivered, failed for good, retried after a backoff
+/// with jitter (or when the provider said), or dead after [`MAX_ATTEMPTS`].
+fn outcome<T>(row: &Claimed, r: std::result::Result<T, SendError>) -> Outcome {
+    let now = clock::now();
+    match r {
+        Ok(_) => Outcome::Delivered,
+        Err(SendError::Permanent(e)) => Outcome::Failed(e),
+        Err(e) if row.attempts >= MAX_ATTEMPTS => Outcome::Dead(e.to_string()),
+        Err(e) => {
+            let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+            let wait = e.retry_after().unwrap_or_else(|| {
+                backoff(attempt, StdDuration::from_secs(5), StdDuration::from_hours(1), &mut rand::rng())
+            });
+            let wait = Duration::try_from(wait).unwrap_or(Duration::hours(1)).max(Duration::seconds(1));
+            Outcome::Retry(now + wait, e.to_string())
+        }
+    }
+}
+
 /// Starts the dispatcher's loops (and the push sweep: scheduled pushes, overdue units) for `serve`
-/// and `worker`, through JetStream when `config` names a NATS server.
+/// and `worker`, through `JetStream` when `config` names a NATS server.
 pub async fn start(
     db: Db,
     key: Arc<DataKey>,
@@ -344,7 +339,7 @@ pub async fn start(
         Some(url) => Some(super::queue::Queue::connect(url, "").await?),
         None => None,
     };
-    let mut tasks = d.spawn(queue);
+    let mut tasks = d.spawn(queue.as_ref());
     tasks.push(tokio::spawn(async move {
         loop {
             match super::actions::sweep(&db, clock::now()).await {

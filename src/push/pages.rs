@@ -755,6 +755,7 @@ struct ViewPage {
     ko_fallback: i64,
     can_recall: bool,
     channels: Vec<&'static str>,
+    targets: Vec<String>,
     error: Option<String>,
     states: &'static [NodeState],
 }
@@ -892,6 +893,7 @@ async fn view_page(
         && (me.role == Role::Admin || (may_write(me) && p.origin_path == me.user.region_path));
     Ok(ViewPage {
         channels: super::split_tags(&p.channels).into_iter().map(|c| ctx.tv("push_channel", c)).collect(),
+        targets: store::target_names(&state.db, p.id).await?,
         ctx,
         p,
         variants,

@@ -1,5 +1,5 @@
 //! The dispatch queue beyond one machine: with `--nats-url`, claimed batches of deliveries are
-//! published to a NATS JetStream work-queue stream, and every `firecast worker` pulls from one
+//! published to a NATS `JetStream` work-queue stream, and every `firecast worker` pulls from one
 //! shared durable consumer, sends and acknowledges. A batch is acknowledged only after its results
 //! are stored; one whose worker dies is delivered again after the ack wait, and the database keeps
 //! each delivery's final state once (results count only for deliveries still claimed).
@@ -51,7 +51,7 @@ impl Queue {
                 name: name.clone(),
                 subjects: vec![format!("{subject}.>")],
                 retention: stream::RetentionPolicy::WorkQueue,
-                duplicate_window: StdDuration::from_secs(120),
+                duplicate_window: StdDuration::from_mins(2),
                 ..Default::default()
             })
             .await
@@ -66,7 +66,7 @@ impl Queue {
                         durable_name: Some(durable.clone()),
                         filter_subject: format!("{subject}.{channel}"),
                         ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                        ack_wait: StdDuration::from_secs(60),
+                        ack_wait: StdDuration::from_mins(1),
                         max_deliver: 10,
                         ..Default::default()
                     },

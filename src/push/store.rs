@@ -575,6 +575,18 @@ pub async fn push(db: &Db, scope: &Scope, id: i64, now: OffsetDateTime) -> Resul
     .ok_or(Error::NotFound)
 }
 
+/// The names of a push's target regions.
+pub async fn target_names(db: &Db, push_id: i64) -> Result<Vec<String>> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar(
+        "select r.name from push_target t join region r on r.code = t.region_code where t.push_id = $1 order by t.region_path"
+    )
+    .bind(push_id)
+    .fetch_all(pool)
+    .await
+    })?)
+}
+
 /// A unit's place in a push.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Node {
@@ -1351,15 +1363,15 @@ fn fan_out_sql(
             ids(earlier)
         );
     }
-    if !this_week.is_empty() {
+    if this_week.is_empty() {
+        sql.push_str(" and $3 > 0");
+    } else {
         let _ = write!(
             sql,
             " and s.id not in (select recipient_id from delivery where push_id in ({}) and channel <> 'webhook' \
              group by recipient_id having count(*) >= $3)",
             ids(this_week)
         );
-    } else {
-        sql.push_str(" and $3 > 0");
     }
     // No `on conflict`: the push was taken in this transaction and subscriber ids are unique, so
     // no row can collide (the key would refuse one), and skipping the check halves the time on

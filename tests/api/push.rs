@@ -594,8 +594,8 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
         q.publish(&firecast::push::queue::Batch { channel: "sms".into(), rows }).await.unwrap();
     }
     let (qa, qb) = (q.clone(), q.clone());
-    let ta = tokio::spawn(async move { qa.consume_once(&a, firecast::push::Channel::Sms, 2).await.unwrap() });
-    let tb = tokio::spawn(async move { qb.consume_once(&b, firecast::push::Channel::Sms, 2).await.unwrap() });
+    let ta = tokio::spawn(async move { qa.consume_once(&a, firecast::push::Channel::Sms, 1).await.unwrap() });
+    let tb = tokio::spawn(async move { qb.consume_once(&b, firecast::push::Channel::Sms, 1).await.unwrap() });
     let (ha, hb) = (ta.await.unwrap(), tb.await.unwrap());
     let mut rest = 0;
     let c = dispatcher(&app, Some(&fake));
