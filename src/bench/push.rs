@@ -230,14 +230,8 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     }
     let before = count.load(Ordering::Relaxed);
     let t = Instant::now();
-    let mut pass = crate::push::dispatch::Pass::default();
-    loop {
-        let p = d.once(crate::push::Channel::Webhook, now + Duration::seconds(1)).await?;
-        if p.handled == 0 {
-            break;
-        }
-        pass.delivered += p.delivered;
-    }
+    // As in `serve` and `worker`: two webhook loops.
+    let pass = d.drain_channel(crate::push::Channel::Webhook, 2, now + Duration::seconds(1)).await?;
     let took = t.elapsed();
     let got = count.load(Ordering::Relaxed) - before;
     let rate = got as f64 / took.as_secs_f64();
