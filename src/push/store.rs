@@ -1705,8 +1705,8 @@ pub async fn delivery_counts(db: &Db, scope: &Scope, push_id: i64, child_len: i6
     .await)?)
 }
 
-/// Totals across every push sent from or reaching `scope`: (deliveries, read, failed or dead,
-/// households confirmed by communities).
+/// The push figures of a region subtree: pushes and products reaching it, direct deliveries, its
+/// units and how many passed the product on or are overdue, and the households they reached.
 #[derive(Clone, Debug, Default, FromRow, Serialize, ToSchema)]
 pub struct Totals {
     /// Pushes.
@@ -1721,28 +1721,40 @@ pub struct Totals {
     pub passed_on: i64,
     /// Units overdue now.
     pub overdue: i64,
-    /// Households reached as confirmed by communities.
+    /// Households reached as confirmed by the units, summed over pushes (household contacts).
     pub reach: i64,
 }
 
-/// The push totals of a region subtree.
-pub async fn totals(db: &Db, scope: &Scope, now: OffsetDateTime) -> Result<Totals> {
+/// The push totals of a region subtree for the pushes sent between two instants.
+pub async fn totals(
+    db: &Db,
+    scope: &Scope,
+    now: OffsetDateTime,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<Totals> {
     let (low, high) = scope.bounds();
     Ok(on_db!(db, |pool| {
         sqlx::query_as(
-        "select (select count(distinct push_id) from push_node where region_path >= $1 and region_path < $2) as pushes, \
-         (select count(distinct p.product_id) from push p where exists (select 1 from push_node n where n.push_id = p.id \
-          and n.region_path >= $1 and n.region_path < $2)) as products, \
-         (select cast(coalesce(sum(direct_count), 0) as bigint) from push where origin_path >= $1 and origin_path < $2) as direct, \
-         count(*) as nodes, sum(case when state in ('forwarded', 'confirmed') then 1 else 0 end) as passed_on, \
-         sum(case when state in ('pending', 'signed') and due_at < $3 then 1 else 0 end) as overdue, \
-         cast(coalesce(sum(reach), 0) as bigint) as reach from push_node where region_path >= $1 and region_path < $2"
-    )
-    .bind(low)
-    .bind(&high)
-    .bind(now)
-    .fetch_one(pool)
-    .await
+            "with w as (select id, product_id, direct_count, origin_path from push \
+             where created_at >= $4 and created_at < $5 and state <> 'recalled'), \
+             n as (select push_id, state, due_at, reach from push_node \
+             where region_path >= $1 and region_path < $2 and push_id in (select id from w)) \
+             select (select count(distinct push_id) from n) as pushes, \
+             (select count(distinct w.product_id) from w where w.id in (select push_id from n)) as products, \
+             (select cast(coalesce(sum(direct_count), 0) as bigint) from w where origin_path >= $1 and origin_path < $2) as direct, \
+             (select count(*) from n) as nodes, \
+             (select count(*) from n where state in ('forwarded', 'confirmed')) as passed_on, \
+             (select count(*) from n where state in ('pending', 'signed') and due_at < $3) as overdue, \
+             (select cast(coalesce(sum(reach), 0) as bigint) from n) as reach",
+        )
+        .bind(low)
+        .bind(&high)
+        .bind(now)
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await
     })?)
 }
 

@@ -143,11 +143,11 @@ async fn build_dashboard(
     let done = o.duties.iter().filter(|d| d.percent >= 100).count();
     let overdue = o.overdue().len();
     let inner = Scope::under(&o.region.path);
-    let push = crate::push::store::totals(db, &inner, clock::now()).await?;
     let (from, to) = (
         o.campaign.starts_on.midnight().assume_offset(clock::CST),
         o.campaign.ends_on.next_day().unwrap_or(o.campaign.ends_on).midnight().assume_offset(clock::CST),
     );
+    let push = crate::push::store::totals(db, &inner, clock::now(), from, to).await?;
     let reads = crate::push::store::read_rate(db, &inner, from, to).await?;
     Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, done, overdue, push, reads })
 }
