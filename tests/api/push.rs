@@ -581,9 +581,13 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     // A stream of its own for this test, two dispatchers consuming it.
     let prefix = format!("_T{}_{pid}_{}", std::process::id(), app.backend as u8);
     let q = firecast::push::queue::Queue::connect(&url, &prefix).await.unwrap();
-    let (a, b) = (dispatcher(&app, Some(&fake)), dispatcher(&app, Some(&fake)));
-    let settings = settings(Some(&fake));
-    assert_eq!(settings.quiet, QuietHours::DEFAULT);
+    // Workers send at the time of day they run: no quiet hours here, whenever the test runs.
+    let around_the_clock = || {
+        let mut s = settings(Some(&fake));
+        s.quiet = QuietHours::parse("none").unwrap();
+        Dispatcher::new(app.db.clone(), Arc::new(key()), &s).unwrap()
+    };
+    let (a, b) = (around_the_clock(), around_the_clock());
     a.fan_out_due(DAYTIME).await.unwrap();
     // Feed the queue by hand (claims at daytime), then let both consume.
     loop {
@@ -598,7 +602,7 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     let tb = tokio::spawn(async move { qb.consume_once(&b, firecast::push::Channel::Sms, 1).await.unwrap() });
     let (ha, hb) = (ta.await.unwrap(), tb.await.unwrap());
     let mut rest = 0;
-    let c = dispatcher(&app, Some(&fake));
+    let c = around_the_clock();
     for _ in 0..20 {
         rest += q.consume_once(&c, firecast::push::Channel::Sms, 8).await.unwrap();
     }
