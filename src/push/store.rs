@@ -1062,27 +1062,41 @@ pub async fn generate_subscribers(
     });
     let done = match db {
         Db::Sqlite(pool) => {
+            // The communities numbered in a temporary table keyed by their number, so each
+            // generated row finds its community by key.
+            let mut c = pool.acquire().await?;
+            sqlx::query("create temp table if not exists gen_community (k integer primary key, code text, path text)")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("delete from gen_community").execute(&mut *c).await?;
+            sqlx::query(
+                "insert into gen_community (k, code, path) select row_number() over (order by path) - 1, code, path \
+                 from region where level = 4 and path >= $1 and path < $2",
+            )
+            .bind(low)
+            .bind(&high)
+            .execute(&mut *c)
+            .await?;
             let sql = format!(
-                "with recursive c(k, code, path) as (select row_number() over (order by path) - 1, code, path from region \
-                 where level = 4 and path >= $1 and path < $2), m(cnt) as (select count(*) from c), \
-                 g(i) as (select 0 union all select i + 1 from g where i + 1 < $3) \
+                "with recursive m(cnt) as (select count(*) from gen_community), \
+                 g(i) as (select 0 union all select i + 1 from g where i + 1 < $1) \
                  insert into subscriber (token, region_code, region_path, lang, interests, channel, phone_sealed, phone_masked, consent, created_at) \
-                 select lower(hex(randomblob(16))), c.code, c.path, case when $4 > 0 and g.i % $4 = 0 then 'ko' else 'zh' end, \
-                 case g.i % {k}{cases} end, case when $5 > 0 and g.i % $5 = 1 then 'sms' else 'inbox' end, \
-                 case when $5 > 0 and g.i % $5 = 1 then 'demo' end, \
-                 case when $5 > 0 and g.i % $5 = 1 then '139****' || substr('0000' || (g.i % 10000), -4) end, 'demo', $6 \
-                 from g, m join c on c.k = g.i % m.cnt"
+                 select lower(hex(randomblob(16))), c.code, c.path, case when $2 > 0 and g.i % $2 = 0 then 'ko' else 'zh' end, \
+                 case g.i % {k}{cases} end, case when $3 > 0 and g.i % $3 = 1 then 'sms' else 'inbox' end, \
+                 case when $3 > 0 and g.i % $3 = 1 then 'demo' end, \
+                 case when $3 > 0 and g.i % $3 = 1 then '139****' || substr('0000' || (g.i % 10000), -4) end, 'demo', $4 \
+                 from g, m join gen_community c on c.k = g.i % m.cnt"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(low)
-                .bind(&high)
+            let made = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(n)
                 .bind(ko_every)
                 .bind(sms_every)
                 .bind(at)
-                .execute(pool)
+                .execute(&mut *c)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            sqlx::query("delete from gen_community").execute(&mut *c).await?;
+            made
         }
         Db::Postgres(pool) => {
             let sql = format!(
