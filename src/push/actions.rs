@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::store::{self, NewProduct, NewPush, NewSubscriber, NewVariant, Node, Variant};
 use super::{
-    Audience, Channel, Lang, NodeState, Place, ProductKind, ProductState, PushState, SignHours, Theme, Way,
-    check_sms_length, join_tags, next_level, parse_tags, split_tags, variant_for,
+    Audience, Channel, Lang, Place, ProductKind, ProductState, PushState, SignHours, Theme, Way, check_sms_length,
+    join_tags, next_level, parse_tags, variant_for,
 };
 use crate::audit;
 use crate::db::Db;
@@ -471,7 +471,7 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
             Lang::parse(&input.variant).ok_or_else(|| Error::invalid("variant", "choose zh or ko"))?
         };
         let langs: Vec<Lang> =
-            store::variants(db, push.product_id).await?.iter().filter_map(|v| Lang::parse(&v.lang)).collect();
+            super::langs(store::variants(db, push.product_id).await?.iter().map(|v| v.lang.as_str()));
         if !langs.contains(&variant) {
             return Err(Error::invalid("variant", "the product has no Korean variant; forward the Chinese one"));
         }
@@ -697,9 +697,9 @@ pub struct Tip {
     pub product_id: i64,
 }
 
-async fn tip(db: &Db, item: &store::InboxItem) -> Result<Tip> {
-    let variants = store::variants(db, item.product_id).await?;
-    let langs: Vec<Lang> = variants.iter().filter_map(|v| Lang::parse(&v.lang)).collect();
+/// A tip in the resident's language (or Chinese) from its product's variants.
+fn tip(item: &store::InboxItem, variants: &[&Variant]) -> Result<Tip> {
+    let langs = super::langs(variants.iter().map(|v| v.lang.as_str()));
     let wanted = Lang::parse(&item.lang).unwrap_or(Lang::Zh);
     let (lang, fallback) = variant_for(wanted, &langs);
     let v = variants.iter().find(|v| v.lang == lang.as_str()).or(variants.first()).ok_or(Error::NotFound)?;
@@ -718,41 +718,41 @@ async fn tip(db: &Db, item: &store::InboxItem) -> Result<Tip> {
     })
 }
 
+/// The tips of inbox items, with every product's variants read in one query.
+async fn tips(db: &Db, items: &[store::InboxItem]) -> Result<Vec<Tip>> {
+    let mut ids: Vec<i64> = items.iter().map(|i| i.product_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let all = store::variants_of(db, &ids).await?;
+    items
+        .iter()
+        .map(|item| {
+            let mine: Vec<&Variant> =
+                all.iter().filter(|v| v.product_id == item.product_id).map(|v| &v.variant).collect();
+            tip(item, &mine)
+        })
+        .collect()
+}
+
 /// A resident's inbox: their subscription and the tips of the last 90 days.
 pub async fn inbox(db: &Db, token: &str) -> Result<(store::Subscriber, Vec<Tip>)> {
     let me = store::subscriber(db, token).await?;
     let items = store::inbox(db, me.id, clock::now() - Duration::days(90), 100).await?;
-    let mut tips = Vec::with_capacity(items.len());
-    for item in &items {
-        tips.push(tip(db, item).await?);
-    }
+    let tips = tips(db, &items).await?;
     Ok((me, tips))
 }
 
 /// Opens one tip of an inbox, marking it read the first time.
 pub async fn open(db: &Db, token: &str, push_id: i64) -> Result<(store::Subscriber, Tip)> {
     let me = store::subscriber(db, token).await?;
-    if !store::in_inbox(db, me.id, push_id).await? {
-        return Err(Error::NotFound);
-    }
     store::mark_read(db, me.id, push_id, clock::now()).await?;
-    let items = store::inbox(db, me.id, OffsetDateTime::UNIX_EPOCH, 1000).await?;
-    let item = items.iter().find(|i| i.push_id == push_id).ok_or(Error::NotFound)?;
-    Ok((me, tip(db, item).await?))
+    let item = store::inbox_item(db, me.id, push_id).await?;
+    let tip = tips(db, std::slice::from_ref(&item)).await?.pop().ok_or(Error::NotFound)?;
+    Ok((me, tip))
 }
 
 /// Leaves, from the link in any message.
 pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool> {
     store::subscriber(db, token).await?;
     store::unsubscribe(db, token, clock::now()).await
-}
-
-/// The states of a node in display order, for legends.
-pub const NODE_STATES: &[NodeState] = NodeState::ALL;
-
-/// Which tags of each group a stored list holds.
-pub fn tag_groups(tags: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let all = split_tags(tags);
-    let pick = |f: fn(&str) -> bool| all.iter().filter(|t| f(t)).map(|t| (*t).to_owned()).collect();
-    (pick(|t| Audience::parse(t).is_some()), pick(|t| Place::parse(t).is_some()), pick(|t| Theme::parse(t).is_some()))
 }

@@ -308,7 +308,7 @@ impl Dispatcher {
                 out.extend(members.into_iter().map(|(r, _, _)| (r, Outcome::Failed("the push was recalled".into()))));
                 continue;
             }
-            let langs: Vec<Lang> = texts.iter().filter_map(|t| Lang::parse(&t.lang)).collect();
+            let langs = super::langs(texts.iter().map(|t| t.lang.as_str()));
             let (shown, _) = variant_for(Lang::parse(&lang).unwrap_or(Lang::Zh), &langs);
             let text = texts.iter().find(|t| t.lang == shown.as_str()).map(|t| t.body.clone()).unwrap_or_default();
             // Each message carries its own unsubscribe link, so each number is a call of its own;

@@ -327,6 +327,11 @@ pub fn is_overdue(state: &str, due_at: OffsetDateTime, now: OffsetDateTime) -> b
     matches!(NodeState::parse(state), Some(NodeState::Pending | NodeState::Signed)) && due_at < now
 }
 
+/// The languages among stored language names (a product's variants).
+pub fn langs<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Lang> {
+    names.into_iter().filter_map(Lang::parse).collect()
+}
+
 /// The variant a recipient who reads `wanted` gets from the languages a product has, and whether
 /// that is a fallback to Chinese.
 pub fn variant_for(wanted: Lang, available: &[Lang]) -> (Lang, bool) {

@@ -223,6 +223,29 @@ pub async fn variants(db: &Db, product_id: i64) -> Result<Vec<Variant>> {
     .await)?)
 }
 
+/// A variant with the product it belongs to.
+#[derive(Clone, Debug, FromRow)]
+pub struct ProductVariant {
+    /// The product.
+    pub product_id: i64,
+    /// The variant.
+    #[sqlx(flatten)]
+    pub variant: Variant,
+}
+
+/// The variants of several products in one query (an inbox page), Chinese first.
+pub async fn variants_of(db: &Db, product_ids: &[i64]) -> Result<Vec<ProductVariant>> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = product_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "select product_id, lang, title, body, link, file_name, file_type, file_size from push_variant \
+         where product_id in ({list}) order by product_id, case lang when 'zh' then 0 else 1 end"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?)
+}
+
 /// The uploaded file of a variant: (name, media type, bytes).
 pub async fn variant_file(db: &Db, product_id: i64, lang: &str) -> Result<(String, String, Vec<u8>)> {
     let row: Option<(String, String, Option<Vec<u8>>)> = on_db!(db, |pool| sqlx::query_as(
@@ -1455,12 +1478,18 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
         until,
     )
     .await?;
+    // Possible resends, counted once per push.
+    let mut resent: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
     for r in rows.iter().filter(|r| r.resent) {
-        on_tx!(&mut tx, |c| sqlx::query("update push set resent_count = resent_count + 1 where id = $1")
-            .bind(r.push_id)
+        *resent.entry(r.push_id).or_default() += 1;
+    }
+    for (push_id, n) in resent {
+        on_tx!(&mut tx, |c| sqlx::query("update push set resent_count = resent_count + $2 where id = $1")
+            .bind(push_id)
+            .bind(n)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|_| ()))?;
     }
     tx.commit().await?;
     Ok(rows)
@@ -1636,21 +1665,34 @@ pub struct InboxItem {
     pub read_at: Option<OffsetDateTime>,
 }
 
+const INBOX: &str = "select d.push_id, p.product_id, pr.kind, d.lang, coalesce(d.sent_at, p.fanned_out_at) as sent_at, \
+     d.read_at from delivery d join push p on p.id = d.push_id join push_product pr on pr.id = p.product_id";
+
 /// The tips delivered to a subscriber's inbox since `since`, newest first.
 pub async fn inbox(db: &Db, subscriber_id: i64, since: OffsetDateTime, limit: i64) -> Result<Vec<InboxItem>> {
-    Ok(on_db!(db, |pool| {
-        sqlx::query_as(
-        "select d.push_id, p.product_id, pr.kind, d.lang, coalesce(d.sent_at, p.fanned_out_at) as sent_at, d.read_at from delivery d \
-         join push p on p.id = d.push_id join push_product pr on pr.id = p.product_id \
-         where d.push_id in (select id from push where fanned_out_at >= $2 and state <> 'recalled') \
+    let sql = format!(
+        "{INBOX} where d.push_id in (select id from push where fanned_out_at >= $2 and state <> 'recalled') \
          and d.recipient_id = $1 and d.channel = 'inbox' order by d.push_id desc limit $3"
-    )
-    .bind(subscriber_id)
-    .bind(since)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    })?)
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(subscriber_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// One tip of a subscriber's inbox (not of a recalled push).
+pub async fn inbox_item(db: &Db, subscriber_id: i64, push_id: i64) -> Result<InboxItem> {
+    let sql = format!(
+        "{INBOX} where d.push_id = $2 and d.recipient_id = $1 and d.channel = 'inbox' and p.state <> 'recalled'"
+    );
+    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(subscriber_id)
+        .bind(push_id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or(Error::NotFound)
 }
 
 /// Marks a tip read the first time it is opened; false when it is not in the inbox or was read.
@@ -1666,18 +1708,6 @@ pub async fn mark_read(db: &Db, subscriber_id: i64, push_id: i64, at: OffsetDate
     .await
     .map(|r| r.rows_affected()))?;
     Ok(done == 1)
-}
-
-/// Whether a push reached a subscriber's inbox.
-pub async fn in_inbox(db: &Db, subscriber_id: i64, push_id: i64) -> Result<bool> {
-    let n: i64 = on_db!(db, |pool| sqlx::query_scalar(
-        "select count(*) from delivery where push_id = $2 and recipient_id = $1 and channel = 'inbox'"
-    )
-    .bind(subscriber_id)
-    .bind(push_id)
-    .fetch_one(pool)
-    .await)?;
-    Ok(n > 0)
 }
 
 // ---- statistics ----
