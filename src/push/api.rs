@@ -43,9 +43,9 @@ pub struct ProductParams {
 impl ProductParams {
     /// The store's filter.
     pub fn filter(&self) -> ProductFilter {
-        let some = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
+        let some = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         ProductFilter {
-            q: self.q.clone().unwrap_or_default(),
+            q: some(&self.q).unwrap_or_default().to_lowercase(),
             kind: some(&self.kind),
             tag: some(&self.tag),
             state: some(&self.state),

@@ -161,14 +161,9 @@ impl Dispatcher {
             if channel == Channel::Sms && self.sms.is_none() {
                 continue;
             }
-            loop {
-                let p = self.once(channel, now).await?;
-                if p.handled == 0 {
-                    break;
-                }
-                total.handled += p.handled;
-                total.delivered += p.delivered;
-            }
+            let p = self.drain_channel(channel, 1, now).await?;
+            total.handled += p.handled;
+            total.delivered += p.delivered;
         }
         Ok(total)
     }

@@ -132,13 +132,15 @@ struct LibraryQuery {
 
 impl LibraryQuery {
     fn filter(&self) -> ProductFilter {
-        let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-        ProductFilter {
-            q: self.q.trim().to_lowercase(),
-            kind: some(&self.kind),
-            tag: some(&self.tag),
-            state: some(&self.state),
+        super::api::ProductParams {
+            q: Some(self.q.clone()),
+            kind: Some(self.kind.clone()),
+            tag: Some(self.tag.clone()),
+            state: Some(self.state.clone()),
+            limit: None,
+            offset: None,
         }
+        .filter()
     }
 
     fn link(&self, page: i64) -> String {
