@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, LogFormat};
 use crate::db::Db;
 use crate::org::{self, Password, Role, Scope, UnitKind, Username, store};
-use crate::web::{self, AppState};
+use crate::app;
+use crate::web::AppState;
 use crate::{bench, demo};
 
 /// firecast — fire-safety publicity and education for a province.
@@ -166,12 +167,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker => {
             let db = open(&config, "sqlite://firecast.db").await?;
             let key = config.data_key(config.database_url_or("sqlite://firecast.db"))?;
-            let tasks = crate::push::dispatch::start(db, std::sync::Arc::new(key), &config).await?;
+            let tasks = crate::push::delivery::dispatch::start(db, std::sync::Arc::new(key), &config).await?;
             println!(
                 "worker started (queue: {})",
                 if config.nats_url.is_some() { "NATS JetStream" } else { "database" }
             );
-            web::shutdown_signal().await;
+            app::shutdown_signal().await;
             tasks.iter().for_each(tokio::task::JoinHandle::abort);
             Ok(())
         }
@@ -215,12 +216,12 @@ async fn open(config: &Config, default_url: &str) -> anyhow::Result<Db> {
 
 async fn serve(config: Config, db: Db, default_url: &str, started: Instant) -> anyhow::Result<()> {
     let key = config.data_key(config.database_url_or(default_url))?;
-    let listener = web::bind(config.listen).await?;
+    let listener = app::bind(config.listen).await?;
     tracing::info!(url = %config.shown_url(), ready_ms = started.elapsed().as_millis(), "serving");
     println!("serving on {} (ready in {} ms)", config.shown_url(), started.elapsed().as_millis());
     let state = AppState::new(db, config, key);
-    let workers = crate::push::dispatch::start(state.db.clone(), state.key.clone(), &state.config).await?;
-    let served = web::serve(listener, state, web::shutdown_signal()).await;
+    let workers = crate::push::delivery::dispatch::start(state.db.clone(), state.key.clone(), &state.config).await?;
+    let served = app::serve(listener, state, app::shutdown_signal()).await;
     workers.iter().for_each(tokio::task::JoinHandle::abort);
     served
 }
@@ -305,7 +306,7 @@ async fn import_activities(db: &Db, file: &std::path::Path, campaign: i64, as_us
     if user.disabled {
         return Err(anyhow!("user '{as_user}' is disabled"));
     }
-    let me = crate::web::session::Principal::acting_as(user, "local")
+    let me = crate::org::caller::Principal::acting_as(user, "local")
         .ok_or_else(|| anyhow!("user '{as_user}' has an unknown role"))?;
     if !crate::activity::can_report(me.role) {
         return Err(anyhow!("user '{as_user}' may not report activities (role {})", me.role));

@@ -1,6 +1,9 @@
-//! Times are stored in UTC at whole seconds and shown in China Standard Time (UTC+8).
+//! Times are stored in UTC at whole seconds and shown in China Standard Time (UTC+8); dates are
+//! read and written `2024-11-08`.
 
-use time::{OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description};
+use time::{Date, OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description};
+
+use crate::{Error, Result};
 
 /// China Standard Time.
 pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -36,10 +39,29 @@ pub fn show(t: OffsetDateTime) -> String {
     t.to_offset(CST).format(SHOWN).unwrap_or_default()
 }
 
+/// Parses a date written `2024-11-08`, naming the field when it is not one.
+pub fn parse_date(field: &str, s: &str) -> Result<Date> {
+    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| Error::invalid(field, format!("'{}' is not a date like 2024-11-08", s.trim())))
+}
+
+/// A date as written in forms and files.
+pub fn show_date(d: Date) -> String {
+    d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn dates_parse_and_name_the_field() {
+        assert_eq!(parse_date("starts_on", "2024-11-01").unwrap(), date!(2024 - 11 - 01));
+        let err = parse_date("starts_on", "11/01/2024").unwrap_err();
+        assert!(matches!(&err, Error::Invalid { field: Some(f), .. } if f == "starts_on"), "{err:?}");
+        assert_eq!(show_date(date!(2024 - 11 - 08)), "2024-11-08");
+    }
 
     #[test]
     fn shows_utc_as_china_standard_time() {

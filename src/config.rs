@@ -45,7 +45,7 @@ pub struct Config {
 
     /// The SMS provider.
     #[command(flatten)]
-    pub sms: crate::push::sms::SmsConfig,
+    pub sms: SmsConfig,
 }
 
 /// How log lines are written.
@@ -71,7 +71,7 @@ impl Config {
             nats_url: None,
             sms_quiet_hours: "22-8".to_owned(),
             webhooks_per_second: 200.0,
-            sms: crate::push::sms::SmsConfig {
+            sms: SmsConfig {
                 sms_endpoint: "https://sms.tencentcloudapi.com".to_owned(),
                 sms_secret_id: None,
                 sms_secret_key: None,
@@ -95,17 +95,6 @@ impl Config {
         crate::personal::DataKey::load_or_create(&path)
     }
 
-    /// The push dispatcher's settings.
-    pub fn dispatch(&self) -> anyhow::Result<crate::push::dispatch::Settings> {
-        Ok(crate::push::dispatch::Settings {
-            sms: self.sms.clone(),
-            quiet: crate::push::QuietHours::parse(&self.sms_quiet_hours).map_err(|e| anyhow::anyhow!("{e}"))?,
-            webhooks_per_second: self.webhooks_per_second,
-            webhook_timeout: crate::push::webhook::DEFAULT_TIMEOUT,
-            public_url: self.shown_url(),
-        })
-    }
-
     /// Whether cookies must be marked `Secure` (the public address is HTTPS).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
@@ -117,32 +106,80 @@ impl Config {
     }
 }
 
-/// A URL with its password replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("database_url", &self.database_url.as_deref().map(crate::db::redact_url))
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .field("data_key_file", &self.data_key_file)
-            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("nats_url", &self.nats_url.as_deref().map(crate::db::redact_url))
             .field("sms_quiet_hours", &self.sms_quiet_hours)
             .field("webhooks_per_second", &self.webhooks_per_second)
             .field("sms", &self.sms)
+            .finish()
+    }
+}
+
+/// Settings of the Tencent Cloud SMS account. SMS is off until the secret id and key, the app id,
+/// the sign name and the template id are all given.
+#[derive(Clone, clap::Args)]
+pub struct SmsConfig {
+    /// The SMS API endpoint.
+    #[arg(long, env = "FIRECAST_SMS_ENDPOINT", default_value = "https://sms.tencentcloudapi.com", global = true)]
+    pub sms_endpoint: String,
+
+    /// The Tencent Cloud API `SecretId`.
+    #[arg(long, env = "FIRECAST_SMS_SECRET_ID", global = true)]
+    pub sms_secret_id: Option<String>,
+
+    /// The Tencent Cloud API `SecretKey`. Never printed.
+    #[arg(long, env = "FIRECAST_SMS_SECRET_KEY", global = true, hide_env_values = true)]
+    pub sms_secret_key: Option<String>,
+
+    /// The SMS application's `SdkAppId` (such as 1400006666).
+    #[arg(long, env = "FIRECAST_SMS_APP_ID", global = true)]
+    pub sms_app_id: Option<String>,
+
+    /// The approved sign name, without the brackets (such as 吉林消防).
+    #[arg(long, env = "FIRECAST_SMS_SIGN_NAME", global = true)]
+    pub sms_sign_name: Option<String>,
+
+    /// The approved template's id.
+    #[arg(long, env = "FIRECAST_SMS_TEMPLATE_ID", global = true)]
+    pub sms_template_id: Option<String>,
+
+    /// The API region.
+    #[arg(long, env = "FIRECAST_SMS_REGION", default_value = "ap-guangzhou", global = true)]
+    pub sms_region: String,
+
+    /// The most `SendSms` calls a second.
+    #[arg(long, env = "FIRECAST_SMS_PER_SECOND", default_value_t = 50, global = true)]
+    pub sms_per_second: u32,
+}
+
+impl SmsConfig {
+    /// Whether every setting SMS needs is given (and not blank).
+    pub fn is_configured(&self) -> bool {
+        [&self.sms_secret_id, &self.sms_secret_key, &self.sms_app_id, &self.sms_sign_name, &self.sms_template_id]
+            .iter()
+            .all(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    }
+}
+
+impl fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("sms_endpoint", &self.sms_endpoint)
+            .field("sms_secret_id", &self.sms_secret_id)
+            .field("sms_secret_key", &self.sms_secret_key.as_ref().map(|_| "***"))
+            .field("sms_app_id", &self.sms_app_id)
+            .field("sms_sign_name", &self.sms_sign_name)
+            .field("sms_template_id", &self.sms_template_id)
+            .field("sms_region", &self.sms_region)
+            .field("sms_per_second", &self.sms_per_second)
             .finish()
     }
 }
@@ -157,11 +194,5 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://fire:***@db.example/firecast"), "{shown}");
-    }
-
-    #[test]
-    fn urls_without_password_stay_as_they_are() {
-        assert_eq!(redact_url("sqlite://firecast.db"), "sqlite://firecast.db");
-        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
     }
 }

@@ -5,6 +5,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled (empty outside a request).
+pub fn request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Runs `work` as the request with id `id`: errors it answers with quote the id.
+pub async fn with_request_id<F: Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
+
 /// Result with firecast's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -84,7 +98,7 @@ pub struct Problem {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let request_id = crate::web::request_id();
+        let request_id = request_id();
         let (detail, field) = match &self {
             Self::Db(e) => {
                 tracing::error!(request_id, error = %e, "database error");

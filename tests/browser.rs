@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use firecast::config::Config;
 use firecast::db::Db;
-use firecast::web::{self, AppState};
+use firecast::app;
+use firecast::web::AppState;
 use thirtyfour::prelude::*;
 
 struct Driver(Child);
@@ -80,11 +81,11 @@ async fn demo_server(name: &str) -> (String, Db, Config, String) {
     let db = Db::open(&url).await.unwrap();
     firecast::org::reference::load(&db).await.unwrap();
     firecast::demo::seed(&db, &firecast::config::Config::with_database("").data_key("").unwrap()).await.unwrap();
-    let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config = Config::with_database(&url);
     let key = config.data_key(&url).unwrap();
-    tokio::spawn(web::serve(listener, AppState::new(db.clone(), config.clone(), key), std::future::pending()));
+    tokio::spawn(app::serve(listener, AppState::new(db.clone(), config.clone(), key), std::future::pending()));
     (base, db, config, url)
 }
 
@@ -638,7 +639,7 @@ async fn a_tip_goes_down_four_levels_and_reaches_a_subscribed_household() {
 
     // The direct delivery goes out.
     let key = std::sync::Arc::new(config.data_key(&url).unwrap());
-    let dispatcher = firecast::push::dispatch::Dispatcher::new(db.clone(), key, &config.dispatch().unwrap()).unwrap();
+    let dispatcher = firecast::push::delivery::dispatch::Dispatcher::new(db.clone(), key, &firecast::push::delivery::dispatch::Settings::from_config(&config).unwrap()).unwrap();
     dispatcher.drain(firecast::clock::now()).await.unwrap();
 
     // The resident sees it unread, opens it, and back in the inbox it is read.

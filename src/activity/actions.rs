@@ -9,16 +9,12 @@ use utoipa::ToSchema;
 
 use super::store::{self, NewActivity, NewAiring, NewNews};
 use super::{State, Transition, can_report, can_review, check_figures, parse_kind, parse_news_level};
-use crate::audit;
-use crate::campaign::{self, parse_date, show_date};
+use crate::campaign;
+use crate::clock::{parse_date, show_date};
 use crate::db::Db;
 use crate::org::{self, UnitKind, parse_name};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
-
-async fn audited<T>(db: &Db, me: &Principal, action: &str, object: (&str, &str), r: Result<T>) -> Result<T> {
-    audit::outcome(db, &me.actor(), action, object, r).await
-}
 
 /// An activity record as written in a form, a JSON body or a spreadsheet row.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -150,7 +146,7 @@ pub async fn create(db: &Db, me: &Principal, input: &ActivityInput) -> Result<i6
         store::insert(db, &check(db, me, input).await?).await
     }
     .await;
-    audited(db, me, "activity.create", ("activity", &input.title), r).await
+    me.audited(db, "activity.create", ("activity", &input.title), r).await
 }
 
 /// Changes a draft or returned record of the writer's unit.
@@ -164,7 +160,7 @@ pub async fn update(db: &Db, me: &Principal, id: i64, input: &ActivityInput) -> 
         store::update(db, id, &check(db, me, input).await?).await
     }
     .await;
-    audited(db, me, "activity.update", ("activity", &id.to_string()), r).await
+    me.audited(db, "activity.update", ("activity", &id.to_string()), r).await
 }
 
 /// Submits, approves or returns a record.
@@ -203,7 +199,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, t: Transition, reason:
         store::transition(db, id, from, to, reviewer, &limit("reason", reason, 500)?).await
     }
     .await;
-    audited(db, me, action, ("activity", &id.to_string()), r).await
+    me.audited(db, action, ("activity", &id.to_string()), r).await
 }
 
 /// Attaches a photo (checked, re-encoded, stripped of metadata) to a record of the writer's unit.
@@ -229,7 +225,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
         Ok((photo_id, elsewhere))
     }
     .await;
-    audited(db, me, "activity.photo", ("activity", &id.to_string()), r).await
+    me.audited(db, "activity.photo", ("activity", &id.to_string()), r).await
 }
 
 /// A news item as registered.
@@ -311,7 +307,7 @@ pub async fn add_news(db: &Db, me: &Principal, input: &NewsInput) -> Result<()> 
         store::insert_news(db, &[item]).await
     }
     .await;
-    audited(db, me, "news.create", ("campaign", &input.campaign_id.to_string()), r).await
+    me.audited(db, "news.create", ("campaign", &input.campaign_id.to_string()), r).await
 }
 
 /// Registers airings for the writer's unit.
@@ -341,5 +337,5 @@ pub async fn add_airing(db: &Db, me: &Principal, input: &AiringInput) -> Result<
         store::insert_airings(db, &[item]).await
     }
     .await;
-    audited(db, me, "airing.create", ("campaign", &input.campaign_id.to_string()), r).await
+    me.audited(db, "airing.create", ("campaign", &input.campaign_id.to_string()), r).await
 }

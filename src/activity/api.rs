@@ -13,12 +13,12 @@ use super::actions::{self, ActivityInput, AiringInput, NewsInput};
 use super::import::{self, Rejected};
 use super::store::{self, Activity, Airing, Figure, Filter, NewsItem};
 use super::{State as RecordState, Transition, can_review};
-use crate::campaign::parse_date;
+use crate::clock::parse_date;
 use crate::org::UnitKind;
 use crate::sheet::CellError;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// Activity list parameters.

@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::org;
 use crate::sheet::{self, CellError, Sheet};
 use crate::web::i18n::Lang;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// The fixed columns: (field, Chinese header, English header, required).
@@ -39,7 +39,7 @@ pub fn template_headers(catalogue: &[Metric]) -> Vec<String> {
 
 /// One example row under the template's headers.
 pub fn template_example(catalogue: &[Metric], campaign: &Campaign) -> Vec<String> {
-    let day = crate::campaign::show_date(campaign.starts_on);
+    let day = crate::clock::show_date(campaign.starts_on);
     let mut row: Vec<String> =
         ["消防安全培训", "training", &day, &day, "220100", "", "市应急管理局", "市政府会议中心", "示例：请删除此行"]
             .iter()

@@ -18,13 +18,14 @@ use super::import::{self, Rejected};
 use super::store::{self, Activity, Airing, Figure, Filter, NewsItem, PhotoInfo};
 use super::{KINDS, NEWS_LEVELS, State as RecordState, Transition, can_report, can_review};
 use crate::campaign::store::{Campaign, Metric};
-use crate::campaign::{self, show_date};
+use crate::campaign;
+use crate::clock::show_date;
 use crate::org::UnitKind;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::PageCtx;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 const PAGE: i64 = 50;
@@ -65,7 +66,7 @@ impl ListQuery {
             )
         };
         let date = |field: &str, s: &str| {
-            if s.trim().is_empty() { Ok(None) } else { campaign::parse_date(field, s).map(Some) }
+            if s.trim().is_empty() { Ok(None) } else { crate::clock::parse_date(field, s).map(Some) }
         };
         Ok(Filter {
             campaign_id: self.campaign,

@@ -8,7 +8,8 @@ use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::{State, ancestor_paths};
+use super::State;
+use crate::org::path::ancestor_paths;
 use crate::db::{CHUNK_ROWS, Db, Tx};
 use crate::org::Scope;
 use crate::{Error, Result, clock, on_db, on_tx};

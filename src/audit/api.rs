@@ -11,7 +11,7 @@ use super::store::{self, Record};
 use crate::org::Permission;
 use crate::web::AppState;
 use crate::web::extract::Query;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// Audit filters.

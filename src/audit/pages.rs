@@ -13,7 +13,7 @@ use crate::org::Permission;
 use crate::web::AppState;
 use crate::web::extract::Query;
 use crate::web::layout::PageCtx;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 
 const PAGE: i64 = 100;
 

@@ -46,7 +46,7 @@ pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result
     let started = Instant::now();
     let db = Db::open(url).await?;
     crate::org::reference::load(&db).await?;
-    println!("database ready in {} ms ({})", started.elapsed().as_millis(), crate::config::redact_url(url));
+    println!("database ready in {} ms ({})", started.elapsed().as_millis(), crate::db::redact_url(url));
     match workload {
         Workload::Regions => regions(&db).await,
         Workload::Activities => activities(&db, key).await,
@@ -220,7 +220,7 @@ async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         ms(bare)
     );
     let (page, p99, html) = time(20, || async {
-        let o = crate::campaign::overview::overview(db, &scope, s.campaign, None, today).await?;
+        let o = crate::report::overview::overview(db, &scope, s.campaign, None, today).await?;
         crate::campaign::pages::render_overview(o)
     })
     .await?;
@@ -241,7 +241,7 @@ async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
             let mut row = vec![String::new(); headers.len()];
             row[0] = format!("导入活动 {i}");
             row[1] = "volunteer_service".into();
-            row[2] = crate::campaign::show_date(s.start);
+            row[2] = crate::clock::show_date(s.start);
             row[4].clone_from(&s.places[i % s.places.len()].0);
             if let Some(h) = handouts {
                 row[h] = (i % 900 + 1).to_string();
@@ -253,7 +253,7 @@ async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         })
         .collect();
     let xlsx = crate::sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!(e))?;
-    let me = crate::web::session::Principal::acting_as(s.author.clone(), "bench")
+    let me = crate::org::caller::Principal::acting_as(s.author.clone(), "bench")
         .ok_or_else(|| anyhow::anyhow!("bench user"))?;
     let t = Instant::now();
     let sheet = crate::sheet::read(&xlsx, "bench.xlsx").map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;

@@ -15,7 +15,7 @@ use time::Duration;
 use crate::db::Db;
 use crate::org::{Scope, store as org};
 use crate::personal::DataKey;
-use crate::push::dispatch::{Dispatcher, Settings};
+use crate::push::delivery::dispatch::{Dispatcher, Settings};
 use crate::push::store::{self, Due, NewPush};
 use crate::push::{QuietHours, week_start};
 
@@ -186,7 +186,7 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     const PUSHES: usize = 100;
     let (url, count) = sink().await?;
     let n = ENDPOINTS * PUSHES;
-    let client = crate::push::webhook::WebhookClient::new()?;
+    let client = crate::push::delivery::webhook::WebhookClient::new()?;
     let body = serde_json::json!({"event": "push", "push_id": 1, "variants": [{"lang": "zh", "title": "冬季取暖安全", "body": "电暖器远离可燃物，人走断电。"}]});
     let t = Instant::now();
     futures_util::stream::iter(0..n)
@@ -194,7 +194,7 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
             let (client, url, body) = (&client, &url, &body);
             async move { client.post(url, b"bench-secret", &format!("load-{i}"), body).await.ok() }
         })
-        .buffer_unordered(crate::push::dispatch::WEBHOOK_CONCURRENCY)
+        .buffer_unordered(crate::push::delivery::dispatch::WEBHOOK_CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
     let plain = n as f64 / t.elapsed().as_secs_f64();
@@ -220,7 +220,7 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         sms: crate::config::Config::with_database("").sms,
         quiet: QuietHours::DEFAULT,
         webhooks_per_second: 1_000_000.0,
-        webhook_timeout: crate::push::webhook::DEFAULT_TIMEOUT,
+        webhook_timeout: crate::push::delivery::webhook::DEFAULT_TIMEOUT,
         public_url: String::new(),
     };
     let d = Dispatcher::new(db.clone(), Arc::new(key.clone()), &settings)?;

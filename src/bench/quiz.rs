@@ -20,7 +20,8 @@ use crate::personal::DataKey;
 use crate::quiz::actions::{self, JoinInput};
 use crate::quiz::store::{self, NewQuiz};
 use crate::quiz::{Answer, Blueprint, Kind, Scoring};
-use crate::web::{self, AppState};
+use crate::app;
+use crate::web::AppState;
 
 const CONNECTIONS: usize = 64;
 const ATTEMPTS: usize = 5_000;
@@ -195,10 +196,10 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     }
     let answers: usize = jobs.iter().map(Vec::len).sum();
 
-    let listener = web::bind("127.0.0.1:0".parse()?).await?;
+    let listener = app::bind("127.0.0.1:0".parse()?).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(db.clone(), Config::with_database(url), key.clone());
-    let server = tokio::spawn(web::serve(listener, state, std::future::pending()));
+    let server = tokio::spawn(app::serve(listener, state, std::future::pending()));
     let per = answers / CONNECTIONS;
     let health: Vec<Vec<(String, String)>> =
         (0..CONNECTIONS).map(|_| vec![("/healthz".to_owned(), String::new()); per]).collect();

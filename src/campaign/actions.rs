@@ -8,20 +8,16 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::store::{self, NewDuty};
-use super::{Status, can_plan, check_period, check_target, next_year, parse_date};
-use crate::audit;
+use super::{Status, can_plan, check_period, check_target, next_year};
+use crate::clock::parse_date;
 use crate::db::Db;
 use crate::org::{self, UnitKind, parse_name};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 fn require_planner(me: &Principal) -> Result<()> {
     let kind = UnitKind::parse(&me.user.unit_kind).ok_or(Error::Forbidden)?;
     if can_plan(me.role, kind) { Ok(()) } else { Err(Error::Forbidden) }
-}
-
-async fn audited<T>(db: &Db, me: &Principal, action: &str, object: &str, r: Result<T>) -> Result<T> {
-    audit::outcome(db, &me.actor(), action, ("campaign", object), r).await
 }
 
 /// A new campaign, owned by the caller's unit.
@@ -49,7 +45,7 @@ pub async fn create(db: &Db, me: &Principal, input: &NewCampaign) -> Result<i64>
         store::insert_campaign(db, &name, &theme, (starts, ends), (me.user.unit_id, &me.user.region_path), None).await
     }
     .await;
-    audited(db, me, "campaign.create", &input.name, r).await
+    me.audited(db, "campaign.create", ("campaign", &input.name), r).await
 }
 
 /// Starts a campaign from an earlier one: same theme and duties (with targets), one year later.
@@ -91,7 +87,7 @@ pub async fn copy(db: &Db, me: &Principal, from: i64, name: &str) -> Result<i64>
         Ok(id)
     }
     .await;
-    audited(db, me, "campaign.copy", &from.to_string(), r).await
+    me.audited(db, "campaign.copy", ("campaign", &from.to_string()), r).await
 }
 
 /// Changes a campaign's status (its owner's planners).
@@ -106,7 +102,7 @@ pub async fn set_status(db: &Db, me: &Principal, id: i64, status: &str) -> Resul
         store::set_status(db, id, status).await
     }
     .await;
-    audited(db, me, "campaign.status", &id.to_string(), r).await
+    me.audited(db, "campaign.status", ("campaign", &id.to_string()), r).await
 }
 
 /// A duty to write.
@@ -146,8 +142,8 @@ pub async fn add_duties(db: &Db, me: &Principal, campaign_id: i64, inputs: &[Dut
                     "due_on",
                     format!(
                         "the due date must fall within the campaign ({} to {})",
-                        super::show_date(c.starts_on),
-                        super::show_date(c.ends_on)
+                        crate::clock::show_date(c.starts_on),
+                        crate::clock::show_date(c.ends_on)
                     ),
                 ));
             }
@@ -171,5 +167,5 @@ pub async fn add_duties(db: &Db, me: &Principal, campaign_id: i64, inputs: &[Dut
         store::insert_duties(db, campaign_id, &duties).await
     }
     .await;
-    audited(db, me, "duty.create", &campaign_id.to_string(), r).await
+    me.audited(db, "duty.create", ("campaign", &campaign_id.to_string()), r).await
 }

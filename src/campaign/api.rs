@@ -8,11 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::actions::{self, DutyInput, NewCampaign};
-use super::overview::{self, DutyProgress, Overview};
+use crate::report::overview::{self, DutyProgress, Overview};
 use super::store::{self, Campaign, Metric};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Result, clock};
 
 /// Campaigns visible to you (owned in your area or above it), newest first.

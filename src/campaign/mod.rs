@@ -6,13 +6,11 @@
 
 pub mod actions;
 pub mod api;
-pub mod overview;
 pub mod pages;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
-use time::macros::format_description;
 use utoipa::ToSchema;
 
 use crate::org::{Role, UnitKind};
@@ -50,17 +48,6 @@ impl Status {
             .find(|x| x.as_str() == s)
             .ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))
     }
-}
-
-/// Parses a date written `2024-11-08`, naming the field when it is not one.
-pub fn parse_date(field: &str, s: &str) -> Result<Date> {
-    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| Error::invalid(field, format!("'{}' is not a date like 2024-11-08", s.trim())))
-}
-
-/// A date as written in forms and files.
-pub fn show_date(d: Date) -> String {
-    d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
 }
 
 /// A checked campaign period: it starts on or before it ends and lasts at most a year.
@@ -105,14 +92,6 @@ pub fn next_year(d: Date) -> Date {
 mod tests {
     use super::*;
     use time::macros::date;
-
-    #[test]
-    fn dates_parse_and_name_the_field() {
-        assert_eq!(parse_date("starts_on", "2024-11-01").unwrap(), date!(2024 - 11 - 01));
-        let err = parse_date("starts_on", "11/01/2024").unwrap_err();
-        assert!(matches!(&err, Error::Invalid { field: Some(f), .. } if f == "starts_on"), "{err:?}");
-        assert_eq!(show_date(date!(2024 - 11 - 08)), "2024-11-08");
-    }
 
     #[test]
     fn periods_are_checked() {

@@ -11,14 +11,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::actions::{self, DutyInput, NewCampaign};
-use super::overview::{self, DutyProgress, Overview};
+use crate::report::overview::{self, DutyProgress, Overview};
 use super::store::{self, Campaign, Metric};
 use super::{Status, can_plan};
 use crate::org::{self, Permission, UnitKind};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 fn planner(me: &Principal) -> bool {
@@ -263,7 +263,7 @@ async fn add_metric(
         .await
     }
     .await;
-    let result = crate::audit::outcome(&state.db, &me.actor(), "metric.create", ("metric", &f.code), result).await;
+    let result = me.audited(&state.db, "metric.create", ("metric", &f.code), result).await;
     match result {
         Ok(()) => Ok(Redirect::to("/campaigns/metrics").into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {

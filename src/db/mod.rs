@@ -11,7 +11,6 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use crate::config::redact_url;
 
 /// A pool on one of the two backends.
 #[derive(Clone, Debug)]
@@ -251,9 +250,29 @@ impl Tx {
 /// Rows per statement in chunked multi-row inserts (well under both backends' bind limits).
 pub const CHUNK_ROWS: usize = 500;
 
+/// A URL with its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_without_password_stay_as_they_are() {
+        assert_eq!(redact_url("sqlite://firecast.db"), "sqlite://firecast.db");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+    }
 
     #[test]
     fn malformed_urls_get_a_clear_error() {

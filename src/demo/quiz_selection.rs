@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::org::{Scope, store as org};
 use crate::quiz::selection::actions::{self, DrawRules, FinalistRules, TeamRules};
 use crate::quiz::selection::{Kind, store};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 
 /// The seed published for the demo draw.
 pub const DEMO_SEED: &str = "知消杯-2026-抽奖-公证处现场公布";

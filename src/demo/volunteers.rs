@@ -62,7 +62,7 @@ fn cst(day: Date, hour: u8, minute: u8) -> OffsetDateTime {
 }
 
 fn date(s: &str) -> Option<Date> {
-    crate::campaign::parse_date("date", s).ok()
+    crate::clock::parse_date("date", s).ok()
 }
 
 /// The winter period that contains today, or the last one.

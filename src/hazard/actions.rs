@@ -16,7 +16,7 @@ use crate::audit::{self, Actor};
 use crate::db::Db;
 use crate::org::{self, Role, Scope, UnitKind};
 use crate::personal::{DataKey, PhoneNumber};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// A hazard as reported in a form or a JSON body.
@@ -159,7 +159,7 @@ pub async fn create(db: &Db, me: &Principal, input: &HazardInput) -> Result<Repo
         store_unless_duplicate(db, h, input.confirm_new, now).await
     }
     .await;
-    audit::outcome(db, &me.actor(), "hazard.create", ("hazard", &input.region_code), r).await
+    me.audited(db, "hazard.create", ("hazard", &input.region_code), r).await
 }
 
 /// Reports a hazard in public (no account): anywhere in the province, at most
@@ -297,7 +297,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
                 }
                 let today = clock::today();
                 let due = match input.rectify_due_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                    Some(s) => crate::campaign::parse_date("rectify_due_on", s)?,
+                    Some(s) => crate::clock::parse_date("rectify_due_on", s)?,
                     None => today + Duration::days(super::DEFAULT_RECTIFY_DAYS),
                 };
                 if due < today {
@@ -324,7 +324,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
         store::transition(db, id, &change).await
     }
     .await;
-    audit::outcome(db, &me.actor(), &format!("hazard.{}", t.as_str()), ("hazard", &id.to_string()), r).await
+    me.audited(db, &format!("hazard.{}", t.as_str()), ("hazard", &id.to_string()), r).await
 }
 
 /// The unit a hazard may be assigned to (inside the caller's area, near the place, not a line
@@ -398,7 +398,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
         store::insert_photo(db, id, &photo, Some(me.user.id)).await
     }
     .await;
-    audit::outcome(db, &me.actor(), "hazard.photo", ("hazard", &id.to_string()), r).await
+    me.audited(db, "hazard.photo", ("hazard", &id.to_string()), r).await
 }
 
 /// Attaches cleaned photos to the reporter's own report (by tracking code) while it waits for
@@ -429,7 +429,7 @@ pub async fn reveal_phone(db: &Db, key: &DataKey, me: &Principal, id: i64) -> Re
         store::sealed_phone(db, id).await?.map(|s| key.open(&s)).transpose()
     }
     .await;
-    audit::outcome(db, &me.actor(), "hazard.reveal_phone", ("hazard", &id.to_string()), r).await
+    me.audited(db, "hazard.reveal_phone", ("hazard", &id.to_string()), r).await
 }
 
 /// Raises the escalation of every open hazard past its deadline at `now` (one level when overdue,

@@ -18,7 +18,8 @@ use super::{ReporterKind, State as HazardState, Transition};
 use crate::org::{self, Scope};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::{Principal, RequestCtx};
+use crate::org::caller::Principal;
+use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 
 /// List parameters.

@@ -238,7 +238,7 @@ pub fn escalation_for(due: OffsetDateTime, now: OffsetDateTime) -> i64 {
 /// The region path of the unit handling a hazard whose responsible unit sits at `responsible`,
 /// at an escalation level: the responsible unit itself, then each level above, up to the province.
 pub fn handling_path(responsible: &str, level: i64) -> String {
-    let ancestors = crate::activity::ancestor_paths(responsible);
+    let ancestors = crate::org::path::ancestor_paths(responsible);
     let up = usize::try_from(level).unwrap_or(0);
     let keep = ancestors.len().saturating_sub(1).saturating_sub(up);
     ancestors.get(keep).cloned().unwrap_or_else(|| responsible.to_owned())
@@ -247,7 +247,7 @@ pub fn handling_path(responsible: &str, level: i64) -> String {
 /// The paths whose counters a hazard at `path` adds to: every ancestor from the province down to
 /// township level (paths of at most [`COUNTED_PATH_MAX`] characters).
 pub fn counted_paths(path: &str) -> Vec<String> {
-    crate::activity::ancestor_paths(path).into_iter().filter(|p| p.len() <= COUNTED_PATH_MAX).collect()
+    crate::org::path::ancestor_paths(path).into_iter().filter(|p| p.len() <= COUNTED_PATH_MAX).collect()
 }
 
 /// Counters are kept for regions down to township level (`/22/2201/220102/220102001/`).
@@ -269,7 +269,7 @@ pub fn check_coordinates(lat: Option<f64>, lon: Option<f64>, region_code: &str) 
         return Err(Error::invalid("latitude", format!("{lat:.5}, {lon:.5} lies outside Jilin province")));
     }
     let prefecture = format!("{}00", region_code.get(..4).unwrap_or_default());
-    if crate::report::map::prefecture_contains(&prefecture, lon, lat) == Some(false) {
+    if crate::svg::map::prefecture_contains(&prefecture, lon, lat) == Some(false) {
         return Err(Error::invalid(
             "latitude",
             format!("{lat:.5}, {lon:.5} lies outside the prefecture of the chosen place ({prefecture})"),

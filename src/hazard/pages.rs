@@ -21,11 +21,12 @@ use super::stats::{self, Stats};
 use super::store::{self, Category, Hazard};
 use super::{ReporterKind, State as HazardState, Transition, is_fire_service, reporter_kind};
 use crate::org::{self, Scope, store::Region};
-use crate::report::{chart, map};
+use crate::svg::{chart, map};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::web::session::{Principal, RequestCtx};
+use crate::org::caller::Principal;
+use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 
 const PAGE: i64 = 50;
@@ -523,7 +524,7 @@ async fn export_csv(
                 ctx.tv("reporter_kind", &h.reporter_kind).to_owned(),
                 clock::show(h.created_at),
                 h.responsible_name.clone(),
-                h.rectify_due_on.map(crate::campaign::show_date).unwrap_or_default(),
+                h.rectify_due_on.map(crate::clock::show_date).unwrap_or_default(),
                 h.rectified_at.map(clock::show).unwrap_or_default(),
                 h.closed_at.map(clock::show).unwrap_or_default(),
             ]
@@ -568,7 +569,7 @@ async fn view_page(
     let (units, departments) =
         if needs_targets { actions::targets(&state.db, me, &d.hazard).await? } else { (Vec::new(), Vec::new()) };
     let can_reveal = is_fire_service(me.role) && d.hazard.reporter_phone_masked.is_some();
-    let default_due = crate::campaign::show_date(clock::today() + time::Duration::days(super::DEFAULT_RECTIFY_DAYS));
+    let default_due = crate::clock::show_date(clock::today() + time::Duration::days(super::DEFAULT_RECTIFY_DAYS));
     Ok(ViewPage { ctx, d, units, departments, can_reveal, phone, notice, default_due })
 }
 

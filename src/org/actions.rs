@@ -5,22 +5,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{Password, Permission, RegionCode, Role, UnitKind, Username, check_role_fits, parse_name, store};
-use crate::audit;
 use crate::db::Db;
-use crate::web::session::Principal;
+use super::caller::Principal;
 use crate::{Error, Result};
-
-/// Runs a change and audits its outcome.
-async fn audited<T>(
-    db: &Db,
-    me: &Principal,
-    action: &str,
-    object: (&str, &str),
-    change: impl Future<Output = Result<T>>,
-) -> Result<T> {
-    let result = change.await;
-    audit::outcome(db, &me.actor(), action, object, result).await
-}
 
 async fn hash(password: Password) -> Result<String> {
     tokio::task::spawn_blocking(move || password.hash()).await.map_err(|e| anyhow::anyhow!("password hash: {e}"))?
@@ -42,7 +29,7 @@ pub struct NewUnit {
 
 /// Makes a unit inside the caller's scope.
 pub async fn create_unit(db: &Db, me: &Principal, input: &NewUnit) -> Result<i64> {
-    audited(db, me, "unit.create", ("unit", &input.name), async {
+    me.audited(db, "unit.create", ("unit", &input.name), async {
         me.require(Permission::ManageUnits)?;
         let name = parse_name("name", &input.name)?;
         let kind = UnitKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?;
@@ -63,17 +50,19 @@ pub async fn create_unit(db: &Db, me: &Principal, input: &NewUnit) -> Result<i64
             }
         }
         store::insert_unit(db, &name, kind, &region, input.parent_id).await
-    })
+    }
+    .await)
     .await
 }
 
 /// Renames a unit inside the caller's scope.
 pub async fn rename_unit(db: &Db, me: &Principal, id: i64, name: &str) -> Result<()> {
-    audited(db, me, "unit.update", ("unit", &id.to_string()), async {
+    me.audited(db, "unit.update", ("unit", &id.to_string()), async {
         me.require(Permission::ManageUnits)?;
         store::unit(db, &me.scope, id).await?;
         store::rename_unit(db, &me.scope, id, &parse_name("name", name)?).await
-    })
+    }
+    .await)
     .await
 }
 
@@ -120,7 +109,7 @@ async fn unit_for(db: &Db, me: &Principal, unit_id: i64, role: Role) -> Result<(
 
 /// Makes a user account inside the caller's scope.
 pub async fn create_user(db: &Db, me: &Principal, input: &NewUser) -> Result<i64> {
-    audited(db, me, "user.create", ("user", &input.username), async {
+    me.audited(db, "user.create", ("user", &input.username), async {
         me.require(Permission::ManageUsers)?;
         let username = Username::parse(&input.username)?;
         let display_name = parse_name("display_name", &input.display_name)?;
@@ -128,13 +117,14 @@ pub async fn create_user(db: &Db, me: &Principal, input: &NewUser) -> Result<i64
         unit_for(db, me, input.unit_id, role).await?;
         let hash = hash(Password::parse(&input.password)?).await?;
         store::insert_user(db, username.as_str(), &display_name, role, input.unit_id, &hash).await
-    })
+    }
+    .await)
     .await
 }
 
 /// Changes a user account inside the caller's scope.
 pub async fn update_user(db: &Db, me: &Principal, id: i64, change: &UserChange) -> Result<()> {
-    audited(db, me, "user.update", ("user", &id.to_string()), async {
+    me.audited(db, "user.update", ("user", &id.to_string()), async {
         me.require(Permission::ManageUsers)?;
         let user = store::user(db, &me.scope, id).await?;
         let display_name = parse_name("display_name", change.display_name.as_deref().unwrap_or(&user.display_name))?;
@@ -146,24 +136,26 @@ pub async fn update_user(db: &Db, me: &Principal, id: i64, change: &UserChange) 
         }
         unit_for(db, me, unit_id, role).await?;
         store::update_user(db, &me.scope, id, &display_name, role, unit_id, disabled).await
-    })
+    }
+    .await)
     .await
 }
 
 /// Sets another user's password (admin) and ends their sessions.
 pub async fn reset_password(db: &Db, me: &Principal, id: i64, password: &str) -> Result<()> {
-    audited(db, me, "user.password_reset", ("user", &id.to_string()), async {
+    me.audited(db, "user.password_reset", ("user", &id.to_string()), async {
         me.require(Permission::ManageUsers)?;
         store::user(db, &me.scope, id).await?;
         let hash = hash(Password::parse(password)?).await?;
         store::set_password(db, id, &hash, None).await
-    })
+    }
+    .await)
     .await
 }
 
 /// Changes the caller's own password after checking the current one; other sessions end.
 pub async fn change_own_password(db: &Db, me: &Principal, current: &str, new: &str) -> Result<()> {
-    audited(db, me, "user.password_change", ("user", &me.user.id.to_string()), async {
+    me.audited(db, "user.password_change", ("user", &me.user.id.to_string()), async {
         let creds = store::credentials(db, &me.user.username).await?.ok_or(Error::NotFound)?;
         let current = current.to_owned();
         let ok = tokio::task::spawn_blocking(move || super::verify_password(&current, &creds.password_hash))
@@ -174,28 +166,31 @@ pub async fn change_own_password(db: &Db, me: &Principal, current: &str, new: &s
         }
         let hash = hash(Password::parse(new)?).await?;
         store::set_password(db, me.user.id, &hash, me.session_hash()).await
-    })
+    }
+    .await)
     .await
 }
 
 /// Makes an API token for a user inside the caller's scope; returns the token, shown once.
 pub async fn create_token(db: &Db, me: &Principal, user_id: i64, name: &str) -> Result<(i64, String)> {
-    audited(db, me, "token.create", ("user", &user_id.to_string()), async {
+    me.audited(db, "token.create", ("user", &user_id.to_string()), async {
         me.require(Permission::ManageUsers)?;
         store::user(db, &me.scope, user_id).await?;
         let name = parse_name("name", name)?;
         let token = format!("fct_{}", super::new_secret());
         let id = store::insert_token(db, user_id, me.user.id, &name, &super::hash_secret(&token)).await?;
         Ok((id, token))
-    })
+    }
+    .await)
     .await
 }
 
 /// Revokes an API token whose owner is inside the caller's scope; returns the owner's id.
 pub async fn revoke_token(db: &Db, me: &Principal, id: i64) -> Result<i64> {
-    audited(db, me, "token.revoke", ("token", &id.to_string()), async {
+    me.audited(db, "token.revoke", ("token", &id.to_string()), async {
         me.require(Permission::ManageUsers)?;
         store::revoke_token(db, &me.scope, id).await
-    })
+    }
+    .await)
     .await
 }

@@ -12,7 +12,7 @@ use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
 use super::{Permission, Role, UnitKind};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::Principal;
+use super::caller::Principal;
 use crate::{Error, Result};
 
 /// The signed-in user and what they may do.

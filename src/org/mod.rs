@@ -3,8 +3,10 @@
 //! takes.
 
 pub mod actions;
+pub mod caller;
 pub mod api;
 pub mod pages;
+pub mod path;
 pub mod reference;
 pub mod store;
 

@@ -15,7 +15,8 @@ use super::{Permission, Role, UnitKind};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::{PageCtx, local_path};
-use crate::web::session::{self, Principal, RequestCtx, SignInError};
+use super::caller::{self, Principal, SignInError};
+use crate::web::session::{self, RequestCtx};
 use crate::{Error, Result};
 
 // ---- sign in, sign out, password ----
@@ -54,10 +55,10 @@ async fn login(
 ) -> Result<Response> {
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let next = local_path(f.next.as_deref()).to_owned();
-    match session::sign_in(&state, &f.username, &f.password, &req.ip, ua).await? {
-        Ok(cookie) => {
+    match caller::sign_in(&state.db, &f.username, &f.password, &req.ip, ua).await? {
+        Ok(token) => {
             let mut r = Redirect::to(&next).into_response();
-            r.headers_mut().append(header::SET_COOKIE, cookie);
+            r.headers_mut().append(header::SET_COOKIE, session::set_cookie(&state, session::SESSION_COOKIE, &token, None));
             Ok(r)
         }
         Err(e) => {
@@ -75,9 +76,9 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, me: Principal) -> Result<Response> {
-    let cookie = session::sign_out(&state, &me).await?;
+    caller::sign_out(&state.db, &me).await?;
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(header::SET_COOKIE, cookie);
+    r.headers_mut().append(header::SET_COOKIE, session::set_cookie(&state, session::SESSION_COOKIE, "", Some(0)));
     Ok(r)
 }
 

@@ -12,11 +12,10 @@ use super::{
     Audience, Channel, Lang, Place, ProductKind, ProductState, PushState, SignHours, Theme, Way, check_sms_length,
     join_tags, next_level, parse_tags, variant_for,
 };
-use crate::audit;
 use crate::db::Db;
 use crate::org::{self, Role, Scope};
 use crate::personal::{DataKey, PhoneNumber};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Largest file a product may carry.
@@ -228,7 +227,7 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
         Ok(id)
     }
     .await;
-    audit::outcome(db, &me.actor(), "push.product_create", ("product", &input.title), r).await
+    me.audited(db, "push.product_create", ("product", &input.title), r).await
 }
 
 /// Reviews a draft: approve (it may then be pushed) or send back with a note; or retire an
@@ -252,7 +251,7 @@ pub async fn review(db: &Db, me: &Principal, id: i64, to: ProductState, note: &s
         Ok(())
     }
     .await;
-    audit::outcome(db, &me.actor(), &format!("push.product_{}", to.as_str()), ("product", &id.to_string()), r).await
+    me.audited(db, &format!("push.product_{}", to.as_str()), ("product", &id.to_string()), r).await
 }
 
 /// A push as composed in a form or a JSON body.
@@ -410,7 +409,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         Ok(PushCreated { id, created, reach, fallback_to_chinese: fallback })
     }
     .await;
-    audit::outcome(db, &me.actor(), "push.send", ("product", &input.product_id.to_string()), r).await
+    me.audited(db, "push.send", ("product", &input.product_id.to_string()), r).await
 }
 
 /// The node a user acts on: inside their scope and at their own unit's region (admins anywhere).
@@ -439,7 +438,7 @@ pub async fn sign(db: &Db, me: &Principal, id: i64) -> Result<()> {
         Ok(())
     }
     .await;
-    audit::outcome(db, &me.actor(), "push.sign", ("push_node", &id.to_string()), r).await
+    me.audited(db, "push.sign", ("push_node", &id.to_string()), r).await
 }
 
 /// Forwarding a push to the level below.
@@ -495,7 +494,7 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
         Ok(made)
     }
     .await;
-    audit::outcome(db, &me.actor(), "push.forward", ("push_node", &id.to_string()), r).await
+    me.audited(db, "push.forward", ("push_node", &id.to_string()), r).await
 }
 
 /// A community's confirmation of how it passed a product on.
@@ -530,7 +529,7 @@ pub async fn confirm(db: &Db, me: &Principal, id: i64, input: &ConfirmInput) -> 
         Ok(())
     }
     .await;
-    audit::outcome(db, &me.actor(), "push.confirm", ("push_node", &id.to_string()), r).await
+    me.audited(db, "push.confirm", ("push_node", &id.to_string()), r).await
 }
 
 /// What a recall stopped.
@@ -559,7 +558,7 @@ pub async fn recall(db: &Db, me: &Principal, id: i64, reason: &str) -> Result<Re
         Ok(Recalled { units, deliveries })
     }
     .await;
-    audit::outcome(db, &me.actor(), "push.recall", ("push", &id.to_string()), r).await
+    me.audited(db, "push.recall", ("push", &id.to_string()), r).await
 }
 
 /// Sends scheduled pushes whose time has come down their first level and raises overdue units.

@@ -20,7 +20,7 @@ use super::store::{
 use crate::org::{self, Role};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Library search parameters.
@@ -197,7 +197,7 @@ async fn push(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> 
     Ok(axum::Json(PushDetail {
         push: store::push(&s.db, &me.scope, id, now).await?,
         nodes: store::node_counts(&s.db, &me.scope, id, now).await?,
-        deliveries: store::delivery_counts(&s.db, &me.scope, id, crate::activity::child_path_len(root.level)).await?,
+        deliveries: store::delivery_counts(&s.db, &me.scope, id, crate::org::path::child_path_len(root.level)).await?,
     }))
 }
 

@@ -4,19 +4,14 @@
 //! subscribed households (in-app inbox, SMS) and partner platforms (webhooks).
 //!
 //! This file holds the types and rules; `store` every SQL statement, `actions` what people do,
-//! `dispatch` the worker that sends, `channel`/`sms`/`webhook` the outbound clients, `queue` the
-//! optional NATS JetStream work queue.
+//! `delivery` the worker that sends, its outbound clients and the optional NATS `JetStream` queue.
 
 pub mod actions;
 pub mod api;
-pub mod channel;
-pub mod dispatch;
+pub mod delivery;
 pub mod pages;
 pub mod public;
-pub mod queue;
-pub mod sms;
 pub mod store;
-pub mod webhook;
 
 use std::fmt;
 
@@ -205,7 +200,7 @@ text_enum! {
 }
 
 /// Characters an SMS or LED tip may have.
-pub const TIP_MAX_CHARS: usize = sms::SMS_MAX_CHARS;
+pub const TIP_MAX_CHARS: usize = delivery::sms::SMS_MAX_CHARS;
 /// Direct deliveries a household receives in one week at most.
 pub const WEEKLY_CAP: i64 = 5;
 /// Tries before a webhook or SMS delivery goes to the dead letters.
@@ -254,7 +249,7 @@ pub fn is_tag(tag: &str) -> bool {
 
 /// Refuses a tip for SMS or LED screens over [`TIP_MAX_CHARS`], showing the count.
 pub fn check_sms_length(field: &str, text: &str) -> Result<()> {
-    let n = sms::sms_length(text.trim());
+    let n = delivery::sms::sms_length(text.trim());
     if n > TIP_MAX_CHARS {
         return Err(Error::invalid(
             field,

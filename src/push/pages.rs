@@ -20,11 +20,11 @@ use super::actions::{self, ConfirmInput, ForwardInput, ProductInput, PushInput, 
 use super::store::{self, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant};
 use super::{Audience, Channel, Lang, NodeState, Place, ProductKind, ProductState, SignHours, Theme, Way};
 use crate::org::{self, Role, store::Region};
-use crate::report::chart;
+use crate::svg::chart;
 use crate::web::AppState;
 use crate::web::extract::{Path, Query};
 use crate::web::layout::PageCtx;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 const PAGE: i64 = 20;
@@ -821,7 +821,7 @@ async fn view_page(
         None => (None, own),
     };
     // Delivery statistics by the scope root's subdivisions.
-    let child_len = crate::activity::child_path_len(root.level);
+    let child_len = crate::org::path::child_path_len(root.level);
     let sent = store::delivery_counts(&state.db, &me.scope, id, child_len).await?;
     let names: HashMap<String, String> = org::store::region_children(&state.db, &me.scope, &root.code)
         .await?

@@ -12,11 +12,10 @@ use super::writer::AnswerWriter;
 use super::{
     Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN,
 };
-use crate::audit;
 use crate::db::Db;
 use crate::org::{self, Role, parse_name};
 use crate::personal::DataKey;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Who sets up quizzes and keeps the bank: admins and fire-service staff.
@@ -67,7 +66,7 @@ pub async fn import(
         store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions).await.map(Ok)
     }
     .await;
-    let r = audit::outcome(db, &me.actor(), "quiz.bank_import", ("question", format.to_string().as_str()), r).await?;
+    let r = me.audited(db, "quiz.bank_import", ("question", format.to_string().as_str()), r).await?;
     Ok(r)
 }
 
@@ -98,10 +97,7 @@ pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Resul
         store::set_status(db, &me.scope, id, if active { "active" } else { "retired" }).await
     }
     .await;
-    audit::outcome(
-        db,
-        &me.actor(),
-        if active { "quiz.question_restore" } else { "quiz.question_retire" },
+    me.audited(db, if active { "quiz.question_restore" } else { "quiz.question_retire" },
         ("question", &id.to_string()),
         r,
     )
@@ -201,7 +197,7 @@ pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
         store::insert_quiz(db, &q, &org::new_secret()[..16]).await
     }
     .await;
-    audit::outcome(db, &me.actor(), "quiz.create", ("quiz", &input.title), r).await
+    me.audited(db, "quiz.create", ("quiz", &input.title), r).await
 }
 
 // ---- participants ----
@@ -447,7 +443,7 @@ pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<Fini
             flags.push("too_fast");
         }
         let p = store::participant_of(db, a.participant_id).await?;
-        let regions: Vec<String> = crate::activity::ancestor_paths(&p.region_path).into_iter().take(3).collect();
+        let regions: Vec<String> = crate::org::path::ancestor_paths(&p.region_path).into_iter().take(3).collect();
         store::finish(db, &a, &flags.join(","), now, &regions).await?;
     }
     result(db, token).await

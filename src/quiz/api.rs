@@ -3,6 +3,7 @@
 //! (join with a device token, start, read and answer questions, finish).
 
 use axum::body::Bytes;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,10 +15,12 @@ use utoipa_axum::routes;
 use super::actions::{self, AnswerInput, Finished, JoinInput, QuizInput, Shown};
 use super::store::{self, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::{Defaults, Format};
+use super::writer::AnswerWriter;
 use crate::activity::api::ImportErrors;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::{Principal, RequestCtx};
+use crate::org::caller::Principal;
+use crate::web::session::RequestCtx;
 use crate::{Error, Result};
 
 /// Bank list parameters.
@@ -267,10 +270,11 @@ pub struct Answered {
 #[utoipa::path(post, path = "/api/v1/public/attempts/{token}/questions/{position}", tag = "quiz", params(("token" = String, Path), ("position" = i64, Path)), request_body = AnswerInput, responses((status = 200, body = Answered), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn answer(
     State(s): State<AppState>,
+    Extension(answers): Extension<AnswerWriter>,
     Path((token, position)): Path<(String, i64)>,
     Json(input): Json<AnswerInput>,
 ) -> Result<axum::Json<Answered>> {
-    let accepted = actions::answer(&s.db, &s.answers, &token, position, &input.answer).await?;
+    let accepted = actions::answer(&s.db, &answers, &token, position, &input.answer).await?;
     Ok(axum::Json(Answered { accepted }))
 }
 

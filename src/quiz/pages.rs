@@ -17,7 +17,7 @@ use super::{CATEGORIES, Defaults, Format, FormatError, Kind};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 #[derive(Template, WebTemplate)]

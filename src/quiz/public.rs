@@ -6,6 +6,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use super::actions::{self, Finished, JoinInput, Shown};
 use super::store::{self, BoardLine, Participant, Quiz};
 use super::{Answer, Kind, letter};
+use super::writer::AnswerWriter;
 use crate::web::AppState;
 use crate::web::extract::{Form, Path};
 use crate::web::layout::PageCtx;
@@ -198,6 +200,7 @@ struct AnswerForm {
 
 async fn answer(
     State(state): State<AppState>,
+    Extension(answers): Extension<AnswerWriter>,
     ctx: PageCtx,
     Path((token, position)): Path<(String, i64)>,
     axum::extract::RawForm(body): axum::extract::RawForm,
@@ -221,7 +224,7 @@ async fn answer(
             return Ok(QuestionPage { ctx, token, q, error: Some("choose an answer".into()) }.into_response());
         }
     };
-    match actions::answer(&state.db, &state.answers, &token, position, &given).await {
+    match actions::answer(&state.db, &answers, &token, position, &given).await {
         Ok(_) => {}
         Err(Error::Conflict(_)) => return Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response()),
         Err(Error::Invalid { message, .. }) => {
@@ -371,12 +374,12 @@ pub async fn participation(state: &AppState, quiz: &Quiz) -> Result<Vec<Particip
 
 /// The participation chart of a quiz.
 pub fn participation_chart(regions: &[Participation]) -> String {
-    crate::report::chart::bar(
-        &crate::report::chart::Chart {
+    crate::svg::chart::bar(
+        &crate::svg::chart::Chart {
             title: "每万人参与人数".into(),
             unit: "人/万人".into(),
             categories: regions.iter().map(|r| r.name.clone()).collect(),
-            series: vec![crate::report::chart::Series {
+            series: vec![crate::svg::chart::Series {
                 name: "每万人参与".into(),
                 values: regions.iter().map(|r| r.per_10k.parse().unwrap_or(0.0)).collect(),
             }],

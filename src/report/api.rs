@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use super::Report;
 use crate::web::AppState;
 use crate::web::extract::{Path, Query};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Result, clock};
 
 /// Report parameters.

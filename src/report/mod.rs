@@ -5,10 +5,9 @@
 #![allow(clippy::cast_precision_loss)]
 
 pub mod api;
-pub mod chart;
 pub mod docx;
 pub mod export;
-pub mod map;
+pub mod overview;
 pub mod pages;
 
 use std::collections::HashMap;
@@ -17,13 +16,16 @@ use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
 
+use overview::{Overview, RegionRow};
+
 use crate::Result;
-use crate::activity::{self, child_path_len};
-use crate::campaign::overview::{self, Overview, RegionRow};
-use crate::campaign::show_date;
+use crate::activity;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
+use crate::clock::show_date;
 use crate::db::Db;
 use crate::org::Scope;
+use crate::org::path::child_path_len;
+use crate::svg::{chart, map};
 
 /// The figures of the source report's table, in its order: the dashboard's headline tiles and the
 /// columns of the report's main table.

@@ -18,16 +18,13 @@ use super::{
 };
 use crate::activity;
 use crate::audit::{self, Actor, Outcome};
-use crate::campaign::{self, parse_date};
+use crate::campaign;
+use crate::clock::parse_date;
 use crate::db::Db;
 use crate::org::{self, Scope, parse_name};
 use crate::personal::{DataKey, PhoneNumber};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
-
-async fn audited<T>(db: &Db, me: &Principal, action: &str, object: (&str, &str), r: Result<T>) -> Result<T> {
-    audit::outcome(db, &me.actor(), action, object, r).await
-}
 
 fn limit(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
@@ -88,7 +85,7 @@ pub async fn update_team(db: &Db, me: &Principal, team_id: i64, input: &TeamInpu
         store::save_team(db, team.id, &details).await
     }
     .await;
-    audited(db, me, "volunteer.team.update", ("unit", &team_id.to_string()), r).await
+    me.audited(db, "volunteer.team.update", ("unit", &team_id.to_string()), r).await
 }
 
 /// A member as written in a form, a JSON body or a spreadsheet row.
@@ -169,7 +166,7 @@ pub async fn add_member(db: &Db, key: &DataKey, me: &Principal, team_id: i64, in
         ids.first().copied().ok_or_else(|| Error::Internal(anyhow::anyhow!("no id")))
     }
     .await;
-    audited(db, me, "volunteer.member.create", ("unit", &team_id.to_string()), r).await
+    me.audited(db, "volunteer.member.create", ("unit", &team_id.to_string()), r).await
 }
 
 /// What may change about a member.
@@ -216,7 +213,7 @@ pub async fn update_member(db: &Db, me: &Principal, member_id: i64, input: &Memb
         .await
     }
     .await;
-    audited(db, me, "volunteer.member.update", ("volunteer_member", &member_id.to_string()), r).await
+    me.audited(db, "volunteer.member.update", ("volunteer_member", &member_id.to_string()), r).await
 }
 
 /// Reveals a member's phone number to someone who manages the team: an audited action.
@@ -227,7 +224,7 @@ pub async fn reveal_phone(db: &Db, key: &DataKey, me: &Principal, member_id: i64
         key.open(&store::member_phone_sealed(db, &me.scope, member_id).await?)
     }
     .await;
-    audited(db, me, "volunteer.reveal_phone", ("volunteer_member", &member_id.to_string()), r).await
+    me.audited(db, "volunteer.reveal_phone", ("volunteer_member", &member_id.to_string()), r).await
 }
 
 /// A training or certificate as written.
@@ -271,7 +268,7 @@ pub async fn add_credential(db: &Db, me: &Principal, member_id: i64, input: &Cre
         .await
     }
     .await;
-    audited(db, me, "volunteer.credential.create", ("volunteer_member", &member_id.to_string()), r).await
+    me.audited(db, "volunteer.credential.create", ("volunteer_member", &member_id.to_string()), r).await
 }
 
 // ---- events ----
@@ -350,7 +347,7 @@ pub async fn create_event(db: &Db, me: &Principal, team_id: i64, input: &EventIn
         ids.first().copied().ok_or_else(|| Error::Internal(anyhow::anyhow!("no id")))
     }
     .await;
-    audited(db, me, "volunteer.event.create", ("unit", &team_id.to_string()), r).await
+    me.audited(db, "volunteer.event.create", ("unit", &team_id.to_string()), r).await
 }
 
 /// An event the caller may manage, with its team.
@@ -380,7 +377,7 @@ pub async fn sign_up(db: &Db, me: &Principal, event_id: i64, member_id: i64) -> 
         store::sign_up(db, event_id, member_id).await
     }
     .await;
-    audited(db, me, "volunteer.signup", ("service_event", &event_id.to_string()), r).await
+    me.audited(db, "volunteer.signup", ("service_event", &event_id.to_string()), r).await
 }
 
 /// Withdraws a member's sign-up; the first on the waiting list takes the place. Returns who.
@@ -390,7 +387,7 @@ pub async fn cancel_signup(db: &Db, me: &Principal, event_id: i64, member_id: i6
         store::cancel_signup(db, event_id, member_id).await
     }
     .await;
-    audited(db, me, "volunteer.signup.cancel", ("service_event", &event_id.to_string()), r).await
+    me.audited(db, "volunteer.signup.cancel", ("service_event", &event_id.to_string()), r).await
 }
 
 /// A time given by the leader or staff for a check-in or check-out (now when empty); never in
@@ -417,7 +414,7 @@ pub async fn check_in(db: &Db, me: &Principal, event_id: i64, member_id: i64, at
         store::check_in(db, event_id, member_id, confirmed_time(at)?).await
     }
     .await;
-    audited(db, me, "volunteer.check_in", ("service_event", &event_id.to_string()), r).await
+    me.audited(db, "volunteer.check_in", ("service_event", &event_id.to_string()), r).await
 }
 
 /// The leader or staff confirm a member's check-out; returns the minutes credited.
@@ -428,7 +425,7 @@ pub async fn check_out(db: &Db, me: &Principal, event_id: i64, member_id: i64, a
         store::check_out(db, event_id, member_id, confirmed_time(at)?, Some(me.user.id)).await
     }
     .await;
-    audited(db, me, "volunteer.check_out", ("service_event", &event_id.to_string()), r).await
+    me.audited(db, "volunteer.check_out", ("service_event", &event_id.to_string()), r).await
 }
 
 /// What a member asks for on the public event page.
@@ -598,7 +595,7 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
                 duty_id: None,
                 kind: "volunteer_service".to_owned(),
                 title: e.title.clone(),
-                starts_on: campaign::show_date(day),
+                starts_on: clock::show_date(day),
                 ends_on: String::new(),
                 region_code: e.region_code.clone(),
                 co_organisers: String::new(),
@@ -622,7 +619,7 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
         Ok(filed)
     }
     .await;
-    audited(db, me, "volunteer.event.complete", ("service_event", &event_id.to_string()), r).await
+    me.audited(db, "volunteer.event.complete", ("service_event", &event_id.to_string()), r).await
 }
 
 /// Calls off an open event.
@@ -632,7 +629,7 @@ pub async fn cancel_event(db: &Db, me: &Principal, event_id: i64) -> Result<()> 
         store::close_event(db, event_id, EventState::Cancelled, None).await
     }
     .await;
-    audited(db, me, "volunteer.event.cancel", ("service_event", &event_id.to_string()), r).await
+    me.audited(db, "volunteer.event.cancel", ("service_event", &event_id.to_string()), r).await
 }
 
 // ---- hours ----
@@ -667,7 +664,7 @@ pub async fn add_hours(db: &Db, me: &Principal, member_id: i64, input: &HoursInp
         store::add_hours(db, member_id, day, input.minutes, &reason, me.user.id).await
     }
     .await;
-    audited(db, me, "volunteer.hours", ("volunteer_member", &member_id.to_string()), r).await
+    me.audited(db, "volunteer.hours", ("volunteer_member", &member_id.to_string()), r).await
 }
 
 // ---- periods ----
@@ -695,7 +692,7 @@ pub async fn create_period(db: &Db, me: &Principal, input: &PeriodInput) -> Resu
         store::insert_period(db, &parse_name("name", &input.name)?, starts_on, ends_on).await
     }
     .await;
-    audited(db, me, "volunteer.period.create", ("service_period", &input.name), r).await
+    me.audited(db, "volunteer.period.create", ("service_period", &input.name), r).await
 }
 
 // ---- the challenge ----
@@ -769,7 +766,7 @@ pub async fn create_challenge(db: &Db, me: &Principal, input: &ChallengeInput) -
         store::insert_challenge(db, &name, held_on, (&region.code, &region.path), &checkpoints, &stations).await
     }
     .await;
-    audited(db, me, "volunteer.challenge.create", ("challenge", &input.name), r).await
+    me.audited(db, "volunteer.challenge.create", ("challenge", &input.name), r).await
 }
 
 async fn organised_challenge(db: &Db, me: &Principal, id: i64) -> Result<store::Challenge> {
@@ -794,7 +791,7 @@ pub async fn add_entries(db: &Db, me: &Principal, challenge_id: i64, member_ids:
         store::insert_entries(db, challenge_id, &rows).await
     }
     .await;
-    audited(db, me, "volunteer.challenge.entries", ("challenge", &challenge_id.to_string()), r).await
+    me.audited(db, "volunteer.challenge.entries", ("challenge", &challenge_id.to_string()), r).await
 }
 
 /// One competitor's start and finish, or punch, as written.
@@ -841,7 +838,7 @@ pub async fn record_punches(db: &Db, me: &Principal, challenge_id: i64, punches:
         Ok(punches.len())
     }
     .await;
-    audited(db, me, "volunteer.challenge.punches", ("challenge", &challenge_id.to_string()), r).await
+    me.audited(db, "volunteer.challenge.punches", ("challenge", &challenge_id.to_string()), r).await
 }
 
 /// One competitor's score at a station, as written.
@@ -886,7 +883,7 @@ pub async fn record_scores(
         Ok(rows.len())
     }
     .await;
-    audited(db, me, "volunteer.challenge.scores", ("challenge", &challenge_id.to_string()), r).await
+    me.audited(db, "volunteer.challenge.scores", ("challenge", &challenge_id.to_string()), r).await
 }
 
 /// The results board of a challenge: individuals and teams, best first.

@@ -24,7 +24,7 @@ use super::{EventState, SignupStatus};
 use crate::activity::api::ImportErrors;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// A team with its members (phones masked) and their credentials.

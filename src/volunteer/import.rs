@@ -10,7 +10,7 @@ use super::store::{self, NewMember};
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::sheet::{self, CellError, Sheet};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// The columns: (field, Chinese header, English header, required).

@@ -28,7 +28,8 @@ use crate::sheet::{self, CellError};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::PageCtx;
-use crate::web::session::{Principal, RequestCtx};
+use crate::org::caller::Principal;
+use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 
 /// The address of an event's public page, for links and the QR code.
@@ -100,7 +101,7 @@ impl TeamPage {
         self.team.leader_member_id == Some(*member)
     }
     fn founded(&self) -> String {
-        self.team.founded_on.map(crate::campaign::show_date).unwrap_or_default()
+        self.team.founded_on.map(crate::clock::show_date).unwrap_or_default()
     }
 }
 
@@ -360,7 +361,7 @@ async fn member_page(
         revealed,
         kinds: CredentialKind::ALL,
         notice,
-        today: crate::campaign::show_date(clock::today()),
+        today: crate::clock::show_date(clock::today()),
     })
 }
 
@@ -841,7 +842,7 @@ async fn record_punches(
         // A bare time of day is on the day the challenge is held.
         for p in &mut lines {
             if p.at.len() <= 8 && p.at.contains(':') {
-                p.at = format!("{} {}", crate::campaign::show_date(held_on), p.at);
+                p.at = format!("{} {}", crate::clock::show_date(held_on), p.at);
             }
         }
         actions::record_punches(&state.db, &me, id, &lines).await

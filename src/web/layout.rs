@@ -1,5 +1,5 @@
 //! The page shell: the context every page template gets (language, user, CSRF token, navigation),
-//! the home page, the language switch, and the middleware that turns errors into HTML pages.
+//! the language switch, and the middleware that turns errors into HTML pages.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,11 +16,10 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::extract::Query;
 use super::i18n::{LANG_COOKIE, Lang};
-use super::session::{Principal, RequestCtx, set_cookie};
-use crate::campaign::overview::{self, DutyProgress};
-use crate::campaign::store::Metric;
+use super::session::{RequestCtx, set_cookie};
+use crate::org::caller::Principal;
 use crate::error::Problem;
-use crate::org::{Permission, Role, store};
+use crate::org::{Permission, Role};
 use crate::{Result, clock};
 
 /// What every page template gets as `ctx`.
@@ -234,26 +233,6 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     page
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: PageCtx,
-    root: store::Region,
-    levels: Vec<store::LevelCount>,
-    units: usize,
-    duties: Vec<DutyProgress>,
-    metrics: Vec<Metric>,
-}
-
-async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
-    let root = store::scope_root(&state.db, &me.scope).await?;
-    let levels = store::region_level_counts(&state.db, &me.scope, &root.path).await?;
-    let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000).await?.len();
-    let duties = overview::unit_duties(&state.db, me.user.unit_id, clock::today()).await?;
-    let metrics = crate::campaign::store::metrics(&state.db).await?;
-    Ok(HomePage { ctx, root, levels, units, duties, metrics })
-}
-
 #[derive(Deserialize)]
 struct Next_ {
     next: Option<String>,
@@ -276,9 +255,9 @@ async fn switch_lang(State(state): State<AppState>, Path(tag): Path<String>, Que
     r
 }
 
-/// The home page and the language switch.
+/// The language switch.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/lang/{tag}", get(switch_lang))
+    Router::new().route("/lang/{tag}", get(switch_lang))
 }
 
 #[cfg(test)]

@@ -181,7 +181,7 @@ fn activities_import_from_the_command_line_all_or_nothing() {
             .find(|c| c.status == "running")
             .unwrap();
         db.close().await;
-        (c.id, firecast::campaign::show_date(c.starts_on))
+        (c.id, firecast::clock::show_date(c.starts_on))
     });
     let good = temp("good.csv");
     std::fs::write(

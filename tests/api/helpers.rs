@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use firecast::config::Config;
 use firecast::db::Db;
-use firecast::web::{self, AppState};
+use firecast::app;
+use firecast::web::AppState;
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;
 
@@ -108,14 +109,14 @@ pub struct TestApp {
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let (url, pg_database) = fresh_database(backend).await?;
     let db = Db::open(&url).await.unwrap();
-    let listener = web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = Config::with_database(&url);
     let key = config.data_key(&url).unwrap();
     let state = AppState::new(db.clone(), config, key);
     tokio::spawn(async move {
-        web::serve(listener, state, async {
+        app::serve(listener, state, async {
             stopped.await.ok();
         })
         .await

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use firecast::push::dispatch::{Dispatcher, Settings};
-use firecast::push::{QuietHours, webhook};
+use firecast::push::delivery::dispatch::{Dispatcher, Settings};
+use firecast::push::QuietHours;
+use firecast::push::delivery::webhook;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -38,7 +39,7 @@ fn settings(sms: Option<&FakeSms>) -> Settings {
         config.sms.sms_template_id = Some("100001".into());
         config.sms.sms_per_second = 1000;
     }
-    let mut s = config.dispatch().unwrap();
+    let mut s = firecast::push::delivery::dispatch::Settings::from_config(&config).unwrap();
     s.webhook_timeout = StdDuration::from_secs(1);
     s.webhooks_per_second = 10_000.0;
     s
@@ -555,7 +556,7 @@ pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: Te
     assert_eq!(phones.len() as i64, sms, "nobody lost");
     let doubles = sent.len() as i64 - sms;
     let counted = app.scalar(&format!("select resent_count from push where id = {pid}")).await;
-    assert!(doubles <= firecast::push::dispatch::BATCH, "duplicates bounded by the batch in flight: {doubles}");
+    assert!(doubles <= firecast::push::delivery::dispatch::BATCH, "duplicates bounded by the batch in flight: {doubles}");
     assert!(counted >= doubles, "every possible duplicate is counted: {counted} ≥ {doubles}");
 }
 
@@ -580,7 +581,7 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     let pid = send(&province, tip, &["220102"], &["sms"]).await["id"].as_i64().unwrap();
     // A stream of its own for this test, two dispatchers consuming it.
     let prefix = format!("_T{}_{pid}_{}", std::process::id(), app.backend as u8);
-    let q = firecast::push::queue::Queue::connect(&url, &prefix).await.unwrap();
+    let q = firecast::push::delivery::queue::Queue::connect(&url, &prefix).await.unwrap();
     // Workers send at the time of day they run: no quiet hours here, whenever the test runs.
     let around_the_clock = || {
         let mut s = settings(Some(&fake));
@@ -595,7 +596,7 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
         if rows.is_empty() {
             break;
         }
-        q.publish(&firecast::push::queue::Batch { channel: "sms".into(), rows }).await.unwrap();
+        q.publish(&firecast::push::delivery::queue::Batch { channel: "sms".into(), rows }).await.unwrap();
     }
     let (qa, qb) = (q.clone(), q.clone());
     let ta = tokio::spawn(async move { qa.consume_once(&a, firecast::push::Channel::Sms, 1).await.unwrap() });

@@ -1,6 +1,6 @@
 //! The outbound channels against local stand-ins: `SmsClient` against a fake Tencent Cloud SMS
 //! that checks every signature, and `WebhookClient` against a partner sink that checks its
-//! signature with `firecast::push::webhook::verify`.
+//! signature with `firecast::push::delivery::webhook::verify`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -12,9 +12,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use firecast::push::channel::SendError;
-use firecast::push::sms::{SmsClient, SmsConfig};
-use firecast::push::webhook::{self, WebhookClient};
+use firecast::push::delivery::channel::SendError;
+use firecast::config::SmsConfig;
+use firecast::push::delivery::sms::SmsClient;
+use firecast::push::delivery::webhook::{self, WebhookClient};
 use serde_json::json;
 
 use crate::fake_sms::FakeSms;

@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::org::Scope;
 use crate::quiz::actions::can_manage;
 use crate::quiz::{Answer, Kind, Question, letter};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// A match as set up in a form or a JSON body.
@@ -106,7 +106,7 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
         .await
     }
     .await;
-    audit::outcome(db, &me.actor(), "quiz.live_create", ("live_match", ""), r).await
+    me.audited(db, "quiz.live_create", ("live_match", ""), r).await
 }
 
 /// A match the caller may host.
@@ -172,7 +172,7 @@ pub async fn control(db: &Db, me: &Principal, id: i64, control: Control) -> Resu
         Ok(())
     }
     .await;
-    audit::outcome(db, &me.actor(), &format!("quiz.live_{}", control.as_str()), ("live_match", &id.to_string()), r)
+    me.audited(db, &format!("quiz.live_{}", control.as_str()), ("live_match", &id.to_string()), r)
         .await
 }
 

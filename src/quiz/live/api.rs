@@ -21,7 +21,7 @@ use super::store::{self, Match};
 use crate::quiz::Answer;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// The match's events as server-sent events: each a JSON object with `kind`, `item_id` and

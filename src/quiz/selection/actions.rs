@@ -7,16 +7,11 @@ use utoipa::ToSchema;
 
 use super::store::{self, NewEntry, NewSelection};
 use super::{Balance, DRAW_ALGORITHM, Kind, Member, draw, form_teams, pick_finalists};
-use crate::audit;
 use crate::db::Db;
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
-
-async fn audited<T>(db: &Db, me: &Principal, action: &str, object: (&str, &str), r: Result<T>) -> Result<T> {
-    audit::outcome(db, &me.actor(), action, object, r).await
-}
 
 /// The quiz, when `me` is staff of its owner area.
 async fn owned(db: &Db, me: &Principal, quiz_id: i64) -> Result<Quiz> {
@@ -74,7 +69,7 @@ pub async fn select_finalists(db: &Db, me: &Principal, quiz_id: i64, rules: &Fin
         .await
     }
     .await;
-    audited(db, me, "quiz.select_finalists", ("quiz", &quiz_id.to_string()), r).await
+    me.audited(db, "quiz.select_finalists", ("quiz", &quiz_id.to_string()), r).await
 }
 
 /// The rules of a prize draw.
@@ -137,7 +132,7 @@ pub async fn run_draw(db: &Db, me: &Principal, quiz_id: i64, rules: &DrawRules) 
         .await
     }
     .await;
-    audited(db, me, "quiz.prize_draw", ("quiz", &quiz_id.to_string()), r).await
+    me.audited(db, "quiz.prize_draw", ("quiz", &quiz_id.to_string()), r).await
 }
 
 fn rules_source(v: Option<&serde_json::Value>) -> Option<i64> {
@@ -205,7 +200,7 @@ pub async fn make_teams(db: &Db, me: &Principal, quiz_id: i64, rules: &TeamRules
         .await
     }
     .await;
-    audited(db, me, "quiz.form_teams", ("quiz", &quiz_id.to_string()), r).await
+    me.audited(db, "quiz.form_teams", ("quiz", &quiz_id.to_string()), r).await
 }
 
 /// Clears the flag of an attempt so it counts for selection, with the reviewer's reason.
@@ -219,5 +214,5 @@ pub async fn clear_flag(db: &Db, me: &Principal, quiz_id: i64, attempt_id: i64, 
         store::clear_flag(db, &me.scope, quiz.id, attempt_id, reason, me.user.id).await
     }
     .await;
-    audited(db, me, "quiz.clear_flag", ("attempt", &attempt_id.to_string()), r).await
+    me.audited(db, "quiz.clear_flag", ("attempt", &attempt_id.to_string()), r).await
 }

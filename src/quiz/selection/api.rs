@@ -18,7 +18,7 @@ use crate::Result;
 use crate::quiz::store as quiz_store;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 
 /// Statistics parameters.
 #[derive(Deserialize, IntoParams)]

@@ -18,11 +18,11 @@ use super::store::{self, Entry, Flagged, Selection, WeakTopic};
 use super::{DRAW_ALGORITHM, mask_name, percent, team_name};
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
-use crate::report::chart::{Chart, Series, bar};
+use crate::svg::chart::{Chart, Series, bar};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::web::session::Principal;
+use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// A region's weak topics, as one row of the page.

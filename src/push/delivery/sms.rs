@@ -14,6 +14,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::channel::{SendError, TokenBucket, hex};
+use crate::config::SmsConfig;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -35,67 +36,6 @@ pub const SMS_MAX_CHARS: usize = 70;
 pub const SMS_PART_CHARS: usize = 67;
 /// How long one call may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Settings of the Tencent Cloud SMS account. SMS is off until the secret id and key, the app id,
-/// the sign name and the template id are all given.
-#[derive(Clone, clap::Args)]
-pub struct SmsConfig {
-    /// The SMS API endpoint.
-    #[arg(long, env = "FIRECAST_SMS_ENDPOINT", default_value = "https://sms.tencentcloudapi.com", global = true)]
-    pub sms_endpoint: String,
-
-    /// The Tencent Cloud API `SecretId`.
-    #[arg(long, env = "FIRECAST_SMS_SECRET_ID", global = true)]
-    pub sms_secret_id: Option<String>,
-
-    /// The Tencent Cloud API `SecretKey`. Never printed.
-    #[arg(long, env = "FIRECAST_SMS_SECRET_KEY", global = true, hide_env_values = true)]
-    pub sms_secret_key: Option<String>,
-
-    /// The SMS application's `SdkAppId` (such as 1400006666).
-    #[arg(long, env = "FIRECAST_SMS_APP_ID", global = true)]
-    pub sms_app_id: Option<String>,
-
-    /// The approved sign name, without the brackets (such as 吉林消防).
-    #[arg(long, env = "FIRECAST_SMS_SIGN_NAME", global = true)]
-    pub sms_sign_name: Option<String>,
-
-    /// The approved template's id.
-    #[arg(long, env = "FIRECAST_SMS_TEMPLATE_ID", global = true)]
-    pub sms_template_id: Option<String>,
-
-    /// The API region.
-    #[arg(long, env = "FIRECAST_SMS_REGION", default_value = "ap-guangzhou", global = true)]
-    pub sms_region: String,
-
-    /// The most `SendSms` calls a second.
-    #[arg(long, env = "FIRECAST_SMS_PER_SECOND", default_value_t = 50, global = true)]
-    pub sms_per_second: u32,
-}
-
-impl SmsConfig {
-    /// Whether every setting SMS needs is given (and not blank).
-    pub fn is_configured(&self) -> bool {
-        [&self.sms_secret_id, &self.sms_secret_key, &self.sms_app_id, &self.sms_sign_name, &self.sms_template_id]
-            .iter()
-            .all(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
-    }
-}
-
-impl fmt::Debug for SmsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmsConfig")
-            .field("sms_endpoint", &self.sms_endpoint)
-            .field("sms_secret_id", &self.sms_secret_id)
-            .field("sms_secret_key", &self.sms_secret_key.as_ref().map(|_| "***"))
-            .field("sms_app_id", &self.sms_app_id)
-            .field("sms_sign_name", &self.sms_sign_name)
-            .field("sms_template_id", &self.sms_template_id)
-            .field("sms_region", &self.sms_region)
-            .field("sms_per_second", &self.sms_per_second)
-            .finish()
-    }
-}
 
 /// What became of the message to one number.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,9 +11,9 @@ use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
-use super::Channel;
+use crate::push::Channel;
 use super::dispatch::Dispatcher;
-use super::store::Claimed;
+use crate::push::store::Claimed;
 use crate::clock;
 
 /// The stream's name.

@@ -7,8 +7,9 @@ use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
 
-use super::store::{self, Campaign, Duty, Metric, Target};
-use crate::activity::{self, child_path_len};
+use crate::activity;
+use crate::campaign::store::{self, Campaign, Duty, Metric, Target};
+use crate::org::path::child_path_len;
 use crate::db::Db;
 use crate::org::{self, Scope};
 use crate::{Error, Result};

@@ -14,10 +14,11 @@ use time::{Duration, OffsetDateTime};
 use std::collections::BTreeMap;
 
 use super::channel::{SendError, TokenBucket, backoff};
-use super::sms::{SmsClient, SmsConfig};
-use super::store::{self, Claimed, Outcome};
+use super::sms::SmsClient;
+use crate::push::store::{self, Claimed, Outcome};
 use super::webhook::WebhookClient;
-use super::{Channel, Lang, MAX_ATTEMPTS, QuietHours, Theme, split_tags, variant_for, week_start};
+use crate::push::{Channel, Lang, MAX_ATTEMPTS, QuietHours, Theme, split_tags, variant_for, week_start};
+use crate::config::{Config, SmsConfig};
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::{Result, clock};
@@ -42,6 +43,19 @@ pub struct Settings {
     pub webhook_timeout: StdDuration,
     /// The public address, for unsubscribe links in messages.
     pub public_url: String,
+}
+
+impl Settings {
+    /// The settings given on the command line.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            sms: config.sms.clone(),
+            quiet: QuietHours::parse(&config.sms_quiet_hours).map_err(|e| anyhow::anyhow!("{e}"))?,
+            webhooks_per_second: config.webhooks_per_second,
+            webhook_timeout: super::webhook::DEFAULT_TIMEOUT,
+            public_url: config.shown_url(),
+        })
+    }
 }
 
 /// Sends pushes' direct deliveries.
@@ -237,7 +251,7 @@ impl Dispatcher {
                     return (row, Outcome::Failed("the partner endpoint was removed".into()));
                 };
                 let texts = bodies.get(&row.push_id).map(Vec::as_slice).unwrap_or_default();
-                if texts.first().is_none_or(|t| t.state == super::PushState::Recalled.as_str()) {
+                if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled.as_str()) {
                     return (row, Outcome::Failed("the push was recalled".into()));
                 }
                 let event = format!("push-{}-partner-{}", row.push_id, row.recipient_id);
@@ -299,11 +313,11 @@ impl Dispatcher {
         }
         for ((push_id, lang), members) in groups {
             let texts = self.texts(push_id).await?;
-            if texts.first().is_none_or(|t| t.state == super::PushState::Recalled.as_str()) {
+            if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled.as_str()) {
                 out.extend(members.into_iter().map(|(r, _, _)| (r, Outcome::Failed("the push was recalled".into()))));
                 continue;
             }
-            let langs = super::langs(texts.iter().map(|t| t.lang.as_str()));
+            let langs = crate::push::langs(texts.iter().map(|t| t.lang.as_str()));
             let (shown, _) = variant_for(Lang::parse(&lang).unwrap_or(Lang::Zh), &langs);
             let text = texts.iter().find(|t| t.lang == shown.as_str()).map(|t| t.body.clone()).unwrap_or_default();
             // Each message carries its own unsubscribe link, so each number is a call of its own;
@@ -349,9 +363,9 @@ fn outcome<T>(row: &Claimed, r: std::result::Result<T, SendError>) -> Outcome {
 pub async fn start(
     db: Db,
     key: Arc<DataKey>,
-    config: &crate::config::Config,
+    config: &Config,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let d = Dispatcher::new(db.clone(), key, &config.dispatch()?)?;
+    let d = Dispatcher::new(db.clone(), key, &Settings::from_config(config)?)?;
     if !d.has_sms() {
         tracing::info!("no SMS provider configured: SMS deliveries wait until one is");
     }
@@ -362,7 +376,7 @@ pub async fn start(
     let mut tasks = d.spawn(queue.as_ref());
     tasks.push(tokio::spawn(async move {
         loop {
-            match super::actions::sweep(&db, clock::now()).await {
+            match crate::push::actions::sweep(&db, clock::now()).await {
                 Ok((0, 0)) => {}
                 Ok((sent, raised)) => tracing::info!(sent, raised, "push sweep"),
                 Err(e) => tracing::warn!(error = %e, "push sweep failed; trying again"),

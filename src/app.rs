@@ -1,0 +1,187 @@
+//! The top of firecast: the whole application assembled from every area's JSON API and pages, the
+//! middleware stack, the `OpenAPI` document, `/healthz` and `/metrics`, and `serve()` with its
+//! background sweeps. The command line and the tests build the application here.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::quiz::writer::AnswerWriter;
+use crate::web::{self, AppState, BODY_LIMIT, assets, layout, session};
+use crate::{Error, activity, audit, campaign, hazard, home, org, push, quiz, report, volunteer};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "firecast API", description = "Fire-safety publicity and education: regions, units, users, campaigns, duties, activities, media, audit."),
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new(session::SESSION_COOKIE),
+            )),
+        );
+    }
+}
+
+/// The JSON API of every area, with its `OpenAPI` document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(org::api::router())
+        .merge(campaign::api::router())
+        .merge(activity::api::router())
+        .merge(report::api::router())
+        .merge(audit::api::router())
+        .merge(quiz::api::router())
+        .merge(volunteer::api::router())
+        .merge(hazard::api::router())
+        .merge(push::api::router())
+        .split_for_parts()
+}
+
+/// The whole application (on a Tokio runtime: it starts the quiz's answer writer).
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let pages = Router::new()
+        .merge(org::pages::router())
+        .merge(campaign::pages::router())
+        .merge(activity::pages::router())
+        .merge(report::pages::router())
+        .merge(audit::pages::router())
+        .merge(quiz::pages::router())
+        .merge(quiz::public::router())
+        .merge(volunteer::pages::router())
+        .merge(hazard::pages::router())
+        .merge(push::pages::router())
+        .merge(push::public::router())
+        .merge(home::pages::router())
+        .merge(layout::router())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ));
+    let docs: Router<AppState> =
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi).into();
+    Router::new()
+        .merge(pages)
+        .merge(api)
+        .merge(docs)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .merge(assets::router())
+        .fallback(|| async { Error::NotFound })
+        .layer(Extension(AnswerWriter::start(state.db.clone())))
+        .layer(middleware::from_fn_with_state(state.clone(), session::authenticate))
+        .layer(middleware::from_fn(layout::html_errors))
+        .layer(middleware::from_fn(web::track_metrics))
+        .layer(middleware::from_fn(web::with_request_id))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .with_state(state)
+}
+
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(Health { status: "ok", database: "ok" }).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database does not answer");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database: "down" }))
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], web::prometheus().render())
+}
+
+/// Binds the listening address, with a clear error when it is taken.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then drains requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    web::prometheus();
+    let db = state.db.clone();
+    let sweeper = tokio::spawn(async move {
+        loop {
+            let now = crate::clock::now();
+            if let Err(e) =
+                org::store::delete_expired_sessions(&db, now - org::caller::IDLE, now - org::caller::ABSOLUTE).await
+            {
+                tracing::warn!(error = %e, "could not remove expired sessions");
+            }
+            if let Err(e) = hazard::actions::sweep(&db, now).await {
+                tracing::warn!(error = %e, "could not escalate overdue hazards");
+            }
+            tokio::time::sleep(Duration::from_mins(5)).await;
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    served.context("server error")
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

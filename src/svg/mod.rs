@@ -1,0 +1,5 @@
+//! Pictures drawn on the server as SVG, for any area's pages and for the Word report: bar, stacked,
+//! line and ring charts, and the schematic map of Jilin.
+
+pub mod chart;
+pub mod map;
