@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::{Context as _, anyhow};
 use clap::{Parser, Subcommand};
 
+use crate::app;
 use crate::config::{Config, LogFormat};
 use crate::db::Db;
 use crate::org::{self, Password, Role, Scope, UnitKind, Username, store};
-use crate::app;
 use crate::web::AppState;
 use crate::{bench, demo};
 

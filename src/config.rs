@@ -106,7 +106,6 @@ impl Config {
     }
 }
 
-
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")

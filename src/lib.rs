@@ -2,10 +2,10 @@
 //!
 //! The module map, one line per area (see `docs/ARCHITECTURE.md`):
 
-/// The application assembled: router, middleware, OpenAPI, `serve()`.
-pub mod app;
 /// Activity records with figures, photos and review, and the media register.
 pub mod activity;
+/// The application assembled: router, middleware, OpenAPI, `serve()`.
+pub mod app;
 /// Campaign-independent audit trail: who did what, from where, with which outcome.
 pub mod audit;
 /// `firecast bench`: the performance workloads.
@@ -24,10 +24,10 @@ pub mod db;
 pub mod demo;
 /// One `Error` type for every handler and command.
 pub mod error;
-/// The signed-in user's home page.
-pub mod home;
 /// Hazard reports from home checks and residents, followed through to rectification.
 pub mod hazard;
+/// The signed-in user's home page.
+pub mod home;
 /// Regions, units, users, sessions and API tokens.
 pub mod org;
 /// Personal data at rest: sealed with a key outside the database, indexed blind, shown masked.
@@ -40,10 +40,10 @@ pub mod push;
 pub mod quiz;
 /// The dashboard and the written report, with charts, the map and exports.
 pub mod report;
-/// Charts and the Jilin map, drawn on the server as SVG.
-pub mod svg;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.
 pub mod sheet;
+/// Charts and the Jilin map, drawn on the server as SVG.
+pub mod svg;
 /// Volunteer teams, members, service events and hours, periods and the challenge.
 pub mod volunteer;
 /// The HTTP toolkit: state, extractors, sessions, CSRF, i18n, assets and the page shell.

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use firecast::app;
 use firecast::config::Config;
 use firecast::db::Db;
-use firecast::app;
 use firecast::web::AppState;
 use thirtyfour::prelude::*;
 
@@ -639,7 +639,12 @@ async fn a_tip_goes_down_four_levels_and_reaches_a_subscribed_household() {
 
     // The direct delivery goes out.
     let key = std::sync::Arc::new(config.data_key(&url).unwrap());
-    let dispatcher = firecast::push::delivery::dispatch::Dispatcher::new(db.clone(), key, &firecast::push::delivery::dispatch::Settings::from_config(&config).unwrap()).unwrap();
+    let dispatcher = firecast::push::delivery::dispatch::Dispatcher::new(
+        db.clone(),
+        key,
+        &firecast::push::delivery::dispatch::Settings::from_config(&config).unwrap(),
+    )
+    .unwrap();
     dispatcher.drain(firecast::clock::now()).await.unwrap();
 
     // The resident sees it unread, opens it, and back in the inbox it is read.

@@ -448,7 +448,10 @@ fn the_reader_understands_use_trees() {
     );
     assert!(!t.contains(&Tok::Ident("web".to_owned())), "comments are skipped");
     let here: ModPath = vec!["push".into(), "store".into(), "inbox".into()];
-    assert_eq!(absolute(&here, &["super".into(), "super".into(), "Kind".into()]), Some(vec!["push".into(), "Kind".into()]));
+    assert_eq!(
+        absolute(&here, &["super".into(), "super".into(), "Kind".into()]),
+        Some(vec!["push".into(), "Kind".into()])
+    );
     assert!(refused(&["web".into(), "layout".into()], &["campaign".into(), "store".into()]).is_some());
     assert_eq!(refused(&["web".into(), "session".into()], &["org".into(), "caller".into()]), None);
     assert!(refused(&["push".into(), "store".into(), "inbox".into()], &["web".into()]).is_some());

@@ -12,8 +12,8 @@ use super::{State, Transition, can_report, can_review, check_figures, parse_kind
 use crate::campaign;
 use crate::clock::{parse_date, show_date};
 use crate::db::Db;
-use crate::org::{self, UnitKind, parse_name};
 use crate::org::caller::Principal;
+use crate::org::{self, UnitKind, parse_name};
 use crate::{Error, Result};
 
 /// An activity record as written in a form, a JSON body or a spreadsheet row.

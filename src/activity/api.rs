@@ -15,10 +15,10 @@ use super::store::{self, Activity, Airing, Figure, Filter, NewsItem};
 use super::{State as RecordState, Transition, can_review};
 use crate::clock::parse_date;
 use crate::org::UnitKind;
+use crate::org::caller::Principal;
 use crate::sheet::CellError;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// Activity list parameters.

@@ -17,15 +17,15 @@ use super::actions::{self, ActivityInput, AiringInput, NewsInput};
 use super::import::{self, Rejected};
 use super::store::{self, Activity, Airing, Figure, Filter, NewsItem, PhotoInfo};
 use super::{KINDS, NEWS_LEVELS, State as RecordState, Transition, can_report, can_review};
-use crate::campaign::store::{Campaign, Metric};
 use crate::campaign;
+use crate::campaign::store::{Campaign, Metric};
 use crate::clock::show_date;
 use crate::org::UnitKind;
+use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 const PAGE: i64 = 50;

@@ -9,9 +9,9 @@ use utoipa_axum::routes;
 use super::Outcome;
 use super::store::{self, Record};
 use crate::org::Permission;
+use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::Query;
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// Audit filters.

@@ -10,10 +10,10 @@ use super::api::AuditQuery;
 use super::store::{self, Record};
 use crate::Result;
 use crate::org::Permission;
+use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::Query;
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 
 const PAGE: i64 = 100;
 

@@ -14,13 +14,13 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, Buf
 use tokio::net::TcpStream;
 
 use super::{ms, time};
+use crate::app;
 use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::quiz::actions::{self, JoinInput};
 use crate::quiz::store::{self, NewQuiz};
 use crate::quiz::{Answer, Blueprint, Kind, Scoring};
-use crate::app;
 use crate::web::AppState;
 
 const CONNECTIONS: usize = 64;

@@ -11,8 +11,8 @@ use super::store::{self, NewDuty};
 use super::{Status, can_plan, check_period, check_target, next_year};
 use crate::clock::parse_date;
 use crate::db::Db;
-use crate::org::{self, UnitKind, parse_name};
 use crate::org::caller::Principal;
+use crate::org::{self, UnitKind, parse_name};
 use crate::{Error, Result};
 
 fn require_planner(me: &Principal) -> Result<()> {

@@ -8,11 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::actions::{self, DutyInput, NewCampaign};
-use crate::report::overview::{self, DutyProgress, Overview};
 use super::store::{self, Campaign, Metric};
+use crate::org::caller::Principal;
+use crate::report::overview::{self, DutyProgress, Overview};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 use crate::{Result, clock};
 
 /// Campaigns visible to you (owned in your area or above it), newest first.

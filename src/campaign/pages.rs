@@ -11,14 +11,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::actions::{self, DutyInput, NewCampaign};
-use crate::report::overview::{self, DutyProgress, Overview};
 use super::store::{self, Campaign, Metric};
 use super::{Status, can_plan};
+use crate::org::caller::Principal;
 use crate::org::{self, Permission, UnitKind};
+use crate::report::overview::{self, DutyProgress, Overview};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 fn planner(me: &Principal) -> bool {

@@ -5,10 +5,10 @@
 use anyhow::Context as _;
 
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::org::{Scope, store as org};
 use crate::quiz::selection::actions::{self, DrawRules, FinalistRules, TeamRules};
 use crate::quiz::selection::{Kind, store};
-use crate::org::caller::Principal;
 
 /// The seed published for the demo draw.
 pub const DEMO_SEED: &str = "知消杯-2026-抽奖-公证处现场公布";

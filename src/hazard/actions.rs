@@ -14,9 +14,9 @@ use super::{
 };
 use crate::audit::{self, Actor};
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::org::{self, Role, Scope, UnitKind};
 use crate::personal::{DataKey, PhoneNumber};
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// A hazard as reported in a form or a JSON body.

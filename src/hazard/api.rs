@@ -15,10 +15,10 @@ use super::actions::{self, HazardInput, Reported, TransitionInput};
 use super::stats::{self, Stats};
 use super::store::{self, Category, Event, Filter, Hazard, PhotoInfo};
 use super::{ReporterKind, State as HazardState, Transition};
+use crate::org::caller::Principal;
 use crate::org::{self, Scope};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 

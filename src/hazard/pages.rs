@@ -20,12 +20,12 @@ use super::api::{self, HazardDetail, ListParams, Tracking};
 use super::stats::{self, Stats};
 use super::store::{self, Category, Hazard};
 use super::{ReporterKind, State as HazardState, Transition, is_fire_service, reporter_kind};
+use crate::org::caller::Principal;
 use crate::org::{self, Scope, store::Region};
 use crate::svg::{chart, map};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use super::store::{self, DaysCount, StateCount};
 use super::{COUNTED_PATH_MAX, State, median_days};
-use crate::org::path::child_path_len;
 use crate::db::Db;
+use crate::org::path::child_path_len;
 use crate::org::{self, Scope};
 use crate::{Error, Result};
 

@@ -8,11 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::actions::{self, NewUnit, NewUser, UserChange};
+use super::caller::Principal;
 use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
 use super::{Permission, Role, UnitKind};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use super::caller::Principal;
 use crate::{Error, Result};
 
 /// The signed-in user and what they may do.

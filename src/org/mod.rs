@@ -3,8 +3,8 @@
 //! takes.
 
 pub mod actions;
-pub mod caller;
 pub mod api;
+pub mod caller;
 pub mod pages;
 pub mod path;
 pub mod reference;

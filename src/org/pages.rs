@@ -10,12 +10,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::actions::{self, NewUnit, NewUser, UserChange};
+use super::caller::{self, Principal, SignInError};
 use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
 use super::{Permission, Role, UnitKind};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::{PageCtx, local_path};
-use super::caller::{self, Principal, SignInError};
 use crate::web::session::{self, RequestCtx};
 use crate::{Error, Result};
 
@@ -58,7 +58,8 @@ async fn login(
     match caller::sign_in(&state.db, &f.username, &f.password, &req.ip, ua).await? {
         Ok(token) => {
             let mut r = Redirect::to(&next).into_response();
-            r.headers_mut().append(header::SET_COOKIE, session::set_cookie(&state, session::SESSION_COOKIE, &token, None));
+            r.headers_mut()
+                .append(header::SET_COOKIE, session::set_cookie(&state, session::SESSION_COOKIE, &token, None));
             Ok(r)
         }
         Err(e) => {

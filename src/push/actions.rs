@@ -13,9 +13,9 @@ use super::{
     join_tags, next_level, parse_tags, variant_for,
 };
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::org::{self, Role, Scope};
 use crate::personal::{DataKey, PhoneNumber};
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Largest file a product may carry.

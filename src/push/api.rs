@@ -17,10 +17,10 @@ use super::actions::{
 use super::store::{
     self, DeliveryCount, Endpoint, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant,
 };
+use crate::org::caller::Principal;
 use crate::org::{self, Role};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Library search parameters.

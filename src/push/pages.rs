@@ -19,12 +19,12 @@ use time::OffsetDateTime;
 use super::actions::{self, ConfirmInput, ForwardInput, ProductInput, PushInput, Upload};
 use super::store::{self, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant};
 use super::{Audience, Channel, Lang, NodeState, Place, ProductKind, ProductState, SignHours, Theme, Way};
+use crate::org::caller::Principal;
 use crate::org::{self, Role, store::Region};
 use crate::svg::chart;
 use crate::web::AppState;
 use crate::web::extract::{Path, Query};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 const PAGE: i64 = 20;

@@ -13,9 +13,9 @@ use super::{
     Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN,
 };
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::org::{self, Role, parse_name};
 use crate::personal::DataKey;
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Who sets up quizzes and keeps the bank: admins and fire-service staff.
@@ -97,7 +97,9 @@ pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Resul
         store::set_status(db, &me.scope, id, if active { "active" } else { "retired" }).await
     }
     .await;
-    me.audited(db, if active { "quiz.question_restore" } else { "quiz.question_retire" },
+    me.audited(
+        db,
+        if active { "quiz.question_restore" } else { "quiz.question_retire" },
         ("question", &id.to_string()),
         r,
     )

@@ -2,8 +2,8 @@
 //! their leaderboards for staff; and, under `/api/v1/public`, what a participant's app does
 //! (join with a device token, start, read and answer questions, finish).
 
-use axum::body::Bytes;
 use axum::Extension;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,12 +14,12 @@ use utoipa_axum::routes;
 
 use super::actions::{self, AnswerInput, Finished, JoinInput, QuizInput, Shown};
 use super::store::{self, BankFilter, BankQuestion, BoardLine, Quiz};
-use super::{Defaults, Format};
 use super::writer::AnswerWriter;
+use super::{Defaults, Format};
 use crate::activity::api::ImportErrors;
+use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result};
 

@@ -14,10 +14,10 @@ use super::actions::{self, QuizInput, can_manage};
 use super::public::{Participation, participation, participation_chart};
 use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::{CATEGORIES, Defaults, Format, FormatError, Kind};
+use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 #[derive(Template, WebTemplate)]

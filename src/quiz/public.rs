@@ -5,8 +5,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::Extension;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 use super::actions::{self, Finished, JoinInput, Shown};
 use super::store::{self, BoardLine, Participant, Quiz};
-use super::{Answer, Kind, letter};
 use super::writer::AnswerWriter;
+use super::{Answer, Kind, letter};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path};
 use crate::web::layout::PageCtx;

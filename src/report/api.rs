@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Report;
+use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::{Path, Query};
-use crate::org::caller::Principal;
 use crate::{Result, clock};
 
 /// Report parameters.

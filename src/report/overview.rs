@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use crate::activity;
 use crate::campaign::store::{self, Campaign, Duty, Metric, Target};
-use crate::org::path::child_path_len;
 use crate::db::Db;
+use crate::org::path::child_path_len;
 use crate::org::{self, Scope};
 use crate::{Error, Result};
 

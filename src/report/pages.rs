@@ -11,18 +11,18 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::export::{self, Format};
-use super::{HEADLINE, Picture, Report, Segment};
-use crate::svg::map;
 use super::overview::{self, Overview};
+use super::{HEADLINE, Picture, Report, Segment};
 use crate::activity;
-use crate::org::path::child_path_len;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
 use crate::db::Db;
 use crate::org::Scope;
+use crate::org::caller::Principal;
+use crate::org::path::child_path_len;
+use crate::svg::map;
 use crate::web::AppState;
 use crate::web::extract::{Query, empty_as_none};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// Dashboard and report parameters.

@@ -21,9 +21,9 @@ use crate::audit::{self, Actor, Outcome};
 use crate::campaign;
 use crate::clock::parse_date;
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::org::{self, Scope, parse_name};
 use crate::personal::{DataKey, PhoneNumber};
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 fn limit(field: &str, s: &str, max: usize) -> Result<String> {

@@ -22,9 +22,9 @@ use super::store::{
 };
 use super::{EventState, SignupStatus};
 use crate::activity::api::ImportErrors;
+use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// A team with its members (phones masked) and their credentials.

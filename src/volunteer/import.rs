@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use super::actions::{MemberInput, check_member, managed_team};
 use super::store::{self, NewMember};
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::personal::DataKey;
 use crate::sheet::{self, CellError, Sheet};
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// The columns: (field, Chinese header, English header, required).

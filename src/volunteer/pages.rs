@@ -24,11 +24,11 @@ use super::store::{
 };
 use super::{CredentialKind, EventKind, Skill, can_manage, can_organise, show_minutes};
 use crate::config::Config;
+use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 

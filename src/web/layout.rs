@@ -17,8 +17,8 @@ use super::AppState;
 use super::extract::Query;
 use super::i18n::{LANG_COOKIE, Lang};
 use super::session::{RequestCtx, set_cookie};
-use crate::org::caller::Principal;
 use crate::error::Problem;
+use crate::org::caller::Principal;
 use crate::org::{Permission, Role};
 use crate::{Result, clock};
 

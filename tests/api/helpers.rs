@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use firecast::app;
 use firecast::config::Config;
 use firecast::db::Db;
-use firecast::app;
 use firecast::web::AppState;
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;

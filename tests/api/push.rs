@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use firecast::push::delivery::dispatch::{Dispatcher, Settings};
 use firecast::push::QuietHours;
+use firecast::push::delivery::dispatch::{Dispatcher, Settings};
 use firecast::push::delivery::webhook;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -556,7 +556,10 @@ pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: Te
     assert_eq!(phones.len() as i64, sms, "nobody lost");
     let doubles = sent.len() as i64 - sms;
     let counted = app.scalar(&format!("select resent_count from push where id = {pid}")).await;
-    assert!(doubles <= firecast::push::delivery::dispatch::BATCH, "duplicates bounded by the batch in flight: {doubles}");
+    assert!(
+        doubles <= firecast::push::delivery::dispatch::BATCH,
+        "duplicates bounded by the batch in flight: {doubles}"
+    );
     assert!(counted >= doubles, "every possible duplicate is counted: {counted} ≥ {doubles}");
 }
 

@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 
 use super::channel::{SendError, TokenBucket, backoff};
 use super::sms::SmsClient;
-use crate::push::store::{self, Claimed, Outcome};
 use super::webhook::WebhookClient;
-use crate::push::{Channel, Lang, MAX_ATTEMPTS, QuietHours, Theme, split_tags, variant_for, week_start};
 use crate::config::{Config, SmsConfig};
 use crate::db::Db;
 use crate::personal::DataKey;
+use crate::push::store::{self, Claimed, Outcome};
+use crate::push::{Channel, Lang, MAX_ATTEMPTS, QuietHours, Theme, split_tags, variant_for, week_start};
 use crate::{Result, clock};
 
 /// Deliveries claimed at a time per channel.
@@ -360,11 +360,7 @@ fn outcome<T>(row: &Claimed, r: std::result::Result<T, SendError>) -> Outcome {
 
 /// Starts the dispatcher's loops (and the push sweep: scheduled pushes, overdue units) for `serve`
 /// and `worker`, through `JetStream` when `config` names a NATS server.
-pub async fn start(
-    db: Db,
-    key: Arc<DataKey>,
-    config: &Config,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+pub async fn start(db: Db, key: Arc<DataKey>, config: &Config) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let d = Dispatcher::new(db.clone(), key, &Settings::from_config(config)?)?;
     if !d.has_sms() {
         tracing::info!("no SMS provider configured: SMS deliveries wait until one is");

@@ -11,10 +11,10 @@ use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
-use crate::push::Channel;
 use super::dispatch::Dispatcher;
-use crate::push::store::Claimed;
 use crate::clock;
+use crate::push::Channel;
+use crate::push::store::Claimed;
 
 /// The stream's name.
 pub const STREAM: &str = "FIRECAST_SENDS";

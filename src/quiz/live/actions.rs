@@ -13,9 +13,9 @@ use super::{Control, ItemState, MatchState, Mode, RoundInput, RoundKind, TeamInp
 use crate::audit::{self, Outcome};
 use crate::db::Db;
 use crate::org::Scope;
+use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::{Answer, Kind, Question, letter};
-use crate::org::caller::Principal;
 use crate::{Error, Result, clock};
 
 /// A match as set up in a form or a JSON body.
@@ -172,8 +172,7 @@ pub async fn control(db: &Db, me: &Principal, id: i64, control: Control) -> Resu
         Ok(())
     }
     .await;
-    me.audited(db, &format!("quiz.live_{}", control.as_str()), ("live_match", &id.to_string()), r)
-        .await
+    me.audited(db, &format!("quiz.live_{}", control.as_str()), ("live_match", &id.to_string()), r).await
 }
 
 /// A judge's correction as typed.

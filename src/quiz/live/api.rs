@@ -18,10 +18,10 @@ use super::Control;
 use super::actions::{self, Answered, Board, Buzzed, CorrectionInput, MatchInput, TeamView};
 use super::hub;
 use super::store::{self, Match};
+use crate::org::caller::Principal;
 use crate::quiz::Answer;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path};
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// The match's events as server-sent events: each a JSON object with `kind`, `item_id` and

@@ -15,12 +15,12 @@ use serde::Deserialize;
 use super::actions::{self, Board, CorrectionInput, MatchInput, TeamView};
 use super::store::{self, Match};
 use super::{Control, WAGERS};
+use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::{Answer, letter};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 const TEAMS_EXAMPLE: &str = "长春代表队, 长春, 张伟 李娜 王芳\n吉林代表队, 吉林, 赵磊 孙丽 周强";

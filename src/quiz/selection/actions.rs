@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use super::store::{self, NewEntry, NewSelection};
 use super::{Balance, DRAW_ALGORITHM, Kind, Member, draw, form_teams, pick_finalists};
 use crate::db::Db;
+use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// The quiz, when `me` is staff of its owner area.

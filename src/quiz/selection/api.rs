@@ -15,10 +15,10 @@ use super::stats::{self, DEFAULT_MIN_ANSWERS, Stats};
 use super::store::{self, Entry, Selection};
 use super::{Kind, entries_csv};
 use crate::Result;
+use crate::org::caller::Principal;
 use crate::quiz::store as quiz_store;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
-use crate::org::caller::Principal;
 
 /// Statistics parameters.
 #[derive(Deserialize, IntoParams)]

@@ -16,13 +16,13 @@ use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, QuestionStat, Stats};
 use super::store::{self, Entry, Flagged, Selection, WeakTopic};
 use super::{DRAW_ALGORITHM, mask_name, percent, team_name};
+use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
 use crate::svg::chart::{Chart, Series, bar};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
-use crate::org::caller::Principal;
 use crate::{Error, Result};
 
 /// A region's weak topics, as one row of the page.

@@ -1,0 +1,491 @@
+//! Hazard reports: the category catalogue, inserting reports with their counters, one report and its timeline.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::db::{CHUNK_ROWS, Db, Tx};
+use crate::hazard::{State, counted_paths, days_between};
+use crate::org::Scope;
+use crate::{Error, Result, on_db, on_tx};
+
+/// A category of the catalogue.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Category {
+    /// Code.
+    pub code: String,
+    /// Chinese name.
+    pub name: String,
+    /// English name.
+    pub name_en: String,
+    /// Hours the fire service has to verify a report.
+    pub verify_hours: i64,
+    /// Display order.
+    pub sort: i64,
+}
+
+/// A hazard report as staff see it (the phone number only masked).
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Hazard {
+    /// Id.
+    pub id: i64,
+    /// The reporter's tracking code.
+    pub tracking_code: String,
+    /// Category code.
+    pub category: String,
+    /// Its name.
+    pub category_name: String,
+    /// Community, village or township.
+    pub region_code: String,
+    /// Its name.
+    pub region_name: String,
+    /// Its path.
+    pub region_path: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// What was found.
+    pub description: String,
+    /// State (see `hazard::State`).
+    pub state: String,
+    /// `volunteer`, `grid_worker`, `resident` or `staff`.
+    pub reporter_kind: String,
+    /// The reporting account (none for residents).
+    pub reporter_user_id: Option<i64>,
+    /// The reporter's name.
+    pub reporter_name: String,
+    /// The reporter's phone, masked.
+    pub reporter_phone_masked: Option<String>,
+    /// The fire-service unit responsible.
+    pub responsible_unit_id: i64,
+    /// Its name.
+    pub responsible_name: String,
+    /// Its region path.
+    pub responsible_path: String,
+    /// The region path of the unit handling it now (the responsible one, or above when escalated).
+    pub handling_path: String,
+    /// The unit it was assigned to.
+    pub assigned_unit_id: Option<i64>,
+    /// Its name.
+    pub assigned_name: Option<String>,
+    /// The line department it was referred to.
+    pub referred_unit_id: Option<i64>,
+    /// Its name.
+    pub referred_name: Option<String>,
+    /// The earlier report this one repeats.
+    pub duplicate_of: Option<i64>,
+    /// Verification due.
+    #[schema(value_type = String)]
+    pub verify_due_at: OffsetDateTime,
+    /// Answer to the reporter due.
+    #[schema(value_type = String)]
+    pub answer_due_at: OffsetDateTime,
+    /// Rectification due (once assigned).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub rectify_due_on: Option<Date>,
+    /// The deadline of the current state.
+    #[schema(value_type = Option<String>)]
+    pub due_at: Option<OffsetDateTime>,
+    /// 0 the responsible unit, 1 the level above, 2 the corps.
+    pub escalation_level: i64,
+    /// Reported.
+    #[schema(value_type = String)]
+    pub created_at: OffsetDateTime,
+    /// Verified.
+    #[schema(value_type = Option<String>)]
+    pub verified_at: Option<OffsetDateTime>,
+    /// First answer (the first transition after reporting).
+    #[schema(value_type = Option<String>)]
+    pub answered_at: Option<OffsetDateTime>,
+    /// Rectified.
+    #[schema(value_type = Option<String>)]
+    pub rectified_at: Option<OffsetDateTime>,
+    /// Closed, rejected or marked duplicate.
+    #[schema(value_type = Option<String>)]
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+impl Hazard {
+    /// The parsed state.
+    pub fn state(&self) -> Result<State> {
+        State::parse(&self.state).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown hazard state {}", self.state)))
+    }
+
+    /// Whether it is open and past its deadline at `now`.
+    pub fn overdue(&self, now: OffsetDateTime) -> bool {
+        self.closed_at.is_none() && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
+pub(super) const HAZARD_SELECT: &str = "select h.id, h.tracking_code, h.category, c.name as category_name, h.region_code, \
+     r.name as region_name, h.region_path, h.address, h.latitude, h.longitude, h.description, h.state, h.reporter_kind, \
+     h.reporter_user_id, h.reporter_name, h.reporter_phone_masked, h.responsible_unit_id, ru.name as responsible_name, \
+     h.responsible_path, h.handling_path, h.assigned_unit_id, au.name as assigned_name, h.referred_unit_id, \
+     du.name as referred_name, h.duplicate_of, h.verify_due_at, h.answer_due_at, h.rectify_due_on, h.due_at, \
+     h.escalation_level, h.created_at, h.verified_at, h.answered_at, h.rectified_at, h.closed_at \
+     from hazard h join hazard_category c on c.code = h.category join region r on r.code = h.region_code \
+     join unit ru on ru.id = h.responsible_unit_id left join unit au on au.id = h.assigned_unit_id \
+     left join unit du on du.id = h.referred_unit_id";
+
+/// One entry of a hazard's timeline.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Event {
+    /// Id.
+    pub id: i64,
+    /// When.
+    #[schema(value_type = String)]
+    pub at: OffsetDateTime,
+    /// Who (none for the public or the system).
+    pub actor_user_id: Option<i64>,
+    /// Their name, or `reporter`, or `system`.
+    pub actor_name: String,
+    /// report, a transition name, or escalate.
+    pub action: String,
+    /// State before.
+    pub from_state: Option<String>,
+    /// State after.
+    pub to_state: String,
+    /// Why.
+    pub note: String,
+    /// Whether the reporter sees the note.
+    pub public: bool,
+}
+
+/// A timeline entry to store.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor_user_id: Option<i64>,
+    /// Their name.
+    pub actor_name: String,
+    /// What.
+    pub action: String,
+    /// From.
+    pub from_state: Option<State>,
+    /// To.
+    pub to_state: State,
+    /// Why.
+    pub note: String,
+    /// Whether the reporter sees it.
+    pub public: bool,
+}
+
+/// A hazard to store (new reports, or reconstructed history for the demo and the bench).
+#[derive(Clone, Debug)]
+pub struct NewHazard {
+    /// Tracking code.
+    pub tracking_code: String,
+    /// Category code.
+    pub category: String,
+    /// Place: code and path.
+    pub region: (String, String),
+    /// Address.
+    pub address: String,
+    /// (latitude, longitude).
+    pub coordinates: Option<(f64, f64)>,
+    /// What was found.
+    pub description: String,
+    /// State.
+    pub state: State,
+    /// Reporter kind.
+    pub reporter_kind: crate::hazard::ReporterKind,
+    /// Reporting account.
+    pub reporter_user_id: Option<i64>,
+    /// Reporter's name.
+    pub reporter_name: String,
+    /// Phone: sealed, blind index, masked.
+    pub phone: Option<(String, String, String)>,
+    /// Keyed hash of the public reporter's address (for the rate limit).
+    pub ip_hash: Option<String>,
+    /// Responsible unit: id and path.
+    pub responsible: (i64, String),
+    /// Assigned unit.
+    pub assigned_unit_id: Option<i64>,
+    /// Referred department.
+    pub referred_unit_id: Option<i64>,
+    /// Original of a duplicate.
+    pub duplicate_of: Option<i64>,
+    /// Deadlines.
+    pub verify_due_at: OffsetDateTime,
+    /// Answer due.
+    pub answer_due_at: OffsetDateTime,
+    /// Rectification due.
+    pub rectify_due_on: Option<Date>,
+    /// Current deadline.
+    pub due_at: Option<OffsetDateTime>,
+    /// Escalation level.
+    pub escalation_level: i64,
+    /// Times.
+    pub created_at: OffsetDateTime,
+    /// Verified.
+    pub verified_at: Option<OffsetDateTime>,
+    /// Answered.
+    pub answered_at: Option<OffsetDateTime>,
+    /// Rectified.
+    pub rectified_at: Option<OffsetDateTime>,
+    /// Closed.
+    pub closed_at: Option<OffsetDateTime>,
+    /// The timeline.
+    pub events: Vec<NewEvent>,
+}
+
+/// The catalogue, in display order.
+pub async fn categories(db: &Db) -> Result<Vec<Category>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select code, name, name_en, verify_hours, sort from hazard_category order by sort, code"
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The fire-service unit responsible for a place: the brigade whose region contains it, else the
+/// detachment, else the corps. Returns (id, region path).
+pub async fn responsible_unit(db: &Db, path: &str) -> Result<(i64, String)> {
+    on_db!(db, |p| sqlx::query_as(
+        "select id, region_path from unit where kind in ('brigade', 'detachment', 'corps') \
+         and $1 like region_path || '%' order by length(region_path) desc, case kind when 'brigade' then 0 \
+         when 'detachment' then 1 else 2 end, id limit 1"
+    )
+    .bind(path)
+    .fetch_optional(p)
+    .await)?
+    .ok_or_else(|| Error::Internal(anyhow::anyhow!("no fire-service unit above {path}")))
+}
+
+/// Every fire-service unit: (id, kind, region path), for placing many hazards at once.
+pub async fn fire_units(db: &Db) -> Result<Vec<(i64, String, String)>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select id, kind, region_path from unit where kind in ('brigade', 'detachment', 'corps') order by id"
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Names and paths of the prefectures and counties (for checking addresses).
+pub async fn named_regions(db: &Db) -> Result<Vec<(String, String)>> {
+    Ok(on_db!(db, |p| sqlx::query_as("select name, path from region where level in (1, 2) order by path")
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Counter changes, summed in memory and written as chunked multi-row upserts.
+#[derive(Debug, Default)]
+pub(super) struct Deltas {
+    count: HashMap<(String, &'static str), i64>,
+    days: HashMap<(String, i64), i64>,
+}
+
+impl Deltas {
+    pub(super) fn state(&mut self, path: &str, state: State, n: i64) {
+        for p in counted_paths(path) {
+            *self.count.entry((p, state.as_str())).or_default() += n;
+        }
+    }
+
+    pub(super) fn days(&mut self, path: &str, days: i64, n: i64) {
+        for p in counted_paths(path) {
+            *self.days.entry((p, days)).or_default() += n;
+        }
+    }
+
+    pub(super) async fn apply(self, tx: &mut Tx) -> Result<()> {
+        let count: Vec<_> = self.count.into_iter().filter(|(_, n)| *n != 0).collect();
+        let days: Vec<_> = self.days.into_iter().filter(|(_, n)| *n != 0).collect();
+        on_tx!(tx, |c| {
+            for chunk in count.chunks(CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new("insert into hazard_count (region_path, state, n) ");
+                q.push_values(chunk, |mut b, ((path, state), n)| {
+                    b.push_bind(path).push_bind(*state).push_bind(*n);
+                });
+                q.push(" on conflict (region_path, state) do update set n = hazard_count.n + excluded.n");
+                q.build().execute(&mut *c).await?;
+            }
+            for chunk in days.chunks(CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new("insert into hazard_rectify_days (region_path, days, n) ");
+                q.push_values(chunk, |mut b, ((path, days), n)| {
+                    b.push_bind(path).push_bind(*days).push_bind(*n);
+                });
+                q.push(" on conflict (region_path, days) do update set n = hazard_rectify_days.n + excluded.n");
+                q.build().execute(&mut *c).await?;
+            }
+        });
+        Ok(())
+    }
+}
+
+pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> Result<()> {
+    on_tx!(tx, |c| {
+        for chunk in events.chunks(CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into hazard_event (hazard_id, at, actor_user_id, actor_name, action, from_state, to_state, note, public) ",
+            );
+            q.push_values(chunk, |mut b, (id, e)| {
+                b.push_bind(*id)
+                    .push_bind(e.at)
+                    .push_bind(e.actor_user_id)
+                    .push_bind(&e.actor_name)
+                    .push_bind(&e.action)
+                    .push_bind(e.from_state.map(State::as_str))
+                    .push_bind(e.to_state.as_str())
+                    .push_bind(&e.note)
+                    .push_bind(e.public);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}
+
+async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> Result<Vec<i64>> {
+    let first = tx.reserve_ids("hazard", hazards.len()).await?;
+    let ids: Vec<i64> = (first..).take(hazards.len()).collect();
+    let rows: Vec<(i64, &NewHazard)> = ids.iter().copied().zip(hazards).collect();
+    on_tx!(tx, |c| {
+        for chunk in rows.chunks(CHUNK_ROWS / 2) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into hazard (id, tracking_code, category, region_code, region_path, address, latitude, longitude, \
+                 description, state, reporter_kind, reporter_user_id, reporter_name, reporter_phone_sealed, \
+                 reporter_phone_index, reporter_phone_masked, reporter_ip_hash, responsible_unit_id, responsible_path, \
+                 handling_path, assigned_unit_id, referred_unit_id, duplicate_of, verify_due_at, answer_due_at, \
+                 rectify_due_on, due_at, escalation_level, created_at, verified_at, answered_at, rectified_at, closed_at) ",
+            );
+            q.push_values(chunk, |mut b, (id, h)| {
+                let (sealed, index, masked) = match &h.phone {
+                    Some((s, i, m)) => (Some(s), Some(i), Some(m)),
+                    None => (None, None, None),
+                };
+                b.push_bind(*id)
+                    .push_bind(&h.tracking_code)
+                    .push_bind(&h.category)
+                    .push_bind(&h.region.0)
+                    .push_bind(&h.region.1)
+                    .push_bind(&h.address)
+                    .push_bind(h.coordinates.map(|c| c.0))
+                    .push_bind(h.coordinates.map(|c| c.1))
+                    .push_bind(&h.description)
+                    .push_bind(h.state.as_str())
+                    .push_bind(h.reporter_kind.as_str())
+                    .push_bind(h.reporter_user_id)
+                    .push_bind(&h.reporter_name)
+                    .push_bind(sealed)
+                    .push_bind(index)
+                    .push_bind(masked)
+                    .push_bind(&h.ip_hash)
+                    .push_bind(h.responsible.0)
+                    .push_bind(&h.responsible.1)
+                    .push_bind(crate::hazard::handling_path(&h.responsible.1, h.escalation_level))
+                    .push_bind(h.assigned_unit_id)
+                    .push_bind(h.referred_unit_id)
+                    .push_bind(h.duplicate_of)
+                    .push_bind(h.verify_due_at)
+                    .push_bind(h.answer_due_at)
+                    .push_bind(h.rectify_due_on)
+                    .push_bind(h.due_at)
+                    .push_bind(h.escalation_level)
+                    .push_bind(h.created_at)
+                    .push_bind(h.verified_at)
+                    .push_bind(h.answered_at)
+                    .push_bind(h.rectified_at)
+                    .push_bind(h.closed_at);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+    });
+    for (_, h) in &rows {
+        deltas.state(&h.region.1, h.state, 1);
+        if let (true, Some(at)) = (h.state.is_rectified(), h.rectified_at) {
+            deltas.days(&h.region.1, days_between(h.created_at, at), 1);
+        }
+    }
+    let events: Vec<(i64, &NewEvent)> =
+        rows.iter().flat_map(|(id, h)| h.events.iter().map(move |e| (*id, e))).collect();
+    insert_events(tx, &events).await?;
+    Ok(ids)
+}
+
+/// Stores hazards with their timelines in one transaction of chunked multi-row inserts, and adds
+/// them to the counters in the same transaction: all or nothing.
+pub async fn insert_many(db: &Db, hazards: &[NewHazard], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<i64>> {
+    let mut chunks = hazards.chunks(CHUNK_ROWS * 20);
+    let mut ids = Vec::with_capacity(hazards.len());
+    insert_stream(db, &mut || chunks.next().map(<[NewHazard]>::to_vec), &mut |batch| {
+        ids.extend_from_slice(batch);
+        progress(ids.len());
+    })
+    .await?;
+    Ok(ids)
+}
+
+/// Stores batches of hazards drawn from `next` until it returns `None`, all in one transaction,
+/// with the counters summed over every batch and written once at the end (the bench's bulk
+/// load, which does not fit in memory at once). `stored` sees the ids of each batch.
+pub async fn insert_stream(
+    db: &Db,
+    next: &mut (dyn FnMut() -> Option<Vec<NewHazard>> + Send),
+    stored: &mut (dyn FnMut(&[i64]) + Send),
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let mut deltas = Deltas::default();
+    while let Some(batch) = next() {
+        for chunk in batch.chunks(CHUNK_ROWS * 20) {
+            let ids = insert_in(&mut tx, chunk, &mut deltas).await?;
+            stored(&ids);
+        }
+    }
+    deltas.apply(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores one hazard.
+pub async fn insert(db: &Db, hazard: &NewHazard) -> Result<i64> {
+    insert_many(db, std::slice::from_ref(hazard), &|_| {})
+        .await?
+        .first()
+        .copied()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no id")))
+}
+
+/// A hazard inside the scope.
+pub async fn hazard(db: &Db, scope: &Scope, id: i64) -> Result<Hazard> {
+    let (low, high) = scope.bounds();
+    let sql = format!("{HAZARD_SELECT} where h.id = $1 and h.region_path >= $2 and h.region_path < $3");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(low).bind(&high).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
+}
+
+/// A hazard by its tracking code (the reporter's own link; no account).
+pub async fn by_code(db: &Db, code: &str) -> Result<Hazard> {
+    let sql = format!("{HAZARD_SELECT} where h.tracking_code = $1");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.trim()).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
+}
+
+/// The sealed phone number of a hazard fetched through the scope.
+pub async fn sealed_phone(db: &Db, id: i64) -> Result<Option<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar("select reporter_phone_sealed from hazard where id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await)?
+    .flatten())
+}
+
+/// The timeline of a hazard (only the entries the reporter sees when `public_only`).
+pub async fn events(db: &Db, id: i64, public_only: bool) -> Result<Vec<Event>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select id, at, actor_user_id, actor_name, action, from_state, to_state, note, public from hazard_event \
+         where hazard_id = $1 and ($2 = false or public = true) order by at, id"
+    )
+    .bind(id)
+    .bind(public_only)
+    .fetch_all(p)
+    .await)?)
+}

@@ -1,0 +1,235 @@
+//! The workers' side of delivery: claims with a lease, recorded results, message texts and recipients.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use crate::db::{Db, Tx};
+use crate::push::Channel;
+use crate::{Result, on_db, on_tx};
+
+/// A delivery claimed by a worker.
+#[derive(Clone, Debug, FromRow, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Claimed {
+    /// Push.
+    pub push_id: i64,
+    /// Subscriber or partner endpoint.
+    pub recipient_id: i64,
+    /// Channel.
+    pub channel: String,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+    /// The recipient's language.
+    pub lang: String,
+    /// Whether a worker had claimed it before and stopped without a result (a possible resend).
+    pub resent: bool,
+}
+
+/// Claims up to `n` due deliveries of one channel for `lease` (a crashed worker's expired claims
+/// are due again and counted as possible resends on their push).
+pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: time::Duration) -> Result<Vec<Claimed>> {
+    let until = now + lease;
+    let mut tx = db.begin().await?;
+    let rows: Vec<Claimed> =
+        match &mut tx {
+            Tx::Sqlite(t) => {
+                // Take the write lock first so the rows chosen stay ours.
+                sqlx::query("update delivery set state = state where push_id = -1").execute(&mut **t).await?;
+                sqlx::query_as(
+                "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
+                 from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \
+                 order by next_at limit $3",
+            )
+            .bind(channel)
+            .bind(now)
+            .bind(n)
+            .fetch_all(&mut **t)
+            .await?
+            }
+            Tx::Postgres(t) => sqlx::query_as(
+                "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
+                 from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \
+                 order by next_at limit $3 for update skip locked",
+            )
+            .bind(channel)
+            .bind(now)
+            .bind(n)
+            .fetch_all(&mut **t)
+            .await?,
+        };
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    update_keys(
+        &mut tx,
+        "state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1",
+        "true",
+        &rows,
+        until,
+    )
+    .await?;
+    // Possible resends, counted once per push.
+    let mut resent: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| r.resent) {
+        *resent.entry(r.push_id).or_default() += 1;
+    }
+    for (push_id, n) in resent {
+        on_tx!(&mut tx, |c| sqlx::query("update push set resent_count = resent_count + $2 where id = $1")
+            .bind(push_id)
+            .bind(n)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Updates the deliveries of `rows` (where `cond` holds) with `set`, binding `at` as `$1`: on
+/// `SQLite` by a row-value list, on `PostgreSQL` by arrays joined with `unnest` (an index semi-join).
+async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: OffsetDateTime) -> Result<()> {
+    match tx {
+        Tx::Sqlite(t) => {
+            let sql = format!(
+                "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in ({})",
+                keys_of(rows)
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).execute(&mut **t).await?;
+        }
+        Tx::Postgres(t) => {
+            let sql = format!(
+                "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in \
+                 (select * from unnest($2::bigint[], $3::bigint[], $4::text[]))"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(at)
+                .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.channel.clone()).collect::<Vec<_>>())
+                .execute(&mut **t)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The row-value list of deliveries' keys (numbers and known channel names only).
+fn keys_of(rows: &[Claimed]) -> String {
+    rows.iter()
+        .filter(|r| Channel::parse(&r.channel).is_some())
+        .map(|r| format!("({}, {}, '{}')", r.push_id, r.recipient_id, r.channel))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How a send ended, for [`record`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered.
+    Delivered,
+    /// Try again at the given time.
+    Retry(OffsetDateTime, String),
+    /// Refused for good.
+    Failed(String),
+    /// Too many tries: dead letter.
+    Dead(String),
+}
+
+/// Records the results of sends, only for deliveries still claimed (a recall may have cancelled
+/// nothing in flight, but an expired lease re-claimed elsewhere is left to the new holder).
+pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime) -> Result<()> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    // The delivered ones (nearly all) in one statement; the rest one by one.
+    let delivered: Vec<Claimed> =
+        results.iter().filter(|(_, r)| *r == Outcome::Delivered).map(|(c, _)| c.clone()).collect();
+    for chunk in delivered.chunks(crate::db::CHUNK_ROWS) {
+        update_keys(
+            &mut tx,
+            "state = 'delivered', next_at = null, sent_at = $1, error = null, lease_until = null",
+            "state = 'sending'",
+            chunk,
+            now,
+        )
+        .await?;
+    }
+    for (c, r) in results.iter().filter(|(_, r)| *r != Outcome::Delivered) {
+        let (state, next, sent, error): (&str, Option<OffsetDateTime>, Option<OffsetDateTime>, Option<&str>) = match r {
+            Outcome::Delivered => ("delivered", None, Some(now), None),
+            Outcome::Retry(at, e) => ("pending", Some(*at), None, Some(e)),
+            Outcome::Failed(e) => ("failed", None, None, Some(e)),
+            Outcome::Dead(e) => ("dead", None, None, Some(e)),
+        };
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "update delivery set state = $4, next_at = $5, sent_at = $6, error = $7, lease_until = null \
+             where push_id = $1 and recipient_id = $2 and channel = $3 and state = 'sending'"
+        )
+        .bind(c.push_id)
+        .bind(c.recipient_id)
+        .bind(&c.channel)
+        .bind(state)
+        .bind(next)
+        .bind(sent)
+        .bind(error)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a worker needs to send one push: the product's kind, and its variants' titles and texts.
+#[derive(Clone, Debug, FromRow)]
+pub struct Message {
+    /// Push.
+    pub push_id: i64,
+    /// Product.
+    pub product_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Variant language.
+    pub lang: String,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Link.
+    pub link: String,
+    /// Push state (a recalled push sends nothing more).
+    pub state: String,
+}
+
+/// The variants of a push's product.
+pub async fn messages(db: &Db, push_id: i64) -> Result<Vec<Message>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "select p.id as push_id, pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
+         from push p join push_product pr on pr.id = p.product_id join push_variant v on v.product_id = pr.id \
+         where p.id = $1"
+    )
+    .bind(push_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Sealed phones and inbox tokens of subscribers: (id, sealed phone, token).
+pub async fn recipients(db: &Db, ids: &[i64]) -> Result<Vec<(i64, Option<String>, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!("select id, phone_sealed, token from subscriber where id in ({list})");
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?)
+}
+
+/// Partner endpoints by id: (id, url, secret).
+pub async fn endpoint_secrets(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!("select id, url, secret from partner_endpoint where id in ({list})");
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?)
+}

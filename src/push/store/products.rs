@@ -1,0 +1,281 @@
+//! The product library: products, their language variants and files, review states.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::db::{Db, Tx};
+use crate::{Error, Result, on_db, on_tx};
+
+/// A product of the library, as listed.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Product {
+    /// Id.
+    pub id: i64,
+    /// Kind (see `push::ProductKind`).
+    pub kind: String,
+    /// Chinese title.
+    pub title: String,
+    /// Audience, place and theme tags, stored `,a,b,`.
+    pub tags: String,
+    /// `draft`, `approved` or `retired`.
+    pub state: String,
+    /// The unit that made it.
+    pub unit_id: i64,
+    /// Its name.
+    pub unit_name: String,
+    /// Who made it.
+    pub created_by: i64,
+    /// When.
+    #[schema(value_type = String)]
+    pub created_at: OffsetDateTime,
+    /// When it was approved.
+    #[schema(value_type = Option<String>)]
+    pub reviewed_at: Option<OffsetDateTime>,
+    /// The reviewer's note.
+    pub review_note: String,
+    /// Whether a Korean variant exists.
+    pub has_ko: bool,
+    /// How many times it was pushed.
+    pub pushes: i64,
+}
+
+const PRODUCT: &str = "select p.id, p.kind, p.title, p.tags, p.state, p.unit_id, u.name as unit_name, p.created_by, \
+     p.created_at, p.reviewed_at, p.review_note, \
+     exists (select 1 from push_variant v where v.product_id = p.id and v.lang = 'ko') as has_ko, \
+     (select count(*) from push x where x.product_id = p.id) as pushes \
+     from push_product p join unit u on u.id = p.unit_id";
+
+/// A language variant (without the file's bytes).
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Variant {
+    /// `zh` or `ko`.
+    pub lang: String,
+    /// Title.
+    pub title: String,
+    /// Text (the tip itself for tips; a description otherwise).
+    pub body: String,
+    /// A link to the product elsewhere.
+    pub link: String,
+    /// Uploaded file name.
+    pub file_name: String,
+    /// Its media type.
+    pub file_type: String,
+    /// Its size in bytes.
+    pub file_size: i64,
+}
+
+/// A new variant with its file.
+#[derive(Clone, Debug)]
+pub struct NewVariant {
+    /// The variant.
+    pub variant: Variant,
+    /// The uploaded file, if any.
+    pub file: Option<Vec<u8>>,
+}
+
+/// A new product.
+#[derive(Clone, Debug)]
+pub struct NewProduct {
+    /// Kind.
+    pub kind: String,
+    /// Chinese title.
+    pub title: String,
+    /// Stored tags.
+    pub tags: String,
+    /// State.
+    pub state: String,
+    /// Lower-case search text (titles, bodies, pinyin).
+    pub search: String,
+    /// Maker's unit.
+    pub unit_id: i64,
+    /// Its region path.
+    pub region_path: String,
+    /// Maker.
+    pub created_by: i64,
+    /// When.
+    pub created_at: OffsetDateTime,
+    /// Reviewer and time (products loaded already approved).
+    pub reviewed: Option<(i64, OffsetDateTime)>,
+}
+
+/// What to list of the library.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    /// Words to find in titles, texts or pinyin.
+    pub q: String,
+    /// Kind.
+    pub kind: Option<String>,
+    /// A tag.
+    pub tag: Option<String>,
+    /// State.
+    pub state: Option<String>,
+}
+
+/// Stores a product with its variants; returns its id.
+pub async fn insert_product(tx: &mut Tx, p: &NewProduct, variants: &[NewVariant]) -> Result<i64> {
+    let (reviewed_by, reviewed_at) = p.reviewed.map_or((None, None), |(u, t)| (Some(u), Some(t)));
+    let id: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "insert into push_product (kind, title, tags, state, search, unit_id, region_path, created_by, created_at, \
+         reviewed_by, reviewed_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
+    )
+    .bind(&p.kind)
+    .bind(&p.title)
+    .bind(&p.tags)
+    .bind(&p.state)
+    .bind(&p.search)
+    .bind(p.unit_id)
+    .bind(&p.region_path)
+    .bind(p.created_by)
+    .bind(p.created_at)
+    .bind(reviewed_by)
+    .bind(reviewed_at)
+    .fetch_one(c)
+    .await)?;
+    for v in variants {
+        put_variant(tx, id, v).await?;
+    }
+    Ok(id)
+}
+
+/// Adds or replaces a variant of a product.
+pub async fn put_variant(tx: &mut Tx, product_id: i64, v: &NewVariant) -> Result<()> {
+    let m = &v.variant;
+    on_tx!(tx, |c| sqlx::query(
+        "insert into push_variant (product_id, lang, title, body, link, file_name, file_type, file_size, file_data) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         on conflict (product_id, lang) do update set title = excluded.title, body = excluded.body, \
+         link = excluded.link, file_name = excluded.file_name, file_type = excluded.file_type, \
+         file_size = excluded.file_size, file_data = excluded.file_data"
+    )
+    .bind(product_id)
+    .bind(&m.lang)
+    .bind(&m.title)
+    .bind(&m.body)
+    .bind(&m.link)
+    .bind(&m.file_name)
+    .bind(&m.file_type)
+    .bind(m.file_size)
+    .bind(v.file.as_deref())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Products matching `f`, newest first.
+pub async fn products(db: &Db, f: &ProductFilter, limit: i64, offset: i64) -> Result<Vec<Product>> {
+    let q = f.q.trim().to_lowercase();
+    let sql = format!(
+        "{PRODUCT} where ($1 = '' or p.search like '%' || $1 || '%') and ($2 = '' or p.kind = $2) \
+         and ($3 = '' or p.tags like '%,' || $3 || ',%') and ($4 = '' or p.state = $4) \
+         order by p.id desc limit $5 offset $6"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&q)
+        .bind(f.kind.as_deref().unwrap_or(""))
+        .bind(f.tag.as_deref().unwrap_or(""))
+        .bind(f.state.as_deref().unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// How many products match `f`.
+pub async fn product_count(db: &Db, f: &ProductFilter) -> Result<i64> {
+    let q = f.q.trim().to_lowercase();
+    Ok(on_db!(db, |pool| sqlx::query_scalar(
+        "select count(*) from push_product p where ($1 = '' or p.search like '%' || $1 || '%') \
+         and ($2 = '' or p.kind = $2) and ($3 = '' or p.tags like '%,' || $3 || ',%') and ($4 = '' or p.state = $4)"
+    )
+    .bind(&q)
+    .bind(f.kind.as_deref().unwrap_or(""))
+    .bind(f.tag.as_deref().unwrap_or(""))
+    .bind(f.state.as_deref().unwrap_or(""))
+    .fetch_one(pool)
+    .await)?)
+}
+
+/// One product.
+pub async fn product(db: &Db, id: i64) -> Result<Product> {
+    let sql = format!("{PRODUCT} where p.id = $1");
+    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await)?
+        .ok_or(Error::NotFound)
+}
+
+/// The variants of a product, Chinese first.
+pub async fn variants(db: &Db, product_id: i64) -> Result<Vec<Variant>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "select lang, title, body, link, file_name, file_type, file_size from push_variant \
+         where product_id = $1 order by case lang when 'zh' then 0 else 1 end"
+    )
+    .bind(product_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// A variant with the product it belongs to.
+#[derive(Clone, Debug, FromRow)]
+pub struct ProductVariant {
+    /// The product.
+    pub product_id: i64,
+    /// The variant.
+    #[sqlx(flatten)]
+    pub variant: Variant,
+}
+
+/// The variants of several products in one query (an inbox page), Chinese first.
+pub async fn variants_of(db: &Db, product_ids: &[i64]) -> Result<Vec<ProductVariant>> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = product_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "select product_id, lang, title, body, link, file_name, file_type, file_size from push_variant \
+         where product_id in ({list}) order by product_id, case lang when 'zh' then 0 else 1 end"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?)
+}
+
+/// The uploaded file of a variant: (name, media type, bytes).
+pub async fn variant_file(db: &Db, product_id: i64, lang: &str) -> Result<(String, String, Vec<u8>)> {
+    let row: Option<(String, String, Option<Vec<u8>>)> = on_db!(db, |pool| sqlx::query_as(
+        "select file_name, file_type, file_data from push_variant where product_id = $1 and lang = $2"
+    )
+    .bind(product_id)
+    .bind(lang)
+    .fetch_optional(pool)
+    .await)?;
+    match row {
+        Some((name, kind, Some(data))) => Ok((name, kind, data)),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// Moves a product from state `from` to `to` (review); false when it was not in `from`.
+pub async fn set_product_state(
+    db: &Db,
+    id: i64,
+    from: &str,
+    to: &str,
+    by: i64,
+    at: OffsetDateTime,
+    note: &str,
+) -> Result<bool> {
+    let done = on_db!(db, |pool| sqlx::query(
+        "update push_product set state = $3, reviewed_by = $4, reviewed_at = $5, review_note = $6 \
+         where id = $1 and state = $2"
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(by)
+    .bind(at)
+    .bind(note)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}

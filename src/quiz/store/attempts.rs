@@ -1,0 +1,342 @@
+//! Attempts: the drawn questions, answers and scoring.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::{Participant, QUESTION_COLUMNS, QuestionRow, Quiz, json};
+use crate::db::Db;
+use crate::quiz::Answer;
+use crate::{Error, Result, on_db, on_tx};
+
+/// An attempt.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Attempt {
+    /// Id.
+    pub id: i64,
+    /// The token in the attempt's link.
+    pub token: String,
+    /// Quiz.
+    pub quiz_id: i64,
+    /// Participant.
+    pub participant_id: i64,
+    /// Started.
+    #[schema(value_type = String)]
+    pub started_at: OffsetDateTime,
+    /// Answers are taken until then.
+    #[schema(value_type = String)]
+    pub deadline_at: OffsetDateTime,
+    /// Finished.
+    #[schema(value_type = Option<String>)]
+    pub submitted_at: Option<OffsetDateTime>,
+    /// Points.
+    pub score: i64,
+    /// Right answers.
+    pub correct: i64,
+    /// Time taken.
+    pub duration_ms: Option<i64>,
+    /// Why it is flagged for review (empty: not flagged).
+    pub flags: String,
+}
+
+pub(super) const ATTEMPT_COLUMNS: &str =
+    "id, token, quiz_id, participant_id, started_at, deadline_at, submitted_at, score, correct, duration_ms, flags";
+
+/// Attempts a participant started in a quiz on a day, and all their attempts in it.
+pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64, day: Date) -> Result<(i64, i64)> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select cast(coalesce(sum(case when day = $3 then 1 else 0 end), 0) as bigint), count(*) from attempt where quiz_id = $1 and participant_id = $2"
+    )
+    .bind(quiz_id)
+    .bind(participant_id)
+    .bind(day)
+    .fetch_one(p)
+    .await
+    })?)
+}
+
+/// An attempt to store, with the questions drawn for it.
+pub struct NewAttempt<'a> {
+    /// The link's token.
+    pub token: &'a str,
+    /// Quiz.
+    pub quiz: &'a Quiz,
+    /// Participant.
+    pub participant: &'a Participant,
+    /// Local day.
+    pub day: Date,
+    /// Start.
+    pub started_at: OffsetDateTime,
+    /// Deadline.
+    pub deadline_at: OffsetDateTime,
+    /// Flags raised already (many attempts from one device).
+    pub flags: &'a str,
+    /// Client address.
+    pub ip: &'a str,
+    /// The drawn questions with their option orders.
+    pub drawn: &'a [(i64, Vec<usize>)],
+}
+
+/// Stores an attempt and its drawn questions in one transaction; returns its id.
+pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    let id = on_tx!(&mut tx, |conn| {
+        let id: i64 = sqlx::query_scalar(
+            "insert into attempt (token, quiz_id, participant_id, day, started_at, deadline_at, flags, region_path, school, ip) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
+        )
+        .bind(a.token)
+        .bind(a.quiz.id)
+        .bind(a.participant.id)
+        .bind(a.day)
+        .bind(a.started_at)
+        .bind(a.deadline_at)
+        .bind(a.flags)
+        .bind(&a.participant.region_path)
+        .bind(&a.participant.school)
+        .bind(a.ip)
+        .fetch_one(&mut *conn)
+        .await?;
+        let mut q =
+            sqlx::QueryBuilder::new("insert into attempt_question (attempt_id, position, question_id, option_order) ");
+        q.push_values(a.drawn.iter().enumerate(), |mut b, (i, (question, order))| {
+            b.push_bind(id).push_bind(i64::try_from(i).unwrap_or(0)).push_bind(*question).push_bind(json(order));
+        });
+        q.build().execute(&mut *conn).await?;
+        id
+    });
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// An attempt by its token.
+pub async fn attempt_by_token(db: &Db, token: &str) -> Result<Attempt> {
+    let sql = format!("select {ATTEMPT_COLUMNS} from attempt where token = $1");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token).fetch_optional(p).await)?.ok_or(Error::NotFound)
+}
+
+/// A question of an attempt, with what was answered.
+#[derive(Clone, Debug, FromRow)]
+pub struct Drawn {
+    /// Position in the attempt (0-based).
+    pub position: i64,
+    /// The question.
+    pub question_id: i64,
+    /// The options' order as shown, JSON.
+    pub option_order: String,
+    /// First shown.
+    pub shown_at: Option<OffsetDateTime>,
+    /// Answered.
+    pub answered_at: Option<OffsetDateTime>,
+    /// The answer given (stored order), JSON.
+    pub given: Option<String>,
+    /// Whether it was right.
+    pub correct: Option<bool>,
+    /// Points.
+    pub points: i64,
+    /// The question's columns.
+    #[sqlx(flatten)]
+    pub q: QuestionRow,
+}
+
+impl Drawn {
+    /// The order of options as shown.
+    pub fn order(&self) -> Vec<usize> {
+        serde_json::from_str(&self.option_order).unwrap_or_default()
+    }
+}
+
+/// The questions of an attempt in order, or one of them.
+pub async fn drawn(db: &Db, attempt_id: i64, position: Option<i64>) -> Result<Vec<Drawn>> {
+    let sql = format!(
+        "select d.position, d.question_id, d.option_order, d.shown_at, d.answered_at, d.given, d.correct, d.points, {} \
+         from attempt_question d join question q on q.id = d.question_id where d.attempt_id = $1 and ($2 is null or d.position = $2) \
+         order by d.position",
+        QUESTION_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(attempt_id).bind(position).fetch_all(p).await)?)
+}
+
+/// Notes when a question was first shown (for speed scoring and the too-fast check).
+pub async fn mark_shown(db: &Db, attempt_id: i64, position: i64, at: OffsetDateTime) -> Result<()> {
+    on_db!(db, |p| sqlx::query(
+        "update attempt_question set shown_at = $3 where attempt_id = $1 and position = $2 and shown_at is null"
+    )
+    .bind(attempt_id)
+    .bind(position)
+    .bind(at)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// An answer to store.
+#[derive(Clone, Debug)]
+pub struct NewAnswer {
+    /// Attempt.
+    pub attempt_id: i64,
+    /// Position of the question in it.
+    pub position: i64,
+    /// The answer in the stored order of options.
+    pub given: Answer,
+    /// Whether it is right.
+    pub correct: bool,
+    /// Its points.
+    pub points: i64,
+    /// When it arrived.
+    pub at: OffsetDateTime,
+}
+
+/// Records answers in one transaction, each once: false for a question answered already.
+pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(answers.len());
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| {
+        for a in answers {
+            let done = sqlx::query(
+                "update attempt_question set answered_at = $3, given = $4, correct = $5, points = $6 \
+                 where attempt_id = $1 and position = $2 and answered_at is null",
+            )
+            .bind(a.attempt_id)
+            .bind(a.position)
+            .bind(a.at)
+            .bind(json(&a.given))
+            .bind(a.correct)
+            .bind(a.points)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            out.push(done == 1);
+        }
+    });
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// What answering one question needs, in one read: the attempt's state, the drawn question, the
+/// quiz's scoring and time, and how many questions the attempt has.
+#[derive(Clone, Debug, FromRow)]
+pub struct AnswerContext {
+    /// Attempt.
+    pub attempt_id: i64,
+    /// Its deadline.
+    pub deadline_at: OffsetDateTime,
+    /// Whether it is finished.
+    pub submitted_at: Option<OffsetDateTime>,
+    /// The options' order as shown, JSON.
+    pub option_order: Option<String>,
+    /// First shown.
+    pub shown_at: Option<OffsetDateTime>,
+    /// Answered already.
+    pub answered_at: Option<OffsetDateTime>,
+    /// The question's kind.
+    pub kind: Option<String>,
+    /// Its options, JSON.
+    pub options: Option<String>,
+    /// Its answer, JSON.
+    pub answer: Option<String>,
+    /// accuracy or speed.
+    pub scoring: String,
+    /// Seconds per attempt.
+    pub time_limit_seconds: i64,
+    /// Questions in the attempt.
+    pub questions: i64,
+}
+
+/// The context of answering question `position` of the attempt with this token.
+pub async fn answer_context(db: &Db, token: &str, position: i64) -> Result<AnswerContext> {
+    on_db!(db, |p| sqlx::query_as(
+        "select a.id as attempt_id, a.deadline_at, a.submitted_at, d.option_order, d.shown_at, d.answered_at, q.kind, q.options, \
+         q.answer, z.scoring, z.time_limit_seconds, (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
+         from attempt a join quiz z on z.id = a.quiz_id left join attempt_question d on d.attempt_id = a.id and d.position = $2 \
+         left join question q on q.id = d.question_id where a.token = $1"
+    )
+    .bind(token)
+    .bind(position)
+    .fetch_optional(p)
+    .await)?
+    .ok_or(Error::NotFound)
+}
+
+/// Finishes an attempt once (false when it was finished already): its score is the sum of its
+/// answers' points; the participant's best attempt, the score counts and the region counts move
+/// with it in the same transaction. `regions` are the paths the participant counts in.
+pub async fn finish(db: &Db, attempt: &Attempt, flags: &str, now: OffsetDateTime, regions: &[String]) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let finished = on_tx!(&mut tx, |c| {
+        let (score, correct): (i64, i64) = sqlx::query_as(
+            "select cast(coalesce(sum(points), 0) as bigint), cast(coalesce(sum(case when correct then 1 else 0 end), 0) as bigint) from attempt_question where attempt_id = $1",
+        )
+        .bind(attempt.id)
+        .fetch_one(&mut *c)
+        .await?;
+        let duration = (now.min(attempt.deadline_at) - attempt.started_at).whole_milliseconds();
+        let duration = i64::try_from(duration).unwrap_or(i64::MAX);
+        let done = sqlx::query(
+            "update attempt set submitted_at = $2, score = $3, correct = $4, duration_ms = $5, flags = $6 where id = $1 and submitted_at is null",
+        )
+        .bind(attempt.id)
+        .bind(now)
+        .bind(score)
+        .bind(correct)
+        .bind(duration)
+        .bind(flags)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            false
+        } else {
+            let best: Option<(i64, i64)> =
+                sqlx::query_as("select score, duration_ms from quiz_best where quiz_id = $1 and participant_id = $2")
+                    .bind(attempt.quiz_id)
+                    .bind(attempt.participant_id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            let better = best.is_none_or(|(s, d)| score > s || (score == s && duration < d));
+            if better {
+                if let Some((old, _)) = best {
+                    sqlx::query("update quiz_score_count set n = n - 1 where quiz_id = $1 and score = $2")
+                        .bind(attempt.quiz_id)
+                        .bind(old)
+                        .execute(&mut *c)
+                        .await?;
+                } else {
+                    for path in regions {
+                        sqlx::query(
+                            "insert into quiz_region_count (quiz_id, region_path, participants) values ($1, $2, 1) \
+                             on conflict (quiz_id, region_path) do update set participants = quiz_region_count.participants + 1",
+                        )
+                        .bind(attempt.quiz_id)
+                        .bind(path)
+                        .execute(&mut *c)
+                        .await?;
+                    }
+                }
+                sqlx::query(
+                    "insert into quiz_score_count (quiz_id, score, n) values ($1, $2, 1) \
+                     on conflict (quiz_id, score) do update set n = quiz_score_count.n + 1",
+                )
+                .bind(attempt.quiz_id)
+                .bind(score)
+                .execute(&mut *c)
+                .await?;
+                sqlx::query(
+                    "insert into quiz_best (quiz_id, participant_id, attempt_id, score, duration_ms, region_path, school) \
+                     select quiz_id, participant_id, id, score, duration_ms, region_path, school from attempt where id = $1 \
+                     on conflict (quiz_id, participant_id) do update set attempt_id = excluded.attempt_id, score = excluded.score, \
+                     duration_ms = excluded.duration_ms",
+                )
+                .bind(attempt.id)
+                .execute(&mut *c)
+                .await?;
+            }
+            true
+        }
+    });
+    tx.commit().await?;
+    Ok(finished)
+}

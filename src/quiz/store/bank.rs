@@ -1,0 +1,215 @@
+//! The question bank: questions by unit and category, imports and exports.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use crate::db::{CHUNK_ROWS, Db};
+use crate::error::ResultExt as _;
+use crate::org::Scope;
+use crate::quiz::{Kind, PoolQuestion, Question};
+use crate::{Error, Result, clock, on_db, on_tx};
+
+pub(super) fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+pub(super) fn broken(what: &str) -> Error {
+    Error::Internal(anyhow::anyhow!("a stored {what} does not parse"))
+}
+
+/// A question as stored.
+#[derive(Clone, Debug, FromRow)]
+pub struct QuestionRow {
+    /// Id.
+    pub id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Category.
+    pub category: String,
+    /// Difficulty.
+    pub difficulty: i64,
+    /// Question text.
+    pub stem: String,
+    /// Options, JSON.
+    pub options: String,
+    /// Answer, JSON.
+    pub answer: String,
+    /// Explanation.
+    pub explanation: String,
+    /// Source.
+    pub source: String,
+    /// active or retired.
+    pub status: String,
+    /// The owning unit's region path.
+    pub owner_path: String,
+}
+
+/// A question of the bank, for lists and the API.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BankQuestion {
+    /// Id.
+    pub id: i64,
+    /// active or retired.
+    pub status: String,
+    /// The question.
+    #[schema(value_type = Object)]
+    pub question: Question,
+}
+
+impl QuestionRow {
+    /// The question it holds.
+    pub fn question(&self) -> Result<Question> {
+        Ok(Question {
+            kind: Kind::parse(&self.kind).ok_or_else(|| broken("question kind"))?,
+            category: self.category.clone(),
+            difficulty: u8::try_from(self.difficulty).map_err(|_| broken("difficulty"))?,
+            stem: self.stem.clone(),
+            options: serde_json::from_str(&self.options).map_err(|_| broken("option list"))?,
+            answer: serde_json::from_str(&self.answer).map_err(|_| broken("answer"))?,
+            explanation: self.explanation.clone(),
+            source: self.source.clone(),
+        })
+    }
+
+    /// The question with its id and status.
+    pub fn bank(&self) -> Result<BankQuestion> {
+        Ok(BankQuestion { id: self.id, status: self.status.clone(), question: self.question()? })
+    }
+}
+
+pub(super) const QUESTION_COLUMNS: &str =
+    "id, kind, category, difficulty, stem, options, answer, explanation, source, status, owner_path";
+
+/// The stems already in the bank of a unit (for duplicate checks before an import).
+pub async fn stems(db: &Db, owner_path: &str) -> Result<Vec<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar("select stem from question where owner_path = $1")
+        .bind(owner_path)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Stores questions for a unit (id, region path) in one transaction: all or nothing.
+pub async fn insert_questions(
+    db: &Db,
+    owner: (i64, &str),
+    created_by: Option<i64>,
+    questions: &[Question],
+) -> Result<usize> {
+    let now = clock::now();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        for chunk in questions.chunks(CHUNK_ROWS / 2) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into question (kind, category, difficulty, stem, options, option_count, answer, explanation, source, \
+                 status, owner_unit_id, owner_path, created_by, created_at) ",
+            );
+            q.push_values(chunk, |mut b, x| {
+                b.push_bind(x.kind.as_str())
+                    .push_bind(&x.category)
+                    .push_bind(i64::from(x.difficulty))
+                    .push_bind(&x.stem)
+                    .push_bind(json(&x.options))
+                    .push_bind(i64::try_from(x.options.len()).unwrap_or(0))
+                    .push_bind(json(&x.answer))
+                    .push_bind(&x.explanation)
+                    .push_bind(&x.source)
+                    .push_bind("active")
+                    .push_bind(owner.0)
+                    .push_bind(owner.1)
+                    .push_bind(created_by)
+                    .push_bind(now);
+            });
+            q.build()
+                .execute(&mut *conn)
+                .await
+                .on_constraint("a question with the same text is already in the bank")?;
+        }
+    });
+    tx.commit().await?;
+    Ok(questions.len())
+}
+
+/// Bank list filters.
+#[derive(Clone, Debug, Default)]
+pub struct BankFilter {
+    /// Category.
+    pub category: Option<String>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// active or retired.
+    pub status: Option<String>,
+    /// Text contained in the question.
+    pub q: Option<String>,
+}
+
+/// Questions owned within the scope, or above it (a city sees the province's bank), in order.
+pub async fn questions(db: &Db, scope: &Scope, f: &BankFilter, limit: i64, offset: i64) -> Result<Vec<QuestionRow>> {
+    let sql = format!(
+        "select {QUESTION_COLUMNS} from question where (owner_path like $1 || '%' or $1 like owner_path || '%') \
+         and ($2 is null or category = $2) and ($3 is null or kind = $3) and ($4 is null or status = $4) \
+         and ($5 is null or stem like '%' || $5 || '%') order by id limit $6 offset $7"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.path())
+        .bind(&f.category)
+        .bind(&f.kind)
+        .bind(&f.status)
+        .bind(&f.q)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// One question visible in the scope.
+pub async fn question(db: &Db, scope: &Scope, id: i64) -> Result<QuestionRow> {
+    let sql = format!(
+        "select {QUESTION_COLUMNS} from question where id = $1 and (owner_path like $2 || '%' or $2 like owner_path || '%')"
+    );
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(scope.path()).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
+}
+
+/// Retires or reactivates a question owned inside the scope.
+pub async fn set_status(db: &Db, scope: &Scope, id: i64, status: &str) -> Result<()> {
+    let done =
+        on_db!(db, |p| sqlx::query("update question set status = $1 where id = $2 and owner_path like $3 || '%'")
+            .bind(status)
+            .bind(id)
+            .bind(scope.path())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+    if done == 0 { Err(Error::NotFound) } else { Ok(()) }
+}
+
+#[derive(FromRow)]
+struct PoolRow {
+    id: i64,
+    category: String,
+    difficulty: i64,
+    option_count: i64,
+}
+
+/// The active questions a quiz owned at `owner_path` draws from: its own unit's and those of the
+/// units above it.
+pub async fn pool(db: &Db, owner_path: &str) -> Result<Vec<PoolQuestion>> {
+    let rows: Vec<PoolRow> = on_db!(db, |p| {
+        sqlx::query_as(
+        "select id, category, difficulty, option_count from question where status = 'active' and $1 like owner_path || '%'"
+    )
+    .bind(owner_path)
+    .fetch_all(p)
+    .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PoolQuestion {
+            id: r.id,
+            category: r.category,
+            difficulty: u8::try_from(r.difficulty).unwrap_or(1),
+            options: usize::try_from(r.option_count).unwrap_or(0),
+        })
+        .collect())
+}
