@@ -6,6 +6,7 @@
 //!   caller's types in `org/mod.rs` and `org/caller.rs`;
 //! - no `actions.rs`, `store.rs` (or file of a `store/` folder) or `queries.rs` imports `web`;
 //! - the base and `svg/` import neither an area nor `web`;
+//! - pages never call into `api.rs`: what both need is in the area's `queries.rs`;
 //! - only the top (`main`, `cli`, `bench`, `demo`, `app`) imports `app`, `cli`, `bench` or `demo`.
 //!
 //! Run it alone with `cargo test --test layers`; it prints every arrow it refuses.
@@ -391,6 +392,9 @@ fn refused(from: &[String], to: &[String]) -> Option<&'static str> {
     if (BASE.contains(&a) || a == "svg") && (AREAS.contains(&b) || b == "web" || b == "org" || TOP.contains(&b)) {
         return Some("the base and svg import no area, no org and no web");
     }
+    if matches!(file, "pages" | "public") && to.last().is_some_and(|s| s == "api") {
+        return Some("pages share the read side in queries.rs, never call into api.rs");
+    }
     if TOP.contains(&b) && !TOP.contains(&a) && a != "lib" {
         return Some("only the top imports app, cli, bench and demo");
     }
@@ -455,4 +459,5 @@ fn the_reader_understands_use_trees() {
     assert!(refused(&["web".into(), "layout".into()], &["campaign".into(), "store".into()]).is_some());
     assert_eq!(refused(&["web".into(), "session".into()], &["org".into(), "caller".into()]), None);
     assert!(refused(&["push".into(), "store".into(), "inbox".into()], &["web".into()]).is_some());
+    assert!(refused(&["hazard".into(), "pages".into()], &["hazard".into(), "api".into()]).is_some());
 }

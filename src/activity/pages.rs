@@ -209,12 +209,6 @@ async fn export_rows(
     Ok((headers, rows))
 }
 
-fn download(content_type: &'static str, filename: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{filename}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response()
-}
-
 async fn export_csv(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -223,7 +217,7 @@ async fn export_csv(
 ) -> Result<Response> {
     let (headers, rows) = export_rows(&state, &ctx, &me, &q).await?;
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    Ok(download("text/csv; charset=utf-8", "activities.csv", sheet::csv_bytes(&headers, &rows)))
+    Ok(crate::web::download("activities.csv", "text/csv; charset=utf-8", sheet::csv_bytes(&headers, &rows)))
 }
 
 async fn export_xlsx(
@@ -234,7 +228,11 @@ async fn export_xlsx(
 ) -> Result<Response> {
     let (headers, rows) = export_rows(&state, &ctx, &me, &q).await?;
     let bytes = sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
-    Ok(download("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "activities.xlsx", bytes))
+    Ok(crate::web::download(
+        "activities.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
 }
 
 // ---- the form ----
@@ -647,13 +645,13 @@ async fn template(
     match format.as_str() {
         "template.csv" => {
             let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-            Ok(download("text/csv; charset=utf-8", "activities-template.csv", sheet::csv_bytes(&h, &rows)))
+            Ok(crate::web::download("activities-template.csv", "text/csv; charset=utf-8", sheet::csv_bytes(&h, &rows)))
         }
         "template.xlsx" => {
             let bytes = sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
-            Ok(download(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Ok(crate::web::download(
                 "activities-template.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 bytes,
             ))
         }

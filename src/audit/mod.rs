@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod queries;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

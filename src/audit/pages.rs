@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::api::AuditQuery;
+use super::queries::AuditQuery;
 use super::store::{self, Record};
 use crate::Result;
 use crate::org::Permission;

@@ -12,9 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::actions::{self, HazardInput, Reported, TransitionInput};
+use super::queries::{self, HazardDetail, HazardPage, ListParams, MapCount, Tracking};
 use super::stats::{self, Stats};
-use super::store::{self, Category, Event, Filter, Hazard, PhotoInfo};
-use super::{ReporterKind, State as HazardState, Transition};
+use super::store::{self, Category};
 use crate::org::caller::Principal;
 use crate::org::{self, Scope};
 use crate::web::AppState;
@@ -22,95 +22,11 @@ use crate::web::extract::{Json, Path, Query};
 use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 
-/// List parameters.
-#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
-pub struct ListParams {
-    /// State.
-    pub state: Option<String>,
-    /// Category code.
-    pub category: Option<String>,
-    /// Region code (inside your area).
-    pub region: Option<String>,
-    /// Only open hazards past their deadline (`true`).
-    pub overdue: Option<bool>,
-    /// `volunteer`, `grid_worker`, `resident` or `staff`.
-    pub reporter_kind: Option<String>,
-    /// Only those you reported (`true`).
-    pub mine: Option<bool>,
-    /// Only those overdue and escalated to your unit (`true`).
-    pub escalated: Option<bool>,
-    /// Address, description or tracking code contains.
-    pub q: Option<String>,
-    /// Keyset paging: ids below this one.
-    pub before: Option<i64>,
-    /// Page size (at most 500, default 50).
-    pub limit: Option<i64>,
-}
-
-impl ListParams {
-    /// The store filter; the region must lie inside the scope.
-    pub async fn filter(&self, s: &AppState, me: &Principal) -> Result<Filter> {
-        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-        let under = match blank(&self.region) {
-            Some(code) => Some(
-                org::store::region(&s.db, &me.scope, &code)
-                    .await
-                    .map_err(|_| Error::invalid("region", "no such region within your area"))?
-                    .path,
-            ),
-            None => None,
-        };
-        Ok(Filter {
-            state: blank(&self.state)
-                .map(|v| HazardState::parse(&v).ok_or_else(|| Error::invalid("state", format!("'{v}' is not a state"))))
-                .transpose()?,
-            category: blank(&self.category),
-            under,
-            overdue: self.overdue.unwrap_or(false),
-            reporter_kind: blank(&self.reporter_kind)
-                .map(|v| {
-                    ReporterKind::parse(&v).ok_or_else(|| {
-                        Error::invalid("reporter_kind", "expected volunteer, grid_worker, resident or staff")
-                    })
-                })
-                .transpose()?,
-            reporter_user_id: self.mine.unwrap_or(false).then_some(me.user.id),
-            q: blank(&self.q).map(|q| q.chars().take(100).collect()),
-            escalated_to: self.escalated.unwrap_or(false).then(|| me.user.region_path.clone()),
-        })
-    }
-}
-
-/// A page of hazards.
-#[derive(Serialize, ToSchema)]
-pub struct HazardPage {
-    /// How many match (from the counters, or counted up to 2,000).
-    pub total: i64,
-    /// This page, newest first.
-    pub items: Vec<Hazard>,
-    /// Pass as `before` for the next page (none on the last page).
-    pub next_before: Option<i64>,
-}
-
-/// A page of hazards for a filter (shared with the list page).
-pub async fn page(s: &AppState, me: &Principal, f: &Filter, before: Option<i64>, limit: i64) -> Result<HazardPage> {
-    let now = clock::now();
-    let mut items = store::list(&s.db, &me.scope, f, before, limit + 1, now).await?;
-    let next_before = if items.len() > usize::try_from(limit).unwrap_or(0) {
-        items.truncate(usize::try_from(limit).unwrap_or(0));
-        items.last().map(|h| h.id)
-    } else {
-        None
-    };
-    let total = store::count(&s.db, &me.scope, f, now, 2_000).await?;
-    Ok(HazardPage { total, items, next_before })
-}
-
 /// Hazards in your area, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/hazards", tag = "hazards", params(ListParams), responses((status = 200, body = HazardPage)))]
 async fn list(State(s): State<AppState>, me: Principal, Query(p): Query<ListParams>) -> Result<axum::Json<HazardPage>> {
-    let f = p.filter(&s, &me).await?;
-    Ok(axum::Json(page(&s, &me, &f, p.before, p.limit.unwrap_or(50).clamp(1, 500)).await?))
+    let f = p.filter(&s.db, &me).await?;
+    Ok(axum::Json(queries::page(&s.db, &me, &f, p.before, p.limit.unwrap_or(50).clamp(1, 500)).await?))
 }
 
 /// A stored report.
@@ -172,37 +88,10 @@ async fn create(State(s): State<AppState>, me: Principal, Json(input): Json<Haza
     Ok(reported_response(actions::create(&s.db, &me, &input).await?))
 }
 
-/// A hazard with its timeline, photos and the transitions you may press.
-#[derive(Serialize, ToSchema)]
-pub struct HazardDetail {
-    /// The hazard.
-    pub hazard: Hazard,
-    /// Its timeline.
-    pub events: Vec<Event>,
-    /// Its photos.
-    pub photos: Vec<PhotoInfo>,
-    /// What you may do now.
-    pub allowed: Vec<Transition>,
-    /// Open and past its deadline.
-    pub overdue: bool,
-}
-
-/// One hazard in your area, with everything about it (shared with the page).
-pub async fn detail(s: &AppState, me: &Principal, id: i64) -> Result<HazardDetail> {
-    let hazard = store::hazard(&s.db, &me.scope, id).await?;
-    Ok(HazardDetail {
-        events: store::events(&s.db, id, false).await?,
-        photos: store::photos(&s.db, id).await?,
-        allowed: actions::allowed(me, &hazard),
-        overdue: hazard.overdue(clock::now()),
-        hazard,
-    })
-}
-
 /// One hazard.
 #[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "hazards", params(("id" = i64, Path)), responses((status = 200, body = HazardDetail), (status = 404, body = crate::error::Problem)))]
 async fn get_one(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<axum::Json<HazardDetail>> {
-    Ok(axum::Json(detail(&s, &me, id).await?))
+    Ok(axum::Json(queries::detail(&s.db, &me, id).await?))
 }
 
 /// Moves a hazard through its lifecycle (409 when the state does not allow it, 403 when you may not).
@@ -214,7 +103,7 @@ async fn transition(
     Json(t): Json<TransitionInput>,
 ) -> Result<axum::Json<HazardDetail>> {
     actions::transition(&s.db, &me, id, &t).await?;
-    Ok(axum::Json(detail(&s, &me, id).await?))
+    Ok(axum::Json(queries::detail(&s.db, &me, id).await?))
 }
 
 /// A stored photo.
@@ -268,15 +157,6 @@ async fn get_stats(
     Ok(axum::Json(stats::stats(&s.db, &me.scope, code, clock::now()).await?))
 }
 
-/// A region's value on the map.
-#[derive(Serialize, ToSchema)]
-pub struct MapCount {
-    /// Region code (6 digits).
-    pub code: String,
-    /// Hazards.
-    pub count: i64,
-}
-
 /// Map parameters: the list filters and the level.
 #[derive(Deserialize, IntoParams)]
 pub struct MapParams {
@@ -290,19 +170,6 @@ pub struct MapParams {
     pub overdue: Option<bool>,
     /// Reporter kind.
     pub reporter_kind: Option<String>,
-}
-
-/// Hazard counts per prefecture or county (the map's values), with the list filters.
-pub async fn map_counts(s: &AppState, me: &Principal, county: bool, f: &Filter) -> Result<Vec<MapCount>> {
-    let len = if county { 16 } else { 9 };
-    let rows = store::counts_by_region(&s.db, &me.scope, f, len, clock::now()).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(path, count)| {
-            let code = path.trim_end_matches('/').rsplit('/').next()?.to_owned();
-            Some(MapCount { code, count })
-        })
-        .collect())
 }
 
 /// Hazards per prefecture or county in your area.
@@ -319,8 +186,8 @@ async fn map(
         reporter_kind: p.reporter_kind,
         ..ListParams::default()
     };
-    let f = lp.filter(&s, &me).await?;
-    Ok(axum::Json(map_counts(&s, &me, p.level.as_deref() == Some("county"), &f).await?))
+    let f = lp.filter(&s.db, &me).await?;
+    Ok(axum::Json(queries::map_counts(&s.db, &me, p.level.as_deref() == Some("county"), &f).await?))
 }
 
 /// The outcome of a sweep.
@@ -361,68 +228,10 @@ pub struct TrackParams {
     pub code: String,
 }
 
-/// What the reporter sees: state and the notes meant for them, no names or numbers.
-#[derive(Serialize, ToSchema)]
-pub struct Tracking {
-    /// State.
-    pub state: String,
-    /// Category name.
-    pub category_name: String,
-    /// Place name.
-    pub region_name: String,
-    /// Address.
-    pub address: String,
-    /// Reported.
-    #[schema(value_type = String)]
-    pub created_at: OffsetDateTime,
-    /// Answer due.
-    #[schema(value_type = String)]
-    pub answer_due_at: OffsetDateTime,
-    /// Closed.
-    #[schema(value_type = Option<String>)]
-    pub closed_at: Option<OffsetDateTime>,
-    /// The timeline.
-    pub timeline: Vec<TrackingEntry>,
-}
-
-/// One step the reporter sees.
-#[derive(Serialize, ToSchema)]
-pub struct TrackingEntry {
-    /// When.
-    #[schema(value_type = String)]
-    pub at: OffsetDateTime,
-    /// What.
-    pub action: String,
-    /// The state after.
-    pub state: String,
-    /// The note for the reporter.
-    pub note: String,
-}
-
-/// The reporter's view of a report (shared with the tracking page).
-pub async fn tracking(s: &AppState, code: &str) -> Result<Tracking> {
-    let h = store::by_code(&s.db, code).await?;
-    let timeline = store::events(&s.db, h.id, true)
-        .await?
-        .into_iter()
-        .map(|e| TrackingEntry { at: e.at, action: e.action, state: e.to_state, note: e.note })
-        .collect();
-    Ok(Tracking {
-        state: h.state,
-        category_name: h.category_name,
-        region_name: h.region_name,
-        address: h.address,
-        created_at: h.created_at,
-        answer_due_at: h.answer_due_at,
-        closed_at: h.closed_at,
-        timeline,
-    })
-}
-
 /// Follows a report with its tracking code.
 #[utoipa::path(get, path = "/api/v1/public/hazards/track", tag = "public", params(TrackParams), responses((status = 200, body = Tracking), (status = 404, body = crate::error::Problem)))]
 async fn public_track(State(s): State<AppState>, Query(p): Query<TrackParams>) -> Result<axum::Json<Tracking>> {
-    Ok(axum::Json(tracking(&s, &p.code).await?))
+    Ok(axum::Json(queries::tracking(&s.db, &p.code).await?))
 }
 
 /// Adds a photo to your own report (by tracking code) until it is verified.

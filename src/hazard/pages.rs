@@ -16,7 +16,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::actions::{self, HazardInput, Reported, TransitionInput};
-use super::api::{self, HazardDetail, ListParams, Tracking};
+use super::queries::{self, HazardDetail, ListParams, Tracking};
 use super::stats::{self, Stats};
 use super::store::{self, Category, Hazard};
 use super::{ReporterKind, State as HazardState, Transition, is_fire_service, reporter_kind};
@@ -371,7 +371,7 @@ async fn track(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Trac
     if code.is_empty() {
         return Ok(TrackPage { ctx, code, t: None }.into_response());
     }
-    match api::tracking(&state, &code).await {
+    match queries::tracking(&state.db, &code).await {
         Ok(t) => Ok(TrackPage { ctx, code, t: Some(t) }.into_response()),
         Err(Error::NotFound) => Ok((StatusCode::NOT_FOUND, TrackPage { ctx, code, t: None }).into_response()),
         Err(e) => Err(e),
@@ -473,8 +473,8 @@ async fn list(
     me: Principal,
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage> {
-    let f = q.params().filter(&state, &me).await?;
-    let page = api::page(&state, &me, &f, q.before, PAGE).await?;
+    let f = q.params().filter(&state.db, &me).await?;
+    let page = queries::page(&state.db, &me, &f, q.before, PAGE).await?;
     Ok(ListPage {
         ctx,
         categories: store::categories(&state.db).await?,
@@ -495,7 +495,7 @@ async fn export_csv(
     me: Principal,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    let f = q.params().filter(&state, &me).await?;
+    let f = q.params().filter(&state.db, &me).await?;
     let items = store::list(&state.db, &me.scope, &f, None, EXPORT_MAX, clock::now()).await?;
     let headers = [
         "编号",
@@ -531,14 +531,7 @@ async fn export_csv(
         })
         .collect();
     let bytes = crate::sheet::csv_bytes(&headers, &rows);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"hazards.csv\""),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::download("hazards.csv", "text/csv; charset=utf-8", bytes))
 }
 
 // ---- one hazard ----
@@ -564,7 +557,7 @@ async fn view_page(
     phone: Option<String>,
     notice: Option<String>,
 ) -> Result<ViewPage> {
-    let d = api::detail(state, me, id).await?;
+    let d = queries::detail(&state.db, me, id).await?;
     let needs_targets = d.allowed.iter().any(|t| matches!(t, Transition::Assign | Transition::Refer));
     let (units, departments) =
         if needs_targets { actions::targets(&state.db, me, &d.hazard).await? } else { (Vec::new(), Vec::new()) };
@@ -677,9 +670,9 @@ async fn map_page(
 ) -> Result<MapPage> {
     let mut params = q.params();
     params.region = None;
-    let f = params.filter(&state, &me).await?;
+    let f = params.filter(&state.db, &me).await?;
     let county = q.level == "county" || me.scope.path().len() > 4;
-    let per_region = api::map_counts(&state, &me, county, &f).await?;
+    let per_region = queries::map_counts(&state.db, &me, county, &f).await?;
     let total = per_region.iter().map(|c| c.count).sum();
     #[allow(clippy::cast_precision_loss)]
     let values: Vec<map::MapValue> =

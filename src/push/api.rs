@@ -14,53 +14,13 @@ use super::ProductState;
 use super::actions::{
     self, ConfirmInput, ForwardInput, ProductInput, PushCreated, PushInput, Recalled, SubscribeInput, Tip,
 };
-use super::store::{
-    self, DeliveryCount, Endpoint, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant,
-};
+use super::queries::{ProductPage, ProductParams};
+use super::store::{self, DeliveryCount, Endpoint, Node, Product, Push, Reach, StateCount, Task, Variant};
 use crate::org::caller::Principal;
 use crate::org::{self, Role};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
 use crate::{Error, Result, clock};
-
-/// Library search parameters.
-#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
-pub struct ProductParams {
-    /// Words in titles, texts or pinyin.
-    pub q: Option<String>,
-    /// Kind.
-    pub kind: Option<String>,
-    /// A tag.
-    pub tag: Option<String>,
-    /// State.
-    pub state: Option<String>,
-    /// At most this many (default 50, at most 200).
-    pub limit: Option<i64>,
-    /// Skip this many.
-    pub offset: Option<i64>,
-}
-
-impl ProductParams {
-    /// The store's filter.
-    pub fn filter(&self) -> ProductFilter {
-        let some = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        ProductFilter {
-            q: some(&self.q).unwrap_or_default().to_lowercase(),
-            kind: some(&self.kind),
-            tag: some(&self.tag),
-            state: some(&self.state),
-        }
-    }
-}
-
-/// A page of the library.
-#[derive(Serialize, ToSchema)]
-pub struct ProductPage {
-    /// Products.
-    pub items: Vec<Product>,
-    /// How many match.
-    pub total: i64,
-}
 
 /// The product library.
 #[utoipa::path(get, path = "/api/v1/push/products", tag = "push", params(ProductParams), responses((status = 200, body = ProductPage)))]

@@ -11,6 +11,7 @@ pub mod api;
 pub mod delivery;
 pub mod pages;
 pub mod public;
+pub mod queries;
 pub mod store;
 
 use std::fmt;

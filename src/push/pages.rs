@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Multipart, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -132,7 +132,7 @@ struct LibraryQuery {
 
 impl LibraryQuery {
     fn filter(&self) -> ProductFilter {
-        super::api::ProductParams {
+        super::queries::ProductParams {
             q: Some(self.q.clone()),
             kind: Some(self.kind.clone()),
             tag: Some(self.tag.clone()),
@@ -375,12 +375,8 @@ async fn product_file(
 /// A variant's file as a download, with its stored type.
 pub(super) async fn file_response(state: &AppState, product_id: i64, lang: Lang) -> Result<Response> {
     let (name, content_type, bytes) = store::variant_file(&state.db, product_id, lang.as_str()).await?;
-    let safe: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
-    let safe = if safe.trim_matches('.').is_empty() { format!("product-{product_id}-{lang}") } else { safe };
-    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let disposition = format!("attachment; filename=\"{safe}\"; filename*=UTF-8''{encoded}");
-    let content_type = if content_type.is_empty() { "application/octet-stream".to_owned() } else { content_type };
-    Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    let name = if name.trim().is_empty() { format!("product-{product_id}-{lang}") } else { name };
+    Ok(crate::web::download(&name, &content_type, bytes))
 }
 
 async fn review(

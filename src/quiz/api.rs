@@ -5,7 +5,7 @@
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -104,20 +104,7 @@ pub struct ExportParams {
 #[utoipa::path(get, path = "/api/v1/questions/export", tag = "quiz", params(ExportParams), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
 async fn export(State(s): State<AppState>, me: Principal, Query(p): Query<ExportParams>) -> Result<Response> {
     let format = format_param(&p.format)?;
-    file_response(format, actions::export(&s.db, &me, format).await?)
-}
-
-/// A bank file as a download.
-pub fn file_response(format: Format, bytes: Vec<u8>) -> Result<Response> {
-    let (ending, mime) = format.file();
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"question-bank.{ending}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::download(&format.file_name(), format.file().1, actions::export(&s.db, &me, format).await?))
 }
 
 /// A change of a question's status.
@@ -191,21 +178,6 @@ async fn leaderboard(
 
 // ---- participants ----
 
-/// The device token of an app or page: the `X-Device-Token` header, else the page's cookie.
-pub fn device_token(headers: &HeaderMap) -> Result<String> {
-    headers
-        .get("x-device-token")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| crate::web::session::cookie(headers, super::public::DEVICE_COOKIE))
-        .filter(|t| {
-            (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::invalid("x-device-token", "16 to 100 letters, digits, '-' or '_' identifying this device")
-        })
-}
-
 /// A participant as they see themselves.
 #[derive(Serialize, ToSchema)]
 pub struct Me {
@@ -220,7 +192,7 @@ pub struct Me {
 /// Registers this device's participant (or returns the one registered).
 #[utoipa::path(post, path = "/api/v1/public/participants", tag = "quiz", request_body = JoinInput, responses((status = 200, body = Me), (status = 422, body = crate::error::Problem)))]
 async fn join(State(s): State<AppState>, headers: HeaderMap, Json(input): Json<JoinInput>) -> Result<axum::Json<Me>> {
-    let p = actions::join(&s.db, &s.key, &device_token(&headers)?, &input).await?;
+    let p = actions::join(&s.db, &s.key, &super::public::device_token(&headers)?, &input).await?;
     Ok(axum::Json(Me { nickname: p.nickname, region_code: p.region_code, school: p.school }))
 }
 
@@ -242,7 +214,7 @@ async fn start(
     Path(slug): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Started>)> {
     let quiz = store::quiz_by_slug(&s.db, &slug).await?;
-    let p = actions::me(&s.db, &s.key, &device_token(&headers)?)
+    let p = actions::me(&s.db, &s.key, &super::public::device_token(&headers)?)
         .await?
         .ok_or_else(|| Error::invalid("x-device-token", "join first: POST /api/v1/public/participants"))?;
     let token = actions::start(&s.db, &s.key, &quiz, &p, &ctx.ip).await?;

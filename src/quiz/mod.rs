@@ -297,6 +297,11 @@ impl Format {
             Self::Aiken => ("aiken.txt", "text/plain; charset=utf-8"),
         }
     }
+
+    /// The name of a downloaded bank in this format.
+    pub fn file_name(self) -> String {
+        format!("question-bank.{}", self.file().0)
+    }
 }
 
 /// Drops the lines a reader kept.

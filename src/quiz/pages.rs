@@ -251,7 +251,7 @@ struct ExportQuery {
 async fn export(State(state): State<AppState>, me: Principal, Query(q): Query<ExportQuery>) -> Result<Response> {
     let format = Format::parse(&q.format)
         .ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
-    super::api::file_response(format, actions::export(&state.db, &me, format).await?)
+    Ok(crate::web::download(&format.file_name(), format.file().1, actions::export(&state.db, &me, format).await?))
 }
 
 #[derive(Deserialize)]

@@ -47,7 +47,7 @@ impl StartPage {
 
 /// The device token of the request, and a cookie to set when it had none.
 fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    if let Ok(t) = super::api::device_token(headers) {
+    if let Ok(t) = device_token(headers) {
         (t, None)
     } else {
         let t = crate::org::new_secret();
@@ -125,7 +125,7 @@ async fn begin(
     Path(slug): Path<String>,
 ) -> Result<Response> {
     let quiz = store::quiz_by_slug(&state.db, &slug).await?;
-    let token = super::api::device_token(&headers).ok();
+    let token = device_token(&headers).ok();
     let me = match &token {
         Some(t) => actions::me(&state.db, &state.key, t).await?,
         None => None,
@@ -408,4 +408,19 @@ pub fn router() -> Router<AppState> {
         .route("/p/attempts/{token}/finish", post(hand_in))
         .route("/p/attempts/{token}/result", get(result))
         .route("/p/attempts/{token}/card.svg", get(card))
+}
+
+/// The device token of an app or page: the `X-Device-Token` header, else the page's cookie.
+pub fn device_token(headers: &HeaderMap) -> Result<String> {
+    headers
+        .get("x-device-token")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| crate::web::session::cookie(headers, DEVICE_COOKIE))
+        .filter(|t| {
+            (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::invalid("x-device-token", "16 to 100 letters, digits, '-' or '_' identifying this device")
+        })
 }

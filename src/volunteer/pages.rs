@@ -285,25 +285,19 @@ async fn import_file(
     }
 }
 
-fn download(content_type: &'static str, filename: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{filename}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response()
-}
-
 async fn template(_me: Principal, Path(format): Path<String>) -> Result<Response> {
     let headers = import::template_headers();
     let rows = vec![import::template_example()];
     match format.as_str() {
         "template.csv" => {
             let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-            Ok(download("text/csv; charset=utf-8", "volunteers-template.csv", sheet::csv_bytes(&h, &rows)))
+            Ok(crate::web::download("volunteers-template.csv", "text/csv; charset=utf-8", sheet::csv_bytes(&h, &rows)))
         }
         "template.xlsx" => {
             let bytes = sheet::xlsx_bytes(&[("志愿者", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
-            Ok(download(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Ok(crate::web::download(
                 "volunteers-template.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 bytes,
             ))
         }

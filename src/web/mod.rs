@@ -12,9 +12,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::header;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::config::Config;
@@ -81,4 +82,16 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     response
+}
+
+/// A file to download: its type (`application/octet-stream` when unknown) and a name that every
+/// browser keeps (an ASCII `filename`, and the full name in `filename*`).
+pub fn download(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let safe: String = filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let safe = if safe.trim_matches('.').is_empty() { "download".to_owned() } else { safe };
+    let encoded: String = form_urlencoded::byte_serialize(filename.as_bytes()).collect();
+    let disposition = format!("attachment; filename=\"{safe}\"; filename*=UTF-8''{encoded}");
+    let content_type = if content_type.is_empty() { "application/octet-stream" } else { content_type };
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
 }

@@ -2,13 +2,9 @@
 //! board, move the match, correct a score, listen to its events) and `/api/v1/public/live/{token}…`
 //! for the team phones (read, stake, buzz, answer, listen).
 
-use std::convert::Infallible;
-
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,26 +19,6 @@ use crate::quiz::Answer;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path};
 use crate::{Error, Result};
-
-/// The match's events as server-sent events: each a JSON object with `kind`, `item_id` and
-/// `answered`; a `hello` first so a listener knows it is connected.
-pub fn events(match_id: i64) -> Sse<impl Stream<Item = std::result::Result<SseEvent, Infallible>>> {
-    let rx = hub::subscribe(match_id);
-    let hello = futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        match rx.recv().await {
-            Ok(e) => {
-                let data = serde_json::to_string(&e).unwrap_or_default();
-                Some((Ok(SseEvent::default().event(e.kind).data(data)), rx))
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                Some((Ok(SseEvent::default().event("lagged").data("{}")), rx))
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
-        }
-    });
-    Sse::new(futures_util::StreamExt::chain(hello, rest)).keep_alive(KeepAlive::default())
-}
 
 /// The live matches of your unit and below.
 #[utoipa::path(get, path = "/api/v1/live-matches", tag = "quiz", responses((status = 200, body = Vec<Match>)))]
@@ -110,7 +86,7 @@ async fn correct(
 #[utoipa::path(get, path = "/api/v1/live-matches/{id}/events", tag = "quiz", params(("id" = i64, Path)), responses((status = 200, content_type = "text/event-stream", body = String)))]
 async fn match_events(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<Response> {
     let m = actions::hosted(&s.db, &me, id).await?;
-    Ok(events(m.id).into_response())
+    Ok(hub::events(m.id).into_response())
 }
 
 /// What a team's phone shows.
@@ -182,7 +158,7 @@ async fn answer(
 #[utoipa::path(get, path = "/api/v1/public/live/{token}/events", tag = "quiz", params(("token" = String, Path)), responses((status = 200, content_type = "text/event-stream", body = String)))]
 async fn team_events(State(s): State<AppState>, Path(token): Path<String>) -> Result<Response> {
     let t = store::team_by_token(&s.db, &token).await?;
-    Ok(events(t.match_id).into_response())
+    Ok(hub::events(t.match_id).into_response())
 }
 
 /// The routes of live matches.

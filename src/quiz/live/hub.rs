@@ -3,8 +3,11 @@
 //! database is the truth, and a screen that missed an event shows the truth on its next load.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -50,4 +53,24 @@ mod tests {
         assert!(b.try_recv().is_err());
         publish(-9, Event { kind: "open", item_id: None, answered: 0 });
     }
+}
+
+/// The match's events as server-sent events: each a JSON object with `kind`, `item_id` and
+/// `answered`; a `hello` first so a listener knows it is connected.
+pub fn events(match_id: i64) -> Sse<impl Stream<Item = std::result::Result<SseEvent, Infallible>>> {
+    let rx = subscribe(match_id);
+    let hello = futures_util::stream::once(async { Ok(SseEvent::default().event("hello").data("{}")) });
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Ok(e) => {
+                let data = serde_json::to_string(&e).unwrap_or_default();
+                Some((Ok(SseEvent::default().event(e.kind).data(data)), rx))
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Some((Ok(SseEvent::default().event("lagged").data("{}")), rx))
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+        }
+    });
+    Sse::new(futures_util::StreamExt::chain(hello, rest)).keep_alive(KeepAlive::default())
 }

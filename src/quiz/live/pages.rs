@@ -209,7 +209,7 @@ async fn correct(
 
 async fn match_events(State(state): State<AppState>, me: Principal, Path(id): Path<i64>) -> Result<Response> {
     let m = store::find(&state.db, &me.scope, id).await?;
-    Ok(super::api::events(m.id).into_response())
+    Ok(super::hub::events(m.id).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -312,7 +312,7 @@ async fn team_wager(
 
 async fn team_events(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
     let t = store::team_by_token(&state.db, &token).await?;
-    Ok(super::api::events(t.match_id).into_response())
+    Ok(super::hub::events(t.match_id).into_response())
 }
 
 /// The routes of the live match pages.

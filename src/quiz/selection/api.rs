@@ -3,17 +3,17 @@
 //! live competition reads, and clearing a flagged attempt.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Kind;
 use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, Stats};
 use super::store::{self, Entry, Selection};
-use super::{Kind, entries_csv};
 use crate::Result;
 use crate::org::caller::Principal;
 use crate::quiz::store as quiz_store;
@@ -119,26 +119,8 @@ async fn one(
 /// draw shuffles it from, with the winners' order.
 #[utoipa::path(get, path = "/api/v1/quizzes/{id}/selections/{selection}/csv", tag = "quiz", params(("id" = i64, Path), ("selection" = i64, Path)), responses((status = 200, content_type = "text/csv", body = String)))]
 async fn csv(State(s): State<AppState>, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<Response> {
-    csv_response(&s, &me, id, sid).await
-}
-
-/// The CSV download of a selection (shared with the pages).
-pub async fn csv_response(s: &AppState, me: &Principal, quiz_id: i64, id: i64) -> Result<Response> {
-    let quiz = quiz_store::quiz(&s.db, &me.scope, quiz_id).await?;
-    let selection = store::selection(&s.db, quiz.id, id).await?;
-    let entries = store::entries(&s.db, selection.id, false).await?;
-    let body = entries_csv(&entries)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"quiz-{}-{}-{}.csv\"", quiz.id, selection.kind, selection.id),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    let (name, body) = super::queries::csv(&s.db, &me, id, sid).await?;
+    Ok(crate::web::download(&name, "text/csv; charset=utf-8", body))
 }
 
 /// A team of the live competition.

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod api;
 pub mod pages;
+pub mod queries;
 pub mod stats;
 pub mod store;
 

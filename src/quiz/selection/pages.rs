@@ -326,7 +326,8 @@ async fn view(
 }
 
 async fn download(State(state): State<AppState>, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<Response> {
-    super::api::csv_response(&state, &me, id, sid).await
+    let (name, body) = super::queries::csv(&state.db, &me, id, sid).await?;
+    Ok(crate::web::download(&name, "text/csv; charset=utf-8", body))
 }
 
 /// The staff pages of statistics and selection.
