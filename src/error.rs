@@ -129,26 +129,72 @@ impl IntoResponse for Error {
     }
 }
 
-/// Maps unique-constraint violations to a user-facing conflict.
+/// Maps the violation of one unique constraint to a user-facing conflict.
 pub trait ResultExt<T> {
-    /// A unique violation becomes `Error::Conflict(message)`; other errors pass through.
-    fn on_constraint(self, message: &str) -> Result<T>;
+    /// A violation of the unique constraint `constraint`, named by its table and columns as
+    /// `table(column, …)` (how both backends report it, whatever the index is called), becomes
+    /// `Error::Conflict(message)`; any other error, another constraint's included, passes through.
+    fn on_constraint(self, constraint: &str, message: &str) -> Result<T>;
 }
 
 impl<T> ResultExt<T> for Result<T, sqlx::Error> {
-    fn on_constraint(self, message: &str) -> Result<T> {
-        self.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message.to_owned()),
-            _ => Error::Db(e),
-        })
+    fn on_constraint(self, constraint: &str, message: &str) -> Result<T> {
+        self.map_err(Error::Db).on_constraint(constraint, message)
     }
 }
 
 impl<T> ResultExt<T> for Result<T> {
-    fn on_constraint(self, message: &str) -> Result<T> {
+    fn on_constraint(self, constraint: &str, message: &str) -> Result<T> {
         self.map_err(|e| match e {
-            Error::Db(sqlx::Error::Database(db)) if db.is_unique_violation() => Error::Conflict(message.to_owned()),
+            Error::Db(sqlx::Error::Database(db)) if violated(db.as_ref()).as_deref() == Some(constraint) => {
+                Error::Conflict(message.to_owned())
+            }
             other => other,
         })
+    }
+}
+
+/// The unique constraint a database error violated, as `table(column, …)`.
+fn violated(db: &dyn sqlx::error::DatabaseError) -> Option<String> {
+    if !db.is_unique_violation() {
+        return None;
+    }
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        // "Key (team_id, phone_index)=(3, abc) already exists."
+        let columns = pg.detail()?.strip_prefix("Key (")?.split(")=").next()?;
+        return Some(format!("{}({columns})", pg.table()?));
+    }
+    sqlite_violated(db.message())
+}
+
+/// `SQLite` says "UNIQUE constraint failed: volunteer_member.team_id, volunteer_member.phone_index".
+fn sqlite_violated(message: &str) -> Option<String> {
+    let list = message.strip_prefix("UNIQUE constraint failed: ")?;
+    let mut table = "";
+    let mut columns = Vec::new();
+    for item in list.split(", ") {
+        let (t, c) = item.split_once('.')?;
+        table = t;
+        columns.push(c);
+    }
+    Some(format!("{table}({})", columns.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_names_the_violated_columns() {
+        assert_eq!(
+            sqlite_violated("UNIQUE constraint failed: volunteer_member.team_id, volunteer_member.phone_index")
+                .as_deref(),
+            Some("volunteer_member(team_id, phone_index)")
+        );
+        assert_eq!(
+            sqlite_violated("UNIQUE constraint failed: app_user.username").as_deref(),
+            Some("app_user(username)")
+        );
+        assert_eq!(sqlite_violated("NOT NULL constraint failed: user.username"), None);
     }
 }

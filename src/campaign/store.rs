@@ -153,7 +153,7 @@ pub async fn insert_metric(
     .execute(p)
     .await
     .map(|_| ()))
-    .on_constraint("a metric with this code already exists")
+    .on_constraint("metric(code)", "a metric with this code already exists")
 }
 
 // ---- campaigns ----

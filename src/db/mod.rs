@@ -139,12 +139,60 @@ impl Db {
         .context("cannot migrate the database")
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On `SQLite` it takes the write lock first (`begin immediate`), so a
+    /// concurrent writer waits for it (up to the busy timeout) instead of failing half-way.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("begin immediate").await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// The numbers 1 to `$1` as a query with one column `i`, to select from in set-based inserts
+    /// (`… from ({series}) as n`): a recursive query on `SQLite`, `generate_series` on `PostgreSQL`.
+    pub fn series(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => {
+                "with recursive g(i) as (select 1 union all select i + 1 from g where i < $1) select i from g"
+            }
+            Self::Postgres(_) => "select i from generate_series(1, $1) as g(i)",
+        }
+    }
+
+    /// Refreshes the planner's statistics after a bulk load: `analyze` on `SQLite`; on
+    /// `PostgreSQL` `vacuum analyze` of `tables`, which also sets their visibility map, so that
+    /// counts are answered from the indexes alone.
+    pub async fn analyze(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(pool) => sqlx::query("analyze").execute(pool).await.map(|_| ()),
+            Self::Postgres(pool) => {
+                let sql = format!("vacuum analyze {}", tables.join(", "));
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Every table of the schema with its columns (migrations' bookkeeping left out), for checking
+    /// that both backends' migrations build the same schema.
+    pub async fn columns(&self) -> Result<std::collections::BTreeSet<(String, String)>, sqlx::Error> {
+        let rows: Vec<(String, String)> = match self {
+            Self::Sqlite(pool) => {
+                sqlx::query_as(
+                    "select m.name, p.name from sqlite_master m join pragma_table_info(m.name) p                      where m.type = 'table' and m.name not like 'sqlite_%' and m.name <> '_sqlx_migrations'",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            Self::Postgres(pool) => {
+                sqlx::query_as(
+                    "select table_name::text, column_name::text from information_schema.columns \
+                     where table_schema = current_schema() and table_name <> '_sqlx_migrations'",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(rows.into_iter().collect())
     }
 
     /// Checks the database answers.
@@ -161,13 +209,8 @@ impl Db {
                 sqlx::query("create temp table if not exists yardstick (a integer, b integer, c text)")
                     .execute(&mut *c)
                     .await?;
-                sqlx::query(
-                    "insert into yardstick with recursive n(i) as (select 1 union all select i + 1 from n where i < $1) \
-                     select i, i * 7, 'x' from n",
-                )
-                .bind(n)
-                .execute(&mut *c)
-                .await?;
+                let insert = format!("insert into yardstick select i, i * 7, 'x' from ({}) as n", self.series());
+                sqlx::query(sqlx::AssertSqlSafe(insert)).bind(n).execute(&mut *c).await?;
                 sqlx::query("drop table yardstick").execute(&mut *c).await?;
             }
             Self::Postgres(pool) => {
@@ -175,10 +218,8 @@ impl Db {
                 sqlx::query("create temp table if not exists yardstick (a bigint, b bigint, c text)")
                     .execute(&mut *c)
                     .await?;
-                sqlx::query("insert into yardstick select i, i * 7, 'x' from generate_series(1, $1) as g(i)")
-                    .bind(n)
-                    .execute(&mut *c)
-                    .await?;
+                let insert = format!("insert into yardstick select i, i * 7, 'x' from ({}) as n", self.series());
+                sqlx::query(sqlx::AssertSqlSafe(insert)).bind(n).execute(&mut *c).await?;
                 sqlx::query("drop table yardstick").execute(&mut *c).await?;
             }
         }
@@ -188,17 +229,11 @@ impl Db {
     /// The same limit into a regular table of this database, committed (then dropped): what a
     /// set-based write that must be durable, such as a push's fan-out, compares against.
     pub async fn raw_insert_yardstick_table(&self, n: i64) -> Result<(), sqlx::Error> {
-        let generate = match self {
-            Self::Sqlite(_) => {
-                "insert into yardstick_table with recursive n(i) as (select 1 union all select i + 1 from n where i < $1) \
-                 select i, i * 7, 'x' from n"
-            }
-            Self::Postgres(_) => "insert into yardstick_table select i, i * 7, 'x' from generate_series(1, $1) as g(i)",
-        };
+        let generate = format!("insert into yardstick_table select i, i * 7, 'x' from ({}) as n", self.series());
         on_db!(self, |pool| {
             sqlx::query("drop table if exists yardstick_table").execute(pool).await?;
             sqlx::query("create table yardstick_table (a bigint, b bigint, c text)").execute(pool).await?;
-            sqlx::query(generate).bind(n).execute(pool).await?;
+            sqlx::query(sqlx::AssertSqlSafe(generate.clone())).bind(n).execute(pool).await?;
             sqlx::query("drop table yardstick_table").execute(pool).await?;
             Ok::<(), sqlx::Error>(())
         })
@@ -212,15 +247,13 @@ impl Db {
 
 impl Tx {
     /// Reserves `n` consecutive ids of `table` for a bulk insert inside this transaction and
-    /// returns the first. On `SQLite` it takes the write lock first (waiting for other writers), so
+    /// returns the first. On `SQLite` the transaction holds the write lock (see [`Db::begin`]), so
     /// nobody else can use the ids; on `PostgreSQL` it draws them from the table's sequence and
     /// refuses, as a conflict, when another writer interleaved.
     pub async fn reserve_ids(&mut self, table: &'static str, n: usize) -> crate::Result<i64> {
         let n = i64::try_from(n).map_err(|_| crate::Error::invalid("rows", "too many rows"))?;
         Ok(match self {
             Self::Sqlite(t) => {
-                let lock = format!("delete from {table} where id = -1");
-                sqlx::query(sqlx::AssertSqlSafe(lock)).execute(&mut **t).await?;
                 let max = format!("select coalesce(max(id), 0) from {table}");
                 let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(max)).fetch_one(&mut **t).await?;
                 max + 1

@@ -197,11 +197,7 @@ pub async fn insert_reference(db: &Db, regions: &[NewRegion], units: &[NewUnit])
 /// Refreshes the planner's statistics after the reference data is loaded (and, on `PostgreSQL`,
 /// the visibility map, so subtree counts are index-only scans from the start).
 pub async fn analyze_reference(db: &Db) -> Result<()> {
-    match db {
-        Db::Sqlite(p) => sqlx::query("analyze").execute(p).await.map(|_| ())?,
-        Db::Postgres(p) => sqlx::query("vacuum analyze region, unit").execute(p).await.map(|_| ())?,
-    }
-    Ok(())
+    Ok(db.analyze(&["region", "unit"]).await?)
 }
 
 /// A region inside the scope.
@@ -377,7 +373,7 @@ pub async fn insert_unit(db: &Db, name: &str, kind: UnitKind, region: &Region, p
     .bind(clock::now())
     .fetch_one(p)
     .await)
-    .on_constraint("a unit with this name already exists")
+    .on_constraint("unit(name)", "a unit with this name already exists")
 }
 
 /// Renames a unit inside the scope.
@@ -393,7 +389,7 @@ pub async fn rename_unit(db: &Db, scope: &Scope, id: i64, name: &str) -> Result<
     .execute(p)
     .await
     .map(|r| r.rows_affected()))
-    .on_constraint("a unit with this name already exists")?;
+    .on_constraint("unit(name)", "a unit with this name already exists")?;
     if done == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
@@ -474,7 +470,7 @@ pub async fn insert_user(
     .bind(now)
     .fetch_one(p)
     .await)
-    .on_constraint("a user with this login name already exists")
+    .on_constraint("app_user(username)", "a user with this login name already exists")
 }
 
 /// Changes a user's name, role, unit and state; only inside the scope.

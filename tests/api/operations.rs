@@ -49,3 +49,32 @@ pub async fn chinese_by_default_with_english_and_korean(app: TestApp) {
 }
 
 crate::on_both_backends!(health_metrics_and_api_docs, chinese_by_default_with_english_and_korean);
+
+fn migration_files(backend: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// Both backends' migrations are the same files, in the same order, and build the same tables with
+/// the same columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_have_the_same_migrations_and_schema() {
+    let sqlite = migration_files("sqlite");
+    assert!(sqlite.len() >= 10, "{sqlite:?}");
+    assert_eq!(sqlite, migration_files("postgres"), "migrations/sqlite and migrations/postgres differ");
+
+    let lite = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
+    let lite_columns = lite.db.columns().await.unwrap();
+    assert!(lite_columns.contains(&("delivery".to_owned(), "push_id".to_owned())), "the reader sees the schema");
+    let Some(pg) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else { return };
+    let pg_columns = pg.db.columns().await.unwrap();
+    let only_sqlite: Vec<_> = lite_columns.difference(&pg_columns).collect();
+    let only_pg: Vec<_> = pg_columns.difference(&lite_columns).collect();
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "columns only on SQLite: {only_sqlite:?}; only on PostgreSQL: {only_pg:?}"
+    );
+}

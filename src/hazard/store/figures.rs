@@ -49,14 +49,7 @@ pub async fn register_totals(
 /// Refreshes the planner's statistics after a bulk load; on `Db::Postgres` also the visibility
 /// map, so that the lists and counts are answered from the indexes alone.
 pub async fn analyze(db: &Db) -> Result<()> {
-    match db {
-        Db::Sqlite(p) => sqlx::query("analyze").execute(p).await.map(|_| ())?,
-        Db::Postgres(p) => sqlx::query("vacuum analyze hazard, hazard_count, hazard_rectify_days, hazard_event")
-            .execute(p)
-            .await
-            .map(|_| ())?,
-    }
-    Ok(())
+    Ok(db.analyze(&["hazard", "hazard_count", "hazard_rectify_days", "hazard_event"]).await?)
 }
 
 /// How many hazards the demo has loaded (0 before it runs).

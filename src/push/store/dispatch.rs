@@ -33,8 +33,7 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
     let rows: Vec<Claimed> =
         match &mut tx {
             Tx::Sqlite(t) => {
-                // Take the write lock first so the rows chosen stay ours.
-                sqlx::query("update delivery set state = state where push_id = -1").execute(&mut **t).await?;
+                // The transaction holds the write lock (see `Db::begin`), so the rows chosen stay ours.
                 sqlx::query_as(
                 "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
                  from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \

@@ -123,7 +123,7 @@ pub async fn insert_questions(
             q.build()
                 .execute(&mut *conn)
                 .await
-                .on_constraint("a question with the same text is already in the bank")?;
+                .on_constraint("question(owner_path, stem)", "a question with the same text is already in the bank")?;
         }
     });
     tx.commit().await?;

@@ -157,10 +157,7 @@ pub async fn starts_from(db: &Db, ip_hash: &str, since: OffsetDateTime) -> Resul
 pub async fn fill_board(db: &Db, quiz_id: i64, n: i64, region: (&str, &str)) -> Result<()> {
     let now = clock::now();
     let tag = format!("bench-{quiz_id}-");
-    let numbers = match db {
-        Db::Sqlite(_) => "with recursive g(i) as (select 1 union all select i + 1 from g where i < $1) select i from g",
-        Db::Postgres(_) => "select i from generate_series(1, $1) as g(i)",
-    };
+    let numbers = db.series();
     let participants = format!(
         "insert into participant (device_hash, nickname, region_code, region_path, school, created_at) \
          select $2 || i, '选手' || i, $3, $4, '', $5 from ({numbers}) as n"
@@ -208,8 +205,8 @@ pub async fn fill_board(db: &Db, quiz_id: i64, n: i64, region: (&str, &str)) -> 
     tx.commit().await?;
     // After a bulk load PostgreSQL needs fresh statistics, and the visibility map so that counts
     // of the ranking index need not visit the table.
-    if let Db::Postgres(p) = db {
-        sqlx::query("vacuum analyze participant, attempt, quiz_best, quiz_score_count").execute(p).await?;
+    if let Db::Postgres(_) = db {
+        db.analyze(&["participant", "attempt", "quiz_best", "quiz_score_count"]).await?;
     }
     Ok(())
 }

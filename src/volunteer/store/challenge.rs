@@ -135,14 +135,20 @@ pub async fn insert_challenge(
                     .push_bind(i64::try_from(i).unwrap_or(0))
                     .push_bind(*penalty);
             });
-            q.build().execute(&mut *c).await.on_constraint("two checkpoints have the same code")?;
+            q.build()
+                .execute(&mut *c)
+                .await
+                .on_constraint("challenge_checkpoint(challenge_id, code)", "two checkpoints have the same code")?;
         }
         if !stations.is_empty() {
             let mut q = sqlx::QueryBuilder::new("insert into challenge_station (challenge_id, code, name, max_score) ");
             q.push_values(stations, |mut b, (code, name, max)| {
                 b.push_bind(id).push_bind(code).push_bind(name).push_bind(*max);
             });
-            q.build().execute(&mut *c).await.on_constraint("two stations have the same code")?;
+            q.build()
+                .execute(&mut *c)
+                .await
+                .on_constraint("challenge_station(challenge_id, code)", "two stations have the same code")?;
         }
         id
     });
@@ -196,11 +202,10 @@ pub async fn insert_entries(db: &Db, challenge_id: i64, members: &[(i64, i64)]) 
                 b.push_bind(challenge_id).push_bind(*member).push_bind(*team);
             });
             q.push(" returning id");
-            let got: Vec<i64> = q
-                .build_query_scalar()
-                .fetch_all(&mut *c)
-                .await
-                .on_constraint("a member is already entered in this challenge")?;
+            let got: Vec<i64> = q.build_query_scalar().fetch_all(&mut *c).await.on_constraint(
+                "challenge_entry(challenge_id, member_id)",
+                "a member is already entered in this challenge",
+            )?;
             ids.extend(got);
         }
     });

@@ -412,7 +412,7 @@ pub async fn check_out(
             .bind(member_id)
             .execute(&mut *c)
             .await
-            .on_constraint("the hours of this event are already credited")?;
+            .on_constraint("volunteer_hours(member_id, event_id)", "the hours of this event are already credited")?;
         }
     });
     tx.commit().await?;
