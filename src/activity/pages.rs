@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ use crate::org::UnitKind;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
+use crate::web::extract::MultipartForm;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result};
@@ -518,16 +519,10 @@ async fn upload_photo(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    mut form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
-    let mut bytes = None;
-    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("photo", e.body_text()))? {
-        if field.name() == Some("photo") {
-            bytes = Some(field.bytes().await.map_err(|e| Error::invalid("photo", e.body_text()))?);
-        }
-    }
-    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| Error::invalid("photo", "choose a photo to upload"))?;
-    match actions::add_photo(&state.db, &me, id, &bytes).await {
+    let photo = form.file("photo", "choose a photo to upload")?;
+    match actions::add_photo(&state.db, &me, id, &photo.bytes).await {
         Ok((_, Some(other))) => {
             let notice = format!("{} #{other}", ctx.t("photo.reused"));
             Ok(view_page(&state, ctx, &me, id, Some(notice)).await?.into_response())
@@ -597,28 +592,20 @@ async fn import_file(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    mut form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
     if !can_report(me.role) {
         return Err(Error::Forbidden);
     }
-    let (mut campaign_id, mut file) = (None, None);
-    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("file", e.body_text()))? {
-        match field.name() {
-            Some("campaign") => campaign_id = field.text().await.ok().and_then(|t| t.trim().parse::<i64>().ok()),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
-                file = Some((name, field.bytes().await.map_err(|e| Error::invalid("file", e.body_text()))?));
-            }
-            _ => {}
-        }
-    }
-    let campaign_id = campaign_id.ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
-    let (name, bytes) =
-        file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| Error::invalid("file", "choose a file to import"))?;
+    let campaign_id = form
+        .text("campaign")
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
+    let file = form.file("file", "choose a file to import")?;
+    let (name, bytes) = (file.name.as_str(), &file.bytes);
     let campaigns =
         campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
-    match import::run(&state.db, &me, campaign_id, &bytes, &name, &|_, _| {}).await? {
+    match import::run(&state.db, &me, campaign_id, bytes, name, &|_, _| {}).await? {
         Ok(ids) => Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: Some(ids.len()) }.into_response()),
         Err(Rejected(errors)) => {
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, ImportPage { ctx, campaigns, errors, imported: None })

@@ -2,13 +2,11 @@
 //! users the hazard list with filters and CSV export, the report form, a hazard with its timeline,
 //! photos and the buttons its reader may press, the map and the statistics per region.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,6 +22,7 @@ use crate::org::caller::Principal;
 use crate::org::{self, Scope, store::Region};
 use crate::svg::{chart, map};
 use crate::web::AppState;
+use crate::web::extract::MultipartForm;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
 use crate::web::session::RequestCtx;
@@ -88,8 +87,8 @@ pub struct Values {
 }
 
 impl Values {
-    fn from_fields(f: &HashMap<String, String>) -> Self {
-        let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    fn from_fields(f: &MultipartForm) -> Self {
+        let get = |k: &str| f.text(k).map(|v| v.trim().to_owned()).unwrap_or_default();
         // The deepest place chosen in the picker, unless the form names one itself.
         let picked = ["r4", "r3", "r2", "r1"].iter().map(|k| get(k)).find(|v| !v.is_empty()).unwrap_or_default();
         let region_code = Some(get("region_code")).filter(|v| !v.is_empty()).unwrap_or(picked);
@@ -103,7 +102,7 @@ impl Values {
             longitude: get("longitude"),
             reporter_name: get("reporter_name"),
             phone: get("phone"),
-            consent: f.contains_key("consent"),
+            consent: f.text("consent").is_some(),
         }
     }
 
@@ -189,31 +188,13 @@ async fn staff_new(State(state): State<AppState>, ctx: PageCtx, me: Principal) -
     form_page(&state, ctx, &me.scope, false, Values::default(), None, None, Vec::new()).await
 }
 
-/// A multipart report: its text fields and its photos.
-struct Posted {
-    fields: HashMap<String, String>,
-    photos: Vec<Bytes>,
-}
-
-async fn read_multipart(mut form: Multipart) -> Result<Posted> {
-    let mut fields = HashMap::new();
-    let mut photos = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("form", e.body_text()))? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "photos" {
-            let bytes = field.bytes().await.map_err(|e| Error::invalid("photo", e.body_text()))?;
-            if !bytes.is_empty() {
-                photos.push(bytes);
-            }
-        } else {
-            let text = field.text().await.map_err(|e| Error::invalid(&name, e.body_text()))?;
-            fields.insert(name, text);
-        }
-    }
+/// The photos of a posted report, at most `MAX_PHOTOS`.
+fn photos_of(form: &MultipartForm) -> Result<Vec<&Bytes>> {
+    let photos: Vec<&Bytes> = form.files("photos").map(|f| &f.bytes).collect();
     if photos.len() > actions::MAX_PHOTOS {
         return Err(Error::invalid("photo", format!("a report carries at most {} photos", actions::MAX_PHOTOS)));
     }
-    Ok(Posted { fields, photos })
+    Ok(photos)
 }
 
 #[derive(Template, WebTemplate)]
@@ -239,13 +220,13 @@ async fn post_report(
     ctx: PageCtx,
     rc: &RequestCtx,
     me: Option<&Principal>,
-    form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
     let public = me.is_none();
     let scope = me.map_or_else(Scope::province, |m| m.scope.clone());
-    let posted = read_multipart(form).await?;
-    let mut v = Values::from_fields(&posted.fields);
-    let confirm_new = posted.fields.contains_key("confirm_new");
+    let posted = photos_of(&form)?;
+    let mut v = Values::from_fields(&form);
+    let confirm_new = form.text("confirm_new").is_some();
     let scope = &scope;
     let again = |ctx, v, status: StatusCode, error: Option<String>, dup, matches| async move {
         let page = form_page(state, ctx, scope, public, v, error, dup, matches).await?;
@@ -269,9 +250,9 @@ async fn post_report(
             }
         }
     }
-    let mut photos = Vec::with_capacity(posted.photos.len());
+    let mut photos = Vec::with_capacity(posted.len());
     let mut result: Result<Reported> = Ok(Reported::Duplicate(0, clock::now(), String::new()));
-    for bytes in &posted.photos {
+    for bytes in posted {
         match actions::clean_photo(bytes).await {
             Ok(p) => photos.push(p),
             Err(e) => {
@@ -332,7 +313,12 @@ fn field_label(ctx: &PageCtx, field: &str) -> &'static str {
     }
 }
 
-async fn public_post(State(state): State<AppState>, ctx: PageCtx, rc: RequestCtx, form: Multipart) -> Result<Response> {
+async fn public_post(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    rc: RequestCtx,
+    form: MultipartForm,
+) -> Result<Response> {
     post_report(&state, ctx, &rc, None, form).await
 }
 
@@ -341,7 +327,7 @@ async fn staff_post(
     ctx: PageCtx,
     rc: RequestCtx,
     me: Principal,
-    form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
     post_report(&state, ctx, &rc, Some(&me), form).await
 }
@@ -621,12 +607,9 @@ async fn upload_photo(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
-    let posted = read_multipart(form).await?;
-    let Some(bytes) = posted.photos.first() else {
-        return Err(Error::invalid("photo", "choose a photo to upload"));
-    };
+    let bytes = &form.file("photos", "choose a photo to upload")?.bytes;
     match actions::add_photo(&state.db, &me, id, bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/hazards/{id}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {

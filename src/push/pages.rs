@@ -9,7 +9,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,6 +23,7 @@ use crate::org::caller::Principal;
 use crate::org::{self, Role, store::Region};
 use crate::svg::chart;
 use crate::web::AppState;
+use crate::web::extract::MultipartForm;
 use crate::web::extract::{Path, Query};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result, clock};
@@ -293,23 +294,20 @@ async fn create_product(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    mut form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
     let mut fields = Fields::default();
-    let mut uploads = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("form", e.body_text()))? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if let Some(lang) = name.strip_prefix("file_").and_then(Lang::parse) {
-            let file_name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(|e| Error::invalid(&name, e.body_text()))?;
-            if !bytes.is_empty() {
-                uploads.push(Upload { lang, name: file_name, bytes: bytes.to_vec() });
-            }
-        } else {
-            let text = field.text().await.map_err(|e| Error::invalid(&name, e.body_text()))?;
-            fields.push(name, text);
-        }
+    for (name, text) in form.fields() {
+        fields.push(name.to_owned(), text.to_owned());
     }
+    let uploads: Vec<Upload> = form
+        .uploads()
+        .iter()
+        .filter_map(|f| {
+            let lang = f.field.strip_prefix("file_").and_then(Lang::parse)?;
+            Some(Upload { lang, name: f.name.clone(), bytes: f.bytes.to_vec() })
+        })
+        .collect();
     let v = ProductValues::from_fields(&fields);
     match actions::create_product(&state.db, &me, &v.input(), &uploads).await {
         Ok(id) => Ok(Redirect::to(&format!("/pushes/products/{id}")).into_response()),

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::{CATEGORIES, Defaults, Format, FormatError, Kind};
 use crate::org::caller::Principal;
 use crate::web::AppState;
+use crate::web::extract::MultipartForm;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result};
@@ -219,25 +220,17 @@ async fn bank(
     bank_page(&state, ctx, &me, q, Vec::new(), None).await
 }
 
-async fn import(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    mut multipart: Multipart,
-) -> Result<BankPage> {
-    let (mut bytes, mut format, mut defaults) = (None, None, Defaults::default());
-    while let Some(field) = multipart.next_field().await.map_err(|e| Error::invalid("file", e.to_string()))? {
-        match field.name().unwrap_or_default() {
-            "file" => bytes = Some(field.bytes().await.map_err(|e| Error::invalid("file", e.to_string()))?),
-            "format" => format = Format::parse(&field.text().await.unwrap_or_default()),
-            "category" => defaults.category = field.text().await.unwrap_or_default(),
-            "difficulty" => defaults.difficulty = field.text().await.unwrap_or_default().parse().unwrap_or(2),
-            _ => {}
-        }
-    }
-    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| Error::invalid("file", "choose a file"))?;
-    let format = format.ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
-    match actions::import(&state.db, &me, format, &bytes, &defaults).await? {
+async fn import(State(state): State<AppState>, ctx: PageCtx, me: Principal, form: MultipartForm) -> Result<BankPage> {
+    let defaults = Defaults {
+        category: form.text("category").unwrap_or_default().to_owned(),
+        difficulty: form.text("difficulty").and_then(|d| d.parse().ok()).unwrap_or(2),
+    };
+    let file = form.file("file", "choose a file")?;
+    let format = form
+        .text("format")
+        .and_then(Format::parse)
+        .ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
+    match actions::import(&state.db, &me, format, &file.bytes, &defaults).await? {
         Ok(n) => bank_page(&state, ctx, &me, BankQuery::default(), Vec::new(), Some(n)).await,
         Err(errors) => bank_page(&state, ctx, &me, BankQuery::default(), errors, None).await,
     }

@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
+use crate::web::extract::MultipartForm;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::PageCtx;
 use crate::web::session::RequestCtx;
@@ -265,19 +266,11 @@ async fn import_file(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    mut form: Multipart,
+    form: MultipartForm,
 ) -> Result<Response> {
     let team = actions::managed_team(&state.db, &me, id).await?;
-    let mut file = None;
-    while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("file", e.body_text()))? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload").to_owned();
-            file = Some((name, field.bytes().await.map_err(|e| Error::invalid("file", e.body_text()))?));
-        }
-    }
-    let (name, bytes) =
-        file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| Error::invalid("file", "choose a file to import"))?;
-    match import::run(&state.db, &state.key, &me, id, &bytes, &name).await? {
+    let file = form.file("file", "choose a file to import")?;
+    match import::run(&state.db, &state.key, &me, id, &file.bytes, &file.name).await? {
         Ok(ids) => Ok(ImportPage { ctx, team, errors: Vec::new(), imported: Some(ids.len()) }.into_response()),
         Err(Rejected(errors)) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { ctx, team, errors, imported: None }).into_response())

@@ -88,3 +88,71 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         }
     }
 }
+
+/// One file of a multipart form.
+pub struct Upload {
+    /// The form field it came in.
+    pub field: String,
+    /// The file's name on the sender's machine (empty when none was given).
+    pub name: String,
+    /// Its bytes (never empty: a file input left empty is not kept).
+    pub bytes: axum::body::Bytes,
+}
+
+/// A multipart form (file uploads) read whole: its text fields in order, repeated ones included,
+/// and its files. The body limit of the whole application bounds it; each reader checks its own.
+pub struct MultipartForm {
+    fields: Vec<(String, String)>,
+    files: Vec<Upload>,
+}
+
+impl MultipartForm {
+    /// The first value of a text field.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every text field, in the order sent.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The files sent in a field.
+    pub fn files<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Upload> {
+        self.files.iter().filter(move |f| f.field == field)
+    }
+
+    /// Every file sent.
+    pub fn uploads(&self) -> &[Upload] {
+        &self.files
+    }
+
+    /// The file of a field, or a refusal naming it with `missing`.
+    pub fn file(&self, field: &str, missing: &str) -> Result<&Upload, Error> {
+        self.files.iter().find(|f| f.field == field).ok_or_else(|| Error::invalid(field, missing))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for MultipartForm {
+    type Rejection = Error;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let mut form = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| Error::invalid("form", e.body_text()))?;
+        let (mut fields, mut files) = (Vec::new(), Vec::new());
+        while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("form", e.body_text()))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(|e| Error::invalid(&name, e.body_text()))?;
+            // A part is a file when it says so, or when it is not text.
+            match (file_name, std::str::from_utf8(&bytes)) {
+                (None, Ok(text)) => fields.push((name, text.to_owned())),
+                (file_name, _) if !bytes.is_empty() => {
+                    files.push(Upload { field: name, name: file_name.unwrap_or_default(), bytes });
+                }
+                _ => {}
+            }
+        }
+        Ok(Self { fields, files })
+    }
+}
