@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app;
 use crate::config::{Config, LogFormat};
 use crate::db::Db;
-use crate::org::{self, Password, Role, Scope, UnitKind, Username, store};
+use crate::org::{self, Password, Role, Scope, Username, store};
 use crate::web::AppState;
 use crate::{bench, demo};
 
@@ -242,8 +242,7 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
                 anyhow!("unknown role '{role}': expected one of {}", all.join(", "))
             })?;
             let unit = store::unit_by_name_or_id(db, &unit).await?;
-            let kind = UnitKind::parse(&unit.kind).ok_or_else(|| anyhow!("unit {} has an unknown kind", unit.name))?;
-            org::check_role_fits(role, kind)?;
+            org::check_role_fits(role, unit.kind)?;
             let hash = read_password()?.hash()?;
             let display = display_name.unwrap_or_else(|| username.as_str().to_owned());
             let id = store::insert_user(db, username.as_str(), &display, role, unit.id, &hash).await?;
@@ -306,8 +305,7 @@ async fn import_activities(db: &Db, file: &std::path::Path, campaign: i64, as_us
     if user.disabled {
         return Err(anyhow!("user '{as_user}' is disabled"));
     }
-    let me = crate::org::caller::Principal::acting_as(user, "local")
-        .ok_or_else(|| anyhow!("user '{as_user}' has an unknown role"))?;
+    let me = crate::org::caller::Principal::acting_as(user, "local");
     if !crate::activity::can_report(me.role) {
         return Err(anyhow!("user '{as_user}' may not report activities (role {})", me.role));
     }

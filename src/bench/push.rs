@@ -65,7 +65,7 @@ async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
     };
     let variant = store::NewVariant {
         variant: store::Variant {
-            lang: "zh".into(),
+            lang: crate::push::Lang::Zh,
             title,
             body: "电暖器远离可燃物，人走断电。".into(),
             link: String::new(),
@@ -89,7 +89,7 @@ async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
             note: String::new(),
             scheduled_at: now,
             sign_hours: "24,48,72".into(),
-            state: "active".into(),
+            state: crate::push::PushState::Active,
             idempotency_key: format!("{key}-{}", crate::org::new_secret()),
             created_by: author.id,
             created_at: now,

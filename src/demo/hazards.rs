@@ -278,7 +278,7 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let name_of = |id: i64| units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
     let departments: Vec<(i64, String)> = units
         .iter()
-        .filter(|u| u.kind == UnitKind::Department.as_str() && u.region_path == "/22/")
+        .filter(|u| u.kind == UnitKind::Department && u.region_path == "/22/")
         .map(|u| (u.id, u.name.clone()))
         .collect();
     let responsible = |path: &str| {

@@ -87,7 +87,7 @@ fn product(i: usize) -> (NewProduct, Vec<NewVariant>, Option<String>) {
     let body = tips[i % tips.len()].to_owned();
     let mut variants = vec![NewVariant {
         variant: Variant {
-            lang: "zh".into(),
+            lang: crate::push::Lang::Zh,
             title: title.clone(),
             body: body.clone(),
             link: if kind == ProductKind::Video { format!("https://video.example.cn/jlxf/{i}") } else { String::new() },
@@ -101,7 +101,7 @@ fn product(i: usize) -> (NewProduct, Vec<NewVariant>, Option<String>) {
     if korean {
         variants.push(NewVariant {
             variant: Variant {
-                lang: "ko".into(),
+                lang: crate::push::Lang::Ko,
                 title: format!("{theme_name} 안전 안내 ({issue})"),
                 body: "화재 예방 수칙을 지키고, 불이 나면 119에 신고하세요.".into(),
                 link: String::new(),
@@ -211,7 +211,7 @@ fn new_push(product_id: i64, unit: i64, by: i64, at: OffsetDateTime, key: &str) 
         note: "请各支队于24小时内签收并转发至各大队、社区".into(),
         scheduled_at: at,
         sign_hours: "24,48,72".into(),
-        state: "active".into(),
+        state: crate::push::PushState::Active,
         idempotency_key: key.into(),
         created_by: by,
         created_at: at,

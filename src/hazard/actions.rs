@@ -248,8 +248,7 @@ pub fn may(me: &Principal, h: &Hazard, t: Transition) -> bool {
 
 /// The transitions `me` may press on `h` now.
 pub fn allowed(me: &Principal, h: &Hazard) -> Vec<Transition> {
-    let Ok(state) = h.state() else { return Vec::new() };
-    Transition::ALL.iter().copied().filter(|t| state.after(*t).is_ok() && may(me, h, *t)).collect()
+    Transition::ALL.iter().copied().filter(|t| h.state.after(*t).is_ok() && may(me, h, *t)).collect()
 }
 
 /// Moves a hazard through its lifecycle: out of scope 404, not allowed 403, not possible in its
@@ -258,7 +257,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
     let t = input.transition;
     let r = async {
         let h = store::hazard(db, &me.scope, id).await?;
-        let from = h.state()?;
+        let from = h.state;
         let to = from.after(t)?;
         if !may(me, &h, t) {
             return Err(Error::Forbidden);
@@ -333,14 +332,14 @@ async fn target_unit(db: &Db, me: &Principal, h: &Hazard, unit_id: i64, t: Trans
     let not_found = || Error::invalid("unit_id", format!("unit {unit_id} cannot take this hazard"));
     if t == Transition::Refer {
         let unit = org::store::unit(db, &Scope::province(), unit_id).await.map_err(|_| not_found())?;
-        if unit.kind != UnitKind::Department.as_str() || !h.region_path.starts_with(&unit.region_path) {
+        if unit.kind != UnitKind::Department || !h.region_path.starts_with(&unit.region_path) {
             return Err(Error::invalid("unit_id", "refer to a line department whose area contains the place"));
         }
         return Ok(unit);
     }
     let unit = org::store::unit(db, &me.scope, unit_id).await.map_err(|_| not_found())?;
     let related = h.region_path.starts_with(&unit.region_path) || unit.region_path.starts_with(&h.region_path);
-    if unit.kind == UnitKind::Department.as_str() || !related {
+    if unit.kind == UnitKind::Department || !related {
         return Err(Error::invalid(
             "unit_id",
             "assign to a unit working at the place (a brigade, station, community office …); refer line departments",
@@ -356,7 +355,7 @@ pub async fn targets(db: &Db, me: &Principal, h: &Hazard) -> Result<(Vec<org::st
         .await?
         .into_iter()
         .filter(|u| {
-            u.kind != UnitKind::Department.as_str()
+            u.kind != UnitKind::Department
                 && (h.region_path.starts_with(&u.region_path) || u.region_path.starts_with(&h.region_path))
         })
         .collect();
@@ -405,7 +404,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
 /// verification.
 pub async fn add_public_photos(db: &Db, code: &str, photos: &[crate::photo::Photo]) -> Result<Vec<i64>> {
     let h = store::by_code(db, code).await?;
-    if h.state()? != State::Reported {
+    if h.state != State::Reported {
         return Err(Error::Conflict("photos can be added until the report is verified".into()));
     }
     if store::photos(db, h.id).await?.len() + photos.len() > MAX_PHOTOS {
@@ -439,7 +438,7 @@ pub async fn sweep(db: &Db, now: OffsetDateTime) -> Result<u64> {
     let mut raised = Vec::new();
     let mut events = Vec::new();
     for o in store::overdue(db, now, 20_000).await? {
-        let Some(state) = State::parse(&o.state) else { continue };
+        let state = o.state;
         let target = escalation_for(o.due_at, now);
         if target <= o.escalation_level {
             continue;

@@ -148,7 +148,7 @@ pub async fn map_counts(db: &Db, me: &Principal, county: bool, f: &Filter) -> Re
 #[derive(Serialize, ToSchema)]
 pub struct Tracking {
     /// State.
-    pub state: String,
+    pub state: HazardState,
     /// Category name.
     pub category_name: String,
     /// Place name.
@@ -177,7 +177,7 @@ pub struct TrackingEntry {
     /// What.
     pub action: String,
     /// The state after.
-    pub state: String,
+    pub state: HazardState,
     /// The note for the reporter.
     pub note: String,
 }

@@ -113,8 +113,7 @@ async fn unit_for(db: &Db, me: &Principal, unit_id: i64, role: Role) -> Result<(
     let unit = store::unit(db, &me.scope, unit_id)
         .await
         .map_err(|_| Error::invalid("unit_id", "no such unit within your area"))?;
-    let kind = UnitKind::parse(&unit.kind).ok_or_else(|| Error::invalid("unit_id", "a unit of unknown kind"))?;
-    check_role_fits(role, kind)
+    check_role_fits(role, unit.kind)
 }
 
 /// Makes a user account inside the caller's scope.
@@ -148,7 +147,7 @@ pub async fn update_user(db: &Db, me: &Principal, id: i64, change: &UserChange) 
             let user = store::user(db, &me.scope, id).await?;
             let display_name =
                 parse_name("display_name", change.display_name.as_deref().unwrap_or(&user.display_name))?;
-            let role = change.role.as_deref().map_or_else(|| parse_role(&user.role), parse_role)?;
+            let role = change.role.as_deref().map_or(Ok(user.role), parse_role)?;
             let unit_id = change.unit_id.unwrap_or(user.unit_id);
             let disabled = change.disabled.unwrap_or(user.disabled);
             if id == me.user.id && (disabled || role != me.role || unit_id != me.user.unit_id) {

@@ -34,21 +34,20 @@ pub struct Principal {
 }
 
 impl Principal {
-    fn new(user: store::User, ip: &str, session_hash: Option<String>) -> Option<Self> {
-        let role = Role::parse(&user.role)?;
-        let scope = Scope::under(&user.region_path);
-        Some(Self { user, role, scope, ip: ip.to_owned(), session_hash })
+    fn new(user: store::User, ip: &str, session_hash: Option<String>) -> Self {
+        let (role, scope) = (user.role, Scope::under(&user.region_path));
+        Self { user, role, scope, ip: ip.to_owned(), session_hash }
     }
 
     /// A principal for work done at the command line on behalf of a user.
-    pub fn acting_as(user: store::User, ip: &str) -> Option<Self> {
+    pub fn acting_as(user: store::User, ip: &str) -> Self {
         Self::new(user, ip, None)
     }
 
     /// The holder of an API token (`Unauthorized` for an unknown or revoked one).
     pub async fn from_token(db: &Db, token: &str, ip: &str) -> Result<Self> {
         let user = store::token_user(db, &super::hash_secret(token)).await?.ok_or(Error::Unauthorized)?;
-        Self::new(user, ip, None).ok_or(Error::Unauthorized)
+        Ok(Self::new(user, ip, None))
     }
 
     /// The holder of a live session, with the session's CSRF token; an expired session ends here.
@@ -65,7 +64,7 @@ impl Principal {
         if now - s.last_seen_at > Duration::minutes(1) {
             store::touch_session(db, &hash).await?;
         }
-        Ok(Self::new(s.user, ip, Some(hash)).map(|p| (p, s.csrf_token)))
+        Ok(Some((Self::new(s.user, ip, Some(hash)), s.csrf_token)))
     }
 
     /// The hash of the session token, when signed in through a session.

@@ -50,8 +50,8 @@ pub struct Unit {
     pub id: i64,
     /// Name.
     pub name: String,
-    /// Kind (see `UnitKind`).
-    pub kind: String,
+    /// Kind.
+    pub kind: UnitKind,
     /// Region it works in.
     pub region_code: String,
     /// That region's name.
@@ -79,8 +79,8 @@ pub struct User {
     pub username: String,
     /// Name shown.
     pub display_name: String,
-    /// Role (see `Role`).
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// Unit id.
     pub unit_id: i64,
     /// Unit name.

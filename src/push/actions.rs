@@ -209,7 +209,7 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
                 let file = files.iter().find(|(l, _, _)| l == lang);
                 NewVariant {
                     variant: Variant {
-                        lang: lang.as_str().to_owned(),
+                        lang: *lang,
                         title: title.clone(),
                         body: body.clone(),
                         link: input.link.trim().to_owned(),
@@ -342,7 +342,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         let product = store::product(db, input.product_id)
             .await
             .map_err(|_| Error::invalid("product_id", "no such product in the library"))?;
-        if product.state != ProductState::Approved.as_str() {
+        if product.state != ProductState::Approved {
             return Err(Error::invalid(
                 "product_id",
                 format!("'{}' is {}: only approved products can be pushed", product.title, product.state),
@@ -351,7 +351,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         let variants = store::variants(db, product.id).await?;
         let channels: Vec<Channel> = parse_tags("channels", &input.channels, Channel::parse)?;
         if channels.contains(&Channel::Sms) {
-            if product.kind != ProductKind::Tip.as_str() {
+            if product.kind != ProductKind::Tip {
                 return Err(Error::invalid(
                     "channels",
                     "only a short tip can go by SMS; choose a tip or leave SMS out",
@@ -393,7 +393,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
             note: input.note.trim().to_owned(),
             scheduled_at: at,
             sign_hours: hours.to_string(),
-            state: state.as_str().to_owned(),
+            state,
             idempotency_key: key,
             created_by: me.user.id,
             created_at: now,
@@ -405,7 +405,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
             store::insert_nodes(&mut tx, id, None, level, &new.origin_path, now, due).await?;
         }
         tx.commit().await?;
-        let fallback = !variants.iter().any(|v| v.lang == Lang::Ko.as_str());
+        let fallback = !variants.iter().any(|v| v.lang == Lang::Ko);
         Ok(PushCreated { id, created, reach, fallback_to_chinese: fallback })
     }
     .await;
@@ -701,7 +701,7 @@ fn tip(item: &store::InboxItem, variants: &[&Variant]) -> Result<Tip> {
     let langs = super::langs(variants.iter().map(|v| v.lang.as_str()));
     let wanted = Lang::parse(&item.lang).unwrap_or(Lang::Zh);
     let (lang, fallback) = variant_for(wanted, &langs);
-    let v = variants.iter().find(|v| v.lang == lang.as_str()).or(variants.first()).ok_or(Error::NotFound)?;
+    let v = variants.iter().find(|v| v.lang == lang).or(variants.first()).ok_or(Error::NotFound)?;
     Ok(Tip {
         push_id: item.push_id,
         kind: item.kind.clone(),
@@ -709,7 +709,7 @@ fn tip(item: &store::InboxItem, variants: &[&Variant]) -> Result<Tip> {
         body: v.body.clone(),
         link: v.link.clone(),
         has_file: v.file_size > 0,
-        lang: v.lang.clone(),
+        lang: v.lang.as_str().to_owned(),
         fallback,
         sent: item.sent_at.map(clock::show).unwrap_or_default(),
         read: item.read_at.is_some(),

@@ -344,7 +344,7 @@ async fn product_page(
     Ok(ProductPage {
         tags: tag_names(&ctx, &p.tags),
         can_review: may_review(me),
-        can_push: may_write(me) && p.state == ProductState::Approved.as_str(),
+        can_push: may_write(me) && p.state == ProductState::Approved,
         ctx,
         p,
         variants,
@@ -857,7 +857,7 @@ async fn view_page(
             _ => {}
         }
     }
-    let has_ko = variants.iter().any(|v| v.lang == Lang::Ko.as_str());
+    let has_ko = variants.iter().any(|v| v.lang == Lang::Ko);
     let ko_fallback =
         if has_ko { 0 } else { sent.iter().filter(|c| c.channel != Channel::Webhook.as_str()).map(|c| c.ko).sum() };
     let mut regions: Vec<String> = Vec::new();

@@ -89,7 +89,7 @@ impl PageCtx {
     }
 
     /// The UI string for an enumerated value: `tv("role", "admin")` is the string of `role.admin`.
-    pub fn tv(&self, prefix: &str, value: &str) -> &'static str {
+    pub fn tv(&self, prefix: &str, value: impl std::fmt::Display) -> &'static str {
         self.lang.t(&format!("{prefix}.{value}"))
     }
 

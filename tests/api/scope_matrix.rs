@@ -59,8 +59,8 @@ const REPRESENTATIVES: &[(UnitKind, &str)] = &[
     (UnitKind::VolunteerTeam, "美团小哥消防志愿服务队"),
 ];
 
-fn member_role(kind: &str) -> Role {
-    match UnitKind::parse(kind).unwrap() {
+fn member_role(kind: UnitKind) -> Role {
+    match kind {
         UnitKind::Corps => Role::ProvinceStaff,
         UnitKind::Detachment => Role::DetachmentStaff,
         UnitKind::Brigade | UnitKind::Station => Role::BrigadeStaff,
@@ -131,7 +131,7 @@ pub async fn scope_matrix(app: TestApp) {
         targets.extend(children.into_iter().map(|u| (Relation::Child, u)));
         for (_, target) in &targets {
             if let std::collections::btree_map::Entry::Vacant(e) = members.entry(target.id) {
-                let role = member_role(&target.kind);
+                let role = member_role(target.kind);
                 let id = store::insert_user(db, &format!("member{}", target.id), "成员", role, target.id, &hash)
                     .await
                     .unwrap();

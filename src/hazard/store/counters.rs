@@ -4,6 +4,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::db::Db;
+use crate::hazard::State;
 use crate::org::Scope;
 use crate::{Result, on_db};
 
@@ -13,7 +14,7 @@ pub struct StateCount {
     /// Region path.
     pub region_path: String,
     /// State.
-    pub state: String,
+    pub state: State,
     /// How many.
     pub n: i64,
 }
@@ -128,10 +129,9 @@ pub async fn overdue_counts(db: &Db, path: &str, child_len: i64, now: OffsetDate
 /// Every counter row, and the same recounted from the hazards, for the province (tests and checks).
 pub async fn all_counters(db: &Db) -> Result<(Vec<StateCount>, Vec<StateCount>)> {
     Ok(on_db!(db, |p| {
-        let kept =
-            sqlx::query_as("select region_path, state, n from hazard_count where n <> 0 order by region_path, state")
-                .fetch_all(p)
-                .await?;
+        let mut kept: Vec<StateCount> =
+            sqlx::query_as("select region_path, state, n from hazard_count where n <> 0").fetch_all(p).await?;
+        kept.sort();
         let mut recount = Vec::new();
         for len in [4_i64, 9, 16, 26] {
             let rows: Vec<StateCount> = sqlx::query_as(

@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::db::{CHUNK_ROWS, Db, Tx};
-use crate::hazard::{State, counted_paths, days_between};
+use crate::hazard::{ReporterKind, State, counted_paths, days_between};
 use crate::org::Scope;
 use crate::{Error, Result, on_db, on_tx};
 
@@ -53,9 +53,9 @@ pub struct Hazard {
     /// What was found.
     pub description: String,
     /// State (see `hazard::State`).
-    pub state: String,
+    pub state: State,
     /// `volunteer`, `grid_worker`, `resident` or `staff`.
-    pub reporter_kind: String,
+    pub reporter_kind: ReporterKind,
     /// The reporting account (none for residents).
     pub reporter_user_id: Option<i64>,
     /// The reporter's name.
@@ -112,11 +112,6 @@ pub struct Hazard {
 }
 
 impl Hazard {
-    /// The parsed state.
-    pub fn state(&self) -> Result<State> {
-        State::parse(&self.state).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown hazard state {}", self.state)))
-    }
-
     /// Whether it is open and past its deadline at `now`.
     pub fn overdue(&self, now: OffsetDateTime) -> bool {
         self.closed_at.is_none() && self.due_at.is_some_and(|d| d < now)
@@ -148,9 +143,9 @@ pub struct Event {
     /// report, a transition name, or escalate.
     pub action: String,
     /// State before.
-    pub from_state: Option<String>,
+    pub from_state: Option<State>,
     /// State after.
-    pub to_state: String,
+    pub to_state: State,
     /// Why.
     pub note: String,
     /// Whether the reporter sees the note.

@@ -14,7 +14,7 @@ pub struct Overdue {
     /// Id.
     pub id: i64,
     /// State.
-    pub state: String,
+    pub state: State,
     /// Deadline.
     pub due_at: OffsetDateTime,
     /// Level now.

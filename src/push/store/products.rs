@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::db::{Db, Tx};
+use crate::push::{Lang, ProductKind, ProductState};
 use crate::{Error, Result, on_db, on_tx};
 
 /// A product of the library, as listed.
@@ -13,14 +14,14 @@ use crate::{Error, Result, on_db, on_tx};
 pub struct Product {
     /// Id.
     pub id: i64,
-    /// Kind (see `push::ProductKind`).
-    pub kind: String,
+    /// Kind.
+    pub kind: ProductKind,
     /// Chinese title.
     pub title: String,
     /// Audience, place and theme tags, stored `,a,b,`.
     pub tags: String,
-    /// `draft`, `approved` or `retired`.
-    pub state: String,
+    /// Review state.
+    pub state: ProductState,
     /// The unit that made it.
     pub unit_id: i64,
     /// Its name.
@@ -50,8 +51,8 @@ const PRODUCT: &str = "select p.id, p.kind, p.title, p.tags, p.state, p.unit_id,
 /// A language variant (without the file's bytes).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Variant {
-    /// `zh` or `ko`.
-    pub lang: String,
+    /// Language.
+    pub lang: Lang,
     /// Title.
     pub title: String,
     /// Text (the tip itself for tips; a description otherwise).

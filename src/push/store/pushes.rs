@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::{Db, Tx};
 use crate::org::Scope;
+use crate::push::PushState;
 use crate::{Error, Result, on_db, on_tx};
 
 /// A new push.
@@ -32,8 +33,8 @@ pub struct NewPush {
     pub scheduled_at: OffsetDateTime,
     /// Hours per level.
     pub sign_hours: String,
-    /// `scheduled` or `active`.
-    pub state: String,
+    /// Where the push stands.
+    pub state: PushState,
     /// The caller's idempotency key.
     pub idempotency_key: String,
     /// Sender.
