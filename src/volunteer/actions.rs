@@ -464,7 +464,7 @@ pub async fn public_action(
     ip: &str,
 ) -> Result<PublicOutcome> {
     let e = store::event_by_token(db, token).await?;
-    if e.state != EventState::Open.as_str() {
+    if e.state != EventState::Open {
         return Err(Error::Conflict("this event is closed: sign-up and check-in have ended".into()));
     }
     let number = PhoneNumber::parse("phone", phone)?;
@@ -556,7 +556,7 @@ pub struct Completed {
 pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &CompleteInput) -> Result<Completed> {
     let r = async {
         let e = managed_event(db, me, event_id).await?;
-        if e.state != EventState::Open.as_str() {
+        if e.state != EventState::Open {
             return Err(Error::Conflict(format!("an event that is {} cannot be completed", e.state)));
         }
         if e.starts_at > clock::now() {

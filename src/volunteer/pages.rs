@@ -23,6 +23,7 @@ use super::store::{
     Signup, Station, Team, TeamTally,
 };
 use super::{CredentialKind, EventKind, Skill, can_manage, can_organise, show_minutes};
+use super::{EventState, SignupStatus};
 use crate::config::Config;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
@@ -454,13 +455,13 @@ struct EventPage {
 
 impl EventPage {
     fn confirmed(&self) -> Vec<&Signup> {
-        self.signups.iter().filter(|s| s.status == "confirmed").collect()
+        self.signups.iter().filter(|s| s.status == SignupStatus::Confirmed).collect()
     }
     fn waitlisted(&self) -> Vec<&Signup> {
-        self.signups.iter().filter(|s| s.status == "waitlisted").collect()
+        self.signups.iter().filter(|s| s.status == SignupStatus::Waitlisted).collect()
     }
     fn open(&self) -> bool {
-        self.event.state == "open"
+        self.event.state == EventState::Open
     }
 }
 

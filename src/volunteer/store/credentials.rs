@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::org::Scope;
+use crate::volunteer::CredentialKind;
 use crate::{Result, clock, on_db};
 
 /// A training attended or a certificate held.
@@ -16,8 +17,8 @@ pub struct Credential {
     pub id: i64,
     /// Member.
     pub member_id: i64,
-    /// `training` or `certificate`.
-    pub kind: String,
+    /// Training or certificate.
+    pub kind: CredentialKind,
     /// Name.
     pub name: String,
     /// Issued by.

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::db::{CHUNK_ROWS, Db, Tx};
 use crate::error::ResultExt as _;
 use crate::org::Scope;
-use crate::volunteer::{EventState, SignupStatus, check_day_total, credit_minutes, service_day};
+use crate::volunteer::{EventKind, EventState, SignupStatus, check_day_total, credit_minutes, service_day};
 use crate::{Error, Result, clock, on_db, on_tx};
 
 /// A service event with its sign-up counts.
@@ -22,8 +22,8 @@ pub struct Event {
     pub team_name: String,
     /// Team region path.
     pub team_path: String,
-    /// Kind (see `EventKind`).
-    pub kind: String,
+    /// Kind.
+    pub kind: EventKind,
     /// Title.
     pub title: String,
     /// Where: region code.
@@ -44,8 +44,8 @@ pub struct Event {
     pub capacity: i64,
     /// The token of the public page (`/p/events/{token}`).
     pub token: String,
-    /// open, completed or cancelled.
-    pub state: String,
+    /// Open, completed or cancelled.
+    pub state: EventState,
     /// The activity record filed on completion.
     pub activity_id: Option<i64>,
     /// Confirmed sign-ups.
@@ -177,8 +177,8 @@ pub struct Signup {
     pub member_name: String,
     /// Member's phone, masked.
     pub phone_masked: String,
-    /// confirmed, waitlisted or cancelled.
-    pub status: String,
+    /// Confirmed, waitlisted or cancelled.
+    pub status: SignupStatus,
     /// When they signed up.
     #[schema(value_type = String)]
     pub signed_up_at: OffsetDateTime,
