@@ -461,7 +461,7 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
             return Err(Error::invalid("level", "communities pass a product on to households: confirm instead"));
         };
         let push = store::push(db, &me.scope, node.push_id, clock::now()).await?;
-        if push.state == PushState::Recalled.as_str() {
+        if push.state == PushState::Recalled {
             return Err(Error::Conflict("the push was recalled".into()));
         }
         let variant = if input.variant.trim().is_empty() {
@@ -469,8 +469,7 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
         } else {
             Lang::parse(&input.variant).ok_or_else(|| Error::invalid("variant", "choose zh or ko"))?
         };
-        let langs: Vec<Lang> =
-            super::langs(store::variants(db, push.product_id).await?.iter().map(|v| v.lang.as_str()));
+        let langs: Vec<Lang> = store::variants(db, push.product_id).await?.iter().map(|v| v.lang).collect::<Vec<_>>();
         if !langs.contains(&variant) {
             return Err(Error::invalid("variant", "the product has no Korean variant; forward the Chinese one"));
         }
@@ -698,13 +697,13 @@ pub struct Tip {
 
 /// A tip in the resident's language (or Chinese) from its product's variants.
 fn tip(item: &store::InboxItem, variants: &[&Variant]) -> Result<Tip> {
-    let langs = super::langs(variants.iter().map(|v| v.lang.as_str()));
-    let wanted = Lang::parse(&item.lang).unwrap_or(Lang::Zh);
+    let langs: Vec<Lang> = variants.iter().map(|v| v.lang).collect();
+    let wanted = item.lang;
     let (lang, fallback) = variant_for(wanted, &langs);
     let v = variants.iter().find(|v| v.lang == lang).or(variants.first()).ok_or(Error::NotFound)?;
     Ok(Tip {
         push_id: item.push_id,
-        kind: item.kind.clone(),
+        kind: item.kind.as_str().to_owned(),
         title: v.title.clone(),
         body: v.body.clone(),
         link: v.link.clone(),

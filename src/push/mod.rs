@@ -319,13 +319,8 @@ pub fn week_start(t: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// Whether a node is overdue at `now`: past its deadline and not yet passed on.
-pub fn is_overdue(state: &str, due_at: OffsetDateTime, now: OffsetDateTime) -> bool {
-    matches!(NodeState::parse(state), Some(NodeState::Pending | NodeState::Signed)) && due_at < now
-}
-
-/// The languages among stored language names (a product's variants).
-pub fn langs<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Lang> {
-    names.into_iter().filter_map(Lang::parse).collect()
+pub fn is_overdue(state: NodeState, due_at: OffsetDateTime, now: OffsetDateTime) -> bool {
+    matches!(state, NodeState::Pending | NodeState::Signed) && due_at < now
 }
 
 /// The variant a recipient who reads `wanted` gets from the languages a product has, and whether
@@ -433,10 +428,10 @@ mod tests {
     fn overdue_means_past_due_and_not_passed_on() {
         let due = datetime!(2024-11-08 00:00 UTC);
         let later = datetime!(2024-11-09 00:00 UTC);
-        assert!(is_overdue("pending", due, later));
-        assert!(is_overdue("signed", due, later));
-        assert!(!is_overdue("forwarded", due, later));
-        assert!(!is_overdue("pending", due, due));
+        assert!(is_overdue(NodeState::Pending, due, later));
+        assert!(is_overdue(NodeState::Signed, due, later));
+        assert!(!is_overdue(NodeState::Forwarded, due, later));
+        assert!(!is_overdue(NodeState::Pending, due, due));
     }
 
     #[test]

@@ -594,7 +594,7 @@ struct TaskRow {
     can_sign: bool,
 }
 
-fn overdue_hours(state: &str, due_at: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
+fn overdue_hours(state: NodeState, due_at: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
     super::is_overdue(state, due_at, now).then(|| (now - due_at).whole_hours().max(1))
 }
 
@@ -608,10 +608,10 @@ async fn task_rows(state: &AppState, me: &Principal, all: bool) -> Result<Vec<Ta
         .await?
         .into_iter()
         .map(|t| {
-            let open = matches!(NodeState::parse(&t.state), Some(NodeState::Pending | NodeState::Signed));
+            let open = matches!(t.state, NodeState::Pending | NodeState::Signed);
             TaskRow {
-                overdue_hours: overdue_hours(&t.state, t.due_at, now),
-                can_sign: t.state == NodeState::Pending.as_str(),
+                overdue_hours: overdue_hours(t.state, t.due_at, now),
+                can_sign: t.state == NodeState::Pending,
                 can_forward: open && super::next_level(t.level).is_some(),
                 can_confirm: open && super::next_level(t.level).is_none(),
                 t,
@@ -711,7 +711,7 @@ fn summary(counts: &[StateCount], parent: i64) -> Option<Summary> {
     let mut x = 0;
     let mut parts = Vec::new();
     for s in NodeState::ALL {
-        let n: i64 = rows.iter().filter(|c| c.state == s.as_str()).map(|c| c.n).sum();
+        let n: i64 = rows.iter().filter(|c| c.state == *s).map(|c| c.n).sum();
         if n > 0 {
             let w = if total > 0 { (n * 100 / total).max(1) } else { 0 };
             parts.push((s.as_str().to_owned(), n, x, w));
@@ -757,7 +757,7 @@ struct ViewPage {
 }
 
 impl ViewPage {
-    fn state_label(&self, s: &str) -> &'static str {
+    fn state_label(&self, s: impl std::fmt::Display) -> &'static str {
         self.ctx.tv("node_state", s)
     }
 }
@@ -765,7 +765,7 @@ impl ViewPage {
 fn view_node(ctx: &PageCtx, n: Node, now: OffsetDateTime, counts: &[StateCount]) -> NodeView {
     let s = if n.level == 2 { summary(counts, n.id) } else { None };
     NodeView {
-        overdue_hours: overdue_hours(&n.state, n.due_at, now),
+        overdue_hours: overdue_hours(n.state, n.due_at, now),
         ways: super::split_tags(&n.ways).into_iter().map(|w| ctx.tv("way", w)).collect(),
         summary: s,
         n,
@@ -824,18 +824,18 @@ async fn view_page(
         .collect();
     let mut deliveries: Vec<DeliveryRow> = Vec::new();
     for c in &sent {
-        let region = if c.channel == Channel::Webhook.as_str() {
+        let region = if c.channel == Channel::Webhook {
             ctx.t("push.partners").to_owned()
         } else {
             names.get(&c.region_path).cloned().unwrap_or_else(|| root.name.clone())
         };
-        let found = deliveries.iter().position(|d| d.region == region && d.channel == c.channel);
+        let found = deliveries.iter().position(|d| d.region == region && d.channel == c.channel.as_str());
         let i = if let Some(i) = found {
             i
         } else {
             deliveries.push(DeliveryRow {
                 region,
-                channel: c.channel.clone(),
+                channel: c.channel.as_str().to_owned(),
                 sent: 0,
                 delivered: 0,
                 read: 0,
@@ -859,7 +859,7 @@ async fn view_page(
     }
     let has_ko = variants.iter().any(|v| v.lang == Lang::Ko);
     let ko_fallback =
-        if has_ko { 0 } else { sent.iter().filter(|c| c.channel != Channel::Webhook.as_str()).map(|c| c.ko).sum() };
+        if has_ko { 0 } else { sent.iter().filter(|c| c.channel != Channel::Webhook).map(|c| c.ko).sum() };
     let mut regions: Vec<String> = Vec::new();
     for d in &deliveries {
         if !regions.contains(&d.region) {
@@ -885,7 +885,7 @@ async fn view_page(
         ],
     };
     let chart = if deliveries.is_empty() { String::new() } else { chart::bar(&data, 720, 320) };
-    let can_recall = p.state != super::PushState::Recalled.as_str()
+    let can_recall = p.state != super::PushState::Recalled
         && (me.role == Role::Admin || (may_write(me) && p.origin_path == me.user.region_path));
     Ok(ViewPage {
         channels: super::split_tags(&p.channels).into_iter().map(|c| ctx.tv("push_channel", c)).collect(),

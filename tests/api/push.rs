@@ -412,7 +412,7 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
             .await
             .unwrap()
             .into_iter()
-            .map(|c| (c.state, c.n))
+            .map(|c| (c.state.as_str().to_owned(), c.n))
             .collect();
     assert!(states.contains(&("delivered".into(), 1)) && states.contains(&("dead".into(), 1)), "{states:?}");
     let attempts = app.scalar(&format!("select max(attempts) from delivery where push_id = {pid}")).await;

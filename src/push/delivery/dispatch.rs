@@ -251,7 +251,7 @@ impl Dispatcher {
                     return (row, Outcome::Failed("the partner endpoint was removed".into()));
                 };
                 let texts = bodies.get(&row.push_id).map(Vec::as_slice).unwrap_or_default();
-                if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled.as_str()) {
+                if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled) {
                     return (row, Outcome::Failed("the push was recalled".into()));
                 }
                 let event = format!("push-{}-partner-{}", row.push_id, row.recipient_id);
@@ -295,7 +295,7 @@ impl Dispatcher {
         let people = store::recipients(&self.db, &ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         // (claimed delivery, phone in E.164, inbox token) by push and language: one text each.
-        let mut groups: BTreeMap<(i64, String), Vec<(Claimed, String, String)>> = BTreeMap::new();
+        let mut groups: BTreeMap<(i64, Lang), Vec<(Claimed, String, String)>> = BTreeMap::new();
         for row in rows {
             let Some((_, Some(sealed), token)) = people.iter().find(|(id, _, _)| *id == row.recipient_id) else {
                 out.push((row, Outcome::Failed("the subscriber has no phone number".into())));
@@ -304,7 +304,7 @@ impl Dispatcher {
             match self.key.open(sealed) {
                 Ok(phone) => {
                     let phone = if phone.starts_with('+') { phone } else { format!("+86{phone}") };
-                    groups.entry((row.push_id, row.lang.clone())).or_default().push((row, phone, token.clone()));
+                    groups.entry((row.push_id, row.lang)).or_default().push((row, phone, token.clone()));
                 }
                 Err(_) => {
                     out.push((row, Outcome::Failed("the phone number cannot be opened with this data key".into())));
@@ -313,13 +313,13 @@ impl Dispatcher {
         }
         for ((push_id, lang), members) in groups {
             let texts = self.texts(push_id).await?;
-            if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled.as_str()) {
+            if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled) {
                 out.extend(members.into_iter().map(|(r, _, _)| (r, Outcome::Failed("the push was recalled".into()))));
                 continue;
             }
-            let langs = crate::push::langs(texts.iter().map(|t| t.lang.as_str()));
-            let (shown, _) = variant_for(Lang::parse(&lang).unwrap_or(Lang::Zh), &langs);
-            let text = texts.iter().find(|t| t.lang == shown.as_str()).map(|t| t.body.clone()).unwrap_or_default();
+            let langs: Vec<Lang> = texts.iter().map(|t| t.lang).collect();
+            let (shown, _) = variant_for(lang, &langs);
+            let text = texts.iter().find(|t| t.lang == shown).map(|t| t.body.clone()).unwrap_or_default();
             // Each message carries its own unsubscribe link, so each number is a call of its own;
             // the client keeps to the provider's rate.
             for (row, phone, token) in members {

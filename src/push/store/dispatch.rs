@@ -5,7 +5,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::db::{Db, Tx};
-use crate::push::Channel;
+use crate::push::{Channel, Lang, ProductKind, PushState};
 use crate::{Result, on_db, on_tx};
 
 /// A delivery claimed by a worker.
@@ -16,11 +16,11 @@ pub struct Claimed {
     /// Subscriber or partner endpoint.
     pub recipient_id: i64,
     /// Channel.
-    pub channel: String,
+    pub channel: Channel,
     /// Tries so far, this one included.
     pub attempts: i64,
     /// The recipient's language.
-    pub lang: String,
+    pub lang: Lang,
     /// Whether a worker had claimed it before and stopped without a result (a possible resend).
     pub resent: bool,
 }
@@ -104,7 +104,7 @@ async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: O
                 .bind(at)
                 .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.channel.clone()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
                 .execute(&mut **t)
                 .await?;
         }
@@ -112,13 +112,9 @@ async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: O
     Ok(())
 }
 
-/// The row-value list of deliveries' keys (numbers and known channel names only).
+/// The row-value list of deliveries' keys (numbers and channel names only).
 fn keys_of(rows: &[Claimed]) -> String {
-    rows.iter()
-        .filter(|r| Channel::parse(&r.channel).is_some())
-        .map(|r| format!("({}, {}, '{}')", r.push_id, r.recipient_id, r.channel))
-        .collect::<Vec<_>>()
-        .join(", ")
+    rows.iter().map(|r| format!("({}, {}, '{}')", r.push_id, r.recipient_id, r.channel)).collect::<Vec<_>>().join(", ")
 }
 
 /// How a send ended, for [`record`].
@@ -188,9 +184,9 @@ pub struct Message {
     /// Product.
     pub product_id: i64,
     /// Kind.
-    pub kind: String,
+    pub kind: ProductKind,
     /// Variant language.
-    pub lang: String,
+    pub lang: Lang,
     /// Title.
     pub title: String,
     /// Text.
@@ -198,7 +194,7 @@ pub struct Message {
     /// Link.
     pub link: String,
     /// Push state (a recalled push sends nothing more).
-    pub state: String,
+    pub state: PushState,
 }
 
 /// The variants of a push's product.

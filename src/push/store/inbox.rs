@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::db::Db;
+use crate::push::{Lang, ProductKind};
 use crate::{Error, Result, on_db};
 
 /// A tip in a resident's inbox.
@@ -16,9 +17,9 @@ pub struct InboxItem {
     /// Product.
     pub product_id: i64,
     /// Kind.
-    pub kind: String,
+    pub kind: ProductKind,
     /// The language the resident reads.
-    pub lang: String,
+    pub lang: Lang,
     /// When it arrived.
     #[schema(value_type = Option<String>)]
     pub sent_at: Option<OffsetDateTime>,

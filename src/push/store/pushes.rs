@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::{Db, Tx};
 use crate::org::Scope;
-use crate::push::PushState;
+use crate::push::{NodeState, ProductKind, PushState};
 use crate::{Error, Result, on_db, on_tx};
 
 /// A new push.
@@ -51,7 +51,7 @@ pub struct Push {
     /// Product.
     pub product_id: i64,
     /// Its kind.
-    pub kind: String,
+    pub kind: ProductKind,
     /// Its title.
     pub title: String,
     /// Sending unit's name.
@@ -74,7 +74,7 @@ pub struct Push {
     /// Hours per level, `24,48,72`.
     pub sign_hours: String,
     /// `scheduled`, `active` or `recalled`.
-    pub state: String,
+    pub state: PushState,
     /// When it was sent.
     #[schema(value_type = String)]
     pub created_at: OffsetDateTime,
@@ -351,7 +351,7 @@ pub struct Node {
     /// The unit working there, when it has an account.
     pub unit_name: Option<String>,
     /// See `push::NodeState`.
-    pub state: String,
+    pub state: NodeState,
     /// When it arrived.
     #[schema(value_type = String)]
     pub received_at: OffsetDateTime,
@@ -426,7 +426,7 @@ pub struct StateCount {
     /// Level.
     pub level: i64,
     /// State.
-    pub state: String,
+    pub state: NodeState,
     /// Nodes.
     pub n: i64,
     /// Of them overdue.
@@ -463,9 +463,9 @@ pub struct Task {
     /// Product title.
     pub title: String,
     /// Product kind.
-    pub kind: String,
+    pub kind: ProductKind,
     /// Node state.
-    pub state: String,
+    pub state: NodeState,
     /// Level.
     pub level: i64,
     /// Deadline.

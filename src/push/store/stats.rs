@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::org::Scope;
+use crate::push::{Channel, DeliveryState};
 use crate::{Result, on_db};
 
 /// Deliveries of a push by region, channel and state.
@@ -15,9 +16,9 @@ pub struct DeliveryCount {
     /// The region (a direct subdivision of the one asked for), by path.
     pub region_path: String,
     /// Channel.
-    pub channel: String,
+    pub channel: Channel,
     /// State.
-    pub state: String,
+    pub state: DeliveryState,
     /// Deliveries.
     pub n: i64,
     /// Of them to Korean readers.
