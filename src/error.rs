@@ -167,7 +167,7 @@ fn violated(db: &dyn sqlx::error::DatabaseError) -> Option<String> {
     sqlite_violated(db.message())
 }
 
-/// `SQLite` says "UNIQUE constraint failed: volunteer_member.team_id, volunteer_member.phone_index".
+/// `SQLite` says `UNIQUE constraint failed: volunteer_member.team_id, volunteer_member.phone_index`.
 fn sqlite_violated(message: &str) -> Option<String> {
     let list = message.strip_prefix("UNIQUE constraint failed: ")?;
     let mut table = "";

@@ -264,7 +264,7 @@ impl Dispatcher {
                     "event_id": event,
                     "push_id": row.push_id,
                     "product_id": texts.first().map(|t| t.product_id),
-                    "kind": texts.first().map(|t| t.kind.clone()),
+                    "kind": texts.first().map(|t| t.kind),
                     "variants": variants,
                 });
                 me.webhook_rate.take(1).await;

@@ -163,7 +163,7 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
         )
         .bind(c.push_id)
         .bind(c.recipient_id)
-        .bind(&c.channel)
+        .bind(c.channel)
         .bind(state)
         .bind(next)
         .bind(sent)

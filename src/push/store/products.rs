@@ -151,7 +151,7 @@ pub async fn put_variant(tx: &mut Tx, product_id: i64, v: &NewVariant) -> Result
          file_size = excluded.file_size, file_data = excluded.file_data"
     )
     .bind(product_id)
-    .bind(&m.lang)
+    .bind(m.lang)
     .bind(&m.title)
     .bind(&m.body)
     .bind(&m.link)

@@ -132,7 +132,7 @@ pub async fn insert_push(tx: &mut Tx, p: &NewPush) -> Result<(i64, bool)> {
     .bind(&p.note)
     .bind(p.scheduled_at)
     .bind(&p.sign_hours)
-    .bind(&p.state)
+    .bind(p.state)
     .bind(&p.idempotency_key)
     .bind(p.created_by)
     .bind(p.created_at)

@@ -40,21 +40,6 @@ pub fn publish(match_id: i64, event: Event) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn listeners_hear_their_match_only() {
-        let mut a = subscribe(-7);
-        let mut b = subscribe(-8);
-        publish(-7, Event { kind: "open", item_id: Some(1), answered: 0 });
-        assert_eq!(a.recv().await.unwrap().kind, "open");
-        assert!(b.try_recv().is_err());
-        publish(-9, Event { kind: "open", item_id: None, answered: 0 });
-    }
-}
-
 /// The match's events as server-sent events: each a JSON object with `kind`, `item_id` and
 /// `answered`; a `hello` first so a listener knows it is connected.
 pub fn events(match_id: i64) -> Sse<impl Stream<Item = std::result::Result<SseEvent, Infallible>>> {
@@ -73,4 +58,19 @@ pub fn events(match_id: i64) -> Sse<impl Stream<Item = std::result::Result<SseEv
         }
     });
     Sse::new(futures_util::StreamExt::chain(hello, rest)).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn listeners_hear_their_match_only() {
+        let mut a = subscribe(-7);
+        let mut b = subscribe(-8);
+        publish(-7, Event { kind: "open", item_id: Some(1), answered: 0 });
+        assert_eq!(a.recv().await.unwrap().kind, "open");
+        assert!(b.try_recv().is_err());
+        publish(-9, Event { kind: "open", item_id: None, answered: 0 });
+    }
 }
