@@ -392,10 +392,10 @@ async fn save(state: &AppState, ctx: PageCtx, me: &Principal, id: Option<i64>, f
             }
             Ok(Redirect::to(&format!("/activities/{id}")).into_response())
         }
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
-            Ok((e.status(), form_page(state, ctx, me, action, input, Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, form_page(state, ctx, me, action, input, Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -528,11 +528,10 @@ async fn upload_photo(
             Ok(view_page(&state, ctx, &me, id, Some(notice)).await?.into_response())
         }
         Ok((_, None)) => Ok(Redirect::to(&format!("/activities/{id}")).into_response()),
-        Err(e @ Error::Invalid { .. }) => {
-            let status = e.status();
-            Ok((status, view_page(&state, ctx, &me, id, Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, view_page(&state, ctx, &me, id, Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -716,10 +715,10 @@ async fn media_outcome(
 ) -> Result<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/media?campaign={campaign}")).into_response()),
-        Err(e @ Error::Invalid { .. }) => {
-            Ok((e.status(), media_page(state, ctx, me, Some(campaign), Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, media_page(state, ctx, me, Some(campaign), Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -56,12 +56,11 @@ async fn create(
     let input = NewCampaign { name: f.name, theme: f.theme, starts_on: f.starts_on, ends_on: f.ends_on };
     match actions::create(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/campaigns/{id}")).into_response()),
-        Err(e @ Error::Invalid { .. }) => {
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
             let campaigns = store::campaigns(&state.db, &me.scope).await?;
-            Ok((e.status(), ListPage { ctx, campaigns, planner: planner(&me), error: Some(e.to_string()) })
-                .into_response())
+            Ok((status, ListPage { ctx, campaigns, planner: planner(&me), error: Some(msg) }).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -192,11 +191,10 @@ async fn add_duty(
     let input = DutyInput { unit_id: f.unit_id, title: f.title, description: f.description, due_on: f.due_on, targets };
     match actions::add_duties(&state.db, &me, id, &[input]).await {
         Ok(_) => Ok(Redirect::to(&format!("/campaigns/{id}#duties")).into_response()),
-        Err(e @ Error::Invalid { .. }) => {
-            let status = e.status();
-            Ok((status, overview_page(&state, ctx, &me, id, None, Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, overview_page(&state, ctx, &me, id, None, Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -266,11 +264,11 @@ async fn add_metric(
     let result = me.audited(&state.db, "metric.create", ("metric", &f.code), result).await;
     match result {
         Ok(()) => Ok(Redirect::to("/campaigns/metrics").into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
-            Ok((e.status(), MetricsPage { ctx, metrics: store::metrics(&state.db).await?, error: Some(e.to_string()) })
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, MetricsPage { ctx, metrics: store::metrics(&state.db).await?, error: Some(msg) })
                 .into_response())
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -282,15 +282,10 @@ async fn post_report(
             let msg = ctx.t("hazard.duplicate_offer").to_owned();
             again(ctx, v, StatusCode::CONFLICT, Some(msg), Some((id, clock::show(at), address)), Vec::new()).await
         }
-        Err(e @ (Error::Invalid { .. } | Error::TooMany(_) | Error::Conflict(_))) => {
-            let status = e.status();
-            let msg = match &e {
-                Error::Invalid { field: Some(f), message } => format!("{}: {message}", field_label(&ctx, f)),
-                other => other.to_string(),
-            };
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |f| Some(field_label(&ctx, f)))?;
             again(ctx, v, status, Some(msg), None, Vec::new()).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -588,11 +583,10 @@ async fn transition(
     };
     match actions::transition(&state.db, &me, id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/hazards/{id}")).into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
-            let status = e.status();
-            Ok((status, view_page(&state, ctx, &me, id, None, Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, view_page(&state, ctx, &me, id, None, Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -612,11 +606,10 @@ async fn upload_photo(
     let bytes = &form.file("photos", "choose a photo to upload")?.bytes;
     match actions::add_photo(&state.db, &me, id, bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/hazards/{id}")).into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
-            let status = e.status();
-            Ok((status, view_page(&state, ctx, &me, id, None, Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, view_page(&state, ctx, &me, id, None, Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 

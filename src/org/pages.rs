@@ -279,12 +279,11 @@ async fn create_unit(
     let input = NewUnit { name: f.name, kind: f.kind, region_code: f.region_code, parent_id: f.parent_id };
     match actions::create_unit(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/units/{id}")).into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
             let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((e.status(), NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: Some(e.to_string()) })
-                .into_response())
+            Ok((status, NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: Some(msg) }).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -379,11 +378,10 @@ async fn user_outcome(
 ) -> Result<Response> {
     match result {
         Ok(()) => Ok(user_page(state, ctx, me, id, None, None, Some(notice)).await?.into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
-            let status = e.status();
-            Ok((status, user_page(state, ctx, me, id, None, Some(e.to_string()), None).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, user_page(state, ctx, me, id, None, Some(msg), None).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -482,11 +480,11 @@ async fn create_user(
     };
     match actions::create_user(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/users/{id}")).into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
             let units = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((e.status(), NewUserPage { ctx, units, roles: Role::ALL, error: Some(e.to_string()) }).into_response())
+            Ok((status, NewUserPage { ctx, units, roles: Role::ALL, error: Some(msg) }).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 

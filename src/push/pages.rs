@@ -62,20 +62,9 @@ impl Fields {
     }
 }
 
-/// The message of an error the user can fix, prefixed with the field's label; other errors pass on.
+/// A refused action's status and message, with the push form's field labels.
 pub fn user_error(ctx: &PageCtx, e: Error) -> Result<(StatusCode, String)> {
-    match e {
-        Error::Invalid { field, message } => {
-            let label = field.as_deref().map(|f| ctx.tv("push.field", f)).filter(|l| *l != "?");
-            let text = match label {
-                Some(l) => format!("{l}: {message}"),
-                None => message,
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
-        }
-        e @ (Error::Conflict(_) | Error::TooMany(_)) => Ok((e.status(), e.to_string())),
-        e => Err(e),
-    }
+    ctx.form_error(e, |f| Some(ctx.tv("push.field", f)).filter(|l| *l != "?"))
 }
 
 /// A choice in a group of checkboxes or a select, with whether it is ticked.

@@ -93,6 +93,27 @@ impl PageCtx {
         self.lang.t(&format!("{prefix}.{value}"))
     }
 
+    /// What a form shows when its action is refused: the status and the message, the field's label
+    /// (from `label`, when it names one) before the message of an input error. Errors a form
+    /// cannot show (not found, forbidden, internal) are passed on to the error page.
+    pub fn form_error(
+        &self,
+        e: crate::Error,
+        label: impl Fn(&str) -> Option<&'static str>,
+    ) -> crate::Result<(StatusCode, String)> {
+        match e {
+            crate::Error::Invalid { field, message } => {
+                let text = match field.as_deref().and_then(label) {
+                    Some(l) => format!("{l}: {message}"),
+                    None => message,
+                };
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
+            }
+            e @ (crate::Error::Conflict(_) | crate::Error::TooMany(_)) => Ok((e.status(), e.to_string())),
+            e => Err(e),
+        }
+    }
+
     /// A time in China Standard Time.
     pub fn time(&self, t: &OffsetDateTime) -> String {
         clock::show(*t)

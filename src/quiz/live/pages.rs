@@ -74,18 +74,11 @@ async fn create(
     .await;
     match r {
         Ok(id) => Ok(Redirect::to(&format!("/quiz/live/{id}")).into_response()),
-        Err(e @ Error::Invalid { .. }) => Ok((
-            e.status(),
-            ListPage {
-                ctx,
-                matches: store::matches(&state.db, &me.scope).await?,
-                can_manage: true,
-                error: Some(e.to_string()),
-                form,
-            },
-        )
-            .into_response()),
-        Err(e) => Err(e),
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            let matches = store::matches(&state.db, &me.scope).await?;
+            Ok((status, ListPage { ctx, matches, can_manage: true, error: Some(msg), form }).into_response())
+        }
     }
 }
 
@@ -199,11 +192,10 @@ async fn correct(
     .await;
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/quiz/live/{id}")).into_response()),
-        Err(e @ Error::Invalid { .. }) => {
-            let status = e.status();
-            Ok((status, setup_page(&state, ctx, &me, id, Some(e.to_string())).await?).into_response())
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            Ok((status, setup_page(&state, ctx, &me, id, Some(msg)).await?).into_response())
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -246,10 +238,10 @@ async fn team(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<Str
 async fn after(state: &AppState, ctx: PageCtx, token: String, r: Result<()>) -> Result<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/p/live/{token}")).into_response()),
-        Err(e @ (Error::Conflict(_) | Error::Invalid { .. })) => {
-            team_page(state, ctx, token, Some(e.to_string())).await
+        Err(e) => {
+            let (_, msg) = ctx.form_error(e, |_| None)?;
+            team_page(state, ctx, token, Some(msg)).await
         }
-        Err(e) => Err(e),
     }
 }
 
