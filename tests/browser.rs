@@ -10,6 +10,7 @@ use firecast::app;
 use firecast::config::Config;
 use firecast::db::Db;
 use firecast::web::AppState;
+use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 
 struct Driver(Child);
@@ -97,8 +98,20 @@ fn screenshot_path(name: &str) -> PathBuf {
 
 /// Clicks something that loads a new page, and waits until the new page is there.
 async fn click_to_load(driver: &WebDriver, by: By) -> WebDriverResult<()> {
-    let old = driver.find(By::Tag("html")).await?;
-    driver.find(by).await?.click().await?;
+    // A live page may reload itself on a server event between finding the button and clicking
+    // it: then the button is stale, and it is found again on the new page.
+    let mut tries = 0;
+    let old = loop {
+        let old = driver.find(By::Tag("html")).await?;
+        match driver.find(by.clone()).await?.click().await {
+            Ok(()) => break old,
+            Err(e) if tries < 5 && matches!(e.as_inner(), WebDriverErrorInner::StaleElementReference(_)) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     for _ in 0..200 {
         if old.tag_name().await.is_err() {
             return Ok(());

@@ -172,8 +172,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, t: Transition, reason:
     };
     let r = async {
         let a = store::activity(db, &me.scope, me.user.unit_id, id).await?;
-        let from =
-            State::parse(&a.state).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown state {}", a.state)))?;
+        let from = a.state;
         match t {
             Transition::Submit if a.organiser_unit_id != me.user.unit_id || !can_report(me.role) => {
                 return Err(Error::Forbidden);
@@ -210,7 +209,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
         if a.organiser_unit_id != me.user.unit_id || !can_report(me.role) {
             return Err(Error::Forbidden);
         }
-        if !State::parse(&a.state).is_some_and(State::editable) {
+        if !a.state.editable() {
             return Err(Error::Conflict("photos can be added while the record is a draft or returned".into()));
         }
         open_for_records(db, me, a.campaign_id).await?;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::campaign::store::Metric;
-use crate::org::{Role, UnitKind};
+use crate::org::{Role, UnitKind, text_enum};
 use crate::{Error, Result};
 
 /// The kinds of activity the source report describes.
@@ -47,18 +47,19 @@ pub fn parse_kind(s: &str) -> Result<&'static str> {
     })
 }
 
-/// Where an activity record stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Being written by its organiser; seen only by the organiser's unit.
-    Draft,
-    /// Waiting for the level above.
-    Submitted,
-    /// Accepted: its figures count.
-    Approved,
-    /// Sent back to the organiser with a reason.
-    Returned,
+text_enum! {
+    /// Where an activity record stands.
+    #[schema(as = ActivityState)]
+    State {
+        /// Being written by its organiser; seen only by the organiser's unit.
+        Draft = "draft",
+        /// Waiting for the level above.
+        Submitted = "submitted",
+        /// Accepted: its figures count.
+        Approved = "approved",
+        /// Sent back to the organiser with a reason.
+        Returned = "returned",
+    }
 }
 
 /// A change of state someone asks for.
@@ -74,21 +75,6 @@ pub enum Transition {
 }
 
 impl State {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::Approved => "approved",
-            Self::Returned => "returned",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::Submitted, Self::Approved, Self::Returned].into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Whether the organiser may still edit it.
     pub fn editable(self) -> bool {
         matches!(self, Self::Draft | Self::Returned)

@@ -425,7 +425,7 @@ async fn edit_page(
     Path(id): Path<i64>,
 ) -> Result<FormPage> {
     let a = store::activity(&state.db, &me.scope, me.user.unit_id, id).await?;
-    if a.organiser_unit_id != me.user.unit_id || !RecordState::parse(&a.state).is_some_and(RecordState::editable) {
+    if a.organiser_unit_id != me.user.unit_id || !a.state.editable() {
         return Err(Error::Forbidden);
     }
     let figures = store::figures(&state.db, id).await?.into_iter().map(|f| (f.metric_code, f.value)).collect();
@@ -474,11 +474,9 @@ async fn view_page(
         .filter_map(|m| figures.iter().find(|f| f.metric_code == m.code).map(|f| (m.clone(), f.value)))
         .collect();
     let photos = store::photos(&state.db, id).await?;
-    let editable = a.organiser_unit_id == me.user.unit_id
-        && can_report(me.role)
-        && RecordState::parse(&a.state).is_some_and(RecordState::editable);
+    let editable = a.organiser_unit_id == me.user.unit_id && can_report(me.role) && a.state.editable();
     let kind = UnitKind::parse(&me.user.unit_kind);
-    let reviewer = a.state == "submitted"
+    let reviewer = a.state == RecordState::Submitted
         && kind.is_some_and(|k| {
             can_review(
                 (me.role, me.user.unit_id, k, &me.user.region_path),

@@ -11,8 +11,6 @@ pub mod queries;
 pub mod stats;
 pub mod store;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, Weekday};
 use utoipa::ToSchema;
@@ -22,6 +20,7 @@ use crate::{Error, Result, clock};
 
 text_enum! {
     /// Where a hazard report stands.
+    #[schema(as = HazardState)]
     State {
         /// Just reported, waiting for the fire service to verify it.
         Reported = "reported",

@@ -15,8 +15,6 @@ pub mod import;
 pub mod pages;
 pub mod store;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;

@@ -52,8 +52,8 @@ pub struct Activity {
     pub venue: String,
     /// What happened.
     pub description: String,
-    /// draft, submitted, approved or returned.
-    pub state: String,
+    /// Where it stands.
+    pub state: State,
     /// Why it was returned.
     pub return_reason: String,
     /// Who wrote it.
