@@ -25,8 +25,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in a handler or command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The input is wrong; `field` names the part of it that is.
-    #[error("{message}")]
+    /// The input is wrong; `field` names the part of it that is. The message is a locale key
+    /// (`error.…`) or, in older code, English words.
+    #[error("{}", crate::i18n::Lang::En.message(.message))]
     Invalid {
         /// The form field, JSON member, query parameter or file column at fault.
         field: Option<String>,
@@ -43,10 +44,10 @@ pub enum Error {
     #[error("not found")]
     NotFound,
     /// The request conflicts with what is stored (a duplicate name, say).
-    #[error("{0}")]
+    #[error("{}", crate::i18n::Lang::En.message(.0))]
     Conflict(String),
     /// Too many attempts; try later.
-    #[error("{0}")]
+    #[error("{}", crate::i18n::Lang::En.message(.0))]
     TooMany(String),
     /// The CSRF token was missing or wrong.
     #[error("the form has expired or did not come from this site; reload the page and try again")]
@@ -93,6 +94,9 @@ pub struct Problem {
     pub field: Option<String>,
     /// The request id, to quote when asking for help.
     pub request_id: String,
+    /// The message as written (a locale key or words), for the page to show in its language.
+    #[serde(skip)]
+    pub message: String,
 }
 
 impl IntoResponse for Error {
@@ -108,8 +112,13 @@ impl IntoResponse for Error {
                 tracing::error!(request_id, error = format!("{e:#}"), "internal error");
                 ("internal error".to_owned(), None)
             }
-            Self::Invalid { field, message } => (message.clone(), field.clone()),
+            Self::Invalid { field, .. } => (self.to_string(), field.clone()),
             other => (other.to_string(), None),
+        };
+        // What a page shows, in the reader's language: the message as written (a locale key).
+        let message = match &self {
+            Self::Invalid { message, .. } | Self::Conflict(message) | Self::TooMany(message) => message.clone(),
+            _ => detail.clone(),
         };
         let problem = Problem {
             status: status.as_u16(),
@@ -117,6 +126,7 @@ impl IntoResponse for Error {
             detail,
             field,
             request_id,
+            message,
         };
         let mut response = (
             status,

@@ -28,6 +28,8 @@ pub mod error;
 pub mod hazard;
 /// The signed-in user's home page.
 pub mod home;
+/// The languages and their strings (locales/), error messages included.
+pub mod i18n;
 /// Regions, units, users, sessions and API tokens.
 pub mod org;
 /// Personal data at rest: sealed with a key outside the database, indexed blind, shown masked.

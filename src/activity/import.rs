@@ -9,10 +9,10 @@ use super::store::{self, NewActivity};
 use super::{KINDS, State};
 use crate::campaign::store::{Campaign, Metric};
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::org;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError, Sheet};
-use crate::web::i18n::Lang;
 use crate::{Error, Result};
 
 /// The fixed columns: (field, Chinese header, English header, required).

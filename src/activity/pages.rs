@@ -519,7 +519,7 @@ async fn upload_photo(
     Path(id): Path<i64>,
     form: MultipartForm,
 ) -> Result<Response> {
-    let photo = form.file("photo", "choose a photo to upload")?;
+    let photo = form.file("photo", "error.choose_photo")?;
     match actions::add_photo(&state.db, &me, id, &photo.bytes).await {
         Ok((_, Some(other))) => {
             let notice = format!("{} #{other}", ctx.t("photo.reused"));
@@ -597,8 +597,8 @@ async fn import_file(
     let campaign_id = form
         .text("campaign")
         .and_then(|t| t.trim().parse::<i64>().ok())
-        .ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
-    let file = form.file("file", "choose a file to import")?;
+        .ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))?;
+    let file = form.file("file", "error.choose_file")?;
     let (name, bytes) = (file.name.as_str(), &file.bytes);
     let campaigns =
         campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();

@@ -28,7 +28,7 @@ impl AuditQuery {
             None => None,
             Some("ok") => Some(Outcome::Ok),
             Some("denied") => Some(Outcome::Denied),
-            Some(_) => return Err(Error::invalid("outcome", "expected ok or denied")),
+            Some(_) => return Err(Error::invalid("outcome", "error.audit_outcome")),
         };
         Ok(store::Filter {
             action: nonempty(&self.action),

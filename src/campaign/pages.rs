@@ -103,7 +103,7 @@ async fn overview_page(
 /// The overview page as HTML, for a reader without a session (`firecast bench` times it).
 pub fn render_overview(o: Overview) -> Result<String> {
     let ctx = PageCtx {
-        lang: crate::web::i18n::Lang::Zh,
+        lang: crate::i18n::Lang::Zh,
         user: None,
         csrf: String::new(),
         path: format!("/campaigns/{}", o.campaign.id),

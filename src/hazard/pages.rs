@@ -603,7 +603,7 @@ async fn upload_photo(
     Path(id): Path<i64>,
     form: MultipartForm,
 ) -> Result<Response> {
-    let bytes = &form.file("photos", "choose a photo to upload")?.bytes;
+    let bytes = &form.file("photos", "error.choose_photo")?.bytes;
     match actions::add_photo(&state.db, &me, id, bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/hazards/{id}")).into_response()),
         Err(e) => {
@@ -684,8 +684,7 @@ struct StatsQuery {
 /// The statistics page's HTML for a region (the bench times it).
 pub async fn stats_html(db: &crate::db::Db, scope: &Scope, code: Option<&str>) -> Result<String> {
     let s = stats::stats(db, scope, code, clock::now()).await?;
-    let ctx =
-        PageCtx { lang: crate::web::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/hazards/stats".into() };
+    let ctx = PageCtx { lang: crate::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/hazards/stats".into() };
     render_stats(ctx, s, Vec::new()).render().map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
 }
 

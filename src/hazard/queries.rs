@@ -44,24 +44,20 @@ impl ListParams {
             Some(code) => Some(
                 org::store::region(db, &me.scope, &code)
                     .await
-                    .map_err(|_| Error::invalid("region", "no such region within your area"))?
+                    .map_err(|_| Error::invalid("region", "error.region_outside"))?
                     .path,
             ),
             None => None,
         };
         Ok(Filter {
             state: blank(&self.state)
-                .map(|v| HazardState::parse(&v).ok_or_else(|| Error::invalid("state", format!("'{v}' is not a state"))))
+                .map(|v| HazardState::parse(&v).ok_or_else(|| Error::invalid("state", "error.hazard_state")))
                 .transpose()?,
             category: blank(&self.category),
             under,
             overdue: self.overdue.unwrap_or(false),
             reporter_kind: blank(&self.reporter_kind)
-                .map(|v| {
-                    ReporterKind::parse(&v).ok_or_else(|| {
-                        Error::invalid("reporter_kind", "expected volunteer, grid_worker, resident or staff")
-                    })
-                })
+                .map(|v| ReporterKind::parse(&v).ok_or_else(|| Error::invalid("reporter_kind", "error.reporter_kind")))
                 .transpose()?,
             reporter_user_id: self.mine.unwrap_or(false).then_some(me.user.id),
             q: blank(&self.q).map(|q| q.chars().take(100).collect()),

@@ -142,7 +142,7 @@ struct InboxQuery {
 /// The language a resident reads, for the page's own strings when they have not chosen one.
 fn resident_ctx(mut ctx: PageCtx, headers: &axum::http::HeaderMap, lang: &str) -> PageCtx {
     if crate::web::session::cookie(headers, crate::web::i18n::LANG_COOKIE).is_none() && lang == Lang::Ko.as_str() {
-        ctx.lang = crate::web::i18n::Lang::Ko;
+        ctx.lang = crate::i18n::Lang::Ko;
     }
     ctx
 }

@@ -225,11 +225,9 @@ async fn import(State(state): State<AppState>, ctx: PageCtx, me: Principal, form
         category: form.text("category").unwrap_or_default().to_owned(),
         difficulty: form.text("difficulty").and_then(|d| d.parse().ok()).unwrap_or(2),
     };
-    let file = form.file("file", "choose a file")?;
-    let format = form
-        .text("format")
-        .and_then(Format::parse)
-        .ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
+    let file = form.file("file", "error.choose_file")?;
+    let format =
+        form.text("format").and_then(Format::parse).ok_or_else(|| Error::invalid("format", "error.bank_format"))?;
     match actions::import(&state.db, &me, format, &file.bytes, &defaults).await? {
         Ok(n) => bank_page(&state, ctx, &me, BankQuery::default(), Vec::new(), Some(n)).await,
         Err(errors) => bank_page(&state, ctx, &me, BankQuery::default(), errors, None).await,
@@ -242,8 +240,7 @@ struct ExportQuery {
 }
 
 async fn export(State(state): State<AppState>, me: Principal, Query(q): Query<ExportQuery>) -> Result<Response> {
-    let format = Format::parse(&q.format)
-        .ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))?;
+    let format = Format::parse(&q.format).ok_or_else(|| Error::invalid("format", "error.bank_format"))?;
     Ok(crate::web::download(&format.file_name(), format.file().1, actions::export(&state.db, &me, format).await?))
 }
 

@@ -420,7 +420,5 @@ pub fn device_token(headers: &HeaderMap) -> Result<String> {
             (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::invalid("x-device-token", "16 to 100 letters, digits, '-' or '_' identifying this device")
-        })
+        .ok_or_else(|| Error::invalid("x-device-token", "error.device_token"))
 }

@@ -158,8 +158,7 @@ async fn build_dashboard(
 /// times it).
 pub async fn dashboard_html(db: &Db, id: i64, metric: &str) -> Result<String> {
     let scope = Scope::province();
-    let ctx =
-        PageCtx { lang: crate::web::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/dashboard".to_owned() };
+    let ctx = PageCtx { lang: crate::i18n::Lang::Zh, user: None, csrf: String::new(), path: "/dashboard".to_owned() };
     let campaigns = campaigns::campaigns(db, &scope).await?;
     let page = build_dashboard(db, &scope, ctx, campaigns, Some(id), None, metric, "prefecture").await?;
     page.render().map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))

@@ -111,7 +111,7 @@ pub fn parse_skills(field: &str, s: &str) -> Result<Vec<Skill>> {
                 Skill::ALL
                     .iter()
                     .copied()
-                    .find(|k| crate::web::i18n::Lang::ALL.iter().any(|l| l.t(&format!("volunteer_skill.{k}")) == part))
+                    .find(|k| crate::i18n::Lang::ALL.iter().any(|l| l.t(&format!("volunteer_skill.{k}")) == part))
             })
             .ok_or_else(|| {
                 let all: Vec<&str> = Skill::ALL.iter().map(|k| k.as_str()).collect();

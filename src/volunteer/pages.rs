@@ -270,7 +270,7 @@ async fn import_file(
     form: MultipartForm,
 ) -> Result<Response> {
     let team = actions::managed_team(&state.db, &me, id).await?;
-    let file = form.file("file", "choose a file to import")?;
+    let file = form.file("file", "error.choose_file")?;
     match import::run(&state.db, &state.key, &me, id, &file.bytes, &file.name).await? {
         Ok(ids) => Ok(ImportPage { ctx, team, errors: Vec::new(), imported: Some(ids.len()) }.into_response()),
         Err(Rejected(errors)) => {

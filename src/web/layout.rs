@@ -15,9 +15,10 @@ use time::OffsetDateTime;
 
 use super::AppState;
 use super::extract::Query;
-use super::i18n::{LANG_COOKIE, Lang};
+use super::i18n::LANG_COOKIE;
 use super::session::{RequestCtx, set_cookie};
 use crate::error::Problem;
+use crate::i18n::Lang;
 use crate::org::caller::Principal;
 use crate::org::{Permission, Role};
 use crate::{Result, clock};
@@ -103,13 +104,15 @@ impl PageCtx {
     ) -> crate::Result<(StatusCode, String)> {
         match e {
             crate::Error::Invalid { field, message } => {
+                let message = self.lang.message(&message);
                 let text = match field.as_deref().and_then(label) {
                     Some(l) => format!("{l}: {message}"),
-                    None => message,
+                    None => message.to_owned(),
                 };
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
             }
-            e @ (crate::Error::Conflict(_) | crate::Error::TooMany(_)) => Ok((e.status(), e.to_string())),
+            crate::Error::Conflict(m) => Ok((StatusCode::CONFLICT, self.lang.message(&m).to_owned())),
+            crate::Error::TooMany(m) => Ok((StatusCode::TOO_MANY_REQUESTS, self.lang.message(&m).to_owned())),
             e => Err(e),
         }
     }

@@ -47,7 +47,7 @@ pub async fn transition(db: &Db, id: i64, change: &Change) -> Result<()> {
             .await?
             .rows_affected();
         if held == 0 {
-            return Err(Error::Conflict("the hazard changed meanwhile; reload it".into()));
+            return Err(Error::Conflict("error.hazard_changed".into()));
         }
         sqlx::query_as(
             "select region_path, created_at, rectified_at, verify_due_at, rectify_due_on from hazard where id = $1",
