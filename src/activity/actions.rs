@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::store::{self, NewActivity, NewAiring, NewNews};
-use super::{State, Transition, can_report, can_review, check_figures, parse_kind, parse_news_level};
+use super::{AiringKind, State, Transition, can_report, can_review, check_figures, parse_kind, parse_news_level};
 use crate::campaign;
 use crate::clock::{parse_date, show_date};
 use crate::db::Db;
@@ -67,7 +67,7 @@ pub fn check_record(
     organiser: (i64, &str),
     created_by: i64,
 ) -> Result<NewActivity> {
-    if c.status == campaign::Status::Closed.as_str() {
+    if c.status == campaign::Status::Closed {
         return Err(Error::invalid("campaign_id", "the campaign is closed"));
     }
     let kind = parse_kind(&input.kind)?;
@@ -131,7 +131,7 @@ async fn check(db: &Db, me: &Principal, input: &ActivityInput) -> Result<NewActi
 /// Refuses changes to the records of a closed campaign: its figures are final.
 async fn open_for_records(db: &Db, me: &Principal, campaign_id: i64) -> Result<()> {
     let c = campaign::store::campaign(db, &me.scope, campaign_id).await?;
-    if c.status == campaign::Status::Closed.as_str() {
+    if c.status == campaign::Status::Closed {
         return Err(Error::Conflict("the campaign is closed: its records are final".into()));
     }
     Ok(())
@@ -267,7 +267,7 @@ async fn open_campaign(db: &Db, me: &Principal, id: i64, on: time::Date, field: 
     let c = campaign::store::campaign(db, &me.scope, id)
         .await
         .map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
-    if c.status == campaign::Status::Closed.as_str() {
+    if c.status == campaign::Status::Closed {
         return Err(Error::invalid("campaign_id", "the campaign is closed"));
     }
     if on < c.starts_on || on > c.ends_on {
@@ -317,16 +317,14 @@ pub async fn add_airing(db: &Db, me: &Principal, input: &AiringInput) -> Result<
         }
         let aired_on = parse_date("aired_on", &input.aired_on)?;
         open_campaign(db, me, input.campaign_id, aired_on, "aired_on").await?;
-        if !matches!(input.kind.as_str(), "psa" | "caption") {
-            return Err(Error::invalid("kind", "expected psa or caption"));
-        }
+        let kind = AiringKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "expected psa or caption"))?;
         if !(1..=100_000).contains(&input.aired_count) {
             return Err(Error::invalid("aired_count", "a whole number from 1 to 100000"));
         }
         let item = NewAiring {
             campaign_id: input.campaign_id,
             unit: (me.user.unit_id, me.user.region_path.clone()),
-            kind: input.kind.clone(),
+            kind,
             channel: parse_name("channel", &input.channel)?,
             slot: limit("slot", &input.slot, 60)?,
             aired_count: input.aired_count,

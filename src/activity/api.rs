@@ -18,7 +18,7 @@ use crate::org::UnitKind;
 use crate::org::caller::Principal;
 use crate::sheet::CellError;
 use crate::web::AppState;
-use crate::web::extract::{Json, Path, Query};
+use crate::web::extract::{Json, LONG_PAGES, Path, Query, window};
 use crate::{Error, Result};
 
 /// Activity list parameters.
@@ -85,9 +85,9 @@ async fn list(
         to: p.to.as_deref().map(|d| parse_date("to", d)).transpose()?,
         q: p.q,
     };
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let (limit, offset) = window(p.limit, p.offset, LONG_PAGES);
     let total = store::count(&s.db, &me.scope, me.user.unit_id, &filter).await?;
-    let items = store::list(&s.db, &me.scope, me.user.unit_id, &filter, limit, p.offset.unwrap_or(0).max(0)).await?;
+    let items = store::list(&s.db, &me.scope, me.user.unit_id, &filter, limit, offset).await?;
     Ok(axum::Json(ActivityPage { total, items }))
 }
 

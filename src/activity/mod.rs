@@ -48,6 +48,16 @@ pub fn parse_kind(s: &str) -> Result<&'static str> {
 }
 
 text_enum! {
+    /// What an airing shows.
+    AiringKind {
+        /// A public-service advertisement.
+        Psa = "psa",
+        /// A safety caption (on screens and tickers).
+        Caption = "caption",
+    }
+}
+
+text_enum! {
     /// Where an activity record stands.
     #[schema(as = ActivityState)]
     State {

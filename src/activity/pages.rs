@@ -270,7 +270,7 @@ async fn form_page(
     error: Option<String>,
 ) -> Result<FormPage> {
     let campaigns: Vec<Campaign> =
-        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
+        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != campaign::Status::Closed).collect();
     let duties = campaign::store::unit_duties(&state.db, me.user.unit_id).await?;
     let metrics = campaign::store::metrics(&state.db).await?.into_iter().filter(|m| m.source == "figure").collect();
     Ok(FormPage { ctx, action, input, campaigns, duties, metrics, kinds: KINDS, error })
@@ -581,7 +581,7 @@ struct ImportPage {
 
 async fn import_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ImportPage> {
     let campaigns =
-        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
+        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != campaign::Status::Closed).collect();
     Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: None })
 }
 
@@ -601,7 +601,7 @@ async fn import_file(
     let file = form.file("file", "error.choose_file")?;
     let (name, bytes) = (file.name.as_str(), &file.bytes);
     let campaigns =
-        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != "closed").collect();
+        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != campaign::Status::Closed).collect();
     match import::run(&state.db, &me, campaign_id, bytes, name, &|_, _| {}).await? {
         Ok(ids) => Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: Some(ids.len()) }.into_response()),
         Err(Rejected(errors)) => {

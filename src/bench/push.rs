@@ -52,10 +52,10 @@ async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
     let mut tx = db.begin().await?;
     let title = format!("冬季取暖安全提示 {}", crate::org::new_secret());
     let product = store::NewProduct {
-        kind: "tip".into(),
+        kind: crate::push::ProductKind::Tip,
         title: title.clone(),
         tags: String::new(),
-        state: "approved".into(),
+        state: crate::push::ProductState::Approved,
         search: title.clone(),
         unit_id: author.unit_id,
         region_path: "/22/".into(),

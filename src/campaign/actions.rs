@@ -94,7 +94,8 @@ pub async fn copy(db: &Db, me: &Principal, from: i64, name: &str) -> Result<i64>
 pub async fn set_status(db: &Db, me: &Principal, id: i64, status: &str) -> Result<()> {
     let r = async {
         require_planner(me)?;
-        let status = Status::parse(status)?;
+        let status = Status::parse(status)
+            .ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))?;
         let c = store::campaign(db, &me.scope, id).await?;
         if !me.scope.contains(&c.owner_path) {
             return Err(Error::Forbidden);
@@ -127,7 +128,7 @@ pub async fn add_duties(db: &Db, me: &Principal, campaign_id: i64, inputs: &[Dut
     let r = async {
         require_planner(me)?;
         let c = store::campaign(db, &me.scope, campaign_id).await?;
-        if c.status == Status::Closed.as_str() {
+        if c.status == Status::Closed {
             return Err(Error::invalid("campaign_id", "the campaign is closed"));
         }
         let catalogue = store::metrics(db).await?;

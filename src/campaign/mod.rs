@@ -13,40 +13,18 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
 
-use crate::org::{Role, UnitKind};
+use crate::org::{Role, UnitKind, text_enum};
 use crate::{Error, Result};
 
-/// Where a campaign stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Being planned: duties are written, nothing is reported yet.
-    Planning,
-    /// Under way: activities are reported against it.
-    Running,
-    /// Over: figures are final.
-    Closed,
-}
-
-impl Status {
-    /// Every status, in order.
-    pub const ALL: [Self; 3] = [Self::Planning, Self::Running, Self::Closed];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Planning => "planning",
-            Self::Running => "running",
-            Self::Closed => "closed",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))
+text_enum! {
+    /// Where a campaign stands.
+    Status {
+        /// Being planned: duties are written, nothing is reported yet.
+        Planning = "planning",
+        /// Under way: activities are reported against it.
+        Running = "running",
+        /// Over: figures are final.
+        Closed = "closed",
     }
 }
 

@@ -72,7 +72,7 @@ struct OverviewPage {
     planner: bool,
     owner: bool,
     units: Vec<org::store::Unit>,
-    statuses: [Status; 3],
+    statuses: &'static [Status],
     error: Option<String>,
 }
 

@@ -55,7 +55,7 @@ pub struct Campaign {
     /// Its region path.
     pub owner_path: String,
     /// planning, running or closed.
-    pub status: String,
+    pub status: Status,
     /// The campaign this one was started from.
     pub copied_from: Option<i64>,
 }
@@ -176,7 +176,7 @@ pub async fn campaign(db: &Db, scope: &Scope, id: i64) -> Result<Campaign> {
 /// The newest campaign visible in the scope that is running (or else the newest at all).
 pub async fn current_campaign(db: &Db, scope: &Scope) -> Result<Option<Campaign>> {
     let all = campaigns(db, scope).await?;
-    let running = all.iter().position(|c| c.status == Status::Running.as_str());
+    let running = all.iter().position(|c| c.status == Status::Running);
     Ok(running.or(if all.is_empty() { None } else { Some(0) }).map(|i| all[i].clone()))
 }
 
@@ -210,7 +210,7 @@ pub async fn insert_campaign(
 /// Changes a campaign's status.
 pub async fn set_status(db: &Db, id: i64, status: Status) -> Result<()> {
     on_db!(db, |p| sqlx::query("update campaign set status = $1 where id = $2")
-        .bind(status.as_str())
+        .bind(status)
         .bind(id)
         .execute(p)
         .await

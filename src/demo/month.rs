@@ -11,7 +11,7 @@ use rand::{Rng as _, SeedableRng as _};
 use time::Date;
 use time::macros::date;
 
-use crate::activity::State;
+use crate::activity::{AiringKind, State};
 use crate::activity::store::{self as records, NewActivity, NewAiring, NewNews};
 use crate::campaign::store::{self as campaigns, NewDuty};
 use crate::db::Db;
@@ -520,11 +520,11 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<()> {
     let mut airings = Vec::new();
     for (k, count) in counts.into_iter().enumerate() {
         let (_, _, name) = REGIONS[k % REGIONS.len()];
-        let kind = if k % 3 == 0 { "caption" } else { "psa" };
+        let kind = if k % 3 == 0 { AiringKind::Caption } else { AiringKind::Psa };
         airings.push(NewAiring {
             campaign_id: id,
             unit: look.unit(name)?,
-            kind: kind.to_owned(),
+            kind,
             channel: if k % 2 == 0 { "市电视台" } else { "交通广播" }.to_owned(),
             slot: "黄金时段".to_owned(),
             aired_count: count,

@@ -115,10 +115,10 @@ fn product(i: usize) -> (NewProduct, Vec<NewVariant>, Option<String>) {
     let tags = join_tags([audience.as_str(), place.as_str(), theme.as_str()]);
     let (full, initials) = org::reference::pinyin_of(&title);
     let new = NewProduct {
-        kind: kind.as_str().into(),
+        kind,
         title: title.clone(),
         tags,
-        state: "approved".into(),
+        state: crate::push::ProductState::Approved,
         search: format!("{full} {initials} {title} {body}").to_lowercase(),
         unit_id: 0,
         region_path: "/22/".into(),

@@ -198,7 +198,7 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let running = campaigns::campaigns(db, &all)
         .await?
         .into_iter()
-        .find(|c| c.status == crate::campaign::Status::Running.as_str());
+        .find(|c| c.status == crate::campaign::Status::Running);
     let mut hours = Vec::new();
     let mut signups = Vec::new();
     let mut filed = Vec::new();

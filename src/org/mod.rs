@@ -144,6 +144,18 @@ macro_rules! text_enum {
 pub(crate) use text_enum;
 
 text_enum! {
+    /// The kind of a region.
+    RegionKind {
+        /// An ordinary administrative region.
+        Regular = "regular",
+        /// A development zone (开发区).
+        DevZone = "dev_zone",
+        /// The Changbaishan management zone (长白山保护开发区).
+        MgmtZone = "mgmt_zone",
+    }
+}
+
+text_enum! {
     /// The kind of a unit.
     UnitKind {
         /// Provincial fire rescue corps (总队).

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::actions::{self, NewUnit, NewUser, UserChange};
 use super::caller::{self, Principal, SignInError};
 use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
-use super::{Permission, Role, UnitKind};
+use super::{Permission, RegionKind, Role, UnitKind};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::{PageCtx, local_path};

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context, anyhow};
 use pinyin::ToPinyin;
 
-use super::{UnitKind, store};
+use super::{RegionKind, UnitKind, store};
 use crate::db::Db;
 
 const PROVINCES: &str = include_str!("../../data/regions/provinces.csv");
@@ -35,8 +35,8 @@ pub struct NewRegion {
     pub level: i16,
     /// Chinese name.
     pub name: String,
-    /// `regular`, `dev_zone` or `mgmt_zone`.
-    pub kind: &'static str,
+    /// Regular, development zone or management zone.
+    pub kind: RegionKind,
     /// Materialised path.
     pub path: String,
     /// Full pinyin without tones.
@@ -114,7 +114,7 @@ impl Tree {
         parent: Option<&str>,
         level: i16,
         name: String,
-        kind: &'static str,
+        kind: RegionKind,
         population: Option<i64>,
     ) -> anyhow::Result<()> {
         let parent_path = match parent {
@@ -151,11 +151,11 @@ pub fn regions() -> anyhow::Result<Vec<NewRegion>> {
     let province = records(PROVINCES)?.into_iter().next().ok_or_else(|| anyhow!("no province row"))?;
     let segment = field(&province, 0)?;
     let code = format!("{segment:0<6}");
-    tree.push(code.clone(), &segment, None, 0, field(&province, 1)?, "regular", people(&code))?;
+    tree.push(code.clone(), &segment, None, 0, field(&province, 1)?, RegionKind::Regular, people(&code))?;
     for r in records(CITIES)? {
         let segment = field(&r, 0)?;
         let code = format!("{segment:0<6}");
-        tree.push(code.clone(), &segment, Some(&field(&r, 2)?), 1, field(&r, 1)?, "regular", people(&code))?;
+        tree.push(code.clone(), &segment, Some(&field(&r, 2)?), 1, field(&r, 1)?, RegionKind::Regular, people(&code))?;
     }
     tree.push(
         CHANGBAISHAN.to_owned(),
@@ -163,14 +163,14 @@ pub fn regions() -> anyhow::Result<Vec<NewRegion>> {
         Some("22"),
         1,
         "长白山保护开发区".to_owned(),
-        "mgmt_zone",
+        RegionKind::MgmtZone,
         people(CHANGBAISHAN),
     )?;
     for (text, level) in [(AREAS, 2), (STREETS, 3), (VILLAGES, 4)] {
         for r in records(text)? {
             let code = field(&r, 0)?;
             let kind =
-                if level == 2 && matches!(&code[4..], "71" | "72" | "73" | "74") { "dev_zone" } else { "regular" };
+                if level == 2 && matches!(&code[4..], "71" | "72" | "73" | "74") { RegionKind::DevZone } else { RegionKind::Regular };
             tree.push(code.clone(), &code, Some(&field(&r, 2)?), level, field(&r, 1)?, kind, people(&code))?;
         }
     }
@@ -310,7 +310,7 @@ mod tests {
         let regions = regions().unwrap();
         let count = |level| regions.iter().filter(|r| r.level == level).count();
         assert_eq!([count(0), count(1), count(2), count(3), count(4)], [1, 10, 69, 1075, 11860]);
-        assert_eq!(regions.iter().filter(|r| r.kind == "dev_zone").count(), 9);
+        assert_eq!(regions.iter().filter(|r| r.kind == RegionKind::DevZone).count(), 9);
         let nanguan = regions.iter().find(|r| r.code == "220102").unwrap();
         assert_eq!(nanguan.path, "/22/2201/220102/");
         assert_eq!(nanguan.parent_code.as_deref(), Some("220100"));

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::reference::{NewRegion, NewUnit};
-use super::{Role, Scope, UnitKind};
+use super::{RegionKind, Role, Scope, UnitKind};
 use crate::db::{CHUNK_ROWS, Db};
 use crate::error::ResultExt as _;
 use crate::{Error, Result, clock, on_db, on_tx};
@@ -23,8 +23,8 @@ pub struct Region {
     pub level: i16,
     /// Chinese name.
     pub name: String,
-    /// `regular`, `dev_zone` (development zone) or `mgmt_zone` (Changbaishan).
-    pub kind: String,
+    /// Regular, development zone or the Changbaishan management zone.
+    pub kind: RegionKind,
     /// Materialised path.
     pub path: String,
     /// Pinyin initials.

@@ -192,10 +192,10 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
             files.push((u.lang, u.name.clone(), check_upload(kind, u)?));
         }
         let new = NewProduct {
-            kind: kind.as_str().to_owned(),
+            kind,
             title: input.title.trim().to_owned(),
             tags,
-            state: ProductState::Draft.as_str().to_owned(),
+            state: ProductState::Draft,
             search: search_text(input.title.trim(), &variants),
             unit_id: me.user.unit_id,
             region_path: me.user.region_path.clone(),

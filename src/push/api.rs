@@ -19,7 +19,7 @@ use super::store::{self, DeliveryCount, Endpoint, Node, Product, Push, Reach, St
 use crate::org::caller::Principal;
 use crate::org::{self, Role};
 use crate::web::AppState;
-use crate::web::extract::{Json, Path, Query};
+use crate::web::extract::{Json, Path, Query, SHORT_PAGES, window};
 use crate::{Error, Result, clock};
 
 /// The product library.
@@ -30,8 +30,9 @@ async fn products(
     Query(p): Query<ProductParams>,
 ) -> Result<axum::Json<ProductPage>> {
     let f = p.filter();
+    let (limit, offset) = window(p.limit, p.offset, SHORT_PAGES);
     Ok(axum::Json(ProductPage {
-        items: store::products(&s.db, &f, p.limit.unwrap_or(50).clamp(1, 200), p.offset.unwrap_or(0).max(0)).await?,
+        items: store::products(&s.db, &f, limit, offset).await?,
         total: store::product_count(&s.db, &f).await?,
     }))
 }
@@ -111,8 +112,8 @@ async fn pushes(
     me: Principal,
     Query(p): Query<PageParams>,
 ) -> Result<axum::Json<Vec<Push>>> {
-    let limit = p.limit.unwrap_or(50).clamp(1, 200);
-    Ok(axum::Json(store::pushes(&s.db, &me.scope, clock::now(), limit, p.offset.unwrap_or(0).max(0)).await?))
+    let (limit, offset) = window(p.limit, p.offset, SHORT_PAGES);
+    Ok(axum::Json(store::pushes(&s.db, &me.scope, clock::now(), limit, offset).await?))
 }
 
 /// Sends a product down the hierarchy (and, on its channels, to subscribed households and partners).

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
 use super::writer::AnswerWriter;
 use super::{
-    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, Scoring, TOO_FAST_MS, TOO_FAST_RUN,
+    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_MS, TOO_FAST_RUN,
 };
 use crate::db::Db;
 use crate::org::caller::Principal;
@@ -76,7 +76,7 @@ pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> 
     let rows = store::questions(
         db,
         &me.scope,
-        &store::BankFilter { status: Some("active".into()), ..Default::default() },
+        &store::BankFilter { status: Some(QuestionStatus::Active.as_str().into()), ..Default::default() },
         100_000,
         0,
     )
@@ -94,7 +94,7 @@ pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> 
 pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Result<()> {
     let r = async {
         manager(me)?;
-        store::set_status(db, &me.scope, id, if active { "active" } else { "retired" }).await
+        store::set_status(db, &me.scope, id, if active { QuestionStatus::Active } else { QuestionStatus::Retired }).await
     }
     .await;
     me.audited(

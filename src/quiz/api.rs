@@ -19,7 +19,7 @@ use super::{Defaults, Format};
 use crate::activity::api::ImportErrors;
 use crate::org::caller::Principal;
 use crate::web::AppState;
-use crate::web::extract::{Json, Path, Query};
+use crate::web::extract::{Json, LONG_PAGES, Path, Query, window};
 use crate::web::session::RequestCtx;
 use crate::{Error, Result};
 
@@ -48,9 +48,8 @@ async fn bank(
     Query(p): Query<BankParams>,
 ) -> Result<axum::Json<Vec<BankQuestion>>> {
     let f = BankFilter { category: p.category, kind: p.kind, status: p.status, q: p.q };
-    let rows =
-        store::questions(&s.db, &me.scope, &f, p.limit.unwrap_or(100).clamp(1, 1000), p.offset.unwrap_or(0).max(0))
-            .await?;
+    let (limit, offset) = window(p.limit, p.offset, LONG_PAGES);
+    let rows = store::questions(&s.db, &me.scope, &f, limit, offset).await?;
     Ok(axum::Json(rows.iter().map(store::QuestionRow::bank).collect::<Result<_>>()?))
 }
 

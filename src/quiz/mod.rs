@@ -24,8 +24,19 @@ use rand::seq::SliceRandom as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::org::text_enum;
 use crate::sheet::CellError;
 use crate::{Error, Result};
+
+text_enum! {
+    /// Whether a question of the bank is drawn.
+    QuestionStatus {
+        /// Drawn into quizzes.
+        Active = "active",
+        /// Kept, never drawn.
+        Retired = "retired",
+    }
+}
 
 /// The kind of a question.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::actions::{self, QuizInput, can_manage};
 use super::public::{Participation, participation, participation_chart};
 use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
-use super::{CATEGORIES, Defaults, Format, FormatError, Kind};
+use super::{CATEGORIES, Defaults, Format, FormatError, Kind, QuestionStatus};
 use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::MultipartForm;

@@ -567,7 +567,7 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
         let running = campaign::store::campaigns(db, &team_scope)
             .await?
             .into_iter()
-            .find(|c| c.status == campaign::Status::Running.as_str() && c.starts_on <= day && day <= c.ends_on);
+            .find(|c| c.status == campaign::Status::Running && c.starts_on <= day && day <= c.ends_on);
         let mut figures = BTreeMap::new();
         for (code, value) in [
             ("handouts", input.handouts),

@@ -40,6 +40,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A page of a list asked for with `limit` and `offset` in the query: the limit from 1 to `most`
+/// (`default` when absent), the offset never negative. Returns `(limit, offset)`.
+pub fn window(limit: Option<i64>, offset: Option<i64>, (default, most): (i64, i64)) -> (i64, i64) {
+    (limit.unwrap_or(default).clamp(1, most), offset.unwrap_or(0).max(0))
+}
+
+/// Lists of a few hundred rows a page at most: 50 by default, at most 200.
+pub const SHORT_PAGES: (i64, i64) = (50, 200);
+
+/// Lists read in bulk: 100 by default, at most 1,000.
+pub const LONG_PAGES: (i64, i64) = (100, 1000);
+
 /// A JSON body.
 pub struct Json<T>(pub T);
 

@@ -178,7 +178,7 @@ fn activities_import_from_the_command_line_all_or_nothing() {
             .await
             .unwrap()
             .into_iter()
-            .find(|c| c.status == "running")
+            .find(|c| c.status == firecast::campaign::Status::Running)
             .unwrap();
         db.close().await;
         (c.id, firecast::clock::show_date(c.starts_on))

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use time::Date;
 use utoipa::ToSchema;
 
+use crate::activity::AiringKind;
 use crate::db::{CHUNK_ROWS, Db};
 use crate::org::Scope;
 use crate::{Result, clock, on_db, on_tx};
@@ -114,8 +115,8 @@ pub struct Airing {
     pub unit_id: i64,
     /// Its name.
     pub unit_name: String,
-    /// `psa` or `caption`.
-    pub kind: String,
+    /// What it shows.
+    pub kind: AiringKind,
     /// Channel.
     pub channel: String,
     /// Time slot.
@@ -134,8 +135,8 @@ pub struct NewAiring {
     pub campaign_id: i64,
     /// Reporting unit and its path.
     pub unit: (i64, String),
-    /// `psa` or `caption`.
-    pub kind: String,
+    /// What it shows.
+    pub kind: AiringKind,
     /// Channel.
     pub channel: String,
     /// Slot.
@@ -161,7 +162,7 @@ pub async fn insert_airings(db: &Db, items: &[NewAiring]) -> Result<()> {
                 b.push_bind(a.campaign_id)
                     .push_bind(a.unit.0)
                     .push_bind(&a.unit.1)
-                    .push_bind(&a.kind)
+                    .push_bind(a.kind)
                     .push_bind(&a.channel)
                     .push_bind(&a.slot)
                     .push_bind(a.aired_count)

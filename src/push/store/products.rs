@@ -80,13 +80,13 @@ pub struct NewVariant {
 #[derive(Clone, Debug)]
 pub struct NewProduct {
     /// Kind.
-    pub kind: String,
+    pub kind: ProductKind,
     /// Chinese title.
     pub title: String,
     /// Stored tags.
     pub tags: String,
     /// State.
-    pub state: String,
+    pub state: ProductState,
     /// Lower-case search text (titles, bodies, pinyin).
     pub search: String,
     /// Maker's unit.
@@ -121,10 +121,10 @@ pub async fn insert_product(tx: &mut Tx, p: &NewProduct, variants: &[NewVariant]
         "insert into push_product (kind, title, tags, state, search, unit_id, region_path, created_by, created_at, \
          reviewed_by, reviewed_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
     )
-    .bind(&p.kind)
+    .bind(p.kind)
     .bind(&p.title)
     .bind(&p.tags)
-    .bind(&p.state)
+    .bind(p.state)
     .bind(&p.search)
     .bind(p.unit_id)
     .bind(&p.region_path)

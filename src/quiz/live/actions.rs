@@ -129,7 +129,7 @@ pub async fn control(db: &Db, me: &Principal, id: i64, control: Control) -> Resu
         let items = store::items(db, m.id).await?;
         let rounds = store::rounds(db, m.id).await?;
         let current = m.item_id.and_then(|i| items.iter().find(|it| it.id == i));
-        let event = match (control, m.state(), current) {
+        let event = match (control, m.state, current) {
             (Control::Start, MatchState::Setup, _) => {
                 let first = items.first().ok_or_else(refused)?;
                 store::set_position(db, m.id, MatchState::Running, first.round_no, Some(first.id)).await?;
@@ -137,17 +137,17 @@ pub async fn control(db: &Db, me: &Principal, id: i64, control: Control) -> Resu
             }
             (Control::Open | Control::Close | Control::Reveal, MatchState::Running, Some(item)) => {
                 let round = current_round(&rounds, item)?;
-                let to = super::step(round.kind(), item.state(), control).ok_or_else(refused)?;
+                let to = super::step(round.kind, item.state, control).ok_or_else(refused)?;
                 let now = clock::now();
                 let times = (to == ItemState::Open).then(|| (now, now + time::Duration::seconds(round.seconds)));
-                if !store::move_item(db, item.id, &[item.state()], to, times).await? {
+                if !store::move_item(db, item.id, &[item.state], to, times).await? {
                     return Err(refused());
                 }
                 Event { kind: to.as_str(), item_id: Some(item.id), answered: store::answer_count(db, item.id).await? }
             }
             (Control::Next | Control::NextRound, MatchState::Running, Some(item)) => {
-                if matches!(item.state(), ItemState::Open | ItemState::Wager) {
-                    store::move_item(db, item.id, &[item.state()], ItemState::Closed, None).await?;
+                if matches!(item.state, ItemState::Open | ItemState::Wager) {
+                    store::move_item(db, item.id, &[item.state], ItemState::Closed, None).await?;
                 }
                 let next = items.iter().find(|it| {
                     if control == Control::Next {
@@ -219,7 +219,7 @@ pub async fn correct(db: &Db, me: &Principal, id: i64, input: &CorrectionInput) 
 async fn team_item(db: &Db, token: &str, item_id: Option<i64>) -> Result<(Team, Match, Item, Round)> {
     let team = store::team_by_token(db, token).await?;
     let m = store::match_of_team(db, &team).await?;
-    let current = match (m.state(), m.item_id) {
+    let current = match (m.state, m.item_id) {
         (MatchState::Running, Some(i)) => i,
         _ => return Err(Error::Conflict("the match is not running".into())),
     };
@@ -236,7 +236,7 @@ async fn team_item(db: &Db, token: &str, item_id: Option<i64>) -> Result<(Team, 
 pub async fn stake(db: &Db, token: &str, item_id: Option<i64>, amount: i64) -> Result<i64> {
     let amount = super::check_wager(amount)?;
     let (team, m, item, round) = team_item(db, token, item_id).await?;
-    if round.kind() != RoundKind::Risk {
+    if round.kind != RoundKind::Risk {
         return Err(Error::Conflict("this is not a risk question".into()));
     }
     if !store::stake(db, item.id, team.id, amount).await? {
@@ -259,7 +259,7 @@ pub struct Buzzed {
 /// A team buzzes: the first buzz to reach the database after the question opens wins.
 pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> {
     let (team, m, item, round) = team_item(db, token, item_id).await?;
-    if round.kind() != RoundKind::Buzzer {
+    if round.kind != RoundKind::Buzzer {
         return Err(Error::Conflict("this is not a buzzer question".into()));
     }
     let won = store::buzz(db, item.id, team.id, clock::now()).await?;
@@ -294,7 +294,7 @@ pub async fn answer(db: &Db, token: &str, item_id: Option<i64>, given: &Answer) 
     let (team, m, item, round) = team_item(db, token, item_id).await?;
     let q = question(db, &m, item.question_id).await?;
     let right = q.is_right(given);
-    let kind = round.kind();
+    let kind = round.kind;
     let wager =
         if kind == RoundKind::Risk { store::wager(db, item.id, team.id).await?.unwrap_or(super::WAGERS[0]) } else { 0 };
     let points = super::points(kind, right, round.points, round.penalty, wager);
@@ -404,7 +404,7 @@ async fn current(db: &Db, m: &Match, teams: &[Team], rounds: &[Round], reveal_to
     let round = current_round(rounds, &item)?;
     let in_round = store::items(db, m.id).await?.iter().filter(|i| i.round_no == item.round_no).count();
     let q = question(db, m, item.question_id).await?;
-    let state = item.state();
+    let state = item.state;
     let now = clock::now();
     let name = |id: Option<i64>| id.and_then(|id| teams.iter().find(|t| t.id == id).map(|t| t.name.clone()));
     let revealed = state == ItemState::Revealed && reveal_to_all;
@@ -414,7 +414,7 @@ async fn current(db: &Db, m: &Match, teams: &[Team], rounds: &[Round], reveal_to
         question: (!matches!(state, ItemState::Pending | ItemState::Wager)).then(|| q.clone()),
         seconds_left: item.seconds_left(now),
         answered: store::answer_count(db, item.id).await?,
-        expected: if item.team_id.is_some() || round.kind() == RoundKind::Buzzer {
+        expected: if item.team_id.is_some() || round.kind == RoundKind::Buzzer {
             1
         } else {
             i64::try_from(teams.len()).unwrap_or(0)
@@ -447,8 +447,8 @@ pub async fn board(db: &Db, m: Match) -> Result<Board> {
 pub struct TeamView {
     /// The match's title.
     pub title: String,
-    /// setup, running or finished.
-    pub state: String,
+    /// Where the match is.
+    pub state: MatchState,
     /// The match's id (for its event stream).
     pub match_id: i64,
     /// The team's name.
@@ -497,21 +497,21 @@ pub async fn team_view(db: &Db, token: &str) -> Result<TeamView> {
         wager = store::wager(db, c.item.id, team.id).await?;
         if let Some(a) = &a {
             answer = serde_json::from_str::<Answer>(&a.given).ok().map(|g| answer_text(&q, &g));
-            correct = (c.item.state() == ItemState::Revealed).then_some(a.correct);
+            correct = (c.item.state == ItemState::Revealed).then_some(a.correct);
         }
         let open = c.item.taking_answers(now) && a.is_none() && mine;
-        match c.round.kind() {
+        match c.round.kind {
             RoundKind::Buzzer => {
                 can_buzz = open && c.item.buzz_team_id.is_none();
                 can_answer = open && c.item.buzz_team_id == Some(team.id);
             }
             _ => can_answer = open,
         }
-        can_wager = c.round.kind() == RoundKind::Risk && c.item.state() == ItemState::Wager;
+        can_wager = c.round.kind == RoundKind::Risk && c.item.state == ItemState::Wager;
     }
     Ok(TeamView {
         title: m.title.clone(),
-        state: m.state.clone(),
+        state: m.state,
         match_id: m.id,
         members: team.member_names(),
         team: team.name,

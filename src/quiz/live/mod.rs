@@ -16,6 +16,7 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::org::text_enum;
 use crate::{Error, Result};
 
 /// The wagers a team may stake on a risk question.
@@ -24,22 +25,7 @@ pub const WAGERS: [i64; 3] = [10, 20, 30];
 /// The most teams of a match.
 pub const MAX_TEAMS: usize = 30;
 
-macro_rules! names {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $v),* }
-        impl $name {
-            /// The stored name.
-            pub fn as_str(self) -> &'static str { match self { $(Self::$v => $s),* } }
-            /// Parses the stored name.
-            pub fn parse(s: &str) -> Option<Self> { match s.trim() { $($s => Some(Self::$v),)* _ => None } }
-        }
-    };
-}
-
-names! {
+text_enum! {
     /// The kind of a round.
     RoundKind {
         /// 必答: every team answers.
@@ -51,7 +37,7 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// Who answers a compulsory round's question.
     Mode {
         /// Each team its own question, in turn.
@@ -61,7 +47,7 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// Where a match is.
     MatchState {
         /// Teams and rounds set, not started.
@@ -73,7 +59,7 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// Where a question of a match is.
     ItemState {
         /// Not shown yet.
@@ -89,7 +75,7 @@ names! {
     }
 }
 
-names! {
+text_enum! {
     /// What the host does.
     Control {
         /// Starts the match at its first question.

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::actions::{self, Board, CorrectionInput, MatchInput, TeamView};
 use super::store::{self, Match};
-use super::{Control, WAGERS};
+use super::{Control, ItemState, MatchState, WAGERS};
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::{Answer, letter};
@@ -132,7 +132,7 @@ struct HostPage {
 }
 
 impl HostPage {
-    fn is(&self, state: &str) -> bool {
+    fn is(&self, state: ItemState) -> bool {
         self.b.current.as_ref().is_some_and(|c| c.item.state == state)
     }
 }

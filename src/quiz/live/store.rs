@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::{ItemState, MatchState, RoundInput, TeamInput};
+use super::{ItemState, MatchState, Mode, RoundInput, RoundKind, TeamInput};
 use crate::db::{CHUNK_ROWS, Db};
 use crate::org::Scope;
 use crate::{Error, Result, clock, on_db, on_tx};
@@ -20,8 +20,8 @@ pub struct Match {
     pub id: i64,
     /// Title.
     pub title: String,
-    /// setup, running or finished.
-    pub state: String,
+    /// Where the match is.
+    pub state: MatchState,
     /// The round under way (1 for the first; 0 before the start).
     pub round_no: i64,
     /// The current question.
@@ -33,13 +33,6 @@ pub struct Match {
     /// When it was set up.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-}
-
-impl Match {
-    /// Its state.
-    pub fn state(&self) -> MatchState {
-        MatchState::parse(&self.state).unwrap_or(MatchState::Setup)
-    }
 }
 
 /// A team as stored.
@@ -74,10 +67,10 @@ impl Team {
 pub struct Round {
     /// 1 for the first round.
     pub position: i64,
-    /// compulsory, buzzer or risk.
-    pub kind: String,
-    /// each or all.
-    pub mode: String,
+    /// The kind of round.
+    pub kind: RoundKind,
+    /// Who answers.
+    pub mode: Mode,
     /// Points for a right answer.
     pub points: i64,
     /// Points lost on a wrong buzzer answer.
@@ -86,13 +79,6 @@ pub struct Round {
     pub rebound: bool,
     /// Seconds a question is open.
     pub seconds: i64,
-}
-
-impl Round {
-    /// Its kind.
-    pub fn kind(&self) -> super::RoundKind {
-        super::RoundKind::parse(&self.kind).unwrap_or(super::RoundKind::Compulsory)
-    }
 }
 
 /// A question of a match as stored.
@@ -110,8 +96,8 @@ pub struct Item {
     pub question_id: i64,
     /// The team that answers it (compulsory, one team each); none: every team.
     pub team_id: Option<i64>,
-    /// pending, wager, open, closed or revealed.
-    pub state: String,
+    /// Where the question is.
+    pub state: ItemState,
     /// When it opened.
     #[serde(with = "time::serde::rfc3339::option")]
     pub opened_at: Option<OffsetDateTime>,
@@ -123,19 +109,14 @@ pub struct Item {
 }
 
 impl Item {
-    /// Its state.
-    pub fn state(&self) -> ItemState {
-        ItemState::parse(&self.state).unwrap_or(ItemState::Pending)
-    }
-
     /// Whether it takes answers at `now`.
     pub fn taking_answers(&self, now: OffsetDateTime) -> bool {
-        self.state() == ItemState::Open && self.closes_at.is_some_and(|c| now < c)
+        self.state == ItemState::Open && self.closes_at.is_some_and(|c| now < c)
     }
 
     /// Seconds until it closes (0 when closed).
     pub fn seconds_left(&self, now: OffsetDateTime) -> i64 {
-        match (self.state(), self.closes_at) {
+        match (self.state, self.closes_at) {
             (ItemState::Open, Some(c)) => (c - now).whole_seconds().max(0),
             _ => 0,
         }

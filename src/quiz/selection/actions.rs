@@ -158,14 +158,14 @@ pub struct TeamRules {
 pub async fn make_teams(db: &Db, me: &Principal, quiz_id: i64, rules: &TeamRules) -> Result<i64> {
     let r = async {
         let quiz = owned(db, me, quiz_id).await?;
-        let balance = Balance::parse(&rules.balance)?;
+        let balance = Balance::parse(&rules.balance).ok_or_else(|| Error::invalid("balance", "expected region or score"))?;
         let teams = whole("teams", rules.teams, 1000)?;
         let size = whole("size", rules.size, 1000)?;
         let source = match rules.selection_id {
             Some(id) => store::selection(db, quiz.id, id).await.map_err(|_| Error::invalid("selection_id", "no such selection of this quiz"))?,
             None => store::latest(db, quiz.id, Kind::Finalists).await?.ok_or_else(|| Error::invalid("selection_id", "select the finalists first"))?,
         };
-        if source.kind != Kind::Finalists.as_str() {
+        if source.kind != Kind::Finalists {
             return Err(Error::invalid("selection_id", "teams are formed from a finalist selection"));
         }
         let finalists = store::entries(db, source.id, true).await?;

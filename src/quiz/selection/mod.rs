@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
 
+use crate::org::text_enum;
 use crate::{Error, Result};
 
 /// Fewer finished attempts than this and the discrimination index is not given.
@@ -35,58 +36,26 @@ pub fn prefecture(path: &str) -> &str {
     path.get(..PREFECTURE_PATH_LEN).unwrap_or(path)
 }
 
-/// What a stored selection is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// The top N under the eligibility rules.
-    Finalists,
-    /// A seeded prize draw.
-    Draw,
-    /// Teams formed from finalists.
-    Teams,
-}
-
-impl Kind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Finalists => "finalists",
-            Self::Draw => "draw",
-            Self::Teams => "teams",
-        }
-    }
-    /// From the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Finalists, Self::Draw, Self::Teams].into_iter().find(|k| k.as_str() == s)
+text_enum! {
+    /// What a stored selection is.
+    #[schema(as = SelectionKind)]
+    Kind {
+        /// The top N under the eligibility rules.
+        Finalists = "finalists",
+        /// A seeded prize draw.
+        Draw = "draw",
+        /// Teams formed from finalists.
+        Teams = "teams",
     }
 }
 
-/// How teams are balanced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Balance {
-    /// No two members of one prefecture-level region in a team when possible.
-    Region,
-    /// Team totals as equal as possible (snake draft by score).
-    Score,
-}
-
-impl Balance {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Region => "region",
-            Self::Score => "score",
-        }
-    }
-    /// From a form or body.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s.trim() {
-            "region" => Ok(Self::Region),
-            "score" => Ok(Self::Score),
-            _ => Err(Error::invalid("balance", "expected region or score")),
-        }
+text_enum! {
+    /// How teams are balanced.
+    Balance {
+        /// No two members of one prefecture-level region in a team when possible.
+        Region = "region",
+        /// Team totals as equal as possible (snake draft by score).
+        Score = "score",
     }
 }
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, QuestionStat, Stats};
 use super::store::{self, Entry, Flagged, Selection, WeakTopic};
-use super::{DRAW_ALGORITHM, mask_name, percent, team_name};
+use super::{DRAW_ALGORITHM, Kind, mask_name, percent, team_name};
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
@@ -321,7 +321,7 @@ async fn view(
 ) -> Result<ViewPage> {
     let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
     let selection = store::selection(&state.db, quiz.id, sid).await?;
-    let entries = store::entries(&state.db, selection.id, selection.kind == super::Kind::Draw.as_str()).await?;
+    let entries = store::entries(&state.db, selection.id, selection.kind == Kind::Draw).await?;
     Ok(ViewPage { ctx, quiz, selection, entries, algorithm: DRAW_ALGORITHM })
 }
 

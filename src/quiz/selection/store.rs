@@ -211,7 +211,7 @@ pub async fn insert_selection(db: &Db, s: &NewSelection<'_>, entries: &[NewEntry
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
         )
         .bind(s.quiz_id)
-        .bind(s.kind.as_str())
+        .bind(s.kind)
         .bind(s.source_id)
         .bind(&s.rules)
         .bind(s.seed)
@@ -251,8 +251,8 @@ pub struct Selection {
     pub id: i64,
     /// Quiz.
     pub quiz_id: i64,
-    /// finalists, draw or teams.
-    pub kind: String,
+    /// What it is.
+    pub kind: super::Kind,
     /// The finalists a team list was formed from.
     pub source_id: Option<i64>,
     /// The rules it was run with, JSON.
@@ -291,7 +291,7 @@ pub async fn latest(db: &Db, quiz_id: i64, kind: super::Kind) -> Result<Option<S
     );
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(quiz_id)
-        .bind(kind.as_str())
+        .bind(kind)
         .fetch_optional(p)
         .await)?)
 }

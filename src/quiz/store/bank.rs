@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::db::{CHUNK_ROWS, Db};
 use crate::error::ResultExt as _;
 use crate::org::Scope;
-use crate::quiz::{Kind, PoolQuestion, Question};
+use crate::quiz::{Kind, PoolQuestion, Question, QuestionStatus};
 use crate::{Error, Result, clock, on_db, on_tx};
 
 pub(super) fn json<T: Serialize>(v: &T) -> String {
@@ -39,8 +39,8 @@ pub struct QuestionRow {
     pub explanation: String,
     /// Source.
     pub source: String,
-    /// active or retired.
-    pub status: String,
+    /// Whether it is drawn.
+    pub status: QuestionStatus,
     /// The owning unit's region path.
     pub owner_path: String,
 }
@@ -50,8 +50,8 @@ pub struct QuestionRow {
 pub struct BankQuestion {
     /// Id.
     pub id: i64,
-    /// active or retired.
-    pub status: String,
+    /// Whether it is drawn.
+    pub status: QuestionStatus,
     /// The question.
     #[schema(value_type = Object)]
     pub question: Question,
@@ -74,7 +74,7 @@ impl QuestionRow {
 
     /// The question with its id and status.
     pub fn bank(&self) -> Result<BankQuestion> {
-        Ok(BankQuestion { id: self.id, status: self.status.clone(), question: self.question()? })
+        Ok(BankQuestion { id: self.id, status: self.status, question: self.question()? })
     }
 }
 
@@ -172,7 +172,7 @@ pub async fn question(db: &Db, scope: &Scope, id: i64) -> Result<QuestionRow> {
 }
 
 /// Retires or reactivates a question owned inside the scope.
-pub async fn set_status(db: &Db, scope: &Scope, id: i64, status: &str) -> Result<()> {
+pub async fn set_status(db: &Db, scope: &Scope, id: i64, status: QuestionStatus) -> Result<()> {
     let done =
         on_db!(db, |p| sqlx::query("update question set status = $1 where id = $2 and owner_path like $3 || '%'")
             .bind(status)
