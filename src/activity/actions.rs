@@ -19,14 +19,12 @@ use crate::{Error, Result};
 /// An activity record as written in a form, a JSON body or a spreadsheet row.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct ActivityInput {
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// The duty it answers (one of the writer's unit).
     pub duty_id: Option<i64>,
     /// Kind (see the catalogue of kinds).
     pub kind: String,
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// First day, `2024-11-08`.
     pub starts_on: String,
     /// Last day (defaults to the first).
@@ -230,14 +228,11 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
 /// A news item as registered.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct NewsInput {
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// central, provincial, municipal, county or matrix.
     pub level: String,
-    /// Outlet.
-    pub outlet: String,
-    /// Headline.
-    pub title: String,
+    pub(crate) outlet: String,
+    pub(crate) title: String,
     /// Link.
     #[serde(default)]
     pub url: String,
@@ -248,19 +243,16 @@ pub struct NewsInput {
 /// A run of airings as registered.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct AiringInput {
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// `psa` (public-service advertisement) or `caption`.
     pub kind: String,
-    /// Channel.
-    pub channel: String,
+    pub(crate) channel: String,
     /// Time slot.
     #[serde(default)]
     pub slot: String,
     /// Times aired.
     pub aired_count: i64,
-    /// Date.
-    pub aired_on: String,
+    pub(crate) aired_on: String,
 }
 
 async fn open_campaign(db: &Db, me: &Principal, id: i64, on: time::Date, field: &str) -> Result<()> {

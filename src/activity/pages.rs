@@ -197,7 +197,7 @@ async fn export_rows(
                 a.organiser_name.clone(),
                 a.co_organisers.clone(),
                 a.venue.clone(),
-                ctx.tv("activity_state", &a.state).to_owned(),
+                ctx.tv("activity_state", a.state).to_owned(),
             ];
             let values = by_record.get(&a.id);
             row.extend(
@@ -269,8 +269,11 @@ async fn form_page(
     input: ActivityInput,
     error: Option<String>,
 ) -> Result<FormPage> {
-    let campaigns: Vec<Campaign> =
-        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != campaign::Status::Closed).collect();
+    let campaigns: Vec<Campaign> = campaign::store::campaigns(&state.db, &me.scope)
+        .await?
+        .into_iter()
+        .filter(|c| c.status != campaign::Status::Closed)
+        .collect();
     let duties = campaign::store::unit_duties(&state.db, me.user.unit_id).await?;
     let metrics = campaign::store::metrics(&state.db).await?.into_iter().filter(|m| m.source == "figure").collect();
     Ok(FormPage { ctx, action, input, campaigns, duties, metrics, kinds: KINDS, error })
@@ -580,8 +583,11 @@ struct ImportPage {
 }
 
 async fn import_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ImportPage> {
-    let campaigns =
-        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != campaign::Status::Closed).collect();
+    let campaigns = campaign::store::campaigns(&state.db, &me.scope)
+        .await?
+        .into_iter()
+        .filter(|c| c.status != campaign::Status::Closed)
+        .collect();
     Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: None })
 }
 
@@ -600,8 +606,11 @@ async fn import_file(
         .ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))?;
     let file = form.file("file", "error.choose_file")?;
     let (name, bytes) = (file.name.as_str(), &file.bytes);
-    let campaigns =
-        campaign::store::campaigns(&state.db, &me.scope).await?.into_iter().filter(|c| c.status != campaign::Status::Closed).collect();
+    let campaigns = campaign::store::campaigns(&state.db, &me.scope)
+        .await?
+        .into_iter()
+        .filter(|c| c.status != campaign::Status::Closed)
+        .collect();
     match import::run(&state.db, &me, campaign_id, bytes, name, &|_, _| {}).await? {
         Ok(ids) => Ok(ImportPage { ctx, campaigns, errors: Vec::new(), imported: Some(ids.len()) }.into_response()),
         Err(Rejected(errors)) => {

@@ -33,8 +33,7 @@ pub struct Record {
     pub object_id: String,
     /// `ok` or `denied`.
     pub outcome: String,
-    /// Details.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 /// Filters for reading the trail.
@@ -48,8 +47,7 @@ pub struct Filter {
     pub outcome: Option<Outcome>,
     /// At or after.
     pub from: Option<OffsetDateTime>,
-    /// Before.
-    pub to: Option<OffsetDateTime>,
+    pub(crate) to: Option<OffsetDateTime>,
     /// Records older than this id (paging).
     pub before_id: Option<i64>,
 }

@@ -23,10 +23,8 @@ fn require_planner(me: &Principal) -> Result<()> {
 /// A new campaign, owned by the caller's unit.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewCampaign {
-    /// Name.
-    pub name: String,
-    /// Theme.
-    pub theme: String,
+    pub(crate) name: String,
+    pub(crate) theme: String,
     /// First day, `2024-11-01`.
     pub starts_on: String,
     /// Last day.
@@ -94,8 +92,8 @@ pub async fn copy(db: &Db, me: &Principal, from: i64, name: &str) -> Result<i64>
 pub async fn set_status(db: &Db, me: &Principal, id: i64, status: &str) -> Result<()> {
     let r = async {
         require_planner(me)?;
-        let status = Status::parse(status)
-            .ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))?;
+        let status =
+            Status::parse(status).ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))?;
         let c = store::campaign(db, &me.scope, id).await?;
         if !me.scope.contains(&c.owner_path) {
             return Err(Error::Forbidden);

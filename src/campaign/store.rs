@@ -69,10 +69,8 @@ const CAMPAIGN_VISIBLE: &str = "(c.owner_path >= $1 and c.owner_path < $2 or $1 
 /// A duty with the unit it is assigned to.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Duty {
-    /// Id.
-    pub id: i64,
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) id: i64,
+    pub(crate) campaign_id: i64,
     /// Assigned unit.
     pub unit_id: i64,
     /// Its name.
@@ -81,8 +79,7 @@ pub struct Duty {
     pub unit_path: String,
     /// What to do.
     pub title: String,
-    /// Details.
-    pub description: String,
+    pub(crate) description: String,
     /// Due date.
     #[schema(value_type = String, format = Date)]
     pub due_on: Date,
@@ -94,10 +91,8 @@ const DUTY_SELECT: &str = "select d.id, d.campaign_id, d.unit_id, u.name as unit
 /// A target of a duty with the progress summed from approved activities.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Target {
-    /// Duty.
-    pub duty_id: i64,
-    /// Metric.
-    pub metric_code: String,
+    pub(crate) duty_id: i64,
+    pub(crate) metric_code: String,
     /// Target value.
     pub target: i64,
     /// Approved so far.
@@ -113,8 +108,7 @@ pub struct NewDuty {
     pub unit_path: String,
     /// What to do.
     pub title: String,
-    /// Details.
-    pub description: String,
+    pub(crate) description: String,
     /// Due date.
     pub due_on: Date,
     /// (metric, target) pairs.

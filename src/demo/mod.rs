@@ -23,8 +23,7 @@ pub const PASSWORD: &str = "firecast-demo";
 pub struct Account {
     /// Login name.
     pub username: &'static str,
-    /// Role.
-    pub role: &'static str,
+    pub(crate) role: &'static str,
     /// Unit name.
     pub unit: &'static str,
 }

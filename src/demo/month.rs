@@ -11,8 +11,8 @@ use rand::{Rng as _, SeedableRng as _};
 use time::Date;
 use time::macros::date;
 
-use crate::activity::{AiringKind, State};
 use crate::activity::store::{self as records, NewActivity, NewAiring, NewNews};
+use crate::activity::{AiringKind, State};
 use crate::campaign::store::{self as campaigns, NewDuty};
 use crate::db::Db;
 use crate::org::{Scope, store as org};

@@ -195,10 +195,8 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
 
     // Sign-ups, check-ins and hours; the past events completed, with their figures filed as
     // submitted records in the running campaign when it covers the day.
-    let running = campaigns::campaigns(db, &all)
-        .await?
-        .into_iter()
-        .find(|c| c.status == crate::campaign::Status::Running);
+    let running =
+        campaigns::campaigns(db, &all).await?.into_iter().find(|c| c.status == crate::campaign::Status::Running);
     let mut hours = Vec::new();
     let mut signups = Vec::new();
     let mut filed = Vec::new();

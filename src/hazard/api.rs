@@ -32,8 +32,7 @@ async fn list(State(s): State<AppState>, me: Principal, Query(p): Query<ListPara
 /// A stored report.
 #[derive(Serialize, ToSchema)]
 pub struct Created {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The tracking code.
     pub tracking_code: String,
     /// The tracking page.
@@ -162,10 +161,8 @@ async fn get_stats(
 pub struct MapParams {
     /// `prefecture` (default) or `county`.
     pub level: Option<String>,
-    /// State.
-    pub state: Option<String>,
-    /// Category.
-    pub category: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) category: Option<String>,
     /// Only overdue.
     pub overdue: Option<bool>,
     /// Reporter kind.
@@ -256,10 +253,8 @@ pub struct RegionParams {
 /// A region of the picker.
 #[derive(Serialize, ToSchema)]
 pub struct PickRegion {
-    /// Code.
-    pub code: String,
-    /// Name.
-    pub name: String,
+    pub(crate) code: String,
+    pub(crate) name: String,
     /// Level (1 prefecture … 4 community).
     pub level: i16,
 }

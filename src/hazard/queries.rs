@@ -14,8 +14,7 @@ use crate::{Error, Result, clock};
 /// List parameters.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 pub struct ListParams {
-    /// State.
-    pub state: Option<String>,
+    pub(crate) state: Option<String>,
     /// Category code.
     pub category: Option<String>,
     /// Region code (inside your area).
@@ -123,8 +122,7 @@ pub async fn detail(db: &Db, me: &Principal, id: i64) -> Result<HazardDetail> {
 pub struct MapCount {
     /// Region code (6 digits).
     pub code: String,
-    /// Hazards.
-    pub count: i64,
+    pub(crate) count: i64,
 }
 
 /// Hazard counts per prefecture or county (the map's values), with the list filters.
@@ -143,14 +141,12 @@ pub async fn map_counts(db: &Db, me: &Principal, county: bool, f: &Filter) -> Re
 /// What the reporter sees: state and the notes meant for them, no names or numbers.
 #[derive(Serialize, ToSchema)]
 pub struct Tracking {
-    /// State.
-    pub state: HazardState,
+    pub(crate) state: HazardState,
     /// Category name.
     pub category_name: String,
     /// Place name.
     pub region_name: String,
-    /// Address.
-    pub address: String,
+    pub(crate) address: String,
     /// Reported.
     #[schema(value_type = String)]
     pub created_at: OffsetDateTime,
@@ -170,8 +166,7 @@ pub struct TrackingEntry {
     /// When.
     #[schema(value_type = String)]
     pub at: OffsetDateTime,
-    /// What.
-    pub action: String,
+    pub(crate) action: String,
     /// The state after.
     pub state: HazardState,
     /// The note for the reporter.

@@ -21,10 +21,8 @@ use crate::{Error, Result};
 pub struct RegionStats {
     /// Region code.
     pub code: String,
-    /// Name.
-    pub name: String,
-    /// Path.
-    pub path: String,
+    pub(crate) name: String,
+    pub(crate) path: String,
     /// Found: reported, not rejected and not a duplicate.
     pub found: i64,
     /// Rectified (including closed after re-inspection).

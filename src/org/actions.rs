@@ -83,8 +83,7 @@ pub struct NewUser {
     pub username: String,
     /// Name shown.
     pub display_name: String,
-    /// Role.
-    pub role: String,
+    pub(crate) role: String,
     /// Unit id.
     pub unit_id: i64,
     /// Initial password (10–128 characters).
@@ -96,8 +95,7 @@ pub struct NewUser {
 pub struct UserChange {
     /// Name shown.
     pub display_name: Option<String>,
-    /// Role.
-    pub role: Option<String>,
+    pub(crate) role: Option<String>,
     /// Unit id.
     pub unit_id: Option<i64>,
     /// Disable or enable the account.

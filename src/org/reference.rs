@@ -169,8 +169,11 @@ pub fn regions() -> anyhow::Result<Vec<NewRegion>> {
     for (text, level) in [(AREAS, 2), (STREETS, 3), (VILLAGES, 4)] {
         for r in records(text)? {
             let code = field(&r, 0)?;
-            let kind =
-                if level == 2 && matches!(&code[4..], "71" | "72" | "73" | "74") { RegionKind::DevZone } else { RegionKind::Regular };
+            let kind = if level == 2 && matches!(&code[4..], "71" | "72" | "73" | "74") {
+                RegionKind::DevZone
+            } else {
+                RegionKind::Regular
+            };
             tree.push(code.clone(), &code, Some(&field(&r, 2)?), level, field(&r, 1)?, kind, people(&code))?;
         }
     }

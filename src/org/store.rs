@@ -79,8 +79,7 @@ pub struct User {
     pub username: String,
     /// Name shown.
     pub display_name: String,
-    /// Role.
-    pub role: Role,
+    pub(crate) role: Role,
     /// Unit id.
     pub unit_id: i64,
     /// Unit name.

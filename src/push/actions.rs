@@ -58,8 +58,7 @@ pub struct Upload {
     pub lang: Lang,
     /// File name as sent.
     pub name: String,
-    /// Bytes.
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// The media type of a file from its first bytes, when it is one products may carry.
@@ -671,16 +670,12 @@ pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput) -> Result
 /// A tip as the resident's inbox shows it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Tip {
-    /// Push.
-    pub push_id: i64,
-    /// Kind.
-    pub kind: String,
+    pub(crate) push_id: i64,
+    pub(crate) kind: String,
     /// Title in the resident's language (or Chinese).
     pub title: String,
-    /// Text.
-    pub body: String,
-    /// Link.
-    pub link: String,
+    pub(crate) body: String,
+    pub(crate) link: String,
     /// Whether a file can be opened.
     pub has_file: bool,
     /// The variant shown.

@@ -40,8 +40,7 @@ async fn products(
 /// An id just made.
 #[derive(Serialize, ToSchema)]
 pub struct Created {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
 }
 
 /// Adds a product as a draft (files are uploaded on the product page).
@@ -258,8 +257,7 @@ async fn confirm(
 /// A partner platform to receive pushes.
 #[derive(Deserialize, ToSchema)]
 pub struct EndpointInput {
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Where to post (http or https).
     pub url: String,
     /// The region it serves (default your area).
@@ -270,8 +268,7 @@ pub struct EndpointInput {
 /// A partner endpoint just made, with its signing secret (shown once).
 #[derive(Serialize, ToSchema)]
 pub struct EndpointCreated {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The HMAC-SHA256 secret for `x-firecast-signature`.
     pub secret: String,
 }

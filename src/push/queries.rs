@@ -10,12 +10,10 @@ use super::store::{Product, ProductFilter};
 pub struct ProductParams {
     /// Words in titles, texts or pinyin.
     pub q: Option<String>,
-    /// Kind.
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     /// A tag.
     pub tag: Option<String>,
-    /// State.
-    pub state: Option<String>,
+    pub(crate) state: Option<String>,
     /// At most this many (default 50, at most 200).
     pub limit: Option<i64>,
     /// Skip this many.
@@ -38,8 +36,7 @@ impl ProductParams {
 /// A page of the library.
 #[derive(Serialize, ToSchema)]
 pub struct ProductPage {
-    /// Products.
-    pub items: Vec<Product>,
+    pub(crate) items: Vec<Product>,
     /// How many match.
     pub total: i64,
 }

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
 use super::writer::AnswerWriter;
 use super::{
-    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_MS, TOO_FAST_RUN,
+    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_MS,
+    TOO_FAST_RUN,
 };
 use crate::db::Db;
 use crate::org::caller::Principal;
@@ -94,7 +95,8 @@ pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> 
 pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Result<()> {
     let r = async {
         manager(me)?;
-        store::set_status(db, &me.scope, id, if active { QuestionStatus::Active } else { QuestionStatus::Retired }).await
+        store::set_status(db, &me.scope, id, if active { QuestionStatus::Active } else { QuestionStatus::Retired })
+            .await
     }
     .await;
     me.audited(
@@ -109,8 +111,7 @@ pub async fn set_status(db: &Db, me: &Principal, id: i64, active: bool) -> Resul
 /// A quiz as set up in a form or a JSON body.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct QuizInput {
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// What it is about.
     #[serde(default)]
     pub description: String,
@@ -119,8 +120,7 @@ pub struct QuizInput {
     pub campaign_id: Option<i64>,
     /// Opens, `2024-11-01 08:00` (China Standard Time).
     pub opens_at: String,
-    /// Closes.
-    pub closes_at: String,
+    pub(crate) closes_at: String,
     /// One line per draw: `category difficulty count`, `*` for any (`home 1 3`).
     pub blueprint: String,
     /// Seconds an attempt has (30 to 7200).
@@ -302,8 +302,7 @@ pub struct Shown {
     pub position: i64,
     /// How many questions the attempt has.
     pub total: i64,
-    /// Kind.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// The question.
     pub stem: String,
     /// The options in the order shown (A first).
@@ -408,12 +407,10 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
 /// The outcome of a finished attempt.
 #[derive(Clone, Debug, serde::Serialize, ToSchema)]
 pub struct Finished {
-    /// Points.
-    pub score: i64,
+    pub(crate) score: i64,
     /// Right answers.
     pub correct: i64,
-    /// Questions.
-    pub total: i64,
+    pub(crate) total: i64,
     /// Time taken.
     pub duration_ms: i64,
     /// Rank among all participants by their best attempt.

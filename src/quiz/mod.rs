@@ -450,12 +450,9 @@ impl Blueprint {
 /// A question in the pool an attempt draws from.
 #[derive(Clone, Debug)]
 pub struct PoolQuestion {
-    /// Id.
-    pub id: i64,
-    /// Category.
-    pub category: String,
-    /// Difficulty.
-    pub difficulty: u8,
+    pub(crate) id: i64,
+    pub(crate) category: String,
+    pub(crate) difficulty: u8,
     /// How many options it has (0 for true/false and fill-in).
     pub options: usize,
 }

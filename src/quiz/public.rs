@@ -352,8 +352,7 @@ struct BoardPage {
 pub struct Participation {
     /// Region name.
     pub name: String,
-    /// Participants.
-    pub participants: i64,
+    pub(crate) participants: i64,
     /// Per 10,000 residents (2020 census), to one decimal.
     pub per_10k: String,
 }

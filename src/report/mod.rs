@@ -118,8 +118,7 @@ pub struct Table {
     pub sheet: String,
     /// Header row.
     pub headers: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<String>>,
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
 /// A chart or map of the report, as SVG.
@@ -134,8 +133,7 @@ pub struct Picture {
 /// The written report of a campaign for a region.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Report {
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// Issuing line.
     pub subtitle: String,
     /// The text.

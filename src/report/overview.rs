@@ -42,10 +42,8 @@ impl DutyProgress {
 pub struct RegionRow {
     /// Region code.
     pub code: String,
-    /// Name.
-    pub name: String,
-    /// Path.
-    pub path: String,
+    pub(crate) name: String,
+    pub(crate) path: String,
     /// Value of each metric (by code); metrics without records are absent.
     pub values: HashMap<String, i64>,
 }

@@ -91,8 +91,7 @@ pub async fn update_team(db: &Db, me: &Principal, team_id: i64, input: &TeamInpu
 /// A member as written in a form, a JSON body or a spreadsheet row.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct MemberInput {
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Mobile number (stored sealed, shown masked).
     pub phone: String,
     /// `f`, `m` or empty.
@@ -172,8 +171,7 @@ pub async fn add_member(db: &Db, key: &DataKey, me: &Principal, team_id: i64, in
 /// What may change about a member.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct MemberUpdate {
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// `f`, `m` or empty.
     #[serde(default)]
     pub gender: String,
@@ -278,8 +276,7 @@ pub async fn add_credential(db: &Db, me: &Principal, member_id: i64, input: &Cre
 pub struct EventInput {
     /// `home_check`, `safety_visit`, `handout`, `lecture` or `drill`.
     pub kind: String,
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// Where: a region code inside the team's area.
     pub region_code: String,
     /// Street address.
@@ -287,8 +284,7 @@ pub struct EventInput {
     pub address: String,
     /// Start, `2026-11-20 09:00` (China Standard Time) or RFC 3339.
     pub starts_at: String,
-    /// End.
-    pub ends_at: String,
+    pub(crate) ends_at: String,
     /// Places (1 to 1000).
     pub capacity: i64,
 }
@@ -702,8 +698,7 @@ pub async fn create_period(db: &Db, me: &Principal, input: &PeriodInput) -> Resu
 pub struct PointInput {
     /// Code (`K1`, `S1`).
     pub code: String,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Penalty seconds for a missed checkpoint, or the highest score of a station.
     pub value: i64,
 }
@@ -711,8 +706,7 @@ pub struct PointInput {
 /// A challenge as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct ChallengeInput {
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Day held.
     pub held_on: String,
     /// Region code (inside your area).
@@ -797,8 +791,7 @@ pub async fn add_entries(db: &Db, me: &Principal, challenge_id: i64, member_ids:
 /// One competitor's start and finish, or punch, as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct PunchInput {
-    /// Entry.
-    pub entry_id: i64,
+    pub(crate) entry_id: i64,
     /// `START`, `FINISH` or a checkpoint code.
     pub checkpoint: String,
     /// Time, `2024-11-23 09:12:30` (China Standard Time) or RFC 3339.
@@ -844,8 +837,7 @@ pub async fn record_punches(db: &Db, me: &Principal, challenge_id: i64, punches:
 /// One competitor's score at a station, as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct ScoreInput {
-    /// Entry.
-    pub entry_id: i64,
+    pub(crate) entry_id: i64,
     /// Score (0 to the station's highest).
     pub score: i64,
 }
@@ -891,8 +883,7 @@ pub async fn record_scores(
 pub struct Board {
     /// The challenge.
     pub challenge: store::Challenge,
-    /// Individuals.
-    pub individuals: Vec<Ranked>,
+    pub(crate) individuals: Vec<Ranked>,
     /// Teams (best five members each).
     pub teams: Vec<TeamRanked>,
 }

@@ -17,8 +17,7 @@ pub const TEAM_BEST: usize = 5;
 pub struct Raw {
     /// Entry id.
     pub entry_id: i64,
-    /// Member.
-    pub member_id: i64,
+    pub(crate) member_id: i64,
     /// Member's name.
     pub member_name: String,
     /// Team (unit) id.
@@ -42,8 +41,7 @@ pub struct Ranked {
     pub rank: usize,
     /// Entry id.
     pub entry_id: i64,
-    /// Member.
-    pub member_id: i64,
+    pub(crate) member_id: i64,
     /// Member's name.
     pub member_name: String,
     /// Team id.
@@ -65,8 +63,7 @@ pub struct Ranked {
 /// A team's place on the board.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TeamRanked {
-    /// Place.
-    pub rank: usize,
+    pub(crate) rank: usize,
     /// Team id.
     pub team_id: i64,
     /// Team name.

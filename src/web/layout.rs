@@ -38,10 +38,8 @@ pub struct PageCtx {
 
 /// One entry of the navigation.
 pub struct NavItem {
-    /// Link.
-    pub href: &'static str,
-    /// Label.
-    pub label: &'static str,
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
     /// Whether it is the current area.
     pub active: bool,
 }

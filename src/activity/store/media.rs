@@ -13,10 +13,8 @@ use crate::{Result, clock, on_db, on_tx};
 /// A news item.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct NewsItem {
-    /// Id.
-    pub id: i64,
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) id: i64,
+    pub(crate) campaign_id: i64,
     /// Reporting unit.
     pub unit_id: i64,
     /// Its name.
@@ -25,10 +23,8 @@ pub struct NewsItem {
     pub level: String,
     /// Outlet (newspaper, station, account).
     pub outlet: String,
-    /// Headline.
-    pub title: String,
-    /// Link.
-    pub url: String,
+    pub(crate) title: String,
+    pub(crate) url: String,
     /// Publication date.
     #[schema(value_type = String, format = Date)]
     pub published_on: Date,
@@ -39,22 +35,15 @@ pub struct NewsItem {
 /// A news item to store.
 #[derive(Clone, Debug)]
 pub struct NewNews {
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// Reporting unit and its path.
     pub unit: (i64, String),
-    /// Level.
-    pub level: String,
-    /// Outlet.
-    pub outlet: String,
-    /// Headline.
-    pub title: String,
-    /// Link.
-    pub url: String,
-    /// Date.
-    pub published_on: Date,
-    /// Author.
-    pub created_by: i64,
+    pub(crate) level: String,
+    pub(crate) outlet: String,
+    pub(crate) title: String,
+    pub(crate) url: String,
+    pub(crate) published_on: Date,
+    pub(crate) created_by: i64,
 }
 
 /// Stores news items in one transaction.
@@ -107,18 +96,15 @@ pub async fn news(db: &Db, scope: &Scope, campaign_id: i64, limit: i64) -> Resul
 /// A run of airings.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Airing {
-    /// Id.
-    pub id: i64,
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) id: i64,
+    pub(crate) campaign_id: i64,
     /// Reporting unit.
     pub unit_id: i64,
     /// Its name.
     pub unit_name: String,
     /// What it shows.
     pub kind: AiringKind,
-    /// Channel.
-    pub channel: String,
+    pub(crate) channel: String,
     /// Time slot.
     pub slot: String,
     /// Times aired.
@@ -131,22 +117,17 @@ pub struct Airing {
 /// An airing record to store.
 #[derive(Clone, Debug)]
 pub struct NewAiring {
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// Reporting unit and its path.
     pub unit: (i64, String),
     /// What it shows.
     pub kind: AiringKind,
-    /// Channel.
-    pub channel: String,
-    /// Slot.
-    pub slot: String,
+    pub(crate) channel: String,
+    pub(crate) slot: String,
     /// Times aired.
     pub aired_count: i64,
-    /// Date.
-    pub aired_on: Date,
-    /// Author.
-    pub created_by: i64,
+    pub(crate) aired_on: Date,
+    pub(crate) created_by: i64,
 }
 
 /// Stores airing records in one transaction.

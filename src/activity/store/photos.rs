@@ -10,10 +10,8 @@ use crate::{Error, Result, clock, on_db};
 /// A stored photo (without its bytes).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct PhotoInfo {
-    /// Id.
-    pub id: i64,
-    /// Record.
-    pub activity_id: i64,
+    pub(crate) id: i64,
+    pub(crate) activity_id: i64,
     /// Picture hash.
     pub sha256: String,
     /// Width in pixels.

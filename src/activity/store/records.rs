@@ -16,16 +16,13 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// An activity record.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Activity {
-    /// Id.
-    pub id: i64,
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) id: i64,
+    pub(crate) campaign_id: i64,
     /// The duty it answers.
     pub duty_id: Option<i64>,
     /// Kind (see `activity::KINDS`).
     pub kind: String,
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// First day.
     #[schema(value_type = String, format = Date)]
     pub starts_on: Date,
@@ -48,8 +45,7 @@ pub struct Activity {
     pub organiser_path: String,
     /// Co-organisers (departments, partners, schools), comma-separated.
     pub co_organisers: String,
-    /// Venue.
-    pub venue: String,
+    pub(crate) venue: String,
     /// What happened.
     pub description: String,
     /// Where it stands.
@@ -78,25 +74,19 @@ const ACTIVITY_VISIBLE: &str =
 /// One figure of a record.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Figure {
-    /// Record.
-    pub activity_id: i64,
-    /// Metric.
-    pub metric_code: String,
-    /// Value.
-    pub value: i64,
+    pub(crate) activity_id: i64,
+    pub(crate) metric_code: String,
+    pub(crate) value: i64,
 }
 
 /// A record to store.
 #[derive(Clone, Debug)]
 pub struct NewActivity {
-    /// Campaign.
-    pub campaign_id: i64,
+    pub(crate) campaign_id: i64,
     /// Duty answered.
     pub duty_id: Option<i64>,
-    /// Kind.
-    pub kind: String,
-    /// Title.
-    pub title: String,
+    pub(crate) kind: String,
+    pub(crate) title: String,
     /// First day.
     pub starts_on: Date,
     /// Last day.
@@ -107,29 +97,23 @@ pub struct NewActivity {
     pub organiser: (i64, String),
     /// Co-organisers.
     pub co_organisers: String,
-    /// Venue.
-    pub venue: String,
-    /// Description.
-    pub description: String,
+    pub(crate) venue: String,
+    pub(crate) description: String,
     /// Figures, checked.
     pub figures: Vec<(String, i64)>,
     /// Initial state (draft, or approved for reconstructed history).
     pub state: State,
-    /// Author.
-    pub created_by: i64,
+    pub(crate) created_by: i64,
 }
 
 /// List filters.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// Campaign.
-    pub campaign_id: Option<i64>,
+    pub(crate) campaign_id: Option<i64>,
     /// Under this region path (inside the scope).
     pub under: Option<String>,
-    /// Kind.
-    pub kind: Option<String>,
-    /// State.
-    pub state: Option<State>,
+    pub(crate) kind: Option<String>,
+    pub(crate) state: Option<State>,
     /// Taking place on or after.
     pub from: Option<Date>,
     /// Taking place on or before.
@@ -557,8 +541,7 @@ pub struct Highlight {
     pub region_path: String,
     /// Record id.
     pub id: i64,
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// Organiser's name.
     pub organiser_name: String,
 }
@@ -625,8 +608,7 @@ pub struct DayTotal {
     /// The day.
     #[schema(value_type = String, format = Date)]
     pub day: Date,
-    /// Metric.
-    pub metric_code: String,
+    pub(crate) metric_code: String,
     /// Sum of the records starting that day.
     pub value: i64,
 }

@@ -10,10 +10,8 @@ use crate::{Error, Result, on_tx};
 /// A change of state to store.
 #[derive(Clone, Debug)]
 pub struct Change {
-    /// From.
-    pub from: State,
-    /// To.
-    pub to: State,
+    pub(crate) from: State,
+    pub(crate) to: State,
     /// The timeline entry.
     pub event: NewEvent,
     /// Assigned unit (assign).

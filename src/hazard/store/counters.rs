@@ -13,8 +13,7 @@ use crate::{Result, on_db};
 pub struct StateCount {
     /// Region path.
     pub region_path: String,
-    /// State.
-    pub state: State,
+    pub(crate) state: State,
     /// How many.
     pub n: i64,
 }

@@ -11,8 +11,7 @@ use crate::{Result, on_db};
 /// List filters (every one optional).
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// State.
-    pub state: Option<State>,
+    pub(crate) state: Option<State>,
     /// Category code.
     pub category: Option<String>,
     /// Under this region path (inside the scope).

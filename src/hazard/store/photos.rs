@@ -10,10 +10,8 @@ use crate::{Error, Result, on_db};
 /// A stored photo (without its bytes).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct PhotoInfo {
-    /// Id.
-    pub id: i64,
-    /// Hazard.
-    pub hazard_id: i64,
+    pub(crate) id: i64,
+    pub(crate) hazard_id: i64,
     /// Width in pixels.
     pub width: i64,
     /// Height in pixels.

@@ -15,8 +15,7 @@ use crate::{Error, Result, on_db, on_tx};
 /// A category of the catalogue.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Category {
-    /// Code.
-    pub code: String,
+    pub(crate) code: String,
     /// Chinese name.
     pub name: String,
     /// English name.
@@ -30,8 +29,7 @@ pub struct Category {
 /// A hazard report as staff see it (the phone number only masked).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Hazard {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The reporter's tracking code.
     pub tracking_code: String,
     /// Category code.
@@ -44,12 +42,9 @@ pub struct Hazard {
     pub region_name: String,
     /// Its path.
     pub region_path: String,
-    /// Address.
-    pub address: String,
-    /// Latitude.
-    pub latitude: Option<f64>,
-    /// Longitude.
-    pub longitude: Option<f64>,
+    pub(crate) address: String,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
     /// What was found.
     pub description: String,
     /// State (see `hazard::State`).
@@ -131,8 +126,7 @@ pub(super) const HAZARD_SELECT: &str = "select h.id, h.tracking_code, h.category
 /// One entry of a hazard's timeline.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Event {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// When.
     #[schema(value_type = String)]
     pub at: OffsetDateTime,
@@ -146,8 +140,7 @@ pub struct Event {
     pub from_state: Option<State>,
     /// State after.
     pub to_state: State,
-    /// Why.
-    pub note: String,
+    pub(crate) note: String,
     /// Whether the reporter sees the note.
     pub public: bool,
 }
@@ -155,20 +148,14 @@ pub struct Event {
 /// A timeline entry to store.
 #[derive(Clone, Debug)]
 pub struct NewEvent {
-    /// When.
-    pub at: OffsetDateTime,
-    /// Who.
-    pub actor_user_id: Option<i64>,
+    pub(crate) at: OffsetDateTime,
+    pub(crate) actor_user_id: Option<i64>,
     /// Their name.
     pub actor_name: String,
-    /// What.
-    pub action: String,
-    /// From.
-    pub from_state: Option<State>,
-    /// To.
-    pub to_state: State,
-    /// Why.
-    pub note: String,
+    pub(crate) action: String,
+    pub(crate) from_state: Option<State>,
+    pub(crate) to_state: State,
+    pub(crate) note: String,
     /// Whether the reporter sees it.
     pub public: bool,
 }
@@ -182,14 +169,12 @@ pub struct NewHazard {
     pub category: String,
     /// Place: code and path.
     pub region: (String, String),
-    /// Address.
-    pub address: String,
+    pub(crate) address: String,
     /// (latitude, longitude).
     pub coordinates: Option<(f64, f64)>,
     /// What was found.
     pub description: String,
-    /// State.
-    pub state: State,
+    pub(crate) state: State,
     /// Reporter kind.
     pub reporter_kind: crate::hazard::ReporterKind,
     /// Reporting account.
@@ -208,8 +193,7 @@ pub struct NewHazard {
     pub referred_unit_id: Option<i64>,
     /// Original of a duplicate.
     pub duplicate_of: Option<i64>,
-    /// Deadlines.
-    pub verify_due_at: OffsetDateTime,
+    pub(crate) verify_due_at: OffsetDateTime,
     /// Answer due.
     pub answer_due_at: OffsetDateTime,
     /// Rectification due.
@@ -218,16 +202,11 @@ pub struct NewHazard {
     pub due_at: Option<OffsetDateTime>,
     /// Escalation level.
     pub escalation_level: i64,
-    /// Times.
-    pub created_at: OffsetDateTime,
-    /// Verified.
-    pub verified_at: Option<OffsetDateTime>,
-    /// Answered.
-    pub answered_at: Option<OffsetDateTime>,
-    /// Rectified.
-    pub rectified_at: Option<OffsetDateTime>,
-    /// Closed.
-    pub closed_at: Option<OffsetDateTime>,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) verified_at: Option<OffsetDateTime>,
+    pub(crate) answered_at: Option<OffsetDateTime>,
+    pub(crate) rectified_at: Option<OffsetDateTime>,
+    pub(crate) closed_at: Option<OffsetDateTime>,
     /// The timeline.
     pub events: Vec<NewEvent>,
 }

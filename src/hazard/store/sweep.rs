@@ -11,12 +11,9 @@ use crate::{Result, on_db, on_tx};
 /// An open hazard past its deadline whose escalation may rise.
 #[derive(Clone, Debug, FromRow)]
 pub struct Overdue {
-    /// Id.
-    pub id: i64,
-    /// State.
-    pub state: State,
-    /// Deadline.
-    pub due_at: OffsetDateTime,
+    pub(crate) id: i64,
+    pub(crate) state: State,
+    pub(crate) due_at: OffsetDateTime,
     /// Level now.
     pub escalation_level: i64,
     /// Responsible unit's path.

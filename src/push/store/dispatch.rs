@@ -11,12 +11,10 @@ use crate::{Result, on_db, on_tx};
 /// A delivery claimed by a worker.
 #[derive(Clone, Debug, FromRow, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Claimed {
-    /// Push.
-    pub push_id: i64,
+    pub(crate) push_id: i64,
     /// Subscriber or partner endpoint.
     pub recipient_id: i64,
-    /// Channel.
-    pub channel: Channel,
+    pub(crate) channel: Channel,
     /// Tries so far, this one included.
     pub attempts: i64,
     /// The recipient's language.
@@ -179,20 +177,13 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
 /// What a worker needs to send one push: the product's kind, and its variants' titles and texts.
 #[derive(Clone, Debug, FromRow)]
 pub struct Message {
-    /// Push.
-    pub push_id: i64,
-    /// Product.
-    pub product_id: i64,
-    /// Kind.
-    pub kind: ProductKind,
+    pub(crate) product_id: i64,
+    pub(crate) kind: ProductKind,
     /// Variant language.
     pub lang: Lang,
-    /// Title.
-    pub title: String,
-    /// Text.
-    pub body: String,
-    /// Link.
-    pub link: String,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) link: String,
     /// Push state (a recalled push sends nothing more).
     pub state: PushState,
 }
@@ -200,7 +191,7 @@ pub struct Message {
 /// The variants of a push's product.
 pub async fn messages(db: &Db, push_id: i64) -> Result<Vec<Message>> {
     Ok(on_db!(db, |pool| sqlx::query_as(
-        "select p.id as push_id, pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
+        "select pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
          from push p join push_product pr on pr.id = p.product_id join push_variant v on v.product_id = pr.id \
          where p.id = $1"
     )

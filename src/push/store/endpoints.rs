@@ -12,10 +12,8 @@ use crate::{Result, on_db};
 /// A partner platform receiving pushes by webhook.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Endpoint {
-    /// Id.
-    pub id: i64,
-    /// Name.
-    pub name: String,
+    pub(crate) id: i64,
+    pub(crate) name: String,
     /// Where to post.
     pub url: String,
     /// Region served.

@@ -13,12 +13,9 @@ use crate::{Result, on_db, on_tx};
 /// A push due for fan-out.
 #[derive(Clone, Debug, FromRow)]
 pub struct Due {
-    /// Push.
-    pub id: i64,
-    /// Product.
-    pub product_id: i64,
-    /// Channels.
-    pub channels: String,
+    pub(crate) id: i64,
+    pub(crate) product_id: i64,
+    pub(crate) channels: String,
     /// Product tags.
     pub tags: String,
     /// When it goes out.

@@ -12,12 +12,9 @@ use crate::{Error, Result, on_db};
 /// A tip in a resident's inbox.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct InboxItem {
-    /// Push.
-    pub push_id: i64,
-    /// Product.
-    pub product_id: i64,
-    /// Kind.
-    pub kind: ProductKind,
+    pub(crate) push_id: i64,
+    pub(crate) product_id: i64,
+    pub(crate) kind: ProductKind,
     /// The language the resident reads.
     pub lang: Lang,
     /// When it arrived.

@@ -12,10 +12,8 @@ use crate::{Error, Result, on_db, on_tx};
 /// A product of the library, as listed.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Product {
-    /// Id.
-    pub id: i64,
-    /// Kind.
-    pub kind: ProductKind,
+    pub(crate) id: i64,
+    pub(crate) kind: ProductKind,
     /// Chinese title.
     pub title: String,
     /// Audience, place and theme tags, stored `,a,b,`.
@@ -51,10 +49,8 @@ const PRODUCT: &str = "select p.id, p.kind, p.title, p.tags, p.state, p.unit_id,
 /// A language variant (without the file's bytes).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Variant {
-    /// Language.
-    pub lang: Lang,
-    /// Title.
-    pub title: String,
+    pub(crate) lang: Lang,
+    pub(crate) title: String,
     /// Text (the tip itself for tips; a description otherwise).
     pub body: String,
     /// A link to the product elsewhere.
@@ -79,24 +75,20 @@ pub struct NewVariant {
 /// A new product.
 #[derive(Clone, Debug)]
 pub struct NewProduct {
-    /// Kind.
-    pub kind: ProductKind,
+    pub(crate) kind: ProductKind,
     /// Chinese title.
     pub title: String,
     /// Stored tags.
     pub tags: String,
-    /// State.
-    pub state: ProductState,
+    pub(crate) state: ProductState,
     /// Lower-case search text (titles, bodies, pinyin).
     pub search: String,
     /// Maker's unit.
     pub unit_id: i64,
     /// Its region path.
     pub region_path: String,
-    /// Maker.
-    pub created_by: i64,
-    /// When.
-    pub created_at: OffsetDateTime,
+    pub(crate) created_by: i64,
+    pub(crate) created_at: OffsetDateTime,
     /// Reviewer and time (products loaded already approved).
     pub reviewed: Option<(i64, OffsetDateTime)>,
 }
@@ -106,12 +98,10 @@ pub struct NewProduct {
 pub struct ProductFilter {
     /// Words to find in titles, texts or pinyin.
     pub q: String,
-    /// Kind.
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     /// A tag.
     pub tag: Option<String>,
-    /// State.
-    pub state: Option<String>,
+    pub(crate) state: Option<String>,
 }
 
 /// Stores a product with its variants; returns its id.

@@ -13,8 +13,7 @@ use crate::{Error, Result, on_db, on_tx};
 /// A new push.
 #[derive(Clone, Debug)]
 pub struct NewPush {
-    /// Product.
-    pub product_id: i64,
+    pub(crate) product_id: i64,
     /// Sending unit.
     pub origin_unit_id: i64,
     /// Its region path.
@@ -37,19 +36,15 @@ pub struct NewPush {
     pub state: PushState,
     /// The caller's idempotency key.
     pub idempotency_key: String,
-    /// Sender.
-    pub created_by: i64,
-    /// When.
-    pub created_at: OffsetDateTime,
+    pub(crate) created_by: i64,
+    pub(crate) created_at: OffsetDateTime,
 }
 
 /// A push as listed, with its sign-off progress.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Push {
-    /// Id.
-    pub id: i64,
-    /// Product.
-    pub product_id: i64,
+    pub(crate) id: i64,
+    pub(crate) product_id: i64,
     /// Its kind.
     pub kind: ProductKind,
     /// Its title.
@@ -66,8 +61,7 @@ pub struct Push {
     pub places: String,
     /// Direct channels.
     pub channels: String,
-    /// Note.
-    pub note: String,
+    pub(crate) note: String,
     /// When it goes out.
     #[schema(value_type = String)]
     pub scheduled_at: OffsetDateTime,
@@ -88,8 +82,7 @@ pub struct Push {
     /// When it was recalled.
     #[schema(value_type = Option<String>)]
     pub recalled_at: Option<OffsetDateTime>,
-    /// Why.
-    pub recall_reason: String,
+    pub(crate) recall_reason: String,
     /// Units reached.
     pub nodes: i64,
     /// Units that signed (or went further).
@@ -195,16 +188,13 @@ pub async fn insert_nodes(
 pub struct NodeRow {
     /// Id (from [`Tx::reserve_ids`]).
     pub id: i64,
-    /// Push.
-    pub push_id: i64,
+    pub(crate) push_id: i64,
     /// Parent node.
     pub parent_id: Option<i64>,
-    /// Level.
-    pub level: i64,
+    pub(crate) level: i64,
     /// Region (code, path).
     pub region: (String, String),
-    /// State.
-    pub state: &'static str,
+    pub(crate) state: &'static str,
     /// Received, due, signed, forwarded or confirmed.
     pub times: [Option<OffsetDateTime>; 5],
     /// Ways and reach when confirmed.
@@ -334,10 +324,8 @@ pub async fn target_names(db: &Db, push_id: i64) -> Result<Vec<String>> {
 /// A unit's place in a push.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Node {
-    /// Id.
-    pub id: i64,
-    /// Push.
-    pub push_id: i64,
+    pub(crate) id: i64,
+    pub(crate) push_id: i64,
     /// The node above (none at the top).
     pub parent_id: Option<i64>,
     /// Region level: 1 city, 2 county, 4 community.
@@ -423,12 +411,9 @@ pub async fn node(db: &Db, scope: &Scope, id: i64) -> Result<Node> {
 pub struct StateCount {
     /// The node whose children these are.
     pub parent_id: Option<i64>,
-    /// Level.
-    pub level: i64,
-    /// State.
-    pub state: NodeState,
-    /// Nodes.
-    pub n: i64,
+    pub(crate) level: i64,
+    pub(crate) state: NodeState,
+    pub(crate) n: i64,
     /// Of them overdue.
     pub overdue: i64,
     /// Households reached (confirmed).
@@ -466,8 +451,7 @@ pub struct Task {
     pub kind: ProductKind,
     /// Node state.
     pub state: NodeState,
-    /// Level.
-    pub level: i64,
+    pub(crate) level: i64,
     /// Deadline.
     #[schema(value_type = String)]
     pub due_at: OffsetDateTime,
@@ -476,8 +460,7 @@ pub struct Task {
     pub received_at: OffsetDateTime,
     /// The note from above (the parent's forwarding note, else the sender's).
     pub note: String,
-    /// Escalation.
-    pub escalation: i64,
+    pub(crate) escalation: i64,
 }
 
 /// The nodes at a unit's own region that are waiting for it (pending or signed), oldest due first;

@@ -15,8 +15,7 @@ use crate::{Result, on_db};
 pub struct DeliveryCount {
     /// The region (a direct subdivision of the one asked for), by path.
     pub region_path: String,
-    /// Channel.
-    pub channel: Channel,
+    pub(crate) channel: Channel,
     /// State.
     pub state: DeliveryState,
     /// Deliveries.
@@ -51,8 +50,7 @@ pub async fn delivery_counts(db: &Db, scope: &Scope, push_id: i64, child_len: i6
 /// units and how many passed the product on or are overdue, and the households they reached.
 #[derive(Clone, Debug, Default, FromRow, Serialize, ToSchema)]
 pub struct Totals {
-    /// Pushes.
-    pub pushes: i64,
+    pub(crate) pushes: i64,
     /// Distinct products pushed.
     pub products: i64,
     /// Direct deliveries.

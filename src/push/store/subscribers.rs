@@ -28,15 +28,13 @@ pub struct NewSubscriber {
     pub phone: Option<(String, String, String)>,
     /// The consent text agreed to.
     pub consent: String,
-    /// When.
-    pub created_at: OffsetDateTime,
+    pub(crate) created_at: OffsetDateTime,
 }
 
 /// A subscriber as their own page shows them.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Subscriber {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Inbox token.
     pub token: String,
     /// Region code.
@@ -45,12 +43,10 @@ pub struct Subscriber {
     pub region_name: String,
     /// Region path.
     pub region_path: String,
-    /// Language.
-    pub lang: String,
+    pub(crate) lang: String,
     /// Theme tags.
     pub interests: String,
-    /// Channel.
-    pub channel: String,
+    pub(crate) channel: String,
     /// Masked phone.
     pub phone_masked: Option<String>,
     /// When they subscribed.

@@ -16,10 +16,8 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// A match as stored.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Match {
-    /// Id.
-    pub id: i64,
-    /// Title.
-    pub title: String,
+    pub(crate) id: i64,
+    pub(crate) title: String,
     /// Where the match is.
     pub state: MatchState,
     /// The round under way (1 for the first; 0 before the start).
@@ -38,14 +36,12 @@ pub struct Match {
 /// A team as stored.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Team {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The match.
     pub match_id: i64,
     /// 1 for the first team.
     pub position: i64,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Region it represents.
     pub region: String,
     /// Members' names, JSON.
@@ -84,8 +80,7 @@ pub struct Round {
 /// A question of a match as stored.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Item {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The match.
     pub match_id: i64,
     /// Its round.
@@ -138,8 +133,7 @@ pub struct NewItem {
 
 /// A match to store.
 pub struct NewMatch<'a> {
-    /// Title.
-    pub title: &'a str,
+    pub(crate) title: &'a str,
     /// Owning unit (id, region path).
     pub owner: (i64, &'a str),
     /// Who sets it up.
@@ -511,16 +505,14 @@ pub async fn insert_correction(
 /// A judge's correction.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Correction {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// The team.
     pub team_id: i64,
     /// Its name.
     pub team: String,
     /// Points added (negative: taken).
     pub points: i64,
-    /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
     /// The judge's name.
     pub by: String,
     /// When.

@@ -62,8 +62,7 @@ text_enum! {
 /// An eligible participant with the attempt that counts for them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
-    /// Participant.
-    pub participant_id: i64,
+    pub(crate) participant_id: i64,
     /// Their best eligible attempt.
     pub attempt_id: i64,
     /// Its score.
@@ -148,10 +147,8 @@ pub fn draw(seed: &str, n: usize, winners: usize) -> Result<Vec<usize>> {
 pub struct Member {
     /// Where they live.
     pub region_path: String,
-    /// Score.
-    pub score: i64,
-    /// Time.
-    pub duration_ms: i64,
+    pub(crate) score: i64,
+    pub(crate) duration_ms: i64,
 }
 
 /// Forms `teams` teams of `size` from the finalists (in leaderboard order): returns the team

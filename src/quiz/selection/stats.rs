@@ -21,12 +21,10 @@ pub const WEAK_PER_REGION: i64 = 3;
 /// A question's indexes.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct QuestionStat {
-    /// Question.
-    pub question_id: i64,
+    pub(crate) question_id: i64,
     /// Its text.
     pub stem: String,
-    /// Category.
-    pub category: String,
+    pub(crate) category: String,
     /// Difficulty 1–3.
     pub difficulty: i64,
     /// Times drawn in finished attempts.

@@ -16,14 +16,11 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// The counts behind a question's indexes, over the finished attempts in a scope.
 #[derive(Clone, Debug, FromRow)]
 pub struct QuestionCounts {
-    /// Question.
-    pub question_id: i64,
+    pub(crate) question_id: i64,
     /// Its text.
     pub stem: String,
-    /// Category.
-    pub category: String,
-    /// Difficulty.
-    pub difficulty: i64,
+    pub(crate) category: String,
+    pub(crate) difficulty: i64,
     /// Times drawn in finished attempts.
     pub answers: i64,
     /// Times answered right.
@@ -84,8 +81,7 @@ pub struct WeakTopic {
     pub region_path: String,
     /// Its name.
     pub region_name: String,
-    /// Category.
-    pub category: String,
+    pub(crate) category: String,
     /// Answers to its questions.
     pub answers: i64,
     /// Right ones.
@@ -181,8 +177,7 @@ pub async fn candidates(db: &Db, scope: &Scope, quiz_id: i64, min_score: i64) ->
 
 /// A selection to store.
 pub struct NewSelection<'a> {
-    /// Quiz.
-    pub quiz_id: i64,
+    pub(crate) quiz_id: i64,
     /// What it is.
     pub kind: super::Kind,
     /// The finalists a team list was formed from.
@@ -247,10 +242,8 @@ pub async fn insert_selection(db: &Db, s: &NewSelection<'_>, entries: &[NewEntry
 /// A stored selection.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Selection {
-    /// Id.
-    pub id: i64,
-    /// Quiz.
-    pub quiz_id: i64,
+    pub(crate) id: i64,
+    pub(crate) quiz_id: i64,
     /// What it is.
     pub kind: super::Kind,
     /// The finalists a team list was formed from.
@@ -289,11 +282,7 @@ pub async fn latest(db: &Db, quiz_id: i64, kind: super::Kind) -> Result<Option<S
     let sql = format!(
         "select {SELECTION_COLUMNS} from quiz_selection s where s.quiz_id = $1 and s.kind = $2 order by s.id desc limit 1"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(quiz_id)
-        .bind(kind)
-        .fetch_optional(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiz_id).bind(kind).fetch_optional(p).await)?)
 }
 
 /// An entry of a selection, with what is shown of the participant.
@@ -301,22 +290,18 @@ pub async fn latest(db: &Db, quiz_id: i64, kind: super::Kind) -> Result<Option<S
 pub struct Entry {
     /// Position (leaderboard order for finalists, participant-id order for a draw's eligible list).
     pub position: i64,
-    /// Participant.
-    pub participant_id: i64,
+    pub(crate) participant_id: i64,
     /// The attempt that counted.
     pub attempt_id: i64,
-    /// Nickname.
-    pub nickname: String,
+    pub(crate) nickname: String,
     /// Masked phone number ('' for device participants).
     pub phone_masked: String,
     /// Prefecture-level region.
     pub region_name: String,
     /// Its path.
     pub region_path: String,
-    /// Score.
-    pub score: i64,
-    /// Time.
-    pub duration_ms: i64,
+    pub(crate) score: i64,
+    pub(crate) duration_ms: i64,
     /// Order chosen (a finalist's place; a winner's order in the draw; none: not drawn).
     pub chosen: Option<i64>,
     /// Team (1-based), for team lists.
@@ -346,14 +331,11 @@ pub async fn entries(db: &Db, selection_id: i64, only_chosen: bool) -> Result<Ve
 /// A flagged attempt with its clearance, if any.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Flagged {
-    /// Attempt.
-    pub attempt_id: i64,
+    pub(crate) attempt_id: i64,
     /// Participant's nickname.
     pub nickname: String,
-    /// Score.
-    pub score: i64,
-    /// Time.
-    pub duration_ms: Option<i64>,
+    pub(crate) score: i64,
+    pub(crate) duration_ms: Option<i64>,
     /// Why it was flagged.
     pub flags: String,
     /// Why a reviewer cleared it ('' when not cleared).

@@ -17,10 +17,8 @@ pub struct Attempt {
     pub id: i64,
     /// The token in the attempt's link.
     pub token: String,
-    /// Quiz.
-    pub quiz_id: i64,
-    /// Participant.
-    pub participant_id: i64,
+    pub(crate) quiz_id: i64,
+    pub(crate) participant_id: i64,
     /// Started.
     #[schema(value_type = String)]
     pub started_at: OffsetDateTime,
@@ -30,8 +28,7 @@ pub struct Attempt {
     /// Finished.
     #[schema(value_type = Option<String>)]
     pub submitted_at: Option<OffsetDateTime>,
-    /// Points.
-    pub score: i64,
+    pub(crate) score: i64,
     /// Right answers.
     pub correct: i64,
     /// Time taken.
@@ -128,14 +125,11 @@ pub struct Drawn {
     pub option_order: String,
     /// First shown.
     pub shown_at: Option<OffsetDateTime>,
-    /// Answered.
-    pub answered_at: Option<OffsetDateTime>,
+    pub(crate) answered_at: Option<OffsetDateTime>,
     /// The answer given (stored order), JSON.
     pub given: Option<String>,
     /// Whether it was right.
     pub correct: Option<bool>,
-    /// Points.
-    pub points: i64,
     /// The question's columns.
     #[sqlx(flatten)]
     pub q: QuestionRow,
@@ -151,7 +145,7 @@ impl Drawn {
 /// The questions of an attempt in order, or one of them.
 pub async fn drawn(db: &Db, attempt_id: i64, position: Option<i64>) -> Result<Vec<Drawn>> {
     let sql = format!(
-        "select d.position, d.question_id, d.option_order, d.shown_at, d.answered_at, d.given, d.correct, d.points, {} \
+        "select d.position, d.question_id, d.option_order, d.shown_at, d.answered_at, d.given, d.correct, {} \
          from attempt_question d join question q on q.id = d.question_id where d.attempt_id = $1 and ($2 is null or d.position = $2) \
          order by d.position",
         QUESTION_COLUMNS.split(", ").map(|c| format!("q.{c}")).collect::<Vec<_>>().join(", ")
@@ -220,8 +214,7 @@ pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
 /// quiz's scoring and time, and how many questions the attempt has.
 #[derive(Clone, Debug, FromRow)]
 pub struct AnswerContext {
-    /// Attempt.
-    pub attempt_id: i64,
+    pub(crate) attempt_id: i64,
     /// Its deadline.
     pub deadline_at: OffsetDateTime,
     /// Whether it is finished.

@@ -21,24 +21,18 @@ pub(super) fn broken(what: &str) -> Error {
 /// A question as stored.
 #[derive(Clone, Debug, FromRow)]
 pub struct QuestionRow {
-    /// Id.
-    pub id: i64,
-    /// Kind.
-    pub kind: String,
-    /// Category.
-    pub category: String,
-    /// Difficulty.
-    pub difficulty: i64,
+    pub(crate) id: i64,
+    pub(crate) kind: String,
+    pub(crate) category: String,
+    pub(crate) difficulty: i64,
     /// Question text.
     pub stem: String,
     /// Options, JSON.
     pub options: String,
     /// Answer, JSON.
     pub answer: String,
-    /// Explanation.
-    pub explanation: String,
-    /// Source.
-    pub source: String,
+    pub(crate) explanation: String,
+    pub(crate) source: String,
     /// Whether it is drawn.
     pub status: QuestionStatus,
     /// The owning unit's region path.
@@ -48,8 +42,7 @@ pub struct QuestionRow {
 /// A question of the bank, for lists and the API.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct BankQuestion {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Whether it is drawn.
     pub status: QuestionStatus,
     /// The question.
@@ -133,10 +126,8 @@ pub async fn insert_questions(
 /// Bank list filters.
 #[derive(Clone, Debug, Default)]
 pub struct BankFilter {
-    /// Category.
-    pub category: Option<String>,
-    /// Kind.
-    pub kind: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) kind: Option<String>,
     /// active or retired.
     pub status: Option<String>,
     /// Text contained in the question.

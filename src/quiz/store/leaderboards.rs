@@ -13,16 +13,13 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// A line of a leaderboard.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct BoardLine {
-    /// Participant.
-    pub participant_id: i64,
-    /// Nickname.
-    pub nickname: String,
+    pub(crate) participant_id: i64,
+    pub(crate) nickname: String,
     /// Region name.
     pub region_name: String,
     /// School or unit.
     pub school: String,
-    /// Points.
-    pub score: i64,
+    pub(crate) score: i64,
     /// Time taken.
     pub duration_ms: i64,
 }

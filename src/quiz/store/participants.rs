@@ -8,8 +8,7 @@ use crate::{Result, clock, on_db};
 /// Someone who takes quizzes.
 #[derive(Clone, Debug, FromRow)]
 pub struct Participant {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Nickname shown on leaderboards.
     pub nickname: String,
     /// Where they live.

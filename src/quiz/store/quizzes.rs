@@ -18,8 +18,7 @@ pub struct Quiz {
     pub id: i64,
     /// The public link's token: `/p/quiz/{slug}`.
     pub slug: String,
-    /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// What it is about, shown on the start page.
     pub description: String,
     /// The campaign it belongs to.
@@ -66,32 +65,24 @@ impl Quiz {
 /// A quiz to store.
 #[derive(Clone, Debug)]
 pub struct NewQuiz {
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
-    /// Campaign.
-    pub campaign_id: Option<i64>,
-    /// Opens.
-    pub opens_at: OffsetDateTime,
-    /// Closes.
-    pub closes_at: OffsetDateTime,
-    /// Blueprint.
-    pub blueprint: Blueprint,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) campaign_id: Option<i64>,
+    pub(crate) opens_at: OffsetDateTime,
+    pub(crate) closes_at: OffsetDateTime,
+    pub(crate) blueprint: Blueprint,
     /// Seconds per attempt.
     pub time_limit_seconds: i64,
     /// Attempts per participant per day.
     pub attempts_per_day: i64,
     /// Audience subtree.
     pub audience_path: String,
-    /// Scoring.
-    pub scoring: Scoring,
+    pub(crate) scoring: Scoring,
     /// Prize threshold.
     pub prize_min_score: i64,
     /// Owner (unit id, region path).
     pub owner: (i64, String),
-    /// Author.
-    pub created_by: i64,
+    pub(crate) created_by: i64,
 }
 
 pub(super) const QUIZ_COLUMNS: &str = "id, slug, title, description, campaign_id, opens_at, closes_at, blueprint, time_limit_seconds, \

@@ -13,10 +13,8 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// A challenge.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Challenge {
-    /// Id.
-    pub id: i64,
-    /// Name.
-    pub name: String,
+    pub(crate) id: i64,
+    pub(crate) name: String,
     /// Day held.
     #[schema(value_type = String, format = Date)]
     pub held_on: Date,
@@ -29,12 +27,10 @@ pub struct Challenge {
 /// A checkpoint of the orienteering course.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Checkpoint {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Code on the course (`K1`).
     pub code: String,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Order on the course.
     pub sort: i64,
     /// Penalty for missing it, seconds.
@@ -44,12 +40,10 @@ pub struct Checkpoint {
 /// A skills station.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Station {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Code (`S1`).
     pub code: String,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Highest score.
     pub max_score: i64,
 }
@@ -57,12 +51,9 @@ pub struct Station {
 /// A competitor.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Entry {
-    /// Id.
-    pub id: i64,
-    /// Member.
-    pub member_id: i64,
-    /// Name.
-    pub member_name: String,
+    pub(crate) id: i64,
+    pub(crate) member_id: i64,
+    pub(crate) member_name: String,
     /// Team id.
     pub team_id: i64,
     /// Team name.

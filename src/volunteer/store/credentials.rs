@@ -13,14 +13,11 @@ use crate::{Result, clock, on_db};
 /// A training attended or a certificate held.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Credential {
-    /// Id.
-    pub id: i64,
-    /// Member.
-    pub member_id: i64,
+    pub(crate) id: i64,
+    pub(crate) member_id: i64,
     /// Training or certificate.
     pub kind: CredentialKind,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Issued by.
     pub issuer: String,
     /// Issued or attended.

@@ -14,18 +14,15 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// A service event with its sign-up counts.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Event {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Team id.
     pub team_id: i64,
     /// Team name.
     pub team_name: String,
     /// Team region path.
     pub team_path: String,
-    /// Kind.
-    pub kind: EventKind,
-    /// Title.
-    pub title: String,
+    pub(crate) kind: EventKind,
+    pub(crate) title: String,
     /// Where: region code.
     pub region_code: String,
     /// Its name.
@@ -40,8 +37,7 @@ pub struct Event {
     /// End.
     #[schema(value_type = String)]
     pub ends_at: OffsetDateTime,
-    /// Places.
-    pub capacity: i64,
+    pub(crate) capacity: i64,
     /// The token of the public page (`/p/events/{token}`).
     pub token: String,
     /// Open, completed or cancelled.
@@ -65,24 +61,17 @@ const EVENT_SELECT: &str = "select e.id, e.team_id, u.name as team_name, e.team_
 pub struct NewEvent {
     /// Team id and path.
     pub team: (i64, String),
-    /// Kind.
-    pub kind: String,
-    /// Title.
-    pub title: String,
+    pub(crate) kind: String,
+    pub(crate) title: String,
     /// Place: region code and path.
     pub region: (String, String),
-    /// Address.
-    pub address: String,
-    /// Start.
-    pub starts_at: OffsetDateTime,
-    /// End.
-    pub ends_at: OffsetDateTime,
-    /// Places.
-    pub capacity: i64,
+    pub(crate) address: String,
+    pub(crate) starts_at: OffsetDateTime,
+    pub(crate) ends_at: OffsetDateTime,
+    pub(crate) capacity: i64,
     /// Public token.
     pub token: String,
-    /// Author.
-    pub created_by: i64,
+    pub(crate) created_by: i64,
 }
 
 /// Stores events in one transaction; returns their ids.
@@ -126,8 +115,7 @@ pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<i64>> {
 pub struct EventFilter {
     /// One team.
     pub team_id: Option<i64>,
-    /// State.
-    pub state: Option<EventState>,
+    pub(crate) state: Option<EventState>,
     /// Starting on or after.
     pub from: Option<OffsetDateTime>,
 }
@@ -169,10 +157,8 @@ pub async fn event_by_token(db: &Db, token: &str) -> Result<Event> {
 pub struct Signup {
     /// Id (the order of signing up).
     pub id: i64,
-    /// Event.
-    pub event_id: i64,
-    /// Member.
-    pub member_id: i64,
+    pub(crate) event_id: i64,
+    pub(crate) member_id: i64,
     /// Member's name.
     pub member_name: String,
     /// Member's phone, masked.

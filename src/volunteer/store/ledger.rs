@@ -15,10 +15,8 @@ use crate::{Result, clock, on_db, on_tx};
 /// One entry of the ledger.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct HoursEntry {
-    /// Id.
-    pub id: i64,
-    /// Member.
-    pub member_id: i64,
+    pub(crate) id: i64,
+    pub(crate) member_id: i64,
     /// Member's name.
     pub member_name: String,
     /// The event served (none for manual credits and corrections).
@@ -141,10 +139,8 @@ pub const EVER: (Date, Date) = (time::macros::date!(1900 - 01 - 01), time::macro
 /// A member's totals (whole ledger, or within a period).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct MemberTally {
-    /// Member.
-    pub member_id: i64,
-    /// Name.
-    pub member_name: String,
+    pub(crate) member_id: i64,
+    pub(crate) member_name: String,
     /// Team id.
     pub team_id: i64,
     /// Team name.

@@ -13,16 +13,14 @@ use crate::{Error, Result, clock, on_db, on_tx};
 /// A member as staff see them (the phone number masked).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Member {
-    /// Id.
-    pub id: i64,
+    pub(crate) id: i64,
     /// Team id.
     pub team_id: i64,
     /// Team name.
     pub team_name: String,
     /// Team region path.
     pub team_path: String,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Phone number, masked: `138****5678`.
     pub phone_masked: String,
     /// `f` or `m`.
@@ -54,8 +52,7 @@ pub struct NewMember {
     pub team_id: i64,
     /// Team region path.
     pub team_path: String,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Sealed phone number.
     pub phone_sealed: String,
     /// Its blind index.
@@ -72,8 +69,7 @@ pub struct NewMember {
     pub consent_version: String,
     /// When consent was given.
     pub consent_at: OffsetDateTime,
-    /// Joined.
-    pub joined_on: Date,
+    pub(crate) joined_on: Date,
 }
 
 /// Members of a team inside the scope (active first, by name).

@@ -12,10 +12,8 @@ use crate::{Error, Result, clock, on_db};
 /// A service period such as the winter 100-day campaign.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
 pub struct Period {
-    /// Id.
-    pub id: i64,
-    /// Name.
-    pub name: String,
+    pub(crate) id: i64,
+    pub(crate) name: String,
     /// First day.
     #[schema(value_type = String, format = Date)]
     pub starts_on: Date,

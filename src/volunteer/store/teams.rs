@@ -14,8 +14,7 @@ use crate::{Error, Result, clock, on_db};
 pub struct Team {
     /// Unit id (the team's id).
     pub id: i64,
-    /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Region code of the unit.
     pub region_code: String,
     /// Region name.
@@ -67,8 +66,7 @@ pub struct TeamDetails {
     pub sponsor: String,
     /// Leading member (a member of the team).
     pub leader_member_id: Option<i64>,
-    /// Founded.
-    pub founded_on: Option<Date>,
+    pub(crate) founded_on: Option<Date>,
     /// About the team.
     pub description: String,
 }
