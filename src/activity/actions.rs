@@ -13,7 +13,7 @@ use crate::campaign;
 use crate::clock::{parse_date, show_date};
 use crate::db::Db;
 use crate::org::caller::Principal;
-use crate::org::{self, UnitKind, parse_name};
+use crate::org::{self, parse_name};
 use crate::{Error, Result};
 
 /// An activity record as written in a form, a JSON body or a spreadsheet row.
@@ -176,7 +176,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, t: Transition, reason:
                 return Err(Error::Forbidden);
             }
             Transition::Approve | Transition::Return => {
-                let kind = UnitKind::parse(&me.user.unit_kind).ok_or(Error::Forbidden)?;
+                let kind = me.user.unit_kind;
                 if !can_review(
                     (me.role, me.user.unit_id, kind, &me.user.region_path),
                     (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),

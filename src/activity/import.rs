@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::actions::{ActivityInput, check_record};
 use super::store::{self, NewActivity};
-use super::{KINDS, State};
+use super::{KINDS, State, can_review};
 use crate::campaign::store::{Campaign, Metric};
 use crate::db::Db;
 use crate::i18n::Lang;
@@ -60,7 +60,7 @@ pub struct Context {
     campaign: Campaign,
     catalogue: Vec<Metric>,
     regions: HashMap<String, (String, String)>,
-    units: HashMap<String, (i64, String)>,
+    units: HashMap<String, (i64, String, org::UnitKind)>,
 }
 
 impl Context {
@@ -78,7 +78,7 @@ impl Context {
         let units = org::store::units(db, &me.scope, &org::store::UnitFilter::default(), 100_000)
             .await?
             .into_iter()
-            .map(|u| (u.name, (u.id, u.region_path)))
+            .map(|u| (u.name, (u.id, u.region_path, u.kind)))
             .collect();
         Ok(Self { campaign, catalogue, regions, units })
     }
@@ -158,13 +158,26 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
         let organiser = if organiser_name.is_empty() {
             Some((me.user.unit_id, me.user.region_path.clone()))
         } else {
-            ctx.units.get(organiser_name).cloned()
+            ctx.units
+                .get(organiser_name)
+                .map(|(id, path, kind)| (*id, path.clone(), *kind))
+                // Records of another unit come only from the level that reviews it.
+                .filter(|(id, path, kind)| {
+                    *id == me.user.unit_id
+                        || can_review(
+                            (me.role, me.user.unit_id, me.user.unit_kind, &me.user.region_path),
+                            (*id, kind.as_str(), path),
+                        )
+                })
+                .map(|(id, path, _)| (id, path))
         };
         let Some(organiser) = organiser else {
             errors.push(CellError {
                 row: row.line,
                 column: header("organiser"),
-                message: format!("no unit named '{organiser_name}' within your area"),
+                message: format!(
+                    "no unit named '{organiser_name}' whose records you may file (your own unit or one you review)"
+                ),
             });
             continue;
         };

@@ -20,7 +20,6 @@ use super::{KINDS, NEWS_LEVELS, State as RecordState, Transition, can_report, ca
 use crate::campaign;
 use crate::campaign::store::{Campaign, Metric};
 use crate::clock::show_date;
-use crate::org::UnitKind;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
@@ -478,14 +477,11 @@ async fn view_page(
         .collect();
     let photos = store::photos(&state.db, id).await?;
     let editable = a.organiser_unit_id == me.user.unit_id && can_report(me.role) && a.state.editable();
-    let kind = UnitKind::parse(&me.user.unit_kind);
     let reviewer = a.state == RecordState::Submitted
-        && kind.is_some_and(|k| {
-            can_review(
-                (me.role, me.user.unit_id, k, &me.user.region_path),
-                (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),
-            )
-        });
+        && can_review(
+            (me.role, me.user.unit_id, me.user.unit_kind, &me.user.region_path),
+            (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),
+        );
     Ok(ViewPage { ctx, a, figures, photos, editable, reviewer, notice })
 }
 
@@ -510,7 +506,7 @@ async fn transition(
 ) -> Result<Redirect> {
     actions::transition(&state.db, &me, id, f.transition, &f.reason).await?;
     Ok(match f.next.as_deref() {
-        Some(next) => Redirect::to(crate::web::layout::local_path(Some(next))),
+        Some(next) => Redirect::to(&crate::web::layout::local_path(Some(next))),
         None => Redirect::to(&format!("/activities/{id}")),
     })
 }
@@ -557,7 +553,7 @@ struct ReviewPage {
 }
 
 async fn review(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ReviewPage> {
-    let kind = UnitKind::parse(&me.user.unit_kind).ok_or(Error::Forbidden)?;
+    let kind = me.user.unit_kind;
     let activities = store::submitted(&state.db, &me.scope, me.user.unit_id, 500)
         .await?
         .into_iter()

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
 
-use crate::org::{Role, UnitKind, text_enum};
+use crate::org::caller::Principal;
+use crate::org::{Permission, Role, Scope, UnitKind, text_enum};
 use crate::{Error, Result};
 
 text_enum! {
@@ -43,6 +44,12 @@ pub fn check_period(starts_on: Date, ends_on: Date) -> Result<()> {
 pub fn can_plan(role: Role, unit_kind: UnitKind) -> bool {
     matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
         && matches!(unit_kind, UnitKind::Corps | UnitKind::Detachment | UnitKind::Brigade)
+}
+
+/// Who adds to the catalogue of metrics every campaign of the province is measured by: the
+/// province's admins.
+pub fn may_edit_catalogue(me: &Principal) -> bool {
+    me.require(Permission::ManageUnits).is_ok() && me.scope == Scope::province()
 }
 
 /// A target value for a metric: a whole number from 1 up to the metric's per-record cap times a

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::actions::{self, DutyInput, NewCampaign};
 use super::store::{self, Campaign, Metric};
 use super::{Status, can_plan};
+use crate::org;
 use crate::org::caller::Principal;
-use crate::org::{self, Permission, UnitKind};
 use crate::report::overview::{self, DutyProgress, Overview};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
@@ -22,7 +22,7 @@ use crate::web::layout::PageCtx;
 use crate::{Error, Result, clock};
 
 fn planner(me: &Principal) -> bool {
-    UnitKind::parse(&me.user.unit_kind).is_some_and(|k| can_plan(me.role, k))
+    can_plan(me.role, me.user.unit_kind)
 }
 
 #[derive(Template, WebTemplate)]
@@ -216,11 +216,17 @@ async fn my_duties(State(state): State<AppState>, ctx: PageCtx, me: Principal) -
 struct MetricsPage {
     ctx: PageCtx,
     metrics: Vec<Metric>,
+    editor: bool,
     error: Option<String>,
 }
 
-async fn metrics(State(state): State<AppState>, ctx: PageCtx, _me: Principal) -> Result<MetricsPage> {
-    Ok(MetricsPage { ctx, metrics: store::metrics(&state.db).await?, error: None })
+async fn metrics(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<MetricsPage> {
+    Ok(MetricsPage {
+        ctx,
+        metrics: store::metrics(&state.db).await?,
+        editor: super::may_edit_catalogue(&me),
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -239,7 +245,9 @@ async fn add_metric(
     Form(f): Form<MetricForm>,
 ) -> Result<Response> {
     let result = async {
-        me.require(Permission::ManageUnits)?;
+        if !super::may_edit_catalogue(&me) {
+            return Err(Error::Forbidden);
+        }
         let code = f.code.trim();
         if code.is_empty()
             || code.len() > 40
@@ -266,7 +274,7 @@ async fn add_metric(
         Ok(()) => Ok(Redirect::to("/campaigns/metrics").into_response()),
         Err(e) => {
             let (status, msg) = ctx.form_error(e, |_| None)?;
-            Ok((status, MetricsPage { ctx, metrics: store::metrics(&state.db).await?, error: Some(msg) })
+            Ok((status, MetricsPage { ctx, metrics: store::metrics(&state.db).await?, editor: true, error: Some(msg) })
                 .into_response())
         }
     }

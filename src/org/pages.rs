@@ -36,7 +36,7 @@ struct LoginQuery {
 }
 
 async fn login_page(ctx: PageCtx, Query(q): Query<LoginQuery>) -> LoginPage {
-    LoginPage { ctx, next: local_path(q.next.as_deref()).to_owned(), username: String::new(), error: None }
+    LoginPage { ctx, next: local_path(q.next.as_deref()), username: String::new(), error: None }
 }
 
 #[derive(Deserialize)]
@@ -54,7 +54,7 @@ async fn login(
     Form(f): Form<LoginForm>,
 ) -> Result<Response> {
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let next = local_path(f.next.as_deref()).to_owned();
+    let next = local_path(f.next.as_deref());
     match caller::sign_in(&state.db, &f.username, &f.password, &req.ip, ua).await? {
         Ok(token) => {
             let mut r = Redirect::to(&next).into_response();

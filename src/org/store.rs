@@ -85,7 +85,7 @@ pub struct User {
     /// Unit name.
     pub unit_name: String,
     /// Unit kind.
-    pub unit_kind: String,
+    pub unit_kind: UnitKind,
     /// The unit's region path: the user's scope.
     pub region_path: String,
     /// Whether the account is disabled.

@@ -167,12 +167,40 @@ fn search_text(title: &str, variants: &[(Lang, String, String)]) -> String {
     s.to_lowercase()
 }
 
+/// Whether a user writes products and sends pushes: admins and fire-service staff.
+pub fn may_write(me: &Principal) -> bool {
+    matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+}
+
 fn can_write(me: &Principal) -> Result<()> {
-    if matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden)
+    if may_write(me) { Ok(()) } else { Err(Error::Forbidden) }
+}
+
+/// Whether a user signs, forwards and confirms pushes at their level: fire-service staff, admins
+/// and, at a community, its grid workers. Leaders, liaisons of line departments and volunteers read
+/// pushes but do not pass them on.
+pub fn may_pass_on(me: &Principal) -> bool {
+    may_write(me) || me.role == Role::CommunityWorker
+}
+
+/// Whether a user reviews a product: admins, provincial and detachment staff of the level that
+/// owns it or a level above — never a sibling region, never a level below.
+pub async fn may_review(db: &Db, me: &Principal, product: &store::Product) -> Result<bool> {
+    if !matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff) {
+        return Ok(false);
     }
+    match org::store::unit(db, &me.scope, product.unit_id).await {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a user recalls a push: its sender's level, or an admin whose area holds the sender (a
+/// push that came from above is never recalled below).
+pub fn may_recall(me: &Principal, push: &store::Push) -> bool {
+    (may_write(me) && push.origin_path == me.user.region_path)
+        || (me.role == Role::Admin && me.scope.contains(&push.origin_path))
 }
 
 /// Adds a product to the library as a draft (or, loaded by `load_approved`, approved).
@@ -233,10 +261,10 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
 /// approved product.
 pub async fn review(db: &Db, me: &Principal, id: i64, to: ProductState, note: &str) -> Result<()> {
     let r = async {
-        if !matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff) {
+        let product = store::product(db, id).await?;
+        if !may_review(db, me, &product).await? {
             return Err(Error::Forbidden);
         }
-        let product = store::product(db, id).await?;
         let from = match to {
             ProductState::Approved => ProductState::Draft,
             ProductState::Draft | ProductState::Retired => ProductState::Approved,
@@ -411,13 +439,14 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
     me.audited(db, "push.send", ("product", &input.product_id.to_string()), r).await
 }
 
-/// The node a user acts on: inside their scope and at their own unit's region (admins anywhere).
+/// The node a user acts on: inside their scope and at their own unit's region (admins anywhere
+/// in their area), for those who pass pushes on (`may_pass_on`).
 async fn my_node(db: &Db, me: &Principal, id: i64) -> Result<Node> {
     let node = store::node(db, &me.scope, id).await?;
     if me.role != Role::Admin && node.region_path != me.user.region_path {
         return Err(Error::Forbidden);
     }
-    if me.role == Role::Leader {
+    if !may_pass_on(me) {
         return Err(Error::Forbidden);
     }
     Ok(node)
@@ -539,12 +568,11 @@ pub struct Recalled {
     pub deliveries: u64,
 }
 
-/// Recalls a push: only its sender's unit (or an admin).
+/// Recalls a push (see `may_recall`).
 pub async fn recall(db: &Db, me: &Principal, id: i64, reason: &str) -> Result<Recalled> {
     let r = async {
         let push = store::push(db, &me.scope, id, clock::now()).await?;
-        let origin_mine = push.origin_path == me.user.region_path && can_write(me).is_ok();
-        if !(origin_mine || me.role == Role::Admin) {
+        if !may_recall(me, &push) {
             return Err(Error::Forbidden);
         }
         if reason.trim().is_empty() {

@@ -20,7 +20,7 @@ use super::actions::{self, ConfirmInput, ForwardInput, ProductInput, PushInput, 
 use super::store::{self, Node, Product, ProductFilter, Push, Reach, StateCount, Task, Variant};
 use super::{Audience, Channel, Lang, NodeState, Place, ProductKind, ProductState, SignHours, Theme, Way};
 use crate::org::caller::Principal;
-use crate::org::{self, Role, store::Region};
+use crate::org::{self, store::Region};
 use crate::svg::chart;
 use crate::web::AppState;
 use crate::web::extract::MultipartForm;
@@ -94,14 +94,6 @@ fn theme_values() -> Vec<&'static str> {
 /// Tag names of a stored `,a,b,` list in the page's language.
 fn tag_names(ctx: &PageCtx, tags: &str) -> Vec<&'static str> {
     super::split_tags(tags).into_iter().map(|t| ctx.tv("push_tag", t)).collect()
-}
-
-fn may_write(me: &Principal) -> bool {
-    matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
-}
-
-fn may_review(me: &Principal) -> bool {
-    matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff)
 }
 
 // ---- the product library ----
@@ -192,7 +184,7 @@ async fn library(
         kinds: choices(&ctx, "push_kind", &kind_values, std::slice::from_ref(&q.kind)),
         tags: choices(&ctx, "push_tag", &tag_values, std::slice::from_ref(&q.tag)),
         states: choices(&ctx, "product_state", &state_values, std::slice::from_ref(&q.state)),
-        can_write: may_write(&me),
+        can_write: actions::may_write(&me),
         ctx,
         rows,
         total,
@@ -273,7 +265,7 @@ fn new_product_page(ctx: PageCtx, v: ProductValues, error: Option<String>) -> Ne
 }
 
 async fn new_product(ctx: PageCtx, me: Principal) -> Result<NewProductPage> {
-    if !may_write(&me) {
+    if !actions::may_write(&me) {
         return Err(Error::Forbidden);
     }
     Ok(new_product_page(ctx, ProductValues { kind: "tip".into(), ..ProductValues::default() }, None))
@@ -332,8 +324,8 @@ async fn product_page(
     let variants = store::variants(&state.db, id).await?;
     Ok(ProductPage {
         tags: tag_names(&ctx, &p.tags),
-        can_review: may_review(me),
-        can_push: may_write(me) && p.state == ProductState::Approved,
+        can_review: actions::may_review(&state.db, me, &p).await?,
+        can_push: actions::may_write(me) && p.state == ProductState::Approved,
         ctx,
         p,
         variants,
@@ -503,7 +495,7 @@ async fn compose_page(
     v: ComposeValues,
     error: Option<String>,
 ) -> Result<ComposePage> {
-    if !may_write(me) {
+    if !actions::may_write(me) {
         return Err(Error::Forbidden);
     }
     let f = ProductFilter { state: Some(ProductState::Approved.as_str().to_owned()), ..ProductFilter::default() };
@@ -588,7 +580,7 @@ fn overdue_hours(state: NodeState, due_at: OffsetDateTime, now: OffsetDateTime) 
 }
 
 async fn task_rows(state: &AppState, me: &Principal, all: bool) -> Result<Vec<TaskRow>> {
-    if matches!(me.role, Role::Leader | Role::Volunteer | Role::DepartmentLiaison) {
+    if !actions::may_pass_on(me) {
         return Ok(Vec::new());
     }
     let root = org::store::scope_root(&state.db, &me.scope).await?;
@@ -645,7 +637,7 @@ async fn list_page(
     };
     let more = pushes.len() > usize::try_from(PAGE).unwrap_or(20);
     pushes.truncate(usize::try_from(PAGE).unwrap_or(20));
-    Ok(ListPage { ctx, tasks, pushes, tasks_only, can_write: may_write(me), page, more, error })
+    Ok(ListPage { ctx, tasks, pushes, tasks_only, can_write: actions::may_write(me), page, more, error })
 }
 
 async fn list(
@@ -874,8 +866,7 @@ async fn view_page(
         ],
     };
     let chart = if deliveries.is_empty() { String::new() } else { chart::bar(&data, 720, 320) };
-    let can_recall = p.state != super::PushState::Recalled
-        && (me.role == Role::Admin || (may_write(me) && p.origin_path == me.user.region_path));
+    let can_recall = p.state != super::PushState::Recalled && actions::may_recall(me, &p);
     Ok(ViewPage {
         channels: super::split_tags(&p.channels).into_iter().map(|c| ctx.tv("push_channel", c)).collect(),
         targets: store::target_names(&state.db, p.id).await?,
@@ -931,7 +922,7 @@ async fn recall(
 
 /// Where to go back to after acting on a node: the page that sent the form, else the list.
 fn back(f: &Fields) -> String {
-    crate::web::layout::local_path(Some(&f.get("next"))).to_owned()
+    crate::web::layout::local_path(Some(&f.get("next")))
 }
 
 async fn node_done(state: &AppState, ctx: PageCtx, me: &Principal, f: &Fields, r: Result<()>) -> Result<Response> {

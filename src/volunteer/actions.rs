@@ -676,10 +676,16 @@ pub struct PeriodInput {
     pub ends_on: String,
 }
 
-/// Sets up a service period (staff).
+/// Whether a user sets up service periods: they are province-wide (the winter 100-day campaign),
+/// so the province's organisers do.
+pub fn may_set_periods(me: &Principal) -> bool {
+    can_organise(me.role) && me.scope == org::Scope::province()
+}
+
+/// Sets up a service period (the province's organisers).
 pub async fn create_period(db: &Db, me: &Principal, input: &PeriodInput) -> Result<i64> {
     let r = async {
-        if !can_organise(me.role) {
+        if !may_set_periods(me) {
             return Err(Error::Forbidden);
         }
         let starts_on = parse_date("starts_on", &input.starts_on)?;

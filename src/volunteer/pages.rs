@@ -617,7 +617,7 @@ struct PeriodsPage {
 }
 
 async fn periods_page(state: &AppState, ctx: PageCtx, me: &Principal, notice: Option<String>) -> Result<PeriodsPage> {
-    Ok(PeriodsPage { ctx, periods: store::periods(&state.db).await?, organiser: can_organise(me.role), notice })
+    Ok(PeriodsPage { ctx, periods: store::periods(&state.db).await?, organiser: actions::may_set_periods(me), notice })
 }
 
 async fn periods(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<PeriodsPage> {

@@ -260,17 +260,18 @@ struct Next_ {
     next: Option<String>,
 }
 
-/// A local path to go back to (never another site).
-pub fn local_path(next: Option<&str>) -> &str {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/",
-    }
+/// A local path to go back to (never another site). Browsers drop tabs and line breaks from a
+/// URL and read `\\` as `/`, so those are removed or refused first: a target left starting with
+/// `//` or `/\\`, or holding any other control character, becomes `/`.
+pub fn local_path(next: Option<&str>) -> String {
+    let p: String = next.unwrap_or_default().chars().filter(|c| !matches!(c, '\t' | '\r' | '\n')).collect();
+    let local = p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control);
+    if local { p } else { "/".to_owned() }
 }
 
 async fn switch_lang(State(state): State<AppState>, Path(tag): Path<String>, Query(q): Query<Next_>) -> Response {
     let lang = Lang::parse(&tag).unwrap_or_default();
-    let mut r = Redirect::to(local_path(q.next.as_deref())).into_response();
+    let mut r = Redirect::to(&local_path(q.next.as_deref())).into_response();
     let cookie = set_cookie(&state, LANG_COOKIE, lang.tag(), Some(365 * 24 * 3600));
     r.headers_mut().append(header::SET_COOKIE, cookie);
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -315,6 +316,12 @@ mod tests {
     fn next_stays_on_this_site() {
         assert_eq!(local_path(Some("/regions?q=cc")), "/regions?q=cc");
         assert_eq!(local_path(Some("//evil.example")), "/");
+        for hostile in
+            ["/\t/evil.example", "/\r\n/evil.example", "/\\evil.example", "\t//evil.example", "/x\u{0}", "/\u{7f}"]
+        {
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(local_path(Some("/pushes?tab=mine")), "/pushes?tab=mine");
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(None), "/");
     }

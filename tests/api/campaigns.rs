@@ -294,6 +294,24 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     let kuancheng =
         app.scalar("select count(*) from activity where title = '宽城区入户宣传' and state = 'submitted'").await;
     assert_eq!(kuancheng, 1);
+    // Records in another unit's name come only from the level that reviews that unit: the
+    // province's line-department liaison cannot file them for a detachment.
+    let yjt = app.login("yjt").await;
+    let r = yjt
+        .http
+        .post(format!("{}/api/v1/activities/import?campaign={campaign}&filename=x.csv", yjt.base))
+        .header("x-csrf-token", &yjt.csrf)
+        .body(format!("标题,类型,开始日期,区划代码,主办单位\n代报一场,training,{month}05,220102,长春市消防救援支队\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors: Value = r.json().await.unwrap();
+    assert_eq!(
+        (errors["errors"][0]["row"].as_i64(), errors["errors"][0]["column"].as_str()),
+        (Some(2), Some("主办单位"))
+    );
+    assert_eq!(count().await, before + 2);
     // Every bad row and column is named, and nothing is stored.
     let bad = format!(
         "标题,类型,开始日期,区划代码,培训人数\n好的一行,training,{month}05,220102,10\n,training,{month}05,220102,10\n坏日期,training,2024/13/01,220102,10\n越界,training,{month}05,222401,10\n荒唐,training,{month}05,220102,10000000\n"
@@ -423,7 +441,27 @@ pub async fn a_closed_campaign_is_final(app: TestApp) {
     assert_eq!(c.json(Method::POST, "/api/v1/news", &news).await.status(), StatusCode::CREATED);
 }
 
+pub async fn only_the_province_extends_the_metric_catalogue(app: TestApp) {
+    let fields = [
+        ("code", "fire_drills_2"),
+        ("name", "消防演练场次"),
+        ("name_en", "Fire drills"),
+        ("unit", "场"),
+        ("max_per_record", "100"),
+    ];
+    let city = app.login("changchun.admin").await;
+    assert!(!city.get("/campaigns/metrics").await.text().await.unwrap().contains("action=\"/campaigns/metrics\""));
+    assert_eq!(city.form("/campaigns/metrics", &fields).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.scalar("select count(*) from metric where code = 'fire_drills_2'").await, 0);
+    let admin = app.login("admin").await;
+    assert!(admin.get("/campaigns/metrics").await.text().await.unwrap().contains("action=\"/campaigns/metrics\""));
+    let r = admin.form("/campaigns/metrics", &fields).await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert_eq!(app.scalar("select count(*) from metric where code = 'fire_drills_2'").await, 1);
+}
+
 crate::on_both_backends!(
+    only_the_province_extends_the_metric_catalogue,
     a_closed_campaign_is_final,
     photos_are_checked_and_reuse_is_flagged,
     the_demo_month_adds_up_to_the_report,

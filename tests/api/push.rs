@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::fake_sms::FakeSms;
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, PASSWORD, TestApp};
 
 /// 华阳社区 in 南关区, where the demo's community worker `grid` works.
 const HUAYANG: &str = "220102001001";
@@ -618,7 +618,76 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     assert_eq!(fake.sent().len(), n as usize, "each message sent once");
 }
 
+pub async fn no_level_changes_a_push_or_product_it_does_not_own(app: TestApp) {
+    let province = app.login("province").await;
+    let changchun = app.login("changchun").await;
+    let changchun_admin = app.login("changchun.admin").await;
+    let yanbian = app.login("yanbian").await;
+    let corps_tip = approved(&province, "tip", "冬季取暖安全提示", false).await;
+    let city_tip = product(&changchun, "tip", "长春冰雪节防火提示", "冰雪节期间注意用火用电安全。", false).await;
+
+    // Products: a detachment reviews neither the corps' nor a sibling city's; the corps reviews
+    // a city's.
+    for (who, id, state) in [(&changchun, corps_tip, "retired"), (&yanbian, city_tip, "approved")] {
+        let r = who.json(Method::POST, &format!("/api/v1/push/products/{id}/review"), &json!({"state": state})).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "product {id} to {state}");
+    }
+    let page = changchun.get(&format!("/pushes/products/{corps_tip}")).await.text().await.unwrap();
+    assert!(!page.contains("/review\""), "no review buttons for a product from above");
+    let r = province
+        .json(Method::POST, &format!("/api/v1/push/products/{city_tip}/review"), &json!({"state": "approved"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.scalar(&format!("select count(*) from push_product where id = {corps_tip} and state = 'approved'")).await,
+        1
+    );
+
+    // Pushes: a city's admin cannot recall the corps' push (it would stop every city); the city's
+    // own push, yes.
+    let from_above = send(&province, corps_tip, &["220100", "222400"], &[]).await["id"].as_i64().unwrap();
+    let r = changchun_admin
+        .json(Method::POST, &format!("/api/v1/pushes/{from_above}/recall"), &json!({"reason": "x"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let view = changchun_admin.get(&format!("/pushes/{from_above}")).await.text().await.unwrap();
+    assert!(!view.contains("/recall\""), "no recall button for a push from above");
+    assert_eq!(
+        app.scalar(&format!("select count(*) from push where id = {from_above} and state = 'recalled'")).await,
+        0
+    );
+    let own = send(&changchun, city_tip, &["220100"], &[]).await["id"].as_i64().unwrap();
+    let r = changchun_admin
+        .json(Method::POST, &format!("/api/v1/pushes/{own}/recall"), &json!({"reason": "更换版本"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    // Tasks: a line department's liaison at the city level reads pushes but does not sign or
+    // forward the detachment's node.
+    let admin = app.login("admin").await;
+    let r = admin
+        .json(
+            Method::POST,
+            "/api/v1/units",
+            &json!({"name": "长春市教育局", "kind": "department", "region_code": "220100"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let unit = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let user = json!({"username": "cc.edu", "display_name": "教育局联络员", "role": "department_liaison", "unit_id": unit, "password": PASSWORD});
+    let r = admin.json(Method::POST, "/api/v1/users", &user).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let liaison = app.login("cc.edu").await;
+    let node = task_for(&changchun, from_above).await;
+    for action in ["sign", "forward"] {
+        let r = liaison.json(Method::POST, &format!("/api/v1/push/nodes/{node}/{action}"), &json!({})).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(app.scalar(&format!("select count(*) from push_node where id = {node} and state = 'pending'")).await, 1);
+}
+
 crate::on_both_backends!(
+    no_level_changes_a_push_or_product_it_does_not_own,
     products_are_checked_and_reviewed_before_they_are_pushed,
     a_push_goes_down_to_a_community_with_sign_off_at_every_level,
     residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap,

@@ -490,6 +490,11 @@ pub async fn periods_tally_teams_and_members_and_show_an_honour_roll(app: TestAp
         .json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d}))
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "staff set up periods");
+    let city = app.login("changchun").await;
+    let r = city
+        .json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d}))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "periods are province-wide: a city does not claim one");
     let r = province
         .json(Method::POST, "/api/v1/service-periods", &json!({"name": "测试时段", "starts_on": d, "ends_on": d}))
         .await;

@@ -219,9 +219,8 @@ pub async fn correct(db: &Db, me: &Principal, id: i64, input: &CorrectionInput) 
 async fn team_item(db: &Db, token: &str, item_id: Option<i64>) -> Result<(Team, Match, Item, Round)> {
     let team = store::team_by_token(db, token).await?;
     let m = store::match_of_team(db, &team).await?;
-    let current = match (m.state, m.item_id) {
-        (MatchState::Running, Some(i)) => i,
-        _ => return Err(Error::Conflict("the match is not running".into())),
+    let (MatchState::Running, Some(current)) = (m.state, m.item_id) else {
+        return Err(Error::Conflict("the match is not running".into()));
     };
     if item_id.is_some_and(|i| i != current) {
         return Err(Error::Conflict("this question is no longer open".into()));
