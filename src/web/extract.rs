@@ -1,11 +1,61 @@
-//! Extractors for forms, query strings and JSON bodies whose errors name the field at fault
-//! (a 422 problem, never a 500).
+//! Extractors for forms, query strings, JSON bodies, path parameters and multipart forms whose
+//! errors name the field at fault (a 422 problem, never a 500). Every text they read is checked
+//! for characters no field takes (`hostile_char`) before it reaches an area.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::fmt::Write as _;
+
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::Error;
+
+/// Characters no text field takes: NUL and the other control characters but tab and line breaks,
+/// and the bidirectional embedding, override and isolate controls, which make text read otherwise
+/// than it is stored (U+202A–U+202E, U+2066–U+2069).
+pub fn hostile_char(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuses a text holding a `hostile_char`, naming its field.
+fn check_text(field: &str, text: &str) -> Result<(), Error> {
+    if text.chars().any(hostile_char) { Err(Error::invalid(field, "error.control_chars")) } else { Ok(()) }
+}
+
+/// Checks every name and value of a URL-encoded form or query string.
+fn check_pairs(bytes: &[u8]) -> Result<(), Error> {
+    form_urlencoded::parse(bytes).try_for_each(|(k, v)| check_text(&k, &k).and_then(|()| check_text(&k, &v)))
+}
+
+/// Checks every string and key of a JSON value; the field is named by its path (`targets[0]`).
+fn check_json(path: &mut String, v: &Value) -> Result<(), Error> {
+    let at = path.len();
+    match v {
+        Value::String(s) => check_text(if path.is_empty() { "body" } else { path }, s)?,
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let _ = write!(path, "[{i}]");
+                check_json(path, item)?;
+                path.truncate(at);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                check_text(path, key)?;
+                check_json(path, item)?;
+                path.truncate(at);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+    Ok(())
+}
 
 fn named<E: std::fmt::Display>(what: &str, e: &serde_path_to_error::Error<E>) -> Error {
     let path = e.path().to_string();
@@ -23,6 +73,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
         let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
             .await
             .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
+        check_pairs(&bytes)?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
         serde_path_to_error::deserialize(de).map(Form).map_err(|e| named("form", &e))
     }
@@ -35,6 +86,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let q = parts.uri.query().unwrap_or_default();
+        check_pairs(q.as_bytes())?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de).map(Query).map_err(|e| named("query", &e))
     }
@@ -69,8 +121,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
             .await
             .map_err(|_| Error::invalid("body", "the body is larger than 1 MiB"))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de).map(Json).map_err(|e| named("json", &e))
+        // Read whole (content after the value is refused), checked, then shaped.
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::invalid("body", format!("json: {e}")))?;
+        check_json(&mut String::new(), &value)?;
+        serde_path_to_error::deserialize(value).map(Json).map_err(|e| named("json", &e))
     }
 }
 
@@ -94,6 +148,9 @@ pub struct Path<T>(pub T);
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let raw =
+            RawPathParams::from_request_parts(parts, state).await.map_err(|e| Error::invalid("path", e.body_text()))?;
+        raw.iter().try_for_each(|(k, v)| check_text(k, v))?;
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
             Err(e) => Err(Error::invalid("path", e.body_text())),
@@ -155,10 +212,15 @@ impl<S: Send + Sync> FromRequest<S> for MultipartForm {
         while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("form", e.body_text()))? {
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
+            check_text(&name, &name)?;
+            check_text(&name, file_name.as_deref().unwrap_or_default())?;
             let bytes = field.bytes().await.map_err(|e| Error::invalid(&name, e.body_text()))?;
             // A part is a file when it says so, or when it is not text.
             match (file_name, std::str::from_utf8(&bytes)) {
-                (None, Ok(text)) => fields.push((name, text.to_owned())),
+                (None, Ok(text)) => {
+                    check_text(&name, text)?;
+                    fields.push((name, text.to_owned()));
+                }
                 (file_name, _) if !bytes.is_empty() => {
                     files.push(Upload { field: name, name: file_name.unwrap_or_default(), bytes });
                 }

@@ -133,4 +133,49 @@ pub async fn unknown_pages_get_a_useful_404(app: TestApp) {
     assert_eq!(problem(r).await.1["field"], "path");
 }
 
-crate::on_both_backends!(malformed_input_names_the_field, unknown_pages_get_a_useful_404);
+pub async fn control_characters_and_trailing_json_are_refused_naming_the_field(app: TestApp) {
+    // Anonymous public forms: a NUL (a 500 on PostgreSQL once) or a bidi override names its field
+    // and stores nothing.
+    let anonymous = app.anonymous().await;
+    let subscriptions = || app.scalar("select count(*) from subscriber");
+    let before = subscriptions().await;
+    for code in ["220102\u{0}", "2201\u{202e}02", "\u{2066}220102"] {
+        let body = json!({"region_code": code, "channel": "inbox", "consent": true});
+        let (s, p) = problem(anonymous.json(Method::POST, "/api/v1/public/push/subscriptions", &body).await).await;
+        assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("region_code")), "{code:?}: {p}");
+    }
+    assert_eq!(subscriptions().await, before);
+
+    // Nested JSON names the path; content after the value is refused.
+    let province = app.login("province").await;
+    let body = json!({"product_id": 1, "targets": ["220100", "2201\u{202d}00"]});
+    let (s, p) = problem(province.json(Method::POST, "/api/v1/pushes", &body).await).await;
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("targets[1]")), "{p}");
+    let r = province
+        .http
+        .post(format!("{}/api/v1/campaigns", province.base))
+        .header("x-csrf-token", &province.csrf)
+        .header("content-type", "application/json")
+        .body(r#"{"name": "冬季百日宣传", "theme": "x", "starts_on": "2026-12-01", "ends_on": "2027-03-10"} {"name": "second"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.scalar("select count(*) from campaign where name = '冬季百日宣传'").await, 0);
+
+    // Query strings, path parameters and forms too; a page says it in Chinese.
+    let (s, p) = problem(province.get("/api/v1/units?q=%E2%80%AE").await).await;
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+    let (s, p) = problem(province.get("/api/v1/regions/2201%00").await).await;
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")));
+    let login = app.anonymous().await;
+    let r = login.form("/login", &[("username", "admin\u{0}"), ("password", "x")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("控制字符"));
+}
+
+crate::on_both_backends!(
+    malformed_input_names_the_field,
+    unknown_pages_get_a_useful_404,
+    control_characters_and_trailing_json_are_refused_naming_the_field
+);
