@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::reference::{NewRegion, NewUnit};
 use super::{RegionKind, Role, Scope, UnitKind};
-use crate::db::{CHUNK_ROWS, Db};
+use crate::db::{CHUNK_ROWS, Db, Tx};
 use crate::error::ResultExt as _;
 use crate::{Error, Result, clock, on_db, on_tx};
 
@@ -483,7 +483,8 @@ pub async fn update_user(
     disabled: bool,
 ) -> Result<()> {
     let (low, high) = scope.bounds();
-    let done = on_db!(db, |p| {
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, |c| {
         sqlx::query(
             "update app_user set display_name = $1, role = $2, unit_id = $3, disabled = $4 where id = $5 \
          and unit_id in (select id from unit where region_path >= $6 and region_path < $7)",
@@ -495,30 +496,52 @@ pub async fn update_user(
         .bind(id)
         .bind(low)
         .bind(&high)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    if done == 0 { Err(Error::NotFound) } else { Ok(()) }
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    if done == 0 {
+        return Err(Error::NotFound);
+    }
+    if disabled {
+        end_credentials(&mut tx, id, clock::now(), "").await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
-/// Sets a user's password and ends their sessions (except `keep`, the one changing it).
+/// Sets a user's password and ends their sessions (except `keep`, the one changing it) and API
+/// tokens.
 pub async fn set_password(db: &Db, user_id: i64, password_hash: &str, keep: Option<&str>) -> Result<()> {
+    let now = clock::now();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |c| {
         sqlx::query("update app_user set password_hash = $1, password_changed_at = $2 where id = $3")
             .bind(password_hash)
-            .bind(clock::now())
+            .bind(now)
             .bind(user_id)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("delete from session where user_id = $1 and token_hash <> $2")
-            .bind(user_id)
-            .bind(keep.unwrap_or(""))
             .execute(&mut *c)
             .await?;
     });
+    end_credentials(&mut tx, user_id, now, keep.unwrap_or("")).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Ends a user's sessions (but the one whose hash is `keep`) and revokes their API tokens.
+async fn end_credentials(tx: &mut Tx, user_id: i64, now: OffsetDateTime, keep: &str) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("delete from session where user_id = $1 and token_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("update api_token set revoked_at = $1 where user_id = $2 and revoked_at is null")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *c)
+            .await?;
+    });
     Ok(())
 }
 

@@ -244,7 +244,48 @@ pub async fn admins_make_users_only_in_their_subtree(app: TestApp) {
     assert_eq!(login_status(&app, "nanguan.4", "long-enough-pass").await.0, StatusCode::UNAUTHORIZED);
 }
 
+pub async fn api_tokens_end_with_a_new_password_or_a_disabled_account(app: TestApp) {
+    let admin = app.login("changchun.admin").await;
+    let nanguan = firecast::org::store::user_by_username(&app.db, "nanguan").await.unwrap().unwrap();
+    let bearer = reqwest::Client::new();
+    let mint = |name: &'static str| {
+        let admin = &admin;
+        async move {
+            let path = format!("/api/v1/users/{}/tokens", nanguan.id);
+            let r = admin.json(Method::POST, &path, &json!({"name": name})).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let session = |token: String| {
+        let bearer = bearer.clone();
+        let url = format!("{}/api/v1/session", app.base);
+        async move { bearer.get(url).bearer_auth(token).send().await.unwrap().status() }
+    };
+
+    // The owner changes the password: the token ends with the other sessions.
+    let token = mint("对接一").await;
+    assert_eq!(session(token.clone()).await, StatusCode::OK);
+    let owner = app.login("nanguan").await;
+    let fields = [("current", PASSWORD), ("new", "a-new-long-pass"), ("repeat", "a-new-long-pass")];
+    assert_eq!(owner.form("/account/password", &fields).await.status(), StatusCode::OK);
+    assert_eq!(session(token).await, StatusCode::UNAUTHORIZED);
+
+    // The account is disabled: the token ends, and enabling the account again does not revive it.
+    let token = mint("对接二").await;
+    assert_eq!(session(token.clone()).await, StatusCode::OK);
+    let user = format!("/api/v1/users/{}", nanguan.id);
+    assert_eq!(admin.json(Method::PATCH, &user, &json!({"disabled": true})).await.status(), StatusCode::OK);
+    assert_eq!(admin.json(Method::PATCH, &user, &json!({"disabled": false})).await.status(), StatusCode::OK);
+    assert_eq!(session(token).await, StatusCode::UNAUTHORIZED);
+    let revoked = app
+        .scalar(&format!("select count(*) from api_token where user_id = {} and revoked_at is not null", nanguan.id))
+        .await;
+    assert_eq!(revoked, 2);
+}
+
 crate::on_both_backends!(
+    api_tokens_end_with_a_new_password_or_a_disabled_account,
     failed_logins_never_reveal_whether_an_account_exists,
     repeated_failures_lock_the_name_whether_or_not_it_exists,
     state_changing_requests_need_the_csrf_token,

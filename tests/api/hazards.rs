@@ -479,6 +479,32 @@ pub async fn the_counters_equal_a_recount_and_the_statistics_add_up(app: TestApp
     let province = app.login("province").await;
     let map = province.get("/hazards/map?state=closed").await.text().await.unwrap();
     assert!(map.contains("示意图") && map.contains("data-code=\"220100\""));
+    // Every filter of the map, alone and together, on both backends; the cities add up.
+    let categories: Value = province.get("/api/v1/hazard-categories").await.json().await.unwrap();
+    let category = categories[0]["code"].as_str().unwrap().to_owned();
+    let filters = [
+        String::new(),
+        "state=closed".into(),
+        format!("category={category}"),
+        "overdue=true".into(),
+        "reporter_kind=resident".into(),
+        format!("state=rectified&category={category}&overdue=false&reporter_kind=grid_worker"),
+    ];
+    for q in &filters {
+        for level in ["", "&level=county"] {
+            let r = province.get(&format!("/api/v1/hazards/map?{q}{level}")).await;
+            assert_eq!(r.status(), StatusCode::OK, "map ?{q}{level}: {}", r.text().await.unwrap());
+            assert_eq!(
+                province.get(&format!("/hazards/map?{q}{level}")).await.status(),
+                StatusCode::OK,
+                "page ?{q}{level}"
+            );
+        }
+    }
+    let sum = |v: Value| v.as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum::<i64>();
+    let by_city: Value = province.get(&format!("/api/v1/hazards/map?category={category}")).await.json().await.unwrap();
+    let stored = app.scalar(&format!("select count(*) from hazard where category = '{category}'")).await;
+    assert_eq!(sum(by_city), stored, "every {category} report is on the map once");
     let list = province.get("/hazards?state=rejected&region=220102").await.text().await.unwrap();
     assert!(list.contains(&format!("/hazards/{b}")));
     let csv = province.get("/hazards/export.csv?region=220102").await.text().await.unwrap();

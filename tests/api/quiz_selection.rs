@@ -286,6 +286,10 @@ pub async fn the_prize_draw_is_reproducible(app: TestApp) {
     assert_eq!(list.len(), 18, "everyone eligible is listed");
     assert!(list.windows(2).all(|w| w[0] < w[1]));
     assert!(!csv.contains("选手1") && csv.contains("选**"), "names are masked");
+    let json: Value = c.get(&format!("/api/v1/quizzes/{quiz}/selections/{sid}")).await.json().await.unwrap();
+    let names: Vec<&str> =
+        json["entries"].as_array().unwrap().iter().map(|e| e["nickname"].as_str().unwrap()).collect();
+    assert!(!names.is_empty() && names.iter().all(|n| *n == "选**"), "masked as in the CSV: {names:?}");
     let repeat: Vec<i64> =
         selection::draw("公证-2026-12-01", list.len(), 3).unwrap().into_iter().map(|i| list[i]).collect();
     assert_eq!(repeat, ids(&a));

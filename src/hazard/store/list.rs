@@ -230,10 +230,12 @@ pub async fn counts_by_region(
         .await)?);
     }
     Ok(on_db!(db, |p| {
-        let mut q = sqlx::QueryBuilder::new("select substr(h.region_path, 1, ");
-        q.push_bind(len).push(") as path, count(*) from hazard h");
+        // One bound length, cast (PostgreSQL's substr takes an integer), grouped by position: two
+        // binds would be two expressions to PostgreSQL.
+        let mut q = sqlx::QueryBuilder::new("select substr(h.region_path, 1, cast(");
+        q.push_bind(len).push(" as integer)) as path, count(*) from hazard h");
         push_filter(&mut q, scope, f, now, false);
-        q.push(" group by substr(h.region_path, 1, ").push_bind(len).push(")");
+        q.push(" group by 1");
         q.build_query_as().fetch_all(p).await
     })?)
 }

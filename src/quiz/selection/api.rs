@@ -64,7 +64,11 @@ async fn list(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> 
 async fn view(s: &AppState, me: &Principal, quiz_id: i64, id: i64) -> Result<SelectionView> {
     let quiz = quiz_store::quiz(&s.db, &me.scope, quiz_id).await?;
     let selection = store::selection(&s.db, quiz.id, id).await?;
-    let entries = store::entries(&s.db, selection.id, selection.kind == super::Kind::Draw).await?;
+    let mut entries = store::entries(&s.db, selection.id, selection.kind == super::Kind::Draw).await?;
+    // Masked as in the CSV: the API is a download by other means.
+    for e in &mut entries {
+        e.nickname = super::mask_name(&e.nickname);
+    }
     Ok(SelectionView { selection, entries })
 }
 
