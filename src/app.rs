@@ -76,21 +76,28 @@ pub fn router(state: AppState) -> Router {
         .merge(push::pages::router())
         .merge(push::public::router())
         .merge(home::pages::router())
-        .merge(layout::router())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-            ),
-        ));
-    let docs: Router<AppState> =
-        utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi).into();
+        .merge(layout::router());
+    // Swagger UI styles some of its elements inline; nothing else needs it.
+    let docs: Router<AppState> = Router::from(
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi),
+    )
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    ));
+    let hsts = state.config.secure_cookies().then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     Router::new()
         .merge(pages)
         .merge(api)
         .merge(docs)
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
         .merge(assets::router())
         .fallback(|| async { Error::NotFound })
         .layer(Extension(AnswerWriter::start(state.db.clone())))
@@ -107,6 +114,14 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        // Every answer, error pages included, under one policy (the docs set their own above).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(tower::util::option_layer(hsts))
         .with_state(state)
 }
 
@@ -127,6 +142,12 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The metrics listener's whole application: Prometheus `/metrics`, kept off the public listener
+/// as exporters do (`--metrics-listen`).
+pub fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(metrics_text)).fallback(|| async { Error::NotFound })
+}
+
 async fn metrics_text() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], web::prometheus().render())
 }
@@ -143,6 +164,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     web::prometheus();
+    let metrics = match state.config.metrics_listen {
+        Some(addr) => {
+            let listener = bind(addr).await?;
+            tracing::info!(%addr, "serving /metrics");
+            Some(tokio::spawn(async move { axum::serve(listener, metrics_router()).await }))
+        }
+        None => None,
+    };
     let db = state.db.clone();
     let sweeper = tokio::spawn(async move {
         loop {
@@ -161,6 +190,7 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
+    metrics.iter().for_each(tokio::task::JoinHandle::abort);
     served.context("server error")
 }
 

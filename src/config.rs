@@ -16,6 +16,11 @@ pub struct Config {
     #[arg(long, env = "FIRECAST_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
 
+    /// A second address serving only Prometheus `/metrics`, for the monitoring network (off by
+    /// default; the public listener never serves it).
+    #[arg(long, env = "FIRECAST_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// The address people use to reach the server, when it differs from `--listen` (behind a
     /// proxy). An `https://` address marks session cookies `Secure`.
     #[arg(long, env = "FIRECAST_PUBLIC_URL", global = true)]
@@ -64,6 +69,7 @@ impl Config {
         Self {
             database_url: Some(url.to_owned()),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             public_url: None,
             log_format: LogFormat::Text,
             // One key per process, so databases copied from a template open with it.
@@ -111,6 +117,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url.as_deref().map(crate::db::redact_url))
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .field("data_key_file", &self.data_key_file)

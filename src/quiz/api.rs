@@ -172,7 +172,9 @@ async fn leaderboard(
         None => None,
     };
     let school = p.school.as_deref().filter(|x| !x.is_empty());
-    Ok(axum::Json(store::board(&s.db, quiz.id, region.as_ref(), school, p.limit.unwrap_or(100).clamp(1, 1000)).await?))
+    Ok(axum::Json(
+        store::board(&s.db, quiz.id, region.as_ref(), school, false, p.limit.unwrap_or(100).clamp(1, 1000)).await?,
+    ))
 }
 
 // ---- participants ----

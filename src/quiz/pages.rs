@@ -135,7 +135,7 @@ struct ViewPage {
 
 async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<ViewPage> {
     let quiz = store::quiz(&state.db, &me.scope, id).await?;
-    let lines = store::board(&state.db, quiz.id, None, None, 100).await?;
+    let lines = store::board(&state.db, quiz.id, None, None, false, 100).await?;
     let regions = participation(&state, &quiz).await?;
     let (participants, attempts, flagged_count) = store::counts(&state.db, quiz.id).await?;
     Ok(ViewPage {

@@ -390,7 +390,7 @@ pub fn participation_chart(regions: &[Participation]) -> String {
 
 async fn board(State(state): State<AppState>, ctx: PageCtx, Path(slug): Path<String>) -> Result<BoardPage> {
     let quiz = store::quiz_by_slug(&state.db, &slug).await?;
-    let lines = store::board(&state.db, quiz.id, None, None, 100).await?;
+    let lines = store::board(&state.db, quiz.id, None, None, true, 100).await?;
     let regions = participation(&state, &quiz).await?;
     let chart = participation_chart(&regions);
     Ok(BoardPage { ctx, quiz, lines, regions, chart })

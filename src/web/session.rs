@@ -96,9 +96,18 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     match resolve(&state, req).await {
         Ok((req, new_cookie)) => {
             let ctx = req.extensions().get::<RequestCtx>().cloned();
+            let signed_in = ctx.as_ref().is_some_and(|c| c.principal.is_some());
             let mut response = next.run(req).await;
-            if let Some(c) = new_cookie {
-                response.headers_mut().append(header::SET_COOKIE, c);
+            let headers = response.headers_mut();
+            // A shared cache keeps what says `public` (the static files): it never carries a
+            // cookie. Everything a signed-in user gets, and every answer that sets a cookie, is
+            // kept by no cache at all.
+            let public = headers.get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"));
+            if let Some(c) = new_cookie.filter(|_| !public) {
+                headers.append(header::SET_COOKIE, c);
+            }
+            if !public && (signed_in || headers.contains_key(header::SET_COOKIE)) {
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
             // For the error pages drawn further out.
             if let Some(ctx) = ctx {

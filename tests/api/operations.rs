@@ -9,7 +9,12 @@ pub async fn health_metrics_and_api_docs(app: TestApp) {
     let get = |path: &str| c.get(format!("{}{path}", app.base)).send();
     let health: serde_json::Value = get("/healthz").await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
-    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    // Metrics live on their own listener (`--metrics-listen`), never on the public one.
+    assert_eq!(get("/metrics").await.unwrap().status(), StatusCode::NOT_FOUND);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, firecast::app::metrics_router()).await });
+    let metrics = c.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     let doc: serde_json::Value = get("/api/openapi.json").await.unwrap().json().await.unwrap();
     for path in [
@@ -48,7 +53,46 @@ pub async fn chinese_by_default_with_english_and_korean(app: TestApp) {
     assert!(headers.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
 }
 
-crate::on_both_backends!(health_metrics_and_api_docs, chinese_by_default_with_english_and_korean);
+pub async fn caches_keep_nothing_personal_and_every_answer_has_a_policy(app: TestApp) {
+    let anonymous = reqwest::Client::new();
+    let get = |path: &str| anonymous.get(format!("{}{path}", app.base)).send();
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    // Static files: cacheable, and so never with a cookie.
+    let css = get("/static/firecast.css").await.unwrap();
+    assert!(header(&css, "cache-control").starts_with("public"));
+    assert!(css.headers().get("set-cookie").is_none(), "no cookie on a cacheable file");
+    // A page that sets the sign-in form's cookie is kept by no cache.
+    let login = get("/login").await.unwrap();
+    assert!(login.headers().get("set-cookie").is_some());
+    assert_eq!(header(&login, "cache-control"), "no-store");
+    // Error pages and the API docs carry a content security policy too; no HSTS over plain HTTP.
+    let missing = get("/no/such/page").await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(header(&missing, "content-security-policy").contains("default-src 'self'"));
+    assert!(header(&missing, "strict-transport-security").is_empty());
+    let docs = get("/api/docs/").await.unwrap();
+    assert!(header(&docs, "content-security-policy").contains("script-src 'self'"));
+    // Whatever a signed-in user gets: pages, JSON, CSV, and the redirect of a language switch.
+    let c = app.login("province").await;
+    for path in ["/", "/api/v1/session", "/hazards/export.csv?region=220102", "/lang/en?next=/regions"] {
+        let r = c.get(path).await;
+        assert!(r.status().is_success() || r.status().is_redirection(), "{path}: {}", r.status());
+        assert_eq!(header(&r, "cache-control"), "no-store", "{path}");
+    }
+    // A switch's target that a browser would read as another site goes home instead.
+    for next in ["/%09/evil.example", "/%5Cevil.example", "%0D%0A//evil.example"] {
+        let r = c.get(&format!("/lang/zh-CN?next={next}")).await;
+        assert_eq!(header(&r, "location"), "/", "{next}");
+    }
+}
+
+crate::on_both_backends!(
+    health_metrics_and_api_docs,
+    chinese_by_default_with_english_and_korean,
+    caches_keep_nothing_personal_and_every_answer_has_a_policy
+);
 
 fn migration_files(backend: &str) -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);

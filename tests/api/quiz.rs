@@ -225,6 +225,19 @@ pub async fn residents_take_a_quiz_scored_by_the_server_and_see_their_rank(app: 
         page.contains("满分选手") && page.contains("多题答题不足1秒"),
         "the quiz page lists the board and the flags"
     );
+    // The public board holds back flagged results until a person clears them.
+    let public = app.anonymous().await;
+    let board = public.get(&format!("/p/quiz/{slug}/board")).await.text().await.unwrap();
+    assert!(!board.contains("满分选手") && !board.contains("新手"), "flagged results are held back");
+    let attempt = app
+        .scalar("select b.attempt_id from quiz_best b join participant p on p.id = b.participant_id where p.nickname = '满分选手'")
+        .await;
+    let r = province
+        .form(&format!("/quiz/{id}/selection/attempts/{attempt}/clear"), &[("reason", "现场核实为本人作答")])
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let board = public.get(&format!("/p/quiz/{slug}/board")).await.text().await.unwrap();
+    assert!(board.contains("满分选手") && !board.contains("新手"), "a cleared result is shown");
 
     // The result page shows the explanations and the rank; the share card carries the score.
     let token = best["token"].as_str().unwrap();

@@ -25,12 +25,14 @@ pub struct BoardLine {
 }
 
 /// The best `limit` participants of a quiz, optionally within a region subtree or a school,
-/// ranked by score, then time.
+/// ranked by score, then time. A `public` board leaves out those whose counting attempt is
+/// flagged (too fast, too many identities) until a person clears it.
 pub async fn board(
     db: &Db,
     quiz_id: i64,
     region: Option<&Scope>,
     school: Option<&str>,
+    public: bool,
     limit: i64,
 ) -> Result<Vec<BoardLine>> {
     let (low, high) = region.map_or((String::new(), String::new()), |s| {
@@ -43,6 +45,8 @@ pub async fn board(
         "select b.participant_id, p.nickname, r.name as region_name, b.school, b.score, b.duration_ms from quiz_best b \
          join participant p on p.id = b.participant_id join region r on r.code = p.region_code \
          where b.quiz_id = $1 and ($2 = false or (b.region_path >= $3 and b.region_path < $4)) and ($5 is null or b.school = $5) \
+         and ($7 = false or not exists (select 1 from attempt a where a.id = b.attempt_id and a.flags <> '' \
+           and not exists (select 1 from quiz_flag_clearance c where c.attempt_id = a.id))) \
          order by b.score desc, b.duration_ms, b.participant_id limit $6"
     )
     .bind(quiz_id)
@@ -51,6 +55,7 @@ pub async fn board(
     .bind(high)
     .bind(school)
     .bind(limit)
+    .bind(public)
     .fetch_all(p)
     .await
     })?)
