@@ -270,6 +270,18 @@ impl Tx {
         })
     }
 
+    /// Holds row `id` of `table` until the transaction ends, so that writers of the same row take
+    /// turns: a count checked and then written inside the transaction cannot be raced. On
+    /// `PostgreSQL` it is `select … for update`; on `SQLite` the transaction already holds the
+    /// whole database (see [`Db::begin`]).
+    pub async fn lock_row(&mut self, table: &'static str, id: i64) -> Result<(), sqlx::Error> {
+        if let Self::Postgres(t) = self {
+            let sql = format!("select id from {table} where id = $1 for update");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {

@@ -147,7 +147,8 @@ impl Drop for TestApp {
     }
 }
 
-/// A browser-like client with its own cookie jar.
+/// A browser-like client with its own cookie jar (a clone shares it).
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,

@@ -111,6 +111,7 @@ fn reply(key: &HashMap<String, Value>, shown: &Value, right: bool) -> Value {
     json!({"choice": picked})
 }
 
+#[derive(Clone)]
 struct Resident {
     c: Client,
     device: String,
@@ -324,7 +325,53 @@ pub async fn a_regional_quiz_is_for_its_residents(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
+/// Runs `n` requests at the same time, each on its own task; their answers in no order.
+async fn at_once<F, Fut>(n: usize, make: F) -> Vec<(StatusCode, Value)>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = (StatusCode, Value)> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        set.spawn(make(i));
+    }
+    set.join_all().await
+}
+
+pub async fn simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail(app: TestApp) {
+    let province = app.login("province").await;
+    let quiz = new_quiz(&province, "并发检查", "220000", "* * 2").await;
+    let slug = quiz["slug"].as_str().unwrap();
+    let resident = Resident::new(&app, "手快", "220102").await;
+    // Twelve starts at once against three attempts a day: exactly three begin.
+    let starts = at_once(12, |_| {
+        let (r, slug) = (resident.clone(), slug.to_owned());
+        async move { r.start(&slug).await }
+    })
+    .await;
+    let status = |s: &[(StatusCode, Value)], want: StatusCode| s.iter().filter(|(st, _)| *st == want).count();
+    assert_eq!(status(&starts, StatusCode::CREATED), 3, "{starts:?}");
+    assert_eq!(status(&starts, StatusCode::TOO_MANY_REQUESTS), 9, "{starts:?}");
+    let id = quiz["id"].as_i64().unwrap();
+    assert_eq!(app.scalar(&format!("select count(*) from attempt where quiz_id = {id}")).await, 3);
+    // Ten finishes of one attempt at once: every one answered, the result counted once.
+    let token = starts.iter().find(|(s, _)| *s == StatusCode::CREATED).unwrap().1["token"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/public/attempts/{token}/finish");
+    let finishes = at_once(10, |_| {
+        let (r, path) = (resident.clone(), path.clone());
+        async move { r.send(Method::POST, &path, None).await }
+    })
+    .await;
+    assert_eq!(status(&finishes, StatusCode::OK), 10, "{finishes:?}");
+    assert_eq!(app.scalar(&format!("select count(*) from quiz_best where quiz_id = {id}")).await, 1);
+    assert_eq!(
+        app.scalar(&format!("select count(*) from attempt where quiz_id = {id} and submitted_at is not null")).await,
+        1
+    );
+}
+
 crate::on_both_backends!(
+    simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail,
     the_bank_imports_all_or_nothing_and_exports_every_format,
     residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
     refused_submissions_count_nothing,

@@ -90,7 +90,8 @@ async fn attempt(
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("within the day's attempts");
     let a = store::attempt_by_token(&app.db, &token).await.unwrap();
     let given: Vec<store::NewAnswer> = answers
         .iter()
@@ -219,7 +220,7 @@ async fn nicknames(app: &TestApp, v: &Value) -> Vec<String> {
     let mut names = Vec::new();
     for id in ids(v) {
         let n =
-            app.scalar(&format!("select cast(substr(nickname, 3) as integer) from participant where id = {id}")).await;
+            app.scalar(&format!("select cast(substr(nickname, 3) as bigint) from participant where id = {id}")).await;
         names.push(format!("选手{n}"));
     }
     names

@@ -76,10 +76,23 @@ pub struct NewAttempt<'a> {
     pub drawn: &'a [(i64, Vec<usize>)],
 }
 
-/// Stores an attempt and its drawn questions in one transaction; returns its id.
-pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<i64> {
+/// Stores an attempt and its drawn questions in one transaction and returns its id, unless the
+/// participant has used the quiz's attempts of the day: the count is taken under the
+/// participant's row lock, so simultaneous starts cannot beat the limit.
+pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<Option<i64>> {
     let mut tx = db.begin().await?;
+    tx.lock_row("participant", a.participant.id).await?;
     let id = on_tx!(&mut tx, |conn| {
+        let today: i64 =
+            sqlx::query_scalar("select count(*) from attempt where quiz_id = $1 and participant_id = $2 and day = $3")
+                .bind(a.quiz.id)
+                .bind(a.participant.id)
+                .bind(a.day)
+                .fetch_one(&mut *conn)
+                .await?;
+        if today >= a.quiz.attempts_per_day {
+            return Ok(None);
+        }
         let id: i64 = sqlx::query_scalar(
             "insert into attempt (token, quiz_id, participant_id, day, started_at, deadline_at, flags, region_path, school, ip) \
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
@@ -105,7 +118,7 @@ pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<i64> {
         id
     });
     tx.commit().await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// An attempt by its token.
