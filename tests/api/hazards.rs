@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, TestApp, at_once};
 
 /// 恒安社区 in 南关区: the demo keeps it free of reports of its own.
 const HENGAN: &str = "220102001002";
@@ -194,6 +194,18 @@ pub async fn a_resident_reports_in_public_and_follows_with_the_code(app: TestApp
     assert_eq!(created["tracking_link"], format!("/p/hazards/track?code={code}"));
     let sealed = app.scalar(&format!("select count(*) from hazard where id = {id} and reporter_phone_sealed like 'v1:%' and reporter_phone_sealed not like '%5678%'")).await;
     assert_eq!(sealed, 1, "the phone is sealed at rest");
+    // Thirty-two reports at once: each stored or refused for its rate, never a server error.
+    let before = app.scalar("select count(*) from hazard").await;
+    let answers = at_once(32, |i| {
+        let (c, mut body) = (resident.clone(), body.clone());
+        body["address"] = json!(format!("恒安社区{i}号楼"));
+        async move { public_report(&c, &body).await.status() }
+    })
+    .await;
+    assert!(answers.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::TOO_MANY_REQUESTS), "{answers:?}");
+    let created = i64::try_from(answers.iter().filter(|s| **s == StatusCode::CREATED).count()).unwrap();
+    assert!(created > 0);
+    assert_eq!(app.scalar("select count(*) from hazard").await, before + created);
 
     // Staff see the number masked, and reveal it in an audited action.
     let brigade = app.login("nanguan").await;

@@ -147,6 +147,20 @@ impl Drop for TestApp {
     }
 }
 
+/// Runs `n` requests at the same time, each on its own task; their answers in no order.
+pub async fn at_once<F, Fut, T>(n: usize, make: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        set.spawn(make(i));
+    }
+    set.join_all().await
+}
+
 /// A browser-like client with its own cookie jar (a clone shares it).
 #[derive(Clone)]
 pub struct Client {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, TestApp, at_once};
 
 async fn bank_size(c: &Client) -> usize {
     let v: Value = c.get("/api/v1/questions?limit=1000&status=active").await.json().await.unwrap();
@@ -323,19 +323,6 @@ pub async fn a_regional_quiz_is_for_its_residents(app: TestApp) {
     let yanbian = app.login("yanbian").await;
     let r = yanbian.get(&format!("/api/v1/quizzes/{}/leaderboard", quiz["id"])).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-}
-
-/// Runs `n` requests at the same time, each on its own task; their answers in no order.
-async fn at_once<F, Fut>(n: usize, make: F) -> Vec<(StatusCode, Value)>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = (StatusCode, Value)> + Send + 'static,
-{
-    let mut set = tokio::task::JoinSet::new();
-    for i in 0..n {
-        set.spawn(make(i));
-    }
-    set.join_all().await
 }
 
 pub async fn simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail(app: TestApp) {

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{Client, TestApp, csrf_in};
+use crate::helpers::{Client, TestApp, at_once, csrf_in};
 
 const CST: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
     Ok(o) => o,
@@ -343,6 +343,33 @@ pub async fn sign_up_honours_capacity_and_promotes_the_waiting_list(app: TestApp
 async fn public_post(c: &Client, token: &str, phone: &str, action: &str) -> (StatusCode, String) {
     let r = c.form(&format!("/p/events/{token}"), &[("phone", phone), ("action", action)]).await;
     (r.status(), r.text().await.unwrap())
+}
+
+pub async fn simultaneous_sign_ups_fill_exactly_the_places(app: TestApp) {
+    let v = app.login("volunteer").await;
+    let team = meituan(&app).await;
+    let mut members = Vec::new();
+    for i in 0..32 {
+        members.push(add_member(&v, team, &format!("队员{i}"), &format!("1391112{i:04}")).await);
+    }
+    let now = OffsetDateTime::now_utc();
+    let e =
+        new_event(&v, team, "并发报名", now + Duration::days(3), now + Duration::days(3) + Duration::hours(2), 5).await;
+    let id = e["event"]["id"].as_i64().unwrap();
+    let answers = at_once(32, |i| {
+        let (v, member) = (v.clone(), members[i]);
+        async move {
+            let r = member_action(&v, id, "signups", member, None).await;
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null)["status"].as_str().unwrap_or("").to_owned())
+        }
+    })
+    .await;
+    assert!(answers.iter().all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::CREATED), "{answers:?}");
+    assert_eq!(answers.iter().filter(|(_, s)| s == "confirmed").count(), 5, "{answers:?}");
+    assert_eq!(answers.iter().filter(|(_, s)| s == "waitlisted").count(), 27);
+    let places =
+        app.scalar(&format!("select count(*) from event_signup where event_id = {id} and status = 'confirmed'")).await;
+    assert_eq!(places, 5);
 }
 
 pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: TestApp) {
@@ -709,6 +736,7 @@ pub async fn completing_an_event_files_a_record_and_hours_count_in_the_campaign(
 }
 
 crate::on_both_backends!(
+    simultaneous_sign_ups_fill_exactly_the_places,
     teams_and_members_keep_phones_sealed_and_reveal_them_audited,
     member_imports_are_all_or_nothing_and_name_every_bad_cell,
     sign_up_honours_capacity_and_promotes_the_waiting_list,
