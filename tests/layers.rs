@@ -9,6 +9,10 @@
 //! - pages never call into `api.rs`: what both need is in the area's `queries.rs`;
 //! - only the top (`main`, `cli`, `bench`, `demo`, `app`) imports `app`, `cli`, `bench` or `demo`.
 //!
+//! It also reads which names the API's schemas take (`ToSchema` types and `text_enum!` types, by
+//! their own name or their `#[schema(as = …)]`): two types under one name would make the `OpenAPI`
+//! document describe one of them with the other's shape.
+//!
 //! Run it alone with `cargo test --test layers`; it prints every arrow it refuses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -399,6 +403,59 @@ fn refused(from: &[String], to: &[String]) -> Option<&'static str> {
         return Some("only the top imports app, cli, bench and demo");
     }
     None
+}
+
+/// The schema names the API documents, each with the files that claim it.
+fn schema_names(mods: &BTreeMap<ModPath, PathBuf>) -> BTreeMap<String, Vec<String>> {
+    let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in mods.values() {
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            // The attributes and doc lines after a `ToSchema` derive or a `text_enum! {`, up to the
+            // type's name.
+            let derives = line.starts_with("#[derive(") && line.contains("ToSchema");
+            if !(derives || *line == "text_enum! {") {
+                continue;
+            }
+            let mut alias = None;
+            for next in &lines[i + 1..] {
+                if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                    alias = rest.split(')').next().map(str::to_owned);
+                } else if next.starts_with("#[") || next.starts_with("///") {
+                } else {
+                    let own = next
+                        .trim_start_matches("pub ")
+                        .trim_start_matches("struct ")
+                        .trim_start_matches("enum ")
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    names.entry(alias.unwrap_or(own)).or_default().push(file.display().to_string());
+                    break;
+                }
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_api_schema_has_its_own_name() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let names = schema_names(&modules(&src));
+    // The reader sees a derive, a text_enum! and an alias of each.
+    for known in ["Problem", "UnitKind", "HazardState", "HazardTransition", "ServiceEvent"] {
+        assert!(names.contains_key(known), "{known} not seen");
+    }
+    assert!(names.len() > 150, "the reader found only {} schema names", names.len());
+    let shared: Vec<String> = names
+        .iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(n, files)| format!("{n}: {}", files.join(", ")))
+        .collect();
+    assert!(shared.is_empty(), "{} names are claimed by more than one type:\n{}", shared.len(), shared.join("\n"));
 }
 
 #[test]

@@ -159,6 +159,7 @@ async fn transition(
 
 /// A stored photo.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ActivityPhotoAdded)]
 pub struct PhotoAdded {
     /// Photo id.
     id: i64,
@@ -207,6 +208,7 @@ pub struct ImportParams {
 
 /// The outcome of an import.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ActivityImportResult)]
 pub struct ImportResult {
     /// Records stored (submitted for review).
     imported: usize,

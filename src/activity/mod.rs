@@ -75,6 +75,7 @@ text_enum! {
 /// A change of state someone asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ActivityTransition)]
 pub enum Transition {
     /// The organiser sends it up.
     Submit,

@@ -282,6 +282,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Holds a lock named `key` until the transaction ends, for a limit that has no row of its own
+    /// to lock (the reports of one address): PostgreSQL's transaction-level advisory lock; on
+    /// `SQLite` the transaction already holds the whole database.
+    pub async fn lock_key(&mut self, key: &str) -> Result<(), sqlx::Error> {
+        if let Self::Postgres(t) = self {
+            sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {

@@ -143,8 +143,14 @@ async fn store_unless_duplicate(db: &Db, mut h: NewHazard, confirm_new: bool, no
         public: true,
     });
     let code = h.tracking_code.clone();
-    let id = store::insert(db, &h).await?;
+    let id = store::insert(db, &h, now - Duration::hours(1), PUBLIC_REPORTS_PER_HOUR).await?.ok_or_else(too_many)?;
     Ok(Reported::Stored(id, code))
+}
+
+fn too_many() -> Error {
+    Error::TooMany(format!(
+        "at most {PUBLIC_REPORTS_PER_HOUR} reports an hour can be sent from one connection; please try again later"
+    ))
 }
 
 /// Reports a hazard signed in (volunteers, grid workers, staff), at a place inside the caller's area.
@@ -169,9 +175,7 @@ pub async fn create_public(db: &Db, key: &DataKey, ip: &str, input: &HazardInput
     let now = clock::now();
     let ip_hash = key.index(&format!("hazard-ip:{ip}"));
     if store::public_reports_since(db, &ip_hash, now - Duration::hours(1)).await? >= PUBLIC_REPORTS_PER_HOUR {
-        return Err(Error::TooMany(format!(
-            "at most {PUBLIC_REPORTS_PER_HOUR} reports an hour can be sent from one connection; please try again later"
-        )));
+        return Err(too_many());
     }
     let mut h = check(db, &Scope::province(), input, now).await?;
     let name = input.reporter_name.trim();

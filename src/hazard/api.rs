@@ -31,6 +31,7 @@ async fn list(State(s): State<AppState>, me: Principal, Query(p): Query<ListPara
 
 /// A stored report.
 #[derive(Serialize, ToSchema)]
+#[schema(as = HazardCreated)]
 pub struct Created {
     pub(crate) id: i64,
     /// The tracking code.
@@ -107,6 +108,7 @@ async fn transition(
 
 /// A stored photo.
 #[derive(Serialize, ToSchema)]
+#[schema(as = HazardPhotoAdded)]
 pub struct PhotoAdded {
     /// Photo ids.
     pub ids: Vec<i64>,
@@ -126,6 +128,7 @@ async fn add_photo(
 
 /// The reporter's phone number.
 #[derive(Serialize, ToSchema)]
+#[schema(as = HazardPhone)]
 pub struct Phone {
     /// The number, or none when the reporter gave none.
     pub phone: Option<String>,

@@ -47,6 +47,7 @@ text_enum! {
 
 text_enum! {
     /// A change of state someone asks for.
+    #[schema(as = HazardTransition)]
     Transition {
         /// The fire service confirms the hazard.
         Verify = "verify",

@@ -37,6 +37,7 @@ pub struct RegionStats {
 
 /// The figures of a region and its subdivisions.
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = HazardStats)]
 pub struct Stats {
     /// The region in focus.
     pub region: RegionStats,

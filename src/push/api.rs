@@ -39,6 +39,7 @@ async fn products(
 
 /// An id just made.
 #[derive(Serialize, ToSchema)]
+#[schema(as = PushItemCreated)]
 pub struct Created {
     pub(crate) id: i64,
 }

@@ -49,6 +49,7 @@ pub async fn managed_team(db: &Db, me: &Principal, team_id: i64) -> Result<Team>
 
 /// A team's details as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = VolunteerTeamInput)]
 pub struct TeamInput {
     /// Sponsoring organisation (美团吉林, a community office …).
     #[serde(default)]
@@ -886,6 +887,7 @@ pub async fn record_scores(
 
 /// The results board of a challenge: individuals and teams, best first.
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = ChallengeBoard)]
 pub struct Board {
     /// The challenge.
     pub challenge: store::Challenge,

@@ -91,6 +91,7 @@ pub struct ImportParams {
 
 /// The outcome of an import.
 #[derive(Serialize, ToSchema)]
+#[schema(as = MemberImportResult)]
 pub struct ImportResult {
     /// Members stored.
     imported: usize,
@@ -155,6 +156,7 @@ async fn update_member(
 
 /// A revealed phone number.
 #[derive(Serialize, ToSchema)]
+#[schema(as = MemberPhone)]
 pub struct Phone {
     /// The full number.
     phone: String,

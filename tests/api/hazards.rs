@@ -206,6 +206,12 @@ pub async fn a_resident_reports_in_public_and_follows_with_the_code(app: TestApp
     let created = i64::try_from(answers.iter().filter(|s| **s == StatusCode::CREATED).count()).unwrap();
     assert!(created > 0);
     assert_eq!(app.scalar("select count(*) from hazard").await, before + created);
+    let public = app.scalar("select count(*) from hazard where reporter_ip_hash is not null").await;
+    assert_eq!(
+        public,
+        firecast::hazard::PUBLIC_REPORTS_PER_HOUR,
+        "the hour's limit holds, however many arrive at once"
+    );
 
     // Staff see the number masked, and reveal it in an audited action.
     let brigade = app.login("nanguan").await;

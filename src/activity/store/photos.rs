@@ -9,6 +9,7 @@ use crate::{Error, Result, clock, on_db};
 
 /// A stored photo (without its bytes).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = ActivityPhotoInfo)]
 pub struct PhotoInfo {
     pub(crate) id: i64,
     pub(crate) activity_id: i64,

@@ -9,6 +9,7 @@ use crate::{Error, Result, on_db};
 
 /// A stored photo (without its bytes).
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = HazardPhotoInfo)]
 pub struct PhotoInfo {
     pub(crate) id: i64,
     pub(crate) hazard_id: i64,

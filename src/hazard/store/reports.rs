@@ -1,6 +1,6 @@
 //! Hazard reports: the category catalogue, inserting reports with their counters, one report and its timeline.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sqlx::FromRow;
@@ -125,6 +125,7 @@ pub(super) const HAZARD_SELECT: &str = "select h.id, h.tracking_code, h.category
 
 /// One entry of a hazard's timeline.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = HazardEvent)]
 pub struct Event {
     pub(crate) id: i64,
     /// When.
@@ -252,9 +253,11 @@ pub async fn named_regions(db: &Db) -> Result<Vec<(String, String)>> {
 
 /// Counter changes, summed in memory and written as chunked multi-row upserts.
 #[derive(Debug, Default)]
+/// Counter changes, kept in order: every writer updates the counter rows in the same order, so
+/// concurrent writers wait for each other instead of deadlocking (PostgreSQL).
 pub(super) struct Deltas {
-    count: HashMap<(String, &'static str), i64>,
-    days: HashMap<(String, i64), i64>,
+    count: BTreeMap<(String, &'static str), i64>,
+    days: BTreeMap<(String, i64), i64>,
 }
 
 impl Deltas {
@@ -419,13 +422,29 @@ pub async fn insert_stream(
     Ok(())
 }
 
-/// Stores one hazard.
-pub async fn insert(db: &Db, hazard: &NewHazard) -> Result<i64> {
-    insert_many(db, std::slice::from_ref(hazard), &|_| {})
-        .await?
-        .first()
-        .copied()
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no id")))
+/// Stores one hazard. A public report (one with the sender's address hash) is stored only while
+/// that address has sent fewer than `most` reports since `since`, counted under a lock on the
+/// address: simultaneous reports cannot beat the limit. `None` when the limit is reached.
+pub async fn insert(db: &Db, hazard: &NewHazard, since: OffsetDateTime, most: i64) -> Result<Option<i64>> {
+    let mut tx = db.begin().await?;
+    if let Some(ip) = &hazard.ip_hash {
+        tx.lock_key(&format!("hazard-ip:{ip}")).await?;
+        let sent: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "select count(*) from hazard where reporter_ip_hash = $1 and created_at >= $2"
+        )
+        .bind(ip)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?);
+        if sent >= most {
+            return Ok(None);
+        }
+    }
+    let mut deltas = Deltas::default();
+    let ids = insert_in(&mut tx, std::slice::from_ref(hazard), &mut deltas).await?;
+    deltas.apply(&mut tx).await?;
+    tx.commit().await?;
+    Ok(ids.first().copied())
 }
 
 /// A hazard inside the scope.

@@ -281,6 +281,7 @@ pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> 
 
 /// What an answer came to (the team learns whether it was right at the reveal).
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = LiveAnswered)]
 pub struct Answered {
     /// The question answered.
     pub item_id: i64,
@@ -382,6 +383,7 @@ pub struct Current {
 
 /// A match as the host and the big screen show it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = LiveBoard)]
 pub struct Board {
     /// The match.
     pub m: Match,

@@ -28,6 +28,7 @@ async fn list(State(s): State<AppState>, me: Principal) -> Result<axum::Json<Vec
 
 /// The id of a new match.
 #[derive(serde::Serialize, ToSchema)]
+#[schema(as = MatchCreated)]
 pub struct Created {
     /// Id.
     id: i64,
@@ -135,6 +136,7 @@ async fn buzz(
 
 /// An answer.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = LiveAnswerInput)]
 pub struct AnswerInput {
     /// The question it is for (the current one when left out).
     #[serde(default)]

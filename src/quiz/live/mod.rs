@@ -97,6 +97,7 @@ text_enum! {
 
 /// A team as typed: name, region, 2 to 5 members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = LiveTeamInput)]
 pub struct TeamInput {
     /// Team name (长春代表队).
     pub name: String,

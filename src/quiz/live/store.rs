@@ -35,6 +35,7 @@ pub struct Match {
 
 /// A team as stored.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = LiveTeam)]
 pub struct Team {
     pub(crate) id: i64,
     /// The match.

@@ -129,6 +129,7 @@ async fn csv(State(s): State<AppState>, me: Principal, Path((id, sid)): Path<(i6
 
 /// A team of the live competition.
 #[derive(Serialize, ToSchema)]
+#[schema(as = SelectionTeam)]
 pub struct Team {
     /// 1, 2, …
     pub number: i64,

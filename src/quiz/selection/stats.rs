@@ -41,6 +41,7 @@ pub struct QuestionStat {
 
 /// The statistics of a quiz.
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = QuizStats)]
 pub struct Stats {
     /// Finished attempts counted.
     pub finished: i64,

@@ -287,6 +287,7 @@ pub async fn latest(db: &Db, quiz_id: i64, kind: super::Kind) -> Result<Option<S
 
 /// An entry of a selection, with what is shown of the participant.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = SelectionEntry)]
 pub struct Entry {
     /// Position (leaderboard order for finalists, participant-id order for a draw's eligible list).
     pub position: i64,

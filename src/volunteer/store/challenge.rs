@@ -50,6 +50,7 @@ pub struct Station {
 
 /// A competitor.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = ChallengeEntry)]
 pub struct Entry {
     pub(crate) id: i64,
     pub(crate) member_id: i64,

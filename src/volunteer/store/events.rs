@@ -13,6 +13,7 @@ use crate::{Error, Result, clock, on_db, on_tx};
 
 /// A service event with its sign-up counts.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = ServiceEvent)]
 pub struct Event {
     pub(crate) id: i64,
     /// Team id.

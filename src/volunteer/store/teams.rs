@@ -11,6 +11,7 @@ use crate::{Error, Result, clock, on_db};
 
 /// A volunteer team: its unit and what `volunteer_team` adds.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+#[schema(as = VolunteerTeam)]
 pub struct Team {
     /// Unit id (the team's id).
     pub id: i64,
