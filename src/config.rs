@@ -2,7 +2,7 @@
 //! the database URL) are redacted when the config is printed.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Settings shared by every command.
 #[derive(Clone, clap::Args)]
@@ -25,6 +25,12 @@ pub struct Config {
     /// proxy). An `https://` address marks session cookies `Secure`.
     #[arg(long, env = "FIRECAST_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as `CIDR,…` (`10.0.0.0/8,::1/128`):
+    /// behind them, rate limits and lock-outs count the client's own address. Default none: the
+    /// peer's address counts and the header is ignored.
+    #[arg(long, env = "FIRECAST_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<Cidr>,
 
     /// Log lines as human-readable text or as JSON objects.
     #[arg(long, env = "FIRECAST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
@@ -53,6 +59,49 @@ pub struct Config {
     pub sms: SmsConfig,
 }
 
+/// A block of addresses, `10.0.0.0/8` or `2001:db8::/32` (a bare address is a block of one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is inside the block.
+    pub fn contains(self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            IpAddr::V4(_) => ip,
+        };
+        let bits = |a: IpAddr| match a {
+            IpAddr::V4(v4) => (u128::from(v4.to_bits()) << 96, 32),
+            IpAddr::V6(v6) => (v6.to_bits(), 128),
+        };
+        let ((block, width), (probe, probe_width)) = (bits(self.addr), bits(ip));
+        if width != probe_width {
+            return false;
+        }
+        let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+        block & mask == probe & mask
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = s.trim().split_once('/').map_or((s.trim(), None), |(a, p)| (a, Some(p)));
+        let addr: IpAddr = addr.parse().map_err(|_| format!("'{s}' is not an address or CIDR block"))?;
+        let most = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => most,
+            Some(p) => {
+                p.parse().ok().filter(|p| *p <= most).ok_or_else(|| format!("'{s}': the prefix is 0 to {most}"))?
+            }
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -70,6 +119,7 @@ impl Config {
             database_url: Some(url.to_owned()),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_listen: None,
+            trusted_proxies: Vec::new(),
             public_url: None,
             log_format: LogFormat::Text,
             // One key per process, so databases copied from a template open with it.
@@ -118,6 +168,7 @@ impl fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(crate::db::redact_url))
             .field("listen", &self.listen)
             .field("metrics_listen", &self.metrics_listen)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .field("data_key_file", &self.data_key_file)
@@ -200,5 +251,23 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://fire:***@db.example/firecast"), "{shown}");
+    }
+
+    #[test]
+    fn cidr_blocks_hold_what_they_say() {
+        let block: Cidr = "10.0.0.0/8".parse().unwrap();
+        assert!(block.contains("10.255.1.2".parse().unwrap()));
+        assert!(!block.contains("11.0.0.1".parse().unwrap()));
+        assert!(block.contains("::ffff:10.0.0.5".parse().unwrap()), "IPv4 mapped into IPv6");
+        let one: Cidr = "192.0.2.7".parse().unwrap();
+        assert!(one.contains("192.0.2.7".parse().unwrap()) && !one.contains("192.0.2.8".parse().unwrap()));
+        let v6: Cidr = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains("2001:db8:1::1".parse().unwrap()) && !v6.contains("2001:db9::1".parse().unwrap()));
+        assert!(!v6.contains("10.0.0.1".parse().unwrap()));
+        let all: Cidr = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("8.8.8.8".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "nonsense", "10.0.0.0/x", "::/129"] {
+            assert!(bad.parse::<Cidr>().is_err(), "{bad}");
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::clock::parse_date;
 use crate::org::caller::Principal;
 use crate::sheet::CellError;
 use crate::web::AppState;
-use crate::web::extract::{Json, LONG_PAGES, Path, Query, window};
+use crate::web::extract::{Json, LONG_PAGES, Path, Query, Replacement, window};
 use crate::{Error, Result};
 
 /// Activity list parameters.
@@ -123,13 +123,13 @@ async fn get_one(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) 
     Ok(axum::Json(detail(&s, &me, id).await?))
 }
 
-/// Rewrites a draft or returned record of your unit.
+/// Rewrites a draft or returned record of your unit, as a whole: every field of the body is required (send a field's current value to keep it); a field left out is refused with a 422 naming it, never erased.
 #[utoipa::path(put, path = "/api/v1/activities/{id}", tag = "activities", params(("id" = i64, Path)), request_body = ActivityInput, responses((status = 200, body = ActivityDetail), (status = 409, body = crate::error::Problem)))]
 async fn update(
     State(s): State<AppState>,
     me: Principal,
     Path(id): Path<i64>,
-    Json(input): Json<ActivityInput>,
+    Replacement(input): Replacement<ActivityInput>,
 ) -> Result<axum::Json<ActivityDetail>> {
     actions::update(&s.db, &me, id, &input).await?;
     Ok(axum::Json(detail(&s, &me, id).await?))

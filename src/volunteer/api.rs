@@ -24,7 +24,7 @@ use super::{EventState, SignupStatus};
 use crate::activity::api::ImportErrors;
 use crate::org::caller::Principal;
 use crate::web::AppState;
-use crate::web::extract::{Json, Path, Query};
+use crate::web::extract::{Json, Path, Query, Replacement};
 use crate::{Error, Result};
 
 /// A team with its members (phones masked) and their credentials.
@@ -58,13 +58,13 @@ async fn team(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -> 
     Ok(axum::Json(team_detail(&s, &me, id).await?))
 }
 
-/// Changes a team's sponsor, leader, founding date and description.
+/// Replaces a team's sponsor, leader, founding date and description: every field of the body is required (send a field's current value to keep it); a field left out is refused with a 422 naming it, never erased.
 #[utoipa::path(put, path = "/api/v1/volunteer-teams/{id}", tag = "volunteers", params(("id" = i64, Path)), request_body = TeamInput, responses((status = 200, body = TeamDetail), (status = 422, body = crate::error::Problem)))]
 async fn update_team(
     State(s): State<AppState>,
     me: Principal,
     Path(id): Path<i64>,
-    Json(input): Json<TeamInput>,
+    Replacement(input): Replacement<TeamInput>,
 ) -> Result<axum::Json<TeamDetail>> {
     actions::update_team(&s.db, &me, id, &input).await?;
     Ok(axum::Json(team_detail(&s, &me, id).await?))
@@ -142,13 +142,13 @@ async fn member(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) -
     Ok(axum::Json(member_detail(&s, &me, id).await?))
 }
 
-/// Changes a member's name, gender, birth year, skills or active flag.
+/// Replaces a member's name, gender, birth year, skills and active flag: every field of the body is required (send a field's current value to keep it); a field left out is refused with a 422 naming it, never erased.
 #[utoipa::path(put, path = "/api/v1/volunteer-members/{id}", tag = "volunteers", params(("id" = i64, Path)), request_body = MemberUpdate, responses((status = 200, body = MemberDetail), (status = 422, body = crate::error::Problem)))]
 async fn update_member(
     State(s): State<AppState>,
     me: Principal,
     Path(id): Path<i64>,
-    Json(input): Json<MemberUpdate>,
+    Replacement(input): Replacement<MemberUpdate>,
 ) -> Result<axum::Json<MemberDetail>> {
     actions::update_member(&s.db, &me, id, &input).await?;
     Ok(axum::Json(member_detail(&s, &me, id).await?))

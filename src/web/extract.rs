@@ -142,6 +142,26 @@ where
     }
 }
 
+/// A JSON body that replaces a whole record (`PUT`): every field of `T`'s documented schema must
+/// be present, so that nothing a caller leaves out is silently erased. A field to keep is sent with
+/// its current value.
+pub struct Replacement<T>(pub T);
+
+impl<T: DeserializeOwned + utoipa::PartialSchema, S: Send + Sync> FromRequest<S> for Replacement<T> {
+    type Rejection = Error;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let Json(value) = Json::<Value>::from_request(req, state).await?;
+        let fields = match T::schema() {
+            utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o)) => o.properties.into_keys().collect(),
+            _ => Vec::new(),
+        };
+        if let Some(missing) = fields.iter().find(|f| value.get(f.as_str()).is_none()) {
+            return Err(Error::invalid(missing, "error.put_whole"));
+        }
+        serde_path_to_error::deserialize(value).map(Replacement).map_err(|e| named("json", &e))
+    }
+}
+
 /// A path parameter (an id, a code) whose parse error names the parameter.
 pub struct Path<T>(pub T);
 

@@ -79,8 +79,26 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+/// The client's address: the peer's, or behind trusted proxies the nearest address in
+/// `X-Forwarded-For` that is not one of them (what a client writes further left is not believed).
+fn client_ip(req: &Request, trusted: &[crate::config::Cidr]) -> String {
+    let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".to_owned();
+    };
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer.to_string();
+    }
+    let forwarded = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let hops: Vec<&str> = forwarded.iter().flat_map(|v| v.split(',')).map(str::trim).collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if is_trusted(ip) => {}
+            Ok(ip) => return ip.to_string(),
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -120,7 +138,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
 }
 
 async fn resolve(state: &AppState, req: Request) -> Result<(Request, Option<HeaderValue>)> {
-    let ip = client_ip(&req);
+    let ip = client_ip(&req, &state.config.trusted_proxies);
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -196,5 +214,29 @@ mod tests {
         assert!(same("abc", "abc"));
         assert!(!same("abc", "abd"));
         assert!(!same("abc", "abcd"));
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_forwarded_it() {
+        let trusted: Vec<crate::config::Cidr> = vec!["10.0.0.0/8".parse().unwrap(), "::1".parse().unwrap()];
+        let req = |peer: &str, forwarded: &[&str]| {
+            let mut r = Request::new(axum::body::Body::empty());
+            r.extensions_mut().insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 40000)));
+            for f in forwarded {
+                r.headers_mut().append("x-forwarded-for", HeaderValue::from_str(f).unwrap());
+            }
+            r
+        };
+        // A stranger's header is ignored.
+        assert_eq!(client_ip(&req("203.0.113.9", &["198.51.100.1"]), &trusted), "203.0.113.9");
+        // Behind a trusted proxy: the nearest untrusted hop, never what the client wrote further left.
+        assert_eq!(client_ip(&req("10.1.2.3", &["198.51.100.1"]), &trusted), "198.51.100.1");
+        assert_eq!(client_ip(&req("10.1.2.3", &["6.6.6.6, 198.51.100.1, 10.9.9.9"]), &trusted), "198.51.100.1");
+        assert_eq!(client_ip(&req("::1", &["6.6.6.6", "198.51.100.7"]), &trusted), "198.51.100.7");
+        // Without the header, or with rubbish, the proxy's own address.
+        assert_eq!(client_ip(&req("10.1.2.3", &[]), &trusted), "10.1.2.3");
+        assert_eq!(client_ip(&req("10.1.2.3", &["not-an-address"]), &trusted), "10.1.2.3");
+        // Nothing trusted: the header never counts.
+        assert_eq!(client_ip(&req("10.1.2.3", &["198.51.100.1"]), &[]), "10.1.2.3");
     }
 }

@@ -109,7 +109,15 @@ pub async fn records_move_through_review_by_the_level_above(app: TestApp) {
         "a reason is required"
     );
     assert_eq!(transition(&detachment, id, "return", "请补充照片").await, StatusCode::OK);
-    let body = json!({"campaign_id": campaign, "kind": "training", "title": "社区居民消防培训", "starts_on": format!("{month}10"), "region_code": "220102001", "figures": {"people_trained": 300}});
+    let body = json!({"campaign_id": campaign, "duty_id": null, "kind": "training", "title": "社区居民消防培训", "starts_on": format!("{month}10"), "ends_on": "", "region_code": "220102001", "co_organisers": "", "venue": "华阳社区活动室", "description": "", "figures": {"people_trained": 300}});
+    let partial = {
+        let mut b = body.clone();
+        b.as_object_mut().unwrap().remove("venue");
+        b
+    };
+    let r = brigade.json(Method::PUT, &format!("/api/v1/activities/{id}"), &partial).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a PUT carries every field");
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "venue");
     assert_eq!(brigade.json(Method::PUT, &format!("/api/v1/activities/{id}"), &body).await.status(), StatusCode::OK);
     assert_eq!(transition(&brigade, id, "submit", "").await, StatusCode::OK);
     let queue: Value = detachment.get("/api/v1/review").await.json().await.unwrap();

@@ -124,16 +124,21 @@ pub async fn teams_and_members_keep_phones_sealed_and_reveal_them_audited(app: T
         .await;
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "skills");
     // The team's details, with a leader from the team.
-    let r = v
-        .json(
-            Method::PUT,
-            &format!("/api/v1/volunteer-teams/{team}"),
-            &json!({"sponsor": "美团吉林", "leader_member_id": id, "founded_on": "2021-06-01"}),
-        )
-        .await;
+    let whole = json!({"sponsor": "美团吉林", "leader_member_id": id, "founded_on": "2021-06-01", "description": "外卖骑手志愿者"});
+    let r = v.json(Method::PUT, &format!("/api/v1/volunteer-teams/{team}"), &whole).await;
     assert_eq!(r.status(), StatusCode::OK);
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["team"]["leader_name"], "赵新");
+    // A PUT replaces the whole team: a body without the sponsor is refused, never erases it.
+    let partial = json!({"leader_member_id": id, "founded_on": "2021-06-01", "description": ""});
+    let r = v.json(Method::PUT, &format!("/api/v1/volunteer-teams/{team}"), &partial).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "sponsor");
+    let t: Value = v.get(&format!("/api/v1/volunteer-teams/{team}")).await.json().await.unwrap();
+    assert_eq!(
+        (t["team"]["sponsor"].as_str(), t["team"]["founded_on"].as_str()),
+        (Some("美团吉林"), Some("2021-06-01"))
+    );
     // Credentials, and an update.
     let r = v.json(Method::POST, &format!("/api/v1/volunteer-members/{id}/credentials"), &json!({"kind": "certificate", "name": "应急救护员证", "issued_on": "2024-06-01", "expires_on": "2023-01-01"})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "expires before issued");
