@@ -36,6 +36,14 @@ enum Command {
     /// Send pushes' direct deliveries (SMS, webhooks) without serving pages; run several, on one
     /// database or sharing a NATS `JetStream` queue (`--nats-url`).
     Worker,
+    /// Copy the database, consistent while the server writes, with its data key beside it
+    /// (`FILE.key`); to restore, stop the server and put both files in place (see
+    /// `docs/operations.md`).
+    Backup {
+        /// The new file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -57,12 +65,22 @@ enum Command {
     /// Import records from a spreadsheet.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Run a performance workload and print its figures.
     Bench {
         /// Which workload.
         #[arg(value_enum)]
         workload: bench::Workload,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log, oldest first: exits with an error naming the first
+    /// record that was changed or removed.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +200,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = open(&config, "sqlite://firecast.db").await?;
+            let v = crate::audit::verify(&db).await?;
+            if let Some(id) = v.broken_at {
+                anyhow::bail!(
+                    "audit record {id} does not match the chain: it, or the record before it, was changed or removed \
+                     ({} records before it hold)",
+                    v.chained
+                );
+            }
+            println!(
+                "the audit log holds: {} records chained, {} written before the chain began",
+                v.chained, v.before_chain
+            );
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let url = config.database_url_or("sqlite://firecast.db");
+            let db = Db::connect(url).await?;
+            let started = Instant::now();
+            db.backup(&out).await?;
+            let key = config.data_key_file.clone().unwrap_or_else(|| crate::personal::default_key_path(url));
+            let key_copy = std::path::PathBuf::from(format!("{}.key", out.display()));
+            std::fs::copy(&key, &key_copy).with_context(|| format!("cannot copy the data key {}", key.display()))?;
+            let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "wrote {} ({} MB) and its data key {} in {} ms",
+                out.display(),
+                size / 1_000_000,
+                key_copy.display(),
+                started.elapsed().as_millis()
+            );
+            Ok(())
+        }
         Command::Report { campaign, region, format, out } => {
             let db = open(&config, "sqlite://firecast.db").await?;
             let started = Instant::now();

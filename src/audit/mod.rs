@@ -1,13 +1,16 @@
 //! The audit trail: every login, every state-changing action and every view or export of personal
 //! data writes one record with [`record`]. Records cannot be changed or deleted (the database
-//! refuses it); admins read them, scoped like everything else.
+//! refuses it); admins read them, scoped like everything else. The records are hash-chained, so
+//! that one changed or removed behind the database's back is found by [`verify`].
 
 pub mod api;
 pub mod pages;
 pub mod queries;
 pub mod store;
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
 
 use crate::Result;
@@ -42,6 +45,90 @@ impl Outcome {
         match self {
             Self::Ok => "ok",
             Self::Denied => "denied",
+        }
+    }
+}
+
+/// What a record's link in the chain covers: everything it says.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Chained {
+    /// When, in microseconds since 1970 (what both databases keep exactly).
+    pub at_micros: i64,
+    /// The acting user's id.
+    pub actor_id: Option<i64>,
+    /// The acting user's login name.
+    pub actor: String,
+    /// Client address.
+    pub ip: String,
+    /// What was done.
+    pub action: String,
+    /// The kind of object.
+    pub object_kind: String,
+    /// The object's id.
+    pub object_id: String,
+    /// `ok` or `denied`.
+    pub outcome: String,
+    /// Details.
+    pub detail: String,
+    /// The region it belongs to.
+    pub region_path: String,
+}
+
+/// A record's hash: SHA-256 over the previous record's hash and every field of this one, each
+/// prefixed with its length so that no two different records read alike.
+pub fn link(previous: &str, r: &Chained) -> String {
+    let mut h = Sha256::new();
+    let actor_id = r.actor_id.map_or_else(String::new, |i| i.to_string());
+    let at = r.at_micros.to_string();
+    for field in [
+        previous,
+        &at,
+        &actor_id,
+        &r.actor,
+        &r.ip,
+        &r.action,
+        &r.object_kind,
+        &r.object_id,
+        &r.outcome,
+        &r.detail,
+        &r.region_path,
+    ] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+/// What a walk along the chain found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Records whose link holds.
+    pub chained: u64,
+    /// Records written before the chain began (they carry no hash).
+    pub before_chain: u64,
+    /// The first record whose link does not hold: it, or the one before it, was changed or
+    /// removed.
+    pub broken_at: Option<i64>,
+}
+
+/// Walks the whole chain, oldest first.
+pub async fn verify(db: &Db) -> Result<Verified> {
+    let mut v = Verified { chained: 0, before_chain: 0, broken_at: None };
+    let (mut previous, mut after) = (String::new(), 0);
+    loop {
+        let page = store::chain_page(db, after, 5_000).await?;
+        let Some(last) = page.last() else { return Ok(v) };
+        after = last.0;
+        for (id, hash, record) in page {
+            if hash.is_empty() && v.chained == 0 {
+                v.before_chain += 1;
+            } else if hash == link(&previous, &record) {
+                v.chained += 1;
+                previous = hash;
+            } else {
+                v.broken_at = Some(id);
+                return Ok(v);
+            }
         }
     }
 }

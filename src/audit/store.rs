@@ -6,10 +6,10 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::{Actor, Outcome};
+use super::{Actor, Chained, Outcome};
 use crate::db::Db;
 use crate::org::Scope;
-use crate::{Result, clock, on_db};
+use crate::{Result, clock, on_db, on_tx};
 
 /// One audit record.
 #[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
@@ -61,25 +61,91 @@ pub async fn insert(
     outcome: Outcome,
     detail: &str,
 ) -> Result<()> {
-    on_db!(db, |p| {
+    // Kept to the microsecond, as both databases store it, so that the chain reads back alike.
+    let now = clock::now();
+    let at = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
+    let record = Chained {
+        at_micros: i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(0),
+        actor_id: who.user_id,
+        actor: who.name.clone(),
+        ip: who.ip.clone(),
+        action: action.to_owned(),
+        object_kind: object.0.to_owned(),
+        object_id: object.1.to_owned(),
+        outcome: outcome.as_str().to_owned(),
+        detail: detail.to_owned(),
+        region_path: who.region_path.clone(),
+    };
+    // One writer at a time extends the chain.
+    let mut tx = db.begin().await?;
+    tx.lock_key("audit-chain").await?;
+    on_tx!(&mut tx, |c| {
+        let previous: Option<String> =
+            sqlx::query_scalar("select hash from audit_log order by id desc limit 1").fetch_optional(&mut *c).await?;
         sqlx::query(
-        "insert into audit_log (at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )
-    .bind(clock::now())
-    .bind(who.user_id)
-    .bind(&who.name)
-    .bind(&who.ip)
-    .bind(action)
-    .bind(object.0)
-    .bind(object.1)
-    .bind(outcome.as_str())
-    .bind(detail)
-    .bind(&who.region_path)
-    .execute(p)
-    .await.map(|_| ())
-    })?;
+            "insert into audit_log (at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path, hash) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(at)
+        .bind(record.actor_id)
+        .bind(&record.actor)
+        .bind(&record.ip)
+        .bind(&record.action)
+        .bind(&record.object_kind)
+        .bind(&record.object_id)
+        .bind(&record.outcome)
+        .bind(&record.detail)
+        .bind(&record.region_path)
+        .bind(super::link(&previous.unwrap_or_default(), &record))
+        .execute(&mut *c)
+        .await?;
+    });
+    tx.commit().await?;
     Ok(())
+}
+
+/// Records after `after` in id order with their hashes and what their links cover, `limit` at most.
+pub async fn chain_page(db: &Db, after: i64, limit: i64) -> Result<Vec<(i64, String, Chained)>> {
+    let rows: Vec<(
+        i64,
+        String,
+        OffsetDateTime,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )> = on_db!(db, |p| sqlx::query_as(
+        "select id, hash, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path \
+             from audit_log where id > $1 order by id limit $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(p)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, hash, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path)| {
+            let at_micros = i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(0);
+            let record = Chained {
+                at_micros,
+                actor_id,
+                actor,
+                ip,
+                action,
+                object_kind,
+                object_id,
+                outcome,
+                detail,
+                region_path,
+            };
+            (id, hash, record)
+        })
+        .collect())
 }
 
 /// Records inside the scope, newest first.

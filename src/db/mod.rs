@@ -239,6 +239,25 @@ impl Db {
         })
     }
 
+    /// Writes a consistent copy of the whole database to `out` while others go on writing: on
+    /// `SQLite`, `VACUUM INTO` (a snapshot of one read transaction, compacted). On PostgreSQL the
+    /// tool for it is `pg_dump`; the error says how to run it.
+    pub async fn backup(&self, out: &std::path::Path) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(p) => {
+                anyhow::ensure!(!out.exists(), "{} exists already: choose a new file for the copy", out.display());
+                let target = out.to_str().ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", out.display()))?;
+                sqlx::query("vacuum into $1").bind(target).execute(p).await?;
+                Ok(())
+            }
+            Self::Postgres(_) => anyhow::bail!(
+                "a PostgreSQL database is copied with its own tool, consistent while firecast writes: \
+                 pg_dump --format=custom --file={} DATABASE_URL (restore with pg_restore --clean --dbname=DATABASE_URL)",
+                out.display()
+            ),
+        }
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         on_db!(self, |pool| pool.close().await);

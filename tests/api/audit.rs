@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp};
 
 pub async fn actions_are_audited_and_records_cannot_change(app: TestApp) {
     let admin = app.login("changchun.admin").await;
@@ -48,4 +48,37 @@ pub async fn audit_is_for_admins_and_scoped(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-crate::on_both_backends!(actions_are_audited_and_records_cannot_change, audit_is_for_admins_and_scoped);
+pub async fn the_chain_finds_a_record_changed_or_removed_behind_the_triggers(app: TestApp) {
+    let admin = app.login("changchun.admin").await;
+    let nanguan = app.unit_id("长春市南关区消防救援大队").await;
+    for name in ["南关区消防救援大队", "长春市南关区消防救援大队"] {
+        let r = admin.json(Method::PATCH, &format!("/api/v1/units/{nanguan}"), &json!({"name": name})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let whole = firecast::audit::verify(&app.db).await.unwrap();
+    assert_eq!(whole.broken_at, None);
+    assert!(whole.chained >= 3, "{whole:?}");
+    assert_eq!(whole.before_chain, 0, "a new database is chained from its first record");
+
+    // Someone with the database's own keys turns the triggers off and edits a record…
+    let off: &[&str] = match app.backend {
+        Backend::Sqlite => &["drop trigger audit_log_no_update", "drop trigger audit_log_no_delete"],
+        Backend::Postgres => &["alter table audit_log disable trigger audit_log_no_change"],
+    };
+    for sql in off {
+        app.exec(sql).await.unwrap();
+    }
+    let target = app.scalar("select min(id) from audit_log where action like 'unit.%'").await;
+    app.exec(&format!("update audit_log set detail = '改过' where id = {target}")).await.unwrap();
+    assert_eq!(firecast::audit::verify(&app.db).await.unwrap().broken_at, Some(target));
+    // …or removes it: the next record's link no longer holds.
+    let next = app.scalar(&format!("select min(id) from audit_log where id > {target}")).await;
+    app.exec(&format!("delete from audit_log where id = {target}")).await.unwrap();
+    assert_eq!(firecast::audit::verify(&app.db).await.unwrap().broken_at, Some(next));
+}
+
+crate::on_both_backends!(
+    actions_are_audited_and_records_cannot_change,
+    audit_is_for_admins_and_scoped,
+    the_chain_finds_a_record_changed_or_removed_behind_the_triggers
+);
