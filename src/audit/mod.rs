@@ -49,34 +49,25 @@ impl Outcome {
     }
 }
 
-/// What a record's link in the chain covers: everything it says.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Chained {
-    /// When, in microseconds since 1970 (what both databases keep exactly).
-    pub at_micros: i64,
-    /// The acting user's id.
-    pub actor_id: Option<i64>,
-    /// The acting user's login name.
-    pub actor: String,
-    /// Client address.
-    pub ip: String,
-    /// What was done.
-    pub action: String,
-    /// The kind of object.
-    pub object_kind: String,
-    /// The object's id.
-    pub object_id: String,
-    /// `ok` or `denied`.
-    pub outcome: String,
-    /// Details.
-    pub detail: String,
-    /// The region it belongs to.
-    pub region_path: String,
+/// What a record's link in the chain covers: everything it says, its time in microseconds (what
+/// both databases keep exactly).
+#[derive(Clone, Debug)]
+pub(crate) struct Chained {
+    pub(crate) at_micros: i64,
+    pub(crate) actor_id: Option<i64>,
+    pub(crate) actor: String,
+    pub(crate) ip: String,
+    pub(crate) action: String,
+    pub(crate) object_kind: String,
+    pub(crate) object_id: String,
+    pub(crate) outcome: String,
+    pub(crate) detail: String,
+    pub(crate) region_path: String,
 }
 
 /// A record's hash: SHA-256 over the previous record's hash and every field of this one, each
 /// prefixed with its length so that no two different records read alike.
-pub fn link(previous: &str, r: &Chained) -> String {
+pub(crate) fn link(previous: &str, r: &Chained) -> String {
     let mut h = Sha256::new();
     let actor_id = r.actor_id.map_or_else(String::new, |i| i.to_string());
     let at = r.at_micros.to_string();

@@ -105,7 +105,7 @@ pub async fn insert(
 }
 
 /// Records after `after` in id order with their hashes and what their links cover, `limit` at most.
-pub async fn chain_page(db: &Db, after: i64, limit: i64) -> Result<Vec<(i64, String, Chained)>> {
+pub(crate) async fn chain_page(db: &Db, after: i64, limit: i64) -> Result<Vec<(i64, String, Chained)>> {
     let rows: Vec<(
         i64,
         String,

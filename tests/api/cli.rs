@@ -308,6 +308,7 @@ fn a_backup_taken_while_the_server_writes_restores_whole() {
     let db = rt.block_on(async {
         let db = firecast::db::Db::open(&url).await.unwrap();
         firecast::org::reference::load(&db).await.unwrap();
+        firecast::personal::DataKey::load_or_create(&key).unwrap();
         db
     });
     // Writers go on while the copy is taken.
