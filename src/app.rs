@@ -47,7 +47,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The JSON API of every area, with its `OpenAPI` document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(org::api::router())
         .merge(campaign::api::router())
         .merge(activity::api::router())
@@ -56,8 +56,67 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(quiz::api::router())
         .merge(volunteer::api::router())
         .merge(hazard::api::router())
-        .merge(push::api::router())
-        .split_for_parts()
+        .merge(push::api::router());
+    let (router, mut doc) = api.split_for_parts();
+    document_refusals(&mut doc);
+    (router, doc)
+}
+
+/// Documents the refusals every operation may answer, as `application/problem+json` (`Problem`),
+/// where the operation does not describe them itself: 401 and 403 outside the public endpoints,
+/// 404 where the path names an object, 409 for writes, 422 for every request (bad input), 429
+/// for the public endpoints (rate limits).
+fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |why: &str| {
+        ResponseBuilder::new()
+            .description(why)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build()
+    };
+    for (path, item) in &mut doc.paths.paths {
+        let public = path.starts_with("/api/v1/public/");
+        let names_object = path.contains('{');
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.patch, true),
+            (&mut item.delete, true),
+        ];
+        for (operation, writes) in operations {
+            let Some(op) = operation.as_mut() else { continue };
+            let refusals = [
+                (
+                    "401",
+                    !public,
+                    "Not signed in: no session, or a token that is unknown, revoked or whose account changed",
+                ),
+                ("403", !public, "Signed in, but the role or scope may not do this"),
+                ("404", names_object, "No such object within your area"),
+                ("409", writes, "The object is not in a state that allows this (it changed meanwhile)"),
+                ("422", true, "Bad input: `field` names the field at fault"),
+                ("429", public, "Too many requests from this address or participant; try again later"),
+            ];
+            // Refusals an operation describes itself are problem+json too, as the server sends them.
+            for (code, response) in &mut op.responses.responses {
+                let utoipa::openapi::RefOr::T(r) = response else { continue };
+                let is_problem = |c: &utoipa::openapi::Content| matches!(&c.schema, Some(utoipa::openapi::RefOr::Ref(s)) if s.ref_location.ends_with("/Problem"));
+                if code.starts_with('4') && r.content.get("application/json").is_some_and(is_problem) {
+                    let content = r.content.shift_remove("application/json").expect("just seen");
+                    r.content.insert("application/problem+json".to_owned(), content);
+                }
+            }
+            for (code, applies, why) in refusals {
+                if applies && !op.responses.responses.contains_key(code) {
+                    op.responses.responses.insert(code.to_owned(), problem(why).into());
+                }
+            }
+        }
+    }
 }
 
 /// The whole application (on a Tokio runtime: it starts the quiz's answer writer).

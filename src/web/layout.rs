@@ -170,6 +170,10 @@ impl PageCtx {
         if user.role.can(Permission::ViewAudit) {
             items.push(("/audit", "nav.audit", "audit"));
         }
+        // The API is for the admins who connect other systems (they issue its tokens).
+        if user.role == Role::Admin {
+            items.push(("/api/docs", "nav.api", "api"));
+        }
         items.into_iter().map(|(href, key, a)| NavItem { href, label: self.t(key), active: a == area }).collect()
     }
 

@@ -27,6 +27,16 @@ pub async fn health_metrics_and_api_docs(app: TestApp) {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+    // Every operation documents its refusals as problem+json.
+    let responses = |path: &str, method: &str| doc["paths"][path][method]["responses"].clone();
+    let unit = responses("/api/v1/units/{id}", "get");
+    for code in ["200", "401", "403", "404", "422"] {
+        assert!(unit[code].is_object(), "GET /api/v1/units/{{id}} documents {code}: {unit}");
+    }
+    assert_eq!(unit["404"]["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+    let public = responses("/api/v1/public/hazards", "post");
+    assert!(public["429"].is_object() && public["422"].is_object() && public["409"].is_object(), "{public}");
+    assert!(public["401"].is_null(), "a public form needs no account");
     let ui = get("/api/docs/").await.unwrap();
     assert_eq!(ui.status(), StatusCode::OK);
     let html = ui.text().await.unwrap();
@@ -51,6 +61,10 @@ pub async fn chinese_by_default_with_english_and_korean(app: TestApp) {
     assert!(page.contains("lang=\"ko\"") && page.contains("행정구역"));
     let headers = c.get("/").await;
     assert!(headers.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    // The menu fits the role: the API's documentation is for the admins who connect systems.
+    assert!(!page.contains("href=\"/api/docs\""), "no API link for staff");
+    let admin = app.login("admin").await.get("/").await.text().await.unwrap();
+    assert!(admin.contains("href=\"/api/docs\""));
 }
 
 pub async fn caches_keep_nothing_personal_and_every_answer_has_a_policy(app: TestApp) {
