@@ -20,3 +20,4 @@ mod reports;
 mod scope_matrix;
 mod sms;
 mod volunteers;
+mod write_scope;
