@@ -835,6 +835,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Damaged uploads of every kind — bytes flipped anywhere, cut anywhere, or nothing but
+        /// noise behind a real signature — are refused or read, never a panic.
+        #[test]
+        fn damaged_uploads_are_refused_never_a_panic(
+            png_not_jpeg in proptest::prelude::any::<bool>(),
+            flips in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..12),
+            cut in proptest::prelude::any::<usize>(),
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let valid = if png_not_jpeg { png_default(&picture(48, 36)) } else { jpeg(&picture(48, 36)) };
+            let mut damaged = valid.clone();
+            for (at, byte) in &flips {
+                let at = at % damaged.len();
+                damaged[at] ^= byte | 1;
+            }
+            damaged.truncate(8 + cut % damaged.len());
+            let _ = process(&damaged);
+            let mut noisy = valid[..8].to_vec();
+            noisy.extend_from_slice(&noise);
+            proptest::prop_assert!(process(&noisy).is_err());
+        }
+    }
+
     #[test]
     fn truncated_files_are_corrupt() {
         let full = jpeg(&picture(200, 150));

@@ -103,7 +103,17 @@ pub fn write(questions: &[Question]) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_text_gives_questions_or_errors_never_a_panic(s in "[\\PC\n.):ABCDEFGHNRSWa-e]{0,300}") {
+            let _ = read(&s, &Defaults::default());
+        }
+    }
 
     #[test]
     fn aiken_reads_and_refuses_by_line() {

@@ -174,7 +174,66 @@ pub async fn control_characters_and_trailing_json_are_refused_naming_the_field(a
     assert!(r.text().await.unwrap().contains("控制字符"));
 }
 
+pub async fn importers_answer_damaged_files_without_a_server_error(app: TestApp) {
+    let province = app.login("province").await;
+    let volunteer = app.login("volunteer").await;
+    let campaigns: serde_json::Value = province.get("/api/v1/campaigns").await.json().await.unwrap();
+    let campaign = campaigns[0]["id"].as_i64().unwrap();
+    let team = app.unit_id("美团小哥消防志愿服务队").await;
+    // Plausible files, then damaged: bytes flipped, cut, or noise behind a real start.
+    let starts: [&[u8]; 4] = [
+        "标题,类型,开始日期,区划代码,发放宣传资料\n入户宣传,training,2024-11-10,220102,10\n".as_bytes(),
+        "姓名,手机号,技能\n张三,13900000000,急救\n".as_bytes(),
+        "::Q1:: 火警电话？{=119 ~110}\n".as_bytes(),
+        b"PK\x03\x04\x14\x00\x06\x00",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut answered = std::collections::BTreeMap::new();
+    for round in 0..24 {
+        let mut bytes = starts[round % starts.len()].to_vec();
+        match round % 3 {
+            0 => {
+                for _ in 0..6 {
+                    let at = usize::try_from(next()).unwrap() % bytes.len();
+                    bytes[at] = next().to_le_bytes()[0];
+                }
+            }
+            1 => bytes.truncate(1 + usize::try_from(next()).unwrap() % bytes.len()),
+            _ => bytes.extend((0..200).map(|_| next().to_le_bytes()[0])),
+        }
+        let targets = [
+            (&province, format!("/api/v1/activities/import?campaign={campaign}&filename=x.csv")),
+            (&province, format!("/api/v1/activities/import?campaign={campaign}&filename=x.xlsx")),
+            (&volunteer, format!("/api/v1/volunteer-teams/{team}/members/import?filename=m.csv")),
+            (&province, "/api/v1/questions/import?format=gift".to_owned()),
+            (&province, "/api/v1/questions/import?format=moodle".to_owned()),
+            (&province, "/api/v1/questions/import?format=aiken".to_owned()),
+            (&province, "/api/v1/questions/import?format=xlsx".to_owned()),
+        ];
+        for (c, path) in &targets {
+            let r = c
+                .http
+                .post(format!("{}{path}", c.base))
+                .header("x-csrf-token", &c.csrf)
+                .body(bytes.clone())
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().as_u16() < 500, "{path} answered {} to round {round}", r.status());
+            *answered.entry(r.status().as_u16()).or_insert(0) += 1;
+        }
+    }
+    assert!(answered.contains_key(&422), "damaged files are refused with their errors: {answered:?}");
+}
+
 crate::on_both_backends!(
+    importers_answer_damaged_files_without_a_server_error,
     malformed_input_names_the_field,
     unknown_pages_get_a_useful_404,
     control_characters_and_trailing_json_are_refused_naming_the_field
