@@ -224,7 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let key = config.data_key_file.clone().unwrap_or_else(|| crate::personal::default_key_path(url));
             let key_copy = std::path::PathBuf::from(format!("{}.key", out.display()));
             std::fs::copy(&key, &key_copy).with_context(|| format!("cannot copy the data key {}", key.display()))?;
-            let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            let size = std::fs::metadata(&out).map_or(0, |m| m.len());
             println!(
                 "wrote {} ({} MB) and its data key {} in {} ms",
                 out.display(),

@@ -240,7 +240,7 @@ impl Db {
     }
 
     /// Writes a consistent copy of the whole database to `out` while others go on writing: on
-    /// `SQLite`, `VACUUM INTO` (a snapshot of one read transaction, compacted). On PostgreSQL the
+    /// `SQLite`, `VACUUM INTO` (a snapshot of one read transaction, compacted). On `PostgreSQL` the
     /// tool for it is `pg_dump`; the error says how to run it.
     pub async fn backup(&self, out: &std::path::Path) -> anyhow::Result<()> {
         match self {
@@ -302,7 +302,7 @@ impl Tx {
     }
 
     /// Holds a lock named `key` until the transaction ends, for a limit that has no row of its own
-    /// to lock (the reports of one address): PostgreSQL's transaction-level advisory lock; on
+    /// to lock (the reports of one address): `PostgreSQL`'s transaction-level advisory lock; on
     /// `SQLite` the transaction already holds the whole database.
     pub async fn lock_key(&mut self, key: &str) -> Result<(), sqlx::Error> {
         if let Self::Postgres(t) = self {

@@ -254,7 +254,7 @@ pub async fn named_regions(db: &Db) -> Result<Vec<(String, String)>> {
 /// Counter changes, summed in memory and written as chunked multi-row upserts.
 #[derive(Debug, Default)]
 /// Counter changes, kept in order: every writer updates the counter rows in the same order, so
-/// concurrent writers wait for each other instead of deadlocking (PostgreSQL).
+/// concurrent writers wait for each other instead of deadlocking (`PostgreSQL`).
 pub(super) struct Deltas {
     count: BTreeMap<(String, &'static str), i64>,
     days: BTreeMap<(String, i64), i64>,
