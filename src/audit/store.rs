@@ -104,22 +104,13 @@ pub async fn insert(
     Ok(())
 }
 
+/// A record as the chain reads it: id, hash, time, actor id, then the texts in `Chained` order.
+type ChainRow =
+    (i64, String, OffsetDateTime, Option<i64>, String, String, String, String, String, String, String, String);
+
 /// Records after `after` in id order with their hashes and what their links cover, `limit` at most.
 pub(crate) async fn chain_page(db: &Db, after: i64, limit: i64) -> Result<Vec<(i64, String, Chained)>> {
-    let rows: Vec<(
-        i64,
-        String,
-        OffsetDateTime,
-        Option<i64>,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<ChainRow> = on_db!(db, |p| sqlx::query_as(
         "select id, hash, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path \
              from audit_log where id > $1 order by id limit $2"
     )
