@@ -95,6 +95,14 @@ pub async fn caches_keep_nothing_personal_and_every_answer_has_a_policy(app: Tes
         assert!(r.status().is_success() || r.status().is_redirection(), "{path}: {}", r.status());
         assert_eq!(header(&r, "cache-control"), "no-store", "{path}");
     }
+    // Served behind an https address, every answer asks browsers to keep to https.
+    let mut config = firecast::config::Config::with_database(&app.url);
+    config.public_url = Some("https://119.jl.example".to_owned());
+    let key = config.data_key(&app.url).unwrap();
+    let https = firecast::app::router(firecast::web::AppState::new(app.db.clone(), config, key));
+    let request = axum::http::Request::get("/healthz").body(axum::body::Body::empty()).unwrap();
+    let r = tower::ServiceExt::oneshot(https, request).await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
     // A switch's target that a browser would read as another site goes home instead.
     for next in ["/%09/evil.example", "/%5Cevil.example", "%0D%0A//evil.example"] {
         let r = c.get(&format!("/lang/zh-CN?next={next}")).await;
