@@ -1,7 +1,8 @@
 //! The write side of the scope matrix: objects of every area that belong to Changchun, and every
-//! state-changing endpoint on them tried by a sibling city's staff and admin. Each answer must be
-//! a refusal (403, or 404 as if the object did not exist), and the audit trail — which records
-//! every change — must show that nothing of theirs went through.
+//! state-changing endpoint on them tried by a sibling city's staff and admin, and those of
+//! Changchun's that reach the level below tried from there (a brigade, a grid worker). Each answer
+//! must be a refusal (403, or 404 as if the object did not exist), and the audit trail — which
+//! records every change — must show that nothing of theirs went through.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -119,8 +120,23 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         }
     }
     assert_eq!(answered.len(), 2 * writes.len());
+    // From below: Nanguan's brigade and a grid worker see Changchun's campaign, product, push and
+    // quiz (they reach them) and change none of them. (Each level does plan its own units' duties
+    // inside a campaign from above — the month's cascade — so duties are not in this list.)
+    let from_above = [3, 5, 6, 7];
+    for who in ["nanguan", "grid"] {
+        let c = app.login(who).await;
+        for (method, path, body) in from_above.iter().map(|i| &writes[*i]) {
+            let status = c.json(method.clone(), path, body).await.status();
+            answered.push(format!("{who} {method} {path}: {status}"));
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{who} {method} {path} answered {status}"
+            );
+        }
+    }
     let done = app
-        .scalar("select count(*) from audit_log where actor in ('yanbian', 'yanbian.admin') and outcome = 'ok' and action not like 'session.%'")
+        .scalar("select count(*) from audit_log where actor in ('yanbian', 'yanbian.admin', 'grid') and outcome = 'ok' and action not like 'session.%'")
         .await;
     assert_eq!(done, 0, "nothing of theirs went through: {answered:#?}");
     // And the objects are as their owners left them.
