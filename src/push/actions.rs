@@ -641,8 +641,9 @@ pub struct SubscribeInput {
 /// The consent text a subscriber agrees to.
 pub const CONSENT: &str = "我同意吉林省消防救援总队向我推送消防安全提示。手机号码加密保存，仅用于发送提示；每周最多5条，22:00至次日8:00不发短信；可随时一键退订。";
 
-/// Subscribes a household; returns its inbox token.
-pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput) -> Result<String> {
+/// Subscribes a household, at most [`super::SUBSCRIPTIONS_PER_HOUR`] an hour from one address;
+/// returns its inbox token.
+pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput, ip: &str) -> Result<String> {
     if !input.consent {
         return Err(Error::invalid("consent", "tick the box to agree to receive safety tips"));
     }
@@ -689,9 +690,18 @@ pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput) -> Result
             phone,
             consent: CONSENT.to_owned(),
             created_at: clock::now(),
+            ip_hash: key.index(&format!("subscriber-ip:{ip}")),
         },
+        clock::now() - Duration::hours(1),
+        super::SUBSCRIPTIONS_PER_HOUR,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| {
+        Error::TooMany(format!(
+            "at most {} subscriptions an hour can be made from one connection; please try again later",
+            super::SUBSCRIPTIONS_PER_HOUR
+        ))
+    })?;
     Ok(token)
 }
 

@@ -20,6 +20,7 @@ use crate::org::caller::Principal;
 use crate::org::{self, Role};
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query, SHORT_PAGES, window};
+use crate::web::session::RequestCtx;
 use crate::{Error, Result, clock};
 
 /// The product library.
@@ -317,8 +318,8 @@ pub struct Subscribed {
 
 /// Subscribes a household (no account).
 #[utoipa::path(post, path = "/api/v1/public/push/subscriptions", tag = "push", request_body = SubscribeInput, responses((status = 201, body = Subscribed), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn subscribe(State(s): State<AppState>, Json(input): Json<SubscribeInput>) -> Result<Response> {
-    let token = actions::subscribe(&s.db, &s.key, &input).await?;
+async fn subscribe(State(s): State<AppState>, rc: RequestCtx, Json(input): Json<SubscribeInput>) -> Result<Response> {
+    let token = actions::subscribe(&s.db, &s.key, &input, &rc.ip).await?;
     let inbox = format!("/p/inbox/{token}");
     Ok((StatusCode::CREATED, axum::Json(Subscribed { token, inbox })).into_response())
 }

@@ -204,6 +204,8 @@ text_enum! {
 pub const TIP_MAX_CHARS: usize = delivery::sms::SMS_MAX_CHARS;
 /// Direct deliveries a household receives in one week at most.
 pub const WEEKLY_CAP: i64 = 5;
+/// Subscriptions one address may make in an hour (a household subscribing its phones).
+pub const SUBSCRIPTIONS_PER_HOUR: i64 = 5;
 /// Tries before a webhook or SMS delivery goes to the dead letters.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// The node levels a push passes: city (detachment), county (brigade), community.

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,7 +22,7 @@ use crate::org::caller::Principal;
 use crate::org::{self, store::Region};
 use crate::svg::chart;
 use crate::web::AppState;
-use crate::web::extract::MultipartForm;
+use crate::web::extract::{Fields, MultipartForm};
 use crate::web::extract::{Path, Query};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result, clock};
@@ -31,36 +30,6 @@ use crate::{Error, Result, clock};
 const PAGE: i64 = 20;
 
 // ---- shared helpers ----
-
-/// The fields of a posted form, keeping repeated names (checkbox groups).
-#[derive(Clone, Debug, Default)]
-pub struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    /// Parses a URL-encoded body.
-    pub fn parse(body: &[u8]) -> Self {
-        Self(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-    }
-
-    /// The first value of a field, trimmed (empty when absent).
-    pub fn get(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
-    }
-
-    /// Every non-empty value of a field.
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned()).collect()
-    }
-
-    /// Whether a field was sent.
-    pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
-
-    fn push(&mut self, k: String, v: String) {
-        self.0.push((k, v));
-    }
-}
 
 /// A refused action's status and message, with the push form's field labels.
 pub fn user_error(ctx: &PageCtx, e: Error) -> Result<(StatusCode, String)> {
@@ -363,9 +332,8 @@ async fn review(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    body: Bytes,
+    f: Fields,
 ) -> Result<Response> {
-    let f = Fields::parse(&body);
     let to =
         ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "choose approved, draft or retired"))?;
     match actions::review(&state.db, &me, id, to, &f.get("note")).await {
@@ -549,8 +517,8 @@ async fn compose(
     compose_page(&state, ctx, &me, v, None).await
 }
 
-async fn send(State(state): State<AppState>, ctx: PageCtx, me: Principal, body: Bytes) -> Result<Response> {
-    let v = ComposeValues::from_fields(&Fields::parse(&body));
+async fn send(State(state): State<AppState>, ctx: PageCtx, me: Principal, f: Fields) -> Result<Response> {
+    let v = ComposeValues::from_fields(&f);
     let result = match v.input() {
         Ok(input) => actions::push(&state.db, &me, &input).await,
         Err(e) => Err(e),
@@ -906,9 +874,8 @@ async fn recall(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    body: Bytes,
+    f: Fields,
 ) -> Result<Response> {
-    let f = Fields::parse(&body);
     match actions::recall(&state.db, &me, id, &f.get("reason")).await {
         Ok(_) => Ok(Redirect::to(&format!("/pushes/{id}")).into_response()),
         Err(e) => {
@@ -943,9 +910,8 @@ async fn sign(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    body: Bytes,
+    f: Fields,
 ) -> Result<Response> {
-    let f = Fields::parse(&body);
     let r = actions::sign(&state.db, &me, id).await;
     node_done(&state, ctx, &me, &f, r).await
 }
@@ -955,9 +921,8 @@ async fn forward(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    body: Bytes,
+    f: Fields,
 ) -> Result<Response> {
-    let f = Fields::parse(&body);
     let input = ForwardInput { note: f.get("note"), variant: f.get("variant") };
     let r = actions::forward(&state.db, &me, id, &input).await.map(|_| ());
     node_done(&state, ctx, &me, &f, r).await
@@ -1003,9 +968,8 @@ async fn confirm(
     ctx: PageCtx,
     me: Principal,
     Path(id): Path<i64>,
-    body: Bytes,
+    f: Fields,
 ) -> Result<Response> {
-    let f = Fields::parse(&body);
     let ways = f.all("ways");
     let reach_text = f.get("reach");
     let result = match reach_text.parse::<i64>() {

@@ -5,19 +5,20 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::actions::{self, SubscribeInput, Tip};
-use super::pages::{Choice, Fields, file_response, user_error};
+use super::pages::{Choice, file_response, user_error};
 use super::store::Subscriber;
 use super::{Lang, Theme};
 use crate::org::{self, Scope};
 use crate::web::AppState;
+use crate::web::extract::Fields;
 use crate::web::extract::Path;
 use crate::web::layout::PageCtx;
+use crate::web::session::RequestCtx;
 use crate::{Error, Result};
 
 /// One level of the place picker.
@@ -95,8 +96,7 @@ async fn subscribe_form(State(state): State<AppState>, ctx: PageCtx) -> Result<S
     subscribe_page(&state, ctx, v, None).await
 }
 
-async fn subscribe(State(state): State<AppState>, ctx: PageCtx, body: Bytes) -> Result<Response> {
-    let f = Fields::parse(&body);
+async fn subscribe(State(state): State<AppState>, ctx: PageCtx, rc: RequestCtx, f: Fields) -> Result<Response> {
     let picked = ["r4", "r3", "r2", "r1"].iter().map(|k| f.get(k)).find(|v| !v.is_empty()).unwrap_or_default();
     let region_code = Some(f.get("region_code")).filter(|v| !v.is_empty()).unwrap_or(picked);
     let v = SubscribeValues {
@@ -115,7 +115,7 @@ async fn subscribe(State(state): State<AppState>, ctx: PageCtx, body: Bytes) -> 
         phone: v.phone.clone(),
         consent: v.consent,
     };
-    match actions::subscribe(&state.db, &state.key, &input).await {
+    match actions::subscribe(&state.db, &state.key, &input, &rc.ip).await {
         Ok(token) => Ok(Redirect::to(&format!("/p/inbox/{token}?new=1")).into_response()),
         Err(e) => {
             let (status, msg) = user_error(&ctx, e)?;

@@ -142,6 +142,48 @@ where
     }
 }
 
+/// The fields of a posted form, keeping repeated names (checkbox groups).
+#[derive(Clone, Debug, Default)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// Parses a URL-encoded body (unchecked: the extractor checks what a request sends).
+    pub fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    }
+
+    /// The first value of a field, trimmed (empty when absent).
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+    }
+
+    /// Every non-empty value of a field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned()).collect()
+    }
+
+    /// Whether a field was sent.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// Adds a field.
+    pub fn push(&mut self, k: String, v: String) {
+        self.0.push((k, v));
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = Error;
+    async fn from_request(req: Request, _: &S) -> Result<Self, Error> {
+        let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
+            .await
+            .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
+        check_pairs(&bytes)?;
+        Ok(Self::parse(&bytes))
+    }
+}
+
 /// A JSON body that replaces a whole record (`PUT`): every field of `T`'s documented schema must
 /// be present, so that nothing a caller leaves out is silently erased. A field to keep is sent with
 /// its current value.

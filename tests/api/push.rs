@@ -82,6 +82,29 @@ async fn subscribe(app: &TestApp, body: Value) -> (StatusCode, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// `n` text-message households of 华阳社区 with numbers `PREFIX00000000…`, as the public form
+/// would store them from as many homes (one address may subscribe only a few an hour).
+async fn text_households(app: &TestApp, prefix: &str, n: i64) {
+    let (key, now) = (key(), firecast::clock::now());
+    let community = firecast::org::store::region(&app.db, &firecast::org::Scope::province(), HUAYANG).await.unwrap();
+    for i in 0..n {
+        let p = firecast::personal::PhoneNumber::parse("phone", &format!("{prefix}{i:08}")).unwrap();
+        let household = firecast::push::store::NewSubscriber {
+            token: firecast::org::new_secret(),
+            region_code: HUAYANG.to_owned(),
+            region_path: community.path.clone(),
+            lang: "zh".to_owned(),
+            interests: String::new(),
+            channel: "sms".to_owned(),
+            phone: Some((key.seal(p.as_str()), key.index(p.as_str()), p.masked())),
+            consent: firecast::push::actions::CONSENT.to_owned(),
+            created_at: now,
+            ip_hash: format!("home-{i}"),
+        };
+        firecast::push::store::insert_subscriber(&app.db, &household, now, 1).await.unwrap().unwrap();
+    }
+}
+
 async fn task_for(c: &Client, push: i64) -> i64 {
     let tasks: Value = c.get("/api/v1/push/tasks").await.json().await.unwrap();
     tasks.as_array().unwrap().iter().find(|t| t["push_id"] == push).unwrap_or_else(|| panic!("no task in {tasks}"))["node_id"]
@@ -512,14 +535,7 @@ pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: Te
     firecast::push::store::generate_subscribers(&app.db, "/22/2201/", inbox, 0, 0, &[], firecast::clock::now())
         .await
         .unwrap();
-    for i in 0..sms {
-        let phone = format!("137{i:08}");
-        let p = firecast::personal::PhoneNumber::parse("phone", &phone).unwrap();
-        let (status, _) =
-            subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": p.as_str()}))
-                .await;
-        assert_eq!(status, StatusCode::CREATED);
-    }
+    text_households(&app, "137", sms).await;
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
     let province = app.login("province").await;
     let tip = approved(&province, "tip", "冬季防火", false).await;
@@ -575,14 +591,7 @@ pub async fn workers_share_a_jetstream_queue(app: TestApp) {
     }
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
     let n = 600;
-    for i in 0..n {
-        let (status, _) = subscribe(
-            &app,
-            json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": format!("136{i:08}")}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED);
-    }
+    text_households(&app, "136", n).await;
     let province = app.login("province").await;
     let tip = approved(&province, "tip", "队列测试", false).await;
     let pid = send(&province, tip, &["220102"], &["sms"]).await["id"].as_i64().unwrap();
@@ -698,7 +707,28 @@ pub async fn no_level_changes_a_push_or_product_it_does_not_own(app: TestApp) {
     assert_eq!(app.scalar(&format!("select count(*) from push_node where id = {node} and state = 'pending'")).await, 1);
 }
 
+pub async fn one_address_subscribes_a_few_households_an_hour_however_fast(app: TestApp) {
+    let c = app.anonymous().await;
+    let answers = at_once(12, |_| {
+        let c = c.clone();
+        async move {
+            let body = json!({"region_code": HUAYANG, "channel": "inbox", "consent": true});
+            c.json(Method::POST, "/api/v1/public/push/subscriptions", &body).await.status()
+        }
+    })
+    .await;
+    let most = usize::try_from(firecast::push::SUBSCRIPTIONS_PER_HOUR).unwrap();
+    assert_eq!(answers.iter().filter(|s| **s == StatusCode::CREATED).count(), most, "{answers:?}");
+    assert_eq!(answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 12 - most, "{answers:?}");
+    let stored = app.scalar("select count(*) from subscriber where ip_hash <> ''").await;
+    assert_eq!(stored, firecast::push::SUBSCRIPTIONS_PER_HOUR);
+    // The page's form says it in Chinese.
+    let page = c.form("/p/subscribe", &[("region_code", HUAYANG), ("channel", "inbox"), ("consent", "on")]).await;
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
 crate::on_both_backends!(
+    one_address_subscribes_a_few_households_an_hour_however_fast,
     no_level_changes_a_push_or_product_it_does_not_own,
     products_are_checked_and_reviewed_before_they_are_pushed,
     a_push_goes_down_to_a_community_with_sign_off_at_every_level,

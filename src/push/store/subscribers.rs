@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::org::Scope;
-use crate::{Error, Result, on_db};
+use crate::{Error, Result, on_db, on_tx};
 
 /// A new subscription.
 #[derive(Clone, Debug)]
@@ -28,7 +28,10 @@ pub struct NewSubscriber {
     pub phone: Option<(String, String, String)>,
     /// The consent text agreed to.
     pub consent: String,
-    pub(crate) created_at: OffsetDateTime,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// Keyed hash of the address it came from.
+    pub ip_hash: String,
 }
 
 /// A subscriber as their own page shows them.
@@ -58,12 +61,26 @@ pub struct Subscriber {
 }
 
 /// Stores a subscription; a phone already subscribed is a conflict.
-pub async fn insert_subscriber(db: &Db, s: &NewSubscriber) -> Result<i64> {
+pub async fn insert_subscriber(db: &Db, s: &NewSubscriber, since: OffsetDateTime, most: i64) -> Result<Option<i64>> {
     let (sealed, index, masked) = s.phone.clone().map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
-    let id: Result<i64, sqlx::Error> = on_db!(db, |pool| {
+    // The address's subscriptions of the hour are counted under a lock on it, so that many at
+    // once cannot beat the limit.
+    let mut tx = db.begin().await?;
+    tx.lock_key(&format!("subscriber-ip:{}", s.ip_hash)).await?;
+    let recent: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "select count(*) from subscriber where ip_hash = $1 and created_at >= $2"
+    )
+    .bind(&s.ip_hash)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?);
+    if recent >= most {
+        return Ok(None);
+    }
+    let id: Result<i64, sqlx::Error> = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
         "insert into subscriber (token, region_code, region_path, lang, interests, channel, phone_sealed, phone_index, \
-         phone_masked, consent, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
+         phone_masked, consent, created_at, ip_hash) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id"
     )
     .bind(&s.token)
     .bind(&s.region_code)
@@ -76,15 +93,20 @@ pub async fn insert_subscriber(db: &Db, s: &NewSubscriber) -> Result<i64> {
     .bind(masked)
     .bind(&s.consent)
     .bind(s.created_at)
-    .fetch_one(pool)
+    .bind(&s.ip_hash)
+    .fetch_one(&mut *c)
     .await
     });
-    match id {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Conflict(
-            "this phone number is already subscribed; use the link in any message to change it".into(),
-        )),
-        other => Ok(other?),
-    }
+    let id = match id {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::Conflict(
+                "this phone number is already subscribed; use the link in any message to change it".into(),
+            ));
+        }
+        other => other?,
+    };
+    tx.commit().await?;
+    Ok(Some(id))
 }
 
 /// The subscriber of an inbox token.
