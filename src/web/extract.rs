@@ -64,16 +64,22 @@ fn named<E: std::fmt::Display>(what: &str, e: &serde_path_to_error::Error<E>) ->
     Error::Invalid { field: Some(field), message: format!("{what}: {message}") }
 }
 
+/// A URL-encoded body read whole (at most 1 MiB), its names and values checked.
+async fn form_body(req: Request) -> Result<axum::body::Bytes, Error> {
+    let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
+        .await
+        .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
+    check_pairs(&bytes)?;
+    Ok(bytes)
+}
+
 /// A URL-encoded form body.
 pub struct Form<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     type Rejection = Error;
     async fn from_request(req: Request, _: &S) -> Result<Self, Error> {
-        let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
-            .await
-            .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
-        check_pairs(&bytes)?;
+        let bytes = form_body(req).await?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
         serde_path_to_error::deserialize(de).map(Form).map_err(|e| named("form", &e))
     }
@@ -176,11 +182,7 @@ impl Fields {
 impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = Error;
     async fn from_request(req: Request, _: &S) -> Result<Self, Error> {
-        let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
-            .await
-            .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
-        check_pairs(&bytes)?;
-        Ok(Self::parse(&bytes))
+        Ok(Self::parse(&form_body(req).await?))
     }
 }
 

@@ -168,17 +168,7 @@ pub async fn api_tokens_are_shown_once_scoped_and_revocable(app: TestApp) {
 
     // An admin of another detachment cannot revoke it; the owner's admin can, once.
     let yanbian = app.unit_id("延边朝鲜族自治州消防救援支队").await;
-    let hash = firecast::org::Password::parse(crate::helpers::PASSWORD).unwrap().hash().unwrap();
-    firecast::org::store::insert_user(
-        &app.db,
-        "yanbian.admin",
-        "延边管理员",
-        firecast::org::Role::Admin,
-        yanbian,
-        &hash,
-    )
-    .await
-    .unwrap();
+    app.add_user("yanbian.admin", "延边管理员", firecast::org::Role::Admin, yanbian).await;
     let elsewhere = app.login("yanbian.admin").await;
     assert_eq!(
         elsewhere.json(Method::DELETE, &format!("/api/v1/tokens/{id}"), &json!({})).await.status(),

@@ -233,17 +233,7 @@ pub async fn planners_write_duties_and_start_next_year_from_this_one(app: TestAp
     assert_eq!(copied[0]["targets"][0]["target"], 40000);
     // The assignee sees it on the home page.
     let sy = firecast::org::store::unit_by_name_or_id(&app.db, "松原市消防救援支队").await.unwrap();
-    let hash = firecast::org::Password::parse(crate::helpers::PASSWORD).unwrap().hash().unwrap();
-    firecast::org::store::insert_user(
-        &app.db,
-        "songyuan",
-        "松原支队",
-        firecast::org::Role::DetachmentStaff,
-        sy.id,
-        &hash,
-    )
-    .await
-    .unwrap();
+    app.add_user("songyuan", "松原支队", firecast::org::Role::DetachmentStaff, sy.id).await;
     let songyuan_user = app.login("songyuan").await;
     let home = songyuan_user.get("/").await.text().await.unwrap();
     assert!(home.contains("平安寄递") && home.contains("40,000"), "{home}");

@@ -218,6 +218,12 @@ impl TestApp {
         }
     }
 
+    /// Adds an account (with the test password) to a unit, beside the demo's.
+    pub async fn add_user(&self, username: &str, display_name: &str, role: firecast::org::Role, unit_id: i64) {
+        let hash = firecast::org::Password::parse(PASSWORD).unwrap().hash().unwrap();
+        firecast::org::store::insert_user(&self.db, username, display_name, role, unit_id, &hash).await.unwrap();
+    }
+
     /// The id of a unit by name.
     pub async fn unit_id(&self, name: &str) -> i64 {
         firecast::org::store::unit_by_name_or_id(&self.db, name).await.unwrap().id

@@ -7,7 +7,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, PASSWORD, TestApp};
+use crate::helpers::{Client, TestApp};
 
 async fn created(c: &Client, method: Method, path: &str, body: Value) -> Value {
     let r = c.json(method, path, &body).await;
@@ -58,17 +58,7 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
 
     // A sibling city's staff and its admin try every write on them.
     let yanbian = app.unit_id("延边朝鲜族自治州消防救援支队").await;
-    let hash = firecast::org::Password::parse(PASSWORD).unwrap().hash().unwrap();
-    firecast::org::store::insert_user(
-        &app.db,
-        "yanbian.admin",
-        "延边管理员",
-        firecast::org::Role::Admin,
-        yanbian,
-        &hash,
-    )
-    .await
-    .unwrap();
+    app.add_user("yanbian.admin", "延边管理员", firecast::org::Role::Admin, yanbian).await;
     let writes: Vec<(Method, String, Value)> = vec![
         (Method::POST, format!("/api/v1/hazards/{hazard}/transitions"), json!({"transition": "verify"})),
         (Method::PUT, format!("/api/v1/activities/{record}"), record_body),
