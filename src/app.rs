@@ -105,8 +105,10 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
             for (code, response) in &mut op.responses.responses {
                 let utoipa::openapi::RefOr::T(r) = response else { continue };
                 let is_problem = |c: &utoipa::openapi::Content| matches!(&c.schema, Some(utoipa::openapi::RefOr::Ref(s)) if s.ref_location.ends_with("/Problem"));
-                if code.starts_with('4') && r.content.get("application/json").is_some_and(is_problem) {
-                    let content = r.content.shift_remove("application/json").expect("just seen");
+                if code.starts_with('4')
+                    && r.content.get("application/json").is_some_and(is_problem)
+                    && let Some(content) = r.content.shift_remove("application/json")
+                {
                     r.content.insert("application/problem+json".to_owned(), content);
                 }
             }

@@ -135,24 +135,33 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_key_the_templates_use_exists() {
-        let zh = parse(&SOURCES[0].1);
-        let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))];
+    /// Every file under a folder of the crate, with its text.
+    fn files(folder: &str) -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     stack.push(path);
-                    continue;
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path, text));
                 }
-                let text = std::fs::read_to_string(&path).unwrap();
-                for piece in text.split(".t(\"").skip(1) {
-                    let key = piece.split('"').next().unwrap();
-                    if !zh.contains_key(key) {
-                        missing.push(format!("{}: {key}", path.display()));
-                    }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_key_the_templates_use_exists() {
+        let zh = parse(&SOURCES[0].1);
+        let mut missing = Vec::new();
+        for (path, text) in files("templates") {
+            for piece in text.split(".t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                if !zh.contains_key(key) {
+                    missing.push(format!("{}: {key}", path.display()));
                 }
             }
         }
@@ -163,26 +172,17 @@ mod tests {
     fn every_message_key_the_code_uses_exists() {
         let zh = parse(&SOURCES[0].1);
         let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                for piece in text.split("\"error.").skip(1) {
-                    let rest: String = piece.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-                    let key = format!("error.{rest}");
-                    let template = rest == "html";
-                    if !rest.is_empty()
-                        && !template
-                        && piece[rest.len()..].starts_with('"')
-                        && !zh.contains_key(key.as_str())
-                    {
-                        missing.push(format!("{}: {key}", path.display()));
-                    }
+        for (path, text) in files("src") {
+            for piece in text.split("\"error.").skip(1) {
+                let rest: String = piece.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                let key = format!("error.{rest}");
+                let template = rest == "html";
+                if !rest.is_empty()
+                    && !template
+                    && piece[rest.len()..].starts_with('"')
+                    && !zh.contains_key(key.as_str())
+                {
+                    missing.push(format!("{}: {key}", path.display()));
                 }
             }
         }

@@ -234,7 +234,8 @@ pub struct ImportError {
 
 impl From<CellError> for ImportError {
     fn from(e: CellError) -> Self {
-        Self { row: e.row, column: e.column, message: e.message }
+        let message = crate::i18n::Lang::En.message(&e.message).to_owned();
+        Self { row: e.row, column: e.column, message }
     }
 }
 

@@ -175,9 +175,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
             errors.push(CellError {
                 row: row.line,
                 column: header("organiser"),
-                message: format!(
-                    "no unit named '{organiser_name}' whose records you may file (your own unit or one you review)"
-                ),
+                message: "error.organiser_not_yours".to_owned(),
             });
             continue;
         };

@@ -65,7 +65,7 @@ pub async fn insert(
     let now = clock::now();
     let at = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
     let record = Chained {
-        at_micros: i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(0),
+        at_micros: micros(at),
         actor_id: who.user_id,
         actor: who.name.clone(),
         ip: who.ip.clone(),
@@ -104,6 +104,11 @@ pub async fn insert(
     Ok(())
 }
 
+/// Microseconds since 1970: a time as both databases keep it.
+fn micros(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000).unwrap_or(0)
+}
+
 /// A record as the chain reads it: id, hash, time, actor id, then the texts in `Chained` order.
 type ChainRow =
     (i64, String, OffsetDateTime, Option<i64>, String, String, String, String, String, String, String, String);
@@ -121,7 +126,7 @@ pub(crate) async fn chain_page(db: &Db, after: i64, limit: i64) -> Result<Vec<(i
     Ok(rows
         .into_iter()
         .map(|(id, hash, at, actor_id, actor, ip, action, object_kind, object_id, outcome, detail, region_path)| {
-            let at_micros = i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(0);
+            let at_micros = micros(at);
             let record = Chained {
                 at_micros,
                 actor_id,

@@ -696,12 +696,7 @@ pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput, ip: &str)
         super::SUBSCRIPTIONS_PER_HOUR,
     )
     .await?
-    .ok_or_else(|| {
-        Error::TooMany(format!(
-            "at most {} subscriptions an hour can be made from one connection; please try again later",
-            super::SUBSCRIPTIONS_PER_HOUR
-        ))
-    })?;
+    .ok_or_else(|| Error::TooMany("error.subscriptions_per_hour".into()))?;
     Ok(token)
 }
 

@@ -266,12 +266,7 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
         return Err(Error::TooMany("too many attempts from this connection; please try again later".into()));
     }
     let day = now.to_offset(clock::CST).date();
-    let used_up =
-        || Error::TooMany(format!("you have used today's {} attempts; come back tomorrow", quiz.attempts_per_day));
-    let (today, all) = store::attempts_started(db, quiz.id, p.id, day).await?;
-    if today >= quiz.attempts_per_day {
-        return Err(used_up());
-    }
+    let all = store::attempts_started(db, quiz.id, p.id).await?;
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
         .map_err(|_| Error::Conflict("the quiz cannot draw its questions now; please tell its organiser".into()))?;
     let flags = if all + 1 > DEVICE_ATTEMPTS_FLAG { "many_attempts" } else { "" };
@@ -291,7 +286,7 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
         },
     )
     .await?
-    .ok_or_else(used_up)?;
+    .ok_or_else(|| Error::TooMany("error.attempts_used_up".into()))?;
     Ok(token)
 }
 

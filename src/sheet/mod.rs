@@ -79,7 +79,8 @@ pub struct CellError {
     /// The column's header name (its letter when it has no name), or "" when
     /// the problem concerns a whole row or the whole file.
     pub column: String,
-    /// What is wrong and how to fix it, for people.
+    /// What is wrong and how to fix it, for people (words, or a locale key `error.…` that pages
+    /// show in the reader's language).
     pub message: String,
 }
 
@@ -92,10 +93,11 @@ impl CellError {
 
 impl fmt::Display for CellError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = crate::i18n::Lang::En.message(&self.message);
         match (self.row, self.column.is_empty()) {
-            (0, _) => f.write_str(&self.message),
-            (row, true) => write!(f, "row {row}: {}", self.message),
-            (row, false) => write!(f, "row {row}, column {}: {}", self.column, self.message),
+            (0, _) => f.write_str(message),
+            (row, true) => write!(f, "row {row}: {message}"),
+            (row, false) => write!(f, "row {row}, column {}: {message}", self.column),
         }
     }
 }

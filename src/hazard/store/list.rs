@@ -257,14 +257,3 @@ pub async fn duplicate_candidate(
     .fetch_optional(p)
     .await)?)
 }
-
-/// Public reports from one address (its keyed hash) since a time.
-pub async fn public_reports_since(db: &Db, ip_hash: &str, since: OffsetDateTime) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "select count(*) from hazard where reporter_ip_hash = $1 and created_at >= $2"
-    )
-    .bind(ip_hash)
-    .bind(since)
-    .fetch_one(p)
-    .await)?)
-}

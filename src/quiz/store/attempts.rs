@@ -40,17 +40,15 @@ pub struct Attempt {
 pub(super) const ATTEMPT_COLUMNS: &str =
     "id, token, quiz_id, participant_id, started_at, deadline_at, submitted_at, score, correct, duration_ms, flags";
 
-/// Attempts a participant started in a quiz on a day, and all their attempts in it.
-pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64, day: Date) -> Result<(i64, i64)> {
+/// How many attempts a participant has started in a quiz, on any day (many from one device are
+/// flagged; the day's limit is counted where an attempt is stored, see `insert_attempt`).
+pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64) -> Result<i64> {
     Ok(on_db!(db, |p| {
-        sqlx::query_as(
-        "select cast(coalesce(sum(case when day = $3 then 1 else 0 end), 0) as bigint), count(*) from attempt where quiz_id = $1 and participant_id = $2"
-    )
-    .bind(quiz_id)
-    .bind(participant_id)
-    .bind(day)
-    .fetch_one(p)
-    .await
+        sqlx::query_scalar("select count(*) from attempt where quiz_id = $1 and participant_id = $2")
+            .bind(quiz_id)
+            .bind(participant_id)
+            .fetch_one(p)
+            .await
     })?)
 }
 
