@@ -79,8 +79,14 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Walk the hash chain of the audit log, oldest first: exits with an error naming the first
-    /// record that was changed or removed.
-    Verify,
+    /// record that was changed or removed. Prints the chain's head (`id:hash`): keep it outside
+    /// the database and give it back with `--checkpoint` to prove that no record up to it was cut
+    /// off or rewritten since.
+    Verify {
+        /// A head printed by an earlier run.
+        #[arg(long)]
+        checkpoint: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,9 +206,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { checkpoint }) => {
             let db = open(&config, "sqlite://firecast.db").await?;
-            let v = crate::audit::verify(&db).await?;
+            let v = crate::audit::verify(&db, checkpoint.as_deref()).await?;
             if let Some(id) = v.broken_at {
                 anyhow::bail!(
                     "audit record {id} does not match the chain: it, or the record before it, was changed or removed \
@@ -210,10 +216,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     v.chained
                 );
             }
+            if v.checkpoint_holds == Some(false) {
+                anyhow::bail!(
+                    "the checkpoint {} is not in the chain: records up to it were removed or rewritten ({} records hold)",
+                    checkpoint.unwrap_or_default(),
+                    v.chained
+                );
+            }
             println!(
-                "the audit log holds: {} records chained, {} written before the chain began",
-                v.chained, v.before_chain
+                "the audit log holds: {} records chained, {} written before the chain began{}",
+                v.chained,
+                v.before_chain,
+                if v.checkpoint_holds == Some(true) { ", the checkpoint among them" } else { "" }
             );
+            if let Some(head) = v.head {
+                println!("head: {head}");
+            }
             Ok(())
         }
         Command::Backup { out } => {

@@ -134,6 +134,7 @@ impl Config {
                 sms_app_id: None,
                 sms_sign_name: None,
                 sms_template_id: None,
+                sms_code_template_id: None,
                 sms_region: "ap-guangzhou".to_owned(),
                 sms_per_second: 50,
             },
@@ -207,6 +208,12 @@ pub struct SmsConfig {
     /// The approved template's id.
     #[arg(long, env = "FIRECAST_SMS_TEMPLATE_ID", global = true)]
     pub sms_template_id: Option<String>,
+
+    /// The approved verification-code template's id; its parameters are the code and the minutes
+    /// it holds. Residents may choose text messages only when it is given: a number gets tips only
+    /// after its owner has typed back the code sent to it.
+    #[arg(long, env = "FIRECAST_SMS_CODE_TEMPLATE_ID", global = true)]
+    pub sms_code_template_id: Option<String>,
 
     /// The API region.
     #[arg(long, env = "FIRECAST_SMS_REGION", default_value = "ap-guangzhou", global = true)]

@@ -91,7 +91,7 @@ pub(crate) fn link(previous: &str, r: &Chained) -> String {
 }
 
 /// What a walk along the chain found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
     /// Records whose link holds.
     pub chained: u64,
@@ -100,28 +100,52 @@ pub struct Verified {
     /// The first record whose link does not hold: it, or the one before it, was changed or
     /// removed.
     pub broken_at: Option<i64>,
+    /// The newest record and its hash, `id:hash`: kept outside the database (in the operations
+    /// log, with the day's backup), it is the checkpoint a later walk is given.
+    pub head: Option<String>,
+    /// When a checkpoint was given: whether the chain still holds that record with that hash. A
+    /// `false` means records up to it were removed (the tail cut off) or rewritten.
+    pub checkpoint_holds: Option<bool>,
 }
 
-/// Walks the whole chain, oldest first.
-pub async fn verify(db: &Db) -> Result<Verified> {
-    let mut v = Verified { chained: 0, before_chain: 0, broken_at: None };
+/// Walks the whole chain, oldest first; `checkpoint` is a head printed by an earlier walk.
+pub async fn verify(db: &Db, checkpoint: Option<&str>) -> Result<Verified> {
+    let expected = match checkpoint {
+        Some(c) => {
+            Some(c.split_once(':').and_then(|(id, hash)| Some((id.parse::<i64>().ok()?, hash.to_owned()))).ok_or_else(
+                || crate::Error::invalid("head", "a checkpoint is written id:hash, as verify printed it"),
+            )?)
+        }
+        None => None,
+    };
+    let mut v = Verified { chained: 0, before_chain: 0, broken_at: None, head: None, checkpoint_holds: None };
     let (mut previous, mut after) = (String::new(), 0);
+    let mut seen = expected.as_ref().map(|_| false);
     loop {
         let page = store::chain_page(db, after, 5_000).await?;
-        let Some(last) = page.last() else { return Ok(v) };
+        let Some(last) = page.last() else { break };
         after = last.0;
         for (id, hash, record) in page {
             if hash.is_empty() && v.chained == 0 {
                 v.before_chain += 1;
             } else if hash == link(&previous, &record) {
                 v.chained += 1;
+                if expected.as_ref().is_some_and(|(at, h)| *at == id && *h == hash) {
+                    seen = Some(true);
+                }
+                v.head = Some(format!("{id}:{hash}"));
                 previous = hash;
             } else {
                 v.broken_at = Some(id);
-                return Ok(v);
+                break;
             }
         }
+        if v.broken_at.is_some() {
+            break;
+        }
     }
+    v.checkpoint_holds = seen;
+    Ok(v)
 }
 
 /// Writes one audit record: `action` (such as `user.create`) on `object` (kind, id).

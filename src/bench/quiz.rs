@@ -171,6 +171,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
             key,
             &format!("bench-device-{id}-{i:07}"),
             &JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() },
+            &format!("10.{}.{}.1", i / 250, i % 250),
         )
         .await?;
         let token = actions::start(db, key, &quiz, &p, &format!("10.{}.{}.1", i / 250, i % 250)).await?;

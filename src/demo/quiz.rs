@@ -78,6 +78,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
                 region_code: code.clone(),
                 school: String::new(),
             },
+            &format!("10.0.{}.{}", n / 250, n % 250),
         )
         .await?;
         let token = actions::start(db, key, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;

@@ -147,10 +147,9 @@ async fn store_unless_duplicate(db: &Db, mut h: NewHazard, confirm_new: bool, no
     Ok(Reported::Stored(id, code))
 }
 
+/// The refusal of a report over [`PUBLIC_REPORTS_PER_HOUR`] (its text names the number).
 fn too_many() -> Error {
-    Error::TooMany(format!(
-        "at most {PUBLIC_REPORTS_PER_HOUR} reports an hour can be sent from one connection; please try again later"
-    ))
+    Error::TooMany("error.reports_per_hour".into())
 }
 
 /// Reports a hazard signed in (volunteers, grid workers, staff), at a place inside the caller's area.

@@ -620,6 +620,49 @@ pub async fn delete_expired_sessions(
         .map(|r| r.rows_affected()))?)
 }
 
+// ---- hourly budgets of public callers ----
+
+/// Spends one of the `most` uses an hour that `kind` allows the keyed hash `key` (an address, a
+/// number), counted under a lock on it so that requests at once cannot beat the budget; the use's
+/// id, or `None` when the hour's budget is spent. Uses older than the hour are swept on the way.
+pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i64) -> Result<Option<i64>> {
+    let since = now - time::Duration::hours(1);
+    let mut tx = db.begin().await?;
+    tx.lock_key(&format!("budget:{kind}:{key}")).await?;
+    let used: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query("delete from address_use where kind = $1 and key_hash = $2 and at < $3")
+            .bind(kind)
+            .bind(key)
+            .bind(since)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query_scalar("select count(*) from address_use where kind = $1 and key_hash = $2")
+            .bind(kind)
+            .bind(key)
+            .fetch_one(&mut *c)
+            .await
+    })?;
+    if used >= most {
+        return Ok(None);
+    }
+    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "insert into address_use (kind, key_hash, at) values ($1, $2, $3) returning id"
+    )
+    .bind(kind)
+    .bind(key)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await)?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// Gives a use back to its budget (what it paid for went well).
+pub async fn give_back(db: &Db, id: i64) -> Result<()> {
+    on_db!(db, |p| sqlx::query("delete from address_use where id = $1").bind(id).execute(p).await.map(|_| ()))?;
+    Ok(())
+}
+
 // ---- login attempts ----
 
 /// Records a login attempt.

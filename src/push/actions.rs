@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
+use super::delivery::sms::SmsClient;
 use super::store::{self, NewProduct, NewPush, NewSubscriber, NewVariant, Node, Variant};
 use super::{
     Audience, Channel, Lang, Place, ProductKind, ProductState, PushState, SignHours, Theme, Way, check_sms_length,
@@ -630,7 +631,7 @@ pub struct SubscribeInput {
     /// `inbox` or `sms`.
     #[serde(default)]
     pub channel: String,
-    /// Mobile number (needed for SMS).
+    /// Mobile number, for text messages only: they start once the code sent to it is typed back.
     #[serde(default)]
     pub phone: String,
     /// Explicit consent to the text shown.
@@ -641,9 +642,59 @@ pub struct SubscribeInput {
 /// The consent text a subscriber agrees to.
 pub const CONSENT: &str = "我同意吉林省消防救援总队向我推送消防安全提示。手机号码加密保存，仅用于发送提示；每周最多5条，22:00至次日8:00不发短信；可随时一键退订。";
 
-/// Subscribes a household, at most [`super::SUBSCRIPTIONS_PER_HOUR`] an hour from one address;
-/// returns its inbox token.
-pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput, ip: &str) -> Result<String> {
+/// A subscription just made.
+#[derive(Clone, Debug)]
+pub struct Subscribed {
+    /// The inbox token.
+    pub token: String,
+    /// Whether a verification code went to the phone (`None`: no phone was given).
+    pub code_sent: Option<bool>,
+}
+
+/// A new verification code for a subscription: the code and what is stored of it.
+fn new_code(key: &DataKey, token: &str, now: OffsetDateTime) -> (String, store::NewProof) {
+    use rand::Rng as _;
+    let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+    let proof = store::NewProof {
+        code_hash: code_hash(key, token, &code),
+        expires_at: now + Duration::minutes(super::CODE_MINUTES),
+        per_number: super::CODES_PER_NUMBER_HOUR,
+    };
+    (code, proof)
+}
+
+/// The stored form of a code sent for the subscription of `token`.
+fn code_hash(key: &DataKey, token: &str, code: &str) -> String {
+    key.index(&format!("phone-code:{token}:{}", code.trim()))
+}
+
+/// Sends `code` to the sealed phone; whether the provider took it (a failure is logged and the
+/// resident may ask again).
+async fn send_code(sms: &SmsClient, key: &DataKey, sealed: &str, code: &str) -> Result<bool> {
+    let phone = format!("+86{}", key.open(sealed)?);
+    match sms.send_code(&phone, code, super::CODE_MINUTES).await {
+        Ok(outcome) if outcome.ok => Ok(true),
+        Ok(outcome) => {
+            tracing::warn!(code = %outcome.code, "a verification code was refused by the SMS provider");
+            Ok(false)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a verification code could not be sent");
+            Ok(false)
+        }
+    }
+}
+
+/// Subscribes a household, at most [`super::SUBSCRIPTIONS_PER_HOUR`] an hour from one address.
+/// Text messages need a phone its owner proves: a code goes to it (when `sms` can send codes) and
+/// the subscription reads its inbox until the code comes back ([`prove_phone`]).
+pub async fn subscribe(
+    db: &Db,
+    key: &DataKey,
+    sms: Option<&SmsClient>,
+    input: &SubscribeInput,
+    ip: &str,
+) -> Result<Subscribed> {
     if !input.consent {
         return Err(Error::invalid("consent", "tick the box to agree to receive safety tips"));
     }
@@ -668,16 +719,19 @@ pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput, ip: &str)
             .ok_or_else(|| Error::invalid("channel", "choose inbox or sms"))?
     };
     let themes = parse_tags("interests", &input.interests, Theme::parse)?;
-    let phone = if input.phone.trim().is_empty() {
-        if channel == Channel::Sms {
+    let sender = sms.filter(|s| s.sends_codes());
+    let phone = match channel {
+        Channel::Sms if sender.is_none() => return Err(Error::invalid("channel", "error.sms_off")),
+        Channel::Sms if input.phone.trim().is_empty() => {
             return Err(Error::invalid("phone", "give your mobile number to receive text messages"));
         }
-        None
-    } else {
-        let p = PhoneNumber::parse("phone", &input.phone)?;
-        Some((key.seal(p.as_str()), key.index(p.as_str()), p.masked()))
+        Channel::Sms => Some(PhoneNumber::parse("phone", &input.phone)?),
+        _ => None,
     };
+    let now = clock::now();
     let token = org::new_secret();
+    let code = phone.as_ref().map(|_| new_code(key, &token, now));
+    let sealed = phone.as_ref().map(|p| key.seal(p.as_str()));
     store::insert_subscriber(
         db,
         &NewSubscriber {
@@ -686,18 +740,55 @@ pub async fn subscribe(db: &Db, key: &DataKey, input: &SubscribeInput, ip: &str)
             region_path: region.path,
             lang: lang.as_str().to_owned(),
             interests: join_tags(themes.iter().map(|t| t.as_str())),
-            channel: channel.as_str().to_owned(),
-            phone,
+            channel: Channel::Inbox.as_str().to_owned(),
+            phone: phone.as_ref().zip(sealed.clone()).map(|(p, s)| (s, key.index(p.as_str()), p.masked())),
             consent: CONSENT.to_owned(),
-            created_at: clock::now(),
+            created_at: now,
             ip_hash: key.index(&format!("subscriber-ip:{ip}")),
+            proof: code.as_ref().map(|(_, proof)| proof.clone()),
         },
-        clock::now() - Duration::hours(1),
+        now - Duration::hours(1),
         super::SUBSCRIPTIONS_PER_HOUR,
     )
     .await?
     .ok_or_else(|| Error::TooMany("error.subscriptions_per_hour".into()))?;
-    Ok(token)
+    let code_sent = match (sender, sealed, code) {
+        (Some(sms), Some(sealed), Some((code, _))) => Some(send_code(sms, key, &sealed, &code).await?),
+        _ => None,
+    };
+    Ok(Subscribed { token, code_sent })
+}
+
+/// Sends a new code to the phone of a subscription that waits for one (the last one lost, late or
+/// mistyped five times); whether the provider took it.
+pub async fn resend_code(db: &Db, key: &DataKey, sms: Option<&SmsClient>, token: &str) -> Result<bool> {
+    let me = store::subscriber(db, token).await?;
+    let sms = sms.filter(|s| s.sends_codes()).ok_or_else(|| Error::invalid("channel", "error.sms_off"))?;
+    if me.unsubscribed_at.is_some() || !me.phone_pending {
+        return Err(Error::NotFound);
+    }
+    let now = clock::now();
+    let (code, proof) = new_code(key, token, now);
+    store::renew_code(db, me.id, &proof, now, Duration::seconds(super::CODE_GAP_SECONDS)).await?;
+    let sealed = store::sealed_phone(db, me.id).await?.ok_or(Error::NotFound)?;
+    send_code(sms, key, &sealed, &code).await
+}
+
+/// Takes the code typed back for the subscription of `token`: right, its phone starts receiving
+/// text messages.
+pub async fn prove_phone(db: &Db, key: &DataKey, token: &str, code: &str) -> Result<()> {
+    let me = store::subscriber(db, token).await?;
+    let typed = code.trim();
+    if typed.len() != 6 || !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid("code", "error.code_form"));
+    }
+    match store::prove_phone(db, me.id, &code_hash(key, token, typed), clock::now(), super::CODE_TRIES).await? {
+        store::Proved::Done => Ok(()),
+        store::Proved::Wrong => Err(Error::invalid("code", "error.code_wrong")),
+        store::Proved::Expired => Err(Error::invalid("code", "error.code_expired")),
+        store::Proved::TooManyTries => Err(Error::invalid("code", "error.code_tries")),
+        store::Proved::NothingWaits => Err(Error::NotFound),
+    }
 }
 
 /// A tip as the resident's inbox shows it.

@@ -314,14 +314,51 @@ pub struct Subscribed {
     pub token: String,
     /// The inbox page.
     pub inbox: String,
+    /// Whether a verification code went to the phone (absent: no phone given); text messages
+    /// start once it is sent back to `…/inbox/{token}/confirm`.
+    pub code_sent: Option<bool>,
 }
 
 /// Subscribes a household (no account).
 #[utoipa::path(post, path = "/api/v1/public/push/subscriptions", tag = "push", request_body = SubscribeInput, responses((status = 201, body = Subscribed), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn subscribe(State(s): State<AppState>, rc: RequestCtx, Json(input): Json<SubscribeInput>) -> Result<Response> {
-    let token = actions::subscribe(&s.db, &s.key, &input, &rc.ip).await?;
-    let inbox = format!("/p/inbox/{token}");
-    Ok((StatusCode::CREATED, axum::Json(Subscribed { token, inbox })).into_response())
+    let sms = super::public::code_sender(&s);
+    let done = actions::subscribe(&s.db, &s.key, sms.as_ref(), &input, &rc.ip).await?;
+    let inbox = format!("/p/inbox/{}", done.token);
+    Ok((StatusCode::CREATED, axum::Json(Subscribed { token: done.token, inbox, code_sent: done.code_sent }))
+        .into_response())
+}
+
+/// A verification code typed back.
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneCode {
+    /// The six digits sent to the phone.
+    pub code: String,
+}
+
+/// Proves the subscription's phone with the code sent to it; text messages start.
+#[utoipa::path(post, path = "/api/v1/public/push/inbox/{token}/confirm", tag = "push", params(("token" = String, Path)), request_body = PhoneCode, responses((status = 204), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn prove(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    Json(input): Json<PhoneCode>,
+) -> Result<StatusCode> {
+    actions::prove_phone(&s.db, &s.key, &token, &input.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether a new code went out.
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    /// Whether the SMS provider took it.
+    pub sent: bool,
+}
+
+/// Sends a new verification code to the subscription's phone (once a minute, five an hour a number).
+#[utoipa::path(post, path = "/api/v1/public/push/inbox/{token}/code", tag = "push", params(("token" = String, Path)), responses((status = 202, body = CodeSent), (status = 404, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+async fn resend(State(s): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+    let sent = actions::resend_code(&s.db, &s.key, super::public::code_sender(&s).as_ref(), &token).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(CodeSent { sent })).into_response())
 }
 
 /// An inbox.
@@ -371,6 +408,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_endpoint, endpoints))
         .routes(routes!(subscribe))
         .routes(routes!(inbox))
+        .routes(routes!(prove))
+        .routes(routes!(resend))
         .routes(routes!(open))
         .routes(routes!(unsubscribe))
 }

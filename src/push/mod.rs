@@ -206,6 +206,14 @@ pub const TIP_MAX_CHARS: usize = delivery::sms::SMS_MAX_CHARS;
 pub const WEEKLY_CAP: i64 = 5;
 /// Subscriptions one address may make in an hour (a household subscribing its phones).
 pub const SUBSCRIPTIONS_PER_HOUR: i64 = 5;
+/// Minutes a verification code sent to a phone holds.
+pub const CODE_MINUTES: i64 = 10;
+/// Wrong codes typed before a new one must be sent.
+pub const CODE_TRIES: i64 = 5;
+/// Verification codes one number may be sent in an hour, whoever asks.
+pub const CODES_PER_NUMBER_HOUR: i64 = 5;
+/// Seconds before a code may be sent again.
+pub const CODE_GAP_SECONDS: i64 = 60;
 /// Tries before a webhook or SMS delivery goes to the dead letters.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// The node levels a push passes: city (detachment), county (brigade), community.

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::actions::{self, SubscribeInput, Tip};
+use super::delivery::sms::SmsClient;
 use super::pages::{Choice, file_response, user_error};
 use super::store::Subscriber;
 use super::{Lang, Theme};
@@ -20,6 +21,11 @@ use crate::web::extract::Path;
 use crate::web::layout::PageCtx;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result};
+
+/// The SMS account when it can send verification codes (residents may then choose text messages).
+pub fn code_sender(state: &AppState) -> Option<SmsClient> {
+    SmsClient::new(&state.config.sms).filter(SmsClient::sends_codes)
+}
 
 /// One level of the place picker.
 pub struct PickLevel {
@@ -49,6 +55,7 @@ struct SubscribePage {
     levels: Vec<PickLevel>,
     themes: Vec<Choice>,
     consent: &'static str,
+    sms_on: bool,
     error: Option<String>,
 }
 
@@ -88,7 +95,15 @@ async fn subscribe_page(
         .iter()
         .map(|t| Choice { value: t, label: ctx.tv("push_tag", t), on: v.interests.iter().any(|i| i == t) })
         .collect();
-    Ok(SubscribePage { levels: picker(state, &v.region_code).await?, themes, consent: actions::CONSENT, ctx, v, error })
+    Ok(SubscribePage {
+        levels: picker(state, &v.region_code).await?,
+        themes,
+        consent: actions::CONSENT,
+        sms_on: code_sender(state).is_some(),
+        ctx,
+        v,
+        error,
+    })
 }
 
 async fn subscribe_form(State(state): State<AppState>, ctx: PageCtx) -> Result<SubscribePage> {
@@ -115,8 +130,8 @@ async fn subscribe(State(state): State<AppState>, ctx: PageCtx, rc: RequestCtx, 
         phone: v.phone.clone(),
         consent: v.consent,
     };
-    match actions::subscribe(&state.db, &state.key, &input, &rc.ip).await {
-        Ok(token) => Ok(Redirect::to(&format!("/p/inbox/{token}?new=1")).into_response()),
+    match actions::subscribe(&state.db, &state.key, code_sender(&state).as_ref(), &input, &rc.ip).await {
+        Ok(done) => Ok(Redirect::to(&format!("/p/inbox/{}?new=1", done.token)).into_response()),
         Err(e) => {
             let (status, msg) = user_error(&ctx, e)?;
             Ok((status, subscribe_page(&state, ctx, v, Some(msg)).await?).into_response())
@@ -131,6 +146,8 @@ struct InboxPage {
     me: Subscriber,
     tips: Vec<Tip>,
     fresh: bool,
+    error: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -160,7 +177,50 @@ async fn inbox(
         return Ok(LeftPage { ctx }.into_response());
     }
     let ctx = resident_ctx(ctx, &headers, &me.lang);
-    Ok(InboxPage { ctx, me, tips, fresh: !q.new.is_empty() }.into_response())
+    Ok(InboxPage { ctx, me, tips, fresh: !q.new.is_empty(), error: None, notice: None }.into_response())
+}
+
+/// The inbox again after a code was typed or asked for, with what became of it.
+async fn inbox_after(
+    state: &AppState,
+    ctx: PageCtx,
+    headers: &axum::http::HeaderMap,
+    token: &str,
+    done: Result<&'static str>,
+) -> Result<Response> {
+    let (me, tips) = actions::inbox(&state.db, token).await?;
+    let ctx = resident_ctx(ctx, headers, &me.lang);
+    let (status, error, notice) = match done {
+        Ok(key) => (axum::http::StatusCode::OK, None, Some(ctx.t(key).to_owned())),
+        Err(e) => {
+            let (status, msg) = user_error(&ctx, e)?;
+            (status, Some(msg), None)
+        }
+    };
+    Ok((status, InboxPage { ctx, me, tips, fresh: false, error, notice }).into_response())
+}
+
+async fn prove(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+    f: Fields,
+) -> Result<Response> {
+    let done = actions::prove_phone(&state.db, &state.key, &token, &f.get("code")).await.map(|()| "push.proved");
+    inbox_after(&state, ctx, &headers, &token, done).await
+}
+
+async fn resend(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    let done = actions::resend_code(&state.db, &state.key, code_sender(&state).as_ref(), &token)
+        .await
+        .map(|sent| if sent { "push.code_resent" } else { "push.code_not_sent" });
+    inbox_after(&state, ctx, &headers, &token, done).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -236,6 +296,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/p/subscribe", get(subscribe_form).post(subscribe))
         .route("/p/inbox/{token}", get(inbox))
+        .route("/p/inbox/{token}/confirm", axum::routing::post(prove))
+        .route("/p/inbox/{token}/code", axum::routing::post(resend))
         .route("/p/inbox/{token}/{push_id}", get(open))
         .route("/p/inbox/{token}/{push_id}/file", get(tip_file))
         .route("/p/u/{token}", get(unsubscribe_form).post(unsubscribe))

@@ -165,9 +165,9 @@ pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
         }
         let audience = org::RegionCode::parse(&input.audience_region)
             .map_err(|_| Error::invalid("audience_region", "a region code such as 220000"))?;
-        let audience_path = org::store::region(db, &org::Scope::province(), audience.as_str())
+        let audience_path = org::store::region(db, &me.scope, audience.as_str())
             .await
-            .map_err(|_| Error::invalid("audience_region", "no such region"))?
+            .map_err(|_| Error::invalid("audience_region", "error.audience_outside"))?
             .path;
         let scoring = match input.scoring.as_deref().filter(|s| !s.is_empty()) {
             None => Scoring::Accuracy,
@@ -217,8 +217,9 @@ pub struct JoinInput {
     pub school: String,
 }
 
-/// Registers (or finds) the participant of a device token.
-pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput) -> Result<Participant> {
+/// Registers (or finds) the participant of a device token; one address registers at most
+/// [`super::NEW_PLAYERS_PER_HOUR`] new participants an hour.
+pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput, ip: &str) -> Result<Participant> {
     let nickname = input.nickname.trim();
     if nickname.is_empty() || nickname.chars().count() > 20 || nickname.chars().any(char::is_control) {
         return Err(Error::invalid("nickname", "1 to 20 characters"));
@@ -231,6 +232,13 @@ pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput)
     let region = org::store::region(db, &org::Scope::province(), region.as_str())
         .await
         .map_err(|_| Error::invalid("region_code", "no such region in Jilin"))?;
+    if let Some(known) = me(db, key, device_token).await? {
+        return Ok(known);
+    }
+    let address = key.index(&format!("quiz-join:{ip}"));
+    org::store::spend(db, "quiz_join", &address, clock::now(), super::NEW_PLAYERS_PER_HOUR)
+        .await?
+        .ok_or_else(|| Error::TooMany("error.players_per_hour".into()))?;
     store::participant(
         db,
         &NewParticipant {
@@ -262,9 +270,9 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
         return Err(Error::Forbidden);
     }
     let ip_hash = key.index(&format!("quiz-ip:{ip}"));
-    if store::starts_from(db, &ip_hash, now - Duration::hours(1)).await? >= STARTS_PER_IP_HOUR {
-        return Err(Error::TooMany("too many attempts from this connection; please try again later".into()));
-    }
+    org::store::spend(db, "quiz_start", &ip_hash, now, STARTS_PER_IP_HOUR)
+        .await?
+        .ok_or_else(|| Error::TooMany("error.starts_per_hour".into()))?;
     let day = now.to_offset(clock::CST).date();
     let all = store::attempts_started(db, quiz.id, p.id).await?;
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())

@@ -191,9 +191,14 @@ pub struct Me {
 }
 
 /// Registers this device's participant (or returns the one registered).
-#[utoipa::path(post, path = "/api/v1/public/participants", tag = "quiz", request_body = JoinInput, responses((status = 200, body = Me), (status = 422, body = crate::error::Problem)))]
-async fn join(State(s): State<AppState>, headers: HeaderMap, Json(input): Json<JoinInput>) -> Result<axum::Json<Me>> {
-    let p = actions::join(&s.db, &s.key, &super::public::device_token(&headers)?, &input).await?;
+#[utoipa::path(post, path = "/api/v1/public/participants", tag = "quiz", request_body = JoinInput, responses((status = 200, body = Me), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+async fn join(
+    State(s): State<AppState>,
+    rc: RequestCtx,
+    headers: HeaderMap,
+    Json(input): Json<JoinInput>,
+) -> Result<axum::Json<Me>> {
+    let p = actions::join(&s.db, &s.key, &super::public::device_token(&headers)?, &input, &rc.ip).await?;
     Ok(axum::Json(Me { nickname: p.nickname, region_code: p.region_code, school: p.school }))
 }
 

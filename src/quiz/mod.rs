@@ -534,6 +534,9 @@ impl Scoring {
 
 /// Answers faster than this are not read: a run of them flags the attempt for review.
 pub const TOO_FAST_MS: i64 = 1000;
+/// New participants one address may register in an hour (a school's or a hall's shared
+/// connection included; behind a proxy, see `--trusted-proxies`).
+pub const NEW_PLAYERS_PER_HOUR: i64 = 200;
 /// How many answers under [`TOO_FAST_MS`] flag an attempt.
 pub const TOO_FAST_RUN: usize = 3;
 /// Attempts from one device in one quiz beyond which it is flagged for review.

@@ -99,12 +99,13 @@ async fn start(
 async fn join(
     State(state): State<AppState>,
     ctx: PageCtx,
+    rctx: RequestCtx,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Form(input): Form<JoinInput>,
 ) -> Result<Response> {
     let (token, cookie) = device(&state, &headers);
-    match actions::join(&state.db, &state.key, &token, &input).await {
+    match actions::join(&state.db, &state.key, &token, &input, &rctx.ip).await {
         Ok(_) => {
             let mut r = Redirect::to(&format!("/p/quiz/{slug}")).into_response();
             if let Some(c) = cookie {
@@ -112,7 +113,9 @@ async fn join(
             }
             Ok(r)
         }
-        Err(Error::Invalid { message, .. }) => start_page(&state, ctx, &headers, &slug, Some(message)).await,
+        Err(Error::Invalid { message, .. } | Error::TooMany(message)) => {
+            start_page(&state, ctx, &headers, &slug, Some(message)).await
+        }
         Err(e) => Err(e),
     }
 }

@@ -450,13 +450,24 @@ pub struct PublicOutcome {
     pub minutes: i64,
 }
 
-/// A member acts on the public page of an event by entering their phone number, matched by its
-/// blind index within the event's team. Audited under the member's masked number.
+/// Failed look-ups one address may make on the public event pages in an hour.
+pub const LOOKUPS_PER_HOUR: i64 = 10;
+
+/// Whether `typed` is the member's registered name (spaces aside).
+fn same_name(typed: &str, registered: &str) -> bool {
+    let plain = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    !typed.trim().is_empty() && plain(typed) == plain(registered)
+}
+
+/// A member acts on the public page of an event by entering their phone number and their name,
+/// matched by the number's blind index within the event's team. A number alone is not enough, and
+/// a failed look-up never says which of the two did not match; an address gets
+/// [`LOOKUPS_PER_HOUR`] failed look-ups an hour. Audited under the member's masked number.
 pub async fn public_action(
     db: &Db,
     key: &DataKey,
     token: &str,
-    phone: &str,
+    (phone, name): (&str, &str),
     action: PublicAction,
     ip: &str,
 ) -> Result<PublicOutcome> {
@@ -465,12 +476,15 @@ pub async fn public_action(
         return Err(Error::Conflict("this event is closed: sign-up and check-in have ended".into()));
     }
     let number = PhoneNumber::parse("phone", phone)?;
-    let m = store::member_by_phone(db, e.team_id, &key.index(number.as_str())).await?.ok_or_else(|| {
-        Error::invalid(
-            "phone",
-            "this number is not registered with the team: ask your team leader to add you (with your consent)",
-        )
-    })?;
+    let address = key.index(&format!("event-lookup:{ip}"));
+    let spent = org::store::spend(db, "event_lookup", &address, clock::now(), LOOKUPS_PER_HOUR)
+        .await?
+        .ok_or_else(|| Error::TooMany("error.lookups_per_hour".into()))?;
+    let m = store::member_by_phone(db, e.team_id, &key.index(number.as_str()))
+        .await?
+        .filter(|m| same_name(name, &m.name))
+        .ok_or_else(|| Error::invalid("phone", "error.member_not_matched"))?;
+    org::store::give_back(db, spent).await?;
     let now = clock::now();
     let (done, minutes) = match action {
         PublicAction::SignUp => match store::sign_up(db, e.id, m.id).await? {

@@ -25,6 +25,7 @@ use super::store::{
 use super::{CredentialKind, EventKind, Skill, can_manage, can_organise, show_minutes};
 use super::{EventState, SignupStatus};
 use crate::config::Config;
+use crate::i18n::Lang;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
@@ -50,11 +51,12 @@ fn qr_svg(text: &str) -> String {
 
 /// Re-shows a page with the message of an input error or conflict, with its status; other
 /// errors pass on.
-fn shown<T: IntoResponse>(e: Error, page: impl FnOnce(String) -> T) -> Result<Response> {
+/// The page again with a refusal in the reader's language (other errors go to the error page).
+fn shown<T: IntoResponse>(lang: Lang, e: Error, page: impl FnOnce(String) -> T) -> Result<Response> {
+    let status = e.status();
     match e {
-        e @ (Error::Invalid { .. } | Error::Conflict(_)) => {
-            let status = e.status();
-            Ok((status, page(e.to_string())).into_response())
+        Error::Invalid { message: m, .. } | Error::Conflict(m) | Error::TooMany(m) => {
+            Ok((status, page(lang.message(&m).to_owned())).into_response())
         }
         e => Err(e),
     }
@@ -156,7 +158,7 @@ async fn update_team(
         Ok(()) => Ok(Redirect::to(&format!("/volunteers/teams/{id}")).into_response()),
         Err(e) => {
             let page = team_page(&state, ctx, &me, id, None).await?;
-            shown(e, |m| TeamPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| TeamPage { notice: Some(m), ..page })
         }
     }
 }
@@ -199,7 +201,7 @@ async fn add_member(
         Ok(m) => Ok(Redirect::to(&format!("/volunteers/members/{m}")).into_response()),
         Err(e) => {
             let page = team_page(&state, ctx, &me, id, None).await?;
-            shown(e, |m| TeamPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| TeamPage { notice: Some(m), ..page })
         }
     }
 }
@@ -236,7 +238,7 @@ async fn create_event(
         Ok(e) => Ok(Redirect::to(&format!("/volunteers/events/{e}")).into_response()),
         Err(e) => {
             let page = team_page(&state, ctx, &me, id, None).await?;
-            shown(e, |m| TeamPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| TeamPage { notice: Some(m), ..page })
         }
     }
 }
@@ -375,7 +377,7 @@ async fn add_credential(
         Ok(_) => Ok(Redirect::to(&format!("/volunteers/members/{id}")).into_response()),
         Err(e) => {
             let page = member_page(&state, ctx, &me, id, None, None).await?;
-            shown(e, |m| MemberPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| MemberPage { notice: Some(m), ..page })
         }
     }
 }
@@ -391,7 +393,7 @@ async fn add_hours(
         Ok(_) => Ok(Redirect::to(&format!("/volunteers/members/{id}")).into_response()),
         Err(e) => {
             let page = member_page(&state, ctx, &me, id, None, None).await?;
-            shown(e, |m| MemberPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| MemberPage { notice: Some(m), ..page })
         }
     }
 }
@@ -495,7 +497,7 @@ async fn event_action(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, r
         Ok(notice) => Ok(event_page(state, ctx, me, id, Some(notice)).await?.into_response()),
         Err(e) => {
             let page = event_page(state, ctx, me, id, None).await?;
-            shown(e, |m| EventPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| EventPage { notice: Some(m), ..page })
         }
     }
 }
@@ -558,6 +560,7 @@ struct PublicPage {
     done: Option<actions::PublicOutcome>,
     error: Option<String>,
     phone: String,
+    name: String,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref, clippy::unused_self, clippy::ref_option)] // templates pass references to methods
@@ -578,12 +581,14 @@ impl PublicPage {
 
 async fn public_event(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Result<PublicPage> {
     let event = store::event_by_token(&state.db, &token).await?;
-    Ok(PublicPage { ctx, event, done: None, error: None, phone: String::new() })
+    Ok(PublicPage { ctx, event, done: None, error: None, phone: String::new(), name: String::new() })
 }
 
 #[derive(Deserialize)]
 struct PublicForm {
     phone: String,
+    #[serde(default)]
+    name: String,
     action: PublicAction,
 }
 
@@ -594,13 +599,17 @@ async fn public_post(
     Path(token): Path<String>,
     Form(f): Form<PublicForm>,
 ) -> Result<Response> {
-    let r = actions::public_action(&state.db, &state.key, &token, &f.phone, f.action, &req.ip).await;
+    let r = actions::public_action(&state.db, &state.key, &token, (&f.phone, &f.name), f.action, &req.ip).await;
     let event = store::event_by_token(&state.db, &token).await?;
     match r {
-        Ok(done) => Ok(PublicPage { ctx, event, done: Some(done), error: None, phone: String::new() }.into_response()),
+        Ok(done) => {
+            Ok(PublicPage { ctx, event, done: Some(done), error: None, phone: String::new(), name: String::new() }
+                .into_response())
+        }
         Err(e) => {
             let phone = f.phone.chars().filter(char::is_ascii_digit).take(13).collect();
-            shown(e, |m| PublicPage { ctx, event, done: None, error: Some(m), phone })
+            let name = f.name.trim().chars().take(20).collect();
+            shown(ctx.lang, e, |m| PublicPage { ctx, event, done: None, error: Some(m), phone, name })
         }
     }
 }
@@ -634,7 +643,7 @@ async fn create_period(
         Ok(id) => Ok(Redirect::to(&format!("/volunteers/periods/{id}")).into_response()),
         Err(e) => {
             let page = periods_page(&state, ctx, &me, None).await?;
-            shown(e, |m| PeriodsPage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| PeriodsPage { notice: Some(m), ..page })
         }
     }
 }
@@ -789,7 +798,7 @@ async fn record_scores(
         }
         Err(e) => {
             let page = challenge_page(&state, ctx, &me, id, &f.station, None).await?;
-            shown(e, |m| ChallengePage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| ChallengePage { notice: Some(m), ..page })
         }
     }
 }
@@ -843,7 +852,7 @@ async fn record_punches(
         }
         Err(e) => {
             let page = challenge_page(&state, ctx, &me, id, "", None).await?;
-            shown(e, |m| ChallengePage { notice: Some(m), ..page })
+            shown(page.ctx.lang, e, |m| ChallengePage { notice: Some(m), ..page })
         }
     }
 }
@@ -939,7 +948,7 @@ async fn create_challenge(
         Err(e) => {
             let challenges = store::challenges(&state.db, &me.scope).await?;
             let organiser = can_organise(me.role);
-            shown(e, |m| ChallengesPage { ctx, challenges, organiser, notice: Some(m) })
+            shown(ctx.lang, e, |m| ChallengesPage { ctx, challenges, organiser, notice: Some(m) })
         }
     }
 }

@@ -379,6 +379,10 @@ fn a_backup_taken_while_the_server_writes_restores_whole() {
     let copy_url = format!("sqlite://{}", copy.display());
     let (ok, stdout, err) = firecast(&["--database-url", &copy_url, "audit", "verify"], None);
     assert!(ok && stdout.contains("records chained, 0 written before"), "{stdout}{err}");
+    // Its head, given back as a checkpoint, is found.
+    let head = stdout.lines().find_map(|l| l.strip_prefix("head: ")).expect("the head is printed").to_owned();
+    let (ok, stdout, err) = firecast(&["--database-url", &copy_url, "audit", "verify", "--checkpoint", &head], None);
+    assert!(ok && stdout.contains("the checkpoint among them"), "{stdout}{err}");
     // A second backup never overwrites the first.
     let (ok, _, err) = firecast(&["--database-url", &url, "--data-key-file", &key_arg, "backup", "--out", &out], None);
     assert!(!ok && error_line(&err).contains("exists already"), "{err}");

@@ -21,6 +21,11 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+/// The template id of tips in [`FakeSms::configure`].
+pub const TIP_TEMPLATE: &str = "100001";
+/// The template id of verification codes in [`FakeSms::configure`].
+pub const CODE_TEMPLATE: &str = "100002";
+
 /// A running fake provider; it stops with the test's runtime.
 pub struct FakeSms {
     addr: SocketAddr,
@@ -37,6 +42,7 @@ struct Shared {
 struct FakeState {
     requests: usize,
     sent: Vec<(String, Vec<String>)>,
+    templates: Vec<String>,
     refused: Vec<String>,
     throttle_next: usize,
     fail_next: usize,
@@ -66,9 +72,39 @@ impl FakeSms {
         format!("http://{}", self.addr)
     }
 
+    /// Points `config` at this fake as the account `AKIDtest` / `secret-key`, its tips sent with
+    /// template [`TIP_TEMPLATE`] and its verification codes with [`CODE_TEMPLATE`].
+    pub fn configure(&self, config: &mut firecast::config::Config) {
+        config.sms.sms_endpoint = self.endpoint();
+        config.sms.sms_secret_id = Some("AKIDtest".into());
+        config.sms.sms_secret_key = Some("secret-key".into());
+        config.sms.sms_app_id = Some("1400000001".into());
+        config.sms.sms_sign_name = Some("吉林消防".into());
+        config.sms.sms_template_id = Some(TIP_TEMPLATE.into());
+        config.sms.sms_code_template_id = Some(CODE_TEMPLATE.into());
+        config.sms.sms_per_second = 1000;
+    }
+
+    /// The last verification code sent to `phone` (E.164).
+    pub fn last_code(&self, phone: &str) -> Option<String> {
+        self.sent_with(CODE_TEMPLATE, phone).pop().and_then(|params| params.into_iter().next())
+    }
+
     /// Every accepted message: the number and the template parameters.
     pub fn sent(&self) -> Vec<(String, Vec<String>)> {
         self.shared.state.lock().unwrap().sent.clone()
+    }
+
+    /// The parameters of every accepted message of `template` to `phone`, oldest first.
+    pub fn sent_with(&self, template: &str, phone: &str) -> Vec<Vec<String>> {
+        let state = self.shared.state.lock().unwrap();
+        state
+            .sent
+            .iter()
+            .zip(&state.templates)
+            .filter(|((to, _), t)| to == phone && *t == template)
+            .map(|((_, params), _)| params.clone())
+            .collect()
     }
 
     /// How many requests arrived, refused ones included.
@@ -157,6 +193,7 @@ async fn send_sms(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
             state.serial += 1;
             let serial = format!("2433:fake{:012}", state.serial);
             state.sent.push((phone.clone(), params.clone()));
+            state.templates.push(request["TemplateId"].as_str().unwrap_or_default().to_owned());
             statuses.push(json!({"SerialNo": serial, "PhoneNumber": phone, "Fee": 1, "SessionContext": "",
                 "Code": "Ok", "Message": "send success", "IsoCode": "CN"}));
         } else {

@@ -593,7 +593,7 @@ pub async fn the_public_form_is_rate_limited(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(page.text().await.unwrap().contains("at most 10 reports an hour"));
+    assert!(page.text().await.unwrap().contains("每小时最多提交10条隐患报告"), "in the reader's language");
     assert_eq!(app.scalar(&format!("select count(*) from hazard where region_code = '{HENGAN}'")).await, 10);
 }
 

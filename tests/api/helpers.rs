@@ -105,15 +105,12 @@ pub struct TestApp {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-/// Starts a server on a fresh database of `backend`; `None` when that backend is not configured.
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let (url, pg_database) = fresh_database(backend).await?;
-    let db = Db::open(&url).await.unwrap();
+/// Serves `db` on a free port with `config`: the address and the switch that stops it.
+async fn serve(db: &Db, url: &str, config: Config) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let key = config.data_key(url).unwrap();
     let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = Config::with_database(&url);
-    let key = config.data_key(&url).unwrap();
     let state = AppState::new(db.clone(), config, key);
     tokio::spawn(async move {
         app::serve(listener, state, async {
@@ -122,8 +119,38 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .await
         .unwrap();
     });
+    (base, stop)
+}
+
+/// Starts a server on a fresh database of `backend`; `None` when that backend is not configured.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let (url, pg_database) = fresh_database(backend).await?;
+    let db = Db::open(&url).await.unwrap();
+    let (base, stop) = serve(&db, &url, Config::with_database(&url)).await;
     let sqlite_file = url.strip_prefix("sqlite://").map(PathBuf::from);
     Some(TestApp { base, db, url, backend, pg_database, sqlite_file, stop: Some(stop) })
+}
+
+impl TestApp {
+    /// The same database served again with `change` made to the configuration (the first server
+    /// stops): an SMS account, say.
+    pub async fn reconfigured(mut self, change: impl FnOnce(&mut Config)) -> TestApp {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        let mut config = Config::with_database(&self.url);
+        change(&mut config);
+        let (base, stop) = serve(&self.db, &self.url, config).await;
+        TestApp {
+            base,
+            db: self.db.clone(),
+            url: self.url.clone(),
+            backend: self.backend,
+            pg_database: self.pg_database.take(),
+            sqlite_file: self.sqlite_file.take(),
+            stop: Some(stop),
+        }
+    }
 }
 
 impl Drop for TestApp {

@@ -31,13 +31,7 @@ fn key() -> firecast::personal::DataKey {
 fn settings(sms: Option<&FakeSms>) -> Settings {
     let mut config = firecast::config::Config::with_database("");
     if let Some(f) = sms {
-        config.sms.sms_endpoint = f.endpoint();
-        config.sms.sms_secret_id = Some("AKIDtest".into());
-        config.sms.sms_secret_key = Some("secret-key".into());
-        config.sms.sms_app_id = Some("1400000001".into());
-        config.sms.sms_sign_name = Some("吉林消防".into());
-        config.sms.sms_template_id = Some("100001".into());
-        config.sms.sms_per_second = 1000;
+        f.configure(&mut config);
     }
     let mut s = firecast::push::delivery::dispatch::Settings::from_config(&config).unwrap();
     s.webhook_timeout = StdDuration::from_secs(1);
@@ -100,6 +94,7 @@ async fn text_households(app: &TestApp, prefix: &str, n: i64) {
             consent: firecast::push::actions::CONSENT.to_owned(),
             created_at: now,
             ip_hash: format!("home-{i}"),
+            proof: None,
         };
         firecast::push::store::insert_subscriber(&app.db, &household, now, 1).await.unwrap().unwrap();
     }
@@ -290,23 +285,93 @@ pub async fn residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap(app
     let (status, e) = subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["field"], "consent");
+    let (status, e) =
+        subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": "13912345678"}))
+            .await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("channel")),
+        "no SMS account: {e}"
+    );
+    let fake = FakeSms::start("AKIDtest", "secret-key").await;
+    let app = app.reconfigured(|c| fake.configure(c)).await;
     let (status, e) = subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["field"], "phone");
     let (status, _) = subscribe(&app, json!({"region_code": "220102", "consent": true})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "down to the community");
-    let (status, s) =
-        subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko", "consent": true, "phone": "13912345678"})).await;
+    let (status, s) = subscribe(&app, json!({"region_code": HUAYANG, "lang": "ko", "consent": true})).await;
     assert_eq!(status, StatusCode::CREATED, "{s}");
+    assert_eq!(s["code_sent"], Value::Null, "no phone, no code");
     let token = s["token"].as_str().unwrap().to_owned();
-    let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true, "phone": "139 1234 5678"})).await;
-    assert_eq!(status, StatusCode::CONFLICT, "the same phone twice");
-    let stored: i64 = app
+
+    // A phone for text messages: a code goes to it. Somebody else types the same number: nothing
+    // tells them it is taken, and it is nobody's until the code the phone received comes back.
+    let sms = json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": "13912345678"});
+    let (status, owner) = subscribe(&app, sms.clone()).await;
+    assert_eq!((status, &owner["code_sent"]), (StatusCode::CREATED, &json!(true)), "{owner}");
+    let owners_code = fake.last_code("+8613912345678").unwrap();
+    let (status, stranger) =
+        subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": "139 1234 5678"}))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{stranger}");
+    let stored = app
         .scalar("select count(*) from subscriber where phone_sealed like 'v1:%' and phone_masked = '139****5678'")
         .await;
-    assert_eq!(stored, 1, "phones are sealed and masked");
+    assert_eq!(stored, 2, "phones are sealed and masked");
     let plain: i64 = app.scalar("select count(*) from subscriber where phone_sealed like '%13912345678%'").await;
     assert_eq!(plain, 0);
+    assert_eq!(app.scalar("select count(*) from subscriber where channel = 'sms'").await, 0, "nothing proved yet");
+    let anon = app.anonymous().await;
+    let confirm = |t: &Value| format!("/api/v1/public/push/inbox/{}/confirm", t["token"].as_str().unwrap());
+    let r = anon.json(Method::POST, &confirm(&stranger), &json!({"code": "000000"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a guessed code");
+    let r = anon.json(Method::POST, &confirm(&stranger), &json!({"code": "12a"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = anon.json(Method::POST, &confirm(&owner), &json!({"code": owners_code})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text().await.unwrap());
+    assert_eq!(
+        app.scalar("select count(*) from subscriber where channel = 'sms' and phone_index is not null").await,
+        1,
+        "the owner's subscription gets text messages"
+    );
+    let r = anon.json(Method::POST, &confirm(&owner), &json!({"code": "000000"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "nothing waits once proved");
+    // Five wrong codes and the code is spent; a new one waits a minute, and a number gets at
+    // most five codes an hour whoever asks.
+    for _ in 0..4 {
+        let r = anon.json(Method::POST, &confirm(&stranger), &json!({"code": "000000"})).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let right = fake.last_code("+8613912345678").unwrap();
+    let r = anon.json(Method::POST, &confirm(&stranger), &json!({"code": right})).await;
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["detail"], "too many wrong codes; ask for a new one", "{e}");
+    let resend = format!("/api/v1/public/push/inbox/{}/code", stranger["token"].as_str().unwrap());
+    let r = anon.json(Method::POST, &resend, &json!({})).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "a minute between codes");
+    let a_while_ago = firecast::clock::now() - time::Duration::minutes(2);
+    for _ in 0..3 {
+        set_time(&app, "update phone_check set sent_at = $1", a_while_ago).await;
+        let r = anon.json(Method::POST, &resend, &json!({})).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    let fresh = fake.last_code("+8613912345678").unwrap();
+    set_time(&app, "update phone_check set sent_at = $1", a_while_ago).await;
+    let r = anon.json(Method::POST, &resend, &json!({})).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "five codes an hour to one number");
+    assert_eq!(fake.sent_with(crate::fake_sms::CODE_TEMPLATE, "+8613912345678").len(), 5);
+    let (status, e) = subscribe(&app, sms.clone()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "nor by subscribing again: {e}");
+    // The newest code, typed back on the second subscription, moves the number there: it is
+    // whoever holds the phone that decides; the first subscription keeps its inbox.
+    let r = anon.json(Method::POST, &confirm(&stranger), &json!({"code": fresh})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.scalar("select count(*) from subscriber where channel = 'sms' and phone_index is not null").await,
+        1,
+        "one subscription holds a number"
+    );
 
     let province = app.login("province").await;
     let zh_only = approved(&province, "tip", "取暖提示", false).await;
@@ -355,8 +420,19 @@ pub async fn residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap(app
     let left: i64 =
         app.scalar("select count(*) from subscriber where unsubscribed_at is not null and phone_index is null").await;
     assert_eq!(left, 1);
-    let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true, "phone": "13912345678"})).await;
-    assert_eq!(status, StatusCode::CREATED, "after leaving, the phone may subscribe again");
+    let (status, _) = subscribe(&app, json!({"region_code": HUAYANG, "consent": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "after leaving, one may subscribe again");
+}
+
+/// Types back the last code `fake` sent to `phone` for the subscription of `token`.
+async fn prove(app: &TestApp, token: &str, fake: &FakeSms, phone: &str) {
+    let code = fake.last_code(phone).expect("a code was sent");
+    let r = app
+        .anonymous()
+        .await
+        .json(Method::POST, &format!("/api/v1/public/push/inbox/{token}/confirm"), &json!({"code": code}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text().await.unwrap());
 }
 
 #[derive(Clone, Default)]
@@ -448,13 +524,17 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
 
 pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: TestApp) {
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
+    let app = app.reconfigured(|c| fake.configure(c)).await;
     let mut tokens = Vec::new();
     for phone in ["13900000001", "13900000002", "13900000003"] {
         let (status, s) =
             subscribe(&app, json!({"region_code": HUAYANG, "channel": "sms", "consent": true, "phone": phone})).await;
         assert_eq!(status, StatusCode::CREATED);
-        tokens.push(s["token"].as_str().unwrap().to_owned());
+        let token = s["token"].as_str().unwrap().to_owned();
+        prove(&app, &token, &fake, &format!("+86{phone}")).await;
+        tokens.push(token);
     }
+    let codes = fake.sent().len();
     fake.fail_numbers([("+8613900000003", "InvalidParameterValue.IncorrectPhoneNumber")]);
     let province = app.login("province").await;
     let tip = approved(&province, "tip", "燃气安全", false).await;
@@ -464,7 +544,7 @@ pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: Test
     let night = datetime!(2030-03-05 15:30 UTC);
     d.fan_out_due(night).await.unwrap();
     d.drain(night).await.unwrap();
-    assert!(fake.sent().is_empty());
+    assert_eq!(fake.sent().len(), codes, "no tip at night");
     let waiting =
         app.scalar(&format!("select count(*) from delivery where push_id = {pid} and state = 'pending'")).await;
     assert_eq!(waiting, 3);
@@ -474,7 +554,7 @@ pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: Test
     for _ in 0..3 {
         d.drain(morning + time::Duration::minutes(10)).await.unwrap();
     }
-    let sent = fake.sent();
+    let sent: Vec<_> = fake.sent().into_iter().skip(codes).collect();
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(sent.iter().any(|(phone, params)| phone == "+8613900000001"
         && params[0].contains("冬季取暖")

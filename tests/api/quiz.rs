@@ -357,8 +357,43 @@ pub async fn simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail(app:
     );
 }
 
+pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp) {
+    use firecast::quiz::actions::{JoinInput, join};
+    let key = firecast::config::Config::with_database(&app.url).data_key(&app.url).unwrap();
+    let most = firecast::quiz::NEW_PLAYERS_PER_HOUR;
+    for i in 0..most - 10 {
+        let input = JoinInput { nickname: format!("玩家{i}"), region_code: "220102".into(), school: String::new() };
+        join(&app.db, &key, &format!("device-{i}"), &input, "127.0.0.1").await.unwrap();
+    }
+    // Thirty-two new devices at once from the same address: ten get in.
+    let c = app.anonymous().await;
+    let joins = at_once(32, |i| {
+        let c = c.clone();
+        async move {
+            c.http
+                .post(format!("{}/api/v1/public/participants", c.base))
+                .header("x-csrf-token", &c.csrf)
+                .header("x-device-token", format!("burst-device-{i:06}"))
+                .json(&json!({"nickname": format!("连点{i}"), "region_code": "220102"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    })
+    .await;
+    let ok = joins.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = joins.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((ok, limited), (10, 22), "{joins:?}");
+    assert_eq!(app.scalar("select count(*) from participant where nickname like '连点%'").await, 10);
+    // A player already registered comes back without spending anything.
+    let input = JoinInput { nickname: "玩家0".into(), region_code: "220102".into(), school: String::new() };
+    assert!(join(&app.db, &key, "device-0", &input, "127.0.0.1").await.is_ok());
+}
+
 crate::on_both_backends!(
     simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail,
+    one_address_registers_a_bounded_number_of_new_players,
     the_bank_imports_all_or_nothing_and_exports_every_format,
     residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
     refused_submissions_count_nothing,

@@ -31,6 +31,7 @@ fn config(endpoint: String, secret_key: &str, per_second: u32) -> SmsConfig {
         sms_app_id: Some("1400006666".into()),
         sms_sign_name: Some("吉林消防".into()),
         sms_template_id: Some("1110001".into()),
+        sms_code_template_id: Some("1110002".into()),
         sms_region: "ap-guangzhou".into(),
         sms_per_second: per_second,
     }

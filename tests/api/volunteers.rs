@@ -346,8 +346,44 @@ pub async fn sign_up_honours_capacity_and_promotes_the_waiting_list(app: TestApp
 }
 
 async fn public_post(c: &Client, token: &str, phone: &str, action: &str) -> (StatusCode, String) {
-    let r = c.form(&format!("/p/events/{token}"), &[("phone", phone), ("action", action)]).await;
+    public_post_as(c, token, (phone, "签到人"), action).await
+}
+
+async fn public_post_as(c: &Client, token: &str, (phone, name): (&str, &str), action: &str) -> (StatusCode, String) {
+    let r = c.form(&format!("/p/events/{token}"), &[("phone", phone), ("name", name), ("action", action)]).await;
     (r.status(), r.text().await.unwrap())
+}
+
+pub async fn the_event_page_needs_number_and_name_and_counts_failed_look_ups(app: TestApp) {
+    let v = app.login("volunteer").await;
+    let team = meituan(&app).await;
+    add_member(&v, team, "签到人", "15012345678").await;
+    let now = OffsetDateTime::now_utc();
+    let e = new_event(&v, team, "送平安", now - Duration::hours(1), now + Duration::hours(2), 10).await;
+    let token = e["event"]["token"].as_str().unwrap().to_owned();
+    let mut anon = app.anonymous().await;
+    anon.csrf = csrf_in(&anon.get(&format!("/p/events/{token}")).await.text().await.unwrap());
+    // An unknown number and a known number with another name answer alike.
+    let (s, unknown) = public_post_as(&anon, &token, ("13000000000", "签到人"), "cancel").await;
+    let (s2, wrong_name) = public_post_as(&anon, &token, ("15012345678", "别人"), "cancel").await;
+    assert_eq!((s, s2), (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY));
+    let said = "手机号和姓名与本队登记的志愿者不符";
+    assert!(unknown.contains(said) && wrong_name.contains(said), "{wrong_name}");
+    let id = e["event"]["id"].as_i64().unwrap();
+    assert_eq!(app.scalar(&format!("select count(*) from event_signup where event_id = {id}")).await, 0);
+    // Eight more wrong guesses at once use up the address's ten; then even the right pair waits.
+    let answers = at_once(32, |i| {
+        let anon = anon.clone();
+        let token = token.clone();
+        async move { public_post_as(&anon, &token, (&format!("1300000{i:04}"), "某人"), "sign_up").await.0 }
+    })
+    .await;
+    let refused = answers.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let limited = answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((refused, limited), (8, 24), "{answers:?}");
+    let (s, body) = public_post(&anon, &token, "15012345678", "sign_up").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body.contains("查询失败次数过多"), "{body}");
 }
 
 pub async fn simultaneous_sign_ups_fill_exactly_the_places(app: TestApp) {
@@ -391,7 +427,7 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     anon.csrf = csrf_in(&page);
     let (s, body) = public_post(&anon, &token, "13000000000", "sign_up").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("not registered with the team"), "unknown numbers get a clear message");
+    assert!(body.contains("请队长登记"), "unknown numbers get a clear message");
     let (s, _) = public_post(&anon, &token, "150 1234 5678", "sign_up").await;
     assert_eq!(s, StatusCode::OK);
     let (s, body) = public_post(&anon, &token, "15012345678", "check_out").await;
@@ -746,6 +782,7 @@ crate::on_both_backends!(
     member_imports_are_all_or_nothing_and_name_every_bad_cell,
     sign_up_honours_capacity_and_promotes_the_waiting_list,
     check_in_and_out_credit_hours_once_and_never_past_24_a_day,
+    the_event_page_needs_number_and_name_and_counts_failed_look_ups,
     periods_tally_teams_and_members_and_show_an_honour_roll,
     the_challenge_board_ranks_individuals_and_teams,
     completing_an_event_files_a_record_and_hours_count_in_the_campaign,

@@ -245,6 +245,7 @@ pub struct SmsClient {
     app_id: String,
     sign_name: String,
     template_id: String,
+    code_template_id: Option<String>,
     region: String,
     bucket: TokenBucket,
 }
@@ -297,6 +298,7 @@ impl SmsClient {
             app_id: field(&cfg.sms_app_id),
             sign_name: field(&cfg.sms_sign_name),
             template_id: field(&cfg.sms_template_id),
+            code_template_id: Some(field(&cfg.sms_code_template_id)).filter(|t| !t.is_empty()),
             region: cfg.sms_region.trim().to_owned(),
             // A burst of one: calls are spaced evenly, so no second sees more than the limit.
             bucket: TokenBucket::new(f64::from(cfg.sms_per_second), 1),
@@ -307,6 +309,25 @@ impl SmsClient {
     /// call, waiting for the rate limit first. Returns one outcome per number, in their order; a
     /// number the provider refused is an outcome with `ok == false`, not an error.
     pub async fn send(&self, phones: &[String], params: &[String]) -> Result<Vec<SmsOutcome>, SendError> {
+        self.call(&self.template_id, phones, params).await
+    }
+
+    /// Whether a verification-code template is configured, so that numbers can be proved.
+    pub fn sends_codes(&self) -> bool {
+        self.code_template_id.is_some()
+    }
+
+    /// Sends the verification-code template to one number: the code and the minutes it holds.
+    pub async fn send_code(&self, phone: &str, code: &str, minutes: i64) -> Result<SmsOutcome, SendError> {
+        let template = self.code_template_id.as_deref().ok_or_else(|| {
+            SendError::Permanent("no verification-code template is configured (--sms-code-template-id)".into())
+        })?;
+        let outcome = self.call(template, &[phone.to_owned()], &[code.to_owned(), minutes.to_string()]).await?;
+        outcome.into_iter().next().ok_or_else(|| SendError::Permanent(NO_STATUS.into()))
+    }
+
+    /// One `SendSms` call of `template`.
+    async fn call(&self, template: &str, phones: &[String], params: &[String]) -> Result<Vec<SmsOutcome>, SendError> {
         if phones.is_empty() {
             return Ok(Vec::new());
         }
@@ -320,7 +341,7 @@ impl SmsClient {
             "PhoneNumberSet": phones,
             "SmsSdkAppId": self.app_id,
             "SignName": self.sign_name,
-            "TemplateId": self.template_id,
+            "TemplateId": template,
             "TemplateParamSet": params,
         });
         let payload = serde_json::to_vec(&body).map_err(|e| SendError::Permanent(e.to_string()))?;
@@ -543,6 +564,7 @@ mod tests {
             sms_app_id: Some("1400000000".into()),
             sms_sign_name: Some("吉林消防".into()),
             sms_template_id: Some("100001".into()),
+            sms_code_template_id: Some("1110002".into()),
             sms_region: "ap-guangzhou".into(),
             sms_per_second: 50,
         }

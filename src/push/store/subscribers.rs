@@ -32,6 +32,35 @@ pub struct NewSubscriber {
     pub created_at: OffsetDateTime,
     /// Keyed hash of the address it came from.
     pub ip_hash: String,
+    /// The code sent to prove the phone; until it comes back the subscription stays on the inbox
+    /// and the phone is not claimed. `None` stores the phone as proved (generated households).
+    pub proof: Option<NewProof>,
+}
+
+/// A verification code on its way to a phone.
+#[derive(Clone, Debug)]
+pub struct NewProof {
+    /// The code's keyed hash.
+    pub code_hash: String,
+    /// When it stops being accepted.
+    pub expires_at: OffsetDateTime,
+    /// Codes one number may be sent in the hour before `created_at`.
+    pub per_number: i64,
+}
+
+/// What a typed-back code did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proved {
+    /// The phone is proved; text messages start.
+    Done,
+    /// Not the code sent.
+    Wrong,
+    /// The code is too old; a new one must be sent.
+    Expired,
+    /// Too many wrong codes; a new one must be sent.
+    TooManyTries,
+    /// No code waits for this subscription.
+    NothingWaits,
 }
 
 /// A subscriber as their own page shows them.
@@ -52,6 +81,8 @@ pub struct Subscriber {
     pub(crate) channel: String,
     /// Masked phone.
     pub phone_masked: Option<String>,
+    /// Whether a code sent to the phone waits to be typed back (text messages start after it).
+    pub phone_pending: bool,
     /// When they subscribed.
     #[schema(value_type = String)]
     pub created_at: OffsetDateTime,
@@ -63,10 +94,16 @@ pub struct Subscriber {
 /// Stores a subscription; a phone already subscribed is a conflict.
 pub async fn insert_subscriber(db: &Db, s: &NewSubscriber, since: OffsetDateTime, most: i64) -> Result<Option<i64>> {
     let (sealed, index, masked) = s.phone.clone().map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
-    // The address's subscriptions of the hour are counted under a lock on it, so that many at
-    // once cannot beat the limit.
+    // The address's subscriptions of the hour (and the number's codes) are counted under a lock
+    // on it, so that many at once cannot beat the limit.
     let mut tx = db.begin().await?;
     tx.lock_key(&format!("subscriber-ip:{}", s.ip_hash)).await?;
+    if let (Some(index), Some(proof)) = (&index, &s.proof) {
+        tx.lock_key(&format!("phone:{index}")).await?;
+        if codes_sent(&mut tx, index, s.created_at - time::Duration::hours(1)).await? >= proof.per_number {
+            return Err(Error::TooMany("error.codes_per_number".into()));
+        }
+    }
     let recent: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
         "select count(*) from subscriber where ip_hash = $1 and created_at >= $2"
     )
@@ -89,7 +126,7 @@ pub async fn insert_subscriber(db: &Db, s: &NewSubscriber, since: OffsetDateTime
     .bind(&s.interests)
     .bind(&s.channel)
     .bind(sealed)
-    .bind(index)
+    .bind(if s.proof.is_some() { None } else { index.clone() })
     .bind(masked)
     .bind(&s.consent)
     .bind(s.created_at)
@@ -105,21 +142,166 @@ pub async fn insert_subscriber(db: &Db, s: &NewSubscriber, since: OffsetDateTime
         }
         other => other?,
     };
+    if let (Some(index), Some(proof)) = (index, &s.proof) {
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "insert into phone_check (subscriber_id, phone_index, code_hash, sent_at, expires_at) values ($1, $2, $3, $4, $5)"
+        )
+        .bind(id)
+        .bind(index)
+        .bind(&proof.code_hash)
+        .bind(s.created_at)
+        .bind(proof.expires_at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ())
+        })?;
+    }
     tx.commit().await?;
     Ok(Some(id))
+}
+
+/// How many codes went to the number of `index` since `since`.
+async fn codes_sent(tx: &mut crate::db::Tx, index: &str, since: OffsetDateTime) -> Result<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "select cast(coalesce(sum(sends), 0) as bigint) from phone_check where phone_index = $1 and sent_at >= $2"
+    )
+    .bind(index)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await)?)
+}
+
+/// Sends a new code for a subscription whose phone waits to be proved: refused while the last
+/// code is younger than `gap`, and when the number had `proof.per_number` codes in the hour.
+pub async fn renew_code(
+    db: &Db,
+    subscriber_id: i64,
+    proof: &NewProof,
+    now: OffsetDateTime,
+    gap: time::Duration,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let waiting: Option<(String, OffsetDateTime)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "select phone_index, sent_at from phone_check where subscriber_id = $1 and confirmed_at is null"
+    )
+    .bind(subscriber_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let (index, sent_at) = waiting.ok_or(Error::NotFound)?;
+    tx.lock_key(&format!("phone:{index}")).await?;
+    if now - sent_at < gap {
+        return Err(Error::TooMany("error.code_wait".into()));
+    }
+    if codes_sent(&mut tx, &index, now - time::Duration::hours(1)).await? >= proof.per_number {
+        return Err(Error::TooMany("error.codes_per_number".into()));
+    }
+    on_tx!(&mut tx, |c| sqlx::query(
+        "update phone_check set code_hash = $2, sent_at = $3, expires_at = $4, tries = 0, \
+         sends = case when sent_at >= $5 then sends + 1 else 1 end where subscriber_id = $1"
+    )
+    .bind(subscriber_id)
+    .bind(&proof.code_hash)
+    .bind(now)
+    .bind(proof.expires_at)
+    .bind(now - time::Duration::hours(1))
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a typed-back code against the one sent to the subscription's phone; at most
+/// `most_tries` tries a code. A right code claims the number: text messages start, and another
+/// subscription that held the same number (its owner proved it now) keeps only its inbox.
+pub async fn prove_phone(
+    db: &Db,
+    subscriber_id: i64,
+    code_hash: &str,
+    now: OffsetDateTime,
+    most_tries: i64,
+) -> Result<Proved> {
+    let mut tx = db.begin().await?;
+    let waiting: Option<(String, String, OffsetDateTime, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "select c.phone_index, c.code_hash, c.expires_at, c.tries from phone_check c \
+         join subscriber s on s.id = c.subscriber_id \
+         where c.subscriber_id = $1 and c.confirmed_at is null and s.unsubscribed_at is null"
+    )
+    .bind(subscriber_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some((index, expected, expires_at, tries)) = waiting else {
+        return Ok(Proved::NothingWaits);
+    };
+    if tries >= most_tries {
+        return Ok(Proved::TooManyTries);
+    }
+    if now > expires_at {
+        return Ok(Proved::Expired);
+    }
+    on_tx!(&mut tx, |c| sqlx::query("update phone_check set tries = tries + 1 where subscriber_id = $1")
+        .bind(subscriber_id)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    if expected != code_hash {
+        tx.commit().await?;
+        return Ok(Proved::Wrong);
+    }
+    tx.lock_key(&format!("phone:{index}")).await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "update delivery set state = 'cancelled', next_at = null where state = 'pending' and channel = 'sms' \
+             and recipient_id in (select id from subscriber where phone_index = $1)",
+        )
+        .bind(&index)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "update subscriber set phone_index = null, phone_sealed = null, phone_masked = null, channel = 'inbox' \
+             where phone_index = $1",
+        )
+        .bind(&index)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("update subscriber set phone_index = $2, channel = 'sms' where id = $1")
+            .bind(subscriber_id)
+            .bind(&index)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("update phone_check set confirmed_at = $2 where subscriber_id = $1")
+            .bind(subscriber_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+    })?;
+    tx.commit().await?;
+    Ok(Proved::Done)
 }
 
 /// The subscriber of an inbox token.
 pub async fn subscriber(db: &Db, token: &str) -> Result<Subscriber> {
     on_db!(db, |pool| sqlx::query_as(
         "select s.id, s.token, s.region_code, r.name as region_name, s.region_path, s.lang, s.interests, s.channel, \
-         s.phone_masked, s.created_at, s.unsubscribed_at from subscriber s join region r on r.code = s.region_code \
+         s.phone_masked, exists (select 1 from phone_check c where c.subscriber_id = s.id and c.confirmed_at is null) \
+         as phone_pending, s.created_at, s.unsubscribed_at from subscriber s join region r on r.code = s.region_code \
          where s.token = $1"
     )
     .bind(token)
     .fetch_optional(pool)
     .await)?
     .ok_or(Error::NotFound)
+}
+
+/// The sealed phone of a subscription.
+pub async fn sealed_phone(db: &Db, subscriber_id: i64) -> Result<Option<String>> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar("select phone_sealed from subscriber where id = $1")
+        .bind(subscriber_id)
+        .fetch_optional(pool)
+        .await)?
+    .flatten())
 }
 
 /// Ends a subscription (their phone's blind index is cleared so they may subscribe again).

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::{ATTEMPT_COLUMNS, Attempt, PARTICIPANT_COLUMNS, Participant, QUIZ_COLUMNS, Quiz};
@@ -142,15 +141,6 @@ pub async fn drawn_count(db: &Db, attempt_id: i64) -> Result<i64> {
 pub async fn participant_of(db: &Db, id: i64) -> Result<Participant> {
     let sql = format!("select {PARTICIPANT_COLUMNS} from participant where id = $1");
     on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?.ok_or(Error::NotFound)
-}
-
-/// Attempts started from one address (its hash) since a time.
-pub async fn starts_from(db: &Db, ip_hash: &str, since: OffsetDateTime) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from attempt where ip = $1 and started_at >= $2")
-        .bind(ip_hash)
-        .bind(since)
-        .fetch_one(p)
-        .await)?)
 }
 
 /// Fills a quiz's leaderboard with `n` generated participants who finished an attempt
