@@ -63,9 +63,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// Documents the refusals every operation may answer, as `application/problem+json` (`Problem`),
-/// where the operation does not describe them itself: 401 and 403 outside the public endpoints,
-/// 404 where the path names an object, 409 for writes, 422 for every request (bad input), 429
-/// for the public endpoints (rate limits).
+/// where the operation does not describe them itself: 401 everywhere (a bad token), 403 outside
+/// the public endpoints, 404 where the path names an object, 409 for writes, 422 for every request
+/// (bad input), 429 for the public endpoints (rate limits).
 fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let problem = |why: &str| {
@@ -92,8 +92,12 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
             let refusals = [
                 (
                     "401",
-                    !public,
-                    "Not signed in: no session, or a token that is unknown, revoked or whose account changed",
+                    true,
+                    if public {
+                        "A bad `Authorization` header (a token unknown or revoked); public operations need none"
+                    } else {
+                        "Not signed in: no session, or a token that is unknown, revoked or whose account changed"
+                    },
                 ),
                 ("403", !public, "Signed in, but the role or scope may not do this"),
                 ("404", names_object, "No such object within your area"),
@@ -110,6 +114,14 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
                     && let Some(content) = r.content.shift_remove("application/json")
                 {
                     r.content.insert("application/problem+json".to_owned(), content);
+                }
+                // A 422 with a body of its own (an import's errors by row) is a problem+json when
+                // a parameter, not the file, is at fault.
+                if code == "422" && !r.content.contains_key("application/problem+json") {
+                    r.content.insert(
+                        "application/problem+json".to_owned(),
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    );
                 }
             }
             for (code, applies, why) in refusals {

@@ -245,6 +245,7 @@ pub struct NewsInput {
 pub struct AiringInput {
     pub(crate) campaign_id: i64,
     /// `psa` (public-service advertisement) or `caption`.
+    #[schema(value_type = super::AiringKind)]
     pub kind: String,
     pub(crate) channel: String,
     /// Time slot.

@@ -60,6 +60,7 @@ async fn get_overview(
 #[derive(Deserialize, ToSchema)]
 pub struct StatusChange {
     /// planning, running or closed.
+    #[schema(value_type = crate::campaign::Status)]
     status: String,
 }
 

@@ -168,8 +168,8 @@ pub async fn create(db: &Db, me: &Principal, input: &HazardInput) -> Result<Repo
 }
 
 /// Reports a hazard in public (no account): anywhere in the province, at most
-/// [`PUBLIC_REPORTS_PER_HOUR`] an hour from one address, with an optional phone number (sealed)
-/// given with consent.
+/// [`PUBLIC_REPORTS_PER_HOUR`] an hour from one address and as many from one phone number
+/// (optional, sealed, given with consent).
 pub async fn create_public(db: &Db, key: &DataKey, ip: &str, input: &HazardInput) -> Result<Reported> {
     let now = clock::now();
     let ip_hash = key.index(&format!("hazard-ip:{ip}"));
@@ -181,6 +181,9 @@ pub async fn create_public(db: &Db, key: &DataKey, ip: &str, input: &HazardInput
             return Err(Error::invalid("consent", "agree to the use of your phone number, or leave it out"));
         }
         let phone = PhoneNumber::parse("phone", &input.phone)?;
+        // A number has the same hourly budget as an address, wherever it reports from.
+        let number = key.index(&format!("hazard-phone:{}", phone.as_str()));
+        org::store::spend(db, "hazard_phone", &number, now, PUBLIC_REPORTS_PER_HOUR).await?.ok_or_else(too_many)?;
         h.phone = Some((key.seal(phone.as_str()), key.index(phone.as_str()), phone.masked()));
     }
     h.ip_hash = Some(ip_hash);

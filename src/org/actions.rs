@@ -20,6 +20,7 @@ pub struct NewUnit {
     pub name: String,
     /// Kind: corps, detachment, brigade, station, department, partner, school, `community_office`,
     /// `volunteer_team`.
+    #[schema(value_type = super::UnitKind)]
     pub kind: String,
     /// The region it works in.
     pub region_code: String,
@@ -83,6 +84,7 @@ pub struct NewUser {
     pub username: String,
     /// Name shown.
     pub display_name: String,
+    #[schema(value_type = super::Role)]
     pub(crate) role: String,
     /// Unit id.
     pub unit_id: i64,
@@ -95,6 +97,7 @@ pub struct NewUser {
 pub struct UserChange {
     /// Name shown.
     pub display_name: Option<String>,
+    #[schema(value_type = Option<super::Role>)]
     pub(crate) role: Option<String>,
     /// Unit id.
     pub unit_id: Option<i64>,

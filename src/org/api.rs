@@ -81,6 +81,7 @@ async fn get_region(State(s): State<AppState>, me: Principal, Path(code): Path<S
 #[derive(Deserialize, IntoParams)]
 pub struct UnitQuery {
     /// Only this kind.
+    #[param(value_type = Option<super::UnitKind>)]
     kind: Option<String>,
     /// Name contains.
     q: Option<String>,
@@ -143,6 +144,7 @@ async fn update_unit(
 #[derive(Deserialize, IntoParams)]
 pub struct UserQuery {
     /// Only this role.
+    #[param(value_type = Option<super::Role>)]
     role: Option<String>,
     /// Only this unit.
     unit_id: Option<i64>,

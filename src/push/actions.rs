@@ -26,6 +26,7 @@ pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct ProductInput {
     /// `video`, `poster`, `audio`, `article` or `tip`.
+    #[schema(value_type = super::ProductKind)]
     pub kind: String,
     /// Chinese title.
     pub title: String,
@@ -624,6 +625,7 @@ pub struct SubscribeInput {
     pub region_code: String,
     /// `zh` or `ko`.
     #[serde(default)]
+    #[schema(value_type = super::Lang)]
     pub lang: String,
     /// Themes of interest (none: everything).
     #[serde(default)]

@@ -131,7 +131,10 @@ async fn subscribe(State(state): State<AppState>, ctx: PageCtx, rc: RequestCtx, 
         consent: v.consent,
     };
     match actions::subscribe(&state.db, &state.key, code_sender(&state).as_ref(), &input, &rc.ip).await {
-        Ok(done) => Ok(Redirect::to(&format!("/p/inbox/{}?new=1", done.token)).into_response()),
+        Ok(done) => {
+            let unsent = if done.code_sent == Some(false) { "&unsent=1" } else { "" };
+            Ok(Redirect::to(&format!("/p/inbox/{}?new=1{unsent}", done.token)).into_response())
+        }
         Err(e) => {
             let (status, msg) = user_error(&ctx, e)?;
             Ok((status, subscribe_page(&state, ctx, v, Some(msg)).await?).into_response())
@@ -154,6 +157,9 @@ struct InboxPage {
 struct InboxQuery {
     #[serde(default)]
     new: String,
+    /// The verification code could not be sent just now.
+    #[serde(default)]
+    unsent: String,
 }
 
 /// The language a resident reads, for the page's own strings when they have not chosen one.
@@ -177,7 +183,8 @@ async fn inbox(
         return Ok(LeftPage { ctx }.into_response());
     }
     let ctx = resident_ctx(ctx, &headers, &me.lang);
-    Ok(InboxPage { ctx, me, tips, fresh: !q.new.is_empty(), error: None, notice: None }.into_response())
+    let notice = (!q.unsent.is_empty() && me.phone_pending).then(|| ctx.t("push.code_not_sent").to_owned());
+    Ok(InboxPage { ctx, me, tips, fresh: !q.new.is_empty(), error: None, notice }.into_response())
 }
 
 /// The inbox again after a code was typed or asked for, with what became of it.

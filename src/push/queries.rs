@@ -10,9 +10,11 @@ use super::store::{Product, ProductFilter};
 pub struct ProductParams {
     /// Words in titles, texts or pinyin.
     pub q: Option<String>,
+    #[param(value_type = Option<super::ProductKind>)]
     pub(crate) kind: Option<String>,
     /// A tag.
     pub tag: Option<String>,
+    #[param(value_type = Option<super::ProductState>)]
     pub(crate) state: Option<String>,
     /// At most this many (default 50, at most 200).
     pub limit: Option<i64>,

@@ -230,6 +230,7 @@ pub async fn reveal_phone(db: &Db, key: &DataKey, me: &Principal, member_id: i64
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct CredentialInput {
     /// `training` or `certificate`.
+    #[schema(value_type = super::CredentialKind)]
     pub kind: String,
     /// Name (初级消防员, 应急救护培训 …).
     pub name: String,
@@ -276,6 +277,7 @@ pub async fn add_credential(db: &Db, me: &Principal, member_id: i64, input: &Cre
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct EventInput {
     /// `home_check`, `safety_visit`, `handout`, `lecture` or `drill`.
+    #[schema(value_type = super::EventKind)]
     pub kind: String,
     pub(crate) title: String,
     /// Where: a region code inside the team's area.

@@ -219,6 +219,7 @@ pub struct EventParams {
     /// One team.
     team: Option<i64>,
     /// open, completed or cancelled.
+    #[param(value_type = Option<super::EventState>)]
     state: Option<String>,
 }
 

@@ -597,7 +597,36 @@ pub async fn the_public_form_is_rate_limited(app: TestApp) {
     assert_eq!(app.scalar(&format!("select count(*) from hazard where region_code = '{HENGAN}'")).await, 10);
 }
 
+pub async fn one_phone_number_reports_a_bounded_number_an_hour_from_anywhere(app: TestApp) {
+    use firecast::hazard::actions::{HazardInput, Reported, create_public};
+    let key = firecast::config::Config::with_database(&app.url).data_key(&app.url).unwrap();
+    let most = firecast::hazard::PUBLIC_REPORTS_PER_HOUR;
+    let report = |i: i64| HazardInput {
+        category: "other".into(),
+        region_code: HENGAN.into(),
+        address: format!("恒安社区{i}号楼"),
+        description: "楼道私设煤炉".into(),
+        phone: "13812340000".into(),
+        consent: true,
+        confirm_new: true,
+        ..HazardInput::default()
+    };
+    // Each from its own address: the address budget never binds, the number's does.
+    for i in 0..most {
+        let r = create_public(&app.db, &key, &format!("10.9.0.{i}"), &report(i)).await.unwrap();
+        assert!(matches!(r, Reported::Stored(..)));
+    }
+    let e = create_public(&app.db, &key, "10.9.1.1", &report(most)).await.unwrap_err();
+    assert!(matches!(e, firecast::Error::TooMany(_)), "{e:?}");
+    let stored = app.scalar(&format!("select count(*) from hazard where region_code = '{HENGAN}'")).await;
+    assert!(stored >= most, "{stored}");
+    // Without a number, the next address reports as before.
+    let plain = HazardInput { phone: String::new(), consent: false, ..report(most + 1) };
+    assert!(create_public(&app.db, &key, "10.9.1.2", &plain).await.is_ok());
+}
+
 crate::on_both_backends!(
+    one_phone_number_reports_a_bounded_number_an_hour_from_anywhere,
     every_transition_is_recorded_and_illegal_ones_are_refused,
     another_detachment_sees_nothing,
     a_resident_reports_in_public_and_follows_with_the_code,

@@ -36,7 +36,17 @@ pub async fn health_metrics_and_api_docs(app: TestApp) {
     assert_eq!(unit["404"]["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
     let public = responses("/api/v1/public/hazards", "post");
     assert!(public["429"].is_object() && public["422"].is_object() && public["409"].is_object(), "{public}");
-    assert!(public["401"].is_null(), "a public form needs no account");
+    assert!(public["403"].is_null(), "a public form needs no account");
+    assert!(
+        public["401"]["description"].as_str().unwrap().contains("need none"),
+        "only a bad token is refused there: {public}"
+    );
+    let import = responses("/api/v1/activities/import", "post");
+    assert!(
+        import["422"]["content"]["application/json"].is_object()
+            && import["422"]["content"]["application/problem+json"].is_object(),
+        "a file's errors by row, or a parameter's problem: {import}"
+    );
     let ui = get("/api/docs/").await.unwrap();
     assert_eq!(ui.status(), StatusCode::OK);
     let html = ui.text().await.unwrap();

@@ -53,6 +53,7 @@ async fn board(State(s): State<AppState>, me: Principal, Path(id): Path<i64>) ->
 #[derive(Deserialize, ToSchema)]
 pub struct ControlInput {
     /// `start`, `open`, `close`, `reveal`, `next`, `next_round` or `finish`.
+    #[schema(value_type = super::Control)]
     action: String,
 }
 

@@ -150,6 +150,7 @@ pub struct TeamRules {
     /// Members per team.
     pub size: i64,
     /// region or score.
+    #[schema(value_type = super::Balance)]
     pub balance: String,
 }
 
