@@ -184,7 +184,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("firecast demo — {}", config.shown_url());
             println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
             for a in &accounts {
-                println!("  {:<16} {:<20} {}", a.username, a.role, a.unit);
+                let role = crate::i18n::Lang::Zh.t(&format!("role.{}", a.role));
+                println!("  {:<16} {}（{role}）", a.username, a.unit);
             }
             serve(config, db, "sqlite://firecast-demo.db", started).await
         }

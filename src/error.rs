@@ -118,6 +118,9 @@ impl IntoResponse for Error {
         // What a page shows, in the reader's language: the message as written (a locale key).
         let message = match &self {
             Self::Invalid { message, .. } | Self::Conflict(message) | Self::TooMany(message) => message.clone(),
+            Self::NotFound => "error.not_found_hint".to_owned(),
+            Self::Forbidden => "error.forbidden_hint".to_owned(),
+            Self::Csrf => "error.csrf".to_owned(),
             _ => detail.clone(),
         };
         let problem = Problem {

@@ -270,12 +270,6 @@ struct ResultPage {
     token: String,
 }
 
-impl ResultPage {
-    fn seconds(&self) -> String {
-        format!("{:.1}", f64::from(u32::try_from(self.result.duration_ms).unwrap_or(u32::MAX)) / 1000.0)
-    }
-}
-
 fn show_answer(q: &super::Question, a: &Answer) -> String {
     match a {
         Answer::Choice(picked) => {

@@ -215,9 +215,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         let raw =
             RawPathParams::from_request_parts(parts, state).await.map_err(|e| Error::invalid("path", e.body_text()))?;
         raw.iter().try_for_each(|(k, v)| check_text(k, v))?;
+        // An address whose id is not one (`/units/abc`) names nothing: not found.
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
-            Err(e) => Err(Error::invalid("path", e.body_text())),
+            Err(_) => Err(Error::NotFound),
         }
     }
 }

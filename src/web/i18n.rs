@@ -1,4 +1,4 @@
-//! The language of a request: the switcher's cookie, else Chinese.
+//! The language of a request: the switcher's cookie, else Chinese; for the API, `Accept-Language`.
 
 use axum::http::HeaderMap;
 
@@ -12,5 +12,48 @@ impl Lang {
     /// The language chosen with the switcher (cookie), else Chinese.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         cookie(headers, LANG_COOKIE).and_then(Self::parse).unwrap_or_default()
+    }
+
+    /// The language an API client asks for with `Accept-Language` (the highest weighted one
+    /// firecast speaks: `zh-CN`, `zh`, `ko`, `en`…), if it asks.
+    pub fn from_accept_language(headers: &HeaderMap) -> Option<Self> {
+        let value = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+        let mut asked: Vec<(f32, Self)> = value
+            .split(',')
+            .filter_map(|part| {
+                let mut bits = part.trim().split(';');
+                let tag = bits.next()?.trim().to_ascii_lowercase();
+                let q =
+                    bits.find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+                let lang = match tag.split('-').next()? {
+                    "zh" => Self::Zh,
+                    "ko" => Self::Ko,
+                    "en" => Self::En,
+                    _ => return None,
+                };
+                (q > 0.0).then_some((q, lang))
+            })
+            .collect();
+        asked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        asked.first().map(|(_, lang)| *lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_highest_weight_firecast_speaks() {
+        let pick = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(axum::http::header::ACCEPT_LANGUAGE, v.parse().unwrap());
+            Lang::from_accept_language(&h)
+        };
+        assert_eq!(pick("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
+        assert_eq!(pick("fr-FR, ko;q=0.7, en;q=0.5"), Some(Lang::Ko));
+        assert_eq!(pick("en;q=0.2, zh;q=0.9"), Some(Lang::Zh));
+        assert_eq!(pick("fr, de"), None);
+        assert_eq!(Lang::from_accept_language(&HeaderMap::new()), None);
     }
 }

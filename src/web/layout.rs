@@ -182,6 +182,25 @@ impl PageCtx {
         Lang::ALL.iter().map(|l| LangLink { tag: l.tag(), name: l.name(), current: *l == self.lang }).collect()
     }
 
+    /// A span of time as people write it: 7分49秒, 7 min 49 s, 7분 49초 (hours when there are any).
+    pub fn duration<N: Whole>(&self, seconds: N) -> String {
+        let s = seconds.whole().max(0);
+        let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+        let parts: [(i64, &str); 3] = match self.lang {
+            Lang::Zh => [(h, "小时"), (m, "分"), (s, "秒")],
+            Lang::En => [(h, " h"), (m, " min"), (s, " s")],
+            Lang::Ko => [(h, "시간"), (m, "분"), (s, "초")],
+        };
+        let sep = if self.lang == Lang::Zh { "" } else { " " };
+        let shown: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .filter(|(i, (n, _))| *n > 0 || (*i == 2 && h == 0 && m == 0))
+            .map(|(_, (n, unit))| format!("{n}{unit}"))
+            .collect();
+        shown.join(sep)
+    }
+
     /// A whole number with thousands separators: 9,066,906.
     pub fn num<N: Whole>(&self, n: N) -> String {
         let n = n.whole();
@@ -235,11 +254,35 @@ struct ErrorPage {
     problem: Problem,
 }
 
-/// Turns error responses of pages (not of `/api`) into an HTML page, and "not signed in" into a
-/// redirect to the login page. It runs outside `authenticate`, so CSRF refusals get a page too.
+/// Turns error responses of pages into an HTML page, and "not signed in" into a redirect to the
+/// login page; an API refusal's `detail` is given in the language `Accept-Language` asks for (when
+/// its message has strings in the locale files; English otherwise). It runs outside
+/// `authenticate`, so CSRF refusals get a page too.
 pub async fn html_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/api/") || path == "/healthz" || path == "/metrics" {
+    if path.starts_with("/api/") {
+        let lang = Lang::from_accept_language(req.headers());
+        let response = next.run(req).await;
+        return match (lang, response.extensions().get::<Problem>()) {
+            (Some(lang), Some(problem)) if problem.message.starts_with("error.") => {
+                let problem = Problem { detail: lang.message(&problem.message).to_owned(), ..problem.clone() };
+                let mut translated = (
+                    response.status(),
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    serde_json::to_string(&problem).unwrap_or_default(),
+                )
+                    .into_response();
+                for (name, value) in response.headers() {
+                    if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                        translated.headers_mut().append(name, value.clone());
+                    }
+                }
+                translated
+            }
+            _ => response,
+        };
+    }
+    if path == "/healthz" || path == "/metrics" {
         return next.run(req).await;
     }
     let (headers, uri) = (req.headers().clone(), req.uri().clone());
@@ -291,6 +334,16 @@ pub fn router() -> Router<AppState> {
 mod tests {
     use super::*;
     use crate::org::{Role, UnitKind};
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let ctx = |lang| PageCtx { lang, user: None, csrf: String::new(), path: "/".into() };
+        assert_eq!(ctx(Lang::Zh).duration(469_i64), "7分49秒");
+        assert_eq!(ctx(Lang::Zh).duration(3_600_i64), "1小时");
+        assert_eq!(ctx(Lang::Zh).duration(0_i64), "0秒");
+        assert_eq!(ctx(Lang::En).duration(3_725_i64), "1 h 2 min 5 s");
+        assert_eq!(ctx(Lang::Ko).duration(60_i64), "1분");
+    }
 
     #[test]
     fn every_enumerated_value_has_strings() {

@@ -126,11 +126,16 @@ pub async fn unknown_pages_get_a_useful_404(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert_eq!(c.get("/regions/not-a-code").await.status(), StatusCode::NOT_FOUND);
-    let r = c.get("/units/99999999999999999999").await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("<code>path</code>"));
+    // An address whose id is no number names nothing: the not-found page, in Chinese.
+    for path in ["/units/99999999999999999999", "/quiz/questions"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("页面不存在") && page.contains("不在您的辖区内"), "{page}");
+        assert!(!page.contains("Not Found") && !page.contains("not found"), "no English: {page}");
+    }
     let r = c.get("/api/v1/units/abc").await;
-    assert_eq!(problem(r).await.1["field"], "path");
+    assert_eq!(problem(r).await.0, StatusCode::NOT_FOUND);
 }
 
 pub async fn control_characters_and_trailing_json_are_refused_naming_the_field(app: TestApp) {
@@ -166,6 +171,21 @@ pub async fn control_characters_and_trailing_json_are_refused_naming_the_field(a
     // Query strings, path parameters and forms too; a page says it in Chinese.
     let (s, p) = problem(province.get("/api/v1/units?q=%E2%80%AE").await).await;
     assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+    // The API answers in the language the client asks for.
+    for (asked, said) in [("zh-CN,zh;q=0.9", "不可见的控制字符"), ("ko-KR", "제어 문자"), ("en", "invisible control")]
+    {
+        let r = province
+            .http
+            .get(format!("{}/api/v1/units?q=%E2%80%AE", province.base))
+            .header("accept-language", asked)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let (s, p) = problem(r).await;
+        assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+        assert!(p["detail"].as_str().unwrap().contains(said), "{asked}: {p}");
+    }
     let (s, p) = problem(province.get("/api/v1/regions/2201%00").await).await;
     assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")));
     let login = app.anonymous().await;
