@@ -329,3 +329,17 @@ pub async fn add_airing(db: &Db, me: &Principal, input: &AiringInput) -> Result<
     .await;
     me.audited(db, "airing.create", ("campaign", &input.campaign_id.to_string()), r).await
 }
+
+/// Records submitted by the units `me` reviews, oldest first (at most `limit` looked at).
+pub async fn review_queue(db: &Db, me: &Principal, limit: i64) -> Result<Vec<store::Activity>> {
+    Ok(store::submitted(db, &me.scope, me.user.unit_id, limit)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            can_review(
+                (me.role, me.user.unit_id, me.user.unit_kind, &me.user.region_path),
+                (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),
+            )
+        })
+        .collect())
+}

@@ -553,17 +553,7 @@ struct ReviewPage {
 }
 
 async fn review(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ReviewPage> {
-    let kind = me.user.unit_kind;
-    let activities = store::submitted(&state.db, &me.scope, me.user.unit_id, 500)
-        .await?
-        .into_iter()
-        .filter(|a| {
-            can_review(
-                (me.role, me.user.unit_id, kind, &me.user.region_path),
-                (a.organiser_unit_id, &a.organiser_kind, &a.organiser_path),
-            )
-        })
-        .collect();
+    let activities = super::actions::review_queue(&state.db, &me, 500).await?;
     Ok(ReviewPage { ctx, activities })
 }
 

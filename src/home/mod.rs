@@ -1,3 +1,5 @@
-//! The signed-in user's home page: who they are, their unit's duties, and their area at a glance.
+//! The signed-in user's home page: what waits for them, who they are, their unit's duties, and
+//! their area at a glance.
 
 pub mod pages;
+pub mod waiting;

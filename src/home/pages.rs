@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
+use super::waiting::{Waiting, waiting};
 use crate::campaign::store::{self as campaigns, Metric};
 use crate::org::caller::Principal;
 use crate::org::store;
@@ -23,6 +24,7 @@ struct HomePage {
     units: usize,
     duties: Vec<DutyProgress>,
     metrics: Vec<Metric>,
+    waiting: Vec<Waiting>,
 }
 
 async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
@@ -31,7 +33,8 @@ async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Res
     let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000).await?.len();
     let duties = overview::unit_duties(&state.db, me.user.unit_id, clock::today()).await?;
     let metrics = campaigns::metrics(&state.db).await?;
-    Ok(HomePage { ctx, root, levels, units, duties, metrics })
+    let waiting = waiting(&state.db, &me, &duties).await?;
+    Ok(HomePage { ctx, root, levels, units, duties, metrics, waiting })
 }
 
 /// The home page.

@@ -10,6 +10,7 @@ mod campaigns;
 mod cli;
 mod fake_sms;
 mod hazards;
+mod home;
 mod operations;
 mod push;
 mod quiz;

@@ -235,6 +235,16 @@ pub async fn submitted(db: &Db, scope: &Scope, not_unit: i64, limit: i64) -> Res
         .await)?)
 }
 
+/// How many of a unit's records were sent back to it and wait to be fixed.
+pub async fn returned_to(db: &Db, unit_id: i64) -> Result<i64> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select count(*) from activity where organiser_unit_id = $1 and state = 'returned'"
+    )
+    .bind(unit_id)
+    .fetch_one(p)
+    .await)?)
+}
+
 async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
     let first = tx.reserve_ids("activity", records.len()).await?;
     let ids: Vec<i64> = (first..).take(records.len()).collect();

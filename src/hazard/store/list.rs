@@ -257,3 +257,35 @@ pub async fn duplicate_candidate(
     .fetch_optional(p)
     .await)?)
 }
+
+/// What waits for a unit among open reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// To verify, or to re-inspect once fixed, where the unit handles them (fire service only).
+    pub to_check: i64,
+    /// Given to the unit to fix (assigned or referred, not yet reported fixed).
+    pub to_fix: i64,
+    /// Raised to the unit past their deadline (fire service only).
+    pub escalated: i64,
+}
+
+/// The open reports waiting for the unit `unit_id` at region `path`; `checks` when it verifies
+/// and re-inspects (the fire service).
+pub async fn waiting(db: &Db, unit_id: i64, path: &str, checks: bool) -> Result<Waiting> {
+    let (to_check, to_fix, escalated): (i64, i64, i64) = on_db!(db, |p| {
+        sqlx::query_as(
+        "select \
+           cast(coalesce(sum(case when $3 and handling_path = $2 and state in ('reported', 'rectified') then 1 else 0 end), 0) as bigint), \
+           cast(coalesce(sum(case when (assigned_unit_id = $1 or referred_unit_id = $1) \
+             and state in ('assigned', 'referred', 'rectifying') then 1 else 0 end), 0) as bigint), \
+           cast(coalesce(sum(case when $3 and handling_path = $2 and escalation_level > 0 then 1 else 0 end), 0) as bigint) \
+         from hazard where closed_at is null and (handling_path = $2 or assigned_unit_id = $1 or referred_unit_id = $1)"
+    )
+    .bind(unit_id)
+    .bind(path)
+    .bind(checks)
+    .fetch_one(p)
+    .await
+    })?;
+    Ok(Waiting { to_check, to_fix, escalated })
+}

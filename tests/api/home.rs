@@ -1,0 +1,81 @@
+//! The home page's to-do list: what waits for each role, counted as the database holds it, with
+//! links to the pages that list the items.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+/// The count shown on the to-do line that links to `link`, if there is one.
+fn shown(page: &str, link: &str) -> Option<i64> {
+    let at = page.find(&format!("<a href=\"{link}\">"))?;
+    let rest = &page[at..];
+    let n = rest.split("<span class=\"n\">").nth(1)?.split('<').next()?;
+    n.replace(',', "").parse().ok()
+}
+
+pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
+    // The grid worker of 华阳社区: the pushes at its community and the hazards handed to its unit.
+    let grid = app.login("grid").await;
+    let page = grid.get("/").await.text().await.unwrap();
+    let pushes = app
+        .scalar("select count(*) from push_node where region_code = '220102001001' and state in ('pending', 'signed')")
+        .await;
+    let unit = app.unit_id("华阳社区居委会").await;
+    let to_fix = app
+        .scalar(&format!(
+            "select count(*) from hazard where closed_at is null and (assigned_unit_id = {unit} or referred_unit_id = {unit}) \
+             and state in ('assigned', 'referred', 'rectifying')"
+        ))
+        .await;
+    assert!(pushes > 0 && to_fix > 0, "the demo gives the grid worker work: {pushes} pushes, {to_fix} hazards");
+    assert_eq!(shown(&page, "/pushes/tasks"), Some(pushes), "{page}");
+    assert_eq!(shown(&page, "/hazards?state=assigned"), Some(to_fix));
+    assert!(!page.contains("id=\"todo-none\""), "never 'nothing to do' when something waits");
+    // A push confirmed at the community leaves the list.
+    let node = app
+        .scalar("select min(id) from push_node where region_code = '220102001001' and state in ('pending', 'signed')")
+        .await;
+    let r = grid
+        .json(
+            Method::POST,
+            &format!("/api/v1/push/nodes/{node}/confirm"),
+            &json!({"reach": 10, "ways": ["chat_group"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let page = grid.get("/").await.text().await.unwrap();
+    assert_eq!(shown(&page, "/pushes/tasks").unwrap_or(0), pushes - 1);
+
+    // A brigade: records sent back to it, reports to verify where it handles them.
+    let nanguan = app.login("nanguan").await;
+    let page = nanguan.get("/").await.text().await.unwrap();
+    let brigade = app.unit_id("长春市南关区消防救援大队").await;
+    let returned = app
+        .scalar(&format!("select count(*) from activity where organiser_unit_id = {brigade} and state = 'returned'"))
+        .await;
+    let to_check = app
+        .scalar(
+            "select count(*) from hazard where closed_at is null and handling_path = '/22/2201/220102/' \
+             and state in ('reported', 'rectified')",
+        )
+        .await;
+    assert_eq!(shown(&page, "/activities?state=returned").unwrap_or(0), returned);
+    assert_eq!(shown(&page, "/hazards?state=reported").unwrap_or(0), to_check);
+
+    // A volunteer team does not inherit the city's escalated hazards; the province reviews.
+    let volunteer = app.login("volunteer").await.get("/").await.text().await.unwrap();
+    assert_eq!(shown(&volunteer, "/hazards?escalated=true"), None);
+    let province = app.login("province").await.get("/").await.text().await.unwrap();
+    assert!(shown(&province, "/review").is_some_and(|n| n > 0), "{province}");
+
+    // Nothing waiting says so, and in the reader's language.
+    app.exec("update push_node set state = 'confirmed' where region_code = '220102001001'").await.unwrap();
+    app.exec(&format!("update hazard set state = 'closed', closed_at = created_at where assigned_unit_id = {unit} or referred_unit_id = {unit}"))
+        .await
+        .unwrap();
+    let page = grid.get("/").await.text().await.unwrap();
+    assert!(page.contains("id=\"todo-none\"") && page.contains("暂无待办事项"), "{page}");
+}
+
+crate::on_both_backends!(each_role_sees_what_waits_for_it);
