@@ -143,27 +143,34 @@ impl PageCtx {
             return Vec::new();
         };
         let area = self.path.split(['/', '?']).nth(1).unwrap_or_default();
-        let mut items = vec![
-            ("/", "nav.home", ""),
-            ("/dashboard", "nav.dashboard", "dashboard"),
-            ("/campaigns", "nav.campaigns", "campaigns"),
-            ("/activities", "nav.activities", "activities"),
-            ("/hazards", "nav.hazards", "hazards"),
-        ];
+        // What each role uses: people in a community or a volunteer team work on records,
+        // hazards, pushes and their teams; the planning, media, reporting and reference pages
+        // are for the fire service, departments and leaders (still open to anyone by address).
+        let field = matches!(user.role, Role::CommunityWorker | Role::Volunteer);
+        let fire_service =
+            matches!(user.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff);
+        let mut items = vec![("/", "nav.home", "")];
+        if !field {
+            items.extend([("/dashboard", "nav.dashboard", "dashboard"), ("/campaigns", "nav.campaigns", "campaigns")]);
+        }
+        items.extend([("/activities", "nav.activities", "activities"), ("/hazards", "nav.hazards", "hazards")]);
         if !matches!(user.role, Role::Volunteer | Role::DepartmentLiaison) {
             items.push(("/pushes", "nav.pushes", "pushes"));
         }
-        if matches!(user.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff) {
+        if fire_service {
             items.push(("/review", "nav.review", "review"));
         }
-        items.extend([
-            ("/media", "nav.media", "media"),
-            ("/quiz", "nav.quiz", "quiz"),
-            ("/volunteers", "nav.volunteers", "volunteers"),
-            ("/reports", "nav.reports", "reports"),
-            ("/regions", "nav.regions", "regions"),
-            ("/units", "nav.units", "units"),
-        ]);
+        if !field {
+            items.push(("/media", "nav.media", "media"));
+        }
+        items.extend([("/quiz", "nav.quiz", "quiz"), ("/volunteers", "nav.volunteers", "volunteers")]);
+        if !field {
+            items.extend([
+                ("/reports", "nav.reports", "reports"),
+                ("/regions", "nav.regions", "regions"),
+                ("/units", "nav.units", "units"),
+            ]);
+        }
         if user.role.can(Permission::ViewUsers) {
             items.push(("/users", "nav.users", "users"));
         }

@@ -32,6 +32,15 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
     assert_eq!(shown(&page, "/pushes/tasks"), Some(pushes), "{page}");
     assert_eq!(shown(&page, "/hazards?state=assigned"), Some(to_fix));
     assert!(!page.contains("id=\"todo-none\""), "never 'nothing to do' when something waits");
+    // The menu fits the role: a grid worker's is its work, not the office's planning and reference.
+    let menu = |page: &str, href: &str| page.contains(&format!("<a href=\"{href}\""));
+    for href in ["/activities", "/hazards", "/pushes", "/quiz", "/volunteers"] {
+        assert!(menu(&page, href), "a grid worker's menu has {href}");
+    }
+    for href in ["/campaigns", "/media", "/reports", "/regions", "/units", "/review", "/api/docs"] {
+        assert!(!menu(&page, href), "a grid worker's menu has no {href}");
+    }
+    assert_eq!(grid.get("/reports").await.status(), StatusCode::OK, "what the menu leaves out stays open");
     // A push confirmed at the community leaves the list.
     let node = app
         .scalar("select min(id) from push_node where region_code = '220102001001' and state in ('pending', 'signed')")
@@ -62,6 +71,9 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
         .await;
     assert_eq!(shown(&page, "/activities?state=returned").unwrap_or(0), returned);
     assert_eq!(shown(&page, "/hazards?state=reported").unwrap_or(0), to_check);
+    for href in ["/campaigns", "/review", "/media", "/reports"] {
+        assert!(page.contains(&format!("<a href=\"{href}\"")), "a brigade's menu has {href}");
+    }
 
     // A volunteer team does not inherit the city's escalated hazards; the province reviews.
     let volunteer = app.login("volunteer").await.get("/").await.text().await.unwrap();
