@@ -189,6 +189,20 @@ impl PageCtx {
         Lang::ALL.iter().map(|l| LangLink { tag: l.tag(), name: l.name(), current: *l == self.lang }).collect()
     }
 
+    /// A day as the reader writes it in a sentence: 2026年11月15日, 15 Nov 2026, 2026년 11월 15일.
+    pub fn date(&self, d: &time::Date) -> String {
+        let (y, m, day) = (d.year(), u8::from(d.month()), d.day());
+        match self.lang {
+            Lang::Zh => format!("{y}年{m}月{day}日"),
+            Lang::Ko => format!("{y}년 {m}월 {day}일"),
+            Lang::En => {
+                const MONTHS: [&str; 12] =
+                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+                format!("{day} {} {y}", MONTHS[usize::from(m) - 1])
+            }
+        }
+    }
+
     /// A span of time as people write it: 7分49秒, 7 min 49 s, 7분 49초 (hours when there are any).
     pub fn duration<N: Whole>(&self, seconds: N) -> String {
         let s = seconds.whole().max(0);
@@ -343,13 +357,17 @@ mod tests {
     use crate::org::{Role, UnitKind};
 
     #[test]
-    fn durations_read_as_people_write_them() {
+    fn durations_and_days_read_as_people_write_them() {
         let ctx = |lang| PageCtx { lang, user: None, csrf: String::new(), path: "/".into() };
         assert_eq!(ctx(Lang::Zh).duration(469_i64), "7分49秒");
         assert_eq!(ctx(Lang::Zh).duration(3_600_i64), "1小时");
         assert_eq!(ctx(Lang::Zh).duration(0_i64), "0秒");
         assert_eq!(ctx(Lang::En).duration(3_725_i64), "1 h 2 min 5 s");
         assert_eq!(ctx(Lang::Ko).duration(60_i64), "1분");
+        let day = time::macros::date!(2024 - 11 - 08);
+        assert_eq!(ctx(Lang::Zh).date(&day), "2024年11月8日");
+        assert_eq!(ctx(Lang::En).date(&day), "8 Nov 2024");
+        assert_eq!(ctx(Lang::Ko).date(&day), "2024년 11월 8일");
     }
 
     #[test]
