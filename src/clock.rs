@@ -42,7 +42,7 @@ pub fn show(t: OffsetDateTime) -> String {
 /// Parses a date written `2024-11-08`, naming the field when it is not one.
 pub fn parse_date(field: &str, s: &str) -> Result<Date> {
     Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| Error::invalid(field, format!("'{}' is not a date like 2024-11-08", s.trim())))
+        .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_date", &[s.trim()])))
 }
 
 /// A date as written in forms and files.

@@ -5,6 +5,12 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+/// A message that is a locale key with arguments, for [`Lang::message`] to fill in.
+pub fn keyed(key: &str, args: &[&str]) -> String {
+    let args = args.iter().map(|a| a.replace('|', "¦"));
+    std::iter::once(key.to_owned()).chain(args).collect::<Vec<_>>().join("|")
+}
+
 /// A UI language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Lang {
@@ -99,10 +105,36 @@ impl Lang {
         Self::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag))
     }
 
-    /// A message to show: the string of a locale key (a message written as `error.…`), or the
-    /// message itself when it is not one.
-    pub fn message(self, message: &str) -> &str {
-        if message.starts_with("error.") { self.t(message) } else { message }
+    /// A message to show: the string of a locale key (a message written as `error.…`, its
+    /// arguments after `|` put in place of `{1}`, `{2}`…, days written as this language writes
+    /// them), or the message itself when it is not one.
+    pub fn message(self, message: &str) -> String {
+        if !message.starts_with("error.") {
+            return message.to_owned();
+        }
+        let mut parts = message.split('|');
+        let mut text = self.t(parts.next().unwrap_or_default()).to_owned();
+        for (i, arg) in parts.enumerate() {
+            let shown = time::Date::parse(arg, &time::format_description::well_known::Iso8601::DATE)
+                .map_or_else(|_| arg.to_owned(), |d| self.date(d));
+            text = text.replace(&format!("{{{}}}", i + 1), &shown);
+        }
+        text
+    }
+
+    /// A day as this language writes it in a sentence: 2026年11月15日, 15 Nov 2026,
+    /// 2026년 11월 15일.
+    pub fn date(self, d: time::Date) -> String {
+        let (y, m, day) = (d.year(), u8::from(d.month()), d.day());
+        match self {
+            Self::Zh => format!("{y}年{m}月{day}日"),
+            Self::Ko => format!("{y}년 {m}월 {day}일"),
+            Self::En => {
+                const MONTHS: [&str; 12] =
+                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+                format!("{day} {} {y}", MONTHS[usize::from(m) - 1])
+            }
+        }
     }
 
     /// The string for `key` in this language; Chinese when missing, and `?` (with a warning in the
@@ -190,6 +222,9 @@ mod tests {
         assert_eq!(Lang::Zh.message("error.choose_file"), "请选择要导入的文件");
         assert_eq!(Lang::En.message("error.choose_file"), "choose a file to import");
         assert_eq!(Lang::Zh.message("no such campaign"), "no such campaign");
+        let dates = keyed("error.dates_outside", &["2024-11-01", "2024-11-30"]);
+        assert_eq!(Lang::Zh.message(&dates), "活动日期须在本次宣传活动期间（2024年11月1日至2024年11月30日）");
+        assert_eq!(Lang::En.message(&dates), "the dates must fall within the campaign, 1 Nov 2024 to 30 Nov 2024");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::{AiringKind, State, Transition, can_report, can_review, check_figures
 use crate::campaign;
 use crate::clock::{parse_date, show_date};
 use crate::db::Db;
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::{self, parse_name};
 use crate::{Error, Result};
@@ -49,7 +50,7 @@ pub struct ActivityInput {
 fn limit(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
     if s.chars().count() > max {
-        return Err(Error::invalid(field, format!("at most {max} characters")));
+        return Err(Error::invalid(field, keyed("error.at_most_chars", &[&max.to_string()])));
     }
     Ok(s.to_owned())
 }
@@ -66,26 +67,23 @@ pub fn check_record(
     created_by: i64,
 ) -> Result<NewActivity> {
     if c.status == campaign::Status::Closed {
-        return Err(Error::invalid("campaign_id", "the campaign is closed"));
+        return Err(Error::invalid("campaign_id", "error.campaign_closed"));
     }
     let kind = parse_kind(&input.kind)?;
     let title = parse_name("title", &input.title)?;
     let starts_on = parse_date("starts_on", &input.starts_on)?;
     let ends_on = if input.ends_on.trim().is_empty() { starts_on } else { parse_date("ends_on", &input.ends_on)? };
     if ends_on < starts_on {
-        return Err(Error::invalid("ends_on", "the activity must end on or after the day it starts"));
+        return Err(Error::invalid("ends_on", "error.ends_before_starts"));
     }
     if starts_on < c.starts_on || ends_on > c.ends_on {
         return Err(Error::invalid(
             "starts_on",
-            format!("the dates must fall within the campaign, {} to {}", show_date(c.starts_on), show_date(c.ends_on)),
+            keyed("error.dates_outside", &[&show_date(c.starts_on), &show_date(c.ends_on)]),
         ));
     }
     let region = region.filter(|(_, path)| path.starts_with(organiser.1)).ok_or_else(|| {
-        Error::invalid(
-            "region_code",
-            format!("region '{}' is not a region within the organiser's area", input.region_code.trim()),
-        )
+        Error::invalid("region_code", keyed("error.region_not_organisers", &[input.region_code.trim()]))
     })?;
     Ok(NewActivity {
         campaign_id: c.id,
@@ -109,18 +107,17 @@ pub fn check_record(
 async fn check(db: &Db, me: &Principal, input: &ActivityInput) -> Result<NewActivity> {
     let c = campaign::store::campaign(db, &me.scope, input.campaign_id)
         .await
-        .map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
+        .map_err(|_| Error::invalid("campaign_id", "error.no_campaign"))?;
     let catalogue = campaign::store::metrics(db).await?;
     let region = match org::RegionCode::parse(&input.region_code) {
         Ok(code) => org::store::region(db, &me.scope, code.as_str()).await.ok().map(|r| (r.code, r.path)),
         Err(_) => None,
     };
     if let Some(duty) = input.duty_id {
-        let d = campaign::store::duty(db, &me.scope, duty)
-            .await
-            .map_err(|_| Error::invalid("duty_id", "no such duty within your area"))?;
+        let d =
+            campaign::store::duty(db, &me.scope, duty).await.map_err(|_| Error::invalid("duty_id", "error.no_duty"))?;
         if d.campaign_id != c.id || d.unit_id != me.user.unit_id {
-            return Err(Error::invalid("duty_id", "the duty belongs to another campaign or unit"));
+            return Err(Error::invalid("duty_id", "error.duty_elsewhere"));
         }
     }
     check_record(input, &c, &catalogue, region, (me.user.unit_id, &me.user.region_path), me.user.id)

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::campaign::store::Metric;
+use crate::i18n::keyed;
 use crate::org::{Role, UnitKind, text_enum};
 use crate::{Error, Result};
 
@@ -42,9 +43,11 @@ pub const KINDS: &[&str] = &[
 
 /// Checks an activity kind.
 pub fn parse_kind(s: &str) -> Result<&'static str> {
-    KINDS.iter().find(|k| **k == s.trim()).copied().ok_or_else(|| {
-        Error::invalid("kind", format!("'{}' is not an activity kind: expected one of {}", s.trim(), KINDS.join(", ")))
-    })
+    KINDS
+        .iter()
+        .find(|k| **k == s.trim())
+        .copied()
+        .ok_or_else(|| Error::invalid("kind", keyed("error.activity_kind", &[s.trim(), &KINDS.join(", ")])))
 }
 
 text_enum! {
@@ -136,24 +139,25 @@ pub fn can_review(reviewer: (Role, i64, UnitKind, &str), organiser: (i64, &str, 
 pub fn check_figures(figures: &BTreeMap<String, i64>, catalogue: &[Metric]) -> Result<Vec<(String, i64)>> {
     let mut out = Vec::with_capacity(figures.len());
     for (code, value) in figures {
-        let metric = catalogue.iter().find(|m| &m.code == code).ok_or_else(|| {
-            Error::invalid(format!("figures.{code}"), format!("'{code}' is not a metric in the catalogue"))
-        })?;
+        let metric = catalogue
+            .iter()
+            .find(|m| &m.code == code)
+            .ok_or_else(|| Error::invalid(format!("figures.{code}"), keyed("error.unknown_metric", &[code])))?;
         if metric.source != "figure" {
             return Err(Error::invalid(
                 format!("figures.{code}"),
-                format!("{} is counted from the media register, not typed in", metric.name),
+                keyed("error.metric_from_register", &[&metric.name]),
             ));
         }
         if *value < 0 {
-            return Err(Error::invalid(format!("figures.{code}"), format!("{} cannot be negative", metric.name)));
+            return Err(Error::invalid(format!("figures.{code}"), keyed("error.metric_negative", &[&metric.name])));
         }
         if *value > metric.max_per_record {
             return Err(Error::invalid(
                 format!("figures.{code}"),
-                format!(
-                    "{} of {value} {} in one record is not plausible (at most {})",
-                    metric.name, metric.unit, metric.max_per_record
+                keyed(
+                    "error.metric_implausible",
+                    &[&metric.name, &value.to_string(), &metric.unit, &metric.max_per_record.to_string()],
                 ),
             ));
         }

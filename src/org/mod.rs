@@ -298,7 +298,7 @@ impl Username {
 pub fn parse_name(field: &str, s: &str) -> Result<String> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 60 || s.chars().any(char::is_control) {
-        Err(Error::invalid(field, "1 to 60 characters, no control characters"))
+        Err(Error::invalid(field, "error.name_length"))
     } else {
         Ok(s.to_owned())
     }

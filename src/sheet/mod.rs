@@ -95,7 +95,7 @@ impl fmt::Display for CellError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let message = crate::i18n::Lang::En.message(&self.message);
         match (self.row, self.column.is_empty()) {
-            (0, _) => f.write_str(message),
+            (0, _) => f.write_str(&message),
             (row, true) => write!(f, "row {row}: {message}"),
             (row, false) => write!(f, "row {row}, column {}: {message}", self.column),
         }

@@ -56,7 +56,7 @@ fn shown<T: IntoResponse>(lang: Lang, e: Error, page: impl FnOnce(String) -> T) 
     let status = e.status();
     match e {
         Error::Invalid { message: m, .. } | Error::Conflict(m) | Error::TooMany(m) => {
-            Ok((status, page(lang.message(&m).to_owned())).into_response())
+            Ok((status, page(lang.message(&m))).into_response())
         }
         e => Err(e),
     }

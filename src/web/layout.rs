@@ -109,8 +109,8 @@ impl PageCtx {
                 };
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
             }
-            crate::Error::Conflict(m) => Ok((StatusCode::CONFLICT, self.lang.message(&m).to_owned())),
-            crate::Error::TooMany(m) => Ok((StatusCode::TOO_MANY_REQUESTS, self.lang.message(&m).to_owned())),
+            crate::Error::Conflict(m) => Ok((StatusCode::CONFLICT, self.lang.message(&m))),
+            crate::Error::TooMany(m) => Ok((StatusCode::TOO_MANY_REQUESTS, self.lang.message(&m))),
             e => Err(e),
         }
     }
@@ -191,16 +191,7 @@ impl PageCtx {
 
     /// A day as the reader writes it in a sentence: 2026年11月15日, 15 Nov 2026, 2026년 11월 15일.
     pub fn date(&self, d: &time::Date) -> String {
-        let (y, m, day) = (d.year(), u8::from(d.month()), d.day());
-        match self.lang {
-            Lang::Zh => format!("{y}年{m}月{day}日"),
-            Lang::Ko => format!("{y}년 {m}월 {day}일"),
-            Lang::En => {
-                const MONTHS: [&str; 12] =
-                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-                format!("{day} {} {y}", MONTHS[usize::from(m) - 1])
-            }
-        }
+        self.lang.date(*d)
     }
 
     /// A span of time as people write it: 7分49秒, 7 min 49 s, 7분 49초 (hours when there are any).
@@ -286,7 +277,7 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
         let response = next.run(req).await;
         return match (lang, response.extensions().get::<Problem>()) {
             (Some(lang), Some(problem)) if problem.message.starts_with("error.") => {
-                let problem = Problem { detail: lang.message(&problem.message).to_owned(), ..problem.clone() };
+                let problem = Problem { detail: lang.message(&problem.message), ..problem.clone() };
                 let mut translated = (
                     response.status(),
                     [(header::CONTENT_TYPE, "application/problem+json")],

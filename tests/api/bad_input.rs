@@ -252,7 +252,51 @@ pub async fn importers_answer_damaged_files_without_a_server_error(app: TestApp)
     assert!(answered.contains_key(&422), "damaged files are refused with their errors: {answered:?}");
 }
 
+pub async fn a_refused_record_says_why_in_the_reader_s_language(app: TestApp) {
+    let c = app.login("nanguan").await;
+    let list: serde_json::Value = c.get("/api/v1/campaigns").await.json().await.unwrap();
+    let running = list.as_array().unwrap().iter().find(|x| x["status"] == "running").unwrap().clone();
+    let starts = running["starts_on"].as_str().unwrap().to_owned();
+    let body = |starts_on: &str, ends_on: &str, people: i64| {
+        serde_json::json!({"campaign_id": running["id"], "duty_id": null, "kind": "training", "title": "社区消防培训",
+            "starts_on": starts_on, "ends_on": ends_on, "region_code": "220102001", "co_organisers": "", "venue": "",
+            "description": "", "figures": {"people_trained": people}})
+    };
+    let ask = |lang: &'static str, body: serde_json::Value| {
+        let c = c.clone();
+        async move {
+            let r = c
+                .http
+                .post(format!("{}/api/v1/activities", c.base))
+                .header("x-csrf-token", &c.csrf)
+                .header("accept-language", lang)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            problem(r).await
+        }
+    };
+    let (s, p) = ask("zh-CN", body(&starts, "2000-01-01", 10)).await;
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ends_on")));
+    assert_eq!(p["detail"], "结束日期不能早于开始日期");
+    let (_, p) = ask("zh-CN", body("2000-01-01", "2000-01-01", 10)).await;
+    let said = p["detail"].as_str().unwrap();
+    assert!(said.starts_with("活动日期须在本次宣传活动期间（") && said.contains("年") && !said.contains('-'), "{said}");
+    let (_, p) = ask("ko", body("2000-01-01", "2000-01-01", 10)).await;
+    assert!(p["detail"].as_str().unwrap().contains("캠페인 기간"), "{p}");
+    let (_, p) = ask("zh-CN", body(&starts, "", 99_999_999)).await;
+    assert_eq!(p["field"], "figures.people_trained");
+    assert!(p["detail"].as_str().unwrap().contains("不合常理"), "{p}");
+    let (_, p) = ask("zh-CN", body("11月8日", "", 10)).await;
+    assert_eq!(p["detail"], "“11月8日”不是日期，请按2024-11-08的格式填写");
+    // Without Accept-Language the API keeps to English.
+    let r = c.json(Method::POST, "/api/v1/activities", &body(&starts, "2000-01-01", 10)).await;
+    assert_eq!(problem(r).await.1["detail"], "the activity must end on or after the day it starts");
+}
+
 crate::on_both_backends!(
+    a_refused_record_says_why_in_the_reader_s_language,
     importers_answer_damaged_files_without_a_server_error,
     malformed_input_names_the_field,
     unknown_pages_get_a_useful_404,
