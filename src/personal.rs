@@ -136,7 +136,7 @@ impl PhoneNumber {
         if b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
             Ok(Self(digits.to_owned()))
         } else {
-            Err(Error::invalid(field, "a mobile number of 11 digits, such as 13812345678"))
+            Err(Error::invalid(field, "error.mobile_number"))
         }
     }
 

@@ -50,13 +50,13 @@ pub struct Stats {
 /// Builds the statistics of region `code` (the scope's root when `None`) at `now`.
 pub async fn stats(db: &Db, scope: &Scope, code: Option<&str>, now: OffsetDateTime) -> Result<Stats> {
     let region = match code {
-        Some(code) => org::store::region(db, scope, code)
-            .await
-            .map_err(|_| Error::invalid("region", "no such region within your area"))?,
+        Some(code) => {
+            org::store::region(db, scope, code).await.map_err(|_| Error::invalid("region", "error.region_outside"))?
+        }
         None => org::store::scope_root(db, scope).await?,
     };
     if region.level >= 4 {
-        return Err(Error::invalid("region", "statistics go down to townships; choose a township or above"));
+        return Err(Error::invalid("region", "error.stats_township"));
     }
     let children = org::store::region_children(db, scope, &region.code).await?;
     let len = child_path_len(region.level);

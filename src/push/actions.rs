@@ -698,34 +698,34 @@ pub async fn subscribe(
     ip: &str,
 ) -> Result<Subscribed> {
     if !input.consent {
-        return Err(Error::invalid("consent", "tick the box to agree to receive safety tips"));
+        return Err(Error::invalid("consent", "error.consent_tips"));
     }
     let code = org::RegionCode::parse(&input.region_code)
-        .map_err(|_| Error::invalid("region_code", "choose your community or village"))?;
+        .map_err(|_| Error::invalid("region_code", "error.choose_community"))?;
     let region = org::store::region(db, &Scope::province(), code.as_str())
         .await
-        .map_err(|_| Error::invalid("region_code", "choose your community or village"))?;
+        .map_err(|_| Error::invalid("region_code", "error.choose_community"))?;
     if region.level != 4 {
-        return Err(Error::invalid("region_code", "choose down to your community or village"));
+        return Err(Error::invalid("region_code", "error.choose_down_to_community"));
     }
     let lang = if input.lang.trim().is_empty() {
         Lang::Zh
     } else {
-        Lang::parse(&input.lang).ok_or_else(|| Error::invalid("lang", "choose zh or ko"))?
+        Lang::parse(&input.lang).ok_or_else(|| Error::invalid("lang", "error.choose_zh_ko"))?
     };
     let channel = if input.channel.trim().is_empty() {
         Channel::Inbox
     } else {
         Channel::parse(&input.channel)
             .filter(|c| *c != Channel::Webhook)
-            .ok_or_else(|| Error::invalid("channel", "choose inbox or sms"))?
+            .ok_or_else(|| Error::invalid("channel", "error.choose_channel"))?
     };
     let themes = parse_tags("interests", &input.interests, Theme::parse)?;
     let sender = sms.filter(|s| s.sends_codes());
     let phone = match channel {
         Channel::Sms if sender.is_none() => return Err(Error::invalid("channel", "error.sms_off")),
         Channel::Sms if input.phone.trim().is_empty() => {
-            return Err(Error::invalid("phone", "give your mobile number to receive text messages"));
+            return Err(Error::invalid("phone", "error.phone_for_sms"));
         }
         Channel::Sms => Some(PhoneNumber::parse("phone", &input.phone)?),
         _ => None,

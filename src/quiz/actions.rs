@@ -222,16 +222,16 @@ pub struct JoinInput {
 pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput, ip: &str) -> Result<Participant> {
     let nickname = input.nickname.trim();
     if nickname.is_empty() || nickname.chars().count() > 20 || nickname.chars().any(char::is_control) {
-        return Err(Error::invalid("nickname", "1 to 20 characters"));
+        return Err(Error::invalid("nickname", "error.nickname_length"));
     }
     let school = input.school.trim();
     if school.chars().count() > 40 || school.chars().any(char::is_control) {
-        return Err(Error::invalid("school", "at most 40 characters"));
+        return Err(Error::invalid("school", crate::i18n::keyed("error.at_most_chars", &["40"])));
     }
     let region = org::RegionCode::parse(&input.region_code)?;
     let region = org::store::region(db, &org::Scope::province(), region.as_str())
         .await
-        .map_err(|_| Error::invalid("region_code", "no such region in Jilin"))?;
+        .map_err(|_| Error::invalid("region_code", "error.no_region_jilin"))?;
     if let Some(known) = me(db, key, device_token).await? {
         return Ok(known);
     }
@@ -264,7 +264,7 @@ pub const STARTS_PER_IP_HOUR: i64 = 600;
 pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &str) -> Result<String> {
     let now = clock::now_ms();
     if !quiz.is_open(now) {
-        return Err(Error::Conflict("the quiz is not open now".into()));
+        return Err(Error::Conflict("error.quiz_not_open".into()));
     }
     if !p.region_path.starts_with(&quiz.audience_path) {
         return Err(Error::Forbidden);
@@ -276,7 +276,7 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
     let day = now.to_offset(clock::CST).date();
     let all = store::attempts_started(db, quiz.id, p.id).await?;
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
-        .map_err(|_| Error::Conflict("the quiz cannot draw its questions now; please tell its organiser".into()))?;
+        .map_err(|_| Error::Conflict("error.quiz_cannot_draw".into()))?;
     let flags = if all + 1 > DEVICE_ATTEMPTS_FLAG { "many_attempts" } else { "" };
     let token = org::new_secret();
     store::insert_attempt(

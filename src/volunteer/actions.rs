@@ -475,7 +475,7 @@ pub async fn public_action(
 ) -> Result<PublicOutcome> {
     let e = store::event_by_token(db, token).await?;
     if e.state != EventState::Open {
-        return Err(Error::Conflict("this event is closed: sign-up and check-in have ended".into()));
+        return Err(Error::Conflict("error.event_closed".into()));
     }
     let number = PhoneNumber::parse("phone", phone)?;
     let address = key.index(&format!("event-lookup:{ip}"));
@@ -497,12 +497,7 @@ pub async fn public_action(
             if now < e.starts_at - time::Duration::hours(1) || now > e.ends_at {
                 return Err(Error::invalid(
                     "action",
-                    format!(
-                        "check-in on this page opens an hour before the start and closes at the end ({} – {}); \
-                         ask your team leader to confirm it otherwise",
-                        clock::show(e.starts_at),
-                        clock::show(e.ends_at)
-                    ),
+                    crate::i18n::keyed("error.check_in_window", &[&clock::show(e.starts_at), &clock::show(e.ends_at)]),
                 ));
             }
             store::check_in(db, e.id, m.id, now).await?;

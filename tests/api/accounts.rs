@@ -46,7 +46,8 @@ pub async fn state_changing_requests_need_the_csrf_token(app: TestApp) {
     // A form without the token.
     let r = c.http.post(format!("{}/units/{unit}", c.base)).form(&[("name", "改名")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(r.text().await.unwrap().contains("reload the page"), "a page, not JSON");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("请刷新页面后重试") && !page.starts_with('{'), "a page in Chinese, not JSON: {page}");
     // A form with another token.
     let r = c
         .http

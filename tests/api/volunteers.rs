@@ -454,7 +454,7 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     assert_eq!(public_post(&anon, &later_token, "15012345678", "sign_up").await.0, StatusCode::OK);
     let (s, body) = public_post(&anon, &later_token, "15012345678", "check_in").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("opens an hour before the start"), "{body}");
+    assert!(body.contains("本页签到时间为活动开始前1小时至结束"), "the page says it in Chinese: {body}");
     // The leader confirms times for another event two days ago: 12 hours.
     let past = now - Duration::days(2);
     let morning = past.replace_time(time::Time::from_hms(0, 0, 0).unwrap()); // 08:00 CST
