@@ -295,7 +295,49 @@ pub async fn a_refused_record_says_why_in_the_reader_s_language(app: TestApp) {
     assert_eq!(problem(r).await.1["detail"], "the activity must end on or after the day it starts");
 }
 
+pub async fn the_public_forms_refuse_in_chinese(app: TestApp) {
+    let anon = app.anonymous().await;
+    // Each public form, sent as a resident's phone sends it, with one thing wrong.
+    let cases: [(&str, Vec<(&str, &str)>, &str); 4] = [
+        ("/p/subscribe", vec![("region_code", "220102001001"), ("channel", "inbox")], "请勾选同意接收消防安全提示"),
+        ("/p/subscribe", vec![("region_code", "220102"), ("consent", "1")], "请一直选到社区（村）一级"),
+        ("/p/quiz/zhixiao-demo-2026/join", vec![("nickname", ""), ("region_code", "220102")], "昵称请填写1至20个字"),
+        (
+            "/p/quiz/zhixiao-demo-2026/join",
+            vec![("nickname", "小明"), ("region_code", "999999")],
+            "请选择吉林省内的地区",
+        ),
+    ];
+    for (path, fields, said) in cases {
+        let r = anon.form(path, &fields).await;
+        let status = r.status();
+        let page = r.text().await.unwrap();
+        assert!(status.is_client_error() || status == StatusCode::OK, "{path}: {status}");
+        assert!(page.contains(said), "{path} {fields:?} should say {said}: {page}");
+    }
+    // A volunteer event page: a malformed number.
+    let token: String = match &app.db {
+        firecast::db::Db::Sqlite(p) => {
+            sqlx::query_scalar("select token from service_event where state = 'open' limit 1")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+        firecast::db::Db::Postgres(p) => {
+            sqlx::query_scalar("select token from service_event where state = 'open' limit 1")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+    };
+    let r =
+        anon.form(&format!("/p/events/{token}"), &[("phone", "123"), ("name", "张三"), ("action", "sign_up")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("请填写11位手机号码"));
+}
+
 crate::on_both_backends!(
+    the_public_forms_refuse_in_chinese,
     a_refused_record_says_why_in_the_reader_s_language,
     importers_answer_damaged_files_without_a_server_error,
     malformed_input_names_the_field,
