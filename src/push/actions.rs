@@ -644,6 +644,24 @@ pub struct SubscribeInput {
 /// The consent text a subscriber agrees to.
 pub const CONSENT: &str = "我同意吉林省消防救援总队向我推送消防安全提示。手机号码加密保存，仅用于发送提示；每周最多5条，22:00至次日8:00不发短信；可随时一键退订。";
 
+/// The consent text as a reader of `lang` is shown it: the Chinese text, which is the one stored
+/// and binding, or its Korean or English translation.
+pub fn consent_for(lang: crate::i18n::Lang) -> &'static str {
+    match lang {
+        crate::i18n::Lang::Zh => CONSENT,
+        crate::i18n::Lang::Ko => {
+            "길림성 소방구조총대가 저에게 소방 안전 안내를 보내는 데 동의합니다. 휴대전화 번호는 암호화하여 보관하고 \
+             안내 발송에만 씁니다. 한 주에 최대 5건, 22:00부터 다음 날 8:00까지는 문자를 보내지 않으며, \
+             언제든지 한 번에 구독을 해지할 수 있습니다."
+        }
+        crate::i18n::Lang::En => {
+            "I agree that the Jilin Fire and Rescue Corps may send me fire-safety tips. My phone number is stored \
+             encrypted and used only to send them; at most 5 a week, no text messages from 22:00 to 08:00; I can \
+             unsubscribe at any time with one click."
+        }
+    }
+}
+
 /// A subscription just made.
 #[derive(Clone, Debug)]
 pub struct Subscribed {

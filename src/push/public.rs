@@ -98,7 +98,7 @@ async fn subscribe_page(
     Ok(SubscribePage {
         levels: picker(state, &v.region_code).await?,
         themes,
-        consent: actions::CONSENT,
+        consent: actions::consent_for(ctx.lang),
         sms_on: code_sender(state).is_some(),
         ctx,
         v,
@@ -107,7 +107,9 @@ async fn subscribe_page(
 }
 
 async fn subscribe_form(State(state): State<AppState>, ctx: PageCtx) -> Result<SubscribePage> {
-    let v = SubscribeValues { lang: "zh".into(), channel: "inbox".into(), ..SubscribeValues::default() };
+    // A Korean reader's tips default to Korean.
+    let lang = if ctx.lang == crate::i18n::Lang::Ko { Lang::Ko } else { Lang::Zh };
+    let v = SubscribeValues { lang: lang.as_str().into(), channel: "inbox".into(), ..SubscribeValues::default() };
     subscribe_page(&state, ctx, v, None).await
 }
 

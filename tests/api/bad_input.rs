@@ -334,6 +334,12 @@ pub async fn the_public_forms_refuse_in_chinese(app: TestApp) {
         anon.form(&format!("/p/events/{token}"), &[("phone", "123"), ("name", "张三"), ("action", "sign_up")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("请填写11位手机号码"));
+    // A Korean reader reads the consent in Korean, and their tips default to Korean.
+    anon.get("/lang/ko?next=/p/subscribe").await;
+    let page = anon.get("/p/subscribe").await.text().await.unwrap();
+    assert!(page.contains("동의합니다") && page.contains(r#"value="ko" id="lang-ko" checked"#), "{page}");
+    let r = anon.form("/p/subscribe", &[("region_code", "220102001001"), ("channel", "inbox")]).await;
+    assert!(r.text().await.unwrap().contains("안전 안내 수신에 동의하려면"));
 }
 
 crate::on_both_backends!(
