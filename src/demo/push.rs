@@ -10,7 +10,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::db::Db;
-use crate::org::{self, Scope};
+use crate::org::Scope;
 use crate::push::store::{self, NewProduct, NewPush, NewVariant, NodeRow, Variant};
 use crate::push::{Audience, Place, ProductKind, Theme, join_tags};
 
@@ -113,13 +113,17 @@ fn product(i: usize) -> (NewProduct, Vec<NewVariant>, Option<String>) {
         });
     }
     let tags = join_tags([audience.as_str(), place.as_str(), theme.as_str()]);
-    let (full, initials) = org::reference::pinyin_of(&title);
+    let search = crate::push::actions::search_text(
+        &title,
+        variants.iter().flat_map(|v| [v.variant.title.as_str(), v.variant.body.as_str()]),
+        &tags,
+    );
     let new = NewProduct {
         kind,
         title: title.clone(),
         tags,
         state: crate::push::ProductState::Approved,
-        search: format!("{full} {initials} {title} {body}").to_lowercase(),
+        search,
         unit_id: 0,
         region_path: "/22/".into(),
         created_by: 0,

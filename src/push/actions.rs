@@ -157,14 +157,21 @@ fn checked_product(input: &ProductInput) -> Result<Checked> {
     Ok((kind, tags, variants))
 }
 
-fn search_text(title: &str, variants: &[(Lang, String, String)]) -> String {
+/// What the library searches a product by, lower case: the title's pinyin (whole and initials),
+/// every variant's title and text, and its tags' names in Chinese and Korean (so that 电动车 finds
+/// the products tagged 电动车充电).
+pub fn search_text<'a>(title: &str, texts: impl IntoIterator<Item = &'a str>, tags: &str) -> String {
     let (full, initials) = org::reference::pinyin_of(title);
-    let mut s = format!("{full} {initials}");
-    for (_, t, b) in variants {
+    let mut s = format!("{full} {initials} {title}");
+    for t in texts {
         s.push(' ');
         s.push_str(t);
-        s.push(' ');
-        s.push_str(b);
+    }
+    for tag in super::split_tags(tags) {
+        for lang in [crate::i18n::Lang::Zh, crate::i18n::Lang::Ko] {
+            s.push(' ');
+            s.push_str(lang.t(&format!("push_tag.{tag}")));
+        }
     }
     s.to_lowercase()
 }
@@ -210,6 +217,8 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
     let r = async {
         can_write(me)?;
         let (kind, tags, variants) = checked_product(input)?;
+        let search =
+            search_text(input.title.trim(), variants.iter().flat_map(|(_, t, b)| [t.as_str(), b.as_str()]), &tags);
         let mut files = Vec::new();
         for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
             if !variants.iter().any(|(l, _, _)| *l == u.lang) {
@@ -225,7 +234,7 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
             title: input.title.trim().to_owned(),
             tags,
             state: ProductState::Draft,
-            search: search_text(input.title.trim(), &variants),
+            search,
             unit_id: me.user.unit_id,
             region_path: me.user.region_path.clone(),
             created_by: me.user.id,

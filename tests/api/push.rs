@@ -154,6 +154,17 @@ pub async fn products_are_checked_and_reviewed_before_they_are_pushed(app: TestA
     assert_eq!(found["items"][0]["id"], video);
     let none: Value = province.get("/api/v1/push/products?q=防火微视频&tag=schools").await.json().await.unwrap();
     assert_eq!(none["total"], 0);
+    // A tag's name finds its products: 电动车 finds those tagged 电动车充电 ("电动自行车…" in their titles).
+    let ebike: Value = province.get("/api/v1/push/products?q=电动车").await.json().await.unwrap();
+    let items = ebike["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{ebike}");
+    assert!(items.iter().all(|p| p["tags"].as_str().unwrap().contains("ebike")), "{ebike}");
+    // And a county target reaches its share of the city's households, not 0.
+    let reach: Value = province.get("/api/v1/push/reach?targets=220102").await.json().await.unwrap();
+    let city: Value = province.get("/api/v1/push/reach?targets=220100").await.json().await.unwrap();
+    let (county, whole) = (reach["households"].as_i64().unwrap(), city["households"].as_i64().unwrap());
+    let share = whole * reach["communities"].as_i64().unwrap() / city["communities"].as_i64().unwrap();
+    assert!(county > 0 && county == share, "{reach} of {city}");
 
     // The same idempotency key twice sends once.
     let body = json!({"product_id": video, "targets": ["220100"], "idempotency_key": "once-only"});

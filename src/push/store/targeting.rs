@@ -17,7 +17,8 @@ pub struct Reach {
     pub counties: i64,
     /// Communities and villages.
     pub communities: i64,
-    /// Households (2020 census).
+    /// Households (2020 census; below a city, its households in proportion to the communities
+    /// the target holds).
     pub households: i64,
     /// Subscribed households reached directly.
     pub subscribers: i64,
@@ -35,7 +36,11 @@ pub async fn reach(db: &Db, paths: &[String]) -> Result<Reach> {
              (select count(*) from region where level = 1 and ((path >= $1 and path < $2) or $1 like path || '%')) as cities, \
              (select count(*) from region where level = 2 and ((path >= $1 and path < $2) or $1 like path || '%')) as counties, \
              (select count(*) from region where level = 4 and path >= $1 and path < $2) as communities, \
-             coalesce((select households from region where path = $1), 0) as households, \
+             coalesce((select households from region where path = $1), \
+               (select a.households * (select count(*) from region where level = 4 and path >= $1 and path < $2) \
+                  / nullif((select count(*) from region c where c.level = 4 and c.path like a.path || '%'), 0) \
+                from region a where a.households is not null and $1 like a.path || '%' order by length(a.path) desc limit 1), \
+               0) as households, \
              (select count(*) from subscriber where unsubscribed_at is null and region_path >= $1 and region_path < $2) as subscribers"
         )
         .bind(low)
