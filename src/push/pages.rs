@@ -543,6 +543,13 @@ struct TaskRow {
     can_sign: bool,
 }
 
+impl ListPage {
+    /// How many of the tasks still wait (the full list also holds the finished ones).
+    fn waiting(&self) -> usize {
+        self.tasks.iter().filter(|r| r.can_forward || r.can_confirm).count()
+    }
+}
+
 fn overdue_hours(state: NodeState, due_at: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
     super::is_overdue(state, due_at, now).then(|| (now - due_at).whole_hours().max(1))
 }
@@ -934,6 +941,9 @@ struct ConfirmPage {
     ctx: PageCtx,
     n: Node,
     title: String,
+    /// What is passed on: the product's variants (Chinese first), text, link and file.
+    variants: Vec<Variant>,
+    product_id: i64,
     ways: Vec<Choice>,
     reach: String,
     error: Option<String>,
@@ -951,7 +961,17 @@ async fn confirm_page(
     let n = store::node(&state.db, &me.scope, id).await?;
     let p = store::push(&state.db, &me.scope, n.push_id, clock::now()).await?;
     let way_values: Vec<&'static str> = Way::ALL.iter().map(|w| w.as_str()).collect();
-    Ok(ConfirmPage { ways: choices(&ctx, "way", &way_values, ways), ctx, n, title: p.title, reach, error })
+    let variants = store::variants(&state.db, p.product_id).await?;
+    Ok(ConfirmPage {
+        ways: choices(&ctx, "way", &way_values, ways),
+        ctx,
+        n,
+        title: p.title,
+        variants,
+        product_id: p.product_id,
+        reach,
+        error,
+    })
 }
 
 async fn confirm_form(

@@ -45,6 +45,19 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
     let node = app
         .scalar("select min(id) from push_node where region_code = '220102001001' and state in ('pending', 'signed')")
         .await;
+    // Its confirmation page shows the tip being passed on, and the task list counts what waits.
+    let tip = format!(
+        "select v.body from push_variant v join push p on p.product_id = v.product_id \
+         join push_node n on n.push_id = p.id where n.id = {node} and v.lang = 'zh'"
+    );
+    let body: String = match &app.db {
+        firecast::db::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(tip)).fetch_one(p).await.unwrap(),
+        firecast::db::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(tip)).fetch_one(p).await.unwrap(),
+    };
+    let confirm_page = grid.get(&format!("/pushes/nodes/{node}/confirm")).await.text().await.unwrap();
+    assert!(!body.is_empty() && confirm_page.contains(&body), "the tip itself: {body}");
+    let tasks = grid.get("/pushes/tasks").await.text().await.unwrap();
+    assert!(tasks.contains(&format!("id=\"waiting-count\">{pushes}</small>")), "{tasks}");
     let r = grid
         .json(
             Method::POST,
@@ -55,6 +68,9 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let page = grid.get("/").await.text().await.unwrap();
     assert_eq!(shown(&page, "/pushes/tasks").unwrap_or(0), pushes - 1);
+    let tasks = grid.get("/pushes/tasks").await.text().await.unwrap();
+    let left = pushes - 1;
+    assert!(tasks.contains(&format!("id=\"waiting-count\">{left}</small>")), "the finished task is not counted");
 
     // A brigade: records sent back to it, reports to verify where it handles them.
     let nanguan = app.login("nanguan").await;
