@@ -432,19 +432,19 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     assert_eq!(s, StatusCode::OK);
     let (s, body) = public_post(&anon, &token, "15012345678", "check_out").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "check-out before check-in");
-    assert!(body.contains("not checked in yet"), "{body}");
+    assert!(body.contains("您还没有签到，请先签到再签退"), "{body}");
     let (s, body) = public_post(&anon, &token, "15012345678", "check_in").await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("签到成功"));
     assert!(body.contains("签**") && !body.contains("签到人"), "the public page masks the name");
     let (s, body) = public_post(&anon, &token, "15012345678", "check_in").await;
     assert_eq!(s, StatusCode::CONFLICT, "a second check-in");
-    assert!(body.contains("already checked in"));
+    assert!(body.contains("您已于") && body.contains("签到"), "{body}");
     let (s, _) = public_post(&anon, &token, "15012345678", "check_out").await;
     assert_eq!(s, StatusCode::OK);
     let (s, body) = public_post(&anon, &token, "15012345678", "check_out").await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert!(body.contains("credited once"));
+    assert!(body.contains("服务时长只记一次"), "{body}");
     assert!(app.scalar("select count(*) from audit_log where action like 'volunteer.public.%'").await >= 3);
     // Check-in on the public page only around the event's time.
     let later =

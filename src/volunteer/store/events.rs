@@ -221,7 +221,7 @@ async fn lock_open(tx: &mut Tx, event_id: i64) -> Result<()> {
             .await?
             .rows_affected());
     if done == 0 {
-        return Err(Error::Conflict("the event is no longer open".into()));
+        return Err(Error::Conflict("error.event_not_open".into()));
     }
     Ok(())
 }
@@ -246,10 +246,8 @@ pub async fn sign_up(db: &Db, event_id: i64, member_id: i64) -> Result<SignupSta
     if let Some((_, status, _, _)) = &existing
         && status != SignupStatus::Cancelled.as_str()
     {
-        return Err(Error::Conflict(format!(
-            "already signed up ({})",
-            if status == "confirmed" { "has a place" } else { "on the waiting list" }
-        )));
+        let key = if status == "confirmed" { "error.signed_up_placed" } else { "error.signed_up_waiting" };
+        return Err(Error::Conflict(key.into()));
     }
     let now = clock::now();
     let status = on_tx!(&mut tx, |c| {
@@ -286,13 +284,13 @@ pub async fn cancel_signup(db: &Db, event_id: i64, member_id: i64) -> Result<Opt
     let mut tx = db.begin().await?;
     lock_open(&mut tx, event_id).await?;
     let Some((_, status, checked_in, _)) = signup_state(&mut tx, event_id, member_id).await? else {
-        return Err(Error::Conflict("not signed up for this event".into()));
+        return Err(Error::Conflict("error.not_signed_up".into()));
     };
     if status == SignupStatus::Cancelled.as_str() {
-        return Err(Error::Conflict("the sign-up was already withdrawn".into()));
+        return Err(Error::Conflict("error.already_withdrawn".into()));
     }
     if checked_in.is_some() {
-        return Err(Error::Conflict("already checked in: check out instead".into()));
+        return Err(Error::Conflict("error.checked_in_check_out".into()));
     }
     let promoted = on_tx!(&mut tx, |c| {
         sqlx::query("update event_signup set status = 'cancelled' where event_id = $1 and member_id = $2")
@@ -327,15 +325,15 @@ pub async fn check_in(db: &Db, event_id: i64, member_id: i64, at: OffsetDateTime
     let mut tx = db.begin().await?;
     lock_open(&mut tx, event_id).await?;
     match signup_state(&mut tx, event_id, member_id).await? {
-        None => return Err(Error::invalid("member", "not signed up for this event: sign up first")),
+        None => return Err(Error::invalid("member", "error.sign_up_first")),
         Some((_, status, _, _)) if status == SignupStatus::Waitlisted.as_str() => {
-            return Err(Error::invalid("member", "on the waiting list: a place is needed to check in"));
+            return Err(Error::invalid("member", "error.waiting_no_check_in"));
         }
         Some((_, status, _, _)) if status == SignupStatus::Cancelled.as_str() => {
-            return Err(Error::invalid("member", "the sign-up was withdrawn: sign up again"));
+            return Err(Error::invalid("member", "error.withdrawn_sign_up_again"));
         }
         Some((_, _, Some(t), _)) => {
-            return Err(Error::Conflict(format!("already checked in at {}", clock::show(t))));
+            return Err(Error::Conflict(crate::i18n::keyed("error.already_checked_in", &[&clock::show(t)])));
         }
         Some(_) => {}
     }
@@ -365,12 +363,12 @@ pub async fn check_out(
     let mut tx = db.begin().await?;
     lock_open(&mut tx, event_id).await?;
     let checked_in = match signup_state(&mut tx, event_id, member_id).await? {
-        None => return Err(Error::invalid("member", "not signed up for this event")),
+        None => return Err(Error::invalid("member", "error.not_signed_up")),
         Some((_, _, None, _)) => {
-            return Err(Error::invalid("member", "not checked in yet: check in before checking out"));
+            return Err(Error::invalid("member", "error.not_checked_in"));
         }
         Some((_, _, _, Some(t))) => {
-            return Err(Error::Conflict(format!("already checked out at {}: hours are credited once", clock::show(t))));
+            return Err(Error::Conflict(crate::i18n::keyed("error.already_checked_out", &[&clock::show(t)])));
         }
         Some((_, _, Some(t), None)) => t,
     };
@@ -428,5 +426,5 @@ pub async fn close_event(db: &Db, event_id: i64, to: EventState, activity_id: Op
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
-    if done == 0 { Err(Error::Conflict("the event is no longer open".into())) } else { Ok(()) }
+    if done == 0 { Err(Error::Conflict("error.event_not_open".into())) } else { Ok(()) }
 }
