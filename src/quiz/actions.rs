@@ -320,10 +320,10 @@ pub struct Shown {
 async fn open_attempt(db: &Db, token: &str, now: OffsetDateTime) -> Result<Attempt> {
     let a = store::attempt_by_token(db, token).await?;
     if a.submitted_at.is_some() {
-        return Err(Error::Conflict("this attempt is finished".into()));
+        return Err(Error::Conflict("error.attempt_finished".into()));
     }
     if now > a.deadline_at {
-        return Err(Error::Conflict("time is up for this attempt".into()));
+        return Err(Error::Conflict("error.attempt_time_up".into()));
     }
     Ok(a)
 }
@@ -362,15 +362,15 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
     let now = clock::now_ms();
     let c = store::answer_context(db, token, position).await?;
     if c.submitted_at.is_some() {
-        return Err(Error::Conflict("this attempt is finished".into()));
+        return Err(Error::Conflict("error.attempt_finished".into()));
     }
     if now > c.deadline_at {
-        return Err(Error::Conflict("time is up for this attempt".into()));
+        return Err(Error::Conflict("error.attempt_time_up".into()));
     }
     let (Some(order), Some(kind), Some(options), Some(right_answer)) =
         (&c.option_order, &c.kind, &c.options, &c.answer)
     else {
-        return Err(Error::invalid("position", "that question was not drawn for this attempt"));
+        return Err(Error::invalid("position", "error.not_drawn"));
     };
     if c.answered_at.is_some() {
         return Ok(false);
@@ -384,7 +384,7 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
             | (Kind::Fill, Answer::Text(_))
     );
     if !fits {
-        return Err(Error::invalid("answer", format!("a {} question takes another kind of answer", kind.as_str())));
+        return Err(Error::invalid("answer", crate::i18n::keyed("error.answer_kind", &[kind.as_str()])));
     }
     let order: Vec<usize> = serde_json::from_str(order).map_err(|_| broken())?;
     let question = super::Question {
@@ -455,7 +455,7 @@ pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<Fini
 pub async fn result(db: &Db, token: &str) -> Result<Finished> {
     let a = store::attempt_by_token(db, token).await?;
     if a.submitted_at.is_none() {
-        return Err(Error::Conflict("the attempt is not finished yet".into()));
+        return Err(Error::Conflict("error.attempt_not_finished".into()));
     }
     let total = store::drawn_count(db, a.id).await?;
     let rank = store::rank(db, a.quiz_id, a.participant_id).await?.map(|r| r.0);
