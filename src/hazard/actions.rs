@@ -72,21 +72,16 @@ pub fn new_tracking_code() -> String {
 /// Checks the input into a new report (without reporter) at the place found inside `scope`.
 async fn check(db: &Db, scope: &Scope, input: &HazardInput, now: OffsetDateTime) -> Result<NewHazard> {
     let categories = store::categories(db).await?;
-    let category = categories
-        .iter()
-        .find(|c| c.code == input.category.trim())
-        .ok_or_else(|| Error::invalid("category", format!("'{}' is not a hazard category", input.category.trim())))?;
-    let code = org::RegionCode::parse(&input.region_code).map_err(|_| {
-        Error::invalid("region_code", "choose the community or village (or the township) where the hazard is")
+    let category = categories.iter().find(|c| c.code == input.category.trim()).ok_or_else(|| {
+        Error::invalid("category", crate::i18n::keyed("error.hazard_category", &[input.category.trim()]))
     })?;
+    let code =
+        org::RegionCode::parse(&input.region_code).map_err(|_| Error::invalid("region_code", "error.hazard_place"))?;
     let region = org::store::region(db, scope, code.as_str())
         .await
-        .map_err(|_| Error::invalid("region_code", format!("no region {} within your area", code.as_str())))?;
+        .map_err(|_| Error::invalid("region_code", "error.region_outside"))?;
     if region.level < 3 {
-        return Err(Error::invalid(
-            "region_code",
-            format!("{} is too large: choose the community or village (or the township)", region.name),
-        ));
+        return Err(Error::invalid("region_code", crate::i18n::keyed("error.hazard_place_too_large", &[&region.name])));
     }
     let address = text("address", &input.address, 2, 200)?;
     check_address(&address, &store::named_regions(db).await?, (&region.name, &region.path))?;
@@ -178,7 +173,7 @@ pub async fn create_public(db: &Db, key: &DataKey, ip: &str, input: &HazardInput
     h.reporter_name = if name.is_empty() { "群众".to_owned() } else { text("reporter_name", name, 1, 40)? };
     if !input.phone.trim().is_empty() {
         if !input.consent {
-            return Err(Error::invalid("consent", "agree to the use of your phone number, or leave it out"));
+            return Err(Error::invalid("consent", "error.phone_consent"));
         }
         let phone = PhoneNumber::parse("phone", &input.phone)?;
         // A number has the same hourly budget as an address, wherever it reports from.
@@ -391,10 +386,13 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
             return Err(Error::Forbidden);
         }
         if h.closed_at.is_some() {
-            return Err(Error::Conflict("photos can be added while the hazard is open".into()));
+            return Err(Error::Conflict("error.photos_while_open".into()));
         }
         if store::photos(db, id).await?.len() >= MAX_PHOTOS {
-            return Err(Error::invalid("photo", format!("a report carries at most {MAX_PHOTOS} photos")));
+            return Err(Error::invalid(
+                "photo",
+                crate::i18n::keyed("error.photos_at_most", &[&MAX_PHOTOS.to_string()]),
+            ));
         }
         let photo = clean_photo(bytes).await?;
         store::insert_photo(db, id, &photo, Some(me.user.id)).await
@@ -408,10 +406,10 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
 pub async fn add_public_photos(db: &Db, code: &str, photos: &[crate::photo::Photo]) -> Result<Vec<i64>> {
     let h = store::by_code(db, code).await?;
     if h.state != State::Reported {
-        return Err(Error::Conflict("photos can be added until the report is verified".into()));
+        return Err(Error::Conflict("error.photos_until_verified".into()));
     }
     if store::photos(db, h.id).await?.len() + photos.len() > MAX_PHOTOS {
-        return Err(Error::invalid("photo", format!("a report carries at most {MAX_PHOTOS} photos")));
+        return Err(Error::invalid("photo", crate::i18n::keyed("error.photos_at_most", &[&MAX_PHOTOS.to_string()])));
     }
     let mut ids = Vec::with_capacity(photos.len());
     for p in photos {

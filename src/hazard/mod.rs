@@ -263,17 +263,20 @@ pub fn check_coordinates(lat: Option<f64>, lon: Option<f64>, region_code: &str) 
     let (lat, lon) = match (lat, lon) {
         (None, None) => return Ok(None),
         (Some(lat), Some(lon)) if lat.is_finite() && lon.is_finite() => (lat, lon),
-        _ => return Err(Error::invalid("latitude", "give both latitude and longitude, or neither")),
+        _ => return Err(Error::invalid("latitude", "error.both_coordinates")),
     };
     let (w, s, e, n) = JILIN_BOX;
     if !(s..=n).contains(&lat) || !(w..=e).contains(&lon) {
-        return Err(Error::invalid("latitude", format!("{lat:.5}, {lon:.5} lies outside Jilin province")));
+        return Err(Error::invalid(
+            "latitude",
+            crate::i18n::keyed("error.outside_jilin", &[&format!("{lat:.5}, {lon:.5}")]),
+        ));
     }
     let prefecture = format!("{}00", region_code.get(..4).unwrap_or_default());
     if crate::svg::map::prefecture_contains(&prefecture, lon, lat) == Some(false) {
         return Err(Error::invalid(
             "latitude",
-            format!("{lat:.5}, {lon:.5} lies outside the prefecture of the chosen place ({prefecture})"),
+            crate::i18n::keyed("error.outside_prefecture", &[&format!("{lat:.5}, {lon:.5}"), &prefecture]),
         ));
     }
     Ok(Some((lat, lon)))
@@ -294,10 +297,7 @@ pub fn check_address(address: &str, named: &[(String, String)], place: (&str, &s
         let part_of_ancestor =
             named.iter().any(|(n, p)| place_path.starts_with(p.as_str()) && n.contains(name.as_str()));
         if !also_ancestor && !part_of_ancestor {
-            return Err(Error::invalid(
-                "address",
-                format!("the address names {name}, but the chosen place {place_name} does not lie in {name}"),
-            ));
+            return Err(Error::invalid("address", crate::i18n::keyed("error.address_elsewhere", &[name, place_name])));
         }
     }
     Ok(())
@@ -310,11 +310,15 @@ pub fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
     if n < min {
         return Err(Error::invalid(
             field,
-            if min <= 1 { "this is required".to_owned() } else { format!("at least {min} characters") },
+            if min <= 1 {
+                "error.required".to_owned()
+            } else {
+                crate::i18n::keyed("error.at_least_chars", &[&min.to_string()])
+            },
         ));
     }
     if n > max || s.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(Error::invalid(field, format!("at most {max} characters, no control characters")));
+        return Err(Error::invalid(field, crate::i18n::keyed("error.at_most_chars", &[&max.to_string()])));
     }
     Ok(s.to_owned())
 }

@@ -192,7 +192,10 @@ async fn staff_new(State(state): State<AppState>, ctx: PageCtx, me: Principal) -
 fn photos_of(form: &MultipartForm) -> Result<Vec<&Bytes>> {
     let photos: Vec<&Bytes> = form.files("photos").map(|f| &f.bytes).collect();
     if photos.len() > actions::MAX_PHOTOS {
-        return Err(Error::invalid("photo", format!("a report carries at most {} photos", actions::MAX_PHOTOS)));
+        return Err(Error::invalid(
+            "photo",
+            crate::i18n::keyed("error.photos_at_most", &[&actions::MAX_PHOTOS.to_string()]),
+        ));
     }
     Ok(photos)
 }

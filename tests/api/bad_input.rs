@@ -334,6 +334,20 @@ pub async fn the_public_forms_refuse_in_chinese(app: TestApp) {
         anon.form(&format!("/p/events/{token}"), &[("phone", "123"), ("name", "张三"), ("action", "sign_up")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("请填写11位手机号码"));
+    // A resident's hazard report, from a phone that asks for Chinese.
+    let r = anon
+        .http
+        .post(format!("{}/api/v1/public/hazards", anon.base))
+        .header("x-csrf-token", &anon.csrf)
+        .header("accept-language", "zh-CN")
+        .json(&serde_json::json!({"category": "other", "region_code": "220102", "address": "南关区某小区",
+            "description": "楼道堆放杂物"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, p) = problem(r).await;
+    assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("region_code")));
+    assert!(p["detail"].as_str().unwrap().contains("范围太大，请选到社区（村）或乡镇（街道）"), "{p}");
     // A Korean reader reads the consent in Korean, and their tips default to Korean.
     anon.get("/lang/ko?next=/p/subscribe").await;
     let page = anon.get("/p/subscribe").await.text().await.unwrap();
