@@ -231,6 +231,12 @@ impl SmsConfig {
             .iter()
             .all(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
     }
+
+    /// Whether numbers can be proved: SMS is configured and so is the verification-code template
+    /// (residents may then choose text messages).
+    pub fn sends_codes(&self) -> bool {
+        self.is_configured() && self.sms_code_template_id.as_deref().is_some_and(|t| !t.trim().is_empty())
+    }
 }
 
 impl fmt::Debug for SmsConfig {

@@ -13,6 +13,7 @@ use super::{
     Audience, Channel, Lang, Place, ProductKind, ProductState, PushState, SignHours, Theme, Way, check_sms_length,
     join_tags, next_level, parse_tags, variant_for,
 };
+use crate::config::SmsConfig;
 use crate::db::Db;
 use crate::org::caller::Principal;
 use crate::org::{self, Role, Scope};
@@ -697,11 +698,13 @@ fn code_hash(key: &DataKey, token: &str, code: &str) -> String {
     key.index(&format!("phone-code:{token}:{}", code.trim()))
 }
 
-/// Sends `code` to the sealed phone; whether the provider took it (a failure is logged and the
-/// resident may ask again).
-async fn send_code(sms: &SmsClient, key: &DataKey, sealed: &str, code: &str) -> Result<bool> {
+/// Sends `code` to the sealed phone through the account of `sms` (its client made only now, for
+/// this one message); whether the provider took it (a failure is logged and the resident may ask
+/// again).
+async fn send_code(sms: &SmsConfig, key: &DataKey, sealed: &str, code: &str) -> Result<bool> {
     let phone = format!("+86{}", key.open(sealed)?);
-    match sms.send_code(&phone, code, super::CODE_MINUTES).await {
+    let Some(client) = SmsClient::new(sms) else { return Ok(false) };
+    match client.send_code(&phone, code, super::CODE_MINUTES).await {
         Ok(outcome) if outcome.ok => Ok(true),
         Ok(outcome) => {
             tracing::warn!(code = %outcome.code, "a verification code was refused by the SMS provider");
@@ -715,12 +718,12 @@ async fn send_code(sms: &SmsClient, key: &DataKey, sealed: &str, code: &str) -> 
 }
 
 /// Subscribes a household, at most [`super::SUBSCRIPTIONS_PER_HOUR`] an hour from one address.
-/// Text messages need a phone its owner proves: a code goes to it (when `sms` can send codes) and
+/// Text messages need a phone its owner proves: a code goes to it (when `sms` sends codes) and
 /// the subscription reads its inbox until the code comes back ([`prove_phone`]).
 pub async fn subscribe(
     db: &Db,
     key: &DataKey,
-    sms: Option<&SmsClient>,
+    sms: &SmsConfig,
     input: &SubscribeInput,
     ip: &str,
 ) -> Result<Subscribed> {
@@ -748,9 +751,8 @@ pub async fn subscribe(
             .ok_or_else(|| Error::invalid("channel", "error.choose_channel"))?
     };
     let themes = parse_tags("interests", &input.interests, Theme::parse)?;
-    let sender = sms.filter(|s| s.sends_codes());
     let phone = match channel {
-        Channel::Sms if sender.is_none() => return Err(Error::invalid("channel", "error.sms_off")),
+        Channel::Sms if !sms.sends_codes() => return Err(Error::invalid("channel", "error.sms_off")),
         Channel::Sms if input.phone.trim().is_empty() => {
             return Err(Error::invalid("phone", "error.phone_for_sms"));
         }
@@ -760,7 +762,7 @@ pub async fn subscribe(
     let now = clock::now();
     let token = org::new_secret();
     let code = phone.as_ref().map(|_| new_code(key, &token, now));
-    let sealed = phone.as_ref().map(|p| key.seal(p.as_str()));
+    let phone = phone.map(|p| (key.seal(p.as_str()), key.index(p.as_str()), p.masked()));
     store::insert_subscriber(
         db,
         &NewSubscriber {
@@ -770,7 +772,7 @@ pub async fn subscribe(
             lang: lang.as_str().to_owned(),
             interests: join_tags(themes.iter().map(|t| t.as_str())),
             channel: Channel::Inbox.as_str().to_owned(),
-            phone: phone.as_ref().zip(sealed.clone()).map(|(p, s)| (s, key.index(p.as_str()), p.masked())),
+            phone: phone.clone(),
             consent: CONSENT.to_owned(),
             created_at: now,
             ip_hash: key.index(&format!("subscriber-ip:{ip}")),
@@ -781,8 +783,8 @@ pub async fn subscribe(
     )
     .await?
     .ok_or_else(|| Error::TooMany("error.subscriptions_per_hour".into()))?;
-    let code_sent = match (sender, sealed, code) {
-        (Some(sms), Some(sealed), Some((code, _))) => Some(send_code(sms, key, &sealed, &code).await?),
+    let code_sent = match (phone, code) {
+        (Some((sealed, _, _)), Some((code, _))) => Some(send_code(sms, key, &sealed, &code).await?),
         _ => None,
     };
     Ok(Subscribed { token, code_sent })
@@ -790,16 +792,17 @@ pub async fn subscribe(
 
 /// Sends a new code to the phone of a subscription that waits for one (the last one lost, late or
 /// mistyped five times); whether the provider took it.
-pub async fn resend_code(db: &Db, key: &DataKey, sms: Option<&SmsClient>, token: &str) -> Result<bool> {
+pub async fn resend_code(db: &Db, key: &DataKey, sms: &SmsConfig, token: &str) -> Result<bool> {
     let me = store::subscriber(db, token).await?;
-    let sms = sms.filter(|s| s.sends_codes()).ok_or_else(|| Error::invalid("channel", "error.sms_off"))?;
+    if !sms.sends_codes() {
+        return Err(Error::invalid("channel", "error.sms_off"));
+    }
     if me.unsubscribed_at.is_some() || !me.phone_pending {
         return Err(Error::NotFound);
     }
     let now = clock::now();
     let (code, proof) = new_code(key, token, now);
-    store::renew_code(db, me.id, &proof, now, Duration::seconds(super::CODE_GAP_SECONDS)).await?;
-    let sealed = store::sealed_phone(db, me.id).await?.ok_or(Error::NotFound)?;
+    let sealed = store::renew_code(db, me.id, &proof, now, Duration::seconds(super::CODE_GAP_SECONDS)).await?;
     send_code(sms, key, &sealed, &code).await
 }
 

@@ -322,8 +322,7 @@ pub struct Subscribed {
 /// Subscribes a household (no account).
 #[utoipa::path(post, path = "/api/v1/public/push/subscriptions", tag = "push", request_body = SubscribeInput, responses((status = 201, body = Subscribed), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn subscribe(State(s): State<AppState>, rc: RequestCtx, Json(input): Json<SubscribeInput>) -> Result<Response> {
-    let sms = super::public::code_sender(&s);
-    let done = actions::subscribe(&s.db, &s.key, sms.as_ref(), &input, &rc.ip).await?;
+    let done = actions::subscribe(&s.db, &s.key, &s.config.sms, &input, &rc.ip).await?;
     let inbox = format!("/p/inbox/{}", done.token);
     Ok((StatusCode::CREATED, axum::Json(Subscribed { token: done.token, inbox, code_sent: done.code_sent }))
         .into_response())
@@ -357,7 +356,7 @@ pub struct CodeSent {
 /// Sends a new verification code to the subscription's phone (once a minute, five an hour a number).
 #[utoipa::path(post, path = "/api/v1/public/push/inbox/{token}/code", tag = "push", params(("token" = String, Path)), responses((status = 202, body = CodeSent), (status = 404, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 async fn resend(State(s): State<AppState>, Path(token): Path<String>) -> Result<Response> {
-    let sent = actions::resend_code(&s.db, &s.key, super::public::code_sender(&s).as_ref(), &token).await?;
+    let sent = actions::resend_code(&s.db, &s.key, &s.config.sms, &token).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(CodeSent { sent })).into_response())
 }
 

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::actions::{self, SubscribeInput, Tip};
-use super::delivery::sms::SmsClient;
 use super::pages::{Choice, file_response, user_error};
 use super::store::Subscriber;
 use super::{Lang, Theme};
@@ -21,11 +20,6 @@ use crate::web::extract::Path;
 use crate::web::layout::PageCtx;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result};
-
-/// The SMS account when it can send verification codes (residents may then choose text messages).
-pub fn code_sender(state: &AppState) -> Option<SmsClient> {
-    SmsClient::new(&state.config.sms).filter(SmsClient::sends_codes)
-}
 
 /// One level of the place picker.
 pub struct PickLevel {
@@ -99,7 +93,7 @@ async fn subscribe_page(
         levels: picker(state, &v.region_code).await?,
         themes,
         consent: actions::consent_for(ctx.lang),
-        sms_on: code_sender(state).is_some(),
+        sms_on: state.config.sms.sends_codes(),
         ctx,
         v,
         error,
@@ -132,7 +126,7 @@ async fn subscribe(State(state): State<AppState>, ctx: PageCtx, rc: RequestCtx, 
         phone: v.phone.clone(),
         consent: v.consent,
     };
-    match actions::subscribe(&state.db, &state.key, code_sender(&state).as_ref(), &input, &rc.ip).await {
+    match actions::subscribe(&state.db, &state.key, &state.config.sms, &input, &rc.ip).await {
         Ok(done) => {
             let unsent = if done.code_sent == Some(false) { "&unsent=1" } else { "" };
             Ok(Redirect::to(&format!("/p/inbox/{}?new=1{unsent}", done.token)).into_response())
@@ -226,7 +220,7 @@ async fn resend(
     headers: axum::http::HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response> {
-    let done = actions::resend_code(&state.db, &state.key, code_sender(&state).as_ref(), &token)
+    let done = actions::resend_code(&state.db, &state.key, &state.config.sms, &token)
         .await
         .map(|sent| if sent { "push.code_resent" } else { "push.code_not_sent" });
     inbox_after(&state, ctx, &headers, &token, done).await

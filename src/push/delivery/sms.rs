@@ -312,11 +312,6 @@ impl SmsClient {
         self.call(&self.template_id, phones, params).await
     }
 
-    /// Whether a verification-code template is configured, so that numbers can be proved.
-    pub fn sends_codes(&self) -> bool {
-        self.code_template_id.is_some()
-    }
-
     /// Sends the verification-code template to one number: the code and the minutes it holds.
     pub async fn send_code(&self, phone: &str, code: &str, minutes: i64) -> Result<SmsOutcome, SendError> {
         let template = self.code_template_id.as_deref().ok_or_else(|| {

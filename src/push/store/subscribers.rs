@@ -172,23 +172,28 @@ async fn codes_sent(tx: &mut crate::db::Tx, index: &str, since: OffsetDateTime) 
     .await)?)
 }
 
-/// Sends a new code for a subscription whose phone waits to be proved: refused while the last
-/// code is younger than `gap`, and when the number had `proof.per_number` codes in the hour.
+/// Stores a new code for a subscription whose phone waits to be proved and returns the sealed
+/// phone to send it to: refused while the last code is younger than `gap`, and when the number
+/// had `proof.per_number` codes in the hour.
 pub async fn renew_code(
     db: &Db,
     subscriber_id: i64,
     proof: &NewProof,
     now: OffsetDateTime,
     gap: time::Duration,
-) -> Result<()> {
+) -> Result<String> {
     let mut tx = db.begin().await?;
-    let waiting: Option<(String, OffsetDateTime)> = on_tx!(&mut tx, |c| sqlx::query_as(
-        "select phone_index, sent_at from phone_check where subscriber_id = $1 and confirmed_at is null"
+    let waiting: Option<(String, OffsetDateTime, Option<String>)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+        "select c.phone_index, c.sent_at, s.phone_sealed from phone_check c join subscriber s on s.id = c.subscriber_id \
+         where c.subscriber_id = $1 and c.confirmed_at is null"
     )
     .bind(subscriber_id)
     .fetch_optional(&mut *c)
-    .await)?;
-    let (index, sent_at) = waiting.ok_or(Error::NotFound)?;
+    .await
+    })?;
+    let (index, sent_at, sealed) = waiting.ok_or(Error::NotFound)?;
+    let sealed = sealed.ok_or(Error::NotFound)?;
     tx.lock_key(&format!("phone:{index}")).await?;
     if now - sent_at < gap {
         return Err(Error::TooMany("error.code_wait".into()));
@@ -209,7 +214,7 @@ pub async fn renew_code(
     .await
     .map(|_| ()))?;
     tx.commit().await?;
-    Ok(())
+    Ok(sealed)
 }
 
 /// Checks a typed-back code against the one sent to the subscription's phone; at most
@@ -293,15 +298,6 @@ pub async fn subscriber(db: &Db, token: &str) -> Result<Subscriber> {
     .fetch_optional(pool)
     .await)?
     .ok_or(Error::NotFound)
-}
-
-/// The sealed phone of a subscription.
-pub async fn sealed_phone(db: &Db, subscriber_id: i64) -> Result<Option<String>> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar("select phone_sealed from subscriber where id = $1")
-        .bind(subscriber_id)
-        .fetch_optional(pool)
-        .await)?
-    .flatten())
 }
 
 /// Ends a subscription (their phone's blind index is cleared so they may subscribe again).
