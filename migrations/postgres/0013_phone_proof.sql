@@ -22,3 +22,6 @@ create table address_use (
     at timestamptz not null
 );
 create index address_use_key on address_use (kind, key_hash, at);
+
+-- A public hazard report's phone number has an hourly budget of its own, counted by its blind index.
+create index hazard_phone on hazard (reporter_phone_index, created_at) where reporter_phone_index is not null;

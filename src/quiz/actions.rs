@@ -270,9 +270,6 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
         return Err(Error::Forbidden);
     }
     let ip_hash = key.index(&format!("quiz-ip:{ip}"));
-    org::store::spend(db, "quiz_start", &ip_hash, now, STARTS_PER_IP_HOUR)
-        .await?
-        .ok_or_else(|| Error::TooMany("error.starts_per_hour".into()))?;
     let day = now.to_offset(clock::CST).date();
     let all = store::attempts_started(db, quiz.id, p.id).await?;
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
@@ -290,6 +287,7 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
             deadline_at: now + Duration::seconds(quiz.time_limit_seconds),
             flags,
             ip: &ip_hash,
+            per_address: STARTS_PER_IP_HOUR,
             drawn: &drawn,
         },
     )

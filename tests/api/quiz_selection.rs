@@ -86,6 +86,7 @@ async fn attempt(
             deadline_at: started + time::Duration::seconds(600),
             flags: "",
             ip: "",
+            per_address: i64::MAX,
             drawn: &drawn,
         },
     )

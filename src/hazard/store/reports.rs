@@ -428,15 +428,23 @@ pub async fn insert_stream(
 pub async fn insert(db: &Db, hazard: &NewHazard, since: OffsetDateTime, most: i64) -> Result<Option<i64>> {
     let mut tx = db.begin().await?;
     if let Some(ip) = &hazard.ip_hash {
+        // A public report: its address, and its phone number wherever it reports from, each
+        // have `most` reports since `since`, counted under a lock.
+        let number = hazard.phone.as_ref().map(|(_, index, _)| index);
         tx.lock_key(&format!("hazard-ip:{ip}")).await?;
-        let sent: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
-            "select count(*) from hazard where reporter_ip_hash = $1 and created_at >= $2"
+        if let Some(index) = number {
+            tx.lock_key(&format!("hazard-phone:{index}")).await?;
+        }
+        let sent: (i64, i64) = on_tx!(&mut tx, |c| sqlx::query_as(
+            "select (select count(*) from hazard where reporter_ip_hash = $1 and created_at >= $2), \
+                    (select count(*) from hazard where reporter_phone_index = $3 and created_at >= $2)"
         )
         .bind(ip)
         .bind(since)
+        .bind(number)
         .fetch_one(&mut *c)
         .await?);
-        if sent >= most {
+        if sent.0 >= most || sent.1 >= most {
             return Ok(None);
         }
     }

@@ -68,17 +68,30 @@ pub struct NewAttempt<'a> {
     pub deadline_at: OffsetDateTime,
     /// Flags raised already (many attempts from one device).
     pub flags: &'a str,
-    /// Client address.
+    /// Client address (its keyed hash).
     pub ip: &'a str,
+    /// Attempts one address may start in the hour before `started_at`.
+    pub per_address: i64,
     /// The drawn questions with their option orders.
     pub drawn: &'a [(i64, Vec<usize>)],
 }
 
 /// Stores an attempt and its drawn questions in one transaction and returns its id, unless the
-/// participant has used the quiz's attempts of the day: the count is taken under the
-/// participant's row lock, so simultaneous starts cannot beat the limit.
+/// participant has used the quiz's attempts of the day (`None`) or the address its starts of the
+/// hour (`error.starts_per_hour`): both are counted under locks (the address's key, then the
+/// participant's row), so simultaneous starts cannot beat the limits.
 pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<Option<i64>> {
     let mut tx = db.begin().await?;
+    tx.lock_key(&format!("quiz-ip:{}", a.ip)).await?;
+    let from_address: i64 =
+        on_tx!(&mut tx, |conn| sqlx::query_scalar("select count(*) from attempt where ip = $1 and started_at >= $2")
+            .bind(a.ip)
+            .bind(a.started_at - time::Duration::hours(1))
+            .fetch_one(&mut *conn)
+            .await?);
+    if from_address >= a.per_address {
+        return Err(Error::TooMany("error.starts_per_hour".into()));
+    }
     tx.lock_row("participant", a.participant.id).await?;
     let id = on_tx!(&mut tx, |conn| {
         let today: i64 =
