@@ -176,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(AnswerWriter::start(state.db.clone())))
         .layer(middleware::from_fn_with_state(state.clone(), session::authenticate))
         .layer(middleware::from_fn(layout::html_errors))
+        .layer(middleware::from_fn(web::i18n::api_language))
         .layer(middleware::from_fn(web::track_metrics))
         .layer(middleware::from_fn(web::with_request_id))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

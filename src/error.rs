@@ -131,14 +131,22 @@ impl IntoResponse for Error {
             request_id,
             message,
         };
-        let mut response = (
-            status,
-            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
-            serde_json::to_string(&problem).unwrap_or_default(),
-        )
-            .into_response();
+        let mut response = problem.response();
         response.extensions_mut().insert(problem);
         response
+    }
+}
+
+impl Problem {
+    /// The problem as an `application/problem+json` answer with its status.
+    pub fn response(&self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_string(self).unwrap_or_default(),
+        )
+            .into_response()
     }
 }
 

@@ -1,8 +1,12 @@
 //! The language of a request: the switcher's cookie, else Chinese; for the API, `Accept-Language`.
 
-use axum::http::HeaderMap;
+use axum::extract::Request;
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
 
 use super::session::cookie;
+use crate::error::Problem;
 use crate::i18n::Lang;
 
 /// The language cookie.
@@ -37,6 +41,24 @@ impl Lang {
         asked.sort_by(|a, b| b.0.total_cmp(&a.0));
         asked.first().map(|(_, lang)| *lang)
     }
+}
+
+/// Gives an API refusal's `detail` in the language the client's `Accept-Language` asks for, when
+/// its message has strings in the locale files (English otherwise, and without the header).
+pub async fn api_language(req: Request, next: Next) -> Response {
+    let lang = req.uri().path().starts_with("/api/").then(|| Lang::from_accept_language(req.headers())).flatten();
+    let response = next.run(req).await;
+    let (Some(lang), Some(problem)) = (lang, response.extensions().get::<Problem>()) else { return response };
+    if !problem.message.starts_with("error.") {
+        return response;
+    }
+    let mut translated = Problem { detail: lang.message(&problem.message), ..problem.clone() }.response();
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            translated.headers_mut().append(name, value.clone());
+        }
+    }
+    translated
 }
 
 #[cfg(test)]

@@ -266,35 +266,11 @@ struct ErrorPage {
     problem: Problem,
 }
 
-/// Turns error responses of pages into an HTML page, and "not signed in" into a redirect to the
-/// login page; an API refusal's `detail` is given in the language `Accept-Language` asks for (when
-/// its message has strings in the locale files; English otherwise). It runs outside
-/// `authenticate`, so CSRF refusals get a page too.
+/// Turns error responses of pages (not of `/api`) into an HTML page, and "not signed in" into a
+/// redirect to the login page. It runs outside `authenticate`, so CSRF refusals get a page too.
 pub async fn html_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/api/") {
-        let lang = Lang::from_accept_language(req.headers());
-        let response = next.run(req).await;
-        return match (lang, response.extensions().get::<Problem>()) {
-            (Some(lang), Some(problem)) if problem.message.starts_with("error.") => {
-                let problem = Problem { detail: lang.message(&problem.message), ..problem.clone() };
-                let mut translated = (
-                    response.status(),
-                    [(header::CONTENT_TYPE, "application/problem+json")],
-                    serde_json::to_string(&problem).unwrap_or_default(),
-                )
-                    .into_response();
-                for (name, value) in response.headers() {
-                    if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-                        translated.headers_mut().append(name, value.clone());
-                    }
-                }
-                translated
-            }
-            _ => response,
-        };
-    }
-    if path == "/healthz" || path == "/metrics" {
+    if path.starts_with("/api/") || path == "/healthz" || path == "/metrics" {
         return next.run(req).await;
     }
     let (headers, uri) = (req.headers().clone(), req.uri().clone());
