@@ -1,7 +1,7 @@
 //! The 2024 Jilin Fire Safety Publicity Month, reconstructed from the source report: the plan as
 //! duties, the named activities, filler records spread over the ten regions so that the province
-//! totals equal every figure the report states, the news register and the airings. Also the
-//! current year's month, running, with work in progress for the demo accounts.
+//! totals equal every figure the report states, the news register and the airings. Also a
+//! month running around the day the demo is loaded, with work in progress for the demo accounts.
 
 use std::collections::HashMap;
 
@@ -537,10 +537,12 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<()> {
     current(db, &look, by).await
 }
 
-/// This year's month, running: a few duties and records in every state for the demo accounts.
+/// The running month, laid around the day the demo is loaded (its day 15 is today, so the tour
+/// works on any date): a few duties and records in every state for the demo accounts.
 async fn current(db: &Db, look: &Lookup, by: i64) -> anyhow::Result<()> {
-    let year = crate::clock::today().year();
-    let on = |d: u8| Date::from_calendar_date(year, time::Month::November, d).unwrap_or(date!(2026 - 11 - 01));
+    let today = crate::clock::today();
+    let year = today.year();
+    let on = |d: u8| today + time::Duration::days(i64::from(d) - 15);
     let corps = look.unit(CORPS)?;
     let id = campaigns::insert_campaign(
         db,
