@@ -56,7 +56,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(quiz::api::router())
         .merge(volunteer::api::router())
         .merge(hazard::api::router())
-        .merge(push::api::router());
+        .merge(push::api::router())
+        .merge(home::api::router());
     let (router, mut doc) = api.split_for_parts();
     document_refusals(&mut doc);
     (router, doc)

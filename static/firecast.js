@@ -1,4 +1,4 @@
-// firecast: the little the pages need. Everything works without it.
+// firecast: the little the pages need. Forms post without it; the region picker needs it to load lower levels.
 document.addEventListener("DOMContentLoaded", () => {
   const toggle = document.querySelector(".nav-toggle");
   const nav = document.getElementById("main-nav");
@@ -42,52 +42,124 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// Hazard report form: one select per region level, each loading the next from the JSON endpoint.
+// Region picker (org::picker): one select per level, each loading the next, and a search by name,
+// pinyin or initials. The hidden field carries the chosen code; the selects and the search box
+// post only when script is off.
 document.addEventListener("DOMContentLoaded", () => {
-  const picker = document.querySelector(".hz-picker");
-  const hidden = document.getElementById("region_code");
-  if (!picker || !hidden) return;
-  const source = picker.dataset.source;
-  const choose = picker.dataset.choose || "";
-  const onChange = (select) => {
-    const level = Number(select.dataset.level);
-    picker.querySelectorAll(".hz-pick").forEach((s) => {
-      if (Number(s.dataset.level) > level) {
-        const label = picker.querySelector(`label[for="${s.id}"]`);
-        if (label) label.remove();
-        s.remove();
+  document.querySelectorAll(".region-picker").forEach((picker) => {
+    const d = picker.dataset;
+    const min = Number(d.min), max = Number(d.max);
+    const hidden = picker.querySelector(".rp-value");
+    const levels = picker.querySelector(".rp-levels");
+    const search = picker.querySelector(".rp-search");
+    const matches = picker.querySelector(".rp-matches");
+    const field = hidden.name;
+    if (!search) return;
+    const load = (query) => fetch(`${d.source}?${query}`, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : []));
+    // A region's code from one segment of its path (`/22/2201/220102/`).
+    const codeOf = (segment) => (segment.length < 6 ? segment.padEnd(6, "0") : segment);
+    const selects = () => [...levels.querySelectorAll(".rp-level")];
+    const choose = () => {
+      const picked = selects().filter((s) => s.value).pop();
+      const level = picked ? Number(picked.dataset.level) : 0;
+      hidden.value = picked && level >= min ? picked.value : d.unchosen;
+      hidden.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+    const dropBelow = (level) => selects().forEach((s) => { if (Number(s.dataset.level) > level) s.parentElement.remove(); });
+    const addLevel = (level, rows, selected) => {
+      if (!rows.length) return null;
+      const step = document.createElement("div");
+      step.className = "rp-step";
+      const label = document.createElement("label");
+      label.htmlFor = `${field}-l${level}`;
+      label.textContent = d[`l${level}`] || "";
+      const next = document.createElement("select");
+      next.className = "rp-level";
+      next.id = label.htmlFor;
+      next.dataset.level = String(level);
+      const blank = document.createElement("option");
+      blank.value = "";
+      // A blank choice stands for the level above (or the whole area) where that may be chosen.
+      blank.textContent = level > min ? d.all : d.choose;
+      next.appendChild(blank);
+      rows.forEach((r) => next.appendChild(new Option(r.name, r.code, false, r.code === selected)));
+      next.addEventListener("change", () => changed(next));
+      step.append(label, next);
+      levels.appendChild(step);
+      return next;
+    };
+    const changed = (select) => {
+      const level = Number(select.dataset.level);
+      dropBelow(level);
+      choose();
+      if (!select.value || level >= max) return;
+      load(`parent=${encodeURIComponent(select.value)}`).then((rows) => addLevel(level + 1, rows, ""));
+    };
+    // Rebuild the selects down to a region found by the search.
+    const jumpTo = async (region) => {
+      const chain = region.path.split("/").filter(Boolean).map(codeOf);
+      let parent = d.root;
+      dropBelow(Number(d.first) - 1);
+      for (const code of chain.slice(chain.indexOf(d.root) + 1)) {
+        const level = Number(d.first) + selects().length;
+        if (level > max) break;
+        const rows = await load(`parent=${encodeURIComponent(parent)}`);
+        addLevel(level, rows, code);
+        parent = code;
       }
-    });
-    hidden.value = level >= 3 ? select.value : "";
-    if (!select.value || level >= 4) return;
-    fetch(`${source}?parent=${encodeURIComponent(select.value)}`, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.json() : []))
-      .then((rows) => {
-        if (!rows.length) return;
-        const next = document.createElement("select");
-        next.className = "hz-pick";
-        next.dataset.level = String(level + 1);
-        next.id = `r${level + 1}`;
-        next.name = `r${level + 1}`;
-        const label = document.createElement("label");
-        label.htmlFor = next.id;
-        label.textContent = picker.dataset[`l${level + 1}`] || "";
-        const blank = document.createElement("option");
-        blank.value = "";
-        blank.textContent = choose;
-        next.appendChild(blank);
-        rows.forEach((r) => {
-          const o = document.createElement("option");
-          o.value = r.code;
-          o.textContent = r.name;
-          next.appendChild(o);
+      const last = selects().pop();
+      if (last && last.value && Number(last.dataset.level) < max) {
+        addLevel(Number(last.dataset.level) + 1, await load(`parent=${encodeURIComponent(last.value)}`), "");
+      }
+      choose();
+    };
+    let timer = null;
+    const find = () => {
+      const q = search.value.trim();
+      matches.replaceChildren();
+      matches.hidden = !q;
+      if (!q) return;
+      load(`q=${encodeURIComponent(q)}`).then((rows) => {
+        if (search.value.trim() !== q) return;
+        const fit = rows.filter((r) => r.level >= Math.max(min, Number(d.first)) && r.level <= max).slice(0, 12);
+        matches.replaceChildren();
+        if (!fit.length) {
+          const none = document.createElement("li");
+          none.className = "muted";
+          none.textContent = d.none;
+          matches.appendChild(none);
+        }
+        fit.forEach((r) => {
+          const li = document.createElement("li");
+          const b = document.createElement("button");
+          b.type = "button";
+          b.className = "link";
+          b.textContent = r.name;
+          const where = document.createElement("span");
+          where.className = "muted";
+          where.textContent = ` ${d[`l${r.level}`] || ""}${r.parent_name ? ` · ${r.parent_name}` : ""}`;
+          b.appendChild(where);
+          b.addEventListener("click", () => {
+            search.value = "";
+            matches.hidden = true;
+            jumpTo(r);
+          });
+          li.appendChild(b);
+          matches.appendChild(li);
         });
-        next.addEventListener("change", () => onChange(next));
-        picker.appendChild(label);
-        picker.appendChild(next);
       });
-  };
-  picker.querySelectorAll(".hz-pick").forEach((s) => s.addEventListener("change", () => onChange(s)));
+    };
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 200); });
+    search.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter") return;
+      e.preventDefault();
+      const first = matches.querySelector("button");
+      if (first) first.click();
+    });
+    // With script, only the hidden field posts.
+    selects().forEach((s) => { s.removeAttribute("name"); s.addEventListener("change", () => changed(s)); });
+    search.removeAttribute("name");
+  });
 });
 
 // Live competitions: follow the match's server-sent events and re-render the live fragment from
@@ -152,4 +224,18 @@ document.addEventListener("DOMContentLoaded", () => {
       .catch(() => {});
   };
   form.querySelectorAll("input.pu-target").forEach((b) => b.addEventListener("change", update));
+});
+
+// Header: how many things wait for the signed-in user (the home page's to-do list).
+document.addEventListener("DOMContentLoaded", () => {
+  const badge = document.getElementById("todo-count");
+  if (!badge) return;
+  fetch("/api/v1/home/waiting", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((todo) => {
+      if (!todo || !todo.total) return;
+      badge.querySelector("b").textContent = todo.total.toLocaleString(document.documentElement.lang || "zh-CN");
+      badge.hidden = false;
+    })
+    .catch(() => {});
 });

@@ -249,13 +249,7 @@ async fn a_brigade_reports_the_detachment_approves_and_the_province_total_moves(
     driver.find(By::Id("title")).await.unwrap().send_keys("南岭街道老旧小区消防培训").await.unwrap();
     driver.find(By::Css("#kind option[value='training']")).await.unwrap().click().await.unwrap();
     let starts = driver.find(By::Id("starts_on")).await.unwrap().value().await.unwrap().unwrap();
-    assert!(!starts.is_empty(), "the form offers today's date");
-    // A day inside the demo's running month, whatever today is.
-    let day = format!("{}-11-10", firecast::clock::today().year());
-    driver
-        .execute("document.getElementById('starts_on').value = arguments[0]", vec![serde_json::json!(day)])
-        .await
-        .unwrap();
+    assert_eq!(starts, firecast::clock::today().to_string(), "the form offers today, inside the running month");
     driver.find(By::Id("fig_people_trained")).await.unwrap().send_keys("137").await.unwrap();
     click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
     let state = driver.find(By::Css("main h1 .state")).await.unwrap().text().await.unwrap();
@@ -337,9 +331,8 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
     let (base, ..) = demo_server("quiz").await;
     driver.goto(format!("{base}/p/quiz/zhixiao-demo-2026")).await.unwrap();
     driver.find(By::Id("nickname")).await.unwrap().send_keys("手机答题者").await.unwrap();
-    let select =
-        thirtyfour::components::SelectElement::new(&driver.find(By::Id("region_code")).await.unwrap()).await.unwrap();
-    select.select_by_value("220102").await.unwrap();
+    driver.find(By::Css("#region_code-l1 option[value='220100']")).await.unwrap().click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l2 option[value='220102']")).await.click().await.unwrap();
     click_to_load(&driver, By::Css("form#join button[type=submit]")).await.unwrap();
     click_to_load(&driver, By::Css("form[action$='/start'] button")).await.unwrap();
     driver.screenshot(&screenshot_path("phone-quiz-question.png")).await.unwrap();
@@ -409,9 +402,9 @@ async fn a_volunteer_reports_a_hazard_the_brigade_closes_it_and_the_reporter_see
     driver.goto(format!("{base}/hazards/new")).await.unwrap();
     no_sideways_scroll(&driver, "the report form").await;
     driver.find(By::Css("#category option[value='ebike']")).await.unwrap().click().await.unwrap();
-    driver.find(By::Css("#r2 option[value='220102']")).await.unwrap().click().await.unwrap();
-    appears(&driver, By::Css("#r3 option[value='220102001']")).await.click().await.unwrap();
-    appears(&driver, By::Css("#r4 option[value='220102001002']")).await.click().await.unwrap();
+    driver.find(By::Css("#region_code-l2 option[value='220102']")).await.unwrap().click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l3 option[value='220102001']")).await.click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l4 option[value='220102001002']")).await.click().await.unwrap();
     driver.find(By::Id("address")).await.unwrap().send_keys("恒安社区6号楼2单元").await.unwrap();
     driver.find(By::Id("description")).await.unwrap().send_keys("三楼窗口飞线给楼下电动车充电").await.unwrap();
     driver.find(By::Id("photos")).await.unwrap().send_keys(photo.display().to_string()).await.unwrap();
@@ -472,9 +465,14 @@ async fn a_live_round_with_three_team_phones_and_a_host_screen() {
     let teams = host.find(By::Id("teams")).await.unwrap();
     teams.clear().await.unwrap();
     teams.send_keys("长春队, 长春, 张伟 李娜\n吉林队, 吉林, 赵磊 孙丽\n延边队, 延边, 金哲 朴敏").await.unwrap();
-    let rounds = host.find(By::Id("rounds")).await.unwrap();
-    rounds.clear().await.unwrap();
-    rounds.send_keys("必答 mode=all count=1 points=10 seconds=120").await.unwrap();
+    // One round: compulsory, the same question for all, 120 seconds; the other rows not used.
+    host.find(By::Css("select[name=round0_mode] option[value=all]")).await.unwrap().click().await.unwrap();
+    let seconds = host.find(By::Css("input[name=round0_seconds]")).await.unwrap();
+    seconds.clear().await.unwrap();
+    seconds.send_keys("120").await.unwrap();
+    for row in 1..3 {
+        host.find(By::Css(&format!("select[name=round{row}_kind] option[value='']"))).await.unwrap().click().await.unwrap();
+    }
     click_to_load(&host, By::Css("form[action='/quiz/live'] button[type=submit]")).await.unwrap();
     let setup = host.current_url().await.unwrap().to_string();
     let id: i64 = setup.rsplit('/').next().unwrap().parse().unwrap();
@@ -575,10 +573,10 @@ async fn a_tip_goes_down_four_levels_and_reaches_a_subscribed_household() {
 
     // A resident of 华阳社区 subscribes first and keeps the inbox address.
     driver.goto(format!("{base}/p/subscribe")).await.unwrap();
-    driver.find(By::Css("#r1 option[value='220100']")).await.unwrap().click().await.unwrap();
-    appears(&driver, By::Css("#r2 option[value='220102']")).await.click().await.unwrap();
-    appears(&driver, By::Css("#r3 option[value='220102001']")).await.click().await.unwrap();
-    appears(&driver, By::Css("#r4 option[value='220102001001']")).await.click().await.unwrap();
+    driver.find(By::Css("#region_code-l1 option[value='220100']")).await.unwrap().click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l2 option[value='220102']")).await.click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l3 option[value='220102001']")).await.click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l4 option[value='220102001001']")).await.click().await.unwrap();
     driver.find(By::Id("consent")).await.unwrap().click().await.unwrap();
     click_to_load(&driver, By::Id("subscribe")).await.unwrap();
     let bookmark = driver.find(By::Id("bookmark")).await.unwrap().text().await.unwrap();

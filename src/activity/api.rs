@@ -63,7 +63,7 @@ async fn list(
         Some(code) => Some(
             crate::org::store::region(&s.db, &me.scope, code)
                 .await
-                .map_err(|_| Error::invalid("region", "no such region within your area"))?
+                .map_err(|_| Error::invalid("region", "error.region_outside"))?
                 .path,
         ),
         None => None,

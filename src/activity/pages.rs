@@ -22,6 +22,7 @@ use crate::campaign::store::{Campaign, Metric};
 use crate::clock::show_date;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::MultipartForm;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
@@ -29,6 +30,9 @@ use crate::web::layout::PageCtx;
 use crate::{Error, Result};
 
 const PAGE: i64 = 50;
+
+/// Where an activity took place: any region of the reporter's area, the whole of it included.
+const PLACE: Spec = Spec::required("region_code", 0, 4);
 const EXPORT_MAX: i64 = 200_000;
 
 /// List filters as they come in the query string.
@@ -61,7 +65,7 @@ impl ListQuery {
             Some(
                 crate::org::store::region(&state.db, &me.scope, self.region.trim())
                     .await
-                    .map_err(|_| Error::invalid("region", "no such region within your area"))?
+                    .map_err(|_| Error::invalid("region", "error.region_outside"))?
                     .path,
             )
         };
@@ -121,6 +125,7 @@ struct ListPage {
     pages: i64,
     kinds: &'static [&'static str],
     can_report: bool,
+    place: RegionPicker,
 }
 
 impl ListPage {
@@ -148,6 +153,7 @@ async fn list(
     let activities = store::list(&state.db, &me.scope, me.user.unit_id, &filter, PAGE, (page - 1) * PAGE).await?;
     let campaigns = campaign::store::campaigns(&state.db, &me.scope).await?;
     Ok(ListPage {
+        place: picker::build(&state.db, &me.scope, Spec::filter("region", 4), q.region.trim(), false).await?,
         ctx,
         campaigns,
         activities,
@@ -247,6 +253,7 @@ struct FormPage {
     duties: Vec<campaign::store::Duty>,
     metrics: Vec<Metric>,
     kinds: &'static [&'static str],
+    place: RegionPicker,
     error: Option<String>,
 }
 
@@ -275,7 +282,8 @@ async fn form_page(
         .collect();
     let duties = campaign::store::unit_duties(&state.db, me.user.unit_id).await?;
     let metrics = campaign::store::metrics(&state.db).await?.into_iter().filter(|m| m.source == "figure").collect();
-    Ok(FormPage { ctx, action, input, campaigns, duties, metrics, kinds: KINDS, error })
+    let place = picker::build(&state.db, &me.scope, PLACE, input.region_code.trim(), false).await?;
+    Ok(FormPage { ctx, action, input, campaigns, duties, metrics, kinds: KINDS, place, error })
 }
 
 #[derive(Deserialize)]

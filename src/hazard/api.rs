@@ -16,7 +16,7 @@ use super::queries::{self, HazardDetail, HazardPage, ListParams, MapCount, Track
 use super::stats::{self, Stats};
 use super::store::{self, Category};
 use crate::org::caller::Principal;
-use crate::org::{self, Scope};
+use crate::org;
 use crate::web::AppState;
 use crate::web::extract::{Json, Path, Query};
 use crate::web::session::RequestCtx;
@@ -246,33 +246,6 @@ async fn public_photo(
     Ok((StatusCode::CREATED, axum::Json(PhotoAdded { ids })))
 }
 
-/// Region picker parameters.
-#[derive(Deserialize, IntoParams)]
-pub struct RegionParams {
-    /// The region whose subdivisions to list (the province when left out).
-    pub parent: Option<String>,
-}
-
-/// A region of the picker.
-#[derive(Serialize, ToSchema)]
-pub struct PickRegion {
-    pub(crate) code: String,
-    pub(crate) name: String,
-    /// Level (1 prefecture … 4 community).
-    pub level: i16,
-}
-
-/// The subdivisions of a region, for the place picker of the public form.
-#[utoipa::path(get, path = "/api/v1/public/hazards/regions", tag = "public", params(RegionParams), responses((status = 200, body = Vec<PickRegion>)))]
-async fn public_regions(
-    State(s): State<AppState>,
-    Query(p): Query<RegionParams>,
-) -> Result<axum::Json<Vec<PickRegion>>> {
-    let parent = p.parent.as_deref().map(str::trim).filter(|c| !c.is_empty()).unwrap_or("220000");
-    let rows = org::store::region_children(&s.db, &Scope::province(), parent).await?;
-    Ok(axum::Json(rows.into_iter().map(|r| PickRegion { code: r.code, name: r.name, level: r.level }).collect()))
-}
-
 /// The routes of this area.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -288,5 +261,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_create))
         .routes(routes!(public_track))
         .routes(routes!(public_photo))
-        .routes(routes!(public_regions))
 }

@@ -19,6 +19,7 @@ use super::stats::{self, Stats};
 use super::store::{self, Category, Hazard};
 use super::{ReporterKind, State as HazardState, Transition, is_fire_service, reporter_kind};
 use crate::org::caller::Principal;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::org::{self, Scope, store::Region};
 use crate::svg::{chart, map};
 use crate::web::AppState;
@@ -33,43 +34,8 @@ const EXPORT_MAX: i64 = 10_000;
 
 // ---- the report form (public and signed in) ----
 
-/// One level of the place picker: the subdivisions of the region above, one of them chosen.
-pub struct PickLevel {
-    /// The level of the options (1 prefecture … 4 community).
-    pub level: i16,
-    /// (code, name).
-    pub options: Vec<(String, String)>,
-    /// The chosen code, or empty.
-    pub selected: String,
-}
-
-/// The place picker from the scope's root down to `selected`: one select per level, and the
-/// region itself when the scope is a single community.
-async fn picker(state: &AppState, scope: &Scope, selected: &str) -> Result<(Vec<PickLevel>, Option<Region>)> {
-    let root = org::store::scope_root(&state.db, scope).await?;
-    if root.level >= 4 {
-        return Ok((Vec::new(), Some(root)));
-    }
-    let chosen = if selected.is_empty() { None } else { org::store::region(&state.db, scope, selected).await.ok() };
-    let chain = match &chosen {
-        Some(r) => org::store::region_ancestors(&state.db, scope, &r.path).await?,
-        None => vec![root],
-    };
-    let mut levels = Vec::new();
-    for (i, r) in chain.iter().enumerate() {
-        if r.level >= 4 {
-            break;
-        }
-        let options = org::store::region_children(&state.db, scope, &r.code)
-            .await?
-            .into_iter()
-            .map(|c| (c.code, c.name))
-            .collect();
-        let selected = chain.get(i + 1).map(|c| c.code.clone()).unwrap_or_default();
-        levels.push(PickLevel { level: r.level + 1, options, selected });
-    }
-    Ok((levels, None))
-}
+/// The place of a report: a township or community of the reporter's area.
+const PLACE: Spec = Spec::required("region_code", 3, 4);
 
 /// The form's values as typed.
 #[derive(Clone, Debug, Default)]
@@ -89,13 +55,13 @@ pub struct Values {
 impl Values {
     fn from_fields(f: &MultipartForm) -> Self {
         let get = |k: &str| f.text(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-        // The deepest place chosen in the picker, unless the form names one itself.
-        let picked = ["r4", "r3", "r2", "r1"].iter().map(|k| get(k)).find(|v| !v.is_empty()).unwrap_or_default();
-        let region_code = Some(get("region_code")).filter(|v| !v.is_empty()).unwrap_or(picked);
         Self {
             category: get("category"),
-            region_code,
-            region_q: get("region_q"),
+            // A place chosen among the matches of a search posted without script comes first.
+            region_code: Some(get("region_match"))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| picker::picked(PLACE.field, |k| f.text(k).map(str::to_owned))),
+            region_q: get("region_code_q"),
             address: get("address"),
             description: get("description"),
             latitude: get("latitude"),
@@ -136,8 +102,7 @@ struct FormPage {
     public: bool,
     action: String,
     categories: Vec<Category>,
-    levels: Vec<PickLevel>,
-    fixed: Option<Region>,
+    place: RegionPicker,
     v: Values,
     error: Option<String>,
     duplicate: Option<(i64, String, String)>,
@@ -161,15 +126,14 @@ async fn form_page(
     duplicate: Option<(i64, String, String)>,
     matches: Vec<Region>,
 ) -> Result<FormPage> {
-    let (levels, fixed) = picker(state, scope, &v.region_code).await?;
+    let place = picker::build(&state.db, scope, PLACE, &v.region_code, public).await?;
     let action = if public { format!("/p/hazards?_csrf={}", ctx.csrf) } else { format!("/hazards?_csrf={}", ctx.csrf) };
     Ok(FormPage {
         action,
         ctx,
         public,
         categories: store::categories(&state.db).await?,
-        levels,
-        fixed,
+        place,
         v,
         error,
         duplicate,
@@ -300,7 +264,7 @@ fn ctx_pick_place(ctx: &PageCtx) -> String {
 fn field_label(ctx: &PageCtx, field: &str) -> &'static str {
     match field {
         "category" => ctx.t("hazard.category"),
-        "region_code" | "region_q" => ctx.t("hazard.place"),
+        "region_code" | "region_code_q" => ctx.t("hazard.place"),
         "address" => ctx.t("hazard.address"),
         "description" => ctx.t("hazard.description"),
         "latitude" | "longitude" => ctx.t("hazard.coordinates"),
@@ -440,6 +404,7 @@ struct ListPage {
     now: OffsetDateTime,
     states: &'static [HazardState],
     kinds: &'static [ReporterKind],
+    place: RegionPicker,
 }
 
 impl ListPage {
@@ -460,6 +425,7 @@ async fn list(
     let f = q.params().filter(&state.db, &me).await?;
     let page = queries::page(&state.db, &me, &f, q.before, PAGE).await?;
     Ok(ListPage {
+        place: picker::build(&state.db, &me.scope, Spec::filter("region", 4), q.region.trim(), false).await?,
         ctx,
         categories: store::categories(&state.db).await?,
         items: page.items,

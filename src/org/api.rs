@@ -59,16 +59,27 @@ async fn list_regions(
     me: Principal,
     Query(q): Query<RegionQuery>,
 ) -> Result<axum::Json<Vec<Region>>> {
+    regions_within(&s, &me.scope, q).await.map(axum::Json)
+}
+
+/// Regions of the province, for the place pickers of the public forms: the subdivisions of one,
+/// or a search.
+#[utoipa::path(get, path = "/api/v1/public/regions", tag = "public", params(RegionQuery), responses((status = 200, body = Vec<Region>)))]
+async fn public_regions(State(s): State<AppState>, Query(q): Query<RegionQuery>) -> Result<axum::Json<Vec<Region>>> {
+    regions_within(&s, &super::Scope::province(), q).await.map(axum::Json)
+}
+
+async fn regions_within(s: &AppState, scope: &super::Scope, q: RegionQuery) -> Result<Vec<Region>> {
     if let Some(needle) = q.q.as_deref().filter(|n| !n.trim().is_empty()) {
-        return Ok(axum::Json(store::search_regions(&s.db, &me.scope, needle, 200).await?));
+        return store::search_regions(&s.db, scope, needle, 200).await;
     }
     let Some(parent) = q.parent else {
-        return Ok(axum::Json(vec![store::scope_root(&s.db, &me.scope).await?]));
+        return Ok(vec![store::scope_root(&s.db, scope).await?]);
     };
     super::RegionCode::parse(&parent)
-        .map_err(|_| Error::invalid("parent", "expected a region code of 6, 9 or 12 digits"))?;
-    store::region(&s.db, &me.scope, &parent).await?;
-    Ok(axum::Json(store::region_children(&s.db, &me.scope, &parent).await?))
+        .map_err(|_| Error::invalid("parent", "error.region_code_digits"))?;
+    store::region(&s.db, scope, &parent).await?;
+    store::region_children(&s.db, scope, &parent).await
 }
 
 /// One region within your area.
@@ -249,6 +260,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session))
         .routes(routes!(list_regions))
+        .routes(routes!(public_regions))
         .routes(routes!(get_region))
         .routes(routes!(list_units, create_unit))
         .routes(routes!(get_unit, update_unit))

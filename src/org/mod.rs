@@ -7,6 +7,7 @@ pub mod api;
 pub mod caller;
 pub mod pages;
 pub mod path;
+pub mod picker;
 pub mod reference;
 pub mod store;
 

@@ -13,6 +13,7 @@ use super::actions::{self, NewUnit, NewUser, UserChange};
 use super::caller::{self, Principal, SignInError};
 use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
 use super::{Permission, RegionKind, Role, UnitKind};
+use super::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::{PageCtx, local_path};
@@ -252,16 +253,39 @@ struct NewUnitPage {
     ctx: PageCtx,
     parents: Vec<Unit>,
     kinds: &'static [UnitKind],
+    v: NewUnitForm,
+    place: RegionPicker,
     error: Option<String>,
+}
+
+impl NewUnitPage {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // templates pass references
+    fn is_parent(&self, id: &i64) -> bool {
+        self.v.parent_id == Some(*id)
+    }
+}
+
+/// A unit works in a region of the creator's area, the whole of it included.
+const UNIT_REGION: Spec = Spec::required("region_code", 0, 4);
+
+async fn unit_form(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    v: NewUnitForm,
+    error: Option<String>,
+) -> Result<NewUnitPage> {
+    let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
+    let place = picker::build(&state.db, &me.scope, UNIT_REGION, v.region_code.trim(), false).await?;
+    Ok(NewUnitPage { ctx, parents, kinds: UnitKind::ALL, v, place, error })
 }
 
 async fn new_unit_page(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<NewUnitPage> {
     me.require(Permission::ManageUnits)?;
-    let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-    Ok(NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: None })
+    unit_form(&state, ctx, &me, NewUnitForm::default(), None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct NewUnitForm {
     name: String,
     kind: String,
@@ -276,13 +300,13 @@ async fn create_unit(
     me: Principal,
     Form(f): Form<NewUnitForm>,
 ) -> Result<Response> {
-    let input = NewUnit { name: f.name, kind: f.kind, region_code: f.region_code, parent_id: f.parent_id };
+    let input =
+        NewUnit { name: f.name.clone(), kind: f.kind.clone(), region_code: f.region_code.clone(), parent_id: f.parent_id };
     match actions::create_unit(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/units/{id}")).into_response()),
         Err(e) => {
             let (status, msg) = ctx.form_error(e, |_| None)?;
-            let parents = store::units(&state.db, &me.scope, &UnitFilter::default(), 1000).await?;
-            Ok((status, NewUnitPage { ctx, parents, kinds: UnitKind::ALL, error: Some(msg) }).into_response())
+            Ok((status, unit_form(&state, ctx, &me, f, Some(msg)).await?).into_response())
         }
     }
 }

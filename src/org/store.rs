@@ -19,6 +19,8 @@ pub struct Region {
     pub code: String,
     /// Parent region code (none for the province).
     pub parent_code: Option<String>,
+    /// Parent region's name, to tell apart places of the same name.
+    pub parent_name: Option<String>,
     /// 0 province, 1 prefecture, 2 county, 3 township/street, 4 village/community.
     pub level: i16,
     /// Chinese name.
@@ -39,7 +41,8 @@ pub struct Region {
     pub children: i64,
 }
 
-const REGION_COLUMNS: &str = "r.code, r.parent_code, r.level, r.name, r.kind, r.path, r.initials, r.population, \
+const REGION_COLUMNS: &str = "r.code, r.parent_code, \
+     (select pr.name from region pr where pr.code = r.parent_code) as parent_name, r.level, r.name, r.kind, r.path, r.initials, r.population, \
      r.households, r.households_estimated, \
      (select count(*) from region c where c.parent_code = r.code) as children";
 

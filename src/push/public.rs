@@ -13,7 +13,8 @@ use super::actions::{self, SubscribeInput, Tip};
 use super::pages::{Choice, file_response, user_error};
 use super::store::Subscriber;
 use super::{Lang, Theme};
-use crate::org::{self, Scope};
+use crate::org::Scope;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::Fields;
 use crate::web::extract::Path;
@@ -21,15 +22,8 @@ use crate::web::layout::PageCtx;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result};
 
-/// One level of the place picker.
-pub struct PickLevel {
-    /// The level of the options (1 prefecture … 4 community).
-    pub level: i16,
-    /// (code, name).
-    pub options: Vec<(String, String)>,
-    /// The chosen code, or empty.
-    pub selected: String,
-}
+/// A household's community.
+const HOME: Spec = Spec::required("region_code", 4, 4);
 
 #[derive(Clone, Debug, Default)]
 struct SubscribeValues {
@@ -46,36 +40,11 @@ struct SubscribeValues {
 struct SubscribePage {
     ctx: PageCtx,
     v: SubscribeValues,
-    levels: Vec<PickLevel>,
+    place: RegionPicker,
     themes: Vec<Choice>,
     consent: &'static str,
     sms_on: bool,
     error: Option<String>,
-}
-
-/// The picker from the province down to `selected`.
-async fn picker(state: &AppState, selected: &str) -> Result<Vec<PickLevel>> {
-    let scope = Scope::province();
-    let root = org::store::scope_root(&state.db, &scope).await?;
-    let chosen = if selected.is_empty() { None } else { org::store::region(&state.db, &scope, selected).await.ok() };
-    let chain = match &chosen {
-        Some(r) => org::store::region_ancestors(&state.db, &scope, &r.path).await?,
-        None => vec![root],
-    };
-    let mut levels = Vec::new();
-    for (i, r) in chain.iter().enumerate() {
-        if r.level >= 4 {
-            break;
-        }
-        let options = org::store::region_children(&state.db, &scope, &r.code)
-            .await?
-            .into_iter()
-            .map(|c| (c.code, c.name))
-            .collect();
-        let selected = chain.get(i + 1).map(|c| c.code.clone()).unwrap_or_default();
-        levels.push(PickLevel { level: r.level + 1, options, selected });
-    }
-    Ok(levels)
 }
 
 async fn subscribe_page(
@@ -90,7 +59,7 @@ async fn subscribe_page(
         .map(|t| Choice { value: t, label: ctx.tv("push_tag", t), on: v.interests.iter().any(|i| i == t) })
         .collect();
     Ok(SubscribePage {
-        levels: picker(state, &v.region_code).await?,
+        place: picker::build(&state.db, &Scope::province(), HOME, &v.region_code, true).await?,
         themes,
         consent: actions::consent_for(ctx.lang),
         sms_on: state.config.sms.sends_codes(),
@@ -108,10 +77,8 @@ async fn subscribe_form(State(state): State<AppState>, ctx: PageCtx) -> Result<S
 }
 
 async fn subscribe(State(state): State<AppState>, ctx: PageCtx, rc: RequestCtx, f: Fields) -> Result<Response> {
-    let picked = ["r4", "r3", "r2", "r1"].iter().map(|k| f.get(k)).find(|v| !v.is_empty()).unwrap_or_default();
-    let region_code = Some(f.get("region_code")).filter(|v| !v.is_empty()).unwrap_or(picked);
     let v = SubscribeValues {
-        region_code,
+        region_code: picker::picked(HOME.field, |k| Some(f.get(k))),
         lang: f.get("lang"),
         interests: f.all("interests"),
         channel: f.get("channel"),

@@ -14,9 +14,11 @@ use super::actions::{self, QuizInput, can_manage};
 use super::public::{Participation, participation, participation_chart};
 use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::{CATEGORIES, Defaults, Format, FormatError, Kind, QuestionStatus};
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
-use crate::web::extract::MultipartForm;
+use crate::web::extract::{Fields, MultipartForm};
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result};
@@ -27,56 +29,98 @@ struct ListPage {
     ctx: PageCtx,
     quizzes: Vec<Quiz>,
     can_manage: bool,
+    place: RegionPicker,
     error: Option<String>,
     form: QuizForm,
     categories: &'static [&'static str],
 }
 
 /// The quiz form as typed.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// Rows of the blueprint on the quiz form.
+const BLUEPRINT_ROWS: usize = 6;
+
+/// One row of the blueprint as typed: category and difficulty (`*` for any), how many.
+#[derive(Clone, Debug, Default)]
+struct BlueprintRow {
+    category: String,
+    difficulty: String,
+    count: String,
+}
+
+/// The quiz form as typed.
+#[derive(Clone, Debug, Default)]
 struct QuizForm {
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     description: String,
-    #[serde(default)]
     opens_at: String,
-    #[serde(default)]
     closes_at: String,
-    #[serde(default)]
-    blueprint: String,
-    #[serde(default)]
+    rows: Vec<BlueprintRow>,
     time_limit_minutes: String,
-    #[serde(default)]
     attempts_per_day: String,
-    #[serde(default)]
     audience_region: String,
-    #[serde(default)]
     scoring: String,
 }
 
+/// Where a quiz is open: the creator's area or a part of it, down to a county.
+const AUDIENCE: Spec = Spec::required("audience_region", 0, 2);
+
 impl QuizForm {
     fn blank() -> Self {
+        let row = |d: &str, n: &str| BlueprintRow { category: "*".into(), difficulty: d.into(), count: n.into() };
+        let mut rows = vec![row("1", "4"), row("2", "4"), row("3", "2")];
+        rows.resize(BLUEPRINT_ROWS, BlueprintRow::default());
         Self {
-            blueprint: "* 1 4\n* 2 4\n* 3 2".into(),
+            rows,
             time_limit_minutes: "10".into(),
             attempts_per_day: "3".into(),
-            audience_region: "220000".into(),
             scoring: "accuracy".into(),
             ..Self::default()
         }
     }
 
+    fn from_fields(f: &Fields) -> Self {
+        let rows = (0..BLUEPRINT_ROWS)
+            .map(|i| BlueprintRow {
+                category: f.get(&format!("bp{i}_category")),
+                difficulty: f.get(&format!("bp{i}_difficulty")),
+                count: f.get(&format!("bp{i}_count")),
+            })
+            .collect();
+        Self {
+            title: f.get("title"),
+            description: f.get("description"),
+            opens_at: f.get("opens_at"),
+            closes_at: f.get("closes_at"),
+            rows,
+            time_limit_minutes: f.get("time_limit_minutes"),
+            attempts_per_day: f.get("attempts_per_day"),
+            audience_region: picker::picked(AUDIENCE.field, |k| Some(f.get(k))),
+            scoring: f.get("scoring"),
+        }
+    }
+
+    /// The blueprint's lines from the rows with a count (`category difficulty count`).
+    fn blueprint(&self) -> Result<String> {
+        let mut lines = Vec::new();
+        for (i, r) in self.rows.iter().enumerate().filter(|(_, r)| !r.count.is_empty()) {
+            let count: u32 = r.count.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                Error::invalid("blueprint", keyed("error.blueprint_row_count", &[&(i + 1).to_string()]))
+            })?;
+            let any = |s: &str| if s.is_empty() { "*".to_owned() } else { s.to_owned() };
+            lines.push(format!("{} {} {count}", any(&r.category), any(&r.difficulty)));
+        }
+        Ok(lines.join("\n"))
+    }
+
     fn input(&self) -> Result<QuizInput> {
-        let number =
-            |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| Error::invalid(field, "a whole number"));
+        let number = |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| Error::invalid(field, "error.whole_number"));
         Ok(QuizInput {
             title: self.title.clone(),
             description: self.description.clone(),
             campaign_id: None,
             opens_at: self.opens_at.clone(),
             closes_at: self.closes_at.clone(),
-            blueprint: self.blueprint.clone(),
+            blueprint: self.blueprint()?,
             time_limit_seconds: number("time_limit_minutes", &self.time_limit_minutes)?.saturating_mul(60),
             attempts_per_day: number("attempts_per_day", &self.attempts_per_day)?,
             audience_region: self.audience_region.clone(),
@@ -86,36 +130,69 @@ impl QuizForm {
     }
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ListPage> {
+async fn list_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    form: QuizForm,
+    error: Option<String>,
+) -> Result<ListPage> {
     Ok(ListPage {
+        place: picker::build(&state.db, &me.scope, AUDIENCE, &form.audience_region, false).await?,
         ctx,
         quizzes: store::quizzes(&state.db, &me.scope).await?,
         can_manage: can_manage(me.role),
-        error: None,
-        form: QuizForm::blank(),
+        error,
+        form,
         categories: CATEGORIES,
     })
 }
 
-async fn create(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Form(form): Form<QuizForm>,
-) -> Result<Response> {
+async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ListPage> {
+    list_page(&state, ctx, &me, QuizForm::blank(), None).await
+}
+
+/// The form label of a field named in an error.
+fn quiz_label(ctx: &PageCtx, field: &str) -> Option<&'static str> {
+    Some(match field {
+        "title" => ctx.t("quiz.title"),
+        "description" => ctx.t("quiz.description"),
+        "opens_at" => ctx.t("quiz.opens_at"),
+        "closes_at" => ctx.t("quiz.closes_at"),
+        "blueprint" => ctx.t("quiz.blueprint"),
+        "time_limit_minutes" | "time_limit_seconds" => ctx.t("quiz.time_limit"),
+        "attempts_per_day" => ctx.t("quiz.per_day"),
+        "audience_region" => ctx.t("quiz.audience"),
+        "scoring" => ctx.t("quiz.scoring"),
+        _ => return None,
+    })
+}
+
+async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, f: Fields) -> Result<Response> {
+    let form = QuizForm::from_fields(&f);
     match async { actions::create(&state.db, &me, &form.input()?).await }.await {
         Ok(id) => Ok(Redirect::to(&format!("/quiz/{id}")).into_response()),
-        Err(Error::Invalid { message, field }) => Ok(ListPage {
-            error: Some(field.map_or_else(|| message.clone(), |f| format!("{f}: {message}"))),
-            quizzes: store::quizzes(&state.db, &me.scope).await?,
-            can_manage: true,
-            ctx,
-            form,
-            categories: CATEGORIES,
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |f| quiz_label(&ctx, f))?;
+            Ok((status, list_page(&state, ctx, &me, form, Some(msg)).await?).into_response())
         }
-        .into_response()),
-        Err(e) => Err(e),
     }
+}
+
+/// A blueprint as a sentence: 每次答题抽取10题：不限分类（容易）4题；…
+fn blueprint_sentence(ctx: &PageCtx, b: &super::Blueprint) -> String {
+    let parts: Vec<String> = b
+        .0
+        .iter()
+        .map(|l| {
+            let category = l.category.as_deref().map_or_else(|| ctx.t("quiz.any_category"), |c| ctx.tv("quiz_category", c));
+            let difficulty =
+                l.difficulty.map_or_else(|| ctx.t("quiz.any_difficulty"), |d| ctx.t(&format!("quiz.difficulty_{d}")));
+            ctx.fill("quiz.blueprint_part", &[category, difficulty, &l.count.to_string()])
+        })
+        .collect();
+    let separator = if ctx.lang == crate::i18n::Lang::Zh { "；" } else { "; " };
+    ctx.fill("quiz.blueprint_sentence", &[&b.total().to_string(), &parts.join(separator)])
 }
 
 #[derive(Template, WebTemplate)]
@@ -139,8 +216,8 @@ async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(i
     let regions = participation(&state, &quiz).await?;
     let (participants, attempts, flagged_count) = store::counts(&state.db, quiz.id).await?;
     Ok(ViewPage {
+        blueprint: blueprint_sentence(&ctx, &quiz.blueprint()?),
         ctx,
-        blueprint: quiz.blueprint()?.text(),
         chart: participation_chart(&regions),
         flagged: store::flagged(&state.db, quiz.id, 50).await?,
         quiz,

@@ -17,11 +17,16 @@ use super::actions::{self, Finished, JoinInput, Shown};
 use super::store::{self, BoardLine, Participant, Quiz};
 use super::writer::AnswerWriter;
 use super::{Answer, Kind, letter};
+use crate::org::Scope;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path};
 use crate::web::layout::PageCtx;
 use crate::web::session::{RequestCtx, set_cookie};
 use crate::{Error, Result, clock};
+
+/// A player's county, inside the quiz's audience.
+const HOME: Spec = Spec::required("region_code", 2, 2);
 
 /// The cookie that holds a participant's device token.
 pub const DEVICE_COOKIE: &str = "fc_device";
@@ -32,7 +37,7 @@ struct StartPage {
     ctx: PageCtx,
     quiz: Quiz,
     me: Option<Participant>,
-    counties: Vec<(String, String, String)>,
+    place: RegionPicker,
     open: bool,
     total: u32,
     rank: Option<(i64, i64, i64)>,
@@ -74,7 +79,7 @@ async fn start_page(
         ctx,
         open: quiz.is_open(clock::now()),
         total: quiz.blueprint()?.total(),
-        counties: crate::org::store::counties(&state.db).await?,
+        place: picker::build(&state.db, &Scope::under(&quiz.audience_path), HOME, "", true).await?,
         me,
         rank,
         quiz,

@@ -90,7 +90,7 @@ pub async fn overview(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today
     let region = match code {
         Some(code) => org::store::region(db, scope, code)
             .await
-            .map_err(|_| Error::invalid("region", "no such region within your area"))?,
+            .map_err(|_| Error::invalid("region", "error.region_outside"))?,
         None => org::store::scope_root(db, scope).await?,
     };
     let children = org::store::region_children(db, scope, &region.code).await?;

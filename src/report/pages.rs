@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::export::{self, Format};
 use super::overview::{self, Overview};
 use super::{HEADLINE, Picture, Report, Segment};
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::activity;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
 use crate::db::Db;
@@ -63,6 +64,7 @@ struct DashboardPage {
     level: String,
     pictures: Vec<Picture>,
     headline: Vec<(Metric, i64, String)>,
+    place: Option<RegionPicker>,
     done: usize,
     overdue: usize,
     /// The four-level push in the region: units reached and passing it on, reach, reads.
@@ -116,6 +118,7 @@ async fn build_dashboard(
             level,
             pictures: Vec::new(),
             headline: Vec::new(),
+            place: None,
             done: 0,
             overdue: 0,
             push: crate::push::store::Totals::default(),
@@ -151,7 +154,8 @@ async fn build_dashboard(
     );
     let push = crate::push::store::totals(db, &inner, clock::now(), from, to).await?;
     let reads = crate::push::store::read_rate(db, &inner, from, to).await?;
-    Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, done, overdue, push, reads })
+    let place = Some(picker::build(db, scope, Spec::filter("region", 2), &o.region.code, false).await?);
+    Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, place, done, overdue, push, reads })
 }
 
 /// The province dashboard of a campaign as HTML, for a reader without a session (`firecast bench`
@@ -185,6 +189,7 @@ struct ReportPage {
     r: Option<Report>,
     campaign: i64,
     region: String,
+    place: Option<RegionPicker>,
 }
 
 async fn report(
@@ -195,12 +200,13 @@ async fn report(
 ) -> Result<ReportPage> {
     let (all, chosen) = chosen_campaign(&state, &me, q.campaign).await?;
     let Some(c) = chosen else {
-        return Ok(ReportPage { ctx, campaigns: all, r: None, campaign: 0, region: String::new() });
+        return Ok(ReportPage { ctx, campaigns: all, r: None, campaign: 0, region: String::new(), place: None });
     };
     let region = (!q.region.is_empty()).then_some(q.region.as_str());
     let r = super::build(&state.db, &me.scope, c.id, region, clock::today()).await?;
     let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
-    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code })
+    let place = Some(picker::build(&state.db, &me.scope, Spec::filter("region", 3), &code, false).await?);
+    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code, place })
 }
 
 async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<ViewQuery>) -> Result<Response> {

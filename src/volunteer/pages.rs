@@ -24,6 +24,8 @@ use super::store::{
 };
 use super::{CredentialKind, EventKind, Skill, can_manage, can_organise, show_minutes};
 use super::{EventState, SignupStatus};
+use crate::org::Scope;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::config::Config;
 use crate::i18n::Lang;
 use crate::org::caller::Principal;
@@ -68,6 +70,9 @@ fn skill_names(ctx: &PageCtx, skills: &str) -> String {
 
 // ---- teams ----
 
+/// Where an event or challenge takes place: any region of the area, the whole of it included.
+const PLACE: Spec = Spec::required("region_code", 0, 4);
+
 #[derive(Template, WebTemplate)]
 #[template(path = "volunteer/teams.html")]
 struct TeamsPage {
@@ -90,6 +95,7 @@ struct TeamPage {
     manage: bool,
     skills: &'static [Skill],
     kinds: &'static [EventKind],
+    place: RegionPicker,
     notice: Option<String>,
 }
 
@@ -122,7 +128,10 @@ async fn team_page(
     let f = EventFilter { team_id: Some(id), ..EventFilter::default() };
     let events = store::events(&state.db, &me.scope, &f, 50).await?;
     let manage = can_manage(me.role, me.user.unit_id, team.id);
-    Ok(TeamPage { ctx, team, members, credentials, events, manage, skills: Skill::ALL, kinds: EventKind::ALL, notice })
+    // A team's events take place in the team's region.
+    let area = if me.scope.contains(&team.region_path) { Scope::under(&team.region_path) } else { me.scope.clone() };
+    let place = picker::build(&state.db, &area, PLACE, "", false).await?;
+    Ok(TeamPage { ctx, team, members, credentials, events, manage, skills: Skill::ALL, kinds: EventKind::ALL, place, notice })
 }
 
 async fn team(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<TeamPage> {
@@ -685,12 +694,18 @@ struct ChallengesPage {
     ctx: PageCtx,
     challenges: Vec<Challenge>,
     organiser: bool,
+    place: RegionPicker,
     notice: Option<String>,
 }
 
-async fn challenges(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ChallengesPage> {
+async fn challenges_page(state: &AppState, ctx: PageCtx, me: &Principal, notice: Option<String>) -> Result<ChallengesPage> {
     let challenges = store::challenges(&state.db, &me.scope).await?;
-    Ok(ChallengesPage { ctx, challenges, organiser: can_organise(me.role), notice: None })
+    let place = picker::build(&state.db, &me.scope, PLACE, "", false).await?;
+    Ok(ChallengesPage { ctx, challenges, organiser: can_organise(me.role), place, notice })
+}
+
+async fn challenges(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ChallengesPage> {
+    challenges_page(&state, ctx, &me, None).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -946,9 +961,8 @@ async fn create_challenge(
     match r {
         Ok(id) => Ok(Redirect::to(&format!("/volunteers/challenges/{id}")).into_response()),
         Err(e) => {
-            let challenges = store::challenges(&state.db, &me.scope).await?;
-            let organiser = can_organise(me.role);
-            shown(ctx.lang, e, |m| ChallengesPage { ctx, challenges, organiser, notice: Some(m) })
+            let page = challenges_page(&state, ctx, &me, None).await?;
+            shown(page.ctx.lang, e, |m| ChallengesPage { notice: Some(m), ..page })
         }
     }
 }

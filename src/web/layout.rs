@@ -104,6 +104,7 @@ impl PageCtx {
             crate::Error::Invalid { field, message } => {
                 let message = self.lang.message(&message);
                 let text = match field.as_deref().and_then(label) {
+                    Some(l) if self.lang == crate::i18n::Lang::Zh => format!("{l}：{message}"),
                     Some(l) => format!("{l}: {message}"),
                     None => message.to_owned(),
                 };
@@ -113,6 +114,15 @@ impl PageCtx {
             crate::Error::TooMany(m) => Ok((StatusCode::TOO_MANY_REQUESTS, self.lang.message(&m))),
             e => Err(e),
         }
+    }
+
+    /// The string for `key` with `{1}`, `{2}`… filled in.
+    pub fn fill(&self, key: &str, args: &[&str]) -> String {
+        let mut text = self.t(key).to_owned();
+        for (i, a) in args.iter().enumerate() {
+            text = text.replace(&format!("{{{}}}", i + 1), a);
+        }
+        text
     }
 
     /// A time in China Standard Time.

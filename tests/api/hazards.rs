@@ -260,9 +260,13 @@ pub async fn a_resident_reports_in_public_and_follows_with_the_code(app: TestApp
     // The public form renders for someone with no account.
     let form = resident.get("/p/hazards/new").await;
     assert_eq!(form.status(), StatusCode::OK);
-    assert!(form.text().await.unwrap().contains("hz-picker"));
-    let regions: Value = resident.get("/api/v1/public/hazards/regions?parent=220102001").await.json().await.unwrap();
+    assert!(form.text().await.unwrap().contains("region-picker"));
+    let regions: Value = resident.get("/api/v1/public/regions?parent=220102001").await.json().await.unwrap();
     assert!(regions.as_array().unwrap().iter().any(|r| r["code"] == HENGAN));
+    // The picker's search finds a place by its pinyin initials, and says where it lies.
+    let found: Value = resident.get("/api/v1/public/regions?q=ngq").await.json().await.unwrap();
+    let nanguan = found.as_array().unwrap().iter().find(|r| r["code"] == "220102").expect("南关区 by its initials");
+    assert_eq!(nanguan["parent_name"], "长春市");
 }
 
 /// A multipart form body (the pages take reports with photos this way).

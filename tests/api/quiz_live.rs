@@ -310,15 +310,30 @@ async fn the_pages_render_and_take_a_pasted_team_list(app: TestApp) {
             &[
                 ("title", "页面赛"),
                 ("teams", "甲队, 长春, 张伟 李娜\n乙队\t吉林\t赵磊、孙丽"),
-                ("rounds", "必答 count=1\nbuzzer count=1"),
+                ("round0_kind", "compulsory"),
+                ("round0_count", "1"),
+                ("round1_kind", "buzzer"),
+                ("round1_count", "1"),
+                ("round1_penalty", "5"),
+                ("round1_rebound", "1"),
             ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let bad =
-        host.form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟"), ("rounds", "必答 count=1")]).await;
+    // A team of one is refused, in Chinese, naming the box.
+    let bad = host
+        .form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟"), ("round0_kind", "compulsory"), ("round0_count", "1")])
+        .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text().await.unwrap().contains("line 1"));
+    assert!(bad.text().await.unwrap().contains("参赛队："));
+    // A round's box that is not a number is named with its row.
+    let bad = host
+        .form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟 李娜\n乙队, 吉林, 赵磊 孙丽"), ("round0_kind", "risk"), ("round0_seconds", "半分钟")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = bad.text().await.unwrap();
+    assert!(text.contains("第1轮的“作答秒数”应为整数"), "{text}");
+    assert!(text.contains("value=\"半分钟\""), "what was typed stays");
     let id = host.get("/api/v1/live-matches").await.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();
     let setup = host.get(&format!("/quiz/live/{id}")).await.text().await.unwrap();
     assert!(setup.contains("<svg") && setup.contains("/p/live/"), "links with QR codes");

@@ -14,18 +14,99 @@ use serde::Deserialize;
 
 use super::actions::{self, Board, CorrectionInput, MatchInput, TeamView};
 use super::store::{self, Match};
-use super::{Control, ItemState, MatchState, WAGERS};
+use super::{Control, ItemState, MatchState, Mode, RoundInput, RoundKind, WAGERS};
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
-use crate::quiz::{Answer, letter};
+use crate::i18n::keyed;
+use crate::quiz::{Answer, CATEGORIES, letter};
 use crate::web::AppState;
-use crate::web::extract::{Form, Path};
+use crate::web::extract::{Fields, Form, Path};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result};
 
 const TEAMS_EXAMPLE: &str = "长春代表队, 长春, 张伟 李娜 王芳\n吉林代表队, 吉林, 赵磊 孙丽 周强";
-const ROUNDS_EXAMPLE: &str =
-    "compulsory points=10 seconds=30 count=1\nbuzzer points=20 penalty=10 seconds=20 count=5\nrisk seconds=40 count=1";
+/// Rows of rounds on the set-up form.
+const ROUND_ROWS: usize = 6;
+
+/// One round as typed on the form; a row without a kind is not used.
+#[derive(Clone, Debug, Default)]
+struct RoundRow {
+    kind: String,
+    mode: String,
+    points: String,
+    seconds: String,
+    count: String,
+    category: String,
+    difficulty: String,
+    penalty: String,
+    rebound: bool,
+    ids: String,
+}
+
+impl RoundRow {
+    fn new(kind: RoundKind, points: &str, seconds: &str, count: &str, penalty: &str) -> Self {
+        Self {
+            kind: kind.as_str().into(),
+            points: points.into(),
+            seconds: seconds.into(),
+            count: count.into(),
+            penalty: penalty.into(),
+            ..Self::default()
+        }
+    }
+
+    fn from_fields(f: &Fields, i: usize) -> Self {
+        let get = |k: &str| f.get(&format!("round{i}_{k}"));
+        Self {
+            kind: get("kind"),
+            mode: get("mode"),
+            points: get("points"),
+            seconds: get("seconds"),
+            count: get("count"),
+            category: get("category"),
+            difficulty: get("difficulty"),
+            penalty: get("penalty"),
+            rebound: f.has(&format!("round{i}_rebound")),
+            ids: get("ids"),
+        }
+    }
+
+    /// The round, if the row has a kind; a refusal names the row and the box.
+    fn input(&self, ctx: &PageCtx, row: usize) -> Result<Option<RoundInput>> {
+        let Some(kind) = RoundKind::parse(&self.kind) else { return Ok(None) };
+        let at = |label: &str, what: &str| {
+            Error::invalid("rounds", keyed("error.round_box", &[&row.to_string(), label, what]))
+        };
+        let whole = |s: &str, label: &str, default: i64| {
+            if s.is_empty() { Ok(default) } else { s.parse::<i64>().map_err(|_| at(ctx.t(label), ctx.t("live.whole"))) }
+        };
+        let ids = self
+            .ids
+            .split(|c: char| c == ',' || c == '，' || c == '、' || c.is_whitespace())
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse::<i64>().map_err(|_| at(ctx.t("live.ids"), ctx.t("live.ids_hint"))))
+            .collect::<Result<Vec<i64>>>()?;
+        let r = RoundInput {
+            kind,
+            mode: Mode::parse(&self.mode),
+            points: whole(&self.points, "live.points_each", 10)?,
+            penalty: whole(&self.penalty, "live.penalty", 0)?,
+            rebound: self.rebound,
+            seconds: whole(&self.seconds, "live.seconds", 30)?,
+            count: whole(&self.count, "live.count", 0)?,
+            category: Some(self.category.clone()).filter(|c| !c.is_empty() && c != "*"),
+            difficulty: self.difficulty.parse().ok(),
+            question_ids: ids,
+        };
+        r.check("rounds").map_err(|e| match e {
+            Error::Invalid { message, .. } => {
+                Error::invalid("rounds", keyed("error.round_row", &[&row.to_string(), &ctx.lang.message(&message)]))
+            }
+            e => e,
+        })?;
+        Ok(Some(r))
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "quiz/live/list.html")]
@@ -35,49 +116,73 @@ struct ListPage {
     can_manage: bool,
     error: Option<String>,
     form: MatchForm,
+    kinds: &'static [RoundKind],
+    categories: &'static [&'static str],
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 struct MatchForm {
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     teams: String,
-    #[serde(default)]
-    rounds: String,
+    rounds: Vec<RoundRow>,
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ListPage> {
+impl MatchForm {
+    fn blank() -> Self {
+        let mut rounds = vec![
+            RoundRow::new(RoundKind::Compulsory, "10", "30", "1", ""),
+            RoundRow::new(RoundKind::Buzzer, "20", "20", "5", "10"),
+            RoundRow::new(RoundKind::Risk, "", "40", "1", ""),
+        ];
+        rounds.resize(ROUND_ROWS, RoundRow::default());
+        Self { title: String::new(), teams: TEAMS_EXAMPLE.into(), rounds }
+    }
+
+    fn from_fields(f: &Fields) -> Self {
+        Self { title: f.get("title"), teams: f.get("teams"), rounds: (0..ROUND_ROWS).map(|i| RoundRow::from_fields(f, i)).collect() }
+    }
+
+    fn input(&self, ctx: &PageCtx) -> Result<MatchInput> {
+        let mut rounds = Vec::new();
+        for (i, r) in self.rounds.iter().enumerate() {
+            rounds.extend(r.input(ctx, i + 1)?);
+        }
+        if rounds.is_empty() {
+            return Err(Error::invalid("rounds", "error.round_none"));
+        }
+        Ok(MatchInput { title: self.title.clone(), teams: super::parse_teams(&self.teams)?, rounds })
+    }
+}
+
+async fn list_page(state: &AppState, ctx: PageCtx, me: &Principal, form: MatchForm, error: Option<String>) -> Result<ListPage> {
     Ok(ListPage {
         ctx,
         matches: store::matches(&state.db, &me.scope).await?,
         can_manage: can_manage(me.role),
-        error: None,
-        form: MatchForm { title: String::new(), teams: TEAMS_EXAMPLE.into(), rounds: ROUNDS_EXAMPLE.into() },
+        error,
+        form,
+        kinds: RoundKind::ALL,
+        categories: CATEGORIES,
     })
 }
 
-async fn create(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: Principal,
-    Form(form): Form<MatchForm>,
-) -> Result<Response> {
-    let r = async {
-        let input = MatchInput {
-            title: form.title.clone(),
-            teams: super::parse_teams(&form.teams)?,
-            rounds: super::parse_rounds(&form.rounds)?,
-        };
-        actions::create(&state.db, &me, &input).await
-    }
-    .await;
-    match r {
+async fn list(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<ListPage> {
+    list_page(&state, ctx, &me, MatchForm::blank(), None).await
+}
+
+async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, f: Fields) -> Result<Response> {
+    let form = MatchForm::from_fields(&f);
+    match async { actions::create(&state.db, &me, &form.input(&ctx)?).await }.await {
         Ok(id) => Ok(Redirect::to(&format!("/quiz/live/{id}")).into_response()),
         Err(e) => {
-            let (status, msg) = ctx.form_error(e, |_| None)?;
-            let matches = store::matches(&state.db, &me.scope).await?;
-            Ok((status, ListPage { ctx, matches, can_manage: true, error: Some(msg), form }).into_response())
+            let label = |f: &str| match f {
+                "title" => Some(ctx.t("live.match")),
+                "teams" => Some(ctx.t("live.teams")),
+                "rounds" => Some(ctx.t("live.rounds")),
+                _ => None,
+            };
+            let (status, msg) = ctx.form_error(e, label)?;
+            Ok((status, list_page(&state, ctx, &me, form, Some(msg)).await?).into_response())
         }
     }
 }

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, QuestionStat, Stats};
 use super::store::{self, Entry, Flagged, Selection, WeakTopic};
-use super::{DRAW_ALGORITHM, Kind, mask_name, percent, team_name};
+use super::{Kind, mask_name, percent, team_name};
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
@@ -39,7 +40,7 @@ struct StatsPage {
     stats: Stats,
     regions: Vec<RegionRow>,
     chart: String,
-    region: String,
+    place: RegionPicker,
     min_answers: i64,
 }
 
@@ -112,7 +113,10 @@ async fn stats_page(
         }
     }
     let chart = weak_chart(&ctx, &regions);
-    Ok(StatsPage { ctx, quiz, stats, regions, chart, region: q.region, min_answers })
+    // Weak topics are listed for the subdivisions of the chosen region, so the deepest to choose is
+    // a township (its communities).
+    let place = picker::build(&state.db, &me.scope, Spec::filter("region", 3), q.region.trim(), false).await?;
+    Ok(StatsPage { ctx, quiz, stats, regions, chart, place, min_answers })
 }
 
 #[derive(Template, WebTemplate)]
@@ -124,6 +128,51 @@ struct SelectionPage {
     flagged: Vec<Flagged>,
     can_manage: bool,
     error: Option<String>,
+}
+
+impl SelectionPage {
+    fn rules(&self, s: &Selection) -> String {
+        rules_sentence(&self.ctx, s)
+    }
+}
+
+/// A selection's rules as the page says them: 按得分、再按用时取前20名；每个市（州）最多3名；…
+fn rules_sentence(ctx: &PageCtx, s: &Selection) -> String {
+    let rules: serde_json::Value = serde_json::from_str(&s.rules).unwrap_or_default();
+    let n = |k: &str| rules.get(k).and_then(serde_json::Value::as_i64);
+    let mut parts = Vec::new();
+    match s.kind {
+        Kind::Finalists => {
+            parts.push(ctx.fill("quiz_selection.rule_top", &[&n("count").unwrap_or(0).to_string()]));
+            if let Some(q) = n("region_quota") {
+                parts.push(ctx.fill("quiz_selection.rule_quota", &[&q.to_string()]));
+            }
+        }
+        Kind::Draw => {
+            parts.push(ctx.fill("quiz_selection.rule_winners", &[&n("winners").unwrap_or(0).to_string()]));
+            if let Some(id) = n("exclude_selection") {
+                parts.push(ctx.fill("quiz_selection.rule_exclude", &[&id.to_string()]));
+            }
+        }
+        Kind::Teams => {
+            let balance = rules.get("balance").and_then(serde_json::Value::as_str).unwrap_or("region");
+            parts.push(ctx.fill(
+                "quiz_selection.rule_teams",
+                &[
+                    &n("selection_id").unwrap_or(0).to_string(),
+                    &n("teams").unwrap_or(0).to_string(),
+                    &n("size").unwrap_or(0).to_string(),
+                    ctx.tv("quiz_selection_balance", balance),
+                ],
+            ));
+        }
+    }
+    if s.kind != Kind::Teams {
+        parts.push(ctx.fill("quiz_selection.rule_min_score", &[&n("min_score").unwrap_or(0).to_string()]));
+        parts.push(ctx.t("quiz_selection.rule_fair").to_owned());
+    }
+    let separator = if ctx.lang == crate::i18n::Lang::Zh { "；" } else { "; " };
+    parts.join(separator)
 }
 
 async fn selection_page(
@@ -295,10 +344,12 @@ struct ViewPage {
     quiz: Quiz,
     selection: Selection,
     entries: Vec<Entry>,
-    algorithm: &'static str,
 }
 
 impl ViewPage {
+    fn rules(&self) -> String {
+        rules_sentence(&self.ctx, &self.selection)
+    }
     fn masked(&self, s: &str) -> String {
         mask_name(s)
     }
@@ -322,7 +373,7 @@ async fn view(
     let quiz = quiz_store::quiz(&state.db, &me.scope, id).await?;
     let selection = store::selection(&state.db, quiz.id, sid).await?;
     let entries = store::entries(&state.db, selection.id, selection.kind == Kind::Draw).await?;
-    Ok(ViewPage { ctx, quiz, selection, entries, algorithm: DRAW_ALGORITHM })
+    Ok(ViewPage { ctx, quiz, selection, entries })
 }
 
 async fn download(State(state): State<AppState>, me: Principal, Path((id, sid)): Path<(i64, i64)>) -> Result<Response> {
