@@ -262,6 +262,9 @@ impl FormPage {
     fn is_duty(&self, id: &i64) -> bool {
         self.input.duty_id == Some(*id)
     }
+    fn due(&self, d: &campaign::store::Duty) -> String {
+        self.ctx.fill("duty.due_by", &[&self.ctx.date(&d.due_on)])
+    }
     fn figure(&self, code: &str) -> String {
         self.input.figures.get(code).map(i64::to_string).unwrap_or_default()
     }
@@ -303,17 +306,53 @@ async fn new_page(
     if !can_report(me.role) {
         return Err(Error::Forbidden);
     }
-    let current = campaign::store::current_campaign(&state.db, &me.scope).await?;
-    let campaign_id = q.campaign.or(current.as_ref().map(|c| c.id)).unwrap_or_default();
+    // Opened from a duty: its campaign, a kind that fits its targets, a day before it is due.
+    let duty = match q.duty {
+        Some(id) => Some(campaign::store::duty(&state.db, &me.scope, id).await?),
+        None => None,
+    };
+    let chosen = match duty.as_ref().map(|d| d.campaign_id).or(q.campaign) {
+        Some(id) => Some(campaign::store::campaign(&state.db, &me.scope, id).await?),
+        None => campaign::store::current_campaign(&state.db, &me.scope).await?,
+    };
+    let kind = match &duty {
+        Some(d) => {
+            let targets = campaign::store::targets(&state.db, &me.scope, d.campaign_id).await?;
+            targets.iter().filter(|t| t.duty_id == d.id).find_map(|t| kind_for(&t.metric_code)).unwrap_or_default()
+        }
+        None => "",
+    };
+    // A first day the server takes: today, moved inside the campaign (and before the duty's due day).
+    let mut day = crate::clock::today();
+    if let Some(c) = &chosen {
+        let last = duty.as_ref().map_or(c.ends_on, |d| d.due_on.min(c.ends_on));
+        day = day.min(last).max(c.starts_on);
+    }
     let root = crate::org::store::scope_root(&state.db, &me.scope).await?;
     let input = ActivityInput {
-        campaign_id,
-        duty_id: q.duty,
+        campaign_id: chosen.map(|c| c.id).unwrap_or_default(),
+        duty_id: duty.map(|d| d.id),
+        kind: kind.to_owned(),
         region_code: root.code,
-        starts_on: show_date(crate::clock::today()),
+        starts_on: show_date(day),
         ..ActivityInput::default()
     };
     form_page(&state, ctx, &me, "/activities".to_owned(), input, None).await
+}
+
+/// The kind of activity a duty's target is usually met by.
+fn kind_for(metric: &str) -> Option<&'static str> {
+    Some(match metric {
+        "people_trained" | "units_trained" => "training",
+        "venue_openings" | "visitors" => "open_venue",
+        "vehicle_outings" => "vehicle_tour",
+        "handouts" | "posters" | "parcel_stickers" => "street_campaign",
+        "livestream_views" => "livestream",
+        "short_videos" => "short_video",
+        "quiz_finalists" | "quiz_teams" => "contest",
+        "challenge_volunteers" | "challenge_teams" | "homes_checked" | "volunteer_hours" => "volunteer_service",
+        _ => return None,
+    })
 }
 
 /// The activity form as posted: fixed fields, figures as `fig_<metric>`, and which button.

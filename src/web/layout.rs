@@ -204,6 +204,22 @@ impl PageCtx {
         self.lang.date(*d)
     }
 
+    /// A span of days as this language writes it: 2026年11月1日至30日, 1 Nov 2026 – 30 Nov 2026.
+    pub fn days(&self, from: &time::Date, to: &time::Date) -> String {
+        let (a, b) = (*from, *to);
+        match self.lang {
+            crate::i18n::Lang::Zh if a.year() == b.year() && a.month() == b.month() => {
+                format!("{}至{}日", self.lang.date(a), b.day())
+            }
+            crate::i18n::Lang::Zh if a.year() == b.year() => {
+                format!("{}至{}月{}日", self.lang.date(a), u8::from(b.month()), b.day())
+            }
+            crate::i18n::Lang::Zh => format!("{}至{}", self.lang.date(a), self.lang.date(b)),
+            crate::i18n::Lang::Ko => format!("{}~{}", self.lang.date(a), self.lang.date(b)),
+            crate::i18n::Lang::En => format!("{} – {}", self.lang.date(a), self.lang.date(b)),
+        }
+    }
+
     /// A span of time as people write it: 7分49秒, 7 min 49 s, 7분 49초 (hours when there are any).
     pub fn duration<N: Whole>(&self, seconds: N) -> String {
         let s = seconds.whole().max(0);

@@ -32,6 +32,13 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
     assert_eq!(shown(&page, "/pushes/tasks"), Some(pushes), "{page}");
     assert_eq!(shown(&page, "/hazards?state=assigned"), Some(to_fix));
     assert!(!page.contains("id=\"todo-none\""), "never 'nothing to do' when something waits");
+    // The header's count is the same list, summed, with each line named in the asked language.
+    let todo: serde_json::Value = grid.get("/api/v1/home/waiting").await.json().await.unwrap();
+    let items = todo["items"].as_array().unwrap();
+    let sum: i64 = items.iter().map(|i| i["count"].as_i64().unwrap()).sum();
+    assert_eq!(todo["total"].as_i64(), Some(sum));
+    assert!(items.iter().any(|i| i["link"] == "/pushes/tasks" && i["count"].as_i64() == Some(pushes)), "{todo}");
+    assert!(items.iter().all(|i| i["what"].as_str().is_some_and(|w| !w.is_empty() && !w.starts_with("home."))));
     // The menu fits the role: a grid worker's is its work, not the office's planning and reference.
     let menu = |page: &str, href: &str| page.contains(&format!("<a href=\"{href}\""));
     for href in ["/activities", "/hazards", "/pushes", "/quiz", "/volunteers"] {
@@ -106,4 +113,51 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
     assert!(page.contains("id=\"todo-none\"") && page.contains("暂无待办事项"), "{page}");
 }
 
+/// The activity form opened from a duty offers what the server will take: the duty's campaign,
+/// a kind that fits its target, and a first day inside the campaign and before the duty is due.
+pub async fn a_form_opened_from_a_duty_fits_the_duty(app: TestApp) {
+    let nanguan = app.login("nanguan").await;
+    let duty = app.scalar("select id from duty where title = '社区消防安全培训'").await;
+    let page = nanguan.get(&format!("/activities/new?duty={duty}")).await.text().await.unwrap();
+    assert!(page.contains("<option value=\"training\" selected>"), "the kind of a training duty");
+    let value = |id: &str| {
+        let at = page.find(&format!("id=\"{id}\"")).unwrap();
+        page[at..].split("value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+    };
+    let starts = time::Date::parse(&value("starts_on"), &time::format_description::well_known::Iso8601::DATE).unwrap();
+    let (due, first) = (
+        app.scalar(&format!("select {} from duty where id = {duty}", day_number(&app, "due_on"))).await,
+        app.scalar(&format!("select {} from campaign c join duty d on d.campaign_id = c.id where d.id = {duty}", day_number(&app, "c.starts_on"))).await,
+    );
+    let n = i64::from(starts.to_julian_day());
+    assert!(first <= n && n <= due, "{starts} lies in the campaign and before the duty is due");
+    assert!(page.contains(&format!("<option value=\"{duty}\" selected>")), "the duty is chosen");
+    // Posting the form as offered, with a title and a figure, is taken.
+    let campaign = app.scalar(&format!("select campaign_id from duty where id = {duty}")).await.to_string();
+    let r = nanguan
+        .form(
+            "/activities",
+            &[
+                ("campaign_id", campaign.as_str()),
+                ("duty_id", &duty.to_string()),
+                ("kind", "training"),
+                ("title", "默认值可直接提交"),
+                ("starts_on", &value("starts_on")),
+                ("region_code", &value("region_code")),
+                ("fig_people_trained", "30"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.text().await.unwrap());
+}
+
+/// A date column as a Julian day number on either backend.
+fn day_number(app: &TestApp, column: &str) -> String {
+    match app.db {
+        firecast::db::Db::Sqlite(_) => format!("cast(julianday({column}) + 0.5 as integer)"),
+        firecast::db::Db::Postgres(_) => format!("({column} - date '4714-11-24 BC')"),
+    }
+}
+
 crate::on_both_backends!(each_role_sees_what_waits_for_it);
+crate::on_both_backends!(a_form_opened_from_a_duty_fits_the_duty);

@@ -325,6 +325,38 @@ pub async fn a_regional_quiz_is_for_its_residents(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
+/// The quiz form sets its blueprint with rows of choices and shows it as a sentence; a bad row
+/// is named in Chinese and what was typed stays; the audience defaults to the creator's area.
+pub async fn the_quiz_form_is_filled_with_choices_not_codes(app: TestApp) {
+    let changchun = app.login("changchun").await;
+    let form = changchun.get("/quiz").await.text().await.unwrap();
+    assert!(form.contains("name=\"bp0_category\"") && !form.contains("name=\"blueprint\""));
+    assert!(form.contains("id=\"audience_region\" value=\"220100\""), "the city's own area by default");
+    let base = [
+        ("title", "长春市冬季防火竞答"),
+        ("opens_at", "2026-01-01T08:00"),
+        ("closes_at", "2099-12-31T20:00"),
+        ("time_limit_minutes", "10"),
+        ("attempts_per_day", "3"),
+        ("audience_region", "220100"),
+        ("scoring", "accuracy"),
+    ];
+    let mut bad = base.to_vec();
+    bad.extend([("bp0_category", "*"), ("bp0_difficulty", "1"), ("bp0_count", "三")]);
+    let r = changchun.form("/quiz", &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("组卷规则：第1行的题数应为1至100的整数"), "{text}");
+    assert!(text.contains("value=\"长春市冬季防火竞答\""), "what was typed stays");
+    let mut good = base.to_vec();
+    good.extend([("bp0_category", "home"), ("bp0_difficulty", "*"), ("bp0_count", "2"), ("bp1_category", "*"), ("bp1_difficulty", "2"), ("bp1_count", "3"), ("bp2_count", "")]);
+    let r = changchun.form("/quiz", &good).await;
+    assert!(r.status().is_redirection(), "{}", r.text().await.unwrap());
+    let at = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = changchun.get(&at).await.text().await.unwrap();
+    assert!(page.contains("每次答题抽取5题：家庭防火（不限难度）2题；不限分类（中等）3题"), "{page}");
+}
+
 pub async fn simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail(app: TestApp) {
     let province = app.login("province").await;
     let quiz = new_quiz(&province, "并发检查", "220000", "* * 2").await;
@@ -398,4 +430,5 @@ crate::on_both_backends!(
     residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
     refused_submissions_count_nothing,
     a_regional_quiz_is_for_its_residents,
+    the_quiz_form_is_filled_with_choices_not_codes,
 );
