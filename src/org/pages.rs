@@ -31,6 +31,14 @@ struct LoginPage {
     error: Option<&'static str>,
 }
 
+impl LoginPage {
+    /// Who is signed in already, when someone is: signing in here replaces them.
+    fn signed_in_as(&self) -> Option<String> {
+        let me = self.ctx.user.as_ref()?;
+        Some(self.ctx.fill("login.signed_in_as", &[&me.user.display_name, &me.user.unit_name]))
+    }
+}
+
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,
@@ -58,6 +66,10 @@ async fn login(
     let next = local_path(f.next.as_deref());
     match caller::sign_in(&state.db, &f.username, &f.password, &req.ip, ua).await? {
         Ok(token) => {
+            // Signing in as someone else ends the session this browser held.
+            if let Some(before) = &req.principal {
+                caller::sign_out(&state.db, before).await?;
+            }
             let mut r = Redirect::to(&next).into_response();
             r.headers_mut()
                 .append(header::SET_COOKIE, session::set_cookie(&state, session::SESSION_COOKIE, &token, None));

@@ -98,6 +98,21 @@ pub async fn logout_and_expiry_end_the_session(app: TestApp) {
     assert_eq!(c.get("/api/v1/session").await.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Opening the login page while signed in says who is signed in; signing in as another account
+/// works the first time and ends the session it replaces.
+pub async fn signing_in_as_another_account_replaces_the_first(app: TestApp) {
+    let mut c = app.login("grid").await;
+    let page = c.get("/login").await.text().await.unwrap();
+    assert!(page.contains("id=\"signed-in-as\"") && page.contains("华阳社区网格员"), "{page}");
+    c.csrf = crate::helpers::csrf_in(&page);
+    let sessions = app.scalar("select count(*) from session").await;
+    let r = c.form("/login", &[("username", "province"), ("password", crate::helpers::PASSWORD), ("next", "/")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let me: serde_json::Value = c.get("/api/v1/session").await.json().await.unwrap();
+    assert_eq!(me["user"]["username"], "province");
+    assert_eq!(app.scalar("select count(*) from session").await, sessions, "the grid worker's session ended");
+}
+
 pub async fn session_cookie_is_http_only_and_tokens_are_stored_hashed(app: TestApp) {
     let c = app.anonymous().await;
     let r = c.form("/login", &[("username", "admin"), ("password", PASSWORD)]).await;
@@ -285,4 +300,5 @@ crate::on_both_backends!(
     changing_the_password_ends_other_sessions,
     api_tokens_are_shown_once_scoped_and_revocable,
     admins_make_users_only_in_their_subtree,
+    signing_in_as_another_account_replaces_the_first,
 );
