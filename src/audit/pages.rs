@@ -28,6 +28,21 @@ struct AuditPage {
     older: Option<String>,
 }
 
+impl AuditPage {
+    /// What it was done to: the kind as the reader's language names it, and its number.
+    fn object(&self, r: &Record) -> String {
+        format!("{} {}", self.ctx.tv("audit_object", &r.object_kind), r.object_id)
+    }
+
+    /// What was done, as the reader's language names it (a hazard's steps as the hazard pages do).
+    fn action_name(&self, action: &str) -> String {
+        match action.strip_prefix("hazard.").filter(|a| !matches!(*a, "create" | "photo" | "report_public" | "reveal_phone")) {
+            Some(step) => self.ctx.fill("audit_action.hazard_step", &[self.ctx.tv("hazard_action", step)]),
+            None => self.ctx.tv("audit_action", action).to_owned(),
+        }
+    }
+}
+
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,

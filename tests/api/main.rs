@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod bad_input;
 mod campaigns;
+mod crawl;
 mod cli;
 mod fake_sms;
 mod hazards;
