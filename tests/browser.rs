@@ -685,3 +685,116 @@ async fn a_tip_goes_down_four_levels_and_reaches_a_subscribed_household() {
     driver.screenshot(&screenshot_path("push-tree.png")).await.unwrap();
     driver.quit().await.unwrap();
 }
+
+/// axe-core, run in the page: the rules with serious or critical findings, and where.
+async fn serious_findings(driver: &WebDriver) -> Vec<String> {
+    const AXE: &str = include_str!("vendor/axe.min.js");
+    driver.execute(AXE, vec![]).await.unwrap();
+    let found = driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then((r) => done(r.violations
+               .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+               .map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.convert().unwrap()
+}
+
+/// A whole number as a page shows it (`1,234`).
+fn shown_number(s: &str) -> i64 {
+    s.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
+}
+
+/// Each role on a desktop and on a 390 px phone: the home page's to-do list and the header's count
+/// agree, a form is filled with the region picker and a refused input answers in Chinese naming
+/// the field, and axe-core finds nothing serious or critical on any of these pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
+    if chromedriver().is_none() {
+        eprintln!("skipped: chromedriver is not installed (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let (base, ..) = demo_server("roles").await;
+    for (width, height) in [(1366, 900), (390, 844)] {
+        let Some((_chromedriver, driver)) = browser(width, height).await else { return };
+        let mut checked = 0;
+        for role in ["province", "changchun", "nanguan", "grid", "volunteer", "leader"] {
+            // Signing in as the next role while the last is signed in works at once.
+            sign_in(&driver, &base, role).await.unwrap();
+            assert!(driver.current_url().await.unwrap().path() == "/", "{role} is signed in");
+            let counts = driver.find_all(By::Css(".todo-item .n")).await.unwrap();
+            let mut sum = 0;
+            for c in &counts {
+                sum += shown_number(&c.text().await.unwrap());
+            }
+            let badge = driver.find(By::Id("todo-count")).await.unwrap();
+            if sum > 0 {
+                // The header fills its count after the page has loaded.
+                let mut header = 0;
+                for _ in 0..60 {
+                    header = shown_number(&badge.find(By::Tag("b")).await.unwrap().text().await.unwrap());
+                    if header == sum {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                assert_eq!(header, sum, "{role}: the header counts what the list holds");
+            } else {
+                assert!(driver.find(By::Id("todo-none")).await.is_ok(), "{role}: an empty list says so");
+            }
+            if width < 500 {
+                no_sideways_scroll(&driver, &format!("{role}'s home")).await;
+            }
+            driver.screenshot(&screenshot_path(&format!("role-{role}-{width}-home.png"))).await.unwrap();
+            assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "{role}'s home at {width} px");
+            checked += 1;
+        }
+
+        // A detachment clerk picks the place by its pinyin initials and is told, in Chinese, what
+        // is wrong with a figure (the browser itself keeps out what is not a whole number).
+        sign_in(&driver, &base, "changchun").await.unwrap();
+        driver.goto(format!("{base}/activities/new")).await.unwrap();
+        driver.find(By::Id("region_code-q")).await.unwrap().send_keys("zqjd").await.unwrap();
+        appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
+        let chosen = appears(&driver, By::Css("#region_code-l3 option[value='220102002']")).await;
+        assert!(chosen.is_selected().await.unwrap(), "the search sets the selects");
+        let hidden = driver.find(By::Id("region_code")).await.unwrap();
+        assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("220102002"));
+        driver.find(By::Id("title")).await.unwrap().send_keys("自强街道冬季消防宣讲").await.unwrap();
+        driver.find(By::Id("fig_participants")).await.unwrap().send_keys("90000000").await.unwrap();
+        click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
+        let alert = driver.find(By::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+        assert!(alert.contains("参与人数") && alert.contains("不合常理"), "{alert}");
+        driver.screenshot(&screenshot_path(&format!("activity-refused-{width}.png"))).await.unwrap();
+        assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "the refused activity form at {width} px");
+
+        // A grid worker's report form knows the community; a bad coordinate is named in Chinese.
+        sign_in(&driver, &base, "grid").await.unwrap();
+        driver.goto(format!("{base}/hazards/new")).await.unwrap();
+        assert!(driver.find(By::Css(".rp-fixed")).await.unwrap().text().await.unwrap().contains("华阳社区"));
+        driver.find(By::Css("#category option[value='ebike']")).await.unwrap().click().await.unwrap();
+        driver.find(By::Id("address")).await.unwrap().send_keys("华阳社区3号楼").await.unwrap();
+        driver.find(By::Id("description")).await.unwrap().send_keys("楼道内电动车充电").await.unwrap();
+        driver.find(By::Css("details.hz-coords summary")).await.unwrap().click().await.unwrap();
+        driver.find(By::Id("latitude")).await.unwrap().send_keys("北纬43度").await.unwrap();
+        click_to_load(&driver, By::Id("send")).await.unwrap();
+        let alert = driver.find(By::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+        assert!(alert.contains("坐标") && alert.contains("不是数字"), "{alert}");
+        assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "the refused hazard form at {width} px");
+
+        // The pages a leader and the public open most.
+        sign_in(&driver, &base, "leader").await.unwrap();
+        for path in ["/dashboard", "/reports", "/p/subscribe", "/p/quiz/zhixiao-demo-2026"] {
+            if path == "/p/subscribe" {
+                sign_out(&driver, &base).await.unwrap();
+            }
+            driver.goto(format!("{base}{path}")).await.unwrap();
+            assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "{path} at {width} px");
+            checked += 1;
+        }
+        assert!(checked + 2 >= 10, "axe-core looked at {} pages", checked + 2);
+    }
+}

@@ -19,6 +19,7 @@ use super::stats::{self, Stats};
 use super::store::{self, Category, Hazard};
 use super::{ReporterKind, State as HazardState, Transition, is_fire_service, reporter_kind};
 use crate::org::caller::Principal;
+use crate::i18n::keyed;
 use crate::org::picker::{self, RegionPicker, Spec};
 use crate::org::{self, Scope, store::Region};
 use crate::svg::{chart, map};
@@ -77,7 +78,7 @@ impl Values {
             if s.is_empty() {
                 Ok(None)
             } else {
-                s.parse::<f64>().map(Some).map_err(|_| Error::invalid(field, format!("'{s}' is not a number")))
+                s.parse::<f64>().map(Some).map_err(|_| Error::invalid(field, keyed("error.coordinate_number", &[s])))
             }
         };
         Ok(HazardInput {
