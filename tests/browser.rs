@@ -2,6 +2,7 @@
 //! chromedriver. Skips, saying why, when chromedriver is not installed.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -13,10 +14,13 @@ use firecast::web::AppState;
 use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 
+/// chromedriver in a process group of its own, with the browsers it starts: dropped, the whole
+/// group ends, so that no browser outlives its test (passed or failed).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        Command::new("kill").arg("-KILL").arg(format!("-{}", self.0.id())).status().ok();
         self.0.kill().ok();
         self.0.wait().ok();
     }
@@ -38,8 +42,13 @@ async fn browser(width: u32, height: u32) -> Option<(Driver, WebDriver)> {
         return None;
     };
     let port = free_port();
-    let child =
-        Command::new(binary).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let driver = Driver(child);
     let mut caps = DesiredCapabilities::chrome();
     for arg in [

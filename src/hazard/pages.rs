@@ -665,12 +665,16 @@ fn render_stats(ctx: PageCtx, s: Stats, crumbs: Vec<Region>) -> StatsPage {
         values: s.children.iter().map(|c| f(c) as f64).collect(),
     };
     let data = chart::Chart {
-        title: format!("{}火灾隐患", s.region.name),
-        unit: "处".to_owned(),
+        title: ctx.fill("hazard.chart_title", &[&s.region.name]),
+        unit: ctx.t("hazard.unit").to_owned(),
         categories: s.children.iter().map(|c| c.name.clone()).collect(),
-        series: vec![series("发现", |c| c.found), series("整改", |c| c.rectified), series("逾期", |c| c.overdue)],
+        series: vec![
+            series(ctx.t("hazard.found"), |c| c.found),
+            series(ctx.t("hazard.rectified"), |c| c.rectified),
+            series(ctx.t("hazard.overdue"), |c| c.overdue),
+        ],
     };
-    let chart = chart::bar(&data, 720, 360);
+    let chart = chart::for_screens(|w, h| chart::bar(&data, w, h), (720, 360), (340, 320));
     StatsPage { ctx, s, chart, crumbs }
 }
 

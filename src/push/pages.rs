@@ -840,7 +840,11 @@ async fn view_page(
             series(ctx.t("push.failed"), |d| d.failed),
         ],
     };
-    let chart = if deliveries.is_empty() { String::new() } else { chart::bar(&data, 720, 320) };
+    let chart = if deliveries.is_empty() {
+        String::new()
+    } else {
+        chart::for_screens(|w, h| chart::bar(&data, w, h), (720, 320), (340, 300))
+    };
     let can_recall = p.state != super::PushState::Recalled && actions::may_recall(me, &p);
     Ok(ViewPage {
         channels: super::split_tags(&p.channels).into_iter().map(|c| ctx.tv("push_channel", c)).collect(),

@@ -217,8 +217,8 @@ async fn view(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(i
     let (participants, attempts, flagged_count) = store::counts(&state.db, quiz.id).await?;
     Ok(ViewPage {
         blueprint: blueprint_sentence(&ctx, &quiz.blueprint()?),
+        chart: participation_chart(&ctx, &regions),
         ctx,
-        chart: participation_chart(&regions),
         flagged: store::flagged(&state.db, quiz.id, 50).await?,
         quiz,
         lines,

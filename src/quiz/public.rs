@@ -373,28 +373,26 @@ pub async fn participation(state: &AppState, quiz: &Quiz) -> Result<Vec<Particip
     Ok(out)
 }
 
-/// The participation chart of a quiz.
-pub fn participation_chart(regions: &[Participation]) -> String {
-    crate::svg::chart::bar(
-        &crate::svg::chart::Chart {
-            title: "每万人参与人数".into(),
-            unit: "人/万人".into(),
-            categories: regions.iter().map(|r| r.name.clone()).collect(),
-            series: vec![crate::svg::chart::Series {
-                name: "每万人参与".into(),
-                values: regions.iter().map(|r| r.per_10k.parse().unwrap_or(0.0)).collect(),
-            }],
-        },
-        640,
-        300,
-    )
+/// The participation chart of a quiz, in the reader's language, for a wide screen and a phone.
+pub fn participation_chart(ctx: &PageCtx, regions: &[Participation]) -> String {
+    use crate::svg::chart::{self, Chart, Series};
+    let data = Chart {
+        title: ctx.t("quiz.per_10k").to_owned(),
+        unit: ctx.t("quiz.per_10k_unit").to_owned(),
+        categories: regions.iter().map(|r| r.name.clone()).collect(),
+        series: vec![Series {
+            name: ctx.t("quiz.per_10k").to_owned(),
+            values: regions.iter().map(|r| r.per_10k.parse().unwrap_or(0.0)).collect(),
+        }],
+    };
+    chart::for_screens(|w, h| chart::bar(&data, w, h), (640, 300), (340, 300))
 }
 
 async fn board(State(state): State<AppState>, ctx: PageCtx, Path(slug): Path<String>) -> Result<BoardPage> {
     let quiz = store::quiz_by_slug(&state.db, &slug).await?;
     let lines = store::board(&state.db, quiz.id, None, None, true, 100).await?;
     let regions = participation(&state, &quiz).await?;
-    let chart = participation_chart(&regions);
+    let chart = participation_chart(&ctx, &regions);
     Ok(BoardPage { ctx, quiz, lines, regions, chart })
 }
 

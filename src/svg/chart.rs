@@ -75,6 +75,16 @@ const EMPTY_COLOR: &str = "#888888";
 const GRID_COLOR: &str = "#e6e6e6";
 const AXIS_COLOR: &str = "#999999";
 
+/// A chart drawn twice, for a wide screen and for a phone's, of which the page shows one
+/// (`.chart-wide` and `.chart-narrow` in `firecast.css`): each keeps its text at 12 px.
+pub fn for_screens(draw: impl Fn(u32, u32) -> String, wide: (u32, u32), narrow: (u32, u32)) -> String {
+    format!(
+        r#"<div class="chart-wide">{}</div><div class="chart-narrow">{}</div>"#,
+        draw(wide.0, wide.1),
+        draw(narrow.0, narrow.1)
+    )
+}
+
 /// Draws grouped vertical bars, one group per category and one bar per series.
 ///
 /// With more than 12 categories the bars are drawn horizontally, categories down the left side.
