@@ -318,26 +318,35 @@ async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<S
     Ok(ResultPage { ctx, quiz, result, review, token }.into_response())
 }
 
-/// The share card: an SVG with the quiz, the score and the rank.
-async fn card(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+/// The share card: a PNG (which WeChat and phone browsers save on a long press) with the quiz,
+/// the score and the rank, in the reader's language.
+async fn card(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Result<Response> {
     let r = actions::result(&state.db, &token).await?;
     let attempt = store::attempt_by_token(&state.db, &token).await?;
     let quiz = store::quiz_by_id(&state.db, attempt.quiz_id).await?;
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let rank = r.rank.map_or_else(String::new, |k| format!("第 {k} 名 / 共 {} 人", r.ranked));
+    let (correct, total) = (r.correct.to_string(), r.total.to_string());
+    let line = match r.rank {
+        Some(k) => ctx.fill("quiz.card_ranked", &[&correct, &total, &ctx.num(k), &ctx.num(r.ranked)]),
+        None => ctx.fill("quiz.card_correct", &[&correct, &total]),
+    };
     let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"320\" viewBox=\"0 0 600 320\" role=\"img\" aria-label=\"{t}\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"320\" viewBox=\"0 0 600 320\">\
          <rect width=\"600\" height=\"320\" rx=\"16\" fill=\"#c8281a\"/><rect x=\"16\" y=\"16\" width=\"568\" height=\"288\" rx=\"10\" fill=\"#fff\"/>\
          <text x=\"300\" y=\"80\" text-anchor=\"middle\" font-size=\"26\" font-family=\"sans-serif\" fill=\"#222\">{t}</text>\
-         <text x=\"300\" y=\"170\" text-anchor=\"middle\" font-size=\"64\" font-weight=\"bold\" font-family=\"sans-serif\" fill=\"#c8281a\">{s} 分</text>\
-         <text x=\"300\" y=\"220\" text-anchor=\"middle\" font-size=\"22\" font-family=\"sans-serif\" fill=\"#333\">答对 {c}/{n} 题 · {rank}</text>\
-         <text x=\"300\" y=\"275\" text-anchor=\"middle\" font-size=\"18\" font-family=\"sans-serif\" fill=\"#666\">全民消防 生命至上</text></svg>",
+         <text x=\"300\" y=\"170\" text-anchor=\"middle\" font-size=\"64\" font-weight=\"bold\" font-family=\"sans-serif\" fill=\"#c8281a\">{s}</text>\
+         <text x=\"300\" y=\"220\" text-anchor=\"middle\" font-size=\"22\" font-family=\"sans-serif\" fill=\"#333\">{c}</text>\
+         <text x=\"300\" y=\"275\" text-anchor=\"middle\" font-size=\"18\" font-family=\"sans-serif\" fill=\"#666\">{m}</text></svg>",
         t = esc(&quiz.title),
-        s = r.score,
-        c = r.correct,
-        n = r.total,
+        s = esc(&ctx.fill("quiz.card_score", &[&r.score.to_string()])),
+        c = esc(&line),
+        m = esc(ctx.t("quiz.card_motto")),
     );
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response())
+    let png = tokio::task::spawn_blocking(move || crate::svg::png::svg_to_png(&svg, 2.0))
+        .await
+        .map_err(|e| anyhow::anyhow!("share card: {e}"))?
+        .map_err(|e| anyhow::anyhow!("share card: {e}"))?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -406,7 +415,7 @@ pub fn router() -> Router<AppState> {
         .route("/p/attempts/{token}/{position}", get(question).post(answer))
         .route("/p/attempts/{token}/finish", post(hand_in))
         .route("/p/attempts/{token}/result", get(result))
-        .route("/p/attempts/{token}/card.svg", get(card))
+        .route("/p/attempts/{token}/card.png", get(card))
 }
 
 /// The device token of an app or page: the `X-Device-Token` header, else the page's cookie.

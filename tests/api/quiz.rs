@@ -244,8 +244,16 @@ pub async fn residents_take_a_quiz_scored_by_the_server_and_see_their_rank(app: 
     let token = best["token"].as_str().unwrap();
     let result = ace.c.get(&format!("/p/attempts/{token}/result")).await.text().await.unwrap();
     assert!(result.contains("答题解析") && result.contains("id=\"rank\">1<"), "the result page");
-    let card = ace.c.get(&format!("/p/attempts/{token}/card.svg")).await.text().await.unwrap();
-    assert!(card.starts_with("<svg") && card.contains("50 分"));
+    // The share card is a PNG a phone saves on a long press, with the score drawn in red.
+    let card = ace.c.get(&format!("/p/attempts/{token}/card.png")).await;
+    assert_eq!(card.headers()["content-type"], "image/png");
+    let png = resvg::tiny_skia::Pixmap::decode_png(&card.bytes().await.unwrap()).unwrap();
+    assert_eq!((png.width(), png.height()), (1200, 640));
+    let red = (400..800)
+        .flat_map(|x| (230..350).map(move |y| (x, y)))
+        .filter(|&(x, y)| png.pixel(x, y).is_some_and(|p| p.red() > 150 && p.green() < 90))
+        .count();
+    assert!(red > 2_000, "the score is drawn ({red} red pixels)");
 
     // The fourth attempt of the day is refused.
     assert_eq!(weak.start(slug).await.0, StatusCode::CREATED);
