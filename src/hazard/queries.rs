@@ -142,6 +142,8 @@ pub async fn map_counts(db: &Db, me: &Principal, county: bool, f: &Filter) -> Re
 #[derive(Serialize, ToSchema)]
 pub struct Tracking {
     pub(crate) state: HazardState,
+    /// Category code.
+    pub category: String,
     /// Category name.
     pub category_name: String,
     /// Place name.
@@ -183,6 +185,7 @@ pub async fn tracking(db: &Db, code: &str) -> Result<Tracking> {
         .collect();
     Ok(Tracking {
         state: h.state,
+        category: h.category,
         category_name: h.category_name,
         region_name: h.region_name,
         address: h.address,

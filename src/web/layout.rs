@@ -17,6 +17,7 @@ use super::AppState;
 use super::extract::Query;
 use super::i18n::LANG_COOKIE;
 use super::session::{RequestCtx, set_cookie};
+use crate::campaign::store::Metric;
 use crate::error::Problem;
 use crate::i18n::Lang;
 use crate::org::caller::Principal;
@@ -261,6 +262,25 @@ impl PageCtx {
         if self.lang == Lang::En { en } else { zh }
     }
 
+    /// A metric's name in this language: a built-in metric's from the locale files, another's as
+    /// it was entered (Chinese, or its English name in English).
+    pub fn metric_name<'a>(&self, m: &'a Metric) -> &'a str {
+        if m.builtin { self.tv("metric_name", &m.code) } else { self.pick(&m.name, &m.name_en) }
+    }
+
+    /// A metric's unit in this language (as entered for one that is not built in).
+    pub fn metric_unit<'a>(&self, m: &'a Metric) -> &'a str {
+        if m.builtin { self.tv("metric_unit", &m.code) } else { &m.unit }
+    }
+
+    /// A metric with its unit, as labels and tiles show it: 参与人数（人次）, participants (person-times).
+    pub fn metric(&self, m: &Metric) -> String {
+        match self.lang {
+            Lang::Zh => format!("{}（{}）", self.metric_name(m), self.metric_unit(m)),
+            _ => format!("{} ({})", self.metric_name(m), self.metric_unit(m)),
+        }
+    }
+
     /// A percentage bar width, 0 to 100.
     pub fn pct<A: Whole, B: Whole>(&self, part: A, whole: B) -> i64 {
         let (part, whole) = (part.whole(), whole.whole());
@@ -348,6 +368,42 @@ pub fn router() -> Router<AppState> {
 mod tests {
     use super::*;
     use crate::org::{Role, UnitKind};
+
+    /// The codes a migration inserts into `table` (the first value of each row).
+    fn seeded(table: &str) -> Vec<String> {
+        let mut codes = Vec::new();
+        for dir in ["migrations/sqlite", "migrations/postgres"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for entry in std::fs::read_dir(path).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                for block in text.split(&format!("insert into {table} (")).skip(1) {
+                    let rows = block.split(';').next().unwrap_or_default();
+                    for row in rows.lines().filter_map(|l| l.trim().strip_prefix("('")) {
+                        codes.push(row.split('\'').next().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    #[test]
+    fn built_in_metrics_and_hazard_categories_are_named_in_every_language() {
+        let (metrics, categories) = (seeded("metric"), seeded("hazard_category"));
+        assert!(metrics.len() >= 29 && categories.len() >= 10, "{metrics:?} {categories:?}");
+        for lang in Lang::ALL {
+            for code in &metrics {
+                for key in [format!("metric_name.{code}"), format!("metric_unit.{code}")] {
+                    assert_ne!(lang.t(&key), "?", "{lang:?} lacks {key}");
+                }
+            }
+            for code in &categories {
+                assert_ne!(lang.t(&format!("hazard_category.{code}")), "?", "{lang:?} lacks {code}");
+            }
+        }
+    }
 
     #[test]
     fn durations_and_days_read_as_people_write_them() {
