@@ -5,10 +5,27 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// A message that is a locale key with arguments, for [`Lang::message`] to fill in.
+/// A message that is a locale key with arguments, for [`Lang::message`] to fill in. An argument
+/// may itself be a message made by `keyed` (shown in place, as "line 3: …" shows its problem) or a
+/// [`term`].
 pub fn keyed(key: &str, args: &[&str]) -> String {
-    let args = args.iter().map(|a| a.replace('|', "¦"));
+    let args = args.iter().map(|a| {
+        if a.starts_with("error.") { a.replace('¦', INNER_BAR).replace('|', "¦") } else { a.replace('|', "¦") }
+    });
     std::iter::once(key.to_owned()).chain(args).collect::<Vec<_>>().join("|")
+}
+
+/// What a `¦` (a `|` written in an argument) becomes in a message within a message, whose own
+/// arguments are apart by `¦`.
+const INNER_BAR: &str = "\u{ffe4}";
+
+/// What marks an argument of a message as a UI string to show in the reader's language.
+const TERM: char = '@';
+
+/// An argument of a [`keyed`] message naming a UI string, `prefix.value` (a state, a kind, a level):
+/// `term("hazard_state", "verified")` is shown as 已核实, Verified or 확인됨.
+pub fn term(prefix: &str, value: impl std::fmt::Display) -> String {
+    format!("{TERM}{prefix}.{value}")
 }
 
 /// A UI language.
@@ -23,8 +40,9 @@ pub enum Lang {
     Ko,
 }
 
-/// The strings of each language: the shell and the older areas, then one file per newer area.
-const SOURCES: [(Lang, [&str; 7]); 3] = [
+/// The strings of each language: the shell and the older areas, then one file per newer area, then
+/// the messages of refusals (`errors`).
+const SOURCES: [(Lang, [&str; 8]); 3] = [
     (
         Lang::Zh,
         [
@@ -35,6 +53,7 @@ const SOURCES: [(Lang, [&str; 7]); 3] = [
             include_str!("../locales/quiz_live.zh-CN.txt"),
             include_str!("../locales/quiz_selection.zh-CN.txt"),
             include_str!("../locales/push.zh-CN.txt"),
+            include_str!("../locales/errors.zh-CN.txt"),
         ],
     ),
     (
@@ -47,6 +66,7 @@ const SOURCES: [(Lang, [&str; 7]); 3] = [
             include_str!("../locales/quiz_live.en.txt"),
             include_str!("../locales/quiz_selection.en.txt"),
             include_str!("../locales/push.en.txt"),
+            include_str!("../locales/errors.en.txt"),
         ],
     ),
     (
@@ -59,6 +79,7 @@ const SOURCES: [(Lang, [&str; 7]); 3] = [
             include_str!("../locales/quiz_live.ko.txt"),
             include_str!("../locales/quiz_selection.ko.txt"),
             include_str!("../locales/push.ko.txt"),
+            include_str!("../locales/errors.ko.txt"),
         ],
     ),
 ];
@@ -107,19 +128,40 @@ impl Lang {
 
     /// A message to show: the string of a locale key (a message written as `error.…`, its
     /// arguments after `|` put in place of `{1}`, `{2}`…, days written as this language writes
-    /// them), or the message itself when it is not one.
+    /// them, [`term`]s and messages within it in this language too), or the message itself when
+    /// it is not one.
     pub fn message(self, message: &str) -> String {
         if !message.starts_with("error.") {
             return message.to_owned();
         }
-        let mut parts = message.split('|');
-        let mut text = self.t(parts.next().unwrap_or_default()).to_owned();
+        self.fill(message.split('|'))
+    }
+
+    /// A key's string with its arguments in place.
+    fn fill<S: AsRef<str>>(self, mut parts: impl Iterator<Item = S>) -> String {
+        let mut text = parts.next().map_or("?", |key| self.t(key.as_ref())).to_owned();
         for (i, arg) in parts.enumerate() {
-            let shown = time::Date::parse(arg, &time::format_description::well_known::Iso8601::DATE)
-                .map_or_else(|_| arg.to_owned(), |d| self.date(d));
-            text = text.replace(&format!("{{{}}}", i + 1), &shown);
+            text = text.replace(&format!("{{{}}}", i + 1), &self.argument(arg.as_ref()));
         }
         text
+    }
+
+    /// An argument of a message as shown: a day, a term, a message within the message (its own
+    /// arguments apart by `¦`, as [`keyed`] writes them), or the text itself.
+    fn argument(self, arg: &str) -> String {
+        let known = |key: &str| TABLES.iter().any(|(l, t)| *l == Self::Zh && t.contains_key(key));
+        if let Ok(d) = time::Date::parse(arg, &time::format_description::well_known::Iso8601::DATE) {
+            return self.date(d);
+        }
+        if let Some(key) = arg.strip_prefix(TERM)
+            && known(key)
+        {
+            return self.t(key).to_owned();
+        }
+        if arg.starts_with("error.") && known(arg.split('¦').next().unwrap_or_default()) {
+            return self.fill(arg.split('¦').map(|part| part.replace(INNER_BAR, "¦")));
+        }
+        arg.to_owned()
     }
 
     /// A day as this language writes it in a sentence: 2026年11月15日, 15 Nov 2026,
@@ -225,6 +267,31 @@ mod tests {
         let dates = keyed("error.dates_outside", &["2024-11-01", "2024-11-30"]);
         assert_eq!(Lang::Zh.message(&dates), "活动日期须在本次宣传活动期间（2024年11月1日至2024年11月30日）");
         assert_eq!(Lang::En.message(&dates), "the dates must fall within the campaign, 1 Nov 2024 to 30 Nov 2024");
+    }
+
+    #[test]
+    fn refusals_read_in_every_language() {
+        let missing = keyed("error.no_member_id", &["42"]);
+        assert_eq!(Lang::Zh.message(&missing), "您的辖区内没有编号为42的队员");
+        assert_eq!(Lang::Ko.message(&missing), "관할 지역 안에 42번 대원이 없습니다");
+        assert_eq!(Lang::En.message(&missing), "no member 42 within your area");
+        let over = keyed("error.day_over", &["2026-11-20", "24h15", "12h00"]);
+        assert_eq!(
+            Lang::Ko.message(&over),
+            "이렇게 하면 2026년 11월 20일에 24h15이(가) 기록되어 하루 최대 24시간을 넘습니다(이미 12h00)"
+        );
+        let step =
+            keyed("error.hazard_transition", &[&term("hazard_state", "closed"), &term("hazard_action", "verify")]);
+        assert_eq!(Lang::Zh.message(&step), "处于“复查合格已办结”状态的隐患不能执行“核实”");
+        assert_eq!(Lang::En.message(&step), "a hazard that is 'Closed' cannot take the step 'Verify'");
+        let line = keyed("error.on_line", &["3", &keyed("error.team_size", &["甲|队", "1"])]);
+        assert_eq!(Lang::Zh.message(&line), "第3行：参赛队“甲¦队”有1名队员：每队应为2至5人");
+        assert_eq!(Lang::En.message(&line), "line 3: team 甲¦队 has 1 members: a team has 2 to 5");
+        assert_eq!(Lang::Zh.message(&keyed("error.on_line", &["1", "@nav.regions", "@no.such"])), "第1行：区划");
+        assert_eq!(
+            Lang::Zh.message(&keyed("error.unknown_tag", &["@no.such"])),
+            "“@no.such”不在可选范围内，请从列表中选择"
+        );
     }
 
     #[test]

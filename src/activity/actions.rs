@@ -127,7 +127,7 @@ async fn check(db: &Db, me: &Principal, input: &ActivityInput) -> Result<NewActi
 async fn open_for_records(db: &Db, me: &Principal, campaign_id: i64) -> Result<()> {
     let c = campaign::store::campaign(db, &me.scope, campaign_id).await?;
     if c.status == campaign::Status::Closed {
-        return Err(Error::Conflict("the campaign is closed: its records are final".into()));
+        return Err(Error::Conflict("error.campaign_closed".into()));
     }
     Ok(())
 }
@@ -187,7 +187,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, t: Transition, reason:
         open_for_records(db, me, a.campaign_id).await?;
         let reason = reason.trim();
         if t == Transition::Return && reason.is_empty() {
-            return Err(Error::invalid("reason", "say why the record goes back"));
+            return Err(Error::invalid("reason", "error.return_reason"));
         }
         let reviewer = (t != Transition::Submit).then_some(me.user.id);
         store::transition(db, id, from, to, reviewer, &limit("reason", reason, 500)?).await
@@ -205,14 +205,14 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
             return Err(Error::Forbidden);
         }
         if !a.state.editable() {
-            return Err(Error::Conflict("photos can be added while the record is a draft or returned".into()));
+            return Err(Error::Conflict("error.photos_while_editable".into()));
         }
         open_for_records(db, me, a.campaign_id).await?;
         let bytes = bytes.to_vec();
         let photo = tokio::task::spawn_blocking(move || crate::photo::process(&bytes))
             .await
             .map_err(|e| anyhow::anyhow!("photo: {e}"))?
-            .map_err(|e| Error::invalid("photo", e.to_string()))?;
+            .map_err(|e| crate::hazard::actions::photo_refused(&e))?;
         let photo_id = store::insert_photo(db, id, &photo, me.user.id).await?;
         let elsewhere =
             store::photos(db, id).await?.into_iter().find(|p| p.id == photo_id).and_then(|p| p.used_elsewhere);
@@ -256,14 +256,14 @@ pub struct AiringInput {
 async fn open_campaign(db: &Db, me: &Principal, id: i64, on: time::Date, field: &str) -> Result<()> {
     let c = campaign::store::campaign(db, &me.scope, id)
         .await
-        .map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
+        .map_err(|_| Error::invalid("campaign_id", "error.no_campaign"))?;
     if c.status == campaign::Status::Closed {
-        return Err(Error::invalid("campaign_id", "the campaign is closed"));
+        return Err(Error::invalid("campaign_id", "error.campaign_closed"));
     }
     if on < c.starts_on || on > c.ends_on {
         return Err(Error::invalid(
             field,
-            format!("the date must fall within the campaign, {} to {}", show_date(c.starts_on), show_date(c.ends_on)),
+            keyed("error.date_outside", &[&show_date(c.starts_on), &show_date(c.ends_on)]),
         ));
     }
     Ok(())
@@ -279,16 +279,15 @@ pub async fn add_news(db: &Db, me: &Principal, input: &NewsInput) -> Result<()> 
         open_campaign(db, me, input.campaign_id, published_on, "published_on").await?;
         let url = limit("url", &input.url, 500)?;
         if !url.is_empty() && !url.starts_with("https://") && !url.starts_with("http://") {
-            return Err(Error::invalid("url", "a link starts with http:// or https://"));
+            return Err(Error::invalid("url", "error.link_scheme"));
         }
         let item = NewNews {
             campaign_id: input.campaign_id,
             unit: (me.user.unit_id, me.user.region_path.clone()),
             level: parse_news_level(&input.level)?.to_owned(),
             outlet: parse_name("outlet", &input.outlet)?,
-            title: limit("title", &input.title, 200).and_then(|t| {
-                if t.is_empty() { Err(Error::invalid("title", "the headline is missing")) } else { Ok(t) }
-            })?,
+            title: limit("title", &input.title, 200)
+                .and_then(|t| if t.is_empty() { Err(Error::invalid("title", "error.required")) } else { Ok(t) })?,
             url,
             published_on,
             created_by: me.user.id,
@@ -307,9 +306,9 @@ pub async fn add_airing(db: &Db, me: &Principal, input: &AiringInput) -> Result<
         }
         let aired_on = parse_date("aired_on", &input.aired_on)?;
         open_campaign(db, me, input.campaign_id, aired_on, "aired_on").await?;
-        let kind = AiringKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "expected psa or caption"))?;
+        let kind = AiringKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "error.airing_kind"))?;
         if !(1..=100_000).contains(&input.aired_count) {
-            return Err(Error::invalid("aired_count", "a whole number from 1 to 100000"));
+            return Err(Error::invalid("aired_count", keyed("error.whole_number_range", &["100000"])));
         }
         let item = NewAiring {
             campaign_id: input.campaign_id,

@@ -100,14 +100,13 @@ impl State {
             (Self::Draft | Self::Returned, Transition::Submit) => Ok(Self::Submitted),
             (Self::Submitted, Transition::Approve) => Ok(Self::Approved),
             (Self::Submitted, Transition::Return) => Ok(Self::Returned),
-            (from, t) => Err(Error::Conflict(format!(
-                "a record that is {} cannot be {}",
-                from.as_str(),
+            (from, t) => Err(Error::Conflict(keyed(
                 match t {
-                    Transition::Submit => "submitted",
-                    Transition::Approve => "approved",
-                    Transition::Return => "returned",
-                }
+                    Transition::Submit => "error.record_cannot_submit",
+                    Transition::Approve => "error.record_cannot_approve",
+                    Transition::Return => "error.record_cannot_return",
+                },
+                &[&crate::i18n::term("activity_state", from.as_str())],
             ))),
         }
     }
@@ -173,11 +172,7 @@ pub const NEWS_LEVELS: &[&str] = &["central", "provincial", "municipal", "county
 
 /// Checks a news level.
 pub fn parse_news_level(s: &str) -> Result<&'static str> {
-    NEWS_LEVELS
-        .iter()
-        .find(|k| **k == s.trim())
-        .copied()
-        .ok_or_else(|| Error::invalid("level", "expected central, provincial, municipal, county or matrix"))
+    NEWS_LEVELS.iter().find(|k| **k == s.trim()).copied().ok_or_else(|| Error::invalid("level", "error.news_level"))
 }
 
 /// The key under which reposts of one story count once: the title without spaces, punctuation

@@ -11,6 +11,7 @@ use super::store::{self, NewDuty};
 use super::{Status, can_plan, check_period, check_target, next_year};
 use crate::clock::parse_date;
 use crate::db::Db;
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::{self, parse_name};
 use crate::{Error, Result};
@@ -92,8 +93,7 @@ pub async fn copy(db: &Db, me: &Principal, from: i64, name: &str) -> Result<i64>
 pub async fn set_status(db: &Db, me: &Principal, id: i64, status: &str) -> Result<()> {
     let r = async {
         require_planner(me)?;
-        let status =
-            Status::parse(status).ok_or_else(|| Error::invalid("status", "expected planning, running or closed"))?;
+        let status = Status::parse(status).ok_or_else(|| Error::invalid("status", "error.campaign_status"))?;
         let c = store::campaign(db, &me.scope, id).await?;
         if !me.scope.contains(&c.owner_path) {
             return Err(Error::Forbidden);
@@ -127,31 +127,31 @@ pub async fn add_duties(db: &Db, me: &Principal, campaign_id: i64, inputs: &[Dut
         require_planner(me)?;
         let c = store::campaign(db, &me.scope, campaign_id).await?;
         if c.status == Status::Closed {
-            return Err(Error::invalid("campaign_id", "the campaign is closed"));
+            return Err(Error::invalid("campaign_id", "error.campaign_closed_duties"));
         }
         let catalogue = store::metrics(db).await?;
         let mut duties = Vec::with_capacity(inputs.len());
         for d in inputs {
             let unit = org::store::unit(db, &me.scope, d.unit_id)
                 .await
-                .map_err(|_| Error::invalid("unit_id", "no such unit within your area"))?;
+                .map_err(|_| Error::invalid("unit_id", "error.unit_outside"))?;
             let due_on = parse_date("due_on", &d.due_on)?;
             if due_on < c.starts_on || due_on > c.ends_on {
                 return Err(Error::invalid(
                     "due_on",
-                    format!(
-                        "the due date must fall within the campaign ({} to {})",
-                        crate::clock::show_date(c.starts_on),
-                        crate::clock::show_date(c.ends_on)
+                    keyed(
+                        "error.due_outside",
+                        &[&crate::clock::show_date(c.starts_on), &crate::clock::show_date(c.ends_on)],
                     ),
                 ));
             }
             let mut targets = Vec::with_capacity(d.targets.len());
             for (code, value) in &d.targets {
-                let metric = catalogue.iter().find(|m| &m.code == code).ok_or_else(|| {
-                    Error::invalid(format!("target.{code}"), format!("'{code}' is not a metric in the catalogue"))
-                })?;
-                check_target(code, *value, metric.max_per_record)?;
+                let metric = catalogue
+                    .iter()
+                    .find(|m| &m.code == code)
+                    .ok_or_else(|| Error::invalid(format!("target.{code}"), keyed("error.unknown_metric", &[code])))?;
+                check_target((code, &metric.name), *value, metric.max_per_record)?;
                 targets.push((code.clone(), *value));
             }
             duties.push(NewDuty {

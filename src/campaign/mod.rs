@@ -32,10 +32,10 @@ text_enum! {
 /// A checked campaign period: it starts on or before it ends and lasts at most a year.
 pub fn check_period(starts_on: Date, ends_on: Date) -> Result<()> {
     if ends_on < starts_on {
-        return Err(Error::invalid("ends_on", "the campaign must end on or after the day it starts"));
+        return Err(Error::invalid("ends_on", "error.end_before_start"));
     }
     if (ends_on - starts_on).whole_days() > 366 {
-        return Err(Error::invalid("ends_on", "a campaign lasts at most a year"));
+        return Err(Error::invalid("ends_on", "error.at_most_year"));
     }
     Ok(())
 }
@@ -52,14 +52,14 @@ pub fn may_edit_catalogue(me: &Principal) -> bool {
     me.require(Permission::ManageUnits).is_ok() && me.scope == Scope::province()
 }
 
-/// A target value for a metric: a whole number from 1 up to the metric's per-record cap times a
-/// thousand (a duty sums many records).
-pub fn check_target(metric: &str, value: i64, max_per_record: i64) -> Result<()> {
+/// A target value for a metric, given by its code and name: a whole number from 1 up to the
+/// metric's per-record cap times a thousand (a duty sums many records).
+pub fn check_target((code, name): (&str, &str), value: i64, max_per_record: i64) -> Result<()> {
     let cap = max_per_record.max(1_000).saturating_mul(1_000);
     if value < 1 || value > cap {
         return Err(Error::invalid(
-            format!("target.{metric}"),
-            format!("a target for {metric} is a whole number from 1 to {cap}"),
+            format!("target.{code}"),
+            crate::i18n::keyed("error.target_range", &[name, &cap.to_string()]),
         ));
     }
     Ok(())
@@ -93,9 +93,9 @@ mod tests {
 
     #[test]
     fn targets_are_bounded() {
-        assert!(check_target("handouts", 40_000, 2_000_000).is_ok());
-        assert!(check_target("handouts", 0, 2_000_000).is_err());
-        assert!(check_target("venue_openings", 10_000_000, 1_000).is_err());
+        assert!(check_target(("handouts", "发放宣传资料"), 40_000, 2_000_000).is_ok());
+        assert!(check_target(("handouts", "发放宣传资料"), 0, 2_000_000).is_err());
+        assert!(check_target(("venue_openings", "场馆开放"), 10_000_000, 1_000).is_err());
     }
 
     #[test]

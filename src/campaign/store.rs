@@ -147,7 +147,7 @@ pub async fn insert_metric(
     .execute(p)
     .await
     .map(|_| ()))
-    .on_constraint("metric(code)", "a metric with this code already exists")
+    .on_constraint("metric(code)", "error.metric_code_taken")
 }
 
 // ---- campaigns ----

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::audit::{self, Actor};
 use crate::db::Db;
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::{self, Role, Scope, UnitKind};
 use crate::personal::{DataKey, PhoneNumber};
@@ -72,16 +73,17 @@ pub fn new_tracking_code() -> String {
 /// Checks the input into a new report (without reporter) at the place found inside `scope`.
 async fn check(db: &Db, scope: &Scope, input: &HazardInput, now: OffsetDateTime) -> Result<NewHazard> {
     let categories = store::categories(db).await?;
-    let category = categories.iter().find(|c| c.code == input.category.trim()).ok_or_else(|| {
-        Error::invalid("category", crate::i18n::keyed("error.hazard_category", &[input.category.trim()]))
-    })?;
+    let category = categories
+        .iter()
+        .find(|c| c.code == input.category.trim())
+        .ok_or_else(|| Error::invalid("category", keyed("error.hazard_category", &[input.category.trim()])))?;
     let code =
         org::RegionCode::parse(&input.region_code).map_err(|_| Error::invalid("region_code", "error.hazard_place"))?;
     let region = org::store::region(db, scope, code.as_str())
         .await
         .map_err(|_| Error::invalid("region_code", "error.region_outside"))?;
     if region.level < 3 {
-        return Err(Error::invalid("region_code", crate::i18n::keyed("error.hazard_place_too_large", &[&region.name])));
+        return Err(Error::invalid("region_code", keyed("error.hazard_place_too_large", &[&region.name])));
     }
     let address = text("address", &input.address, 2, 200)?;
     check_address(&address, &store::named_regions(db).await?, (&region.name, &region.path))?;
@@ -259,7 +261,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
         }
         let reason = text("reason", &input.reason, 0, 500)?;
         if t.needs_reason() && reason.is_empty() {
-            return Err(Error::invalid("reason", "say why"));
+            return Err(Error::invalid("reason", "error.give_reason"));
         }
         let now = clock::now();
         let mut change = Change {
@@ -282,7 +284,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
         };
         match t {
             Transition::Assign | Transition::Refer => {
-                let unit_id = input.unit_id.ok_or_else(|| Error::invalid("unit_id", "choose the unit"))?;
+                let unit_id = input.unit_id.ok_or_else(|| Error::invalid("unit_id", "error.choose_unit"))?;
                 let unit = target_unit(db, me, &h, unit_id, t).await?;
                 if t == Transition::Assign {
                     change.assigned_unit_id = Some(unit.id);
@@ -295,7 +297,7 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
                     None => today + Duration::days(super::DEFAULT_RECTIFY_DAYS),
                 };
                 if due < today {
-                    return Err(Error::invalid("rectify_due_on", "the rectification date cannot be in the past"));
+                    return Err(Error::invalid("rectify_due_on", "error.rectify_due_past"));
                 }
                 change.rectify_due_on = Some(due);
                 if change.event.note.is_empty() {
@@ -304,13 +306,13 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
             }
             Transition::MarkDuplicate => {
                 let original =
-                    input.duplicate_of.ok_or_else(|| Error::invalid("duplicate_of", "name the earlier report"))?;
+                    input.duplicate_of.ok_or_else(|| Error::invalid("duplicate_of", "error.name_original"))?;
                 if original == id {
-                    return Err(Error::invalid("duplicate_of", "a report cannot repeat itself"));
+                    return Err(Error::invalid("duplicate_of", "error.duplicate_self"));
                 }
                 store::hazard(db, &me.scope, original)
                     .await
-                    .map_err(|_| Error::invalid("duplicate_of", format!("no report #{original} within your area")))?;
+                    .map_err(|_| Error::invalid("duplicate_of", keyed("error.no_report", &[&original.to_string()])))?;
                 change.duplicate_of = Some(original);
             }
             _ => {}
@@ -324,21 +326,18 @@ pub async fn transition(db: &Db, me: &Principal, id: i64, input: &TransitionInpu
 /// The unit a hazard may be assigned to (inside the caller's area, near the place, not a line
 /// department) or referred to (a line department whose region contains the place).
 async fn target_unit(db: &Db, me: &Principal, h: &Hazard, unit_id: i64, t: Transition) -> Result<org::store::Unit> {
-    let not_found = || Error::invalid("unit_id", format!("unit {unit_id} cannot take this hazard"));
+    let not_found = || Error::invalid("unit_id", keyed("error.unit_cannot_take", &[&unit_id.to_string()]));
     if t == Transition::Refer {
         let unit = org::store::unit(db, &Scope::province(), unit_id).await.map_err(|_| not_found())?;
         if unit.kind != UnitKind::Department || !h.region_path.starts_with(&unit.region_path) {
-            return Err(Error::invalid("unit_id", "refer to a line department whose area contains the place"));
+            return Err(Error::invalid("unit_id", "error.refer_department"));
         }
         return Ok(unit);
     }
     let unit = org::store::unit(db, &me.scope, unit_id).await.map_err(|_| not_found())?;
     let related = h.region_path.starts_with(&unit.region_path) || unit.region_path.starts_with(&h.region_path);
     if unit.kind == UnitKind::Department || !related {
-        return Err(Error::invalid(
-            "unit_id",
-            "assign to a unit working at the place (a brigade, station, community office …); refer line departments",
-        ));
+        return Err(Error::invalid("unit_id", "error.assign_local_unit"));
     }
     Ok(unit)
 }
@@ -369,7 +368,30 @@ pub async fn clean_photo(bytes: &[u8]) -> Result<crate::photo::Photo> {
     tokio::task::spawn_blocking(move || crate::photo::process(&bytes))
         .await
         .map_err(|e| anyhow::anyhow!("photo: {e}"))?
-        .map_err(|e| Error::invalid("photo", e.to_string()))
+        .map_err(|e| photo_refused(&e))
+}
+
+/// Why a photo was refused, as a message for the `photo` field.
+pub fn photo_refused(e: &crate::photo::PhotoError) -> Error {
+    use crate::photo::PhotoError;
+    let megabytes = |bytes: usize| {
+        let tenths = (bytes as u128 * 10).div_ceil(1024 * 1024);
+        if tenths.is_multiple_of(10) {
+            format!("{} MB", tenths / 10)
+        } else {
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
+    };
+    let message = match e {
+        PhotoError::TooLarge { bytes, max } => keyed("error.photo_too_large", &[&megabytes(*bytes), &megabytes(*max)]),
+        PhotoError::NotAnImage => "error.photo_not_image".to_owned(),
+        PhotoError::UnsupportedType(kind) => keyed("error.photo_type", &[kind]),
+        PhotoError::TooManyPixels { width, height } => {
+            keyed("error.photo_pixels", &[&width.to_string(), &height.to_string()])
+        }
+        PhotoError::Corrupt(why) => keyed("error.photo_corrupt", &[why]),
+    };
+    Error::invalid("photo", message)
 }
 
 /// Photos a report may carry.
@@ -386,10 +408,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
             return Err(Error::Conflict("error.photos_while_open".into()));
         }
         if store::photos(db, id).await?.len() >= MAX_PHOTOS {
-            return Err(Error::invalid(
-                "photo",
-                crate::i18n::keyed("error.photos_at_most", &[&MAX_PHOTOS.to_string()]),
-            ));
+            return Err(Error::invalid("photo", keyed("error.photos_at_most", &[&MAX_PHOTOS.to_string()])));
         }
         let photo = clean_photo(bytes).await?;
         store::insert_photo(db, id, &photo, Some(me.user.id)).await
@@ -406,7 +425,7 @@ pub async fn add_public_photos(db: &Db, code: &str, photos: &[crate::photo::Phot
         return Err(Error::Conflict("error.photos_until_verified".into()));
     }
     if store::photos(db, h.id).await?.len() + photos.len() > MAX_PHOTOS {
-        return Err(Error::invalid("photo", crate::i18n::keyed("error.photos_at_most", &[&MAX_PHOTOS.to_string()])));
+        return Err(Error::invalid("photo", keyed("error.photos_at_most", &[&MAX_PHOTOS.to_string()])));
     }
     let mut ids = Vec::with_capacity(photos.len());
     for p in photos {

@@ -109,10 +109,9 @@ impl State {
             (Rectifying, MarkRectified) => Ok(Rectified),
             (Rectified, Close) => Ok(Closed),
             (Verified | Assigned | Referred | Rectifying, CloseNotFixed) => Ok(ClosedNotFixed),
-            (from, t) => Err(Error::Conflict(format!(
-                "a hazard that is {} cannot take the transition {}",
-                from.as_str(),
-                t.as_str()
+            (from, t) => Err(Error::Conflict(crate::i18n::keyed(
+                "error.hazard_transition",
+                &[&crate::i18n::term("hazard_state", from.as_str()), &crate::i18n::term("hazard_action", t.as_str())],
             ))),
         }
     }

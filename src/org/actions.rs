@@ -37,21 +37,27 @@ pub async fn create_unit(db: &Db, me: &Principal, input: &NewUnit) -> Result<i64
         async {
             me.require(Permission::ManageUnits)?;
             let name = parse_name("name", &input.name)?;
-            let kind = UnitKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?;
+            let kind = UnitKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "error.unit_kind"))?;
             let code = RegionCode::parse(&input.region_code)
-                .map_err(|_| Error::invalid("region_code", "expected a region code of 6, 9 or 12 digits"))?;
+                .map_err(|_| Error::invalid("region_code", "error.region_code_digits"))?;
             let region = store::region(db, &me.scope, code.as_str())
                 .await
-                .map_err(|_| Error::invalid("region_code", "no such region within your area"))?;
+                .map_err(|_| Error::invalid("region_code", "error.region_outside"))?;
             if !kind.levels().contains(&region.level) {
-                return Err(Error::invalid("kind", format!("a {kind} cannot work at region level {}", region.level)));
+                return Err(Error::invalid(
+                    "kind",
+                    crate::i18n::keyed(
+                        "error.kind_level",
+                        &[&crate::i18n::term("unit_kind", kind), &crate::i18n::term("level", region.level)],
+                    ),
+                ));
             }
             if let Some(parent_id) = input.parent_id {
                 let parent = store::unit(db, &me.scope, parent_id)
                     .await
-                    .map_err(|_| Error::invalid("parent_id", "no such unit within your area"))?;
+                    .map_err(|_| Error::invalid("parent_id", "error.unit_outside"))?;
                 if !region.path.starts_with(&parent.region_path) {
-                    return Err(Error::invalid("region_code", "the region must lie within the parent unit's region"));
+                    return Err(Error::invalid("region_code", "error.region_outside_parent"));
                 }
             }
             store::insert_unit(db, &name, kind, &region, input.parent_id).await
@@ -106,14 +112,13 @@ pub struct UserChange {
 }
 
 fn parse_role(s: &str) -> Result<Role> {
-    Role::parse(s).ok_or_else(|| Error::invalid("role", "an unknown role"))
+    Role::parse(s).ok_or_else(|| Error::invalid("role", "error.role"))
 }
 
 /// The unit a user is to belong to: inside the scope, and fitting the role.
 async fn unit_for(db: &Db, me: &Principal, unit_id: i64, role: Role) -> Result<()> {
-    let unit = store::unit(db, &me.scope, unit_id)
-        .await
-        .map_err(|_| Error::invalid("unit_id", "no such unit within your area"))?;
+    let unit =
+        store::unit(db, &me.scope, unit_id).await.map_err(|_| Error::invalid("unit_id", "error.unit_outside"))?;
     check_role_fits(role, unit.kind)
 }
 
@@ -152,7 +157,7 @@ pub async fn update_user(db: &Db, me: &Principal, id: i64, change: &UserChange) 
             let unit_id = change.unit_id.unwrap_or(user.unit_id);
             let disabled = change.disabled.unwrap_or(user.disabled);
             if id == me.user.id && (disabled || role != me.role || unit_id != me.user.unit_id) {
-                return Err(Error::invalid("role", "you cannot disable yourself or change your own role or unit"));
+                return Err(Error::invalid("role", "error.self_change"));
             }
             unit_for(db, me, unit_id, role).await?;
             store::update_user(db, &me.scope, id, &display_name, role, unit_id, disabled).await

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::config::SmsConfig;
 use crate::db::Db;
+use crate::i18n::{keyed, term};
 use crate::org::caller::Principal;
 use crate::org::{self, Role, Scope};
 use crate::personal::{DataKey, PhoneNumber};
@@ -106,14 +107,13 @@ fn check_upload(kind: ProductKind, u: &Upload) -> Result<(String, Vec<u8>)> {
     if u.bytes.len() > MAX_FILE_BYTES {
         return Err(Error::invalid(
             field,
-            format!("'{}' has {} MB; a product file may have at most 20 MB", u.name, u.bytes.len() / (1024 * 1024)),
+            keyed("error.product_file_size", &[&u.name, &(u.bytes.len() / (1024 * 1024)).to_string()]),
         ));
     }
-    let kind_name = kind.as_str();
     let Some(found) = sniff(&u.bytes).filter(|t| allowed_types(kind).contains(t)) else {
         return Err(Error::invalid(
             field,
-            format!("'{}' is not a file a {kind_name} may carry: expected {}", u.name, allowed_types(kind).join(", ")),
+            keyed("error.product_file_type", &[&u.name, &term("push_kind", kind), &allowed_types(kind).join(", ")]),
         ));
     };
     Ok((found.to_owned(), u.bytes.clone()))
@@ -123,19 +123,18 @@ fn check_upload(kind: ProductKind, u: &Upload) -> Result<(String, Vec<u8>)> {
 type Checked = (ProductKind, String, Vec<(Lang, String, String)>);
 
 fn checked_product(input: &ProductInput) -> Result<Checked> {
-    let kind = ProductKind::parse(&input.kind)
-        .ok_or_else(|| Error::invalid("kind", "choose video, poster, audio, article or tip"))?;
+    let kind = ProductKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "error.product_kind"))?;
     let title = input.title.trim();
     if title.is_empty() || title.chars().count() > 100 {
-        return Err(Error::invalid("title", "give a Chinese title of at most 100 characters"));
+        return Err(Error::invalid("title", "error.product_title"));
     }
     let link = input.link.trim();
     if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
-        return Err(Error::invalid("link", "a link starts with https:// or http://"));
+        return Err(Error::invalid("link", "error.link_scheme"));
     }
     if kind == ProductKind::Tip {
         if input.body.trim().is_empty() {
-            return Err(Error::invalid("body", "a tip needs its text"));
+            return Err(Error::invalid("body", "error.tip_text"));
         }
         check_sms_length("body", &input.body)?;
         check_sms_length("body_ko", &input.body_ko)?;
@@ -223,10 +222,7 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
         let mut files = Vec::new();
         for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
             if !variants.iter().any(|(l, _, _)| *l == u.lang) {
-                return Err(Error::invalid(
-                    format!("file_{}", u.lang),
-                    "give the Korean title or text with a Korean file",
-                ));
+                return Err(Error::invalid(format!("file_{}", u.lang), "error.korean_file"));
             }
             files.push((u.lang, u.name.clone(), check_upload(kind, u)?));
         }
@@ -282,10 +278,13 @@ pub async fn review(db: &Db, me: &Principal, id: i64, to: ProductState, note: &s
             ProductState::Draft | ProductState::Retired => ProductState::Approved,
         };
         if to == ProductState::Draft && note.trim().is_empty() {
-            return Err(Error::invalid("note", "say what should change"));
+            return Err(Error::invalid("note", "error.send_back_note"));
         }
         if !store::set_product_state(db, id, from.as_str(), to.as_str(), me.user.id, clock::now(), note.trim()).await? {
-            return Err(Error::Conflict(format!("the product is {}, not {}", product.state, from.as_str())));
+            return Err(Error::Conflict(keyed(
+                "error.product_state",
+                &[&term("product_state", product.state), &term("product_state", from)],
+            )));
         }
         Ok(())
     }
@@ -349,7 +348,7 @@ pub async fn targets(db: &Db, me: &Principal, codes: &[String]) -> Result<Vec<or
     for code in &codes {
         let r = org::store::region(db, &me.scope, code)
             .await
-            .map_err(|_| Error::invalid("targets", format!("'{code}' is not a region within your area")))?;
+            .map_err(|_| Error::invalid("targets", keyed("error.region_code_outside", &[code])))?;
         regions.push(r);
     }
     regions.sort_by(|a, b| a.path.cmp(&b.path));
@@ -378,23 +377,19 @@ fn first_level(origin_level: i64) -> Option<i64> {
 pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCreated> {
     let r = async {
         can_write(me)?;
-        let product = store::product(db, input.product_id)
-            .await
-            .map_err(|_| Error::invalid("product_id", "no such product in the library"))?;
+        let product =
+            store::product(db, input.product_id).await.map_err(|_| Error::invalid("product_id", "error.no_product"))?;
         if product.state != ProductState::Approved {
             return Err(Error::invalid(
                 "product_id",
-                format!("'{}' is {}: only approved products can be pushed", product.title, product.state),
+                keyed("error.product_not_approved", &[&product.title, &term("product_state", product.state)]),
             ));
         }
         let variants = store::variants(db, product.id).await?;
         let channels: Vec<Channel> = parse_tags("channels", &input.channels, Channel::parse)?;
         if channels.contains(&Channel::Sms) {
             if product.kind != ProductKind::Tip {
-                return Err(Error::invalid(
-                    "channels",
-                    "only a short tip can go by SMS; choose a tip or leave SMS out",
-                ));
+                return Err(Error::invalid("channels", "error.sms_tip_only"));
             }
             for v in &variants {
                 check_sms_length("channels", &v.body)?;
@@ -411,7 +406,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
         let now = clock::now();
         let at = input.scheduled_at.map_or(now, clock::truncate);
         if at < now - Duration::minutes(5) {
-            return Err(Error::invalid("scheduled_at", "the time is in the past; leave it empty to send now"));
+            return Err(Error::invalid("scheduled_at", "error.schedule_past"));
         }
         let reach = reach_of(db, &regions).await?;
         let key = if input.idempotency_key.trim().is_empty() {
@@ -464,8 +459,9 @@ async fn my_node(db: &Db, me: &Principal, id: i64) -> Result<Node> {
     Ok(node)
 }
 
-fn refused(node: &Node, what: &str) -> Error {
-    Error::Conflict(format!("{} cannot {what}: the push is {} there", node.region_name, node.state))
+/// Why a node cannot take a step (`key` names the step): what state the push is in there.
+fn refused(node: &Node, key: &str) -> Error {
+    Error::Conflict(keyed(key, &[&node.region_name, &term("node_state", node.state)]))
 }
 
 /// Signs for a push (签收).
@@ -473,7 +469,7 @@ pub async fn sign(db: &Db, me: &Principal, id: i64) -> Result<()> {
     let r = async {
         let node = my_node(db, me, id).await?;
         if !store::sign(db, id, me.user.id, clock::now()).await? {
-            return Err(refused(&node, "sign"));
+            return Err(refused(&node, "error.push_cannot_sign"));
         }
         Ok(())
     }
@@ -498,26 +494,26 @@ pub async fn forward(db: &Db, me: &Principal, id: i64, input: &ForwardInput) -> 
     let r = async {
         let node = my_node(db, me, id).await?;
         let Some(level) = next_level(node.level) else {
-            return Err(Error::invalid("level", "communities pass a product on to households: confirm instead"));
+            return Err(Error::invalid("level", "error.community_confirm"));
         };
         let push = store::push(db, &me.scope, node.push_id, clock::now()).await?;
         if push.state == PushState::Recalled {
-            return Err(Error::Conflict("the push was recalled".into()));
+            return Err(Error::Conflict("error.push_recalled".into()));
         }
         let variant = if input.variant.trim().is_empty() {
             Lang::Zh
         } else {
-            Lang::parse(&input.variant).ok_or_else(|| Error::invalid("variant", "choose zh or ko"))?
+            Lang::parse(&input.variant).ok_or_else(|| Error::invalid("variant", "error.choose_zh_ko"))?
         };
         let langs: Vec<Lang> = store::variants(db, push.product_id).await?.iter().map(|v| v.lang).collect::<Vec<_>>();
         if !langs.contains(&variant) {
-            return Err(Error::invalid("variant", "the product has no Korean variant; forward the Chinese one"));
+            return Err(Error::invalid("variant", "error.no_korean_variant"));
         }
         let hours = SignHours::parse(&push.sign_hours).unwrap_or_default();
         let now = clock::now();
         let mut tx = db.begin().await?;
         if !store::mark_forwarded(&mut tx, id, me.user.id, now, input.note.trim(), variant.as_str()).await? {
-            return Err(refused(&node, "forward"));
+            return Err(refused(&node, "error.push_cannot_forward"));
         }
         let made = store::insert_nodes(
             &mut tx,
@@ -552,18 +548,18 @@ pub async fn confirm(db: &Db, me: &Principal, id: i64, input: &ConfirmInput) -> 
         let node = my_node(db, me, id).await?;
         let ways = parse_tags("ways", &input.ways, Way::parse)?;
         if ways.is_empty() {
-            return Err(Error::invalid("ways", "tick at least one way the product was passed on"));
+            return Err(Error::invalid("ways", "error.choose_way"));
         }
         let most = node.households.map_or(1_000_000, |h| h.max(1) * 2);
         if input.reach < 0 || input.reach > most {
             return Err(Error::invalid(
                 "reach",
-                format!("{} households is not possible for {}: expected 0 to {most}", input.reach, node.region_name),
+                keyed("error.reach_range", &[&input.reach.to_string(), &node.region_name, &most.to_string()]),
             ));
         }
         let ways = join_tags(ways.iter().map(|w| w.as_str()));
         if !store::confirm(db, id, me.user.id, clock::now(), &ways, input.reach).await? {
-            return Err(refused(&node, "confirm"));
+            return Err(refused(&node, "error.push_cannot_confirm"));
         }
         Ok(())
     }
@@ -588,11 +584,11 @@ pub async fn recall(db: &Db, me: &Principal, id: i64, reason: &str) -> Result<Re
             return Err(Error::Forbidden);
         }
         if reason.trim().is_empty() {
-            return Err(Error::invalid("reason", "say why the push is recalled"));
+            return Err(Error::invalid("reason", "error.recall_reason"));
         }
         let (units, deliveries) = store::recall(db, id, me.user.id, clock::now(), reason.trim())
             .await?
-            .ok_or_else(|| Error::Conflict("the push was already recalled".into()))?;
+            .ok_or_else(|| Error::Conflict("error.push_recalled".into()))?;
         Ok(Recalled { units, deliveries })
     }
     .await;

@@ -88,8 +88,7 @@ async fn review(
     Path(id): Path<i64>,
     Json(r): Json<ReviewInput>,
 ) -> Result<axum::Json<ProductDetail>> {
-    let to =
-        ProductState::parse(&r.state).ok_or_else(|| Error::invalid("state", "choose approved, draft or retired"))?;
+    let to = ProductState::parse(&r.state).ok_or_else(|| Error::invalid("state", "error.product_review_state"))?;
     actions::review(&s.db, &me, id, to, &r.note).await?;
     Ok(axum::Json(ProductDetail {
         product: store::product(&s.db, id).await?,
@@ -283,7 +282,7 @@ async fn create_endpoint(State(s): State<AppState>, me: Principal, Json(e): Json
     }
     let url = e.url.trim();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(Error::invalid("url", "a partner endpoint is an http:// or https:// address"));
+        return Err(Error::invalid("url", "error.endpoint_url"));
     }
     let codes = vec![e.region_code.clone()];
     let region = actions::targets(&s.db, &me, &codes).await?.into_iter().next().ok_or(Error::NotFound)?;

@@ -249,7 +249,7 @@ pub fn parse_tags<T: Copy>(field: &str, items: &[String], parse: fn(&str) -> Opt
     items
         .iter()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| parse(s).ok_or_else(|| Error::invalid(field, format!("'{}' is not a known tag", s.trim()))))
+        .map(|s| parse(s).ok_or_else(|| Error::invalid(field, crate::i18n::keyed("error.unknown_tag", &[s.trim()]))))
         .collect()
 }
 
@@ -264,7 +264,7 @@ pub fn check_sms_length(field: &str, text: &str) -> Result<()> {
     if n > TIP_MAX_CHARS {
         return Err(Error::invalid(
             field,
-            format!("the text has {n} characters; SMS and LED tips may have at most {TIP_MAX_CHARS}"),
+            crate::i18n::keyed("error.sms_length", &[&n.to_string(), &TIP_MAX_CHARS.to_string()]),
         ));
     }
     Ok(())
@@ -347,7 +347,7 @@ impl SignHours {
     /// Parses `24,48,72`; each between 1 and 720 hours.
     pub fn parse(s: &str) -> Result<Self> {
         let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-        let bad = || Error::invalid("sign_hours", format!("'{s}': expected three hours such as 24,48,72"));
+        let bad = || Error::invalid("sign_hours", crate::i18n::keyed("error.sign_hours", &[s]));
         if parts.len() != 3 {
             return Err(bad());
         }

@@ -40,14 +40,14 @@ pub async fn import(
     let r = async {
         manager(me)?;
         if bytes.len() > 20 * 1024 * 1024 {
-            return Ok(Err(vec![super::error_at(0, "", "the file is larger than 20 MiB")]));
+            return Ok(Err(vec![super::error_at(0, "", "error.file_too_large")]));
         }
         let read = match super::read(format, bytes, defaults) {
             Ok(r) => r,
             Err(errors) => return Ok(Err(errors)),
         };
         if read.is_empty() {
-            return Ok(Err(vec![super::error_at(0, "", "the file holds no questions")]));
+            return Ok(Err(vec![super::error_at(0, "", "error.no_questions")]));
         }
         let existing: std::collections::HashSet<String> =
             store::stems(db, &me.user.region_path).await?.into_iter().collect();
@@ -55,9 +55,13 @@ pub async fn import(
         let mut errors = Vec::new();
         for (line, q) in &read {
             if existing.contains(&q.stem) {
-                errors.push(super::error_at(*line, "stem", "this question is already in the bank"));
+                errors.push(super::error_at(*line, "stem", "error.question_in_bank"));
             } else if let Some(first) = seen.insert(q.stem.clone(), *line) {
-                errors.push(super::error_at(*line, "stem", format!("the same question as at {first}")));
+                errors.push(super::error_at(
+                    *line,
+                    "stem",
+                    crate::i18n::keyed("error.question_repeated", &[&first.to_string()]),
+                ));
             }
         }
         if !errors.is_empty() {
@@ -142,7 +146,7 @@ pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
     time::PrimitiveDateTime::parse(&s.trim().replace('T', " "), fmt)
         .map(|t| t.assume_offset(clock::CST).to_offset(time::UtcOffset::UTC))
-        .map_err(|_| Error::invalid(field, "a time such as 2024-11-01 08:00 (Beijing time)"))
+        .map_err(|_| Error::invalid(field, "error.quiz_time"))
 }
 
 /// Sets up a quiz owned by the caller's unit; the bank must hold enough questions for the
@@ -153,33 +157,33 @@ pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
         let opens_at = parse_time("opens_at", &input.opens_at)?;
         let closes_at = parse_time("closes_at", &input.closes_at)?;
         if closes_at <= opens_at {
-            return Err(Error::invalid("closes_at", "the quiz must close after it opens"));
+            return Err(Error::invalid("closes_at", "error.quiz_closes_early"));
         }
         let blueprint = Blueprint::parse(&input.blueprint)?;
         super::draw(&blueprint, &store::pool(db, &me.user.region_path).await?, &mut rand::rng())?;
         if !(30..=7200).contains(&input.time_limit_seconds) {
-            return Err(Error::invalid("time_limit_seconds", "30 to 7200 seconds"));
+            return Err(Error::invalid("time_limit_seconds", "error.time_limit"));
         }
         if !(1..=50).contains(&input.attempts_per_day) {
-            return Err(Error::invalid("attempts_per_day", "1 to 50 attempts a day"));
+            return Err(Error::invalid("attempts_per_day", "error.attempts_per_day"));
         }
         let audience = org::RegionCode::parse(&input.audience_region)
-            .map_err(|_| Error::invalid("audience_region", "a region code such as 220000"))?;
+            .map_err(|_| Error::invalid("audience_region", "error.audience_code"))?;
         let audience_path = org::store::region(db, &me.scope, audience.as_str())
             .await
             .map_err(|_| Error::invalid("audience_region", "error.audience_outside"))?
             .path;
         let scoring = match input.scoring.as_deref().filter(|s| !s.is_empty()) {
             None => Scoring::Accuracy,
-            Some(s) => Scoring::parse(s).ok_or_else(|| Error::invalid("scoring", "expected accuracy or speed"))?,
+            Some(s) => Scoring::parse(s).ok_or_else(|| Error::invalid("scoring", "error.scoring"))?,
         };
         if let Some(c) = input.campaign_id {
             crate::campaign::store::campaign(db, &me.scope, c)
                 .await
-                .map_err(|_| Error::invalid("campaign_id", "no such campaign"))?;
+                .map_err(|_| Error::invalid("campaign_id", "error.no_campaign"))?;
         }
         if input.prize_min_score < 0 {
-            return Err(Error::invalid("prize_min_score", "zero or more"));
+            return Err(Error::invalid("prize_min_score", "error.not_negative"));
         }
         let q = NewQuiz {
             title: parse_name("title", &input.title)?,

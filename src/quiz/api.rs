@@ -72,7 +72,7 @@ pub struct Imported {
 }
 
 fn format_param(s: &str) -> Result<Format> {
-    Format::parse(s).ok_or_else(|| Error::invalid("format", "expected xlsx, csv, gift, moodle or aiken"))
+    Format::parse(s).ok_or_else(|| Error::invalid("format", "error.bank_format"))
 }
 
 /// Imports a bank file (the body) into your unit's bank, all or nothing.
@@ -166,7 +166,7 @@ async fn leaderboard(
         Some(code) => Some(crate::org::Scope::under(
             &crate::org::store::region(&s.db, &crate::org::Scope::province(), code)
                 .await
-                .map_err(|_| Error::invalid("region", "no such region"))?
+                .map_err(|_| Error::invalid("region", "error.no_region_jilin"))?
                 .path,
         )),
         None => None,
@@ -222,7 +222,7 @@ async fn start(
     let quiz = store::quiz_by_slug(&s.db, &slug).await?;
     let p = actions::me(&s.db, &s.key, &super::public::device_token(&headers)?)
         .await?
-        .ok_or_else(|| Error::invalid("x-device-token", "join first: POST /api/v1/public/participants"))?;
+        .ok_or_else(|| Error::invalid("x-device-token", "error.join_first"))?;
     let token = actions::start(&s.db, &s.key, &quiz, &p, &ctx.ip).await?;
     let total = i64::from(quiz.blueprint()?.total());
     Ok((StatusCode::CREATED, axum::Json(Started { token, total })))

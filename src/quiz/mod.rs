@@ -24,6 +24,7 @@ use rand::seq::SliceRandom as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::i18n::{keyed, term};
 use crate::org::text_enum;
 use crate::sheet::CellError;
 use crate::{Error, Result};
@@ -144,61 +145,58 @@ impl Question {
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 2000;
         if !text_ok(&self.stem) {
-            return Err(("stem", "the question text is empty or longer than 2000 characters".into()));
+            return Err(("stem", "error.stem_length".into()));
         }
         if !CATEGORIES.contains(&self.category.as_str()) {
-            return Err((
-                "category",
-                format!("'{}' is not a category: expected one of {}", self.category, CATEGORIES.join(", ")),
-            ));
+            return Err(("category", keyed("error.quiz_category", &[&self.category, &CATEGORIES.join(", ")])));
         }
         if !(1..=3).contains(&self.difficulty) {
-            return Err(("difficulty", "expected 1 (easy), 2 (medium) or 3 (hard)".into()));
+            return Err(("difficulty", "error.difficulty_named".into()));
         }
         match (self.kind, &self.answer) {
             (Kind::Single | Kind::Multiple, Answer::Choice(picked)) => {
                 let n = self.options.len();
                 if !(2..=MAX_OPTIONS).contains(&n) {
-                    return Err(("options", format!("a choice question has 2 to {MAX_OPTIONS} options, not {n}")));
+                    return Err(("options", keyed("error.options_count", &[&MAX_OPTIONS.to_string(), &n.to_string()])));
                 }
                 if self.options.iter().any(|o| !text_ok(o)) {
-                    return Err(("options", "an option is empty".into()));
+                    return Err(("options", "error.option_empty".into()));
                 }
                 let mut distinct = self.options.clone();
                 distinct.sort();
                 distinct.dedup();
                 if distinct.len() != n {
-                    return Err(("options", "two options are the same".into()));
+                    return Err(("options", "error.options_same".into()));
                 }
                 if picked.iter().any(|&i| i >= n) || picked.windows(2).any(|w| w[0] >= w[1]) {
-                    return Err(("answer", format!("the answer must name options A to {}, each once", letter(n - 1))));
+                    return Err(("answer", keyed("error.answer_letters", &[&letter(n - 1).to_string()])));
                 }
                 match (self.kind, picked.len()) {
                     (Kind::Single, 1) => {}
                     (Kind::Single, k) => {
-                        return Err(("answer", format!("a single-choice question has one answer, not {k}")));
+                        return Err(("answer", keyed("error.single_answer", &[&k.to_string()])));
                     }
-                    (_, 0 | 1) => return Err(("answer", "a multiple-choice question has two or more answers".into())),
+                    (_, 0 | 1) => return Err(("answer", "error.multiple_answers".into())),
                     _ => {}
                 }
             }
             (Kind::TrueFalse, Answer::Truth(_)) => {
                 if !self.options.is_empty() {
-                    return Err(("options", "a true/false question has no options".into()));
+                    return Err(("options", "error.truth_options".into()));
                 }
             }
             (Kind::Fill, Answer::Text(accepted)) => {
                 if self.stem.matches(BLANK).count() != 1 {
-                    return Err(("stem", format!("a fill-in question marks its one blank with {BLANK}")));
+                    return Err(("stem", keyed("error.fill_blank", &[BLANK])));
                 }
                 if accepted.is_empty() || accepted.iter().any(|a| a.trim().is_empty() || a.chars().count() > 100) {
-                    return Err(("answer", "give one or more accepted answers of up to 100 characters".into()));
+                    return Err(("answer", "error.fill_answers".into()));
                 }
                 if !self.options.is_empty() {
-                    return Err(("options", "a fill-in question has no options".into()));
+                    return Err(("options", "error.fill_options".into()));
                 }
             }
-            _ => return Err(("answer", format!("the answer does not fit a {} question", self.kind.as_str()))),
+            _ => return Err(("answer", keyed("error.answer_fits", &[&term("quiz_kind", self.kind.as_str())]))),
         }
         Ok(())
     }
@@ -337,7 +335,7 @@ impl fmt::Display for Format {
 pub fn read(format: Format, bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
     let text = || {
         std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-            .map_err(|_| vec![error_at(0, "", "the file is not UTF-8 text")])
+            .map_err(|_| vec![error_at(0, "", "error.file_not_utf")])
     };
     match format {
         Format::Csv | Format::Xlsx => table::read(bytes, defaults),
@@ -378,21 +376,19 @@ impl Blueprint {
     /// Parses the form's text: one line each, `category difficulty count`, with `*` for any
     /// (`home 1 3`, `* 2 5`, `ebike * 2`).
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |n: usize, what: String| Error::invalid("blueprint", format!("line {n}: {what}"));
+        let bad =
+            |n: usize, what: String| Error::invalid("blueprint", keyed("error.on_line", &[&n.to_string(), &what]));
         let mut lines = Vec::new();
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let parts: Vec<&str> = line.split_whitespace().collect();
             let [cat, diff, count] = parts[..] else {
-                return Err(bad(n + 1, "expected category, difficulty and count, such as 'home 1 3'".into()));
+                return Err(bad(n + 1, "error.blueprint_line".into()));
             };
             let category = match cat {
                 "*" => None,
                 c if CATEGORIES.contains(&c) => Some(c.to_owned()),
                 c => {
-                    return Err(bad(
-                        n + 1,
-                        format!("'{c}' is not a category: expected * or one of {}", CATEGORIES.join(", ")),
-                    ));
+                    return Err(bad(n + 1, keyed("error.blueprint_category", &[c, &CATEGORIES.join(", ")])));
                 }
             };
             let difficulty = match diff {
@@ -401,14 +397,14 @@ impl Blueprint {
                     d.parse()
                         .ok()
                         .filter(|d| (1..=3).contains(d))
-                        .ok_or_else(|| bad(n + 1, format!("'{d}' is not * or a difficulty 1 to 3")))?,
+                        .ok_or_else(|| bad(n + 1, keyed("error.blueprint_difficulty", &[d])))?,
                 ),
             };
             let count = count
                 .parse()
                 .ok()
                 .filter(|c| (1..=100).contains(c))
-                .ok_or_else(|| bad(n + 1, format!("'{count}' is not a count from 1 to 100")))?;
+                .ok_or_else(|| bad(n + 1, keyed("error.blueprint_count", &[count])))?;
             lines.push(BlueprintLine { category, difficulty, count });
         }
         let b = Self(lines);
@@ -420,7 +416,7 @@ impl Blueprint {
     pub fn check(&self) -> Result<()> {
         let total = self.total();
         if total == 0 || total > 100 {
-            return Err(Error::invalid("blueprint", format!("an attempt draws 1 to 100 questions, not {total}")));
+            return Err(Error::invalid("blueprint", keyed("error.blueprint_total", &[&total.to_string()])));
         }
         Ok(())
     }
@@ -474,11 +470,17 @@ pub fn draw(blueprint: &Blueprint, pool: &[PoolQuestion], rng: &mut impl Rng) ->
         if fits.len() < want {
             return Err(Error::invalid(
                 "blueprint",
-                format!(
-                    "the bank has {} active questions of {} / difficulty {}, the blueprint asks for {want}",
-                    fits.len(),
-                    line.category.as_deref().unwrap_or("any category"),
-                    line.difficulty.map_or_else(|| "any".to_owned(), |d| d.to_string())
+                keyed(
+                    "error.bank_short",
+                    &[
+                        &fits.len().to_string(),
+                        &line
+                            .category
+                            .as_deref()
+                            .map_or_else(|| term("error", "any_category"), |c| term("quiz_category", c)),
+                        &line.difficulty.map_or_else(|| term("error", "any_difficulty"), |d| d.to_string()),
+                        &want.to_string(),
+                    ],
                 ),
             ));
         }
@@ -550,9 +552,9 @@ pub fn unshuffle(given: &Answer, order: &[usize]) -> Result<Answer> {
             let mut stored = Vec::with_capacity(shown.len());
             for s in shown {
                 stored.push(
-                    *order
-                        .get(*s)
-                        .ok_or_else(|| Error::invalid("answer", format!("option {} does not exist", letter(*s))))?,
+                    *order.get(*s).ok_or_else(|| {
+                        Error::invalid("answer", keyed("error.no_option", &[&letter(*s).to_string()]))
+                    })?,
                 );
             }
             stored.sort_unstable();
@@ -560,7 +562,7 @@ pub fn unshuffle(given: &Answer, order: &[usize]) -> Result<Answer> {
             Ok(Answer::Choice(stored))
         }
         Answer::Text(t) if t.len() != 1 || t[0].chars().count() > 100 => {
-            Err(Error::invalid("answer", "one answer of up to 100 characters"))
+            Err(Error::invalid("answer", "error.text_answer"))
         }
         other => Ok(other.clone()),
     }

@@ -26,6 +26,8 @@ use std::io::{Cursor, Read};
 use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 
+use crate::i18n::keyed;
+
 /// Largest file [`read`] accepts, in bytes (20 MiB).
 const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 /// Most data rows (rows below the header) [`read`] accepts.
@@ -47,9 +49,9 @@ const MAX_COLUMN_WIDTH: usize = 60;
 const MIN_COLUMN_WIDTH: usize = 6;
 
 /// Message for a cell that holds a formula.
-const FORMULA_MESSAGE: &str = "formula not accepted: paste the values";
+const FORMULA_MESSAGE: &str = "error.formula";
 /// Message for a cell whose text begins with `=`.
-const EQUALS_MESSAGE: &str = "starts with '=': formulas are not accepted; remove the '='";
+const EQUALS_MESSAGE: &str = "error.starts_equals";
 
 /// A table read from a file: the header row and the data rows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -116,22 +118,16 @@ impl Sheet {
 /// else CSV; the filename's extension is only a hint for the error message).
 pub fn read(bytes: &[u8], filename: &str) -> Result<Sheet, Vec<CellError>> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(vec![CellError::file("the file is larger than 20 MiB: split it into smaller files")]);
+        return Err(vec![CellError::file("error.file_too_large")]);
     }
     if is_zip(bytes) {
         return read_xlsx(bytes, filename);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Err(vec![CellError::file(
-            "this is an old Excel 97-2003 (.xls) workbook or a password-protected one: \
-             save it as .xlsx without a password",
-        )]);
+        return Err(vec![CellError::file("error.file_xls")]);
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(vec![CellError::file(
-            "the file is UTF-16 text (Excel's \"Unicode Text\"): save it as \
-             \"CSV UTF-8\" or as .xlsx",
-        )]);
+        return Err(vec![CellError::file("error.file_utf_wide")]);
     }
     read_csv(bytes, filename)
 }
@@ -253,10 +249,7 @@ impl Problems {
         }
         self.list.sort_by_key(|error| error.row);
         if self.unlisted > 0 {
-            self.list.push(CellError::file(format!(
-                "{} more problems are not listed: fix the ones above first",
-                self.unlisted
-            )));
+            self.list.push(CellError::file(keyed("error.more_problems", &[&self.unlisted.to_string()])));
         }
         Err(self.list)
     }
@@ -301,7 +294,7 @@ struct Merge {
 fn assemble(raw: Vec<RawRow>, merges: Vec<Merge>, mut problems: Problems) -> Result<Sheet, Vec<CellError>> {
     let mut raw = raw.into_iter();
     let Some(head) = raw.next() else {
-        problems.add(0, "", "the file has no rows: the first row must hold the column names");
+        problems.add(0, "", "error.no_header");
         return problems.finish(Sheet::default());
     };
 
@@ -321,17 +314,13 @@ fn assemble(raw: Vec<RawRow>, merges: Vec<Merge>, mut problems: Problems) -> Res
     for (col, name) in headers.iter().enumerate() {
         if name.is_empty() {
             if !flagged[col] {
-                problems.add(head.line, column_letters(col), "this column has no name in the header row");
+                problems.add(head.line, column_letters(col), "error.column_unnamed");
             }
         } else if let Some(first) = seen.get(name.as_str()) {
             problems.add(
                 head.line,
                 name.clone(),
-                format!(
-                    "the column name is used twice (columns {} and {})",
-                    column_letters(*first),
-                    column_letters(col)
-                ),
+                keyed("error.column_twice", &[&column_letters(*first), &column_letters(col)]),
             );
         } else {
             seen.insert(name, col);
@@ -378,11 +367,7 @@ fn assemble(raw: Vec<RawRow>, merges: Vec<Merge>, mut problems: Problems) -> Res
             problems.add(
                 raw_row.line,
                 "",
-                format!(
-                    "this row has {} cells but the header has {width}: column {} has no name",
-                    last + 1,
-                    column_letters(last)
-                ),
+                keyed("error.row_too_wide", &[&(last + 1).to_string(), &width.to_string(), &column_letters(last)]),
             );
         }
         rows.push(Row { line: raw_row.line, cells });
@@ -391,11 +376,11 @@ fn assemble(raw: Vec<RawRow>, merges: Vec<Merge>, mut problems: Problems) -> Res
 }
 
 fn too_many_rows() -> CellError {
-    CellError::file("the file has more than 200,000 data rows: split it into smaller files")
+    CellError::file("error.too_many_rows")
 }
 
 fn too_many_cells() -> CellError {
-    CellError::file("the file has more than 10,000,000 cells: split it into smaller files")
+    CellError::file("error.too_many_cells")
 }
 
 /// The lower-case extension of a file name, if any.
@@ -433,7 +418,7 @@ fn read_csv(bytes: &[u8], filename: &str) -> Result<Sheet, Vec<CellError>> {
             Ok(true) => {}
             Err(error) => {
                 let line = lines.line_at(before);
-                problems.add(line, "", format!("the CSV cannot be read from here on: {error}"));
+                problems.add(line, "", keyed("error.csv_broken", &[&error.to_string()]));
                 break;
             }
         }
@@ -490,12 +475,9 @@ impl<'a> LineCounter<'a> {
 fn undecodable(filename: &str) -> CellError {
     let ext = extension(filename);
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "et" | "ods") {
-        CellError::file(format!(
-            "the file is named .{ext} but is not a workbook this site can read: \
-             open it in Excel or WPS and save it as .xlsx"
-        ))
+        CellError::file(keyed("error.file_not_workbook", &[&ext]))
     } else {
-        CellError::file("the file is neither UTF-8 nor GBK/GB18030 text: save it as .xlsx or as CSV")
+        CellError::file("error.file_encoding")
     }
 }
 
@@ -510,12 +492,9 @@ fn is_zip(bytes: &[u8]) -> bool {
 /// The whole-file error for a ZIP file that is not a readable workbook.
 fn not_a_workbook(filename: &str) -> CellError {
     match extension(filename).as_str() {
-        "ods" => CellError::file("this is an OpenDocument (.ods) spreadsheet: save it as .xlsx"),
-        "numbers" => CellError::file("this is an Apple Numbers file: export it as .xlsx"),
-        _ => CellError::file(
-            "the file is not a valid XLSX workbook: open it in Excel or WPS and save it \
-             again as .xlsx",
-        ),
+        "ods" => CellError::file("error.file_ods"),
+        "numbers" => CellError::file("error.file_numbers"),
+        _ => CellError::file("error.file_bad_xlsx"),
     }
 }
 
@@ -545,7 +524,7 @@ fn check_archive(bytes: &[u8], filename: &str) -> Result<(), Vec<CellError>> {
         }
     }
     if total > MAX_UNPACKED_BYTES {
-        return Err(vec![CellError::file("the workbook unpacks to more than 512 MiB: split it into smaller files")]);
+        return Err(vec![CellError::file("error.file_unpacks")]);
     }
     for index in string_tables {
         let part = archive.by_index(index).map_err(|_| invalid())?;
@@ -652,7 +631,7 @@ fn read_checked_xlsx(bytes: &[u8], filename: &str) -> Result<Sheet, Vec<CellErro
     let first_visible = sheets.iter().find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible);
     let first_any = || sheets.iter().find(|s| s.typ == SheetType::WorkSheet);
     let Some(sheet) = first_visible.or_else(first_any) else {
-        return Err(vec![CellError::file("the workbook has no worksheet")]);
+        return Err(vec![CellError::file("error.no_worksheet")]);
     };
     let name = sheet.name.clone();
 
@@ -667,12 +646,15 @@ fn read_checked_xlsx(bytes: &[u8], filename: &str) -> Result<Sheet, Vec<CellErro
                 top: line_of(top),
                 bottom: line_of(bottom),
                 left: index_of(left),
-                message: format!(
-                    "merged cells {}{}:{}{}: unmerge them and fill every cell",
-                    column_letters(index_of(left)),
-                    line_of(top),
-                    column_letters(index_of(right)),
-                    line_of(bottom),
+                message: keyed(
+                    "error.merged_cells",
+                    &[&format!(
+                        "{}{}:{}{}",
+                        column_letters(index_of(left)),
+                        line_of(top),
+                        column_letters(index_of(right)),
+                        line_of(bottom),
+                    )],
                 ),
             }
         })
@@ -733,7 +715,7 @@ fn value_cell(value: &DataRef<'_>) -> Option<Cell> {
         DataRef::Float(x) => Some(Cell::Text(number_text(*x))),
         DataRef::Bool(b) => Some(Cell::Text(b.to_string())),
         DataRef::DateTime(datetime) => Some(Cell::Text(datetime_text(datetime))),
-        DataRef::Error(error) => Some(Cell::Bad(format!("the cell shows the error {error}: correct it or clear it"))),
+        DataRef::Error(error) => Some(Cell::Bad(keyed("error.cell_error", &[&error.to_string()]))),
     }
 }
 
@@ -857,6 +839,11 @@ mod tests {
     use std::io::Write;
 
     use rust_xlsxwriter::ExcelDateTime as WriteDateTime;
+
+    /// A problem's message as the English reader sees it.
+    fn en(e: &CellError) -> String {
+        crate::i18n::Lang::En.message(&e.message)
+    }
 
     fn strings(cells: &[&str]) -> Vec<String> {
         cells.iter().map(|s| (*s).to_owned()).collect()
@@ -1021,7 +1008,7 @@ mod tests {
         assert_eq!((errors[1].row, errors[1].column.as_str()), (3, "名称"));
         assert!(errors[1].message.contains("#REF!"));
         assert_eq!((errors[2].row, errors[2].column.as_str()), (5, ""));
-        assert!(errors[2].message.contains("5 cells"), "{}", errors[2].message);
+        assert!(en(&errors[2]).contains("5 cells"), "{}", en(&errors[2]));
 
         // Without the problems the rows read, with dates normalised.
         let data = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>名称</t></is></c>
@@ -1053,7 +1040,7 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].row, 3);
         assert_eq!(errors[0].column, "区域");
-        assert_eq!(errors[0].message, "merged cells A3:A5: unmerge them and fill every cell");
+        assert_eq!(en(&errors[0]), "merged cells A3:A5: unmerge them and fill every cell");
     }
 
     #[test]
@@ -1072,7 +1059,7 @@ mod tests {
         let errors = read(&workbook.save_to_buffer().unwrap(), "t.xlsx").unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].row, 1);
-        assert_eq!(errors[0].message, "merged cells A1:C1: unmerge them and fill every cell");
+        assert_eq!(en(&errors[0]), "merged cells A1:C1: unmerge them and fill every cell");
     }
 
     #[test]
@@ -1161,7 +1148,7 @@ mod tests {
         let errors = read(csv.as_bytes(), "cap.csv").unwrap_err();
         assert_eq!(errors.len(), MAX_ERRORS + 1);
         assert_eq!(errors[MAX_ERRORS].row, 0);
-        assert!(errors[MAX_ERRORS].message.starts_with("5 more problems"));
+        assert!(en(&errors[MAX_ERRORS]).starts_with("5 more problems"));
     }
 
     #[test]
@@ -1200,12 +1187,12 @@ mod tests {
             let errors = read(bytes, "upload.csv").unwrap_err();
             assert_eq!(errors.len(), 1, "{errors:?}");
             assert_eq!(errors[0].row, 0);
-            assert_eq!(errors[0].to_string(), errors[0].message);
+            assert_eq!(errors[0].to_string(), en(&errors[0]));
         }
         let errors = read(&[0xFF, 0x81, 0x30, 0x80], "data.csv").unwrap_err();
-        assert!(errors[0].message.starts_with("the file is neither UTF-8 nor GBK/GB18030"));
+        assert!(en(&errors[0]).starts_with("the file is neither UTF-8 nor GBK/GB18030"));
         let errors = read(&[0xFF, 0xFF], "data.xlsx").unwrap_err();
-        assert!(errors[0].message.contains(".xlsx"));
+        assert!(en(&errors[0]).contains(".xlsx"));
     }
 
     #[test]
@@ -1215,7 +1202,7 @@ mod tests {
         assert!(errors.iter().all(|e| e.row == 1));
         assert_eq!(errors[0].column, "B");
         assert_eq!(errors[1].column, "name");
-        assert!(errors[1].message.contains("columns A and C"));
+        assert!(en(&errors[1]).contains("columns A and C"));
 
         let errors = read(b"", "empty.csv").unwrap_err();
         assert_eq!(errors[0].row, 0);
@@ -1294,7 +1281,7 @@ mod tests {
         }
         let errors = read(csv.as_bytes(), "rows.csv").unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("200,000"));
+        assert!(en(&errors[0]).contains("200,000"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::audit::{self, Actor, Outcome};
 use crate::campaign;
 use crate::clock::parse_date;
 use crate::db::Db;
+use crate::i18n::{keyed, term};
 use crate::org::caller::Principal;
 use crate::org::{self, Scope, parse_name};
 use crate::personal::{DataKey, PhoneNumber};
@@ -29,7 +30,7 @@ use crate::{Error, Result, clock};
 fn limit(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
     if s.chars().count() > max || s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(Error::invalid(field, format!("at most {max} characters, no control characters")));
+        return Err(Error::invalid(field, keyed("error.text_limit", &[&max.to_string()])));
     }
     Ok(s.to_owned())
 }
@@ -72,9 +73,9 @@ pub async fn update_team(db: &Db, me: &Principal, team_id: i64, input: &TeamInpu
         if let Some(leader) = input.leader_member_id {
             let m = store::member(db, &me.scope, leader)
                 .await
-                .map_err(|_| Error::invalid("leader_member_id", "no such member"))?;
+                .map_err(|_| Error::invalid("leader_member_id", "error.no_member"))?;
             if m.team_id != team.id || !m.active {
-                return Err(Error::invalid("leader_member_id", "the leader must be an active member of the team"));
+                return Err(Error::invalid("leader_member_id", "error.leader_member"));
             }
         }
         let details = TeamDetails {
@@ -117,7 +118,7 @@ fn parse_gender(s: &str) -> Result<Option<String>> {
         "" => Ok(None),
         "f" | "F" | "女" | "female" | "여" => Ok(Some("f".to_owned())),
         "m" | "M" | "男" | "male" | "남" => Ok(Some("m".to_owned())),
-        other => Err(Error::invalid("gender", format!("'{other}' is not a gender: f, m or empty"))),
+        other => Err(Error::invalid("gender", keyed("error.gender", &[other]))),
     }
 }
 
@@ -126,16 +127,16 @@ pub fn check_member(input: &MemberInput, team: (i64, &str), key: &DataKey, now: 
     let name = parse_name("name", &input.name)?;
     let phone = PhoneNumber::parse("phone", &input.phone)?;
     if !input.consent {
-        return Err(Error::invalid(
-            "consent",
-            "no member without consent: they must agree to how their data is used before they are recorded",
-        ));
+        return Err(Error::invalid("consent", "error.member_consent"));
     }
     let year = clock::today().year();
     if let Some(y) = input.birth_year
         && !(i64::from(year) - 100..=i64::from(year) - 14).contains(&y)
     {
-        return Err(Error::invalid("birth_year", format!("a year from {} to {}", year - 100, year - 14)));
+        return Err(Error::invalid(
+            "birth_year",
+            keyed("error.birth_year", &[&(year - 100).to_string(), &(year - 14).to_string()]),
+        ));
     }
     let joined_on = optional_date("joined_on", &input.joined_on)?.unwrap_or_else(clock::today);
     Ok(NewMember {
@@ -160,7 +161,7 @@ pub async fn add_member(db: &Db, key: &DataKey, me: &Principal, team_id: i64, in
         let team = managed_team(db, me, team_id).await?;
         let m = check_member(input, (team.id, &team.region_path), key, clock::now())?;
         if store::member_by_phone(db, team.id, &m.phone_index).await?.is_some() {
-            return Err(Error::invalid("phone", "a member with this phone number is already in the team"));
+            return Err(Error::invalid("phone", "error.phone_in_team"));
         }
         let ids = store::insert_members(db, &[m]).await?;
         ids.first().copied().ok_or_else(|| Error::Internal(anyhow::anyhow!("no id")))
@@ -249,12 +250,11 @@ pub async fn add_credential(db: &Db, me: &Principal, member_id: i64, input: &Cre
     let r = async {
         let m = store::member(db, &me.scope, member_id).await?;
         managed_team(db, me, m.team_id).await?;
-        let kind = CredentialKind::parse(&input.kind)
-            .ok_or_else(|| Error::invalid("kind", "expected training or certificate"))?;
+        let kind = CredentialKind::parse(&input.kind).ok_or_else(|| Error::invalid("kind", "error.credential_kind"))?;
         let issued_on = parse_date("issued_on", &input.issued_on)?;
         let expires_on = optional_date("expires_on", &input.expires_on)?;
         if expires_on.is_some_and(|e| e < issued_on) {
-            return Err(Error::invalid("expires_on", "a certificate expires after it is issued"));
+            return Err(Error::invalid("expires_on", "error.expires_before_issued"));
         }
         store::insert_credential(
             db,
@@ -296,28 +296,22 @@ pub struct EventInput {
 pub fn check_event(input: &EventInput, team: &Team, region: Option<(String, String)>, by: i64) -> Result<NewEvent> {
     let kind = EventKind::parse(&input.kind).ok_or_else(|| {
         let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        Error::invalid(
-            "kind",
-            format!("'{}' is not an event kind: expected one of {}", input.kind.trim(), all.join(", ")),
-        )
+        Error::invalid("kind", keyed("error.event_kind", &[input.kind.trim(), &all.join(", ")]))
     })?;
     let title = parse_name("title", &input.title)?;
-    let region = region.filter(|(_, path)| path.starts_with(&team.region_path)).ok_or_else(|| {
-        Error::invalid(
-            "region_code",
-            format!("region '{}' is not a region within the team's area", input.region_code.trim()),
-        )
-    })?;
+    let region = region
+        .filter(|(_, path)| path.starts_with(&team.region_path))
+        .ok_or_else(|| Error::invalid("region_code", keyed("error.region_not_teams", &[input.region_code.trim()])))?;
     let starts_at = parse_time("starts_at", &input.starts_at)?;
     let ends_at = parse_time("ends_at", &input.ends_at)?;
     if ends_at <= starts_at {
-        return Err(Error::invalid("ends_at", "the event must end after it starts"));
+        return Err(Error::invalid("ends_at", "error.event_ends_early"));
     }
     if ends_at - starts_at > time::Duration::days(7) {
-        return Err(Error::invalid("ends_at", "an event lasts at most 7 days"));
+        return Err(Error::invalid("ends_at", "error.event_days"));
     }
     if !(1..=1000).contains(&input.capacity) {
-        return Err(Error::invalid("capacity", "a whole number of places from 1 to 1000"));
+        return Err(Error::invalid("capacity", "error.capacity"));
     }
     Ok(NewEvent {
         team: (team.id, team.region_path.clone()),
@@ -358,12 +352,13 @@ async fn managed_event(db: &Db, me: &Principal, event_id: i64) -> Result<Event> 
 
 /// A member of the event's team, in scope.
 async fn team_member(db: &Db, me: &Principal, e: &Event, member_id: i64) -> Result<Member> {
-    let m = store::member(db, &me.scope, member_id).await.map_err(|_| Error::invalid("member_id", "no such member"))?;
+    let m =
+        store::member(db, &me.scope, member_id).await.map_err(|_| Error::invalid("member_id", "error.no_member"))?;
     if m.team_id != e.team_id {
-        return Err(Error::invalid("member_id", "the member belongs to another team"));
+        return Err(Error::invalid("member_id", "error.member_elsewhere"));
     }
     if !m.active {
-        return Err(Error::invalid("member_id", "the member is no longer active"));
+        return Err(Error::invalid("member_id", "error.member_inactive"));
     }
     Ok(m)
 }
@@ -398,7 +393,7 @@ fn confirmed_time(at: Option<&str>) -> Result<OffsetDateTime> {
         Some(s) => {
             let t = parse_time("at", s)?;
             if t > now + time::Duration::minutes(5) {
-                return Err(Error::invalid("at", "a check-in or check-out cannot be in the future"));
+                return Err(Error::invalid("at", "error.check_time_future"));
             }
             Ok(t)
         }
@@ -565,10 +560,10 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
     let r = async {
         let e = managed_event(db, me, event_id).await?;
         if e.state != EventState::Open {
-            return Err(Error::Conflict(format!("an event that is {} cannot be completed", e.state)));
+            return Err(Error::Conflict(keyed("error.event_not_completable", &[&term("event_state", e.state)])));
         }
         if e.starts_at > clock::now() {
-            return Err(Error::Conflict("the event has not started yet".into()));
+            return Err(Error::Conflict("error.event_not_started".into()));
         }
         let day = service_day(e.starts_at);
         let team_scope = Scope::under(&e.team_path);
@@ -660,14 +655,14 @@ pub async fn add_hours(db: &Db, me: &Principal, member_id: i64, input: &HoursInp
         managed_team(db, me, m.team_id).await?;
         let day = parse_date("day", &input.day)?;
         if day > clock::today() {
-            return Err(Error::invalid("day", "hours cannot be credited for a day still to come"));
+            return Err(Error::invalid("day", "error.hours_future"));
         }
         if input.minutes == 0 || input.minutes.abs() > super::DAY_MINUTES {
-            return Err(Error::invalid("minutes", "a number of minutes from -1440 to 1440, not zero"));
+            return Err(Error::invalid("minutes", "error.hours_minutes"));
         }
         let reason = limit("reason", &input.reason, 300)?;
         if reason.is_empty() {
-            return Err(Error::invalid("reason", "say why the hours are credited or corrected"));
+            return Err(Error::invalid("reason", "error.hours_reason"));
         }
         store::add_hours(db, member_id, day, input.minutes, &reason, me.user.id).await
     }
@@ -738,7 +733,7 @@ pub struct ChallengeInput {
 fn code(field: &str, s: &str) -> Result<String> {
     let s = s.trim();
     if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(Error::invalid(field, "a code of 1 to 12 letters, digits or '-'"));
+        return Err(Error::invalid(field, "error.point_code"));
     }
     Ok(s.to_uppercase())
 }
@@ -753,11 +748,11 @@ pub async fn create_challenge(db: &Db, me: &Principal, input: &ChallengeInput) -
         let held_on = parse_date("held_on", &input.held_on)?;
         let region = org::store::region(db, &me.scope, input.region_code.trim())
             .await
-            .map_err(|_| Error::invalid("region_code", "no such region within your area"))?;
+            .map_err(|_| Error::invalid("region_code", "error.region_outside"))?;
         let mut checkpoints = Vec::new();
         for (i, p) in input.checkpoints.iter().enumerate() {
             if !(0..=3600).contains(&p.value) {
-                return Err(Error::invalid(format!("checkpoints[{i}].value"), "a penalty from 0 to 3600 seconds"));
+                return Err(Error::invalid(format!("checkpoints[{i}].value"), "error.checkpoint_penalty"));
             }
             checkpoints.push((
                 code(&format!("checkpoints[{i}].code"), &p.code)?,
@@ -768,12 +763,12 @@ pub async fn create_challenge(db: &Db, me: &Principal, input: &ChallengeInput) -
         let mut stations = Vec::new();
         for (i, p) in input.stations.iter().enumerate() {
             if !(1..=1000).contains(&p.value) {
-                return Err(Error::invalid(format!("stations[{i}].value"), "a highest score from 1 to 1000"));
+                return Err(Error::invalid(format!("stations[{i}].value"), "error.station_max"));
             }
             stations.push((code(&format!("stations[{i}].code"), &p.code)?, parse_name("name", &p.name)?, p.value));
         }
         if checkpoints.is_empty() && stations.is_empty() {
-            return Err(Error::invalid("checkpoints", "a challenge needs checkpoints or stations"));
+            return Err(Error::invalid("checkpoints", "error.challenge_points"));
         }
         store::insert_challenge(db, &name, held_on, (&region.code, &region.path), &checkpoints, &stations).await
     }
@@ -795,9 +790,9 @@ pub async fn add_entries(db: &Db, me: &Principal, challenge_id: i64, member_ids:
         organised_challenge(db, me, challenge_id).await?;
         let mut rows = Vec::with_capacity(member_ids.len());
         for (i, id) in member_ids.iter().enumerate() {
-            let m = store::member(db, &me.scope, *id)
-                .await
-                .map_err(|_| Error::invalid(format!("member_ids[{i}]"), format!("no member {id} within your area")))?;
+            let m = store::member(db, &me.scope, *id).await.map_err(|_| {
+                Error::invalid(format!("member_ids[{i}]"), keyed("error.no_member_id", &[&id.to_string()]))
+            })?;
             rows.push((m.id, m.team_id));
         }
         store::insert_entries(db, challenge_id, &rows).await
@@ -827,7 +822,7 @@ pub async fn record_punches(db: &Db, me: &Principal, challenge_id: i64, punches:
         let mut rows = Vec::new();
         for (i, p) in punches.iter().enumerate() {
             if !entries.iter().any(|e| e.id == p.entry_id) {
-                return Err(Error::invalid(format!("punches[{i}].entry_id"), "no such entry in this challenge"));
+                return Err(Error::invalid(format!("punches[{i}].entry_id"), "error.no_entry"));
             }
             let at = parse_time(&format!("punches[{i}].at"), &p.at)?;
             match p.checkpoint.trim().to_uppercase().as_str() {
@@ -835,10 +830,7 @@ pub async fn record_punches(db: &Db, me: &Principal, challenge_id: i64, punches:
                 "FINISH" => times.push((p.entry_id, None, Some(at))),
                 code => {
                     let k = course.iter().find(|k| k.code == code).ok_or_else(|| {
-                        Error::invalid(
-                            format!("punches[{i}].checkpoint"),
-                            format!("no checkpoint {code} on the course"),
-                        )
+                        Error::invalid(format!("punches[{i}].checkpoint"), keyed("error.no_checkpoint", &[code]))
                     })?;
                     rows.push((p.entry_id, k.id, at));
                 }
@@ -874,17 +866,17 @@ pub async fn record_scores(
         let s = stations
             .iter()
             .find(|s| s.code == station.trim().to_uppercase())
-            .ok_or_else(|| Error::invalid("station", format!("no station {station} in this challenge")))?;
+            .ok_or_else(|| Error::invalid("station", keyed("error.no_station", &[station])))?;
         let entries = store::entries(db, challenge_id).await?;
         let mut rows = Vec::with_capacity(scores.len());
         for (i, x) in scores.iter().enumerate() {
             if !entries.iter().any(|e| e.id == x.entry_id) {
-                return Err(Error::invalid(format!("scores[{i}].entry_id"), "no such entry in this challenge"));
+                return Err(Error::invalid(format!("scores[{i}].entry_id"), "error.no_entry"));
             }
             if !(0..=s.max_score).contains(&x.score) {
                 return Err(Error::invalid(
                     format!("scores[{i}].score"),
-                    format!("a score from 0 to {} at {}", s.max_score, s.name),
+                    keyed("error.station_score", &[&s.max_score.to_string(), &s.name]),
                 ));
             }
             rows.push((x.entry_id, s.id, x.score));

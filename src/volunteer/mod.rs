@@ -115,7 +115,7 @@ pub fn parse_skills(field: &str, s: &str) -> Result<Vec<Skill>> {
             })
             .ok_or_else(|| {
                 let all: Vec<&str> = Skill::ALL.iter().map(|k| k.as_str()).collect();
-                Error::invalid(field, format!("'{part}' is not a skill: expected one of {}", all.join(", ")))
+                Error::invalid(field, crate::i18n::keyed("error.skill", &[part, &all.join(", ")]))
             })?;
         if !out.contains(&skill) {
             out.push(skill);
@@ -157,7 +157,7 @@ pub fn credit_minutes(checked_in: OffsetDateTime, checked_out: OffsetDateTime) -
     if checked_out < checked_in {
         return Err(Error::invalid(
             "at",
-            format!("check-out ({}) is before check-in ({})", clock::show(checked_out), clock::show(checked_in)),
+            crate::i18n::keyed("error.check_out_before_in", &[&clock::show(checked_out), &clock::show(checked_in)]),
         ));
     }
     let minutes = (checked_out - checked_in).whole_minutes();
@@ -170,22 +170,21 @@ pub fn check_day_total(day: Date, already: i64, adding: i64) -> Result<()> {
     if after > DAY_MINUTES {
         return Err(Error::invalid(
             "minutes",
-            format!(
-                "this would credit {}h{:02} on {day}: at most 24 hours a day (already {}h{:02})",
-                after / 60,
-                after % 60,
-                already / 60,
-                already % 60
-            ),
+            crate::i18n::keyed("error.day_over", &[&clock::show_date(day), &hours(after), &hours(already)]),
         ));
     }
     if after < 0 {
         return Err(Error::invalid(
             "minutes",
-            format!("a correction cannot take {day} below zero (credited {}h{:02})", already / 60, already % 60),
+            crate::i18n::keyed("error.day_below_zero", &[&clock::show_date(day), &hours(already)]),
         ));
     }
     Ok(())
+}
+
+/// Minutes as hours and minutes, `5h00`.
+fn hours(minutes: i64) -> String {
+    format!("{}h{:02}", minutes / 60, minutes % 60)
 }
 
 /// Parses a time as people write it in China Standard Time (`2026-11-20 09:30`, a `T` instead of
@@ -203,7 +202,7 @@ pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
             .or_else(|_| {
                 time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]"))
             })
-            .map_err(|_| Error::invalid(field, format!("'{s}' is not a time like 2026-11-20 09:30")))?;
+            .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_time", &[s])))?;
     Ok(local.assume_offset(clock::CST).to_offset(time::UtcOffset::UTC))
 }
 

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
+use crate::i18n::keyed;
 
 /// Characters no text field takes: NUL and the other control characters but tab and line breaks,
 /// and the bidirectional embedding, override and isolate controls, which make text read otherwise
@@ -61,14 +62,27 @@ fn named<E: std::fmt::Display>(what: &str, e: &serde_path_to_error::Error<E>) ->
     let path = e.path().to_string();
     let message = e.inner().to_string();
     let field = if path == "." { message.split('`').nth(1).unwrap_or(what).to_owned() } else { path };
-    Error::Invalid { field: Some(field), message: format!("{what}: {message}") }
+    // The reader sees what the field needs; the words of the parser stay for the English reader.
+    let number = ["digit", "integer", "float", "expected i", "expected u", "expected f"];
+    let key = if message.starts_with("missing field") {
+        "error.field_missing"
+    } else if message.starts_with("unknown variant") {
+        "error.field_choice"
+    } else if message.starts_with("unknown field") {
+        "error.field_unknown"
+    } else if number.iter().any(|n| message.contains(n)) {
+        "error.field_number"
+    } else {
+        "error.field_format"
+    };
+    Error::Invalid { field: Some(field), message: keyed(key, &[what, &message]) }
 }
 
 /// A URL-encoded body read whole (at most 1 MiB), its names and values checked.
 async fn form_body(req: Request) -> Result<axum::body::Bytes, Error> {
     let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
         .await
-        .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
+        .map_err(|_| Error::invalid("body", "error.form_too_large"))?;
     check_pairs(&bytes)?;
     Ok(bytes)
 }
@@ -122,13 +136,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if !json {
-            return Err(Error::invalid("content-type", "expected application/json"));
+            return Err(Error::invalid("content-type", "error.json_content_type"));
         }
         let bytes = axum::body::to_bytes(req.into_body(), 1024 * 1024)
             .await
-            .map_err(|_| Error::invalid("body", "the body is larger than 1 MiB"))?;
+            .map_err(|_| Error::invalid("body", "error.body_too_large"))?;
         // Read whole (content after the value is refused), checked, then shaped.
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::invalid("body", format!("json: {e}")))?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::invalid("body", keyed("error.json_unreadable", &[&e.to_string()])))?;
         check_json(&mut String::new(), &value)?;
         serde_path_to_error::deserialize(value).map(Json).map_err(|e| named("json", &e))
     }
@@ -212,8 +227,9 @@ pub struct Path<T>(pub T);
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
-        let raw =
-            RawPathParams::from_request_parts(parts, state).await.map_err(|e| Error::invalid("path", e.body_text()))?;
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::invalid("path", keyed("error.path_unreadable", &[&e.body_text()])))?;
         raw.iter().try_for_each(|(k, v)| check_text(k, v))?;
         // An address whose id is not one (`/units/abc`) names nothing: not found.
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
@@ -272,14 +288,21 @@ impl<S: Send + Sync> FromRequest<S> for MultipartForm {
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let mut form = axum::extract::Multipart::from_request(req, state)
             .await
-            .map_err(|e| Error::invalid("form", e.body_text()))?;
+            .map_err(|e| Error::invalid("form", keyed("error.form_unreadable", &[&e.body_text()])))?;
         let (mut fields, mut files) = (Vec::new(), Vec::new());
-        while let Some(field) = form.next_field().await.map_err(|e| Error::invalid("form", e.body_text()))? {
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| Error::invalid("form", keyed("error.form_unreadable", &[&e.body_text()])))?
+        {
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
             check_text(&name, &name)?;
             check_text(&name, file_name.as_deref().unwrap_or_default())?;
-            let bytes = field.bytes().await.map_err(|e| Error::invalid(&name, e.body_text()))?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| Error::invalid(&name, keyed("error.form_unreadable", &[&e.body_text()])))?;
             // A part is a file when it says so, or when it is not text.
             match (file_name, std::str::from_utf8(&bytes)) {
                 (None, Ok(text)) => {

@@ -12,6 +12,7 @@ use super::store::{self, AnswerLine, Correction, Item, Match, NewAnswer, NewItem
 use super::{Control, ItemState, MatchState, Mode, RoundInput, RoundKind, TeamInput};
 use crate::audit::{self, Outcome};
 use crate::db::Db;
+use crate::i18n::keyed;
 use crate::org::Scope;
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
@@ -41,7 +42,7 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
         let title = crate::org::parse_name("title", &input.title)?;
         super::check_teams(&input.teams)?;
         if input.rounds.is_empty() || input.rounds.len() > 20 {
-            return Err(Error::invalid("rounds", "a match has 1 to 20 rounds"));
+            return Err(Error::invalid("rounds", "error.rounds_count"));
         }
         let pool = crate::quiz::store::pool(db, &me.user.region_path).await?;
         let mut used = std::collections::HashSet::new();
@@ -64,7 +65,10 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
                 if fit.len() < want {
                     return Err(Error::invalid(
                         field,
-                        format!("round {round_no} needs {want} questions; the bank has {} that fit", fit.len()),
+                        keyed(
+                            "error.round_bank_short",
+                            &[&round_no.to_string(), &want.to_string(), &fit.len().to_string()],
+                        ),
                     ));
                 }
                 fit.shuffle(&mut rng);
@@ -73,17 +77,14 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
             } else {
                 for id in &r.question_ids {
                     if !pool.iter().any(|q| q.id == *id) {
-                        return Err(Error::invalid(
-                            field,
-                            format!("question {id} is not an active question of your bank"),
-                        ));
+                        return Err(Error::invalid(field, keyed("error.not_bank_question", &[&id.to_string()])));
                     }
                 }
                 r.question_ids.clone()
             };
             for (k, id) in ids.iter().enumerate() {
                 if !used.insert(*id) {
-                    return Err(Error::invalid(field, format!("question {id} is used twice")));
+                    return Err(Error::invalid(field, keyed("error.question_twice", &[&id.to_string()])));
                 }
                 let k = i64::try_from(k).unwrap_or(0);
                 let team = (r.mode() == Mode::Each).then(|| k % teams + 1);
@@ -125,7 +126,7 @@ fn current_round(rounds: &[Round], item: &Item) -> Result<Round> {
 pub async fn control(db: &Db, me: &Principal, id: i64, control: Control) -> Result<()> {
     let r = async {
         let m = hosted(db, me, id).await?;
-        let refused = || Error::Conflict(format!("cannot {} now", control.as_str().replace('_', " ")));
+        let refused = || Error::Conflict(keyed("error.live_refused", &[&crate::i18n::term("live", control.as_str())]));
         let items = store::items(db, m.id).await?;
         let rounds = store::rounds(db, m.id).await?;
         let current = m.item_id.and_then(|i| items.iter().find(|it| it.id == i));
@@ -191,16 +192,16 @@ pub struct CorrectionInput {
 pub async fn correct(db: &Db, me: &Principal, id: i64, input: &CorrectionInput) -> Result<i64> {
     let reason = input.reason.trim();
     if input.points == 0 || !(-100..=100).contains(&input.points) {
-        return Err(Error::invalid("points", "a correction is -100 to 100 points and not 0"));
+        return Err(Error::invalid("points", "error.correction_points"));
     }
     if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid("reason", "give the reason in up to 200 characters"));
+        return Err(Error::invalid("reason", "error.correction_reason"));
     }
     let r = async {
         let m = hosted(db, me, id).await?;
         let cid = store::insert_correction(db, m.id, input.team_id, input.points, reason, me.user.id)
             .await?
-            .ok_or_else(|| Error::invalid("team_id", "no such team in this match"))?;
+            .ok_or_else(|| Error::invalid("team_id", "error.no_team"))?;
         hub::publish(m.id, Event { kind: "correct", item_id: None, answered: 0 });
         Ok(cid)
     }
@@ -220,10 +221,10 @@ async fn team_item(db: &Db, token: &str, item_id: Option<i64>) -> Result<(Team, 
     let team = store::team_by_token(db, token).await?;
     let m = store::match_of_team(db, &team).await?;
     let (MatchState::Running, Some(current)) = (m.state, m.item_id) else {
-        return Err(Error::Conflict("the match is not running".into()));
+        return Err(Error::Conflict("error.match_not_running".into()));
     };
     if item_id.is_some_and(|i| i != current) {
-        return Err(Error::Conflict("this question is no longer open".into()));
+        return Err(Error::Conflict("error.question_closed".into()));
     }
     let item = store::item(db, m.id, current).await?;
     let round = current_round(&store::rounds(db, m.id).await?, &item)?;
@@ -236,10 +237,10 @@ pub async fn stake(db: &Db, token: &str, item_id: Option<i64>, amount: i64) -> R
     let amount = super::check_wager(amount)?;
     let (team, m, item, round) = team_item(db, token, item_id).await?;
     if round.kind != RoundKind::Risk {
-        return Err(Error::Conflict("this is not a risk question".into()));
+        return Err(Error::Conflict("error.not_risk".into()));
     }
     if !store::stake(db, item.id, team.id, amount).await? {
-        return Err(Error::Conflict("wagers are taken only before the question is shown".into()));
+        return Err(Error::Conflict("error.wager_late".into()));
     }
     hub::publish(
         m.id,
@@ -259,7 +260,7 @@ pub struct Buzzed {
 pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> {
     let (team, m, item, round) = team_item(db, token, item_id).await?;
     if round.kind != RoundKind::Buzzer {
-        return Err(Error::Conflict("this is not a buzzer question".into()));
+        return Err(Error::Conflict("error.not_buzzer".into()));
     }
     let won = store::buzz(db, item.id, team.id, clock::now()).await?;
     if won {
@@ -274,7 +275,7 @@ pub async fn buzz(db: &Db, token: &str, item_id: Option<i64>) -> Result<Buzzed> 
         return Ok(Buzzed { won: true });
     }
     if !now.taking_answers(clock::now()) {
-        return Err(Error::Conflict("the question is not open".into()));
+        return Err(Error::Conflict("error.question_not_open".into()));
     }
     Ok(Buzzed { won: false })
 }
@@ -316,15 +317,15 @@ pub async fn answer(db: &Db, token: &str, item_id: Option<i64>, given: &Answer) 
     .await?;
     if !taken {
         let why = if store::answer_of(db, item.id, team.id).await?.is_some() {
-            "your team has already answered this question"
+            "error.answered_already"
         } else if item.team_id.is_some_and(|t| t != team.id) {
-            "this is another team's question"
+            "error.other_team_question"
         } else if !item.taking_answers(now) {
-            "the question is not open"
+            "error.question_not_open"
         } else if kind == RoundKind::Buzzer {
-            "only the team that buzzed first answers"
+            "error.buzz_first"
         } else {
-            "the question is not open"
+            "error.question_not_open"
         };
         return Err(Error::Conflict(why.into()));
     }

@@ -16,6 +16,7 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::i18n::keyed;
 use crate::org::text_enum;
 use crate::{Error, Result};
 
@@ -113,21 +114,15 @@ impl TeamInput {
     pub fn check(&self, field: &str) -> Result<()> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 60 {
-            return Err(Error::invalid(field, "a team needs a name of up to 60 characters"));
+            return Err(Error::invalid(field, "error.team_name"));
         }
         if !(2..=5).contains(&self.members.len()) {
-            return Err(Error::invalid(
-                field,
-                format!("team {name} has {} members: a team has 2 to 5", self.members.len()),
-            ));
+            return Err(Error::invalid(field, keyed("error.team_size", &[name, &self.members.len().to_string()])));
         }
         if self.members.iter().any(|m| m.trim().is_empty() || m.chars().count() > 40)
             || self.region.chars().count() > 40
         {
-            return Err(Error::invalid(
-                field,
-                format!("team {name}: a member's or the region's name is empty or too long"),
-            ));
+            return Err(Error::invalid(field, keyed("error.team_names", &[name])));
         }
         Ok(())
     }
@@ -158,9 +153,10 @@ pub fn parse_teams(text: &str) -> Result<Vec<TeamInput>> {
                 region: (*region).to_owned(),
                 members: rest.iter().flat_map(|m| split_names(m)).collect(),
             },
-            _ => return Err(Error::invalid("teams", format!("line {}: write name, region, members", n + 1))),
+            _ => return Err(Error::invalid("teams", keyed("error.team_line", &[&(n + 1).to_string()]))),
         };
-        team.check("teams").map_err(|e| Error::invalid("teams", format!("line {}: {}", n + 1, message(&e))))?;
+        team.check("teams")
+            .map_err(|e| Error::invalid("teams", keyed("error.on_line", &[&(n + 1).to_string(), &message(&e)])))?;
         teams.push(team);
     }
     check_teams(&teams)?;
@@ -177,12 +173,15 @@ fn message(e: &Error) -> String {
 /// Checks a whole team list: 2 to [`MAX_TEAMS`] teams with different names.
 pub fn check_teams(teams: &[TeamInput]) -> Result<()> {
     if !(2..=MAX_TEAMS).contains(&teams.len()) {
-        return Err(Error::invalid("teams", format!("a match has 2 to {MAX_TEAMS} teams, not {}", teams.len())));
+        return Err(Error::invalid(
+            "teams",
+            keyed("error.teams_count", &[&MAX_TEAMS.to_string(), &teams.len().to_string()]),
+        ));
     }
     let mut names: Vec<&str> = teams.iter().map(|t| t.name.trim()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {
-        return Err(Error::invalid("teams", "two teams have the same name"));
+        return Err(Error::invalid("teams", "error.team_name_twice"));
     }
     teams.iter().try_for_each(|t| t.check("teams"))
 }
@@ -241,27 +240,27 @@ impl RoundInput {
     /// Checks the round's numbers and its question choice.
     pub fn check(&self, field: &str) -> Result<()> {
         if !(1..=100).contains(&self.points) {
-            return Err(Error::invalid(field, "points for a right answer are 1 to 100"));
+            return Err(Error::invalid(field, "error.round_points"));
         }
         if !(0..=100).contains(&self.penalty) {
-            return Err(Error::invalid(field, "a penalty is 0 to 100 points"));
+            return Err(Error::invalid(field, "error.round_penalty"));
         }
         if !(5..=600).contains(&self.seconds) {
-            return Err(Error::invalid(field, "a question is open 5 to 600 seconds"));
+            return Err(Error::invalid(field, "error.round_seconds"));
         }
         if self.question_ids.is_empty() && !(1..=50).contains(&self.count) {
-            return Err(Error::invalid(field, "draw 1 to 50 questions, or name them by id"));
+            return Err(Error::invalid(field, "error.round_count"));
         }
         if self.question_ids.len() > 200 {
-            return Err(Error::invalid(field, "at most 200 questions in a round"));
+            return Err(Error::invalid(field, "error.round_questions"));
         }
         if let Some(c) = &self.category
             && !super::CATEGORIES.contains(&c.as_str())
         {
-            return Err(Error::invalid(field, format!("'{c}' is not a category")));
+            return Err(Error::invalid(field, keyed("error.quiz_category", &[c, &super::CATEGORIES.join(", ")])));
         }
         if self.difficulty.is_some_and(|d| !(1..=3).contains(&d)) {
-            return Err(Error::invalid(field, "difficulty is 1, 2 or 3"));
+            return Err(Error::invalid(field, "error.difficulty"));
         }
         Ok(())
     }
@@ -275,12 +274,12 @@ pub fn parse_rounds(text: &str) -> Result<Vec<RoundInput>> {
     for (n, line) in text.lines().enumerate() {
         let mut words = line.split_whitespace();
         let Some(kind) = words.next() else { continue };
-        let at = |m: &str| Error::invalid("rounds", format!("line {}: {m}", n + 1));
+        let at = |m: &str| Error::invalid("rounds", keyed("error.on_line", &[&(n + 1).to_string(), m]));
         let kind = match kind {
             "必答" | "必答题" => RoundKind::Compulsory,
             "抢答" | "抢答题" => RoundKind::Buzzer,
             "风险" | "风险题" => RoundKind::Risk,
-            k => RoundKind::parse(k).ok_or_else(|| at(&format!("'{k}' is not a round: compulsory, buzzer or risk")))?,
+            k => RoundKind::parse(k).ok_or_else(|| at(&keyed("error.round_kind", &[k])))?,
         };
         let mut r = RoundInput {
             kind,
@@ -295,39 +294,39 @@ pub fn parse_rounds(text: &str) -> Result<Vec<RoundInput>> {
             question_ids: Vec::new(),
         };
         for w in words {
-            let (k, v) = w.split_once('=').ok_or_else(|| at(&format!("'{w}' is not key=value")))?;
-            let num = || v.parse::<i64>().map_err(|_| at(&format!("{k}: a whole number")));
+            let (k, v) = w.split_once('=').ok_or_else(|| at(&keyed("error.round_setting_form", &[w])))?;
+            let num = || v.parse::<i64>().map_err(|_| at(&keyed("error.round_setting_number", &[k])));
             match k {
                 "points" => r.points = num()?,
                 "seconds" => r.seconds = num()?,
                 "count" => r.count = num()?,
                 "penalty" => r.penalty = num()?,
-                "difficulty" => r.difficulty = Some(u8::try_from(num()?).map_err(|_| at("difficulty is 1, 2 or 3"))?),
+                "difficulty" => r.difficulty = Some(u8::try_from(num()?).map_err(|_| at("error.difficulty"))?),
                 "category" => r.category = (v != "*").then(|| v.to_owned()),
-                "mode" => r.mode = Some(Mode::parse(v).ok_or_else(|| at("mode is each or all"))?),
+                "mode" => r.mode = Some(Mode::parse(v).ok_or_else(|| at("error.round_mode"))?),
                 "rebound" => r.rebound = matches!(v, "yes" | "true" | "1" | "是"),
                 "ids" => {
                     r.question_ids = v
                         .split(',')
                         .filter(|x| !x.is_empty())
-                        .map(|x| x.parse::<i64>().map_err(|_| at("ids: question ids apart by commas")))
+                        .map(|x| x.parse::<i64>().map_err(|_| at("error.round_ids")))
                         .collect::<Result<_>>()?;
                 }
-                _ => return Err(at(&format!("unknown setting '{k}'"))),
+                _ => return Err(at(&keyed("error.round_setting_unknown", &[k]))),
             }
         }
         r.check("rounds").map_err(|e| at(&message(&e)))?;
         rounds.push(r);
     }
     if rounds.is_empty() || rounds.len() > 20 {
-        return Err(Error::invalid("rounds", "a match has 1 to 20 rounds"));
+        return Err(Error::invalid("rounds", "error.rounds_count"));
     }
     Ok(rounds)
 }
 
 /// Checks a wager.
 pub fn check_wager(amount: i64) -> Result<i64> {
-    if WAGERS.contains(&amount) { Ok(amount) } else { Err(Error::invalid("amount", "a wager is 10, 20 or 30 points")) }
+    if WAGERS.contains(&amount) { Ok(amount) } else { Err(Error::invalid("amount", "error.wager")) }
 }
 
 /// The points of an answer: a right one scores the round's points (a risk question its wager);

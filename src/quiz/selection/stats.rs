@@ -102,14 +102,14 @@ pub async fn weak_topics(
     per_region: i64,
 ) -> Result<Vec<WeakTopic>> {
     if min_answers < 1 {
-        return Err(Error::invalid("min_answers", "at least 1"));
+        return Err(Error::invalid("min_answers", "error.at_least_one"));
     }
     let (within, len) = match region.filter(|r| !r.trim().is_empty()) {
         None => (scope.clone(), PREFECTURE_PATH_LEN),
         Some(code) => {
             let r = crate::org::store::region(db, scope, code.trim())
                 .await
-                .map_err(|_| Error::invalid("region", "no such region in your area"))?;
+                .map_err(|_| Error::invalid("region", "error.region_outside"))?;
             let children = crate::org::store::region_children(db, scope, &r.code).await?;
             let len = children.first().map_or(r.path.len(), |c| c.path.len());
             (Scope::under(&r.path), len)

@@ -104,7 +104,7 @@ pub async fn weak_topics(
 ) -> Result<Vec<WeakTopic>> {
     let (low, high) = scope.bounds();
     let (wlow, whigh) = within.bounds();
-    let len = i32::try_from(path_len).map_err(|_| Error::invalid("region", "too deep"))?;
+    let len = i32::try_from(path_len).map_err(|_| Error::invalid("region", "error.region_too_deep"))?;
     Ok(on_db!(db, |p| {
         sqlx::query_as(
         "with t as (select substr(a.region_path, 1, $6) as region_path, q.category, count(*) as answers, \
