@@ -31,7 +31,7 @@ pub async fn repeated_failures_lock_the_name_whether_or_not_it_exists(app: TestA
         }
         let (status, page) = login_status(&app, name, PASSWORD).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{name} is locked");
-        assert!(page.contains("15 分钟"), "{page}");
+        assert!(page.contains("请15分钟后再试"), "{page}");
     }
     // Another account from the same address is not affected.
     app.login("changchun").await;

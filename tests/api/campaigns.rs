@@ -12,10 +12,17 @@ async fn campaign_id(c: &Client, name_starts: &str) -> i64 {
         .unwrap()
 }
 
-async fn running(c: &Client) -> (i64, String) {
+/// The running campaign: its id and its first day.
+async fn running(c: &Client) -> (i64, time::Date) {
     let list: Value = c.get("/api/v1/campaigns").await.json().await.unwrap();
     let r = list.as_array().unwrap().iter().find(|x| x["status"] == "running").unwrap().clone();
-    (r["id"].as_i64().unwrap(), r["starts_on"].as_str().unwrap()[..8].to_owned())
+    let first = time::Date::parse(r["starts_on"].as_str().unwrap(), &time::format_description::well_known::Iso8601::DATE);
+    (r["id"].as_i64().unwrap(), first.unwrap())
+}
+
+/// The `n`th day of a campaign that starts on `first` (the first is day 1), as the API writes it.
+fn day(first: time::Date, n: i64) -> String {
+    (first + time::Duration::days(n - 1)).to_string()
 }
 
 fn value(overview: &Value, code: &str) -> i64 {
@@ -61,8 +68,8 @@ pub async fn the_demo_month_adds_up_to_the_report(app: TestApp) {
     assert!(page.contains("1,050,000") && page.contains("28,560") && page.contains("逾期"));
 }
 
-async fn new_record(c: &Client, campaign: i64, month: &str, title: &str, figures: Value) -> reqwest::Response {
-    let body = json!({"campaign_id": campaign, "kind": "training", "title": title, "starts_on": format!("{month}10"), "region_code": "220102001", "figures": figures});
+async fn new_record(c: &Client, campaign: i64, month: time::Date, title: &str, figures: Value) -> reqwest::Response {
+    let body = json!({"campaign_id": campaign, "kind": "training", "title": title, "starts_on": day(month, 1), "region_code": "220102001", "figures": figures});
     c.json(Method::POST, "/api/v1/activities", &body).await
 }
 
@@ -79,7 +86,7 @@ pub async fn records_move_through_review_by_the_level_above(app: TestApp) {
     let (campaign, month) = running(&brigade).await;
     let before: Value = province.get(&format!("/api/v1/campaigns/{campaign}/overview")).await.json().await.unwrap();
     let r =
-        new_record(&brigade, campaign, &month, "社区居民消防培训", json!({"people_trained": 250, "participants": 260}))
+        new_record(&brigade, campaign, month, "社区居民消防培训", json!({"people_trained": 250, "participants": 260}))
             .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["activity"]["id"].as_i64().unwrap();
@@ -109,7 +116,7 @@ pub async fn records_move_through_review_by_the_level_above(app: TestApp) {
         "a reason is required"
     );
     assert_eq!(transition(&detachment, id, "return", "请补充照片").await, StatusCode::OK);
-    let body = json!({"campaign_id": campaign, "duty_id": null, "kind": "training", "title": "社区居民消防培训", "starts_on": format!("{month}10"), "ends_on": "", "region_code": "220102001", "co_organisers": "", "venue": "华阳社区活动室", "description": "", "figures": {"people_trained": 300}});
+    let body = json!({"campaign_id": campaign, "duty_id": null, "kind": "training", "title": "社区居民消防培训", "starts_on": day(month, 1), "ends_on": "", "region_code": "220102001", "co_organisers": "", "venue": "华阳社区活动室", "description": "", "figures": {"people_trained": 300}});
     let partial = {
         let mut b = body.clone();
         b.as_object_mut().unwrap().remove("venue");
@@ -153,28 +160,28 @@ pub async fn absurd_figures_and_wrong_places_are_refused(app: TestApp) {
     let (campaign, month) = running(&brigade).await;
     let problem = |r: reqwest::Response| async move { (r.status(), r.json::<Value>().await.unwrap()) };
     let (s, p) =
-        problem(new_record(&brigade, campaign, &month, "特大培训", json!({"people_trained": 10_000_000})).await).await;
+        problem(new_record(&brigade, campaign, month, "特大培训", json!({"people_trained": 10_000_000})).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["field"], "figures.people_trained");
     assert!(p["detail"].as_str().unwrap().contains("not plausible"));
-    let (s, p) = problem(new_record(&brigade, campaign, &month, "负数", json!({"handouts": -5})).await).await;
+    let (s, p) = problem(new_record(&brigade, campaign, month, "负数", json!({"handouts": -5})).await).await;
     assert_eq!((s, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("figures.handouts")));
-    let (_, p) = problem(new_record(&brigade, campaign, &month, "新闻", json!({"news_central": 3})).await).await;
+    let (_, p) = problem(new_record(&brigade, campaign, month, "新闻", json!({"news_central": 3})).await).await;
     assert_eq!(p["field"], "figures.news_central", "news are counted from the register");
     let outside = json!({"campaign_id": campaign, "kind": "drill", "title": "十二月演练", "starts_on": "2000-12-01", "region_code": "220102"});
     let (_, p) = problem(brigade.json(Method::POST, "/api/v1/activities", &outside).await).await;
     assert_eq!(p["field"], "starts_on");
-    let elsewhere = json!({"campaign_id": campaign, "kind": "drill", "title": "越界", "starts_on": format!("{month}10"), "region_code": "222401"});
+    let elsewhere = json!({"campaign_id": campaign, "kind": "drill", "title": "越界", "starts_on": day(month, 1), "region_code": "222401"});
     let (_, p) = problem(brigade.json(Method::POST, "/api/v1/activities", &elsewhere).await).await;
     assert_eq!(p["field"], "region_code");
-    let unknown = json!({"campaign_id": campaign, "kind": "party", "title": "x", "starts_on": format!("{month}10"), "region_code": "220102"});
+    let unknown = json!({"campaign_id": campaign, "kind": "party", "title": "x", "starts_on": day(month, 1), "region_code": "220102"});
     let (_, p) = problem(brigade.json(Method::POST, "/api/v1/activities", &unknown).await).await;
     assert_eq!(p["field"], "kind");
     let closed = json!({"campaign_id": campaign_id(&brigade, "2024年").await, "kind": "drill", "title": "x", "starts_on": "2024-11-10", "region_code": "220102"});
     let (_, p) = problem(brigade.json(Method::POST, "/api/v1/activities", &closed).await).await;
     assert_eq!(p["field"], "campaign_id");
     let leader = app.login("leader").await;
-    assert_eq!(new_record(&leader, campaign, &month, "领导", json!({})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(new_record(&leader, campaign, month, "领导", json!({})).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.scalar("select count(*) from activity where title in ('特大培训', '负数', '新闻', '越界', 'x', '领导')")
             .await,
@@ -259,14 +266,14 @@ pub async fn reposts_count_once_and_airings_add_up(app: TestApp) {
     let province = app.login("province").await;
     let before: Value = province.get(&format!("/api/v1/campaigns/{campaign}/overview")).await.json().await.unwrap();
     for outlet in ["长春日报", "长春晚报", "新文化报"] {
-        let item = json!({"campaign_id": campaign, "level": "municipal", "outlet": outlet, "title": "长春：冬季消防宣传进万家！", "published_on": format!("{month}12")});
+        let item = json!({"campaign_id": campaign, "level": "municipal", "outlet": outlet, "title": "长春：冬季消防宣传进万家！", "published_on": day(month, 3)});
         assert_eq!(c.json(Method::POST, "/api/v1/news", &item).await.status(), StatusCode::CREATED);
     }
-    let other = json!({"campaign_id": campaign, "level": "municipal", "outlet": "长春日报", "title": "长春开展消防演练", "published_on": format!("{month}13")});
+    let other = json!({"campaign_id": campaign, "level": "municipal", "outlet": "长春日报", "title": "长春开展消防演练", "published_on": day(month, 4)});
     c.json(Method::POST, "/api/v1/news", &other).await;
-    let bad = json!({"campaign_id": campaign, "level": "galactic", "outlet": "x", "title": "x", "published_on": format!("{month}13")});
+    let bad = json!({"campaign_id": campaign, "level": "galactic", "outlet": "x", "title": "x", "published_on": day(month, 4)});
     assert_eq!(c.json(Method::POST, "/api/v1/news", &bad).await.json::<Value>().await.unwrap()["field"], "level");
-    let airing = json!({"campaign_id": campaign, "kind": "psa", "channel": "长春电视台", "slot": "19:00", "aired_count": 120, "aired_on": format!("{month}14")});
+    let airing = json!({"campaign_id": campaign, "kind": "psa", "channel": "长春电视台", "slot": "19:00", "aired_count": 120, "aired_on": day(month, 5)});
     assert_eq!(c.json(Method::POST, "/api/v1/airings", &airing).await.status(), StatusCode::CREATED);
     let after: Value = province.get(&format!("/api/v1/campaigns/{campaign}/overview")).await.json().await.unwrap();
     assert_eq!(value(&after, "news_municipal"), value(&before, "news_municipal") + 2, "three reposts count once");
@@ -277,6 +284,7 @@ pub async fn reposts_count_once_and_airings_add_up(app: TestApp) {
 pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     let c = app.login("changchun").await;
     let (campaign, month) = running(&c).await;
+    let (d1, d2) = (day(month, 1), day(month, 2));
     let count = || app.scalar("select count(*) from activity");
     let before = count().await;
     let upload = |bytes: Vec<u8>, name: &str| {
@@ -288,7 +296,7 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     };
     // GBK-encoded CSV, as Chinese Excel saves it.
     let csv = format!(
-        "标题,类型,开始日期,区划代码,主办单位,发放宣传资料\n宽城区入户宣传,志愿服务,{month}05,220103,长春市宽城区消防救援大队,\"1,200\"\n绿园区消防演练,drill,{month}06,220106,,300\n"
+        "标题,类型,开始日期,区划代码,主办单位,发放宣传资料\n宽城区入户宣传,志愿服务,{d1},220103,长春市宽城区消防救援大队,\"1,200\"\n绿园区消防演练,drill,{d2},220106,,300\n"
     );
     let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
     let r = upload(gbk.into_owned(), "reports.csv").await.unwrap();
@@ -304,7 +312,7 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
         .http
         .post(format!("{}/api/v1/activities/import?campaign={campaign}&filename=x.csv", yjt.base))
         .header("x-csrf-token", &yjt.csrf)
-        .body(format!("标题,类型,开始日期,区划代码,主办单位\n代报一场,training,{month}05,220102,长春市消防救援支队\n"))
+        .body(format!("标题,类型,开始日期,区划代码,主办单位\n代报一场,training,{d1},220102,长春市消防救援支队\n"))
         .send()
         .await
         .unwrap();
@@ -317,7 +325,7 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     assert_eq!(count().await, before + 2);
     // Every bad row and column is named, and nothing is stored.
     let bad = format!(
-        "标题,类型,开始日期,区划代码,培训人数\n好的一行,training,{month}05,220102,10\n,training,{month}05,220102,10\n坏日期,training,2024/13/01,220102,10\n越界,training,{month}05,222401,10\n荒唐,training,{month}05,220102,10000000\n"
+        "标题,类型,开始日期,区划代码,培训人数\n好的一行,training,{d1},220102,10\n,training,{d1},220102,10\n坏日期,training,2024/13/01,220102,10\n越界,training,{d1},222401,10\n荒唐,training,{d1},220102,10000000\n"
     );
     let r = upload(bad.into_bytes(), "bad.csv").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -330,7 +338,7 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     assert!(at(6, "培训人数"), "{errors:?}");
     assert_eq!(count().await, before + 2, "nothing from the bad file");
     // A formula-injection cell is refused, naming where it is.
-    let injected = format!("标题,类型,开始日期,区划代码\n=HYPERLINK(\"http://x\"),training,{month}05,220102\n");
+    let injected = format!("标题,类型,开始日期,区划代码\n=HYPERLINK(\"http://x\"),training,{d1},220102\n");
     let r = upload(injected.into_bytes(), "injected.csv").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let errors: Value = r.json().await.unwrap();
@@ -344,7 +352,7 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     }
     sheet.write_string(1, 0, "公式").unwrap();
     sheet.write_string(1, 1, "training").unwrap();
-    sheet.write_string(1, 2, format!("{month}05")).unwrap();
+    sheet.write_string(1, 2, &d1).unwrap();
     sheet.write_string(1, 3, "220102").unwrap();
     sheet.write_formula(1, 4, "=1+1").unwrap();
     let r = upload(book.save_to_buffer().unwrap(), "formula.xlsx").await.unwrap();
@@ -357,7 +365,7 @@ pub async fn exports_escape_formula_cells(app: TestApp) {
     let c = app.login("nanguan").await;
     let (campaign, month) = running(&c).await;
     let r =
-        new_record(&c, campaign, &month, "=HYPERLINK(\"http://evil\",\"点我\")", json!({"people_trained": 5})).await;
+        new_record(&c, campaign, month, "=HYPERLINK(\"http://evil\",\"点我\")", json!({"people_trained": 5})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let csv = c.get(&format!("/activities/export.csv?campaign={campaign}")).await;
     assert_eq!(csv.status(), StatusCode::OK);
@@ -385,7 +393,7 @@ pub async fn photos_are_checked_and_reuse_is_flagged(app: TestApp) {
     let (campaign, month) = running(&c).await;
     let mut ids = Vec::new();
     for title in ["第一次活动", "第二次活动"] {
-        let r = new_record(&c, campaign, &month, title, json!({"people_trained": 10})).await;
+        let r = new_record(&c, campaign, month, title, json!({"people_trained": 10})).await;
         ids.push(r.json::<Value>().await.unwrap()["activity"]["id"].as_i64().unwrap());
     }
     let upload = |id: i64, bytes: Vec<u8>| {
