@@ -93,7 +93,11 @@ document.addEventListener("DOMContentLoaded", () => {
       dropBelow(level);
       choose();
       if (!select.value || level >= max) return;
-      load(`parent=${encodeURIComponent(select.value)}`).then((rows) => addLevel(level + 1, rows, ""));
+      load(`parent=${encodeURIComponent(select.value)}`).then((rows) => {
+        // A place with nothing below it may be chosen at any level.
+        if (!rows.length) hidden.value = select.value;
+        addLevel(level + 1, rows, "");
+      });
     };
     // Rebuild the selects down to a region found by the search.
     const jumpTo = async (region) => {
@@ -121,7 +125,9 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!q) return;
       load(`q=${encodeURIComponent(q)}`).then((rows) => {
         if (search.value.trim() !== q) return;
-        const fit = rows.filter((r) => r.level >= Math.max(min, Number(d.first)) && r.level <= max).slice(0, 12);
+        const fit = rows
+          .filter((r) => r.level >= Number(d.first) && (r.level >= min || r.children === 0) && r.level <= max)
+          .slice(0, 12);
         matches.replaceChildren();
         if (!fit.length) {
           const none = document.createElement("li");
@@ -238,4 +244,25 @@ document.addEventListener("DOMContentLoaded", () => {
       badge.hidden = false;
     })
     .catch(() => {});
+});
+
+// Hazard form: "use my location" fills the coordinates from the phone's position.
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.getElementById("locate");
+  if (!button || !navigator.geolocation) return;
+  button.hidden = false;
+  const status = document.getElementById("locate-status");
+  button.addEventListener("click", () => {
+    status.textContent = button.dataset.busy;
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        document.getElementById("latitude").value = p.coords.latitude.toFixed(6);
+        document.getElementById("longitude").value = p.coords.longitude.toFixed(6);
+        button.closest("details").open = true;
+        status.textContent = button.dataset.done;
+      },
+      () => { status.textContent = button.dataset.failed; },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  });
 });

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
+use super::queries;
 use super::store::{self, Change, Hazard, NewEvent, NewHazard};
 use super::{
     DUPLICATE_HOURS, PUBLIC_REPORTS_PER_HOUR, ReporterKind, State, Transition, add_working_days, check_address,
@@ -65,9 +66,55 @@ pub fn tracking_link(code: &str) -> String {
     format!("/p/hazards/track?code={code}")
 }
 
-/// A new tracking code: 144 random bits, URL-safe.
+/// The letters of a tracking code: digits and capitals without 0, O, 1 and I, so that a code
+/// can be read over the phone.
+const CODE_LETTERS: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+/// How long a tracking code is (40 random bits; failed look-ups are budgeted per address).
+pub const CODE_LEN: usize = 8;
+
+/// Failed look-ups of a tracking code an address may make in an hour.
+pub const TRACK_LOOKUPS_PER_HOUR: i64 = 20;
+
+/// A new tracking code, such as `K7PM3QXA`.
 pub fn new_tracking_code() -> String {
-    org::new_secret().chars().take(24).collect()
+    let mut rng = rand::rng();
+    (0..CODE_LEN).map(|_| char::from(CODE_LETTERS[rand::Rng::random_range(&mut rng, 0..CODE_LETTERS.len())])).collect()
+}
+
+/// A tracking code as typed or read out (`k7pm 3qxa`, `K7PM-3QXA`), as it is stored.
+pub fn typed_code(typed: &str) -> String {
+    let plain: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if plain.chars().count() == CODE_LEN { plain.to_ascii_uppercase() } else { plain }
+}
+
+/// A tracking code as a page shows it: `K7PM-3QXA`.
+pub fn shown_code(code: &str) -> String {
+    if code.len() == CODE_LEN && code.is_ascii() { format!("{}-{}", &code[..4], &code[4..]) } else { code.to_owned() }
+}
+
+/// A tracking code no report has yet.
+async fn fresh_code(db: &Db) -> Result<String> {
+    loop {
+        let code = new_tracking_code();
+        match store::by_code(db, &code).await {
+            Err(Error::NotFound) => return Ok(code),
+            Ok(_) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What the reporter sees of the report with `typed` as its code; an address gets
+/// [`TRACK_LOOKUPS_PER_HOUR`] failed look-ups an hour.
+pub async fn track(db: &Db, key: &DataKey, typed: &str, ip: &str) -> Result<queries::Tracking> {
+    let address = key.index(&format!("hazard-lookup:{ip}"));
+    let spent = org::store::spend(db, "hazard_lookup", &address, clock::now(), TRACK_LOOKUPS_PER_HOUR)
+        .await?
+        .ok_or_else(|| Error::TooMany("error.track_lookups_per_hour".into()))?;
+    let t = queries::tracking(db, &typed_code(typed)).await?;
+    org::store::give_back(db, spent).await?;
+    Ok(t)
 }
 
 /// Checks the input into a new report (without reporter) at the place found inside `scope`.
@@ -82,7 +129,8 @@ async fn check(db: &Db, scope: &Scope, input: &HazardInput, now: OffsetDateTime)
     let region = org::store::region(db, scope, code.as_str())
         .await
         .map_err(|_| Error::invalid("region_code", "error.region_outside"))?;
-    if region.level < 3 {
+    // A township or community; or a place with nothing below it (the Changbaishan zone).
+    if region.level < 3 && region.children > 0 {
         return Err(Error::invalid("region_code", keyed("error.hazard_place_too_large", &[&region.name])));
     }
     let address = text("address", &input.address, 2, 200)?;
@@ -92,7 +140,7 @@ async fn check(db: &Db, scope: &Scope, input: &HazardInput, now: OffsetDateTime)
     let responsible = store::responsible_unit(db, &region.path).await?;
     let verify_due_at = now + Duration::hours(category.verify_hours);
     Ok(NewHazard {
-        tracking_code: new_tracking_code(),
+        tracking_code: fresh_code(db).await?,
         category: category.code.clone(),
         region: (region.code, region.path),
         address,
@@ -420,7 +468,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
 /// Attaches cleaned photos to the reporter's own report (by tracking code) while it waits for
 /// verification.
 pub async fn add_public_photos(db: &Db, code: &str, photos: &[crate::photo::Photo]) -> Result<Vec<i64>> {
-    let h = store::by_code(db, code).await?;
+    let h = store::by_code(db, &typed_code(code)).await?;
     if h.state != State::Reported {
         return Err(Error::Conflict("error.photos_until_verified".into()));
     }

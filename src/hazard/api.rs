@@ -229,9 +229,13 @@ pub struct TrackParams {
 }
 
 /// Follows a report with its tracking code.
-#[utoipa::path(get, path = "/api/v1/public/hazards/track", tag = "public", params(TrackParams), responses((status = 200, body = Tracking), (status = 404, body = crate::error::Problem)))]
-async fn public_track(State(s): State<AppState>, Query(p): Query<TrackParams>) -> Result<axum::Json<Tracking>> {
-    Ok(axum::Json(queries::tracking(&s.db, &p.code).await?))
+#[utoipa::path(get, path = "/api/v1/public/hazards/track", tag = "public", params(TrackParams), responses((status = 200, body = Tracking), (status = 404, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+async fn public_track(
+    State(s): State<AppState>,
+    rc: RequestCtx,
+    Query(p): Query<TrackParams>,
+) -> Result<axum::Json<Tracking>> {
+    Ok(axum::Json(actions::track(&s.db, &s.key, &p.code, &rc.ip).await?))
 }
 
 /// Adds a photo to your own report (by tracking code) until it is verified.

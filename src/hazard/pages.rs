@@ -174,6 +174,12 @@ struct DonePage {
     id: Option<i64>,
 }
 
+impl DonePage {
+    fn shown(&self) -> String {
+        actions::shown_code(&self.code)
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "hazard/same.html")]
 struct SamePage {
@@ -315,12 +321,17 @@ struct TrackQuery {
     code: String,
 }
 
-async fn track(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<TrackQuery>) -> Result<Response> {
-    let code = q.code.trim().to_owned();
+async fn track(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    rc: RequestCtx,
+    Query(q): Query<TrackQuery>,
+) -> Result<Response> {
+    let code = actions::typed_code(&q.code);
     if code.is_empty() {
         return Ok(TrackPage { ctx, code, t: None }.into_response());
     }
-    match queries::tracking(&state.db, &code).await {
+    match actions::track(&state.db, &state.key, &code, &rc.ip).await {
         Ok(t) => Ok(TrackPage { ctx, code, t: Some(t) }.into_response()),
         Err(Error::NotFound) => Ok((StatusCode::NOT_FOUND, TrackPage { ctx, code, t: None }).into_response()),
         Err(e) => Err(e),

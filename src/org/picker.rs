@@ -23,7 +23,7 @@ pub struct PickLevel {
 pub struct Spec {
     /// The form field that carries the chosen code.
     pub field: &'static str,
-    /// The shallowest level that may be chosen.
+    /// The shallowest level that may be chosen (a place with nothing below it may always be).
     pub min_level: i16,
     /// The deepest level offered.
     pub max_level: i16,
@@ -84,7 +84,7 @@ pub async fn build(db: &Db, scope: &Scope, spec: Spec, selected: &str, public: b
     let value = if levels.is_empty() {
         root.code.clone()
     } else {
-        chosen.filter(|r| r.level >= spec.min_level).map_or_else(|| unchosen.clone(), |r| r.code)
+        chosen.filter(|r| r.level >= spec.min_level || r.children == 0).map_or_else(|| unchosen.clone(), |r| r.code)
     };
     let source = if public { "/api/v1/public/regions" } else { "/api/v1/regions" };
     Ok(RegionPicker { spec, source, root, levels, value, unchosen })

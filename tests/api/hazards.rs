@@ -190,7 +190,8 @@ pub async fn a_resident_reports_in_public_and_follows_with_the_code(app: TestApp
     let created: Value = r.json().await.unwrap();
     let code = created["tracking_code"].as_str().unwrap().to_owned();
     let id = created["id"].as_i64().unwrap();
-    assert!(code.len() >= 22, "at least 128 random bits");
+    // A code a person reads over the phone: 8 characters, no 0, O, 1 or I.
+    assert!(code.len() == 8 && code.chars().all(|c| "23456789ABCDEFGHJKLMNPQRSTUVWXYZ".contains(c)), "{code}");
     assert_eq!(created["tracking_link"], format!("/p/hazards/track?code={code}"));
     let sealed = app.scalar(&format!("select count(*) from hazard where id = {id} and reporter_phone_sealed like 'v1:%' and reporter_phone_sealed not like '%5678%'")).await;
     assert_eq!(sealed, 1, "the phone is sealed at rest");
@@ -256,7 +257,29 @@ pub async fn a_resident_reports_in_public_and_follows_with_the_code(app: TestApp
     }
     let page = resident.get(&format!("/p/hazards/track?code={code}")).await.text().await.unwrap();
     assert!(page.contains("已交办") && page.contains("已派员核实") && !page.contains("内部"));
+    // Typed in small letters, split or with a dash, it finds the same report.
+    let spoken = format!("{} {}", code[..4].to_lowercase(), &code[4..]);
+    let r = resident.get(&format!("/p/hazards/track?code={}", spoken.replace(' ', "+"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let dashed: Value = resident
+        .get(&format!("/api/v1/public/hazards/track?code={}-{}", &code[..4], &code[4..]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dashed["category"], "fire_lane", "{dashed}");
     assert_eq!(resident.get("/p/hazards/track?code=nonsense").await.status(), StatusCode::NOT_FOUND);
+    // Guessing is bounded: an address has 20 failed look-ups an hour, then even a right code waits.
+    let guesses = app.scalar("select count(*) from address_use where kind = 'hazard_lookup'").await;
+    for i in guesses..20 {
+        let r = resident.get(&format!("/api/v1/public/hazards/track?code=ZZZZZZ{:02}", i % 100)).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    let r = resident.get(&format!("/p/hazards/track?code={code}")).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("查询失败次数过多"), "{page}");
+    app.exec("delete from address_use where kind = 'hazard_lookup'").await.unwrap();
     // The public form renders for someone with no account.
     let form = resident.get("/p/hazards/new").await;
     assert_eq!(form.status(), StatusCode::OK);
@@ -356,6 +379,13 @@ pub async fn places_outside_the_region_are_refused(app: TestApp) {
     fine["address"] = json!("长春市南关区恒安社区1号楼");
     assert_eq!(brigade.json(Method::POST, "/api/v1/hazards", &fine).await.status(), StatusCode::CREATED);
     assert_eq!(app.scalar(&format!("select count(*) from hazard where region_code = '{HENGAN}'")).await, 1);
+    // The Changbaishan zone has no divisions in the reference data: a resident chooses the zone
+    // itself, where a county with townships is refused as too large.
+    let resident = app.anonymous().await;
+    let zone = json!({"category": "fire_lane", "region_code": "229900", "address": "池北区美林路8号", "description": "消防车通道被占用",
+        "confirm_new": true, "reporter_name": "游客", "phone": "13912345678", "consent": true});
+    let r = resident.json(Method::POST, "/api/v1/public/hazards", &zone).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
 }
 
 fn jpeg_with_gps() -> Vec<u8> {
