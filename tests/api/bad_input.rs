@@ -356,7 +356,49 @@ pub async fn the_public_forms_refuse_in_chinese(app: TestApp) {
     assert!(r.text().await.unwrap().contains("안전 안내 수신에 동의하려면"));
 }
 
+/// Every JSON write operation of the API, sent a body of the wrong shape with
+/// `Accept-Language: zh-CN`, is refused with a Chinese message (not the extractor's English):
+/// 422, or another refusal the object's state gives first.
+pub async fn every_api_area_refuses_a_bad_body_in_chinese(app: TestApp) {
+    let province = app.login("province").await;
+    let doc: serde_json::Value = province.get("/api/openapi.json").await.json().await.unwrap();
+    let (mut tried, mut refused_422) = (0, 0);
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["requestBody"]["content"].get("application/json").is_none() {
+                continue;
+            }
+            let url: String = path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let r = province
+                .http
+                .request(method.to_uppercase().parse::<Method>().unwrap(), format!("{}{url}", province.base))
+                .header("x-csrf-token", &province.csrf)
+                .header("accept-language", "zh-CN,zh;q=0.9")
+                .json(&json!([1, 2, 3]))
+                .send()
+                .await
+                .unwrap();
+            tried += 1;
+            let (status, p) = problem(r).await;
+            let detail = p["detail"].as_str().unwrap_or_default();
+            let chinese = detail.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            refused_422 += usize::from(status == StatusCode::UNPROCESSABLE_ENTITY);
+            if !status.is_client_error() || !chinese {
+                wrong.push(format!("{method} {path}: {status} {detail}"));
+            }
+        }
+    }
+    assert!(tried > 40 && refused_422 + 3 >= tried, "{refused_422} of {tried} operations answer 422");
+    assert!(wrong.is_empty(), "{} of {tried}:\n{}", wrong.len(), wrong.join("\n"));
+}
+
 crate::on_both_backends!(
+    every_api_area_refuses_a_bad_body_in_chinese,
     the_public_forms_refuse_in_chinese,
     a_refused_record_says_why_in_the_reader_s_language,
     importers_answer_damaged_files_without_a_server_error,
