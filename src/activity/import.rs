@@ -68,7 +68,7 @@ impl Context {
     pub async fn load(db: &Db, me: &Principal, campaign_id: i64) -> Result<Self> {
         let campaign = crate::campaign::store::campaign(db, &me.scope, campaign_id)
             .await
-            .map_err(|_| Error::invalid("campaign", "no such campaign"))?;
+            .map_err(|_| Error::invalid("campaign", "error.no_campaign"))?;
         let catalogue = crate::campaign::store::metrics(db).await?;
         let regions = org::store::regions_in(db, &me.scope)
             .await?

@@ -334,8 +334,7 @@ async fn review(
     Path(id): Path<i64>,
     f: Fields,
 ) -> Result<Response> {
-    let to =
-        ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "choose approved, draft or retired"))?;
+    let to = ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "error.product_review_state"))?;
     match actions::review(&state.db, &me, id, to, &f.get("note")).await {
         Ok(()) => Ok(Redirect::to(&format!("/pushes/products/{id}")).into_response()),
         Err(e) => {
