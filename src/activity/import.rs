@@ -121,11 +121,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
     };
     for h in &sheet.headers {
         if !known(h.trim()) {
-            errors.push(CellError {
-                row: 1,
-                column: h.clone(),
-                message: keyed("error.column_unknown", &[h]),
-            });
+            errors.push(CellError { row: 1, column: h.clone(), message: keyed("error.column_unknown", &[h]) });
         }
     }
     if !errors.is_empty() {

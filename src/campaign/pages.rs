@@ -182,10 +182,8 @@ async fn add_duty(
         if metric.is_empty() || target.trim().is_empty() {
             continue;
         }
-        let value = target
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid(format!("target.{metric}"), "error.target_number"))?;
+        let value =
+            target.trim().parse().map_err(|_| Error::invalid(format!("target.{metric}"), "error.target_number"))?;
         targets.insert(metric.clone(), value);
     }
     let input = DutyInput { unit_id: f.unit_id, title: f.title, description: f.description, due_on: f.due_on, targets };
@@ -256,7 +254,10 @@ async fn add_metric(
             return Err(Error::invalid("code", "error.metric_code_form"));
         }
         if !(1..=1_000_000_000).contains(&f.max_per_record) {
-            return Err(Error::invalid("max_per_record", crate::i18n::keyed("error.whole_number_range", &["1000000000"])));
+            return Err(Error::invalid(
+                "max_per_record",
+                crate::i18n::keyed("error.whole_number_range", &["1000000000"]),
+            ));
         }
         store::insert_metric(
             &state.db,

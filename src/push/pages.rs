@@ -417,8 +417,10 @@ impl ComposeValues {
     }
 
     fn input(&self) -> Result<PushInput> {
-        let product_id =
-            self.product_id.parse::<i64>().map_err(|_| Error::invalid("product_id", "error.choose_approved_product"))?;
+        let product_id = self
+            .product_id
+            .parse::<i64>()
+            .map_err(|_| Error::invalid("product_id", "error.choose_approved_product"))?;
         Ok(PushInput {
             product_id,
             targets: self.targets.clone(),

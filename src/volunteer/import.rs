@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use super::actions::{MemberInput, check_member, managed_team};
 use super::store::{self, NewMember};
 use crate::db::Db;
-use crate::org::caller::Principal;
 use crate::i18n::keyed;
+use crate::org::caller::Principal;
 use crate::personal::DataKey;
 use crate::sheet::{self, CellError, Sheet};
 use crate::{Error, Result, clock};
@@ -64,11 +64,7 @@ pub fn parse(
     }
     for h in &sheet.headers {
         if !COLUMNS.iter().any(|c| c.1 == h.trim() || c.2 == h.trim()) {
-            errors.push(CellError {
-                row: 1,
-                column: h.clone(),
-                message: keyed("error.column_unknown", &[h]),
-            });
+            errors.push(CellError { row: 1, column: h.clone(), message: keyed("error.column_unknown", &[h]) });
         }
     }
     if !errors.is_empty() {

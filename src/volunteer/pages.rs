@@ -829,9 +829,7 @@ fn parse_punch_lines(text: &str) -> Result<Vec<PunchInput>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split([' ', '\t', ',', '，']).filter(|p| !p.is_empty()).collect();
-        let bad = || {
-            Error::invalid("lines", keyed("error.on_line", &[&(i + 1).to_string(), "error.punch_line"]))
-        };
+        let bad = || Error::invalid("lines", keyed("error.on_line", &[&(i + 1).to_string(), "error.punch_line"]));
         if parts.len() < 3 {
             return Err(bad());
         }
