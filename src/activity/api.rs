@@ -75,10 +75,7 @@ async fn list(
         state: p
             .state
             .as_deref()
-            .map(|x| {
-                RecordState::parse(x)
-                    .ok_or_else(|| Error::invalid("state", "expected draft, submitted, approved or returned"))
-            })
+            .map(|x| RecordState::parse(x).ok_or_else(|| Error::invalid("state", "error.record_state")))
             .transpose()?,
         from: p.from.as_deref().map(|d| parse_date("from", d)).transpose()?,
         to: p.to.as_deref().map(|d| parse_date("to", d)).transpose()?,

@@ -9,7 +9,7 @@ use super::store::{self, NewActivity};
 use super::{KINDS, State, can_review};
 use crate::campaign::store::{Campaign, Metric};
 use crate::db::Db;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, keyed};
 use crate::org;
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError, Sheet};
@@ -68,7 +68,7 @@ impl Context {
     pub async fn load(db: &Db, me: &Principal, campaign_id: i64) -> Result<Self> {
         let campaign = crate::campaign::store::campaign(db, &me.scope, campaign_id)
             .await
-            .map_err(|_| Error::invalid("campaign", "no such campaign"))?;
+            .map_err(|_| Error::invalid("campaign", "error.no_campaign"))?;
         let catalogue = crate::campaign::store::metrics(db).await?;
         let regions = org::store::regions_in(db, &me.scope)
             .await?
@@ -107,7 +107,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
     let col = |field: &str| COLUMNS.iter().find(|c| c.0 == field).and_then(|c| sheet.column(&[c.1, c.2]));
     for (field, zh, _, required) in COLUMNS {
         if *required && col(field).is_none() {
-            errors.push(CellError { row: 1, column: (*zh).to_owned(), message: format!("the column {zh} is missing") });
+            errors.push(CellError { row: 1, column: (*zh).to_owned(), message: keyed("error.column_missing", &[zh]) });
         }
     }
     let metric_cols: Vec<(usize, &Metric)> = ctx
@@ -121,11 +121,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
     };
     for h in &sheet.headers {
         if !known(h.trim()) {
-            errors.push(CellError {
-                row: 1,
-                column: h.clone(),
-                message: format!("unknown column '{h}': use the template's headers"),
-            });
+            errors.push(CellError { row: 1, column: h.clone(), message: keyed("error.column_unknown", &[h]) });
         }
     }
     if !errors.is_empty() {
@@ -150,7 +146,7 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
                 errors.push(CellError {
                     row: row.line,
                     column: metric.name.clone(),
-                    message: format!("'{text}' is not a whole number"),
+                    message: keyed("error.not_whole_number", &[text]),
                 });
             }
         }
@@ -209,11 +205,14 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
                 };
                 errors.push(CellError { row: row.line, column, message });
             }
+            Err(Error::Conflict(message) | Error::TooMany(message)) => {
+                errors.push(CellError { row: row.line, column: String::new(), message });
+            }
             Err(e) => errors.push(CellError { row: row.line, column: String::new(), message: e.to_string() }),
         }
     }
     if sheet.rows.is_empty() {
-        errors.push(CellError { row: 0, column: String::new(), message: "the file has no data rows".to_owned() });
+        errors.push(CellError { row: 0, column: String::new(), message: "error.no_data_rows".to_owned() });
     }
     if errors.is_empty() { Ok(records) } else { Err(errors) }
 }

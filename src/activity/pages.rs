@@ -20,9 +20,10 @@ use super::{KINDS, NEWS_LEVELS, State as RecordState, Transition, can_report, ca
 use crate::campaign;
 use crate::campaign::store::{Campaign, Metric};
 use crate::clock::show_date;
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
-use crate::sheet::{self, CellError};
 use crate::org::picker::{self, RegionPicker, Spec};
+use crate::sheet::{self, CellError};
 use crate::web::AppState;
 use crate::web::extract::MultipartForm;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
@@ -77,10 +78,7 @@ impl ListQuery {
             under,
             kind: (!self.kind.is_empty()).then(|| super::parse_kind(&self.kind).map(str::to_owned)).transpose()?,
             state: (!self.state.is_empty())
-                .then(|| {
-                    RecordState::parse(&self.state)
-                        .ok_or_else(|| Error::invalid("state", "expected draft, submitted, approved or returned"))
-                })
+                .then(|| RecordState::parse(&self.state).ok_or_else(|| Error::invalid("state", "error.record_state")))
                 .transpose()?,
             from: date("from", &self.from)?,
             to: date("to", &self.to)?,
@@ -390,7 +388,7 @@ impl PostedForm {
             }
             let n = v
                 .parse()
-                .map_err(|_| Error::invalid(format!("figures.{code}"), format!("'{v}' is not a whole number")))?;
+                .map_err(|_| Error::invalid(format!("figures.{code}"), keyed("error.not_whole_number", &[v])))?;
             figures.insert(code.to_owned(), n);
         }
         Ok(ActivityInput {
@@ -409,6 +407,25 @@ impl PostedForm {
     }
 }
 
+/// The label of a field of the record form, to name it before an input error.
+fn field_label(ctx: &PageCtx, field: &str) -> Option<&'static str> {
+    let key = match field {
+        "campaign_id" => "activity.campaign",
+        "duty_id" => "activity.duty",
+        "kind" => "activity.kind",
+        "title" => "activity.title",
+        "starts_on" => "activity.starts_on",
+        "ends_on" => "activity.ends_on",
+        "region_code" => "activity.region",
+        "co_organisers" => "activity.co_organisers",
+        "venue" => "activity.venue",
+        "description" => "activity.description",
+        f if f.starts_with("figures.") => "activity.figures",
+        _ => return None,
+    };
+    Some(ctx.t(key))
+}
+
 /// Saves the form (a new record when `id` is `None`), sending it up when asked; re-shows the form
 /// with the message when the input is wrong.
 async fn save(state: &AppState, ctx: PageCtx, me: &Principal, id: Option<i64>, f: PostedForm) -> Result<Response> {
@@ -425,9 +442,8 @@ async fn save(state: &AppState, ctx: PageCtx, me: &Principal, id: Option<i64>, f
                 region_code: f.region_code.clone(),
                 ..ActivityInput::default()
             };
-            return Ok(
-                (e.status(), form_page(state, ctx, me, action, fallback, Some(e.to_string())).await?).into_response()
-            );
+            let (status, msg) = ctx.form_error(e, |f| field_label(&ctx, f))?;
+            return Ok((status, form_page(state, ctx, me, action, fallback, Some(msg)).await?).into_response());
         }
     };
     let saved = match id {

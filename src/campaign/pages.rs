@@ -182,10 +182,8 @@ async fn add_duty(
         if metric.is_empty() || target.trim().is_empty() {
             continue;
         }
-        let value = target
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid(format!("target.{metric}"), "a target is a whole number"))?;
+        let value =
+            target.trim().parse().map_err(|_| Error::invalid(format!("target.{metric}"), "error.target_number"))?;
         targets.insert(metric.clone(), value);
     }
     let input = DutyInput { unit_id: f.unit_id, title: f.title, description: f.description, due_on: f.due_on, targets };
@@ -253,10 +251,13 @@ async fn add_metric(
             || code.len() > 40
             || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err(Error::invalid("code", "lower-case letters, digits and _ (at most 40)"));
+            return Err(Error::invalid("code", "error.metric_code_form"));
         }
         if !(1..=1_000_000_000).contains(&f.max_per_record) {
-            return Err(Error::invalid("max_per_record", "a whole number from 1 to 1000000000"));
+            return Err(Error::invalid(
+                "max_per_record",
+                crate::i18n::keyed("error.whole_number_range", &["1000000000"]),
+            ));
         }
         store::insert_metric(
             &state.db,

@@ -270,7 +270,7 @@ impl Tx {
     /// nobody else can use the ids; on `PostgreSQL` it draws them from the table's sequence and
     /// refuses, as a conflict, when another writer interleaved.
     pub async fn reserve_ids(&mut self, table: &'static str, n: usize) -> crate::Result<i64> {
-        let n = i64::try_from(n).map_err(|_| crate::Error::invalid("rows", "too many rows"))?;
+        let n = i64::try_from(n).map_err(|_| crate::Error::invalid("rows", "error.too_many_rows"))?;
         Ok(match self {
             Self::Sqlite(t) => {
                 let max = format!("select coalesce(max(id), 0) from {table}");
@@ -282,7 +282,7 @@ impl Tx {
                     format!("select nextval(pg_get_serial_sequence('{table}', 'id')) from generate_series(1, $1)");
                 let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(next)).bind(n).fetch_all(&mut **t).await?;
                 if ids.windows(2).any(|w| w[1] != w[0] + 1) {
-                    return Err(crate::Error::Conflict("another bulk write is running; try again".into()));
+                    return Err(crate::Error::Conflict("error.bulk_write_busy".into()));
                 }
                 ids.first().copied().unwrap_or(1)
             }

@@ -197,7 +197,7 @@ pub async fn change_own_password(db: &Db, me: &Principal, current: &str, new: &s
                 .await
                 .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
             if !ok {
-                return Err(Error::invalid("current", "the current password is wrong"));
+                return Err(Error::invalid("current", "error.password_wrong"));
             }
             let hash = hash(Password::parse(new)?).await?;
             store::set_password(db, me.user.id, &hash, me.session_hash()).await

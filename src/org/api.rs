@@ -76,8 +76,7 @@ async fn regions_within(s: &AppState, scope: &super::Scope, q: RegionQuery) -> R
     let Some(parent) = q.parent else {
         return Ok(vec![store::scope_root(&s.db, scope).await?]);
     };
-    super::RegionCode::parse(&parent)
-        .map_err(|_| Error::invalid("parent", "error.region_code_digits"))?;
+    super::RegionCode::parse(&parent).map_err(|_| Error::invalid("parent", "error.region_code_digits"))?;
     store::region(&s.db, scope, &parent).await?;
     store::region_children(&s.db, scope, &parent).await
 }
@@ -108,7 +107,7 @@ async fn list_units(
     Query(q): Query<UnitQuery>,
 ) -> Result<axum::Json<Vec<Unit>>> {
     let kind = match q.kind.as_deref() {
-        Some(k) => Some(UnitKind::parse(k).ok_or_else(|| Error::invalid("kind", "an unknown unit kind"))?),
+        Some(k) => Some(UnitKind::parse(k).ok_or_else(|| Error::invalid("kind", "error.unit_kind"))?),
         None => None,
     };
     let filter = UnitFilter { kind, q: q.q, parent_id: q.parent_id };
@@ -172,7 +171,7 @@ async fn list_users(
 ) -> Result<axum::Json<Vec<User>>> {
     me.require(Permission::ViewUsers)?;
     let role = match q.role.as_deref() {
-        Some(r) => Some(Role::parse(r).ok_or_else(|| Error::invalid("role", "an unknown role"))?),
+        Some(r) => Some(Role::parse(r).ok_or_else(|| Error::invalid("role", "error.role"))?),
         None => None,
     };
     let filter = UserFilter { role, unit_id: q.unit_id, q: q.q };

@@ -66,7 +66,7 @@ impl RegionCode {
         if matches!(s.len(), 6 | 9 | 12) && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(Error::invalid("region", format!("'{s}' is not a region code: expected 6, 9 or 12 digits")))
+            Err(Error::invalid("region", crate::i18n::keyed("error.region_code_value", &[s])))
         }
     }
 
@@ -263,13 +263,18 @@ impl UnitKind {
     }
 }
 
-/// Checks a role fits a unit kind, naming what would.
+/// Checks a role fits a unit kind, naming both when it does not.
 pub fn check_role_fits(role: Role, kind: UnitKind) -> Result<()> {
     if role.unit_kinds().contains(&kind) {
         Ok(())
     } else {
-        let kinds: Vec<&str> = role.unit_kinds().iter().map(|k| k.as_str()).collect();
-        Err(Error::invalid("role", format!("role {role} belongs to a unit of kind {}", kinds.join(", "))))
+        Err(Error::invalid(
+            "role",
+            crate::i18n::keyed(
+                "error.role_unit_kind",
+                &[&crate::i18n::term("role", role), &crate::i18n::term("unit_kind", kind)],
+            ),
+        ))
     }
 }
 
@@ -285,7 +290,7 @@ impl Username {
         if (3..=32).contains(&s.len()) && ok_chars {
             Ok(Self(s))
         } else {
-            Err(Error::invalid("username", "3 to 32 letters, digits, '.', '_' or '-'"))
+            Err(Error::invalid("username", "error.username_form"))
         }
     }
 
@@ -314,9 +319,9 @@ impl Password {
         let n = s.chars().count();
         let first = s.chars().next();
         if !(10..=128).contains(&n) {
-            Err(Error::invalid("password", "10 to 128 characters"))
+            Err(Error::invalid("password", "error.password_length"))
         } else if s.chars().all(|c| Some(c) == first) {
-            Err(Error::invalid("password", "not the same character repeated"))
+            Err(Error::invalid("password", "error.password_repeated"))
         } else {
             Ok(Self(s.to_owned()))
         }

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use super::actions::{self, NewUnit, NewUser, UserChange};
 use super::caller::{self, Principal, SignInError};
+use super::picker::{self, RegionPicker, Spec};
 use super::store::{self, ApiToken, Region, Unit, UnitFilter, User, UserFilter};
 use super::{Permission, RegionKind, Role, UnitKind};
-use super::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query, empty_as_none};
 use crate::web::layout::{PageCtx, local_path};
@@ -126,7 +126,10 @@ async fn change_password(
     }
     match actions::change_own_password(&state.db, &me, &f.current, &f.new).await {
         Ok(()) => Ok(PasswordPage { ctx, error: None, done: true }),
-        Err(Error::Invalid { message, .. }) => Ok(PasswordPage { ctx, error: Some(message), done: false }),
+        Err(e @ Error::Invalid { .. }) => {
+            let (_, message) = ctx.form_error(e, |_| None)?;
+            Ok(PasswordPage { ctx, error: Some(message), done: false })
+        }
         Err(e) => Err(e),
     }
 }
@@ -312,8 +315,12 @@ async fn create_unit(
     me: Principal,
     Form(f): Form<NewUnitForm>,
 ) -> Result<Response> {
-    let input =
-        NewUnit { name: f.name.clone(), kind: f.kind.clone(), region_code: f.region_code.clone(), parent_id: f.parent_id };
+    let input = NewUnit {
+        name: f.name.clone(),
+        kind: f.kind.clone(),
+        region_code: f.region_code.clone(),
+        parent_id: f.parent_id,
+    };
     match actions::create_unit(&state.db, &me, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/units/{id}")).into_response()),
         Err(e) => {

@@ -375,7 +375,7 @@ pub async fn insert_unit(db: &Db, name: &str, kind: UnitKind, region: &Region, p
     .bind(clock::now())
     .fetch_one(p)
     .await)
-    .on_constraint("unit(name)", "a unit with this name already exists")
+    .on_constraint("unit(name)", "error.unit_name_taken")
 }
 
 /// Renames a unit inside the scope.
@@ -391,7 +391,7 @@ pub async fn rename_unit(db: &Db, scope: &Scope, id: i64, name: &str) -> Result<
     .execute(p)
     .await
     .map(|r| r.rows_affected()))
-    .on_constraint("unit(name)", "a unit with this name already exists")?;
+    .on_constraint("unit(name)", "error.unit_name_taken")?;
     if done == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
@@ -472,7 +472,7 @@ pub async fn insert_user(
     .bind(now)
     .fetch_one(p)
     .await)
-    .on_constraint("app_user(username)", "a user with this login name already exists")
+    .on_constraint("app_user(username)", "error.username_taken")
 }
 
 /// Changes a user's name, role, unit and state; only inside the scope.

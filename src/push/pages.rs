@@ -334,8 +334,7 @@ async fn review(
     Path(id): Path<i64>,
     f: Fields,
 ) -> Result<Response> {
-    let to =
-        ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "choose approved, draft or retired"))?;
+    let to = ProductState::parse(&f.get("to")).ok_or_else(|| Error::invalid("to", "error.product_review_state"))?;
     match actions::review(&state.db, &me, id, to, &f.get("note")).await {
         Ok(()) => Ok(Redirect::to(&format!("/pushes/products/{id}")).into_response()),
         Err(e) => {
@@ -399,7 +398,7 @@ fn parse_local(field: &str, s: &str) -> Result<Option<OffsetDateTime>> {
     let fmt_s = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let t = time::PrimitiveDateTime::parse(s.trim(), fmt)
         .or_else(|_| time::PrimitiveDateTime::parse(s.trim(), fmt_s))
-        .map_err(|_| Error::invalid(field, format!("'{s}' is not a date and time")))?;
+        .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_time", &[s.trim()])))?;
     Ok(Some(t.assume_offset(clock::CST)))
 }
 
@@ -418,8 +417,10 @@ impl ComposeValues {
     }
 
     fn input(&self) -> Result<PushInput> {
-        let product_id =
-            self.product_id.parse::<i64>().map_err(|_| Error::invalid("product_id", "choose an approved product"))?;
+        let product_id = self
+            .product_id
+            .parse::<i64>()
+            .map_err(|_| Error::invalid("product_id", "error.choose_approved_product"))?;
         Ok(PushInput {
             product_id,
             targets: self.targets.clone(),
@@ -998,7 +999,7 @@ async fn confirm(
     let reach_text = f.get("reach");
     let result = match reach_text.parse::<i64>() {
         Ok(reach) => actions::confirm(&state.db, &me, id, &ConfirmInput { ways: ways.clone(), reach }).await,
-        Err(_) => Err(Error::invalid("reach", format!("'{reach_text}' is not a number of households"))),
+        Err(_) => Err(Error::invalid("reach", crate::i18n::keyed("error.reach_number", &[&reach_text]))),
     };
     match result {
         Ok(()) => {

@@ -217,7 +217,7 @@ async fn answer(
     let mut form = AnswerForm { option: Vec::new(), truth: None, text: None };
     for (k, v) in form_urlencoded::parse(&body) {
         match k.as_ref() {
-            "option" => form.option.push(v.parse().map_err(|_| Error::invalid("option", "an option number"))?),
+            "option" => form.option.push(v.parse().map_err(|_| Error::invalid("option", "error.option_number"))?),
             "truth" => form.truth = Some(v == "true"),
             "text" => form.text = Some(v.into_owned()),
             _ => {}

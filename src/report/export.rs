@@ -28,7 +28,7 @@ impl Format {
             "xlsx" => Ok(Self::Xlsx),
             "csv" => Ok(Self::Csv),
             "html" => Ok(Self::Html),
-            _ => Err(Error::invalid("format", "expected docx, xlsx, csv or html")),
+            _ => Err(Error::invalid("format", "error.export_format")),
         }
     }
 

@@ -127,7 +127,7 @@ async fn build_dashboard(
     };
     let o = overview::overview(db, scope, id, region, clock::today()).await?;
     if !o.metrics.iter().any(|m| m.code == metric) {
-        return Err(Error::invalid("metric", "no such metric in the catalogue"));
+        return Err(Error::invalid("metric", crate::i18n::keyed("error.unknown_metric", &[&metric])));
     }
     let daily = activity::store::daily(db, id, &o.region.path).await?;
     let (days, day_totals) = super::by_day(&daily);
@@ -211,7 +211,7 @@ async fn report(
 
 async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<ViewQuery>) -> Result<Response> {
     let format = Format::parse(&q.format)?;
-    let id = q.campaign.ok_or_else(|| Error::invalid("campaign", "choose a campaign"))?;
+    let id = q.campaign.ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))?;
     let region = (!q.region.is_empty()).then_some(q.region.as_str());
     let r = super::build(&state.db, &me.scope, id, region, clock::today()).await?;
     let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();

@@ -234,7 +234,7 @@ async fn events(
         .state
         .as_deref()
         .filter(|x| !x.is_empty())
-        .map(|x| EventState::parse(x).ok_or_else(|| Error::invalid("state", "expected open, completed or cancelled")))
+        .map(|x| EventState::parse(x).ok_or_else(|| Error::invalid("state", "error.event_state")))
         .transpose()?;
     let f = EventFilter { team_id: p.team, state, from: None };
     Ok(axum::Json(store::events(&s.db, &me.scope, &f, 1000).await?))

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::actions::{MemberInput, check_member, managed_team};
 use super::store::{self, NewMember};
 use crate::db::Db;
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::personal::DataKey;
 use crate::sheet::{self, CellError, Sheet};
@@ -58,16 +59,12 @@ pub fn parse(
     let header = |field: &str| COLUMNS.iter().find(|c| c.0 == field).map_or(field, |c| c.1).to_owned();
     for (field, zh, _, required) in COLUMNS {
         if *required && col(field).is_none() {
-            errors.push(CellError { row: 1, column: (*zh).to_owned(), message: format!("the column {zh} is missing") });
+            errors.push(CellError { row: 1, column: (*zh).to_owned(), message: keyed("error.column_missing", &[zh]) });
         }
     }
     for h in &sheet.headers {
         if !COLUMNS.iter().any(|c| c.1 == h.trim() || c.2 == h.trim()) {
-            errors.push(CellError {
-                row: 1,
-                column: h.clone(),
-                message: format!("unknown column '{h}': use the template's headers"),
-            });
+            errors.push(CellError { row: 1, column: h.clone(), message: keyed("error.column_unknown", &[h]) });
         }
     }
     if !errors.is_empty() {
@@ -87,7 +84,7 @@ pub fn parse(
                     row_errors.push(CellError {
                         row: row.line,
                         column: header("birth_year"),
-                        message: format!("'{t}' is not a year"),
+                        message: keyed("error.not_a_year", &[t]),
                     });
                 }
                 year
@@ -97,7 +94,7 @@ pub fn parse(
             row_errors.push(CellError {
                 row: row.line,
                 column: header("consent"),
-                message: format!("'{}' is not 是 or 否", cell("consent")),
+                message: keyed("error.consent_yes_no", &[cell("consent")]),
             });
             false
         });
@@ -127,13 +124,13 @@ pub fn parse(
                         row_errors.push(CellError {
                             row: row.line,
                             column: header("phone"),
-                            message: format!("the same phone number as row {first}"),
+                            message: keyed("error.phone_same_as_row", &[&first.to_string()]),
                         });
                     } else if existing.contains(&m.phone_index) {
                         row_errors.push(CellError {
                             row: row.line,
                             column: header("phone"),
-                            message: "a member with this phone number is already in the team".to_owned(),
+                            message: "error.phone_in_team".to_owned(),
                         });
                     } else {
                         seen.insert(m.phone_index.clone(), row.line);
@@ -143,13 +140,16 @@ pub fn parse(
                 Err(Error::Invalid { field, message }) => {
                     row_errors.push(CellError { row: row.line, column: header(&field.unwrap_or_default()), message });
                 }
+                Err(Error::Conflict(message) | Error::TooMany(message)) => {
+                    row_errors.push(CellError { row: row.line, column: String::new(), message });
+                }
                 Err(e) => row_errors.push(CellError { row: row.line, column: String::new(), message: e.to_string() }),
             }
         }
         errors.extend(row_errors);
     }
     if sheet.rows.is_empty() {
-        errors.push(CellError { row: 0, column: String::new(), message: "the file has no data rows".to_owned() });
+        errors.push(CellError { row: 0, column: String::new(), message: "error.no_data_rows".to_owned() });
     }
     if errors.is_empty() { Ok(members) } else { Err(errors) }
 }
@@ -219,7 +219,8 @@ mod tests {
         let errors = parse(&s, (1, "/22/2201/"), &existing, &key).unwrap_err();
         let at: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
         assert_eq!(at, vec![(3, "手机号"), (4, "手机号"), (5, "技能"), (6, "本人同意"), (7, "手机号")], "{errors:?}");
-        assert!(errors[1].message.contains("row 2"), "{}", errors[1].message);
+        let en = |m: &str| crate::i18n::Lang::En.message(m);
+        assert!(en(&errors[1].message).contains("row 2"), "{}", errors[1].message);
         assert!(errors[3].message.contains("consent"), "{}", errors[3].message);
         let good = sheet(&[&["王一", "13812345678", "男", "1990", "急救,驾驶", "是", "2024-11-01"]]);
         let members = parse(&good, (1, "/22/2201/"), &existing, &key).unwrap();

@@ -27,7 +27,7 @@ use super::{EventState, SignupStatus};
 use crate::org::Scope;
 use crate::org::picker::{self, RegionPicker, Spec};
 use crate::config::Config;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, keyed};
 use crate::org::caller::Principal;
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
@@ -798,7 +798,7 @@ async fn record_scores(
         }
         match v.parse::<i64>() {
             Ok(score) => scores.push(ScoreInput { entry_id: entry, score }),
-            Err(_) => bad = Some(Error::invalid(k.clone(), format!("'{v}' is not a whole number"))),
+            Err(_) => bad = Some(Error::invalid(k.clone(), keyed("error.not_whole_number", &[v]))),
         }
     }
     scores.sort_by_key(|s| s.entry_id);
@@ -829,9 +829,7 @@ fn parse_punch_lines(text: &str) -> Result<Vec<PunchInput>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split([' ', '\t', ',', '，']).filter(|p| !p.is_empty()).collect();
-        let bad = || {
-            Error::invalid("lines", format!("line {}: expected 'entry checkpoint time', e.g. 12 K3 09:41:05", i + 1))
-        };
+        let bad = || Error::invalid("lines", keyed("error.on_line", &[&(i + 1).to_string(), "error.punch_line"]));
         if parts.len() < 3 {
             return Err(bad());
         }
@@ -931,7 +929,7 @@ fn point_lines(field: &str, text: &str) -> Result<Vec<actions::PointInput>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split_whitespace().collect();
-        let bad = || Error::invalid(field, format!("line {}: expected 'CODE name number'", i + 1));
+        let bad = || Error::invalid(field, keyed("error.on_line", &[&(i + 1).to_string(), "error.point_line"]));
         if parts.len() < 3 {
             return Err(bad());
         }

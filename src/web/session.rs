@@ -189,9 +189,8 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
         return Err(Error::Csrf);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 1024 * 1024)
-        .await
-        .map_err(|_| Error::invalid("body", "the form is larger than 1 MiB"))?;
+    let bytes =
+        axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| Error::invalid("body", "error.form_too_large"))?;
     let ok = form_urlencoded::parse(&bytes).any(|(k, v)| k == "_csrf" && same(&v, expected));
     if ok { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(Error::Csrf) }
 }

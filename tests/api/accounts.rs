@@ -139,7 +139,7 @@ pub async fn changing_the_password_ends_other_sessions(app: TestApp) {
             &[("current", "wrong one!!"), ("new", "a-new-long-pass"), ("repeat", "a-new-long-pass")],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("current password is wrong"));
+    assert!(r.text().await.unwrap().contains("当前密码不正确"));
     let r = second
         .form("/account/password", &[("current", PASSWORD), ("new", "a-new-long-pass"), ("repeat", "a-new-long-pass")])
         .await;

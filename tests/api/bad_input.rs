@@ -112,7 +112,7 @@ pub async fn malformed_input_names_the_field(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("3 to 32 letters"));
+    assert!(r.text().await.unwrap().contains("登录名应为3至32个"));
 }
 
 pub async fn unknown_pages_get_a_useful_404(app: TestApp) {

@@ -348,7 +348,7 @@ pub async fn update(db: &Db, id: i64, record: &NewActivity) -> Result<()> {
         .await?
         .rows_affected();
         if done == 0 {
-            return Err(Error::Conflict("only a draft or returned record can be changed".into()));
+            return Err(Error::Conflict("error.record_not_editable".into()));
         }
         sqlx::query("delete from activity_figure where activity_id = $1").bind(id).execute(&mut *c).await?;
         for (metric, value) in &record.figures {
@@ -387,7 +387,7 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
         .fetch_optional(&mut *c)
         .await?;
         let Some((campaign, path, duty, day)) = moved else {
-            return Err(Error::Conflict("the record changed meanwhile; reload it".into()));
+            return Err(Error::Conflict("error.record_changed".into()));
         };
         if to == State::Approved {
             let figures: Vec<(String, i64)> =

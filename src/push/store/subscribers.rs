@@ -136,9 +136,7 @@ pub async fn insert_subscriber(db: &Db, s: &NewSubscriber, since: OffsetDateTime
     });
     let id = match id {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(Error::Conflict(
-                "this phone number is already subscribed; use the link in any message to change it".into(),
-            ));
+            return Err(Error::Conflict("error.phone_subscribed".into()));
         }
         other => other?,
     };

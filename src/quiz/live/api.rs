@@ -65,8 +65,7 @@ async fn control(
     Path(id): Path<i64>,
     Json(input): Json<ControlInput>,
 ) -> Result<axum::Json<Board>> {
-    let c = Control::parse(&input.action)
-        .ok_or_else(|| Error::invalid("action", "start, open, close, reveal, next, next_round or finish"))?;
+    let c = Control::parse(&input.action).ok_or_else(|| Error::invalid("action", "error.live_action"))?;
     actions::control(&s.db, &me, id, c).await?;
     let m = actions::hosted(&s.db, &me, id).await?;
     Ok(axum::Json(actions::board(&s.db, m).await?))

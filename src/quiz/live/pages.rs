@@ -263,7 +263,7 @@ async fn control(
     Path(id): Path<i64>,
     Form(f): Form<ControlForm>,
 ) -> Result<Response> {
-    let c = Control::parse(&f.action).ok_or_else(|| Error::invalid("action", "not a move of the host"))?;
+    let c = Control::parse(&f.action).ok_or_else(|| Error::invalid("action", "error.host_move"))?;
     match actions::control(&state.db, &me, id, c).await {
         Ok(()) | Err(Error::Conflict(_)) => Ok(Redirect::to(&format!("/quiz/live/{id}/host")).into_response()),
         Err(e) => Err(e),
@@ -290,7 +290,7 @@ async fn correct(
             .trim()
             .trim_start_matches('+')
             .parse::<i64>()
-            .map_err(|_| Error::invalid("points", "a whole number such as -10 or 5"))?;
+            .map_err(|_| Error::invalid("points", "error.points_number"))?;
         actions::correct(&state.db, &me, id, &CorrectionInput { team_id: f.team_id, points, reason: f.reason.clone() })
             .await
     }
@@ -360,7 +360,7 @@ async fn team_answer(
         let (mut options, mut truth, mut text, mut item) = (Vec::new(), None, None, None);
         for (k, v) in form_urlencoded::parse(&body) {
             match k.as_ref() {
-                "option" => options.push(v.parse().map_err(|_| Error::invalid("option", "an option number"))?),
+                "option" => options.push(v.parse().map_err(|_| Error::invalid("option", "error.option_number"))?),
                 "truth" => truth = Some(v == "true"),
                 "text" => text = Some(v.into_owned()),
                 "item_id" => item = v.parse().ok(),
@@ -371,7 +371,7 @@ async fn team_answer(
             (Some(t), _, _) => Answer::Truth(t),
             (None, Some(t), _) if !t.trim().is_empty() => Answer::Text(vec![t]),
             (None, None, false) => Answer::Choice(options),
-            _ => return Err(Error::invalid("answer", "choose an answer")),
+            _ => return Err(Error::invalid("answer", "error.choose_answer")),
         };
         actions::answer(&state.db, &token, item, &given).await.map(|_| ())
     }

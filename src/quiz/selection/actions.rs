@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::store::{self, NewEntry, NewSelection};
 use super::{Balance, DRAW_ALGORITHM, Kind, Member, draw, form_teams, pick_finalists};
 use crate::db::Db;
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
@@ -24,9 +25,9 @@ async fn owned(db: &Db, me: &Principal, quiz_id: i64) -> Result<Quiz> {
 
 fn whole(field: &str, n: i64, max: i64) -> Result<usize> {
     if !(1..=max).contains(&n) {
-        return Err(Error::invalid(field, format!("a whole number from 1 to {max}")));
+        return Err(Error::invalid(field, keyed("error.whole_number_range", &[&max.to_string()])));
     }
-    usize::try_from(n).map_err(|_| Error::invalid(field, "too large"))
+    usize::try_from(n).map_err(|_| Error::invalid(field, keyed("error.whole_number_range", &[&max.to_string()])))
 }
 
 /// The rules of a finalist selection.
@@ -96,12 +97,12 @@ pub async fn run_draw(db: &Db, me: &Principal, quiz_id: i64, rules: &DrawRules) 
         let winners = whole("winners", rules.winners, 100_000)?;
         let seed = if rules.seed.trim().is_empty() { crate::clock::now().to_string() } else { rules.seed.trim().to_owned() };
         if seed.chars().count() > 200 {
-            return Err(Error::invalid("seed", "at most 200 characters"));
+            return Err(Error::invalid("seed", keyed("error.at_most_chars", &["200"])));
         }
         let min_score = rules.min_score.unwrap_or(quiz.prize_min_score);
         let mut eligible = store::candidates(db, &me.scope, quiz.id, min_score).await?;
         if let Some(exclude) = rules.exclude_selection {
-            let s = store::selection(db, quiz.id, exclude).await.map_err(|_| Error::invalid("exclude_selection", "no such selection of this quiz"))?;
+            let s = store::selection(db, quiz.id, exclude).await.map_err(|_| Error::invalid("exclude_selection", "error.no_selection"))?;
             let out: std::collections::HashSet<i64> =
                 store::entries(db, s.id, true).await?.into_iter().map(|e| e.participant_id).collect();
             eligible.retain(|c| !out.contains(&c.participant_id));
@@ -159,15 +160,15 @@ pub struct TeamRules {
 pub async fn make_teams(db: &Db, me: &Principal, quiz_id: i64, rules: &TeamRules) -> Result<i64> {
     let r = async {
         let quiz = owned(db, me, quiz_id).await?;
-        let balance = Balance::parse(&rules.balance).ok_or_else(|| Error::invalid("balance", "expected region or score"))?;
+        let balance = Balance::parse(&rules.balance).ok_or_else(|| Error::invalid("balance", "error.team_balance"))?;
         let teams = whole("teams", rules.teams, 1000)?;
         let size = whole("size", rules.size, 1000)?;
         let source = match rules.selection_id {
-            Some(id) => store::selection(db, quiz.id, id).await.map_err(|_| Error::invalid("selection_id", "no such selection of this quiz"))?,
-            None => store::latest(db, quiz.id, Kind::Finalists).await?.ok_or_else(|| Error::invalid("selection_id", "select the finalists first"))?,
+            Some(id) => store::selection(db, quiz.id, id).await.map_err(|_| Error::invalid("selection_id", "error.no_selection"))?,
+            None => store::latest(db, quiz.id, Kind::Finalists).await?.ok_or_else(|| Error::invalid("selection_id", "error.finalists_first"))?,
         };
         if source.kind != Kind::Finalists {
-            return Err(Error::invalid("selection_id", "teams are formed from a finalist selection"));
+            return Err(Error::invalid("selection_id", "error.teams_from_finalists"));
         }
         let finalists = store::entries(db, source.id, true).await?;
         let members: Vec<Member> =
@@ -210,7 +211,7 @@ pub async fn clear_flag(db: &Db, me: &Principal, quiz_id: i64, attempt_id: i64, 
         let quiz = owned(db, me, quiz_id).await?;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(Error::invalid("reason", "say why the flag is cleared (at most 500 characters)"));
+            return Err(Error::invalid("reason", "error.clear_reason"));
         }
         store::clear_flag(db, &me.scope, quiz.id, attempt_id, reason, me.user.id).await
     }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
 
+use crate::i18n::keyed;
 use crate::org::text_enum;
 use crate::{Error, Result};
 
@@ -78,16 +79,16 @@ pub struct Candidate {
 /// next in order). Returns the indexes picked, in order.
 pub fn pick_finalists(candidates: &[Candidate], count: usize, quota: Option<usize>) -> Result<Vec<usize>> {
     if count == 0 {
-        return Err(Error::invalid("count", "choose at least one finalist"));
+        return Err(Error::invalid("count", "error.finalists_none"));
     }
     if count > candidates.len() {
         return Err(Error::invalid(
             "count",
-            format!("only {} participants are eligible, fewer than the {count} asked for", candidates.len()),
+            keyed("error.finalists_too_few", &[&candidates.len().to_string(), &count.to_string()]),
         ));
     }
     if quota == Some(0) {
-        return Err(Error::invalid("region_quota", "a quota must be at least 1"));
+        return Err(Error::invalid("region_quota", "error.quota_zero"));
     }
     let mut taken = std::collections::HashMap::<&str, usize>::new();
     let mut picked = Vec::with_capacity(count);
@@ -104,10 +105,9 @@ pub fn pick_finalists(candidates: &[Candidate], count: usize, quota: Option<usiz
     if picked.len() < count {
         return Err(Error::invalid(
             "region_quota",
-            format!(
-                "with at most {} per region only {} of the {count} places can be filled",
-                quota.unwrap_or(0),
-                picked.len()
+            keyed(
+                "error.quota_unfilled",
+                &[&quota.unwrap_or(0).to_string(), &picked.len().to_string(), &count.to_string()],
             ),
         ));
     }
@@ -123,13 +123,10 @@ pub fn seed_bytes(seed: &str) -> [u8; 32] {
 /// id) by [`DRAW_ALGORITHM`]; its first `winners` win.
 pub fn draw(seed: &str, n: usize, winners: usize) -> Result<Vec<usize>> {
     if winners == 0 {
-        return Err(Error::invalid("winners", "draw at least one winner"));
+        return Err(Error::invalid("winners", "error.winners_none"));
     }
     if winners > n {
-        return Err(Error::invalid(
-            "winners",
-            format!("only {n} participants are eligible, fewer than the {winners} winners asked for"),
-        ));
+        return Err(Error::invalid("winners", keyed("error.winners_too_few", &[&n.to_string(), &winners.to_string()])));
     }
     let mut rng = ChaCha20Rng::from_seed(seed_bytes(seed));
     let mut order: Vec<usize> = (0..n).collect();
@@ -158,15 +155,19 @@ pub struct Member {
 /// leaderboard (1, 2, …, N, N, …, 2, 1, …), which keeps the team totals close.
 pub fn form_teams(members: &[Member], teams: usize, size: usize, balance: Balance) -> Result<Vec<usize>> {
     if teams == 0 || size == 0 {
-        return Err(Error::invalid("teams", "at least one team of at least one member"));
+        return Err(Error::invalid("teams", "error.teams_empty"));
     }
     if teams.saturating_mul(size) != members.len() {
         return Err(Error::invalid(
             "teams",
-            format!(
-                "{teams} teams of {size} need {} finalists; the selection has {}",
-                teams.saturating_mul(size),
-                members.len()
+            keyed(
+                "error.teams_finalists",
+                &[
+                    &teams.to_string(),
+                    &size.to_string(),
+                    &teams.saturating_mul(size).to_string(),
+                    &members.len().to_string(),
+                ],
             ),
         ));
     }

@@ -7,7 +7,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -16,8 +15,8 @@ use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, QuestionStat, Stats};
 use super::store::{self, Entry, Flagged, Selection, WeakTopic};
 use super::{Kind, mask_name, percent, team_name};
-use crate::org::picker::{self, RegionPicker, Spec};
 use crate::org::caller::Principal;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
 use crate::svg::chart::{Chart, Series, bar};
@@ -207,23 +206,37 @@ async fn after(state: &AppState, ctx: PageCtx, me: &Principal, id: i64, r: Resul
     match r {
         Ok(Some(sid)) => Ok(Redirect::to(&format!("/quiz/{id}/selection/{sid}")).into_response()),
         Ok(None) => Ok(Redirect::to(&format!("/quiz/{id}/selection")).into_response()),
-        Err(Error::Invalid { message, field }) => {
-            let page = selection_page(
-                state,
-                ctx,
-                me,
-                id,
-                Some(field.map_or_else(|| message.clone(), |f| format!("{f}: {message}"))),
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        Err(e @ Error::Invalid { .. }) => {
+            let (status, message) = ctx.form_error(e, |f| field_label(&ctx, f))?;
+            let page = selection_page(state, ctx, me, id, Some(message)).await?;
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e),
     }
 }
 
+/// The label of a field of the selection forms, to name it before an input error.
+fn field_label(ctx: &PageCtx, field: &str) -> Option<&'static str> {
+    let key = match field {
+        "count" => "quiz_selection.count",
+        "region_quota" => "quiz_selection.region_quota",
+        "min_score" => "quiz_selection.min_score",
+        "min_answers" => "quiz_selection.min_answers",
+        "winners" => "quiz_selection.winners",
+        "seed" => "quiz_selection.seed",
+        "exclude_selection" => "quiz_selection.exclude",
+        "balance" => "quiz_selection.balance",
+        "teams" => "quiz_selection.team_count",
+        "size" => "quiz_selection.team_size",
+        "selection_id" => "quiz_selection.from_selection",
+        "reason" => "quiz_selection.reason",
+        _ => return None,
+    };
+    Some(ctx.t(key))
+}
+
 fn number(field: &str, s: &str) -> Result<i64> {
-    s.trim().parse().map_err(|_| Error::invalid(field, "a whole number"))
+    s.trim().parse().map_err(|_| Error::invalid(field, "error.whole_number"))
 }
 
 fn optional(field: &str, s: &str) -> Result<Option<i64>> {

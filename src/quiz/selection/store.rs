@@ -392,5 +392,5 @@ pub async fn clear_flag(db: &Db, scope: &Scope, quiz_id: i64, attempt_id: i64, r
     .await
     .map(|r| r.rows_affected())
     })?;
-    if done == 0 { Err(Error::invalid("attempt_id", "this attempt's flag was cleared already")) } else { Ok(()) }
+    if done == 0 { Err(Error::invalid("attempt_id", "error.flag_cleared")) } else { Ok(()) }
 }

@@ -116,7 +116,7 @@ pub async fn insert_questions(
             q.build()
                 .execute(&mut *conn)
                 .await
-                .on_constraint("question(owner_path, stem)", "a question with the same text is already in the bank")?;
+                .on_constraint("question(owner_path, stem)", "error.question_in_bank")?;
         }
     });
     tx.commit().await?;

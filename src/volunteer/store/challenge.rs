@@ -130,7 +130,7 @@ pub async fn insert_challenge(
             q.build()
                 .execute(&mut *c)
                 .await
-                .on_constraint("challenge_checkpoint(challenge_id, code)", "two checkpoints have the same code")?;
+                .on_constraint("challenge_checkpoint(challenge_id, code)", "error.checkpoint_code_twice")?;
         }
         if !stations.is_empty() {
             let mut q = sqlx::QueryBuilder::new("insert into challenge_station (challenge_id, code, name, max_score) ");
@@ -140,7 +140,7 @@ pub async fn insert_challenge(
             q.build()
                 .execute(&mut *c)
                 .await
-                .on_constraint("challenge_station(challenge_id, code)", "two stations have the same code")?;
+                .on_constraint("challenge_station(challenge_id, code)", "error.station_code_twice")?;
         }
         id
     });
@@ -194,10 +194,11 @@ pub async fn insert_entries(db: &Db, challenge_id: i64, members: &[(i64, i64)]) 
                 b.push_bind(challenge_id).push_bind(*member).push_bind(*team);
             });
             q.push(" returning id");
-            let got: Vec<i64> = q.build_query_scalar().fetch_all(&mut *c).await.on_constraint(
-                "challenge_entry(challenge_id, member_id)",
-                "a member is already entered in this challenge",
-            )?;
+            let got: Vec<i64> = q
+                .build_query_scalar()
+                .fetch_all(&mut *c)
+                .await
+                .on_constraint("challenge_entry(challenge_id, member_id)", "error.entered_already")?;
             ids.extend(got);
         }
     });

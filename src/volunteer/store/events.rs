@@ -397,7 +397,7 @@ pub async fn check_out(
             .bind(member_id)
             .execute(&mut *c)
             .await
-            .on_constraint("volunteer_hours(member_id, event_id)", "the hours of this event are already credited")?;
+            .on_constraint("volunteer_hours(member_id, event_id)", "error.event_hours_credited")?;
         }
     });
     tx.commit().await?;

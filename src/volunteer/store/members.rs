@@ -150,10 +150,11 @@ pub async fn insert_members(db: &Db, members: &[NewMember]) -> Result<Vec<i64>> 
                     .push_bind(now);
             });
             q.push(" returning id");
-            let got: Vec<i64> = q.build_query_scalar().fetch_all(&mut *c).await.on_constraint(
-                "volunteer_member(team_id, phone_index)",
-                "a member with this phone number is already in the team",
-            )?;
+            let got: Vec<i64> = q
+                .build_query_scalar()
+                .fetch_all(&mut *c)
+                .await
+                .on_constraint("volunteer_member(team_id, phone_index)", "error.phone_in_team")?;
             ids.extend(got);
         }
     });

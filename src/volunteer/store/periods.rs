@@ -51,5 +51,5 @@ pub async fn insert_period(db: &Db, name: &str, starts_on: Date, ends_on: Date) 
     .bind(clock::now())
     .fetch_one(p)
     .await)
-    .on_constraint("service_period(name)", "a period with this name already exists")
+    .on_constraint("service_period(name)", "error.period_name_taken")
 }
