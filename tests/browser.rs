@@ -482,7 +482,12 @@ async fn a_live_round_with_three_team_phones_and_a_host_screen() {
     seconds.clear().await.unwrap();
     seconds.send_keys("120").await.unwrap();
     for row in 1..3 {
-        host.find(By::Css(&format!("select[name=round{row}_kind] option[value='']"))).await.unwrap().click().await.unwrap();
+        host.find(By::Css(&format!("select[name=round{row}_kind] option[value='']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
     click_to_load(&host, By::Css("form[action='/quiz/live'] button[type=submit]")).await.unwrap();
     let setup = host.current_url().await.unwrap().to_string();

@@ -36,7 +36,10 @@ impl AuditPage {
 
     /// What was done, as the reader's language names it (a hazard's steps as the hazard pages do).
     fn action_name(&self, action: &str) -> String {
-        match action.strip_prefix("hazard.").filter(|a| !matches!(*a, "create" | "photo" | "report_public" | "reveal_phone")) {
+        match action
+            .strip_prefix("hazard.")
+            .filter(|a| !matches!(*a, "create" | "photo" | "report_public" | "reveal_phone"))
+        {
             Some(step) => self.ctx.fill("audit_action.hazard_step", &[self.ctx.tv("hazard_action", step)]),
             None => self.ctx.tv("audit_action", action).to_owned(),
         }

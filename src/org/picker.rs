@@ -5,8 +5,8 @@
 
 use super::Scope;
 use super::store::{self, Region};
-use crate::db::Db;
 use crate::Result;
+use crate::db::Db;
 
 /// One level of the picker: the subdivisions of the region above, one of them chosen.
 pub struct PickLevel {
@@ -78,8 +78,7 @@ pub async fn build(db: &Db, scope: &Scope, spec: Spec, selected: &str, public: b
         let selected = chain.get(i + 1).map(|c| c.code.clone()).unwrap_or_default();
         levels.push(PickLevel { level: r.level + 1, options, selected });
     }
-    let unchosen =
-        if spec.optional || root.level < spec.min_level { String::new() } else { root.code.clone() };
+    let unchosen = if spec.optional || root.level < spec.min_level { String::new() } else { root.code.clone() };
     // An area of one place (a grid worker's community) has nothing to choose.
     let value = if levels.is_empty() {
         root.code.clone()
@@ -93,11 +92,7 @@ pub async fn build(db: &Db, scope: &Scope, spec: Spec, selected: &str, public: b
 /// The code a posted form chose: the field itself, or (posted without script) the deepest select.
 pub fn picked(field: &str, get: impl Fn(&str) -> Option<String>) -> String {
     let value = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    (1..=4)
-        .rev()
-        .find_map(|l| value(&format!("{field}_l{l}")))
-        .or_else(|| value(field))
-        .unwrap_or_default()
+    (1..=4).rev().find_map(|l| value(&format!("{field}_l{l}"))).or_else(|| value(field)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -113,7 +113,8 @@ impl QuizForm {
     }
 
     fn input(&self) -> Result<QuizInput> {
-        let number = |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| Error::invalid(field, "error.whole_number"));
+        let number =
+            |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| Error::invalid(field, "error.whole_number"));
         Ok(QuizInput {
             title: self.title.clone(),
             description: self.description.clone(),
@@ -185,7 +186,8 @@ fn blueprint_sentence(ctx: &PageCtx, b: &super::Blueprint) -> String {
         .0
         .iter()
         .map(|l| {
-            let category = l.category.as_deref().map_or_else(|| ctx.t("quiz.any_category"), |c| ctx.tv("quiz_category", c));
+            let category =
+                l.category.as_deref().map_or_else(|| ctx.t("quiz.any_category"), |c| ctx.tv("quiz_category", c));
             let difficulty =
                 l.difficulty.map_or_else(|| ctx.t("quiz.any_difficulty"), |d| ctx.t(&format!("quiz.difficulty_{d}")));
             ctx.fill("quiz.blueprint_part", &[category, difficulty, &l.count.to_string()])

@@ -80,7 +80,8 @@ fn word(r: &Report) -> Result<Vec<u8>> {
         }
     }
     for p in &r.pictures {
-        let png = crate::svg::png::svg_to_png(&p.svg, 2.0).map_err(|e| Error::Internal(anyhow::anyhow!("chart picture: {e}")))?;
+        let png = crate::svg::png::svg_to_png(&p.svg, 2.0)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("chart picture: {e}")))?;
         blocks.push(docx::Block::Picture { caption: p.caption.clone(), png, width_mm: 150 });
     }
     let doc = docx::Document { title: r.title.clone(), subtitle: r.subtitle.clone(), blocks };

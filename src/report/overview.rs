@@ -88,9 +88,9 @@ impl Overview {
 pub async fn overview(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: Date) -> Result<Overview> {
     let campaign = store::campaign(db, scope, id).await?;
     let region = match code {
-        Some(code) => org::store::region(db, scope, code)
-            .await
-            .map_err(|_| Error::invalid("region", "error.region_outside"))?,
+        Some(code) => {
+            org::store::region(db, scope, code).await.map_err(|_| Error::invalid("region", "error.region_outside"))?
+        }
         None => org::store::scope_root(db, scope).await?,
     };
     let children = org::store::region_children(db, scope, &region.code).await?;

@@ -13,13 +13,13 @@ use serde::Deserialize;
 use super::export::{self, Format};
 use super::overview::{self, Overview};
 use super::{HEADLINE, Picture, Report, Segment};
-use crate::org::picker::{self, RegionPicker, Spec};
 use crate::activity;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
 use crate::db::Db;
 use crate::org::Scope;
 use crate::org::caller::Principal;
 use crate::org::path::child_path_len;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::svg::map;
 use crate::web::AppState;
 use crate::web::extract::{Query, empty_as_none};
@@ -155,7 +155,20 @@ async fn build_dashboard(
     let push = crate::push::store::totals(db, &inner, clock::now(), from, to).await?;
     let reads = crate::push::store::read_rate(db, &inner, from, to).await?;
     let place = Some(picker::build(db, scope, Spec::filter("region", 2), &o.region.code, false).await?);
-    Ok(DashboardPage { ctx, campaigns, o: Some(o), metric, level, pictures, headline, place, done, overdue, push, reads })
+    Ok(DashboardPage {
+        ctx,
+        campaigns,
+        o: Some(o),
+        metric,
+        level,
+        pictures,
+        headline,
+        place,
+        done,
+        overdue,
+        push,
+        reads,
+    })
 }
 
 /// The province dashboard of a campaign as HTML, for a reader without a session (`firecast bench`

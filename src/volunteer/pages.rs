@@ -24,11 +24,11 @@ use super::store::{
 };
 use super::{CredentialKind, EventKind, Skill, can_manage, can_organise, show_minutes};
 use super::{EventState, SignupStatus};
-use crate::org::Scope;
-use crate::org::picker::{self, RegionPicker, Spec};
 use crate::config::Config;
 use crate::i18n::{Lang, keyed};
+use crate::org::Scope;
 use crate::org::caller::Principal;
+use crate::org::picker::{self, RegionPicker, Spec};
 use crate::sheet::{self, CellError};
 use crate::web::AppState;
 use crate::web::extract::MultipartForm;
@@ -131,7 +131,18 @@ async fn team_page(
     // A team's events take place in the team's region.
     let area = if me.scope.contains(&team.region_path) { Scope::under(&team.region_path) } else { me.scope.clone() };
     let place = picker::build(&state.db, &area, PLACE, "", false).await?;
-    Ok(TeamPage { ctx, team, members, credentials, events, manage, skills: Skill::ALL, kinds: EventKind::ALL, place, notice })
+    Ok(TeamPage {
+        ctx,
+        team,
+        members,
+        credentials,
+        events,
+        manage,
+        skills: Skill::ALL,
+        kinds: EventKind::ALL,
+        place,
+        notice,
+    })
 }
 
 async fn team(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<TeamPage> {
@@ -698,7 +709,12 @@ struct ChallengesPage {
     notice: Option<String>,
 }
 
-async fn challenges_page(state: &AppState, ctx: PageCtx, me: &Principal, notice: Option<String>) -> Result<ChallengesPage> {
+async fn challenges_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    notice: Option<String>,
+) -> Result<ChallengesPage> {
     let challenges = store::challenges(&state.db, &me.scope).await?;
     let place = picker::build(&state.db, &me.scope, PLACE, "", false).await?;
     Ok(ChallengesPage { ctx, challenges, organiser: can_organise(me.role), place, notice })

@@ -369,11 +369,8 @@ pub async fn every_api_area_refuses_a_bad_body_in_chinese(app: TestApp) {
             if op["requestBody"]["content"].get("application/json").is_none() {
                 continue;
             }
-            let url: String = path
-                .split('/')
-                .map(|seg| if seg.starts_with('{') { "1" } else { seg })
-                .collect::<Vec<_>>()
-                .join("/");
+            let url: String =
+                path.split('/').map(|seg| if seg.starts_with('{') { "1" } else { seg }).collect::<Vec<_>>().join("/");
             let r = province
                 .http
                 .request(method.to_uppercase().parse::<Method>().unwrap(), format!("{}{url}", province.base))

@@ -16,7 +16,8 @@ async fn campaign_id(c: &Client, name_starts: &str) -> i64 {
 async fn running(c: &Client) -> (i64, time::Date) {
     let list: Value = c.get("/api/v1/campaigns").await.json().await.unwrap();
     let r = list.as_array().unwrap().iter().find(|x| x["status"] == "running").unwrap().clone();
-    let first = time::Date::parse(r["starts_on"].as_str().unwrap(), &time::format_description::well_known::Iso8601::DATE);
+    let first =
+        time::Date::parse(r["starts_on"].as_str().unwrap(), &time::format_description::well_known::Iso8601::DATE);
     (r["id"].as_i64().unwrap(), first.unwrap())
 }
 
@@ -364,8 +365,7 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
 pub async fn exports_escape_formula_cells(app: TestApp) {
     let c = app.login("nanguan").await;
     let (campaign, month) = running(&c).await;
-    let r =
-        new_record(&c, campaign, month, "=HYPERLINK(\"http://evil\",\"点我\")", json!({"people_trained": 5})).await;
+    let r = new_record(&c, campaign, month, "=HYPERLINK(\"http://evil\",\"点我\")", json!({"people_trained": 5})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let csv = c.get(&format!("/activities/export.csv?campaign={campaign}")).await;
     assert_eq!(csv.status(), StatusCode::OK);

@@ -90,7 +90,9 @@ fn links(html: &str) -> Vec<String> {
                 && ![".csv", ".xlsx", ".docx", ".pdf", ".png", ".svg", ".xml", ".txt", ".gift", ".ics", ".atom"]
                     .iter()
                     .any(|e| h.split('?').next().unwrap_or_default().ends_with(e))
-                && !h.contains("/download") && !h.contains("/export") && !h.contains("format=")
+                && !h.contains("/download")
+                && !h.contains("/export")
+                && !h.contains("format=")
         })
         .collect()
 }

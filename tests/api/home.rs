@@ -127,7 +127,11 @@ pub async fn a_form_opened_from_a_duty_fits_the_duty(app: TestApp) {
     let starts = time::Date::parse(&value("starts_on"), &time::format_description::well_known::Iso8601::DATE).unwrap();
     let (due, first) = (
         app.scalar(&format!("select {} from duty where id = {duty}", day_number(&app, "due_on"))).await,
-        app.scalar(&format!("select {} from campaign c join duty d on d.campaign_id = c.id where d.id = {duty}", day_number(&app, "c.starts_on"))).await,
+        app.scalar(&format!(
+            "select {} from campaign c join duty d on d.campaign_id = c.id where d.id = {duty}",
+            day_number(&app, "c.starts_on")
+        ))
+        .await,
     );
     let n = i64::from(starts.to_julian_day());
     assert!(first <= n && n <= due, "{starts} lies in the campaign and before the duty is due");

@@ -357,7 +357,15 @@ pub async fn the_quiz_form_is_filled_with_choices_not_codes(app: TestApp) {
     assert!(text.contains("组卷规则：第1行的题数应为1至100的整数"), "{text}");
     assert!(text.contains("value=\"长春市冬季防火竞答\""), "what was typed stays");
     let mut good = base.to_vec();
-    good.extend([("bp0_category", "home"), ("bp0_difficulty", "*"), ("bp0_count", "2"), ("bp1_category", "*"), ("bp1_difficulty", "2"), ("bp1_count", "3"), ("bp2_count", "")]);
+    good.extend([
+        ("bp0_category", "home"),
+        ("bp0_difficulty", "*"),
+        ("bp0_count", "2"),
+        ("bp1_category", "*"),
+        ("bp1_difficulty", "2"),
+        ("bp1_count", "3"),
+        ("bp2_count", ""),
+    ]);
     let r = changchun.form("/quiz", &good).await;
     assert!(r.status().is_redirection(), "{}", r.text().await.unwrap());
     let at = r.headers()["location"].to_str().unwrap().to_owned();

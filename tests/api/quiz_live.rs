@@ -322,14 +322,25 @@ async fn the_pages_render_and_take_a_pasted_team_list(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // A team of one is refused, in Chinese, naming the box.
     let bad = host
-        .form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟"), ("round0_kind", "compulsory"), ("round0_count", "1")])
+        .form(
+            "/quiz/live",
+            &[("title", "坏"), ("teams", "甲队, 长春, 张伟"), ("round0_kind", "compulsory"), ("round0_count", "1")],
+        )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let text = bad.text().await.unwrap();
     assert!(text.contains("参赛队：第1行：参赛队“甲队”有1名队员"), "{text}");
     // A round's box that is not a number is named with its row.
     let bad = host
-        .form("/quiz/live", &[("title", "坏"), ("teams", "甲队, 长春, 张伟 李娜\n乙队, 吉林, 赵磊 孙丽"), ("round0_kind", "risk"), ("round0_seconds", "半分钟")])
+        .form(
+            "/quiz/live",
+            &[
+                ("title", "坏"),
+                ("teams", "甲队, 长春, 张伟 李娜\n乙队, 吉林, 赵磊 孙丽"),
+                ("round0_kind", "risk"),
+                ("round0_seconds", "半分钟"),
+            ],
+        )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let text = bad.text().await.unwrap();

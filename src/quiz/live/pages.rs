@@ -15,9 +15,9 @@ use serde::Deserialize;
 use super::actions::{self, Board, CorrectionInput, MatchInput, TeamView};
 use super::store::{self, Match};
 use super::{Control, ItemState, MatchState, Mode, RoundInput, RoundKind, WAGERS};
+use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
-use crate::i18n::keyed;
 use crate::quiz::{Answer, CATEGORIES, letter};
 use crate::web::AppState;
 use crate::web::extract::{Fields, Form, Path};
@@ -139,7 +139,11 @@ impl MatchForm {
     }
 
     fn from_fields(f: &Fields) -> Self {
-        Self { title: f.get("title"), teams: f.get("teams"), rounds: (0..ROUND_ROWS).map(|i| RoundRow::from_fields(f, i)).collect() }
+        Self {
+            title: f.get("title"),
+            teams: f.get("teams"),
+            rounds: (0..ROUND_ROWS).map(|i| RoundRow::from_fields(f, i)).collect(),
+        }
     }
 
     fn input(&self, ctx: &PageCtx) -> Result<MatchInput> {
@@ -154,7 +158,13 @@ impl MatchForm {
     }
 }
 
-async fn list_page(state: &AppState, ctx: PageCtx, me: &Principal, form: MatchForm, error: Option<String>) -> Result<ListPage> {
+async fn list_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    form: MatchForm,
+    error: Option<String>,
+) -> Result<ListPage> {
     Ok(ListPage {
         ctx,
         matches: store::matches(&state.db, &me.scope).await?,
