@@ -106,7 +106,7 @@ fn the_first_admin_is_made_at_the_command_line() {
         ],
         Some("a-long-password\n"),
     );
-    assert!(!ok && error_line(&err).contains("role volunteer belongs to"), "{err}");
+    assert!(!ok && error_line(&err).contains("Volunteer does not belong to a unit of kind Provincial corps"), "{err}");
     let (ok, _, err) = firecast(
         &[
             "--database-url",
