@@ -73,6 +73,31 @@ pub fn next_year(d: Date) -> Date {
         .unwrap_or(d)
 }
 
+impl store::Metric {
+    /// Its name in `lang`: a built-in metric's from the locale files, another's as it was entered
+    /// (Chinese, or its English name in English).
+    pub fn name_in(&self, lang: &crate::i18n::Lang) -> &str {
+        match *lang {
+            _ if self.builtin => lang.t(&format!("metric_name.{}", self.code)),
+            crate::i18n::Lang::En => &self.name_en,
+            _ => &self.name,
+        }
+    }
+
+    /// Its unit in `lang` (as entered for one that is not built in).
+    pub fn unit_in(&self, lang: &crate::i18n::Lang) -> &str {
+        if self.builtin { lang.t(&format!("metric_unit.{}", self.code)) } else { &self.unit }
+    }
+
+    /// Name and unit, as labels and tiles show them: 参与人数（人次）, participants (person-times).
+    pub fn label_in(&self, lang: &crate::i18n::Lang) -> String {
+        match *lang {
+            crate::i18n::Lang::Zh => format!("{}（{}）", self.name_in(lang), self.unit_in(lang)),
+            _ => format!("{} ({})", self.name_in(lang), self.unit_in(lang)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,6 @@ use super::AppState;
 use super::extract::Query;
 use super::i18n::LANG_COOKIE;
 use super::session::{RequestCtx, set_cookie};
-use crate::campaign::store::Metric;
 use crate::error::Problem;
 use crate::i18n::Lang;
 use crate::org::caller::Principal;
@@ -260,25 +259,6 @@ impl PageCtx {
     /// A catalogue name in the page's language: English names for English pages, Chinese otherwise.
     pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.lang == Lang::En { en } else { zh }
-    }
-
-    /// A metric's name in this language: a built-in metric's from the locale files, another's as
-    /// it was entered (Chinese, or its English name in English).
-    pub fn metric_name<'a>(&self, m: &'a Metric) -> &'a str {
-        if m.builtin { self.tv("metric_name", &m.code) } else { self.pick(&m.name, &m.name_en) }
-    }
-
-    /// A metric's unit in this language (as entered for one that is not built in).
-    pub fn metric_unit<'a>(&self, m: &'a Metric) -> &'a str {
-        if m.builtin { self.tv("metric_unit", &m.code) } else { &m.unit }
-    }
-
-    /// A metric with its unit, as labels and tiles show it: 参与人数（人次）, participants (person-times).
-    pub fn metric(&self, m: &Metric) -> String {
-        match self.lang {
-            Lang::Zh => format!("{}（{}）", self.metric_name(m), self.metric_unit(m)),
-            _ => format!("{} ({})", self.metric_name(m), self.metric_unit(m)),
-        }
     }
 
     /// A percentage bar width, 0 to 100.

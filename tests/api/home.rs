@@ -159,7 +159,7 @@ pub async fn a_form_opened_from_a_duty_fits_the_duty(app: TestApp) {
 fn day_number(app: &TestApp, column: &str) -> String {
     match app.db {
         firecast::db::Db::Sqlite(_) => format!("cast(julianday({column}) + 0.5 as integer)"),
-        firecast::db::Db::Postgres(_) => format!("({column} - date '4714-11-24 BC')"),
+        firecast::db::Db::Postgres(_) => format!("({column} - date '4714-11-24 BC')::bigint"),
     }
 }
 
