@@ -138,7 +138,7 @@ impl Lang {
     }
 
     /// A key's string with its arguments in place.
-    fn fill<S: AsRef<str>>(self, mut parts: impl Iterator<Item = S>) -> String {
+    pub(crate) fn fill<S: AsRef<str>>(self, mut parts: impl Iterator<Item = S>) -> String {
         let mut text = parts.next().map_or("?", |key| self.t(key.as_ref())).to_owned();
         for (i, arg) in parts.enumerate() {
             text = text.replace(&format!("{{{}}}", i + 1), &self.argument(arg.as_ref()));

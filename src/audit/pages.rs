@@ -34,15 +34,9 @@ impl AuditPage {
         format!("{} {}", self.ctx.tv("audit_object", &r.object_kind), r.object_id)
     }
 
-    /// What was done, as the reader's language names it (a hazard's steps as the hazard pages do).
-    fn action_name(&self, action: &str) -> String {
-        match action
-            .strip_prefix("hazard.")
-            .filter(|a| !matches!(*a, "create" | "photo" | "report_public" | "reveal_phone"))
-        {
-            Some(step) => self.ctx.fill("audit_action.hazard_step", &[self.ctx.tv("hazard_action", step)]),
-            None => self.ctx.tv("audit_action", action).to_owned(),
-        }
+    /// What was done, as the reader's language names it.
+    fn action_name(&self, action: &str) -> &'static str {
+        self.ctx.tv("audit_action", action)
     }
 }
 

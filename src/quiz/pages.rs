@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::actions::{self, QuizInput, can_manage};
 use super::public::{Participation, participation, participation_chart};
 use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
-use super::{CATEGORIES, Defaults, Format, FormatError, Kind, QuestionStatus};
+use super::{Blueprint, BlueprintLine, CATEGORIES, Defaults, Format, FormatError, Kind, QuestionStatus};
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::picker::{self, RegionPicker, Spec};
@@ -99,17 +99,17 @@ impl QuizForm {
         }
     }
 
-    /// The blueprint's lines from the rows with a count (`category difficulty count`).
+    /// The blueprint of the rows with a count, in the text the quiz input takes.
     fn blueprint(&self) -> Result<String> {
         let mut lines = Vec::new();
         for (i, r) in self.rows.iter().enumerate().filter(|(_, r)| !r.count.is_empty()) {
             let count: u32 = r.count.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
                 Error::invalid("blueprint", keyed("error.blueprint_row_count", &[&(i + 1).to_string()]))
             })?;
-            let any = |s: &str| if s.is_empty() { "*".to_owned() } else { s.to_owned() };
-            lines.push(format!("{} {} {count}", any(&r.category), any(&r.difficulty)));
+            let category = Some(r.category.clone()).filter(|c| !c.is_empty() && c != "*");
+            lines.push(BlueprintLine { category, difficulty: r.difficulty.parse().ok(), count });
         }
-        Ok(lines.join("\n"))
+        Ok(Blueprint(lines).text())
     }
 
     fn input(&self) -> Result<QuizInput> {
@@ -181,7 +181,7 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, f: F
 }
 
 /// A blueprint as a sentence: 每次答题抽取10题：不限分类（容易）4题；…
-fn blueprint_sentence(ctx: &PageCtx, b: &super::Blueprint) -> String {
+fn blueprint_sentence(ctx: &PageCtx, b: &Blueprint) -> String {
     let parts: Vec<String> = b
         .0
         .iter()

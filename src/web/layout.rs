@@ -118,11 +118,7 @@ impl PageCtx {
 
     /// The string for `key` with `{1}`, `{2}`… filled in.
     pub fn fill(&self, key: &str, args: &[&str]) -> String {
-        let mut text = self.t(key).to_owned();
-        for (i, a) in args.iter().enumerate() {
-            text = text.replace(&format!("{{{}}}", i + 1), a);
-        }
-        text
+        self.lang.fill(std::iter::once(key).chain(args.iter().copied()))
     }
 
     /// A time in China Standard Time.

@@ -186,6 +186,12 @@ pub fn check_teams(teams: &[TeamInput]) -> Result<()> {
     teams.iter().try_for_each(|t| t.check("teams"))
 }
 
+/// Points for a right answer when a round names none.
+pub const DEFAULT_POINTS: i64 = 10;
+
+/// Seconds a question is open when a round names none.
+pub const DEFAULT_SECONDS: i64 = 30;
+
 /// A round as set up: its kind, scoring, time and the questions it draws.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoundInput {
@@ -221,11 +227,11 @@ pub struct RoundInput {
 }
 
 fn ten() -> i64 {
-    10
+    DEFAULT_POINTS
 }
 
 fn thirty() -> i64 {
-    30
+    DEFAULT_SECONDS
 }
 
 impl RoundInput {
@@ -264,64 +270,6 @@ impl RoundInput {
         }
         Ok(())
     }
-}
-
-/// Reads rounds typed one a line: the kind first (`compulsory`/`必答`, `buzzer`/`抢答`,
-/// `risk`/`风险`), then `key=value` words: `points`, `seconds`, `count`, `category`,
-/// `difficulty`, `mode` (each/all), `penalty`, `rebound` (yes/no), `ids` (`12,15,19`).
-pub fn parse_rounds(text: &str) -> Result<Vec<RoundInput>> {
-    let mut rounds = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let mut words = line.split_whitespace();
-        let Some(kind) = words.next() else { continue };
-        let at = |m: &str| Error::invalid("rounds", keyed("error.on_line", &[&(n + 1).to_string(), m]));
-        let kind = match kind {
-            "必答" | "必答题" => RoundKind::Compulsory,
-            "抢答" | "抢答题" => RoundKind::Buzzer,
-            "风险" | "风险题" => RoundKind::Risk,
-            k => RoundKind::parse(k).ok_or_else(|| at(&keyed("error.round_kind", &[k])))?,
-        };
-        let mut r = RoundInput {
-            kind,
-            mode: None,
-            points: 10,
-            penalty: 0,
-            rebound: false,
-            seconds: 30,
-            count: 0,
-            category: None,
-            difficulty: None,
-            question_ids: Vec::new(),
-        };
-        for w in words {
-            let (k, v) = w.split_once('=').ok_or_else(|| at(&keyed("error.round_setting_form", &[w])))?;
-            let num = || v.parse::<i64>().map_err(|_| at(&keyed("error.round_setting_number", &[k])));
-            match k {
-                "points" => r.points = num()?,
-                "seconds" => r.seconds = num()?,
-                "count" => r.count = num()?,
-                "penalty" => r.penalty = num()?,
-                "difficulty" => r.difficulty = Some(u8::try_from(num()?).map_err(|_| at("error.difficulty"))?),
-                "category" => r.category = (v != "*").then(|| v.to_owned()),
-                "mode" => r.mode = Some(Mode::parse(v).ok_or_else(|| at("error.round_mode"))?),
-                "rebound" => r.rebound = matches!(v, "yes" | "true" | "1" | "是"),
-                "ids" => {
-                    r.question_ids = v
-                        .split(',')
-                        .filter(|x| !x.is_empty())
-                        .map(|x| x.parse::<i64>().map_err(|_| at("error.round_ids")))
-                        .collect::<Result<_>>()?;
-                }
-                _ => return Err(at(&keyed("error.round_setting_unknown", &[k]))),
-            }
-        }
-        r.check("rounds").map_err(|e| at(&message(&e)))?;
-        rounds.push(r);
-    }
-    if rounds.is_empty() || rounds.len() > 20 {
-        return Err(Error::invalid("rounds", "error.rounds_count"));
-    }
-    Ok(rounds)
 }
 
 /// Checks a wager.
@@ -369,19 +317,6 @@ mod tests {
         assert!(e.to_string().contains("line 1"), "{e}");
         assert!(parse_teams("甲队, 长春, 张伟 李娜\n甲队, 吉林, 赵磊 孙丽").is_err());
         assert!(parse_teams("甲队, 长春, 张伟 李娜").is_err(), "one team is no match");
-    }
-
-    #[test]
-    fn rounds_are_read_by_line() {
-        let r = parse_rounds("必答 points=10 seconds=30 count=1\nbuzzer points=20 penalty=10 rebound=yes count=3 category=home\n风险 ids=4,5").unwrap();
-        assert_eq!(r.len(), 3);
-        assert_eq!(r[0].mode(), Mode::Each);
-        assert_eq!((r[1].penalty, r[1].rebound, r[1].category.as_deref()), (10, true, Some("home")));
-        assert_eq!(r[2].question_ids, vec![4, 5]);
-        assert!(parse_rounds("quiz count=1").is_err());
-        assert!(parse_rounds("risk count=0").is_err());
-        assert!(parse_rounds("risk count=1 points=1000").is_err());
-        assert!(parse_rounds("").is_err());
     }
 
     #[test]

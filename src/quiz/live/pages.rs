@@ -89,10 +89,10 @@ impl RoundRow {
         let r = RoundInput {
             kind,
             mode: Mode::parse(&self.mode),
-            points: whole(&self.points, "live.points_each", 10)?,
+            points: whole(&self.points, "live.points_each", super::DEFAULT_POINTS)?,
             penalty: whole(&self.penalty, "live.penalty", 0)?,
             rebound: self.rebound,
-            seconds: whole(&self.seconds, "live.seconds", 30)?,
+            seconds: whole(&self.seconds, "live.seconds", super::DEFAULT_SECONDS)?,
             count: whole(&self.count, "live.count", 0)?,
             category: Some(self.category.clone()).filter(|c| !c.is_empty() && c != "*"),
             difficulty: self.difficulty.parse().ok(),
@@ -150,9 +150,6 @@ impl MatchForm {
         let mut rounds = Vec::new();
         for (i, r) in self.rounds.iter().enumerate() {
             rounds.extend(r.input(ctx, i + 1)?);
-        }
-        if rounds.is_empty() {
-            return Err(Error::invalid("rounds", "error.round_none"));
         }
         Ok(MatchInput { title: self.title.clone(), teams: super::parse_teams(&self.teams)?, rounds })
     }
