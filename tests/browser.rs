@@ -715,6 +715,19 @@ fn shown_number(s: &str) -> i64 {
     s.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
 }
 
+/// Tries to change the password and expects a refusal containing `says` ("两次": the new
+/// password typed differently the second time).
+async fn refused_password(driver: &WebDriver, base: &str, current: &str, new: &str, says: &str) {
+    driver.goto(format!("{base}/account/password")).await.unwrap();
+    driver.find(By::Id("current")).await.unwrap().send_keys(current).await.unwrap();
+    driver.find(By::Id("new")).await.unwrap().send_keys(new).await.unwrap();
+    let repeat = if says == "两次" { "another-password-9" } else { new };
+    driver.find(By::Id("repeat")).await.unwrap().send_keys(repeat).await.unwrap();
+    click_to_load(driver, By::Css("main form button[type=submit]")).await.unwrap();
+    let alert = driver.find(By::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+    assert!(alert.contains(says), "{alert}");
+}
+
 /// Each role on a desktop and on a 390 px phone: the home page's to-do list and the header's count
 /// agree, a form is filled with the region picker and a refused input answers in Chinese naming
 /// the field, and axe-core finds nothing serious or critical on any of these pages.
@@ -724,7 +737,7 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         eprintln!("skipped: chromedriver is not installed (apt-get install chromium chromium-driver)");
         return;
     }
-    let (base, ..) = demo_server("roles").await;
+    let (base, db, ..) = demo_server("roles").await;
     for (width, height) in [(1366, 900), (390, 844)] {
         let Some((_chromedriver, driver)) = browser(width, height).await else { return };
         let mut checked = 0;
@@ -791,6 +804,71 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         let alert = driver.find(By::Css("[role=alert]")).await.unwrap().text().await.unwrap();
         assert!(alert.contains("坐标") && alert.contains("不是数字"), "{alert}");
         assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "the refused hazard form at {width} px");
+
+        // The province looks at 延边 on the dashboard, found by its pinyin; a wrong current
+        // password is refused in Chinese.
+        sign_in(&driver, &base, "province").await.unwrap();
+        driver.goto(format!("{base}/dashboard")).await.unwrap();
+        driver.find(By::Id("region-q")).await.unwrap().send_keys("yanbian").await.unwrap();
+        appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
+        let hidden = driver.find(By::Id("region")).await.unwrap();
+        assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("222400"));
+        click_to_load(&driver, By::Css("#dashboard-form button[type=submit]")).await.unwrap();
+        let url = driver.current_url().await.unwrap();
+        assert!(url.query().is_some_and(|q| q.contains("region=222400")), "{url}");
+        assert!(driver.find(By::Tag("h1")).await.unwrap().text().await.unwrap().contains("延边"));
+        driver.screenshot(&screenshot_path(&format!("role-province-{width}-dashboard.png"))).await.unwrap();
+        refused_password(&driver, &base, "wrong-password-1", "new-password-123", "当前密码不正确").await;
+
+        // A brigade reports in one of its own streets; the picker starts below the brigade's
+        // district, and an implausible figure is named.
+        sign_in(&driver, &base, "nanguan").await.unwrap();
+        driver.goto(format!("{base}/activities/new")).await.unwrap();
+        assert!(driver.find(By::Id("region_code-l1")).await.is_err(), "no city to choose for a brigade");
+        driver.find(By::Id("region_code-q")).await.unwrap().send_keys("ziqiang").await.unwrap();
+        appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
+        let hidden = driver.find(By::Id("region_code")).await.unwrap();
+        assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("220102002"));
+        driver.find(By::Id("title")).await.unwrap().send_keys("自强街道消防宣传进社区").await.unwrap();
+        driver.find(By::Id("fig_participants")).await.unwrap().send_keys("90000000").await.unwrap();
+        click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
+        let alert = driver.find(By::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+        assert!(alert.contains("参与人数") && alert.contains("不合常理"), "{alert}");
+
+        // A volunteer team plans an event at a place chosen level by level; an end before the
+        // start is refused in Chinese.
+        sign_in(&driver, &base, "volunteer").await.unwrap();
+        let team = firecast::org::store::user_by_username(&db, "volunteer").await.unwrap().unwrap().unit_id;
+        driver.goto(format!("{base}/volunteers/teams/{team}")).await.unwrap();
+        let first = driver.find(By::Css(".rp-level")).await.unwrap();
+        let option = first.find(By::Css("option:nth-child(2)")).await.unwrap();
+        let code = option.value().await.unwrap().unwrap();
+        option.click().await.unwrap();
+        let hidden = driver.find(By::Id("region_code")).await.unwrap();
+        assert_eq!(hidden.attr("value").await.unwrap(), Some(code), "a select sets the place");
+        driver.find(By::Id("title")).await.unwrap().send_keys("社区消防安全宣讲").await.unwrap();
+        driver
+            .execute(
+                "document.getElementById('starts_at').value = '2026-12-20T10:00';\
+                 document.getElementById('ends_at').value = '2026-12-20T09:00';",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        click_to_load(&driver, By::Css("form[action$='/events'] button[type=submit]")).await.unwrap();
+        let alert = driver.find(By::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+        assert!(alert.contains("结束时间须晚于开始时间"), "{alert}");
+        driver.screenshot(&screenshot_path(&format!("role-volunteer-{width}-event-refused.png"))).await.unwrap();
+        assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "the refused event form at {width} px");
+
+        // A leader narrows the dashboard to a city with the selects; mismatched new passwords
+        // are refused in Chinese.
+        sign_in(&driver, &base, "leader").await.unwrap();
+        driver.goto(format!("{base}/dashboard")).await.unwrap();
+        driver.find(By::Css("#region-l1 option[value='220100']")).await.unwrap().click().await.unwrap();
+        click_to_load(&driver, By::Css("#dashboard-form button[type=submit]")).await.unwrap();
+        assert!(driver.find(By::Tag("h1")).await.unwrap().text().await.unwrap().contains("长春"));
+        refused_password(&driver, &base, "firecast-demo", "new-password-123", "两次").await;
 
         // The pages a leader and the public open most.
         sign_in(&driver, &base, "leader").await.unwrap();

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +14,7 @@ use super::import::{self, Rejected};
 use super::store::{self, Activity, Airing, Figure, Filter, NewsItem};
 use super::{State as RecordState, Transition, can_review};
 use crate::clock::parse_date;
+use crate::i18n::Lang;
 use crate::org::caller::Principal;
 use crate::sheet::CellError;
 use crate::web::AppState;
@@ -229,16 +230,17 @@ pub struct ImportError {
     message: String,
 }
 
-impl From<CellError> for ImportError {
-    fn from(e: CellError) -> Self {
-        let message = crate::i18n::Lang::En.message(&e.message).to_owned();
-        Self { row: e.row, column: e.column, message }
-    }
-}
-
-impl From<Vec<CellError>> for ImportErrors {
-    fn from(errors: Vec<CellError>) -> Self {
-        Self { errors: errors.into_iter().map(ImportError::from).collect() }
+impl ImportErrors {
+    /// The 422 answer listing `errors`, in the language the request's `Accept-Language` asks for
+    /// (English without it).
+    pub fn response(errors: Vec<CellError>, headers: &HeaderMap) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        let lang = Lang::from_accept_language(headers).unwrap_or(Lang::En);
+        let errors = errors
+            .into_iter()
+            .map(|e| ImportError { row: e.row, column: lang.message(&e.column), message: lang.message(&e.message) })
+            .collect();
+        (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(Self { errors })).into_response()
     }
 }
 
@@ -248,6 +250,7 @@ async fn import_file(
     State(s): State<AppState>,
     me: Principal,
     Query(p): Query<ImportParams>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::response::Response> {
     use axum::response::IntoResponse as _;
@@ -257,9 +260,7 @@ async fn import_file(
     let name = p.filename.unwrap_or_else(|| "upload".to_owned());
     Ok(match import::run(&s.db, &me, p.campaign, &body, &name, &|_, _| {}).await? {
         Ok(ids) => (StatusCode::CREATED, axum::Json(ImportResult { imported: ids.len() })).into_response(),
-        Err(Rejected(errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(ImportErrors::from(errors))).into_response()
-        }
+        Err(Rejected(errors)) => ImportErrors::response(errors, &headers),
     })
 }
 

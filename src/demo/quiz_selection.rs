@@ -23,8 +23,10 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     let me = Principal::acting_as(user, "127.0.0.1");
     debug_assert!(me.scope.contains(Scope::province().path()));
     // The demo's answers are typed in by a loader in well under a second each, so its attempts
-    // are flagged as too fast; a reviewer clears them with that reason.
-    for a in store::flagged(db, &me.scope, quiz.id, 10_000).await? {
+    // are flagged as too fast; a reviewer clears them with that reason, all but the three lowest
+    // scores, which wait on the province's to-do list.
+    let flagged = store::flagged(db, &me.scope, quiz.id, 10_000).await?;
+    for a in flagged.iter().take(flagged.len().saturating_sub(3)) {
         if a.cleared_reason.is_empty() {
             actions::clear_flag(db, &me, quiz.id, a.attempt_id, "演示数据：由程序录入，复核后解除").await?;
         }

@@ -5,7 +5,7 @@ use crate::db::Db;
 use crate::org::caller::Principal;
 use crate::report::overview::DutyProgress;
 use crate::volunteer::{EventState, store::EventFilter};
-use crate::{Result, activity, clock, hazard, org, push, volunteer};
+use crate::{Result, activity, clock, hazard, org, push, quiz, volunteer};
 
 /// Days ahead in which a duty counts as due soon.
 pub const DUE_SOON_DAYS: i64 = 7;
@@ -35,9 +35,8 @@ pub async fn waiting(db: &Db, me: &Principal, duties: &[DutyProgress]) -> Result
     let now = clock::now();
     if push::actions::may_pass_on(me) {
         let root = org::store::scope_root(db, &me.scope).await?;
-        let tasks = push::store::tasks(db, &root.code, false, 1000).await?;
-        let late = tasks.iter().any(|t| t.due_at < now);
-        add("home.todo_pushes", len(tasks.len()), "/pushes/tasks", late);
+        let (tasks, late) = push::store::tasks_waiting(db, &root.code, now).await?;
+        add("home.todo_pushes", tasks, "/pushes/tasks", late);
     }
     let review = activity::actions::review_queue(db, me, 1000).await?;
     add("home.todo_review", len(review.len()), "/review", false);
@@ -57,6 +56,14 @@ pub async fn waiting(db: &Db, me: &Principal, duties: &[DutyProgress]) -> Result
     let soon = open.filter(|d| !d.overdue && (d.duty.due_on - today).whole_days() <= DUE_SOON_DAYS).count();
     add("home.todo_duties_overdue", len(overdue), "/#my-duties", true);
     add("home.todo_duties_soon", len(soon), "/#my-duties", false);
+    if quiz::actions::can_manage(me.role) {
+        let flags = quiz::selection::store::flags_waiting(db, &me.scope).await?;
+        let link = match flags.as_slice() {
+            [(quiz, _)] => format!("/quiz/{quiz}/selection#flagged"),
+            _ => "/quiz".to_owned(),
+        };
+        add("home.todo_flags", flags.iter().map(|(_, n)| n).sum(), &link, false);
+    }
     if me.user.unit_kind == org::UnitKind::VolunteerTeam {
         let start = today.midnight().assume_offset(clock::CST);
         let filter = EventFilter { team_id: Some(me.user.unit_id), state: Some(EventState::Open), from: Some(start) };

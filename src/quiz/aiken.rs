@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, letter};
+use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, letter, part_label};
+use crate::i18n::{keyed, term};
 
 fn option_line(line: &str) -> Option<(usize, &str)> {
     let mut chars = line.chars();
@@ -27,7 +28,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
         }
         if let Some(answer) = line.strip_prefix("ANSWER:") {
             let Some((start, stem, options)) = current.take() else {
-                errors.push(error_at(n, "answer", "ANSWER: without a question above it"));
+                errors.push(error_at(n, "answer", "error.aiken_answer_alone"));
                 continue;
             };
             let a = answer.trim();
@@ -50,7 +51,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
                         source: String::new(),
                     },
                 )),
-                _ => errors.push(error_at(n, "answer", format!("'{a}' is not one of the options' letters"))),
+                _ => errors.push(error_at(n, "answer", keyed("error.aiken_letter", &[a]))),
             }
             continue;
         }
@@ -62,26 +63,26 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
                     errors.push(error_at(
                         n,
                         "options",
-                        format!("option {} is out of order: expected {}", letter(i), letter(options.len())),
+                        keyed("error.aiken_order", &[&letter(i).to_string(), &letter(options.len()).to_string()]),
                     ));
                 }
             }
             (Some((start, _, options)), None) if !options.is_empty() => {
-                errors.push(error_at(*start, "answer", "the question has no ANSWER: line"));
+                errors.push(error_at(*start, "answer", "error.aiken_no_answer"));
                 current = Some((n, line.to_owned(), Vec::new()));
             }
             (Some((_, stem, _)), None) => {
                 stem.push(' ');
                 stem.push_str(line);
             }
-            (None, Some(_)) => errors.push(error_at(n, "options", "an option without a question above it")),
+            (None, Some(_)) => errors.push(error_at(n, "options", "error.aiken_option_alone")),
             (None, None) => current = Some((n, line.to_owned(), Vec::new())),
         }
     }
     if let Some((start, _, _)) = current {
-        errors.push(error_at(start, "answer", "the question has no ANSWER: line"));
+        errors.push(error_at(start, "answer", "error.aiken_no_answer"));
     }
-    check_all(read, errors, str::to_owned)
+    check_all(read, errors, part_label)
 }
 
 /// Writes single-choice questions as Aiken; any other kind is refused by its position.
@@ -89,7 +90,7 @@ pub fn write(questions: &[Question]) -> Result<String, String> {
     let mut out = String::new();
     for (n, q) in questions.iter().enumerate() {
         let (Kind::Single, Answer::Choice(picked)) = (q.kind, &q.answer) else {
-            return Err(format!("question {} is {}: Aiken holds single-choice questions only", n + 1, q.kind.as_str()));
+            return Err(keyed("error.aiken_single_only", &[&(n + 1).to_string(), &term("quiz_kind", q.kind.as_str())]));
         };
         out.push_str(&q.stem.replace('\n', " "));
         out.push('\n');
@@ -139,8 +140,7 @@ mod tests {
                 explanation: String::new(),
                 source: String::new()
             }])
-            .unwrap_err()
-            .contains("single-choice")
+            .is_err_and(|e| crate::i18n::Lang::Zh.message(&e) == "第1题是判断题，Aiken格式只能保存单选题")
         );
     }
 }

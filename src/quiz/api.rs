@@ -81,6 +81,7 @@ async fn import(
     State(s): State<AppState>,
     me: Principal,
     Query(p): Query<ImportParams>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let format = format_param(&p.format)?;
@@ -88,7 +89,7 @@ async fn import(
         Defaults { category: p.category.unwrap_or_else(|| "home".into()), difficulty: p.difficulty.unwrap_or(2) };
     Ok(match actions::import(&s.db, &me, format, &body, &defaults).await? {
         Ok(n) => (StatusCode::CREATED, axum::Json(Imported { imported: n })).into_response(),
-        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(ImportErrors::from(errors))).into_response(),
+        Err(errors) => ImportErrors::response(errors, &headers),
     })
 }
 

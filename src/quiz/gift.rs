@@ -9,7 +9,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, check_all, error_at};
+use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, check_all, error_at, part_label};
+use crate::i18n::keyed;
 
 /// A character of a question block, and whether it was escaped.
 type Ch = (char, bool);
@@ -99,7 +100,7 @@ fn blocks(input: &str, errors: &mut Vec<FormatError>, categories: &mut Vec<(usiz
         if let Some(cat) = trimmed.strip_prefix("$CATEGORY:") {
             let name = cat.trim().rsplit('/').next().unwrap_or_default().trim().to_owned();
             if name.is_empty() {
-                errors.push(error_at(n, "category", "$CATEGORY: names no category"));
+                errors.push(error_at(n, "category", "error.gift_category_empty"));
             }
             categories.push((n, name));
             continue;
@@ -139,7 +140,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             Err((part, message)) => errors.push(error_at(b.line, part, message)),
         }
     }
-    check_all(read, errors, str::to_owned)
+    check_all(read, errors, part_label)
 }
 
 fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question, (&'static str, String)> {
@@ -147,7 +148,9 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
     let mut source = String::new();
     for (k, v) in &b.meta {
         match k.as_str() {
-            "difficulty" => difficulty = v.parse().map_err(|_| ("difficulty", format!("'{v}' is not 1, 2 or 3")))?,
+            "difficulty" => {
+                difficulty = v.parse().map_err(|_| ("difficulty", keyed("error.difficulty_value", &[v])))?
+            }
             "source" => source.clone_from(v),
             _ => {}
         }
@@ -157,7 +160,7 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
     if chs.len() >= 2 && chs[..2].iter().all(|c| *c == (':', false)) {
         let end = (2..chs.len().saturating_sub(1))
             .find(|&i| chs[i] == (':', false) && chs[i + 1] == (':', false))
-            .ok_or(("title", "the title ::… is not closed with ::".to_owned()))?;
+            .ok_or(("title", "error.gift_title_open".to_owned()))?;
         chs.drain(..end + 2);
     }
     let skip = chs.iter().take_while(|c| c.0.is_whitespace()).count();
@@ -169,10 +172,7 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
             break;
         }
     }
-    let open = chs
-        .iter()
-        .position(|c| *c == ('{', false))
-        .ok_or(("answer", "no answer block {…}: every question needs one".to_owned()))?;
+    let open = chs.iter().position(|c| *c == ('{', false)).ok_or(("answer", "error.gift_no_answers".to_owned()))?;
     let close = chs[open + 1..]
         .iter()
         .position(|c| !c.1 && (c.0 == '}' || c.0 == '{'))
@@ -180,27 +180,25 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
         .filter(|&i| chs[i].0 == '}');
     let Some(close) = close else {
         let nested = chs[open + 1..].contains(&('{', false));
-        return Err((
-            "answer",
-            if nested {
-                "an unescaped '{' inside an answer block: write \\{".to_owned()
-            } else {
-                "the answer block '{' is not closed with '}'".to_owned()
-            },
-        ));
+        return Err(("answer", if nested { "error.gift_nested_brace" } else { "error.gift_brace_open" }.to_owned()));
     };
     let (before, block, after) = (&chs[..open], &chs[open + 1..close], &chs[close + 1..]);
-    for (part, what) in [(before, "question text"), (after, "text after the answers")] {
+    for (part, what) in [(before, "error.gift_before"), (after, "error.gift_after")] {
         if let Some(c) = part.iter().find(|c| !c.1 && matches!(c.0, '~' | '=' | '#' | '}' | '{')) {
-            let hint =
-                if c.0 == '{' { "a question has one answer block".to_owned() } else { format!("write \\{}", c.0) };
-            return Err(("stem", format!("unescaped '{}' in the {what}: {hint}", c.0)));
+            return Err((
+                "stem",
+                if c.0 == '{' {
+                    keyed("error.gift_two_blocks", &[what])
+                } else {
+                    keyed("error.gift_unescaped", &[&c.0.to_string(), what])
+                },
+            ));
         }
     }
     let (block, explanation) = match split_at(block, "####").as_slice() {
         [answers] => (*answers, String::new()),
         [answers, general] => (*answers, text(general)),
-        _ => return Err(("explanation", "more than one #### general feedback".to_owned())),
+        _ => return Err(("explanation", "error.gift_two_feedbacks".to_owned())),
     };
     let (kind, options, answer) = answers(block)?;
     let raw = |chs: &[Ch]| chs.iter().map(|c| c.0).collect::<String>();
@@ -223,10 +221,10 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
         return Ok((Kind::TrueFalse, Vec::new(), Answer::Truth(word.starts_with('T'))));
     }
     if trimmed.is_empty() {
-        return Err(("answer", "an empty answer block (essay questions are not asked)".to_owned()));
+        return Err(("answer", "error.gift_essay".to_owned()));
     }
     if block.iter().find(|c| !c.0.is_whitespace()).is_some_and(|c| *c == ('#', false)) {
-        return Err(("answer", "numerical questions ({#…}) are not asked: use a fill-in question".to_owned()));
+        return Err(("answer", "error.gift_numerical".to_owned()));
     }
     // Answers start at each unescaped = or ~.
     let mut items: Vec<(char, &[Ch])> = Vec::new();
@@ -238,7 +236,7 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
             }
             start = Some((c.0, i + 1));
         } else if start.is_none() && !c.0.is_whitespace() {
-            return Err(("answer", format!("the answers must start with = or ~, not '{}'", c.0)));
+            return Err(("answer", keyed("error.gift_answer_mark", &[&c.0.to_string()])));
         }
     }
     if let Some((mark, s)) = start {
@@ -249,14 +247,14 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
     for (mark, raw) in &items {
         let raw = split_at(raw, "#")[0];
         if split_at(raw, "->").len() > 1 {
-            return Err(("answer", "matching questions (->) are not asked".to_owned()));
+            return Err(("answer", "error.gift_matching".to_owned()));
         }
         let (weight, body) = weight(raw)?;
         options.push(text(body));
         weights.push((*mark, weight));
     }
     if options.iter().any(String::is_empty) {
-        return Err(("options", "an answer is empty".to_owned()));
+        return Err(("options", "error.answer_empty".to_owned()));
     }
     let has_wrong = weights.iter().any(|(m, _)| *m == '~');
     if !has_wrong {
@@ -265,7 +263,7 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
     if weights.iter().any(|(m, w)| *m == '~' && w.is_some()) {
         let positive: f64 = weights.iter().filter_map(|(_, w)| *w).filter(|w| *w > 0.0).sum();
         if (positive - 100.0).abs() > 0.5 {
-            return Err(("answer", format!("the positive weights add up to {positive}%, not 100%")));
+            return Err(("answer", keyed("error.gift_weights_sum", &[&positive.to_string()])));
         }
         let picked =
             weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
@@ -285,11 +283,11 @@ fn weight(raw: &[Ch]) -> Result<(Option<f64>, &[Ch]), (&'static str, String)> {
         .iter()
         .position(|c| c.0 == '%')
         .map(|i| i + first + 1)
-        .ok_or(("answer", "a weight %…% is not closed".to_owned()))?;
+        .ok_or(("answer", "error.gift_weight_open".to_owned()))?;
     let number = text(&raw[first + 1..close]);
-    let w: f64 = number.parse().map_err(|_| ("answer", format!("'%{number}%' is not a weight")))?;
+    let w: f64 = number.parse().map_err(|_| ("answer", keyed("error.gift_weight_number", &[&number])))?;
     if !(-100.0..=100.0).contains(&w) {
-        return Err(("answer", format!("the weight {number}% is outside -100% to 100%")));
+        return Err(("answer", keyed("error.gift_weight_range", &[&number])));
     }
     Ok((Some(w), &raw[close + 1..]))
 }
@@ -351,6 +349,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::i18n::Lang;
     use crate::quiz::tests::question;
 
     proptest! {
@@ -402,7 +401,9 @@ mod tests {
         for (input, line, says) in cases {
             let errors = read(input, &Defaults::default()).unwrap_err();
             assert_eq!(errors[0].row, line, "{input}: {errors:?}");
-            assert!(errors[0].message.contains(says), "{input}: {}", errors[0].message);
+            let (en, zh) = (Lang::En.message(&errors[0].message), Lang::Zh.message(&errors[0].message));
+            assert!(en.contains(says), "{input}: {en}");
+            assert!(!zh.contains("error.") && !zh.chars().any(|c| c.is_ascii_lowercase()), "{input}: {zh}");
         }
         // One bad question refuses the file, and every bad one is named.
         let errors =

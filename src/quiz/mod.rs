@@ -228,9 +228,15 @@ fn normalise(s: &str) -> String {
 /// Where a bank file was wrong: the row or line, the part, what was expected.
 pub type FormatError = CellError;
 
-/// A problem at a line (or row) of a file, in a named part.
+/// A problem at a line (or row) of a file, in a part of a question (`stem`, `answer`, … or none),
+/// which is shown by its name in the reader's language.
 pub fn error_at(line: usize, part: &str, message: impl Into<String>) -> FormatError {
-    CellError { row: line, column: part.to_owned(), message: message.into() }
+    CellError { row: line, column: part_label(part), message: message.into() }
+}
+
+/// The name of a part of a question as a message key (`error.quiz_part.stem`), or nothing.
+pub fn part_label(part: &str) -> String {
+    if part.is_empty() { String::new() } else { format!("error.quiz_part.{part}") }
 }
 
 /// What a format reader needs beyond the file: the category and difficulty of questions that do
@@ -251,7 +257,8 @@ impl Default for Defaults {
 
 /// Checks every question a reader produced, keeping the line each started at, after the
 /// problems the reader found itself (`errors`); all problems are returned together, by line.
-/// `part_name` says what the file calls a part of a question (a column header, say).
+/// `part_name` says what the file calls a part of a question (a column header, say, or
+/// [`part_label`]).
 pub fn check_all(
     read: Vec<(usize, Question)>,
     mut errors: Vec<FormatError>,
@@ -261,7 +268,7 @@ pub fn check_all(
     for (line, q) in read {
         match q.check() {
             Ok(()) => out.push((line, q)),
-            Err((part, message)) => errors.push(error_at(line, &part_name(part), message)),
+            Err((part, message)) => errors.push(CellError { row: line, column: part_name(part), message }),
         }
     }
     if errors.is_empty() {

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at};
+use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, part_label};
+use crate::i18n::keyed;
 
 /// An element of the parsed document.
 #[derive(Debug, Default)]
@@ -72,24 +73,23 @@ fn parse(input: &str) -> Result<Element, FormatError> {
     let mut stack = vec![Element::default()];
     loop {
         let pos = reader.buffer_position();
-        let event =
-            reader.read_event().map_err(|e| error_at(line_at(input, pos), "", format!("not well-formed XML: {e}")))?;
+        let event = reader.read_event().map_err(|_| error_at(line_at(input, pos), "", "error.xml_malformed"))?;
         let line = line_at(input, pos);
         match event {
             Event::DocType(_) => {
-                return Err(error_at(line, "", "a DOCTYPE is not accepted (it could define entities): remove it"));
+                return Err(error_at(line, "", "error.xml_doctype"));
             }
             Event::Start(e) | Event::Empty(e) if stack.len() > 64 => {
                 let _ = e;
-                return Err(error_at(line, "", "elements nested more than 64 deep"));
+                return Err(error_at(line, "", "error.xml_deep"));
             }
             Event::Start(e) => {
                 let mut el = Element { name: AsRef::<str>::as_ref(&e.name()).to_owned(), line, ..Element::default() };
                 for a in e.attributes() {
-                    let a = a.map_err(|err| error_at(line, "", format!("a bad attribute: {err}")))?;
+                    let a = a.map_err(|_| error_at(line, "", "error.xml_attribute"))?;
                     let v = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| error_at(line, "", format!("a bad attribute value: {err}")))?;
+                        .map_err(|_| error_at(line, "", "error.xml_attribute"))?;
                     el.attrs.push((AsRef::<str>::as_ref(&a.key).to_owned(), v.into_owned()));
                 }
                 stack.push(el);
@@ -101,8 +101,8 @@ fn parse(input: &str) -> Result<Element, FormatError> {
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| error_at(line, "", "an end tag without a start"))?;
-                let parent = stack.last_mut().ok_or_else(|| error_at(line, "", "an end tag without a start"))?;
+                let el = stack.pop().ok_or_else(|| error_at(line, "", "error.xml_end_tag"))?;
+                let parent = stack.last_mut().ok_or_else(|| error_at(line, "", "error.xml_end_tag"))?;
                 parent.children.push(el);
             }
             Event::Text(t) => {
@@ -128,8 +128,7 @@ fn parse(input: &str) -> Result<Element, FormatError> {
                         _ => None,
                     }
                 };
-                let c =
-                    c.ok_or_else(|| error_at(line, "", format!("the entity &{}; is not accepted", r.xml10_content())))?;
+                let c = c.ok_or_else(|| error_at(line, "", keyed("error.xml_entity", &[&r.xml10_content()])))?;
                 if let Some(el) = stack.last_mut() {
                     el.text.push(c);
                 }
@@ -139,17 +138,13 @@ fn parse(input: &str) -> Result<Element, FormatError> {
         }
     }
     if stack.len() != 1 {
-        return Err(error_at(
-            line_at(input, reader.buffer_position()),
-            "",
-            "the document ends before its elements are closed",
-        ));
+        return Err(error_at(line_at(input, reader.buffer_position()), "", "error.xml_unclosed"));
     }
     stack
         .pop()
         .and_then(|mut root| root.children.pop())
         .filter(|q| q.name == "quiz")
-        .ok_or_else(|| error_at(1, "", "expected a <quiz> document"))
+        .ok_or_else(|| error_at(1, "", "error.xml_not_quiz"))
 }
 
 /// Reads a Moodle XML file.
@@ -170,11 +165,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             "truefalse" => Kind::TrueFalse,
             "shortanswer" => Kind::Fill,
             other => {
-                errors.push(error_at(
-                    q.line,
-                    "type",
-                    format!("'{other}' questions are not asked: expected multichoice, truefalse or shortanswer"),
-                ));
+                errors.push(error_at(q.line, "type", keyed("error.xml_type", &[other])));
                 continue;
             }
         };
@@ -185,7 +176,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             if let Some(d) = t.strip_prefix("difficulty:") {
                 match d.trim().parse() {
                     Ok(d) => difficulty = d,
-                    Err(_) => errors.push(error_at(tag.line, "difficulty", format!("'{d}' is not 1, 2 or 3"))),
+                    Err(_) => errors.push(error_at(tag.line, "difficulty", keyed("error.difficulty_value", &[d]))),
                 }
             } else if let Some(s) = t.strip_prefix("source:") {
                 source = s.trim().to_owned();
@@ -202,11 +193,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
                     Some("true") => (Vec::new(), Answer::Truth(true)),
                     Some("false") => (Vec::new(), Answer::Truth(false)),
                     _ => {
-                        errors.push(error_at(
-                            q.line,
-                            "answer",
-                            "a truefalse question needs the answer true or false with fraction 100",
-                        ));
+                        errors.push(error_at(q.line, "answer", "error.xml_truefalse"));
                         continue;
                     }
                 }
@@ -216,7 +203,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             }
             Kind::Single | Kind::Multiple => {
                 if let Some((f, _)) = answers.iter().find(|(f, _)| !(-100.0..=100.0).contains(f)) {
-                    errors.push(error_at(q.line, "answer", format!("the fraction {f} is outside -100 to 100")));
+                    errors.push(error_at(q.line, "answer", keyed("error.xml_fraction", &[&f.to_string()])));
                     continue;
                 }
                 let picked = answers.iter().enumerate().filter(|(_, (f, _))| *f > 0.0).map(|(i, _)| i).collect();
@@ -238,7 +225,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             },
         ));
     }
-    check_all(read, errors, str::to_owned)
+    check_all(read, errors, part_label)
 }
 
 fn esc(s: &str) -> String {
@@ -313,6 +300,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::i18n::Lang;
     use crate::quiz::tests::question;
 
     proptest! {
@@ -333,12 +321,14 @@ mod tests {
     fn entities_and_dtds_are_refused() {
         let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]>\n<quiz>&lol2;</quiz>";
         let e = read(laughs, &Defaults::default()).unwrap_err();
-        assert!(e[0].message.contains("DOCTYPE"), "{e:?}");
+        assert!(Lang::En.message(&e[0].message).contains("DOCTYPE"), "{e:?}");
         let external = "<!DOCTYPE quiz [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><quiz>&xxe;</quiz>";
-        assert!(read(external, &Defaults::default()).unwrap_err()[0].message.contains("DOCTYPE"));
+        assert!(
+            Lang::Zh.message(&read(external, &Defaults::default()).unwrap_err()[0].message).contains("DOCTYPE声明")
+        );
         let unknown =
             "<quiz><question type=\"truefalse\"><questiontext><text>&xxe;</text></questiontext></question></quiz>";
-        assert!(read(unknown, &Defaults::default()).unwrap_err()[0].message.contains("&xxe;"));
+        assert_eq!(Lang::Zh.message(&read(unknown, &Defaults::default()).unwrap_err()[0].message), "不接受实体“&xxe;”");
         assert!(read("<quiz><question>", &Defaults::default()).is_err());
     }
 

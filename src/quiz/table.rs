@@ -4,8 +4,9 @@
 //! answer is option letters (`A`, `ACD`), `true`/`false` (对/错), or the accepted texts of a
 //! blank separated by ` | `.
 
-use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, letter};
-use crate::sheet;
+use super::{Answer, Defaults, FormatError, Kind, Question, check_all, letter};
+use crate::i18n::keyed;
+use crate::sheet::{self, CellError};
 
 /// The columns: (key, Chinese header, required).
 pub const COLUMNS: &[(&str, &str, bool)] = &[
@@ -68,20 +69,20 @@ pub fn parse_answer(kind: Kind, cell: &str, n: usize) -> Result<Answer, String> 
             for c in cell.chars().filter(|c| !matches!(c, ' ' | ',' | '，' | '、')) {
                 let c = c.to_ascii_uppercase();
                 if !c.is_ascii_uppercase() {
-                    return Err(format!("'{cell}' is not option letters such as A or ACD"));
+                    return Err(keyed("error.answer_letters_value", &[cell]));
                 }
                 picked.push(usize::from(u8::try_from(c).unwrap_or(b'A') - b'A'));
             }
             picked.sort_unstable();
             if picked.iter().any(|&i| i >= n) {
-                return Err(format!("'{cell}' names an option the question does not have (it has {n})"));
+                return Err(keyed("error.answer_letter_missing", &[cell, &n.to_string()]));
             }
             Ok(Answer::Choice(picked))
         }
         Kind::TrueFalse => match cell.to_lowercase().as_str() {
             "true" | "t" | "对" | "正确" | "√" => Ok(Answer::Truth(true)),
             "false" | "f" | "错" | "错误" | "×" => Ok(Answer::Truth(false)),
-            _ => Err(format!("'{cell}' is neither true nor false")),
+            _ => Err(keyed("error.truth_value", &[cell])),
         },
         Kind::Fill => Ok(Answer::Text(split_list(cell))),
     }
@@ -96,6 +97,11 @@ pub fn show_answer(a: &Answer) -> String {
     }
 }
 
+/// A problem in a cell, under the column header the file uses.
+fn cell_error(row: usize, column: &str, message: String) -> FormatError {
+    CellError { row, column: column.to_owned(), message }
+}
+
 /// Reads a CSV or XLSX bank.
 pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
     let sheet = sheet::read(bytes, "bank")?;
@@ -104,7 +110,7 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>,
     for (key, zh, required) in COLUMNS {
         let at = sheet.column(&[key, zh]);
         if at.is_none() && *required {
-            missing.push(error_at(1, zh, format!("the column {zh} ({key}) is missing")));
+            missing.push(cell_error(1, zh, keyed("error.column_missing", &[zh])));
         }
         index.push(at);
     }
@@ -117,11 +123,7 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>,
     for row in &sheet.rows {
         let cell = |i: usize| index[i].and_then(|c| row.cells.get(c)).map_or("", |s| restore(s));
         let Some(kind) = Kind::parse(cell(0)) else {
-            errors.push(error_at(
-                row.line,
-                header(0),
-                format!("'{}' is not single, multiple, true_false or fill", cell(0)),
-            ));
+            errors.push(cell_error(row.line, header(0), keyed("error.quiz_kind_value", &[cell(0)])));
             continue;
         };
         let category = if cell(1).is_empty() { defaults.category.clone() } else { cell(1).to_owned() };
@@ -130,14 +132,14 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>,
         } else if let Ok(d) = cell(2).parse::<u8>() {
             d
         } else {
-            errors.push(error_at(row.line, header(2), "expected 1, 2 or 3"));
+            errors.push(cell_error(row.line, header(2), keyed("error.difficulty_value", &[cell(2)])));
             continue;
         };
         let options = split_list(cell(4));
         let answer = match parse_answer(kind, cell(5), options.len()) {
             Ok(a) => a,
             Err(e) => {
-                errors.push(error_at(row.line, header(5), e));
+                errors.push(cell_error(row.line, header(5), e));
                 continue;
             }
         };
@@ -193,6 +195,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::i18n::Lang;
     use crate::quiz::tests::question;
 
     proptest! {
@@ -224,6 +227,6 @@ mod tests {
         assert_eq!(at, vec![(3, "difficulty"), (4, "answer"), (5, "type"), (6, "category")], "{errors:?}");
         let missing = read(b"type,stem\nsingle,x\n", &Defaults::default()).unwrap_err();
         assert_eq!(missing[0].column, "答案");
-        assert!(missing[0].message.contains("missing"));
+        assert_eq!(Lang::Zh.message(&missing[0].message), "缺少“答案”列");
     }
 }

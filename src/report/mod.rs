@@ -23,6 +23,7 @@ use crate::activity;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
 use crate::clock::show_date;
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::org::Scope;
 use crate::org::path::child_path_len;
 use crate::svg::{chart, map};
@@ -493,7 +494,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     });
 
     // Pictures.
-    let pictures = pictures(&o, catalogue, &days, &day_totals, "handouts");
+    let pictures = pictures(&o, catalogue, &days, &day_totals, "handouts", Drawing::Document, None);
     let owner = &c.owner_name;
     Ok(Report {
         title: format!("{}{}工作总结", if o.level == 0 { String::new() } else { o.region.name.clone() }, c.name),
@@ -517,7 +518,35 @@ pub fn by_day(daily: &[activity::store::DayTotal]) -> (Vec<Date>, HashMap<(Date,
     (days, totals)
 }
 
-/// The report's charts and map, drawn for `metric`.
+/// How the report's charts and map are drawn: for the document (720 px wide, in Chinese, as it
+/// prints), or for screens (a wide and a phone drawing each, in the reader's language).
+#[derive(Clone, Copy, Debug)]
+pub enum Drawing {
+    /// For the written report.
+    Document,
+    /// For the dashboard, in a language.
+    Screens(Lang),
+}
+
+impl Drawing {
+    fn lang(self) -> Lang {
+        match self {
+            Self::Document => Lang::Zh,
+            Self::Screens(lang) => lang,
+        }
+    }
+
+    /// One picture, drawn at the document's size or at a wide and a phone's size.
+    fn draw(self, size: (u32, u32), draw: impl Fn(u32, u32) -> String) -> String {
+        match self {
+            Self::Document => draw(size.0, size.1),
+            Self::Screens(_) => chart::for_screens(&draw, size, (340, size.1.min(340))),
+        }
+    }
+}
+
+/// The report's charts and map, drawn for `metric`; the map shows `counties` when given (the
+/// province by county), else the regions one level down.
 #[allow(clippy::implicit_hasher)]
 pub fn pictures(
     o: &Overview,
@@ -525,61 +554,80 @@ pub fn pictures(
     days: &[Date],
     day_totals: &HashMap<(Date, &str), i64>,
     metric: &str,
+    drawing: Drawing,
+    counties: Option<&[map::MapValue]>,
 ) -> Vec<Picture> {
-    let (name, unit) = metric_name(catalogue, metric);
+    let lang = drawing.lang();
+    let say = |key: &str, arg: &str| lang.fill([key, arg].into_iter());
+    let named = |code: &str| {
+        catalogue
+            .iter()
+            .find(|m| m.code == code)
+            .map_or((String::new(), String::new()), |m| (m.name_in(&lang).to_owned(), m.unit_in(&lang).to_owned()))
+    };
+    let (name, unit) = named(metric);
     let categories: Vec<String> = o.children.iter().map(|c| c.name.clone()).collect();
     let by_region = chart::Chart {
-        title: format!("各地区{name}"),
-        unit: unit.to_owned(),
+        title: say("report_chart.by_region", &name),
+        unit: unit.clone(),
         categories: categories.clone(),
         series: vec![chart::Series {
-            name: name.to_owned(),
+            name: name.clone(),
             values: o.children.iter().map(|c| c.value(metric) as f64).collect(),
         }],
     };
     let stacked = chart::Chart {
-        title: "各地区宣传资料与海报".into(),
-        unit: "份".into(),
+        title: lang.t("report_chart.materials").to_owned(),
+        unit: named("handouts").1,
         categories,
         series: ["handouts", "posters"]
             .iter()
-            .map(|m| chart::Series {
-                name: metric_name(catalogue, m).0.to_owned(),
-                values: o.children.iter().map(|c| c.value(m) as f64).collect(),
-            })
+            .map(|m| chart::Series { name: named(m).0, values: o.children.iter().map(|c| c.value(m) as f64).collect() })
             .collect(),
     };
     let trend = chart::Chart {
-        title: format!("每日{name}"),
-        unit: unit.to_owned(),
+        title: say("report_chart.trend", &name),
+        unit: unit.clone(),
         categories: days.iter().map(|d| format!("{}-{}", u8::from(d.month()), d.day())).collect(),
         series: vec![chart::Series {
-            name: name.to_owned(),
+            name: name.clone(),
             values: days.iter().map(|d| day_totals.get(&(*d, metric)).copied().unwrap_or(0) as f64).collect(),
         }],
     };
     let levels = ["news_central", "news_provincial", "news_municipal", "news_county", "news_matrix"];
     let news = chart::Chart {
-        title: "新闻发布按媒体级别".into(),
-        unit: "条".into(),
-        categories: levels.iter().map(|m| metric_name(catalogue, m).0.to_owned()).collect(),
+        title: lang.t("report_chart.news").to_owned(),
+        unit: named("news_central").1,
+        categories: levels.iter().map(|m| named(m).0).collect(),
         series: vec![chart::Series {
-            name: "新闻".into(),
+            name: lang.t("report_chart.news_series").to_owned(),
             values: levels.iter().map(|m| o.region.value(m) as f64).collect(),
         }],
     };
-    let level = if o.level == 0 { map::Level::Prefecture } else { map::Level::County };
-    let values: Vec<map::MapValue> =
-        o.children.iter().map(|c| map::MapValue { code: c.code.clone(), value: c.value(metric) as f64 }).collect();
+    let (level, values, map_title) = match counties {
+        Some(counties) => (map::Level::County, counties.to_vec(), say("report_chart.map_county", &name)),
+        None => (
+            if o.level == 0 { map::Level::Prefecture } else { map::Level::County },
+            o.children.iter().map(|c| map::MapValue { code: c.code.clone(), value: c.value(metric) as f64 }).collect(),
+            say("report_chart.map", &name),
+        ),
+    };
+    let caption = |n: usize, title: &str| format!("{} {title}", say("report_chart.figure", &n.to_string()));
     vec![
-        Picture { caption: format!("图1 各地区{name}"), svg: chart::bar(&by_region, 720, 360) },
         Picture {
-            caption: format!("图2 {name}分布（示意图）"),
-            svg: map::choropleth(level, &values, &format!("{name}分布"), unit, 720, 560),
+            caption: caption(1, &by_region.title),
+            svg: drawing.draw((720, 360), |w, h| chart::bar(&by_region, w, h)),
         },
-        Picture { caption: format!("图3 每日{name}"), svg: chart::line(&trend, 720, 320) },
-        Picture { caption: "图4 各地区宣传资料与海报".into(), svg: chart::stacked(&stacked, 720, 360) },
-        Picture { caption: "图5 新闻发布按媒体级别".into(), svg: chart::ring(&news, 480, 320) },
+        Picture {
+            caption: caption(2, &say("report_chart.map_caption", &name)),
+            svg: drawing.draw((720, 560), |w, h| map::choropleth(level, &values, &map_title, &unit, w, h)),
+        },
+        Picture { caption: caption(3, &trend.title), svg: drawing.draw((720, 320), |w, h| chart::line(&trend, w, h)) },
+        Picture {
+            caption: caption(4, &stacked.title),
+            svg: drawing.draw((720, 360), |w, h| chart::stacked(&stacked, w, h)),
+        },
+        Picture { caption: caption(5, &news.title), svg: drawing.draw((480, 320), |w, h| chart::ring(&news, w, h)) },
     ]
 }
 

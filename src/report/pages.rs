@@ -131,15 +131,17 @@ async fn build_dashboard(
     }
     let daily = activity::store::daily(db, id, &o.region.path).await?;
     let (days, day_totals) = super::by_day(&daily);
-    let mut pictures = super::pictures(&o, &o.metrics, &days, &day_totals, &metric);
-    if o.level == 0 && level == "county" {
-        // The county map of the whole province needs the county totals.
-        let counties = county_values(db, &o, &metric).await?;
-        let (name, unit) =
-            o.metrics.iter().find(|m| m.code == metric).map_or(("", ""), |m| (m.name.as_str(), m.unit.as_str()));
-        pictures[1].svg =
-            map::choropleth(map::Level::County, &counties, &format!("{name}分布（按县）"), unit, 720, 560);
-    }
+    // The county map of the whole province needs the county totals.
+    let counties = if o.level == 0 && level == "county" { Some(county_values(db, &o, &metric).await?) } else { None };
+    let pictures = super::pictures(
+        &o,
+        &o.metrics,
+        &days,
+        &day_totals,
+        &metric,
+        super::Drawing::Screens(ctx.lang),
+        counties.as_deref(),
+    );
     let headline = HEADLINE
         .iter()
         .filter_map(|code| o.metrics.iter().find(|m| m.code == *code))

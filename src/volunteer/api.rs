@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -104,14 +104,13 @@ async fn import_members(
     me: Principal,
     Path(id): Path<i64>,
     Query(p): Query<ImportParams>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
     let name = p.filename.unwrap_or_else(|| "upload".to_owned());
     Ok(match import::run(&s.db, &s.key, &me, id, &body, &name).await? {
         Ok(ids) => (StatusCode::CREATED, axum::Json(ImportResult { imported: ids.len() })).into_response(),
-        Err(Rejected(errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(ImportErrors::from(errors))).into_response()
-        }
+        Err(Rejected(errors)) => ImportErrors::response(errors, &headers),
     })
 }
 

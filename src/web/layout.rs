@@ -200,6 +200,14 @@ impl PageCtx {
         self.lang.date(*d)
     }
 
+    /// A remark after a name, in the page's language: （…） in Chinese, " (…)" otherwise.
+    pub fn aside(&self, remark: &str) -> String {
+        match self.lang {
+            crate::i18n::Lang::Zh => format!("（{remark}）"),
+            _ => format!(" ({remark})"),
+        }
+    }
+
     /// A span of days as this language writes it: 2026年11月1日至30日, 1 Nov 2026 – 30 Nov 2026.
     pub fn days(&self, from: &time::Date, to: &time::Date) -> String {
         let (a, b) = (*from, *to);

@@ -252,6 +252,83 @@ pub async fn importers_answer_damaged_files_without_a_server_error(app: TestApp)
     assert!(answered.contains_key(&422), "damaged files are refused with their errors: {answered:?}");
 }
 
+/// A refused file names the line or row, the part and the problem in the language the client
+/// asks for: every question format, the activity records and the volunteer list.
+pub async fn a_refused_file_is_explained_in_the_reader_s_language(app: TestApp) {
+    let province = app.login("province").await;
+    let volunteer = app.login("volunteer").await;
+    let campaigns: serde_json::Value = province.get("/api/v1/campaigns").await.json().await.unwrap();
+    let campaign = campaigns[0]["id"].as_i64().unwrap();
+    let team = app.unit_id("美团小哥消防志愿服务队").await;
+    let cases: [(&crate::helpers::Client, String, &str, &str, &str); 6] = [
+        (
+            &province,
+            "/api/v1/questions/import?format=gift".into(),
+            "$CATEGORY: home\n\n多选 {~%150%甲 ~%-50%乙}\n",
+            "答案",
+            "分值150%超出-100%至100%的范围",
+        ),
+        (
+            &province,
+            "/api/v1/questions/import?format=moodle".into(),
+            "<quiz><question type=\"essay\"><name><text>x</text></name></question></quiz>",
+            "题型",
+            "不能导入“essay”类型的题目",
+        ),
+        (
+            &province,
+            "/api/v1/questions/import?format=aiken".into(),
+            "火警电话是？\nA. 110\nB. 119\nANSWER: E\n",
+            "答案",
+            "“E”不是选项的字母",
+        ),
+        (
+            &province,
+            "/api/v1/questions/import?format=csv".into(),
+            "题型,题干,答案\n问答,火警电话是多少？,119\n",
+            "题型",
+            "“问答”不是题型",
+        ),
+        (
+            &province,
+            format!("/api/v1/activities/import?campaign={campaign}&filename=x.csv"),
+            "标题,类型\n入户宣传,training\n",
+            "开始日期",
+            "缺少“开始日期”列",
+        ),
+        (
+            &volunteer,
+            format!("/api/v1/volunteer-teams/{team}/members/import?filename=m.csv"),
+            "姓名\n张三\n",
+            "手机号",
+            "缺少“手机号”列",
+        ),
+    ];
+    for (c, path, body, column, says) in cases {
+        let send = |lang: Option<&str>| {
+            let mut r = c.http.post(format!("{}{path}", c.base)).header("x-csrf-token", &c.csrf).body(body.to_owned());
+            if let Some(lang) = lang {
+                r = r.header("accept-language", lang);
+            }
+            r.send()
+        };
+        let r = send(Some("zh-CN,zh;q=0.9")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        let first = &v["errors"][0];
+        assert!(first["row"].as_i64().is_some_and(|n| n >= 1), "{path}: {v}");
+        assert_eq!(first["column"], column, "{path}: {v}");
+        assert!(first["message"].as_str().unwrap().contains(says), "{path}: {v}");
+        let ko: serde_json::Value = send(Some("ko")).await.unwrap().json().await.unwrap();
+        assert!(
+            ko["errors"][0]["message"].as_str().unwrap().chars().any(|c| ('가'..='힣').contains(&c)),
+            "{path}: {ko}"
+        );
+        let plain: serde_json::Value = send(None).await.unwrap().json().await.unwrap();
+        assert!(!plain["errors"][0]["message"].as_str().unwrap().contains(says), "English without the header: {plain}");
+    }
+}
+
 pub async fn a_refused_record_says_why_in_the_reader_s_language(app: TestApp) {
     let c = app.login("nanguan").await;
     let list: serde_json::Value = c.get("/api/v1/campaigns").await.json().await.unwrap();
@@ -398,6 +475,7 @@ crate::on_both_backends!(
     every_api_area_refuses_a_bad_body_in_chinese,
     the_public_forms_refuse_in_chinese,
     a_refused_record_says_why_in_the_reader_s_language,
+    a_refused_file_is_explained_in_the_reader_s_language,
     importers_answer_damaged_files_without_a_server_error,
     malformed_input_names_the_field,
     unknown_pages_get_a_useful_404,

@@ -104,6 +104,51 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
     let province = app.login("province").await.get("/").await.text().await.unwrap();
     assert!(shown(&province, "/review").is_some_and(|n| n > 0), "{province}");
 
+    // Flagged quiz attempts wait for the staff of the unit that owns the quiz, until cleared.
+    let flagged = "select count(*) from attempt a where a.flags <> '' and a.submitted_at is not null \
+                   and not exists (select 1 from quiz_flag_clearance c where c.attempt_id = a.id)";
+    let before = app.scalar(flagged).await;
+    let quizzes = app
+        .scalar(&format!(
+            "select count(distinct a.quiz_id) from attempt a where a.id in ({})",
+            flagged.replace("count(*)", "a.id")
+        ))
+        .await;
+    let line = |todo: &serde_json::Value| {
+        todo["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["what"].as_str().is_some_and(|w| w.contains("被标记")))
+            .cloned()
+    };
+    let province = app.login("province").await;
+    let todo: serde_json::Value = province.get("/api/v1/home/waiting").await.json().await.unwrap();
+    assert!(before > 0, "the demo flags some attempts");
+    let item = line(&todo).expect("a line for flagged attempts");
+    assert_eq!(item["count"].as_i64(), Some(before), "{todo}");
+    let attempt = app.scalar(&flagged.replace("count(*)", "min(a.id)")).await;
+    let quiz = app.scalar(&format!("select quiz_id from attempt where id = {attempt}")).await;
+    if quizzes == 1 {
+        assert_eq!(item["link"], format!("/quiz/{quiz}/selection#flagged"));
+    }
+    let r = province
+        .json(
+            Method::POST,
+            &format!("/api/v1/quizzes/{quiz}/attempts/{attempt}/clear-flag"),
+            &json!({"reason": "现场核实为本人作答"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text().await.unwrap());
+    let todo: serde_json::Value = province.get("/api/v1/home/waiting").await.json().await.unwrap();
+    assert_eq!(
+        line(&todo).map_or(0, |i| i["count"].as_i64().unwrap()),
+        before - 1,
+        "a cleared attempt leaves the list"
+    );
+    let none: serde_json::Value = grid.get("/api/v1/home/waiting").await.json().await.unwrap();
+    assert!(line(&none).is_none(), "a grid worker clears no flags: {none}");
+
     // Nothing waiting says so, and in the reader's language.
     app.exec("update push_node set state = 'confirmed' where region_code = '220102001001'").await.unwrap();
     app.exec(&format!("update hazard set state = 'closed', closed_at = created_at where assigned_unit_id = {unit} or referred_unit_id = {unit}"))

@@ -481,6 +481,19 @@ pub async fn tasks(db: &Db, region_code: &str, all: bool, limit: i64) -> Result<
     .await)?)
 }
 
+/// How many tasks wait at a region (pending or signed), and whether one is past its deadline.
+pub async fn tasks_waiting(db: &Db, region_code: &str, now: OffsetDateTime) -> Result<(i64, bool)> {
+    let (n, late): (i64, i64) = on_db!(db, |pool| sqlx::query_as(
+        "select count(*), count(case when due_at < $2 then 1 end) from push_node \
+         where region_code = $1 and state in ('pending', 'signed')"
+    )
+    .bind(region_code)
+    .bind(now)
+    .fetch_one(pool)
+    .await)?;
+    Ok((n, late > 0))
+}
+
 /// Signs a pending node; false when it was not pending.
 pub async fn sign(db: &Db, id: i64, by: i64, at: OffsetDateTime) -> Result<bool> {
     let done = on_db!(db, |pool| sqlx::query(

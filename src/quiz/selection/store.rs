@@ -362,6 +362,24 @@ pub async fn flagged(db: &Db, scope: &Scope, quiz_id: i64, limit: i64) -> Result
     })?)
 }
 
+/// Flagged finished attempts nobody has cleared yet, per quiz owned within the scope (whose flags
+/// the scope's staff may clear): quiz id and count, by quiz.
+pub async fn flags_waiting(db: &Db, scope: &Scope) -> Result<Vec<(i64, i64)>> {
+    let (low, high) = scope.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select q.id, count(*) from quiz q join attempt a on a.quiz_id = q.id \
+         where q.owner_path >= $1 and q.owner_path < $2 and a.flags <> '' and a.submitted_at is not null \
+         and not exists (select 1 from quiz_flag_clearance c where c.attempt_id = a.id) \
+         group by q.id order by q.id",
+        )
+        .bind(low)
+        .bind(&high)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
 /// Clears the flag of an attempt of the quiz within the scope, with a reason; `NotFound` when
 /// there is no such flagged attempt, `Conflict`-like invalid input when cleared already.
 pub async fn clear_flag(db: &Db, scope: &Scope, quiz_id: i64, attempt_id: i64, reason: &str, by: i64) -> Result<()> {
