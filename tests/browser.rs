@@ -825,8 +825,10 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         sign_in(&driver, &base, "nanguan").await.unwrap();
         driver.goto(format!("{base}/activities/new")).await.unwrap();
         assert!(driver.find(By::Id("region_code-l1")).await.is_err(), "no city to choose for a brigade");
-        driver.find(By::Id("region_code-q")).await.unwrap().send_keys("ziqiang").await.unwrap();
+        driver.find(By::Id("region_code-q")).await.unwrap().send_keys("zqjd").await.unwrap();
         appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
+        let chosen = appears(&driver, By::Css("#region_code-l3 option[value='220102002']")).await;
+        assert!(chosen.is_selected().await.unwrap(), "the search sets the street");
         let hidden = driver.find(By::Id("region_code")).await.unwrap();
         assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("220102002"));
         driver.find(By::Id("title")).await.unwrap().send_keys("自强街道消防宣传进社区").await.unwrap();

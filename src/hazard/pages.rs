@@ -635,7 +635,9 @@ async fn map_page(
     let values: Vec<map::MapValue> =
         per_region.into_iter().map(|c| map::MapValue { code: c.code, value: c.count as f64 }).collect();
     let level = if county { map::Level::County } else { map::Level::Prefecture };
-    let svg = map::choropleth(level, &values, "火灾隐患分布", "处", 720, 560);
+    let (title, unit) = (ctx.t("hazard.map"), ctx.t("hazard.unit"));
+    let svg =
+        chart::for_screens(|w, h| map::choropleth(ctx.lang, level, &values, title, unit, w, h), (720, 560), (340, 340));
     Ok(MapPage {
         ctx,
         categories: store::categories(&state.db).await?,
@@ -679,6 +681,7 @@ fn render_stats(ctx: PageCtx, s: Stats, crumbs: Vec<Region>) -> StatsPage {
         title: ctx.fill("hazard.chart_title", &[&s.region.name]),
         unit: ctx.t("hazard.unit").to_owned(),
         categories: s.children.iter().map(|c| c.name.clone()).collect(),
+        lang: ctx.lang,
         series: vec![
             series(ctx.t("hazard.found"), |c| c.found),
             series(ctx.t("hazard.rectified"), |c| c.rectified),

@@ -132,7 +132,9 @@ pub async fn map_counts(db: &Db, me: &Principal, county: bool, f: &Filter) -> Re
     Ok(rows
         .into_iter()
         .filter_map(|(path, count)| {
-            let code = path.trim_end_matches('/').rsplit('/').next()?.to_owned();
+            // A path's last part is the region's code shortened to its level: 2201 is 220100.
+            let part = path.trim_end_matches('/').rsplit('/').next()?;
+            let code = format!("{part:0<6}");
             Some(MapCount { code, count })
         })
         .collect())

@@ -27,6 +27,12 @@ struct HomePage {
     waiting: Vec<Waiting>,
 }
 
+impl HomePage {
+    fn welcome(&self, me: &Principal) -> String {
+        self.ctx.fill("home.welcome", &[&me.user.display_name])
+    }
+}
+
 async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
     let root = store::scope_root(&state.db, &me.scope).await?;
     let levels = store::region_level_counts(&state.db, &me.scope, &root.path).await?;

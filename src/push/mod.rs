@@ -102,6 +102,20 @@ text_enum! {
     }
 }
 
+impl Theme {
+    /// The theme of the season in Jilin on `day`: the Spring Festival in January and February,
+    /// forest fires in spring (March to May) and autumn (September and October), e-bikes in the
+    /// summer, heating in November and December.
+    pub fn of_season(day: time::Date) -> Self {
+        match u8::from(day.month()) {
+            1 | 2 => Self::SpringFestival,
+            3..=5 | 9 | 10 => Self::ForestFire,
+            6..=8 => Self::Ebike,
+            _ => Self::Heating,
+        }
+    }
+}
+
 text_enum! {
     /// Where a product is in its review.
     ProductState {

@@ -506,6 +506,12 @@ async fn compose_page(
 struct ComposeQuery {
     #[serde(default)]
     product: String,
+    /// A region to push to (a weak topic's region on the quiz statistics).
+    #[serde(default)]
+    region: String,
+    /// A note to the units below.
+    #[serde(default)]
+    note: String,
 }
 
 async fn compose(
@@ -514,7 +520,13 @@ async fn compose(
     me: Principal,
     Query(q): Query<ComposeQuery>,
 ) -> Result<ComposePage> {
-    let v = ComposeValues { product_id: q.product.trim().to_owned(), ..ComposeValues::default() };
+    let region = q.region.trim();
+    let v = ComposeValues {
+        product_id: q.product.trim().to_owned(),
+        targets: if region.is_empty() { Vec::new() } else { vec![region.to_owned()] },
+        note: q.note.trim().chars().take(200).collect(),
+        ..ComposeValues::default()
+    };
     compose_page(&state, ctx, &me, v, None).await
 }
 
@@ -834,6 +846,7 @@ async fn view_page(
     let data = chart::Chart {
         title: ctx.t("push.delivery_chart").to_owned(),
         unit: ctx.t("push.unit_deliveries").to_owned(),
+        lang: ctx.lang,
         categories: regions.clone(),
         series: vec![
             series(ctx.t("push.delivered"), |d| d.delivered),

@@ -258,7 +258,10 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
     }
     let has_wrong = weights.iter().any(|(m, _)| *m == '~');
     if !has_wrong {
-        return Ok((Kind::Fill, Vec::new(), Answer::Text(options)));
+        // A short answer weighted 0% or less (=%0%110, =%-50%120) is a wrong answer kept for its
+        // feedback, never an accepted one.
+        let accepted = options.into_iter().zip(&weights).filter(|(_, (_, w))| w.is_none_or(|w| w > 0.0));
+        return Ok((Kind::Fill, Vec::new(), Answer::Text(accepted.map(|(o, _)| o).collect())));
     }
     if weights.iter().any(|(m, w)| *m == '~' && w.is_some()) {
         let positive: f64 = weights.iter().filter_map(|(_, w)| *w).filter(|w| *w > 0.0).sum();
@@ -381,6 +384,16 @@ mod tests {
         assert_eq!(qs[2].stem, "发生火灾应拨打____报警。");
         assert_eq!(qs[2].answer, Answer::Text(vec!["119".into(), "一一九".into()]));
         assert_eq!((qs[3].kind, qs[3].answer.clone()), (Kind::Multiple, Answer::Choice(vec![0, 1])));
+    }
+
+    #[test]
+    fn a_short_answer_weighted_zero_or_less_is_not_accepted() {
+        let qs = crate::quiz::plain(
+            read("$CATEGORY: home\n\n火警电话是多少？{=119 =%0%110 =%-50%120}\n", &Defaults::default()).unwrap(),
+        );
+        assert_eq!(qs[0].answer, Answer::Text(vec!["119".into()]));
+        let only_wrong = read("$CATEGORY: home\n\n火警电话？{=%0%110}\n", &Defaults::default()).unwrap_err();
+        assert_eq!(only_wrong[0].row, 3, "no accepted answer is refused by its line");
     }
 
     #[test]

@@ -388,6 +388,7 @@ pub fn participation_chart(ctx: &PageCtx, regions: &[Participation]) -> String {
     let data = Chart {
         title: ctx.t("quiz.per_10k").to_owned(),
         unit: ctx.t("quiz.per_10k_unit").to_owned(),
+        lang: ctx.lang,
         categories: regions.iter().map(|r| r.name.clone()).collect(),
         series: vec![Series {
             name: ctx.t("quiz.per_10k").to_owned(),

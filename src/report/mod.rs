@@ -569,6 +569,7 @@ pub fn pictures(
     let categories: Vec<String> = o.children.iter().map(|c| c.name.clone()).collect();
     let by_region = chart::Chart {
         title: say("report_chart.by_region", &name),
+        lang,
         unit: unit.clone(),
         categories: categories.clone(),
         series: vec![chart::Series {
@@ -578,6 +579,7 @@ pub fn pictures(
     };
     let stacked = chart::Chart {
         title: lang.t("report_chart.materials").to_owned(),
+        lang,
         unit: named("handouts").1,
         categories,
         series: ["handouts", "posters"]
@@ -587,6 +589,7 @@ pub fn pictures(
     };
     let trend = chart::Chart {
         title: say("report_chart.trend", &name),
+        lang,
         unit: unit.clone(),
         categories: days.iter().map(|d| format!("{}-{}", u8::from(d.month()), d.day())).collect(),
         series: vec![chart::Series {
@@ -597,6 +600,7 @@ pub fn pictures(
     let levels = ["news_central", "news_provincial", "news_municipal", "news_county", "news_matrix"];
     let news = chart::Chart {
         title: lang.t("report_chart.news").to_owned(),
+        lang,
         unit: named("news_central").1,
         categories: levels.iter().map(|m| named(m).0).collect(),
         series: vec![chart::Series {
@@ -620,7 +624,7 @@ pub fn pictures(
         },
         Picture {
             caption: caption(2, &say("report_chart.map_caption", &name)),
-            svg: drawing.draw((720, 560), |w, h| map::choropleth(level, &values, &map_title, &unit, w, h)),
+            svg: drawing.draw((720, 560), |w, h| map::choropleth(lang, level, &values, &map_title, &unit, w, h)),
         },
         Picture { caption: caption(3, &trend.title), svg: drawing.draw((720, 320), |w, h| chart::line(&trend, w, h)) },
         Picture {

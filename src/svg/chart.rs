@@ -18,6 +18,8 @@
 
 use std::fmt::Write as _;
 
+use crate::i18n::Lang;
+
 /// One named series of values (same length as the categories).
 #[derive(Clone, Debug, Default)]
 pub struct Series {
@@ -38,16 +40,13 @@ pub struct Chart {
     pub categories: Vec<String>,
     /// Data series, one value per category each.
     pub series: Vec<Series>,
+    /// The language of the words the chart writes itself (no data, unit, total, others).
+    pub lang: Lang,
 }
 
 /// Fill colours, used in order and cycled.
 const PALETTE: [&str; 8] = ["#c8281a", "#1f6fb2", "#f2a900", "#2e8b57", "#7a4fbf", "#e0662a", "#4a9fb5", "#8c8c8c"];
 const FONT_FAMILY: &str = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif";
-const NO_DATA: &str = "暂无数据";
-const OTHERS: &str = "其他";
-const TOTAL: &str = "合计";
-const UNIT_PREFIX: &str = "单位：";
-const FALLBACK_TITLE: &str = "图表";
 /// Bar charts with more categories than this are drawn horizontally.
 const HORIZONTAL_AFTER: usize = 12;
 
@@ -89,7 +88,7 @@ pub fn for_screens(draw: impl Fn(u32, u32) -> String, wide: (u32, u32), narrow: 
 ///
 /// With more than 12 categories the bars are drawn horizontally, categories down the left side.
 pub fn bar(chart: &Chart, width: u32, height: u32) -> String {
-    let mut svg = Svg::new(&chart.title, width, height);
+    let mut svg = Svg::new(chart, width, height);
     let data = Data::new(chart);
     if data.is_empty() {
         return svg.empty();
@@ -104,7 +103,7 @@ pub fn bar(chart: &Chart, width: u32, height: u32) -> String {
 
 /// Draws stacked vertical bars, one stack per category with the series stacked bottom-up in order.
 pub fn stacked(chart: &Chart, width: u32, height: u32) -> String {
-    let mut svg = Svg::new(&chart.title, width, height);
+    let mut svg = Svg::new(chart, width, height);
     let data = Data::new(chart);
     if data.is_empty() {
         return svg.empty();
@@ -115,7 +114,7 @@ pub fn stacked(chart: &Chart, width: u32, height: u32) -> String {
 
 /// Draws one polyline with dots per series; x labels are thinned so that they do not overlap.
 pub fn line(chart: &Chart, width: u32, height: u32) -> String {
-    let mut svg = Svg::new(&chart.title, width, height);
+    let mut svg = Svg::new(chart, width, height);
     let data = Data::new(chart);
     if data.is_empty() {
         return svg.empty();
@@ -165,7 +164,7 @@ pub fn line(chart: &Chart, width: u32, height: u32) -> String {
 /// At most eight segments are drawn so that every segment has its own colour: with more categories (or more than
 /// the legend can hold) the largest ones are kept in their original order and the rest are merged into "其他".
 pub fn ring(chart: &Chart, width: u32, height: u32) -> String {
-    let mut svg = Svg::new(&chart.title, width, height);
+    let mut svg = Svg::new(chart, width, height);
     let data = Data::new(chart);
     let Some(first) = data.series.first() else {
         return svg.empty();
@@ -180,7 +179,7 @@ pub fn ring(chart: &Chart, width: u32, height: u32) -> String {
         .categories
         .iter()
         .map(|c| text_px(&truncate(c, 16.0), FONT_SIZE))
-        .fold(text_px(OTHERS, FONT_SIZE), f64::max);
+        .fold(text_px(svg.lang.t("chart.others"), FONT_SIZE), f64::max);
     let beside = area.width() >= area.height() * 1.2;
 
     // Legend grid: `cols` columns of `col_w` pixels, at most `rows_cap` rows.
@@ -193,7 +192,7 @@ pub fn ring(chart: &Chart, width: u32, height: u32) -> String {
         let cols = fit_count(area.width(), col_w);
         (cols, col_w, fit_count(area.height() * 0.4, LEGEND_ROW))
     };
-    let slices = merge_slices(data.categories, &first.values, (cols * rows_cap).min(PALETTE.len()));
+    let slices = merge_slices(svg.lang, data.categories, &first.values, (cols * rows_cap).min(PALETTE.len()));
     let cols = cols.min(slices.len()).max(1);
     let rows = slices.len().div_ceil(cols);
     let legend_h = count_f(rows) * LEGEND_ROW;
@@ -241,10 +240,10 @@ pub fn ring(chart: &Chart, width: u32, height: u32) -> String {
     let _ = write!(
         svg.out,
         "<g><title>{}</title>",
-        escape(&format!("{TOTAL}: {}", with_unit(&format_exact(total), data.unit)))
+        escape(&svg.lang.fill(["chart.total_is", &with_unit(&format_exact(total), data.unit)].into_iter()))
     );
     if inner >= 24.0 {
-        text(&mut svg.out, cx, cy - size * 0.45, Style { anchor: "middle", ..MUTED }, TOTAL);
+        text(&mut svg.out, cx, cy - size * 0.45, Style { anchor: "middle", ..MUTED }, svg.lang.t("chart.total"));
     }
     text(
         &mut svg.out,
@@ -330,21 +329,23 @@ impl<'a> Data<'a> {
 /// The SVG document being written, plus the first free y coordinate below the title and legend.
 struct Svg {
     out: String,
+    lang: Lang,
     width: f64,
     height: f64,
     top: f64,
 }
 
 impl Svg {
-    fn new(title: &str, width: u32, height: u32) -> Self {
+    fn new(chart: &Chart, width: u32, height: u32) -> Self {
+        let lang = chart.lang;
         let width = width.clamp(MIN_WIDTH, MAX_SIZE);
         let height = height.clamp(MIN_HEIGHT, MAX_SIZE);
-        let title = title.trim();
+        let title = chart.title.trim();
         let mut out = String::with_capacity(8192);
         let _ = write!(
             out,
             r##"<svg xmlns="http://www.w3.org/2000/svg" class="fc-chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" font-family="{FONT_FAMILY}" font-size="12"><title>{}</title><rect width="{width}" height="{height}" fill="#ffffff"/>"##,
-            escape(if title.is_empty() { FALLBACK_TITLE } else { title })
+            escape(if title.is_empty() { lang.t("chart.untitled") } else { title })
         );
         let (width, height) = (f64::from(width), f64::from(height));
         let mut top = PAD;
@@ -354,14 +355,14 @@ impl Svg {
             text(&mut out, width / 2.0, PAD + TITLE_SIZE - 2.0, style, &shown);
             top = PAD + TITLE_SIZE + 10.0;
         }
-        Self { out, width, height, top }
+        Self { out, lang, width, height, top }
     }
 
     /// Finishes the document with the "no data" message instead of a chart.
     fn empty(mut self) -> String {
         let y = f64::midpoint(self.top, self.height);
         let style = Style { size: 14.0, fill: EMPTY_COLOR, anchor: "middle", bold: false };
-        text(&mut self.out, self.width / 2.0, y, style, NO_DATA);
+        text(&mut self.out, self.width / 2.0, y, style, self.lang.t("chart.no_data"));
         self.finish()
     }
 
@@ -431,7 +432,8 @@ fn unit_caption(svg: &mut Svg, unit: &str) -> f64 {
     if unit.is_empty() {
         return svg.top + 8.0;
     }
-    let caption = truncate(&format!("{UNIT_PREFIX}{unit}"), (svg.width - 2.0 * PAD) / (FONT_SIZE * CHAR_EM));
+    let caption =
+        truncate(&svg.lang.fill(["chart.unit", unit].into_iter()), (svg.width - 2.0 * PAD) / (FONT_SIZE * CHAR_EM));
     text(&mut svg.out, PAD, svg.top + FONT_SIZE, Style { anchor: "start", ..MUTED }, &caption);
     svg.top + FONT_SIZE + 14.0
 }
@@ -718,7 +720,7 @@ struct Slice {
 
 /// Keeps every category when they fit in `capacity` legend entries; otherwise keeps the largest ones (in their
 /// original order) and merges the rest into "其他".
-fn merge_slices(categories: &[String], values: &[f64], capacity: usize) -> Vec<Slice> {
+fn merge_slices(lang: Lang, categories: &[String], values: &[f64], capacity: usize) -> Vec<Slice> {
     let n = categories.len();
     let slice = |i: usize| Slice { label: categories[i].clone(), tip_label: categories[i].clone(), value: values[i] };
     if n <= capacity.max(1) {
@@ -732,8 +734,8 @@ fn merge_slices(categories: &[String], values: &[f64], capacity: usize) -> Vec<S
     let rest = &order[keep..];
     let mut slices: Vec<Slice> = kept.into_iter().map(slice).collect();
     slices.push(Slice {
-        label: OTHERS.to_owned(),
-        tip_label: format!("{OTHERS}（{}项）", rest.len()),
+        label: lang.t("chart.others").to_owned(),
+        tip_label: lang.fill(["chart.others_n", &rest.len().to_string()].into_iter()),
         value: rest.iter().map(|&i| values[i]).sum(),
     });
     slices
@@ -1146,6 +1148,7 @@ mod tests {
 
     fn sample() -> Chart {
         Chart {
+            lang: Lang::Zh,
             title: "各市宣传活动参与人数".into(),
             unit: "人".into(),
             categories: ["广州", "深圳", "珠海", "汕头", "佛山"].map(String::from).to_vec(),
@@ -1159,6 +1162,7 @@ mod tests {
 
     fn daily() -> Chart {
         Chart {
+            lang: Lang::Zh,
             title: "每日访问量".into(),
             unit: "次".into(),
             categories: (1..=60).map(|d| format!("2025-{:02}-{:02}", 3 + (d - 1) / 30, 1 + (d - 1) % 30)).collect(),
@@ -1168,6 +1172,7 @@ mod tests {
 
     fn many() -> Chart {
         Chart {
+            lang: Lang::Zh,
             title: "各县区".into(),
             unit: String::new(),
             categories: (1..=15).map(|i| format!("第{i}区")).collect(),
@@ -1248,6 +1253,7 @@ mod tests {
     #[test]
     fn bar_heights_are_proportional_to_values() {
         let chart = Chart {
+            lang: Lang::Zh,
             title: "对比".into(),
             unit: "次".into(),
             categories: vec!["甲".into(), "乙".into()],
@@ -1267,6 +1273,7 @@ mod tests {
     #[test]
     fn stacked_segments_add_up() {
         let chart = Chart {
+            lang: Lang::Zh,
             title: "堆叠".into(),
             unit: String::new(),
             categories: vec!["一".into(), "二".into()],
@@ -1329,6 +1336,7 @@ mod tests {
     fn ring_percentages_sum_to_100() {
         for values in [vec![1.0, 1.0, 1.0], vec![5.0, 3.0, 1.5, 0.25, 0.0, 7.0], vec![1.0; 7], vec![42.0]] {
             let chart = Chart {
+                lang: Lang::Zh,
                 title: "占比".into(),
                 unit: "起".into(),
                 categories: (0..values.len()).map(|i| format!("类{i}")).collect(),
@@ -1352,6 +1360,7 @@ mod tests {
     #[test]
     fn ring_shows_total_and_merges_small_slices() {
         let chart = Chart {
+            lang: Lang::Zh,
             title: "警情分类".into(),
             unit: "起".into(),
             categories: (0..40).map(|i| format!("类型{i}")).collect(),
@@ -1361,10 +1370,10 @@ mod tests {
         for (w, h) in [(480, 260), (300, 400)] {
             let svg = ring(&chart, w, h);
             check_xml(&svg).unwrap();
-            assert!(svg.contains(&format!("{TOTAL}: {} 起", format_exact(total))));
+            assert!(svg.contains(&format!("合计：{} 起", format_exact(total))));
             assert!(texts(&svg).contains(&format!("{} 起", format_compact(total, 2))));
             let legend = legend_texts(&svg);
-            assert!(legend.contains(&OTHERS.to_owned()));
+            assert!(legend.contains(&"其他".to_owned()));
             assert!(legend.contains(&"类型0".to_owned()));
             assert!(!legend.contains(&"类型39".to_owned()));
             let segments = tags_with_class(&svg, "fc-seg");
@@ -1396,6 +1405,7 @@ mod tests {
         let base = sample();
         let zeros = Chart { series: vec![Series { name: "a".into(), values: vec![0.0; 5] }], ..base.clone() };
         let junk = Chart {
+            lang: Lang::Zh,
             series: vec![Series { name: "a".into(), values: vec![f64::NAN, -3.0, f64::INFINITY, f64::NEG_INFINITY] }],
             ..base.clone()
         };
@@ -1408,19 +1418,22 @@ mod tests {
         for chart in &cases {
             for (kind, draw) in KINDS {
                 let svg = draw(chart, 640, 400);
-                assert!(svg.contains(NO_DATA), "{kind}");
+                assert!(svg.contains("暂无数据"), "{kind}");
                 assert!(!svg.contains("fc-grid") && !svg.contains("fc-bar") && !svg.contains("fc-seg"), "{kind}");
                 check_xml(&svg).unwrap();
             }
         }
         for (kind, draw) in KINDS {
-            assert!(!draw(&base, 640, 400).contains(NO_DATA), "{kind}");
+            assert!(!draw(&base, 640, 400).contains("暂无数据"), "{kind}");
+            let korean = Chart { lang: Lang::Ko, series: Vec::new(), ..base.clone() };
+            assert!(draw(&korean, 640, 400).contains("데이터 없음"), "{kind}");
         }
     }
 
     #[test]
     fn invalid_values_count_as_zero() {
         let chart = Chart {
+            lang: Lang::Zh,
             title: "t".into(),
             unit: String::new(),
             categories: vec!["a".into(), "b".into(), "c".into(), "d".into()],
@@ -1496,6 +1509,7 @@ mod tests {
     #[test]
     fn tooltips_keep_exact_values() {
         let chart = Chart {
+            lang: Lang::Zh,
             title: "人数".into(),
             unit: "人".into(),
             categories: vec!["广州".into(), "深圳".into()],

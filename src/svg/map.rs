@@ -26,6 +26,8 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
+use crate::i18n::Lang;
+
 /// Which boundaries to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -57,7 +59,15 @@ pub struct MapValue {
 /// If a code occurs more than once in `values`, the last occurrence wins. The output depends only on
 /// the arguments; coordinates are rounded to one decimal. `width` and `height` are in pixels and
 /// become both the `viewBox` and the size of the image.
-pub fn choropleth(level: Level, values: &[MapValue], title: &str, unit: &str, width: u32, height: u32) -> String {
+pub fn choropleth(
+    lang: Lang,
+    level: Level,
+    values: &[MapValue],
+    title: &str,
+    unit: &str,
+    width: u32,
+    height: u32,
+) -> String {
     let atlas = &*ATLAS;
     let regions = atlas.level(level);
 
@@ -76,7 +86,7 @@ pub fn choropleth(level: Level, values: &[MapValue], title: &str, unit: &str, wi
     let w = f64::from(width.max(1));
     let h = f64::from(height.max(1));
     let short = w.min(h);
-    let font = (short / 45.0).clamp(9.0, 15.0);
+    let font = (short / 45.0).clamp(12.0, 15.0);
     let title_size = font * 1.45;
     let margin = (short * 0.03).max(2.0);
     let top = margin + title_size * 1.6;
@@ -110,7 +120,7 @@ pub fn choropleth(level: Level, values: &[MapValue], title: &str, unit: &str, wi
                 let shown = if unit.is_empty() { format_number(v) } else { format!("{} {unit}", format_number(v)) };
                 (classes.colour(v), v.to_string(), shown)
             }
-            None => (NO_DATA, String::new(), NO_DATA_LABEL.to_owned()),
+            None => (NO_DATA, String::new(), lang.t("map.no_data").to_owned()),
         };
         let _ = write!(
             svg,
@@ -158,12 +168,13 @@ pub fn choropleth(level: Level, values: &[MapValue], title: &str, unit: &str, wi
         svg.push_str("</g>");
     }
 
-    write_legend(&mut svg, &classes, unit, known.len() < regions.len(), margin, h - margin, font);
+    write_legend(&mut svg, lang, &classes, unit, known.len() < regions.len(), (margin, h - margin), font);
 
     let _ = write!(
         svg,
         "<text class=\"map-note\" x=\"{x}\" y=\"{y}\" text-anchor=\"end\" font-size=\"{size}\" font-weight=\"bold\" \
-         fill=\"#555555\">{SCHEMATIC}</text></svg>",
+         fill=\"#555555\">{}</text></svg>",
+        lang.t("map.schematic"),
         x = num(w - margin),
         y = num(h - margin),
         size = num(font * 1.2),
@@ -192,9 +203,7 @@ const PALETTE: [&str; 5] = ["#fee5d9", "#fcae91", "#f5775a", "#e0452f", "#c8281a
 /// Fill of regions without a value.
 const NO_DATA: &str = "#d4d4d4";
 /// Legend and hover text for regions without a value.
-const NO_DATA_LABEL: &str = "无数据";
 /// The label every map carries: the boundaries are schematic, not an approved map.
-const SCHEMATIC: &str = "示意图";
 /// Font stack with CJK fonts first; single quotes so it fits in a double-quoted attribute.
 const FONTS: &str = "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif";
 /// Latitude whose cosine scales longitude in the projection: the middle of Jilin.
@@ -492,16 +501,24 @@ impl Classes {
 
 /// Draws the legend with its bottom-left corner at (`left`, `bottom`): unit, classes from lowest to
 /// highest, then 无数据 if some region has no value.
-fn write_legend(out: &mut String, classes: &Classes, unit: &str, missing: bool, left: f64, bottom: f64, font: f64) {
+fn write_legend(
+    out: &mut String,
+    lang: Lang,
+    classes: &Classes,
+    unit: &str,
+    missing: bool,
+    (left, bottom): (f64, f64),
+    font: f64,
+) {
     let row = font * 1.6;
     let swatch = font * 1.1;
     let mut rows: Vec<(Option<&str>, String)> =
         classes.shown.iter().map(|&(_, low, high, colour)| (Some(colour), format_range(low, high))).collect();
     if missing {
-        rows.push((Some(NO_DATA), NO_DATA_LABEL.to_owned()));
+        rows.push((Some(NO_DATA), lang.t("map.no_data").to_owned()));
     }
     if !unit.is_empty() {
-        rows.insert(0, (None, format!("单位：{unit}")));
+        rows.insert(0, (None, lang.fill(["chart.unit", unit].into_iter())));
     }
     let rows_f = f64::from(u32::try_from(rows.len()).unwrap_or(u32::MAX));
     let mut y = bottom - rows_f * row;
@@ -740,20 +757,20 @@ mod tests {
 
     #[test]
     fn svg_is_well_formed_and_complete() {
-        let svg = choropleth(Level::Prefecture, &prefecture_values(5000.0), "各地宣传活动", "次", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &prefecture_values(5000.0), "各地宣传活动", "次", 800, 600);
         check_well_formed(&svg);
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 800 600\""));
         assert!(svg.contains(" width=\"800\" height=\"600\" role=\"img\""));
-        assert!(svg.contains(SCHEMATIC));
+        assert!(svg.contains("示意图"));
         assert!(svg.contains("各地宣传活动"));
         for name in PREFECTURE_NAMES {
             assert!(svg.contains(&format!(">{name}</text>")), "label {name}");
         }
         assert_eq!(svg.matches("class=\"region\"").count(), 9);
 
-        let county = choropleth(Level::County, &[], "各县", "次", 800, 600);
+        let county = choropleth(Lang::Zh, Level::County, &[], "各县", "次", 800, 600);
         check_well_formed(&county);
-        assert!(county.contains(SCHEMATIC));
+        assert!(county.contains("示意图"));
         assert_eq!(county.matches("class=\"region\"").count(), 60);
         for name in PREFECTURE_NAMES {
             assert!(!county.contains(&format!(">{name}</text>")), "no labels on county maps");
@@ -765,11 +782,11 @@ mod tests {
     fn highest_is_darkest_and_missing_is_grey() {
         let mut input = prefecture_values(1_000_000.0);
         input.retain(|v| v.code != "222400");
-        let svg = choropleth(Level::Prefecture, &input, "t", "人", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &input, "t", "人", 800, 600);
         assert_eq!(fill_of(&svg, "220100"), PALETTE[4]);
         assert_eq!(fill_of(&svg, "222400"), NO_DATA);
         assert_eq!(fill_of(&svg, "220200"), PALETTE[0], "lowest value, lightest class");
-        assert!(svg.contains(NO_DATA_LABEL));
+        assert!(svg.contains("无数据"));
         assert_eq!(attribute(element(&svg, "222400"), "data-value"), "");
         assert_eq!(attribute(element(&svg, "220100"), "data-value"), "1000000");
         assert!(svg.contains("<title>长春市: 1,000,000 人</title>"));
@@ -779,20 +796,22 @@ mod tests {
             assert!(svg.contains(&format!("fill=\"{colour}\" d=")), "{colour}");
         }
 
-        let full = choropleth(Level::Prefecture, &prefecture_values(1.0), "t", "人", 800, 600);
-        assert!(!full.contains(NO_DATA_LABEL), "no 无数据 entry when every region has a value");
+        let full = choropleth(Lang::Zh, Level::Prefecture, &prefecture_values(1.0), "t", "人", 800, 600);
+        assert!(!full.contains("无数据"), "no 无数据 entry when every region has a value");
     }
 
     #[test]
     fn colours_follow_the_values() {
-        let high = choropleth(Level::Prefecture, &prefecture_values(50_000.0), "a", "次", 800, 600);
-        let low = choropleth(Level::Prefecture, &prefecture_values(1.0), "b", "次", 800, 600);
+        let high = choropleth(Lang::Zh, Level::Prefecture, &prefecture_values(50_000.0), "a", "次", 800, 600);
+        let low = choropleth(Lang::Zh, Level::Prefecture, &prefecture_values(1.0), "b", "次", 800, 600);
         assert_eq!(fill_of(&high, "220100"), PALETTE[4]);
         assert_eq!(fill_of(&low, "220100"), PALETTE[0]);
         assert_ne!(fill_of(&high, "220100"), fill_of(&low, "220100"));
 
-        let county_a = choropleth(Level::County, &values(&[("220102", 10.0), ("220184", 1.0)]), "a", "", 600, 400);
-        let county_b = choropleth(Level::County, &values(&[("220102", 1.0), ("220184", 10.0)]), "b", "", 600, 400);
+        let county_a =
+            choropleth(Lang::Zh, Level::County, &values(&[("220102", 10.0), ("220184", 1.0)]), "a", "", 600, 400);
+        let county_b =
+            choropleth(Lang::Zh, Level::County, &values(&[("220102", 1.0), ("220184", 10.0)]), "b", "", 600, 400);
         assert_eq!(fill_of(&county_a, "220102"), PALETTE[4]);
         assert_eq!(fill_of(&county_b, "220102"), PALETTE[0]);
         assert_eq!(fill_of(&county_a, "220103"), NO_DATA);
@@ -800,18 +819,20 @@ mod tests {
 
     #[test]
     fn ties_and_single_values_keep_the_ends_of_the_scale() {
-        let same = choropleth(Level::Prefecture, &values(&[("220100", 7.0), ("220200", 7.0)]), "t", "", 800, 600);
+        let same =
+            choropleth(Lang::Zh, Level::Prefecture, &values(&[("220100", 7.0), ("220200", 7.0)]), "t", "", 800, 600);
         assert_eq!(fill_of(&same, "220100"), PALETTE[4]);
         assert_eq!(fill_of(&same, "220200"), PALETTE[4]);
 
-        let two = choropleth(Level::Prefecture, &values(&[("220100", 1.0), ("220200", 2.0)]), "t", "", 800, 600);
+        let two =
+            choropleth(Lang::Zh, Level::Prefecture, &values(&[("220100", 1.0), ("220200", 2.0)]), "t", "", 800, 600);
         assert_eq!(fill_of(&two, "220100"), PALETTE[0]);
         assert_eq!(fill_of(&two, "220200"), PALETTE[4]);
 
         // Most regions tied at the top: the top group is still the darkest class.
         let mut tied = values(&[("220100", 1.0), ("220200", 2.0)]);
         tied.extend(regions(Level::Prefecture).into_iter().skip(2).map(|(code, _)| MapValue { code, value: 9.0 }));
-        let svg = choropleth(Level::Prefecture, &tied, "t", "", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &tied, "t", "", 800, 600);
         assert_eq!(fill_of(&svg, "220100"), PALETTE[0]);
         assert_eq!(fill_of(&svg, "222400"), PALETTE[4]);
         assert_ne!(fill_of(&svg, "220200"), PALETTE[4]);
@@ -820,7 +841,7 @@ mod tests {
     #[test]
     fn legend_shows_unit_and_ranges() {
         let input = values(&[("220100", 1_234_567.0), ("220200", 2500.5), ("220300", 12.0)]);
-        let svg = choropleth(Level::Prefecture, &input, "t", "人次", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &input, "t", "人次", 800, 600);
         let legend = &svg[svg.find("class=\"legend\"").unwrap()..];
         assert!(legend.contains(">单位：人次</text>"));
         assert!(legend.contains(">1,234,567</text>"));
@@ -832,7 +853,7 @@ mod tests {
             .zip([1200.0, 3400.0, 5600.0, 7800.0, 9000.0, 11_000.0, 13_000.0, 15_000.0, 17_500.0])
             .map(|((code, _), value)| MapValue { code, value })
             .collect();
-        let svg = choropleth(Level::Prefecture, &many, "t", "次", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &many, "t", "次", 800, 600);
         for range in ["1,200–3,400", "5,600–7,800", "9,000–11,000", "13,000–15,000", ">17,500<"] {
             assert!(svg.contains(range), "{range}");
         }
@@ -841,7 +862,7 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         let title = "<b>\"火灾\" & 'A'</b>\u{1}";
-        let svg = choropleth(Level::Prefecture, &[], title, "<次>", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &[], title, "<次>", 800, 600);
         check_well_formed(&svg);
         assert!(!svg.contains("<b>"));
         assert!(svg.contains(">&lt;b&gt;&quot;火灾&quot; &amp; &apos;A&apos;&lt;/b&gt;</text>"));
@@ -853,16 +874,16 @@ mod tests {
     #[test]
     fn output_is_deterministic() {
         let input = prefecture_values(3000.0);
-        let a = choropleth(Level::Prefecture, &input, "t", "次", 800, 600);
-        let b = choropleth(Level::Prefecture, &input, "t", "次", 800, 600);
+        let a = choropleth(Lang::Zh, Level::Prefecture, &input, "t", "次", 800, 600);
+        let b = choropleth(Lang::Zh, Level::Prefecture, &input, "t", "次", 800, 600);
         assert_eq!(a, b);
         let mut reversed = input;
         reversed.reverse();
-        assert_eq!(a, choropleth(Level::Prefecture, &reversed, "t", "次", 800, 600));
+        assert_eq!(a, choropleth(Lang::Zh, Level::Prefecture, &reversed, "t", "次", 800, 600));
         let county = values(&[("220102", 3.0), ("222401", 9.0)]);
         assert_eq!(
-            choropleth(Level::County, &county, "t", "次", 1000, 700),
-            choropleth(Level::County, &county, "t", "次", 1000, 700)
+            choropleth(Lang::Zh, Level::County, &county, "t", "次", 1000, 700),
+            choropleth(Lang::Zh, Level::County, &county, "t", "次", 1000, 700)
         );
     }
 
@@ -871,13 +892,13 @@ mod tests {
         let base = values(&[("220100", 5.0), ("220200", 8.0)]);
         let mut extra = base.clone();
         extra.extend(values(&[("229900", 1e9), ("999999", 4.0), ("220102", 3.0), ("220300", f64::NAN)]));
-        let plain = choropleth(Level::Prefecture, &base, "t", "次", 800, 600);
-        assert_eq!(plain, choropleth(Level::Prefecture, &extra, "t", "次", 800, 600));
+        let plain = choropleth(Lang::Zh, Level::Prefecture, &base, "t", "次", 800, 600);
+        assert_eq!(plain, choropleth(Lang::Zh, Level::Prefecture, &extra, "t", "次", 800, 600));
         assert!(!plain.contains("229900"));
 
         // A later value for the same code replaces the earlier one.
         let twice = values(&[("220100", 1.0), ("220200", 2.0), ("220100", 3.0)]);
-        let svg = choropleth(Level::Prefecture, &twice, "t", "", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &twice, "t", "", 800, 600);
         assert_eq!(attribute(element(&svg, "220100"), "data-value"), "3");
         assert_eq!(fill_of(&svg, "220100"), PALETTE[4]);
     }
@@ -886,7 +907,7 @@ mod tests {
     fn coordinates_stay_inside_the_view_box() {
         for (width, height) in [(800, 600), (300, 200), (1200, 400), (400, 900), (1, 1)] {
             for level in [Level::Prefecture, Level::County] {
-                let svg = choropleth(level, &prefecture_values(1.0), "t", "次", width, height);
+                let svg = choropleth(Lang::Zh, level, &prefecture_values(1.0), "t", "次", width, height);
                 let points = path_points(&svg);
                 assert!(width == 1 || points.len() > 500, "{level:?} {width}×{height}");
                 let (w, h) = (f64::from(width), f64::from(height));
@@ -895,7 +916,7 @@ mod tests {
                 }
             }
         }
-        let svg = choropleth(Level::Prefecture, &[], "t", "", 800, 600);
+        let svg = choropleth(Lang::Zh, Level::Prefecture, &[], "t", "", 800, 600);
         for chunk in svg.split(" d=\"").skip(1) {
             let d = &chunk[..chunk.find('"').unwrap()];
             for number in d.split(['M', 'L', 'Z', ' ']).filter(|s| !s.is_empty()) {

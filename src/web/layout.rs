@@ -200,6 +200,19 @@ impl PageCtx {
         self.lang.date(*d)
     }
 
+    /// A part of a whole, both with digits grouped: 1,234/5,678.
+    pub fn ratio<A: Whole, B: Whole>(&self, part: A, whole: B) -> String {
+        format!("{}/{}", self.num(part), self.num(whole))
+    }
+
+    /// The colon after a label, in the page's language: ： in Chinese, ": " otherwise.
+    pub fn colon(&self) -> &'static str {
+        match self.lang {
+            crate::i18n::Lang::Zh => "：",
+            _ => ": ",
+        }
+    }
+
     /// A remark after a name, in the page's language: （…） in Chinese, " (…)" otherwise.
     pub fn aside(&self, remark: &str) -> String {
         match self.lang {

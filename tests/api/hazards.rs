@@ -556,6 +556,14 @@ pub async fn the_counters_equal_a_recount_and_the_statistics_add_up(app: TestApp
     let sum = |v: Value| v.as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum::<i64>();
     let by_city: Value = province.get(&format!("/api/v1/hazards/map?category={category}")).await.json().await.unwrap();
     let stored = app.scalar(&format!("select count(*) from hazard where category = '{category}'")).await;
+    // The map colours each city by its count (codes as the regions have them: 220100, not 2201).
+    let cities = by_city.as_array().unwrap();
+    assert!(cities.iter().all(|c| c["code"].as_str().is_some_and(|code| code.len() == 6)), "{by_city}");
+    let page = province.get(&format!("/hazards/map?category={category}")).await.text().await.unwrap();
+    for c in cities {
+        let shown = format!("data-code=\"{}\" data-value=\"{}\"", c["code"].as_str().unwrap(), c["count"]);
+        assert!(page.contains(&shown), "the map shows {shown}");
+    }
     assert_eq!(sum(by_city), stored, "every {category} report is on the map once");
     let list = province.get("/hazards?state=rejected&region=220102").await.text().await.unwrap();
     assert!(list.contains(&format!("/hazards/{b}")));

@@ -42,7 +42,8 @@ async fn make_quiz(app: &TestApp) -> i64 {
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-/// Stores one finished attempt of participant `who` (created when new) with the given answers.
+/// Stores one finished attempt of participant `who` (created when new) with the given answers,
+/// started an hour ago.
 async fn attempt(
     app: &TestApp,
     quiz_id: i64,
@@ -52,6 +53,23 @@ async fn attempt(
     answers: &[(i64, bool)],
     secs: i64,
     flags: &str,
+) -> i64 {
+    let started = firecast::clock::now() - time::Duration::hours(1);
+    attempt_started(app, quiz_id, who, phone, region, answers, secs, flags, started).await
+}
+
+/// Stores one finished attempt, started at `started`.
+#[allow(clippy::too_many_arguments)]
+async fn attempt_started(
+    app: &TestApp,
+    quiz_id: i64,
+    who: &str,
+    phone: bool,
+    region: (&str, &str),
+    answers: &[(i64, bool)],
+    secs: i64,
+    flags: &str,
+    started: time::OffsetDateTime,
 ) -> i64 {
     let quiz = store::quiz_by_id(&app.db, quiz_id).await.unwrap();
     let key = if phone {
@@ -70,7 +88,6 @@ async fn attempt(
     )
     .await
     .unwrap();
-    let started = firecast::clock::now() - time::Duration::hours(1);
     let drawn: Vec<(i64, Vec<usize>)> = answers.iter().map(|(q, _)| (*q, vec![])).collect();
     let token = format!("tok-{who}-{secs}-{}", answers.len());
     let regions =
@@ -199,16 +216,107 @@ pub async fn weakest_topics_per_region(app: TestApp) {
     let sub: Value =
         c.get(&format!("/api/v1/quizzes/{quiz}/stats?min_answers=1&region=220100")).await.json().await.unwrap();
     assert!(sub["weak_topics"].as_array().unwrap().iter().all(|t| t["region_path"] == CHANGCHUN.1));
-    let topics = firecast::quiz::selection::stats::suggested_topics_for_publicity(
-        &app.db,
-        &firecast::org::Scope::province(),
-        quiz,
-    )
-    .await
-    .unwrap();
-    assert!(topics.iter().all(|(_, _, cats)| !cats.is_empty() && cats.len() <= 3));
     let page = c.get(&format!("/quiz/{quiz}/stats?min_answers=1")).await.text().await.unwrap();
-    assert!(page.contains("建议的宣传主题") && page.contains("燃气安全"));
+    assert!(page.contains("建议宣传产品") && page.contains("燃气安全"));
+}
+
+/// The loop from a weak topic back to it: a region's weak topic suggests approved products on
+/// the topic, its link opens the composer for that region, and once the push has reached the
+/// region the page shows the topic's right answers there before and since, with the answers
+/// behind each, and says when they are too few to read a change from.
+pub async fn a_weak_topic_leads_to_a_push_and_its_measured_effect(app: TestApp) {
+    let quiz = make_quiz(&app).await;
+    let c = app.login("province").await;
+    let (_, qs) = load(&app, quiz, 0, 25).await;
+    let stats = || async {
+        let s: Value = c.get(&format!("/api/v1/quizzes/{quiz}/stats?min_answers=1")).await.json().await.unwrap();
+        s["weak_topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["region_path"] == CHANGCHUN.1[..9] && t["category"] == "gas")
+            .cloned()
+            .expect("gas is a weak topic of 长春")
+    };
+    let gas = stats().await;
+    assert_eq!(gas["region_code"], "220100");
+    let products = gas["products"].as_array().unwrap();
+    assert!(!products.is_empty() && products.len() <= 3, "{gas}");
+    for p in products {
+        let on_topic = app
+            .scalar(&format!(
+                "select count(*) from push_product where id = {} and state = 'approved' \
+                 and (tags like '%,gas,%' or search like '%燃气%')",
+                p["product_id"]
+            ))
+            .await;
+        assert_eq!(on_topic, 1, "an approved product on the topic: {p}");
+    }
+    // The page links each product to the composer for the region, with a note saying why.
+    let product = products[0]["product_id"].as_i64().unwrap();
+    let page = c.get(&format!("/quiz/{quiz}/stats?min_answers=1")).await.text().await.unwrap();
+    let link = format!("/pushes/new?product={product}&#38;region=220100&#38;note=");
+    assert!(page.contains(&link), "{page}");
+    let composer = c
+        .get(&format!("/pushes/new?product={product}&region=220100&note=%E7%87%83%E6%B0%94"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        composer.contains("value=\"220100\" class=\"pu-target\" checked") && composer.contains("燃气"),
+        "{composer}"
+    );
+
+    // The push reaches 长春 at once; all answers so far came before it.
+    let r = c
+        .json(
+            Method::POST,
+            "/api/v1/pushes",
+            &json!({"product_id": product, "targets": ["220100"], "note": "燃气安全"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let push = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (mut answers, mut rights) = (0, 0);
+    for i in (0..25).filter(|&i| region(i) == CHANGCHUN) {
+        answers += 1;
+        rights += i64::from(right(i)[1]);
+    }
+    let gas = stats().await;
+    assert_eq!(gas["push"]["push_id"], push, "{gas}");
+    assert_eq!(
+        (gas["push"]["before"]["answers"].as_i64(), gas["push"]["before"]["right_answers"].as_i64()),
+        (Some(answers), Some(rights))
+    );
+    assert_eq!(gas["push"]["after"]["answers"], 0);
+    assert_eq!(gas["push"]["too_few"], true);
+
+    // Three residents answer after it, all right: counted after, and too few to call a trend.
+    let later = firecast::clock::now() + time::Duration::minutes(1);
+    for who in ["后1", "后2", "后3"] {
+        attempt_started(&app, quiz, who, false, CHANGCHUN, &[(qs[1], true)], 60, "", later).await;
+    }
+    let gas = stats().await;
+    assert_eq!(
+        (gas["push"]["after"]["answers"].as_i64(), gas["push"]["after"]["right_answers"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(gas["push"]["before"]["answers"].as_i64(), Some(answers), "the earlier answers stay before");
+    let page = c.get(&format!("/quiz/{quiz}/stats?min_answers=1")).await.text().await.unwrap();
+    assert!(page.contains(&format!("/pushes/{push}")) && page.contains("推送后100.0%（3题次）"), "{page}");
+    assert!(page.contains("变化仅供参考"));
+    // A region the push did not reach shows none.
+    let s: Value = c.get(&format!("/api/v1/quizzes/{quiz}/stats?min_answers=1")).await.json().await.unwrap();
+    let jilin = s["weak_topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["region_path"] == JILIN.1[..9] && t["category"] == "gas")
+        .cloned()
+        .unwrap();
+    let reached = app.scalar(&format!("select count(*) from push_node n join push_product pr on pr.id = (select product_id from push where id = n.push_id) where n.region_code = '220200' and (pr.tags like '%,gas,%' or pr.search like '%燃气%')")).await;
+    assert_eq!(jilin["push"].is_null(), reached == 0, "{jilin}");
 }
 
 async fn finalists(c: &crate::helpers::Client, quiz: i64, body: Value) -> (StatusCode, Value) {
@@ -436,6 +544,7 @@ pub async fn the_demo_has_its_finalists_draw_and_teams(app: TestApp) {
 crate::on_both_backends!(
     facility_and_discrimination_on_known_answers,
     weakest_topics_per_region,
+    a_weak_topic_leads_to_a_push_and_its_measured_effect,
     finalists_follow_the_rules,
     the_prize_draw_is_reproducible,
     teams_are_balanced,

@@ -104,6 +104,45 @@ pub struct ProductFilter {
     pub(crate) state: Option<String>,
 }
 
+/// Approved products on a topic: carrying `tag`, or holding `word` in their titles, texts or
+/// pinyin; those carrying the season's `theme` first, then the newest.
+pub async fn on_topic(db: &Db, tag: &str, word: &str, theme: &str, limit: i64) -> Result<Vec<Product>> {
+    let sql = format!(
+        "{PRODUCT} where p.state = 'approved' \
+         and (($1 <> '' and p.tags like '%,' || $1 || ',%') or ($2 <> '' and p.search like '%' || $2 || '%')) \
+         order by case when p.tags like '%,' || $3 || ',%' then 0 else 1 end, p.id desc limit $4"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(tag)
+        .bind(word)
+        .bind(theme)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// The latest push, not recalled, that reached the region at `region_path` with a product on a
+/// topic (as [`on_topic`] finds them): its id and when the region received it.
+pub async fn latest_on_topic(
+    db: &Db,
+    region_path: &str,
+    tag: &str,
+    word: &str,
+) -> Result<Option<(i64, OffsetDateTime)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "select p.id, n.received_at from push_node n join region r on r.code = n.region_code \
+         join push p on p.id = n.push_id join push_product pr on pr.id = p.product_id \
+         where r.path = $1 and p.state <> 'recalled' \
+         and (($2 <> '' and pr.tags like '%,' || $2 || ',%') or ($3 <> '' and pr.search like '%' || $3 || '%')) \
+         order by n.received_at desc, p.id desc limit 1"
+    )
+    .bind(region_path)
+    .bind(tag)
+    .bind(word)
+    .fetch_optional(pool)
+    .await)?)
+}
+
 /// Stores a product with its variants; returns its id.
 pub async fn insert_product(tx: &mut Tx, p: &NewProduct, variants: &[NewVariant]) -> Result<i64> {
     let (reviewed_by, reviewed_at) = p.reviewed.map_or((None, None), |(u, t)| (Some(u), Some(t)));

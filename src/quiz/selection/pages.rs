@@ -13,13 +13,13 @@ use serde::Deserialize;
 
 use super::actions::{self, DrawRules, FinalistRules, TeamRules};
 use super::stats::{self, DEFAULT_MIN_ANSWERS, QuestionStat, Stats};
-use super::store::{self, Entry, Flagged, Selection, WeakTopic};
+use super::store::{self, Entry, Flagged, PushEffect, Rate, Selection, WeakTopic};
 use super::{Kind, mask_name, percent, team_name};
 use crate::org::caller::Principal;
 use crate::org::picker::{self, RegionPicker, Spec};
 use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
-use crate::svg::chart::{Chart, Series, bar};
+use crate::svg::chart::{Chart, Series, bar, for_screens};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::PageCtx;
@@ -41,6 +41,7 @@ struct StatsPage {
     chart: String,
     place: RegionPicker,
     min_answers: i64,
+    can_push: bool,
 }
 
 impl StatsPage {
@@ -54,8 +55,36 @@ impl StatsPage {
     fn share(&self, t: &WeakTopic) -> String {
         percent(Some(t.right_answers as f64 / t.answers.max(1) as f64))
     }
-    fn topic_names(&self, r: &RegionRow) -> String {
-        r.topics.iter().map(|t| self.ctx.tv("quiz_category", &t.category)).collect::<Vec<_>>().join("、")
+    /// The push composer with a product for the topic's region, and a note saying why.
+    fn push_link(&self, t: &WeakTopic, product: &i64) -> String {
+        let note = self.ctx.fill("quiz_selection.push_note", &[&self.ctx.tv("quiz_category", &t.category)]);
+        let query = serde_urlencoded::to_string([
+            ("product", product.to_string()),
+            ("region", t.region_code.clone()),
+            ("note", note),
+        ])
+        .unwrap_or_default();
+        format!("/pushes/new?{query}")
+    }
+    fn few(&self) -> String {
+        self.ctx.fill("quiz_selection.effect_few", &[&super::stats::TREND_MIN_ANSWERS.to_string()])
+    }
+    /// The right answers before and after the latest push on the topic, with the answers behind
+    /// each.
+    #[allow(clippy::cast_precision_loss)]
+    fn effect(&self, e: &PushEffect) -> String {
+        let share = |r: &Rate| percent((r.answers > 0).then(|| r.right_answers as f64 / r.answers as f64));
+        let day = e.at.to_offset(crate::clock::CST).date().to_string();
+        self.ctx.fill(
+            "quiz_selection.effect_text",
+            &[
+                &day,
+                &share(&e.before),
+                &self.ctx.num(e.before.answers),
+                &share(&e.after),
+                &self.ctx.num(e.after.answers),
+            ],
+        )
     }
 }
 
@@ -82,16 +111,14 @@ fn weak_chart(ctx: &PageCtx, regions: &[RegionRow]) -> String {
                 .collect(),
         })
         .collect();
-    bar(
-        &Chart {
-            title: ctx.t("quiz_selection.weak_chart").to_owned(),
-            unit: "%".into(),
-            categories: regions.iter().map(|r| r.name.clone()).collect(),
-            series,
-        },
-        720,
-        320,
-    )
+    let chart = Chart {
+        title: ctx.t("quiz_selection.weak_chart").to_owned(),
+        unit: "%".into(),
+        lang: ctx.lang,
+        categories: regions.iter().map(|r| r.name.clone()).collect(),
+        series,
+    };
+    for_screens(|w, h| bar(&chart, w, h), (720, 320), (340, 320))
 }
 
 async fn stats_page(
@@ -115,7 +142,8 @@ async fn stats_page(
     // Weak topics are listed for the subdivisions of the chosen region, so the deepest to choose is
     // a township (its communities).
     let place = picker::build(&state.db, &me.scope, Spec::filter("region", 3), q.region.trim(), false).await?;
-    Ok(StatsPage { ctx, quiz, stats, regions, chart, place, min_answers })
+    let can_push = crate::push::actions::may_write(&me);
+    Ok(StatsPage { ctx, quiz, stats, regions, chart, place, min_answers, can_push })
 }
 
 #[derive(Template, WebTemplate)]

@@ -2,10 +2,13 @@
 //! discrimination index, and the weakest topics per region, computed by grouped queries in
 //! `store.rs` over the finished attempts in the reader's scope.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
+use time::Date;
 use utoipa::ToSchema;
 
-use super::store::{self, WeakTopic};
+use super::store::{self, PushEffect, Suggestion, WeakTopic};
 use super::{MIN_ATTEMPTS, PREFECTURE_PATH_LEN, discrimination, facility};
 use crate::db::Db;
 use crate::org::Scope;
@@ -87,12 +90,13 @@ pub async fn stats(db: &Db, scope: &Scope, quiz: &Quiz, region: Option<&str>, mi
             .total_cmp(&b.discrimination.unwrap_or(0.0))
             .then(a.question_id.cmp(&b.question_id))
     });
-    let weak_topics = weak_topics(db, scope, quiz.id, region, min_answers, WEAK_PER_REGION).await?;
+    let mut weak_topics = weak_topics(db, scope, quiz.id, region, min_answers, WEAK_PER_REGION).await?;
+    follow_up(db, scope, quiz.id, &mut weak_topics, crate::clock::today()).await?;
     Ok(Stats { finished, too_few: finished < MIN_ATTEMPTS, hardest: all, least_discriminating: least, weak_topics })
 }
 
 /// The weakest categories of the subdivisions of `region` (by code; the prefecture-level regions
-/// when none) within the scope.
+/// when none) within the scope, without their follow-up.
 pub async fn weak_topics(
     db: &Db,
     scope: &Scope,
@@ -118,21 +122,69 @@ pub async fn weak_topics(
     store::weak_topics(db, scope, quiz_id, &within, len, min_answers, per_region).await
 }
 
-/// The weakest categories per prefecture-level region of a quiz: what the push area calls to
-/// suggest publicity products on those topics (region path, region name, category names, weakest
-/// first). The product suggestion itself belongs to the push area.
-pub async fn suggested_topics_for_publicity(
-    db: &Db,
-    scope: &Scope,
-    quiz_id: i64,
-) -> Result<Vec<(String, String, Vec<String>)>> {
-    let topics = weak_topics(db, scope, quiz_id, None, DEFAULT_MIN_ANSWERS, WEAK_PER_REGION).await?;
-    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+/// Products suggested per weak topic.
+pub const SUGGESTIONS: i64 = 3;
+
+/// Fewer answers than this before or after a push, and the page does not read a change from them.
+pub const TREND_MIN_ANSWERS: i64 = 30;
+
+/// What the product library calls a quiz category: the tag its products carry (none where no tag
+/// fits) and a word their titles or texts hold.
+pub fn library_topic(category: &str) -> (&'static str, &'static str) {
+    match category {
+        "home" => ("homes", "家庭"),
+        "ebike" => ("ebike", "电动"),
+        "gas" => ("gas", "燃气"),
+        "escape" => ("", "逃生"),
+        "extinguisher" => ("", "灭火器"),
+        "fire_lane" => ("fire_lanes", "通道"),
+        "high_rise" => ("high_rises", "高层"),
+        "small_venue" => ("small_venues", "三小场所"),
+        "forest" => ("forest_fire", "森林"),
+        "regulation" => ("", "消防法"),
+        "electric" => ("", "用电"),
+        "fireworks" => ("spring_festival", "烟花"),
+        "heating" => ("heating", "取暖"),
+        _ => ("", ""),
+    }
+}
+
+/// Closes the loop for each weak topic: the approved products of the library on it (the
+/// season's first, on `today`), and the latest push on it that reached the region with the
+/// topic's right answers in the region before and since.
+pub async fn follow_up(db: &Db, scope: &Scope, quiz_id: i64, topics: &mut [WeakTopic], today: Date) -> Result<()> {
+    let theme = crate::push::Theme::of_season(today);
+    let mut products: HashMap<String, Vec<Suggestion>> = HashMap::new();
     for t in topics {
-        match out.last_mut() {
-            Some(last) if last.0 == t.region_path => last.2.push(t.category),
-            _ => out.push((t.region_path, t.region_name, vec![t.category])),
+        let (tag, word) = library_topic(&t.category);
+        if !products.contains_key(&t.category) {
+            let found = crate::push::store::on_topic(db, tag, word, theme.as_str(), SUGGESTIONS).await?;
+            let found = found.into_iter().map(|p| Suggestion { product_id: p.id, title: p.title }).collect();
+            products.insert(t.category.clone(), found);
+        }
+        t.products = products.get(&t.category).cloned().unwrap_or_default();
+        t.push = match crate::push::store::latest_on_topic(db, &t.region_path, tag, word).await? {
+            None => None,
+            Some((push_id, at)) => {
+                let (before, after) = store::rates_around(db, scope, quiz_id, &t.region_path, &t.category, at).await?;
+                let too_few = before.answers.min(after.answers) < TREND_MIN_ANSWERS;
+                Some(PushEffect { push_id, at, before, after, too_few })
+            }
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_category_has_a_topic_in_the_library() {
+        for c in crate::quiz::CATEGORIES {
+            let (tag, word) = library_topic(c);
+            assert!(!word.is_empty(), "{c}");
+            assert!(tag.is_empty() || crate::push::is_tag(tag), "{c}: {tag}");
         }
     }
-    Ok(out)
 }

@@ -81,6 +81,8 @@ pub struct WeakTopic {
     pub region_path: String,
     /// Its name.
     pub region_name: String,
+    /// Its code.
+    pub region_code: String,
     pub(crate) category: String,
     /// Answers to its questions.
     pub answers: i64,
@@ -88,6 +90,47 @@ pub struct WeakTopic {
     pub right_answers: i64,
     /// 1 for the weakest category of the region, 2 for the next, …
     pub place: i64,
+    /// Approved products of the library on the topic, the season's first.
+    #[sqlx(skip)]
+    pub products: Vec<Suggestion>,
+    /// The latest push on the topic that reached the region, and the right answers around it.
+    #[sqlx(skip)]
+    pub push: Option<PushEffect>,
+}
+
+/// A product suggested for a weak topic.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    /// The product.
+    pub product_id: i64,
+    /// Its title.
+    pub title: String,
+}
+
+/// Answers to a topic's questions and how many were right.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Rate {
+    /// Answers.
+    pub answers: i64,
+    /// Right ones.
+    pub right_answers: i64,
+}
+
+/// A push on a weak topic that reached the region, with the topic's right answers in the region
+/// before it and after it (by when each attempt started).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PushEffect {
+    /// The push.
+    pub push_id: i64,
+    /// When the region received it.
+    #[schema(value_type = String)]
+    pub at: OffsetDateTime,
+    /// Before.
+    pub before: Rate,
+    /// After.
+    pub after: Rate,
+    /// One side has too few answers to read a change from.
+    pub too_few: bool,
 }
 
 /// The `per_region` categories with the lowest share of right answers (at least `min_answers`
@@ -115,7 +158,8 @@ pub async fn weak_topics(
            group by 1, 2 having count(*) >= $7), \
          k as (select region_path, category, answers, right_answers, \
              row_number() over (partition by region_path order by right_answers * 1.0 / answers, category) as place from t) \
-         select k.region_path, coalesce(r.name, k.region_path) as region_name, k.category, k.answers, k.right_answers, k.place \
+         select k.region_path, coalesce(r.name, k.region_path) as region_name, coalesce(r.code, '') as region_code, \
+         k.category, k.answers, k.right_answers, k.place \
          from k left join region r on r.path = k.region_path where k.place <= $8 order by k.region_path, k.place"
     )
     .bind(quiz_id)
@@ -129,6 +173,40 @@ pub async fn weak_topics(
     .fetch_all(p)
     .await
     })?)
+}
+
+/// Answers to a category's questions in the finished attempts of a quiz in a region (within the
+/// scope), and the right ones: of attempts started before `at`, and of those started since.
+pub async fn rates_around(
+    db: &Db,
+    scope: &Scope,
+    quiz_id: i64,
+    region_path: &str,
+    category: &str,
+    at: OffsetDateTime,
+) -> Result<(Rate, Rate)> {
+    let (low, high) = scope.bounds();
+    let region = Scope::under(region_path);
+    let (rlow, rhigh) = region.bounds();
+    let (b, br, a, ar): (i64, i64, i64, i64) = on_db!(db, |p| {
+        sqlx::query_as(
+        "select count(case when a.started_at < $6 then 1 end), count(case when a.started_at < $6 and d.correct then 1 end), \
+         count(case when a.started_at >= $6 then 1 end), count(case when a.started_at >= $6 and d.correct then 1 end) \
+         from attempt a join attempt_question d on d.attempt_id = a.id join question q on q.id = d.question_id \
+         where a.quiz_id = $1 and a.submitted_at is not null and a.region_path >= $2 and a.region_path < $3 \
+           and a.region_path >= $4 and a.region_path < $5 and q.category = $7"
+    )
+    .bind(quiz_id)
+    .bind(low)
+    .bind(&high)
+    .bind(rlow)
+    .bind(&rhigh)
+    .bind(at)
+    .bind(category)
+    .fetch_one(p)
+    .await
+    })?;
+    Ok((Rate { answers: b, right_answers: br }, Rate { answers: a, right_answers: ar }))
 }
 
 #[derive(FromRow)]

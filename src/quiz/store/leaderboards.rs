@@ -104,22 +104,26 @@ pub async fn participation(db: &Db, quiz_id: i64, path_len: i64) -> Result<Vec<(
     })?)
 }
 
-/// How many participants finished an attempt, and how many attempts were finished and flagged.
+/// How many participants finished an attempt, how many attempts were finished, and how many are
+/// flagged and not cleared.
 pub async fn counts(db: &Db, quiz_id: i64) -> Result<(i64, i64, i64)> {
     Ok(on_db!(db, |p| sqlx::query_as(
         "select (select count(*) from quiz_best where quiz_id = $1), \
          (select count(*) from attempt where quiz_id = $1 and submitted_at is not null), \
-         (select count(*) from attempt where quiz_id = $1 and flags <> '')"
+         (select count(*) from attempt a where a.quiz_id = $1 and a.flags <> '' \
+          and not exists (select 1 from quiz_flag_clearance c where c.attempt_id = a.id))"
     )
     .bind(quiz_id)
     .fetch_one(p)
     .await)?)
 }
 
-/// Flagged attempts of a quiz, newest first.
+/// Flagged attempts of a quiz nobody has cleared, newest first.
 pub async fn flagged(db: &Db, quiz_id: i64, limit: i64) -> Result<Vec<Attempt>> {
-    let sql =
-        format!("select {ATTEMPT_COLUMNS} from attempt where quiz_id = $1 and flags <> '' order by id desc limit $2");
+    let sql = format!(
+        "select {ATTEMPT_COLUMNS} from attempt a where quiz_id = $1 and flags <> '' \
+                 and not exists (select 1 from quiz_flag_clearance c where c.attempt_id = a.id) order by id desc limit $2"
+    );
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiz_id).bind(limit).fetch_all(p).await)?)
 }
 
