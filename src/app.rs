@@ -149,6 +149,8 @@ pub fn router(state: AppState) -> Router {
         .merge(hazard::pages::router())
         .merge(push::pages::router())
         .merge(push::public::router())
+        .merge(push::feeds::router())
+        .merge(home::public::router())
         .merge(home::pages::router())
         .merge(layout::router());
     // Swagger UI styles some of its elements inline; nothing else needs it.

@@ -112,6 +112,14 @@ pub enum LogFormat {
 }
 
 impl Config {
+    /// The address people reach the server at, without a trailing slash: `public_url`, else the
+    /// listening address.
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .as_deref()
+            .map_or_else(|| format!("http://{}", self.listen), |u| u.trim_end_matches('/').to_owned())
+    }
+
     /// A config for tests and embedding: everything default, with the given database URL and a
     /// data key in the temporary folder shared by the whole process.
     pub fn with_database(url: &str) -> Self {

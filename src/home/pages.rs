@@ -33,13 +33,20 @@ impl HomePage {
     }
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx, me: Principal) -> Result<HomePage> {
+/// The home page, or for a visitor who is not signed in the resident's home.
+async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let Some(me) = ctx.user.clone() else { return Ok(axum::response::Redirect::to("/p/").into_response()) };
+    Ok(staff_home(&state, ctx, &me).await?.into_response())
+}
+
+async fn staff_home(state: &AppState, ctx: PageCtx, me: &Principal) -> Result<HomePage> {
     let root = store::scope_root(&state.db, &me.scope).await?;
     let levels = store::region_level_counts(&state.db, &me.scope, &root.path).await?;
     let units = store::units(&state.db, &me.scope, &store::UnitFilter::default(), 10_000).await?.len();
     let duties = overview::unit_duties(&state.db, me.user.unit_id, clock::today()).await?;
     let metrics = campaigns::metrics(&state.db).await?;
-    let waiting = waiting(&state.db, &me, &duties).await?;
+    let waiting = waiting(&state.db, me, &duties).await?;
     Ok(HomePage { ctx, root, levels, units, duties, metrics, waiting })
 }
 

@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod api;
 pub mod delivery;
+pub mod feeds;
 pub mod pages;
 pub mod public;
 pub mod queries;

@@ -11,13 +11,13 @@ use axum::routing::get;
 
 use super::actions::{self, SubscribeInput, Tip};
 use super::pages::{Choice, file_response, user_error};
-use super::store::Subscriber;
+use super::store::{self, PublicTip, Subscriber};
 use super::{Lang, Theme};
 use crate::org::Scope;
 use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::Fields;
-use crate::web::extract::Path;
+use crate::web::extract::{Path, Query};
 use crate::web::layout::PageCtx;
 use crate::web::session::RequestCtx;
 use crate::{Error, Result};
@@ -224,6 +224,50 @@ async fn tip_file(State(state): State<AppState>, Path((token, push_id)): Path<(S
 }
 
 #[derive(Template, WebTemplate)]
+#[template(path = "push/public_tip.html")]
+struct PublicTipPage {
+    ctx: PageCtx,
+    tip: PublicTip,
+    lang: Lang,
+}
+
+#[derive(serde::Deserialize)]
+struct TipQuery {
+    #[serde(default)]
+    lang: String,
+}
+
+/// The language of a public tip: as asked, else the page's.
+fn tip_lang(ctx: &PageCtx, asked: &str) -> Lang {
+    Lang::parse(asked).unwrap_or(if ctx.lang == crate::i18n::Lang::Ko { Lang::Ko } else { Lang::Zh })
+}
+
+/// An approved product for anyone, as the feeds and the resident's home link it.
+async fn public_tip(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<TipQuery>,
+) -> Result<PublicTipPage> {
+    let lang = tip_lang(&ctx, &q.lang);
+    let tip = store::public_tip(&state.db, id, lang).await?;
+    Ok(PublicTipPage { ctx, tip, lang })
+}
+
+async fn public_tip_file(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<TipQuery>,
+) -> Result<Response> {
+    let lang = tip_lang(&ctx, &q.lang);
+    if !store::public_tip(&state.db, id, lang).await?.has_file {
+        return Err(Error::NotFound);
+    }
+    file_response(&state, id, lang).await
+}
+
+#[derive(Template, WebTemplate)]
 #[template(path = "push/unsubscribe.html")]
 struct UnsubscribePage {
     ctx: PageCtx,
@@ -271,4 +315,6 @@ pub fn router() -> Router<AppState> {
         .route("/p/inbox/{token}/{push_id}", get(open))
         .route("/p/inbox/{token}/{push_id}/file", get(tip_file))
         .route("/p/u/{token}", get(unsubscribe_form).post(unsubscribe))
+        .route("/p/tips/{id}", get(public_tip))
+        .route("/p/tips/{id}/file", get(public_tip_file))
 }

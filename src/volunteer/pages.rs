@@ -39,8 +39,7 @@ use crate::{Error, Result, clock};
 
 /// The address of an event's public page, for links and the QR code.
 pub fn public_link(config: &Config, token: &str) -> String {
-    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen));
-    format!("{}/p/events/{token}", base.trim_end_matches('/'))
+    format!("{}/p/events/{token}", config.base_url())
 }
 
 /// A QR code of `text` as an SVG image.

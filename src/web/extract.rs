@@ -318,3 +318,9 @@ impl<S: Send + Sync> FromRequest<S> for MultipartForm {
         Ok(Self { fields, files })
     }
 }
+
+/// A query string of the pairs whose value is not empty: `region=220100&lang=ko`.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}

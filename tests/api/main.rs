@@ -19,6 +19,7 @@ mod quiz_live;
 mod quiz_selection;
 mod regions;
 mod reports;
+mod resident;
 mod scope_matrix;
 mod sms;
 mod volunteers;

@@ -104,6 +104,69 @@ pub struct ProductFilter {
     pub(crate) state: Option<String>,
 }
 
+/// An approved product as the public reads it: its title and text in one language.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct PublicTip {
+    /// The product.
+    pub id: i64,
+    pub(crate) kind: ProductKind,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// A link to it elsewhere.
+    pub link: String,
+    /// Its tags, stored `,a,b,`.
+    pub tags: String,
+    /// The unit that made it.
+    pub unit_name: String,
+    /// When it was approved.
+    #[schema(value_type = String)]
+    pub approved_at: OffsetDateTime,
+    /// Whether a file comes with it.
+    pub has_file: bool,
+}
+
+const PUBLIC_TIP: &str = "select p.id, p.kind, v.title, v.body, v.link, p.tags, u.name as unit_name, \
+     coalesce(p.reviewed_at, p.created_at) as approved_at, v.file_size > 0 as has_file \
+     from push_product p join push_variant v on v.product_id = p.id and v.lang = $1 join unit u on u.id = p.unit_id \
+     where p.state = 'approved'";
+
+/// Approved products that have a variant in `lang`, newest approval first: those made for the
+/// region at `region_path` or for a region above it (every one when empty), of `kind` and carrying
+/// `tag` when given.
+pub async fn public_tips(
+    db: &Db,
+    lang: Lang,
+    region_path: &str,
+    (kind, tag): (&str, &str),
+    limit: i64,
+) -> Result<Vec<PublicTip>> {
+    let sql = format!(
+        "{PUBLIC_TIP} and ($2 = '' or $2 like p.region_path || '%') and ($3 = '' or p.kind = $3) \
+         and ($4 = '' or p.tags like '%,' || $4 || ',%') order by approved_at desc, p.id desc limit $5"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(lang.as_str())
+        .bind(region_path)
+        .bind(kind)
+        .bind(tag)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// One approved product in `lang`; `NotFound` when it is not approved or has no such variant.
+pub async fn public_tip(db: &Db, id: i64, lang: Lang) -> Result<PublicTip> {
+    let sql = format!("{PUBLIC_TIP} and p.id = $2");
+    on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(lang.as_str())
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or(Error::NotFound)
+}
+
 /// Approved products on a topic: carrying `tag`, or holding `word` in their titles, texts or
 /// pinyin; those carrying the season's `theme` first, then the newest.
 pub async fn on_topic(db: &Db, tag: &str, word: &str, theme: &str, limit: i64) -> Result<Vec<Product>> {

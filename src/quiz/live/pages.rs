@@ -219,12 +219,12 @@ async fn setup_page(
 ) -> Result<SetupPage> {
     let m = actions::hosted(&state.db, me, id).await?;
     let b = actions::board(&state.db, m).await?;
-    let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let base = state.config.base_url();
     let links = b
         .teams
         .iter()
         .map(|t| {
-            let link = format!("{}/p/live/{}", base.trim_end_matches('/'), t.token);
+            let link = format!("{base}/p/live/{}", t.token);
             (t.clone(), qr_svg(&link), link)
         })
         .collect();

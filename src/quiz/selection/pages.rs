@@ -58,12 +58,9 @@ impl StatsPage {
     /// The push composer with a product for the topic's region, and a note saying why.
     fn push_link(&self, t: &WeakTopic, product: &i64) -> String {
         let note = self.ctx.fill("quiz_selection.push_note", &[&self.ctx.tv("quiz_category", &t.category)]);
-        let query = serde_urlencoded::to_string([
-            ("product", product.to_string()),
-            ("region", t.region_code.clone()),
-            ("note", note),
-        ])
-        .unwrap_or_default();
+        let product = product.to_string();
+        let query =
+            crate::web::extract::query_string(&[("product", &product), ("region", &t.region_code), ("note", &note)]);
         format!("/pushes/new?{query}")
     }
     fn few(&self) -> String {
