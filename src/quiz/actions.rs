@@ -75,13 +75,18 @@ pub async fn import(
     Ok(r)
 }
 
-/// The bank visible to the caller, in `format`.
+/// The bank of the caller's own unit (not the banks above it, which it cannot import into), in
+/// `format`: re-imported where those questions are not, it gives the same bank.
 pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> {
     manager(me)?;
     let rows = store::questions(
         db,
         &me.scope,
-        &store::BankFilter { status: Some(QuestionStatus::Active.as_str().into()), ..Default::default() },
+        &store::BankFilter {
+            status: Some(QuestionStatus::Active.as_str().into()),
+            owner_unit: Some(me.user.unit_id),
+            ..Default::default()
+        },
         100_000,
         0,
     )

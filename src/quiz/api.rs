@@ -47,7 +47,7 @@ async fn bank(
     me: Principal,
     Query(p): Query<BankParams>,
 ) -> Result<axum::Json<Vec<BankQuestion>>> {
-    let f = BankFilter { category: p.category, kind: p.kind, status: p.status, q: p.q };
+    let f = BankFilter { category: p.category, kind: p.kind, status: p.status, q: p.q, owner_unit: None };
     let (limit, offset) = window(p.limit, p.offset, LONG_PAGES);
     let rows = store::questions(&s.db, &me.scope, &f, limit, offset).await?;
     Ok(axum::Json(rows.iter().map(store::QuestionRow::bank).collect::<Result<_>>()?))

@@ -275,7 +275,13 @@ async fn bank_page(
     imported: Option<usize>,
 ) -> Result<BankPage> {
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-    let f = BankFilter { category: some(&q.category), kind: some(&q.kind), status: some(&q.status), q: some(&q.q) };
+    let f = BankFilter {
+        category: some(&q.category),
+        kind: some(&q.kind),
+        status: some(&q.status),
+        q: some(&q.q),
+        owner_unit: None,
+    };
     let rows = store::questions(&state.db, &me.scope, &f, 300, 0).await?;
     Ok(BankPage {
         ctx,

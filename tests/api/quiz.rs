@@ -73,6 +73,31 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         }
     }
     assert_eq!(bank_size(&changchun).await, 2 * before);
+    // The detachment's export is its own bank, not the province's above it: taken out and read
+    // back in, it gives the same bank, question by question.
+    let unit = app.unit_id("长春市消防救援支队").await;
+    let own = format!(
+        "select kind || '|' || category || '|' || difficulty || '|' || stem || '|' || options || '|' || answer \
+         || '|' || explanation || '|' || source from question where owner_unit_id = {unit} order by stem"
+    );
+    let rows = || async {
+        let sql = sqlx::AssertSqlSafe(own.clone());
+        let v: Vec<String> = match &app.db {
+            firecast::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+            firecast::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        };
+        v
+    };
+    let bank = rows().await;
+    assert_eq!(bank.len(), before, "the detachment's own bank");
+    for format in ["gift", "moodle", "csv", "xlsx"] {
+        let exported = changchun.get(&format!("/api/v1/questions/export?format={format}")).await.bytes().await.unwrap();
+        app.exec(&format!("delete from question where owner_unit_id = {unit}")).await.unwrap();
+        let (s, v) = import(&changchun, format, exported.to_vec()).await;
+        assert_eq!(s, StatusCode::CREATED, "{format}: {v}");
+        assert_eq!(v["imported"].as_u64().unwrap() as usize, before, "{format}: only its own bank");
+        assert_eq!(rows().await, bank, "{format} gives the same bank");
+    }
     // A volunteer may not import.
     let volunteer = app.login("volunteer").await;
     let (s, _) = import(&volunteer, "gift", b"x {T}".to_vec()).await;

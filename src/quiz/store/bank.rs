@@ -132,6 +132,8 @@ pub struct BankFilter {
     pub status: Option<String>,
     /// Text contained in the question.
     pub q: Option<String>,
+    /// Only the bank of this unit (not those above it).
+    pub owner_unit: Option<i64>,
 }
 
 /// Questions owned within the scope, or above it (a city sees the province's bank), in order.
@@ -139,7 +141,7 @@ pub async fn questions(db: &Db, scope: &Scope, f: &BankFilter, limit: i64, offse
     let sql = format!(
         "select {QUESTION_COLUMNS} from question where (owner_path like $1 || '%' or $1 like owner_path || '%') \
          and ($2 is null or category = $2) and ($3 is null or kind = $3) and ($4 is null or status = $4) \
-         and ($5 is null or stem like '%' || $5 || '%') order by id limit $6 offset $7"
+         and ($5 is null or stem like '%' || $5 || '%') and ($8 is null or owner_unit_id = $8) order by id limit $6 offset $7"
     );
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.path())
@@ -149,6 +151,7 @@ pub async fn questions(db: &Db, scope: &Scope, f: &BankFilter, limit: i64, offse
         .bind(&f.q)
         .bind(limit)
         .bind(offset)
+        .bind(f.owner_unit)
         .fetch_all(p)
         .await)?)
 }
