@@ -190,6 +190,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
                 Kind::Single | Kind::Multiple => Answer::Choice(vec![0]),
                 Kind::TrueFalse => Answer::Truth(true),
                 Kind::Fill => Answer::Text(vec!["119".into()]),
+                Kind::Essay | Kind::Description => Answer::Open,
             };
             let body = serde_json::to_string(&serde_json::json!({ "answer": answer }))?;
             jobs[n % CONNECTIONS].push((format!("/api/v1/public/attempts/{token}/questions/{}", d.position), body));

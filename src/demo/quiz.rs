@@ -98,6 +98,8 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
                 (Answer::Truth(t), r) => Answer::Truth(*t == r),
                 (Answer::Text(t), true) => Answer::Text(vec![t[0].clone()]),
                 (Answer::Text(_), false) => Answer::Text(vec!["不知道".to_owned()]),
+                // Never drawn: a quiz scores these kinds by no program.
+                (Answer::Open, _) => continue,
             };
             // Most read each question for a few seconds; one in forty answers faster than anyone
             // reads, and is flagged for review.

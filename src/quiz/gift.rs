@@ -172,7 +172,23 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
             break;
         }
     }
-    let open = chs.iter().position(|c| *c == ('{', false)).ok_or(("answer", "error.gift_no_answers".to_owned()))?;
+    let Some(open) = chs.iter().position(|c| *c == ('{', false)) else {
+        // No answer block: a description, a text among the questions that asks nothing.
+        if let Some(c) = chs.iter().find(|c| !c.1 && matches!(c.0, '~' | '=' | '#' | '}')) {
+            return Err(("stem", keyed("error.gift_unescaped", &[&c.0.to_string(), "error.gift_before"])));
+        }
+        let stem = chs.iter().map(|c| c.0).collect::<String>().trim().to_owned();
+        return Ok(Question {
+            kind: Kind::Description,
+            category,
+            difficulty,
+            stem,
+            options: Vec::new(),
+            answer: Answer::Open,
+            explanation: String::new(),
+            source,
+        });
+    };
     let close = chs[open + 1..]
         .iter()
         .position(|c| !c.1 && (c.0 == '}' || c.0 == '{'))
@@ -206,6 +222,7 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
     let (before, after) = (before.trim_start(), after.trim_end());
     let stem = match kind {
         Kind::Fill => format!("{before}{BLANK}{after}"),
+        Kind::Essay => format!("{}{}", before.trim_end(), after).trim().to_owned(),
         _ if after.trim().is_empty() => before.trim_end().to_owned(),
         _ => format!("{before}{BLANK}{after}"),
     };
@@ -221,7 +238,7 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
         return Ok((Kind::TrueFalse, Vec::new(), Answer::Truth(word.starts_with('T'))));
     }
     if trimmed.is_empty() {
-        return Err(("answer", "error.gift_essay".to_owned()));
+        return Ok((Kind::Essay, Vec::new(), Answer::Open));
     }
     if block.iter().find(|c| !c.0.is_whitespace()).is_some_and(|c| *c == ('#', false)) {
         return Err(("answer", "error.gift_numerical".to_owned()));
@@ -308,7 +325,12 @@ pub fn write(questions: &[Question]) -> String {
         if !q.source.is_empty() {
             let _ = write!(out, "// source: {}\n", q.source.replace('\n', " "));
         }
+        if q.kind == Kind::Description {
+            let _ = write!(out, "{}\n\n", escape(&q.stem));
+            continue;
+        }
         let block = match &q.answer {
+            Answer::Open => String::new(),
             Answer::Truth(t) => (if *t { "TRUE" } else { "FALSE" }).to_owned(),
             Answer::Text(accepted) => {
                 accepted.iter().map(|a| format!("={}", escape_answer(a))).collect::<Vec<_>>().join(" ")
@@ -387,6 +409,31 @@ mod tests {
     }
 
     #[test]
+    fn essays_and_descriptions_are_kept() {
+        let input = "$CATEGORY: escape\n\n::逃生::请简述家中起火时的逃生要点。{####低姿弯腰，湿毛巾捂口鼻。}\n\n\
+                     以下三题关于电动自行车充电。\n\n写出你家的逃生路线 {} 并和家人演练。\n";
+        let qs = crate::quiz::plain(read(input, &Defaults::default()).unwrap());
+        assert_eq!(qs.len(), 3);
+        assert_eq!((qs[0].kind, &qs[0].answer), (Kind::Essay, &Answer::Open));
+        assert_eq!(
+            (qs[0].stem.as_str(), qs[0].explanation.as_str()),
+            ("请简述家中起火时的逃生要点。", "低姿弯腰，湿毛巾捂口鼻。")
+        );
+        assert_eq!((qs[1].kind, qs[1].stem.as_str()), (Kind::Description, "以下三题关于电动自行车充电。"));
+        assert_eq!((qs[2].kind, qs[2].stem.as_str()), (Kind::Essay, "写出你家的逃生路线 并和家人演练。"));
+        assert!(qs.iter().all(|q| !q.kind.is_scored()), "kept in the bank, never drawn");
+        assert_eq!(crate::quiz::plain(read(&write(&qs), &Defaults::default()).unwrap()), qs);
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_line() {
+        for input in ["$CATEGORY: home\n\n说明\u{0}文字\n", "$CATEGORY: home\n\n火警电话{=11\u{1}9}\n"] {
+            let e = read(input, &Defaults::default()).unwrap_err();
+            assert_eq!((e[0].row, e[0].message.as_str()), (3, "error.control_character"), "{input:?}");
+        }
+    }
+
+    #[test]
     fn a_short_answer_weighted_zero_or_less_is_not_accepted() {
         let qs = crate::quiz::plain(
             read("$CATEGORY: home\n\n火警电话是多少？{=119 =%0%110 =%-50%120}\n", &Defaults::default()).unwrap(),
@@ -408,7 +455,6 @@ mod tests {
             ("$CATEGORY: home\n\n多选 {~%50%甲 ~%20%乙 ~丙}\n", 3, "add up to 70%"),
             ("$CATEGORY: home\n\n配对 {=甲 -> 1 =乙 -> 2 ~丙}\n", 3, "matching"),
             ("$CATEGORY: home\n\n数值 {#3:1}\n", 3, "numerical"),
-            ("$CATEGORY: home\n\n没有答案\n", 3, "no answer block"),
             ("$CATEGORY: home\n\n::标题 {T}\n", 3, "title"),
         ];
         for (input, line, says) in cases {

@@ -51,11 +51,25 @@ pub enum Kind {
     TrueFalse,
     /// A blank (`____` in the stem) filled with one of the accepted answers.
     Fill,
+    /// An answer in the participant's own words, which no program scores: kept in the bank, never
+    /// drawn.
+    Essay,
+    /// A text among the questions (a passage, an instruction), asking nothing: kept, never drawn.
+    Description,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Self; 4] = [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill];
+    pub const ALL: [Self; 6] =
+        [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Essay, Self::Description];
+
+    /// The kinds a quiz scores by itself, and so draws.
+    pub const SCORED: [Self; 4] = [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill];
+
+    /// Whether a quiz scores this kind by itself (and may draw it).
+    pub fn is_scored(self) -> bool {
+        Self::SCORED.contains(&self)
+    }
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -64,6 +78,8 @@ impl Kind {
             Self::Multiple => "multiple",
             Self::TrueFalse => "true_false",
             Self::Fill => "fill",
+            Self::Essay => "essay",
+            Self::Description => "description",
         }
     }
 
@@ -74,6 +90,8 @@ impl Kind {
             "multiple" | "多选" | "多选题" => Some(Self::Multiple),
             "true_false" | "判断" | "判断题" => Some(Self::TrueFalse),
             "fill" | "填空" | "填空题" => Some(Self::Fill),
+            "essay" | "问答" | "问答题" | "简答题" => Some(Self::Essay),
+            "description" | "说明" | "阅读材料" => Some(Self::Description),
             _ => None,
         }
     }
@@ -109,6 +127,8 @@ pub enum Answer {
     Truth(bool),
     /// The accepted texts of the blank.
     Text(Vec<String>),
+    /// None that a program scores (an essay, a description).
+    Open,
 }
 
 /// One question of a bank.
@@ -146,6 +166,23 @@ impl Question {
         let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 2000;
         if !text_ok(&self.stem) {
             return Err(("stem", "error.stem_length".into()));
+        }
+        // Invisible control characters (a NUL, say) come from damaged files; PostgreSQL refuses them.
+        let clean = |s: &str| !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        let accepted = match &self.answer {
+            Answer::Text(accepted) => accepted.as_slice(),
+            _ => &[],
+        };
+        for (part, texts) in [
+            ("stem", std::slice::from_ref(&self.stem)),
+            ("options", self.options.as_slice()),
+            ("answer", accepted),
+            ("explanation", std::slice::from_ref(&self.explanation)),
+            ("source", std::slice::from_ref(&self.source)),
+        ] {
+            if !texts.iter().all(|t| clean(t)) {
+                return Err((part, "error.control_character".into()));
+            }
         }
         if !CATEGORIES.contains(&self.category.as_str()) {
             return Err(("category", keyed("error.quiz_category", &[&self.category, &CATEGORIES.join(", ")])));
@@ -194,6 +231,11 @@ impl Question {
                 }
                 if !self.options.is_empty() {
                     return Err(("options", "error.fill_options".into()));
+                }
+            }
+            (Kind::Essay | Kind::Description, Answer::Open) => {
+                if !self.options.is_empty() {
+                    return Err(("options", "error.open_options".into()));
                 }
             }
             _ => return Err(("answer", keyed("error.answer_fits", &[&term("quiz_kind", self.kind.as_str())]))),
@@ -453,7 +495,8 @@ impl Blueprint {
 /// A question in the pool an attempt draws from.
 #[derive(Clone, Debug)]
 pub struct PoolQuestion {
-    pub(crate) id: i64,
+    /// The question.
+    pub id: i64,
     pub(crate) category: String,
     pub(crate) difficulty: u8,
     /// How many options it has (0 for true/false and fill-in).
@@ -594,7 +637,7 @@ pub(crate) mod tests {
 
     /// Any valid question.
     pub fn question() -> impl Strategy<Value = Question> {
-        let kind = prop_oneof![Just(Kind::Single), Just(Kind::Multiple), Just(Kind::TrueFalse), Just(Kind::Fill)];
+        let kind = proptest::sample::select(Kind::ALL.to_vec());
         (
             kind,
             0..CATEGORIES.len(),
@@ -620,7 +663,10 @@ pub(crate) mod tests {
                     }
                     Kind::TrueFalse => (stem, Vec::new(), Answer::Truth(pick % 2 == 0)),
                     Kind::Fill => (format!("{stem}{BLANK}"), Vec::new(), Answer::Text(accepted.into_iter().collect())),
+                    Kind::Essay | Kind::Description => (stem, Vec::new(), Answer::Open),
                 };
+                // A description asks nothing, so it has nothing to explain (GIFT could not hold it).
+                let explanation = if kind == Kind::Description { String::new() } else { explanation };
                 Question {
                     kind,
                     category: CATEGORIES[cat].to_owned(),
@@ -653,7 +699,7 @@ pub(crate) mod tests {
             let n = bank.iter().filter(|q| q.category == *cat).count();
             assert!(n >= 10, "category {cat} has {n} questions");
         }
-        for kind in Kind::ALL {
+        for kind in Kind::SCORED {
             assert!(bank.iter().any(|q| q.kind == kind), "no {kind:?} question");
         }
         let mut stems: Vec<&str> = bank.iter().map(|q| q.stem.as_str()).collect();

@@ -164,6 +164,8 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             "multichoice" => Kind::Single,
             "truefalse" => Kind::TrueFalse,
             "shortanswer" => Kind::Fill,
+            "essay" => Kind::Essay,
+            "description" => Kind::Description,
             other => {
                 errors.push(error_at(q.line, "type", keyed("error.xml_type", &[other])));
                 continue;
@@ -201,6 +203,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             Kind::Fill => {
                 (Vec::new(), Answer::Text(answers.iter().filter(|(f, _)| *f > 0.0).map(|(_, t)| t.clone()).collect()))
             }
+            Kind::Essay | Kind::Description => (Vec::new(), Answer::Open),
             Kind::Single | Kind::Multiple => {
                 if let Some((f, _)) = answers.iter().find(|(f, _)| !(-100.0..=100.0).contains(f)) {
                     errors.push(error_at(q.line, "answer", keyed("error.xml_fraction", &[&f.to_string()])));
@@ -252,6 +255,8 @@ pub fn write(questions: &[Question]) -> String {
             Kind::Single | Kind::Multiple => "multichoice",
             Kind::TrueFalse => "truefalse",
             Kind::Fill => "shortanswer",
+            Kind::Essay => "essay",
+            Kind::Description => "description",
         };
         let _ = write!(out, "<question type=\"{kind}\">\n<name><text>Q{}</text></name>\n", n + 1);
         out.push_str(&text_el("questiontext", &q.stem));
@@ -284,6 +289,7 @@ pub fn write(questions: &[Question]) -> String {
                     out.push_str(&answer("100", a));
                 }
             }
+            Answer::Open => {}
         }
         let _ = write!(out, "<tags><tag><text>difficulty:{}</text></tag>", q.difficulty);
         if !q.source.is_empty() {
@@ -318,6 +324,19 @@ mod tests {
     }
 
     #[test]
+    fn essays_and_descriptions_are_kept() {
+        let xml = "<quiz><question type=\"essay\"><name><text>E1</text></name><questiontext format=\"html\">\
+                   <text><![CDATA[说说楼道堆物的危害。]]></text></questiontext><generalfeedback><text>堵塞生命通道。</text>\
+                   </generalfeedback></question><question type=\"description\"><name><text>D1</text></name>\
+                   <questiontext><text>以下题目关于燃气安全。</text></questiontext></question></quiz>";
+        let qs = crate::quiz::plain(read(xml, &Defaults::default()).unwrap());
+        assert_eq!(qs.iter().map(|q| q.kind).collect::<Vec<_>>(), vec![Kind::Essay, Kind::Description]);
+        assert_eq!((qs[0].stem.as_str(), qs[0].explanation.as_str()), ("说说楼道堆物的危害。", "堵塞生命通道。"));
+        assert!(qs.iter().all(|q| q.answer == Answer::Open));
+        assert_eq!(crate::quiz::plain(read(&write(&qs), &Defaults::default()).unwrap()), qs);
+    }
+
+    #[test]
     fn entities_and_dtds_are_refused() {
         let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]>\n<quiz>&lol2;</quiz>";
         let e = read(laughs, &Defaults::default()).unwrap_err();
@@ -337,11 +356,11 @@ mod tests {
         let xml = "<?xml version=\"1.0\"?><quiz>\n<question type=\"category\"><category><text>$course$/top/gas</text></category></question>\n\
                    <question type=\"multichoice\"><questiontext format=\"html\"><text><![CDATA[<p>燃气泄漏时应&nbsp;<b>首先</b>？</p>]]></text></questiontext>\
                    <single>true</single><answer fraction=\"100\"><text>关闭阀门</text></answer><answer fraction=\"0\"><text>开灯检查</text></answer></question>\n\
-                   <question type=\"essay\"><questiontext><text>写一篇</text></questiontext></question>\n</quiz>";
+                   <question type=\"matching\"><questiontext><text>连一连</text></questiontext></question>\n</quiz>";
         let e = read(xml, &Defaults::default()).unwrap_err();
         assert_eq!((e.len(), e[0].row), (1, 4), "{e:?}");
-        let ok =
-            xml.replace("<question type=\"essay\"><questiontext><text>写一篇</text></questiontext></question>\n", "");
+        let ok = xml
+            .replace("<question type=\"matching\"><questiontext><text>连一连</text></questiontext></question>\n", "");
         let qs = crate::quiz::plain(read(&ok, &Defaults::default()).unwrap());
         assert_eq!(qs[0].stem, "燃气泄漏时应 首先？");
         assert_eq!(qs[0].category, "gas");

@@ -238,7 +238,7 @@ struct BankPage {
     questions: Vec<BankQuestion>,
     q: BankQuery,
     categories: &'static [&'static str],
-    kinds: [Kind; 4],
+    kinds: [Kind; 6],
     formats: [Format; 5],
     can_manage: bool,
     errors: Vec<FormatError>,
@@ -250,7 +250,11 @@ impl BankPage {
         super::letter(*i)
     }
     fn answer(&self, b: &BankQuestion) -> String {
-        super::table::show_answer(&b.question.answer)
+        match &b.question.answer {
+            super::Answer::Truth(t) => self.ctx.t(if *t { "quiz.true" } else { "quiz.false" }).to_owned(),
+            super::Answer::Open => self.ctx.t("quiz.not_scored").to_owned(),
+            other => super::table::show_answer(other),
+        }
     }
 }
 

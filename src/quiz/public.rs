@@ -283,6 +283,7 @@ fn show_answer(q: &super::Question, a: &Answer) -> String {
         Answer::Truth(true) => "√".to_owned(),
         Answer::Truth(false) => "×".to_owned(),
         Answer::Text(t) => t.join(" / "),
+        Answer::Open => String::new(),
     }
 }
 

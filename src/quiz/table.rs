@@ -85,6 +85,7 @@ pub fn parse_answer(kind: Kind, cell: &str, n: usize) -> Result<Answer, String> 
             _ => Err(keyed("error.truth_value", &[cell])),
         },
         Kind::Fill => Ok(Answer::Text(split_list(cell))),
+        Kind::Essay | Kind::Description => Ok(Answer::Open),
     }
 }
 
@@ -94,6 +95,7 @@ pub fn show_answer(a: &Answer) -> String {
         Answer::Choice(picked) => picked.iter().map(|&i| letter(i)).collect(),
         Answer::Truth(t) => t.to_string(),
         Answer::Text(accepted) => join_list(accepted),
+        Answer::Open => String::new(),
     }
 }
 
@@ -220,7 +222,7 @@ mod tests {
                    single,home,1,家里应配备什么？,灭火器 | 汽油,A,,\n\
                    single,home,5,难度不对,甲 | 乙,A,,\n\
                    single,home,1,答案越界,甲 | 乙,C,,\n\
-                   essay,home,1,不是题型,,,,\n\
+                   matching,home,1,不是题型,,,,\n\
                    multiple,unicorns,1,分类不对,甲 | 乙 | 丙,AB,,\n";
         let errors = read(csv.as_bytes(), &Defaults::default()).unwrap_err();
         let at: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();

@@ -271,9 +271,9 @@ pub async fn a_refused_file_is_explained_in_the_reader_s_language(app: TestApp) 
         (
             &province,
             "/api/v1/questions/import?format=moodle".into(),
-            "<quiz><question type=\"essay\"><name><text>x</text></name></question></quiz>",
+            "<quiz><question type=\"matching\"><name><text>x</text></name></question></quiz>",
             "题型",
-            "不能导入“essay”类型的题目",
+            "暂不能导入“matching”类型的题目",
         ),
         (
             &province,
@@ -285,9 +285,9 @@ pub async fn a_refused_file_is_explained_in_the_reader_s_language(app: TestApp) 
         (
             &province,
             "/api/v1/questions/import?format=csv".into(),
-            "题型,题干,答案\n问答,火警电话是多少？,119\n",
+            "题型,题干,答案\n连线,火警电话是多少？,119\n",
             "题型",
-            "“问答”不是题型",
+            "“连线”不是题型",
         ),
         (
             &province,

@@ -98,6 +98,24 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         assert_eq!(v["imported"].as_u64().unwrap() as usize, before, "{format}: only its own bank");
         assert_eq!(rows().await, bank, "{format} gives the same bank");
     }
+    // Essays and descriptions come in and stay in the bank, but no quiz draws them.
+    let open = "$CATEGORY: escape\n\n请简述家中起火时的逃生要点。{}\n\n以下题目关于电动自行车充电。\n";
+    let (s, v) = import(&changchun, "gift", open.as_bytes().to_vec()).await;
+    assert_eq!((s, v["imported"].as_u64()), (StatusCode::CREATED, Some(2)), "{v}");
+    let kept = app
+        .scalar(&format!(
+            "select count(*) from question where owner_unit_id = {unit} and kind in ('essay', 'description')"
+        ))
+        .await;
+    assert_eq!(kept, 2);
+    let pool = firecast::quiz::store::pool(&app.db, "/22/2201/").await.unwrap();
+    let drawn_kinds = app
+        .scalar(&format!(
+            "select count(*) from question where kind in ('essay', 'description') and id in ({})",
+            pool.iter().map(|q| q.id.to_string()).collect::<Vec<_>>().join(",")
+        ))
+        .await;
+    assert_eq!(drawn_kinds, 0, "the pool leaves them out");
     // A volunteer may not import.
     let volunteer = app.login("volunteer").await;
     let (s, _) = import(&volunteer, "gift", b"x {T}".to_vec()).await;

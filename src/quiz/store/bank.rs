@@ -187,11 +187,12 @@ struct PoolRow {
 }
 
 /// The active questions a quiz owned at `owner_path` draws from: its own unit's and those of the
-/// units above it.
+/// units above it, of the kinds a quiz scores by itself (`Kind::SCORED`).
 pub async fn pool(db: &Db, owner_path: &str) -> Result<Vec<PoolQuestion>> {
     let rows: Vec<PoolRow> = on_db!(db, |p| {
         sqlx::query_as(
-        "select id, category, difficulty, option_count from question where status = 'active' and $1 like owner_path || '%'"
+        "select id, category, difficulty, option_count from question where status = 'active' and $1 like owner_path || '%' \
+         and kind not in ('essay', 'description')"
     )
     .bind(owner_path)
     .fetch_all(p)
