@@ -235,12 +235,20 @@ impl ImportErrors {
     /// (English without it).
     pub fn response(errors: Vec<CellError>, headers: &HeaderMap) -> axum::response::Response {
         use axum::response::IntoResponse as _;
-        let lang = Lang::from_accept_language(headers).unwrap_or(Lang::En);
-        let errors = errors
-            .into_iter()
-            .map(|e| ImportError { row: e.row, column: lang.message(&e.column), message: lang.message(&e.message) })
-            .collect();
+        let errors = ImportError::listed(errors, headers);
         (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(Self { errors })).into_response()
+    }
+}
+
+impl ImportError {
+    /// Problems by row and column, in the language the request's `Accept-Language` asks for
+    /// (English without it).
+    pub fn listed(errors: Vec<CellError>, headers: &HeaderMap) -> Vec<Self> {
+        let lang = Lang::from_accept_language(headers).unwrap_or(Lang::En);
+        errors
+            .into_iter()
+            .map(|e| Self { row: e.row, column: lang.message(&e.column), message: lang.message(&e.message) })
+            .collect()
     }
 }
 

@@ -28,6 +28,15 @@ fn manager(me: &Principal) -> Result<()> {
     if can_manage(me.role) { Ok(()) } else { Err(Error::Forbidden) }
 }
 
+/// What an import added: how many questions, and what the file held that the bank does not keep.
+#[derive(Clone, Debug)]
+pub struct Added {
+    /// Questions added.
+    pub count: usize,
+    /// What was not kept, by line and part.
+    pub warnings: Vec<FormatError>,
+}
+
 /// Imports a bank file into the bank of the caller's unit: all or nothing. A question whose text
 /// is in the file twice or already in the bank is refused by its line.
 pub async fn import(
@@ -36,7 +45,7 @@ pub async fn import(
     format: Format,
     bytes: &[u8],
     defaults: &Defaults,
-) -> Result<Result<usize, Vec<FormatError>>> {
+) -> Result<Result<Added, Vec<FormatError>>> {
     let r = async {
         manager(me)?;
         if bytes.len() > 20 * 1024 * 1024 {
@@ -46,14 +55,14 @@ pub async fn import(
             Ok(r) => r,
             Err(errors) => return Ok(Err(errors)),
         };
-        if read.is_empty() {
+        if read.questions.is_empty() {
             return Ok(Err(vec![super::error_at(0, "", "error.no_questions")]));
         }
         let existing: std::collections::HashSet<String> =
             store::stems(db, &me.user.region_path).await?.into_iter().collect();
         let mut seen = std::collections::HashMap::new();
         let mut errors = Vec::new();
-        for (line, q) in &read {
+        for (line, q) in &read.questions {
             if existing.contains(&q.stem) {
                 errors.push(super::error_at(*line, "stem", "error.question_in_bank"));
             } else if let Some(first) = seen.insert(q.stem.clone(), *line) {
@@ -67,8 +76,11 @@ pub async fn import(
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
+        let warnings = read.warnings.clone();
         let questions = super::plain(read);
-        store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions).await.map(Ok)
+        let count =
+            store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions).await?;
+        Ok(Ok(Added { count, warnings }))
     }
     .await;
     let r = me.audited(db, "quiz.bank_import", ("question", format.to_string().as_str()), r).await?;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, letter, part_label};
+use super::{Answer, Defaults, FormatError, Kind, Question, Read, check_all, error_at, letter, part_label};
 use crate::i18n::{keyed, term};
 
 fn option_line(line: &str) -> Option<(usize, &str)> {
@@ -16,7 +16,7 @@ fn option_line(line: &str) -> Option<(usize, &str)> {
 }
 
 /// Reads an Aiken file.
-pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> {
     let mut errors = Vec::new();
     let mut read = Vec::new();
     let mut current: Option<(usize, String, Vec<String>)> = None;
@@ -82,7 +82,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
     if let Some((start, _, _)) = current {
         errors.push(error_at(start, "answer", "error.aiken_no_answer"));
     }
-    check_all(read, errors, part_label)
+    check_all(read, errors, Vec::new(), part_label)
 }
 
 /// Writes single-choice questions as Aiken; any other kind is refused by its position.

@@ -16,7 +16,7 @@ use super::actions::{self, AnswerInput, Finished, JoinInput, QuizInput, Shown};
 use super::store::{self, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::writer::AnswerWriter;
 use super::{Defaults, Format};
-use crate::activity::api::ImportErrors;
+use crate::activity::api::{ImportError, ImportErrors};
 use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::{Json, LONG_PAGES, Path, Query, window};
@@ -69,6 +69,9 @@ pub struct ImportParams {
 pub struct Imported {
     /// Questions added to the bank.
     imported: usize,
+    /// What the file held that the bank does not keep (a title, an answer's feedback, an image,
+    /// formatting), by line and part.
+    warnings: Vec<ImportError>,
 }
 
 fn format_param(s: &str) -> Result<Format> {
@@ -88,7 +91,10 @@ async fn import(
     let defaults =
         Defaults { category: p.category.unwrap_or_else(|| "home".into()), difficulty: p.difficulty.unwrap_or(2) };
     Ok(match actions::import(&s.db, &me, format, &body, &defaults).await? {
-        Ok(n) => (StatusCode::CREATED, axum::Json(Imported { imported: n })).into_response(),
+        Ok(added) => {
+            let imported = Imported { imported: added.count, warnings: ImportError::listed(added.warnings, &headers) };
+            (StatusCode::CREATED, axum::Json(imported)).into_response()
+        }
         Err(errors) => ImportErrors::response(errors, &headers),
     })
 }

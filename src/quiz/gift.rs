@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, check_all, error_at, part_label};
+use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, Read, check_all, error_at, part_label};
 use crate::i18n::keyed;
 
 /// A character of a question block, and whether it was escaped.
@@ -124,26 +124,35 @@ fn blocks(input: &str, errors: &mut Vec<FormatError>, categories: &mut Vec<(usiz
 }
 
 /// Reads a GIFT file.
-pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> {
     let mut errors = Vec::new();
     let mut categories = Vec::new();
     let blocks = blocks(input, &mut errors, &mut categories);
     let mut read = Vec::with_capacity(blocks.len());
+    let mut warnings = Vec::new();
     for b in blocks {
         let category = categories
             .iter()
             .rev()
             .find(|(at, _)| *at < b.line)
             .map_or_else(|| defaults.category.clone(), |(_, c)| c.clone());
-        match question(&b, category, defaults) {
+        let mut lost = Vec::new();
+        match question(&b, category, defaults, &mut lost) {
             Ok(q) => read.push((b.line, q)),
             Err((part, message)) => errors.push(error_at(b.line, part, message)),
         }
+        warnings.extend(lost.into_iter().map(|(part, message)| error_at(b.line, part, message)));
     }
-    check_all(read, errors, part_label)
+    check_all(read, errors, warnings, part_label)
 }
 
-fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question, (&'static str, String)> {
+/// Reads one question; what it cannot keep goes to `lost` (the part and why).
+fn question(
+    b: &Block,
+    category: String,
+    defaults: &Defaults,
+    lost: &mut Vec<(&'static str, String)>,
+) -> Result<Question, (&'static str, String)> {
     let mut difficulty = defaults.difficulty;
     let mut source = String::new();
     for (k, v) in &b.meta {
@@ -161,6 +170,10 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
         let end = (2..chs.len().saturating_sub(1))
             .find(|&i| chs[i] == (':', false) && chs[i + 1] == (':', false))
             .ok_or(("title", "error.gift_title_open".to_owned()))?;
+        let title = text(&chs[2..end]);
+        if !title.is_empty() {
+            lost.push(("title", keyed("error.lost_title", &[&title])));
+        }
         chs.drain(..end + 2);
     }
     let skip = chs.iter().take_while(|c| c.0.is_whitespace()).count();
@@ -169,6 +182,10 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
         let m: Vec<char> = marker.chars().collect();
         if chs.len() >= m.len() && chs[..m.len()].iter().zip(&m).all(|(c, x)| !c.1 && c.0 == *x) {
             chs.drain(..m.len());
+            if matches!(marker, "[html]" | "[markdown]") {
+                let name = if marker == "[html]" { "HTML" } else { "Markdown" };
+                lost.push(("stem", keyed("error.lost_format", &[name])));
+            }
             break;
         }
     }
@@ -216,7 +233,10 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
         [answers, general] => (*answers, text(general)),
         _ => return Err(("explanation", "error.gift_two_feedbacks".to_owned())),
     };
-    let (kind, options, answer) = answers(block)?;
+    let (kind, options, answer, feedback) = answers(block)?;
+    if feedback {
+        lost.push(("answer", "error.lost_feedback".to_owned()));
+    }
     let raw = |chs: &[Ch]| chs.iter().map(|c| c.0).collect::<String>();
     let (before, after) = (raw(before), raw(after));
     let (before, after) = (before.trim_start(), after.trim_end());
@@ -229,16 +249,19 @@ fn question(b: &Block, category: String, defaults: &Defaults) -> Result<Question
     Ok(Question { kind, category, difficulty, stem, options, answer, explanation, source })
 }
 
-/// The kind, options and answer an answer block describes.
-fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, String)> {
+/// The kind, options and answer an answer block describes, and whether it held feedback on an
+/// answer (`#…`), which the bank does not keep.
+fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, bool), (&'static str, String)> {
+    let has_feedback = |parts: &[&[Ch]]| parts.iter().skip(1).any(|p| !text(p).is_empty());
     let trimmed = text(block);
-    let head = split_at(block, "#")[0];
+    let parts = split_at(block, "#");
+    let head = parts[0];
     let word = text(head).to_uppercase();
     if matches!(word.as_str(), "T" | "TRUE" | "F" | "FALSE") {
-        return Ok((Kind::TrueFalse, Vec::new(), Answer::Truth(word.starts_with('T'))));
+        return Ok((Kind::TrueFalse, Vec::new(), Answer::Truth(word.starts_with('T')), has_feedback(&parts)));
     }
     if trimmed.is_empty() {
-        return Ok((Kind::Essay, Vec::new(), Answer::Open));
+        return Ok((Kind::Essay, Vec::new(), Answer::Open, false));
     }
     if block.iter().find(|c| !c.0.is_whitespace()).is_some_and(|c| *c == ('#', false)) {
         return Err(("answer", "error.gift_numerical".to_owned()));
@@ -260,9 +283,12 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
         items.push((mark, &block[s..]));
     }
     let mut options = Vec::with_capacity(items.len());
+    let mut feedback = false;
     let mut weights = Vec::with_capacity(items.len());
     for (mark, raw) in &items {
-        let raw = split_at(raw, "#")[0];
+        let parts = split_at(raw, "#");
+        feedback |= has_feedback(&parts);
+        let raw = parts[0];
         if split_at(raw, "->").len() > 1 {
             return Err(("answer", "error.gift_matching".to_owned()));
         }
@@ -278,7 +304,7 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
         // A short answer weighted 0% or less (=%0%110, =%-50%120) is a wrong answer kept for its
         // feedback, never an accepted one.
         let accepted = options.into_iter().zip(&weights).filter(|(_, (_, w))| w.is_none_or(|w| w > 0.0));
-        return Ok((Kind::Fill, Vec::new(), Answer::Text(accepted.map(|(o, _)| o).collect())));
+        return Ok((Kind::Fill, Vec::new(), Answer::Text(accepted.map(|(o, _)| o).collect()), feedback));
     }
     if weights.iter().any(|(m, w)| *m == '~' && w.is_some()) {
         let positive: f64 = weights.iter().filter_map(|(_, w)| *w).filter(|w| *w > 0.0).sum();
@@ -287,10 +313,10 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer), (&'static str, S
         }
         let picked =
             weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
-        return Ok((Kind::Multiple, options, Answer::Choice(picked)));
+        return Ok((Kind::Multiple, options, Answer::Choice(picked), feedback));
     }
     let picked: Vec<usize> = weights.iter().enumerate().filter(|(_, (m, _))| *m == '=').map(|(i, _)| i).collect();
-    Ok((Kind::Single, options, Answer::Choice(picked)))
+    Ok((Kind::Single, options, Answer::Choice(picked), feedback))
 }
 
 /// A leading `%n%` weight, checked to lie within −100…100.
@@ -423,6 +449,26 @@ mod tests {
         assert_eq!((qs[2].kind, qs[2].stem.as_str()), (Kind::Essay, "写出你家的逃生路线 并和家人演练。"));
         assert!(qs.iter().all(|q| !q.kind.is_scored()), "kept in the bank, never drawn");
         assert_eq!(crate::quiz::plain(read(&write(&qs), &Defaults::default()).unwrap()), qs);
+    }
+
+    #[test]
+    fn what_the_bank_does_not_keep_is_said_by_line() {
+        let input = "$CATEGORY: home\n\n::火警::火警电话是？{=119#对 ~110#错}\n\n[html]<b>电器</b>用完要断电。{T}\n\n家里应备灭火器。{TRUE#对#错}\n";
+        let got = read(input, &Defaults::default()).unwrap();
+        assert_eq!(got.questions.len(), 3);
+        let said: Vec<(usize, &str, String)> =
+            got.warnings.iter().map(|w| (w.row, w.column.as_str(), Lang::Zh.message(&w.message))).collect();
+        assert_eq!(
+            said,
+            vec![
+                (3, "error.quiz_part.title", "题目标题“火警”未保存".to_owned()),
+                (3, "error.quiz_part.answer", "针对各选项的反馈未保存".to_owned()),
+                (5, "error.quiz_part.stem", "HTML格式未保留，按纯文本保存".to_owned()),
+                (7, "error.quiz_part.answer", "针对各选项的反馈未保存".to_owned()),
+            ]
+        );
+        let plain = read("$CATEGORY: home\n\n火警电话是？{=119 ~110}\n", &Defaults::default()).unwrap();
+        assert!(plain.warnings.is_empty(), "nothing lost, nothing said");
     }
 
     #[test]

@@ -297,15 +297,27 @@ impl Default for Defaults {
     }
 }
 
+/// What a reader made of a file: its questions with the line each starts at, and what it read but
+/// could not keep (a title, an answer's feedback, an image, formatting), by line and part, so
+/// that nothing is lost silently.
+#[derive(Clone, Debug, Default)]
+pub struct Read {
+    /// The questions and their lines.
+    pub questions: Vec<(usize, Question)>,
+    /// What was not kept.
+    pub warnings: Vec<FormatError>,
+}
+
 /// Checks every question a reader produced, keeping the line each started at, after the
 /// problems the reader found itself (`errors`); all problems are returned together, by line.
 /// `part_name` says what the file calls a part of a question (a column header, say, or
-/// [`part_label`]).
+/// [`part_label`]); `warnings` are what the reader could not keep.
 pub fn check_all(
     read: Vec<(usize, Question)>,
     mut errors: Vec<FormatError>,
+    mut warnings: Vec<FormatError>,
     part_name: impl Fn(&str) -> String,
-) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+) -> Result<Read, Vec<FormatError>> {
     let mut out = Vec::with_capacity(read.len());
     for (line, q) in read {
         match q.check() {
@@ -314,7 +326,8 @@ pub fn check_all(
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        warnings.sort_by_key(|e| e.row);
+        Ok(Read { questions: out, warnings })
     } else {
         errors.sort_by_key(|e| e.row);
         Err(errors)
@@ -363,8 +376,8 @@ impl Format {
 }
 
 /// Drops the lines a reader kept.
-pub fn plain(read: Vec<(usize, Question)>) -> Vec<Question> {
-    read.into_iter().map(|(_, q)| q).collect()
+pub fn plain(read: Read) -> Vec<Question> {
+    read.questions.into_iter().map(|(_, q)| q).collect()
 }
 
 impl fmt::Display for Format {
@@ -381,7 +394,7 @@ impl fmt::Display for Format {
 
 /// Reads a bank file in `format`: every question with the line or row it starts at, or every
 /// problem found.
-pub fn read(format: Format, bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+pub fn read(format: Format, bytes: &[u8], defaults: &Defaults) -> Result<Read, Vec<FormatError>> {
     let text = || {
         std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
             .map_err(|_| vec![error_at(0, "", "error.file_not_utf")])

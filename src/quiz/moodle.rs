@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::{Answer, Defaults, FormatError, Kind, Question, check_all, error_at, part_label};
+use super::{Answer, Defaults, FormatError, Kind, Question, Read, check_all, error_at, part_label};
 use crate::i18n::keyed;
 
 /// An element of the parsed document.
@@ -34,6 +34,14 @@ impl Element {
     /// The text of `<name><text>…</text></name>`, tags removed when its format is HTML.
     fn text_of(&self, name: &str) -> String {
         self.child(name).map(Element::inner_text).unwrap_or_default()
+    }
+    /// How many elements named `name` it holds, at any depth.
+    fn count(&self, name: &str) -> usize {
+        self.children.iter().map(|c| usize::from(c.name == name) + c.count(name)).sum()
+    }
+    /// Whether it is HTML with markup in it, which `inner_text` takes away.
+    fn has_markup(&self) -> bool {
+        self.attr("format") == Some("html") && self.child("text").is_some_and(|t| t.text.contains('<'))
     }
     fn inner_text(&self) -> String {
         let t = self.child("text").map_or(self.text.as_str(), |t| t.text.as_str());
@@ -148,11 +156,12 @@ fn parse(input: &str) -> Result<Element, FormatError> {
 }
 
 /// Reads a Moodle XML file.
-pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> {
     let quiz = parse(input).map_err(|e| vec![e])?;
     let mut category = defaults.category.clone();
     let mut read = Vec::new();
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     for q in quiz.all("question") {
         let kind = match q.attr("type").unwrap_or_default() {
             "category" => {
@@ -214,6 +223,21 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             }
         };
         let stem = q.text_of("questiontext");
+        // What the bank does not keep is said, question by question.
+        let title = q.text_of("name");
+        if !title.is_empty() && !(title.starts_with('Q') && title[1..].chars().all(|c| c.is_ascii_digit())) {
+            warnings.push(error_at(q.line, "title", keyed("error.lost_title", &[&title])));
+        }
+        if q.child("questiontext").is_some_and(Element::has_markup) {
+            warnings.push(error_at(q.line, "stem", keyed("error.lost_format", &["HTML"])));
+        }
+        let images = q.count("file");
+        if images > 0 {
+            warnings.push(error_at(q.line, "stem", keyed("error.lost_images", &[&images.to_string()])));
+        }
+        if q.all("answer").any(|a| !a.text_of("feedback").is_empty()) {
+            warnings.push(error_at(q.line, "answer", "error.lost_feedback"));
+        }
         read.push((
             q.line,
             Question {
@@ -228,7 +252,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Vec<(usize, Question)>, 
             },
         ));
     }
-    check_all(read, errors, part_label)
+    check_all(read, errors, warnings, part_label)
 }
 
 fn esc(s: &str) -> String {
@@ -321,6 +345,30 @@ mod tests {
         fn any_text_gives_questions_or_errors_never_a_panic(s in "[\\PC<>&;/=\"]{0,200}") {
             let _ = read(&s, &Defaults::default());
         }
+    }
+
+    #[test]
+    fn what_the_bank_does_not_keep_is_said_by_line() {
+        let xml = "<quiz>\n<question type=\"truefalse\"><name><text>消防常识1</text></name>\
+                   <questiontext format=\"html\"><text><![CDATA[<p>见图：<img src=\"@@PLUGINFILE@@/a.png\"></p>]]></text>\
+                   <file name=\"a.png\" encoding=\"base64\">iVBORw0KGgo=</file></questiontext>\
+                   <answer fraction=\"100\"><text>true</text><feedback><text>对</text></feedback></answer>\
+                   <answer fraction=\"0\"><text>false</text></answer></question>\n\
+                   <question type=\"truefalse\"><name><text>Q2</text></name><questiontext><text>烟头要掐灭。</text></questiontext>\
+                   <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n</quiz>";
+        let read = read(xml, &Defaults::default()).unwrap();
+        assert_eq!(read.questions.len(), 2);
+        let said: Vec<(usize, String)> = read.warnings.iter().map(|w| (w.row, Lang::Zh.message(&w.message))).collect();
+        assert_eq!(
+            said,
+            vec![
+                (2, "题目标题“消防常识1”未保存".to_owned()),
+                (2, "HTML格式未保留，按纯文本保存".to_owned()),
+                (2, "1张图片未保存".to_owned()),
+                (2, "针对各选项的反馈未保存".to_owned()),
+            ],
+            "the second question, written as firecast writes, loses nothing"
+        );
     }
 
     #[test]

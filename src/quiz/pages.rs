@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::actions::{self, QuizInput, can_manage};
+use super::actions::{self, Added, QuizInput, can_manage};
 use super::public::{Participation, participation, participation_chart};
 use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::{Blueprint, BlueprintLine, CATEGORIES, Defaults, Format, FormatError, Kind, QuestionStatus};
@@ -242,7 +242,7 @@ struct BankPage {
     formats: [Format; 5],
     can_manage: bool,
     errors: Vec<FormatError>,
-    imported: Option<usize>,
+    imported: Option<Added>,
 }
 
 impl BankPage {
@@ -276,7 +276,7 @@ async fn bank_page(
     me: &Principal,
     q: BankQuery,
     errors: Vec<FormatError>,
-    imported: Option<usize>,
+    imported: Option<Added>,
 ) -> Result<BankPage> {
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let f = BankFilter {
@@ -318,7 +318,7 @@ async fn import(State(state): State<AppState>, ctx: PageCtx, me: Principal, form
     let format =
         form.text("format").and_then(Format::parse).ok_or_else(|| Error::invalid("format", "error.bank_format"))?;
     match actions::import(&state.db, &me, format, &file.bytes, &defaults).await? {
-        Ok(n) => bank_page(&state, ctx, &me, BankQuery::default(), Vec::new(), Some(n)).await,
+        Ok(added) => bank_page(&state, ctx, &me, BankQuery::default(), Vec::new(), Some(added)).await,
         Err(errors) => bank_page(&state, ctx, &me, BankQuery::default(), errors, None).await,
     }
 }

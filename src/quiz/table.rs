@@ -4,7 +4,7 @@
 //! answer is option letters (`A`, `ACD`), `true`/`false` (对/错), or the accepted texts of a
 //! blank separated by ` | `.
 
-use super::{Answer, Defaults, FormatError, Kind, Question, check_all, letter};
+use super::{Answer, Defaults, FormatError, Kind, Question, Read, check_all, letter};
 use crate::i18n::keyed;
 use crate::sheet::{self, CellError};
 
@@ -105,7 +105,7 @@ fn cell_error(row: usize, column: &str, message: String) -> FormatError {
 }
 
 /// Reads a CSV or XLSX bank.
-pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>, Vec<FormatError>> {
+pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Read, Vec<FormatError>> {
     let sheet = sheet::read(bytes, "bank")?;
     let mut index = Vec::with_capacity(COLUMNS.len());
     let mut missing = Vec::new();
@@ -157,7 +157,7 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Vec<(usize, Question)>,
         };
         read.push((row.line, q));
     }
-    check_all(read, errors, |part| {
+    check_all(read, errors, Vec::new(), |part| {
         COLUMNS.iter().position(|c| c.0 == part).map_or_else(|| part.to_owned(), |i| header(i).to_owned())
     })
 }

@@ -98,6 +98,26 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         assert_eq!(v["imported"].as_u64().unwrap() as usize, before, "{format}: only its own bank");
         assert_eq!(rows().await, bank, "{format} gives the same bank");
     }
+    // What a file holds that the bank does not keep is said by line and part, in the reader's language.
+    let titled = "$CATEGORY: home\n\n::一一九::火警电话是多少？{=119#对 ~110#错}\n";
+    let r = changchun
+        .http
+        .post(format!("{}/api/v1/questions/import?format=gift", changchun.base))
+        .header("x-csrf-token", &changchun.csrf)
+        .header("accept-language", "zh-CN")
+        .body(titled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let said: Vec<(i64, &str, &str)> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["row"].as_i64().unwrap(), w["column"].as_str().unwrap(), w["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(said, vec![(3, "标题", "题目标题“一一九”未保存"), (3, "答案", "针对各选项的反馈未保存")], "{v}");
     // Essays and descriptions come in and stay in the bank, but no quiz draws them.
     let open = "$CATEGORY: escape\n\n请简述家中起火时的逃生要点。{}\n\n以下题目关于电动自行车充电。\n";
     let (s, v) = import(&changchun, "gift", open.as_bytes().to_vec()).await;
