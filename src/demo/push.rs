@@ -102,7 +102,10 @@ fn product(i: usize) -> (NewProduct, Vec<NewVariant>, Option<String>) {
         variants.push(NewVariant {
             variant: Variant {
                 lang: crate::push::Lang::Ko,
-                title: format!("{theme_name} 안전 안내 ({issue})"),
+                title: format!(
+                    "{} 안전 안내 ({issue})",
+                    crate::i18n::Lang::Ko.t(&format!("push_tag.{}", theme.as_str()))
+                ),
                 body: "화재 예방 수칙을 지키고, 불이 나면 119에 신고하세요.".into(),
                 link: String::new(),
                 file_name: String::new(),
