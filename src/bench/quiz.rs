@@ -189,7 +189,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
             let answer = match d.q.question()?.kind {
                 Kind::Single | Kind::Multiple => Answer::Choice(vec![0]),
                 Kind::TrueFalse => Answer::Truth(true),
-                Kind::Fill => Answer::Text(vec!["119".into()]),
+                Kind::Fill | Kind::Numerical => Answer::Text(vec!["119".into()]),
                 Kind::Essay | Kind::Description => Answer::Open,
             };
             let body = serde_json::to_string(&serde_json::json!({ "answer": answer }))?;

@@ -98,6 +98,9 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
                 (Answer::Truth(t), r) => Answer::Truth(*t == r),
                 (Answer::Text(t), true) => Answer::Text(vec![t[0].clone()]),
                 (Answer::Text(_), false) => Answer::Text(vec!["不知道".to_owned()]),
+                (Answer::Number(keys), r) => {
+                    Answer::Text(vec![(keys[0].value + if r { 0.0 } else { keys[0].tolerance + 1.0 }).to_string()])
+                }
                 // Never drawn: a quiz scores these kinds by no program.
                 (Answer::Open, _) => continue,
             };

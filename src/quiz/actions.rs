@@ -400,7 +400,7 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
         (kind, given),
         (Kind::Single | Kind::Multiple, Answer::Choice(_))
             | (Kind::TrueFalse, Answer::Truth(_))
-            | (Kind::Fill, Answer::Text(_))
+            | (Kind::Fill | Kind::Numerical, Answer::Text(_))
     );
     if !fits {
         return Err(Error::invalid("answer", crate::i18n::keyed("error.answer_kind", &[kind.as_str()])));

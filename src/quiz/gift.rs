@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Answer, BLANK, Defaults, FormatError, Kind, Question, Read, check_all, error_at, part_label};
+use super::{Answer, BLANK, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, part_label};
 use crate::i18n::keyed;
 
 /// A character of a question block, and whether it was escaped.
@@ -233,10 +233,8 @@ fn question(
         [answers, general] => (*answers, text(general)),
         _ => return Err(("explanation", "error.gift_two_feedbacks".to_owned())),
     };
-    let (kind, options, answer, feedback) = answers(block)?;
-    if feedback {
-        lost.push(("answer", "error.lost_feedback".to_owned()));
-    }
+    let (kind, options, answer, not_kept) = answers(block)?;
+    lost.extend(not_kept.into_iter().map(|key| ("answer", key.to_owned())));
     let raw = |chs: &[Ch]| chs.iter().map(|c| c.0).collect::<String>();
     let (before, after) = (raw(before), raw(after));
     let (before, after) = (before.trim_start(), after.trim_end());
@@ -249,22 +247,31 @@ fn question(
     Ok(Question { kind, category, difficulty, stem, options, answer, explanation, source })
 }
 
-/// The kind, options and answer an answer block describes, and whether it held feedback on an
-/// answer (`#…`), which the bank does not keep.
-fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, bool), (&'static str, String)> {
+/// What an answer block held that the bank does not keep, as message keys.
+type NotKept = Vec<&'static str>;
+
+/// The kind, options and answer an answer block describes, and what it held that the bank does
+/// not keep (feedback on an answer, `#…`; partial credit).
+fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, NotKept), (&'static str, String)> {
     let has_feedback = |parts: &[&[Ch]]| parts.iter().skip(1).any(|p| !text(p).is_empty());
+    let feedback_kept = |lost: bool| if lost { vec!["error.lost_feedback"] } else { Vec::new() };
     let trimmed = text(block);
     let parts = split_at(block, "#");
     let head = parts[0];
     let word = text(head).to_uppercase();
     if matches!(word.as_str(), "T" | "TRUE" | "F" | "FALSE") {
-        return Ok((Kind::TrueFalse, Vec::new(), Answer::Truth(word.starts_with('T')), has_feedback(&parts)));
+        return Ok((
+            Kind::TrueFalse,
+            Vec::new(),
+            Answer::Truth(word.starts_with('T')),
+            feedback_kept(has_feedback(&parts)),
+        ));
     }
     if trimmed.is_empty() {
-        return Ok((Kind::Essay, Vec::new(), Answer::Open, false));
+        return Ok((Kind::Essay, Vec::new(), Answer::Open, Vec::new()));
     }
-    if block.iter().find(|c| !c.0.is_whitespace()).is_some_and(|c| *c == ('#', false)) {
-        return Err(("answer", "error.gift_numerical".to_owned()));
+    if let Some(at) = block.iter().position(|c| !c.0.is_whitespace()).filter(|&i| block[i] == ('#', false)) {
+        return numerical(&block[at + 1..]);
     }
     // Answers start at each unescaped = or ~.
     let mut items: Vec<(char, &[Ch])> = Vec::new();
@@ -304,7 +311,7 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, bool), (&'static 
         // A short answer weighted 0% or less (=%0%110, =%-50%120) is a wrong answer kept for its
         // feedback, never an accepted one.
         let accepted = options.into_iter().zip(&weights).filter(|(_, (_, w))| w.is_none_or(|w| w > 0.0));
-        return Ok((Kind::Fill, Vec::new(), Answer::Text(accepted.map(|(o, _)| o).collect()), feedback));
+        return Ok((Kind::Fill, Vec::new(), Answer::Text(accepted.map(|(o, _)| o).collect()), feedback_kept(feedback)));
     }
     if weights.iter().any(|(m, w)| *m == '~' && w.is_some()) {
         let positive: f64 = weights.iter().filter_map(|(_, w)| *w).filter(|w| *w > 0.0).sum();
@@ -313,10 +320,57 @@ fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, bool), (&'static 
         }
         let picked =
             weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
-        return Ok((Kind::Multiple, options, Answer::Choice(picked), feedback));
+        return Ok((Kind::Multiple, options, Answer::Choice(picked), feedback_kept(feedback)));
     }
     let picked: Vec<usize> = weights.iter().enumerate().filter(|(_, (m, _))| *m == '=').map(|(i, _)| i).collect();
-    Ok((Kind::Single, options, Answer::Choice(picked), feedback))
+    Ok((Kind::Single, options, Answer::Choice(picked), feedback_kept(feedback)))
+}
+
+/// A numerical answer block after its `#`: `119`, `3:0.5`, `1..5`, or several answers
+/// `=119 =%50%120:1 ~0`. Answers weighted 100% (or not at all) are accepted; a partly weighted one
+/// is not, since the bank scores whole answers only, and is said; one weighted 0% or less, or
+/// marked `~`, is a wrong answer.
+fn numerical(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, NotKept), (&'static str, String)> {
+    let number = |chs: &[Ch]| -> Result<NumberKey, (&'static str, String)> {
+        let t = text(chs);
+        NumberKey::parse(&t).ok_or_else(|| ("answer", keyed("error.number_value", &[&t])))
+    };
+    let mut not_kept = Vec::new();
+    let mut keys = Vec::new();
+    if !block.iter().any(|c| !c.1 && (c.0 == '=' || c.0 == '~')) {
+        let parts = split_at(block, "#");
+        if parts.iter().skip(1).any(|p| !text(p).is_empty()) {
+            not_kept.push("error.lost_feedback");
+        }
+        keys.push(number(parts[0])?);
+    } else {
+        let mut starts: Vec<usize> =
+            block.iter().enumerate().filter(|(_, c)| !c.1 && (c.0 == '=' || c.0 == '~')).map(|(i, _)| i).collect();
+        starts.push(block.len());
+        if !text(&block[..starts[0]]).is_empty() {
+            return Err(("answer", keyed("error.gift_answer_mark", &[&text(&block[..starts[0]])])));
+        }
+        for w in starts.windows(2) {
+            let (mark, item) = (block[w[0]].0, &block[w[0] + 1..w[1]]);
+            let parts = split_at(item, "#");
+            if parts.iter().skip(1).any(|p| !text(p).is_empty()) && !not_kept.contains(&"error.lost_feedback") {
+                not_kept.push("error.lost_feedback");
+            }
+            let (weight, body) = weight(parts[0])?;
+            let key = number(body)?;
+            match (mark, weight) {
+                ('=', None) => keys.push(key),
+                ('=', Some(w)) if w >= 100.0 => keys.push(key),
+                ('=', Some(w)) if w > 0.0 => {
+                    if !not_kept.contains(&"error.lost_partial") {
+                        not_kept.push("error.lost_partial");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok((Kind::Numerical, Vec::new(), Answer::Number(keys), not_kept))
 }
 
 /// A leading `%n%` weight, checked to lie within −100…100.
@@ -357,6 +411,9 @@ pub fn write(questions: &[Question]) -> String {
         }
         let block = match &q.answer {
             Answer::Open => String::new(),
+            Answer::Number(keys) => {
+                format!("#{}", keys.iter().map(|k| format!("={}", k.text())).collect::<Vec<_>>().join(" "))
+            }
             Answer::Truth(t) => (if *t { "TRUE" } else { "FALSE" }).to_owned(),
             Answer::Text(accepted) => {
                 accepted.iter().map(|a| format!("={}", escape_answer(a))).collect::<Vec<_>>().join(" ")
@@ -472,6 +529,39 @@ mod tests {
     }
 
     #[test]
+    fn numerical_questions_take_values_tolerances_and_ranges() {
+        let input = "$CATEGORY: home\n\n火警电话是多少？{#119}\n\n圆周率约为？{#3.14:0.01}\n\n\
+                     高层住宅的高度超过多少米？{#27..27}\n\n1到5之间任选？{#1..5}\n\n\
+                     几个安全出口？{# =2 =%50%1 ~%0%0#不对}\n";
+        let got = read(input, &Defaults::default()).unwrap();
+        let key = |v: f64, t: f64| NumberKey { value: v, tolerance: t };
+        let answers: Vec<Answer> = got.questions.iter().map(|(_, q)| q.answer.clone()).collect();
+        assert_eq!(
+            answers,
+            vec![
+                Answer::Number(vec![key(119.0, 0.0)]),
+                Answer::Number(vec![key(3.14, 0.01)]),
+                Answer::Number(vec![key(27.0, 0.0)]),
+                Answer::Number(vec![key(3.0, 2.0)]),
+                Answer::Number(vec![key(2.0, 0.0)]),
+            ]
+        );
+        let said: Vec<String> = got.warnings.iter().map(|w| Lang::Zh.message(&w.message)).collect();
+        assert_eq!(
+            said,
+            vec!["部分得分的答案未保存（题库只按全对计分）", "针对各选项的反馈未保存"],
+            "the 50% answer is not accepted"
+        );
+        let (_, pi) = &got.questions[1];
+        assert!(pi.is_right(&Answer::Text(vec!["3.15".into()])) && !pi.is_right(&Answer::Text(vec!["3.2".into()])));
+        let (_, range) = &got.questions[3];
+        assert!(range.is_right(&Answer::Text(vec!["５".into()])) && !range.is_right(&Answer::Text(vec!["5.5".into()])));
+        assert!(!range.is_right(&Answer::Text(vec!["三".into()])));
+        let back = crate::quiz::plain(read(&write(&crate::quiz::plain(got)), &Defaults::default()).unwrap());
+        assert_eq!(back.iter().map(|q| q.answer.clone()).collect::<Vec<_>>(), answers);
+    }
+
+    #[test]
     fn control_characters_are_refused_by_line() {
         for input in ["$CATEGORY: home\n\n说明\u{0}文字\n", "$CATEGORY: home\n\n火警电话{=11\u{1}9}\n"] {
             let e = read(input, &Defaults::default()).unwrap_err();
@@ -500,7 +590,7 @@ mod tests {
             ("$CATEGORY: home\n\n多选 {~%150%甲 ~%-50%乙}\n", 3, "outside -100% to 100%"),
             ("$CATEGORY: home\n\n多选 {~%50%甲 ~%20%乙 ~丙}\n", 3, "add up to 70%"),
             ("$CATEGORY: home\n\n配对 {=甲 -> 1 =乙 -> 2 ~丙}\n", 3, "matching"),
-            ("$CATEGORY: home\n\n数值 {#3:1}\n", 3, "numerical"),
+            ("$CATEGORY: home\n\n数值 {#三}\n", 3, "is not a number"),
             ("$CATEGORY: home\n\n::标题 {T}\n", 3, "title"),
         ];
         for (input, line, says) in cases {

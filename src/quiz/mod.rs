@@ -51,6 +51,8 @@ pub enum Kind {
     TrueFalse,
     /// A blank (`____` in the stem) filled with one of the accepted answers.
     Fill,
+    /// A number, right within a tolerance of one of the accepted values.
+    Numerical,
     /// An answer in the participant's own words, which no program scores: kept in the bank, never
     /// drawn.
     Essay,
@@ -60,11 +62,11 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Self; 6] =
-        [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Essay, Self::Description];
+    pub const ALL: [Self; 7] =
+        [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Numerical, Self::Essay, Self::Description];
 
     /// The kinds a quiz scores by itself, and so draws.
-    pub const SCORED: [Self; 4] = [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill];
+    pub const SCORED: [Self; 5] = [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Numerical];
 
     /// Whether a quiz scores this kind by itself (and may draw it).
     pub fn is_scored(self) -> bool {
@@ -78,6 +80,7 @@ impl Kind {
             Self::Multiple => "multiple",
             Self::TrueFalse => "true_false",
             Self::Fill => "fill",
+            Self::Numerical => "numerical",
             Self::Essay => "essay",
             Self::Description => "description",
         }
@@ -90,6 +93,7 @@ impl Kind {
             "multiple" | "多选" | "多选题" => Some(Self::Multiple),
             "true_false" | "判断" | "判断题" => Some(Self::TrueFalse),
             "fill" | "填空" | "填空题" => Some(Self::Fill),
+            "numerical" | "数值题" | "数字题" => Some(Self::Numerical),
             "essay" | "问答" | "问答题" | "简答题" => Some(Self::Essay),
             "description" | "说明" | "阅读材料" => Some(Self::Description),
             _ => None,
@@ -127,8 +131,58 @@ pub enum Answer {
     Truth(bool),
     /// The accepted texts of the blank.
     Text(Vec<String>),
+    /// The accepted numbers, each with its tolerance.
+    Number(Vec<NumberKey>),
     /// None that a program scores (an essay, a description).
     Open,
+}
+
+/// An accepted number: right when the answer lies within `tolerance` of `value`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NumberKey {
+    /// The value.
+    pub value: f64,
+    /// How far off an answer may be (0: exactly).
+    pub tolerance: f64,
+}
+
+// A stored key is finite (`Question::check` refuses any other), so equality is an equivalence.
+impl Eq for NumberKey {}
+
+impl NumberKey {
+    /// Reads `119`, `3:0.5` (value and tolerance) or `1..5` (a range), as GIFT writes them.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let key = if let Some((low, high)) = s.split_once("..") {
+            let (low, high): (f64, f64) = (low.trim().parse().ok()?, high.trim().parse().ok()?);
+            Self { value: f64::midpoint(low, high), tolerance: (high - low).abs() / 2.0 }
+        } else if let Some((v, t)) = s.split_once(':') {
+            Self { value: v.trim().parse().ok()?, tolerance: t.trim().parse().ok()? }
+        } else {
+            Self { value: s.parse().ok()?, tolerance: 0.0 }
+        };
+        (key.value.is_finite() && key.tolerance.is_finite() && key.tolerance >= 0.0).then_some(key)
+    }
+
+    /// As GIFT and the table write it: `119`, `3:0.5`.
+    pub fn text(self) -> String {
+        if self.tolerance == 0.0 { self.value.to_string() } else { format!("{}:{}", self.value, self.tolerance) }
+    }
+
+    /// Whether a typed answer hits it (full-width digits, a full-width point and minus accepted).
+    pub fn hit(self, typed: &str) -> bool {
+        let t: String = typed
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+                '．' | '。' => '.',
+                '－' | '−' => '-',
+                c => c,
+            })
+            .collect();
+        t.parse::<f64>().is_ok_and(|x| (x - self.value).abs() <= self.tolerance + 1e-9)
+    }
 }
 
 /// One question of a bank.
@@ -233,6 +287,14 @@ impl Question {
                     return Err(("options", "error.fill_options".into()));
                 }
             }
+            (Kind::Numerical, Answer::Number(keys)) => {
+                if keys.is_empty() || keys.iter().any(|k| NumberKey::parse(&k.text()).is_none()) {
+                    return Err(("answer", "error.number_answers".into()));
+                }
+                if !self.options.is_empty() {
+                    return Err(("options", "error.fill_options".into()));
+                }
+            }
             (Kind::Essay | Kind::Description, Answer::Open) => {
                 if !self.options.is_empty() {
                     return Err(("options", "error.open_options".into()));
@@ -258,6 +320,7 @@ impl Question {
                 let t = normalise(t);
                 accepted.iter().any(|a| normalise(a) == t)
             }),
+            (Answer::Number(keys), Answer::Text(typed)) => typed.first().is_some_and(|t| keys.iter().any(|k| k.hit(t))),
             _ => false,
         }
     }
@@ -676,6 +739,11 @@ pub(crate) mod tests {
                     }
                     Kind::TrueFalse => (stem, Vec::new(), Answer::Truth(pick % 2 == 0)),
                     Kind::Fill => (format!("{stem}{BLANK}"), Vec::new(), Answer::Text(accepted.into_iter().collect())),
+                    Kind::Numerical => {
+                        let value = f64::from(u32::try_from(pick % 2000).unwrap_or(0)) - 1000.0;
+                        let tolerance = [0.0, 0.5, 2.0][usize::try_from(pick >> 12).unwrap_or(0) % 3];
+                        (stem, Vec::new(), Answer::Number(vec![NumberKey { value, tolerance }]))
+                    }
                     Kind::Essay | Kind::Description => (stem, Vec::new(), Answer::Open),
                 };
                 // A description asks nothing, so it has nothing to explain (GIFT could not hold it).
@@ -712,7 +780,7 @@ pub(crate) mod tests {
             let n = bank.iter().filter(|q| q.category == *cat).count();
             assert!(n >= 10, "category {cat} has {n} questions");
         }
-        for kind in Kind::SCORED {
+        for kind in [Kind::Single, Kind::Multiple, Kind::TrueFalse, Kind::Fill] {
             assert!(bank.iter().any(|q| q.kind == kind), "no {kind:?} question");
         }
         let mut stems: Vec<&str> = bank.iter().map(|q| q.stem.as_str()).collect();

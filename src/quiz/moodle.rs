@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::{Answer, Defaults, FormatError, Kind, Question, Read, check_all, error_at, part_label};
+use super::{Answer, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, part_label};
 use crate::i18n::keyed;
 
 /// An element of the parsed document.
@@ -173,6 +173,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             "multichoice" => Kind::Single,
             "truefalse" => Kind::TrueFalse,
             "shortanswer" => Kind::Fill,
+            "numerical" => Kind::Numerical,
             "essay" => Kind::Essay,
             "description" => Kind::Description,
             other => {
@@ -211,6 +212,23 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             }
             Kind::Fill => {
                 (Vec::new(), Answer::Text(answers.iter().filter(|(f, _)| *f > 0.0).map(|(_, t)| t.clone()).collect()))
+            }
+            Kind::Numerical => {
+                let mut keys = Vec::new();
+                for a in q.all("answer") {
+                    let fraction: f64 = a.attr("fraction").and_then(|f| f.parse().ok()).unwrap_or(0.0);
+                    let value = a.inner_text();
+                    let tolerance = a.child("tolerance").map_or("0", |t| t.text.trim());
+                    if fraction >= 100.0 {
+                        match NumberKey::parse(&format!("{value}:{tolerance}")) {
+                            Some(k) => keys.push(k),
+                            None => errors.push(error_at(a.line, "answer", keyed("error.number_value", &[&value]))),
+                        }
+                    } else if fraction > 0.0 {
+                        warnings.push(error_at(q.line, "answer", "error.lost_partial"));
+                    }
+                }
+                (Vec::new(), Answer::Number(keys))
             }
             Kind::Essay | Kind::Description => (Vec::new(), Answer::Open),
             Kind::Single | Kind::Multiple => {
@@ -279,6 +297,7 @@ pub fn write(questions: &[Question]) -> String {
             Kind::Single | Kind::Multiple => "multichoice",
             Kind::TrueFalse => "truefalse",
             Kind::Fill => "shortanswer",
+            Kind::Numerical => "numerical",
             Kind::Essay => "essay",
             Kind::Description => "description",
         };
@@ -311,6 +330,15 @@ pub fn write(questions: &[Question]) -> String {
             Answer::Text(accepted) => {
                 for a in accepted {
                     out.push_str(&answer("100", a));
+                }
+            }
+            Answer::Number(keys) => {
+                for k in keys {
+                    let _ = write!(
+                        out,
+                        "<answer fraction=\"100\" format=\"plain_text\"><text>{}</text><tolerance>{}</tolerance></answer>\n",
+                        k.value, k.tolerance
+                    );
                 }
             }
             Answer::Open => {}
@@ -368,6 +396,26 @@ mod tests {
                 (2, "针对各选项的反馈未保存".to_owned()),
             ],
             "the second question, written as firecast writes, loses nothing"
+        );
+    }
+
+    #[test]
+    fn numerical_questions_keep_their_tolerance() {
+        let xml = "<quiz>\n<question type=\"numerical\"><name><text>Q1</text></name><questiontext><text>高层住宅高度超过多少米？</text></questiontext>\
+                   <answer fraction=\"100\"><text>27</text><tolerance>0</tolerance></answer>\
+                   <answer fraction=\"50\"><text>24</text><tolerance>1</tolerance></answer>\
+                   <answer fraction=\"0\"><text>*</text></answer></question>\n</quiz>";
+        let got = read(xml, &Defaults::default()).unwrap();
+        let q = &got.questions[0].1;
+        assert_eq!(
+            (q.kind, &q.answer),
+            (Kind::Numerical, &Answer::Number(vec![NumberKey { value: 27.0, tolerance: 0.0 }]))
+        );
+        assert_eq!(got.warnings.len(), 1, "the 50% answer is said, not accepted");
+        assert!(q.is_right(&Answer::Text(vec!["27".into()])) && !q.is_right(&Answer::Text(vec!["24".into()])));
+        assert_eq!(
+            crate::quiz::plain(read(&write(std::slice::from_ref(q)), &Defaults::default()).unwrap()),
+            vec![q.clone()]
         );
     }
 

@@ -238,7 +238,7 @@ struct BankPage {
     questions: Vec<BankQuestion>,
     q: BankQuery,
     categories: &'static [&'static str],
-    kinds: [Kind; 6],
+    kinds: [Kind; 7],
     formats: [Format; 5],
     can_manage: bool,
     errors: Vec<FormatError>,

@@ -177,6 +177,9 @@ impl QuestionPage {
     fn is_truth(&self) -> bool {
         self.q.kind == Kind::TrueFalse
     }
+    fn is_number(&self) -> bool {
+        self.q.kind == Kind::Numerical
+    }
     fn last(&self) -> bool {
         self.q.position + 1 >= self.q.total
     }
@@ -283,6 +286,7 @@ fn show_answer(q: &super::Question, a: &Answer) -> String {
         Answer::Truth(true) => "√".to_owned(),
         Answer::Truth(false) => "×".to_owned(),
         Answer::Text(t) => t.join(" / "),
+        Answer::Number(keys) => super::table::number_list(keys, " / "),
         Answer::Open => String::new(),
     }
 }

@@ -4,7 +4,7 @@
 //! answer is option letters (`A`, `ACD`), `true`/`false` (对/错), or the accepted texts of a
 //! blank separated by ` | `.
 
-use super::{Answer, Defaults, FormatError, Kind, Question, Read, check_all, letter};
+use super::{Answer, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, letter};
 use crate::i18n::keyed;
 use crate::sheet::{self, CellError};
 
@@ -85,6 +85,11 @@ pub fn parse_answer(kind: Kind, cell: &str, n: usize) -> Result<Answer, String> 
             _ => Err(keyed("error.truth_value", &[cell])),
         },
         Kind::Fill => Ok(Answer::Text(split_list(cell))),
+        Kind::Numerical => split_list(cell)
+            .iter()
+            .map(|k| NumberKey::parse(k).ok_or_else(|| keyed("error.number_value", &[k])))
+            .collect::<Result<_, _>>()
+            .map(Answer::Number),
         Kind::Essay | Kind::Description => Ok(Answer::Open),
     }
 }
@@ -95,8 +100,14 @@ pub fn show_answer(a: &Answer) -> String {
         Answer::Choice(picked) => picked.iter().map(|&i| letter(i)).collect(),
         Answer::Truth(t) => t.to_string(),
         Answer::Text(accepted) => join_list(accepted),
+        Answer::Number(keys) => number_list(keys, " | "),
         Answer::Open => String::new(),
     }
+}
+
+/// Accepted numbers as people write them: `119`, `3:0.5`, apart by `sep`.
+pub fn number_list(keys: &[NumberKey], sep: &str) -> String {
+    keys.iter().map(|k| k.text()).collect::<Vec<_>>().join(sep)
 }
 
 /// A problem in a cell, under the column header the file uses.

@@ -346,6 +346,7 @@ pub fn answer_text(q: &Question, a: &Answer) -> String {
         Answer::Choice(c) => c.iter().map(|&i| letter(i).to_string()).collect::<String>(),
         Answer::Truth(t) => if *t { "✓" } else { "✗" }.to_owned(),
         Answer::Text(t) => t.first().cloned().unwrap_or_default(),
+        Answer::Number(keys) => keys.first().map(|k| k.value.to_string()).unwrap_or_default(),
         Answer::Open => String::new(),
     }
     .chars()
