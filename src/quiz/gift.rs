@@ -1,11 +1,14 @@
 //! Moodle GIFT: questions separated by blank lines, answers in braces (`{=right ~wrong}`,
-//! `{~%50%a ~%50%b ~c}`, `{TRUE}`, `{=119 =一一九}`), `####` general feedback (our explanation),
-//! `$CATEGORY:` lines, `//` comments (`// difficulty: 2` and `// source: …` carry what GIFT has no
-//! place for). The special characters `~ = # { } :` are escaped with `\` in texts.
+//! `{~%50%a ~%50%b ~c}`, `{TRUE}`, `{=119 =一一九}`, numbers `{#3.14:0.01}`), `{}` for an essay
+//! and no braces for a description, `####` general feedback (our explanation), `$CATEGORY:`
+//! lines, `//` comments (`// difficulty: 2` and `// source: …` carry what GIFT has no place for).
+//! The special characters `~ = # { } :` are escaped with `\` in texts. Titles, feedback on
+//! answers, `[html]`/`[markdown]` formatting and answers worth part marks are read but not kept,
+//! and said.
 //!
 //! Refused, with the line: an unclosed or nested brace, a stray `}` or an unescaped `~ = #` in the
-//! question text, a weight outside −100…100 % or positive weights not adding up to 100 %, and the
-//! GIFT kinds firecast does not ask (matching, numerical, essay, description).
+//! question text, a weight outside −100…100 % or positive weights not adding up to 100 %, a number
+//! that is not one, and matching questions.
 
 use std::fmt::Write as _;
 

@@ -1,8 +1,10 @@
 //! The knowledge quiz: questions and their banks. A [`Question`] is single choice, multiple
-//! choice, true/false or fill-in-the-blank, with a category, a difficulty, an explanation shown
+//! choice, true/false, fill-in-the-blank or numerical (the kinds a quiz scores and draws), or an
+//! essay or a description (kept, never drawn), with a category, a difficulty, an explanation shown
 //! after the quiz and the source it rests on. Banks move in and out as CSV/XLSX ([`table`]),
 //! Moodle GIFT ([`gift`]), Moodle XML ([`moodle`]) and Aiken ([`aiken`]); every reader checks the
-//! whole file and names each bad row or line, so a refused file imports nothing.
+//! whole file and names each bad row or line, so a refused file imports nothing, and says what it
+//! read but could not keep ([`Read`]).
 
 pub mod actions;
 pub mod aiken;

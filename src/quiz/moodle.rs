@@ -1,6 +1,7 @@
-//! Moodle XML: `<quiz>` with `<question type="multichoice|truefalse|shortanswer|category">`.
-//! Difficulty and source travel as the tags `difficulty:N` and `source:…`; the explanation is the
-//! general feedback. The reader refuses any DOCTYPE (so no entity can be defined: no external
+//! Moodle XML: `<quiz>` with `<question type="multichoice|truefalse|shortanswer|numerical|essay|
+//! description|category">`. Difficulty and source travel as the tags `difficulty:N` and
+//! `source:…`; the explanation is the general feedback. Titles, HTML markup, embedded images,
+//! feedback on answers and answers worth part marks are read but not kept, and said. The reader refuses any DOCTYPE (so no entity can be defined: no external
 //! entities, no billion laughs) and any entity but the five of XML and character references.
 
 use std::fmt::Write as _;
