@@ -4,6 +4,8 @@
 //! carrying a tag, `?lang=ko` gives the Korean variants (only products that have one) in a feed of
 //! their own.
 
+use std::fmt::Write as _;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
@@ -94,7 +96,8 @@ fn atom(base: &str, f: &Feed) -> String {
     );
     for t in &f.tips {
         let url = tip_url(base, f.lang, t.id);
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "<entry>\n<title>{}</title>\n<id>{}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n\
              <updated>{}</updated>\n<author><name>{}</name></author>\n",
             escape(&t.title),
@@ -102,11 +105,11 @@ fn atom(base: &str, f: &Feed) -> String {
             escape(&url),
             rfc3339(t.approved_at),
             escape(&t.unit_name)
-        ));
+        );
         for tag in super::split_tags(&t.tags) {
-            out.push_str(&format!("<category term=\"{}\"/>\n", escape(tag)));
+            let _ = writeln!(out, "<category term=\"{}\"/>", escape(tag));
         }
-        out.push_str(&format!("<content type=\"text\">{}</content>\n</entry>\n", escape(&t.body)));
+        let _ = write!(out, "<content type=\"text\">{}</content>\n</entry>\n", escape(&t.body));
     }
     out.push_str("</feed>\n");
     out
@@ -128,7 +131,8 @@ fn rss(base: &str, f: &Feed) -> String {
     );
     for t in &f.tips {
         let url = tip_url(base, f.lang, t.id);
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "<item>\n<title>{}</title>\n<link>{}</link>\n<guid isPermaLink=\"true\">{}</guid>\n<pubDate>{}</pubDate>\n\
              <description>{}</description>\n",
             escape(&t.title),
@@ -136,9 +140,9 @@ fn rss(base: &str, f: &Feed) -> String {
             escape(&url),
             rfc2822(t.approved_at),
             escape(&t.body)
-        ));
+        );
         for tag in super::split_tags(&t.tags) {
-            out.push_str(&format!("<category>{}</category>\n", escape(tag)));
+            let _ = writeln!(out, "<category>{}</category>", escape(tag));
         }
         out.push_str("</item>\n");
     }
