@@ -88,26 +88,18 @@ impl ListQuery {
 
     /// The same query string with another page (or none), for links.
     fn link(&self, page: Option<i64>) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        if let Some(c) = self.campaign {
-            q.append_pair("campaign", &c.to_string());
-        }
-        for (k, v) in [
+        let campaign = self.campaign.map(|c| c.to_string()).unwrap_or_default();
+        let page = page.map(|p| p.to_string()).unwrap_or_default();
+        crate::web::extract::query_string(&[
+            ("campaign", &campaign),
             ("region", &self.region),
             ("kind", &self.kind),
             ("state", &self.state),
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
-        ] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
-            }
-        }
-        if let Some(p) = page {
-            q.append_pair("page", &p.to_string());
-        }
-        q.finish()
+            ("page", &page),
+        ])
     }
 }
 

@@ -384,8 +384,7 @@ impl ListQuery {
 
     /// The query string without the page (for links to the next page, the map and exports).
     fn link(&self) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        crate::web::extract::query_string(&[
             ("state", &self.state),
             ("category", &self.category),
             ("region", &self.region),
@@ -394,12 +393,7 @@ impl ListQuery {
             ("mine", &self.mine),
             ("escalated", &self.escalated),
             ("q", &self.q),
-        ] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
-            }
-        }
-        q.finish()
+        ])
     }
 }
 

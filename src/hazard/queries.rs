@@ -132,9 +132,7 @@ pub async fn map_counts(db: &Db, me: &Principal, county: bool, f: &Filter) -> Re
     Ok(rows
         .into_iter()
         .filter_map(|(path, count)| {
-            // A path's last part is the region's code shortened to its level: 2201 is 220100.
-            let part = path.trim_end_matches('/').rsplit('/').next()?;
-            let code = format!("{part:0<6}");
+            let code = crate::org::path::code_of(&path)?;
             Some(MapCount { code, count })
         })
         .collect())

@@ -14,6 +14,17 @@ pub fn ancestor_paths(path: &str) -> Vec<String> {
     out
 }
 
+/// The region code a path segment stands for: the province's and the prefectures' segments are
+/// their codes shortened (`22` is 220000, `2201` is 220100); deeper ones are the code itself.
+pub fn code_of_segment(segment: &str) -> String {
+    format!("{segment:0<6}")
+}
+
+/// The code of the region at `path` (its last segment).
+pub fn code_of(path: &str) -> Option<String> {
+    path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(code_of_segment)
+}
+
 /// The length of the paths one level below a region at `level` (0 province … 3 township): the
 /// prefix that groups records by the region's direct subdivisions.
 pub fn child_path_len(level: i16) -> i64 {
@@ -37,5 +48,14 @@ mod tests {
         assert_eq!("/22/2201/220102/".len() as i64, child_path_len(1));
         assert_eq!("/22/2201/220102/220102001/".len() as i64, child_path_len(2));
         assert_eq!("/22/2201/220102/220102001/220102001001/".len() as i64, child_path_len(3));
+    }
+
+    #[test]
+    fn a_path_names_its_region_s_code() {
+        assert_eq!(code_of("/22/").as_deref(), Some("220000"));
+        assert_eq!(code_of("/22/2201/").as_deref(), Some("220100"));
+        assert_eq!(code_of("/22/2201/220102/").as_deref(), Some("220102"));
+        assert_eq!(code_of("/22/2201/220102/220102001/").as_deref(), Some("220102001"));
+        assert_eq!(code_of("/"), None);
     }
 }

@@ -124,7 +124,7 @@ impl Tree {
             None => None,
         };
         let path = format!("{}{segment}/", parent_path.as_deref().unwrap_or("/"));
-        let parent_code = parent.map(|p| if p.len() == 2 || p.len() == 4 { format!("{p:0<6}") } else { p.to_owned() });
+        let parent_code = parent.map(super::path::code_of_segment);
         let (pinyin, initials) = pinyin_of(&name);
         self.path_of.insert(segment.to_owned(), path.clone());
         self.regions.push(NewRegion {
@@ -154,7 +154,7 @@ pub fn regions() -> anyhow::Result<Vec<NewRegion>> {
     tree.push(code.clone(), &segment, None, 0, field(&province, 1)?, RegionKind::Regular, people(&code))?;
     for r in records(CITIES)? {
         let segment = field(&r, 0)?;
-        let code = format!("{segment:0<6}");
+        let code = super::path::code_of_segment(&segment);
         tree.push(code.clone(), &segment, Some(&field(&r, 2)?), 1, field(&r, 1)?, RegionKind::Regular, people(&code))?;
     }
     tree.push(

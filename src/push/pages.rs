@@ -95,14 +95,14 @@ impl LibraryQuery {
     }
 
     fn link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("q", &self.q), ("kind", &self.kind), ("tag", &self.tag), ("state", &self.state)] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
-            }
-        }
-        q.append_pair("page", &page.to_string());
-        q.finish()
+        let page = page.to_string();
+        crate::web::extract::query_string(&[
+            ("q", &self.q),
+            ("kind", &self.kind),
+            ("tag", &self.tag),
+            ("state", &self.state),
+            ("page", &page),
+        ])
     }
 }
 

@@ -237,9 +237,10 @@ struct TipQuery {
     lang: String,
 }
 
-/// The language of a public tip: as asked, else the page's.
-fn tip_lang(ctx: &PageCtx, asked: &str) -> Lang {
-    Lang::parse(asked).unwrap_or(if ctx.lang == crate::i18n::Lang::Ko { Lang::Ko } else { Lang::Zh })
+/// An approved product in the language asked for (else the page's), and that language.
+async fn approved_tip(state: &AppState, ctx: &PageCtx, id: i64, asked: &str) -> Result<(PublicTip, Lang)> {
+    let lang = Lang::parse(asked).unwrap_or(if ctx.lang == crate::i18n::Lang::Ko { Lang::Ko } else { Lang::Zh });
+    Ok((store::public_tip(&state.db, id, lang).await?, lang))
 }
 
 /// An approved product for anyone, as the feeds and the resident's home link it.
@@ -249,8 +250,7 @@ async fn public_tip(
     Path(id): Path<i64>,
     Query(q): Query<TipQuery>,
 ) -> Result<PublicTipPage> {
-    let lang = tip_lang(&ctx, &q.lang);
-    let tip = store::public_tip(&state.db, id, lang).await?;
+    let (tip, lang) = approved_tip(&state, &ctx, id, &q.lang).await?;
     Ok(PublicTipPage { ctx, tip, lang })
 }
 
@@ -260,8 +260,8 @@ async fn public_tip_file(
     Path(id): Path<i64>,
     Query(q): Query<TipQuery>,
 ) -> Result<Response> {
-    let lang = tip_lang(&ctx, &q.lang);
-    if !store::public_tip(&state.db, id, lang).await?.has_file {
+    let (tip, lang) = approved_tip(&state, &ctx, id, &q.lang).await?;
+    if !tip.has_file {
         return Err(Error::NotFound);
     }
     file_response(&state, id, lang).await

@@ -319,8 +319,11 @@ impl<S: Send + Sync> FromRequest<S> for MultipartForm {
     }
 }
 
-/// A query string of the pairs whose value is not empty: `region=220100&lang=ko`.
+/// A query string of the pairs whose value is not empty, in order: `region=220100&lang=ko`.
 pub fn query_string(pairs: &[(&str, &str)]) -> String {
-    let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
-    serde_urlencoded::to_string(kept).unwrap_or_default()
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        q.append_pair(k, v);
+    }
+    q.finish()
 }

@@ -245,6 +245,15 @@ impl TestApp {
         }
     }
 
+    /// The texts of a one-column query, in its order (test checks only).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        }
+    }
+
     /// Adds an account (with the test password) to a unit, beside the demo's.
     pub async fn add_user(&self, username: &str, display_name: &str, role: firecast::org::Role, unit_id: i64) {
         let hash = firecast::org::Password::parse(PASSWORD).unwrap().hash().unwrap();

@@ -57,10 +57,7 @@ pub async fn each_role_sees_what_waits_for_it(app: TestApp) {
         "select v.body from push_variant v join push p on p.product_id = v.product_id \
          join push_node n on n.push_id = p.id where n.id = {node} and v.lang = 'zh'"
     );
-    let body: String = match &app.db {
-        firecast::db::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(tip)).fetch_one(p).await.unwrap(),
-        firecast::db::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(tip)).fetch_one(p).await.unwrap(),
-    };
+    let body = app.texts(&tip).await.remove(0);
     let confirm_page = grid.get(&format!("/pushes/nodes/{node}/confirm")).await.text().await.unwrap();
     assert!(!body.is_empty() && confirm_page.contains(&body), "the tip itself: {body}");
     let tasks = grid.get("/pushes/tasks").await.text().await.unwrap();

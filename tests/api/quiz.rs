@@ -80,15 +80,7 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         "select kind || '|' || category || '|' || difficulty || '|' || stem || '|' || options || '|' || answer \
          || '|' || explanation || '|' || source from question where owner_unit_id = {unit} order by stem"
     );
-    let rows = || async {
-        let sql = sqlx::AssertSqlSafe(own.clone());
-        let v: Vec<String> = match &app.db {
-            firecast::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-            firecast::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-        };
-        v
-    };
-    let bank = rows().await;
+    let bank = app.texts(&own).await;
     assert_eq!(bank.len(), before, "the detachment's own bank");
     for format in ["gift", "moodle", "csv", "xlsx"] {
         let exported = changchun.get(&format!("/api/v1/questions/export?format={format}")).await.bytes().await.unwrap();
@@ -96,7 +88,7 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         let (s, v) = import(&changchun, format, exported.to_vec()).await;
         assert_eq!(s, StatusCode::CREATED, "{format}: {v}");
         assert_eq!(v["imported"].as_u64().unwrap() as usize, before, "{format}: only its own bank");
-        assert_eq!(rows().await, bank, "{format} gives the same bank");
+        assert_eq!(app.texts(&own).await, bank, "{format} gives the same bank");
     }
     // What a file holds that the bank does not keep is said by line and part, in the reader's language.
     let titled = "$CATEGORY: home\n\n::一一九::火警电话是多少？{=119#对 ~110#错}\n";

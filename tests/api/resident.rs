@@ -29,7 +29,7 @@ pub async fn a_resident_s_home_shows_the_campaign_tips_and_quiz_and_advertises_t
     ), "{page}");
     assert!(page.contains("type=\"application/rss+xml\""));
     // The campaign running where the resident lives, and the quiz open to them.
-    let running: Vec<String> = app_names(&app, "select name from campaign where status = 'running'").await;
+    let running = app.texts("select name from campaign where status = 'running'").await;
     assert!(running.iter().any(|n| page.contains(n.as_str())), "{running:?}");
     assert!(page.contains("/p/quiz/zhixiao-demo-2026"));
     // Tips link to their public page, approved ones only, in the season's theme first.
@@ -74,17 +74,6 @@ pub async fn a_resident_s_home_shows_the_campaign_tips_and_quiz_and_advertises_t
     c.http.get(format!("{}/lang/ko?next=/p/", c.base)).send().await.unwrap();
     let ko = String::from_utf8(bytes(&c, "/p/").await).unwrap();
     assert!(ko.contains("오늘의 안전 정보") && ko.contains("/feeds/tips.atom?lang=ko"), "{ko}");
-}
-
-async fn app_names(app: &TestApp, sql: &str) -> Vec<String> {
-    match &app.db {
-        firecast::db::Db::Sqlite(p) => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap()
-        }
-        firecast::db::Db::Postgres(p) => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap()
-        }
-    }
 }
 
 /// A feed read by `feedparser`: whether it parsed cleanly, the feed's title and language, and each
