@@ -58,10 +58,15 @@ impl DataKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 32];
                 rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-                write_private(path, &STANDARD.encode(bytes))
-                    .with_context(|| format!("cannot create the data key {}", path.display()))?;
-                tracing::info!(path = %path.display(), "created a new data key for personal data");
-                Ok(Self::from_bytes(&bytes))
+                match publish_private(path, &STANDARD.encode(bytes)) {
+                    Ok(()) => {
+                        tracing::info!(path = %path.display(), "created a new data key for personal data");
+                        Ok(Self::from_bytes(&bytes))
+                    }
+                    // Another process (or thread) created it first: that key is the one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_create(path),
+                    Err(e) => Err(e).with_context(|| format!("cannot create the data key {}", path.display())),
+                }
             }
             Err(e) => Err(e).with_context(|| format!("cannot read the data key {}", path.display())),
         }
@@ -100,6 +105,18 @@ impl DataKey {
             s
         })
     }
+}
+
+/// Writes a whole private file beside `path` and links it into place, so that a reader never
+/// sees it half written and two writers cannot both win: the second gets `AlreadyExists`.
+fn publish_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{}.tmp", rand::random::<u64>()));
+    let draft = path.with_file_name(name);
+    write_private(&draft, text)?;
+    let linked = std::fs::hard_link(&draft, path);
+    let _ = std::fs::remove_file(&draft);
+    linked
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
@@ -227,5 +244,24 @@ mod tests {
         std::fs::remove_dir_all(dir).ok();
         assert_eq!(default_key_path("sqlite://firecast-demo.db"), PathBuf::from("firecast-demo.db.key"));
         assert_eq!(default_key_path("postgres://u@h/db"), PathBuf::from("firecast.key"));
+    }
+
+    #[test]
+    fn servers_starting_together_share_one_key() {
+        let dir = std::env::temp_dir().join(format!("firecast-key-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for round in 0..20 {
+            let path = dir.join(format!("{round}.key"));
+            let keys: Vec<DataKey> = std::thread::scope(|s| {
+                let starts: Vec<_> = (0..8).map(|_| s.spawn(|| DataKey::load_or_create(&path).unwrap())).collect();
+                starts.into_iter().map(|t| t.join().unwrap()).collect()
+            });
+            let sealed = keys[0].seal("x");
+            assert!(keys.iter().all(|k| k.open(&sealed).is_ok()), "round {round}: two keys were made");
+        }
+        let left: Vec<_> =
+            std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+        assert!(left.iter().all(|n| n.ends_with(".key")), "drafts left behind: {left:?}");
+        std::fs::remove_dir_all(dir).ok();
     }
 }
