@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::quiz::writer::AnswerWriter;
 use crate::web::{self, AppState, BODY_LIMIT, assets, layout, session};
-use crate::{Error, activity, audit, campaign, hazard, home, org, push, quiz, report, volunteer};
+use crate::{Error, activity, audit, campaign, event, hazard, home, org, push, quiz, report, stream, volunteer};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -56,6 +56,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(quiz::api::router())
         .merge(volunteer::api::router())
         .merge(hazard::api::router())
+        .merge(event::api::router())
+        .merge(stream::api::router())
         .merge(push::api::router())
         .merge(home::api::router());
     let (router, mut doc) = api.split_for_parts();
@@ -150,6 +152,11 @@ pub fn router(state: AppState) -> Router {
         .merge(push::pages::router())
         .merge(push::public::router())
         .merge(push::feeds::router())
+        .merge(event::pages::router())
+        .merge(event::public::router())
+        .merge(event::calendar::router())
+        .merge(stream::pages::router())
+        .merge(stream::public::router())
         .merge(home::public::router())
         .merge(home::pages::router())
         .merge(layout::router());

@@ -45,6 +45,31 @@ pub fn parse_date(field: &str, s: &str) -> Result<Date> {
         .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_date", &[s.trim()])))
 }
 
+/// Parses a time as people write it in China Standard Time (`2026-11-20 09:30`, a `T` instead of
+/// the space, optional seconds) or with an explicit offset (RFC 3339), into UTC at whole seconds.
+pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(truncate(t.to_offset(time::UtcOffset::UTC)));
+    }
+    let text = s.replace('T', " ");
+    let local =
+        time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+            .or_else(|_| {
+                time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]"))
+            })
+            .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_time", &[s])))?;
+    Ok(local.assume_offset(CST).to_offset(time::UtcOffset::UTC))
+}
+
+/// A time for a `datetime-local` form field, in China Standard Time.
+pub fn local_input(t: OffsetDateTime) -> String {
+    use time::macros::format_description;
+    t.to_offset(CST).format(format_description!("[year]-[month]-[day]T[hour]:[minute]")).unwrap_or_default()
+}
+
 /// A date as written in forms and files.
 pub fn show_date(d: Date) -> String {
     d.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
@@ -54,6 +79,16 @@ pub fn show_date(d: Date) -> String {
 mod tests {
     use super::*;
     use time::macros::{date, datetime};
+
+    #[test]
+    fn times_parse_as_written_in_china() {
+        assert_eq!(parse_time("at", "2026-11-20 09:30").unwrap(), datetime!(2026-11-20 01:30 UTC));
+        assert_eq!(parse_time("at", "2026-11-20T09:30").unwrap(), datetime!(2026-11-20 01:30 UTC));
+        assert_eq!(parse_time("at", "2026-11-20T09:30:15").unwrap(), datetime!(2026-11-20 01:30:15 UTC));
+        assert_eq!(parse_time("at", "2026-11-20T09:30:00+08:00").unwrap(), datetime!(2026-11-20 01:30 UTC));
+        assert!(parse_time("at", "soon").is_err());
+        assert_eq!(local_input(datetime!(2026-11-20 01:30 UTC)), "2026-11-20T09:30");
+    }
 
     #[test]
     fn dates_parse_and_name_the_field() {

@@ -42,7 +42,7 @@ pub enum Lang {
 
 /// The strings of each language: the shell and the older areas, then one file per newer area, then
 /// the messages of refusals (`errors`).
-const SOURCES: [(Lang, [&str; 8]); 3] = [
+const SOURCES: [(Lang, [&str; 10]); 3] = [
     (
         Lang::Zh,
         [
@@ -53,6 +53,8 @@ const SOURCES: [(Lang, [&str; 8]); 3] = [
             include_str!("../locales/quiz_live.zh-CN.txt"),
             include_str!("../locales/quiz_selection.zh-CN.txt"),
             include_str!("../locales/push.zh-CN.txt"),
+            include_str!("../locales/event.zh-CN.txt"),
+            include_str!("../locales/stream.zh-CN.txt"),
             include_str!("../locales/errors.zh-CN.txt"),
         ],
     ),
@@ -66,6 +68,8 @@ const SOURCES: [(Lang, [&str; 8]); 3] = [
             include_str!("../locales/quiz_live.en.txt"),
             include_str!("../locales/quiz_selection.en.txt"),
             include_str!("../locales/push.en.txt"),
+            include_str!("../locales/event.en.txt"),
+            include_str!("../locales/stream.en.txt"),
             include_str!("../locales/errors.en.txt"),
         ],
     ),
@@ -79,6 +83,8 @@ const SOURCES: [(Lang, [&str; 8]); 3] = [
             include_str!("../locales/quiz_live.ko.txt"),
             include_str!("../locales/quiz_selection.ko.txt"),
             include_str!("../locales/push.ko.txt"),
+            include_str!("../locales/event.ko.txt"),
+            include_str!("../locales/stream.ko.txt"),
             include_str!("../locales/errors.ko.txt"),
         ],
     ),

@@ -16,6 +16,8 @@ pub mod campaign;
 pub mod cli;
 /// Times: stored in UTC, shown in China Standard Time.
 pub mod clock;
+/// Short codes people read aloud or type: tracking codes, tickets.
+pub mod code;
 /// One `Config` from flags and `FIRECAST_*` variables.
 pub mod config;
 /// The SQLite / PostgreSQL database handle, migrations and bulk helpers.
@@ -24,6 +26,9 @@ pub mod db;
 pub mod demo;
 /// One `Error` type for every handler and command.
 pub mod error;
+/// Public events residents register for: places, a waiting list, tickets checked at the door,
+/// registrations by channel, and their iCalendar feed.
+pub mod event;
 /// Hazard reports from home checks and residents, followed through to rectification.
 pub mod hazard;
 /// The signed-in user's home page.
@@ -44,6 +49,8 @@ pub mod quiz;
 pub mod report;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.
 pub mod sheet;
+/// Livestreams: the player, viewers counted by day, moderated comments, reported views.
+pub mod stream;
 /// Charts and the Jilin map, drawn on the server as SVG.
 pub mod svg;
 /// Volunteer teams, members, service events and hours, periods and the challenge.

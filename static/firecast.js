@@ -266,3 +266,31 @@ document.addEventListener("DOMContentLoaded", () => {
     );
   });
 });
+
+// Door check-in: where the browser reads QR codes itself (BarcodeDetector), the camera scans a
+// ticket and submits its code; elsewhere the phone's own scanner opens the door link, or the code
+// is typed.
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("scan");
+  if (!box || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  box.hidden = false;
+  const video = document.getElementById("scan-video");
+  document.getElementById("scan-start").addEventListener("click", async () => {
+    const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    const look = async () => {
+      const found = await detector.detect(video).catch(() => []);
+      const text = found.length ? found[0].rawValue : "";
+      if (!text) { requestAnimationFrame(look); return; }
+      stream.getTracks().forEach((t) => t.stop());
+      let code = text;
+      try { code = new URL(text).searchParams.get("code") || text; } catch (_) { /* a bare code */ }
+      document.getElementById("code").value = code;
+      document.getElementById("door-form").submit();
+    };
+    look();
+  });
+});

@@ -887,3 +887,100 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         driver.quit().await.unwrap();
     }
 }
+
+/// Registers on an event's page (reached through `link`) and returns the ticket page's address.
+async fn register_on_phone(driver: &WebDriver, link: &str, name: &str, phone: &str) -> String {
+    driver.goto(link).await.unwrap();
+    driver.find(By::Id("name")).await.unwrap().send_keys(name).await.unwrap();
+    driver.find(By::Id("phone")).await.unwrap().send_keys(phone).await.unwrap();
+    driver.find(By::Id("consent")).await.unwrap().click().await.unwrap();
+    click_to_load(driver, By::Id("register")).await.unwrap();
+    let url = driver.current_url().await.unwrap().to_string();
+    assert!(url.contains("/p/tickets/"), "{url}");
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_registers_from_a_douyin_link_waits_moves_up_and_is_checked_in_at_the_door() {
+    let Some((_chromedriver, driver)) = browser(390, 844).await else {
+        return;
+    };
+    let (base, ..) = demo_server("events").await;
+    // The province sets an event up on a phone: one place, starting in an hour.
+    sign_in(&driver, &base, "province").await.unwrap();
+    driver.goto(format!("{base}/events")).await.unwrap();
+    driver.find(By::Id("title")).await.unwrap().send_keys("消防体验日").await.unwrap();
+    driver.find(By::Css("#region_code-l1 option[value='220100']")).await.unwrap().click().await.unwrap();
+    appears(&driver, By::Css("#region_code-l2 option[value='220102']")).await.click().await.unwrap();
+    let soon = time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+    let local = |t: time::OffsetDateTime| {
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+    };
+    let set = format!(
+        "document.getElementById('starts_at').value = '{}'; document.getElementById('ends_at').value = '{}'; \
+         document.getElementById('closes_at').value = ''; document.getElementById('capacity').value = '1';",
+        local(soon + time::Duration::hours(1)),
+        local(soon + time::Duration::hours(3))
+    );
+    driver.execute(&set, vec![]).await.unwrap();
+    click_to_load(&driver, By::Css("#new-event button[type=submit]")).await.unwrap();
+    let event_url = driver.current_url().await.unwrap().to_string();
+    assert!(event_url.contains("/events/"), "{event_url}");
+    let href = driver
+        .find(By::Css("a.channel-link[data-channel='douyin']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    // The link names the configured public address; this server listens elsewhere.
+    let douyin = format!("{base}{}", &href[href.find("/p/events/").unwrap()..]);
+    assert!(douyin.contains("?from="), "{douyin}");
+    sign_out(&driver, &base).await.unwrap();
+
+    // Two residents come through the 抖音 link: the first gets the place, the second waits.
+    let first = register_on_phone(&driver, &douyin, "金美玉", "13904331234").await;
+    assert!(driver.find(By::Id("status")).await.unwrap().text().await.unwrap().contains("报名成功"));
+    let second = register_on_phone(&driver, &douyin, "王强", "13800000003").await;
+    let status = driver.find(By::Id("status")).await.unwrap().text().await.unwrap();
+    assert!(status.contains("候补"), "{status}");
+    assert!(driver.find(By::Css(".qr-code svg")).await.is_err(), "a waiting ticket has no QR code yet");
+    no_sideways_scroll(&driver, "a waiting ticket").await;
+    driver.screenshot(&screenshot_path("phone-event-waitlisted.png")).await.unwrap();
+
+    // The first cancels; the second moves up and gets the QR code and the door code.
+    driver.goto(&first).await.unwrap();
+    click_to_load(&driver, By::Id("cancel")).await.unwrap();
+    assert!(driver.find(By::Id("notice")).await.unwrap().text().await.unwrap().contains("已取消报名"));
+    driver.goto(&second).await.unwrap();
+    assert!(driver.find(By::Id("status")).await.unwrap().text().await.unwrap().contains("报名成功"));
+    assert!(driver.find(By::Css(".qr-code svg")).await.is_ok());
+    let code = driver.find(By::Id("code")).await.unwrap().text().await.unwrap();
+    assert_eq!(code.len(), 9, "shown as K7PM-3QXA: {code}");
+    driver.screenshot(&screenshot_path("phone-event-ticket.png")).await.unwrap();
+
+    // At the door, the brigade's phone opens the QR code's link: the code is filled in.
+    sign_in(&driver, &base, "nanguan").await.unwrap();
+    let id = event_url.rsplit('/').next().unwrap().to_owned();
+    driver.goto(format!("{base}/events/{id}/door?code={}", code.replace('-', ""))).await.unwrap();
+    assert_eq!(driver.find(By::Id("code")).await.unwrap().value().await.unwrap().unwrap(), code);
+    click_to_load(&driver, By::Css("#door-form button[type=submit]")).await.unwrap();
+    let done = driver.find(By::Id("done")).await.unwrap().text().await.unwrap();
+    assert!(done.contains("王强"), "{done}");
+    no_sideways_scroll(&driver, "the door page").await;
+    driver.screenshot(&screenshot_path("phone-event-door.png")).await.unwrap();
+    // The same ticket again is refused, in Chinese.
+    driver.goto(format!("{base}/events/{id}/door?code={code}")).await.unwrap();
+    click_to_load(&driver, By::Css("#door-form button[type=submit]")).await.unwrap();
+    assert!(driver.find(By::Id("error")).await.unwrap().text().await.unwrap().contains("已于"));
+
+    // The event's source table counts the 抖音 registration that holds the place, checked in.
+    driver.goto(&event_url).await.unwrap();
+    let row = driver.find(By::XPath("//table//tr[th[contains(., '抖音')]]")).await.unwrap().text().await.unwrap();
+    assert!(row.contains('1'), "{row}");
+    let checked: i64 = driver.find(By::Id("checked-in")).await.unwrap().text().await.unwrap().parse().unwrap();
+    assert_eq!(checked, 1);
+    no_sideways_scroll(&driver, "the event page").await;
+    driver.quit().await.unwrap();
+}

@@ -47,6 +47,30 @@ pub struct ActivityInput {
     pub figures: BTreeMap<String, i64>,
 }
 
+/// Files the record of work done in another area (a volunteer event completed, a public event
+/// finished) for review: in the campaign running on its first day over the organiser's area, its
+/// place already resolved to `region` (code, path), `organiser` the unit's (id, region path).
+/// Returns the record's and the campaign's ids, or `None` when no campaign runs on that day.
+pub async fn file_for_review(
+    db: &Db,
+    mut input: ActivityInput,
+    region: (String, String),
+    organiser: (i64, &str),
+    by: i64,
+) -> Result<Option<(i64, i64)>> {
+    let day = parse_date("starts_on", &input.starts_on)?;
+    let running = campaign::store::campaigns(db, &org::Scope::under(organiser.1))
+        .await?
+        .into_iter()
+        .find(|c| c.status == campaign::Status::Running && c.starts_on <= day && day <= c.ends_on);
+    let Some(c) = running else { return Ok(None) };
+    input.campaign_id = c.id;
+    let catalogue = campaign::store::metrics(db).await?;
+    let mut record = check_record(&input, &c, &catalogue, Some(region), organiser, by)?;
+    record.state = State::Submitted;
+    Ok(Some((store::insert(db, &record).await?, c.id)))
+}
+
 fn limit(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
     if s.chars().count() > max {

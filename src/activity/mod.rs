@@ -124,7 +124,7 @@ pub fn can_report(role: Role) -> bool {
 pub fn can_review(reviewer: (Role, i64, UnitKind, &str), organiser: (i64, &str, &str)) -> bool {
     let (role, unit_id, kind, path) = reviewer;
     let (org_id, org_kind, org_path) = organiser;
-    let reviewer_role = matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff);
+    let reviewer_role = role.is_fire_staff();
     let fire_service = |k: &str| matches!(k, "corps" | "detachment" | "brigade" | "station");
     reviewer_role
         && fire_service(kind.as_str())

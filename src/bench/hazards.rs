@@ -89,7 +89,7 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
                     // Open reports are mostly within their deadline; about one in ten is late.
                     let due = (!state.is_closed()).then(|| now + Duration::hours(rng.random_range(-40..400)));
                     NewHazard {
-                        tracking_code: crate::hazard::actions::new_tracking_code(),
+                        tracking_code: crate::code::new(),
                         category: CATEGORIES[rng.random_range(0..CATEGORIES.len())].to_owned(),
                         region: (code.clone(), path.clone()),
                         address: "某小区1号楼".to_owned(),

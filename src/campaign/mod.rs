@@ -42,8 +42,7 @@ pub fn check_period(starts_on: Date, ends_on: Date) -> Result<()> {
 
 /// Who may plan campaigns and write duties: admins and fire-service staff of the owner unit.
 pub fn can_plan(role: Role, unit_kind: UnitKind) -> bool {
-    matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
-        && matches!(unit_kind, UnitKind::Corps | UnitKind::Detachment | UnitKind::Brigade)
+    role.is_fire_staff() && matches!(unit_kind, UnitKind::Corps | UnitKind::Detachment | UnitKind::Brigade)
 }
 
 /// Who adds to the catalogue of metrics every campaign of the province is measured by: the

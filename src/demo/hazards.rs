@@ -10,7 +10,6 @@ use rand::{Rng as _, SeedableRng as _};
 use time::{Duration, OffsetDateTime};
 
 use crate::db::Db;
-use crate::hazard::actions::new_tracking_code;
 use crate::hazard::store::{self, NewEvent, NewHazard};
 use crate::hazard::{ReporterKind, State, add_working_days, due_in, escalation_for};
 use crate::org::{Scope, UnitKind, store as org};
@@ -75,7 +74,7 @@ fn build(
     let (category_code, verify_hours, texts) = CATEGORIES[category % CATEGORIES.len()];
     let verify_due_at = created + Duration::hours(verify_hours);
     let mut h = NewHazard {
-        tracking_code: new_tracking_code(),
+        tracking_code: crate::code::new(),
         category: category_code.to_owned(),
         region: (code.to_owned(), path.to_owned()),
         address: format!("{name}{}号楼{}单元", rng.random_range(1..40), rng.random_range(1..6)),

@@ -2,11 +2,13 @@
 //! one account for each role (all with the same password), and the 2024 publicity month with the
 //! current one. Loading twice changes nothing.
 
+pub mod events;
 pub mod hazards;
 pub mod month;
 pub mod push;
 pub mod quiz;
 pub mod quiz_selection;
+pub mod streams;
 pub mod volunteers;
 
 use anyhow::Context as _;
@@ -72,12 +74,14 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
         }
     }
     let author = store::user_by_username(db, "province").await?.context("demo account province")?;
-    month::load(db, author.id).await?;
+    let named = month::load(db, author.id).await?;
     quiz::load(db, key, author.id, 300).await?;
     volunteers::load(db, key).await?;
     hazards::load(db, key).await?;
     let corps = store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
     push::load(db, author.id, corps.id, crate::clock::now()).await?;
     quiz_selection::load(db).await?;
+    events::load(db, key, author.id, named.get(events::CARNIVAL_TITLE).copied()).await?;
+    streams::load(db, author.id, &named).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

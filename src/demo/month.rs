@@ -93,14 +93,23 @@ const NAMED: &[Named] = &[
         CORPS,
         "220000",
         "carnival",
-        "第四届“吉林消防”科普嘉年华",
+        super::events::CARNIVAL_TITLE,
         16,
         "长春市",
         "",
-        &[("registrations", 1_046), ("participants", 1_046)],
+        &[("registrations", super::events::carnival_registered()), ("participants", super::events::CARNIVAL_CAME)],
     ),
     (CORPS, "220000", "contest", "吉林消防新媒体消防文化作品征集大赛", 18, "", "", &[("short_videos", 126)]),
-    (CORPS, "220000", "livestream", "吉林消防安全云直播", 9, "线上", "", &[("livestream_views", 1_000_000)]),
+    (
+        CORPS,
+        "220000",
+        "livestream",
+        super::streams::LIVESTREAM_TITLE,
+        9,
+        "线上",
+        "",
+        &[("livestream_views", super::streams::reported_views())],
+    ),
     (
         CORPS,
         "220000",
@@ -350,11 +359,12 @@ fn record(
     }
 }
 
-/// Loads the 2024 month and the current one (once). `by` is the author of the records.
-pub async fn load(db: &Db, by: i64) -> anyhow::Result<()> {
+/// Loads the 2024 month and the current one (once). `by` is the author of the records. Returns
+/// the named records by title when the month was loaded now (empty when it was there already).
+pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>> {
     let all = Scope::province();
     if campaigns::campaigns(db, &all).await?.iter().any(|c| c.name == NAME_2024) {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let look = Lookup::load(db).await?;
     let mut rng = StdRng::seed_from_u64(202_411);
@@ -484,7 +494,8 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<()> {
             ));
         }
     }
-    records::insert_many(db, &batch, &|_| {}).await?;
+    let ids = records::insert_many(db, &batch, &|_| {}).await?;
+    let named: HashMap<&'static str, i64> = NAMED.iter().map(|n| n.3).zip(ids).collect();
 
     // The news register: 45 central, 226 provincial and 1,832 own-media stories, plus reposts.
     let mut news = Vec::new();
@@ -534,7 +545,8 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<()> {
     }
     records::insert_airings(db, &airings).await?;
     campaigns::set_status(db, id, crate::campaign::Status::Closed).await?;
-    current(db, &look, by).await
+    current(db, &look, by).await?;
+    Ok(named)
 }
 
 /// The running month, laid around the day the demo is loaded (its day 15 is today, so the tour

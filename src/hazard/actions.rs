@@ -66,37 +66,13 @@ pub fn tracking_link(code: &str) -> String {
     format!("/p/hazards/track?code={code}")
 }
 
-/// The letters of a tracking code: digits and capitals without 0, O, 1 and I, so that a code
-/// can be read over the phone.
-const CODE_LETTERS: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-
-/// How long a tracking code is (40 random bits; failed look-ups are budgeted per address).
-pub const CODE_LEN: usize = 8;
-
 /// Failed look-ups of a tracking code an address may make in an hour.
 pub const TRACK_LOOKUPS_PER_HOUR: i64 = 20;
-
-/// A new tracking code, such as `K7PM3QXA`.
-pub fn new_tracking_code() -> String {
-    let mut rng = rand::rng();
-    (0..CODE_LEN).map(|_| char::from(CODE_LETTERS[rand::Rng::random_range(&mut rng, 0..CODE_LETTERS.len())])).collect()
-}
-
-/// A tracking code as typed or read out (`k7pm 3qxa`, `K7PM-3QXA`), as it is stored.
-pub fn typed_code(typed: &str) -> String {
-    let plain: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
-    if plain.chars().count() == CODE_LEN { plain.to_ascii_uppercase() } else { plain }
-}
-
-/// A tracking code as a page shows it: `K7PM-3QXA`.
-pub fn shown_code(code: &str) -> String {
-    if code.len() == CODE_LEN && code.is_ascii() { format!("{}-{}", &code[..4], &code[4..]) } else { code.to_owned() }
-}
 
 /// A tracking code no report has yet.
 async fn fresh_code(db: &Db) -> Result<String> {
     loop {
-        let code = new_tracking_code();
+        let code = crate::code::new();
         match store::by_code(db, &code).await {
             Err(Error::NotFound) => return Ok(code),
             Ok(_) => {}
@@ -112,7 +88,7 @@ pub async fn track(db: &Db, key: &DataKey, typed: &str, ip: &str) -> Result<quer
     let spent = org::store::spend(db, "hazard_lookup", &address, clock::now(), TRACK_LOOKUPS_PER_HOUR)
         .await?
         .ok_or_else(|| Error::TooMany("error.track_lookups_per_hour".into()))?;
-    let t = queries::tracking(db, &typed_code(typed)).await?;
+    let t = queries::tracking(db, &crate::code::typed(typed)).await?;
     org::store::give_back(db, spent).await?;
     Ok(t)
 }
@@ -468,7 +444,7 @@ pub async fn add_photo(db: &Db, me: &Principal, id: i64, bytes: &[u8]) -> Result
 /// Attaches cleaned photos to the reporter's own report (by tracking code) while it waits for
 /// verification.
 pub async fn add_public_photos(db: &Db, code: &str, photos: &[crate::photo::Photo]) -> Result<Vec<i64>> {
-    let h = store::by_code(db, &typed_code(code)).await?;
+    let h = store::by_code(db, &crate::code::typed(code)).await?;
     if h.state != State::Reported {
         return Err(Error::Conflict("error.photos_until_verified".into()));
     }

@@ -154,7 +154,7 @@ impl Transition {
 
 /// Fire-service staff and admins: they verify, assign, refer, re-inspect, close and reopen.
 pub fn is_fire_service(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+    role.is_fire_staff()
 }
 
 /// Who may report signed in, and as which kind of reporter (leaders only read).

@@ -176,7 +176,7 @@ struct DonePage {
 
 impl DonePage {
     fn shown(&self) -> String {
-        actions::shown_code(&self.code)
+        crate::code::shown(&self.code)
     }
 }
 
@@ -327,7 +327,7 @@ async fn track(
     rc: RequestCtx,
     Query(q): Query<TrackQuery>,
 ) -> Result<Response> {
-    let code = actions::typed_code(&q.code);
+    let code = crate::code::typed(&q.code);
     if code.is_empty() {
         return Ok(TrackPage { ctx, code, t: None }.into_response());
     }

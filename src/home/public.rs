@@ -1,7 +1,8 @@
 //! `/p/`: a resident's home page, phone first and without an account (the site root sends
 //! visitors who are not signed in here): the campaign running where they live, today's tips for
 //! their area and the season, the quizzes open to them, and the ways to subscribe, report a hazard
-//! or follow a report. Its head advertises the feeds of tips, as readers and aggregators find them.
+//! or follow a report, and the events coming up near them. Its head advertises the feeds of tips
+//! and the calendar of events, as readers, aggregators and calendar apps find them.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,6 +25,9 @@ use crate::{Result, clock};
 /// Tips shown on the page.
 const TIPS: i64 = 4;
 
+/// Events shown on the page.
+const EVENTS: usize = 3;
+
 /// Where the resident lives: any level down to the community.
 const PLACE: Spec = Spec::filter("region", 4);
 
@@ -37,6 +41,9 @@ struct ResidentPage {
     campaigns: Vec<Campaign>,
     tips: Vec<PublicTip>,
     quizzes: Vec<Quiz>,
+    events: Vec<crate::event::store::Event>,
+    /// Broadcasts on air or coming up.
+    streams: Vec<crate::stream::store::Stream>,
     /// The feeds' language: Korean for a Korean page.
     feed_lang: &'static str,
 }
@@ -44,6 +51,12 @@ struct ResidentPage {
 impl ResidentPage {
     fn until(&self, q: &Quiz) -> String {
         self.ctx.fill("resident.quiz_until", &[&self.ctx.time(&q.closes_at)])
+    }
+    fn on_air(&self, s: &crate::stream::store::Stream) -> bool {
+        s.starts_at <= clock::now()
+    }
+    fn calendar_query(&self) -> String {
+        crate::web::extract::query_string(&[("region", self.region.as_str())])
     }
     fn feed_query(&self) -> String {
         crate::web::extract::query_string(&[("region", self.region.as_str()), ("lang", self.feed_lang)])
@@ -85,10 +98,22 @@ async fn resident(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<R
         .into_iter()
         .filter(|q| q.opens_at <= now && now < q.closes_at && path.starts_with(&q.audience_path))
         .collect();
+    let events = crate::event::store::upcoming(&state.db, now, 200)
+        .await?
+        .into_iter()
+        .filter(|e| crate::event::public::near(e, &path))
+        .take(EVENTS)
+        .collect();
+    let streams = crate::stream::store::upcoming(&state.db, now, 50)
+        .await?
+        .into_iter()
+        .filter(|s| s.region_path.starts_with(&path) || path.starts_with(&s.region_path))
+        .take(2)
+        .collect();
     let region = chosen.map(|r| r.code).unwrap_or_default();
     let place = picker::build(&state.db, &province, PLACE, &region, true).await?;
     let feed_lang = lang.as_str();
-    Ok(ResidentPage { ctx, place, region, campaigns, tips, quizzes, feed_lang })
+    Ok(ResidentPage { ctx, place, region, campaigns, tips, quizzes, events, streams, feed_lang })
 }
 
 /// The routes of the resident's home.

@@ -64,6 +64,14 @@ pub async fn waiting(db: &Db, me: &Principal, duties: &[DutyProgress]) -> Result
         };
         add("home.todo_flags", flags.iter().map(|(_, n)| n).sum(), &link, false);
     }
+    if crate::stream::may_run(me.role) {
+        let comments = crate::stream::store::waiting(db, &me.scope).await?;
+        let link = match comments.as_slice() {
+            [(id, _, _)] => format!("/streams/{id}#comments"),
+            _ => "/streams".to_owned(),
+        };
+        add("home.todo_comments", comments.iter().map(|(_, _, n)| n).sum(), &link, false);
+    }
     if me.user.unit_kind == org::UnitKind::VolunteerTeam {
         let start = today.midnight().assume_offset(clock::CST);
         let filter = EventFilter { team_id: Some(me.user.unit_id), state: Some(EventState::Open), from: Some(start) };

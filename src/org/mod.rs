@@ -218,6 +218,12 @@ pub enum Permission {
 }
 
 impl Role {
+    /// Whether this is fire-service staff (admins and province, detachment and brigade staff):
+    /// the roles that plan, review, push, organise events and run broadcasts in their area.
+    pub fn is_fire_staff(self) -> bool {
+        matches!(self, Self::Admin | Self::ProvinceStaff | Self::DetachmentStaff | Self::BrigadeStaff)
+    }
+
     /// Whether this role may do `p` (within scope).
     pub fn can(self, p: Permission) -> bool {
         use Permission::{ManageUnits, ManageUsers, ViewAudit, ViewUnits, ViewUsers};

@@ -178,7 +178,7 @@ pub fn search_text<'a>(title: &str, texts: impl IntoIterator<Item = &'a str>, ta
 
 /// Whether a user writes products and sends pushes: admins and fire-service staff.
 pub fn may_write(me: &Principal) -> bool {
-    matches!(me.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+    me.role.is_fire_staff()
 }
 
 fn can_write(me: &Principal) -> Result<()> {

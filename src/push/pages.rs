@@ -394,12 +394,7 @@ fn parse_local(field: &str, s: &str) -> Result<Option<OffsetDateTime>> {
     if s.trim().is_empty() {
         return Ok(None);
     }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let fmt_s = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let t = time::PrimitiveDateTime::parse(s.trim(), fmt)
-        .or_else(|_| time::PrimitiveDateTime::parse(s.trim(), fmt_s))
-        .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_time", &[s.trim()])))?;
-    Ok(Some(t.assume_offset(clock::CST)))
+    clock::parse_time(field, s).map(Some)
 }
 
 impl ComposeValues {

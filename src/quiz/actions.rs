@@ -21,7 +21,7 @@ use crate::{Error, Result, clock};
 
 /// Who sets up quizzes and keeps the bank: admins and fire-service staff.
 pub fn can_manage(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+    role.is_fire_staff()
 }
 
 fn manager(me: &Principal) -> Result<()> {
@@ -158,21 +158,13 @@ pub struct QuizInput {
     pub prize_min_score: i64,
 }
 
-/// Parses `2024-11-01 08:00` (or with a `T`) as China Standard Time.
-pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    time::PrimitiveDateTime::parse(&s.trim().replace('T', " "), fmt)
-        .map(|t| t.assume_offset(clock::CST).to_offset(time::UtcOffset::UTC))
-        .map_err(|_| Error::invalid(field, "error.quiz_time"))
-}
-
 /// Sets up a quiz owned by the caller's unit; the bank must hold enough questions for the
 /// blueprint. Returns its id.
 pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
     let r = async {
         manager(me)?;
-        let opens_at = parse_time("opens_at", &input.opens_at)?;
-        let closes_at = parse_time("closes_at", &input.closes_at)?;
+        let opens_at = clock::parse_time("opens_at", &input.opens_at)?;
+        let closes_at = clock::parse_time("closes_at", &input.closes_at)?;
         if closes_at <= opens_at {
             return Err(Error::invalid("closes_at", "error.quiz_closes_early"));
         }

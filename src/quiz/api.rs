@@ -205,7 +205,7 @@ async fn join(
     headers: HeaderMap,
     Json(input): Json<JoinInput>,
 ) -> Result<axum::Json<Me>> {
-    let p = actions::join(&s.db, &s.key, &super::public::device_token(&headers)?, &input, &rc.ip).await?;
+    let p = actions::join(&s.db, &s.key, &crate::web::session::device_token(&headers)?, &input, &rc.ip).await?;
     Ok(axum::Json(Me { nickname: p.nickname, region_code: p.region_code, school: p.school }))
 }
 
@@ -227,7 +227,7 @@ async fn start(
     Path(slug): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Started>)> {
     let quiz = store::quiz_by_slug(&s.db, &slug).await?;
-    let p = actions::me(&s.db, &s.key, &super::public::device_token(&headers)?)
+    let p = actions::me(&s.db, &s.key, &crate::web::session::device_token(&headers)?)
         .await?
         .ok_or_else(|| Error::invalid("x-device-token", "error.join_first"))?;
     let token = actions::start(&s.db, &s.key, &quiz, &p, &ctx.ip).await?;

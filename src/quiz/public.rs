@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use axum::Extension;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -22,14 +22,11 @@ use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path};
 use crate::web::layout::PageCtx;
-use crate::web::session::{RequestCtx, set_cookie};
+use crate::web::session::{RequestCtx, device, device_token};
 use crate::{Error, Result, clock};
 
 /// A player's county, inside the quiz's audience.
 const HOME: Spec = Spec::required("region_code", 2, 2);
-
-/// The cookie that holds a participant's device token.
-pub const DEVICE_COOKIE: &str = "fc_device";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "quiz/start.html")]
@@ -47,17 +44,6 @@ struct StartPage {
 impl StartPage {
     fn minutes(&self) -> i64 {
         (self.quiz.time_limit_seconds + 59) / 60
-    }
-}
-
-/// The device token of the request, and a cookie to set when it had none.
-fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    if let Ok(t) = device_token(headers) {
-        (t, None)
-    } else {
-        let t = crate::org::new_secret();
-        let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
-        (t, Some(c))
     }
 }
 
@@ -422,17 +408,4 @@ pub fn router() -> Router<AppState> {
         .route("/p/attempts/{token}/finish", post(hand_in))
         .route("/p/attempts/{token}/result", get(result))
         .route("/p/attempts/{token}/card.png", get(card))
-}
-
-/// The device token of an app or page: the `X-Device-Token` header, else the page's cookie.
-pub fn device_token(headers: &HeaderMap) -> Result<String> {
-    headers
-        .get("x-device-token")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| crate::web::session::cookie(headers, DEVICE_COOKIE))
-        .filter(|t| {
-            (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned)
-        .ok_or_else(|| Error::invalid("x-device-token", "error.device_token"))
 }

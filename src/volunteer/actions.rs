@@ -14,12 +14,12 @@ use super::challenge::{self, Ranked, TeamRanked};
 use super::store::{self, Event, Member, NewEvent, NewMember, Team, TeamDetails};
 use super::{
     CONSENT_VERSION, CredentialKind, EventKind, EventState, SignupStatus, can_manage, can_organise, parse_skills,
-    parse_time, service_day, skills_text,
+    service_day, skills_text,
 };
 use crate::activity;
 use crate::audit::{self, Actor, Outcome};
 use crate::campaign;
-use crate::clock::parse_date;
+use crate::clock::{parse_date, parse_time};
 use crate::db::Db;
 use crate::i18n::{keyed, term};
 use crate::org::caller::Principal;
@@ -566,11 +566,6 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
             return Err(Error::Conflict("error.event_not_started".into()));
         }
         let day = service_day(e.starts_at);
-        let team_scope = Scope::under(&e.team_path);
-        let running = campaign::store::campaigns(db, &team_scope)
-            .await?
-            .into_iter()
-            .find(|c| c.status == campaign::Status::Running && c.starts_on <= day && day <= c.ends_on);
         let mut figures = BTreeMap::new();
         for (code, value) in [
             ("handouts", input.handouts),
@@ -582,7 +577,6 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
             figures.insert(code.to_owned(), value);
         }
         let description = limit("description", &input.description, 4000)?;
-        let mut filed = Completed { activity_id: None, campaign_id: None };
         let catalogue = campaign::store::metrics(db).await?;
         // The figures are checked even without a campaign, so bad input never completes an event.
         let checked = activity::check_figures(&figures, &catalogue).map_err(|err| match err {
@@ -592,32 +586,20 @@ pub async fn complete_event(db: &Db, me: &Principal, event_id: i64, input: &Comp
             },
             other => other,
         })?;
-        if let Some(c) = running {
-            let input = activity::actions::ActivityInput {
-                campaign_id: c.id,
-                duty_id: None,
-                kind: "volunteer_service".to_owned(),
-                title: e.title.clone(),
-                starts_on: clock::show_date(day),
-                ends_on: String::new(),
-                region_code: e.region_code.clone(),
-                co_organisers: String::new(),
-                venue: e.address.chars().take(100).collect(),
-                description,
-                figures: checked.into_iter().collect(),
-            };
-            let mut record = activity::actions::check_record(
-                &input,
-                &c,
-                &catalogue,
-                Some((e.region_code.clone(), e.region_path.clone())),
-                (e.team_id, &e.team_path),
-                me.user.id,
-            )?;
-            record.state = activity::State::Submitted;
-            filed.activity_id = Some(activity::store::insert(db, &record).await?);
-            filed.campaign_id = Some(c.id);
-        }
+        let input = activity::actions::ActivityInput {
+            kind: "volunteer_service".to_owned(),
+            title: e.title.clone(),
+            starts_on: clock::show_date(day),
+            region_code: e.region_code.clone(),
+            venue: e.address.chars().take(100).collect(),
+            description,
+            figures: checked.into_iter().collect(),
+            ..Default::default()
+        };
+        let region = (e.region_code.clone(), e.region_path.clone());
+        let filed =
+            activity::actions::file_for_review(db, input, region, (e.team_id, &e.team_path), me.user.id).await?;
+        let filed = Completed { activity_id: filed.map(|f| f.0), campaign_id: filed.map(|f| f.1) };
         store::close_event(db, event_id, EventState::Completed, filed.activity_id).await?;
         Ok(filed)
     }

@@ -143,7 +143,7 @@ pub fn can_manage(role: Role, my_unit: i64, team_unit: i64) -> bool {
 
 /// Whether a user may set up service periods and challenges: admins and fire-service staff.
 pub fn can_organise(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff)
+    role.is_fire_staff()
 }
 
 /// The day a time falls on in China Standard Time (the day service is credited to).
@@ -185,31 +185,6 @@ pub fn check_day_total(day: Date, already: i64, adding: i64) -> Result<()> {
 /// Minutes as hours and minutes, `5h00`.
 fn hours(minutes: i64) -> String {
     format!("{}h{:02}", minutes / 60, minutes % 60)
-}
-
-/// Parses a time as people write it in China Standard Time (`2026-11-20 09:30`, a `T` instead of
-/// the space, optional seconds) or with an explicit offset (RFC 3339), into UTC at whole seconds.
-pub fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime> {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    let s = s.trim();
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(clock::truncate(t.to_offset(time::UtcOffset::UTC)));
-    }
-    let text = s.replace('T', " ");
-    let local =
-        time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
-            .or_else(|_| {
-                time::PrimitiveDateTime::parse(&text, format_description!("[year]-[month]-[day] [hour]:[minute]"))
-            })
-            .map_err(|_| Error::invalid(field, crate::i18n::keyed("error.not_a_time", &[s])))?;
-    Ok(local.assume_offset(clock::CST).to_offset(time::UtcOffset::UTC))
-}
-
-/// A time for a `datetime-local` form field, in China Standard Time.
-pub fn local_input(t: OffsetDateTime) -> String {
-    use time::macros::format_description;
-    t.to_offset(clock::CST).format(format_description!("[year]-[month]-[day]T[hour]:[minute]")).unwrap_or_default()
 }
 
 /// Minutes as `12h30`.
@@ -261,11 +236,6 @@ mod tests {
         assert!(!can_manage(Role::CommunityWorker, 1, 9));
         assert_eq!(service_day(datetime!(2026-11-19 17:00 UTC)), date!(2026 - 11 - 20));
         assert_eq!(show_minutes(-75), "-1h15");
-        assert_eq!(parse_time("at", "2026-11-20 09:30").unwrap(), datetime!(2026-11-20 01:30 UTC));
-        assert_eq!(parse_time("at", "2026-11-20T09:30").unwrap(), datetime!(2026-11-20 01:30 UTC));
-        assert_eq!(parse_time("at", "2026-11-20T09:30:00+08:00").unwrap(), datetime!(2026-11-20 01:30 UTC));
-        assert!(parse_time("at", "soon").is_err());
-        assert_eq!(local_input(datetime!(2026-11-20 01:30 UTC)), "2026-11-20T09:30");
     }
 
     #[test]

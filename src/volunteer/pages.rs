@@ -2,7 +2,7 @@
 //! (credentials, hours, the audited reveal), member import, the hours ledger, events and an
 //! event (sign-ups, waiting list, the check-in QR code, confirm buttons, completion with
 //! figures), periods with tallies and the honour roll, challenges with entry forms and the live
-//! results board; and the public phone-sized event page `/p/events/{token}`.
+//! results board; and the public phone-sized event page `/p/service/{token}`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -39,15 +39,7 @@ use crate::{Error, Result, clock};
 
 /// The address of an event's public page, for links and the QR code.
 pub fn public_link(config: &Config, token: &str) -> String {
-    format!("{}/p/events/{token}", config.base_url())
-}
-
-/// A QR code of `text` as an SVG image.
-fn qr_svg(text: &str) -> String {
-    qrcode::QrCode::new(text.as_bytes()).map_or_else(
-        |_| String::new(),
-        |code| code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build(),
-    )
+    format!("{}/p/service/{token}", config.base_url())
 }
 
 /// Re-shows a page with the message of an input error or conflict, with its status; other
@@ -497,7 +489,7 @@ async fn event_page(
     let signups = store::signups(&state.db, id).await?;
     let link = public_link(&state.config, &event.token);
     let manage = can_manage(me.role, me.user.unit_id, event.team_id);
-    Ok(EventPage { ctx, qr: qr_svg(&link), link, event, signups, manage, notice })
+    Ok(EventPage { ctx, qr: crate::svg::qr(&link, 220), link, event, signups, manage, notice })
 }
 
 async fn event(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<EventPage> {
@@ -1007,5 +999,5 @@ pub fn router() -> Router<AppState> {
         .route("/volunteers/challenges/{id}/punches", post(record_punches))
         .route("/volunteers/challenges/{id}/board", get(board))
         .route("/volunteers/challenges/{id}/board/fragment", get(board_fragment))
-        .route("/p/events/{token}", get(public_event).post(public_post))
+        .route("/p/service/{token}", get(public_event).post(public_post))
 }

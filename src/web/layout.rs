@@ -153,8 +153,7 @@ impl PageCtx {
         // hazards, pushes and their teams; the planning, media, reporting and reference pages
         // are for the fire service, departments and leaders (still open to anyone by address).
         let field = matches!(user.role, Role::CommunityWorker | Role::Volunteer);
-        let fire_service =
-            matches!(user.role, Role::Admin | Role::ProvinceStaff | Role::DetachmentStaff | Role::BrigadeStaff);
+        let fire_service = user.role.is_fire_staff();
         let mut items = vec![("/", "nav.home", "")];
         if !field {
             items.extend([("/dashboard", "nav.dashboard", "dashboard"), ("/campaigns", "nav.campaigns", "campaigns")]);
@@ -170,6 +169,12 @@ impl PageCtx {
             items.push(("/media", "nav.media", "media"));
         }
         items.extend([("/quiz", "nav.quiz", "quiz"), ("/volunteers", "nav.volunteers", "volunteers")]);
+        if fire_service || field {
+            items.push(("/events", "nav.events", "events"));
+        }
+        if fire_service {
+            items.push(("/streams", "nav.streams", "streams"));
+        }
         if !field {
             items.extend([
                 ("/reports", "nav.reports", "reports"),
@@ -234,6 +239,24 @@ impl PageCtx {
             crate::i18n::Lang::Zh => format!("{}至{}", self.lang.date(a), self.lang.date(b)),
             crate::i18n::Lang::Ko => format!("{}~{}", self.lang.date(a), self.lang.date(b)),
             crate::i18n::Lang::En => format!("{} – {}", self.lang.date(a), self.lang.date(b)),
+        }
+    }
+
+    /// When something happens, in China Standard Time, as this language writes it in a sentence:
+    /// 2026年12月15日 09:00至16:00 (the day once when both ends fall on it), 15 Dec 2026, 09:00 – 16:00.
+    pub fn span(&self, from: &OffsetDateTime, to: &OffsetDateTime) -> String {
+        let clock = time::macros::format_description!("[hour]:[minute]");
+        let (a, b) = (from.to_offset(clock::CST), to.to_offset(clock::CST));
+        let (ta, tb) = (a.format(clock).unwrap_or_default(), b.format(clock).unwrap_or_default());
+        let (da, db) = (self.lang.date(a.date()), self.lang.date(b.date()));
+        let same = a.date() == b.date();
+        match self.lang {
+            crate::i18n::Lang::Zh if same => format!("{da} {ta}至{tb}"),
+            crate::i18n::Lang::Zh => format!("{da} {ta}至{db} {tb}"),
+            crate::i18n::Lang::Ko if same => format!("{da} {ta}~{tb}"),
+            crate::i18n::Lang::Ko => format!("{da} {ta}~{db} {tb}"),
+            crate::i18n::Lang::En if same => format!("{da}, {ta} – {tb}"),
+            crate::i18n::Lang::En => format!("{da}, {ta} – {db}, {tb}"),
         }
     }
 

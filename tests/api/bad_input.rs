@@ -408,7 +408,7 @@ pub async fn the_public_forms_refuse_in_chinese(app: TestApp) {
         }
     };
     let r =
-        anon.form(&format!("/p/events/{token}"), &[("phone", "123"), ("name", "张三"), ("action", "sign_up")]).await;
+        anon.form(&format!("/p/service/{token}"), &[("phone", "123"), ("name", "张三"), ("action", "sign_up")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("请填写11位手机号码"));
     // A resident's hazard report, from a phone that asks for Chinese.

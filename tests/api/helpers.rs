@@ -290,6 +290,29 @@ impl Client {
     }
 }
 
+/// Runs a Python `script` on `input` (its standard input) and reads the JSON it prints: how the
+/// tests open files with the tools their readers use (feed readers, calendars). `None`, with the
+/// reason printed, when Python or the module `what` needs is missing.
+pub fn python_json(what: &str, script: &str, input: &str) -> Option<serde_json::Value> {
+    let child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("skipped {what}: python3 is not installed");
+        return None;
+    };
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        eprintln!("skipped {what}: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
 /// Generates, for each test function, a module with one `#[tokio::test]` per backend.
 #[macro_export]
 macro_rules! on_both_backends {

@@ -84,23 +84,7 @@ fn parsed(xml: &str) -> Option<Value> {
                   print(json.dumps({'bozo': d.bozo, 'version': d.version, 'title': d.feed.get('title'), \
                   'language': d.feed.get('language'), 'entries': [{'link': e.get('link'), 'title': e.get('title'), \
                   'tags': [t['term'] for t in e.get('tags', [])]} for e in d.entries]}))";
-    let child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        eprintln!("skipped the feed parser: python3 is not installed");
-        return None;
-    };
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), xml.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    if !out.status.success() {
-        eprintln!("skipped the feed parser: {}", String::from_utf8_lossy(&out.stderr));
-        return None;
-    }
-    Some(serde_json::from_slice(&out.stdout).unwrap())
+    crate::helpers::python_json("the feed parser", script, xml)
 }
 
 pub async fn the_feeds_carry_the_approved_tips_and_parse(app: TestApp) {

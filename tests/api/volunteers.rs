@@ -296,7 +296,7 @@ pub async fn sign_up_honours_capacity_and_promotes_the_waiting_list(app: TestApp
     let e = new_event(&v, team, "楼道查火患", now + Duration::days(2), now + Duration::days(2) + Duration::hours(3), 2)
         .await;
     let id = e["event"]["id"].as_i64().unwrap();
-    assert!(e["public_url"].as_str().unwrap().contains("/p/events/"));
+    assert!(e["public_url"].as_str().unwrap().contains("/p/service/"));
     let status = |r: Value| r["status"].as_str().unwrap().to_owned();
     assert_eq!(status(member_action(&v, id, "signups", a, None).await.json().await.unwrap()), "confirmed");
     assert_eq!(status(member_action(&v, id, "signups", b, None).await.json().await.unwrap()), "confirmed");
@@ -350,7 +350,7 @@ async fn public_post(c: &Client, token: &str, phone: &str, action: &str) -> (Sta
 }
 
 async fn public_post_as(c: &Client, token: &str, (phone, name): (&str, &str), action: &str) -> (StatusCode, String) {
-    let r = c.form(&format!("/p/events/{token}"), &[("phone", phone), ("name", name), ("action", action)]).await;
+    let r = c.form(&format!("/p/service/{token}"), &[("phone", phone), ("name", name), ("action", action)]).await;
     (r.status(), r.text().await.unwrap())
 }
 
@@ -362,7 +362,7 @@ pub async fn the_event_page_needs_number_and_name_and_counts_failed_look_ups(app
     let e = new_event(&v, team, "送平安", now - Duration::hours(1), now + Duration::hours(2), 10).await;
     let token = e["event"]["token"].as_str().unwrap().to_owned();
     let mut anon = app.anonymous().await;
-    anon.csrf = csrf_in(&anon.get(&format!("/p/events/{token}")).await.text().await.unwrap());
+    anon.csrf = csrf_in(&anon.get(&format!("/p/service/{token}")).await.text().await.unwrap());
     // An unknown number and a known number with another name answer alike.
     let (s, unknown) = public_post_as(&anon, &token, ("13000000000", "签到人"), "cancel").await;
     let (s2, wrong_name) = public_post_as(&anon, &token, ("15012345678", "别人"), "cancel").await;
@@ -422,7 +422,7 @@ pub async fn check_in_and_out_credit_hours_once_and_never_past_24_a_day(app: Tes
     let (id, token) = (e["event"]["id"].as_i64().unwrap(), e["event"]["token"].as_str().unwrap().to_owned());
     // The public page, phone first, without an account.
     let mut anon = app.anonymous().await;
-    let page = anon.get(&format!("/p/events/{token}")).await.text().await.unwrap();
+    let page = anon.get(&format!("/p/service/{token}")).await.text().await.unwrap();
     assert!(page.contains("送平安") && page.contains("inputmode=\"tel\""));
     anon.csrf = csrf_in(&page);
     let (s, body) = public_post(&anon, &token, "13000000000", "sign_up").await;

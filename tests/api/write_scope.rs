@@ -127,6 +127,37 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
     .await["entries"][0]["id"]
         .as_i64()
         .unwrap();
+    // A public event of Nanguan with a registration, and a livestream of Changchun with a comment.
+    let public_event_body = json!({"kind": "open_day", "title": "南关开放日", "region_code": "220102", "starts_at": "2027-01-10 09:00", "ends_at": "2027-01-10 11:00", "capacity": 10});
+    let public_event =
+        created(&nanguan, Method::POST, "/api/v1/public-events", public_event_body.clone()).await["event"]["id"]
+            .as_i64()
+            .unwrap();
+    let resident = app.anonymous().await;
+    let ticket = created(
+        &resident,
+        Method::POST,
+        &format!("/api/v1/public/events/{public_event}/registrations"),
+        json!({"name": "居民", "phone": "13911112222", "consent": true}),
+    )
+    .await["ticket"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stream_body = json!({"title": "长春直播", "region_code": "220100", "starts_at": "2026-01-10 19:00", "ends_at": "2026-01-10 21:00"});
+    let stream =
+        created(&changchun, Method::POST, "/api/v1/livestreams", stream_body.clone()).await["livestream"]["id"]
+            .as_i64()
+            .unwrap();
+    let comment = created(
+        &resident,
+        Method::POST,
+        &format!("/api/v1/public/livestreams/{stream}/comments"),
+        json!({"nickname": "居民", "body": "请问"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
     let node = app.scalar(&format!("select min(id) from push_node where push_id = {push}")).await;
     let attempt = app.scalar("select min(id) from attempt").await;
 
@@ -198,6 +229,8 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
             "/api/v1/challenges".into(),
             json!({"name": "越界赛", "held_on": "2026-11-20", "region_code": "220000", "checkpoints": [{"code": "K1", "name": "消防栓", "value": 300}], "stations": []}),
         ),
+        (Method::POST, "/api/v1/public-events".into(), public_event_body),
+        (Method::POST, "/api/v1/livestreams".into(), stream_body),
         // The push's nodes.
         (Method::POST, format!("/api/v1/push/nodes/{node}/sign"), json!({})),
         (Method::POST, format!("/api/v1/push/nodes/{node}/forward"), json!({})),
@@ -233,6 +266,18 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         (Method::POST, format!("/api/v1/service-events/{event}/check-outs"), json!({"member_id": member})),
         (Method::POST, format!("/api/v1/service-events/{event}/complete"), json!({"handouts": 1})),
         (Method::POST, format!("/api/v1/service-events/{event}/cancel"), json!({})),
+        // Nanguan's public event and Changchun's livestream.
+        (Method::POST, format!("/api/v1/public-events/{public_event}/channels"), json!({"channel": "kuaishou"})),
+        (Method::POST, format!("/api/v1/public-events/{public_event}/check-ins"), json!({"code": ticket})),
+        (Method::POST, format!("/api/v1/public-events/{public_event}/finish"), json!({})),
+        (Method::POST, format!("/api/v1/public-events/{public_event}/cancel"), json!({})),
+        (Method::PUT, format!("/api/v1/livestreams/{stream}/comments/{comment}"), json!({"state": "hidden"})),
+        (
+            Method::POST,
+            format!("/api/v1/livestreams/{stream}/reported-views"),
+            json!({"platform": "抖音", "views": 100, "evidence": "越界"}),
+        ),
+        (Method::POST, format!("/api/v1/livestreams/{stream}/finish"), json!({})),
         // The province's challenge.
         (Method::POST, format!("/api/v1/challenges/{challenge}/entries"), json!({"member_ids": [member]})),
         (
@@ -400,6 +445,12 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         format!("select count(*) from service_event where id = {event} and state = 'open'"),
         format!("select count(*) from question where id = {question} and status = 'active'"),
         format!("select count(*) from live_match where id = {live} and state = 'setup'"),
+        format!("select count(*) from public_event where id = {public_event} and state = 'open'"),
+        format!("select 1 - count(*) from event_channel where event_id = {public_event} and channel = 'kuaishou'"),
+        format!("select count(*) from registration where event_id = {public_event} and checked_in_at is null"),
+        format!("select count(*) from livestream where id = {stream} and state = 'open'"),
+        format!("select count(*) from livestream_comment where id = {comment} and state = 'waiting'"),
+        format!("select 1 - count(*) from livestream_reported where livestream_id = {stream}"),
         "select count(*) from volunteer_member where name in ('越界队员', '越界导入') or name = '越界测试'".into(),
         "select 1 - count(*) from activity where title in ('越界培训', '越界导入活动')".into(),
         "select 1 - count(*) from hazard where description = '越界上报'".into(),

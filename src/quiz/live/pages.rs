@@ -203,13 +203,6 @@ struct SetupPage {
     error: Option<String>,
 }
 
-fn qr_svg(text: &str) -> String {
-    qrcode::QrCode::new(text.as_bytes()).map_or_else(
-        |_| String::new(),
-        |code| code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(160, 160).quiet_zone(true).build(),
-    )
-}
-
 async fn setup_page(
     state: &AppState,
     ctx: PageCtx,
@@ -225,7 +218,7 @@ async fn setup_page(
         .iter()
         .map(|t| {
             let link = format!("{base}/p/live/{}", t.token);
-            (t.clone(), qr_svg(&link), link)
+            (t.clone(), crate::svg::qr(&link, 160), link)
         })
         .collect();
     Ok(SetupPage { ctx, b, links, error })

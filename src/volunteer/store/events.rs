@@ -39,7 +39,7 @@ pub struct Event {
     #[schema(value_type = String)]
     pub ends_at: OffsetDateTime,
     pub(crate) capacity: i64,
-    /// The token of the public page (`/p/events/{token}`).
+    /// The token of the public page (`/p/service/{token}`).
     pub token: String,
     /// Open, completed or cancelled.
     pub state: EventState,
