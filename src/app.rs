@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::quiz::writer::AnswerWriter;
 use crate::web::{self, AppState, BODY_LIMIT, assets, layout, session};
-use crate::{Error, activity, audit, campaign, event, hazard, home, org, push, quiz, report, stream, volunteer};
+use crate::{Error, activity, alert, audit, campaign, event, hazard, home, org, push, quiz, report, stream, volunteer};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -58,6 +58,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(hazard::api::router())
         .merge(event::api::router())
         .merge(stream::api::router())
+        .merge(alert::api::router())
         .merge(push::api::router())
         .merge(home::api::router());
     let (router, mut doc) = api.split_for_parts();
@@ -157,6 +158,8 @@ pub fn router(state: AppState) -> Router {
         .merge(event::calendar::router())
         .merge(stream::pages::router())
         .merge(stream::public::router())
+        .merge(alert::pages::router())
+        .merge(alert::cap::router())
         .merge(home::public::router())
         .merge(home::pages::router())
         .merge(layout::router());

@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "FIRECAST_WEBHOOKS_PER_SECOND", default_value_t = 200.0, global = true)]
     pub webhooks_per_second: f64,
 
+    /// The 3-digit sector code (GB/T 4657) in the issuing unit's code of CAP warnings, as the
+    /// provincial early-warning release centre assigns it to the fire service.
+    #[arg(long, env = "FIRECAST_CAP_SECTOR_CODE", default_value = crate::alert::DEFAULT_SECTOR, value_parser = sector_code, global = true)]
+    pub cap_sector_code: String,
+
     /// The SMS provider.
     #[command(flatten)]
     pub sms: SmsConfig,
@@ -135,6 +140,7 @@ impl Config {
             nats_url: None,
             sms_quiet_hours: "22-8".to_owned(),
             webhooks_per_second: 200.0,
+            cap_sector_code: crate::alert::DEFAULT_SECTOR.to_owned(),
             sms: SmsConfig {
                 sms_endpoint: "https://sms.tencentcloudapi.com".to_owned(),
                 sms_secret_id: None,
@@ -184,6 +190,7 @@ impl fmt::Debug for Config {
             .field("nats_url", &self.nats_url.as_deref().map(crate::db::redact_url))
             .field("sms_quiet_hours", &self.sms_quiet_hours)
             .field("webhooks_per_second", &self.webhooks_per_second)
+            .field("cap_sector_code", &self.cap_sector_code)
             .field("sms", &self.sms)
             .finish()
     }
@@ -290,5 +297,14 @@ mod tests {
         for bad in ["10.0.0.0/33", "nonsense", "10.0.0.0/x", "::/129"] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad}");
         }
+    }
+}
+
+/// A sector code: three digits.
+fn sector_code(s: &str) -> Result<String, String> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("'{s}' is not three digits"))
     }
 }

@@ -42,7 +42,7 @@ pub enum Lang {
 
 /// The strings of each language: the shell and the older areas, then one file per newer area, then
 /// the messages of refusals (`errors`).
-const SOURCES: [(Lang, [&str; 10]); 3] = [
+const SOURCES: [(Lang, [&str; 11]); 3] = [
     (
         Lang::Zh,
         [
@@ -55,6 +55,7 @@ const SOURCES: [(Lang, [&str; 10]); 3] = [
             include_str!("../locales/push.zh-CN.txt"),
             include_str!("../locales/event.zh-CN.txt"),
             include_str!("../locales/stream.zh-CN.txt"),
+            include_str!("../locales/alert.zh-CN.txt"),
             include_str!("../locales/errors.zh-CN.txt"),
         ],
     ),
@@ -70,6 +71,7 @@ const SOURCES: [(Lang, [&str; 10]); 3] = [
             include_str!("../locales/push.en.txt"),
             include_str!("../locales/event.en.txt"),
             include_str!("../locales/stream.en.txt"),
+            include_str!("../locales/alert.en.txt"),
             include_str!("../locales/errors.en.txt"),
         ],
     ),
@@ -85,6 +87,7 @@ const SOURCES: [(Lang, [&str; 10]); 3] = [
             include_str!("../locales/push.ko.txt"),
             include_str!("../locales/event.ko.txt"),
             include_str!("../locales/stream.ko.txt"),
+            include_str!("../locales/alert.ko.txt"),
             include_str!("../locales/errors.ko.txt"),
         ],
     ),

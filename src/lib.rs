@@ -4,6 +4,8 @@
 
 /// Activity records with figures, photos and review, and the media register.
 pub mod activity;
+/// Urgent warnings published as CAP 1.2 through the national profile, with their Atom index.
+pub mod alert;
 /// The application assembled: router, middleware, OpenAPI, `serve()`.
 pub mod app;
 /// Campaign-independent audit trail: who did what, from where, with which outcome.

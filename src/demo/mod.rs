@@ -2,6 +2,7 @@
 //! one account for each role (all with the same password), and the 2024 publicity month with the
 //! current one. Loading twice changes nothing.
 
+pub mod alerts;
 pub mod events;
 pub mod hazards;
 pub mod month;
@@ -83,5 +84,6 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     quiz_selection::load(db).await?;
     events::load(db, key, author.id, named.get(events::CARNIVAL_TITLE).copied()).await?;
     streams::load(db, author.id, &named).await?;
+    alerts::load(db).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

@@ -190,6 +190,7 @@ pub async fn check_in(db: &Db, key: &DataKey, me: &Principal, id: i64, code: &st
 
 /// What finishing an event filed.
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[schema(as = EventFinished)]
 pub struct Finished {
     /// The activity record filed for review (none when no campaign ran on its day).
     pub activity_id: Option<i64>,

@@ -25,6 +25,7 @@ use crate::{Error, Result};
 
 text_enum! {
     /// What kind of public event.
+    #[schema(as = PublicEventKind)]
     Kind {
         /// 科普嘉年华: a science carnival.
         Carnival = "carnival",
@@ -56,6 +57,7 @@ impl Kind {
 
 text_enum! {
     /// Where a registration came from: the link or QR code it was made through.
+    #[schema(as = EventChannelKind)]
     Channel {
         /// The event's own page (no channel link).
         Site = "site",
@@ -76,6 +78,7 @@ text_enum! {
 
 text_enum! {
     /// Where an event stands.
+    #[schema(as = PublicEventState)]
     State {
         /// Taking registrations until its deadline, and check-ins.
         Open = "open",
@@ -88,6 +91,7 @@ text_enum! {
 
 text_enum! {
     /// Where a registration stands.
+    #[schema(as = RegistrationStatus)]
     Status {
         /// Has a place.
         Confirmed = "confirmed",

@@ -42,6 +42,8 @@ struct ResidentPage {
     tips: Vec<PublicTip>,
     quizzes: Vec<Quiz>,
     events: Vec<crate::event::store::Event>,
+    /// Warnings in force where the resident lives.
+    alerts: Vec<crate::alert::store::Alert>,
     /// Broadcasts on air or coming up.
     streams: Vec<crate::stream::store::Stream>,
     /// The feeds' language: Korean for a Korean page.
@@ -104,6 +106,12 @@ async fn resident(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<R
         .filter(|e| crate::event::public::near(e, &path))
         .take(EVENTS)
         .collect();
+    let alerts = crate::alert::store::current(&state.db, now)
+        .await?
+        .into_iter()
+        .filter(|a| a.state == crate::alert::State::Published && a.effective_at <= now)
+        .filter(|a| chosen.is_none() || crate::alert::covers(&a.area_codes, &path))
+        .collect();
     let streams = crate::stream::store::upcoming(&state.db, now, 50)
         .await?
         .into_iter()
@@ -113,7 +121,7 @@ async fn resident(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<R
     let region = chosen.map(|r| r.code).unwrap_or_default();
     let place = picker::build(&state.db, &province, PLACE, &region, true).await?;
     let feed_lang = lang.as_str();
-    Ok(ResidentPage { ctx, place, region, campaigns, tips, quizzes, events, streams, feed_lang })
+    Ok(ResidentPage { ctx, place, region, campaigns, tips, quizzes, events, alerts, streams, feed_lang })
 }
 
 /// The routes of the resident's home.

@@ -64,6 +64,11 @@ pub async fn waiting(db: &Db, me: &Principal, duties: &[DutyProgress]) -> Result
         };
         add("home.todo_flags", flags.iter().map(|(_, n)| n).sum(), &link, false);
     }
+    if crate::alert::may_issue(me.role) {
+        let (only, drafts) = crate::alert::store::to_sign(db, &me.scope, me.user.id).await?;
+        let link = only.map_or_else(|| "/alerts".to_owned(), |id| format!("/alerts/{id}#sign"));
+        add("home.todo_alerts", drafts, &link, false);
+    }
     if crate::stream::may_run(me.role) {
         let comments = crate::stream::store::waiting(db, &me.scope).await?;
         let link = match comments.as_slice() {

@@ -18,6 +18,7 @@ use crate::org::{Role, text_enum};
 
 text_enum! {
     /// Where a broadcast stands.
+    #[schema(as = LivestreamState)]
     State {
         /// Scheduled or on air: counting viewers, taking comments.
         Open = "open",
@@ -28,6 +29,7 @@ text_enum! {
 
 text_enum! {
     /// Where a comment stands.
+    #[schema(as = LivestreamCommentState)]
     CommentState {
         /// Waiting for staff.
         Waiting = "waiting",

@@ -173,7 +173,7 @@ impl PageCtx {
             items.push(("/events", "nav.events", "events"));
         }
         if fire_service {
-            items.push(("/streams", "nav.streams", "streams"));
+            items.extend([("/streams", "nav.streams", "streams"), ("/alerts", "nav.alerts", "alerts")]);
         }
         if !field {
             items.extend([

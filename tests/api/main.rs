@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod alerts;
 mod audit;
 mod bad_input;
 mod campaigns;

@@ -158,6 +158,9 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
     .await["id"]
         .as_i64()
         .unwrap();
+    let warning_body = json!({"kind": "heating", "severity": "Moderate", "urgency": "Expected", "certainty": "Likely", "headline": "长春寒潮提示", "description": "降温", "region_codes": "220100", "effective_at": "2026-01-01 08:00", "expires_at": "2099-01-01 08:00"});
+    let warning =
+        created(&changchun, Method::POST, "/api/v1/alerts", warning_body.clone()).await["id"].as_i64().unwrap();
     let node = app.scalar(&format!("select min(id) from push_node where push_id = {push}")).await;
     let attempt = app.scalar("select min(id) from attempt").await;
 
@@ -231,6 +234,9 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         ),
         (Method::POST, "/api/v1/public-events".into(), public_event_body),
         (Method::POST, "/api/v1/livestreams".into(), stream_body),
+        (Method::POST, "/api/v1/alerts".into(), warning_body),
+        (Method::POST, format!("/api/v1/alerts/{warning}/sign-off"), json!({})),
+        (Method::POST, format!("/api/v1/alerts/{warning}/cancel"), json!({})),
         // The push's nodes.
         (Method::POST, format!("/api/v1/push/nodes/{node}/sign"), json!({})),
         (Method::POST, format!("/api/v1/push/nodes/{node}/forward"), json!({})),
@@ -449,6 +455,8 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         format!("select 1 - count(*) from event_channel where event_id = {public_event} and channel = 'kuaishou'"),
         format!("select count(*) from registration where event_id = {public_event} and checked_in_at is null"),
         format!("select count(*) from livestream where id = {stream} and state = 'open'"),
+        format!("select count(*) from alert where id = {warning} and state = 'draft'"),
+        "select 1 - count(*) from alert where headline = '长春寒潮提示' and unit_id <> (select unit_id from app_user where username = 'changchun')".into(),
         format!("select count(*) from livestream_comment where id = {comment} and state = 'waiting'"),
         format!("select 1 - count(*) from livestream_reported where livestream_id = {stream}"),
         "select count(*) from volunteer_member where name in ('越界队员', '越界导入') or name = '越界测试'".into(),
