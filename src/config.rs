@@ -269,6 +269,15 @@ impl fmt::Debug for SmsConfig {
     }
 }
 
+/// A sector code: three digits.
+fn sector_code(s: &str) -> Result<String, String> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("'{s}' is not three digits"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,14 +306,5 @@ mod tests {
         for bad in ["10.0.0.0/33", "nonsense", "10.0.0.0/x", "::/129"] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad}");
         }
-    }
-}
-
-/// A sector code: three digits.
-fn sector_code(s: &str) -> Result<String, String> {
-    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(s.to_owned())
-    } else {
-        Err(format!("'{s}' is not three digits"))
     }
 }

@@ -104,7 +104,7 @@ pub fn index(base: &str, alerts: &[Alert]) -> String {
             entries.push((id.clone(), at, a.headline.clone(), a));
         }
     }
-    entries.sort_by(|x, y| y.1.cmp(&x.1));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.1));
     let updated = entries.first().map_or(time::OffsetDateTime::UNIX_EPOCH, |e| e.1);
     let self_url = format!("{base}/feeds/alerts.atom");
     let mut out = format!(

@@ -133,6 +133,8 @@ impl EventPage {
     fn over(&self) -> bool {
         self.event.ends_at < clock::now() || self.event.state == EventState::Finished
     }
+    /// A registration's channel, as the template hands it over (by reference).
+    #[allow(clippy::ref_option)]
     fn channel_name(&self, c: &Option<Channel>, label: &Option<String>) -> String {
         let name = self.ctx.tv("event_channel", c.unwrap_or(Channel::Site));
         match label.as_deref().filter(|l| !l.is_empty()) {

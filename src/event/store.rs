@@ -505,3 +505,24 @@ pub async fn insert_registrations(db: &Db, rows: &[LoadedRegistration]) -> Resul
     tx.commit().await?;
     Ok(())
 }
+
+/// Where the registrations of a campaign's events came from, inside a region: the channels of the
+/// events whose records were approved in the campaign there, with the registrations each brought
+/// (cancelled ones not counted), the most first.
+pub async fn sources_in(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<(Channel, String, i64)>> {
+    let area = Scope::under(path);
+    let (low, high) = area.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select c.channel, c.label, count(g.id) as n from public_event e join activity a on a.id = e.activity_id \
+         join event_channel c on c.event_id = e.id join registration g on g.channel_id = c.id and g.status <> 'cancelled' \
+         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
+         group by c.channel, c.label order by n desc, c.channel"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .fetch_all(p)
+    .await
+    })?)
+}

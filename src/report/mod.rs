@@ -177,6 +177,14 @@ pub fn cn_number(n: i64) -> String {
     }
 }
 
+/// Items in a Chinese list: 甲、乙和丙.
+fn join_cn(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}和{last}", rest.join("、")),
+        _ => items.concat(),
+    }
+}
+
 /// "More than" a round number, as the source writes counts of people: 83 → 80余, 5,160 → 5000余.
 pub fn cn_about(n: i64) -> String {
     if n < 10 {
@@ -304,6 +312,26 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             ("challenge_volunteers", "的", "名消防志愿者参加消防技能定向挑战赛"),
         ],
     );
+    // Where the figures came from, when records say: the channels registrations came through, the
+    // platforms that reported views.
+    let zh = crate::i18n::Lang::Zh;
+    let sources = crate::event::store::sources_in(db, c.id, &region_path).await?;
+    if !sources.is_empty() {
+        let each: Vec<String> = sources
+            .iter()
+            .map(|(channel, label, n)| {
+                let name =
+                    if label.is_empty() { zh.t(&format!("event_channel.{channel}")).to_owned() } else { label.clone() };
+                format!("{name}（{}名）", cn_number(*n))
+            })
+            .collect();
+        online.text(&format!("活动报名者分别来自{}。", join_cn(&each)));
+    }
+    let platforms = crate::stream::store::reported_in(db, c.id, &region_path).await?;
+    if !platforms.is_empty() {
+        let each: Vec<String> = platforms.iter().map(|(p, n)| format!("{p}（{}人次）", cn_number(*n))).collect();
+        online.text(&format!("直播观看量由{}报送。", join_cn(&each)));
+    }
     let mut service = Paragraph::default();
     w.sentence(
         &mut service,

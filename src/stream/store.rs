@@ -336,3 +336,23 @@ pub async fn waiting(db: &Db, scope: &Scope) -> Result<Vec<(i64, String, i64)>> 
     .fetch_all(p)
     .await)?)
 }
+
+/// The views platforms reported for a campaign's broadcasts whose records were approved in the
+/// campaign inside a region: (platform, views), the most first.
+pub async fn reported_in(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<(String, i64)>> {
+    let area = Scope::under(path);
+    let (low, high) = area.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select r.platform, cast(sum(r.views) as bigint) as n from livestream s join activity a on a.id = s.activity_id \
+         join livestream_reported r on r.livestream_id = s.id \
+         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
+         group by r.platform order by n desc, r.platform"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .fetch_all(p)
+    .await
+    })?)
+}

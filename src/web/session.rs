@@ -195,6 +195,33 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
     if ok { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(Error::Csrf) }
 }
 
+/// The cookie that holds a device's own token (a quiz player, a livestream viewer), a year long.
+pub const DEVICE_COOKIE: &str = "fc_device";
+
+/// The device token of the request, and a cookie to set when it had none.
+pub fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    if let Ok(t) = device_token(headers) {
+        (t, None)
+    } else {
+        let t = crate::org::new_secret();
+        let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
+        (t, Some(c))
+    }
+}
+
+/// The device token of an app or page: the `X-Device-Token` header, else the page's cookie.
+pub fn device_token(headers: &HeaderMap) -> Result<String> {
+    headers
+        .get("x-device-token")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| cookie(headers, DEVICE_COOKIE))
+        .filter(|t| {
+            (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| Error::invalid("x-device-token", "error.device_token"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,31 +265,4 @@ mod tests {
         // Nothing trusted: the header never counts.
         assert_eq!(client_ip(&req("10.1.2.3", &["198.51.100.1"]), &[]), "10.1.2.3");
     }
-}
-
-/// The cookie that holds a device's own token (a quiz player, a livestream viewer), a year long.
-pub const DEVICE_COOKIE: &str = "fc_device";
-
-/// The device token of the request, and a cookie to set when it had none.
-pub fn device(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    if let Ok(t) = device_token(headers) {
-        (t, None)
-    } else {
-        let t = crate::org::new_secret();
-        let c = set_cookie(state, DEVICE_COOKIE, &t, Some(365 * 24 * 3600));
-        (t, Some(c))
-    }
-}
-
-/// The device token of an app or page: the `X-Device-Token` header, else the page's cookie.
-pub fn device_token(headers: &HeaderMap) -> Result<String> {
-    headers
-        .get("x-device-token")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| cookie(headers, DEVICE_COOKIE))
-        .filter(|t| {
-            (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned)
-        .ok_or_else(|| Error::invalid("x-device-token", "error.device_token"))
 }

@@ -50,6 +50,9 @@ const STATED: &[&str] = &[
     "消防宣传矩阵发布新闻1832条",
     "提示字幕28560条（次）",
     "消防宣传产品582部",
+    // Where the carnival's registrations and the livestream's views came from: their records.
+    "活动报名者分别来自微博（412名）、微信（356名）、抖音（231名）和活动页面（47名）。",
+    "直播观看量由抖音（61.2万人次）、快手（25.1万人次）和微信视频号（13.7万人次）报送。",
 ];
 
 pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
@@ -78,6 +81,7 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     assert_eq!(report["tables"][0]["rows"].as_array().unwrap().len(), 11, "ten regions and the total");
     let liaoyuan: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.json().await.unwrap();
     assert!(plain(&liaoyuan).contains("辽源市"), "{}", plain(&liaoyuan));
+    assert!(!plain(&liaoyuan).contains("活动报名者"), "the carnival was in 长春, not 辽源");
     let changchun = app.login("changchun").await;
     assert_eq!(
         changchun.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.status(),
