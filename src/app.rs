@@ -19,7 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::quiz::writer::AnswerWriter;
 use crate::web::{self, AppState, BODY_LIMIT, assets, layout, session};
-use crate::{Error, activity, alert, audit, campaign, event, hazard, home, org, push, quiz, report, stream, volunteer};
+use crate::{
+    Error, activity, alert, audit, campaign, event, hazard, home, org, push, quiz, report, screen, stream, volunteer,
+};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -160,6 +162,8 @@ pub fn router(state: AppState) -> Router {
         .merge(stream::public::router())
         .merge(alert::pages::router())
         .merge(alert::cap::router())
+        .merge(screen::pages::router())
+        .merge(screen::playlist::router())
         .merge(home::public::router())
         .merge(home::pages::router())
         .merge(layout::router());

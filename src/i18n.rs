@@ -42,7 +42,7 @@ pub enum Lang {
 
 /// The strings of each language: the shell and the older areas, then one file per newer area, then
 /// the messages of refusals (`errors`).
-const SOURCES: [(Lang, [&str; 11]); 3] = [
+const SOURCES: [(Lang, [&str; 12]); 3] = [
     (
         Lang::Zh,
         [
@@ -56,6 +56,7 @@ const SOURCES: [(Lang, [&str; 11]); 3] = [
             include_str!("../locales/event.zh-CN.txt"),
             include_str!("../locales/stream.zh-CN.txt"),
             include_str!("../locales/alert.zh-CN.txt"),
+            include_str!("../locales/screen.zh-CN.txt"),
             include_str!("../locales/errors.zh-CN.txt"),
         ],
     ),
@@ -72,6 +73,7 @@ const SOURCES: [(Lang, [&str; 11]); 3] = [
             include_str!("../locales/event.en.txt"),
             include_str!("../locales/stream.en.txt"),
             include_str!("../locales/alert.en.txt"),
+            include_str!("../locales/screen.en.txt"),
             include_str!("../locales/errors.en.txt"),
         ],
     ),
@@ -88,6 +90,7 @@ const SOURCES: [(Lang, [&str; 11]); 3] = [
             include_str!("../locales/event.ko.txt"),
             include_str!("../locales/stream.ko.txt"),
             include_str!("../locales/alert.ko.txt"),
+            include_str!("../locales/screen.ko.txt"),
             include_str!("../locales/errors.ko.txt"),
         ],
     ),

@@ -49,6 +49,8 @@ pub mod push;
 pub mod quiz;
 /// The dashboard and the written report, with charts, the map and exports.
 pub mod report;
+/// Screens (LED captions, e-stations, outdoor screens) pulling their playlists with keys of their own.
+pub mod screen;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.
 pub mod sheet;
 /// Livestreams: the player, viewers counted by day, moderated comments, reported views.

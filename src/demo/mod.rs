@@ -9,6 +9,7 @@ pub mod month;
 pub mod push;
 pub mod quiz;
 pub mod quiz_selection;
+pub mod screens;
 pub mod streams;
 pub mod volunteers;
 
@@ -85,5 +86,6 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     events::load(db, key, author.id, named.get(events::CARNIVAL_TITLE).copied()).await?;
     streams::load(db, author.id, &named).await?;
     alerts::load(db).await?;
+    screens::load(db, author.id).await?;
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

@@ -173,7 +173,11 @@ impl PageCtx {
             items.push(("/events", "nav.events", "events"));
         }
         if fire_service {
-            items.extend([("/streams", "nav.streams", "streams"), ("/alerts", "nav.alerts", "alerts")]);
+            items.extend([
+                ("/streams", "nav.streams", "streams"),
+                ("/alerts", "nav.alerts", "alerts"),
+                ("/screens", "nav.screens", "screens"),
+            ]);
         }
         if !field {
             items.extend([

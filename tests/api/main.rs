@@ -23,6 +23,7 @@ mod regions;
 mod reports;
 mod resident;
 mod scope_matrix;
+mod screens;
 mod sms;
 mod streams;
 mod volunteers;

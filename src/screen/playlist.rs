@@ -1,0 +1,137 @@
+//! What a screen shows, pulled with its key: `/feeds/screen.txt?key=…` (a caption a line) or
+//! `/feeds/screen.json?key=…` (now and next, with pictures for screens that show them). Now: the
+//! warnings in force where the screen stands, the running campaign's theme, the season's tips;
+//! next: the events of the coming week nearby. Captions are cut to the screen's character limit.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::store::{self, Screen};
+use super::{PULLS_PER_HOUR, caption};
+use crate::web::AppState;
+use crate::web::extract::Query;
+use crate::{Error, Result, clock};
+
+/// One thing to show.
+#[derive(Clone, Debug, Serialize)]
+pub struct Item {
+    /// `alert`, `campaign`, `tip` or `event`.
+    pub kind: &'static str,
+    /// The caption, within the screen's limit.
+    pub text: String,
+    /// A picture or file to show with it, for screens that show them.
+    pub file: Option<String>,
+    /// When it stops applying.
+    pub until: Option<String>,
+}
+
+/// A screen's playlist.
+#[derive(Clone, Debug, Serialize)]
+pub struct Playlist {
+    /// The screen's name.
+    pub screen: String,
+    /// The longest caption it shows.
+    pub chars: i64,
+    /// What to show now, in order.
+    pub now: Vec<Item>,
+    /// What comes next.
+    pub next: Vec<Item>,
+}
+
+/// The playlist of `s` at `now`.
+pub async fn playlist(state: &AppState, s: &Screen, now: OffsetDateTime) -> Result<Playlist> {
+    let db = &state.db;
+    let chars = usize::try_from(s.chars).unwrap_or(20);
+    let base = state.config.base_url();
+    let path = s.region_path.as_str();
+    let until = |t: OffsetDateTime| Some(crate::alert::cap_time(t));
+    let mut items = Vec::new();
+    for a in crate::alert::store::current(db, now).await? {
+        if a.state == crate::alert::State::Published
+            && a.effective_at <= now
+            && crate::alert::covers(&a.area_codes, path)
+        {
+            let text = if s.kind.shows_files() && !a.instruction.is_empty() {
+                format!("{}：{}", a.headline, a.instruction)
+            } else {
+                a.headline.clone()
+            };
+            items.push(Item { kind: "alert", text: caption(&text, chars), file: None, until: until(a.expires_at) });
+        }
+    }
+    let today = clock::today();
+    for c in crate::campaign::store::campaigns(db, &crate::org::Scope::under(path)).await? {
+        if c.starts_on <= today && today <= c.ends_on && path.starts_with(&c.owner_path) && !c.theme.is_empty() {
+            items.push(Item { kind: "campaign", text: caption(&c.theme, chars), file: None, until: None });
+        }
+    }
+    let season = crate::push::Theme::of_season(today);
+    let tips = crate::push::store::public_tips(db, crate::push::Lang::Zh, path, ("", season.as_str()), 6).await?;
+    for t in tips {
+        let file = (s.kind.shows_files() && t.has_file).then(|| format!("{base}/p/tips/{}/file", t.id));
+        items.push(Item { kind: "tip", text: caption(&t.title, chars), file, until: None });
+    }
+    let week = now + time::Duration::days(7);
+    let next = crate::event::store::upcoming(db, now, 50)
+        .await?
+        .into_iter()
+        .filter(|e| e.starts_at < week && crate::event::public::near(e, path))
+        .map(|e| {
+            let day = e.starts_at.to_offset(clock::CST);
+            let text = format!("{}月{}日 {}", u8::from(day.month()), day.day(), e.title);
+            Item { kind: "event", text: caption(&text, chars), file: None, until: until(e.ends_at) }
+        })
+        .collect();
+    Ok(Playlist { screen: s.name.clone(), chars: s.chars, now: items, next })
+}
+
+/// How a screen gives its key: `?key=`, or the `X-Screen-Key` header.
+#[derive(Debug, Default, Deserialize)]
+struct KeyQuery {
+    #[serde(default)]
+    key: String,
+}
+
+/// The screen holding the key, within its hourly budget of pulls.
+async fn screen_of(state: &AppState, headers: &HeaderMap, q: &KeyQuery) -> Result<Screen> {
+    let header_key = headers.get("x-screen-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let key = if q.key.is_empty() { header_key } else { q.key.as_str() };
+    // A wrong key is refused (403), not sent to the sign-in page: a screen cannot sign in.
+    if !key.starts_with(super::KEY_PREFIX) {
+        return Err(Error::Forbidden);
+    }
+    let hash = crate::org::hash_secret(key);
+    let now = clock::now();
+    crate::org::store::spend(&state.db, "screen_pull", &hash, now, PULLS_PER_HOUR)
+        .await?
+        .ok_or_else(|| Error::TooMany("error.pulls_per_hour".into()))?;
+    store::pull(&state.db, &hash, now)
+        .await
+        .map_err(|e| if matches!(e, Error::NotFound) { Error::Forbidden } else { e })
+}
+
+async fn as_json(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<KeyQuery>) -> Result<Response> {
+    let s = screen_of(&state, &headers, &q).await?;
+    Ok(axum::Json(playlist(&state, &s, clock::now()).await?).into_response())
+}
+
+async fn as_text(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<KeyQuery>) -> Result<Response> {
+    let s = screen_of(&state, &headers, &q).await?;
+    let list = playlist(&state, &s, clock::now()).await?;
+    let mut text = String::new();
+    for item in list.now.iter().chain(&list.next) {
+        text.push_str(&item.text);
+        text.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// The routes screens pull from.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/feeds/screen.json", get(as_json)).route("/feeds/screen.txt", get(as_text))
+}

@@ -1,0 +1,137 @@
+//! Every SQL statement of screens: the register with each screen's key hash and its last pull.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::Kind;
+use crate::db::Db;
+use crate::org::Scope;
+use crate::{Error, Result, on_db, on_tx};
+
+/// A screen.
+#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
+pub struct Screen {
+    /// Id.
+    pub id: i64,
+    /// The unit that runs it.
+    pub unit_name: String,
+    /// Its unit's region path.
+    pub unit_path: String,
+    /// Where it stands: region code, name and path.
+    pub region_code: String,
+    /// The region's name.
+    pub region_name: String,
+    /// The region's path.
+    pub region_path: String,
+    /// Its name (where it is).
+    pub name: String,
+    /// What kind.
+    pub kind: Kind,
+    /// The longest caption it shows.
+    pub chars: i64,
+    /// The key's last four characters, to tell keys apart.
+    pub key_hint: String,
+    /// When it last pulled its playlist.
+    #[schema(value_type = Option<String>)]
+    pub pulled_at: Option<OffsetDateTime>,
+    /// How often it has pulled.
+    pub pulls: i64,
+    /// When its key was revoked.
+    #[schema(value_type = Option<String>)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+const SCREEN_SELECT: &str = "select s.id, u.name as unit_name, s.unit_path, s.region_code, r.name as region_name, \
+     s.region_path, s.name, s.kind, s.chars, s.key_hint, s.pulled_at, s.pulls, s.revoked_at \
+     from screen s join unit u on u.id = s.unit_id join region r on r.code = s.region_code";
+
+/// A screen to store: unit (id, path), region (code, path), name, kind, chars, key hash and hint.
+pub struct NewScreen {
+    /// Unit id and path.
+    pub unit: (i64, String),
+    /// Region code and path.
+    pub region: (String, String),
+    /// Name, kind and the longest caption.
+    pub what: (String, Kind, i64),
+    /// The key's hash and its last four characters.
+    pub key: (String, String),
+    /// Author.
+    pub created_by: i64,
+}
+
+/// Stores a screen; returns its id.
+pub async fn insert(db: &Db, s: &NewScreen, now: OffsetDateTime) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    let id = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "insert into screen (unit_id, unit_path, region_code, region_path, name, kind, chars, key_hash, key_hint, \
+         created_by, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
+    )
+    .bind(s.unit.0)
+    .bind(&s.unit.1)
+    .bind(&s.region.0)
+    .bind(&s.region.1)
+    .bind(&s.what.0)
+    .bind(s.what.1)
+    .bind(s.what.2)
+    .bind(&s.key.0)
+    .bind(&s.key.1)
+    .bind(s.created_by)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await)?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Screens run by units inside the scope, silent ones (pulled longest ago) first.
+pub async fn screens(db: &Db, scope: &Scope) -> Result<Vec<Screen>> {
+    let (low, high) = scope.bounds();
+    let sql = format!(
+        "{SCREEN_SELECT} where s.unit_path >= $1 and s.unit_path < $2 \
+         order by s.revoked_at is not null, s.pulled_at is not null, s.pulled_at, s.id"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(low).bind(&high).fetch_all(p).await)?)
+}
+
+/// One screen run inside the scope.
+pub async fn screen(db: &Db, scope: &Scope, id: i64) -> Result<Screen> {
+    let (low, high) = scope.bounds();
+    let sql = format!("{SCREEN_SELECT} where s.unit_path >= $1 and s.unit_path < $2 and s.id = $3");
+    on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(low).bind(&high).bind(id).fetch_optional(p).await)?
+        .ok_or(Error::NotFound)
+}
+
+/// The live screen whose key has this hash, counting the pull at `now`.
+pub async fn pull(db: &Db, key_hash: &str, now: OffsetDateTime) -> Result<Screen> {
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, |c| sqlx::query(
+        "update screen set pulled_at = $2, pulls = pulls + 1 where key_hash = $1 and revoked_at is null"
+    )
+    .bind(key_hash)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(Error::NotFound);
+    }
+    let sql = format!("{SCREEN_SELECT} where s.key_hash = $1");
+    let s = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key_hash).fetch_one(&mut *c).await)?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// Revokes a screen's key.
+pub async fn revoke(db: &Db, id: i64, now: OffsetDateTime) -> Result<()> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query("update screen set revoked_at = $2 where id = $1 and revoked_at is null")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    tx.commit().await?;
+    Ok(())
+}
