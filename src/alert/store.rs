@@ -172,14 +172,20 @@ pub async fn current(db: &Db, now: OffsetDateTime) -> Result<Vec<Alert>> {
         .await)?)
 }
 
-/// Identifiers already given out for a sender and second: the next sequence digit is their count.
-async fn taken(tx: &mut crate::db::Tx, prefix: &str) -> Result<i64> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+/// The next identifier of a sender and second: `identifier` given the sequence digit, which is the
+/// count of messages (warnings and Cancels) that sender already sent in that second; at most ten.
+async fn next_identifier(tx: &mut crate::db::Tx, identifier: impl Fn(u8) -> String) -> Result<String> {
+    let prefix = identifier(0)[..29].to_owned();
+    let taken: i64 = on_tx!(tx, |c| sqlx::query_scalar(
         "select count(*) from alert where substr(identifier, 1, 29) = $1 or substr(cancel_identifier, 1, 29) = $1"
     )
-    .bind(prefix)
+    .bind(&prefix)
     .fetch_one(&mut *c)
-    .await)?)
+    .await)?;
+    match u8::try_from(taken) {
+        Ok(n) if n <= 9 => Ok(identifier(n)),
+        _ => Err(Error::Conflict("error.alerts_per_second".into())),
+    }
 }
 
 /// Signs a draft off: it is published with its identifier (made by `identifier` from the next
@@ -192,12 +198,7 @@ pub async fn publish(
     identifier: impl Fn(u8) -> String,
 ) -> Result<String> {
     let mut tx = db.begin().await?;
-    let prefix = identifier(0)[..29].to_owned();
-    let n = u8::try_from(taken(&mut tx, &prefix).await?).unwrap_or(u8::MAX);
-    if n > 9 {
-        return Err(Error::Conflict("error.alerts_per_second".into()));
-    }
-    let ident = identifier(n);
+    let ident = next_identifier(&mut tx, identifier).await?;
     let done = on_tx!(&mut tx, |c| sqlx::query(
         "update alert set state = 'published', identifier = $2, sent_at = $3, signed_by = $4 where id = $1 and state = 'draft'"
     )
@@ -225,12 +226,7 @@ pub async fn cancel(
     identifier: impl Fn(u8) -> String,
 ) -> Result<String> {
     let mut tx = db.begin().await?;
-    let prefix = identifier(0)[..29].to_owned();
-    let n = u8::try_from(taken(&mut tx, &prefix).await?).unwrap_or(u8::MAX);
-    if n > 9 {
-        return Err(Error::Conflict("error.alerts_per_second".into()));
-    }
-    let ident = identifier(n);
+    let ident = next_identifier(&mut tx, identifier).await?;
     let done = on_tx!(&mut tx, |c| sqlx::query(
         "update alert set state = 'cancelled', cancel_identifier = $2, cancelled_at = $3, cancelled_by = $4 \
          where id = $1 and state = 'published'"

@@ -209,7 +209,37 @@ pub async fn the_demo_warning_is_valid_cap_and_a_draft_waits_for_sign_off(app: T
     );
 }
 
+pub async fn one_unit_sends_at_most_ten_messages_a_second_each_with_its_own_digit(app: TestApp) {
+    use firecast::alert::store::{self, NewAlert};
+    use firecast::alert::{Certainty, Kind, Severity, Urgency, identifier};
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let by = app.scalar("select id from app_user where username = 'province'").await;
+    let draft = NewAlert {
+        unit: (
+            app.scalar("select unit_id from app_user where username = 'province'").await,
+            "/22/".into(),
+            "22000000000000".into(),
+        ),
+        class: (Kind::Heating, Severity::Minor, Urgency::Future, Certainty::Possible),
+        zh: ("同一秒".into(), "测试".into(), String::new()),
+        ko: (String::new(), String::new(), String::new()),
+        area: ("220000".into(), "吉林省".into()),
+        times: (now, now + Duration::days(1)),
+        created_by: by,
+    };
+    let sender = "22000000000000";
+    let mut sent = Vec::new();
+    for _ in 0..11 {
+        let id = store::insert(&app.db, &draft, now).await.unwrap();
+        sent.push(store::publish(&app.db, id, by, now, |n| identifier(sender, now, n)).await);
+    }
+    let digits: Vec<String> = sent.iter().take(10).map(|r| r.as_ref().unwrap()[30..].to_owned()).collect();
+    assert_eq!(digits, (0..10).map(|d| d.to_string()).collect::<Vec<_>>());
+    assert!(sent[10].is_err(), "the eleventh in the same second is refused");
+}
+
 crate::on_both_backends!(
+    one_unit_sends_at_most_ten_messages_a_second_each_with_its_own_digit,
     a_warning_is_signed_off_published_as_cap_and_called_off,
     the_demo_warning_is_valid_cap_and_a_draft_waits_for_sign_off,
 );
