@@ -373,6 +373,19 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
     driver.quit().await.unwrap();
 }
 
+/// Waits (up to ten seconds) for a field that a script sets to hold `value`; returns what it holds.
+async fn field_becomes(driver: &WebDriver, id: &str, value: &str) -> String {
+    let mut now = String::new();
+    for _ in 0..100 {
+        now = driver.find(By::Id(id)).await.unwrap().attr("value").await.unwrap().unwrap_or_default();
+        if now == value {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    now
+}
+
 /// Waits for an element that a script adds to the page.
 async fn appears(driver: &WebDriver, by: By) -> WebElement {
     for _ in 0..100 {
@@ -781,8 +794,7 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
         let chosen = appears(&driver, By::Css("#region_code-l3 option[value='220102002']")).await;
         assert!(chosen.is_selected().await.unwrap(), "the search sets the selects");
-        let hidden = driver.find(By::Id("region_code")).await.unwrap();
-        assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("220102002"));
+        assert_eq!(field_becomes(&driver, "region_code", "220102002").await, "220102002");
         driver.find(By::Id("title")).await.unwrap().send_keys("自强街道冬季消防宣讲").await.unwrap();
         driver.find(By::Id("fig_participants")).await.unwrap().send_keys("90000000").await.unwrap();
         click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
@@ -811,8 +823,8 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         driver.goto(format!("{base}/dashboard")).await.unwrap();
         driver.find(By::Id("region-q")).await.unwrap().send_keys("yanbian").await.unwrap();
         appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
-        let hidden = driver.find(By::Id("region")).await.unwrap();
-        assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("222400"));
+        // The picker sets its field once the match's levels have loaded.
+        assert_eq!(field_becomes(&driver, "region", "222400").await, "222400");
         click_to_load(&driver, By::Css("#dashboard-form button[type=submit]")).await.unwrap();
         let url = driver.current_url().await.unwrap();
         assert!(url.query().is_some_and(|q| q.contains("region=222400")), "{url}");
@@ -829,8 +841,7 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         appears(&driver, By::Css(".rp-matches button")).await.click().await.unwrap();
         let chosen = appears(&driver, By::Css("#region_code-l3 option[value='220102002']")).await;
         assert!(chosen.is_selected().await.unwrap(), "the search sets the street");
-        let hidden = driver.find(By::Id("region_code")).await.unwrap();
-        assert_eq!(hidden.attr("value").await.unwrap().as_deref(), Some("220102002"));
+        assert_eq!(field_becomes(&driver, "region_code", "220102002").await, "220102002");
         driver.find(By::Id("title")).await.unwrap().send_keys("自强街道消防宣传进社区").await.unwrap();
         driver.find(By::Id("fig_participants")).await.unwrap().send_keys("90000000").await.unwrap();
         click_to_load(&driver, By::Css("button[name='save']")).await.unwrap();
