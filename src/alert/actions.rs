@@ -11,7 +11,7 @@ use crate::clock::{self, parse_time};
 use crate::db::Db;
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
-use crate::org::{self, parse_name};
+use crate::org::{self, parse_name, parse_text};
 use crate::{Error, Result};
 
 /// A warning as written in the form or a JSON body.
@@ -53,17 +53,10 @@ pub struct AlertInput {
     pub expires_at: String,
 }
 
-/// Checks a text field: required or not, at most `max` characters, no control characters but
-/// line breaks.
-fn text(field: &str, s: &str, max: usize, required: bool) -> Result<String> {
-    let s = s.trim();
-    if required && s.is_empty() {
-        return Err(Error::invalid(field, "error.required"));
-    }
-    if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(Error::invalid(field, keyed("error.at_most_chars", &[&max.to_string()])));
-    }
-    Ok(s.replace("\r\n", "\n"))
+/// A text that must not be empty.
+fn required(field: &str, s: &str, max: usize) -> Result<String> {
+    let text = parse_text(field, s, max)?;
+    if text.is_empty() { Err(Error::invalid(field, "error.required")) } else { Ok(text) }
 }
 
 fn pick<T: Copy + std::fmt::Display>(field: &str, s: &str, parse: fn(&str) -> Option<T>, all: &[T]) -> Result<T> {
@@ -85,13 +78,13 @@ pub async fn create(db: &Db, me: &Principal, input: &AlertInput, sector: &str) -
         let certainty = pick("certainty", &input.certainty, Certainty::parse, Certainty::ALL)?;
         let zh = (
             parse_name("headline", &input.headline)?,
-            text("description", &input.description, 2000, true)?,
-            text("instruction", &input.instruction, 2000, false)?,
+            required("description", &input.description, 2000)?,
+            parse_text("instruction", &input.instruction, 2000)?,
         );
         let ko = (
-            text("headline_ko", &input.headline_ko, 60, false)?,
-            text("description_ko", &input.description_ko, 2000, false)?,
-            text("instruction_ko", &input.instruction_ko, 2000, false)?,
+            parse_text("headline_ko", &input.headline_ko, 60)?,
+            parse_text("description_ko", &input.description_ko, 2000)?,
+            parse_text("instruction_ko", &input.instruction_ko, 2000)?,
         );
         if !ko.0.is_empty() && ko.1.is_empty() {
             return Err(Error::invalid("description_ko", "error.required"));

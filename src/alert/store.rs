@@ -158,6 +158,16 @@ pub async fn by_identifier(db: &Db, identifier: &str) -> Result<Alert> {
         .ok_or(Error::NotFound)
 }
 
+/// Published warnings in force at `now`, the latest first; only those covering the place at
+/// `path` when one is given (see [`super::covers`]).
+pub async fn in_force(db: &Db, now: OffsetDateTime, path: Option<&str>) -> Result<Vec<Alert>> {
+    let sql = format!(
+        "{ALERT_SELECT} where a.state = 'published' and a.effective_at <= $1 and a.expires_at > $1 order by a.sent_at desc, a.id desc"
+    );
+    let all: Vec<Alert> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(p).await)?;
+    Ok(all.into_iter().filter(|a| path.is_none_or(|p| super::covers(&a.area_codes, p))).collect())
+}
+
 /// Published warnings not expired at `now`, and warnings called off in the last day (so that
 /// readers of the index see the `Cancel`), the latest first.
 pub async fn current(db: &Db, now: OffsetDateTime) -> Result<Vec<Alert>> {

@@ -159,6 +159,15 @@ pub async fn campaigns(db: &Db, scope: &Scope) -> Result<Vec<Campaign>> {
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(low).bind(&high).fetch_all(p).await)?)
 }
 
+/// The campaigns running on `today` over the place at `path`: owned by its unit or one above it.
+pub async fn running_over(db: &Db, path: &str, today: Date) -> Result<Vec<Campaign>> {
+    Ok(campaigns(db, &Scope::under(path))
+        .await?
+        .into_iter()
+        .filter(|c| c.starts_on <= today && today <= c.ends_on && path.starts_with(&c.owner_path))
+        .collect())
+}
+
 /// One campaign visible in the scope.
 pub async fn campaign(db: &Db, scope: &Scope, id: i64) -> Result<Campaign> {
     let (low, high) = scope.bounds();

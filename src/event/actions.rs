@@ -16,7 +16,7 @@ use crate::clock::{self, parse_time};
 use crate::db::Db;
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
-use crate::org::{self, parse_name};
+use crate::org::{self, parse_name, parse_text};
 use crate::personal::{DataKey, PhoneNumber};
 use crate::{Error, Result};
 
@@ -48,14 +48,6 @@ pub struct EventInput {
     pub capacity: i64,
 }
 
-fn limit(field: &str, s: &str, max: usize) -> Result<String> {
-    let s = s.trim();
-    if s.chars().count() > max || s.chars().any(char::is_control) {
-        return Err(Error::invalid(field, keyed("error.at_most_chars", &[&max.to_string()])));
-    }
-    Ok(s.to_owned())
-}
-
 /// Checks an event of the caller's unit, its place resolved to `region` when it lies inside the
 /// caller's area.
 fn check_event(input: &EventInput, me: &Principal, region: Option<(String, String)>) -> Result<NewEvent> {
@@ -64,8 +56,8 @@ fn check_event(input: &EventInput, me: &Principal, region: Option<(String, Strin
         Error::invalid("kind", keyed("error.event_kind", &[input.kind.trim(), &all.join(", ")]))
     })?;
     let title = parse_name("title", &input.title)?;
-    let summary = limit("summary", &input.summary, 2000)?;
-    let venue = limit("venue", &input.venue, 100)?;
+    let summary = parse_text("summary", &input.summary, 2000)?;
+    let venue = parse_text("venue", &input.venue, 100)?;
     let region = region.ok_or_else(|| {
         Error::invalid("region_code", keyed("error.event_region_outside", &[input.region_code.trim()]))
     })?;
@@ -138,7 +130,7 @@ pub async fn add_channel(db: &Db, me: &Principal, id: i64, input: &ChannelInput)
             let all: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
             Error::invalid("channel", keyed("error.channel_kind", &[input.channel.trim(), &all.join(", ")]))
         })?;
-        let label = limit("label", &input.label, 30)?;
+        let label = parse_text("label", &input.label, 30)?;
         if label.is_empty() && matches!(channel, Channel::Partner | Channel::Poster) {
             return Err(Error::invalid("label", "error.channel_label"));
         }

@@ -42,7 +42,7 @@ pub fn door_link(config: &Config, id: i64, code: &str) -> String {
 
 /// Whether an event concerns a resident of `path`: held inside it, or in an area around it.
 pub fn near(e: &Event, path: &str) -> bool {
-    e.region_path.starts_with(path) || path.starts_with(&e.region_path)
+    crate::org::path::overlap(&e.region_path, path)
 }
 
 /// How many places are left, or that the waiting list is open.

@@ -80,11 +80,7 @@ async fn resident(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<R
     let path = chosen.as_ref().map_or_else(|| province.path().to_owned(), |r| r.path.clone());
     let today = clock::today();
     let now = clock::now();
-    let campaigns = campaigns::campaigns(&state.db, &Scope::under(&path))
-        .await?
-        .into_iter()
-        .filter(|c| c.starts_on <= today && today <= c.ends_on && path.starts_with(&c.owner_path))
-        .collect();
+    let campaigns = campaigns::running_over(&state.db, &path, today).await?;
     let lang = if ctx.lang == crate::i18n::Lang::Ko { crate::push::Lang::Ko } else { crate::push::Lang::Zh };
     let season = Theme::of_season(today);
     let mut tips = products::public_tips(&state.db, lang, &path, ("tip", season.as_str()), TIPS).await?;
@@ -106,16 +102,11 @@ async fn resident(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<R
         .filter(|e| crate::event::public::near(e, &path))
         .take(EVENTS)
         .collect();
-    let alerts = crate::alert::store::current(&state.db, now)
-        .await?
-        .into_iter()
-        .filter(|a| a.state == crate::alert::State::Published && a.effective_at <= now)
-        .filter(|a| chosen.is_none() || crate::alert::covers(&a.area_codes, &path))
-        .collect();
+    let alerts = crate::alert::store::in_force(&state.db, now, chosen.as_ref().map(|_| path.as_str())).await?;
     let streams = crate::stream::store::upcoming(&state.db, now, 50)
         .await?
         .into_iter()
-        .filter(|s| s.region_path.starts_with(&path) || path.starts_with(&s.region_path))
+        .filter(|s| crate::org::path::overlap(&s.region_path, &path))
         .take(2)
         .collect();
     let region = chosen.map(|r| r.code).unwrap_or_default();

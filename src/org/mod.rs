@@ -316,6 +316,16 @@ pub fn parse_name(field: &str, s: &str) -> Result<String> {
     }
 }
 
+/// A free text as typed in a form (a summary, a description): trimmed, line breaks kept as `\n`,
+/// at most `max` characters and no other control characters.
+pub fn parse_text(field: &str, s: &str, max: usize) -> Result<String> {
+    let s = s.trim();
+    if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+        return Err(Error::invalid(field, crate::i18n::keyed("error.at_most_chars", &[&max.to_string()])));
+    }
+    Ok(s.replace("\r\n", "\n"))
+}
+
 /// A new password: 10 to 128 characters, not all the same character.
 pub struct Password(String);
 

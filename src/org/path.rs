@@ -20,6 +20,11 @@ pub fn code_of_segment(segment: &str) -> String {
     format!("{segment:0<6}")
 }
 
+/// Whether two regions overlap: one lies inside the other (or they are the same).
+pub fn overlap(a: &str, b: &str) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
 /// The code of the region at `path` (its last segment).
 pub fn code_of(path: &str) -> Option<String> {
     path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(code_of_segment)

@@ -51,22 +51,17 @@ pub async fn playlist(state: &AppState, s: &Screen, now: OffsetDateTime) -> Resu
     let path = s.region_path.as_str();
     let until = |t: OffsetDateTime| Some(crate::alert::cap_time(t));
     let mut items = Vec::new();
-    for a in crate::alert::store::current(db, now).await? {
-        if a.state == crate::alert::State::Published
-            && a.effective_at <= now
-            && crate::alert::covers(&a.area_codes, path)
-        {
-            let text = if s.kind.shows_files() && !a.instruction.is_empty() {
-                format!("{}：{}", a.headline, a.instruction)
-            } else {
-                a.headline.clone()
-            };
-            items.push(Item { kind: "alert", text: caption(&text, chars), file: None, until: until(a.expires_at) });
-        }
+    for a in crate::alert::store::in_force(db, now, Some(path)).await? {
+        let text = if s.kind.shows_files() && !a.instruction.is_empty() {
+            format!("{}：{}", a.headline, a.instruction)
+        } else {
+            a.headline.clone()
+        };
+        items.push(Item { kind: "alert", text: caption(&text, chars), file: None, until: until(a.expires_at) });
     }
     let today = clock::today();
-    for c in crate::campaign::store::campaigns(db, &crate::org::Scope::under(path)).await? {
-        if c.starts_on <= today && today <= c.ends_on && path.starts_with(&c.owner_path) && !c.theme.is_empty() {
+    for c in crate::campaign::store::running_over(db, path, today).await? {
+        if !c.theme.is_empty() {
             items.push(Item { kind: "campaign", text: caption(&c.theme, chars), file: None, until: None });
         }
     }

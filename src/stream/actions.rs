@@ -15,7 +15,7 @@ use crate::clock::{self, parse_time};
 use crate::db::Db;
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
-use crate::org::{self, parse_name};
+use crate::org::{self, parse_name, parse_text};
 use crate::personal::DataKey;
 use crate::{Error, Result};
 
@@ -50,10 +50,7 @@ pub async fn create(db: &Db, me: &Principal, input: &StreamInput) -> Result<i64>
             return Err(Error::Forbidden);
         }
         let title = parse_name("title", &input.title)?;
-        let summary = input.summary.trim();
-        if summary.chars().count() > 2000 || summary.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-            return Err(Error::invalid("summary", keyed("error.at_most_chars", &["2000"])));
-        }
+        let summary = parse_text("summary", &input.summary, 2000)?;
         let region = match org::RegionCode::parse(&input.region_code) {
             Ok(code) => org::store::region(db, &me.scope, code.as_str()).await.ok().map(|r| (r.code, r.path)),
             Err(_) => None,
@@ -78,7 +75,7 @@ pub async fn create(db: &Db, me: &Principal, input: &StreamInput) -> Result<i64>
         }
         let s = NewStream {
             unit: (me.user.unit_id, me.user.region_path.clone()),
-            text: (title, summary.to_owned()),
+            text: (title, summary),
             region,
             links: (url.to_owned(), slug.to_owned()),
             times: (starts_at, ends_at),
