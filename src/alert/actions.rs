@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::store::{self, Alert, NewAlert};
-use super::{Certainty, Kind, Severity, State, Urgency, identifier, may_issue, sender_code};
+use super::{Certainty, Kind, Severity, State, Urgency, may_issue, sender_code};
 use crate::clock::{self, parse_time};
 use crate::db::Db;
 use crate::i18n::keyed;
@@ -149,7 +149,7 @@ pub async fn sign_off(db: &Db, me: &Principal, id: i64) -> Result<String> {
         if a.expires_at <= now {
             return Err(Error::Conflict("error.alert_expired".into()));
         }
-        store::publish(db, id, me.user.id, now, |n| identifier(&a.sender_code, now, n)).await
+        store::publish(db, id, me.user.id, now, &a.sender_code).await
     }
     .await;
     me.audited(db, "alert.sign_off", ("alert", &id.to_string()), r).await
@@ -163,7 +163,7 @@ pub async fn call_off(db: &Db, me: &Principal, id: i64) -> Result<String> {
             return Err(Error::Conflict("error.alert_not_published".into()));
         }
         let now = clock::now();
-        store::cancel(db, id, me.user.id, now, |n| identifier(&a.sender_code, now, n)).await
+        store::cancel(db, id, me.user.id, now, &a.sender_code).await
     }
     .await;
     me.audited(db, "alert.cancel", ("alert", &id.to_string()), r).await

@@ -96,10 +96,12 @@ text_enum! {
 /// set one (`--cap-sector-code`): the release centre assigns the fire service's.
 pub const DEFAULT_SECTOR: &str = "000";
 
-/// The issuing unit's 14-character code: its region's 6-digit code, the sector code, "000" for the
-/// unit inside the sector and "00" for extension.
+/// The issuing unit's 14-character code: the 6-digit GB/T 2260 code of its region (a station at
+/// a township takes its county's, the first six digits), the sector code, "000" for the unit
+/// inside the sector and "00" for extension.
 pub fn sender_code(region_code: &str, sector: &str) -> String {
-    format!("{region_code}{sector}00000")
+    let county: String = region_code.chars().take(6).collect();
+    format!("{county:0<6}{sector}00000")
 }
 
 /// The warning's identifier: `ZZZZZZDDDUUUXX_YYYYMMDDhhmmss_N`, with the time in Beijing time.
@@ -153,6 +155,7 @@ mod tests {
     fn identifiers_follow_the_national_profile() {
         let sender = sender_code("220000", DEFAULT_SECTOR);
         assert_eq!(sender, "22000000000000");
+        assert_eq!(sender_code("220102001", DEFAULT_SECTOR), "22010200000000", "a station at a township");
         let id = identifier(&sender, datetime!(2026-12-03 01:30:05 UTC), 0);
         assert_eq!(id, "22000000000000_20261203093005_0");
         assert_eq!(id.len(), 31);

@@ -182,78 +182,64 @@ pub async fn current(db: &Db, now: OffsetDateTime) -> Result<Vec<Alert>> {
         .await)?)
 }
 
-/// The next identifier of a sender and second: `identifier` given the sequence digit, which is the
-/// count of messages (warnings and Cancels) that sender already sent in that second; at most ten.
-async fn next_identifier(tx: &mut crate::db::Tx, identifier: impl Fn(u8) -> String) -> Result<String> {
-    let prefix = identifier(0)[..29].to_owned();
+/// The next identifier of a sender and second: its sequence digit is the count of messages
+/// (warnings and Cancels) the sender already sent in that second; at most ten.
+async fn next_identifier(tx: &mut crate::db::Tx, sender: &str, now: OffsetDateTime) -> Result<String> {
+    let first = super::identifier(sender, now, 0);
+    let prefix = first.strip_suffix('0').unwrap_or(&first);
     let taken: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "select count(*) from alert where substr(identifier, 1, 29) = $1 or substr(cancel_identifier, 1, 29) = $1"
+        "select count(*) from alert where substr(identifier, 1, $2) = $1 or substr(cancel_identifier, 1, $2) = $1"
     )
-    .bind(&prefix)
+    .bind(prefix)
+    .bind(i32::try_from(prefix.chars().count()).unwrap_or(0))
     .fetch_one(&mut *c)
     .await)?;
     match u8::try_from(taken) {
-        Ok(n) if n <= 9 => Ok(identifier(n)),
+        Ok(n) if n <= 9 => Ok(super::identifier(sender, now, n)),
         _ => Err(Error::Conflict("error.alerts_per_second".into())),
     }
 }
 
-/// Signs a draft off: it is published with its identifier (made by `identifier` from the next
-/// sequence digit of its sender and second) at `now`.
-pub async fn publish(
+/// Gives a warning the next identifier of `sender` at `now` by `update` (which sets it, the time and
+/// who did it, from the state it must be in); `refused` when it was not in that state.
+async fn stamp(
     db: &Db,
     id: i64,
+    (update, unique, refused): (&'static str, &str, &str),
     by: i64,
     now: OffsetDateTime,
-    identifier: impl Fn(u8) -> String,
+    sender: &str,
 ) -> Result<String> {
     let mut tx = db.begin().await?;
-    let ident = next_identifier(&mut tx, identifier).await?;
-    let done = on_tx!(&mut tx, |c| sqlx::query(
-        "update alert set state = 'published', identifier = $2, sent_at = $3, signed_by = $4 where id = $1 and state = 'draft'"
-    )
-    .bind(id)
-    .bind(&ident)
-    .bind(now)
-    .bind(by)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))
-    .on_constraint("alert(identifier)", "error.alerts_per_second")?;
+    let ident = next_identifier(&mut tx, sender, now).await?;
+    let done = on_tx!(&mut tx, |c| sqlx::query(update)
+        .bind(id)
+        .bind(&ident)
+        .bind(now)
+        .bind(by)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))
+    .on_constraint(unique, "error.alerts_per_second")?;
     if done == 0 {
-        return Err(Error::Conflict("error.alert_not_draft".into()));
+        return Err(Error::Conflict(refused.into()));
     }
     tx.commit().await?;
     Ok(ident)
 }
 
+/// Signs a draft off: it is published at `now` with the next identifier of its sender.
+pub async fn publish(db: &Db, id: i64, by: i64, now: OffsetDateTime, sender: &str) -> Result<String> {
+    let update = "update alert set state = 'published', identifier = $2, sent_at = $3, signed_by = $4 \
+                  where id = $1 and state = 'draft'";
+    stamp(db, id, (update, "alert(identifier)", "error.alert_not_draft"), by, now, sender).await
+}
+
 /// Calls a published warning off with a `Cancel` message of its own identifier.
-pub async fn cancel(
-    db: &Db,
-    id: i64,
-    by: i64,
-    now: OffsetDateTime,
-    identifier: impl Fn(u8) -> String,
-) -> Result<String> {
-    let mut tx = db.begin().await?;
-    let ident = next_identifier(&mut tx, identifier).await?;
-    let done = on_tx!(&mut tx, |c| sqlx::query(
-        "update alert set state = 'cancelled', cancel_identifier = $2, cancelled_at = $3, cancelled_by = $4 \
-         where id = $1 and state = 'published'"
-    )
-    .bind(id)
-    .bind(&ident)
-    .bind(now)
-    .bind(by)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))
-    .on_constraint("alert(cancel_identifier)", "error.alerts_per_second")?;
-    if done == 0 {
-        return Err(Error::Conflict("error.alert_not_published".into()));
-    }
-    tx.commit().await?;
-    Ok(ident)
+pub async fn cancel(db: &Db, id: i64, by: i64, now: OffsetDateTime, sender: &str) -> Result<String> {
+    let update = "update alert set state = 'cancelled', cancel_identifier = $2, cancelled_at = $3, cancelled_by = $4 \
+                  where id = $1 and state = 'published'";
+    stamp(db, id, (update, "alert(cancel_identifier)", "error.alert_not_published"), by, now, sender).await
 }
 
 /// Drafts issued inside the scope that someone other than `me` wrote: what waits for their

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use time::Duration;
 
 use crate::alert::store::{self, NewAlert};
-use crate::alert::{Certainty, DEFAULT_SECTOR, Kind, Severity, Urgency, identifier, sender_code};
+use crate::alert::{Certainty, DEFAULT_SECTOR, Kind, Severity, Urgency, sender_code};
 use crate::db::Db;
 use crate::org::{Scope, store as org};
 
@@ -40,7 +40,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     };
     let id = store::insert(db, &heating, now - Duration::hours(3)).await?;
     let sent = now - Duration::hours(2);
-    store::publish(db, id, admin.id, sent, |n| identifier(&heating.unit.2, sent, n)).await?;
+    store::publish(db, id, admin.id, sent, &heating.unit.2).await?;
     let detachment = org::unit(db, &Scope::province(), yanbian.unit_id).await?;
     let forest = NewAlert {
         unit: (detachment.id, detachment.region_path.clone(), sender_code(&detachment.region_code, DEFAULT_SECTOR)),

@@ -211,7 +211,7 @@ pub async fn the_demo_warning_is_valid_cap_and_a_draft_waits_for_sign_off(app: T
 
 pub async fn one_unit_sends_at_most_ten_messages_a_second_each_with_its_own_digit(app: TestApp) {
     use firecast::alert::store::{self, NewAlert};
-    use firecast::alert::{Certainty, Kind, Severity, Urgency, identifier};
+    use firecast::alert::{Certainty, Kind, Severity, Urgency};
     let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let by = app.scalar("select id from app_user where username = 'province'").await;
     let draft = NewAlert {
@@ -231,7 +231,7 @@ pub async fn one_unit_sends_at_most_ten_messages_a_second_each_with_its_own_digi
     let mut sent = Vec::new();
     for _ in 0..11 {
         let id = store::insert(&app.db, &draft, now).await.unwrap();
-        sent.push(store::publish(&app.db, id, by, now, |n| identifier(sender, now, n)).await);
+        sent.push(store::publish(&app.db, id, by, now, sender).await);
     }
     let digits: Vec<String> = sent.iter().take(10).map(|r| r.as_ref().unwrap()[30..].to_owned()).collect();
     assert_eq!(digits, (0..10).map(|d| d.to_string()).collect::<Vec<_>>());
