@@ -499,6 +499,19 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
         let e: Value = r.json().await.unwrap();
         ids.push(e["id"].as_i64().unwrap());
     }
+    // A second endpoint of the same name is refused, in Chinese, and nothing is stored.
+    let r = province
+        .http
+        .post(format!("{}/api/v1/push/endpoints", province.base))
+        .header("x-csrf-token", &province.csrf)
+        .header("accept-language", "zh-CN")
+        .json(&json!({"name": "吉林日报客户端", "url": good_url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["detail"], "已有同名合作平台", "{problem}");
     app.exec("update partner_endpoint set secret = 'partner-secret'").await.unwrap();
     let changchun = app.login("changchun").await;
     let r = changchun.json(Method::POST, "/api/v1/push/endpoints", &json!({"name": "x", "url": "http://x"})).await;

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::db::Db;
+use crate::error::ResultExt as _;
 use crate::org::Scope;
 use crate::{Result, on_db};
 
@@ -31,7 +32,7 @@ pub async fn insert_endpoint(
     region_path: &str,
     at: OffsetDateTime,
 ) -> Result<i64> {
-    Ok(on_db!(db, |pool| {
+    on_db!(db, |pool| {
         sqlx::query_scalar(
         "insert into partner_endpoint (name, url, secret, region_path, created_at) values ($1, $2, $3, $4, $5) returning id"
     )
@@ -42,7 +43,8 @@ pub async fn insert_endpoint(
     .bind(at)
     .fetch_one(pool)
     .await
-    })?)
+    })
+    .on_constraint("partner_endpoint(name)", "error.endpoint_name_taken")
 }
 
 /// Partner endpoints inside `scope`.
