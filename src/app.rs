@@ -20,7 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::quiz::writer::AnswerWriter;
 use crate::web::{self, AppState, BODY_LIMIT, assets, layout, session};
 use crate::{
-    Error, activity, alert, audit, campaign, event, hazard, home, org, push, quiz, report, screen, stream, volunteer,
+    Error, activity, alert, audit, campaign, event, hazard, home, org, partner, push, quiz, report, screen, stream,
+    volunteer,
 };
 
 #[derive(utoipa::OpenApi)]
@@ -44,6 +45,12 @@ impl utoipa::Modify for BearerAuth {
                 utoipa::openapi::security::ApiKeyValue::new(session::SESSION_COOKIE),
             )),
         );
+        components.add_security_scheme(
+            "partner_key",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::new("X-Partner-Key"),
+            )),
+        );
     }
 }
 
@@ -62,6 +69,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(stream::api::router())
         .merge(alert::api::router())
         .merge(push::api::router())
+        .merge(partner::api::router())
         .merge(home::api::router());
     let (router, mut doc) = api.split_for_parts();
     document_refusals(&mut doc);
@@ -85,6 +93,8 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
     };
     for (path, item) in &mut doc.paths.paths {
         let public = path.starts_with("/api/v1/public/");
+        // Partners' calls are counted against their key's hourly budget.
+        let limited = public || path.starts_with("/api/v1/partner/");
         let names_object = path.contains('{');
         let operations = [
             (&mut item.get, false),
@@ -109,7 +119,7 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
                 ("404", names_object, "No such object within your area"),
                 ("409", writes, "The object is not in a state that allows this (it changed meanwhile)"),
                 ("422", true, "Bad input: `field` names the field at fault"),
-                ("429", public, "Too many requests from this address or participant; try again later"),
+                ("429", limited, "Too many requests from this address, participant or key; try again later"),
             ];
             // Refusals an operation describes itself are problem+json too, as the server sends them.
             for (code, response) in &mut op.responses.responses {
@@ -164,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alert::cap::router())
         .merge(screen::pages::router())
         .merge(screen::playlist::router())
+        .merge(partner::pages::router())
         .merge(home::public::router())
         .merge(home::pages::router())
         .merge(layout::router());

@@ -120,6 +120,7 @@ impl IntoResponse for Error {
             Self::Invalid { message, .. } | Self::Conflict(message) | Self::TooMany(message) => message.clone(),
             Self::NotFound => "error.not_found_hint".to_owned(),
             Self::Forbidden => "error.forbidden_hint".to_owned(),
+            Self::Unauthorized => "error.unauthorized_hint".to_owned(),
             Self::Csrf => "error.csrf".to_owned(),
             _ => detail.clone(),
         };

@@ -42,7 +42,7 @@ pub enum Lang {
 
 /// The strings of each language: the shell and the older areas, then one file per newer area, then
 /// the messages of refusals (`errors`).
-const SOURCES: [(Lang, [&str; 12]); 3] = [
+const SOURCES: [(Lang, [&str; 13]); 3] = [
     (
         Lang::Zh,
         [
@@ -57,6 +57,7 @@ const SOURCES: [(Lang, [&str; 12]); 3] = [
             include_str!("../locales/stream.zh-CN.txt"),
             include_str!("../locales/alert.zh-CN.txt"),
             include_str!("../locales/screen.zh-CN.txt"),
+            include_str!("../locales/partner.zh-CN.txt"),
             include_str!("../locales/errors.zh-CN.txt"),
         ],
     ),
@@ -74,6 +75,7 @@ const SOURCES: [(Lang, [&str; 12]); 3] = [
             include_str!("../locales/stream.en.txt"),
             include_str!("../locales/alert.en.txt"),
             include_str!("../locales/screen.en.txt"),
+            include_str!("../locales/partner.en.txt"),
             include_str!("../locales/errors.en.txt"),
         ],
     ),
@@ -91,6 +93,7 @@ const SOURCES: [(Lang, [&str; 12]); 3] = [
             include_str!("../locales/stream.ko.txt"),
             include_str!("../locales/alert.ko.txt"),
             include_str!("../locales/screen.ko.txt"),
+            include_str!("../locales/partner.ko.txt"),
             include_str!("../locales/errors.ko.txt"),
         ],
     ),
@@ -188,6 +191,18 @@ impl Lang {
                     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
                 format!("{day} {} {y}", MONTHS[usize::from(m) - 1])
             }
+        }
+    }
+
+    /// A span of days as this language writes it: 2026年11月1日至30日, 2024年11月1日至12月15日,
+    /// 1 Nov 2026 – 30 Nov 2026.
+    pub fn days(self, a: time::Date, b: time::Date) -> String {
+        match self {
+            Self::Zh if a.year() == b.year() && a.month() == b.month() => format!("{}至{}日", self.date(a), b.day()),
+            Self::Zh if a.year() == b.year() => format!("{}至{}月{}日", self.date(a), u8::from(b.month()), b.day()),
+            Self::Zh => format!("{}至{}", self.date(a), self.date(b)),
+            Self::Ko => format!("{}~{}", self.date(a), self.date(b)),
+            Self::En => format!("{} – {}", self.date(a), self.date(b)),
         }
     }
 

@@ -279,9 +279,8 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
 
     let mut general = Paragraph::default();
     general.text(&format!(
-        "{}至{}，{}各地紧紧围绕“{}”宣传主题，组织开展了内容丰富、形式多样的系列宣传活动。",
-        show_date(c.starts_on),
-        show_date(c.ends_on),
+        "{}，{}各地紧紧围绕“{}”宣传主题，组织开展了内容丰富、形式多样的系列宣传活动。",
+        crate::i18n::Lang::Zh.days(c.starts_on, c.ends_on),
         place,
         c.theme
     ));
@@ -308,8 +307,8 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             ("registrations", "", "名群众踊跃报名参加科普嘉年华等活动"),
             ("quiz_finalists", "通过线上答题选拔出", "名消防安全达人"),
             ("quiz_teams", "组成", "支代表队参加知识竞赛"),
-            ("challenge_teams", "来自", "支消防志愿服务队"),
-            ("challenge_volunteers", "的", "名消防志愿者参加消防技能定向挑战赛"),
+            ("challenge_teams", "", "支消防志愿服务队参加消防技能定向挑战赛"),
+            ("challenge_volunteers", "共", "名消防志愿者参赛"),
         ],
     );
     // Where the figures came from, when records say: the channels registrations came through, the
@@ -345,7 +344,12 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         ],
     );
     let mut media = Paragraph::default();
-    media.text(&format!("截至{}，{}消防救援队伍", show_date(until), place));
+    let as_of = if until.year() == c.starts_on.year() {
+        format!("{}月{}日", u8::from(until.month()), until.day())
+    } else {
+        crate::i18n::Lang::Zh.date(until)
+    };
+    media.text(&format!("截至{as_of}，{place}消防救援队伍"));
     let media_start = media.segments.len();
     w.sentence(
         &mut media,
@@ -526,7 +530,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     let owner = &c.owner_name;
     Ok(Report {
         title: format!("{}{}工作总结", if o.level == 0 { String::new() } else { o.region.name.clone() }, c.name),
-        subtitle: format!("{owner}　{}", show_date(today)),
+        subtitle: format!("{owner}　{}", crate::i18n::Lang::Zh.date(today)),
         sections,
         tables,
         pictures,

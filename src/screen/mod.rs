@@ -3,7 +3,9 @@
 //! and a region and has its own key; it pulls its playlist (`/screens/playlist?key=…`, as plain
 //! text or JSON) — the warnings in force there first, then the running campaign's theme, the season's
 //! tips and the events coming up — with captions cut to the screen's character limit. The staff
-//! page shows when each screen last pulled, so that a silent screen is noticed.
+//! page shows when each screen last pulled, so that a silent screen is noticed. Staff schedule
+//! captions by time slot (rush hours at stations, evenings on outdoor screens) over a run of days,
+//! for one kind of screen or all, optionally tied to a campaign.
 
 pub mod pages;
 pub mod playlist;
@@ -63,9 +65,35 @@ pub fn caption(text: &str, chars: usize) -> String {
     out
 }
 
+/// A time of day, `07:30`, as minutes from midnight; `24:00` is the end of the day.
+pub fn parse_clock(field: &str, s: &str) -> crate::Result<i64> {
+    let parsed = s.trim().split_once(':').filter(|(h, m)| h.len() <= 2 && m.len() == 2).and_then(|(h, m)| {
+        let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
+        (h < 24 && m < 60 || h == 24 && m == 0).then_some(i64::from(h) * 60 + i64::from(m))
+    });
+    parsed.ok_or_else(|| crate::Error::invalid(field, "error.clock_time"))
+}
+
+/// Minutes from midnight shown as `07:30`.
+pub fn show_clock(minutes: i64) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_of_day_parse_and_show() {
+        assert_eq!(parse_clock("from", "07:30").unwrap(), 450);
+        assert_eq!(parse_clock("from", " 7:05 ").unwrap(), 425);
+        assert_eq!(parse_clock("to", "24:00").unwrap(), 1440);
+        for bad in ["24:01", "7", "07:60", "-1:00", "ab:cd", ""] {
+            assert!(parse_clock("to", bad).is_err(), "{bad}");
+        }
+        assert_eq!(show_clock(450), "07:30");
+        assert_eq!(show_clock(1440), "24:00");
+    }
 
     #[test]
     fn captions_fit_the_screen() {

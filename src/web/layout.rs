@@ -177,6 +177,7 @@ impl PageCtx {
                 ("/streams", "nav.streams", "streams"),
                 ("/alerts", "nav.alerts", "alerts"),
                 ("/screens", "nav.screens", "screens"),
+                ("/partners", "nav.partners", "partners"),
             ]);
         }
         if !field {
@@ -232,18 +233,7 @@ impl PageCtx {
 
     /// A span of days as this language writes it: 2026年11月1日至30日, 1 Nov 2026 – 30 Nov 2026.
     pub fn days(&self, from: &time::Date, to: &time::Date) -> String {
-        let (a, b) = (*from, *to);
-        match self.lang {
-            crate::i18n::Lang::Zh if a.year() == b.year() && a.month() == b.month() => {
-                format!("{}至{}日", self.lang.date(a), b.day())
-            }
-            crate::i18n::Lang::Zh if a.year() == b.year() => {
-                format!("{}至{}月{}日", self.lang.date(a), u8::from(b.month()), b.day())
-            }
-            crate::i18n::Lang::Zh => format!("{}至{}", self.lang.date(a), self.lang.date(b)),
-            crate::i18n::Lang::Ko => format!("{}~{}", self.lang.date(a), self.lang.date(b)),
-            crate::i18n::Lang::En => format!("{} – {}", self.lang.date(a), self.lang.date(b)),
-        }
+        self.lang.days(*from, *to)
     }
 
     /// When something happens, in China Standard Time, as this language writes it in a sentence:

@@ -151,6 +151,13 @@ async fn resolve(state: &AppState, req: Request) -> Result<(Request, Option<Head
         req.extensions_mut().insert(RequestCtx { ip, principal: Some(principal), csrf: String::new() });
         return Ok((req, None));
     }
+    // A partner's key travels in a header that a cross-site form cannot set: like a bearer token
+    // it needs no CSRF token, and the call is nobody's session.
+    if req.headers().contains_key(PARTNER_KEY_HEADER) {
+        let mut req = req;
+        req.extensions_mut().insert(RequestCtx { ip, principal: None, csrf: String::new() });
+        return Ok((req, None));
+    }
     let principal = match cookie(req.headers(), SESSION_COOKIE) {
         Some(token) => Principal::from_session(&state.db, token, &ip).await?,
         None => None,
@@ -194,6 +201,9 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request> {
     let ok = form_urlencoded::parse(&bytes).any(|(k, v)| k == "_csrf" && same(&v, expected));
     if ok { Ok(Request::from_parts(parts, Body::from(bytes))) } else { Err(Error::Csrf) }
 }
+
+/// The header that carries a partner platform's key.
+pub const PARTNER_KEY_HEADER: &str = "x-partner-key";
 
 /// The cookie that holds a device's own token (a quiz player, a livestream viewer), a year long.
 pub const DEVICE_COOKIE: &str = "fc_device";

@@ -15,6 +15,7 @@ mod fake_sms;
 mod hazards;
 mod home;
 mod operations;
+mod partners;
 mod push;
 mod quiz;
 mod quiz_live;

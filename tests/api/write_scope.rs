@@ -348,6 +348,7 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         ("post /api/v1/push/products", "a new product is the caller's unit's own"),
         ("post /api/v1/live-matches", "a new match is the caller's unit's own"),
         ("post /api/v1/questions/import", "questions enter the caller's unit's own bank"),
+        ("post /api/v1/partner/reach", "a partner's key, not an account: partners.rs tries places outside its area"),
         ("post /api/v1/hazards/sweep", "applies the escalation rules the server applies every few minutes anyway"),
     ];
     // Every write tried is a documented operation (a refusal from a path that does not exist
