@@ -75,8 +75,9 @@ struct Product {
     tags: Vec<String>,
     /// The unit that made it.
     unit_name: String,
-    /// When it was approved.
-    #[schema(value_type = String)]
+    /// When it was approved (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     approved_at: OffsetDateTime,
     /// Its file (picture, video, document), when it has one.
     file: Option<String>,

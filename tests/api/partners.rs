@@ -35,6 +35,8 @@ pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
     let products = products.as_array().unwrap();
     assert!(!products.is_empty());
     assert!(products.iter().all(|p| p["id"].is_i64() && !p["title"].as_str().unwrap().is_empty()));
+    let approved = products[0]["approved_at"].as_str().unwrap();
+    assert!(time::OffsetDateTime::parse(approved, &time::format_description::well_known::Rfc3339).is_ok(), "{approved}");
     for p in products.iter().filter(|p| !p["file"].is_null()) {
         let file = p["file"].as_str().unwrap();
         let path = format!("/p/{}", file.split_once("/p/").unwrap().1);
@@ -148,6 +150,27 @@ pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
     assert_eq!(app.scalar(&format!("select uses from partner_key where id = {id}")).await, 4);
     // Grid workers do not manage partners.
     assert_eq!(app.login("grid").await.get("/partners").await.status(), StatusCode::FORBIDDEN);
+
+    // A Changchun partner's key reads and reports in Changchun only.
+    let admin = app.login("admin").await;
+    let unit = admin
+        .json(Method::POST, "/api/v1/units", &json!({"name": "长春共享单车", "kind": "partner", "region_code": "220100", "parent_id": null}))
+        .await;
+    assert_eq!(unit.status(), StatusCode::CREATED);
+    let bikes = app.unit_id("长春共享单车").await.to_string();
+    let page = changchun.get("/partners").await.text().await.unwrap();
+    let cform = Client { csrf: csrf_in(&page), ..changchun.clone() };
+    let r = cform.form("/partners", &[("unit_id", &bikes), ("name", "单车App"), ("scopes", "feeds"), ("scopes", "reach")]).await;
+    let city_key = shown_key(&r.text().await.unwrap());
+    let r = call(&anon, &city_key, Method::GET, "/api/v1/partner/feed?region=222401", None).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "延吉 is outside its area");
+    let feed: Value = call(&anon, &city_key, Method::GET, "/api/v1/partner/feed", None).await.json().await.unwrap();
+    assert_eq!(feed["screen"], "长春市");
+    let mut yanji = body.clone();
+    yanji["region_code"] = json!("222401");
+    let r = call(&anon, &city_key, Method::POST, "/api/v1/partner/reach", Some(yanji)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "region_code");
 
     // The hourly budget: past 600 calls the key waits.
     let hash = firecast::org::hash_secret(DEMO_KEY);
