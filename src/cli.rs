@@ -70,9 +70,12 @@ enum Command {
     Audit(AuditCommand),
     /// Run a performance workload and print its figures.
     Bench {
-        /// Which workload.
+        /// Which workload (`all` runs each).
         #[arg(value_enum)]
         workload: bench::Workload,
+        /// A tenth of each workload's size, for a run of a few minutes.
+        #[arg(long)]
+        quick: bool,
     },
 }
 
@@ -271,9 +274,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Activities { file, campaign, as_user }) => {
             import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user).await
         }
-        Command::Bench { workload } => {
+        Command::Bench { workload, quick } => {
             let url = config.database_url_or("sqlite://firecast-bench.db");
-            bench::run(workload, url, &config.data_key(url)?).await
+            bench::run(workload, url, &config.data_key(url)?, bench::Size::new(quick)).await
         }
     }
 }

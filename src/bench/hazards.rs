@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use time::Duration;
 
-use super::{ms, time};
+use super::{Goal, Size, Table, ms, time};
 use crate::db::Db;
 use crate::hazard::store::{self, Filter, NewHazard};
 use crate::hazard::{ReporterKind, State};
@@ -42,13 +42,10 @@ const CATEGORIES: [&str; 10] =
     ["fire_lane", "exit", "ebike", "extinguisher", "wiring", "gas", "three_in_one", "flammable", "facilities", "other"];
 
 /// Runs the workload.
-pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
     crate::demo::seed(db, key).await?;
-    let t = Instant::now();
-    db.raw_insert_yardstick(1_000_000).await?;
-    let raw = t.elapsed();
-    let raw_rate = 1e6 / raw.as_secs_f64();
-    println!("yardstick: one bare insert … select of 1,000,000 rows: {:.0} ms ({raw_rate:.0} rows/s)", ms(raw));
+    let raw_rate = super::yardstick(db, size).await?;
+    let n_all = size.n(N);
 
     let all = Scope::province();
     let communities: Vec<(String, String)> =
@@ -70,10 +67,10 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(1_000_000);
     let mut made = 0;
     let mut next = || {
-        if made >= N {
+        if made >= n_all {
             return None;
         }
-        let n = BATCH.min(N - made);
+        let n = BATCH.min(n_all - made);
         made += n;
         Some(
             (0..n)
@@ -124,11 +121,18 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let t = Instant::now();
     store::insert_stream(db, &mut next, &mut |_| {}).await?;
     let stored = t.elapsed();
-    let rate = N as f64 / stored.as_secs_f64();
+    let rate = n_all as f64 / stored.as_secs_f64();
     println!(
-        "stored {N} hazards in one transaction with the counters built in the same pass: {:.1} s ({rate:.0} rows/s, {:.2}× the yardstick's rate)",
+        "stored {n_all} hazards in one transaction with the counters built in the same pass: {:.1} s ({rate:.0} rows/s, {:.2}× the yardstick's rate)",
         stored.as_secs_f64(),
         rate / raw_rate
+    );
+    table.add(
+        "hazards",
+        format!("{n_all} reports stored with their counters: {rate:.0} rows/s"),
+        Some(format!("raw insert {raw_rate:.0} rows/s")),
+        Some(rate / raw_rate),
+        (rate, Goal::AtLeast(50_000.0), "≥ 50,000 rows/s"),
     );
     let t = Instant::now();
     store::analyze(db).await?;
@@ -150,6 +154,7 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         ms(p50),
         ms(p99)
     );
+    table.add("hazards", format!("province list page: {:.2} ms", ms(p50)), None, None, (ms(p50), Goal::None, "—"));
     let filtered = Filter {
         state: Some(State::Assigned),
         category: Some("ebike".into()),
@@ -207,6 +212,14 @@ pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         ms(bare),
         ms(bare99),
         stats_p50.as_secs_f64() / bare.as_secs_f64()
+    );
+    let ratio = stats_p50.as_secs_f64() / bare.as_secs_f64();
+    table.add(
+        "hazards",
+        format!("province statistics page: {:.2} ms", ms(stats_p50)),
+        Some(format!("bare aggregate {:.0} ms", ms(bare))),
+        Some(ratio),
+        (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
     );
     let (bare, _, n) = time(5, || async {
         store::count(db, &all, &Filter { category: Some("ebike".into()), ..Filter::default() }, now, i64::MAX).await

@@ -1,10 +1,13 @@
 //! `firecast bench`: performance workloads that print their figures beside the machine's own limit
-//! measured in the same run.
+//! measured in the same run, and end with one table: workload, figure, yardstick, ratio, goal, and
+//! whether it was met. `firecast bench all` runs every workload (`--quick`: a tenth of each).
 #![allow(clippy::cast_precision_loss)] // rates and ratios for people to read
 
 pub mod hazards;
 pub mod push;
 mod quiz;
+mod startup;
+mod table;
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +21,8 @@ use crate::activity::store::{self as records, NewActivity};
 use crate::db::Db;
 use crate::org::{Scope, store};
 use crate::personal::DataKey;
+use table::Goal;
+pub use table::{Size, Table};
 
 /// A workload.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -39,23 +44,63 @@ pub enum Workload {
     Push,
     /// One push fanned out to all 9,426,822 households of the province (for `PostgreSQL`).
     PushProvince,
+    /// `firecast demo` on a fresh file until it serves, against `firecast migrate` on a fresh
+    /// file; its peak and idle memory; and a restart.
+    Startup,
+    /// Every workload above, one after the other (the province push only on `PostgreSQL` and
+    /// not with `--quick`).
+    All,
 }
 
-/// Runs a workload against the database at `url` (its reference data is loaded when missing).
-pub async fn run(workload: Workload, url: &str, key: &DataKey) -> anyhow::Result<()> {
+impl Workload {
+    /// What `all` runs, in order.
+    const EACH: [Self; 8] = [
+        Self::Startup,
+        Self::Regions,
+        Self::Activities,
+        Self::Dashboard,
+        Self::Hazards,
+        Self::Quiz,
+        Self::Push,
+        Self::PushProvince,
+    ];
+}
+
+/// Runs a workload against the database at `url` (its reference data is loaded when missing) and
+/// prints the table of its figures; fails when the workload fails, not when a goal is missed.
+pub async fn run(workload: Workload, url: &str, key: &DataKey, size: Size) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = Db::open(url).await?;
     crate::org::reference::load(&db).await?;
     println!("database ready in {} ms ({})", started.elapsed().as_millis(), crate::db::redact_url(url));
-    match workload {
-        Workload::Regions => regions(&db).await,
-        Workload::Activities => activities(&db, key).await,
-        Workload::Dashboard => dashboard(&db, key).await,
-        Workload::Quiz => quiz::run(&db, url, key).await,
-        Workload::Hazards => hazards::run(&db, key).await,
-        Workload::Push => push::run(&db, key).await,
-        Workload::PushProvince => push::province(&db, key).await,
+    let mut t = Table::default();
+    let each: Vec<Workload> = match workload {
+        Workload::All => Workload::EACH
+            .into_iter()
+            .filter(|w| !matches!(w, Workload::PushProvince) || (matches!(db, Db::Postgres(_)) && !size.quick()))
+            .collect(),
+        one => vec![one],
+    };
+    for w in each {
+        let name = w.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+        println!("\n== {name}{} ==", if size.quick() { " (quick)" } else { "" });
+        let took = Instant::now();
+        match w {
+            Workload::Regions => regions(&db, &mut t).await?,
+            Workload::Activities => activities(&db, key, &mut t, size).await?,
+            Workload::Dashboard => dashboard(&db, key, &mut t, size).await?,
+            Workload::Quiz => quiz::run(&db, url, key, &mut t, size).await?,
+            Workload::Hazards => hazards::run(&db, key, &mut t, size).await?,
+            Workload::Push => push::run(&db, key, &mut t, size).await?,
+            Workload::PushProvince => push::province(&db, key, &mut t).await?,
+            Workload::Startup => startup::run(&mut t).await?,
+            Workload::All => {}
+        }
+        println!("({name}: {:.0} s)", took.elapsed().as_secs_f64());
     }
+    println!();
+    t.print(&crate::db::redact_url(url), size);
+    Ok(())
 }
 
 /// The median and the 99th percentile of repeated runs of `f`.
@@ -80,14 +125,22 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn regions(db: &Db) -> anyhow::Result<()> {
+async fn regions(db: &Db, t: &mut Table) -> anyhow::Result<()> {
     let province = Scope::province();
+    let (bare, _, ()) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
     let (p50, p99, rows) = time(200, || store::communities(db, &province)).await?;
     println!(
         "communities in the province subtree: {} rows, median {:.2} ms, p99 {:.2} ms",
         rows.len(),
         ms(p50),
         ms(p99)
+    );
+    t.add(
+        "regions",
+        format!("the province's {} communities: {:.2} ms", rows.len(), ms(p50)),
+        Some(format!("round trip {:.3} ms", ms(bare))),
+        None,
+        (ms(p50), Goal::AtMost(50.0), "< 50 ms"),
     );
     let changchun = Scope::under("/22/2201/");
     let (p50, p99, rows) = time(200, || store::communities(db, &changchun)).await?;
@@ -104,8 +157,7 @@ async fn regions(db: &Db) -> anyhow::Result<()> {
         ms(p50),
         ms(p99)
     );
-    let (p50, _, ()) = time(200, || async { db.ping().await.map_err(crate::Error::from) }).await?;
-    println!("bare round trip (select 1):         median {:.3} ms", ms(p50));
+    println!("bare round trip (select 1):         median {:.3} ms", ms(bare));
     Ok(())
 }
 
@@ -123,7 +175,7 @@ struct Setup {
     raw_rate: f64,
 }
 
-async fn setup(db: &Db, key: &DataKey, year: i32) -> anyhow::Result<Setup> {
+async fn setup(db: &Db, key: &DataKey, year: i32, size: Size) -> anyhow::Result<Setup> {
     crate::demo::seed(db, key).await?;
     let author = store::user_by_username(db, "province").await?.ok_or_else(|| anyhow::anyhow!("no demo account"))?;
     let corps = store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
@@ -140,14 +192,7 @@ async fn setup(db: &Db, key: &DataKey, year: i32) -> anyhow::Result<Setup> {
     )
     .await?;
     crate::campaign::store::set_status(db, campaign, crate::campaign::Status::Running).await?;
-    let t = Instant::now();
-    db.raw_insert_yardstick(1_000_000).await?;
-    let raw = t.elapsed();
-    println!(
-        "yardstick: one bare insert … select of 1,000,000 rows: {:.0} ms ({:.0} rows/s)",
-        ms(raw),
-        1e6 / raw.as_secs_f64()
-    );
+    let raw_rate = yardstick(db, size).await?;
     let places =
         store::regions_in(db, &Scope::province()).await?.into_iter().filter(|(code, _)| code.len() == 9).collect();
     let metrics = crate::campaign::store::metrics(db)
@@ -165,8 +210,20 @@ async fn setup(db: &Db, key: &DataKey, year: i32) -> anyhow::Result<Setup> {
         author,
         places,
         metrics,
-        raw_rate: 1e6 / raw.as_secs_f64(),
+        raw_rate,
     })
+}
+
+/// Rows per second of one bare `insert … select` into a temporary table: the machine's write
+/// limit, measured in the same run as what it is held against.
+async fn yardstick(db: &Db, size: Size) -> anyhow::Result<f64> {
+    let n = size.n(1_000_000);
+    let t = Instant::now();
+    db.raw_insert_yardstick(i64::try_from(n)?).await?;
+    let raw = t.elapsed();
+    let rate = n as f64 / raw.as_secs_f64();
+    println!("yardstick: one bare insert … select of {n} rows: {:.0} ms ({rate:.0} rows/s)", ms(raw));
+    Ok(rate)
 }
 
 impl Setup {
@@ -197,19 +254,26 @@ impl Setup {
     }
 }
 
-async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
-    const N: usize = 100_000;
-    let s = setup(db, key, 2030).await?;
-    let batch = s.generate(0..N, State::Approved);
-    let t = Instant::now();
+async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow::Result<()> {
+    let n = size.n(100_000);
+    let s = setup(db, key, 2030, size).await?;
+    let batch = s.generate(0..n, State::Approved);
+    let started = Instant::now();
     records::insert_many(db, &batch, &|_| {}).await?;
-    let stored = t.elapsed();
-    let rate = (N * FIGURES_EACH) as f64 / stored.as_secs_f64();
+    let stored = started.elapsed();
+    let rate = (n * FIGURES_EACH) as f64 / stored.as_secs_f64();
     println!(
-        "stored {N} activities with {} figures in one transaction, totals rebuilt: {:.0} ms ({rate:.0} figure rows/s, {:.2}× the yardstick's rate)",
-        N * FIGURES_EACH,
+        "stored {n} activities with {} figures in one transaction, totals rebuilt: {:.0} ms ({rate:.0} figure rows/s, {:.2}× the yardstick's rate)",
+        n * FIGURES_EACH,
         ms(stored),
         rate / s.raw_rate
+    );
+    t.add(
+        "activities",
+        format!("{n} records stored: {rate:.0} figure rows/s"),
+        Some(format!("raw insert {:.0} rows/s", s.raw_rate)),
+        Some(rate / s.raw_rate),
+        (rate / s.raw_rate, Goal::AtLeast(0.1), "≥ 0.1×"),
     );
     let today = crate::clock::today();
     let scope = Scope::province();
@@ -231,12 +295,21 @@ async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         ms(p99),
         page.as_secs_f64() / bare.as_secs_f64()
     );
+    let ratio = page.as_secs_f64() / bare.as_secs_f64();
+    t.add(
+        "activities",
+        format!("campaign overview page: {:.1} ms", ms(page)),
+        Some(format!("bare aggregate {:.1} ms", ms(bare))),
+        Some(ratio),
+        (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
+    );
+    t.add("activities", format!("campaign overview page: {:.1} ms", ms(page)), None, None, (ms(page), Goal::AtMost(100.0), "< 100 ms"));
 
     // XLSX import of 100,000 rows through the whole importer.
     let headers = crate::activity::import::template_headers(&crate::campaign::store::metrics(db).await?);
     let column = |name: &str| headers.iter().position(|h| h == name);
     let (handouts, posters) = (column("发放宣传资料"), column("张贴海报挂图标语"));
-    let rows: Vec<Vec<String>> = (0..N)
+    let rows: Vec<Vec<String>> = (0..n)
         .map(|i| {
             let mut row = vec![String::new(); headers.len()];
             row[0] = format!("导入活动 {i}");
@@ -254,46 +327,60 @@ async fn activities(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         .collect();
     let xlsx = crate::sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!(e))?;
     let me = crate::org::caller::Principal::acting_as(s.author.clone(), "bench");
-    let t = Instant::now();
+    let started = Instant::now();
     let sheet = crate::sheet::read(&xlsx, "bench.xlsx").map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;
-    let read = t.elapsed();
+    let read = started.elapsed();
     let ctx = crate::activity::import::Context::load(db, &me, s.campaign).await?;
     let t2 = Instant::now();
     let parsed =
         crate::activity::import::parse(&sheet, &ctx, &me).map_err(|e| anyhow::anyhow!("{:?}", e.first()))?.len();
     println!("  of which: reading the XLSX {:.0} ms, checking {parsed} rows {:.0} ms", ms(read), ms(t2.elapsed()));
-    let t = Instant::now();
+    let started = Instant::now();
     let outcome = crate::activity::import::run(db, &me, s.campaign, &xlsx, "bench.xlsx", &|_, _| {}).await?;
-    let took = t.elapsed();
+    let took = started.elapsed();
     let imported = outcome.map_err(|r| anyhow::anyhow!("bench import rejected: {:?}", r.0.first()))?.len();
+    let rate = imported as f64 / took.as_secs_f64();
     println!(
-        "XLSX import of {imported} rows ({} KB): {:.0} ms, {:.0} rows/s (goal ≥ 20,000 rows/s)",
+        "XLSX import of {imported} rows ({} KB): {:.0} ms, {rate:.0} rows/s (goal ≥ 20,000 rows/s)",
         xlsx.len() / 1024,
         ms(took),
-        imported as f64 / took.as_secs_f64()
+    );
+    t.add(
+        "activities",
+        format!("XLSX import of {imported} rows: {rate:.0} rows/s"),
+        Some(format!("raw insert {:.0} rows/s", s.raw_rate)),
+        Some(rate / s.raw_rate),
+        (rate, Goal::AtLeast(20_000.0), "≥ 20,000 rows/s"),
     );
     Ok(())
 }
 
-async fn dashboard(db: &Db, key: &DataKey) -> anyhow::Result<()> {
-    const N: usize = 1_000_000;
-    const CHUNK: usize = 100_000;
-    let s = setup(db, key, 2031).await?;
-    let t = Instant::now();
-    for start in (0..N).step_by(CHUNK) {
-        records::insert_many(db, &s.generate(start..start + CHUNK, State::Submitted), &|_| {}).await?;
+async fn dashboard(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow::Result<()> {
+    let n = size.n(1_000_000);
+    let chunk = size.n(100_000);
+    let s = setup(db, key, 2031, size).await?;
+    let started = Instant::now();
+    for start in (0..n).step_by(chunk) {
+        records::insert_many(db, &s.generate(start..start + chunk, State::Submitted), &|_| {}).await?;
     }
-    let stored = t.elapsed();
-    let t = Instant::now();
+    let stored = started.elapsed();
+    let started = Instant::now();
     let approved = records::approve_all(db, s.campaign, s.author.id).await?;
-    let totals = t.elapsed();
+    let totals = started.elapsed();
+    let rate = (n * FIGURES_EACH) as f64 / stored.as_secs_f64();
     println!(
-        "stored {N} activities with {} figures: {:.1} s ({:.0} figure rows/s, {:.2}× the yardstick's rate); approved {approved} and built the totals in {:.1} s",
-        N * FIGURES_EACH,
+        "stored {n} activities with {} figures: {:.1} s ({rate:.0} figure rows/s, {:.2}× the yardstick's rate); approved {approved} and built the totals in {:.1} s",
+        n * FIGURES_EACH,
         stored.as_secs_f64(),
-        (N * FIGURES_EACH) as f64 / stored.as_secs_f64(),
-        (N * FIGURES_EACH) as f64 / stored.as_secs_f64() / s.raw_rate,
+        rate / s.raw_rate,
         totals.as_secs_f64()
+    );
+    t.add(
+        "dashboard",
+        format!("{n} records stored in chunks: {rate:.0} figure rows/s"),
+        Some(format!("raw insert {:.0} rows/s", s.raw_rate)),
+        Some(rate / s.raw_rate),
+        (rate / s.raw_rate, Goal::AtLeast(0.1), "≥ 0.1×"),
     );
     let (bare, _, _) = time(1, || async {
         let t = records::totals_from_records(db, s.campaign, "/22/", 9).await?;
@@ -313,11 +400,16 @@ async fn dashboard(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         ms(p99),
         page.as_secs_f64() / bare.as_secs_f64()
     );
+    let ratio = page.as_secs_f64() / bare.as_secs_f64();
+    let figure = format!("province dashboard over {n} records: {:.0} ms", ms(page));
+    t.add("dashboard", figure.clone(), Some(format!("bare queries {:.0} ms", ms(bare))), Some(ratio), (ratio, Goal::AtMost(1.5), "≤ 1.5×"));
+    t.add("dashboard", figure, None, None, (ms(page), Goal::AtMost(300.0), "< 300 ms"));
     let (docx, _, bytes) = time(3, || async {
         let r = crate::report::build(db, &Scope::province(), s.campaign, None, crate::clock::today()).await?;
         crate::report::export::render(&r, crate::report::export::Format::Docx)
     })
     .await?;
     println!("Word report of the province ({} KB): median {:.0} ms (goal < 2 s)", bytes.len() / 1024, ms(docx));
+    t.add("dashboard", format!("Word report of the province: {:.0} ms", ms(docx)), None, None, (ms(docx), Goal::AtMost(2000.0), "< 2 s"));
     Ok(())
 }

@@ -12,6 +12,7 @@ use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use time::Duration;
 
+use super::{Goal, Size, Table};
 use crate::db::Db;
 use crate::org::{Scope, store as org};
 use crate::personal::DataKey;
@@ -101,7 +102,7 @@ async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
 }
 
 /// Makes `n` in-app subscribers over the province (when fewer exist) and fans one push out to them.
-async fn fan_out(db: &Db, n: i64) -> anyhow::Result<()> {
+async fn fan_out(db: &Db, n: i64, table: &mut Table, workload: &'static str) -> anyhow::Result<()> {
     let (all, _) = store::subscriber_counts(db, &Scope::province()).await?;
     if all < n {
         let bar = spinner(&format!("making {} subscribers", n - all));
@@ -133,31 +134,39 @@ async fn fan_out(db: &Db, n: i64) -> anyhow::Result<()> {
     let done = store::fan_out(db, &due, &[], now, now, week_start(now)).await?.unwrap_or_default();
     let took = t.elapsed();
     bar.finish_and_clear();
+    let ratio = raw.as_secs_f64() / took.as_secs_f64();
     println!(
-        "fan-out of one push to {} households: {:.2} s ({:.0} rows/s) — ratio to the raw insert into a table {:.2} (goal ≥ 0.5), to the temporary table {:.2}",
+        "fan-out of one push to {} households: {:.2} s ({:.0} rows/s) — ratio to the raw insert into a table {ratio:.2} (goal ≥ 0.5), to the temporary table {:.2}",
         done.households,
         took.as_secs_f64(),
         done.households as f64 / took.as_secs_f64(),
-        raw.as_secs_f64() / took.as_secs_f64(),
         temp.as_secs_f64() / took.as_secs_f64()
     );
+    let figure = format!("fan-out to {} households: {:.2} s", done.households, took.as_secs_f64());
+    let yardstick = Some(format!("raw insert … select {:.2} s", raw.as_secs_f64()));
+    table.add(workload, figure.clone(), yardstick, Some(ratio), (ratio, Goal::AtLeast(0.5), "≥ 0.5×"));
+    if n >= PROVINCE_HOUSEHOLDS {
+        table.add(workload, figure, None, None, (took.as_secs_f64(), Goal::AtMost(20.0), "< 20 s"));
+    }
     if let (Some(b), Some(p)) = (before, peak_mb()) {
         println!("peak memory of this process during the fan-out: {p:.0} MB (at its start {b:.0} MB; goal < 300 MB)");
+        table.add(workload, format!("peak memory during the fan-out: {p:.0} MB"), None, None, (p, Goal::AtMost(300.0), "< 300 MB"));
     }
     Ok(())
 }
 
-/// The fan-out of one push to 1,000,000 households, then webhook dispatch.
-pub async fn run(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+/// The fan-out of one push to 1,000,000 households (a tenth with `--quick`), then webhook
+/// dispatch.
+pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
     crate::demo::seed(db, key).await?;
-    fan_out(db, 1_000_000).await?;
-    webhooks(db, key).await
+    fan_out(db, i64::try_from(size.n(1_000_000))?, table, "push").await?;
+    webhooks(db, key, table, size).await
 }
 
 /// The fan-out of one push to every household of the province.
-pub async fn province(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+pub async fn province(db: &Db, key: &DataKey, table: &mut Table) -> anyhow::Result<()> {
     crate::demo::seed(db, key).await?;
-    fan_out(db, PROVINCE_HOUSEHOLDS).await
+    fan_out(db, PROVINCE_HOUSEHOLDS, table, "push-province").await
 }
 
 async fn sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
@@ -181,11 +190,11 @@ async fn sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
 
 /// Webhook deliveries per second through the dispatcher, against a plain load generator posting
 /// the same signed bodies to the same sink with the same concurrency.
-async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
+async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
     const ENDPOINTS: usize = 100;
-    const PUSHES: usize = 100;
+    let pushes_n = size.n(100);
     let (url, count) = sink().await?;
-    let n = ENDPOINTS * PUSHES;
+    let n = ENDPOINTS * pushes_n;
     let client = crate::push::delivery::webhook::WebhookClient::new()?;
     let body = serde_json::json!({"event": "push", "push_id": 1, "variants": [{"lang": "zh", "title": "冬季取暖安全", "body": "电暖器远离可燃物，人走断电。"}]});
     let t = Instant::now();
@@ -213,7 +222,7 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         .await?;
     }
     let mut pushes = Vec::new();
-    for _ in 0..PUSHES {
+    for _ in 0..pushes_n {
         pushes.push(one_push(db, "bench-webhook", ",webhook,").await?);
     }
     let settings = Settings {
@@ -239,6 +248,13 @@ async fn webhooks(db: &Db, key: &DataKey) -> anyhow::Result<()> {
         "dispatcher: {made} webhook deliveries made, {} delivered, sink got {got}: {rate:.0}/s — ratio to the plain load generator {:.2} (goal ≥ 0.5)",
         pass.delivered,
         rate / plain
+    );
+    table.add(
+        "push",
+        format!("webhook dispatch of {got}: {rate:.0}/s"),
+        Some(format!("plain load generator {plain:.0}/s")),
+        Some(rate / plain),
+        (rate / plain, Goal::AtLeast(0.5), "≥ 0.5×"),
     );
     Ok(())
 }

@@ -13,7 +13,7 @@ use rand::{Rng as _, SeedableRng as _};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 
-use super::{ms, time};
+use super::{Goal, Size, Table, ms, time};
 use crate::app;
 use crate::config::Config;
 use crate::db::Db;
@@ -125,16 +125,10 @@ fn report(what: &str, n: usize, wall: Duration, latencies: &[Duration]) -> f64 {
 }
 
 /// The workload.
-pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
+pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
     crate::demo::seed(db, key).await?;
-    let t = Instant::now();
-    db.raw_insert_yardstick(1_000_000).await?;
-    let raw = t.elapsed();
-    println!(
-        "yardstick: bare insert … select of 1,000,000 rows in {:.0} ms ({:.0} rows/s)",
-        ms(raw),
-        1e6 / raw.as_secs_f64()
-    );
+    let attempts_n = size.n(ATTEMPTS);
+    let board_n = i64::try_from(size.n(usize::try_from(BOARD)?))?;
 
     let corps = crate::org::store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
     let by = crate::org::store::user_by_username(db, "province").await?.context("the demo account province")?;
@@ -161,11 +155,11 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     .await?;
     let quiz = store::quiz_by_id(db, id).await?;
 
-    let bar = indicatif::ProgressBar::new(ATTEMPTS as u64);
+    let bar = indicatif::ProgressBar::new(attempts_n as u64);
     bar.set_message("starting attempts");
     let t = Instant::now();
-    let mut attempts = Vec::with_capacity(ATTEMPTS);
-    for i in 0..ATTEMPTS {
+    let mut attempts = Vec::with_capacity(attempts_n);
+    for i in 0..attempts_n {
         let p = actions::join(
             db,
             key,
@@ -179,7 +173,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    println!("{ATTEMPTS} participants joined and started an attempt in {:.1} s", t.elapsed().as_secs_f64());
+    println!("{attempts_n} participants joined and started an attempt in {:.1} s", t.elapsed().as_secs_f64());
 
     // Every answer of every attempt, spread over the connections, in question order per attempt.
     let mut jobs: Vec<Vec<(String, String)>> = vec![Vec::new(); CONNECTIONS];
@@ -213,6 +207,11 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
         "answer submissions ÷ /healthz = {:.2} (goal ≥ 0.3); goal ≥ 10,000 submissions/s",
         answer_rate / health_rate
     );
+    let figure = format!("answers over HTTP: {answer_rate:.0}/s");
+    let yardstick = Some(format!("GET /healthz {health_rate:.0}/s"));
+    let ratio = answer_rate / health_rate;
+    table.add("quiz", figure.clone(), yardstick, Some(ratio), (ratio, Goal::AtLeast(0.3), "≥ 0.3×"));
+    table.add("quiz", figure, None, None, (answer_rate, Goal::AtLeast(10_000.0), "≥ 10,000/s"));
     let stored = store::answered(db, id).await?;
     if stored != i64::try_from(answers)? {
         return Err(anyhow!("{stored} answers stored, {answers} sent"));
@@ -220,10 +219,11 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     server.abort();
 
     let t = Instant::now();
-    store::fill_board(db, id, BOARD, ("220102", "/22/2201/220102/")).await?;
-    println!("leaderboard of {BOARD} finished attempts built in {:.1} s", t.elapsed().as_secs_f64());
+    store::fill_board(db, id, board_n, ("220102", "/22/2201/220102/")).await?;
+    println!("leaderboard of {board_n} finished attempts built in {:.1} s", t.elapsed().as_secs_f64());
     let (p50, p99, top) = time(200, || store::board(db, id, None, None, true, 100)).await?;
-    println!("top 100 of {BOARD}: median {:.2} ms, p99 {:.2} ms ({} lines; goal < 10 ms)", ms(p50), ms(p99), top.len());
+    println!("top 100 of {board_n}: median {:.2} ms, p99 {:.2} ms ({} lines; goal < 10 ms)", ms(p50), ms(p99), top.len());
+    table.add("quiz", format!("top 100 of {board_n}: {:.2} ms", ms(p50)), None, None, (ms(p50), Goal::AtMost(10.0), "< 10 ms"));
     let (low, high) = store::participant_range(db, id).await?;
     let mut rng = StdRng::seed_from_u64(119);
     let picks: Vec<i64> = (0..200).map(|_| rng.random_range(low..=high)).collect();
@@ -234,10 +234,11 @@ pub async fn run(db: &Db, url: &str, key: &DataKey) -> anyhow::Result<()> {
     })
     .await?;
     println!(
-        "my rank among {BOARD} (random participants): median {:.2} ms, p99 {:.2} ms (last: {:?}; goal < 10 ms)",
+        "my rank among {board_n} (random participants): median {:.2} ms, p99 {:.2} ms (last: {:?}; goal < 10 ms)",
         ms(p50),
         ms(p99),
         rank.map(|r| r.0)
     );
+    table.add("quiz", format!("my rank among {board_n}: {:.2} ms", ms(p50)), None, None, (ms(p50), Goal::AtMost(10.0), "< 10 ms"));
     Ok(())
 }

@@ -1,0 +1,94 @@
+//! `firecast bench startup`: `firecast demo` on a fresh SQLite file until it answers `/healthz`,
+//! held against `firecast migrate` on a fresh file (the schema and the reference data alone); the
+//! demo's peak memory and its memory once idle; and a restart on the file it made. Each runs as a
+//! process of its own, as a user starts it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::process::{Child, Command};
+
+use super::{Goal, Table};
+
+/// A process's memory figure from `/proc/{pid}/status` in MB (Linux): `VmHWM` (peak) or `VmRSS`.
+fn memory_mb(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Starts `firecast demo` on `file` and waits until it answers; returns the process and the time.
+async fn demo(dir: &Path, file: &str) -> anyhow::Result<(Child, Duration)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let url = format!("sqlite://{}", dir.join(file).display());
+    let key = dir.join(format!("{file}.key"));
+    let started = Instant::now();
+    let child = Command::new(std::env::current_exe()?)
+        .current_dir(dir)
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
+        .arg("--data-key-file")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let client = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    while started.elapsed() < Duration::from_secs(120) {
+        if client.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok((child, started.elapsed()));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    anyhow::bail!("the demo did not answer within two minutes")
+}
+
+/// The workload.
+pub async fn run(table: &mut Table) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("firecast-bench-startup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let started = Instant::now();
+    let status = Command::new(std::env::current_exe()?)
+        .args(["migrate", "--database-url", &format!("sqlite://{}", dir.join("migrate.db").display())])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "firecast migrate failed");
+    let migrate = started.elapsed();
+    println!("firecast migrate on a fresh file (schema and reference data): {:.2} s", migrate.as_secs_f64());
+
+    let (mut child, fresh) = demo(&dir, "demo.db").await?;
+    let pid = child.id().context("the demo's process id")?;
+    let peak = memory_mb(pid, "VmHWM:");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = memory_mb(pid, "VmRSS:");
+    child.kill().await?;
+    let (mut again, restart) = demo(&dir, "demo.db").await?;
+    let restart_peak = again.id().and_then(|p| memory_mb(p, "VmHWM:"));
+    again.kill().await?;
+    std::fs::remove_dir_all(&dir).ok();
+
+    let ratio = fresh.as_secs_f64() / migrate.as_secs_f64();
+    println!(
+        "firecast demo on a fresh file until it serves: {:.2} s ({ratio:.1}× migrate; goal ≤ 8×), peak {} MB, idle {} MB; a restart {:.0} ms, peak {} MB",
+        fresh.as_secs_f64(),
+        peak.map_or_else(|| "?".into(), |m| format!("{m:.0}")),
+        idle.map_or_else(|| "?".into(), |m| format!("{m:.0}")),
+        restart.as_secs_f64() * 1000.0,
+        restart_peak.map_or_else(|| "?".into(), |m| format!("{m:.0}")),
+    );
+    let figure = format!("demo on a fresh file to serving: {:.2} s", fresh.as_secs_f64());
+    let yardstick = Some(format!("migrate on a fresh file {:.2} s", migrate.as_secs_f64()));
+    table.add("startup", figure, yardstick, Some(ratio), (ratio, Goal::AtMost(8.0), "≤ 8×"));
+    if let Some(p) = peak {
+        table.add("startup", format!("demo's peak memory: {p:.0} MB"), None, None, (p, Goal::AtMost(150.0), "< 150 MB"));
+    }
+    if let Some(m) = idle {
+        table.add("startup", format!("demo's memory once idle: {m:.0} MB"), None, None, (m, Goal::AtMost(60.0), "< 60 MB"));
+    }
+    let ms = restart.as_secs_f64() * 1000.0;
+    table.add("startup", format!("restart on its file: {ms:.0} ms"), None, None, (ms, Goal::None, "—"));
+    Ok(())
+}
