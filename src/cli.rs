@@ -182,8 +182,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = Instant::now();
             let db = open(&config, "sqlite://firecast-demo.db").await?;
             let key = config.data_key(config.database_url_or("sqlite://firecast-demo.db"))?;
+            tracing::debug!(ms = started.elapsed().as_millis(), "database migrated");
             let accounts = demo::seed(&db, &key).await?;
+            let lap = Instant::now();
             demo::push::subscribers(&db, crate::clock::now()).await?;
+            tracing::debug!(part = "subscribers", ms = lap.elapsed().as_millis(), "demo part loaded");
             println!("firecast demo — {}", config.shown_url());
             println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
             for a in &accounts {

@@ -76,16 +76,30 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
         }
     }
     let author = store::user_by_username(db, "province").await?.context("demo account province")?;
+    // Each part's time, for `FIRECAST_LOG=firecast::demo=debug` (where a slow start goes).
+    let mut lap = std::time::Instant::now();
+    let mut done = |part: &str| {
+        tracing::debug!(part, ms = lap.elapsed().as_millis(), "demo part loaded");
+        lap = std::time::Instant::now();
+    };
     let named = month::load(db, author.id).await?;
+    done("month");
     quiz::load(db, key, author.id, 300).await?;
+    done("quiz");
     volunteers::load(db, key).await?;
+    done("volunteers");
     hazards::load(db, key).await?;
+    done("hazards");
     let corps = store::unit_by_name_or_id(db, crate::org::reference::CORPS).await?;
     push::load(db, author.id, corps.id, crate::clock::now()).await?;
+    done("push");
     quiz_selection::load(db).await?;
+    done("quiz_selection");
     events::load(db, key, author.id, named.get(events::CARNIVAL_TITLE).copied()).await?;
+    done("events");
     streams::load(db, author.id, &named).await?;
     alerts::load(db).await?;
     screens::load(db, author.id).await?;
+    done("streams, alerts, screens");
     Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
 }

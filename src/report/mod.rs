@@ -9,6 +9,7 @@ pub mod docx;
 pub mod export;
 pub mod overview;
 pub mod pages;
+pub mod proof;
 
 use std::collections::HashMap;
 
@@ -196,8 +197,27 @@ pub fn cn_about(n: i64) -> String {
     if lead == n { cn_number(n) } else { format!("{}余", cn_number(lead)) }
 }
 
-fn shown(metric: &str, n: i64) -> String {
-    if ABOUT.contains(&metric) { cn_about(n) } else { cn_number(n) }
+/// A figure as the report writes it; `wan` when its paragraph writes counts in 万 (one number style
+/// a paragraph: then every count from 10,000 up is written in 万 too).
+fn shown(metric: &str, n: i64, wan: bool) -> String {
+    if ABOUT.contains(&metric) {
+        cn_about(n)
+    } else if wan && n >= 10_000 {
+        let w = format!("{:.1}", n as f64 / 10_000.0);
+        format!("{}万", w.trim_end_matches(".0"))
+    } else {
+        cn_number(n)
+    }
+}
+
+/// Whether a paragraph with these figures writes its counts in 万: when one of them is written so.
+fn in_wan(values: impl IntoIterator<Item = (String, i64)>) -> bool {
+    values.into_iter().any(|(metric, n)| !ABOUT.contains(&metric.as_str()) && cn_number(n).ends_with('万'))
+}
+
+/// A title in quotation marks, the quotation marks inside it turned to single ones (“‘平安寄递’……”).
+fn quoted(title: &str) -> String {
+    format!("“{}”", title.replace('“', "‘").replace('”', "’"))
 }
 
 /// Where the records behind a figure are.
@@ -216,24 +236,35 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     /// Appends "{before}{figure}{after}" when the metric has a value; returns whether it did.
-    fn clause(&self, p: &mut Paragraph, metric: &str, before: &str, after: &str) -> bool {
+    fn clause(&self, p: &mut Paragraph, metric: &str, (before, after): (&str, &str), wan: bool) -> bool {
         let n = self.row.value(metric);
         if n == 0 {
             return false;
         }
-        p.text(before).figure(shown(metric, n), &href(self.campaign, &self.row.code, metric)).text(after);
+        p.text(before).figure(shown(metric, n, wan), &href(self.campaign, &self.row.code, metric)).text(after);
         true
     }
 
-    /// A sentence of clauses joined by "，", ended with "。"; nothing when no clause has a value.
+    /// Whether these clauses' figures are written in 万 (see [`in_wan`]).
+    fn wan(&self, clauses: &[(&str, &str, &str)]) -> bool {
+        in_wan(clauses.iter().map(|(m, _, _)| ((*m).to_owned(), self.row.value(m))))
+    }
+
+    /// A sentence of clauses joined by "，", ended with "。", its counts in one style; nothing when
+    /// no clause has a value.
     fn sentence(&self, p: &mut Paragraph, lead: &str, clauses: &[(&str, &str, &str)]) {
+        self.sentence_in(p, lead, clauses, self.wan(clauses));
+    }
+
+    /// The same, its counts in 万 when `wan`.
+    fn sentence_in(&self, p: &mut Paragraph, lead: &str, clauses: &[(&str, &str, &str)], wan: bool) {
         let mut any = false;
         for (metric, before, after) in clauses {
             if self.row.value(metric) == 0 {
                 continue;
             }
             p.text(if any { "，" } else { lead });
-            any |= self.clause(p, metric, before, after);
+            any |= self.clause(p, metric, (before, after), wan);
         }
         if any {
             p.text("。");
@@ -381,26 +412,32 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         let mut p = Paragraph::default();
         p.text(&format!("{}：", child.name));
         let start = p.segments.len();
-        cw.sentence(
-            &mut p,
-            "",
-            &[
-                ("handouts", "发放宣传资料", "份"),
-                ("posters", "张贴海报、挂图、标语", "份"),
-                ("venue_openings", "开放消防场馆", "场（次）"),
-                ("people_trained", "培训", "人"),
-                ("news_matrix", "发布新闻", "条"),
-            ],
-        );
-        if let Some(h) = highlights.iter().find(|h| h.region_path == child.path) {
+        let clauses = [
+            ("handouts", "发放宣传资料", "份"),
+            ("posters", "张贴海报、挂图、标语", "份"),
+            ("venue_openings", "开放消防场馆", "场（次）"),
+            ("people_trained", "培训", "人"),
+            ("news_matrix", "发布新闻", "条"),
+        ];
+        let highlight = highlights.iter().find(|h| h.region_path == child.path);
+        let own: Vec<_> = figures
+            .iter()
+            .filter(|f| {
+                highlight.is_some_and(|h| f.activity_id == h.id)
+                    && activity::store::HIGHLIGHT_METRICS.contains(&f.metric_code.as_str())
+            })
+            .collect();
+        let wan = cw.wan(&clauses) || in_wan(own.iter().map(|f| (f.metric_code.clone(), f.value)));
+        cw.sentence_in(&mut p, "", &clauses, wan);
+        if let Some(h) = highlight {
             let mut parts = Vec::new();
-            for f in figures.iter().filter(|f| {
-                f.activity_id == h.id && activity::store::HIGHLIGHT_METRICS.contains(&f.metric_code.as_str())
-            }) {
+            for f in own {
                 let (name, unit) = metric_name(catalogue, &f.metric_code);
-                parts.push(format!("{name}{}{unit}", shown(&f.metric_code, f.value)));
+                parts.push(format!("{name}{}{unit}", shown(&f.metric_code, f.value, wan)));
             }
-            p.text(&format!("{}开展“{}”", h.organiser_name, h.title));
+            // A title that holds the verb itself takes another one (not 开展“……开展……”).
+            let verb = if h.title.contains("开展") { "组织" } else { "开展" };
+            p.text(&format!("{}{verb}{}", h.organiser_name, quoted(&h.title)));
             if !parts.is_empty() {
                 p.text("，").figure(parts.join("，"), &format!("/activities/{}", h.id));
             }
@@ -475,6 +512,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         let mut compare = Paragraph::default();
         compare.text(&format!("与{}相比，", p.name));
         let mut said = 0;
+        let wan = in_wan(HEADLINE.iter().flat_map(|m| [(m.to_string(), o.region.value(m)), (m.to_string(), prev.region.value(m))]));
         for m in HEADLINE {
             let (now, then) = (o.region.value(m), prev.region.value(m));
             if now == 0 && then == 0 {
@@ -487,10 +525,16 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
                 if said > 0 {
                     compare.text("，");
                 }
+                // In prose a change is worded: 增长12.3%, 下降8.0%, 与上届持平.
+                let worded = match now.cmp(&then) {
+                    std::cmp::Ordering::Greater => format!("增长{:.1}%", (now - then) as f64 * 100.0 / then as f64),
+                    std::cmp::Ordering::Less => format!("下降{:.1}%", (then - now) as f64 * 100.0 / then as f64),
+                    std::cmp::Ordering::Equal => "与上届持平".to_owned(),
+                };
                 compare
                     .text(name)
-                    .figure(format!("{}{unit}", shown(m, now)), &href(c.id, &o.region.code, m))
-                    .text(&format!("（上届{}{unit}，{change}）", shown(m, then)));
+                    .figure(format!("{}{unit}", shown(m, now, wan)), &href(c.id, &o.region.code, m))
+                    .text(&format!("（上届{}{unit}，{worded}）", shown(m, then, wan)));
                 said += 1;
             }
             rows.push(vec![format!("{name}（{unit}）"), now.to_string(), then.to_string(), change]);

@@ -32,7 +32,8 @@ fn plain(report: &Value) -> String {
 const STATED: &[&str] = &[
     "80余名党政领导",
     "700余人",
-    "40000份",
+    "投放消防安全提示贴纸4万份",
+    "快递安全提示贴纸40000份",
     "1000余名群众",
     "100万人次",
     "30名消防安全达人",
@@ -77,6 +78,18 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     for href in links.iter().take(5) {
         assert_eq!(c.get(href).await.status(), StatusCode::OK, "{href}");
     }
+    // The proofreading pass finds nothing in the province's text, nor in two regions'.
+    let proofread = |report: &Value| -> Vec<String> {
+        plain(report)
+            .lines()
+            .flat_map(|p| firecast::report::proof::check(p).into_iter().map(move |f| format!("{}: {} in «{p}»", f.rule, f.at)))
+            .collect()
+    };
+    assert_eq!(proofread(&report), Vec::<String>::new());
+    for region in ["220100", "220400"] {
+        let r: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region={region}")).await.json().await.unwrap();
+        assert_eq!(proofread(&r), Vec::<String>::new(), "{region}");
+    }
     // The table of regions, and a region's own report.
     assert_eq!(report["tables"][0]["rows"].as_array().unwrap().len(), 11, "ten regions and the total");
     let liaoyuan: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.json().await.unwrap();
@@ -93,6 +106,8 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     let running = list.as_array().unwrap().iter().find(|x| x["status"] == "running").unwrap()["id"].as_i64().unwrap();
     let now: Value = c.get(&format!("/api/v1/campaigns/{running}/report")).await.json().await.unwrap();
     assert!(plain(&now).contains("与2024年全省消防宣传月相比"), "{}", plain(&now));
+    assert!(!plain(&now).contains('+') && !plain(&now).contains("-100"), "changes are worded: {}", plain(&now));
+    assert_eq!(proofread(&now), Vec::<String>::new());
 }
 
 pub async fn the_report_downloads_open_in_real_readers(app: TestApp) {
