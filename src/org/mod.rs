@@ -256,6 +256,11 @@ impl Role {
 }
 
 impl UnitKind {
+    /// Whether it is a unit of the fire service (corps, detachment, brigade, station).
+    pub fn is_fire_service(self) -> bool {
+        matches!(self, Self::Corps | Self::Detachment | Self::Brigade | Self::Station)
+    }
+
     /// The region levels a unit of this kind sits at (0 province … 4 village).
     pub fn levels(self) -> &'static [i16] {
         match self {

@@ -571,10 +571,23 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
 
     // Pictures.
     let pictures = pictures(&o, catalogue, &days, &day_totals, "handouts", Drawing::Document, None);
-    let owner = &c.owner_name;
+    // A region's report is its own: titled with its name (never 全省) and signed by its fire-service
+    // unit (the detachment of a city), else by the campaign's owner.
+    let (title, signer) = if o.level == 0 {
+        (c.name.clone(), c.owner_name.clone())
+    } else {
+        let own = crate::org::store::units(db, &Scope::under(&o.region.path), &Default::default(), 500)
+            .await?
+            .into_iter()
+            .find(|u| u.region_path == o.region.path && u.kind.is_fire_service());
+        (
+            format!("{}{}", o.region.name, c.name.replace("全省", "")),
+            own.map_or_else(|| c.owner_name.clone(), |u| u.name),
+        )
+    };
     Ok(Report {
-        title: format!("{}{}工作总结", if o.level == 0 { String::new() } else { o.region.name.clone() }, c.name),
-        subtitle: format!("{owner}　{}", crate::i18n::Lang::Zh.date(today)),
+        title: format!("{title}工作总结"),
+        subtitle: format!("{signer}　{}", crate::i18n::Lang::Zh.date(today)),
         sections,
         tables,
         pictures,
