@@ -215,6 +215,18 @@ fn in_wan(values: impl IntoIterator<Item = (String, i64)>) -> bool {
     values.into_iter().any(|(metric, n)| !ABOUT.contains(&metric.as_str()) && cn_number(n).ends_with('万'))
 }
 
+/// How a notable record's figures are told, in this order: metric, before, after.
+const HIGHLIGHT_PROSE: &[(&str, &str, &str)] = &[
+    ("units_trained", "深入", "家单位开展培训授课"),
+    ("vehicle_outings", "出动消防宣传车", "场次"),
+    ("people_trained", "培训", "人"),
+    ("parcel_stickers", "投放快递安全提示贴纸", "份"),
+    ("registrations", "", "名群众报名参加"),
+    ("livestream_views", "线上观看量达", "人次"),
+    ("visitors", "吸引", "人次参观体验"),
+    ("short_videos", "制作短视频短剧", "部"),
+];
+
 /// A title in quotation marks, the quotation marks inside it turned to single ones (“‘平安寄递’……”).
 fn quoted(title: &str) -> String {
     format!("“{}”", title.replace('“', "‘").replace('”', "’"))
@@ -430,11 +442,14 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         let wan = cw.wan(&clauses) || in_wan(own.iter().map(|f| (f.metric_code.clone(), f.value)));
         cw.sentence_in(&mut p, "", &clauses, wan);
         if let Some(h) = highlight {
-            let mut parts = Vec::new();
-            for f in own {
-                let (name, unit) = metric_name(catalogue, &f.metric_code);
-                parts.push(format!("{name}{}{unit}", shown(&f.metric_code, f.value, wan)));
-            }
+            // What the record did, told as prose (深入42家单位开展培训授课), not as table labels.
+            let parts: Vec<String> = HIGHLIGHT_PROSE
+                .iter()
+                .filter_map(|(metric, before, after)| {
+                    let f = own.iter().find(|f| f.metric_code == *metric)?;
+                    Some(format!("{before}{}{after}", shown(metric, f.value, wan)))
+                })
+                .collect();
             // A title that holds the verb itself takes another one (not 开展“……开展……”).
             let verb = if h.title.contains("开展") { "组织" } else { "开展" };
             p.text(&format!("{}{verb}{}", h.organiser_name, quoted(&h.title)));
@@ -727,6 +742,14 @@ pub fn pictures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_notable_figure_is_told_as_prose() {
+        for m in crate::activity::store::HIGHLIGHT_METRICS {
+            assert!(HIGHLIGHT_PROSE.iter().any(|(p, _, _)| p == m), "{m} has no prose");
+        }
+        assert_eq!(quoted("“平安寄递”消防安全提示贴纸投放"), "“‘平安寄递’消防安全提示贴纸投放”");
+    }
 
     #[test]
     fn numbers_read_as_in_the_source() {
