@@ -362,7 +362,7 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
     }
     assert_eq!(answered, 10, "the demo quiz draws ten questions");
     let rank: i64 = driver.find(By::Id("rank")).await.unwrap().text().await.unwrap().parse().unwrap();
-    assert!((1..=301).contains(&rank), "ranked among the demo's 300 and this resident: {rank}");
+    assert!((1..=121).contains(&rank), "ranked among the demo's 120 and this resident: {rank}");
     let page = driver.source().await.unwrap();
     assert!(page.contains("答题解析"), "the explanations follow the quiz");
     driver.screenshot(&screenshot_path("phone-quiz-result.png")).await.unwrap();

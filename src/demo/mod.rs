@@ -84,7 +84,7 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     };
     let named = month::load(db, author.id).await?;
     done("month");
-    quiz::load(db, key, author.id, 300).await?;
+    quiz::load(db, key, author.id, 120).await?;
     done("quiz");
     volunteers::load(db, key).await?;
     done("volunteers");

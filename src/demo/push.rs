@@ -2,7 +2,7 @@
 //! corps during November 2024 and signed and forwarded by every detachment and brigade at
 //! realistic hours; and three pushes of this week still on their way down, with a few units
 //! overdue and 南关区's communities (华阳社区 among them) waiting to confirm. `subscribers` adds
-//! about 100,000 demo households for `firecast demo`. Loading twice adds nothing.
+//! 30,000 demo households for `firecast demo`. Loading twice adds nothing.
 
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
@@ -17,7 +17,7 @@ use crate::push::{Audience, Place, ProductKind, Theme, join_tags};
 /// Products of the 2024 month.
 pub const PRODUCTS: usize = 582;
 /// Demo households subscribed directly.
-pub const SUBSCRIBERS: i64 = 100_000;
+pub const SUBSCRIBERS: i64 = 30_000;
 
 const THEMES: &[(Theme, &str, &[&str])] = &[
     (
@@ -268,7 +268,7 @@ async fn recent(db: &Db, products: &[i64], unit: i64, by: i64, now: OffsetDateTi
     Ok(())
 }
 
-/// About 100,000 demo households subscribed directly across the province (one in ten in 延边
+/// 30,000 demo households subscribed directly across the province (one in ten in 延边
 /// reading Korean is approximated as one in twelve overall; one in twenty by SMS), then this
 /// week's pushes fanned out to them, a third of the tips already read.
 pub async fn subscribers(db: &Db, now: OffsetDateTime) -> anyhow::Result<()> {

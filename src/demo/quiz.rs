@@ -1,5 +1,5 @@
 //! The quiz in the demo: the starting bank in the corps' bank, and this year's provincial online
-//! quiz, open all month, with a few hundred residents across the ten regions who have taken it
+//! quiz, open all month, with 120 residents across the ten regions who have taken it
 //! (so the leaderboard, the participation per 10,000 residents and the flags have something to
 //! show). Loading twice changes nothing.
 
