@@ -1,4 +1,4 @@
-//! `firecast bench startup`: `firecast demo` on a fresh SQLite file until it answers `/healthz`,
+//! `firecast bench startup`: `firecast demo` on a fresh `SQLite` file until it answers `/healthz`,
 //! held against `firecast migrate` on a fresh file (the schema and the reference data alone); the
 //! demo's peak memory and its memory once idle; and a restart on the file it made. Each runs as a
 //! process of its own, as a user starts it.
@@ -36,7 +36,7 @@ async fn demo(dir: &Path, file: &str) -> anyhow::Result<(Child, Duration)> {
         .spawn()?;
     let client = reqwest::Client::new();
     let health = format!("http://127.0.0.1:{port}/healthz");
-    while started.elapsed() < Duration::from_secs(120) {
+    while started.elapsed() < Duration::from_mins(2) {
         if client.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
             return Ok((child, started.elapsed()));
         }

@@ -153,7 +153,7 @@ pub async fn file_reach(db: &Db, key: &PartnerKey, ip: &str, input: &ReachInput)
         };
         let mut description = format!("{}报送：{evidence}", key.unit_name);
         if let Some(p) = &product {
-            description.push_str(&format!("\n宣传产品：{}", p.title));
+            description = format!("{description}\n宣传产品：{}", p.title);
         }
         let input = activity::actions::ActivityInput {
             kind: "partner_placement".to_owned(),

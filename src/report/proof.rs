@@ -27,10 +27,10 @@ fn is_cjk(c: char) -> bool {
 
 /// The findings in one paragraph.
 pub fn check(paragraph: &str) -> Vec<Finding> {
+    const MARKS: &str = "，、；：。";
     let chars: Vec<char> = paragraph.chars().collect();
     let mut out = Vec::new();
     let mut found = |rule: &'static str, i: usize| out.push(Finding { rule, at: excerpt(&chars, i) });
-    const MARKS: &str = "，、；：。";
     let mut depth = 0;
     for (i, pair) in chars.windows(2).enumerate() {
         let (a, b) = (pair[0], pair[1]);
