@@ -39,6 +39,8 @@ pub mod home;
 pub mod i18n;
 /// Regions, units, users, sessions and API tokens.
 pub mod org;
+/// Partner platforms' keys: reading products and playlists, posting reach back for review.
+pub mod partner;
 /// Personal data at rest: sealed with a key outside the database, indexed blind, shown masked.
 pub mod personal;
 /// Photos as evidence: checked, re-encoded, stripped of metadata.
@@ -49,8 +51,6 @@ pub mod push;
 pub mod quiz;
 /// The dashboard and the written report, with charts, the map and exports.
 pub mod report;
-/// Partner platforms' keys: reading products and playlists, posting reach back for review.
-pub mod partner;
 /// Screens (LED captions, e-stations, outdoor screens) pulling their playlists with keys of their own.
 pub mod screen;
 /// Spreadsheets in and out: XLSX and CSV (UTF-8, GBK) with errors by row and column.

@@ -203,15 +203,7 @@ async fn setup(db: &Db, key: &DataKey, year: i32, size: Size) -> anyhow::Result<
         .skip(2)
         .take(FIGURES_EACH)
         .collect();
-    Ok(Setup {
-        campaign,
-        start,
-        corps: (corps.id, corps.region_path),
-        author,
-        places,
-        metrics,
-        raw_rate,
-    })
+    Ok(Setup { campaign, start, corps: (corps.id, corps.region_path), author, places, metrics, raw_rate })
 }
 
 /// Rows per second of one bare `insert … select` into a temporary table: the machine's write
@@ -303,7 +295,13 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
         Some(ratio),
         (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
     );
-    t.add("activities", format!("campaign overview page: {:.1} ms", ms(page)), None, None, (ms(page), Goal::AtMost(100.0), "< 100 ms"));
+    t.add(
+        "activities",
+        format!("campaign overview page: {:.1} ms", ms(page)),
+        None,
+        None,
+        (ms(page), Goal::AtMost(100.0), "< 100 ms"),
+    );
 
     // XLSX import of 100,000 rows through the whole importer.
     let headers = crate::activity::import::template_headers(&crate::campaign::store::metrics(db).await?);
@@ -402,7 +400,13 @@ async fn dashboard(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow:
     );
     let ratio = page.as_secs_f64() / bare.as_secs_f64();
     let figure = format!("province dashboard over {n} records: {:.0} ms", ms(page));
-    t.add("dashboard", figure.clone(), Some(format!("bare queries {:.0} ms", ms(bare))), Some(ratio), (ratio, Goal::AtMost(1.5), "≤ 1.5×"));
+    t.add(
+        "dashboard",
+        figure.clone(),
+        Some(format!("bare queries {:.0} ms", ms(bare))),
+        Some(ratio),
+        (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
+    );
     t.add("dashboard", figure, None, None, (ms(page), Goal::AtMost(300.0), "< 300 ms"));
     let (docx, _, bytes) = time(3, || async {
         let r = crate::report::build(db, &Scope::province(), s.campaign, None, crate::clock::today()).await?;
@@ -410,6 +414,12 @@ async fn dashboard(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow:
     })
     .await?;
     println!("Word report of the province ({} KB): median {:.0} ms (goal < 2 s)", bytes.len() / 1024, ms(docx));
-    t.add("dashboard", format!("Word report of the province: {:.0} ms", ms(docx)), None, None, (ms(docx), Goal::AtMost(2000.0), "< 2 s"));
+    t.add(
+        "dashboard",
+        format!("Word report of the province: {:.0} ms", ms(docx)),
+        None,
+        None,
+        (ms(docx), Goal::AtMost(2000.0), "< 2 s"),
+    );
     Ok(())
 }

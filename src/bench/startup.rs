@@ -83,10 +83,22 @@ pub async fn run(table: &mut Table) -> anyhow::Result<()> {
     let yardstick = Some(format!("migrate on a fresh file {:.2} s", migrate.as_secs_f64()));
     table.add("startup", figure, yardstick, Some(ratio), (ratio, Goal::AtMost(8.0), "≤ 8×"));
     if let Some(p) = peak {
-        table.add("startup", format!("demo's peak memory: {p:.0} MB"), None, None, (p, Goal::AtMost(150.0), "< 150 MB"));
+        table.add(
+            "startup",
+            format!("demo's peak memory: {p:.0} MB"),
+            None,
+            None,
+            (p, Goal::AtMost(150.0), "< 150 MB"),
+        );
     }
     if let Some(m) = idle {
-        table.add("startup", format!("demo's memory once idle: {m:.0} MB"), None, None, (m, Goal::AtMost(60.0), "< 60 MB"));
+        table.add(
+            "startup",
+            format!("demo's memory once idle: {m:.0} MB"),
+            None,
+            None,
+            (m, Goal::AtMost(60.0), "< 60 MB"),
+        );
     }
     let ms = restart.as_secs_f64() * 1000.0;
     table.add("startup", format!("restart on its file: {ms:.0} ms"), None, None, (ms, Goal::None, "—"));

@@ -95,9 +95,8 @@ impl Table {
                 ]
             })
             .collect();
-        let width = |i: usize| {
-            rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0)
-        };
+        let width =
+            |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
         let widths: Vec<usize> = (0..6).map(width).collect();
         let line = |cells: &[String]| {
             let padded: Vec<String> =

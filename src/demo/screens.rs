@@ -9,8 +9,8 @@ use time::Duration;
 
 use crate::db::Db;
 use crate::org::{Scope, store as org};
-use crate::screen::Kind;
 use crate::partner::{self, KeyScope};
+use crate::screen::Kind;
 use crate::screen::store::{self, NewScreen, NewSlot};
 
 /// The demo screens: unit, region, name, kind, key, minutes since the last pull.

@@ -166,9 +166,15 @@ pub async fn file_reach(db: &Db, key: &PartnerKey, ip: &str, input: &ReachInput)
             figures: BTreeMap::from([("partner_reach".to_owned(), input.reach)]),
             ..Default::default()
         };
-        let filed = activity::actions::file_for_review(db, input, (region.code, region.path), (key.unit_id, &key.unit_path), key.created_by)
-            .await?
-            .ok_or_else(|| Error::invalid("starts_on", "error.partner_no_campaign"))?;
+        let filed = activity::actions::file_for_review(
+            db,
+            input,
+            (region.code, region.path),
+            (key.unit_id, &key.unit_path),
+            key.created_by,
+        )
+        .await?
+        .ok_or_else(|| Error::invalid("starts_on", "error.partner_no_campaign"))?;
         Ok(Filed { activity_id: filed.0, campaign_id: filed.1 })
     }
     .await;

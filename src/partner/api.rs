@@ -36,9 +36,9 @@ impl FromRequestParts<AppState> for Partner {
 async fn place(state: &AppState, key: &PartnerKey, code: &str) -> Result<org::store::Region> {
     match code.trim() {
         "" => org::store::scope_root(&state.db, &actions::area(key)).await,
-        code => org::store::region(&state.db, &actions::area(key), code).await.map_err(|_| {
-            Error::invalid("region", crate::i18n::keyed("error.event_region_outside", &[code]))
-        }),
+        code => org::store::region(&state.db, &actions::area(key), code)
+            .await
+            .map_err(|_| Error::invalid("region", crate::i18n::keyed("error.event_region_outside", &[code]))),
     }
 }
 
@@ -85,7 +85,11 @@ struct Product {
 
 /// The approved products of the partner's area, newest first (scope `products`).
 #[utoipa::path(get, path = "/api/v1/partner/products", tag = "partner", params(ProductQuery), security(("partner_key" = [])), responses((status = 200, body = Vec<Product>)))]
-async fn products(State(s): State<AppState>, Partner(key): Partner, Query(q): Query<ProductQuery>) -> Result<axum::Json<Vec<Product>>> {
+async fn products(
+    State(s): State<AppState>,
+    Partner(key): Partner,
+    Query(q): Query<ProductQuery>,
+) -> Result<axum::Json<Vec<Product>>> {
     actions::require(&key, KeyScope::Products)?;
     let lang = match q.lang.trim() {
         "" => push::Lang::Zh,
@@ -134,7 +138,11 @@ struct FeedQuery {
 /// force, the captions scheduled for this hour, the campaign's theme, the season's tips, and the
 /// events of the coming week.
 #[utoipa::path(get, path = "/api/v1/partner/feed", tag = "partner", params(FeedQuery), security(("partner_key" = [])), responses((status = 200, body = Playlist)))]
-async fn feed(State(s): State<AppState>, Partner(key): Partner, Query(q): Query<FeedQuery>) -> Result<axum::Json<Playlist>> {
+async fn feed(
+    State(s): State<AppState>,
+    Partner(key): Partner,
+    Query(q): Query<FeedQuery>,
+) -> Result<axum::Json<Playlist>> {
     actions::require(&key, KeyScope::Feeds)?;
     let kind = match q.kind.trim() {
         "" => Kind::Estation,

@@ -39,7 +39,13 @@ impl PartnersPage {
     }
 }
 
-async fn page(state: &AppState, ctx: PageCtx, me: &Principal, key: Option<String>, notice: Option<String>) -> Result<PartnersPage> {
+async fn page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    key: Option<String>,
+    notice: Option<String>,
+) -> Result<PartnersPage> {
     if !me.role.is_fire_staff() {
         return Err(Error::Forbidden);
     }

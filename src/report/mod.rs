@@ -527,7 +527,9 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         let mut compare = Paragraph::default();
         compare.text(&format!("与{}相比，", p.name));
         let mut said = 0;
-        let wan = in_wan(HEADLINE.iter().flat_map(|m| [(m.to_string(), o.region.value(m)), (m.to_string(), prev.region.value(m))]));
+        let wan = in_wan(
+            HEADLINE.iter().flat_map(|m| [(m.to_string(), o.region.value(m)), (m.to_string(), prev.region.value(m))]),
+        );
         for m in HEADLINE {
             let (now, then) = (o.region.value(m), prev.region.value(m));
             if now == 0 && then == 0 {

@@ -350,7 +350,12 @@ async fn add_slot(
     }
 }
 
-async fn remove_slot(State(state): State<AppState>, ctx: PageCtx, me: Principal, Path(id): Path<i64>) -> Result<Response> {
+async fn remove_slot(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let r = async {
         if !me.role.is_fire_staff() {
             return Err(Error::Forbidden);

@@ -84,7 +84,13 @@ pub async fn playlist(state: &AppState, place: &Place<'_>, now: OffsetDateTime) 
         } else {
             a.headline.clone()
         };
-        items.push(Item { kind: "alert", text: caption(&text, chars), file: None, from: None, until: at(a.expires_at) });
+        items.push(Item {
+            kind: "alert",
+            text: caption(&text, chars),
+            file: None,
+            from: None,
+            until: at(a.expires_at),
+        });
     }
     let local = now.to_offset(clock::CST);
     let today = local.date();
@@ -95,8 +101,10 @@ pub async fn playlist(state: &AppState, place: &Place<'_>, now: OffsetDateTime) 
         if slot.kind.is_some_and(|k| k != place.kind) || slot.to_minute <= minute {
             continue;
         }
-        let (from, until) = (midnight + Duration::minutes(slot.from_minute), midnight + Duration::minutes(slot.to_minute));
-        let item = Item { kind: "scheduled", text: caption(&slot.text, chars), file: None, from: at(from), until: at(until) };
+        let (from, until) =
+            (midnight + Duration::minutes(slot.from_minute), midnight + Duration::minutes(slot.to_minute));
+        let item =
+            Item { kind: "scheduled", text: caption(&slot.text, chars), file: None, from: at(from), until: at(until) };
         if slot.from_minute <= minute { items.push(item) } else { next.push(item) }
     }
     for c in crate::campaign::store::running_over(db, path, today).await? {
@@ -115,7 +123,13 @@ pub async fn playlist(state: &AppState, place: &Place<'_>, now: OffsetDateTime) 
         if e.starts_at < week && crate::event::public::near(&e, path) {
             let day = e.starts_at.to_offset(clock::CST);
             let text = format!("{}月{}日 {}", u8::from(day.month()), day.day(), e.title);
-            next.push(Item { kind: "event", text: caption(&text, chars), file: None, from: at(e.starts_at), until: at(e.ends_at) });
+            next.push(Item {
+                kind: "event",
+                text: caption(&text, chars),
+                file: None,
+                from: at(e.starts_at),
+                until: at(e.ends_at),
+            });
         }
     }
     Ok(Playlist { screen: place.name.to_owned(), chars: place.chars, now: items, next })

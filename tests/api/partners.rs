@@ -23,7 +23,16 @@ async fn call(c: &Client, key: &str, method: Method, path: &str, body: Option<Va
 
 /// The key a page shows once.
 fn shown_key(page: &str) -> String {
-    page.split("id=\"key\" aria-label").next().unwrap().rsplit("value=\"").next().unwrap().split('"').next().unwrap().to_owned()
+    page.split("id=\"key\" aria-label")
+        .next()
+        .unwrap()
+        .rsplit("value=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
@@ -36,13 +45,17 @@ pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
     assert!(!products.is_empty());
     assert!(products.iter().all(|p| p["id"].is_i64() && !p["title"].as_str().unwrap().is_empty()));
     let approved = products[0]["approved_at"].as_str().unwrap();
-    assert!(time::OffsetDateTime::parse(approved, &time::format_description::well_known::Rfc3339).is_ok(), "{approved}");
+    assert!(
+        time::OffsetDateTime::parse(approved, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{approved}"
+    );
     for p in products.iter().filter(|p| !p["file"].is_null()) {
         let file = p["file"].as_str().unwrap();
         let path = format!("/p/{}", file.split_once("/p/").unwrap().1);
         assert_eq!(anon.get(&path).await.status(), StatusCode::OK, "{file} opens");
     }
-    let ko: Value = call(&anon, DEMO_KEY, Method::GET, "/api/v1/partner/products?lang=ko", None).await.json().await.unwrap();
+    let ko: Value =
+        call(&anon, DEMO_KEY, Method::GET, "/api/v1/partner/products?lang=ko", None).await.json().await.unwrap();
     assert!(ko.as_array().unwrap().len() < products.len(), "only products with a Korean variant");
     // The playlist of a place: Changchun's caption boards get the winter schedule and the warning.
     let r = call(&anon, DEMO_KEY, Method::GET, "/api/v1/partner/feed?region=220100&kind=caption", None).await;
@@ -61,7 +74,9 @@ pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
     // not over yet today show, now or next.
     let expected = [(420, 540), (1020, 1140), (1140, 1320)].iter().filter(|(_, to)| minute < *to).count();
     assert_eq!(scheduled, expected, "at minute {minute}: {feed}");
-    for bad in ["/api/v1/partner/feed?kind=billboard", "/api/v1/partner/feed?chars=2", "/api/v1/partner/feed?region=999999"] {
+    for bad in
+        ["/api/v1/partner/feed?kind=billboard", "/api/v1/partner/feed?chars=2", "/api/v1/partner/feed?region=999999"]
+    {
         let r = call(&anon, DEMO_KEY, Method::GET, bad, None).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
@@ -82,7 +97,11 @@ pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
     assert_eq!(record["state"], "submitted", "{record}");
     assert_eq!(record["kind"], "partner_placement");
     assert!(record["description"].as_str().unwrap().contains("美团商家后台曝光统计"));
-    let figure = app.scalar(&format!("select value from activity_figure where activity_id = {id} and metric_code = 'partner_reach'")).await;
+    let figure = app
+        .scalar(&format!(
+            "select value from activity_figure where activity_id = {id} and metric_code = 'partner_reach'"
+        ))
+        .await;
     assert_eq!(figure, 1_234_567);
     let audit = app.texts("select actor from audit_log where action = 'partner.reach'").await;
     assert!(audit.iter().any(|a| a.contains("美团吉林")), "{audit:?}");
@@ -154,13 +173,19 @@ pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {
     // A Changchun partner's key reads and reports in Changchun only.
     let admin = app.login("admin").await;
     let unit = admin
-        .json(Method::POST, "/api/v1/units", &json!({"name": "长春共享单车", "kind": "partner", "region_code": "220100", "parent_id": null}))
+        .json(
+            Method::POST,
+            "/api/v1/units",
+            &json!({"name": "长春共享单车", "kind": "partner", "region_code": "220100", "parent_id": null}),
+        )
         .await;
     assert_eq!(unit.status(), StatusCode::CREATED);
     let bikes = app.unit_id("长春共享单车").await.to_string();
     let page = changchun.get("/partners").await.text().await.unwrap();
     let cform = Client { csrf: csrf_in(&page), ..changchun.clone() };
-    let r = cform.form("/partners", &[("unit_id", &bikes), ("name", "单车App"), ("scopes", "feeds"), ("scopes", "reach")]).await;
+    let r = cform
+        .form("/partners", &[("unit_id", &bikes), ("name", "单车App"), ("scopes", "feeds"), ("scopes", "reach")])
+        .await;
     let city_key = shown_key(&r.text().await.unwrap());
     let r = call(&anon, &city_key, Method::GET, "/api/v1/partner/feed?region=222401", None).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "延吉 is outside its area");

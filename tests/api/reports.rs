@@ -82,7 +82,9 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     let proofread = |report: &Value| -> Vec<String> {
         plain(report)
             .lines()
-            .flat_map(|p| firecast::report::proof::check(p).into_iter().map(move |f| format!("{}: {} in «{p}»", f.rule, f.at)))
+            .flat_map(|p| {
+                firecast::report::proof::check(p).into_iter().map(move |f| format!("{}: {} in «{p}»", f.rule, f.at))
+            })
             .collect()
     };
     assert_eq!(proofread(&report), Vec::<String>::new());

@@ -144,7 +144,8 @@ pub async fn staff_schedule_captions_by_time_slot(app: TestApp) {
     let id = app.scalar("select id from screen_slot where text like '华阳社区%'").await;
     let edit = nanguan.get(&format!("/screens/schedule?edit={id}")).await.text().await.unwrap();
     assert!(edit.contains(&format!("name=\"replaces\" value=\"{id}\"")) && edit.contains("value=\"00:00\""));
-    let mut changed: Vec<(&str, &str)> = slot.iter().map(|&(k, v)| (k, if k == "from" { "06:00" } else { v })).collect();
+    let mut changed: Vec<(&str, &str)> =
+        slot.iter().map(|&(k, v)| (k, if k == "from" { "06:00" } else { v })).collect();
     let replaces = id.to_string();
     changed.push(("replaces", &replaces));
     let r = form.form("/screens/schedule", &changed).await;
