@@ -3,10 +3,10 @@
 //! name, pinyin or initials (`static/firecast.js`). Without script the selects still post, and
 //! [`picked`] reads the deepest one.
 
-use super::Scope;
 use super::store::{self, Region};
-use crate::Result;
+use super::{RegionCode, Scope};
 use crate::db::Db;
+use crate::{Error, Result};
 
 /// One level of the picker: the subdivisions of the region above, one of them chosen.
 pub struct PickLevel {
@@ -58,6 +58,16 @@ pub struct RegionPicker {
     /// The code that stands when nothing is chosen: the whole area when it may be chosen itself
     /// (a province-wide activity), else none.
     pub unchosen: String,
+}
+
+/// The region a form or a request names by its code (`typed`), inside the scope; a refusal naming
+/// `field` otherwise.
+pub async fn place(db: &Db, scope: &Scope, field: &str, typed: &str) -> Result<Region> {
+    let found = match RegionCode::parse(typed) {
+        Ok(code) => store::region(db, scope, code.as_str()).await.ok(),
+        Err(_) => None,
+    };
+    found.ok_or_else(|| Error::invalid(field, crate::i18n::keyed("error.event_region_outside", &[typed.trim()])))
 }
 
 /// The picker for `spec`, inside `scope`, with `selected` chosen (empty for none). `public`

@@ -11,7 +11,6 @@ use super::store::{self, NewKey, PartnerKey};
 use super::{CALLS_PER_HOUR, KEY_PREFIX, KeyScope, read_scopes, store_scopes};
 use crate::audit::{self, Actor, Outcome};
 use crate::db::Db;
-use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::{self, Scope, UnitKind, parse_name};
 use crate::{Error, Result, activity, clock};
@@ -83,6 +82,14 @@ pub fn area(key: &PartnerKey) -> Scope {
     Scope::under(&key.unit_path)
 }
 
+/// The place a partner names (`field`): a region of its area, or with none the whole of it.
+pub async fn place(db: &Db, key: &PartnerKey, field: &str, code: &str) -> Result<org::store::Region> {
+    match code.trim() {
+        "" => org::store::scope_root(db, &area(key)).await,
+        code => org::picker::place(db, &area(key), field, code).await,
+    }
+}
+
 /// Who acts when a key is used: the partner unit, from its address.
 pub fn actor(key: &PartnerKey, ip: &str) -> Actor {
     Actor {
@@ -133,12 +140,7 @@ pub async fn file_reach(db: &Db, key: &PartnerKey, ip: &str, input: &ReachInput)
     let r = async {
         require(key, KeyScope::Reach)?;
         let title = parse_name("title", &input.title)?;
-        let region = match input.region_code.trim() {
-            "" => org::store::scope_root(db, &area(key)).await?,
-            code => org::store::region(db, &area(key), code)
-                .await
-                .map_err(|_| Error::invalid("region_code", keyed("error.event_region_outside", &[code])))?,
-        };
+        let region = place(db, key, "region_code", &input.region_code).await?;
         let evidence = input.evidence.trim();
         if evidence.is_empty() || evidence.chars().count() > 500 || evidence.chars().any(char::is_control) {
             return Err(Error::invalid("evidence", "error.evidence_needed"));

@@ -19,7 +19,7 @@ use crate::screen::playlist::{self, Place, Playlist};
 use crate::web::AppState;
 use crate::web::extract::{Json, Query};
 use crate::web::session::{PARTNER_KEY_HEADER, RequestCtx};
-use crate::{Error, Result, clock, org, push};
+use crate::{Error, Result, clock, push};
 
 /// The partner whose key came with the request.
 pub struct Partner(PartnerKey);
@@ -29,16 +29,6 @@ impl FromRequestParts<AppState> for Partner {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let key = parts.headers.get(PARTNER_KEY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
         Ok(Self(actions::authenticate(&state.db, key.trim()).await?))
-    }
-}
-
-/// The place a partner asks about: a region of its area, or the whole of it.
-async fn place(state: &AppState, key: &PartnerKey, code: &str) -> Result<org::store::Region> {
-    match code.trim() {
-        "" => org::store::scope_root(&state.db, &actions::area(key)).await,
-        code => org::store::region(&state.db, &actions::area(key), code)
-            .await
-            .map_err(|_| Error::invalid("region", crate::i18n::keyed("error.event_region_outside", &[code]))),
     }
 }
 
@@ -99,7 +89,7 @@ async fn products(
     if !tag.is_empty() && !push::is_tag(tag) {
         return Err(Error::invalid("tag", "error.feed_tag"));
     }
-    let region = place(&s, &key, &q.region).await?;
+    let region = actions::place(&s.db, &key, "region", &q.region).await?;
     let base = s.config.base_url();
     let tips = push::store::public_tips(&s.db, lang, &region.path, ("", tag), 200).await?;
     Ok(axum::Json(
@@ -153,7 +143,7 @@ async fn feed(
         Some(n) if (4..=500).contains(&n) => n,
         Some(_) => return Err(Error::invalid("chars", "error.screen_chars")),
     };
-    let region = place(&s, &key, &q.region).await?;
+    let region = actions::place(&s.db, &key, "region", &q.region).await?;
     let at = Place { name: &region.name, region_path: &region.path, kind, chars };
     Ok(axum::Json(playlist::playlist(&s, &at, clock::now()).await?))
 }

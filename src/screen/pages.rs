@@ -84,13 +84,7 @@ async fn add(state: &AppState, me: &Principal, f: &ScreenForm) -> Result<String>
         }
         let name = parse_name("name", &f.name)?;
         let kind = Kind::parse(&f.kind).ok_or_else(|| Error::invalid("kind", "error.screen_kind"))?;
-        let region = match org::RegionCode::parse(&f.region_code) {
-            Ok(code) => org::store::region(&state.db, &me.scope, code.as_str()).await.ok(),
-            Err(_) => None,
-        }
-        .ok_or_else(|| {
-            Error::invalid("region_code", crate::i18n::keyed("error.event_region_outside", &[f.region_code.trim()]))
-        })?;
+        let region = picker::place(&state.db, &me.scope, "region_code", &f.region_code).await?;
         let chars = match f.chars.trim() {
             "" => kind.default_chars(),
             n => n
@@ -268,13 +262,7 @@ async fn check_slot(state: &AppState, me: &Principal, f: &SlotForm) -> Result<Ne
         "" => None,
         k => Some(Kind::parse(k).ok_or_else(|| Error::invalid("kind", "error.screen_kind"))?),
     };
-    let region = match org::RegionCode::parse(&f.region_code) {
-        Ok(code) => org::store::region(&state.db, &me.scope, code.as_str()).await.ok(),
-        Err(_) => None,
-    }
-    .ok_or_else(|| {
-        Error::invalid("region_code", crate::i18n::keyed("error.event_region_outside", &[f.region_code.trim()]))
-    })?;
+    let region = picker::place(&state.db, &me.scope, "region_code", &f.region_code).await?;
     let campaign = match f.campaign_id.trim() {
         "" => None,
         id => {

@@ -51,13 +51,8 @@ pub async fn create(db: &Db, me: &Principal, input: &StreamInput) -> Result<i64>
         }
         let title = parse_name("title", &input.title)?;
         let summary = parse_text("summary", &input.summary, 2000)?;
-        let region = match org::RegionCode::parse(&input.region_code) {
-            Ok(code) => org::store::region(db, &me.scope, code.as_str()).await.ok().map(|r| (r.code, r.path)),
-            Err(_) => None,
-        }
-        .ok_or_else(|| {
-            Error::invalid("region_code", keyed("error.event_region_outside", &[input.region_code.trim()]))
-        })?;
+        let region = org::picker::place(db, &me.scope, "region_code", &input.region_code).await?;
+        let region = (region.code, region.path);
         let url = input.stream_url.trim();
         if !url.is_empty() && (playback(url).is_none() || url.len() > 500) {
             return Err(Error::invalid("stream_url", "error.link_scheme"));
