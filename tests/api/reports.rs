@@ -96,6 +96,11 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     assert_eq!(report["tables"][0]["rows"].as_array().unwrap().len(), 11, "ten regions and the total");
     let liaoyuan: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.json().await.unwrap();
     assert!(plain(&liaoyuan).contains("辽源市"), "{}", plain(&liaoyuan));
+    assert!(
+        plain(&liaoyuan).contains("共在消防宣传矩阵发布新闻183条"),
+        "each media clause stands alone: {}",
+        plain(&liaoyuan)
+    );
     assert_eq!(liaoyuan["title"], "辽源市2024年消防宣传月工作总结", "a region's own title, never 全省");
     assert!(liaoyuan["subtitle"].as_str().unwrap().starts_with("辽源市消防救援支队　"), "{}", liaoyuan["subtitle"]);
     assert!(!plain(&liaoyuan).contains("活动报名者"), "the carnival was in 长春, not 辽源");
