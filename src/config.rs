@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "FIRECAST_NATS_URL", global = true)]
     pub nats_url: Option<String>,
 
+    /// A name that keeps this installation's `JetStream` stream apart from others on the same NATS
+    /// server (staging beside production): the stream is `FIRECAST_SENDS<prefix>`. Letters,
+    /// digits, `_` and `-`.
+    #[arg(long, env = "FIRECAST_NATS_PREFIX", default_value = "", value_parser = nats_prefix, global = true)]
+    pub nats_prefix: String,
+
     /// Hours (China Standard Time) when no SMS goes out: `22-8`, or `none`.
     #[arg(long, env = "FIRECAST_SMS_QUIET_HOURS", default_value = "22-8", global = true)]
     pub sms_quiet_hours: String,
@@ -138,6 +144,7 @@ impl Config {
             // One key per process, so databases copied from a template open with it.
             data_key_file: Some(std::env::temp_dir().join(format!("firecast-{}.key", std::process::id()))),
             nats_url: None,
+            nats_prefix: String::new(),
             sms_quiet_hours: "22-8".to_owned(),
             webhooks_per_second: 200.0,
             cap_sector_code: crate::alert::DEFAULT_SECTOR.to_owned(),
@@ -188,6 +195,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("data_key_file", &self.data_key_file)
             .field("nats_url", &self.nats_url.as_deref().map(crate::db::redact_url))
+            .field("nats_prefix", &self.nats_prefix)
             .field("sms_quiet_hours", &self.sms_quiet_hours)
             .field("webhooks_per_second", &self.webhooks_per_second)
             .field("cap_sector_code", &self.cap_sector_code)
@@ -275,6 +283,15 @@ fn sector_code(s: &str) -> Result<String, String> {
         Ok(s.to_owned())
     } else {
         Err(format!("'{s}' is not three digits"))
+    }
+}
+
+/// A stream name's suffix: letters, digits, `_` and `-`, as NATS allows in names and subjects.
+fn nats_prefix(s: &str) -> Result<String, String> {
+    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("'{s}' may hold only letters, digits, _ and -"))
     }
 }
 

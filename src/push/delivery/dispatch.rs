@@ -136,6 +136,16 @@ impl Dispatcher {
         Ok(Pass { handled: results.len(), delivered })
     }
 
+    /// Counts a batch the queue handed out again as possible resends.
+    pub async fn count_redelivered(&self, rows: &[Claimed]) -> Result<()> {
+        store::count_redelivered(&self.db, rows).await
+    }
+
+    /// Of a batch from the queue, the deliveries its claim still holds.
+    pub async fn still_claimed(&self, rows: Vec<Claimed>) -> Result<Vec<Claimed>> {
+        store::still_claimed(&self.db, rows).await
+    }
+
     /// Claims and sends one batch of `channel`.
     pub async fn once(&self, channel: Channel, now: OffsetDateTime) -> Result<Pass> {
         let rows = self.claim(channel, now).await?;
@@ -366,7 +376,7 @@ pub async fn start(db: Db, key: Arc<DataKey>, config: &Config) -> anyhow::Result
         tracing::info!("no SMS provider configured: SMS deliveries wait until one is");
     }
     let queue = match &config.nats_url {
-        Some(url) => Some(super::queue::Queue::connect(url, "").await?),
+        Some(url) => Some(super::queue::Queue::connect(url, &config.nats_prefix).await?),
         None => None,
     };
     let mut tasks = d.spawn(queue.as_ref());

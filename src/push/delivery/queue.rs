@@ -1,13 +1,16 @@
 //! The dispatch queue beyond one machine: with `--nats-url`, claimed batches of deliveries are
 //! published to a NATS `JetStream` work-queue stream, and every `firecast worker` pulls from one
 //! shared durable consumer, sends and acknowledges. A batch is acknowledged only after its results
-//! are stored; one whose worker dies is delivered again after the ack wait, and the database keeps
-//! each delivery's final state once (results count only for deliveries still claimed).
+//! are stored; one whose worker dies is delivered again after the ack wait ([`ACK_WAIT`]) and
+//! counted on its pushes as possible resends; of it, only the deliveries its claim still holds are
+//! sent (none already sent and recorded, none claimed again since), and the database keeps each
+//! delivery's final state once. A worker takes one batch at a time, so what a killed worker can
+//! have sent twice is at most what it had sent of the batch in hand on each of its loops.
 
 use std::time::Duration as StdDuration;
 
 use anyhow::Context as _;
-use async_nats::jetstream::{self, consumer::pull, stream};
+use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +23,9 @@ use crate::push::store::Claimed;
 pub const STREAM: &str = "FIRECAST_SENDS";
 /// The shared consumers' name, followed by the channel.
 pub const CONSUMER: &str = "firecast-workers";
+/// How long a taken batch may go unacknowledged before the stream hands it to another worker; a
+/// worker sending a batch says it is in progress every third of this.
+pub const ACK_WAIT: StdDuration = StdDuration::from_secs(15);
 
 /// One claimed batch on the stream.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -66,7 +72,7 @@ impl Queue {
                         durable_name: Some(durable.clone()),
                         filter_subject: format!("{subject}.{channel}"),
                         ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                        ack_wait: StdDuration::from_mins(1),
+                        ack_wait: ACK_WAIT,
                         max_deliver: 10,
                         ..Default::default()
                     },
@@ -141,7 +147,27 @@ impl Queue {
                     continue;
                 }
             };
-            let pass = d.send(channel, batch.rows, clock::now()).await?;
+            // Once sent, a delivery is no longer held by the batch's claim; neither is one claimed
+            // again after its lease ran out.
+            let rows = d.still_claimed(batch.rows).await?;
+            if message.info().is_ok_and(|i| i.delivered > 1) {
+                // Its first holder stopped before acknowledging it, perhaps after sending some.
+                d.count_redelivered(&rows).await?;
+            }
+            // While a slow batch (a throttled SMS provider) is sent, tell the stream it is in hand,
+            // so that only a batch whose worker died comes round again after the ack wait.
+            let send = d.send(channel, rows, clock::now());
+            tokio::pin!(send);
+            let mut beat = tokio::time::interval(ACK_WAIT / 3);
+            beat.tick().await;
+            let pass = loop {
+                tokio::select! {
+                    pass = &mut send => break pass?,
+                    _ = beat.tick() => {
+                        message.ack_with(AckKind::Progress).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    }
+                }
+            };
             handled += pass.handled;
             message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
@@ -151,7 +177,7 @@ impl Queue {
     /// Sends what the stream holds for `channel`, until dropped.
     pub async fn consume(&self, d: &Dispatcher, channel: Channel) {
         loop {
-            match self.consume_once(d, channel, 8).await {
+            match self.consume_once(d, channel, 1).await {
                 Ok(0) => tokio::time::sleep(StdDuration::from_millis(200)).await,
                 Ok(_) => {}
                 Err(e) => {

@@ -65,21 +65,76 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
         until,
     )
     .await?;
-    // Possible resends, counted once per push.
+    count_resends(&mut tx, rows.iter().filter(|r| r.resent)).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Of claimed deliveries, those still held by that claim: not yet finished, and not claimed again
+/// since (a batch the queue hands out again after its holder died must not send what another
+/// claim sent meanwhile).
+pub async fn still_claimed(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Claimed>> {
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let held: Vec<(i64, i64, String)> = match db {
+        Db::Sqlite(pool) => {
+            let keys = rows
+                .iter()
+                .map(|r| format!("({}, {}, '{}', {})", r.push_id, r.recipient_id, r.channel, r.attempts))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "select push_id, recipient_id, channel from delivery where state = 'sending' \
+                 and (push_id, recipient_id, channel, attempts) in ({keys})"
+            );
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(
+                "select push_id, recipient_id, channel from delivery where state = 'sending' \
+                 and (push_id, recipient_id, channel, attempts) in \
+                 (select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]))",
+            )
+            .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.attempts).collect::<Vec<_>>())
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let held: std::collections::HashSet<(i64, i64, String)> = held.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| held.contains(&(r.push_id, r.recipient_id, r.channel.as_str().to_owned())))
+        .collect())
+}
+
+/// Counts possible resends on their pushes, once per push.
+async fn count_resends(tx: &mut Tx, rows: impl Iterator<Item = &Claimed>) -> Result<()> {
     let mut resent: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
-    for r in rows.iter().filter(|r| r.resent) {
+    for r in rows {
         *resent.entry(r.push_id).or_default() += 1;
     }
     for (push_id, n) in resent {
-        on_tx!(&mut tx, |c| sqlx::query("update push set resent_count = resent_count + $2 where id = $1")
+        on_tx!(tx, |c| sqlx::query("update push set resent_count = resent_count + $2 where id = $1")
             .bind(push_id)
             .bind(n)
             .execute(c)
             .await
             .map(|_| ()))?;
     }
+    Ok(())
+}
+
+/// Counts a batch handed out again by the queue (its first holder stopped before acknowledging
+/// it, perhaps after sending some of it) as possible resends.
+pub async fn count_redelivered(db: &Db, rows: &[Claimed]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    count_resends(&mut tx, rows.iter()).await?;
     tx.commit().await?;
-    Ok(rows)
+    Ok(())
 }
 
 /// Updates the deliveries of `rows` (where `cond` holds) with `set`, binding `at` as `$1`: on
