@@ -44,6 +44,18 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Take the deliveries of pushes sent before a day, and finished, out of the live table: a
+    /// tally per community, channel and state keeps their figures. On `PostgreSQL` each push's
+    /// partition is detached and dropped (or kept in the schema `delivery_archive`); on `SQLite`
+    /// the rows are deleted. The day must lie beyond what residents' inboxes show (90 days).
+    Archive {
+        /// Pushes sent before this day (`2026-01-01`, Beijing time).
+        #[arg(long)]
+        before: String,
+        /// On `PostgreSQL`, keep the detached partitions in the schema `delivery_archive`.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -212,6 +224,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
+        Command::Archive { before, keep } => {
+            let db = open(&config, "sqlite://firecast.db").await?;
+            let before = crate::clock::parse_date("before", &before)?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} pushes {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let done = crate::push::actions::archive(&db, before, keep, |i, n| {
+                bar.set_length(n as u64);
+                bar.set_position(i as u64);
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!("{} pushes archived, {} deliveries tallied", done.pushes, done.deliveries);
+            Ok(())
+        }
         Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
         Command::Audit(AuditCommand::Verify { checkpoint }) => {
             let db = open(&config, "sqlite://firecast.db").await?;
@@ -279,7 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { workload, quick } => {
             let url = config.database_url_or("sqlite://firecast-bench.db");
-            bench::run(workload, url, &config.data_key(url)?, bench::Size::new(quick)).await
+            bench::run(workload, url, config.nats_url.as_deref(), &config.data_key(url)?, bench::Size::new(quick)).await
         }
     }
 }

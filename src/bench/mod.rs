@@ -8,6 +8,7 @@ pub mod push;
 mod quiz;
 mod startup;
 mod table;
+mod workers;
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,9 @@ pub enum Workload {
     Push,
     /// One push fanned out to all 9,426,822 households of the province (for `PostgreSQL`).
     PushProvince,
+    /// Webhook deliveries through NATS `JetStream` by 1, 2 and 3 `firecast worker` processes,
+    /// and one of three killed mid-batch (needs `--nats-url`).
+    Workers,
     /// `firecast demo` on a fresh file until it serves, against `firecast migrate` on a fresh
     /// file; its peak and idle memory; and a restart.
     Startup,
@@ -54,7 +58,7 @@ pub enum Workload {
 
 impl Workload {
     /// What `all` runs, in order.
-    const EACH: [Self; 8] = [
+    const EACH: [Self; 9] = [
         Self::Startup,
         Self::Regions,
         Self::Activities,
@@ -63,12 +67,14 @@ impl Workload {
         Self::Quiz,
         Self::Push,
         Self::PushProvince,
+        Self::Workers,
     ];
 }
 
 /// Runs a workload against the database at `url` (its reference data is loaded when missing) and
 /// prints the table of its figures; fails when the workload fails, not when a goal is missed.
-pub async fn run(workload: Workload, url: &str, key: &DataKey, size: Size) -> anyhow::Result<()> {
+/// `nats` is the NATS server the workers workload runs through.
+pub async fn run(workload: Workload, url: &str, nats: Option<&str>, key: &DataKey, size: Size) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = Db::open(url).await?;
     crate::org::reference::load(&db).await?;
@@ -94,6 +100,7 @@ pub async fn run(workload: Workload, url: &str, key: &DataKey, size: Size) -> an
             Workload::Push => push::run(&db, key, &mut t, size).await?,
             Workload::PushProvince => push::province(&db, key, &mut t).await?,
             Workload::Startup => startup::run(&mut t).await?,
+            Workload::Workers => workers::run(&db, url, nats, key, &mut t, size).await?,
             Workload::All => {}
         }
         println!("({name}: {:.0} s)", took.elapsed().as_secs_f64());

@@ -47,7 +47,7 @@ fn reset_peak() -> bool {
 }
 
 /// A push of a new product (never pushed before) to the whole province on `channels`.
-async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
+pub(super) async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Result<Due> {
     let author = org::user_by_username(db, "province").await?.ok_or_else(|| anyhow::anyhow!("no demo account"))?;
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
@@ -197,19 +197,15 @@ async fn sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
     Ok((format!("http://{addr}/hook"), count))
 }
 
-/// Webhook deliveries per second through the dispatcher, against a plain load generator posting
-/// the same signed bodies to the same sink with the same concurrency.
-async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
-    const ENDPOINTS: usize = 100;
-    let pushes_n = size.n(100);
-    let (url, count) = sink().await?;
-    let n = ENDPOINTS * pushes_n;
+/// Posts per second a plain load generator gets through to the sink at `url`: `n` signed bodies
+/// with the dispatcher's concurrency.
+pub(super) async fn plain_rate(url: &str, n: usize) -> anyhow::Result<f64> {
     let client = crate::push::delivery::webhook::WebhookClient::new()?;
     let body = serde_json::json!({"event": "push", "push_id": 1, "variants": [{"lang": "zh", "title": "冬季取暖安全", "body": "电暖器远离可燃物，人走断电。"}]});
     let t = Instant::now();
     futures_util::stream::iter(0..n)
         .map(|i| {
-            let (client, url, body) = (&client, &url, &body);
+            let (client, body) = (&client, &body);
             async move { client.post(url, b"bench-secret", &format!("load-{i}"), body).await.ok() }
         })
         .buffer_unordered(crate::push::delivery::dispatch::WEBHOOK_CONCURRENCY)
@@ -217,19 +213,29 @@ async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyh
         .await;
     let plain = n as f64 / t.elapsed().as_secs_f64();
     println!("plain load generator to the local sink: {n} posts, {plain:.0}/s");
+    Ok(plain)
+}
 
+/// `n` partner endpoints over the province posting to `url`.
+pub(super) async fn endpoints(db: &Db, url: &str, n: usize) -> anyhow::Result<()> {
     let now = crate::clock::now();
-    for i in 0..ENDPOINTS {
-        store::insert_endpoint(
-            db,
-            &format!("bench-partner-{i}-{}", crate::org::new_secret()),
-            &url,
-            "bench-secret",
-            "/22/",
-            now,
-        )
-        .await?;
+    for i in 0..n {
+        let name = format!("bench-partner-{i}-{}", crate::org::new_secret());
+        store::insert_endpoint(db, &name, url, "bench-secret", "/22/", now).await?;
     }
+    Ok(())
+}
+
+/// Webhook deliveries per second through the dispatcher, against a plain load generator posting
+/// the same signed bodies to the same sink with the same concurrency.
+async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
+    const ENDPOINTS: usize = 100;
+    let pushes_n = size.n(100);
+    let (url, count) = sink().await?;
+    let n = ENDPOINTS * pushes_n;
+    let plain = plain_rate(&url, n).await?;
+    let now = crate::clock::now();
+    endpoints(db, &url, ENDPOINTS).await?;
     let mut pushes = Vec::new();
     for _ in 0..pushes_n {
         pushes.push(one_push(db, "bench-webhook", ",webhook,").await?);

@@ -186,7 +186,8 @@ impl Db {
             Self::Postgres(pool) => {
                 sqlx::query_as(
                     "select table_name::text, column_name::text from information_schema.columns \
-                     where table_schema = current_schema() and table_name <> '_sqlx_migrations'",
+                     where table_schema = current_schema() and table_name <> '_sqlx_migrations' \
+                     and table_name not in (select relname from pg_class where relispartition)",
                 )
                 .fetch_all(pool)
                 .await?

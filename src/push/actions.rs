@@ -879,10 +879,13 @@ async fn tips(db: &Db, items: &[store::InboxItem]) -> Result<Vec<Tip>> {
         .collect()
 }
 
-/// A resident's inbox: their subscription and the tips of the last 90 days.
+/// How far back a resident's inbox reaches, in days; deliveries older than this may be archived.
+pub const INBOX_DAYS: i64 = 90;
+
+/// A resident's inbox: their subscription and the tips of the last [`INBOX_DAYS`] days.
 pub async fn inbox(db: &Db, token: &str) -> Result<(store::Subscriber, Vec<Tip>)> {
     let me = store::subscriber(db, token).await?;
-    let items = store::inbox(db, me.id, clock::now() - Duration::days(90), 100).await?;
+    let items = store::inbox(db, me.id, clock::now() - Duration::days(INBOX_DAYS), 100).await?;
     let tips = tips(db, &items).await?;
     Ok((me, tips))
 }
@@ -900,4 +903,39 @@ pub async fn open(db: &Db, token: &str, push_id: i64) -> Result<(store::Subscrib
 pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool> {
     store::subscriber(db, token).await?;
     store::unsubscribe(db, token, clock::now()).await
+}
+
+/// What an archive run did: pushes archived, and their deliveries (now tallies).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Archived {
+    /// Pushes archived.
+    pub pushes: usize,
+    /// Their deliveries.
+    pub deliveries: i64,
+}
+
+/// Archives the deliveries of every push fanned out before the day `before` (Beijing time) and
+/// finished, one push at a time (see [`store::archive_push`]); `keep` keeps them on `PostgreSQL`
+/// in the schema `delivery_archive`. A day the inbox still shows ([`INBOX_DAYS`]) is refused:
+/// residents would lose tips they can still open. `each` hears of every push done, with the total.
+pub async fn archive(db: &Db, before: time::Date, keep: bool, mut each: impl FnMut(usize, usize)) -> Result<Archived> {
+    let now = clock::now();
+    let latest = (now - Duration::days(INBOX_DAYS)).to_offset(clock::CST).date();
+    if before > latest {
+        return Err(Error::invalid(
+            "before",
+            keyed("error.archive_too_recent", &[&INBOX_DAYS.to_string(), &clock::show_date(latest)]),
+        ));
+    }
+    let cut = before.midnight().assume_offset(clock::CST);
+    let pushes = store::finished_pushes(db, cut).await?;
+    let mut done = Archived::default();
+    for (i, id) in pushes.iter().enumerate() {
+        if let Some(n) = store::archive_push(db, *id, keep, clock::now()).await? {
+            done.pushes += 1;
+            done.deliveries += n;
+        }
+        each(i + 1, pushes.len());
+    }
+    Ok(done)
 }

@@ -589,8 +589,9 @@ pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: Test
     assert!(refused.iter().all(|r| r == "RequestLimitExceeded"), "every request was correctly signed: {refused:?}");
 }
 
-/// The worker binary on the test's database, sending to the fake provider with no quiet hours.
-fn worker(app: &TestApp, fake: &FakeSms, nats: Option<&str>) -> std::process::Child {
+/// The worker binary on the test's database, sending to the fake provider with no quiet hours;
+/// with `nats`, through the stream of that server and prefix.
+fn worker(app: &TestApp, fake: &FakeSms, nats: Option<(&str, &str)>) -> std::process::Child {
     let key_file = std::env::temp_dir().join(format!("firecast-{}.key", std::process::id()));
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_firecast"));
     cmd.arg("worker")
@@ -606,8 +607,8 @@ fn worker(app: &TestApp, fake: &FakeSms, nats: Option<&str>) -> std::process::Ch
         .env("FIRECAST_SMS_PER_SECOND", "400")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    if let Some(url) = nats {
-        cmd.env("FIRECAST_NATS_URL", url);
+    if let Some((url, prefix)) = nats {
+        cmd.env("FIRECAST_NATS_URL", url).env("FIRECAST_NATS_PREFIX", prefix);
     }
     cmd.spawn().unwrap()
 }
@@ -634,6 +635,22 @@ async fn wait_for(app: &TestApp, sql: &str, want: i64, secs: u64) -> i64 {
 }
 
 pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: TestApp) {
+    killed_mid_push(app, None).await;
+}
+
+/// The same through JetStream: the killed worker's batch comes round again after the ack wait,
+/// and sends only what its claim still holds.
+pub async fn a_worker_killed_mid_batch_on_jetstream_loses_nothing_and_doubles_at_most_its_batch(app: TestApp) {
+    let url = std::env::var("FIRECAST_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    if async_nats::connect(&url).await.is_err() {
+        eprintln!("skipped: no NATS server answers at {url} (set FIRECAST_TEST_NATS_URL)");
+        return;
+    }
+    let prefix = format!("_K{}_{}", std::process::id(), app.backend as u8);
+    killed_mid_push(app, Some((&url, &prefix))).await;
+}
+
+async fn killed_mid_push(app: TestApp, nats: Option<(&str, &str)>) {
     let inbox = 20_000;
     let sms = 1_500;
     firecast::push::store::generate_subscribers(&app.db, "/22/2201/", inbox, 0, 0, &[], firecast::clock::now())
@@ -645,7 +662,7 @@ pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: Te
     let tip = approved(&province, "tip", "冬季防火", false).await;
     let pid = send(&province, tip, &["220100"], &["inbox", "sms"]).await["id"].as_i64().unwrap();
 
-    let mut w = worker(&app, &fake, None);
+    let mut w = worker(&app, &fake, nats);
     // Kill it hard once some messages went out.
     for _ in 0..300 {
         if fake.sent().len() >= 300 {
@@ -659,7 +676,7 @@ pub async fn a_worker_killed_mid_push_resumes_without_losing_or_doubling(app: Te
     assert!(before >= 300 && before < sms as usize, "killed mid-push after {before} messages");
     // The claims of the dead worker run out (here: at once), and a new worker finishes.
     set_time(&app, "update delivery set next_at = $1 where state = 'sending'", datetime!(2020-01-01 00:00 UTC)).await;
-    let mut w = worker(&app, &fake, None);
+    let mut w = worker(&app, &fake, nats);
     let done = wait_for(
         &app,
         &format!("select count(*) from delivery where push_id = {pid} and channel = 'sms' and state = 'delivered'"),
@@ -831,6 +848,80 @@ pub async fn one_address_subscribes_a_few_households_an_hour_however_fast(app: T
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Runs `firecast archive` on the test's database; its exit status and output.
+fn archive_cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_firecast"))
+        .arg("archive")
+        .args(args)
+        .env("FIRECAST_DATABASE_URL", &app.url)
+        .output()
+        .unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+pub async fn finished_pushes_leave_the_live_table_and_keep_their_figures(app: TestApp) {
+    firecast::push::store::generate_subscribers(&app.db, "/22/2201/", 3_000, 0, 0, &[], firecast::clock::now())
+        .await
+        .unwrap();
+    text_households(&app, "135", 20).await;
+    let province = app.login("province").await;
+    let tip = approved(&province, "tip", "归档测试", false).await;
+    let done = send(&province, tip, &["220100"], &["inbox"]).await["id"].as_i64().unwrap();
+    let other = approved(&province, "tip", "短信未发完", false).await;
+    let waiting = send(&province, other, &["220102"], &["sms"]).await["id"].as_i64().unwrap();
+    dispatcher(&app, None).fan_out_due(firecast::clock::now()).await.unwrap();
+    firecast::push::store::mark_some_read(&app.db, done, 3, firecast::clock::now()).await.unwrap();
+    let live = |id: i64| format!("select count(*) from delivery where push_id = {id}");
+    let (rows, waiting_rows) = (app.scalar(&live(done)).await, app.scalar(&live(waiting)).await);
+    assert!(rows >= 3_000 && waiting_rows >= 20, "{rows} and {waiting_rows} deliveries");
+    let figures = || async {
+        let detail: Value = province.get(&format!("/api/v1/pushes/{done}")).await.json().await.unwrap();
+        let (from, to) = (firecast::clock::now() - time::Duration::days(400), firecast::clock::now());
+        let reads =
+            firecast::push::store::read_rate(&app.db, &firecast::org::Scope::province(), from, to).await.unwrap();
+        (detail["deliveries"].clone(), reads)
+    };
+    // Both pushes went out 100 days ago; the text messages still wait (no provider).
+    let long_ago = firecast::clock::now() - time::Duration::days(100);
+    set_time(&app, &format!("update push set fanned_out_at = $1 where id in ({done}, {waiting})"), long_ago).await;
+    let before = figures().await;
+    assert!(before.0.as_array().unwrap().len() > 1 && before.1.1 > 0, "{before:?}");
+
+    // A day whose pushes residents still see in their inboxes is refused.
+    let (ok, said) = archive_cli(&app, &["--before", &firecast::clock::show_date(firecast::clock::today())]);
+    assert!(!ok && said.contains("the last 90 days") && said.contains("at the latest"), "{said}");
+    let (ok, said) = archive_cli(&app, &["--before", "2026-13-01"]);
+    assert!(!ok && said.contains("is not a date"), "{said}");
+    assert_eq!(app.scalar(&live(done)).await, rows, "nothing archived");
+
+    let day = firecast::clock::show_date(
+        (firecast::clock::now() - time::Duration::days(95)).to_offset(firecast::clock::CST).date(),
+    );
+    let (ok, said) = archive_cli(&app, &["--before", &day]);
+    assert!(ok, "{said}");
+    assert!(said.contains("pushes archived") && said.contains("deliveries tallied"), "{said}");
+    assert_eq!(app.scalar(&live(done)).await, 0, "the finished push left the live table");
+    assert_eq!(app.scalar(&live(waiting)).await, waiting_rows, "the push still sending stays");
+    assert_eq!(
+        app.scalar(&format!("select count(*) from push where id = {done} and archived_at is not null")).await,
+        1
+    );
+    assert_eq!(figures().await, before, "the push's figures and the read rate are the same from the tally");
+    if matches!(app.db, firecast::db::Db::Postgres(_)) {
+        let gone = app.scalar(&format!("select count(*) from pg_class where relname = 'delivery_p{done}'")).await;
+        let kept = app.scalar(&format!("select count(*) from pg_class where relname = 'delivery_p{waiting}'")).await;
+        assert_eq!((gone, kept), (0, 1), "the finished push's partition was dropped in one step");
+    }
+    let (ok, said) = archive_cli(&app, &["--before", &day]);
+    assert!(ok && said.contains("0 pushes archived"), "twice archives nothing more: {said}");
+
+    // Pushes after the archive still fan out into (partitions of) the live table.
+    let next = approved(&province, "tip", "归档之后", false).await;
+    let after = send(&province, next, &["220100"], &["inbox"]).await["id"].as_i64().unwrap();
+    dispatcher(&app, None).fan_out_due(firecast::clock::now()).await.unwrap();
+    assert!(app.scalar(&live(after)).await >= 3_000);
+}
+
 crate::on_both_backends!(
     one_address_subscribes_a_few_households_an_hour_however_fast,
     no_level_changes_a_push_or_product_it_does_not_own,
@@ -840,5 +931,7 @@ crate::on_both_backends!(
     partners_get_signed_webhooks_retried_until_dead_letter,
     text_messages_go_through_the_provider_outside_quiet_hours,
     a_worker_killed_mid_push_resumes_without_losing_or_doubling,
+    a_worker_killed_mid_batch_on_jetstream_loses_nothing_and_doubles_at_most_its_batch,
     workers_share_a_jetstream_queue,
+    finished_pushes_leave_the_live_table_and_keep_their_figures,
 );

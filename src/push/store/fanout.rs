@@ -66,6 +66,7 @@ pub async fn fan_out(
     sms_from: OffsetDateTime,
     week_from: OffsetDateTime,
 ) -> Result<Option<FanOut>> {
+    super::delivery_partition(db, due.id).await?;
     let mut tx = db.begin().await?;
     // Take the push (the write lock on SQLite; the row on PostgreSQL), so two workers never both do it.
     let mine = on_tx!(&mut tx, |c| sqlx::query(

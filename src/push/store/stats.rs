@@ -25,18 +25,26 @@ pub struct DeliveryCount {
 }
 
 /// A push's household deliveries inside `scope`, by subdivision (paths cut to `child_len`),
-/// channel and state; partner webhooks are listed under the scope's own path.
+/// channel and state; partner webhooks are listed under the scope's own path. An archived push's
+/// figures come from its tally.
 pub async fn delivery_counts(db: &Db, scope: &Scope, push_id: i64, child_len: i64) -> Result<Vec<DeliveryCount>> {
     let (low, high) = scope.bounds();
     Ok(on_db!(db, |pool| sqlx::query_as(
-        "select substr(s.region_path, 1, cast($4 as integer)) as region_path, d.channel, d.state, count(*) as n, \
+        "select region_path, channel, state, cast(sum(n) as bigint) as n, cast(sum(ko) as bigint) as ko from ( \
+         select substr(s.region_path, 1, cast($4 as integer)) as region_path, d.channel, d.state, count(*) as n, \
          sum(case when d.lang = 'ko' then 1 else 0 end) as ko \
          from delivery d join subscriber s on s.id = d.recipient_id \
          where d.push_id = $1 and d.channel <> 'webhook' and s.region_path >= $2 and s.region_path < $3 \
          group by substr(s.region_path, 1, cast($4 as integer)), d.channel, d.state \
          union all \
+         select substr(region_path, 1, cast($4 as integer)), channel, state, n, ko from delivery_tally \
+         where push_id = $1 and channel <> 'webhook' and region_path >= $2 and region_path < $3 \
+         union all \
          select $2, channel, state, count(*), 0 from delivery where push_id = $1 and channel = 'webhook' \
-         group by channel, state order by 1, 2, 3"
+         group by channel, state \
+         union all \
+         select $2, channel, state, n, 0 from delivery_tally where push_id = $1 and channel = 'webhook') c \
+         group by region_path, channel, state order by 1, 2, 3"
     )
     .bind(push_id)
     .bind(low)
@@ -98,13 +106,19 @@ pub async fn totals(
     })?)
 }
 
-/// Inbox deliveries and reads of pushes sent in a time window inside a subtree: (delivered, read).
+/// Inbox deliveries and reads of pushes sent in a time window inside a subtree (archived ones
+/// from their tally): (delivered, read).
 pub async fn read_rate(db: &Db, scope: &Scope, from: OffsetDateTime, to: OffsetDateTime) -> Result<(i64, i64)> {
     let (low, high) = scope.bounds();
     Ok(on_db!(db, |pool| sqlx::query_as(
-        "select count(*), count(d.read_at) from delivery d join subscriber s on s.id = d.recipient_id \
+        "select cast(sum(n) as bigint), cast(sum(r) as bigint) from ( \
+         select count(*) as n, count(d.read_at) as r from delivery d join subscriber s on s.id = d.recipient_id \
          where d.push_id in (select id from push where fanned_out_at >= $3 and fanned_out_at < $4) \
-         and d.channel = 'inbox' and s.region_path >= $1 and s.region_path < $2"
+         and d.channel = 'inbox' and s.region_path >= $1 and s.region_path < $2 \
+         union all \
+         select coalesce(sum(n), 0), coalesce(sum(read), 0) from delivery_tally \
+         where push_id in (select id from push where fanned_out_at >= $3 and fanned_out_at < $4) \
+         and channel = 'inbox' and region_path >= $1 and region_path < $2) c"
     )
     .bind(low)
     .bind(&high)
@@ -145,4 +159,16 @@ pub async fn register_totals(
     .fetch_all(p)
     .await
     })?)
+}
+
+/// Of the pushes `ids`: their deliveries delivered (or read), and the possible resends counted on
+/// them.
+pub async fn delivered_and_resent(db: &Db, ids: &[i64]) -> Result<(i64, i64)> {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let list = if list.is_empty() { "null".to_owned() } else { list };
+    let sql = format!(
+        "select (select count(*) from delivery where push_id in ({list}) and state in ('delivered', 'read')), \
+         (select cast(coalesce(sum(resent_count), 0) as bigint) from push where id in ({list}))"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_one(pool).await)?)
 }
