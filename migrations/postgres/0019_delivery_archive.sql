@@ -12,6 +12,10 @@ create table delivery_tally (
     primary key (push_id, region_path, channel, state)
 );
 alter table push add column archived_at timestamptz;
+-- Whether a push has text messages or webhooks still to send: workers claim only from these
+-- pushes' deliveries (on PostgreSQL, only their partitions).
+alter table push add column direct_open boolean not null default false;
+update push set direct_open = true where id in (select push_id from delivery where state in ('pending', 'sending'));
 
 -- Deliveries are partitioned by push: each push's fan-out attaches a partition of its own
 -- (`delivery_p<push id>`), so that archiving a push's deliveries detaches (and drops) one table

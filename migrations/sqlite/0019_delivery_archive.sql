@@ -12,3 +12,7 @@ create table delivery_tally (
     primary key (push_id, region_path, channel, state)
 ) without rowid;
 alter table push add column archived_at text;
+-- Whether a push has text messages or webhooks still to send: workers claim only from these
+-- pushes' deliveries (on PostgreSQL, only their partitions).
+alter table push add column direct_open integer not null default 0;
+update push set direct_open = 1 where id in (select push_id from delivery where state in ('pending', 'sending'));

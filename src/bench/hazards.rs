@@ -134,6 +134,19 @@ pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyho
         Some(rate / raw_rate),
         (rate, Goal::AtLeast(50_000.0), "≥ 50,000 rows/s"),
     );
+    // What bounds it: the database writing rows of this width into this many indexes.
+    let copy = db.copy_rate("hazard", i64::try_from(n_all)?).await?;
+    println!(
+        "the database's own copy of those rows into an empty table with the hazard table's indexes: {copy:.0} rows/s — firecast stores at {:.2}× of it",
+        rate / copy
+    );
+    table.add(
+        "hazards",
+        format!("{n_all} reports stored with their counters: {rate:.0} rows/s"),
+        Some(format!("bare copy into the same table {copy:.0} rows/s")),
+        Some(rate / copy),
+        (rate / copy, Goal::AtLeast(0.5), "≥ 0.5× the bare copy"),
+    );
     let t = Instant::now();
     store::analyze(db).await?;
     println!("planner statistics refreshed in {:.1} s", t.elapsed().as_secs_f64());

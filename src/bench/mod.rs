@@ -274,6 +274,23 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
         Some(rate / s.raw_rate),
         (rate / s.raw_rate, Goal::AtLeast(0.1), "≥ 0.1×"),
     );
+    // What bounds it: the database writing rows of these shapes into these indexes (a record and
+    // its ten figures).
+    let records_copy = db.copy_rate("activity", i64::try_from(n)?).await?;
+    let figures_copy = db.copy_rate("activity_figure", i64::try_from(n * FIGURES_EACH)?).await?;
+    let bound = 1.0 / (1.0 / figures_copy + 1.0 / (records_copy * FIGURES_EACH as f64));
+    println!(
+        "the database's own copy into empty tables of the same shape: {records_copy:.0} records/s, {figures_copy:.0} figure rows/s; \
+         a record with its ten figures at best {bound:.0} figure rows/s — firecast stores at {:.2}× of it",
+        rate / bound
+    );
+    t.add(
+        "activities",
+        format!("{n} records stored: {rate:.0} figure rows/s"),
+        Some(format!("bare copy into the same tables {bound:.0} figure rows/s")),
+        Some(rate / bound),
+        (rate / bound, Goal::AtLeast(0.5), "≥ 0.5× the bare copy"),
+    );
     let today = crate::clock::today();
     let scope = Scope::province();
     let (bare, _, rows) = time(5, || records::totals_from_records(db, s.campaign, "/22/", 9)).await?;

@@ -161,6 +161,53 @@ async fn fan_out(db: &Db, n: i64, table: &mut Table, workload: &'static str) -> 
             (added, Goal::AtMost(300.0), "< 300 MB"),
         );
     }
+    inbox_and_archive(db, &due, done.households, table, workload).await?;
+    Ok(())
+}
+
+/// A resident's inbox read while the push's deliveries are in the live table (200 households
+/// picked at random), the disk they take, and archiving them (the tally, then the rows out).
+async fn inbox_and_archive(
+    db: &Db,
+    due: &Due,
+    households: u64,
+    table: &mut Table,
+    workload: &'static str,
+) -> anyhow::Result<()> {
+    use rand::Rng as _;
+    let (low, high) = store::subscriber_id_range(db).await?;
+    let since = crate::clock::now() - Duration::days(crate::push::actions::INBOX_DAYS);
+    let mut rng = rand::rng();
+    let mut times = Vec::with_capacity(200);
+    let mut found = 0;
+    for _ in 0..200 {
+        let id = rng.random_range(low..=high);
+        let t = Instant::now();
+        found += store::inbox(db, id, since, 100).await?.len();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let (p50, p99) = (times[100].as_secs_f64() * 1000.0, times[198].as_secs_f64() * 1000.0);
+    println!("a resident's inbox beside it: median {p50:.2} ms, p99 {p99:.2} ms (200 households, {found} tips)");
+    table.add(
+        workload,
+        format!("a resident's inbox read: {p50:.2} ms (p99 {p99:.2})"),
+        None,
+        None,
+        (p50, Goal::AtMost(10.0), "< 10 ms"),
+    );
+    if let Some(bytes) = store::partition_bytes(db, due.id).await? {
+        println!(
+            "the push's partition: {:.0} MB with its indexes, {:.0} bytes a delivery",
+            bytes as f64 / 1e6,
+            bytes as f64 / households.max(1) as f64
+        );
+    }
+    let t = Instant::now();
+    let n = store::archive_push(db, due.id, false, crate::clock::now()).await?.unwrap_or_default();
+    let took = t.elapsed().as_secs_f64();
+    println!("archived its {n} deliveries (tallied, then out of the live table in one step): {took:.2} s");
+    table.add(workload, format!("archive of {n} deliveries: {took:.2} s"), None, None, (took, Goal::None, "—"));
     Ok(())
 }
 
@@ -236,6 +283,8 @@ async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyh
     let plain = plain_rate(&url, n).await?;
     let now = crate::clock::now();
     endpoints(db, &url, ENDPOINTS).await?;
+    // Endpoints of earlier runs post to sinks gone or elsewhere.
+    store::deactivate_endpoints_except(db, &url).await?;
     let mut pushes = Vec::new();
     for _ in 0..pushes_n {
         pushes.push(one_push(db, "bench-webhook", ",webhook,").await?);

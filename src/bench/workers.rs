@@ -72,16 +72,18 @@ fn worker(url: &str, nats: &str) -> anyhow::Result<Child> {
         .spawn()?)
 }
 
-/// Fans out `pushes` new webhook pushes (to [`ENDPOINTS`] partners each); their ids.
-async fn pushes(db: &Db, pushes: usize) -> anyhow::Result<Vec<i64>> {
+/// Fans out `pushes` new webhook pushes (to [`ENDPOINTS`] partners each); their ids, and the
+/// deliveries made.
+async fn pushes(db: &Db, pushes: usize) -> anyhow::Result<(Vec<i64>, usize)> {
     let now = crate::clock::now();
     let mut ids = Vec::with_capacity(pushes);
+    let mut made = 0;
     for _ in 0..pushes {
         let due = one_push(db, "bench-workers", ",webhook,").await?;
-        store::fan_out(db, &due, &[], now, now, week_start(now)).await?;
+        made += store::fan_out(db, &due, &[], now, now, week_start(now)).await?.map_or(0, |f| f.partners);
         ids.push(due.id);
     }
-    Ok(ids)
+    Ok((ids, usize::try_from(made)?))
 }
 
 /// Waits until the sink has `want` more distinct events than `from`; the time from its first new
@@ -104,6 +106,19 @@ async fn until_delivered(sink: &Sink, from: (u64, usize), want: usize, limit: Du
     }
 }
 
+/// Waits until the workers have recorded all `n` deliveries of the pushes `ids` as delivered: a
+/// worker stopped between its last post and its record would leave them to be sent again.
+async fn until_recorded(db: &Db, ids: &[i64], n: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while store::delivered_and_resent(db, ids).await?.0 < i64::try_from(n)? {
+        if started.elapsed() > Duration::from_mins(2) {
+            anyhow::bail!("the workers posted every delivery but did not record them within 2 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 /// The workload; without a NATS server it says so and measures nothing.
 pub async fn run(
     db: &Db,
@@ -121,14 +136,16 @@ pub async fn run(
     crate::demo::seed(db, key).await?;
     let (hook, sink) = start_sink().await?;
     let per_run = size.n(500);
-    let n = per_run * ENDPOINTS;
-    let plain = plain_rate(&hook, n).await?;
+    let plain = plain_rate(&hook, per_run * ENDPOINTS).await?;
     endpoints(db, &hook, ENDPOINTS).await?;
+    // Endpoints of earlier runs post to sinks gone or elsewhere.
+    store::deactivate_endpoints_except(db, &hook).await?;
     for workers in 1..=3 {
-        pushes(db, per_run).await?;
+        let (ids, n) = pushes(db, per_run).await?;
         let from = seen(&sink);
         let children = (0..workers).map(|_| worker(url, nats)).collect::<anyhow::Result<Vec<_>>>()?;
         let took = until_delivered(&sink, from, n, Duration::from_mins(10)).await?;
+        until_recorded(db, &ids, n).await?;
         drop(children);
         let rate = n as f64 / took.as_secs_f64();
         let posts = seen(&sink).0 - from.0;
@@ -152,8 +169,7 @@ pub async fn run(
 /// Three workers, one killed hard once a third of the deliveries went out: the others (and the
 /// stream, after its ack wait) finish; counts what was lost and what was sent twice.
 async fn killed(db: &Db, url: &str, nats: &str, sink: &Sink, per_run: usize, t: &mut Table) -> anyhow::Result<()> {
-    let ids = pushes(db, per_run).await?;
-    let n = per_run * ENDPOINTS;
+    let (ids, n) = pushes(db, per_run).await?;
     let from = seen(sink);
     let mut children = (0..3).map(|_| worker(url, nats)).collect::<anyhow::Result<Vec<_>>>()?;
     until_delivered(sink, from, n / 3, Duration::from_mins(10)).await?;
@@ -161,6 +177,9 @@ async fn killed(db: &Db, url: &str, nats: &str, sink: &Sink, per_run: usize, t: 
     let at = seen(sink).1 - from.1;
     let started = Instant::now();
     let rest = until_delivered(sink, (seen(sink).0, from.1), n, ACK_WAIT + Duration::from_mins(10)).await;
+    if rest.is_ok() {
+        until_recorded(db, &ids, n).await?;
+    }
     drop(children);
     rest?;
     let (posts, events) = seen(sink);

@@ -227,6 +227,58 @@ impl Db {
         Ok(())
     }
 
+    /// The database's own rate (rows per second) at writing rows of `table`: `n` of its rows
+    /// copied by one bare `insert … select` into an empty table of the same columns, constraints
+    /// and indexes, committed, then dropped. What any way of storing such rows compares against on
+    /// this machine. `table` is a name of this schema (letters and `_`).
+    pub async fn copy_rate(&self, table: &str, n: i64) -> Result<f64, sqlx::Error> {
+        let copy = format!("{table}_yardstick");
+        on_db!(self, |p| sqlx::query(sqlx::AssertSqlSafe(format!("drop table if exists {copy}")))
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        match self {
+            Self::Sqlite(p) => {
+                // The table's and its indexes' own definitions (SQLite keeps the keywords in capitals),
+                // renamed.
+                let defs: Vec<(String, String)> = sqlx::query_as(
+                    "select type, sql from sqlite_master where tbl_name = $1 and type in ('table', 'index') and sql is not null \
+                     order by type desc",
+                )
+                .bind(table)
+                .fetch_all(p)
+                .await?;
+                for (kind, sql) in defs {
+                    let sql = if kind == "table" {
+                        sql.replacen(table, &copy, 1)
+                    } else {
+                        sql.replacen("INDEX ", "INDEX yardstick_", 1).replacen(
+                            &format!(" on {table} "),
+                            &format!(" on {copy} "),
+                            1,
+                        )
+                    };
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
+                }
+            }
+            Self::Postgres(p) => {
+                let like = format!("create table {copy} (like {table} including all)");
+                sqlx::query(sqlx::AssertSqlSafe(like)).execute(p).await?;
+            }
+        }
+        let insert = format!("insert into {copy} select * from {table} limit $1");
+        let started = std::time::Instant::now();
+        let copied = on_db!(self, |p| sqlx::query(sqlx::AssertSqlSafe(insert))
+            .bind(n)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let took = started.elapsed();
+        on_db!(self, |p| sqlx::query(sqlx::AssertSqlSafe(format!("drop table {copy}"))).execute(p).await.map(|_| ()))?;
+        #[allow(clippy::cast_precision_loss)] // a rate for people to read
+        Ok(copied as f64 / took.as_secs_f64())
+    }
+
     /// The same limit into a regular table of this database, committed (then dropped): what a
     /// set-based write that must be durable, such as a push's fan-out, compares against.
     pub async fn raw_insert_yardstick_table(&self, n: i64) -> Result<(), sqlx::Error> {

@@ -11,35 +11,30 @@ fn partition_name(push_id: i64) -> String {
     format!("delivery_p{push_id}")
 }
 
-/// On `PostgreSQL`, gives the push a partition of the delivery table of its own, when it has none:
-/// an empty table attached in a short transaction. Attaching locks out only other attaches, so
-/// inbox reads and other pushes' fan-outs and sends go on meanwhile.
-pub async fn delivery_partition(db: &Db, push_id: i64) -> Result<()> {
-    let Db::Postgres(pool) = db else { return Ok(()) };
+/// Where a push's fan-out writes its deliveries, inside the fan-out's transaction: on `PostgreSQL`
+/// a new table of its own (checked to hold only this push), attached as the push's partition by
+/// [`attach_deliveries`] once filled, so that its key is built in one sorted pass rather than row
+/// by row; on `SQLite` the delivery table.
+pub async fn delivery_table(tx: &mut Tx, push_id: i64) -> Result<String> {
+    let Tx::Postgres(t) = tx else { return Ok("delivery".to_owned()) };
     let name = partition_name(push_id);
-    let mut tx = pool.begin().await?;
-    sqlx::query("lock table delivery in share update exclusive mode").execute(&mut *tx).await?;
-    let attached: bool = sqlx::query_scalar(
-        "select exists (select 1 from pg_inherits i join pg_class c on c.oid = i.inhrelid \
-         where c.relname = $1 and i.inhparent = 'delivery'::regclass)",
-    )
-    .bind(&name)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !attached {
-        // The name holds digits only.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "create table if not exists {name} (like delivery including defaults)"
-        )))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "alter table delivery attach partition {name} for values in ({push_id})"
-        )))
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
+    // The name and the check hold digits only.
+    let create = format!(
+        "create table {name} (like delivery including defaults, constraint {name}_push check (push_id = {push_id}))"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut **t).await?;
+    Ok(name)
+}
+
+/// Attaches a filled [`delivery_table`] as the push's partition (`PostgreSQL`): its check spares
+/// the scan, and the key and the index of due deliveries are built in one pass each. Attaching
+/// locks out only other attaches, so inbox reads and sends go on meanwhile.
+pub async fn attach_deliveries(tx: &mut Tx, push_id: i64) -> Result<()> {
+    let Tx::Postgres(t) = tx else { return Ok(()) };
+    // Room to sort a province's keys in memory rather than in files.
+    sqlx::query("set local maintenance_work_mem = '512MB'").execute(&mut **t).await?;
+    let attach = format!("alter table delivery attach partition {} for values in ({push_id})", partition_name(push_id));
+    sqlx::query(sqlx::AssertSqlSafe(attach)).execute(&mut **t).await?;
     Ok(())
 }
 
@@ -116,4 +111,14 @@ pub async fn archive_push(db: &Db, push_id: i64, keep: bool, now: OffsetDateTime
     }
     tx.commit().await?;
     Ok(Some(n))
+}
+
+/// The disk a push's deliveries take with their indexes (`PostgreSQL`, its partition); `None` on
+/// `SQLite`, where all pushes share one table.
+pub async fn partition_bytes(db: &Db, push_id: i64) -> Result<Option<i64>> {
+    let Db::Postgres(pool) = db else { return Ok(None) };
+    Ok(sqlx::query_scalar("select pg_total_relation_size(to_regclass($1))")
+        .bind(partition_name(push_id))
+        .fetch_one(pool)
+        .await?)
 }

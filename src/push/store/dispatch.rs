@@ -24,37 +24,47 @@ pub struct Claimed {
 }
 
 /// Claims up to `n` due deliveries of one channel for `lease` (a crashed worker's expired claims
-/// are due again and counted as possible resends on their push).
+/// are due again and counted as possible resends on their push). Only the pushes with messages
+/// still to send are looked at (on `PostgreSQL`, only their partitions); a push found with none
+/// left is no longer looked at: once fanned out, a push never gets new deliveries.
 pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: time::Duration) -> Result<Vec<Claimed>> {
     let until = now + lease;
     let mut tx = db.begin().await?;
-    let rows: Vec<Claimed> =
-        match &mut tx {
-            Tx::Sqlite(t) => {
-                // The transaction holds the write lock (see `Db::begin`), so the rows chosen stay ours.
-                sqlx::query_as(
-                "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
-                 from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \
-                 order by next_at limit $3",
-            )
-            .bind(channel)
-            .bind(now)
-            .bind(n)
-            .fetch_all(&mut **t)
-            .await?
-            }
-            Tx::Postgres(t) => sqlx::query_as(
-                "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
-                 from delivery where channel = $1 and next_at <= $2 and state in ('pending', 'sending') \
-                 order by next_at limit $3 for update skip locked",
-            )
-            .bind(channel)
-            .bind(now)
-            .bind(n)
-            .fetch_all(&mut **t)
-            .await?,
-        };
+    let open: Vec<i64> =
+        on_tx!(&mut tx, |c| sqlx::query_scalar("select id from push where direct_open").fetch_all(c).await)?;
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Numbers only.
+    let pushes = open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let select = format!(
+        "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
+         from delivery where push_id in ({pushes}) and channel = $1 and next_at <= $2 \
+         and state in ('pending', 'sending') order by next_at limit $3"
+    );
+    let rows: Vec<Claimed> = match &mut tx {
+        // The transaction holds the write lock (see `Db::begin`), so the rows chosen stay ours.
+        Tx::Sqlite(t) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(channel).bind(now).bind(n).fetch_all(&mut **t).await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} for update skip locked")))
+                .bind(channel)
+                .bind(now)
+                .bind(n)
+                .fetch_all(&mut **t)
+                .await?
+        }
+    };
+    if i64::try_from(rows.len()).unwrap_or(i64::MAX) < n {
+        let done = format!(
+            "update push set direct_open = false where id in ({pushes}) and not exists \
+             (select 1 from delivery d where d.push_id = push.id and d.state in ('pending', 'sending'))"
+        );
+        on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(done)).execute(c).await.map(|_| ()))?;
+    }
     if rows.is_empty() {
+        tx.commit().await?;
         return Ok(rows);
     }
     update_keys(

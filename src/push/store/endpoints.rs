@@ -59,3 +59,13 @@ pub async fn endpoints(db: &Db, scope: &Scope) -> Result<Vec<Endpoint>> {
     .fetch_all(pool)
     .await)?)
 }
+
+/// Stops posting to every partner endpoint but those at `url` (the bench's runs each post to a
+/// sink of their own).
+pub async fn deactivate_endpoints_except(db: &Db, url: &str) -> Result<u64> {
+    Ok(on_db!(db, |pool| sqlx::query("update partner_endpoint set active = false where url <> $1 and active")
+        .bind(url)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
+}

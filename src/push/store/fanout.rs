@@ -66,7 +66,6 @@ pub async fn fan_out(
     sms_from: OffsetDateTime,
     week_from: OffsetDateTime,
 ) -> Result<Option<FanOut>> {
-    super::delivery_partition(db, due.id).await?;
     let mut tx = db.begin().await?;
     // Take the push (the write lock on SQLite; the row on PostgreSQL), so two workers never both do it.
     let mine = on_tx!(&mut tx, |c| sqlx::query(
@@ -99,6 +98,7 @@ pub async fn fan_out(
     .bind(week_from)
     .fetch_all(c)
     .await)?;
+    let table = super::delivery_table(&mut tx, due.id).await?;
     let channels: Vec<&str> = crate::push::split_tags(&due.channels)
         .into_iter()
         .filter(|c| *c == Channel::Inbox.as_str() || *c == Channel::Sms.as_str())
@@ -106,7 +106,7 @@ pub async fn fan_out(
     let mut households = 0;
     if !channels.is_empty() && !paths.is_empty() {
         let in_id_order = matches!(db, Db::Sqlite(_));
-        let sql = fan_out_sql(&paths, &channels, themes, &earlier, &this_week, in_id_order);
+        let sql = fan_out_sql(&table, &paths, &channels, themes, &earlier, &this_week, in_id_order);
         let done = on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(due.id)
             .bind(sms_from)
@@ -118,22 +118,28 @@ pub async fn fan_out(
     }
     let mut partners = 0;
     if crate::push::split_tags(&due.channels).contains(&Channel::Webhook.as_str()) {
-        let done = on_tx!(&mut tx, |c| sqlx::query(
-            "insert into delivery (push_id, recipient_id, channel, state, lang, attempts, next_at) \
+        // The table is `delivery` or the push's own (digits only).
+        let sql = format!(
+            "insert into {table} (push_id, recipient_id, channel, state, lang, attempts, next_at) \
              select $1, e.id, 'webhook', 'pending', 'zh', 0, $2 from partner_endpoint e where e.active and exists \
              (select 1 from push_target t where t.push_id = $1 and (e.region_path like t.region_path || '%' \
              or t.region_path like e.region_path || '%')) on conflict do nothing"
-        )
-        .bind(due.id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        );
+        let done = on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(due.id)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         partners = done;
     }
-    on_tx!(&mut tx, |c| sqlx::query("update push set direct_count = $2 where id = $1")
+    super::attach_deliveries(&mut tx, due.id).await?;
+    // Text messages or webhooks to send: the workers look at this push from now on.
+    let open = partners > 0 || (households > 0 && channels.contains(&Channel::Sms.as_str()));
+    on_tx!(&mut tx, |c| sqlx::query("update push set direct_count = $2, direct_open = $3 where id = $1")
         .bind(due.id)
         .bind(i64::try_from(households + partners).unwrap_or(i64::MAX))
+        .bind(open)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -141,12 +147,14 @@ pub async fn fan_out(
     Ok(Some(FanOut { households, partners }))
 }
 
-/// The one `insert … select` of a push's household deliveries. Binds: $1 push, $2 when SMS may go,
+/// The one `insert … select` of a push's household deliveries into `table` (the delivery table, or
+/// the push's own on `PostgreSQL`; digits, letters and `_` only). Binds: $1 push, $2 when SMS may go,
 /// $3 the weekly cap. An in-app delivery arrives when its push is fanned out, so its row carries no
 /// time of its own (narrower rows, a faster fan-out). Paths, channels and tags are digits, `/` and known tag names only.
 /// With `in_id_order` (`SQLite`), the subscribers are scanned in id order rather than through the
 /// region index, so the delivery keys are appended in order: several times faster for big targets.
 fn fan_out_sql(
+    table: &str,
     paths: &[String],
     channels: &[&str],
     themes: &[&str],
@@ -157,11 +165,11 @@ fn fan_out_sql(
     use std::fmt::Write as _;
     let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'_');
-    let mut sql = String::from(
-        "insert into delivery (push_id, recipient_id, channel, state, lang, attempts, next_at, sent_at) \
+    let mut sql = format!(
+        "insert into {table} (push_id, recipient_id, channel, state, lang, attempts, next_at, sent_at) \
          select $1, s.id, s.channel, case when s.channel = 'inbox' then 'delivered' else 'pending' end, s.lang, 0, \
          case when s.channel = 'inbox' then null else $2 end, null \
-         from subscriber s where s.unsubscribed_at is null and (",
+         from subscriber s where s.unsubscribed_at is null and ("
     );
     let ranges: Vec<String> = paths
         .iter()
@@ -215,6 +223,7 @@ mod tests {
     #[test]
     fn the_fan_out_is_one_statement_with_only_safe_text_in_it() {
         let sql = fan_out_sql(
+            "delivery",
             &["/22/2201/".into(), "/22/2224/'; drop table x; --/".into()],
             &["inbox", "sms"],
             &["heating"],
@@ -228,8 +237,11 @@ mod tests {
         assert!(sql.contains("s.interests like '%,heating,%'"));
         assert!(sql.contains("d.push_id in (7)"));
         assert!(!sql.contains("having count"), "no weekly-cap clause without pushes this week");
-        let capped = fan_out_sql(&["/22/".into()], &["inbox"], &[], &[], &[3, 4], true);
-        assert!(capped.contains("+s.region_path >= '/22/'"), "{capped}");
+        let capped = fan_out_sql("delivery_p9", &["/22/".into()], &["inbox"], &[], &[], &[3, 4], true);
+        assert!(
+            capped.starts_with("insert into delivery_p9 ") && capped.contains("+s.region_path >= '/22/'"),
+            "{capped}"
+        );
         assert!(capped.contains("push_id in (3, 4)") && capped.contains("having count(*) >= $3"), "{capped}");
     }
 }

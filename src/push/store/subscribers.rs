@@ -421,3 +421,12 @@ pub async fn subscriber_counts(db: &Db, scope: &Scope) -> Result<(i64, i64)> {
     .await
     })?)
 }
+
+/// The lowest and highest subscriber id (0 and 0 when there are none), to pick households from.
+pub async fn subscriber_id_range(db: &Db) -> Result<(i64, i64)> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "select cast(coalesce(min(id), 0) as bigint), cast(coalesce(max(id), 0) as bigint) from subscriber"
+    )
+    .fetch_one(pool)
+    .await)?)
+}
