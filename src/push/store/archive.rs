@@ -26,11 +26,18 @@ pub async fn delivery_table(tx: &mut Tx, push_id: i64) -> Result<String> {
     Ok(name)
 }
 
-/// Attaches a filled [`delivery_table`] as the push's partition (`PostgreSQL`): its check spares
-/// the scan, and the key and the index of due deliveries are built in one pass each. Attaching
+/// Attaches a filled [`delivery_table`] as the push's partition (`PostgreSQL`), or drops it when
+/// the fan-out `made` no delivery: its check spares the scan, and the key and the index of due
+/// deliveries are built in one pass each. Attaching
 /// locks out only other attaches, so inbox reads and sends go on meanwhile.
-pub async fn attach_deliveries(tx: &mut Tx, push_id: i64) -> Result<()> {
+pub async fn attach_deliveries(tx: &mut Tx, push_id: i64, made: u64) -> Result<()> {
     let Tx::Postgres(t) = tx else { return Ok(()) };
+    if made == 0 {
+        // A push with no direct deliveries (nobody subscribed there) keeps no empty partition.
+        let drop = format!("drop table {}", partition_name(push_id));
+        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut **t).await?;
+        return Ok(());
+    }
     // Room to sort a province's keys in memory rather than in files.
     sqlx::query("set local maintenance_work_mem = '512MB'").execute(&mut **t).await?;
     let attach = format!("alter table delivery attach partition {} for values in ({push_id})", partition_name(push_id));

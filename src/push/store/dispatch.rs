@@ -101,17 +101,19 @@ pub async fn still_claimed(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Claimed>> 
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
         }
         Db::Postgres(pool) => {
-            sqlx::query_as(
-                "select push_id, recipient_id, channel from delivery where state = 'sending' \
+            let sql = format!(
+                "select push_id, recipient_id, channel from delivery where push_id in ({}) and state = 'sending' \
                  and (push_id, recipient_id, channel, attempts) in \
                  (select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]))",
-            )
-            .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.attempts).collect::<Vec<_>>())
-            .fetch_all(pool)
-            .await?
+                pushes_of(&rows)
+            );
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.attempts).collect::<Vec<_>>())
+                .fetch_all(pool)
+                .await?
         }
     };
     let held: std::collections::HashSet<(i64, i64, String)> = held.into_iter().collect();
@@ -148,7 +150,8 @@ pub async fn count_redelivered(db: &Db, rows: &[Claimed]) -> Result<()> {
 }
 
 /// Updates the deliveries of `rows` (where `cond` holds) with `set`, binding `at` as `$1`: on
-/// `SQLite` by a row-value list, on `PostgreSQL` by arrays joined with `unnest` (an index semi-join).
+/// `SQLite` by a row-value list, on `PostgreSQL` by arrays joined with `unnest` (an index semi-join)
+/// inside the partitions of their pushes.
 async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: OffsetDateTime) -> Result<()> {
     match tx {
         Tx::Sqlite(t) => {
@@ -160,8 +163,9 @@ async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: O
         }
         Tx::Postgres(t) => {
             let sql = format!(
-                "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in \
-                 (select * from unnest($2::bigint[], $3::bigint[], $4::text[]))"
+                "update delivery set {set} where push_id in ({}) and {cond} and (push_id, recipient_id, channel) in \
+                 (select * from unnest($2::bigint[], $3::bigint[], $4::text[]))",
+                pushes_of(rows)
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(at)
@@ -173,6 +177,15 @@ async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: O
         }
     }
     Ok(())
+}
+
+/// The pushes of deliveries, as a list of numbers: written into a statement on `PostgreSQL`, it
+/// limits the statement to those pushes' partitions when it is planned.
+fn pushes_of(rows: &[Claimed]) -> String {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.push_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// The row-value list of deliveries' keys (numbers and channel names only).

@@ -133,7 +133,7 @@ pub async fn fan_out(
             .map(|r| r.rows_affected()))?;
         partners = done;
     }
-    super::attach_deliveries(&mut tx, due.id).await?;
+    super::attach_deliveries(&mut tx, due.id, households + partners).await?;
     // Text messages or webhooks to send: the workers look at this push from now on.
     let open = partners > 0 || (households > 0 && channels.contains(&Channel::Sms.as_str()));
     on_tx!(&mut tx, |c| sqlx::query("update push set direct_count = $2, direct_open = $3 where id = $1")
