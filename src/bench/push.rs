@@ -4,8 +4,8 @@
 //! from a plain load generator. `firecast bench push-province` fans one push out to the whole
 //! province, 9,426,822 households (2020 census): meant for `PostgreSQL`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration as StdDuration, Instant};
 
 use futures_util::StreamExt as _;
@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::org::{Scope, store as org};
 use crate::personal::DataKey;
 use crate::push::delivery::dispatch::{Dispatcher, Settings};
+use crate::push::delivery::webhook::EVENT_HEADER;
 use crate::push::store::{self, Due, NewPush};
 use crate::push::{QuietHours, week_start};
 
@@ -178,17 +179,9 @@ async fn inbox_and_archive(
     let (low, high) = store::subscriber_id_range(db).await?;
     let since = crate::clock::now() - Duration::days(crate::push::actions::INBOX_DAYS);
     let mut rng = rand::rng();
-    let mut times = Vec::with_capacity(200);
-    let mut found = 0;
-    for _ in 0..200 {
-        let id = rng.random_range(low..=high);
-        let t = Instant::now();
-        found += store::inbox(db, id, since, 100).await?.len();
-        times.push(t.elapsed());
-    }
-    times.sort();
-    let (p50, p99) = (times[100].as_secs_f64() * 1000.0, times[198].as_secs_f64() * 1000.0);
-    println!("a resident's inbox beside it: median {p50:.2} ms, p99 {p99:.2} ms (200 households, {found} tips)");
+    let (p50, p99, _) = super::time(200, || store::inbox(db, rng.random_range(low..=high), since, 100)).await?;
+    let (p50, p99) = (super::ms(p50), super::ms(p99));
+    println!("a resident's inbox beside it: median {p50:.2} ms, p99 {p99:.2} ms (200 households at random)");
     table.add(
         workload,
         format!("a resident's inbox read: {p50:.2} ms (p99 {p99:.2})"),
@@ -225,15 +218,35 @@ pub async fn province(db: &Db, key: &DataKey, table: &mut Table) -> anyhow::Resu
     fan_out(db, PROVINCE_HOUSEHOLDS, table, "push-province").await
 }
 
-async fn sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
-    let count = Arc::new(AtomicU64::new(0));
-    let c = count.clone();
+/// What the sink got: every post, and the distinct events among them.
+#[derive(Default)]
+pub(super) struct Got {
+    posts: u64,
+    events: HashSet<String>,
+}
+
+/// A local webhook sink: what it got.
+pub(super) type Sink = Arc<Mutex<Got>>;
+
+/// Posts and distinct events the sink got so far.
+pub(super) fn seen(sink: &Sink) -> (u64, usize) {
+    let g = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    (g.posts, g.events.len())
+}
+
+/// Starts a sink on a free port; its address.
+pub(super) async fn sink() -> anyhow::Result<(String, Sink)> {
+    let sink = Sink::default();
+    let s = sink.clone();
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move |_body: axum::body::Bytes| {
-            let c = c.clone();
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let s = s.clone();
             async move {
-                c.fetch_add(1, Ordering::Relaxed);
+                let event = headers.get(EVENT_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                let mut g = s.lock().unwrap_or_else(PoisonError::into_inner);
+                g.posts += 1;
+                g.events.insert(event);
                 axum::http::StatusCode::OK
             }
         }),
@@ -241,7 +254,7 @@ async fn sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    Ok((format!("http://{addr}/hook"), count))
+    Ok((format!("http://{addr}/hook"), sink))
 }
 
 /// Posts per second a plain load generator gets through to the sink at `url`: `n` signed bodies
@@ -278,7 +291,7 @@ pub(super) async fn endpoints(db: &Db, url: &str, n: usize) -> anyhow::Result<()
 async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyhow::Result<()> {
     const ENDPOINTS: usize = 100;
     let pushes_n = size.n(100);
-    let (url, count) = sink().await?;
+    let (url, got) = sink().await?;
     let n = ENDPOINTS * pushes_n;
     let plain = plain_rate(&url, n).await?;
     let now = crate::clock::now();
@@ -301,12 +314,12 @@ async fn webhooks(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyh
     for due in &pushes {
         made += store::fan_out(db, due, &[], now, now, week_start(now)).await?.map_or(0, |f| f.partners);
     }
-    let before = count.load(Ordering::Relaxed);
+    let before = seen(&got).0;
     let t = Instant::now();
     // As in `serve` and `worker`: two webhook loops.
     let pass = d.drain_channel(crate::push::Channel::Webhook, 2, now + Duration::seconds(1)).await?;
     let took = t.elapsed();
-    let got = count.load(Ordering::Relaxed) - before;
+    let got = seen(&got).0 - before;
     let rate = got as f64 / took.as_secs_f64();
     println!(
         "dispatcher: {made} webhook deliveries made, {} delivered, sink got {got}: {rate:.0}/s — ratio to the plain load generator {:.2} (goal ≥ 0.5)",

@@ -3,60 +3,21 @@
 //! through to the same sink; then three workers of which one is killed mid-batch: what was lost
 //! (nothing, the goal) and what was sent twice (at most a batch on each of its two webhook loops).
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-use super::push::{endpoints, one_push, plain_rate};
+use super::push::{Sink, endpoints, one_push, plain_rate, seen, sink};
 use super::{Goal, Size, Table};
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::push::delivery::dispatch::BATCH;
 use crate::push::delivery::queue::ACK_WAIT;
-use crate::push::delivery::webhook::EVENT_HEADER;
 use crate::push::store;
 use crate::push::week_start;
 
 /// Partner endpoints each push goes to.
 const ENDPOINTS: usize = 100;
-
-/// What the sink got: every post, and the distinct events among them.
-#[derive(Default)]
-struct Got {
-    posts: u64,
-    events: HashSet<String>,
-}
-
-type Sink = Arc<Mutex<Got>>;
-
-fn seen(sink: &Sink) -> (u64, usize) {
-    let g = sink.lock().unwrap_or_else(PoisonError::into_inner);
-    (g.posts, g.events.len())
-}
-
-async fn start_sink() -> anyhow::Result<(String, Sink)> {
-    let sink = Sink::default();
-    let s = sink.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap| {
-            let s = s.clone();
-            async move {
-                let event = headers.get(EVENT_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-                let mut g = s.lock().unwrap_or_else(PoisonError::into_inner);
-                g.posts += 1;
-                g.events.insert(event);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    Ok((format!("http://{addr}/hook"), sink))
-}
 
 /// A `firecast worker` on the database at `url`, through the stream at `nats`, posting as fast as
 /// the sink takes.
@@ -134,7 +95,7 @@ pub async fn run(
     };
     async_nats::connect(nats).await.map_err(|e| anyhow::anyhow!("cannot connect to NATS at {nats}: {e}"))?;
     crate::demo::seed(db, key).await?;
-    let (hook, sink) = start_sink().await?;
+    let (hook, sink) = sink().await?;
     let per_run = size.n(500);
     let plain = plain_rate(&hook, per_run * ENDPOINTS).await?;
     endpoints(db, &hook, ENDPOINTS).await?;

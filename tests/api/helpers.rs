@@ -196,6 +196,20 @@ pub struct Client {
     pub csrf: String,
 }
 
+/// The key a page shows once.
+pub fn shown_key(page: &str) -> String {
+    page.split("id=\"key\" aria-label")
+        .next()
+        .unwrap()
+        .rsplit("value=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// The value of `name="_csrf"` or of the csrf-token meta tag in a page.
 pub fn csrf_in(html: &str) -> String {
     let key = "name=\"csrf-token\" content=\"";

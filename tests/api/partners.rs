@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, csrf_in};
+use crate::helpers::{Client, TestApp, csrf_in, shown_key};
 
 const DEMO_KEY: &str = "fcp_demo_meituan";
 
@@ -19,20 +19,6 @@ async fn call(c: &Client, key: &str, method: Method, path: &str, body: Option<Va
         r = r.json(&b);
     }
     r.send().await.unwrap()
-}
-
-/// The key a page shows once.
-fn shown_key(page: &str) -> String {
-    page.split("id=\"key\" aria-label")
-        .next()
-        .unwrap()
-        .rsplit("value=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 pub async fn partners_read_and_report_with_scoped_keys(app: TestApp) {

@@ -57,17 +57,7 @@ pub async fn screens_pull_their_playlists_with_their_own_keys(app: TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
-    let key = page
-        .split("id=\"key\" aria-label")
-        .next()
-        .unwrap()
-        .rsplit("value=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let key = crate::helpers::shown_key(&page);
     assert!(key.starts_with("fcs_"), "{key}");
     let stored = app.texts("select key_hash from screen where name = '南湖公园e站'").await;
     assert!(!stored[0].contains(&key), "only the key's hash is kept");
