@@ -346,8 +346,13 @@ async fn a_resident_takes_the_quiz_on_a_phone_and_sees_their_rank() {
             .convert()
             .unwrap();
         assert!(no_scroll, "no sideways scrolling on a question");
+        let lists = driver.find_all(By::Css("form#answer select[name=match]")).await.unwrap();
         if let Ok(text) = driver.find(By::Id("text")).await {
             text.send_keys("119").await.unwrap();
+        } else if !lists.is_empty() {
+            for list in lists {
+                list.find(By::Css("option:nth-child(2)")).await.unwrap().click().await.unwrap();
+            }
         } else {
             driver
                 .find(By::Css("form#answer input[type=radio], form#answer input[type=checkbox]"))

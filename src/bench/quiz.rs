@@ -184,6 +184,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
                 Kind::Single | Kind::Multiple => Answer::Choice(vec![0]),
                 Kind::TrueFalse => Answer::Truth(true),
                 Kind::Fill | Kind::Numerical => Answer::Text(vec!["119".into()]),
+                Kind::Matching => Answer::Text(vec!["119".into(); d.order().len()]),
                 Kind::Essay | Kind::Description => Answer::Open,
             };
             let body = serde_json::to_string(&serde_json::json!({ "answer": answer }))?;

@@ -101,6 +101,14 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
                 (Answer::Number(keys), r) => {
                     Answer::Text(vec![(keys[0].value + if r { 0.0 } else { keys[0].tolerance + 1.0 }).to_string()])
                 }
+                (Answer::Match { pairs, .. }, r) => {
+                    let mut given: Vec<String> =
+                        order.iter().map(|&i| pairs.get(i).cloned().unwrap_or_default()).collect();
+                    if !r {
+                        given.rotate_left(1);
+                    }
+                    Answer::Text(given)
+                }
                 // Never drawn: a quiz scores these kinds by no program.
                 (Answer::Open, _) => continue,
             };

@@ -10,8 +10,7 @@ use utoipa::ToSchema;
 use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
 use super::writer::AnswerWriter;
 use super::{
-    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_MS,
-    TOO_FAST_RUN,
+    Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_RUN,
 };
 use crate::db::Db;
 use crate::org::caller::Principal;
@@ -33,12 +32,16 @@ fn manager(me: &Principal) -> Result<()> {
 pub struct Added {
     /// Questions added.
     pub count: usize,
+    /// Questions already in the bank as the file has them, left as they are.
+    pub skipped: usize,
     /// What was not kept, by line and part.
     pub warnings: Vec<FormatError>,
 }
 
-/// Imports a bank file into the bank of the caller's unit: all or nothing. A question whose text
-/// is in the file twice or already in the bank is refused by its line.
+/// Imports a bank file into the bank of the caller's unit: all or nothing. A question already in
+/// the bank just as the file has it is left as it is (so a bank exported and imported again stays
+/// the same); one whose text is in the bank with other answers, or in the file twice, is refused
+/// by its line.
 pub async fn import(
     db: &Db,
     me: &Principal,
@@ -58,52 +61,52 @@ pub async fn import(
         if read.questions.is_empty() {
             return Ok(Err(vec![super::error_at(0, "", "error.no_questions")]));
         }
-        let existing: std::collections::HashSet<String> =
-            store::stems(db, &me.user.region_path).await?.into_iter().collect();
+        let existing: std::collections::HashMap<String, super::Question> =
+            own_bank(db, me, None).await?.into_iter().map(|q| (q.stem.clone(), q)).collect();
         let mut seen = std::collections::HashMap::new();
         let mut errors = Vec::new();
-        for (line, q) in &read.questions {
-            if existing.contains(&q.stem) {
-                errors.push(super::error_at(*line, "stem", "error.question_in_bank"));
-            } else if let Some(first) = seen.insert(q.stem.clone(), *line) {
-                errors.push(super::error_at(
-                    *line,
-                    "stem",
-                    crate::i18n::keyed("error.question_repeated", &[&first.to_string()]),
-                ));
+        let mut questions = Vec::with_capacity(read.questions.len());
+        for (line, q) in read.questions {
+            if let Some(first) = seen.insert(q.stem.clone(), line) {
+                let message = crate::i18n::keyed("error.question_repeated", &[&first.to_string()]);
+                errors.push(super::error_at(line, "stem", message));
+            } else if let Some(there) = existing.get(&q.stem) {
+                if *there != q {
+                    errors.push(super::error_at(line, "stem", "error.question_in_bank"));
+                }
+            } else {
+                questions.push(q);
             }
         }
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        let warnings = read.warnings.clone();
-        let questions = super::plain(read);
+        let skipped = seen.len() - questions.len();
         let count =
             store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions).await?;
-        Ok(Ok(Added { count, warnings }))
+        Ok(Ok(Added { count, skipped, warnings: read.warnings }))
     }
     .await;
     let r = me.audited(db, "quiz.bank_import", ("question", format.to_string().as_str()), r).await?;
     Ok(r)
 }
 
+/// The questions of the caller's own unit's bank (not those above it), of a status or any.
+async fn own_bank(db: &Db, me: &Principal, status: Option<QuestionStatus>) -> Result<Vec<super::Question>> {
+    let filter = store::BankFilter {
+        status: status.map(|s| s.as_str().to_owned()),
+        owner_unit: Some(me.user.unit_id),
+        ..Default::default()
+    };
+    let rows = store::questions(db, &me.scope, &filter, 100_000, 0).await?;
+    rows.iter().map(store::QuestionRow::question).collect()
+}
+
 /// The bank of the caller's own unit (not the banks above it, which it cannot import into), in
 /// `format`: re-imported where those questions are not, it gives the same bank.
 pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> {
     manager(me)?;
-    let rows = store::questions(
-        db,
-        &me.scope,
-        &store::BankFilter {
-            status: Some(QuestionStatus::Active.as_str().into()),
-            owner_unit: Some(me.user.unit_id),
-            ..Default::default()
-        },
-        100_000,
-        0,
-    )
-    .await?;
-    let questions: Vec<_> = rows.iter().map(store::QuestionRow::question).collect::<Result<_>>()?;
+    let questions = own_bank(db, me, Some(QuestionStatus::Active)).await?;
     let questions: Vec<_> = if format == Format::Aiken {
         questions.into_iter().filter(|q| q.kind == Kind::Single).collect()
     } else {
@@ -319,8 +322,10 @@ pub struct Shown {
     pub(crate) kind: Kind,
     /// The question.
     pub stem: String,
-    /// The options in the order shown (A first).
+    /// The options in the order shown (A first), or the items of a matching question.
     pub options: Vec<String>,
+    /// The answers a matching question offers for each item, in an order that tells nothing.
+    pub choices: Vec<String>,
     /// Whether it has been answered.
     pub answered: bool,
     /// Seconds left.
@@ -348,12 +353,19 @@ pub async fn show(db: &Db, token: &str, position: i64) -> Result<Shown> {
     store::mark_shown(db, a.id, position, now).await?;
     let q = d.q.question()?;
     let options = d.order().iter().filter_map(|&i| q.options.get(i).cloned()).collect();
+    let mut choices = match q.answer {
+        Answer::Match { pairs, extra } => [pairs, extra].concat(),
+        _ => Vec::new(),
+    };
+    choices.sort();
+    choices.dedup();
     Ok(Shown {
         position,
         total,
         kind: q.kind,
         stem: q.stem,
         options,
+        choices,
         answered: d.answered_at.is_some(),
         seconds_left: (a.deadline_at - now).whole_seconds().max(0),
     })
@@ -378,8 +390,8 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
     if now > c.deadline_at {
         return Err(Error::Conflict("error.attempt_time_up".into()));
     }
-    let (Some(order), Some(kind), Some(options), Some(right_answer)) =
-        (&c.option_order, &c.kind, &c.options, &c.answer)
+    let (Some(order), Some(kind), Some(options), Some(right_answer), Some(weights)) =
+        (&c.option_order, &c.kind, &c.options, &c.answer, &c.weights)
     else {
         return Err(Error::invalid("position", "error.not_drawn"));
     };
@@ -392,30 +404,28 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
         (kind, given),
         (Kind::Single | Kind::Multiple, Answer::Choice(_))
             | (Kind::TrueFalse, Answer::Truth(_))
-            | (Kind::Fill | Kind::Numerical, Answer::Text(_))
+            | (Kind::Fill | Kind::Numerical | Kind::Matching, Answer::Text(_))
     );
     if !fits {
         return Err(Error::invalid("answer", crate::i18n::keyed("error.answer_kind", &[kind.as_str()])));
     }
     let order: Vec<usize> = serde_json::from_str(order).map_err(|_| broken())?;
-    let question = super::Question {
+    let mut question = super::Question::new(
         kind,
-        category: String::new(),
-        difficulty: 1,
-        stem: String::new(),
-        options: serde_json::from_str(options).map_err(|_| broken())?,
-        answer: serde_json::from_str(right_answer).map_err(|_| broken())?,
-        explanation: String::new(),
-        source: String::new(),
-    };
-    let stored = super::unshuffle(given, &order)?;
-    let right = question.is_right(&stored);
+        "",
+        1,
+        String::new(),
+        serde_json::from_str(options).map_err(|_| broken())?,
+        serde_json::from_str(right_answer).map_err(|_| broken())?,
+    );
+    question.weights = serde_json::from_str(weights).map_err(|_| broken())?;
+    let stored = super::unshuffle(kind, given, &order)?;
+    let credit = question.credit(&stored);
     let elapsed = c.shown_at.map_or(0, |s| i64::try_from((now - s).whole_milliseconds()).unwrap_or(0));
     let scoring = Scoring::parse(&c.scoring).unwrap_or(Scoring::Accuracy);
-    let points = scoring.points(right, elapsed, c.time_limit_seconds * 1000 / c.questions.max(1));
-    writer
-        .write(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct: right, points, at: now })
-        .await
+    let points = scoring.points(credit, elapsed, c.time_limit_seconds * 1000 / c.questions.max(1));
+    let correct = credit >= 1.0;
+    writer.write(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct, points, at: now }).await
 }
 
 /// The outcome of a finished attempt.
@@ -434,7 +444,8 @@ pub struct Finished {
 }
 
 /// Finishes an attempt (at the latest at its deadline): scores it, flags it when answers came
-/// faster than anyone reads, and moves the leaderboard. Finishing twice changes nothing.
+/// sooner than their questions can be read (see [`super::Question::reading_ms`]), and moves the
+/// leaderboard. Finishing twice changes nothing.
 pub async fn finish(db: &Db, token: &str) -> Result<Finished> {
     finish_at(db, token, clock::now_ms()).await
 }
@@ -444,13 +455,12 @@ pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<Fini
     let a = store::attempt_by_token(db, token).await?;
     if a.submitted_at.is_none() {
         let drawn = store::drawn(db, a.id, None).await?;
-        let fast = drawn
-            .iter()
-            .filter(|d| match (d.shown_at, d.answered_at) {
-                (Some(s), Some(t)) => (t - s).whole_milliseconds() < i128::from(TOO_FAST_MS),
-                _ => false,
-            })
-            .count();
+        let mut fast = 0;
+        for d in &drawn {
+            if let (Some(s), Some(t)) = (d.shown_at, d.answered_at) {
+                fast += usize::from((t - s).whole_milliseconds() < i128::from(d.q.question()?.reading_ms()));
+            }
+        }
         let mut flags: Vec<&str> = a.flags.split(',').filter(|f| !f.is_empty()).collect();
         if fast >= TOO_FAST_RUN {
             flags.push("too_fast");

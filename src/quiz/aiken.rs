@@ -40,16 +40,14 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             match picked {
                 Some(i) if i < options.len() => read.push((
                     start,
-                    Question {
-                        kind: Kind::Single,
-                        category: defaults.category.clone(),
-                        difficulty: defaults.difficulty,
+                    Question::new(
+                        Kind::Single,
+                        &defaults.category,
+                        defaults.difficulty,
                         stem,
                         options,
-                        answer: Answer::Choice(vec![i]),
-                        explanation: String::new(),
-                        source: String::new(),
-                    },
+                        Answer::Choice(vec![i]),
+                    ),
                 )),
                 _ => errors.push(error_at(n, "answer", keyed("error.aiken_letter", &[a]))),
             }
@@ -130,17 +128,8 @@ mod tests {
         let at: Vec<usize> = errors.iter().map(|e| e.row).collect();
         assert_eq!(at, vec![4, 6, 8, 11], "{errors:?}");
         assert!(
-            write(&[Question {
-                kind: Kind::TrueFalse,
-                category: "home".into(),
-                difficulty: 1,
-                stem: "x".into(),
-                options: vec![],
-                answer: Answer::Truth(true),
-                explanation: String::new(),
-                source: String::new()
-            }])
-            .is_err_and(|e| crate::i18n::Lang::Zh.message(&e) == "第1题是判断题，Aiken格式只能保存单选题")
+            write(&[Question::new(Kind::TrueFalse, "home", 1, "x".into(), vec![], Answer::Truth(true))])
+                .is_err_and(|e| crate::i18n::Lang::Zh.message(&e) == "第1题是判断题，Aiken格式只能保存单选题")
         );
     }
 }

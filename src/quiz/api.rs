@@ -47,7 +47,8 @@ async fn bank(
     me: Principal,
     Query(p): Query<BankParams>,
 ) -> Result<axum::Json<Vec<BankQuestion>>> {
-    let f = BankFilter { category: p.category, kind: p.kind, status: p.status, q: p.q, owner_unit: None };
+    let category = p.category.as_deref().and_then(super::category_path);
+    let f = BankFilter { category, kind: p.kind, status: p.status, q: p.q, owner_unit: None };
     let (limit, offset) = window(p.limit, p.offset, LONG_PAGES);
     let rows = store::questions(&s.db, &me.scope, &f, limit, offset).await?;
     Ok(axum::Json(rows.iter().map(store::QuestionRow::bank).collect::<Result<_>>()?))
@@ -69,6 +70,8 @@ pub struct ImportParams {
 pub struct Imported {
     /// Questions added to the bank.
     imported: usize,
+    /// Questions already in the bank just as the file has them, left as they are.
+    skipped: usize,
     /// What the file held that the bank does not keep (a title, an answer's feedback, an image,
     /// formatting), by line and part.
     warnings: Vec<ImportError>,
@@ -89,10 +92,14 @@ async fn import(
 ) -> Result<Response> {
     let format = format_param(&p.format)?;
     let defaults =
-        Defaults { category: p.category.unwrap_or_else(|| "home".into()), difficulty: p.difficulty.unwrap_or(2) };
+        Defaults { category: super::default_category(p.category.as_deref()), difficulty: p.difficulty.unwrap_or(2) };
     Ok(match actions::import(&s.db, &me, format, &body, &defaults).await? {
         Ok(added) => {
-            let imported = Imported { imported: added.count, warnings: ImportError::listed(added.warnings, &headers) };
+            let imported = Imported {
+                imported: added.count,
+                skipped: added.skipped,
+                warnings: ImportError::listed(added.warnings, &headers),
+            };
             (StatusCode::CREATED, axum::Json(imported)).into_response()
         }
         Err(errors) => ImportErrors::response(errors, &headers),

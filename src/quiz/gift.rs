@@ -1,14 +1,16 @@
 //! Moodle GIFT: questions separated by blank lines, answers in braces (`{=right ~wrong}`,
-//! `{~%50%a ~%50%b ~c}`, `{TRUE}`, `{=119 =一一九}`, numbers `{#3.14:0.01}`), `{}` for an essay
-//! and no braces for a description, `####` general feedback (our explanation), `$CATEGORY:`
-//! lines, `//` comments (`// difficulty: 2` and `// source: …` carry what GIFT has no place for).
-//! The special characters `~ = # { } :` are escaped with `\` in texts. Titles, feedback on
-//! answers, `[html]`/`[markdown]` formatting and answers worth part marks are read but not kept,
+//! `{~%50%a ~%50%b ~%-100%c}`, `{TRUE#wrong#right}`, `{=119 =%50%一一九}` or the one-answer
+//! `{119}`, numbers `{#3.14:0.01}`, `{#1..5}`, `{#=2 =%50%1}`, matching `{=a -> 1 =b -> 2 = -> 3}`),
+//! `{}` for an essay and no braces for a description, `::title::`, `#feedback` after an answer,
+//! `####` general feedback (our explanation), `$CATEGORY:` paths (a category tree, see
+//! [`super::category_path`]), `//` comments (`// difficulty: 2`, `// source: …` and
+//! `// scoring: all-or-nothing` carry what GIFT has no place for). The special characters
+//! `~ = # { } :` are escaped with `\` in texts. `[html]` and `[markdown]` are read as plain text,
 //! and said.
 //!
 //! Refused, with the line: an unclosed or nested brace, a stray `}` or an unescaped `~ = #` in the
-//! question text, a weight outside −100…100 % or positive weights not adding up to 100 %, a number
-//! that is not one, and matching questions.
+//! question text, a weight outside −100…100 % or positive weights of a multiple choice not adding
+//! up to 100 %, and a number that is not one.
 
 use std::fmt::Write as _;
 
@@ -101,11 +103,10 @@ fn blocks(input: &str, errors: &mut Vec<FormatError>, categories: &mut Vec<(usiz
             continue;
         }
         if let Some(cat) = trimmed.strip_prefix("$CATEGORY:") {
-            let name = cat.trim().rsplit('/').next().unwrap_or_default().trim().to_owned();
-            if name.is_empty() {
-                errors.push(error_at(n, "category", "error.gift_category_empty"));
+            match super::category_path(cat) {
+                Some(path) => categories.push((n, path)),
+                None => errors.push(error_at(n, "category", "error.gift_category_empty")),
             }
-            categories.push((n, name));
             continue;
         }
         let b = current.get_or_insert_with(|| Block { line: n, meta: Vec::new(), body: String::new() });
@@ -158,33 +159,35 @@ fn question(
 ) -> Result<Question, (&'static str, String)> {
     let mut difficulty = defaults.difficulty;
     let mut source = String::new();
+    let mut all_or_nothing = false;
     for (k, v) in &b.meta {
         match k.as_str() {
             "difficulty" => {
                 difficulty = v.parse().map_err(|_| ("difficulty", keyed("error.difficulty_value", &[v])))?
             }
             "source" => source.clone_from(v),
+            "scoring" => all_or_nothing = v == "all-or-nothing",
             _ => {}
         }
     }
     let mut chs = unescape(b.body.trim());
     // A title ::…:: and a text-format marker [html] may lead.
+    let mut title = String::new();
     if chs.len() >= 2 && chs[..2].iter().all(|c| *c == (':', false)) {
         let end = (2..chs.len().saturating_sub(1))
             .find(|&i| chs[i] == (':', false) && chs[i + 1] == (':', false))
             .ok_or(("title", "error.gift_title_open".to_owned()))?;
-        let title = text(&chs[2..end]);
-        if !title.is_empty() {
-            lost.push(("title", keyed("error.lost_title", &[&title])));
-        }
+        title = text(&chs[2..end]);
         chs.drain(..end + 2);
     }
     let skip = chs.iter().take_while(|c| c.0.is_whitespace()).count();
     chs.drain(..skip);
+    let mut html = false;
     for marker in ["[html]", "[moodle]", "[plain]", "[markdown]"] {
         let m: Vec<char> = marker.chars().collect();
         if chs.len() >= m.len() && chs[..m.len()].iter().zip(&m).all(|(c, x)| !c.1 && c.0 == *x) {
             chs.drain(..m.len());
+            html = marker == "[html]";
             if matches!(marker, "[html]" | "[markdown]") {
                 let name = if marker == "[html]" { "HTML" } else { "Markdown" };
                 lost.push(("stem", keyed("error.lost_format", &[name])));
@@ -192,22 +195,26 @@ fn question(
             break;
         }
     }
+    let mut q = Question {
+        kind: Kind::Description,
+        title,
+        category,
+        difficulty,
+        stem: String::new(),
+        options: Vec::new(),
+        answer: Answer::Open,
+        weights: Vec::new(),
+        feedback: Vec::new(),
+        explanation: String::new(),
+        source,
+    };
     let Some(open) = chs.iter().position(|c| *c == ('{', false)) else {
         // No answer block: a description, a text among the questions that asks nothing.
         if let Some(c) = chs.iter().find(|c| !c.1 && matches!(c.0, '~' | '=' | '#' | '}')) {
             return Err(("stem", keyed("error.gift_unescaped", &[&c.0.to_string(), "error.gift_before"])));
         }
-        let stem = chs.iter().map(|c| c.0).collect::<String>().trim().to_owned();
-        return Ok(Question {
-            kind: Kind::Description,
-            category,
-            difficulty,
-            stem,
-            options: Vec::new(),
-            answer: Answer::Open,
-            explanation: String::new(),
-            source,
-        });
+        q.stem = chs.iter().map(|c| c.0).collect::<String>().trim().to_owned();
+        return Ok(q);
     };
     let close = chs[open + 1..]
         .iter()
@@ -231,149 +238,181 @@ fn question(
             ));
         }
     }
-    let (block, explanation) = match split_at(block, "####").as_slice() {
-        [answers] => (*answers, String::new()),
-        [answers, general] => (*answers, text(general)),
+    let block = match split_at(block, "####").as_slice() {
+        [answers] => *answers,
+        [answers, general] => {
+            q.explanation = text(general);
+            answers
+        }
         _ => return Err(("explanation", "error.gift_two_feedbacks".to_owned())),
     };
-    let (kind, options, answer, not_kept) = answers(block)?;
-    lost.extend(not_kept.into_iter().map(|key| ("answer", key.to_owned())));
+    answers(block, &mut q, lost)?;
+    if all_or_nothing && q.kind == Kind::Multiple {
+        q.weights.clear();
+    }
     let raw = |chs: &[Ch]| chs.iter().map(|c| c.0).collect::<String>();
     let (before, after) = (raw(before), raw(after));
     let (before, after) = (before.trim_start(), after.trim_end());
-    let stem = match kind {
+    q.stem = match q.kind {
         Kind::Fill => format!("{before}{BLANK}{after}"),
         Kind::Essay => format!("{}{}", before.trim_end(), after).trim().to_owned(),
         _ if after.trim().is_empty() => before.trim_end().to_owned(),
         _ => format!("{before}{BLANK}{after}"),
     };
-    Ok(Question { kind, category, difficulty, stem, options, answer, explanation, source })
+    if html {
+        // Kept as the text it shows, never as literal tags.
+        for t in std::iter::once(&mut q.stem).chain(&mut q.options).chain(&mut q.feedback) {
+            *t = super::moodle::strip_html(t);
+        }
+    }
+    Ok(q)
 }
 
-/// What an answer block held that the bank does not keep, as message keys.
-type NotKept = Vec<&'static str>;
+/// One answer of a block: its mark (`=`, `~`, or none for the one-answer short form), weight,
+/// text and feedback.
+struct Item<'a> {
+    mark: char,
+    weight: Option<f64>,
+    body: &'a [Ch],
+    feedback: String,
+}
 
-/// The kind, options and answer an answer block describes, and what it held that the bank does
-/// not keep (feedback on an answer, `#…`; partial credit).
-fn answers(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, NotKept), (&'static str, String)> {
-    let has_feedback = |parts: &[&[Ch]]| parts.iter().skip(1).any(|p| !text(p).is_empty());
-    let feedback_kept = |lost: bool| if lost { vec!["error.lost_feedback"] } else { Vec::new() };
-    let trimmed = text(block);
-    let parts = split_at(block, "#");
-    let head = parts[0];
-    let word = text(head).to_uppercase();
-    if matches!(word.as_str(), "T" | "TRUE" | "F" | "FALSE") {
-        return Ok((
-            Kind::TrueFalse,
-            Vec::new(),
-            Answer::Truth(word.starts_with('T')),
-            feedback_kept(has_feedback(&parts)),
-        ));
+/// Splits a block into its answers at each unescaped `=` or `~`.
+fn items(block: &[Ch]) -> Result<Vec<Item<'_>>, (&'static str, String)> {
+    let mut starts: Vec<usize> =
+        block.iter().enumerate().filter(|(_, c)| !c.1 && (c.0 == '=' || c.0 == '~')).map(|(i, _)| i).collect();
+    let lead = &block[..starts.first().copied().unwrap_or(block.len())];
+    if !starts.is_empty() && !text(lead).is_empty() {
+        return Err(("answer", keyed("error.gift_answer_mark", &[&text(lead)])));
     }
-    if trimmed.is_empty() {
-        return Ok((Kind::Essay, Vec::new(), Answer::Open, Vec::new()));
+    let whole = starts.is_empty();
+    starts.push(block.len());
+    let spans: Vec<(char, &[Ch])> = if whole {
+        vec![(' ', block)]
+    } else {
+        starts.windows(2).map(|w| (block[w[0]].0, &block[w[0] + 1..w[1]])).collect()
+    };
+    spans
+        .into_iter()
+        .map(|(mark, raw)| {
+            let parts = split_at(raw, "#");
+            let feedback = parts.get(1).map(|p| text(p)).unwrap_or_default();
+            let (weight, body) = weight(parts[0])?;
+            Ok(Item { mark, weight, body, feedback })
+        })
+        .collect()
+}
+
+/// Fills in the kind, options, answer, weights and feedback an answer block describes.
+fn answers(
+    block: &[Ch],
+    q: &mut Question,
+    lost: &mut Vec<(&'static str, String)>,
+) -> Result<(), (&'static str, String)> {
+    let parts = split_at(block, "#");
+    let word = text(parts[0]).to_uppercase();
+    if matches!(word.as_str(), "T" | "TRUE" | "F" | "FALSE") {
+        // {TRUE#shown when wrong#shown when right}; kept as after answering true, after false.
+        let truth = word.starts_with('T');
+        let (wrong, right) = (parts.get(1).map(|p| text(p)), parts.get(2).map(|p| text(p)));
+        let (wrong, right) = (wrong.unwrap_or_default(), right.unwrap_or_default());
+        if !wrong.is_empty() || !right.is_empty() {
+            q.feedback = if truth { vec![right, wrong] } else { vec![wrong, right] };
+        }
+        (q.kind, q.answer) = (Kind::TrueFalse, Answer::Truth(truth));
+        return Ok(());
+    }
+    if text(block).is_empty() {
+        (q.kind, q.answer) = (Kind::Essay, Answer::Open);
+        return Ok(());
     }
     if let Some(at) = block.iter().position(|c| !c.0.is_whitespace()).filter(|&i| block[i] == ('#', false)) {
-        return numerical(&block[at + 1..]);
+        return numerical(&block[at + 1..], q);
     }
-    // Answers start at each unescaped = or ~.
-    let mut items: Vec<(char, &[Ch])> = Vec::new();
-    let mut start = None;
-    for (i, c) in block.iter().enumerate() {
-        if !c.1 && (c.0 == '=' || c.0 == '~') {
-            if let Some((mark, s)) = start {
-                items.push((mark, &block[s..i]));
+    let items = items(block)?;
+    let feedback: Vec<String> = items.iter().map(|i| i.feedback.clone()).collect();
+    let keep_feedback = |q: &mut Question| {
+        if feedback.iter().any(|f| !f.is_empty()) {
+            q.feedback.clone_from(&feedback);
+        }
+    };
+    if items.iter().any(|i| split_at(i.body, "->").len() > 1) {
+        let mut pairs = Vec::new();
+        let mut extra = Vec::new();
+        for i in &items {
+            let [left, right] = split_at(i.body, "->")[..] else {
+                return Err(("answer", "error.gift_matching".to_owned()));
+            };
+            if i.mark != '=' || i.weight.is_some() {
+                return Err(("answer", "error.gift_matching".to_owned()));
             }
-            start = Some((c.0, i + 1));
-        } else if start.is_none() && !c.0.is_whitespace() {
-            return Err(("answer", keyed("error.gift_answer_mark", &[&c.0.to_string()])));
+            if text(left).is_empty() {
+                extra.push(text(right));
+            } else {
+                q.options.push(text(left));
+                pairs.push(text(right));
+            }
         }
-    }
-    if let Some((mark, s)) = start {
-        items.push((mark, &block[s..]));
-    }
-    let mut options = Vec::with_capacity(items.len());
-    let mut feedback = false;
-    let mut weights = Vec::with_capacity(items.len());
-    for (mark, raw) in &items {
-        let parts = split_at(raw, "#");
-        feedback |= has_feedback(&parts);
-        let raw = parts[0];
-        if split_at(raw, "->").len() > 1 {
-            return Err(("answer", "error.gift_matching".to_owned()));
+        if feedback.iter().any(|f| !f.is_empty()) {
+            lost.push(("answer", "error.lost_feedback".to_owned()));
         }
-        let (weight, body) = weight(raw)?;
-        options.push(text(body));
-        weights.push((*mark, weight));
+        (q.kind, q.answer) = (Kind::Matching, Answer::Match { pairs, extra });
+        return Ok(());
     }
+    let options: Vec<String> = items.iter().map(|i| text(i.body)).collect();
     if options.iter().any(String::is_empty) {
         return Err(("options", "error.answer_empty".to_owned()));
     }
-    let has_wrong = weights.iter().any(|(m, _)| *m == '~');
-    if !has_wrong {
-        // A short answer weighted 0% or less (=%0%110, =%-50%120) is a wrong answer kept for its
+    let weighted = items.iter().any(|i| i.weight.is_some());
+    let weight_of = |i: &Item<'_>| i.weight.unwrap_or(if i.mark == '~' { 0.0 } else { 100.0 });
+    if !items.iter().any(|i| i.mark == '~') {
+        // A short answer; one weighted 0 % or less (=%0%110) is a wrong answer kept for its
         // feedback, never an accepted one.
-        let accepted = options.into_iter().zip(&weights).filter(|(_, (_, w))| w.is_none_or(|w| w > 0.0));
-        return Ok((Kind::Fill, Vec::new(), Answer::Text(accepted.map(|(o, _)| o).collect()), feedback_kept(feedback)));
+        (q.kind, q.answer) = (Kind::Fill, Answer::Text(options));
+        if weighted {
+            q.weights = items.iter().map(weight_of).collect();
+        }
+        keep_feedback(q);
+        return Ok(());
     }
-    if weights.iter().any(|(m, w)| *m == '~' && w.is_some()) {
-        let positive: f64 = weights.iter().filter_map(|(_, w)| *w).filter(|w| *w > 0.0).sum();
+    q.weights = items.iter().map(weight_of).collect();
+    if items.iter().any(|i| i.mark == '=') {
+        // Moodle's rule: an answer marked = makes the question single choice.
+        let picked = (0..items.len()).filter(|&i| q.weights[i] >= 99.99).collect();
+        (q.kind, q.answer) = (Kind::Single, Answer::Choice(picked));
+        if !weighted && items.iter().filter(|i| i.mark == '=').count() == 1 {
+            q.weights.clear();
+        }
+    } else {
+        let positive: f64 = q.weights.iter().filter(|w| **w > 0.0).sum();
         if (positive - 100.0).abs() > 0.5 {
             return Err(("answer", keyed("error.gift_weights_sum", &[&positive.to_string()])));
         }
-        let picked =
-            weights.iter().enumerate().filter(|(_, (_, w))| w.is_some_and(|w| w > 0.0)).map(|(i, _)| i).collect();
-        return Ok((Kind::Multiple, options, Answer::Choice(picked), feedback_kept(feedback)));
+        let picked = (0..items.len()).filter(|&i| q.weights[i] > 0.0).collect();
+        (q.kind, q.answer) = (Kind::Multiple, Answer::Choice(picked));
     }
-    let picked: Vec<usize> = weights.iter().enumerate().filter(|(_, (m, _))| *m == '=').map(|(i, _)| i).collect();
-    Ok((Kind::Single, options, Answer::Choice(picked), feedback_kept(feedback)))
+    q.options = options;
+    keep_feedback(q);
+    Ok(())
 }
 
 /// A numerical answer block after its `#`: `119`, `3:0.5`, `1..5`, or several answers
-/// `=119 =%50%120:1 ~0`. Answers weighted 100% (or not at all) are accepted; a partly weighted one
-/// is not, since the bank scores whole answers only, and is said; one weighted 0% or less, or
-/// marked `~`, is a wrong answer.
-fn numerical(block: &[Ch]) -> Result<(Kind, Vec<String>, Answer, NotKept), (&'static str, String)> {
-    let number = |chs: &[Ch]| -> Result<NumberKey, (&'static str, String)> {
-        let t = text(chs);
-        NumberKey::parse(&t).ok_or_else(|| ("answer", keyed("error.number_value", &[&t])))
-    };
-    let mut not_kept = Vec::new();
-    let mut keys = Vec::new();
-    if !block.iter().any(|c| !c.1 && (c.0 == '=' || c.0 == '~')) {
-        let parts = split_at(block, "#");
-        if parts.iter().skip(1).any(|p| !text(p).is_empty()) {
-            not_kept.push("error.lost_feedback");
-        }
-        keys.push(number(parts[0])?);
-    } else {
-        let mut starts: Vec<usize> =
-            block.iter().enumerate().filter(|(_, c)| !c.1 && (c.0 == '=' || c.0 == '~')).map(|(i, _)| i).collect();
-        starts.push(block.len());
-        if !text(&block[..starts[0]]).is_empty() {
-            return Err(("answer", keyed("error.gift_answer_mark", &[&text(&block[..starts[0]])])));
-        }
-        for w in starts.windows(2) {
-            let (mark, item) = (block[w[0]].0, &block[w[0] + 1..w[1]]);
-            let parts = split_at(item, "#");
-            if parts.iter().skip(1).any(|p| !text(p).is_empty()) && !not_kept.contains(&"error.lost_feedback") {
-                not_kept.push("error.lost_feedback");
-            }
-            let (weight, body) = weight(parts[0])?;
-            let key = number(body)?;
-            match (mark, weight) {
-                ('=', None) => keys.push(key),
-                ('=', Some(w)) if w >= 100.0 => keys.push(key),
-                ('=', Some(w)) if w > 0.0 => {
-                    if !not_kept.contains(&"error.lost_partial") {
-                        not_kept.push("error.lost_partial");
-                    }
-                }
-                _ => {}
-            }
-        }
+/// `=119 =%50%120:1 ~0`, each with its weight (`=` alone is 100 %, `~` 0 %) and feedback.
+fn numerical(block: &[Ch], q: &mut Question) -> Result<(), (&'static str, String)> {
+    let items = items(block)?;
+    let mut keys = Vec::with_capacity(items.len());
+    for i in &items {
+        let t = text(i.body);
+        keys.push(NumberKey::parse(&t).ok_or_else(|| ("answer", keyed("error.number_value", &[&t])))?);
     }
-    Ok((Kind::Numerical, Vec::new(), Answer::Number(keys), not_kept))
+    if items.iter().any(|i| i.weight.is_some() || i.mark == '~') {
+        q.weights = items.iter().map(|i| i.weight.unwrap_or(if i.mark == '~' { 0.0 } else { 100.0 })).collect();
+    }
+    if items.iter().any(|i| !i.feedback.is_empty()) {
+        q.feedback = items.iter().map(|i| i.feedback.clone()).collect();
+    }
+    (q.kind, q.answer) = (Kind::Numerical, Answer::Number(keys));
+    Ok(())
 }
 
 /// A leading `%n%` weight, checked to lie within −100…100.
@@ -395,62 +434,108 @@ fn weight(raw: &[Ch]) -> Result<(Option<f64>, &[Ch]), (&'static str, String)> {
     Ok((Some(w), &raw[close + 1..]))
 }
 
+/// A category path as Moodle shows it: built-in categories by their Chinese names, under the
+/// course's top category.
+pub fn moodle_category(path: &str) -> String {
+    format!("$course$/top/{}", super::category_label(crate::i18n::Lang::Zh, path).replace(" › ", "/"))
+}
+
+/// One answer as GIFT writes it: its mark, weight when it is not what the mark says, text and
+/// feedback.
+fn item(mark: char, weight: Option<f64>, text: &str, feedback: Option<&String>) -> String {
+    let weight = weight.map(|w| format!("%{w}%")).unwrap_or_default();
+    let feedback = feedback.filter(|f| !f.is_empty()).map(|f| format!("#{}", escape(f))).unwrap_or_default();
+    format!("{mark}{weight}{}{feedback}", escape_answer(text))
+}
+
+/// The answer block of a question (between its braces, before the general feedback).
+fn block(q: &Question) -> String {
+    let weight = |i: usize| q.weights.get(i).copied();
+    let join = |items: Vec<String>| items.join(" ");
+    match &q.answer {
+        Answer::Open => String::new(),
+        Answer::Number(keys) => format!(
+            "#{}",
+            join(
+                keys.iter()
+                    .enumerate()
+                    .map(|(i, k)| item('=', weight(i).filter(|w| *w < 99.99), &k.text(), q.feedback.get(i)))
+                    .collect()
+            )
+        ),
+        Answer::Truth(t) => {
+            let (on_true, on_false) = (q.feedback.first(), q.feedback.get(1));
+            let (wrong, right) = if *t { (on_false, on_true) } else { (on_true, on_false) };
+            let fb = |f: Option<&String>| format!("#{}", escape(f.map_or("", String::as_str)));
+            let feedback = if q.feedback.is_empty() { String::new() } else { format!("{}{}", fb(wrong), fb(right)) };
+            format!("{}{feedback}", if *t { "TRUE" } else { "FALSE" })
+        }
+        Answer::Text(accepted) => join(
+            accepted
+                .iter()
+                .enumerate()
+                .map(|(i, a)| item('=', weight(i).filter(|w| *w < 99.99), a, q.feedback.get(i)))
+                .collect(),
+        ),
+        Answer::Match { pairs, extra } => join(
+            q.options
+                .iter()
+                .zip(pairs)
+                .map(|(o, p)| format!("={} -> {}", escape_answer(o), escape(p)))
+                .chain(extra.iter().map(|e| format!("= -> {}", escape(e))))
+                .collect(),
+        ),
+        Answer::Choice(picked) if q.kind == Kind::Single => join(
+            q.options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let w = weight(i).filter(|w| *w != 0.0 && *w < 99.99);
+                    let mark = if picked.contains(&i) { '=' } else { '~' };
+                    item(mark, w, o, q.feedback.get(i))
+                })
+                .collect(),
+        ),
+        Answer::Choice(picked) => {
+            // All-or-nothing (no weights) is written with Moodle's nearest weights and a comment.
+            let share = 100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1));
+            let w = |i: usize| {
+                weight(i).unwrap_or(if picked.contains(&i) { (share * 100_000.0).round() / 100_000.0 } else { -100.0 })
+            };
+            join(q.options.iter().enumerate().map(|(i, o)| item('~', Some(w(i)), o, q.feedback.get(i))).collect())
+        }
+    }
+}
+
 /// Writes a bank as GIFT.
 pub fn write(questions: &[Question]) -> String {
     let mut out = String::new();
     let mut category = None;
     for q in questions {
         if category != Some(&q.category) {
-            let _ = write!(out, "$CATEGORY: {}\n\n", q.category);
+            let _ = write!(out, "$CATEGORY: {}\n\n", moodle_category(&q.category));
             category = Some(&q.category);
         }
-        let _ = write!(out, "// difficulty: {}\n", q.difficulty);
+        let _ = writeln!(out, "// difficulty: {}", q.difficulty);
         if !q.source.is_empty() {
-            let _ = write!(out, "// source: {}\n", q.source.replace('\n', " "));
+            let _ = writeln!(out, "// source: {}", q.source.replace('\n', " "));
+        }
+        if q.kind == Kind::Multiple && q.weights.is_empty() {
+            out.push_str("// scoring: all-or-nothing\n");
+        }
+        if !q.title.is_empty() {
+            let _ = write!(out, "::{}::", escape(&q.title));
         }
         if q.kind == Kind::Description {
             let _ = write!(out, "{}\n\n", escape(&q.stem));
             continue;
         }
-        let block = match &q.answer {
-            Answer::Open => String::new(),
-            Answer::Number(keys) => {
-                format!("#{}", keys.iter().map(|k| format!("={}", k.text())).collect::<Vec<_>>().join(" "))
-            }
-            Answer::Truth(t) => (if *t { "TRUE" } else { "FALSE" }).to_owned(),
-            Answer::Text(accepted) => {
-                accepted.iter().map(|a| format!("={}", escape_answer(a))).collect::<Vec<_>>().join(" ")
-            }
-            Answer::Choice(picked) if q.kind == Kind::Single => q
-                .options
-                .iter()
-                .enumerate()
-                .map(|(i, o)| format!("{}{}", if picked.contains(&i) { '=' } else { '~' }, escape_answer(o)))
-                .collect::<Vec<_>>()
-                .join(" "),
-            Answer::Choice(picked) => {
-                let share = 100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1));
-                q.options
-                    .iter()
-                    .enumerate()
-                    .map(|(i, o)| {
-                        let w = if picked.contains(&i) {
-                            format!("{share:.5}").trim_end_matches('0').trim_end_matches('.').to_owned()
-                        } else {
-                            "-100".to_owned()
-                        };
-                        format!("~%{w}%{}", escape(o))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
-        };
         let feedback = if q.explanation.is_empty() { String::new() } else { format!("####{}", escape(&q.explanation)) };
         let (before, after) = match q.kind {
             Kind::Fill => q.stem.split_once(BLANK).unwrap_or((&q.stem, "")),
             _ => (q.stem.as_str(), ""),
         };
-        let _ = write!(out, "{}{{{block}{feedback}}}{}\n\n", escape(before), escape(after));
+        let _ = write!(out, "{}{{{}{feedback}}}{}\n\n", escape(before), block(q), escape(after));
     }
     out
 }
@@ -485,7 +570,7 @@ mod tests {
                      家庭应配备哪些？{~%50%灭火器 ~%50%烟感报警器 ~%-100%汽油}\n";
         let qs = crate::quiz::plain(read(input, &Defaults::default()).unwrap());
         assert_eq!(qs.len(), 4);
-        assert!(qs.iter().all(|q| q.category == "escape"));
+        assert!(qs.iter().all(|q| q.category == "fire/escape"), "a path below the course's");
         assert_eq!(qs[0].answer, Answer::Truth(false));
         assert_eq!(qs[0].explanation, "电梯可能断电。");
         assert_eq!((qs[1].kind, qs[1].answer.clone()), (Kind::Single, Answer::Choice(vec![0])));
@@ -512,23 +597,39 @@ mod tests {
     }
 
     #[test]
-    fn what_the_bank_does_not_keep_is_said_by_line() {
-        let input = "$CATEGORY: home\n\n::火警::火警电话是？{=119#对 ~110#错}\n\n[html]<b>电器</b>用完要断电。{T}\n\n家里应备灭火器。{TRUE#对#错}\n";
+    fn titles_feedback_and_weights_are_kept_and_formatting_is_said() {
+        let input = "$CATEGORY: $course$/top/家庭防火/电气\n\n::火警::火警电话是？{=119#对 ~110#这是匪警 ~%50%一一九#写成数字}\n\n\
+                     [html]<b>电器</b>用完要断电。{T}\n\n家里应备灭火器。{TRUE#再想想#对}\n\n报警电话{119}\n";
         let got = read(input, &Defaults::default()).unwrap();
-        assert_eq!(got.questions.len(), 3);
+        let qs: Vec<&Question> = got.questions.iter().map(|(_, q)| q).collect();
+        assert_eq!(qs[0].title, "火警");
+        assert_eq!(qs[0].category, "home/电气");
+        assert_eq!((qs[0].kind, &qs[0].answer), (Kind::Single, &Answer::Choice(vec![0])));
+        assert_eq!(qs[0].weights, vec![100.0, 0.0, 50.0]);
+        assert_eq!(qs[0].feedback, vec!["对", "这是匪警", "写成数字"]);
+        assert_eq!(qs[0].credit(&Answer::Choice(vec![2])), 0.5);
+        assert_eq!(qs[2].feedback, vec!["对", "再想想"], "after true, after false");
+        assert_eq!((qs[3].kind, &qs[3].answer), (Kind::Fill, &Answer::Text(vec!["119".into()])), "the one-answer form");
+        assert_eq!(qs[1].stem, "电器用完要断电。", "the text HTML shows, never its tags");
         let said: Vec<(usize, &str, String)> =
             got.warnings.iter().map(|w| (w.row, w.column.as_str(), Lang::Zh.message(&w.message))).collect();
+        assert_eq!(said, vec![(5, "error.quiz_part.stem", "HTML格式未保留，按纯文本保存".to_owned())]);
+        let back = crate::quiz::plain(read(&write(&crate::quiz::plain(got.clone())), &Defaults::default()).unwrap());
+        assert_eq!(back, crate::quiz::plain(got));
+    }
+
+    #[test]
+    fn matching_questions_read_with_their_extra_answers() {
+        let input = "// difficulty: 1\n::灭火::连一连。{\n=油锅起火 -> 盖锅盖\n=电器起火 -> 先断电\n= -> 用水浇\n####方法要对。}\n";
+        let q = crate::quiz::plain(read(input, &Defaults::default()).unwrap()).remove(0);
+        assert_eq!(q.kind, Kind::Matching);
+        assert_eq!(q.options, vec!["油锅起火", "电器起火"]);
         assert_eq!(
-            said,
-            vec![
-                (3, "error.quiz_part.title", "题目标题“火警”未保存".to_owned()),
-                (3, "error.quiz_part.answer", "针对各选项的反馈未保存".to_owned()),
-                (5, "error.quiz_part.stem", "HTML格式未保留，按纯文本保存".to_owned()),
-                (7, "error.quiz_part.answer", "针对各选项的反馈未保存".to_owned()),
-            ]
+            q.answer,
+            Answer::Match { pairs: vec!["盖锅盖".into(), "先断电".into()], extra: vec!["用水浇".into()] }
         );
-        let plain = read("$CATEGORY: home\n\n火警电话是？{=119 ~110}\n", &Defaults::default()).unwrap();
-        assert!(plain.warnings.is_empty(), "nothing lost, nothing said");
+        assert_eq!((q.explanation.as_str(), q.difficulty), ("方法要对。", 1));
+        assert!(q.kind.is_scored(), "drawn and scored");
     }
 
     #[test]
@@ -546,22 +647,21 @@ mod tests {
                 Answer::Number(vec![key(3.14, 0.01)]),
                 Answer::Number(vec![key(27.0, 0.0)]),
                 Answer::Number(vec![key(3.0, 2.0)]),
-                Answer::Number(vec![key(2.0, 0.0)]),
+                Answer::Number(vec![key(2.0, 0.0), key(1.0, 0.0), key(0.0, 0.0)]),
             ]
         );
-        let said: Vec<String> = got.warnings.iter().map(|w| Lang::Zh.message(&w.message)).collect();
-        assert_eq!(
-            said,
-            vec!["部分得分的答案未保存（题库只按全对计分）", "针对各选项的反馈未保存"],
-            "the 50% answer is not accepted"
-        );
+        assert!(got.warnings.is_empty(), "weights and feedback are kept: {:?}", got.warnings);
+        let exits = &got.questions[4].1;
+        assert_eq!((exits.weights.clone(), exits.feedback[2].as_str()), (vec![100.0, 50.0, 0.0], "不对"));
+        assert_eq!(exits.credit(&Answer::Text(vec!["1".into()])), 0.5);
+        assert_eq!(exits.feedback_on(&Answer::Text(vec!["0".into()])), vec!["不对"]);
         let (_, pi) = &got.questions[1];
         assert!(pi.is_right(&Answer::Text(vec!["3.15".into()])) && !pi.is_right(&Answer::Text(vec!["3.2".into()])));
         let (_, range) = &got.questions[3];
         assert!(range.is_right(&Answer::Text(vec!["５".into()])) && !range.is_right(&Answer::Text(vec!["5.5".into()])));
         assert!(!range.is_right(&Answer::Text(vec!["三".into()])));
-        let back = crate::quiz::plain(read(&write(&crate::quiz::plain(got)), &Defaults::default()).unwrap());
-        assert_eq!(back.iter().map(|q| q.answer.clone()).collect::<Vec<_>>(), answers);
+        let back = crate::quiz::plain(read(&write(&crate::quiz::plain(got.clone())), &Defaults::default()).unwrap());
+        assert_eq!(back, crate::quiz::plain(got));
     }
 
     #[test]
@@ -574,10 +674,15 @@ mod tests {
 
     #[test]
     fn a_short_answer_weighted_zero_or_less_is_not_accepted() {
-        let qs = crate::quiz::plain(
-            read("$CATEGORY: home\n\n火警电话是多少？{=119 =%0%110 =%-50%120}\n", &Defaults::default()).unwrap(),
-        );
-        assert_eq!(qs[0].answer, Answer::Text(vec!["119".into()]));
+        let q = crate::quiz::plain(
+            read("$CATEGORY: home\n\n火警电话是多少？{=119 =%0%110#匪警 =%-50%120}\n", &Defaults::default()).unwrap(),
+        )
+        .remove(0);
+        assert_eq!(q.answer, Answer::Text(vec!["119".into(), "110".into(), "120".into()]));
+        assert_eq!(q.weights, vec![100.0, 0.0, -50.0]);
+        assert!(q.is_right(&Answer::Text(vec!["119".into()])));
+        assert_eq!(q.credit(&Answer::Text(vec!["110".into()])), 0.0, "kept for its feedback, scored wrong");
+        assert_eq!(q.credit(&Answer::Text(vec!["120".into()])), 0.0);
         let only_wrong = read("$CATEGORY: home\n\n火警电话？{=%0%110}\n", &Defaults::default()).unwrap_err();
         assert_eq!(only_wrong[0].row, 3, "no accepted answer is refused by its line");
     }

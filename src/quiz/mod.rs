@@ -1,6 +1,7 @@
 //! The knowledge quiz: questions and their banks. A [`Question`] is single choice, multiple
-//! choice, true/false, fill-in-the-blank or numerical (the kinds a quiz scores and draws), or an
-//! essay or a description (kept, never drawn), with a category, a difficulty, an explanation shown
+//! choice, true/false, fill-in-the-blank, numerical or matching (the kinds a quiz scores and
+//! draws), or an essay or a description (kept, never drawn), with a title, a category (a path in a
+//! tree of categories), a difficulty, the weight and feedback of each answer, an explanation shown
 //! after the quiz and the source it rests on. Banks move in and out as CSV/XLSX ([`table`]),
 //! Moodle GIFT ([`gift`]), Moodle XML ([`moodle`]) and Aiken ([`aiken`]); every reader checks the
 //! whole file and names each bad row or line, so a refused file imports nothing, and says what it
@@ -55,6 +56,8 @@ pub enum Kind {
     Fill,
     /// A number, right within a tolerance of one of the accepted values.
     Numerical,
+    /// Items each matched to one of a list of answers; each right pair scores its share.
+    Matching,
     /// An answer in the participant's own words, which no program scores: kept in the bank, never
     /// drawn.
     Essay,
@@ -64,11 +67,20 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Self; 7] =
-        [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Numerical, Self::Essay, Self::Description];
+    pub const ALL: [Self; 8] = [
+        Self::Single,
+        Self::Multiple,
+        Self::TrueFalse,
+        Self::Fill,
+        Self::Numerical,
+        Self::Matching,
+        Self::Essay,
+        Self::Description,
+    ];
 
     /// The kinds a quiz scores by itself, and so draws.
-    pub const SCORED: [Self; 5] = [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Numerical];
+    pub const SCORED: [Self; 6] =
+        [Self::Single, Self::Multiple, Self::TrueFalse, Self::Fill, Self::Numerical, Self::Matching];
 
     /// Whether a quiz scores this kind by itself (and may draw it).
     pub fn is_scored(self) -> bool {
@@ -83,6 +95,7 @@ impl Kind {
             Self::TrueFalse => "true_false",
             Self::Fill => "fill",
             Self::Numerical => "numerical",
+            Self::Matching => "matching",
             Self::Essay => "essay",
             Self::Description => "description",
         }
@@ -96,6 +109,7 @@ impl Kind {
             "true_false" | "判断" | "判断题" => Some(Self::TrueFalse),
             "fill" | "填空" | "填空题" => Some(Self::Fill),
             "numerical" | "数值题" | "数字题" => Some(Self::Numerical),
+            "matching" | "配对" | "配对题" | "连线题" => Some(Self::Matching),
             "essay" | "问答" | "问答题" | "简答题" => Some(Self::Essay),
             "description" | "说明" | "阅读材料" => Some(Self::Description),
             _ => None,
@@ -120,6 +134,65 @@ pub const CATEGORIES: &[&str] = &[
     "heating",
 ];
 
+/// The most levels of a category path, and the longest name of one level.
+pub const CATEGORY_DEPTH: usize = 5;
+const CATEGORY_NAME_CHARS: usize = 40;
+
+/// A category as the bank keeps it, from the name or path a file or form gives, or nothing when
+/// it names none. Categories form a tree written as a path (`home/电气`); any name is taken, so
+/// a file from elsewhere is never refused for its categories. The rule:
+/// - levels are apart by `/`, each trimmed, empty ones dropped;
+/// - Moodle's context (`$course$`, `$system$`, `$module$`, `$cat1$`…) and its top level (`top`,
+///   `Default for …`, `默认…`) are left out, as is the `firecast` level of earlier exports;
+/// - a level named as one of the built-in [`CATEGORIES`] (by its code or its name in any
+///   language, 家庭防火 say) is written as that code, so 家庭防火/电气 and `home/电气` are one.
+pub fn category_path(raw: &str) -> Option<String> {
+    let mut levels: Vec<&str> = raw.split('/').map(str::trim).filter(|l| !l.is_empty()).collect();
+    if levels.first().is_some_and(|l| l.len() > 2 && l.starts_with('$') && l.ends_with('$')) {
+        levels.remove(0);
+    }
+    let top = |l: &str| {
+        l.eq_ignore_ascii_case("top") || l.starts_with("Default for ") || l.starts_with("默认") || l == "firecast"
+    };
+    while levels.len() > 1 && levels.first().is_some_and(|l| top(l)) {
+        levels.remove(0);
+    }
+    let levels: Vec<String> = levels
+        .into_iter()
+        .map(|l| {
+            CATEGORIES
+                .iter()
+                .find(|code| {
+                    l.eq_ignore_ascii_case(code)
+                        || crate::i18n::Lang::ALL.iter().any(|lang| lang.t(&format!("quiz_category.{code}")) == l)
+                })
+                .map_or_else(|| l.to_owned(), |code| (*code).to_owned())
+        })
+        .collect();
+    (!levels.is_empty()).then(|| levels.join("/"))
+}
+
+/// A category path as people read it: built-in levels by their name in `lang`
+/// (`home/电气` is 家庭防火 › 电气).
+pub fn category_label(lang: impl std::borrow::Borrow<crate::i18n::Lang>, path: &str) -> String {
+    let lang = *lang.borrow();
+    path.split('/')
+        .map(|l| if CATEGORIES.contains(&l) { lang.t(&format!("quiz_category.{l}")).to_owned() } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
+/// A category as the argument of a message: a built-in one by its name in the reader's
+/// language, any other as written.
+pub fn category_term(path: &str) -> String {
+    if CATEGORIES.contains(&path) { term("quiz_category", path) } else { path.to_owned() }
+}
+
+/// Whether a question of category `path` falls under `within` (itself or a level below it).
+pub fn category_within(path: &str, within: &str) -> bool {
+    path.strip_prefix(within).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The blank of a fill-in question's stem.
 pub const BLANK: &str = "____";
 
@@ -135,6 +208,14 @@ pub enum Answer {
     Text(Vec<String>),
     /// The accepted numbers, each with its tolerance.
     Number(Vec<NumberKey>),
+    /// The answer of each item of a matching question, in the order of its items, and further
+    /// answers that match none (distractors).
+    Match {
+        /// The answer of each item.
+        pairs: Vec<String>,
+        /// Answers offered that belong to no item.
+        extra: Vec<String>,
+    },
     /// None that a program scores (an essay, a description).
     Open,
 }
@@ -188,11 +269,14 @@ impl NumberKey {
 }
 
 /// One question of a bank.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     /// Its kind.
     pub kind: Kind,
-    /// Its category (one of [`CATEGORIES`]).
+    /// Its name in the bank (GIFT's `::title::`, Moodle's `<name>`), or empty.
+    #[serde(default)]
+    pub title: String,
+    /// Its category: a path in the tree of categories (see [`category_path`]).
     pub category: String,
     /// 1 easy, 2 medium, 3 hard.
     pub difficulty: u8,
@@ -202,70 +286,133 @@ pub struct Question {
     pub options: Vec<String>,
     /// The right answer.
     pub answer: Answer,
+    /// The share of the question's points each answer earns, in percent (−100…100): one weight
+    /// an option of a choice question, or an answer of a fill-in or numerical question (where a
+    /// weight of 0 or less keeps a wrong answer for its feedback). Empty: the bank's own rule,
+    /// the right option, all right options and no other, or any accepted answer.
+    #[serde(default)]
+    pub weights: Vec<f64>,
+    /// What the participant reads after giving an answer: one text an option of a choice
+    /// question, or an answer of a fill-in or numerical question; for true/false, after
+    /// answering true and after answering false. Empty when there is none.
+    #[serde(default)]
+    pub feedback: Vec<String>,
     /// Why, shown after the quiz.
     pub explanation: String,
     /// What it rests on (a law's article, a standard, official guidance).
     pub source: String,
 }
 
+// Weights are checked finite (`Question::check`), so equality is an equivalence.
+impl Eq for Question {}
+
+/// How close a weight must come to 100 % to give full marks (Moodle writes a third as 33.33333).
+const FULL: f64 = 99.99;
+
 /// Letters of options: A for the first.
 pub fn letter(i: usize) -> char {
     char::from(b'A' + u8::try_from(i % 26).unwrap_or(0))
+}
+
+/// A matching question's items each with its answer: 甲 → 1；乙 → 2.
+pub fn pairs_text(items: &[String], answers: &[String]) -> String {
+    items.iter().zip(answers).map(|(i, a)| format!("{i} → {a}")).collect::<Vec<_>>().join("；")
 }
 
 /// The most options a choice question may have.
 pub const MAX_OPTIONS: usize = 8;
 
 impl Question {
+    /// A question with no title, weights, feedback, explanation or source.
+    pub fn new(kind: Kind, category: &str, difficulty: u8, stem: String, options: Vec<String>, answer: Answer) -> Self {
+        Self {
+            kind,
+            title: String::new(),
+            category: category.to_owned(),
+            difficulty,
+            stem,
+            options,
+            answer,
+            weights: Vec::new(),
+            feedback: Vec::new(),
+            explanation: String::new(),
+            source: String::new(),
+        }
+    }
+
     /// Checks the question is whole and consistent; the message names the part at fault.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 2000;
         if !text_ok(&self.stem) {
             return Err(("stem", "error.stem_length".into()));
         }
+        if self.title.chars().count() > 200 {
+            return Err(("title", "error.title_length".into()));
+        }
         // Invisible control characters (a NUL, say) come from damaged files; PostgreSQL refuses them.
-        let clean = |s: &str| !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
-        let accepted = match &self.answer {
-            Answer::Text(accepted) => accepted.as_slice(),
-            _ => &[],
+        let clean = |s: &String| !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        let answers: Vec<&String> = match &self.answer {
+            Answer::Text(accepted) => accepted.iter().collect(),
+            Answer::Match { pairs, extra } => pairs.iter().chain(extra).collect(),
+            _ => Vec::new(),
         };
         for (part, texts) in [
-            ("stem", std::slice::from_ref(&self.stem)),
-            ("options", self.options.as_slice()),
-            ("answer", accepted),
-            ("explanation", std::slice::from_ref(&self.explanation)),
-            ("source", std::slice::from_ref(&self.source)),
+            ("title", vec![&self.title]),
+            ("stem", vec![&self.stem]),
+            ("options", self.options.iter().collect()),
+            ("answer", answers),
+            ("feedback", self.feedback.iter().collect()),
+            ("explanation", vec![&self.explanation]),
+            ("source", vec![&self.source]),
         ] {
-            if !texts.iter().all(|t| clean(t)) {
+            if !texts.into_iter().all(clean) {
                 return Err((part, "error.control_character".into()));
             }
         }
-        if !CATEGORIES.contains(&self.category.as_str()) {
-            return Err(("category", keyed("error.quiz_category", &[&self.category, &CATEGORIES.join(", ")])));
+        let levels_ok = |p: &str| {
+            p.split('/').count() <= CATEGORY_DEPTH && p.split('/').all(|l| l.chars().count() <= CATEGORY_NAME_CHARS)
+        };
+        if category_path(&self.category).as_deref() != Some(self.category.as_str()) || !levels_ok(&self.category) {
+            let (depth, chars) = (CATEGORY_DEPTH.to_string(), CATEGORY_NAME_CHARS.to_string());
+            return Err(("category", keyed("error.quiz_category", &[&self.category, &depth, &chars])));
         }
         if !(1..=3).contains(&self.difficulty) {
             return Err(("difficulty", "error.difficulty_named".into()));
         }
+        self.check_answer(text_ok)?;
+        self.check_weights_and_feedback()
+    }
+
+    fn check_answer(&self, text_ok: impl Fn(&str) -> bool) -> Result<(), (&'static str, String)> {
+        let items_ok = |min: usize| {
+            let n = self.options.len();
+            if !(min..=MAX_OPTIONS).contains(&n) {
+                return Err(("options", keyed("error.options_count", &[&MAX_OPTIONS.to_string(), &n.to_string()])));
+            }
+            if self.options.iter().any(|o| !text_ok(o)) {
+                return Err(("options", "error.option_empty".into()));
+            }
+            let mut distinct = self.options.clone();
+            distinct.sort();
+            distinct.dedup();
+            if distinct.len() != n {
+                return Err(("options", "error.options_same".into()));
+            }
+            Ok(())
+        };
+        let no_options = |key: &str| if self.options.is_empty() { Ok(()) } else { Err(("options", key.to_owned())) };
+        let short = |a: &String| !a.trim().is_empty() && a.chars().count() <= 100;
         match (self.kind, &self.answer) {
             (Kind::Single | Kind::Multiple, Answer::Choice(picked)) => {
+                items_ok(2)?;
                 let n = self.options.len();
-                if !(2..=MAX_OPTIONS).contains(&n) {
-                    return Err(("options", keyed("error.options_count", &[&MAX_OPTIONS.to_string(), &n.to_string()])));
-                }
-                if self.options.iter().any(|o| !text_ok(o)) {
-                    return Err(("options", "error.option_empty".into()));
-                }
-                let mut distinct = self.options.clone();
-                distinct.sort();
-                distinct.dedup();
-                if distinct.len() != n {
-                    return Err(("options", "error.options_same".into()));
-                }
                 if picked.iter().any(|&i| i >= n) || picked.windows(2).any(|w| w[0] >= w[1]) {
                     return Err(("answer", keyed("error.answer_letters", &[&letter(n - 1).to_string()])));
                 }
+                // Weights may make several options worth full marks (Moodle's `=a =b ~c`).
                 match (self.kind, picked.len()) {
                     (Kind::Single, 1) => {}
+                    (Kind::Single, k) if k > 1 && !self.weights.is_empty() => {}
                     (Kind::Single, k) => {
                         return Err(("answer", keyed("error.single_answer", &[&k.to_string()])));
                     }
@@ -273,57 +420,153 @@ impl Question {
                     _ => {}
                 }
             }
-            (Kind::TrueFalse, Answer::Truth(_)) => {
-                if !self.options.is_empty() {
-                    return Err(("options", "error.truth_options".into()));
-                }
-            }
+            (Kind::TrueFalse, Answer::Truth(_)) => no_options("error.truth_options")?,
             (Kind::Fill, Answer::Text(accepted)) => {
                 if self.stem.matches(BLANK).count() != 1 {
                     return Err(("stem", keyed("error.fill_blank", &[BLANK])));
                 }
-                if accepted.is_empty() || accepted.iter().any(|a| a.trim().is_empty() || a.chars().count() > 100) {
+                if accepted.is_empty() || !accepted.iter().all(short) {
                     return Err(("answer", "error.fill_answers".into()));
                 }
-                if !self.options.is_empty() {
-                    return Err(("options", "error.fill_options".into()));
-                }
+                no_options("error.fill_options")?;
             }
             (Kind::Numerical, Answer::Number(keys)) => {
                 if keys.is_empty() || keys.iter().any(|k| NumberKey::parse(&k.text()).is_none()) {
                     return Err(("answer", "error.number_answers".into()));
                 }
-                if !self.options.is_empty() {
-                    return Err(("options", "error.fill_options".into()));
+                no_options("error.fill_options")?;
+            }
+            (Kind::Matching, Answer::Match { pairs, extra }) => {
+                items_ok(2)?;
+                if pairs.len() != self.options.len() || !pairs.iter().chain(extra).all(short) {
+                    return Err(("answer", "error.match_answers".into()));
+                }
+                if extra.iter().any(|e| pairs.contains(e)) {
+                    return Err(("answer", "error.match_extra".into()));
                 }
             }
-            (Kind::Essay | Kind::Description, Answer::Open) => {
-                if !self.options.is_empty() {
-                    return Err(("options", "error.open_options".into()));
-                }
-            }
+            (Kind::Essay | Kind::Description, Answer::Open) => no_options("error.open_options")?,
             _ => return Err(("answer", keyed("error.answer_fits", &[&term("quiz_kind", self.kind.as_str())]))),
         }
         Ok(())
     }
 
-    /// Whether a participant's answer is right: options by position, `true`/`false`, or text
-    /// (compared without surrounding spaces and case).
-    pub fn is_right(&self, given: &Answer) -> bool {
+    /// How many weights or feedback texts the answer takes (one an option or accepted answer);
+    /// for feedback, true/false takes two.
+    fn per_answer(&self, feedback: bool) -> usize {
+        match &self.answer {
+            Answer::Choice(_) => self.options.len(),
+            Answer::Text(accepted) => accepted.len(),
+            Answer::Number(keys) => keys.len(),
+            Answer::Truth(_) if feedback => 2,
+            Answer::Truth(_) | Answer::Match { .. } | Answer::Open => 0,
+        }
+    }
+
+    fn check_weights_and_feedback(&self) -> Result<(), (&'static str, String)> {
+        let n = self.per_answer(true);
+        if !(self.feedback.is_empty() || self.feedback.len() == n)
+            || self.feedback.iter().any(|f| f.chars().count() > 2000)
+        {
+            return Err(("feedback", keyed("error.feedback_count", &[&n.to_string()])));
+        }
+        let w = &self.weights;
+        if w.is_empty() {
+            return Ok(());
+        }
+        let n = self.per_answer(false);
+        if n == 0 || w.len() != n {
+            return Err(("weights", keyed("error.weights_count", &[&n.to_string()])));
+        }
+        if w.iter().any(|w| !w.is_finite() || !(-100.0..=100.0).contains(w)) {
+            return Err(("weights", "error.weights_range".into()));
+        }
+        let positive: f64 = w.iter().filter(|w| **w > 0.0).sum();
+        let ok = match (&self.answer, self.kind) {
+            (Answer::Choice(picked), Kind::Multiple) => {
+                (positive - 100.0).abs() <= 0.5 && *picked == (0..n).filter(|&i| w[i] > 0.0).collect::<Vec<_>>()
+            }
+            (Answer::Choice(picked), _) => *picked == (0..n).filter(|&i| w[i] >= FULL).collect::<Vec<_>>(),
+            _ => w.iter().any(|w| *w >= FULL),
+        };
+        if ok { Ok(()) } else { Err(("weights", "error.weights_full".into())) }
+    }
+
+    /// The share of the question's points an answer earns, 0 to 1: by the weights when the
+    /// question has them (a multiple choice adds the weights of the options picked, a matching
+    /// question scores each right pair its share), else 1 for the right answer and 0 for any other.
+    pub fn credit(&self, given: &Answer) -> f64 {
+        let share = |w: f64| if w >= FULL { 1.0 } else { (w / 100.0).clamp(0.0, 1.0) };
+        let weight = |i: usize| self.weights.get(i).map_or(1.0, |w| share(*w));
         match (&self.answer, given) {
             (Answer::Choice(right), Answer::Choice(picked)) => {
                 let mut picked = picked.clone();
                 picked.sort_unstable();
                 picked.dedup();
-                &picked == right
+                match (self.weights.is_empty(), self.kind) {
+                    (true, _) => f64::from(u8::from(&picked == right)),
+                    (false, Kind::Single) => match picked[..] {
+                        [i] => weight(i),
+                        _ => 0.0,
+                    },
+                    (false, _) => share(picked.iter().filter_map(|&i| self.weights.get(i)).sum()),
+                }
             }
-            (Answer::Truth(right), Answer::Truth(said)) => right == said,
-            (Answer::Text(accepted), Answer::Text(typed)) => typed.first().is_some_and(|t| {
+            (Answer::Truth(right), Answer::Truth(said)) => f64::from(u8::from(right == said)),
+            (Answer::Text(accepted), Answer::Text(typed)) => typed.first().map_or(0.0, |t| {
                 let t = normalise(t);
-                accepted.iter().any(|a| normalise(a) == t)
+                accepted
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| normalise(a) == t)
+                    .map(|(i, _)| weight(i))
+                    .fold(0.0, f64::max)
             }),
-            (Answer::Number(keys), Answer::Text(typed)) => typed.first().is_some_and(|t| keys.iter().any(|k| k.hit(t))),
-            _ => false,
+            (Answer::Number(keys), Answer::Text(typed)) => typed.first().map_or(0.0, |t| {
+                keys.iter().enumerate().filter(|(_, k)| k.hit(t)).map(|(i, _)| weight(i)).fold(0.0, f64::max)
+            }),
+            (Answer::Match { pairs, .. }, Answer::Text(given)) if given.len() == pairs.len() && !pairs.is_empty() => {
+                let right = pairs.iter().zip(given).filter(|(p, g)| normalise(p) == normalise(g)).count();
+                f64::from(u32::try_from(right).unwrap_or(0)) / f64::from(u32::try_from(pairs.len()).unwrap_or(1))
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The least time, in milliseconds, anyone takes to read this question and answer it; an
+    /// answer sooner than this was not read.
+    pub fn reading_ms(&self) -> i64 {
+        let answers: usize = match &self.answer {
+            Answer::Match { pairs, extra } => pairs.iter().chain(extra).map(|a| a.chars().count()).sum(),
+            _ => 0,
+        };
+        let chars = self.stem.chars().count() + self.options.iter().map(|o| o.chars().count()).sum::<usize>() + answers;
+        TOO_FAST_MS + READ_MS_PER_CHAR * i64::try_from(chars).unwrap_or(i64::MAX / READ_MS_PER_CHAR)
+    }
+
+    /// Whether a participant's answer earns full marks: options by position, `true`/`false`, or
+    /// text (compared without surrounding spaces and case).
+    pub fn is_right(&self, given: &Answer) -> bool {
+        self.credit(given) >= 1.0
+    }
+
+    /// The feedback on the answer given (each option picked, the accepted answer typed, true or
+    /// false), where the question has some.
+    pub fn feedback_on(&self, given: &Answer) -> Vec<&str> {
+        let at = |i: usize| self.feedback.get(i).map(String::as_str).filter(|f| !f.is_empty());
+        match (&self.answer, given) {
+            (Answer::Choice(_), Answer::Choice(picked)) => picked.iter().filter_map(|&i| at(i)).collect(),
+            (Answer::Truth(_), Answer::Truth(said)) => at(usize::from(!*said)).into_iter().collect(),
+            (Answer::Text(accepted), Answer::Text(typed)) => typed
+                .first()
+                .and_then(|t| accepted.iter().position(|a| normalise(a) == normalise(t)))
+                .and_then(at)
+                .into_iter()
+                .collect(),
+            (Answer::Number(keys), Answer::Text(typed)) => {
+                typed.first().and_then(|t| keys.iter().position(|k| k.hit(t))).and_then(at).into_iter().collect()
+            }
+            _ => Vec::new(),
         }
     }
 }
@@ -360,6 +603,12 @@ impl Default for Defaults {
     fn default() -> Self {
         Self { category: "home".into(), difficulty: 2 }
     }
+}
+
+/// The category a form or query names for questions that do not say, as the bank keeps it
+/// (see [`category_path`]); home fire safety when it names none.
+pub fn default_category(named: Option<&str>) -> String {
+    named.and_then(category_path).unwrap_or_else(|| Defaults::default().category)
 }
 
 /// What a reader made of a file: its questions with the line each starts at, and what it read but
@@ -513,10 +762,7 @@ impl Blueprint {
             };
             let category = match cat {
                 "*" => None,
-                c if CATEGORIES.contains(&c) => Some(c.to_owned()),
-                c => {
-                    return Err(bad(n + 1, keyed("error.blueprint_category", &[c, &CATEGORIES.join(", ")])));
-                }
+                c => Some(category_path(c).ok_or_else(|| bad(n + 1, keyed("error.blueprint_category", &[c])))?),
             };
             let difficulty = match diff {
                 "*" => None,
@@ -575,6 +821,7 @@ impl Blueprint {
 pub struct PoolQuestion {
     /// The question.
     pub id: i64,
+    pub(crate) kind: Kind,
     pub(crate) category: String,
     pub(crate) difficulty: u8,
     /// How many options it has (0 for true/false and fill-in).
@@ -590,7 +837,7 @@ pub fn draw(blueprint: &Blueprint, pool: &[PoolQuestion], rng: &mut impl Rng) ->
     for line in &blueprint.0 {
         let mut fits: Vec<&PoolQuestion> = pool
             .iter()
-            .filter(|q| line.category.as_ref().is_none_or(|c| *c == q.category))
+            .filter(|q| line.category.as_ref().is_none_or(|c| category_within(&q.category, c)))
             .filter(|q| line.difficulty.is_none_or(|d| d == q.difficulty))
             .filter(|q| !taken.contains(&q.id))
             .collect();
@@ -602,10 +849,7 @@ pub fn draw(blueprint: &Blueprint, pool: &[PoolQuestion], rng: &mut impl Rng) ->
                     "error.bank_short",
                     &[
                         &fits.len().to_string(),
-                        &line
-                            .category
-                            .as_deref()
-                            .map_or_else(|| term("error", "any_category"), |c| term("quiz_category", c)),
+                        &line.category.as_deref().map_or_else(|| term("error", "any_category"), |c| category_term(c)),
                         &line.difficulty.map_or_else(|| term("error", "any_difficulty"), |d| d.to_string()),
                         &want.to_string(),
                     ],
@@ -648,33 +892,44 @@ impl Scoring {
         [Self::Accuracy, Self::Speed].into_iter().find(|x| x.as_str() == s)
     }
 
-    /// The points of one answer: `elapsed_ms` since the question was shown, `per_question_ms`
-    /// the time one question has on average.
-    pub fn points(self, right: bool, elapsed_ms: i64, per_question_ms: i64) -> i64 {
-        match (self, right) {
-            (_, false) => 0,
-            (Self::Accuracy, true) => 10,
-            (Self::Speed, true) => {
+    /// The points of one answer earning `credit` (0 to 1, see [`Question::credit`]):
+    /// `elapsed_ms` since the question was shown, `per_question_ms` the time one question has on
+    /// average.
+    pub fn points(self, credit: f64, elapsed_ms: i64, per_question_ms: i64) -> i64 {
+        let full = match self {
+            Self::Accuracy => 10,
+            Self::Speed => {
                 let t = elapsed_ms.clamp(0, per_question_ms.max(1));
                 1000 - 500 * t / per_question_ms.max(1)
             }
-        }
+        };
+        // At most 1000 points, so the product is exact in an f64.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        let points = (full as f64 * credit.clamp(0.0, 1.0)).round() as i64;
+        points
     }
 }
 
-/// Answers faster than this are not read: a run of them flags the attempt for review.
-pub const TOO_FAST_MS: i64 = 1000;
+/// The least time anyone takes to read a question and answer it: this much, and
+/// [`READ_MS_PER_CHAR`] more for each character of its text, options and answers offered.
+pub const TOO_FAST_MS: i64 = 800;
+/// What each character of a question adds to the least time it takes (3,000 characters a
+/// minute: faster than anyone reads, so a person is never flagged for reading quickly).
+pub const READ_MS_PER_CHAR: i64 = 20;
 /// New participants one address may register in an hour (a school's or a hall's shared
 /// connection included; behind a proxy, see `--trusted-proxies`).
 pub const NEW_PLAYERS_PER_HOUR: i64 = 200;
-/// How many answers under [`TOO_FAST_MS`] flag an attempt.
+/// How many answers given sooner than their question can be read (see [`Question::reading_ms`])
+/// flag an attempt.
 pub const TOO_FAST_RUN: usize = 3;
 /// Attempts from one device in one quiz beyond which it is flagged for review.
 pub const DEVICE_ATTEMPTS_FLAG: i64 = 10;
 
 /// The participant's answer in the stored order of options, from what they picked among the
-/// options as shown (`order[shown] = stored`); other answers pass through.
-pub fn unshuffle(given: &Answer, order: &[usize]) -> Result<Answer> {
+/// options as shown (`order[shown] = stored`): for a matching question, the answer chosen for
+/// each item as shown. Other answers pass through.
+pub fn unshuffle(kind: Kind, given: &Answer, order: &[usize]) -> Result<Answer> {
+    let bad_text = || Error::invalid("answer", "error.text_answer");
     match given {
         Answer::Choice(shown) => {
             let mut stored = Vec::with_capacity(shown.len());
@@ -689,9 +944,18 @@ pub fn unshuffle(given: &Answer, order: &[usize]) -> Result<Answer> {
             stored.dedup();
             Ok(Answer::Choice(stored))
         }
-        Answer::Text(t) if t.len() != 1 || t[0].chars().count() > 100 => {
-            Err(Error::invalid("answer", "error.text_answer"))
+        Answer::Text(t) if t.iter().any(|t| t.chars().count() > 100) => Err(bad_text()),
+        Answer::Text(shown) if kind == Kind::Matching => {
+            if shown.len() != order.len() {
+                return Err(bad_text());
+            }
+            let mut stored = vec![String::new(); order.len()];
+            for (s, text) in order.iter().zip(shown) {
+                *stored.get_mut(*s).ok_or_else(bad_text)? = text.clone();
+            }
+            Ok(Answer::Text(stored))
         }
+        Answer::Text(t) if t.len() != 1 => Err(bad_text()),
         other => Ok(other.clone()),
     }
 }
@@ -713,7 +977,7 @@ pub(crate) mod tests {
             .prop_filter("not blank", |s| !s.is_empty() && !s.contains(BLANK))
     }
 
-    /// Any valid question.
+    /// Any valid question: every kind, category paths, titles, weights and feedback.
     pub fn question() -> impl Strategy<Value = Question> {
         let kind = proptest::sample::select(Kind::ALL.to_vec());
         (
@@ -723,44 +987,100 @@ pub(crate) mod tests {
             text(),
             proptest::collection::btree_set(text(), 2..6),
             any::<u64>(),
-            text(),
-            text(),
+            (text(), text(), text()),
             proptest::collection::btree_set(text(), 1..3),
         )
-            .prop_map(|(kind, cat, difficulty, stem, options, pick, explanation, source, accepted)| {
-                let options: Vec<String> = options.into_iter().collect();
-                let n = options.len();
-                let (stem, options, answer) = match kind {
-                    Kind::Single => (stem, options, Answer::Choice(vec![usize::try_from(pick).unwrap_or(0) % n])),
-                    Kind::Multiple => {
-                        let mut picked: Vec<usize> = (0..n).filter(|i| pick >> i & 1 == 1).collect();
-                        if picked.len() < 2 {
-                            picked = vec![0, n - 1];
+            .prop_map(
+                |(kind, cat, difficulty, stem, options, pick, (explanation, source, title), accepted)| {
+                    let options: Vec<String> = options.into_iter().collect();
+                    let accepted: Vec<String> = accepted.into_iter().collect();
+                    let n = options.len();
+                    let bit = |i: u32| pick >> i & 1 == 1;
+                    let weighted = bit(20);
+                    let (stem, options, answer, weights) = match kind {
+                        Kind::Single => {
+                            let right = usize::try_from(pick).unwrap_or(0) % n;
+                            let weights: Vec<f64> = (0..n)
+                                .map(|i| {
+                                    if i == right {
+                                        100.0
+                                    } else if i == (right + 1) % n {
+                                        50.0
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect();
+                            (stem, options, Answer::Choice(vec![right]), if weighted { weights } else { Vec::new() })
                         }
-                        (stem, options, Answer::Choice(picked))
+                        Kind::Multiple => {
+                            let mut picked: Vec<usize> = (0..n).filter(|i| pick >> i & 1 == 1).collect();
+                            if picked.len() < 2 {
+                                picked = vec![0, n - 1];
+                            }
+                            let share = (100.0 / picked.len() as f64 * 100_000.0).round() / 100_000.0;
+                            let weights: Vec<f64> = (0..n)
+                                .map(|i| {
+                                    if picked.contains(&i) {
+                                        share
+                                    } else if bit(21) {
+                                        -100.0
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect();
+                            (stem, options, Answer::Choice(picked), if weighted { weights } else { Vec::new() })
+                        }
+                        Kind::TrueFalse => (stem, Vec::new(), Answer::Truth(pick % 2 == 0), Vec::new()),
+                        Kind::Fill => {
+                            let weights = if weighted && accepted.len() > 1 { vec![100.0, 0.0] } else { Vec::new() };
+                            (format!("{stem}{BLANK}"), Vec::new(), Answer::Text(accepted.clone()), weights)
+                        }
+                        Kind::Numerical => {
+                            let value = f64::from(u32::try_from(pick % 2000).unwrap_or(0)) - 1000.0;
+                            let tolerance = [0.0, 0.5, 2.0][usize::try_from(pick >> 12).unwrap_or(0) % 3];
+                            let mut keys = vec![NumberKey { value, tolerance }];
+                            let mut weights = Vec::new();
+                            if weighted {
+                                keys.push(NumberKey { value: value + 10.0, tolerance: 1.0 });
+                                weights = vec![100.0, 50.0];
+                            }
+                            (stem, Vec::new(), Answer::Number(keys), weights)
+                        }
+                        Kind::Matching => {
+                            let pairs: Vec<String> = options.iter().map(|o| format!("{o}义")).collect();
+                            let extra = accepted.iter().filter(|a| !pairs.contains(a)).cloned().collect();
+                            (stem, options, Answer::Match { pairs, extra }, Vec::new())
+                        }
+                        Kind::Essay | Kind::Description => (stem, Vec::new(), Answer::Open, Vec::new()),
+                    };
+                    let category = match pick >> 24 & 3 {
+                        0 | 1 => CATEGORIES[cat].to_owned(),
+                        2 => format!("{}/电气 线路", CATEGORIES[cat]),
+                        _ => "校园安全/实验室".to_owned(),
+                    };
+                    // A description asks nothing, so it has nothing to explain (GIFT could not hold it).
+                    let explanation = if kind == Kind::Description { String::new() } else { explanation };
+                    let mut q = Question {
+                        kind,
+                        title: if bit(22) { title } else { String::new() },
+                        category,
+                        difficulty,
+                        stem,
+                        options,
+                        answer,
+                        weights,
+                        feedback: Vec::new(),
+                        explanation,
+                        source,
+                    };
+                    if bit(23) {
+                        q.feedback = (0..q.per_answer(true)).map(|i| format!("反馈{i}")).collect();
                     }
-                    Kind::TrueFalse => (stem, Vec::new(), Answer::Truth(pick % 2 == 0)),
-                    Kind::Fill => (format!("{stem}{BLANK}"), Vec::new(), Answer::Text(accepted.into_iter().collect())),
-                    Kind::Numerical => {
-                        let value = f64::from(u32::try_from(pick % 2000).unwrap_or(0)) - 1000.0;
-                        let tolerance = [0.0, 0.5, 2.0][usize::try_from(pick >> 12).unwrap_or(0) % 3];
-                        (stem, Vec::new(), Answer::Number(vec![NumberKey { value, tolerance }]))
-                    }
-                    Kind::Essay | Kind::Description => (stem, Vec::new(), Answer::Open),
-                };
-                // A description asks nothing, so it has nothing to explain (GIFT could not hold it).
-                let explanation = if kind == Kind::Description { String::new() } else { explanation };
-                Question {
-                    kind,
-                    category: CATEGORIES[cat].to_owned(),
-                    difficulty,
-                    stem,
-                    options,
-                    answer,
-                    explanation,
-                    source,
-                }
-            })
+                    q
+                },
+            )
     }
 
     proptest! {
@@ -818,7 +1138,6 @@ pub(crate) mod tests {
         assert_eq!(Blueprint::parse(&b.text()).unwrap(), b);
         for (bad, says) in [
             ("home 1", "expected category"),
-            ("unicorn 1 2", "not a category"),
             ("home 4 2", "difficulty"),
             ("home 1 0", "count"),
             ("* * 100\n* * 1", "1 to 100"),
@@ -829,6 +1148,7 @@ pub(crate) mod tests {
         let pool: Vec<PoolQuestion> = (0..10)
             .map(|i| PoolQuestion {
                 id: i,
+                kind: Kind::Single,
                 category: if i < 3 { "home".into() } else { "gas".into() },
                 difficulty: 1,
                 options: 4,
@@ -855,27 +1175,164 @@ pub(crate) mod tests {
 
     #[test]
     fn scoring_and_unshuffling() {
-        assert_eq!(Scoring::Accuracy.points(true, 99_999, 1000), 10);
-        assert_eq!(Scoring::Accuracy.points(false, 1, 1000), 0);
-        assert_eq!(Scoring::Speed.points(true, 0, 20_000), 1000);
-        assert_eq!(Scoring::Speed.points(true, 10_000, 20_000), 750);
-        assert_eq!(Scoring::Speed.points(true, 60_000, 20_000), 500);
-        assert_eq!(unshuffle(&Answer::Choice(vec![0, 2]), &[2, 0, 1]).unwrap(), Answer::Choice(vec![1, 2]));
-        assert!(unshuffle(&Answer::Choice(vec![3]), &[2, 0, 1]).is_err());
+        assert_eq!(Scoring::Accuracy.points(1.0, 99_999, 1000), 10);
+        assert_eq!(Scoring::Accuracy.points(0.0, 1, 1000), 0);
+        assert_eq!(Scoring::Accuracy.points(0.5, 1, 1000), 5);
+        assert_eq!(Scoring::Speed.points(1.0, 0, 20_000), 1000);
+        assert_eq!(Scoring::Speed.points(1.0, 10_000, 20_000), 750);
+        assert_eq!(Scoring::Speed.points(1.0, 60_000, 20_000), 500);
+        assert_eq!(Scoring::Speed.points(1.0 / 3.0, 0, 20_000), 333);
+        let choice = |v: Vec<usize>| Answer::Choice(v);
+        assert_eq!(unshuffle(Kind::Multiple, &choice(vec![0, 2]), &[2, 0, 1]).unwrap(), choice(vec![1, 2]));
+        assert!(unshuffle(Kind::Single, &choice(vec![3]), &[2, 0, 1]).is_err());
+        let texts = |v: &[&str]| Answer::Text(v.iter().map(|s| (*s).to_owned()).collect());
+        assert_eq!(unshuffle(Kind::Matching, &texts(&["c", "a", "b"]), &[2, 0, 1]).unwrap(), texts(&["a", "b", "c"]));
+        assert!(unshuffle(Kind::Matching, &texts(&["c", "a"]), &[2, 0, 1]).is_err(), "one answer an item");
+        assert!(unshuffle(Kind::Fill, &texts(&["a", "b"]), &[]).is_err(), "one text for a blank");
+    }
+
+    #[test]
+    fn weights_give_part_marks() {
+        let texts = |v: &[&str]| Answer::Text(v.iter().map(|s| (*s).to_owned()).collect());
+        let opts = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut multi = Question::new(
+            Kind::Multiple,
+            "home",
+            1,
+            "家中应配备".into(),
+            opts(&["灭火器", "烟感", "汽油"]),
+            Answer::Choice(vec![0, 1]),
+        );
+        assert_eq!(multi.credit(&Answer::Choice(vec![0])), 0.0, "all-or-nothing without weights");
+        multi.weights = vec![50.0, 50.0, -100.0];
+        assert!(multi.check().is_ok());
+        assert_eq!(multi.credit(&Answer::Choice(vec![0])), 0.5);
+        assert_eq!(multi.credit(&Answer::Choice(vec![1, 0])), 1.0);
+        assert_eq!(multi.credit(&Answer::Choice(vec![0, 1, 2])), 0.0, "a wrong pick takes it all away");
+        multi.weights = vec![33.33333, 33.33333, 33.33333];
+        multi.answer = Answer::Choice(vec![0, 1, 2]);
+        assert!(multi.check().is_ok() && multi.is_right(&Answer::Choice(vec![0, 1, 2])), "Moodle's thirds add up");
+        multi.weights = vec![50.0, 20.0, 0.0];
+        multi.answer = Answer::Choice(vec![0, 1]);
+        assert_eq!(multi.check().unwrap_err().0, "weights", "70% is not a whole answer");
+
+        let mut fill =
+            Question::new(Kind::Fill, "home", 1, format!("火警电话是{BLANK}"), vec![], texts(&["119", "110", "120"]));
+        fill.weights = vec![100.0, 0.0, -50.0];
+        fill.feedback = vec!["对".into(), "110是匪警".into(), String::new()];
+        assert!(fill.check().is_ok());
+        assert!(fill.is_right(&texts(&["119"])));
+        assert_eq!(fill.credit(&texts(&["110"])), 0.0, "a 0% answer is no answer");
+        assert_eq!(fill.credit(&texts(&["120"])), 0.0, "nor is a negative one");
+        assert_eq!(fill.feedback_on(&texts(&[" 110 "])), vec!["110是匪警"]);
+        fill.weights = vec![50.0, 0.0, 0.0];
+        assert_eq!(fill.check().unwrap_err().0, "weights", "none is worth full marks");
+
+        let mut single = Question::new(
+            Kind::Single,
+            "home",
+            1,
+            "报警".into(),
+            opts(&["119", "拨打119并说清地址", "110"]),
+            Answer::Choice(vec![1]),
+        );
+        single.weights = vec![50.0, 100.0, 0.0];
+        assert!(single.check().is_ok());
+        assert_eq!((single.credit(&Answer::Choice(vec![0])), single.credit(&Answer::Choice(vec![0, 1]))), (0.5, 0.0));
+
+        let mut truth =
+            Question::new(Kind::TrueFalse, "home", 1, "可以乘电梯逃生".into(), vec![], Answer::Truth(false));
+        truth.feedback = vec!["电梯会断电".into(), "对，走楼梯".into()];
+        assert_eq!(truth.feedback_on(&Answer::Truth(true)), vec!["电梯会断电"]);
+        truth.feedback.pop();
+        assert_eq!(truth.check().unwrap_err().0, "feedback", "one after true, one after false");
+
+        let matching = Question::new(
+            Kind::Matching,
+            "extinguisher",
+            2,
+            "连一连".into(),
+            opts(&["油锅起火", "电器起火", "纸张起火"]),
+            Answer::Match { pairs: opts(&["锅盖", "断电", "水"]), extra: opts(&["扇风"]) },
+        );
+        assert!(matching.check().is_ok());
+        assert!(matching.is_right(&texts(&["锅盖", "断电", "水"])));
+        assert_eq!(matching.credit(&texts(&["锅盖", "水", "断电"])), 1.0 / 3.0);
+        assert_eq!(matching.credit(&texts(&["锅盖"])), 0.0, "one answer an item");
+        let mut bad = matching.clone();
+        bad.answer = Answer::Match { pairs: opts(&["锅盖", "断电", "水"]), extra: opts(&["水"]) };
+        assert_eq!(bad.check().unwrap_err().0, "answer", "an extra answer that is some item's");
+    }
+
+    #[test]
+    fn the_time_to_read_grows_with_the_question() {
+        let short = Question::new(Kind::TrueFalse, "home", 1, "火警电话是119。".into(), vec![], Answer::Truth(true));
+        assert_eq!(short.reading_ms(), TOO_FAST_MS + 9 * READ_MS_PER_CHAR);
+        let long = Question::new(
+            Kind::Single,
+            "home",
+            1,
+            "家用独立式感烟火灾探测报警器一般应安装在哪里？".into(),
+            vec!["卧室顶棚上".into(), "衣柜内部".into(), "燃气灶正上方".into(), "墙角".into()],
+            Answer::Choice(vec![0]),
+        );
+        assert_eq!(long.reading_ms(), 800 + 20 * (23 + 17), "the options are read too");
+    }
+
+    #[test]
+    fn categories_form_a_tree_from_any_name() {
+        use rand::SeedableRng as _;
+        for (raw, path) in [
+            ("home", Some("home")),
+            ("家庭防火", Some("home")),
+            ("Home fire safety", Some("home")),
+            ("$course$/top/家庭防火/电气", Some("home/电气")),
+            ("$course$/top/Default for 消防/燃气安全", Some("gas")),
+            ("$course$/firecast/escape", Some("escape")),
+            (" 校园 / 实验室 ", Some("校园/实验室")),
+            ("$system$/top", Some("top")),
+            ("  /  ", None),
+        ] {
+            assert_eq!(category_path(raw).as_deref(), path, "{raw}");
+        }
+        assert_eq!(category_label(crate::i18n::Lang::Zh, "home/电气"), "家庭防火 › 电气");
+        assert!(category_within("home/电气", "home") && category_within("home", "home"));
+        assert!(!category_within("homes", "home") && !category_within("home", "home/电气"));
+        let mut q = Question::new(Kind::TrueFalse, "a/b/c/d/e/f", 1, "x".into(), vec![], Answer::Truth(true));
+        assert_eq!(q.check().unwrap_err().0, "category", "six levels");
+        q.category = "家庭防火".into();
+        assert_eq!(q.check().unwrap_err().0, "category", "kept as its code");
+        q.category = "校园/实验室".into();
+        assert!(q.check().is_ok());
+        let pool: Vec<PoolQuestion> = ["home", "home/电气", "gas"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| PoolQuestion {
+                id: i as i64,
+                kind: Kind::TrueFalse,
+                category: (*c).into(),
+                difficulty: 1,
+                options: 0,
+            })
+            .collect();
+        let b = Blueprint::parse("家庭防火 * 2").unwrap();
+        assert_eq!(b.0[0].category.as_deref(), Some("home"));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut drawn: Vec<i64> = draw(&b, &pool, &mut rng).unwrap().into_iter().map(|d| d.0).collect();
+        drawn.sort_unstable();
+        assert_eq!(drawn, vec![0, 1], "a category draws from the levels below it");
     }
 
     #[test]
     fn answers_are_marked() {
-        let q = Question {
-            kind: Kind::Multiple,
-            category: "home".into(),
-            difficulty: 1,
-            stem: "家中应配备".into(),
-            options: vec!["灭火器".into(), "烟感".into(), "汽油".into()],
-            answer: Answer::Choice(vec![0, 1]),
-            explanation: String::new(),
-            source: String::new(),
-        };
+        let q = Question::new(
+            Kind::Multiple,
+            "home",
+            1,
+            "家中应配备".into(),
+            vec!["灭火器".into(), "烟感".into(), "汽油".into()],
+            Answer::Choice(vec![0, 1]),
+        );
         assert!(q.is_right(&Answer::Choice(vec![1, 0])));
         assert!(!q.is_right(&Answer::Choice(vec![0])));
         assert!(!q.is_right(&Answer::Truth(true)));

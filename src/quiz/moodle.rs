@@ -1,15 +1,18 @@
-//! Moodle XML: `<quiz>` with `<question type="multichoice|truefalse|shortanswer|numerical|essay|
-//! description|category">`. Difficulty and source travel as the tags `difficulty:N` and
-//! `source:…`; the explanation is the general feedback. Titles, HTML markup, embedded images,
-//! feedback on answers and answers worth part marks are read but not kept, and said. The reader refuses any DOCTYPE (so no entity can be defined: no external
-//! entities, no billion laughs) and any entity but the five of XML and character references.
+//! Moodle XML: `<quiz>` with `<question type="multichoice|multichoiceset|truefalse|shortanswer|
+//! numerical|matching|essay|description|category">`, each answer's fraction (its weight) and
+//! feedback, the question's name (its title) and general feedback (the explanation). Categories
+//! form a tree (see [`super::category_path`]). Difficulty, source and all-or-nothing scoring travel
+//! as the tags `difficulty:N`, `source:…` and `scoring:all-or-nothing`. HTML markup and embedded
+//! images are read but not kept, and said. The reader refuses any DOCTYPE (so no entity can be
+//! defined: no external entities, no billion laughs) and any entity but the five of XML and
+//! character references.
 
 use std::fmt::Write as _;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::{Answer, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, part_label};
+use super::{Answer, BLANK, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, part_label};
 use crate::i18n::keyed;
 
 /// An element of the parsed document.
@@ -50,7 +53,8 @@ impl Element {
     }
 }
 
-fn strip_html(s: &str) -> String {
+/// The text HTML shows: tags taken away, the common entities written out.
+pub(super) fn strip_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_tag = false;
     for c in s.chars() {
@@ -156,6 +160,11 @@ fn parse(input: &str) -> Result<Element, FormatError> {
         .ok_or_else(|| error_at(1, "", "error.xml_not_quiz"))
 }
 
+/// A name Moodle gives a question that has none of its own (`Q12`), which is no title.
+fn numbered(name: &str) -> bool {
+    name.strip_prefix('Q').is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// Reads a Moodle XML file.
 pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> {
     let quiz = parse(input).map_err(|e| vec![e])?;
@@ -167,14 +176,18 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         let kind = match q.attr("type").unwrap_or_default() {
             "category" => {
                 let path = q.child("category").map(Element::inner_text).unwrap_or_default();
-                category = path.rsplit('/').next().unwrap_or_default().trim().to_owned();
+                category = super::category_path(&path).unwrap_or_else(|| defaults.category.clone());
                 continue;
             }
-            "multichoice" if q.child("single").is_some_and(|s| s.text.trim() == "false") => Kind::Multiple,
+            "multichoice" if q.child("single").is_some_and(|s| matches!(s.text.trim(), "false" | "0")) => {
+                Kind::Multiple
+            }
+            "multichoiceset" => Kind::Multiple,
             "multichoice" => Kind::Single,
             "truefalse" => Kind::TrueFalse,
             "shortanswer" => Kind::Fill,
             "numerical" => Kind::Numerical,
+            "matching" => Kind::Matching,
             "essay" => Kind::Essay,
             "description" => Kind::Description,
             other => {
@@ -184,6 +197,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         };
         let mut difficulty = defaults.difficulty;
         let mut source = String::new();
+        let mut all_or_nothing = q.attr("type") == Some("multichoiceset");
         for tag in q.child("tags").into_iter().flat_map(|t| t.all("tag")) {
             let t = tag.inner_text();
             if let Some(d) = t.strip_prefix("difficulty:") {
@@ -193,60 +207,89 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
                 }
             } else if let Some(s) = t.strip_prefix("source:") {
                 source = s.trim().to_owned();
+            } else if t == "scoring:all-or-nothing" {
+                all_or_nothing = true;
             }
         }
-        let answers: Vec<(f64, String)> = q
-            .all("answer")
-            .map(|a| (a.attr("fraction").and_then(|f| f.parse().ok()).unwrap_or(0.0), a.inner_text()))
-            .collect();
-        let (options, answer) = match kind {
+        // `*` answers anything else in a short answer or numerical question: nothing to keep but
+        // its feedback, which is said.
+        let (catch_all, answer_els): (Vec<&Element>, Vec<&Element>) =
+            q.all("answer").partition(|a| matches!(kind, Kind::Fill | Kind::Numerical) && a.inner_text() == "*");
+        if catch_all.iter().any(|a| !a.text_of("feedback").is_empty()) {
+            warnings.push(error_at(q.line, "feedback", "error.lost_catch_all"));
+        }
+        let mut answers = Vec::new();
+        for a in &answer_els {
+            let raw = a.attr("fraction").unwrap_or("0");
+            match raw.trim().parse::<f64>() {
+                Ok(f) if (-100.0..=100.0).contains(&f) => answers.push((f, a.inner_text(), a.text_of("feedback"))),
+                _ => errors.push(error_at(a.line, "answer", keyed("error.xml_fraction", &[raw]))),
+            }
+        }
+        let weights: Vec<f64> = answers.iter().map(|(f, _, _)| *f).collect();
+        let texts: Vec<String> = answers.iter().map(|(_, t, _)| t.clone()).collect();
+        let mut feedback: Vec<String> = answers.iter().map(|(_, _, f)| f.clone()).collect();
+        let full = |w: &f64| *w >= 99.99;
+        let mut stem = q.text_of("questiontext");
+        let (options, answer, weights) = match kind {
             Kind::TrueFalse => {
-                let right = answers.iter().find(|(f, _)| *f > 0.0).map(|(_, t)| t.to_lowercase());
-                match right.as_deref() {
-                    Some("true") => (Vec::new(), Answer::Truth(true)),
-                    Some("false") => (Vec::new(), Answer::Truth(false)),
-                    _ => {
-                        errors.push(error_at(q.line, "answer", "error.xml_truefalse"));
-                        continue;
-                    }
-                }
+                let said = |word: &str| answers.iter().find(|(_, t, _)| t.eq_ignore_ascii_case(word));
+                let (Some(yes), Some(no)) = (said("true"), said("false")) else {
+                    errors.push(error_at(q.line, "answer", "error.xml_truefalse"));
+                    continue;
+                };
+                feedback = vec![yes.2.clone(), no.2.clone()];
+                (Vec::new(), Answer::Truth(yes.0 > no.0), Vec::new())
             }
             Kind::Fill => {
-                (Vec::new(), Answer::Text(answers.iter().filter(|(f, _)| *f > 0.0).map(|(_, t)| t.clone()).collect()))
+                if !stem.contains(BLANK) {
+                    // Moodle asks for no blank in the text: the answer box follows it.
+                    stem.push_str(BLANK);
+                }
+                let weights = if weights.iter().all(full) { Vec::new() } else { weights };
+                (Vec::new(), Answer::Text(texts), weights)
             }
             Kind::Numerical => {
                 let mut keys = Vec::new();
-                for a in q.all("answer") {
-                    let fraction: f64 = a.attr("fraction").and_then(|f| f.parse().ok()).unwrap_or(0.0);
+                for a in &answer_els {
                     let value = a.inner_text();
                     let tolerance = a.child("tolerance").map_or("0", |t| t.text.trim());
-                    if fraction >= 100.0 {
-                        match NumberKey::parse(&format!("{value}:{tolerance}")) {
-                            Some(k) => keys.push(k),
-                            None => errors.push(error_at(a.line, "answer", keyed("error.number_value", &[&value]))),
-                        }
-                    } else if fraction > 0.0 {
-                        warnings.push(error_at(q.line, "answer", "error.lost_partial"));
+                    match NumberKey::parse(&format!("{value}:{tolerance}")) {
+                        Some(k) => keys.push(k),
+                        None => errors.push(error_at(a.line, "answer", keyed("error.number_value", &[&value]))),
                     }
                 }
-                (Vec::new(), Answer::Number(keys))
+                let weights = if weights.iter().all(full) { Vec::new() } else { weights };
+                (Vec::new(), Answer::Number(keys), weights)
             }
-            Kind::Essay | Kind::Description => (Vec::new(), Answer::Open),
-            Kind::Single | Kind::Multiple => {
-                if let Some((f, _)) = answers.iter().find(|(f, _)| !(-100.0..=100.0).contains(f)) {
-                    errors.push(error_at(q.line, "answer", keyed("error.xml_fraction", &[&f.to_string()])));
-                    continue;
+            Kind::Matching => {
+                let (mut items, mut pairs, mut extra) = (Vec::new(), Vec::new(), Vec::new());
+                for sub in q.all("subquestion") {
+                    let (item, right) = (sub.inner_text(), sub.text_of("answer"));
+                    if item.is_empty() {
+                        extra.push(right);
+                    } else {
+                        items.push(item);
+                        pairs.push(right);
+                    }
                 }
-                let picked = answers.iter().enumerate().filter(|(_, (f, _))| *f > 0.0).map(|(i, _)| i).collect();
-                (answers.iter().map(|(_, t)| t.clone()).collect(), Answer::Choice(picked))
+                (items, Answer::Match { pairs, extra }, Vec::new())
+            }
+            Kind::Essay | Kind::Description => (Vec::new(), Answer::Open, Vec::new()),
+            Kind::Single => {
+                let picked: Vec<usize> = (0..weights.len()).filter(|&i| full(&weights[i])).collect();
+                let plain = picked.len() == 1 && weights.iter().all(|w| full(w) || *w == 0.0);
+                (texts, Answer::Choice(picked), if plain { Vec::new() } else { weights })
+            }
+            Kind::Multiple => {
+                let picked = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();
+                (texts, Answer::Choice(picked), if all_or_nothing { Vec::new() } else { weights })
             }
         };
-        let stem = q.text_of("questiontext");
-        // What the bank does not keep is said, question by question.
-        let title = q.text_of("name");
-        if !title.is_empty() && !(title.starts_with('Q') && title[1..].chars().all(|c| c.is_ascii_digit())) {
-            warnings.push(error_at(q.line, "title", keyed("error.lost_title", &[&title])));
+        if feedback.iter().all(String::is_empty) {
+            feedback.clear();
         }
+        // What the bank does not keep is said, question by question.
         if q.child("questiontext").is_some_and(Element::has_markup) {
             warnings.push(error_at(q.line, "stem", keyed("error.lost_format", &["HTML"])));
         }
@@ -254,18 +297,23 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         if images > 0 {
             warnings.push(error_at(q.line, "stem", keyed("error.lost_images", &[&images.to_string()])));
         }
-        if q.all("answer").any(|a| !a.text_of("feedback").is_empty()) {
-            warnings.push(error_at(q.line, "answer", "error.lost_feedback"));
+        if ["correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"].iter().any(|f| !q.text_of(f).is_empty())
+        {
+            warnings.push(error_at(q.line, "feedback", "error.lost_combined_feedback"));
         }
+        let title = q.text_of("name");
         read.push((
             q.line,
             Question {
                 kind,
+                title: if numbered(&title) { String::new() } else { title },
                 category: category.clone(),
                 difficulty,
                 stem,
                 options,
                 answer,
+                weights,
+                feedback,
                 explanation: q.text_of("generalfeedback"),
                 source,
             },
@@ -282,16 +330,26 @@ fn text_el(name: &str, s: &str) -> String {
     format!("<{name} format=\"plain_text\"><text>{}</text></{name}>", esc(s))
 }
 
+/// One `<answer>` with its fraction, what more it holds (a tolerance) and its feedback.
+fn answer(fraction: f64, text: &str, more: &str, feedback: Option<&String>) -> String {
+    let feedback = feedback.filter(|f| !f.is_empty()).map(|f| text_el("feedback", f)).unwrap_or_default();
+    format!(
+        "<answer fraction=\"{fraction}\" format=\"plain_text\"><text>{}</text>{more}{feedback}</answer>\n",
+        esc(text)
+    )
+}
+
 /// Writes a bank as Moodle XML.
 pub fn write(questions: &[Question]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>\n");
     let mut category = None;
     for (n, q) in questions.iter().enumerate() {
         if category != Some(&q.category) {
-            out.push_str(&format!(
-                "<question type=\"category\"><category><text>$course$/firecast/{}</text></category></question>\n",
-                esc(&q.category)
-            ));
+            let _ = writeln!(
+                out,
+                "<question type=\"category\"><category><text>{}</text></category></question>",
+                esc(&super::gift::moodle_category(&q.category))
+            );
             category = Some(&q.category);
         }
         let kind = match q.kind {
@@ -299,47 +357,59 @@ pub fn write(questions: &[Question]) -> String {
             Kind::TrueFalse => "truefalse",
             Kind::Fill => "shortanswer",
             Kind::Numerical => "numerical",
+            Kind::Matching => "matching",
             Kind::Essay => "essay",
             Kind::Description => "description",
         };
-        let _ = write!(out, "<question type=\"{kind}\">\n<name><text>Q{}</text></name>\n", n + 1);
+        let name = if q.title.is_empty() { format!("Q{}", n + 1) } else { esc(&q.title) };
+        let _ = writeln!(out, "<question type=\"{kind}\">\n<name><text>{name}</text></name>");
         out.push_str(&text_el("questiontext", &q.stem));
         out.push('\n');
         out.push_str(&text_el("generalfeedback", &q.explanation));
         out.push('\n');
-        let answer = |fraction: &str, text: &str| {
-            format!("<answer fraction=\"{fraction}\" format=\"plain_text\"><text>{}</text></answer>\n", esc(text))
-        };
+        let weight = |i: usize, otherwise: f64| q.weights.get(i).copied().unwrap_or(otherwise);
         match &q.answer {
             Answer::Choice(picked) => {
                 let _ =
-                    write!(out, "<single>{}</single>\n<shuffleanswers>true</shuffleanswers>\n", q.kind == Kind::Single);
-                let share = 100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1));
+                    writeln!(out, "<single>{}</single>\n<shuffleanswers>true</shuffleanswers>", q.kind == Kind::Single);
+                // All-or-nothing (no weights) is written with Moodle's nearest weights and a tag.
+                let share =
+                    (100.0 / f64::from(u32::try_from(picked.len()).unwrap_or(1)) * 100_000.0).round() / 100_000.0;
+                let wrong = if q.kind == Kind::Single { 0.0 } else { -100.0 };
                 for (i, o) in q.options.iter().enumerate() {
-                    let f = if picked.contains(&i) {
-                        format!("{share:.5}").trim_end_matches('0').trim_end_matches('.').to_owned()
-                    } else {
-                        "0".to_owned()
-                    };
-                    out.push_str(&answer(&f, o));
+                    let f = weight(i, if picked.contains(&i) { share } else { wrong });
+                    out.push_str(&answer(f, o, "", q.feedback.get(i)));
                 }
             }
             Answer::Truth(t) => {
-                out.push_str(&answer(if *t { "100" } else { "0" }, "true"));
-                out.push_str(&answer(if *t { "0" } else { "100" }, "false"));
+                out.push_str(&answer(if *t { 100.0 } else { 0.0 }, "true", "", q.feedback.first()));
+                out.push_str(&answer(if *t { 0.0 } else { 100.0 }, "false", "", q.feedback.get(1)));
             }
             Answer::Text(accepted) => {
-                for a in accepted {
-                    out.push_str(&answer("100", a));
+                for (i, a) in accepted.iter().enumerate() {
+                    out.push_str(&answer(weight(i, 100.0), a, "", q.feedback.get(i)));
                 }
             }
             Answer::Number(keys) => {
-                for k in keys {
-                    let _ = write!(
-                        out,
-                        "<answer fraction=\"100\" format=\"plain_text\"><text>{}</text><tolerance>{}</tolerance></answer>\n",
-                        k.value, k.tolerance
-                    );
+                for (i, k) in keys.iter().enumerate() {
+                    let tolerance = format!("<tolerance>{}</tolerance>", k.tolerance);
+                    out.push_str(&answer(weight(i, 100.0), &k.value.to_string(), &tolerance, q.feedback.get(i)));
+                }
+            }
+            Answer::Match { pairs, extra } => {
+                let subquestion = |item: &str, right: &str| {
+                    format!(
+                        "<subquestion format=\"plain_text\"><text>{}</text><answer><text>{}</text></answer></subquestion>\n",
+                        esc(item),
+                        esc(right)
+                    )
+                };
+                out.push_str("<shuffleanswers>true</shuffleanswers>\n");
+                for (item, right) in q.options.iter().zip(pairs) {
+                    out.push_str(&subquestion(item, right));
+                }
+                for e in extra {
+                    out.push_str(&subquestion("", e));
                 }
             }
             Answer::Open => {}
@@ -347,6 +417,9 @@ pub fn write(questions: &[Question]) -> String {
         let _ = write!(out, "<tags><tag><text>difficulty:{}</text></tag>", q.difficulty);
         if !q.source.is_empty() {
             let _ = write!(out, "<tag><text>source:{}</text></tag>", esc(&q.source));
+        }
+        if q.kind == Kind::Multiple && q.weights.is_empty() {
+            out.push_str("<tag><text>scoring:all-or-nothing</text></tag>");
         }
         out.push_str("</tags>\n</question>\n");
     }
@@ -387,37 +460,71 @@ mod tests {
                    <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n</quiz>";
         let read = read(xml, &Defaults::default()).unwrap();
         assert_eq!(read.questions.len(), 2);
+        let first = &read.questions[0].1;
+        assert_eq!((first.title.as_str(), first.feedback.clone()), ("消防常识1", vec!["对".to_owned(), String::new()]));
+        assert_eq!(read.questions[1].1.title, "", "Moodle's numbering is no title");
         let said: Vec<(usize, String)> = read.warnings.iter().map(|w| (w.row, Lang::Zh.message(&w.message))).collect();
         assert_eq!(
             said,
-            vec![
-                (2, "题目标题“消防常识1”未保存".to_owned()),
-                (2, "HTML格式未保留，按纯文本保存".to_owned()),
-                (2, "1张图片未保存".to_owned()),
-                (2, "针对各选项的反馈未保存".to_owned()),
-            ],
+            vec![(2, "HTML格式未保留，按纯文本保存".to_owned()), (2, "1张图片未保存".to_owned())],
             "the second question, written as firecast writes, loses nothing"
         );
     }
 
     #[test]
-    fn numerical_questions_keep_their_tolerance() {
+    fn numerical_questions_keep_their_tolerance_and_weights() {
         let xml = "<quiz>\n<question type=\"numerical\"><name><text>Q1</text></name><questiontext><text>高层住宅高度超过多少米？</text></questiontext>\
                    <answer fraction=\"100\"><text>27</text><tolerance>0</tolerance></answer>\
                    <answer fraction=\"50\"><text>24</text><tolerance>1</tolerance></answer>\
-                   <answer fraction=\"0\"><text>*</text></answer></question>\n</quiz>";
+                   <answer fraction=\"0\"><text>*</text><feedback><text>再想想</text></feedback></answer></question>\n</quiz>";
         let got = read(xml, &Defaults::default()).unwrap();
         let q = &got.questions[0].1;
         assert_eq!(
             (q.kind, &q.answer),
-            (Kind::Numerical, &Answer::Number(vec![NumberKey { value: 27.0, tolerance: 0.0 }]))
+            (
+                Kind::Numerical,
+                &Answer::Number(vec![
+                    NumberKey { value: 27.0, tolerance: 0.0 },
+                    NumberKey { value: 24.0, tolerance: 1.0 }
+                ])
+            )
         );
-        assert_eq!(got.warnings.len(), 1, "the 50% answer is said, not accepted");
-        assert!(q.is_right(&Answer::Text(vec!["27".into()])) && !q.is_right(&Answer::Text(vec!["24".into()])));
+        assert_eq!(q.weights, vec![100.0, 50.0]);
+        let said: Vec<String> = got.warnings.iter().map(|w| Lang::Zh.message(&w.message)).collect();
+        assert_eq!(said, vec!["“*”（其他任何答案）的反馈未保存"]);
+        assert!(q.is_right(&Answer::Text(vec!["27".into()])) && q.credit(&Answer::Text(vec!["24.5".into()])) == 0.5);
         assert_eq!(
             crate::quiz::plain(read(&write(std::slice::from_ref(q)), &Defaults::default()).unwrap()),
             vec![q.clone()]
         );
+    }
+
+    #[test]
+    fn matching_short_answers_and_part_marks_read_as_moodle_writes_them() {
+        let xml = "<quiz>\n<question type=\"category\"><category><text>$course$/top/Default for 消防/燃气安全/液化气</text></category></question>\n\
+                   <question type=\"matching\"><name><text>灭火方法</text></name><questiontext format=\"html\"><text>连一连</text></questiontext>\
+                   <subquestion format=\"html\"><text><![CDATA[油锅起火]]></text><answer><text>盖锅盖</text></answer></subquestion>\
+                   <subquestion format=\"html\"><text>电器起火</text><answer><text>先断电</text></answer></subquestion>\
+                   <subquestion format=\"html\"><text></text><answer><text>用水浇</text></answer></subquestion></question>\n\
+                   <question type=\"shortanswer\"><name><text>Q2</text></name><questiontext><text>火警电话是多少？</text></questiontext>\
+                   <answer fraction=\"100\"><text>119</text></answer><answer fraction=\"0\"><text>110</text><feedback><text>那是匪警</text></feedback></answer></question>\n\
+                   <question type=\"multichoice\"><name><text>Q3</text></name><questiontext><text>家中应配备</text></questiontext><single>false</single>\
+                   <answer fraction=\"33.33333\"><text>灭火器</text></answer><answer fraction=\"33.33333\"><text>烟感</text></answer>\
+                   <answer fraction=\"33.33333\"><text>灭火毯</text></answer><answer fraction=\"-100\"><text>汽油</text></answer></question>\n</quiz>";
+        let qs = crate::quiz::plain(read(xml, &Defaults::default()).unwrap());
+        assert!(qs.iter().all(|q| q.category == "gas/液化气"), "the category tree, built-in levels by code");
+        assert_eq!((qs[0].kind, qs[0].title.as_str()), (Kind::Matching, "灭火方法"));
+        assert_eq!(
+            qs[0].answer,
+            Answer::Match { pairs: vec!["盖锅盖".into(), "先断电".into()], extra: vec!["用水浇".into()] }
+        );
+        assert_eq!(qs[1].stem, "火警电话是多少？____", "no blank needed: the answer box follows the text");
+        assert_eq!((qs[1].weights.clone(), qs[1].feedback[1].as_str()), (vec![100.0, 0.0], "那是匪警"));
+        assert!(!qs[1].is_right(&Answer::Text(vec!["110".into()])));
+        assert!(qs[2].is_right(&Answer::Choice(vec![0, 1, 2])));
+        assert!((qs[2].credit(&Answer::Choice(vec![0, 1])) - 0.6666666).abs() < 1e-6);
+        assert_eq!(qs[2].credit(&Answer::Choice(vec![0, 1, 2, 3])), 0.0);
+        assert_eq!(crate::quiz::plain(read(&write(&qs), &Defaults::default()).unwrap()), qs);
     }
 
     #[test]
@@ -453,11 +560,11 @@ mod tests {
         let xml = "<?xml version=\"1.0\"?><quiz>\n<question type=\"category\"><category><text>$course$/top/gas</text></category></question>\n\
                    <question type=\"multichoice\"><questiontext format=\"html\"><text><![CDATA[<p>燃气泄漏时应&nbsp;<b>首先</b>？</p>]]></text></questiontext>\
                    <single>true</single><answer fraction=\"100\"><text>关闭阀门</text></answer><answer fraction=\"0\"><text>开灯检查</text></answer></question>\n\
-                   <question type=\"matching\"><questiontext><text>连一连</text></questiontext></question>\n</quiz>";
+                   <question type=\"cloze\"><questiontext><text>连一连</text></questiontext></question>\n</quiz>";
         let e = read(xml, &Defaults::default()).unwrap_err();
         assert_eq!((e.len(), e[0].row), (1, 4), "{e:?}");
-        let ok = xml
-            .replace("<question type=\"matching\"><questiontext><text>连一连</text></questiontext></question>\n", "");
+        let ok =
+            xml.replace("<question type=\"cloze\"><questiontext><text>连一连</text></questiontext></question>\n", "");
         let qs = crate::quiz::plain(read(&ok, &Defaults::default()).unwrap());
         assert_eq!(qs[0].stem, "燃气泄漏时应 首先？");
         assert_eq!(qs[0].category, "gas");

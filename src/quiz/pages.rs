@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::actions::{self, Added, QuizInput, can_manage};
 use super::public::{Participation, participation, participation_chart};
 use super::store::{self, Attempt, BankFilter, BankQuestion, BoardLine, Quiz};
-use super::{Blueprint, BlueprintLine, CATEGORIES, Defaults, Format, FormatError, Kind, QuestionStatus};
+use super::{Blueprint, BlueprintLine, Defaults, Format, FormatError, Kind, QuestionStatus};
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::picker::{self, RegionPicker, Spec};
@@ -32,7 +32,7 @@ struct ListPage {
     place: RegionPicker,
     error: Option<String>,
     form: QuizForm,
-    categories: &'static [&'static str],
+    categories: Vec<String>,
 }
 
 /// The quiz form as typed.
@@ -145,7 +145,7 @@ async fn list_page(
         can_manage: can_manage(me.role),
         error,
         form,
-        categories: CATEGORIES,
+        categories: crate::quiz::store::categories(&state.db, &me.scope).await?,
     })
 }
 
@@ -186,11 +186,13 @@ fn blueprint_sentence(ctx: &PageCtx, b: &Blueprint) -> String {
         .0
         .iter()
         .map(|l| {
-            let category =
-                l.category.as_deref().map_or_else(|| ctx.t("quiz.any_category"), |c| ctx.tv("quiz_category", c));
+            let category = l
+                .category
+                .as_deref()
+                .map_or_else(|| ctx.t("quiz.any_category").to_owned(), |c| crate::quiz::category_label(ctx.lang, c));
             let difficulty =
                 l.difficulty.map_or_else(|| ctx.t("quiz.any_difficulty"), |d| ctx.t(&format!("quiz.difficulty_{d}")));
-            ctx.fill("quiz.blueprint_part", &[category, difficulty, &l.count.to_string()])
+            ctx.fill("quiz.blueprint_part", &[&category, difficulty, &l.count.to_string()])
         })
         .collect();
     let separator = if ctx.lang == crate::i18n::Lang::Zh { "；" } else { "; " };
@@ -237,8 +239,8 @@ struct BankPage {
     ctx: PageCtx,
     questions: Vec<BankQuestion>,
     q: BankQuery,
-    categories: &'static [&'static str],
-    kinds: [Kind; 7],
+    categories: Vec<String>,
+    kinds: [Kind; 8],
     formats: [Format; 5],
     can_manage: bool,
     errors: Vec<FormatError>,
@@ -249,12 +251,44 @@ impl BankPage {
     fn letter(&self, i: &usize) -> char {
         super::letter(*i)
     }
+    /// The right answer as staff read it: with the share of the points of each answer that
+    /// earns part of them, and a matching question's pairs.
     fn answer(&self, b: &BankQuestion) -> String {
-        match &b.question.answer {
-            super::Answer::Truth(t) => self.ctx.t(if *t { "quiz.true" } else { "quiz.false" }).to_owned(),
-            super::Answer::Open => self.ctx.t("quiz.not_scored").to_owned(),
+        use super::Answer;
+        let q = &b.question;
+        let entry = |i: usize, label: String| match q.weights.get(i) {
+            Some(w) if *w < 99.99 => format!("{label}（{w}%）"),
+            _ => label,
+        };
+        let weighted = |labels: Vec<String>| {
+            labels
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| q.weights.get(*i).is_none_or(|w| *w > 0.0))
+                .map(|(i, l)| entry(i, l))
+                .collect::<Vec<_>>()
+                .join("；")
+        };
+        match &q.answer {
+            Answer::Truth(t) => self.ctx.t(if *t { "quiz.true" } else { "quiz.false" }).to_owned(),
+            Answer::Open => self.ctx.t("quiz.not_scored").to_owned(),
+            Answer::Match { pairs, extra } if extra.is_empty() => super::pairs_text(&q.options, pairs),
+            Answer::Match { pairs, extra } => format!(
+                "{}{}",
+                super::pairs_text(&q.options, pairs),
+                self.ctx.fill("quiz.extra_answers", &[&extra.join("、")])
+            ),
+            Answer::Choice(_) if !q.weights.is_empty() => {
+                weighted((0..q.options.len()).map(|i| super::letter(i).to_string()).collect())
+            }
+            Answer::Text(accepted) if !q.weights.is_empty() => weighted(accepted.clone()),
+            Answer::Number(keys) if !q.weights.is_empty() => weighted(keys.iter().map(|k| k.text()).collect()),
             other => super::table::show_answer(other),
         }
+    }
+
+    fn skipped(&self, n: &usize) -> String {
+        self.ctx.fill("quiz.import_skipped", &[&n.to_string()])
     }
 }
 
@@ -280,7 +314,7 @@ async fn bank_page(
 ) -> Result<BankPage> {
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let f = BankFilter {
-        category: some(&q.category),
+        category: super::category_path(&q.category),
         kind: some(&q.kind),
         status: some(&q.status),
         q: some(&q.q),
@@ -291,7 +325,7 @@ async fn bank_page(
         ctx,
         questions: rows.iter().map(store::QuestionRow::bank).collect::<Result<_>>()?,
         q,
-        categories: CATEGORIES,
+        categories: crate::quiz::store::categories(&state.db, &me.scope).await?,
         kinds: Kind::ALL,
         formats: Format::ALL,
         can_manage: can_manage(me.role),
@@ -311,7 +345,7 @@ async fn bank(
 
 async fn import(State(state): State<AppState>, ctx: PageCtx, me: Principal, form: MultipartForm) -> Result<BankPage> {
     let defaults = Defaults {
-        category: form.text("category").unwrap_or_default().to_owned(),
+        category: super::default_category(form.text("category")),
         difficulty: form.text("difficulty").and_then(|d| d.parse().ok()).unwrap_or(2),
     };
     let file = form.file("file", "error.choose_file")?;

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 
 use super::actions::{self, Finished, JoinInput, Shown};
 use super::store::{self, BoardLine, Participant, Quiz};
@@ -166,6 +165,9 @@ impl QuestionPage {
     fn is_number(&self) -> bool {
         self.q.kind == Kind::Numerical
     }
+    fn is_matching(&self) -> bool {
+        self.q.kind == Kind::Matching
+    }
     fn last(&self) -> bool {
         self.q.position + 1 >= self.q.total
     }
@@ -184,17 +186,6 @@ async fn question(
     }
 }
 
-/// An answer from the question form: the option letters' positions, a truth value or a text.
-#[derive(Deserialize)]
-struct AnswerForm {
-    #[serde(default)]
-    option: Vec<usize>,
-    #[serde(default)]
-    truth: Option<bool>,
-    #[serde(default)]
-    text: Option<String>,
-}
-
 async fn answer(
     State(state): State<AppState>,
     Extension(answers): Extension<AnswerWriter>,
@@ -202,23 +193,27 @@ async fn answer(
     Path((token, position)): Path<(String, i64)>,
     axum::extract::RawForm(body): axum::extract::RawForm,
 ) -> Result<Response> {
-    // Several `option` fields (checkboxes) need a parser that collects repeated keys.
-    let mut form = AnswerForm { option: Vec::new(), truth: None, text: None };
+    // Several `option` fields (checkboxes) and `match` fields (one an item) need a parser that
+    // collects repeated keys.
+    let (mut options, mut matches, mut truth, mut text) = (Vec::new(), Vec::new(), None, None);
     for (k, v) in form_urlencoded::parse(&body) {
         match k.as_ref() {
-            "option" => form.option.push(v.parse().map_err(|_| Error::invalid("option", "error.option_number"))?),
-            "truth" => form.truth = Some(v == "true"),
-            "text" => form.text = Some(v.into_owned()),
+            "option" => options.push(v.parse().map_err(|_| Error::invalid("option", "error.option_number"))?),
+            "match" => matches.push(v.into_owned()),
+            "truth" => truth = Some(v == "true"),
+            "text" => text = Some(v.into_owned()),
             _ => {}
         }
     }
-    let given = match (form.truth, form.text, form.option.is_empty()) {
-        (Some(t), _, _) => Answer::Truth(t),
-        (None, Some(t), _) => Answer::Text(vec![t]),
-        (None, None, false) => Answer::Choice(form.option),
-        (None, None, true) => {
+    let given = match (truth, text) {
+        (Some(t), _) => Answer::Truth(t),
+        (None, Some(t)) => Answer::Text(vec![t]),
+        (None, None) if !matches.is_empty() && matches.iter().all(|m| !m.is_empty()) => Answer::Text(matches),
+        (None, None) if matches.is_empty() && !options.is_empty() => Answer::Choice(options),
+        (None, None) => {
             let q = actions::show(&state.db, &token, position).await?;
-            return Ok(QuestionPage { ctx, token, q, error: Some("choose an answer".into()) }.into_response());
+            let error = Some(ctx.t("quiz.choose_answer").to_owned());
+            return Ok(QuestionPage { ctx, token, q, error }.into_response());
         }
     };
     match actions::answer(&state.db, &answers, &token, position, &given).await {
@@ -251,6 +246,9 @@ struct Review {
     given: String,
     right: String,
     correct: bool,
+    /// Part of the points, not all.
+    partly: bool,
+    feedback: Vec<String>,
     explanation: String,
 }
 
@@ -271,8 +269,10 @@ fn show_answer(q: &super::Question, a: &Answer) -> String {
         }
         Answer::Truth(true) => "√".to_owned(),
         Answer::Truth(false) => "×".to_owned(),
+        Answer::Text(t) if q.kind == Kind::Matching => super::pairs_text(&q.options, t),
         Answer::Text(t) => t.join(" / "),
         Answer::Number(keys) => super::table::number_list(keys, " / "),
+        Answer::Match { pairs, .. } => super::pairs_text(&q.options, pairs),
         Answer::Open => String::new(),
     }
 }
@@ -297,12 +297,18 @@ async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<S
     for d in store::drawn(&state.db, attempt.id, None).await? {
         let q = d.q.question()?;
         let given: Option<Answer> = d.given.as_deref().and_then(|g| serde_json::from_str(g).ok());
+        let credit = given.as_ref().map_or(0.0, |g| q.credit(g));
         review.push(Review {
             given: given.as_ref().map_or_else(|| "—".to_owned(), |g| show_answer(&q, g)),
             right: show_answer(&q, &q.answer),
             correct: d.correct == Some(true),
+            partly: credit > 0.0 && credit < 1.0,
+            feedback: given
+                .as_ref()
+                .map(|g| q.feedback_on(g).into_iter().map(str::to_owned).collect())
+                .unwrap_or_default(),
             stem: q.stem.clone(),
-            options: q.options.clone(),
+            options: if q.kind == Kind::Matching { Vec::new() } else { q.options.clone() },
             explanation: q.explanation.clone(),
         });
     }

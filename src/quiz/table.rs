@@ -1,8 +1,11 @@
 //! A bank as a table (CSV or XLSX, the import template): one question a row, the columns
-//! `type, category, difficulty, stem, options, answer, explanation, source` (or their Chinese
-//! headers). Options sit in one cell separated by ` | ` (a literal `|` is written `\|`); the
-//! answer is option letters (`A`, `ACD`), `true`/`false` (对/错), or the accepted texts of a
-//! blank separated by ` | `.
+//! `type, category, difficulty, stem, options, answer, explanation, source, title, weights,
+//! feedback` (or their Chinese headers; the last three may be left out). Lists sit in one cell
+//! separated by ` | ` (a literal `|` is written `\|`): the options, or the items of a matching
+//! question. The answer is option letters (`A`, `ACD`), `true`/`false` (对/错), the accepted
+//! texts of a blank or numbers, or the answer of each item of a matching question followed by
+//! its extra answers. Weights (percent) and feedback go one to an option or accepted answer
+//! (true/false: after answering true, after answering false).
 
 use super::{Answer, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, letter};
 use crate::i18n::keyed;
@@ -18,6 +21,9 @@ pub const COLUMNS: &[(&str, &str, bool)] = &[
     ("answer", "答案", true),
     ("explanation", "解析", false),
     ("source", "出处", false),
+    ("title", "标题", false),
+    ("weights", "得分比例", false),
+    ("feedback", "反馈", false),
 ];
 
 /// Splits a cell on unescaped `|`, undoing `\|` and `\\`, trimming each part.
@@ -90,6 +96,11 @@ pub fn parse_answer(kind: Kind, cell: &str, n: usize) -> Result<Answer, String> 
             .map(|k| NumberKey::parse(k).ok_or_else(|| keyed("error.number_value", &[k])))
             .collect::<Result<_, _>>()
             .map(Answer::Number),
+        Kind::Matching => {
+            let mut pairs = split_list(cell);
+            let extra = pairs.split_off(n.min(pairs.len()));
+            Ok(Answer::Match { pairs, extra })
+        }
         Kind::Essay | Kind::Description => Ok(Answer::Open),
     }
 }
@@ -101,6 +112,7 @@ pub fn show_answer(a: &Answer) -> String {
         Answer::Truth(t) => t.to_string(),
         Answer::Text(accepted) => join_list(accepted),
         Answer::Number(keys) => number_list(keys, " | "),
+        Answer::Match { pairs, extra } => join_list(&[pairs.as_slice(), extra].concat()),
         Answer::Open => String::new(),
     }
 }
@@ -139,7 +151,7 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Read, Vec<FormatError>>
             errors.push(cell_error(row.line, header(0), keyed("error.quiz_kind_value", &[cell(0)])));
             continue;
         };
-        let category = if cell(1).is_empty() { defaults.category.clone() } else { cell(1).to_owned() };
+        let category = super::category_path(cell(1)).unwrap_or_else(|| defaults.category.clone());
         let difficulty = if cell(2).is_empty() {
             defaults.difficulty
         } else if let Ok(d) = cell(2).parse::<u8>() {
@@ -156,13 +168,26 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Read, Vec<FormatError>>
                 continue;
             }
         };
+        let mut weights = Vec::new();
+        for w in split_list(cell(9)) {
+            match w.trim_end_matches('%').parse::<f64>() {
+                Ok(w) => weights.push(w),
+                Err(_) => {
+                    errors.push(cell_error(row.line, header(9), keyed("error.weight_value", &[&w])));
+                    break;
+                }
+            }
+        }
         let q = Question {
             kind,
+            title: cell(8).to_owned(),
             category,
             difficulty,
             stem: cell(3).to_owned(),
             options,
             answer,
+            weights,
+            feedback: split_list(cell(10)),
             explanation: cell(6).to_owned(),
             source: cell(7).to_owned(),
         };
@@ -186,6 +211,9 @@ fn rows(questions: &[Question]) -> Vec<Vec<String>> {
                 protect(&show_answer(&q.answer)),
                 protect(&q.explanation),
                 protect(&q.source),
+                protect(&q.title),
+                q.weights.iter().map(f64::to_string).collect::<Vec<_>>().join(" | "),
+                protect(&join_list(&q.feedback)),
             ]
         })
         .collect()
@@ -233,11 +261,11 @@ mod tests {
                    single,home,1,家里应配备什么？,灭火器 | 汽油,A,,\n\
                    single,home,5,难度不对,甲 | 乙,A,,\n\
                    single,home,1,答案越界,甲 | 乙,C,,\n\
-                   matching,home,1,不是题型,,,,\n\
-                   multiple,unicorns,1,分类不对,甲 | 乙 | 丙,AB,,\n";
+                   cloze,home,1,不是题型,,,,\n\
+                   multiple,校园安全/实验室,1,任何分类都收,甲 | 乙 | 丙,AB,,\n";
         let errors = read(csv.as_bytes(), &Defaults::default()).unwrap_err();
         let at: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
-        assert_eq!(at, vec![(3, "difficulty"), (4, "answer"), (5, "type"), (6, "category")], "{errors:?}");
+        assert_eq!(at, vec![(3, "difficulty"), (4, "answer"), (5, "type")], "{errors:?}");
         let missing = read(b"type,stem\nsingle,x\n", &Defaults::default()).unwrap_err();
         assert_eq!(missing[0].column, "答案");
         assert_eq!(Lang::Zh.message(&missing[0].message), "缺少“答案”列");

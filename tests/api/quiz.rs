@@ -66,9 +66,19 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
             let (s, v) = import(&changchun, "gift", bytes.clone()).await;
             assert_eq!(s, StatusCode::CREATED, "{v}");
             assert_eq!(v["imported"].as_u64().unwrap() as usize, before);
-            // The same file again: every question is already in that bank, and nothing changes.
-            let (s, v) = import(&changchun, "gift", bytes).await;
-            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+            // The same file again: every question is already in that bank as it is, and nothing
+            // changes.
+            let (s, v) = import(&changchun, "gift", bytes.clone()).await;
+            assert_eq!(
+                (s, v["imported"].as_u64(), v["skipped"].as_u64()),
+                (StatusCode::CREATED, Some(0), Some(before as u64)),
+                "{v}"
+            );
+            // A question of the bank with other answers is refused by its line, and the whole file with it.
+            let text = String::from_utf8(bytes).unwrap();
+            let changed = text.replacen("{=", "{~%50%改过的答案 =", 1);
+            let (s, v) = import(&changchun, "gift", changed.into_bytes()).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
             assert!(v["errors"][0]["message"].as_str().unwrap().contains("already in the bank"), "{v}");
         }
     }
@@ -77,8 +87,9 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
     // back in, it gives the same bank, question by question.
     let unit = app.unit_id("长春市消防救援支队").await;
     let own = format!(
-        "select kind || '|' || category || '|' || difficulty || '|' || stem || '|' || options || '|' || answer \
-         || '|' || explanation || '|' || source from question where owner_unit_id = {unit} order by stem"
+        "select kind || '|' || title || '|' || category || '|' || difficulty || '|' || stem || '|' || options || '|' \
+         || answer || '|' || weights || '|' || feedback || '|' || explanation || '|' || source from question \
+         where owner_unit_id = {unit} order by stem"
     );
     let bank = app.texts(&own).await;
     assert_eq!(bank.len(), before, "the detachment's own bank");
@@ -90,8 +101,9 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         assert_eq!(v["imported"].as_u64().unwrap() as usize, before, "{format}: only its own bank");
         assert_eq!(app.texts(&own).await, bank, "{format} gives the same bank");
     }
-    // What a file holds that the bank does not keep is said by line and part, in the reader's language.
-    let titled = "$CATEGORY: home\n\n::一一九::火警电话是多少？{=119#对 ~110#错}\n";
+    // Titles, weights and feedback are kept; what a file holds that the bank does not keep is
+    // said by line and part, in the reader's language.
+    let titled = "$CATEGORY: $course$/top/家庭防火/电气\n\n::一一九::[html]<p>火警电话是多少？</p>{=119#对 ~%50%一一九#写数字 ~110#错}\n";
     let r = changchun
         .http
         .post(format!("{}/api/v1/questions/import?format=gift", changchun.base))
@@ -109,7 +121,14 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         .iter()
         .map(|w| (w["row"].as_i64().unwrap(), w["column"].as_str().unwrap(), w["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(said, vec![(3, "标题", "题目标题“一一九”未保存"), (3, "答案", "针对各选项的反馈未保存")], "{v}");
+    assert_eq!(said, vec![(3, "题干", "HTML格式未保留，按纯文本保存")], "{v}");
+    let kept = app
+        .texts(&format!(
+            "select title || '|' || category || '|' || stem || '|' || weights || '|' || feedback from question \
+             where owner_unit_id = {unit} and title = '一一九'"
+        ))
+        .await;
+    assert_eq!(kept, vec![r#"一一九|home/电气|火警电话是多少？|[100.0,50.0,0.0]|["对","写数字","错"]"#]);
     // Essays and descriptions come in and stay in the bank, but no quiz draws them.
     let open = "$CATEGORY: escape\n\n请简述家中起火时的逃生要点。{}\n\n以下题目关于电动自行车充电。\n";
     let (s, v) = import(&changchun, "gift", open.as_bytes().to_vec()).await;
@@ -150,6 +169,20 @@ fn reply(key: &HashMap<String, Value>, shown: &Value, right: bool) -> Value {
     let answer = &q["answer"];
     if let Some(t) = answer.get("truth") {
         return json!({"truth": t.as_bool().unwrap() == right});
+    }
+    if let Some(m) = answer.get("match") {
+        // The answer of each item as shown; turned by one, every pair is wrong.
+        let items = q["options"].as_array().unwrap();
+        let mut picked: Vec<&Value> = shown["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| &m["pairs"][items.iter().position(|i| i == item).unwrap()])
+            .collect();
+        if !right {
+            picked.rotate_left(1);
+        }
+        return json!({ "text": picked });
     }
     if let Some(texts) = answer.get("text") {
         return json!({"text": [if right { texts[0].as_str().unwrap() } else { "不知道" }]});
@@ -275,10 +308,10 @@ pub async fn residents_take_a_quiz_scored_by_the_server_and_see_their_rank(app: 
     assert_eq!(again["rank"], 2);
     let flagged =
         app.scalar(&format!("select count(*) from attempt where quiz_id = {id} and flags like '%too_fast%'")).await;
-    assert!(flagged >= 3, "sub-second answers are flagged: {flagged}");
+    assert!(flagged >= 3, "answers sooner than anyone reads are flagged: {flagged}");
     let page = province.get(&format!("/quiz/{id}")).await.text().await.unwrap();
     assert!(
-        page.contains("满分选手") && page.contains("多题答题不足1秒"),
+        page.contains("满分选手") && page.contains("多道题作答快于读题所需的时间"),
         "the quiz page lists the board and the flags"
     );
     // The public board holds back flagged results until a person clears them.
@@ -494,7 +527,60 @@ pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp)
     assert!(join(&app.db, &key, "device-0", &input, "127.0.0.1").await.is_ok());
 }
 
+/// A bank from elsewhere: a category of its own, a matching question, and answers worth part of
+/// the points, drawn by the category's name and scored as weighted.
+pub async fn matching_questions_and_part_marks_score_as_weighted(app: TestApp) {
+    let changchun = app.login("changchun").await;
+    let gift = "$CATEGORY: $course$/top/校园安全/实验室\n\n\
+                ::灭火::连一连灭火方法。{=油锅起火 -> 盖锅盖 =电器起火 -> 先断电 = -> 用水浇}\n\n\
+                实验室应配备哪些？{~%50%灭火器 ~%50%灭火毯 ~%-100%酒精灯}\n\n\
+                火警电话是{=119 =%50%一一九#请写数字 =%0%110#那是匪警}。\n";
+    let (s, v) = import(&changchun, "gift", gift.as_bytes().to_vec()).await;
+    assert_eq!((s, v["imported"].as_u64()), (StatusCode::CREATED, Some(3)), "{v}");
+    assert_eq!(v["warnings"], json!([]), "nothing lost");
+    // The blueprint names the category as people write it; the quiz draws the levels below it.
+    let quiz = new_quiz(&changchun, "实验室安全", "220100", "校园安全 * 3").await;
+    let slug = quiz["slug"].as_str().unwrap();
+    let resident = Resident::new(&app, "实验员", "220102").await;
+    let (s, started) = resident.start(slug).await;
+    assert_eq!(s, StatusCode::CREATED, "{started}");
+    let token = started["token"].as_str().unwrap().to_owned();
+    for i in 0..3 {
+        let path = format!("/api/v1/public/attempts/{token}/questions/{i}");
+        let (_, shown) = resident.send(Method::GET, &path, None).await;
+        let options: Vec<&str> = shown["options"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+        let answer = if shown["kind"] == "matching" {
+            assert_eq!(
+                shown["choices"],
+                json!(["先断电", "用水浇", "盖锅盖"]),
+                "answers in an order that tells nothing"
+            );
+            let page = resident.c.get(&format!("/p/attempts/{token}/{i}")).await.text().await.unwrap();
+            assert_eq!(page.matches("name=\"match\"").count(), 2, "one list an item");
+            // One pair right, one wrong: half the points.
+            json!({"text": options.iter().map(|o| if *o == "油锅起火" { "盖锅盖" } else { "用水浇" }).collect::<Vec<_>>()})
+        } else if shown["kind"] == "multiple" {
+            json!({"choice": [options.iter().position(|o| *o == "灭火器").unwrap()]})
+        } else {
+            json!({"text": ["一一九"]})
+        };
+        let (s, v) = resident.send(Method::POST, &path, Some(json!({ "answer": answer }))).await;
+        assert_eq!((s, v["accepted"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    }
+    let (s, done) = resident.send(Method::POST, &format!("/api/v1/public/attempts/{token}/finish"), None).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!((done["score"].as_i64(), done["correct"].as_i64()), (Some(15), Some(0)), "three halves: {done}");
+    // The review says so, with the feedback on the answer given.
+    let review = resident.c.get(&format!("/p/attempts/{token}/result")).await.text().await.unwrap();
+    assert_eq!(review.matches("部分得分").count(), 3, "{review}");
+    assert!(review.contains("请写数字") && review.contains("油锅起火 → 盖锅盖；电器起火 → 先断电"), "{review}");
+    // The bank lists a category with the levels below it.
+    let key = changchun.get("/api/v1/questions?category=校园安全&limit=10").await.json::<Value>().await.unwrap();
+    assert_eq!(key.as_array().unwrap().len(), 3);
+}
+
 crate::on_both_backends!(
+    matching_questions_and_part_marks_score_as_weighted,
     simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail,
     one_address_registers_a_bounded_number_of_new_players,
     the_bank_imports_all_or_nothing_and_exports_every_format,

@@ -58,7 +58,9 @@ pub async fn create(db: &Db, me: &Principal, input: &MatchInput) -> Result<i64> 
                 let mut fit: Vec<i64> = pool
                     .iter()
                     .filter(|q| !used.contains(&q.id))
-                    .filter(|q| r.category.as_ref().is_none_or(|c| &q.category == c))
+                    // A match's screens and buzzers take one option, a truth or a text, not pairs.
+                    .filter(|q| q.kind != crate::quiz::Kind::Matching)
+                    .filter(|q| r.category.as_ref().is_none_or(|c| crate::quiz::category_within(&q.category, c)))
                     .filter(|q| r.difficulty.is_none_or(|d| q.difficulty == d))
                     .map(|q| q.id)
                     .collect();
@@ -347,6 +349,7 @@ pub fn answer_text(q: &Question, a: &Answer) -> String {
         Answer::Truth(t) => if *t { "✓" } else { "✗" }.to_owned(),
         Answer::Text(t) => t.first().cloned().unwrap_or_default(),
         Answer::Number(keys) => keys.first().map(|k| k.value.to_string()).unwrap_or_default(),
+        Answer::Match { pairs, .. } => pairs.join("、"),
         Answer::Open => String::new(),
     }
     .chars()

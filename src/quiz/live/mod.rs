@@ -261,9 +261,9 @@ impl RoundInput {
             return Err(Error::invalid(field, "error.round_questions"));
         }
         if let Some(c) = &self.category
-            && !super::CATEGORIES.contains(&c.as_str())
+            && super::category_path(c).as_ref() != Some(c)
         {
-            return Err(Error::invalid(field, keyed("error.quiz_category", &[c, &super::CATEGORIES.join(", ")])));
+            return Err(Error::invalid(field, keyed("error.blueprint_category", &[c])));
         }
         if self.difficulty.is_some_and(|d| !(1..=3).contains(&d)) {
             return Err(Error::invalid(field, "error.difficulty"));

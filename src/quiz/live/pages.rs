@@ -18,7 +18,7 @@ use super::{Control, ItemState, MatchState, Mode, RoundInput, RoundKind, WAGERS}
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::quiz::actions::can_manage;
-use crate::quiz::{Answer, CATEGORIES, letter};
+use crate::quiz::{Answer, letter};
 use crate::web::AppState;
 use crate::web::extract::{Fields, Form, Path};
 use crate::web::layout::PageCtx;
@@ -117,7 +117,7 @@ struct ListPage {
     error: Option<String>,
     form: MatchForm,
     kinds: &'static [RoundKind],
-    categories: &'static [&'static str],
+    categories: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -169,7 +169,7 @@ async fn list_page(
         error,
         form,
         kinds: RoundKind::ALL,
-        categories: CATEGORIES,
+        categories: crate::quiz::store::categories(&state.db, &me.scope).await?,
     })
 }
 

@@ -57,7 +57,8 @@ impl StatsPage {
     }
     /// The push composer with a product for the topic's region, and a note saying why.
     fn push_link(&self, t: &WeakTopic, product: &i64) -> String {
-        let note = self.ctx.fill("quiz_selection.push_note", &[&self.ctx.tv("quiz_category", &t.category)]);
+        let note =
+            self.ctx.fill("quiz_selection.push_note", &[&crate::quiz::category_label(self.ctx.lang, &t.category)]);
         let product = product.to_string();
         let query =
             crate::web::extract::query_string(&[("product", &product), ("region", &t.region_code), ("note", &note)]);

@@ -129,9 +129,11 @@ pub const SUGGESTIONS: i64 = 3;
 pub const TREND_MIN_ANSWERS: i64 = 30;
 
 /// What the product library calls a quiz category: the tag its products carry (none where no tag
-/// fits) and a word their titles or texts hold.
-pub fn library_topic(category: &str) -> (&'static str, &'static str) {
-    match category {
+/// fits) and a word their titles or texts hold. A category below a built-in one is its top
+/// level's topic; any other is found by the name of its last level.
+pub fn library_topic(category: &str) -> (&'static str, String) {
+    let top = category.split('/').next().unwrap_or_default();
+    let (tag, word) = match top {
         "home" => ("homes", "家庭"),
         "ebike" => ("ebike", "电动"),
         "gas" => ("gas", "燃气"),
@@ -145,8 +147,9 @@ pub fn library_topic(category: &str) -> (&'static str, &'static str) {
         "electric" => ("", "用电"),
         "fireworks" => ("spring_festival", "烟花"),
         "heating" => ("heating", "取暖"),
-        _ => ("", ""),
-    }
+        _ => return ("", category.rsplit('/').next().unwrap_or_default().to_owned()),
+    };
+    (tag, word.to_owned())
 }
 
 /// Closes the loop for each weak topic: the approved products of the library on it (the
@@ -158,12 +161,12 @@ pub async fn follow_up(db: &Db, scope: &Scope, quiz_id: i64, topics: &mut [WeakT
     for t in topics {
         let (tag, word) = library_topic(&t.category);
         if !products.contains_key(&t.category) {
-            let found = crate::push::store::on_topic(db, tag, word, theme.as_str(), SUGGESTIONS).await?;
+            let found = crate::push::store::on_topic(db, tag, &word, theme.as_str(), SUGGESTIONS).await?;
             let found = found.into_iter().map(|p| Suggestion { product_id: p.id, title: p.title }).collect();
             products.insert(t.category.clone(), found);
         }
         t.products = products.get(&t.category).cloned().unwrap_or_default();
-        t.push = match crate::push::store::latest_on_topic(db, &t.region_path, tag, word).await? {
+        t.push = match crate::push::store::latest_on_topic(db, &t.region_path, tag, &word).await? {
             None => None,
             Some((push_id, at)) => {
                 let (before, after) = store::rates_around(db, scope, quiz_id, &t.region_path, &t.category, at).await?;
@@ -181,9 +184,11 @@ mod tests {
 
     #[test]
     fn every_category_has_a_topic_in_the_library() {
+        assert_eq!(library_topic("校园/实验室"), ("", "实验室".to_owned()), "any other by its last level");
         for c in crate::quiz::CATEGORIES {
             let (tag, word) = library_topic(c);
             assert!(!word.is_empty(), "{c}");
+            assert_eq!(library_topic(&format!("{c}/电气")), (tag, word.clone()), "a level below is its top's topic");
             assert!(tag.is_empty() || crate::push::is_tag(tag), "{c}: {tag}");
         }
     }

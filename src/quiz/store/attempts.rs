@@ -255,6 +255,8 @@ pub struct AnswerContext {
     pub options: Option<String>,
     /// Its answer, JSON.
     pub answer: Option<String>,
+    /// Its weights, JSON.
+    pub weights: Option<String>,
     /// accuracy or speed.
     pub scoring: String,
     /// Seconds per attempt.
@@ -267,7 +269,7 @@ pub struct AnswerContext {
 pub async fn answer_context(db: &Db, token: &str, position: i64) -> Result<AnswerContext> {
     on_db!(db, |p| sqlx::query_as(
         "select a.id as attempt_id, a.deadline_at, a.submitted_at, d.option_order, d.shown_at, d.answered_at, q.kind, q.options, \
-         q.answer, z.scoring, z.time_limit_seconds, (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
+         q.answer, q.weights, z.scoring, z.time_limit_seconds, (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
          from attempt a join quiz z on z.id = a.quiz_id left join attempt_question d on d.attempt_id = a.id and d.position = $2 \
          left join question q on q.id = d.question_id where a.token = $1"
     )

@@ -23,6 +23,7 @@ pub(super) fn broken(what: &str) -> Error {
 pub struct QuestionRow {
     pub(crate) id: i64,
     pub(crate) kind: String,
+    pub(crate) title: String,
     pub(crate) category: String,
     pub(crate) difficulty: i64,
     /// Question text.
@@ -31,6 +32,10 @@ pub struct QuestionRow {
     pub options: String,
     /// Answer, JSON.
     pub answer: String,
+    /// Weights, JSON.
+    pub weights: String,
+    /// Feedback, JSON.
+    pub feedback: String,
     pub(crate) explanation: String,
     pub(crate) source: String,
     /// Whether it is drawn.
@@ -55,11 +60,14 @@ impl QuestionRow {
     pub fn question(&self) -> Result<Question> {
         Ok(Question {
             kind: Kind::parse(&self.kind).ok_or_else(|| broken("question kind"))?,
+            title: self.title.clone(),
             category: self.category.clone(),
             difficulty: u8::try_from(self.difficulty).map_err(|_| broken("difficulty"))?,
             stem: self.stem.clone(),
             options: serde_json::from_str(&self.options).map_err(|_| broken("option list"))?,
             answer: serde_json::from_str(&self.answer).map_err(|_| broken("answer"))?,
+            weights: serde_json::from_str(&self.weights).map_err(|_| broken("weight list"))?,
+            feedback: serde_json::from_str(&self.feedback).map_err(|_| broken("feedback list"))?,
             explanation: self.explanation.clone(),
             source: self.source.clone(),
         })
@@ -71,8 +79,7 @@ impl QuestionRow {
     }
 }
 
-pub(super) const QUESTION_COLUMNS: &str =
-    "id, kind, category, difficulty, stem, options, answer, explanation, source, status, owner_path";
+pub(super) const QUESTION_COLUMNS: &str = "id, kind, title, category, difficulty, stem, options, answer, weights, feedback, explanation, source, status, owner_path";
 
 /// The stems already in the bank of a unit (for duplicate checks before an import).
 pub async fn stems(db: &Db, owner_path: &str) -> Result<Vec<String>> {
@@ -94,17 +101,20 @@ pub async fn insert_questions(
     on_tx!(&mut tx, |conn| {
         for chunk in questions.chunks(CHUNK_ROWS / 2) {
             let mut q = sqlx::QueryBuilder::new(
-                "insert into question (kind, category, difficulty, stem, options, option_count, answer, explanation, source, \
-                 status, owner_unit_id, owner_path, created_by, created_at) ",
+                "insert into question (kind, title, category, difficulty, stem, options, option_count, answer, weights, \
+                 feedback, explanation, source, status, owner_unit_id, owner_path, created_by, created_at) ",
             );
             q.push_values(chunk, |mut b, x| {
                 b.push_bind(x.kind.as_str())
+                    .push_bind(&x.title)
                     .push_bind(&x.category)
                     .push_bind(i64::from(x.difficulty))
                     .push_bind(&x.stem)
                     .push_bind(json(&x.options))
                     .push_bind(i64::try_from(x.options.len()).unwrap_or(0))
                     .push_bind(json(&x.answer))
+                    .push_bind(json(&x.weights))
+                    .push_bind(json(&x.feedback))
                     .push_bind(&x.explanation)
                     .push_bind(&x.source)
                     .push_bind("active")
@@ -140,7 +150,7 @@ pub struct BankFilter {
 pub async fn questions(db: &Db, scope: &Scope, f: &BankFilter, limit: i64, offset: i64) -> Result<Vec<QuestionRow>> {
     let sql = format!(
         "select {QUESTION_COLUMNS} from question where (owner_path like $1 || '%' or $1 like owner_path || '%') \
-         and ($2 is null or category = $2) and ($3 is null or kind = $3) and ($4 is null or status = $4) \
+         and ($2 is null or category = $2 or category like $2 || '/%') and ($3 is null or kind = $3) and ($4 is null or status = $4) \
          and ($5 is null or stem like '%' || $5 || '%') and ($8 is null or owner_unit_id = $8) order by id limit $6 offset $7"
     );
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -154,6 +164,21 @@ pub async fn questions(db: &Db, scope: &Scope, f: &BankFilter, limit: i64, offse
         .bind(f.owner_unit)
         .fetch_all(p)
         .await)?)
+}
+
+/// The categories of the questions visible in the scope (as [`questions`] sees them), after the
+/// built-in ones, each once: what a form offers to choose from.
+pub async fn categories(db: &Db, scope: &Scope) -> Result<Vec<String>> {
+    let used: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "select distinct category from question where owner_path like $1 || '%' or $1 like owner_path || '%' \
+         order by category"
+    )
+    .bind(scope.path())
+    .fetch_all(p)
+    .await)?;
+    let mut all: Vec<String> = crate::quiz::CATEGORIES.iter().map(|c| (*c).to_owned()).collect();
+    all.extend(used.into_iter().filter(|c| !crate::quiz::CATEGORIES.contains(&c.as_str())));
+    Ok(all)
 }
 
 /// One question visible in the scope.
@@ -181,6 +206,7 @@ pub async fn set_status(db: &Db, scope: &Scope, id: i64, status: QuestionStatus)
 #[derive(FromRow)]
 struct PoolRow {
     id: i64,
+    kind: String,
     category: String,
     difficulty: i64,
     option_count: i64,
@@ -191,7 +217,7 @@ struct PoolRow {
 pub async fn pool(db: &Db, owner_path: &str) -> Result<Vec<PoolQuestion>> {
     let rows: Vec<PoolRow> = on_db!(db, |p| {
         sqlx::query_as(
-        "select id, category, difficulty, option_count from question where status = 'active' and $1 like owner_path || '%' \
+        "select id, kind, category, difficulty, option_count from question where status = 'active' and $1 like owner_path || '%' \
          and kind not in ('essay', 'description')"
     )
     .bind(owner_path)
@@ -202,6 +228,7 @@ pub async fn pool(db: &Db, owner_path: &str) -> Result<Vec<PoolQuestion>> {
         .into_iter()
         .map(|r| PoolQuestion {
             id: r.id,
+            kind: Kind::parse(&r.kind).unwrap_or(Kind::Single),
             category: r.category,
             difficulty: u8::try_from(r.difficulty).unwrap_or(1),
             options: usize::try_from(r.option_count).unwrap_or(0),
