@@ -1,5 +1,7 @@
--- What a question bank brings from Moodle and elsewhere: a question's title, the weight of each
--- answer (partial credit) and the feedback on each answer, as JSON lists.
+-- What a question bank brings from Moodle and elsewhere: a question's title, its text as HTML
+-- (a safe subset, or empty for plain text), the weight of each answer (partial credit) and the
+-- feedback on each answer, as JSON lists.
 alter table question add column title text not null default '';
+alter table question add column html text not null default '';
 alter table question add column weights text not null default '[]';
 alter table question add column feedback text not null default '[]';

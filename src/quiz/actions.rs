@@ -322,6 +322,8 @@ pub struct Shown {
     pub(crate) kind: Kind,
     /// The question.
     pub stem: String,
+    /// The question as formatted text (a safe subset of HTML), or empty.
+    pub html: String,
     /// The options in the order shown (A first), or the items of a matching question.
     pub options: Vec<String>,
     /// The answers a matching question offers for each item, in an order that tells nothing.
@@ -364,6 +366,7 @@ pub async fn show(db: &Db, token: &str, position: i64) -> Result<Shown> {
         total,
         kind: q.kind,
         stem: q.stem,
+        html: super::html::clean(&q.html),
         options,
         choices,
         answered: d.answered_at.is_some(),

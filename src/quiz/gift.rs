@@ -5,8 +5,8 @@
 //! `####` general feedback (our explanation), `$CATEGORY:` paths (a category tree, see
 //! [`super::category_path`]), `//` comments (`// difficulty: 2`, `// source: …` and
 //! `// scoring: all-or-nothing` carry what GIFT has no place for). The special characters
-//! `~ = # { } :` are escaped with `\` in texts. `[html]` and `[markdown]` are read as plain text,
-//! and said.
+//! `~ = # { } :` are escaped with `\` in texts. An `[html]` question keeps a safe subset of its
+//! markup (see [`super::html`]); `[markdown]` is read as plain text, and said.
 //!
 //! Refused, with the line: an unclosed or nested brace, a stray `}` or an unescaped `~ = #` in the
 //! question text, a weight outside −100…100 % or positive weights of a multiple choice not adding
@@ -188,9 +188,8 @@ fn question(
         if chs.len() >= m.len() && chs[..m.len()].iter().zip(&m).all(|(c, x)| !c.1 && c.0 == *x) {
             chs.drain(..m.len());
             html = marker == "[html]";
-            if matches!(marker, "[html]" | "[markdown]") {
-                let name = if marker == "[html]" { "HTML" } else { "Markdown" };
-                lost.push(("stem", keyed("error.lost_format", &[name])));
+            if marker == "[markdown]" {
+                lost.push(("stem", keyed("error.lost_format", &["Markdown"])));
             }
             break;
         }
@@ -201,6 +200,7 @@ fn question(
         category,
         difficulty,
         stem: String::new(),
+        html: String::new(),
         options: Vec::new(),
         answer: Answer::Open,
         weights: Vec::new(),
@@ -214,6 +214,9 @@ fn question(
             return Err(("stem", keyed("error.gift_unescaped", &[&c.0.to_string(), "error.gift_before"])));
         }
         q.stem = chs.iter().map(|c| c.0).collect::<String>().trim().to_owned();
+        if html {
+            formatted(&mut q);
+        }
         return Ok(q);
     };
     let close = chs[open + 1..]
@@ -260,12 +263,18 @@ fn question(
         _ => format!("{before}{BLANK}{after}"),
     };
     if html {
-        // Kept as the text it shows, never as literal tags.
-        for t in std::iter::once(&mut q.stem).chain(&mut q.options).chain(&mut q.feedback) {
-            *t = super::moodle::strip_html(t);
-        }
+        formatted(&mut q);
     }
     Ok(q)
+}
+
+/// An `[html]` question keeps its formatting; its options and feedback the text they show.
+fn formatted(q: &mut Question) {
+    q.html = super::html::clean(&q.stem);
+    q.stem = super::html::text(&q.html);
+    for t in q.options.iter_mut().chain(&mut q.feedback) {
+        *t = super::html::decode(t);
+    }
 }
 
 /// One answer of a block: its mark (`=`, `~`, or none for the one-answer short form), weight,
@@ -448,8 +457,20 @@ fn item(mark: char, weight: Option<f64>, text: &str, feedback: Option<&String>) 
     format!("{mark}{weight}{}{feedback}", escape_answer(text))
 }
 
-/// The answer block of a question (between its braces, before the general feedback).
+/// The answer block of a question (between its braces, before the general feedback); the
+/// options and feedback of an `[html]` question are written as HTML.
 fn block(q: &Question) -> String {
+    if q.html.is_empty() {
+        return plain_block(q);
+    }
+    let mut as_html = q.clone();
+    for t in as_html.options.iter_mut().chain(&mut as_html.feedback) {
+        *t = super::html::encode(t);
+    }
+    plain_block(&as_html)
+}
+
+fn plain_block(q: &Question) -> String {
     let weight = |i: usize| q.weights.get(i).copied();
     let join = |items: Vec<String>| items.join(" ");
     match &q.answer {
@@ -527,15 +548,17 @@ pub fn write(questions: &[Question]) -> String {
             let _ = write!(out, "::{}::", escape(&q.title));
         }
         if q.kind == Kind::Description {
-            let _ = write!(out, "{}\n\n", escape(&q.stem));
+            let (marker, text) = if q.html.is_empty() { ("", &q.stem) } else { ("[html]", &q.html) };
+            let _ = write!(out, "{marker}{}\n\n", escape(text));
             continue;
         }
         let feedback = if q.explanation.is_empty() { String::new() } else { format!("####{}", escape(&q.explanation)) };
+        let (marker, text) = if q.html.is_empty() { ("", &q.stem) } else { ("[html]", &q.html) };
         let (before, after) = match q.kind {
-            Kind::Fill => q.stem.split_once(BLANK).unwrap_or((&q.stem, "")),
-            _ => (q.stem.as_str(), ""),
+            Kind::Fill => text.split_once(BLANK).unwrap_or((text, "")),
+            _ => (text.as_str(), ""),
         };
-        let _ = write!(out, "{}{{{}{feedback}}}{}\n\n", escape(before), block(q), escape(after));
+        let _ = write!(out, "{marker}{}{{{}{feedback}}}{}\n\n", escape(before), block(q), escape(after));
     }
     out
 }
@@ -611,9 +634,12 @@ mod tests {
         assert_eq!(qs[2].feedback, vec!["对", "再想想"], "after true, after false");
         assert_eq!((qs[3].kind, &qs[3].answer), (Kind::Fill, &Answer::Text(vec!["119".into()])), "the one-answer form");
         assert_eq!(qs[1].stem, "电器用完要断电。", "the text HTML shows, never its tags");
+        assert_eq!(qs[1].html, "<b>电器</b>用完要断电。", "and its formatting");
+        assert!(got.warnings.is_empty(), "nothing lost: {:?}", got.warnings);
+        let md = read("[markdown]**电器**用完要断电。{T}\n", &Defaults::default()).unwrap();
         let said: Vec<(usize, &str, String)> =
-            got.warnings.iter().map(|w| (w.row, w.column.as_str(), Lang::Zh.message(&w.message))).collect();
-        assert_eq!(said, vec![(5, "error.quiz_part.stem", "HTML格式未保留，按纯文本保存".to_owned())]);
+            md.warnings.iter().map(|w| (w.row, w.column.as_str(), Lang::Zh.message(&w.message))).collect();
+        assert_eq!(said, vec![(1, "error.quiz_part.stem", "Markdown格式未保留，按纯文本保存".to_owned())]);
         let back = crate::quiz::plain(read(&write(&crate::quiz::plain(got.clone())), &Defaults::default()).unwrap());
         assert_eq!(back, crate::quiz::plain(got));
     }

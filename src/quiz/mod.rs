@@ -11,6 +11,7 @@ pub mod actions;
 pub mod aiken;
 pub mod api;
 pub mod gift;
+pub mod html;
 pub mod live;
 pub mod moodle;
 pub mod pages;
@@ -280,8 +281,13 @@ pub struct Question {
     pub category: String,
     /// 1 easy, 2 medium, 3 hard.
     pub difficulty: u8,
-    /// The question; a fill-in question holds one [`BLANK`].
+    /// The question; a fill-in question holds one [`BLANK`]. When it has [`Question::html`],
+    /// the words that shows.
     pub stem: String,
+    /// The question as formatted text, a safe subset of HTML (see [`html`]), or empty for a
+    /// plain one.
+    #[serde(default)]
+    pub html: String,
     /// The options of a choice question, in order (empty for the other kinds).
     pub options: Vec<String>,
     /// The right answer.
@@ -331,6 +337,7 @@ impl Question {
             category: category.to_owned(),
             difficulty,
             stem,
+            html: String::new(),
             options,
             answer,
             weights: Vec::new(),
@@ -346,6 +353,9 @@ impl Question {
         if !text_ok(&self.stem) {
             return Err(("stem", "error.stem_length".into()));
         }
+        if !self.html.is_empty() && (html::clean(&self.html) != self.html || html::text(&self.html) != self.stem) {
+            return Err(("stem", "error.html_stem".into()));
+        }
         if self.title.chars().count() > 200 {
             return Err(("title", "error.title_length".into()));
         }
@@ -358,7 +368,7 @@ impl Question {
         };
         for (part, texts) in [
             ("title", vec![&self.title]),
-            ("stem", vec![&self.stem]),
+            ("stem", vec![&self.stem, &self.html]),
             ("options", self.options.iter().collect()),
             ("answer", answers),
             ("feedback", self.feedback.iter().collect()),
@@ -1062,11 +1072,18 @@ pub(crate) mod tests {
                     };
                     // A description asks nothing, so it has nothing to explain (GIFT could not hold it).
                     let explanation = if kind == Kind::Description { String::new() } else { explanation };
+                    let html = if bit(25) && !stem.contains("  ") {
+                        let escaped = stem.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                        format!("<p><b>{escaped}</b></p>")
+                    } else {
+                        String::new()
+                    };
                     let mut q = Question {
                         kind,
                         title: if bit(22) { title } else { String::new() },
                         category,
                         difficulty,
+                        html,
                         stem,
                         options,
                         answer,

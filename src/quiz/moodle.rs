@@ -2,8 +2,9 @@
 //! numerical|matching|essay|description|category">`, each answer's fraction (its weight) and
 //! feedback, the question's name (its title) and general feedback (the explanation). Categories
 //! form a tree (see [`super::category_path`]). Difficulty, source and all-or-nothing scoring travel
-//! as the tags `difficulty:N`, `source:…` and `scoring:all-or-nothing`. HTML markup and embedded
-//! images are read but not kept, and said. The reader refuses any DOCTYPE (so no entity can be
+//! as the tags `difficulty:N`, `source:…` and `scoring:all-or-nothing`. A question text in HTML
+//! keeps a safe subset of its markup (see [`super::html`]); embedded images are read but not
+//! kept, and said. The reader refuses any DOCTYPE (so no entity can be
 //! defined: no external entities, no billion laughs) and any entity but the five of XML and
 //! character references.
 
@@ -12,7 +13,9 @@ use std::fmt::Write as _;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::{Answer, BLANK, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, part_label};
+use super::{
+    Answer, BLANK, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, html, part_label,
+};
 use crate::i18n::keyed;
 
 /// An element of the parsed document.
@@ -43,36 +46,25 @@ impl Element {
     fn count(&self, name: &str) -> usize {
         self.children.iter().map(|c| usize::from(c.name == name) + c.count(name)).sum()
     }
-    /// Whether it is HTML with markup in it, which `inner_text` takes away.
-    fn has_markup(&self) -> bool {
-        self.attr("format") == Some("html") && self.child("text").is_some_and(|t| t.text.contains('<'))
+    /// Its text as written, HTML or plain.
+    fn raw(&self) -> &str {
+        self.child("text").map_or(self.text.as_str(), |t| t.text.as_str())
+    }
+    fn is_html(&self) -> bool {
+        self.attr("format").is_some_and(|f| matches!(f, "html" | "moodle_auto_format"))
     }
     fn inner_text(&self) -> String {
-        let t = self.child("text").map_or(self.text.as_str(), |t| t.text.as_str());
-        if self.attr("format") == Some("html") { strip_html(t) } else { t.trim().to_owned() }
+        if self.is_html() { html::text(self.raw()) } else { self.raw().trim().to_owned() }
     }
-}
-
-/// The text HTML shows: tags taken away, the common entities written out.
-pub(super) fn strip_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
+    /// Its text as the safe subset of HTML, or empty when it is plain (or only one paragraph).
+    fn formatted(&self) -> String {
+        if !self.is_html() {
+            return String::new();
         }
+        let clean = html::clean(self.raw());
+        let inner = clean.strip_prefix("<p>").and_then(|c| c.strip_suffix("</p>")).unwrap_or(&clean);
+        if inner.contains('<') { clean } else { String::new() }
     }
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .trim()
-        .to_owned()
 }
 
 fn line_at(input: &str, pos: u64) -> usize {
@@ -230,7 +222,9 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         let texts: Vec<String> = answers.iter().map(|(_, t, _)| t.clone()).collect();
         let mut feedback: Vec<String> = answers.iter().map(|(_, _, f)| f.clone()).collect();
         let full = |w: &f64| *w >= 99.99;
-        let mut stem = q.text_of("questiontext");
+        let text = q.child("questiontext");
+        let mut stem = text.map(Element::inner_text).unwrap_or_default();
+        let mut formatted = text.map(Element::formatted).unwrap_or_default();
         let (options, answer, weights) = match kind {
             Kind::TrueFalse => {
                 let said = |word: &str| answers.iter().find(|(_, t, _)| t.eq_ignore_ascii_case(word));
@@ -245,6 +239,9 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
                 if !stem.contains(BLANK) {
                     // Moodle asks for no blank in the text: the answer box follows it.
                     stem.push_str(BLANK);
+                    if !formatted.is_empty() {
+                        formatted.push_str(BLANK);
+                    }
                 }
                 let weights = if weights.iter().all(full) { Vec::new() } else { weights };
                 (Vec::new(), Answer::Text(texts), weights)
@@ -290,9 +287,6 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             feedback.clear();
         }
         // What the bank does not keep is said, question by question.
-        if q.child("questiontext").is_some_and(Element::has_markup) {
-            warnings.push(error_at(q.line, "stem", keyed("error.lost_format", &["HTML"])));
-        }
         let images = q.count("file");
         if images > 0 {
             warnings.push(error_at(q.line, "stem", keyed("error.lost_images", &[&images.to_string()])));
@@ -310,6 +304,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
                 category: category.clone(),
                 difficulty,
                 stem,
+                html: formatted,
                 options,
                 answer,
                 weights,
@@ -363,7 +358,11 @@ pub fn write(questions: &[Question]) -> String {
         };
         let name = if q.title.is_empty() { format!("Q{}", n + 1) } else { esc(&q.title) };
         let _ = writeln!(out, "<question type=\"{kind}\">\n<name><text>{name}</text></name>");
-        out.push_str(&text_el("questiontext", &q.stem));
+        if q.html.is_empty() {
+            out.push_str(&text_el("questiontext", &q.stem));
+        } else {
+            let _ = write!(out, "<questiontext format=\"html\"><text>{}</text></questiontext>", esc(&q.html));
+        }
         out.push('\n');
         out.push_str(&text_el("generalfeedback", &q.explanation));
         out.push('\n');
@@ -463,10 +462,11 @@ mod tests {
         let first = &read.questions[0].1;
         assert_eq!((first.title.as_str(), first.feedback.clone()), ("消防常识1", vec!["对".to_owned(), String::new()]));
         assert_eq!(read.questions[1].1.title, "", "Moodle's numbering is no title");
+        assert_eq!((first.stem.as_str(), first.html.as_str()), ("见图：", ""), "one paragraph is plain text");
         let said: Vec<(usize, String)> = read.warnings.iter().map(|w| (w.row, Lang::Zh.message(&w.message))).collect();
         assert_eq!(
             said,
-            vec![(2, "HTML格式未保留，按纯文本保存".to_owned()), (2, "1张图片未保存".to_owned())],
+            vec![(2, "1张图片未保存".to_owned())],
             "the second question, written as firecast writes, loses nothing"
         );
     }
@@ -567,6 +567,7 @@ mod tests {
             xml.replace("<question type=\"cloze\"><questiontext><text>连一连</text></questiontext></question>\n", "");
         let qs = crate::quiz::plain(read(&ok, &Defaults::default()).unwrap());
         assert_eq!(qs[0].stem, "燃气泄漏时应 首先？");
+        assert_eq!(qs[0].html, "<p>燃气泄漏时应 <b>首先</b>？</p>", "its formatting kept");
         assert_eq!(qs[0].category, "gas");
         assert_eq!(qs[0].answer, Answer::Choice(vec![0]));
     }

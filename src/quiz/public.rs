@@ -242,6 +242,7 @@ async fn hand_in(State(state): State<AppState>, Path(token): Path<String>) -> Re
 /// One question of the review after the quiz.
 struct Review {
     stem: String,
+    html: String,
     options: Vec<String>,
     given: String,
     right: String,
@@ -308,6 +309,7 @@ async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<S
                 .map(|g| q.feedback_on(g).into_iter().map(str::to_owned).collect())
                 .unwrap_or_default(),
             stem: q.stem.clone(),
+            html: super::html::clean(&q.html),
             options: if q.kind == Kind::Matching { Vec::new() } else { q.options.clone() },
             explanation: q.explanation.clone(),
         });

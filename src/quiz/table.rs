@@ -1,6 +1,7 @@
 //! A bank as a table (CSV or XLSX, the import template): one question a row, the columns
 //! `type, category, difficulty, stem, options, answer, explanation, source, title, weights,
-//! feedback` (or their Chinese headers; the last three may be left out). Lists sit in one cell
+//! feedback, html` (or their Chinese headers; the last four may be left out: `html` is the
+//! question as formatted text, see [`super::html`]). Lists sit in one cell
 //! separated by ` | ` (a literal `|` is written `\|`): the options, or the items of a matching
 //! question. The answer is option letters (`A`, `ACD`), `true`/`false` (对/错), the accepted
 //! texts of a blank or numbers, or the answer of each item of a matching question followed by
@@ -24,6 +25,7 @@ pub const COLUMNS: &[(&str, &str, bool)] = &[
     ("title", "标题", false),
     ("weights", "得分比例", false),
     ("feedback", "反馈", false),
+    ("html", "题干HTML", false),
 ];
 
 /// Splits a cell on unescaped `|`, undoing `\|` and `\\`, trimming each part.
@@ -188,6 +190,7 @@ pub fn read(bytes: &[u8], defaults: &Defaults) -> Result<Read, Vec<FormatError>>
             answer,
             weights,
             feedback: split_list(cell(10)),
+            html: cell(11).to_owned(),
             explanation: cell(6).to_owned(),
             source: cell(7).to_owned(),
         };
@@ -214,6 +217,7 @@ fn rows(questions: &[Question]) -> Vec<Vec<String>> {
                 protect(&q.title),
                 q.weights.iter().map(f64::to_string).collect::<Vec<_>>().join(" | "),
                 protect(&join_list(&q.feedback)),
+                protect(&q.html),
             ]
         })
         .collect()

@@ -101,9 +101,10 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         assert_eq!(v["imported"].as_u64().unwrap() as usize, before, "{format}: only its own bank");
         assert_eq!(app.texts(&own).await, bank, "{format} gives the same bank");
     }
-    // Titles, weights and feedback are kept; what a file holds that the bank does not keep is
-    // said by line and part, in the reader's language.
-    let titled = "$CATEGORY: $course$/top/家庭防火/电气\n\n::一一九::[html]<p>火警电话是多少？</p>{=119#对 ~%50%一一九#写数字 ~110#错}\n";
+    // Titles, formatting, weights and feedback are kept; what a file holds that the bank does
+    // not keep is said by line and part, in the reader's language.
+    let titled = "$CATEGORY: $course$/top/家庭防火/电气\n\n::一一九::[html]<p onclick\\=\"x()\">火警电话是<b>多少</b>？</p><script>x()</script>\
+                  {=119#对 ~%50%一一九#写数字 ~110#错}\n\n[markdown]**别**用湿手碰开关。{T}\n";
     let r = changchun
         .http
         .post(format!("{}/api/v1/questions/import?format=gift", changchun.base))
@@ -121,14 +122,19 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         .iter()
         .map(|w| (w["row"].as_i64().unwrap(), w["column"].as_str().unwrap(), w["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(said, vec![(3, "题干", "HTML格式未保留，按纯文本保存")], "{v}");
+    assert_eq!(said, vec![(5, "题干", "Markdown格式未保留，按纯文本保存")], "{v}");
     let kept = app
         .texts(&format!(
-            "select title || '|' || category || '|' || stem || '|' || weights || '|' || feedback from question \
-             where owner_unit_id = {unit} and title = '一一九'"
+            "select title || '|' || category || '|' || stem || '|' || html || '|' || weights || '|' || feedback \
+             from question where owner_unit_id = {unit} and title = '一一九'"
         ))
         .await;
-    assert_eq!(kept, vec![r#"一一九|home/电气|火警电话是多少？|[100.0,50.0,0.0]|["对","写数字","错"]"#]);
+    assert_eq!(
+        kept,
+        vec![
+            r#"一一九|home/电气|火警电话是多少？|<p>火警电话是<b>多少</b>？</p>|[100.0,50.0,0.0]|["对","写数字","错"]"#
+        ]
+    );
     // Essays and descriptions come in and stay in the bank, but no quiz draws them.
     let open = "$CATEGORY: escape\n\n请简述家中起火时的逃生要点。{}\n\n以下题目关于电动自行车充电。\n";
     let (s, v) = import(&changchun, "gift", open.as_bytes().to_vec()).await;
@@ -532,7 +538,7 @@ pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp)
 pub async fn matching_questions_and_part_marks_score_as_weighted(app: TestApp) {
     let changchun = app.login("changchun").await;
     let gift = "$CATEGORY: $course$/top/校园安全/实验室\n\n\
-                ::灭火::连一连灭火方法。{=油锅起火 -> 盖锅盖 =电器起火 -> 先断电 = -> 用水浇}\n\n\
+                ::灭火::[html]连一连<b>灭火方法</b>。{=油锅起火 -> 盖锅盖 =电器起火 -> 先断电 = -> 用水浇}\n\n\
                 实验室应配备哪些？{~%50%灭火器 ~%50%灭火毯 ~%-100%酒精灯}\n\n\
                 火警电话是{=119 =%50%一一九#请写数字 =%0%110#那是匪警}。\n";
     let (s, v) = import(&changchun, "gift", gift.as_bytes().to_vec()).await;
@@ -557,6 +563,10 @@ pub async fn matching_questions_and_part_marks_score_as_weighted(app: TestApp) {
             );
             let page = resident.c.get(&format!("/p/attempts/{token}/{i}")).await.text().await.unwrap();
             assert_eq!(page.matches("name=\"match\"").count(), 2, "one list an item");
+            assert!(
+                page.contains("连一连<b>灭火方法</b>。") && shown["stem"] == "连一连灭火方法。",
+                "formatted, its words plain"
+            );
             // One pair right, one wrong: half the points.
             json!({"text": options.iter().map(|o| if *o == "油锅起火" { "盖锅盖" } else { "用水浇" }).collect::<Vec<_>>()})
         } else if shown["kind"] == "multiple" {

@@ -32,6 +32,8 @@ pub struct QuestionRow {
     pub options: String,
     /// Answer, JSON.
     pub answer: String,
+    /// The text as HTML, or empty.
+    pub html: String,
     /// Weights, JSON.
     pub weights: String,
     /// Feedback, JSON.
@@ -61,6 +63,7 @@ impl QuestionRow {
         Ok(Question {
             kind: Kind::parse(&self.kind).ok_or_else(|| broken("question kind"))?,
             title: self.title.clone(),
+            html: self.html.clone(),
             category: self.category.clone(),
             difficulty: u8::try_from(self.difficulty).map_err(|_| broken("difficulty"))?,
             stem: self.stem.clone(),
@@ -79,7 +82,8 @@ impl QuestionRow {
     }
 }
 
-pub(super) const QUESTION_COLUMNS: &str = "id, kind, title, category, difficulty, stem, options, answer, weights, feedback, explanation, source, status, owner_path";
+pub(super) const QUESTION_COLUMNS: &str = "id, kind, title, category, difficulty, stem, html, options, answer, weights, feedback, explanation, source, status, \
+     owner_path";
 
 /// The stems already in the bank of a unit (for duplicate checks before an import).
 pub async fn stems(db: &Db, owner_path: &str) -> Result<Vec<String>> {
@@ -101,8 +105,8 @@ pub async fn insert_questions(
     on_tx!(&mut tx, |conn| {
         for chunk in questions.chunks(CHUNK_ROWS / 2) {
             let mut q = sqlx::QueryBuilder::new(
-                "insert into question (kind, title, category, difficulty, stem, options, option_count, answer, weights, \
-                 feedback, explanation, source, status, owner_unit_id, owner_path, created_by, created_at) ",
+                "insert into question (kind, title, category, difficulty, stem, html, options, option_count, answer, \
+                 weights, feedback, explanation, source, status, owner_unit_id, owner_path, created_by, created_at) ",
             );
             q.push_values(chunk, |mut b, x| {
                 b.push_bind(x.kind.as_str())
@@ -110,6 +114,7 @@ pub async fn insert_questions(
                     .push_bind(&x.category)
                     .push_bind(i64::from(x.difficulty))
                     .push_bind(&x.stem)
+                    .push_bind(&x.html)
                     .push_bind(json(&x.options))
                     .push_bind(i64::try_from(x.options.len()).unwrap_or(0))
                     .push_bind(json(&x.answer))
