@@ -29,7 +29,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             crate::quiz::read(Format::Csv, crate::quiz::BANK_CSV.as_bytes(), &Defaults::default())
                 .map_err(|e| anyhow::anyhow!("the starting bank: {e:?}"))?,
         );
-        store::insert_questions(db, (corps.id, &corps.region_path), Some(by), &questions).await?;
+        store::insert_questions(db, (corps.id, &corps.region_path), Some(by), &questions, &[]).await?;
     }
     if store::quizzes(db, &Scope::province()).await?.iter().any(|q| q.title == QUIZ_TITLE) {
         return Ok(());

@@ -58,9 +58,11 @@ pub async fn import(
             Ok(r) => r,
             Err(errors) => return Ok(Err(errors)),
         };
+        let mut read = read;
         if read.questions.is_empty() {
             return Ok(Err(vec![super::error_at(0, "", "error.no_questions")]));
         }
+        let images = pictures(db, &mut read).await?;
         let existing: std::collections::HashMap<String, super::Question> =
             own_bank(db, me, None).await?.into_iter().map(|q| (q.stem.clone(), q)).collect();
         let mut seen = std::collections::HashMap::new();
@@ -83,12 +85,66 @@ pub async fn import(
         }
         let skipped = seen.len() - questions.len();
         let count =
-            store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions).await?;
+            store::insert_questions(db, (me.user.unit_id, &me.user.region_path), Some(me.user.id), &questions, &images)
+                .await?;
         Ok(Ok(Added { count, skipped, warnings: read.warnings }))
     }
     .await;
     let r = me.audited(db, "quiz.bank_import", ("question", format.to_string().as_str()), r).await?;
     Ok(r)
+}
+
+/// The pictures a file's questions show, as the bank keeps them: each cleaned and re-encoded like
+/// a photo and named by the SHA-256 of its JPEG, unless the bank holds those very bytes already
+/// (a picture it exported). A picture that cannot be read, or one of the bank's that it does not
+/// hold (a GIFT file from another installation), is left out of its question, and said.
+async fn pictures(db: &Db, read: &mut super::Read) -> Result<Vec<store::NewImage>> {
+    use sha2::Digest as _;
+    let mut kept: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
+    let mut new = Vec::new();
+    for image in std::mem::take(&mut read.images) {
+        if kept.contains_key(&image.sha256) {
+            continue;
+        }
+        if store::image_held(db, &image.sha256).await? {
+            kept.insert(image.sha256.clone(), Some(image.sha256));
+            continue;
+        }
+        let bytes = image.bytes;
+        let photo = tokio::task::spawn_blocking(move || crate::photo::process(&bytes))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?;
+        match photo {
+            Ok(photo) => {
+                let sha256 = format!("{:x}", sha2::Sha256::digest(&photo.jpeg));
+                kept.insert(image.sha256, Some(sha256.clone()));
+                new.push((sha256, photo));
+            }
+            Err(_) => {
+                kept.insert(image.sha256, None);
+                read.warnings.push(super::error_at(image.line, "stem", "error.image_unread"));
+            }
+        }
+    }
+    for (line, q) in &mut read.questions {
+        let mut html = q.html.clone();
+        for shown in super::html::images(&q.html) {
+            let tag = format!("<img src=\"{}\" alt=\"\">", super::html::image_src(shown));
+            let keep = match kept.get(shown) {
+                Some(k) => k.clone(),
+                None if store::image_held(db, shown).await? => Some(shown.to_owned()),
+                None => {
+                    read.warnings.push(super::error_at(*line, "stem", "error.image_elsewhere"));
+                    None
+                }
+            };
+            let with = keep.map(|k| format!("<img src=\"{}\" alt=\"\">", super::html::image_src(&k)));
+            html = html.replace(&tag, &with.unwrap_or_default());
+        }
+        q.html = super::html::formatted(&html);
+    }
+    read.warnings.sort_by_key(|w| w.row);
+    Ok(new)
 }
 
 /// The questions of the caller's own unit's bank (not those above it), of a status or any.
@@ -112,7 +168,17 @@ pub async fn export(db: &Db, me: &Principal, format: Format) -> Result<Vec<u8>> 
     } else {
         questions
     };
-    super::write(format, &questions).map_err(|e| Error::invalid("format", e))
+    let mut pictures = std::collections::HashMap::new();
+    if format == Format::Moodle {
+        for q in &questions {
+            for sha256 in super::html::images(&q.html) {
+                if !pictures.contains_key(sha256) {
+                    pictures.insert(sha256.to_owned(), store::image(db, sha256).await?);
+                }
+            }
+        }
+    }
+    super::write(format, &questions, &pictures).map_err(|e| Error::invalid("format", e))
 }
 
 /// Retires a question (it is no longer drawn) or makes it active again.

@@ -270,8 +270,8 @@ fn question(
 
 /// An `[html]` question keeps its formatting; its options and feedback the text they show.
 fn formatted(q: &mut Question) {
-    q.html = super::html::clean(&q.stem);
-    q.stem = super::html::text(&q.html);
+    q.html = super::html::formatted(&q.stem);
+    q.stem = super::html::text(&q.stem);
     for t in q.options.iter_mut().chain(&mut q.feedback) {
         *t = super::html::decode(t);
     }

@@ -3,8 +3,9 @@
 //! places (a list, a text message).
 //!
 //! The subset: paragraphs and line breaks, bold, italic, underline, sub- and superscript, and
-//! lists — each tag without attributes. Any other tag is left out with its attributes and its
-//! words kept, except `script` and `style`, whose content goes too. Entities are read and written
+//! lists — each tag without attributes — and pictures of the bank's own (`<img>` whose `src` is
+//! [`image_src`], nothing else). Any other tag is left out with its attributes and its words
+//! kept, except `script` and `style`, whose content goes too. Entities are read and written
 //! again, so the result is well-formed and holds no markup but the subset's.
 
 /// The tags kept.
@@ -14,11 +15,41 @@ const EMPTY: &[&str] = &["br"];
 /// Tags whose content is not text to show.
 const DROPPED: &[&str] = &["script", "style"];
 
+/// Where the bank's pictures are served, by the SHA-256 (hex) of their JPEG.
+const IMAGES: &str = "/p/quiz/images/";
+
+/// The address of a picture of the bank.
+pub fn image_src(sha256: &str) -> String {
+    format!("{IMAGES}{sha256}.jpg")
+}
+
+/// The picture an address names, when it is one of the bank's.
+fn image_of(src: &str) -> Option<&str> {
+    let key = src.strip_prefix(IMAGES)?.strip_suffix(".jpg")?;
+    (key.len() == 64 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(key)
+}
+
+/// The pictures of the bank a clean HTML text shows, by their SHA-256.
+pub fn images(clean: &str) -> Vec<&str> {
+    clean.split("<img src=\"").skip(1).filter_map(|rest| rest.split('"').next().and_then(image_of)).collect()
+}
+
 /// One piece of an HTML text.
 enum Piece<'a> {
     Text(&'a str),
-    /// A tag: its name (lowercase) and whether it ends an element.
-    Tag(String, bool),
+    /// A tag: its name (lowercase), whether it ends an element, and its `src`.
+    Tag(String, bool, Option<String>),
+}
+
+/// The `src` attribute of a tag's text (after its name), quoted or not.
+fn src_of(tag: &str) -> Option<String> {
+    let at = tag.to_ascii_lowercase().find("src=")?;
+    let value = &tag[at + 4..];
+    let value = match value.chars().next()? {
+        q @ ('"' | '\'') => value[1..].split(q).next()?,
+        _ => value.split(|c: char| c.is_whitespace() || c == '>').next()?,
+    };
+    Some(unescape(value))
 }
 
 /// Splits `raw` into text and tags; a `<` that starts no tag is text.
@@ -40,7 +71,8 @@ fn pieces(raw: &str) -> Vec<Piece<'_>> {
             Some(end) if is_comment || !name.is_empty() => {
                 out.push(Piece::Text(&rest[..open]));
                 if !is_comment {
-                    out.push(Piece::Tag(name, closing));
+                    let src = (name == "img").then(|| src_of(&after[..end])).flatten();
+                    out.push(Piece::Tag(name, closing, src));
                 }
                 rest = &after[end..];
             }
@@ -103,7 +135,12 @@ pub fn clean(raw: &str) -> String {
         match piece {
             Piece::Text(_) if dropping.is_some() => {}
             Piece::Text(t) => out.push_str(&escape(&unescape(t))),
-            Piece::Tag(name, closing) => {
+            Piece::Tag(name, _, src) if name == "img" && dropping.is_none() => {
+                if let Some(key) = src.as_deref().and_then(image_of) {
+                    out.push_str(&format!("<img src=\"{}\" alt=\"\">", image_src(key)));
+                }
+            }
+            Piece::Tag(name, closing, _) => {
                 if let Some(d) = &dropping {
                     if closing && *d == name {
                         dropping = None;
@@ -129,6 +166,14 @@ pub fn clean(raw: &str) -> String {
         out.push_str(&format!("</{o}>"));
     }
     out.trim().to_owned()
+}
+
+/// A question text as the bank keeps its formatting: [`clean`], or empty when what is left is
+/// plain text (no tag, or one paragraph around it).
+pub fn formatted(raw: &str) -> String {
+    let clean = clean(raw);
+    let inner = clean.strip_prefix("<p>").and_then(|c| c.strip_suffix("</p>")).unwrap_or(&clean);
+    if inner.contains('<') { clean } else { String::new() }
 }
 
 /// The text of a short HTML piece (an option, a feedback) as written: tags taken away, entities
@@ -157,8 +202,8 @@ pub fn text(raw: &str) -> String {
         match piece {
             Piece::Text(t) if !dropping => out.push_str(&unescape(t)),
             Piece::Text(_) => {}
-            Piece::Tag(name, closing) if DROPPED.contains(&name.as_str()) => dropping = !closing,
-            Piece::Tag(name, _) if matches!(name.as_str(), "p" | "br" | "li" | "div") => out.push(' '),
+            Piece::Tag(name, closing, _) if DROPPED.contains(&name.as_str()) => dropping = !closing,
+            Piece::Tag(name, ..) if matches!(name.as_str(), "p" | "br" | "li" | "div") => out.push(' '),
             Piece::Tag(..) => {}
         }
     }
@@ -182,6 +227,13 @@ mod tests {
         assert_eq!(clean("a < b and c>d"), "a &lt; b and c&gt;d", "a < that starts no tag is text");
         assert_eq!(text("Fire <br>safety"), "Fire safety");
         assert_eq!(clean("<!-- 注释 -->正文"), "正文");
+        let own = image_src(&"ab".repeat(32));
+        let kept = format!("<img src=\"{own}\" alt=\"\">");
+        assert_eq!(clean(&format!("见图<IMG SRC='{own}' onerror=x()>")), format!("见图{kept}"));
+        assert_eq!(images(&clean(&format!("<p>{kept}</p>"))), vec!["ab".repeat(32).as_str()]);
+        assert_eq!(clean("<img src=\"https://elsewhere.example/a.png\">图"), "图", "no picture from elsewhere");
+        assert_eq!(clean(&format!("<img src=\"{own}x\">")), "");
+        assert_eq!(text(&kept), "", "a picture has no words");
     }
 
     proptest! {
@@ -192,7 +244,7 @@ mod tests {
             prop_assert_eq!(text(&once), text(&clean(&once)));
             for tag in once.split('<').skip(1) {
                 let name = tag.trim_start_matches('/').split('>').next().unwrap_or_default();
-                prop_assert!(KEPT.contains(&name), "only the subset's tags, bare: {}", once);
+                prop_assert!(KEPT.contains(&name) || name.starts_with("img src=\"/p/quiz/images/"), "only the subset's tags, bare: {}", once);
             }
         }
     }

@@ -621,15 +621,37 @@ pub fn default_category(named: Option<&str>) -> String {
     named.and_then(category_path).unwrap_or_else(|| Defaults::default().category)
 }
 
-/// What a reader made of a file: its questions with the line each starts at, and what it read but
-/// could not keep (a title, an answer's feedback, an image, formatting), by line and part, so
-/// that nothing is lost silently.
+/// What a reader made of a file: its questions with the line each starts at, the pictures they
+/// show, and what it read but could not keep (an image outside the question text, Markdown), by
+/// line and part, so that nothing is lost silently.
 #[derive(Clone, Debug, Default)]
 pub struct Read {
     /// The questions and their lines.
     pub questions: Vec<(usize, Question)>,
     /// What was not kept.
     pub warnings: Vec<FormatError>,
+    /// The pictures the questions' HTML shows (as [`html::image_src`] of [`Image::sha256`]), as
+    /// the file holds them: an import cleans each before it is kept.
+    pub images: Vec<Image>,
+}
+
+/// A picture a file holds for a question.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// The line of its question.
+    pub line: usize,
+    /// The SHA-256 (hex) of its bytes as the file holds them.
+    pub sha256: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Image {
+    /// A picture by its bytes.
+    pub fn new(line: usize, bytes: Vec<u8>) -> Self {
+        use sha2::Digest as _;
+        Self { line, sha256: format!("{:x}", sha2::Sha256::digest(&bytes)), bytes }
+    }
 }
 
 /// Checks every question a reader produced, keeping the line each started at, after the
@@ -651,7 +673,7 @@ pub fn check_all(
     }
     if errors.is_empty() {
         warnings.sort_by_key(|e| e.row);
-        Ok(Read { questions: out, warnings })
+        Ok(Read { questions: out, warnings, images: Vec::new() })
     } else {
         errors.sort_by_key(|e| e.row);
         Err(errors)
@@ -733,12 +755,18 @@ pub fn read(format: Format, bytes: &[u8], defaults: &Defaults) -> Result<Read, V
 
 /// Writes a bank in `format`. Aiken holds single-choice questions only: the others are refused,
 /// by position.
-pub fn write(format: Format, questions: &[Question]) -> Result<Vec<u8>, String> {
+/// `pictures` are the JPEGs of the pictures the questions show, by their SHA-256: Moodle XML
+/// carries them in the file; the other formats name them by their address in this installation.
+pub fn write(
+    format: Format,
+    questions: &[Question],
+    pictures: &std::collections::HashMap<String, Vec<u8>>,
+) -> Result<Vec<u8>, String> {
     match format {
         Format::Csv => Ok(table::csv(questions)),
         Format::Xlsx => table::xlsx(questions),
         Format::Gift => Ok(gift::write(questions).into_bytes()),
-        Format::Moodle => Ok(moodle::write(questions).into_bytes()),
+        Format::Moodle => Ok(moodle::write(questions, pictures).into_bytes()),
         Format::Aiken => aiken::write(questions).map(String::into_bytes),
     }
 }
@@ -1134,12 +1162,12 @@ pub(crate) mod tests {
     fn the_bank_round_trips_through_every_lossless_format() {
         let bank = sample();
         for format in [Format::Csv, Format::Xlsx, Format::Gift, Format::Moodle] {
-            let bytes = write(format, &bank).unwrap();
+            let bytes = write(format, &bank, &Default::default()).unwrap();
             let back = plain(read(format, &bytes, &Defaults::default()).unwrap_or_else(|e| panic!("{format}: {e:?}")));
             assert_eq!(back, bank, "{format}");
         }
         let singles: Vec<Question> = bank.into_iter().filter(|q| q.kind == Kind::Single).collect();
-        let bytes = write(Format::Aiken, &singles).unwrap();
+        let bytes = write(Format::Aiken, &singles, &Default::default()).unwrap();
         let back = plain(read(Format::Aiken, &bytes, &Defaults::default()).unwrap());
         assert_eq!(back.len(), singles.len());
         assert!(

@@ -8,13 +8,14 @@
 //! defined: no external entities, no billion laughs) and any entity but the five of XML and
 //! character references.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::{
-    Answer, BLANK, Defaults, FormatError, Kind, NumberKey, Question, Read, check_all, error_at, html, part_label,
+    Answer, BLANK, Defaults, FormatError, Image, Kind, NumberKey, Question, Read, check_all, error_at, html, part_label,
 };
 use crate::i18n::keyed;
 
@@ -56,15 +57,44 @@ impl Element {
     fn inner_text(&self) -> String {
         if self.is_html() { html::text(self.raw()) } else { self.raw().trim().to_owned() }
     }
-    /// Its text as the safe subset of HTML, or empty when it is plain (or only one paragraph).
-    fn formatted(&self) -> String {
-        if !self.is_html() {
-            return String::new();
+}
+
+/// A file name as Moodle writes it in an address: every byte but letters, digits and `-_.~` as
+/// `%XX`.
+fn url_encoded(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A question text's HTML with the pictures it holds (`<file name="a.png" encoding="base64">`,
+/// shown as `@@PLUGINFILE@@/a.png`) put in as pictures of the bank, those pictures, and how many
+/// could not be read.
+fn with_pictures(text: &Element, line: usize) -> (String, Vec<Image>, usize) {
+    use base64::Engine as _;
+    let mut raw = text.raw().to_owned();
+    let (mut images, mut unread) = (Vec::new(), 0);
+    for file in text.all("file") {
+        let data: String = file.text.chars().filter(|c| !c.is_whitespace()).collect();
+        match base64::engine::general_purpose::STANDARD.decode(data) {
+            Ok(bytes) if file.attr("encoding") == Some("base64") => {
+                let image = Image::new(line, bytes);
+                let name = file.attr("name").unwrap_or_default();
+                for written in [name.to_owned(), url_encoded(name)] {
+                    raw = raw.replace(&format!("@@PLUGINFILE@@/{written}"), &html::image_src(&image.sha256));
+                }
+                images.push(image);
+            }
+            _ => unread += 1,
         }
-        let clean = html::clean(self.raw());
-        let inner = clean.strip_prefix("<p>").and_then(|c| c.strip_suffix("</p>")).unwrap_or(&clean);
-        if inner.contains('<') { clean } else { String::new() }
     }
+    (raw, images, unread)
 }
 
 fn line_at(input: &str, pos: u64) -> usize {
@@ -164,6 +194,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
     let mut read = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let mut images = Vec::new();
     for q in quiz.all("question") {
         let kind = match q.attr("type").unwrap_or_default() {
             "category" => {
@@ -222,9 +253,16 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         let texts: Vec<String> = answers.iter().map(|(_, t, _)| t.clone()).collect();
         let mut feedback: Vec<String> = answers.iter().map(|(_, _, f)| f.clone()).collect();
         let full = |w: &f64| *w >= 99.99;
-        let text = q.child("questiontext");
-        let mut stem = text.map(Element::inner_text).unwrap_or_default();
-        let mut formatted = text.map(Element::formatted).unwrap_or_default();
+        let (mut stem, mut formatted, mut unread) = (String::new(), String::new(), 0);
+        if let Some(text) = q.child("questiontext") {
+            stem = text.inner_text();
+            if text.is_html() {
+                let (raw, pictures, bad) = with_pictures(text, q.line);
+                formatted = html::formatted(&raw);
+                images.extend(pictures);
+                unread = bad;
+            }
+        }
         let (options, answer, weights) = match kind {
             Kind::TrueFalse => {
                 let said = |word: &str| answers.iter().find(|(_, t, _)| t.eq_ignore_ascii_case(word));
@@ -287,9 +325,9 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             feedback.clear();
         }
         // What the bank does not keep is said, question by question.
-        let images = q.count("file");
-        if images > 0 {
-            warnings.push(error_at(q.line, "stem", keyed("error.lost_images", &[&images.to_string()])));
+        let elsewhere = q.count("file") - q.child("questiontext").map_or(0, |t| t.all("file").count()) + unread;
+        if elsewhere > 0 {
+            warnings.push(error_at(q.line, "stem", keyed("error.lost_images", &[&elsewhere.to_string()])));
         }
         if ["correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"].iter().any(|f| !q.text_of(f).is_empty())
         {
@@ -314,7 +352,9 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             },
         ));
     }
-    check_all(read, errors, warnings, part_label)
+    let mut read = check_all(read, errors, warnings, part_label)?;
+    read.images = images;
+    Ok(read)
 }
 
 fn esc(s: &str) -> String {
@@ -334,8 +374,23 @@ fn answer(fraction: f64, text: &str, more: &str, feedback: Option<&String>) -> S
     )
 }
 
-/// Writes a bank as Moodle XML.
-pub fn write(questions: &[Question]) -> String {
+/// A question text in HTML with the pictures it shows as Moodle writes them: `@@PLUGINFILE@@`
+/// addresses, and the files after the text.
+fn html_with_files(html: &str, pictures: &HashMap<String, Vec<u8>>) -> (String, String) {
+    use base64::Engine as _;
+    let (mut text, mut files) = (html.to_owned(), String::new());
+    for sha256 in html::images(html) {
+        if let Some(jpeg) = pictures.get(sha256) {
+            text = text.replace(&html::image_src(sha256), &format!("@@PLUGINFILE@@/{sha256}.jpg"));
+            let data = base64::engine::general_purpose::STANDARD.encode(jpeg);
+            let _ = write!(files, "<file name=\"{sha256}.jpg\" path=\"/\" encoding=\"base64\">{data}</file>");
+        }
+    }
+    (text, files)
+}
+
+/// Writes a bank as Moodle XML, with the pictures its questions show (by their SHA-256).
+pub fn write(questions: &[Question], pictures: &HashMap<String, Vec<u8>>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>\n");
     let mut category = None;
     for (n, q) in questions.iter().enumerate() {
@@ -361,7 +416,8 @@ pub fn write(questions: &[Question]) -> String {
         if q.html.is_empty() {
             out.push_str(&text_el("questiontext", &q.stem));
         } else {
-            let _ = write!(out, "<questiontext format=\"html\"><text>{}</text></questiontext>", esc(&q.html));
+            let (text, files) = html_with_files(&q.html, pictures);
+            let _ = write!(out, "<questiontext format=\"html\"><text>{}</text>{files}</questiontext>", esc(&text));
         }
         out.push('\n');
         out.push_str(&text_el("generalfeedback", &q.explanation));
@@ -438,7 +494,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(128))]
         #[test]
         fn moodle_xml_round_trips(qs in proptest::collection::vec(question(), 1..6)) {
-            let back = read(&write(&qs), &Defaults::default()).map(crate::quiz::plain).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let back = read(&write(&qs, &HashMap::new()), &Defaults::default()).map(crate::quiz::plain).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
             prop_assert_eq!(back, qs);
         }
 
@@ -449,7 +505,7 @@ mod tests {
     }
 
     #[test]
-    fn what_the_bank_does_not_keep_is_said_by_line() {
+    fn titles_feedback_and_pictures_are_kept() {
         let xml = "<quiz>\n<question type=\"truefalse\"><name><text>消防常识1</text></name>\
                    <questiontext format=\"html\"><text><![CDATA[<p>见图：<img src=\"@@PLUGINFILE@@/a.png\"></p>]]></text>\
                    <file name=\"a.png\" encoding=\"base64\">iVBORw0KGgo=</file></questiontext>\
@@ -462,13 +518,11 @@ mod tests {
         let first = &read.questions[0].1;
         assert_eq!((first.title.as_str(), first.feedback.clone()), ("消防常识1", vec!["对".to_owned(), String::new()]));
         assert_eq!(read.questions[1].1.title, "", "Moodle's numbering is no title");
-        assert_eq!((first.stem.as_str(), first.html.as_str()), ("见图：", ""), "one paragraph is plain text");
-        let said: Vec<(usize, String)> = read.warnings.iter().map(|w| (w.row, Lang::Zh.message(&w.message))).collect();
-        assert_eq!(
-            said,
-            vec![(2, "1张图片未保存".to_owned())],
-            "the second question, written as firecast writes, loses nothing"
-        );
+        let src = html::image_src(&read.images[0].sha256);
+        assert_eq!(first.html, format!("<p>见图：<img src=\"{src}\" alt=\"\"></p>"), "the picture goes with it");
+        assert!(read.warnings.is_empty(), "the second question, written as firecast writes, loses nothing");
+        let second = &read.questions[1].1;
+        assert_eq!((second.stem.as_str(), second.html.as_str()), ("烟头要掐灭。", ""), "plain text stays plain");
     }
 
     #[test]
@@ -494,7 +548,7 @@ mod tests {
         assert_eq!(said, vec!["“*”（其他任何答案）的反馈未保存"]);
         assert!(q.is_right(&Answer::Text(vec!["27".into()])) && q.credit(&Answer::Text(vec!["24.5".into()])) == 0.5);
         assert_eq!(
-            crate::quiz::plain(read(&write(std::slice::from_ref(q)), &Defaults::default()).unwrap()),
+            crate::quiz::plain(read(&write(std::slice::from_ref(q), &HashMap::new()), &Defaults::default()).unwrap()),
             vec![q.clone()]
         );
     }
@@ -524,7 +578,32 @@ mod tests {
         assert!(qs[2].is_right(&Answer::Choice(vec![0, 1, 2])));
         assert!((qs[2].credit(&Answer::Choice(vec![0, 1])) - 0.6666666).abs() < 1e-6);
         assert_eq!(qs[2].credit(&Answer::Choice(vec![0, 1, 2, 3])), 0.0);
-        assert_eq!(crate::quiz::plain(read(&write(&qs), &Defaults::default()).unwrap()), qs);
+        assert_eq!(crate::quiz::plain(read(&write(&qs, &HashMap::new()), &Defaults::default()).unwrap()), qs);
+    }
+
+    #[test]
+    fn pictures_travel_with_their_question() {
+        use base64::Engine as _;
+        let png = b"\x89PNG not really".to_vec();
+        let data = base64::engine::general_purpose::STANDARD.encode(&png);
+        let xml = format!(
+            "<quiz><question type=\"truefalse\"><questiontext format=\"html\"><text><![CDATA[<p>看图：<img src=\"@@PLUGINFILE@@/%E7%81%AD%E7%81%AB%E5%99%A8%201.png\" width=\"100\"></p><p>这是干粉灭火器。</p>]]></text>\
+             <file name=\"灭火器 1.png\" path=\"/\" encoding=\"base64\">\n{data}\n</file><file name=\"x.png\" encoding=\"base64\">!!</file></questiontext>\
+             <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question></quiz>"
+        );
+        let got = read(&xml, &Defaults::default()).unwrap();
+        let image = &got.images[0];
+        assert_eq!((got.images.len(), &image.bytes), (1, &png));
+        let q = &got.questions[0].1;
+        let src = html::image_src(&image.sha256);
+        assert_eq!(q.html, format!("<p>看图：<img src=\"{src}\" alt=\"\"></p><p>这是干粉灭火器。</p>"));
+        assert_eq!(q.stem, "看图： 这是干粉灭火器。");
+        assert_eq!(got.warnings.len(), 1, "the file that is no picture is said: {:?}", got.warnings);
+        let pictures = HashMap::from([(image.sha256.clone(), png.clone())]);
+        let written = write(std::slice::from_ref(q), &pictures);
+        assert!(written.contains(&format!("@@PLUGINFILE@@/{}.jpg", image.sha256)), "{written}");
+        let back = read(&written, &Defaults::default()).unwrap();
+        assert_eq!((&back.questions[0].1, &back.images[0].bytes), (q, &png), "the same question, the same bytes");
     }
 
     #[test]
@@ -537,7 +616,7 @@ mod tests {
         assert_eq!(qs.iter().map(|q| q.kind).collect::<Vec<_>>(), vec![Kind::Essay, Kind::Description]);
         assert_eq!((qs[0].stem.as_str(), qs[0].explanation.as_str()), ("说说楼道堆物的危害。", "堵塞生命通道。"));
         assert!(qs.iter().all(|q| q.answer == Answer::Open));
-        assert_eq!(crate::quiz::plain(read(&write(&qs), &Defaults::default()).unwrap()), qs);
+        assert_eq!(crate::quiz::plain(read(&write(&qs, &HashMap::new()), &Defaults::default()).unwrap()), qs);
     }
 
     #[test]

@@ -397,6 +397,21 @@ pub fn participation_chart(ctx: &PageCtx, regions: &[Participation]) -> String {
     chart::for_screens(|w, h| chart::bar(&data, w, h), (640, 300), (340, 300))
 }
 
+/// A picture of the bank, by the SHA-256 of its JPEG: the same address always serves the same
+/// bytes, so browsers keep it.
+async fn image(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response> {
+    let sha256 = file.strip_suffix(".jpg").ok_or(Error::NotFound)?;
+    let bytes = store::image(&state.db, sha256).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 async fn board(State(state): State<AppState>, ctx: PageCtx, Path(slug): Path<String>) -> Result<BoardPage> {
     let quiz = store::quiz_by_slug(&state.db, &slug).await?;
     let lines = store::board(&state.db, quiz.id, None, None, true, 100).await?;
@@ -412,6 +427,7 @@ pub fn router() -> Router<AppState> {
         .route("/p/quiz/{slug}/join", post(join))
         .route("/p/quiz/{slug}/start", post(begin))
         .route("/p/quiz/{slug}/board", get(board))
+        .route("/p/quiz/images/{file}", get(image))
         .route("/p/attempts/{token}/{position}", get(question).post(answer))
         .route("/p/attempts/{token}/finish", post(hand_in))
         .route("/p/attempts/{token}/result", get(result))

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, at_once};
+use crate::helpers::{Client, TestApp, at_once, png};
 
 async fn campaign_id(c: &Client, name_starts: &str) -> i64 {
     let list: Value = c.get("/api/v1/campaigns").await.json().await.unwrap();
@@ -377,15 +377,6 @@ pub async fn exports_escape_formula_cells(app: TestApp) {
     assert_eq!(&xlsx[..2], b"PK");
     let sheet = firecast::sheet::read(&xlsx, "export.xlsx").unwrap();
     assert!(sheet.rows.iter().any(|r| r.cells.iter().any(|c| c.starts_with("'=HYPERLINK"))));
-}
-
-fn png(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(40, 30, |x, y| {
-        image::Rgb([seed, u8::try_from(x * 6).unwrap(), u8::try_from(y * 8).unwrap()])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 pub async fn photos_are_checked_and_reuse_is_flagged(app: TestApp) {

@@ -327,6 +327,16 @@ pub fn python_json(what: &str, script: &str, input: &str) -> Option<serde_json::
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
+/// A small PNG picture, different for each seed.
+pub fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40, 30, |x, y| {
+        image::Rgb([seed, u8::try_from(x * 6).unwrap(), u8::try_from(y * 8).unwrap()])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 /// Generates, for each test function, a module with one `#[tokio::test]` per backend.
 #[macro_export]
 macro_rules! on_both_backends {

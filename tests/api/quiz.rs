@@ -589,7 +589,58 @@ pub async fn matching_questions_and_part_marks_score_as_weighted(app: TestApp) {
     assert_eq!(key.as_array().unwrap().len(), 3);
 }
 
+/// Pictures in a Moodle question come in cleaned (re-encoded as JPEG, like photos), are served
+/// to the quiz's pages, and go out with the question in its Moodle export; one that cannot be
+/// read, or one of another installation's bank, is left out and said.
+pub async fn pictures_come_in_cleaned_and_go_out_with_their_question(app: TestApp) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let changchun = app.login("changchun").await;
+    let data = base64::engine::general_purpose::STANDARD.encode(crate::helpers::png(7));
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<quiz>\n<question type=\"truefalse\"><name><text>认灭火器</text></name>\
+         <questiontext format=\"html\"><text><![CDATA[<p>图中是干粉灭火器：</p><p><img src=\"@@PLUGINFILE@@/%E7%81%AD%E7%81%AB%E5%99%A8.png\" alt=\"x\" width=\"40\"></p>]]></text>\
+         <file name=\"灭火器.png\" path=\"/\" encoding=\"base64\">{data}</file></questiontext>\
+         <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n\
+         <question type=\"truefalse\"><questiontext format=\"html\"><text><![CDATA[<p>坏图<img src=\"@@PLUGINFILE@@/bad.png\"></p>]]></text>\
+         <file name=\"bad.png\" encoding=\"base64\">bm90IGEgcGljdHVyZQ==</file></questiontext>\
+         <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n</quiz>"
+    );
+    let (s, v) = import(&changchun, "moodle", xml.into_bytes()).await;
+    assert_eq!((s, v["imported"].as_u64()), (StatusCode::CREATED, Some(2)), "{v}");
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "the file that is no picture is said: {v}");
+    assert_eq!(v["warnings"][0]["row"], 4, "{v}");
+    let html = app.texts("select html from question where title = '认灭火器'").await.remove(0);
+    let sha256 = html.split("/p/quiz/images/").nth(1).unwrap().split(".jpg").next().unwrap().to_owned();
+    assert_eq!(html, format!("<p>图中是干粉灭火器：</p><p><img src=\"/p/quiz/images/{sha256}.jpg\" alt=\"\"></p>"));
+    assert_eq!(app.texts("select html from question where stem = '坏图'").await, vec![""], "plain text once it goes");
+    // Served to anyone (the quiz is public), as a cleaned JPEG named by its own hash.
+    let picture = app.anonymous().await.get(&format!("/p/quiz/images/{sha256}.jpg")).await;
+    assert_eq!(picture.status(), StatusCode::OK);
+    assert_eq!(picture.headers()["content-type"], "image/jpeg");
+    let jpeg = picture.bytes().await.unwrap();
+    assert!(jpeg.starts_with(&[0xFF, 0xD8]), "re-encoded as JPEG");
+    assert_eq!(format!("{:x}", sha2::Sha256::digest(&jpeg)), sha256);
+    let missing = app.anonymous().await.get(&format!("/p/quiz/images/{}.jpg", "0".repeat(64))).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // Out with its question in Moodle XML, and back in as the same question.
+    let exported = changchun.get("/api/v1/questions/export?format=moodle").await.text().await.unwrap();
+    assert!(exported.contains(&format!("<file name=\"{sha256}.jpg\" path=\"/\" encoding=\"base64\">")));
+    let (s, v) = import(&changchun, "moodle", exported.into_bytes()).await;
+    assert_eq!((s, v["imported"].as_u64()), (StatusCode::CREATED, Some(0)), "{v}");
+    // A picture of another installation's bank, named in a GIFT file, is left out and said.
+    let gift = format!("[html]<p>别处的图<img src\\=\"/p/quiz/images/{}.jpg\"></p>{{T}}\n", "a".repeat(64));
+    let (s, v) = import(&changchun, "gift", gift.into_bytes()).await;
+    assert_eq!(
+        (s, v["warnings"][0]["message"].as_str()),
+        (StatusCode::CREATED, Some("A picture of another installation's bank was not kept")),
+        "{v}"
+    );
+    assert_eq!(app.texts("select html from question where stem = '别处的图'").await, vec![""]);
+}
+
 crate::on_both_backends!(
+    pictures_come_in_cleaned_and_go_out_with_their_question,
     matching_questions_and_part_marks_score_as_weighted,
     simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail,
     one_address_registers_a_bounded_number_of_new_players,

@@ -93,16 +93,52 @@ pub async fn stems(db: &Db, owner_path: &str) -> Result<Vec<String>> {
         .await)?)
 }
 
-/// Stores questions for a unit (id, region path) in one transaction: all or nothing.
+/// Whether the bank holds a picture (by the SHA-256 of its JPEG).
+pub async fn image_held(db: &Db, sha256: &str) -> Result<bool> {
+    let n: i64 = on_db!(db, |p| sqlx::query_scalar("select count(*) from quiz_image where sha256 = $1")
+        .bind(sha256)
+        .fetch_one(p)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// A picture of the bank: its JPEG.
+pub async fn image(db: &Db, sha256: &str) -> Result<Vec<u8>> {
+    on_db!(db, |p| sqlx::query_scalar("select jpeg from quiz_image where sha256 = $1")
+        .bind(sha256)
+        .fetch_optional(p)
+        .await)?
+    .ok_or(Error::NotFound)
+}
+
+/// A picture to keep with the questions that show it: the SHA-256 of its JPEG, and the photo.
+pub type NewImage = (String, crate::photo::Photo);
+
+/// Stores questions for a unit (id, region path), and the pictures they show, in one
+/// transaction: all or nothing.
 pub async fn insert_questions(
     db: &Db,
     owner: (i64, &str),
     created_by: Option<i64>,
     questions: &[Question],
+    images: &[NewImage],
 ) -> Result<usize> {
     let now = clock::now();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |conn| {
+        for (sha256, photo) in images {
+            sqlx::query(
+                "insert into quiz_image (sha256, width, height, jpeg, created_at) values ($1, $2, $3, $4, $5) \
+                 on conflict (sha256) do nothing",
+            )
+            .bind(sha256)
+            .bind(i64::from(photo.width))
+            .bind(i64::from(photo.height))
+            .bind(&photo.jpeg)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
         for chunk in questions.chunks(CHUNK_ROWS / 2) {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into question (kind, title, category, difficulty, stem, html, options, option_count, answer, \
