@@ -72,8 +72,8 @@ pub struct Imported {
     imported: usize,
     /// Questions already in the bank just as the file has them, left as they are.
     skipped: usize,
-    /// What the file held that the bank does not keep (a title, an answer's feedback, an image,
-    /// formatting), by line and part.
+    /// What the file held that the bank does not keep (Markdown formatting, a picture it cannot
+    /// read or does not hold, Moodle's combined feedback, Cloze answers), by line and part.
     warnings: Vec<ImportError>,
 }
 

@@ -215,7 +215,7 @@ fn question(
         }
         q.stem = chs.iter().map(|c| c.0).collect::<String>().trim().to_owned();
         if html {
-            formatted(&mut q);
+            formatted(&mut q, lost);
         }
         return Ok(q);
     };
@@ -263,14 +263,20 @@ fn question(
         _ => format!("{before}{BLANK}{after}"),
     };
     if html {
-        formatted(&mut q);
+        formatted(&mut q, lost);
     }
     Ok(q)
 }
 
 /// An `[html]` question keeps its formatting; its options and feedback the text they show.
-fn formatted(q: &mut Question) {
+/// Pictures from elsewhere (an address on the web) are not kept, and said.
+fn formatted(q: &mut Question, lost: &mut Vec<(&'static str, String)>) {
     q.html = super::html::formatted(&q.stem);
+    let dropped =
+        q.stem.to_ascii_lowercase().matches("<img").count().saturating_sub(super::html::images(&q.html).len());
+    if dropped > 0 {
+        lost.push(("stem", keyed("error.lost_images", &[&dropped.to_string()])));
+    }
     q.stem = super::html::text(&q.stem);
     for t in q.options.iter_mut().chain(&mut q.feedback) {
         *t = super::html::decode(t);

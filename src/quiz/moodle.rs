@@ -59,6 +59,32 @@ impl Element {
     }
 }
 
+fn pictures_in(clean: &str) -> usize {
+    html::images(clean).len()
+}
+
+/// A Cloze text with each embedded answer (`{1:SHORTANSWER:=柏林}`) written as a blank.
+fn blanks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let inner = &rest[open + 1..];
+        match inner.find('}') {
+            Some(close) if inner[..close].contains(':') && !inner[..close].contains('{') => {
+                out.push_str(&rest[..open]);
+                out.push_str(BLANK);
+                rest = &inner[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = inner;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A file name as Moodle writes it in an address: every byte but letters, digits and `-_.~` as
 /// `%XX`.
 fn url_encoded(name: &str) -> String {
@@ -211,7 +237,8 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
             "shortanswer" => Kind::Fill,
             "numerical" => Kind::Numerical,
             "matching" => Kind::Matching,
-            "essay" => Kind::Essay,
+            // Embedded answers (Cloze) no quiz here scores: kept as an essay, its answers as blanks.
+            "essay" | "cloze" => Kind::Essay,
             "description" => Kind::Description,
             other => {
                 errors.push(error_at(q.line, "type", keyed("error.xml_type", &[other])));
@@ -254,14 +281,26 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         let mut feedback: Vec<String> = answers.iter().map(|(_, _, f)| f.clone()).collect();
         let full = |w: &f64| *w >= 99.99;
         let (mut stem, mut formatted, mut unread) = (String::new(), String::new(), 0);
+        let cloze = q.attr("type") == Some("cloze");
         if let Some(text) = q.child("questiontext") {
             stem = text.inner_text();
             if text.is_html() {
                 let (raw, pictures, bad) = with_pictures(text, q.line);
                 formatted = html::formatted(&raw);
                 images.extend(pictures);
-                unread = bad;
+                // Pictures from elsewhere (an address on the web) are not kept.
+                unread = bad + raw.to_ascii_lowercase().matches("<img").count().saturating_sub(pictures_in(&formatted));
             }
+        }
+        if cloze {
+            (stem, formatted) = (blanks(&stem), blanks(&formatted));
+            warnings.push(error_at(q.line, "answer", "error.lost_cloze"));
+        }
+        if q.child("usecase").is_some_and(|u| u.text.trim() == "1") {
+            warnings.push(error_at(q.line, "answer", "error.lost_usecase"));
+        }
+        if q.child("units").is_some_and(|u| u.count("unit") > 0) {
+            warnings.push(error_at(q.line, "answer", "error.lost_units"));
         }
         let (options, answer, weights) = match kind {
             Kind::TrueFalse => {
@@ -607,6 +646,29 @@ mod tests {
     }
 
     #[test]
+    fn what_no_quiz_here_scores_is_kept_and_said() {
+        let xml = "<quiz>\n<question type=\"cloze\"><questiontext format=\"html\"><text><![CDATA[<p>火警电话是{1:SHORTANSWER:=119}，\
+                   急救电话是{1:NUMERICAL:=120}。</p><p><img src=\"https://example.org/a.png\"></p>]]></text></questiontext></question>\n\
+                   <question type=\"shortanswer\"><questiontext><text>英文缩写</text></questiontext><usecase>1</usecase>\
+                   <answer fraction=\"100\"><text>AED</text></answer></question>\n\
+                   <question type=\"numerical\"><questiontext><text>楼高多少？</text></questiontext><units><unit><multiplier>1</multiplier>\
+                   <unit_name>m</unit_name></unit></units><answer fraction=\"100\"><text>27</text></answer></question>\n</quiz>";
+        let got = read(xml, &Defaults::default()).unwrap();
+        let cloze = &got.questions[0].1;
+        assert_eq!((cloze.kind, cloze.stem.as_str()), (Kind::Essay, "火警电话是____，急救电话是____。"));
+        let said: Vec<(usize, String)> = got.warnings.iter().map(|w| (w.row, Lang::Zh.message(&w.message))).collect();
+        assert_eq!(
+            said,
+            vec![
+                (2, "完形填空（Cloze）的嵌入答案未保存，按问答题保存，不自动计分".to_owned()),
+                (2, "1张图片未保存".to_owned()),
+                (3, "区分大小写未保留，答案按不区分大小写比对".to_owned()),
+                (4, "数值的单位未保存，只比对数字".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
     fn essays_and_descriptions_are_kept() {
         let xml = "<quiz><question type=\"essay\"><name><text>E1</text></name><questiontext format=\"html\">\
                    <text><![CDATA[说说楼道堆物的危害。]]></text></questiontext><generalfeedback><text>堵塞生命通道。</text>\
@@ -639,11 +701,11 @@ mod tests {
         let xml = "<?xml version=\"1.0\"?><quiz>\n<question type=\"category\"><category><text>$course$/top/gas</text></category></question>\n\
                    <question type=\"multichoice\"><questiontext format=\"html\"><text><![CDATA[<p>燃气泄漏时应&nbsp;<b>首先</b>？</p>]]></text></questiontext>\
                    <single>true</single><answer fraction=\"100\"><text>关闭阀门</text></answer><answer fraction=\"0\"><text>开灯检查</text></answer></question>\n\
-                   <question type=\"cloze\"><questiontext><text>连一连</text></questiontext></question>\n</quiz>";
+                   <question type=\"calculated\"><questiontext><text>连一连</text></questiontext></question>\n</quiz>";
         let e = read(xml, &Defaults::default()).unwrap_err();
         assert_eq!((e.len(), e[0].row), (1, 4), "{e:?}");
-        let ok =
-            xml.replace("<question type=\"cloze\"><questiontext><text>连一连</text></questiontext></question>\n", "");
+        let ok = xml
+            .replace("<question type=\"calculated\"><questiontext><text>连一连</text></questiontext></question>\n", "");
         let qs = crate::quiz::plain(read(&ok, &Defaults::default()).unwrap());
         assert_eq!(qs[0].stem, "燃气泄漏时应 首先？");
         assert_eq!(qs[0].html, "<p>燃气泄漏时应 <b>首先</b>？</p>", "its formatting kept");

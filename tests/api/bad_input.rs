@@ -271,9 +271,9 @@ pub async fn a_refused_file_is_explained_in_the_reader_s_language(app: TestApp) 
         (
             &province,
             "/api/v1/questions/import?format=moodle".into(),
-            "<quiz><question type=\"cloze\"><name><text>x</text></name></question></quiz>",
+            "<quiz><question type=\"calculated\"><name><text>x</text></name></question></quiz>",
             "题型",
-            "暂不能导入“cloze”类型的题目",
+            "暂不能导入“calculated”类型的题目",
         ),
         (
             &province,
