@@ -554,6 +554,21 @@ impl Question {
         TOO_FAST_MS + READ_MS_PER_CHAR * i64::try_from(chars).unwrap_or(i64::MAX / READ_MS_PER_CHAR)
     }
 
+    /// The answers that earn full marks, to show as the right answer: without the answers a
+    /// short answer or numerical question keeps for part marks or for their feedback.
+    pub fn full_marks(&self) -> Answer {
+        let full = |i: usize| self.weights.get(i).is_none_or(|w| *w >= FULL);
+        match &self.answer {
+            Answer::Text(accepted) => {
+                Answer::Text(accepted.iter().enumerate().filter(|(i, _)| full(*i)).map(|(_, a)| a.clone()).collect())
+            }
+            Answer::Number(keys) => {
+                Answer::Number(keys.iter().enumerate().filter(|(i, _)| full(*i)).map(|(_, k)| *k).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
     /// Whether a participant's answer earns full marks: options by position, `true`/`false`, or
     /// text (compared without surrounding spaces and case).
     pub fn is_right(&self, given: &Answer) -> bool {
@@ -1270,6 +1285,7 @@ pub(crate) mod tests {
         assert_eq!(fill.credit(&texts(&["110"])), 0.0, "a 0% answer is no answer");
         assert_eq!(fill.credit(&texts(&["120"])), 0.0, "nor is a negative one");
         assert_eq!(fill.feedback_on(&texts(&[" 110 "])), vec!["110是匪警"]);
+        assert_eq!(fill.full_marks(), texts(&["119"]), "the right answer shown is the full-marks one");
         fill.weights = vec![50.0, 0.0, 0.0];
         assert_eq!(fill.check().unwrap_err().0, "weights", "none is worth full marks");
 

@@ -150,8 +150,9 @@ impl QuestionPage {
     fn letter(&self, i: &usize) -> char {
         letter(*i)
     }
-    fn number(&self) -> i64 {
-        self.q.position + 1
+    /// 第3题 / 共10题.
+    fn heading(&self) -> String {
+        self.ctx.fill("quiz.question_of", &[&(self.q.position + 1).to_string(), &self.q.total.to_string()])
     }
     fn is_multiple(&self) -> bool {
         self.q.kind == Kind::Multiple
@@ -301,7 +302,7 @@ async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<S
         let credit = given.as_ref().map_or(0.0, |g| q.credit(g));
         review.push(Review {
             given: given.as_ref().map_or_else(|| "—".to_owned(), |g| show_answer(&q, g)),
-            right: show_answer(&q, &q.answer),
+            right: show_answer(&q, &q.full_marks()),
             correct: d.correct == Some(true),
             partly: credit > 0.0 && credit < 1.0,
             feedback: given

@@ -94,7 +94,7 @@ impl RoundRow {
             rebound: self.rebound,
             seconds: whole(&self.seconds, "live.seconds", super::DEFAULT_SECONDS)?,
             count: whole(&self.count, "live.count", 0)?,
-            category: Some(self.category.clone()).filter(|c| !c.is_empty() && c != "*"),
+            category: Some(self.category.as_str()).filter(|c| *c != "*").and_then(crate::quiz::category_path),
             difficulty: self.difficulty.parse().ok(),
             question_ids: ids,
         };

@@ -218,7 +218,16 @@ pub async fn categories(db: &Db, scope: &Scope) -> Result<Vec<String>> {
     .fetch_all(p)
     .await)?;
     let mut all: Vec<String> = crate::quiz::CATEGORIES.iter().map(|c| (*c).to_owned()).collect();
-    all.extend(used.into_iter().filter(|c| !crate::quiz::CATEGORIES.contains(&c.as_str())));
+    for path in used {
+        // Each level above a category is one to choose too (校园安全 above 校园安全/实验室).
+        let levels: Vec<&str> = path.split('/').collect();
+        for depth in 1..=levels.len() {
+            let above = levels[..depth].join("/");
+            if !all.contains(&above) {
+                all.push(above);
+            }
+        }
+    }
     Ok(all)
 }
 
