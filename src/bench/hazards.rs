@@ -140,12 +140,12 @@ pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyho
         "the database's own copy of those rows into an empty table with the hazard table's indexes: {copy:.0} rows/s — firecast stores at {:.2}× of it",
         rate / copy
     );
-    table.add(
+    table.ratio(
         "hazards",
         format!("{n_all} reports stored with their counters: {rate:.0} rows/s"),
-        Some(format!("bare copy into the same table {copy:.0} rows/s")),
-        Some(rate / copy),
-        (rate / copy, Goal::AtLeast(0.5), "≥ 0.5× the bare copy"),
+        format!("bare copy into the same table {copy:.0} rows/s"),
+        rate / copy,
+        (Goal::AtLeast(0.5), "≥ 0.5× the bare copy"),
     );
     let t = Instant::now();
     store::analyze(db).await?;
@@ -227,12 +227,12 @@ pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyho
         stats_p50.as_secs_f64() / bare.as_secs_f64()
     );
     let ratio = stats_p50.as_secs_f64() / bare.as_secs_f64();
-    table.add(
+    table.ratio(
         "hazards",
         format!("province statistics page: {:.2} ms", ms(stats_p50)),
-        Some(format!("bare aggregate {:.0} ms", ms(bare))),
-        Some(ratio),
-        (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
+        format!("bare aggregate {:.0} ms", ms(bare)),
+        ratio,
+        (Goal::AtMost(1.5), "≤ 1.5×"),
     );
     let (bare, _, n) = time(5, || async {
         store::count(db, &all, &Filter { category: Some("ebike".into()), ..Filter::default() }, now, i64::MAX).await

@@ -267,12 +267,12 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
         ms(stored),
         rate / s.raw_rate
     );
-    t.add(
+    t.ratio(
         "activities",
         format!("{n} records stored: {rate:.0} figure rows/s"),
-        Some(format!("raw insert {:.0} rows/s", s.raw_rate)),
-        Some(rate / s.raw_rate),
-        (rate / s.raw_rate, Goal::AtLeast(0.1), "≥ 0.1×"),
+        format!("raw insert {:.0} rows/s", s.raw_rate),
+        rate / s.raw_rate,
+        (Goal::AtLeast(0.1), "≥ 0.1×"),
     );
     // What bounds it: the database writing rows of these shapes into these indexes (a record and
     // its ten figures).
@@ -284,12 +284,12 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
          a record with its ten figures at best {bound:.0} figure rows/s — firecast stores at {:.2}× of it",
         rate / bound
     );
-    t.add(
+    t.ratio(
         "activities",
         format!("{n} records stored: {rate:.0} figure rows/s"),
-        Some(format!("bare copy into the same tables {bound:.0} figure rows/s")),
-        Some(rate / bound),
-        (rate / bound, Goal::AtLeast(0.5), "≥ 0.5× the bare copy"),
+        format!("bare copy into the same tables {bound:.0} figure rows/s"),
+        rate / bound,
+        (Goal::AtLeast(0.5), "≥ 0.5× the bare copy"),
     );
     let today = crate::clock::today();
     let scope = Scope::province();
@@ -312,12 +312,12 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
         page.as_secs_f64() / bare.as_secs_f64()
     );
     let ratio = page.as_secs_f64() / bare.as_secs_f64();
-    t.add(
+    t.ratio(
         "activities",
         format!("campaign overview page: {:.1} ms", ms(page)),
-        Some(format!("bare aggregate {:.1} ms", ms(bare))),
-        Some(ratio),
-        (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
+        format!("bare aggregate {:.1} ms", ms(bare)),
+        ratio,
+        (Goal::AtMost(1.5), "≤ 1.5×"),
     );
     t.add(
         "activities",
@@ -397,12 +397,12 @@ async fn dashboard(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow:
         rate / s.raw_rate,
         totals.as_secs_f64()
     );
-    t.add(
+    t.ratio(
         "dashboard",
         format!("{n} records stored in chunks: {rate:.0} figure rows/s"),
-        Some(format!("raw insert {:.0} rows/s", s.raw_rate)),
-        Some(rate / s.raw_rate),
-        (rate / s.raw_rate, Goal::AtLeast(0.1), "≥ 0.1×"),
+        format!("raw insert {:.0} rows/s", s.raw_rate),
+        rate / s.raw_rate,
+        (Goal::AtLeast(0.1), "≥ 0.1×"),
     );
     let (bare, _, _) = time(1, || async {
         let t = records::totals_from_records(db, s.campaign, "/22/", 9).await?;
@@ -424,12 +424,12 @@ async fn dashboard(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow:
     );
     let ratio = page.as_secs_f64() / bare.as_secs_f64();
     let figure = format!("province dashboard over {n} records: {:.0} ms", ms(page));
-    t.add(
+    t.ratio(
         "dashboard",
         figure.clone(),
-        Some(format!("bare queries {:.0} ms", ms(bare))),
-        Some(ratio),
-        (ratio, Goal::AtMost(1.5), "≤ 1.5×"),
+        format!("bare queries {:.0} ms", ms(bare)),
+        ratio,
+        (Goal::AtMost(1.5), "≤ 1.5×"),
     );
     t.add("dashboard", figure, None, None, (ms(page), Goal::AtMost(300.0), "< 300 ms"));
     let (docx, _, bytes) = time(3, || async {

@@ -116,12 +116,12 @@ pub async fn run(
             rate / plain
         );
         let s = if workers == 1 { "" } else { "s" };
-        t.add(
+        t.ratio(
             "workers",
             format!("{workers} worker{s} through JetStream: {rate:.0} deliveries/s"),
-            Some(format!("plain load generator {plain:.0}/s")),
-            Some(rate / plain),
-            (rate / plain, Goal::None, "measured"),
+            format!("plain load generator {plain:.0}/s"),
+            rate / plain,
+            (Goal::None, "measured"),
         );
     }
     killed(db, url, nats, &sink, per_run, t).await

@@ -59,10 +59,6 @@ impl Element {
     }
 }
 
-fn pictures_in(clean: &str) -> usize {
-    html::images(clean).len()
-}
-
 /// A Cloze text with each embedded answer (`{1:SHORTANSWER:=柏林}`) written as a blank.
 fn blanks(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -289,7 +285,8 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
                 formatted = html::formatted(&raw);
                 images.extend(pictures);
                 // Pictures from elsewhere (an address on the web) are not kept.
-                unread = bad + raw.to_ascii_lowercase().matches("<img").count().saturating_sub(pictures_in(&formatted));
+                unread = bad
+                    + raw.to_ascii_lowercase().matches("<img").count().saturating_sub(html::images(&formatted).len());
             }
         }
         if cloze {
