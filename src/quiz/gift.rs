@@ -6,7 +6,7 @@
 //! [`super::category_path`]), `//` comments (`// difficulty: 2`, `// source: …` and
 //! `// scoring: all-or-nothing` carry what GIFT has no place for). The special characters
 //! `~ = # { } :` are escaped with `\` in texts. An `[html]` question keeps a safe subset of its
-//! markup (see [`super::html`]); `[markdown]` is read as plain text, and said.
+//! markup (see [`super::html`]), and so does a `[markdown]` one, read as HTML first.
 //!
 //! Refused, with the line: an unclosed or nested brace, a stray `}` or an unescaped `~ = #` in the
 //! question text, a weight outside −100…100 % or positive weights of a multiple choice not adding
@@ -182,15 +182,12 @@ fn question(
     }
     let skip = chs.iter().take_while(|c| c.0.is_whitespace()).count();
     chs.drain(..skip);
-    let mut html = false;
+    let mut format = "[plain]";
     for marker in ["[html]", "[moodle]", "[plain]", "[markdown]"] {
         let m: Vec<char> = marker.chars().collect();
         if chs.len() >= m.len() && chs[..m.len()].iter().zip(&m).all(|(c, x)| !c.1 && c.0 == *x) {
             chs.drain(..m.len());
-            html = marker == "[html]";
-            if marker == "[markdown]" {
-                lost.push(("stem", keyed("error.lost_format", &["Markdown"])));
-            }
+            format = marker;
             break;
         }
     }
@@ -214,9 +211,7 @@ fn question(
             return Err(("stem", keyed("error.gift_unescaped", &[&c.0.to_string(), "error.gift_before"])));
         }
         q.stem = chs.iter().map(|c| c.0).collect::<String>().trim().to_owned();
-        if html {
-            formatted(&mut q, lost);
-        }
+        formatted(&mut q, format, lost);
         return Ok(q);
     };
     let close = chs[open + 1..]
@@ -262,15 +257,24 @@ fn question(
         _ if after.trim().is_empty() => before.trim_end().to_owned(),
         _ => format!("{before}{BLANK}{after}"),
     };
-    if html {
-        formatted(&mut q, lost);
-    }
+    formatted(&mut q, format, lost);
     Ok(q)
 }
 
-/// An `[html]` question keeps its formatting; its options and feedback the text they show.
-/// Pictures from elsewhere (an address on the web) are not kept, and said.
-fn formatted(q: &mut Question, lost: &mut Vec<(&'static str, String)>) {
+/// An `[html]` or `[markdown]` question keeps its formatting; the options and feedback of an
+/// `[html]` one the text they show. Pictures from elsewhere (an address on the web) are not
+/// kept, and said.
+fn formatted(q: &mut Question, format: &str, lost: &mut Vec<(&'static str, String)>) {
+    match format {
+        "[html]" => {
+            for t in q.options.iter_mut().chain(&mut q.feedback) {
+                *t = super::html::decode(t);
+            }
+        }
+        // The blank is written so that Markdown reads it as the underscores it is.
+        "[markdown]" => q.stem = super::html::from_markdown(&q.stem.replace(BLANK, &"\\_".repeat(BLANK.len()))),
+        _ => return,
+    }
     q.html = super::html::formatted(&q.stem);
     let dropped =
         q.stem.to_ascii_lowercase().matches("<img").count().saturating_sub(super::html::images(&q.html).len());
@@ -278,9 +282,6 @@ fn formatted(q: &mut Question, lost: &mut Vec<(&'static str, String)>) {
         lost.push(("stem", keyed("error.lost_images", &[&dropped.to_string()])));
     }
     q.stem = super::html::text(&q.stem);
-    for t in q.options.iter_mut().chain(&mut q.feedback) {
-        *t = super::html::decode(t);
-    }
 }
 
 /// One answer of a block: its mark (`=`, `~`, or none for the one-answer short form), weight,
@@ -642,10 +643,13 @@ mod tests {
         assert_eq!(qs[1].stem, "电器用完要断电。", "the text HTML shows, never its tags");
         assert_eq!(qs[1].html, "<b>电器</b>用完要断电。", "and its formatting");
         assert!(got.warnings.is_empty(), "nothing lost: {:?}", got.warnings);
-        let md = read("[markdown]**电器**用完要断电。{T}\n", &Defaults::default()).unwrap();
-        let said: Vec<(usize, &str, String)> =
-            md.warnings.iter().map(|w| (w.row, w.column.as_str(), Lang::Zh.message(&w.message))).collect();
-        assert_eq!(said, vec![(1, "error.quiz_part.stem", "Markdown格式未保留，按纯文本保存".to_owned())]);
+        let md = read("[markdown]**电器**用完要*断电*。{T}\n\n[markdown]报警电话是 {=119} ，记住。\n", &Defaults::default())
+            .unwrap();
+        assert!(md.warnings.is_empty(), "Markdown is kept: {:?}", md.warnings);
+        let md: Vec<Question> = md.questions.into_iter().map(|(_, q)| q).collect();
+        assert_eq!(md[0].html, "<p><strong>电器</strong>用完要<em>断电</em>。</p>", "its formatting as HTML");
+        assert_eq!(md[0].stem, "电器用完要断电。");
+        assert_eq!((md[1].kind, md[1].stem.as_str()), (Kind::Fill, "报警电话是 ____ ，记住。"), "the blank is no rule");
         let back = crate::quiz::plain(read(&write(&crate::quiz::plain(got.clone())), &Defaults::default()).unwrap());
         assert_eq!(back, crate::quiz::plain(got));
     }

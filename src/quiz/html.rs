@@ -176,6 +176,15 @@ pub fn formatted(raw: &str) -> String {
     if inner.contains('<') { clean } else { String::new() }
 }
 
+/// A text written in Markdown (GIFT's `[markdown]`, Moodle's `format="markdown"`) as HTML, for
+/// [`formatted`] to keep the subset of: emphasis, paragraphs, lists and line breaks carry over;
+/// headings, links and code keep their words.
+pub fn from_markdown(md: &str) -> String {
+    let mut out = String::with_capacity(md.len() * 2);
+    pulldown_cmark::html::push_html(&mut out, pulldown_cmark::Parser::new(md));
+    out
+}
+
 /// The text of a short HTML piece (an option, a feedback) as written: tags taken away, entities
 /// read, its spaces kept.
 pub fn decode(raw: &str) -> String {

@@ -51,11 +51,16 @@ impl Element {
     fn raw(&self) -> &str {
         self.child("text").map_or(self.text.as_str(), |t| t.text.as_str())
     }
-    fn is_html(&self) -> bool {
-        self.attr("format").is_some_and(|f| matches!(f, "html" | "moodle_auto_format"))
+    /// Its text as HTML, when written as HTML or Markdown.
+    fn as_html(&self) -> Option<String> {
+        match self.attr("format") {
+            Some("html" | "moodle_auto_format") => Some(self.raw().to_owned()),
+            Some("markdown") => Some(html::from_markdown(self.raw())),
+            _ => None,
+        }
     }
     fn inner_text(&self) -> String {
-        if self.is_html() { html::text(self.raw()) } else { self.raw().trim().to_owned() }
+        self.as_html().map_or_else(|| self.raw().trim().to_owned(), |h| html::text(&h))
     }
 }
 
@@ -100,7 +105,7 @@ fn url_encoded(name: &str) -> String {
 /// could not be read.
 fn with_pictures(text: &Element, line: usize) -> (String, Vec<Image>, usize) {
     use base64::Engine as _;
-    let mut raw = text.raw().to_owned();
+    let mut raw = text.as_html().unwrap_or_default();
     let (mut images, mut unread) = (Vec::new(), 0);
     for file in text.all("file") {
         let data: String = file.text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -280,7 +285,7 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         let cloze = q.attr("type") == Some("cloze");
         if let Some(text) = q.child("questiontext") {
             stem = text.inner_text();
-            if text.is_html() {
+            if text.as_html().is_some() {
                 let (raw, pictures, bad) = with_pictures(text, q.line);
                 formatted = html::formatted(&raw);
                 images.extend(pictures);
@@ -559,6 +564,22 @@ mod tests {
         assert!(read.warnings.is_empty(), "the second question, written as firecast writes, loses nothing");
         let second = &read.questions[1].1;
         assert_eq!((second.stem.as_str(), second.html.as_str()), ("烟头要掐灭。", ""), "plain text stays plain");
+    }
+
+    #[test]
+    fn markdown_keeps_its_formatting() {
+        let xml = "<quiz><question type=\"truefalse\"><questiontext format=\"markdown\"><text>电器用完要**断电**。\n\n- 拔插头\n- 关开关\n\n![](@@PLUGINFILE@@/a.png)</text>\
+                   <file name=\"a.png\" encoding=\"base64\">iVBORw0KGgo=</file></questiontext>\
+                   <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question></quiz>";
+        let read = read(xml, &Defaults::default()).unwrap();
+        let q = &read.questions[0].1;
+        let src = html::image_src(&read.images[0].sha256);
+        assert_eq!(
+            q.html,
+            format!("<p>电器用完要<strong>断电</strong>。</p>\n<ul>\n<li>拔插头</li>\n<li>关开关</li>\n</ul>\n<p><img src=\"{src}\" alt=\"\"></p>")
+        );
+        assert!(q.stem.starts_with("电器用完要断电。"), "{}", q.stem);
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
     }
 
     #[test]
