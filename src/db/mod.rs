@@ -14,17 +14,23 @@ use sqlx::{Postgres, Sqlite, Transaction};
 /// A pool on one of the two backends.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// Embedded `SQLite` in WAL mode.
-    Sqlite(SqlitePool),
+    /// Embedded `SQLite` in WAL mode, with the turn its writers take in this process.
+    Sqlite(SqlitePool, WriteTurn),
     /// `PostgreSQL`.
     Postgres(PgPool),
 }
 
+/// `SQLite`'s writers, one at a time: a transaction waits for its turn here, in line, before it
+/// asks `SQLite` for the write lock. Without it, writers that find the lock taken sleep in
+/// `SQLite`'s busy handler (1, 2, 5, 10… ms) and most of their time goes to sleeping.
+#[derive(Clone, Debug, Default)]
+pub struct WriteTurn(std::sync::Arc<tokio::sync::Mutex<()>>);
+
 /// A transaction on one of the two backends.
 #[derive(Debug)]
 pub enum Tx {
-    /// `SQLite` transaction.
-    Sqlite(Transaction<'static, Sqlite>),
+    /// `SQLite` transaction, holding the writers' turn until it ends.
+    Sqlite(Transaction<'static, Sqlite>, tokio::sync::OwnedMutexGuard<()>),
     /// `PostgreSQL` transaction.
     Postgres(Transaction<'static, Postgres>),
 }
@@ -34,7 +40,7 @@ pub enum Tx {
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite($pool, _) => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -45,7 +51,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -107,7 +113,7 @@ impl Db {
                     .connect_with(options)
                     .await
                     .with_context(|| format!("cannot open database {shown}"))?;
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite(pool, WriteTurn::default()))
             }
             Backend::Postgres => {
                 let options =
@@ -133,17 +139,21 @@ impl Db {
     /// Runs the embedded migrations of this backend.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .context("cannot migrate the database")
     }
 
-    /// Starts a transaction. On `SQLite` it takes the write lock first (`begin immediate`), so a
-    /// concurrent writer waits for it (up to the busy timeout) instead of failing half-way.
+    /// Starts a transaction. On `SQLite` it waits for the writers' turn (see [`WriteTurn`]) and
+    /// takes the write lock first (`begin immediate`), so a concurrent writer waits for it instead
+    /// of failing half-way.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("begin immediate").await?),
+            Self::Sqlite(pool, turn) => {
+                let turn = turn.0.clone().lock_owned().await;
+                Tx::Sqlite(pool.begin_with("begin immediate").await?, turn)
+            }
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -152,7 +162,7 @@ impl Db {
     /// (`… from ({series}) as n`): a recursive query on `SQLite`, `generate_series` on `PostgreSQL`.
     pub fn series(&self) -> &'static str {
         match self {
-            Self::Sqlite(_) => {
+            Self::Sqlite(_, _) => {
                 "with recursive g(i) as (select 1 union all select i + 1 from g where i < $1) select i from g"
             }
             Self::Postgres(_) => "select i from generate_series(1, $1) as g(i)",
@@ -164,7 +174,7 @@ impl Db {
     /// counts are answered from the indexes alone.
     pub async fn analyze(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
         match self {
-            Self::Sqlite(pool) => sqlx::query("analyze").execute(pool).await.map(|_| ()),
+            Self::Sqlite(pool, _) => sqlx::query("analyze").execute(pool).await.map(|_| ()),
             Self::Postgres(pool) => {
                 let sql = format!("vacuum analyze {}", tables.join(", "));
                 sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await.map(|_| ())
@@ -176,7 +186,7 @@ impl Db {
     /// that both backends' migrations build the same schema.
     pub async fn columns(&self) -> Result<std::collections::BTreeSet<(String, String)>, sqlx::Error> {
         let rows: Vec<(String, String)> = match self {
-            Self::Sqlite(pool) => {
+            Self::Sqlite(pool, _) => {
                 sqlx::query_as(
                     "select m.name, p.name from sqlite_master m join pragma_table_info(m.name) p                      where m.type = 'table' and m.name not like 'sqlite_%' and m.name <> '_sqlx_migrations'",
                 )
@@ -205,7 +215,7 @@ impl Db {
     /// rows into a scratch table (dropped afterwards). `firecast bench` prints its figures beside it.
     pub async fn raw_insert_yardstick(&self, n: i64) -> Result<(), sqlx::Error> {
         match self {
-            Self::Sqlite(pool) => {
+            Self::Sqlite(pool, _) => {
                 let mut c = pool.acquire().await?;
                 sqlx::query("create temp table if not exists yardstick (a integer, b integer, c text)")
                     .execute(&mut *c)
@@ -238,7 +248,7 @@ impl Db {
             .await
             .map(|_| ()))?;
         match self {
-            Self::Sqlite(p) => {
+            Self::Sqlite(p, _) => {
                 // The table's and its indexes' own definitions (SQLite keeps the keywords in capitals),
                 // renamed.
                 let defs: Vec<(String, String)> = sqlx::query_as(
@@ -297,7 +307,7 @@ impl Db {
     /// tool for it is `pg_dump`; the error says how to run it.
     pub async fn backup(&self, out: &std::path::Path) -> anyhow::Result<()> {
         match self {
-            Self::Sqlite(p) => {
+            Self::Sqlite(p, _) => {
                 anyhow::ensure!(!out.exists(), "{} exists already: choose a new file for the copy", out.display());
                 let target = out.to_str().ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", out.display()))?;
                 sqlx::query("vacuum into $1").bind(target).execute(p).await?;
@@ -325,7 +335,7 @@ impl Tx {
     pub async fn reserve_ids(&mut self, table: &'static str, n: usize) -> crate::Result<i64> {
         let n = i64::try_from(n).map_err(|_| crate::Error::invalid("rows", "error.too_many_rows"))?;
         Ok(match self {
-            Self::Sqlite(t) => {
+            Self::Sqlite(t, _) => {
                 let max = format!("select coalesce(max(id), 0) from {table}");
                 let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(max)).fetch_one(&mut **t).await?;
                 max + 1
@@ -367,7 +377,7 @@ impl Tx {
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Self::Sqlite(t) => t.commit().await,
+            Self::Sqlite(t, _) => t.commit().await,
             Self::Postgres(t) => t.commit().await,
         }
     }
@@ -413,7 +423,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("firecast-db-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("wal.db").display());
-        let Db::Sqlite(pool) = Db::open(&url).await.unwrap() else { panic!("not sqlite") };
+        let Db::Sqlite(pool, _) = Db::open(&url).await.unwrap() else { panic!("not sqlite") };
         let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&pool).await.unwrap();
         let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&pool).await.unwrap();
         assert_eq!(mode, "wal");

@@ -73,6 +73,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             db,
             key,
             &format!("demo-device-{n:06}"),
+            &format!("demo-phone-{n:06}"),
             &JoinInput {
                 nickname: format!("{}{}", NICKNAMES[n % NICKNAMES.len()], n + 1),
                 region_code: code.clone(),
@@ -117,7 +118,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             let read = if n % 40 == 7 { 0 } else { rng.random_range(4..40) };
             store::mark_shown(db, attempt.id, d.position, crate::clock::now_ms() - time::Duration::seconds(read))
                 .await?;
-            actions::answer(db, &writer, &token, d.position, &given).await?;
+            actions::answer(&writer, &token, d.position, &given).await?;
         }
         let took = time::Duration::seconds(rng.random_range(90..590));
         actions::finish_at(db, &token, attempt.started_at + took).await?;

@@ -300,8 +300,17 @@ pub struct JoinInput {
 }
 
 /// Registers (or finds) the participant of a device token; one address registers at most
-/// [`super::NEW_PLAYERS_PER_HOUR`] new participants an hour.
-pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput, ip: &str) -> Result<Participant> {
+/// [`super::NEW_PLAYERS_PER_HOUR`] new participants an hour, and the participants one browser
+/// (`traits`: what it tells of itself and its network) registers beyond
+/// [`super::FINGERPRINT_PLAYERS`] a day are held back for staff.
+pub async fn join(
+    db: &Db,
+    key: &DataKey,
+    device_token: &str,
+    traits: &str,
+    input: &JoinInput,
+    ip: &str,
+) -> Result<Participant> {
     let nickname = input.nickname.trim();
     if nickname.is_empty() || nickname.chars().count() > 20 || nickname.chars().any(char::is_control) {
         return Err(Error::invalid("nickname", "error.nickname_length"));
@@ -328,6 +337,8 @@ pub async fn join(db: &Db, key: &DataKey, device_token: &str, input: &JoinInput,
             nickname: nickname.to_owned(),
             region: (region.code, region.path),
             school: school.to_owned(),
+            fingerprint: key.index(&format!("quiz-fingerprint:{traits}")),
+            per_fingerprint: super::FINGERPRINT_PLAYERS,
         },
     )
     .await
@@ -356,7 +367,11 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
     let all = store::attempts_started(db, quiz.id, p.id).await?;
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
         .map_err(|_| Error::Conflict("error.quiz_cannot_draw".into()))?;
-    let flags = if all + 1 > DEVICE_ATTEMPTS_FLAG { "many_attempts" } else { "" };
+    let mut flags: Vec<&str> = p.flags.split(',').filter(|f| !f.is_empty()).collect();
+    if all + 1 > DEVICE_ATTEMPTS_FLAG {
+        flags.push("many_attempts");
+    }
+    let flags = flags.join(",");
     let token = org::new_secret();
     store::insert_attempt(
         db,
@@ -367,7 +382,7 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
             day,
             started_at: now,
             deadline_at: now + Duration::seconds(quiz.time_limit_seconds),
-            flags,
+            flags: &flags,
             ip: &ip_hash,
             per_address: STARTS_PER_IP_HOUR,
             drawn: &drawn,
@@ -449,10 +464,15 @@ pub struct AnswerInput {
 }
 
 /// Records the answer to a question drawn for the attempt, once: a replay changes nothing and
-/// says so (`false`). One read gathers what the checks need; the write goes through `writer`.
-pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, given: &Answer) -> Result<bool> {
-    let now = clock::now_ms();
-    let c = store::answer_context(db, token, position).await?;
+/// says so (`false`). The writer judges it (see [`judge`]) and stores it with the answers that
+/// arrive meanwhile.
+pub async fn answer(writer: &AnswerWriter, token: &str, position: i64, given: &Answer) -> Result<bool> {
+    writer.write(token, position, given.clone(), clock::now_ms()).await
+}
+
+/// Judges an answer (options as shown) that arrived `now` against what answering needs: the
+/// answer to store, `None` for a question answered already, or why it is refused.
+pub(super) fn judge(c: &store::AnswerContext, given: &Answer, now: OffsetDateTime) -> Result<Option<store::NewAnswer>> {
     if c.submitted_at.is_some() {
         return Err(Error::Conflict("error.attempt_finished".into()));
     }
@@ -465,7 +485,7 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
         return Err(Error::invalid("position", "error.not_drawn"));
     };
     if c.answered_at.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
     let broken = || Error::Internal(anyhow::anyhow!("a stored question does not parse"));
     let kind = Kind::parse(kind).ok_or_else(broken)?;
@@ -494,7 +514,8 @@ pub async fn answer(db: &Db, writer: &AnswerWriter, token: &str, position: i64, 
     let scoring = Scoring::parse(&c.scoring).unwrap_or(Scoring::Accuracy);
     let points = scoring.points(credit, elapsed, c.time_limit_seconds * 1000 / c.questions.max(1));
     let correct = credit >= 1.0;
-    writer.write(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct, points, at: now }).await
+    let position = c.position;
+    Ok(Some(store::NewAnswer { attempt_id: c.attempt_id, position, given: stored, correct, points, at: now }))
 }
 
 /// The outcome of a finished attempt.

@@ -20,7 +20,7 @@ use crate::activity::api::{ImportError, ImportErrors};
 use crate::org::caller::Principal;
 use crate::web::AppState;
 use crate::web::extract::{Json, LONG_PAGES, Path, Query, window};
-use crate::web::session::RequestCtx;
+use crate::web::session::{self, RequestCtx};
 use crate::{Error, Result};
 
 /// Bank list parameters.
@@ -72,8 +72,8 @@ pub struct Imported {
     imported: usize,
     /// Questions already in the bank just as the file has them, left as they are.
     skipped: usize,
-    /// What the file held that the bank does not keep (Markdown formatting, a picture it cannot
-    /// read or does not hold, Moodle's combined feedback, Cloze answers), by line and part.
+    /// What the file held that the bank does not keep (a picture it cannot read or does not hold,
+    /// Moodle's combined feedback, Cloze answers), by line and part.
     warnings: Vec<ImportError>,
 }
 
@@ -212,7 +212,8 @@ async fn join(
     headers: HeaderMap,
     Json(input): Json<JoinInput>,
 ) -> Result<axum::Json<Me>> {
-    let p = actions::join(&s.db, &s.key, &crate::web::session::device_token(&headers)?, &input, &rc.ip).await?;
+    let (token, traits) = (session::device_token(&headers)?, session::device_traits(&headers, &rc.ip));
+    let p = actions::join(&s.db, &s.key, &token, &traits, &input, &rc.ip).await?;
     Ok(axum::Json(Me { nickname: p.nickname, region_code: p.region_code, school: p.school }))
 }
 
@@ -261,12 +262,11 @@ pub struct Answered {
 /// Answers a question of the attempt, once, before its deadline.
 #[utoipa::path(post, path = "/api/v1/public/attempts/{token}/questions/{position}", tag = "quiz", params(("token" = String, Path), ("position" = i64, Path)), request_body = AnswerInput, responses((status = 200, body = Answered), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn answer(
-    State(s): State<AppState>,
     Extension(answers): Extension<AnswerWriter>,
     Path((token, position)): Path<(String, i64)>,
     Json(input): Json<AnswerInput>,
 ) -> Result<axum::Json<Answered>> {
-    let accepted = actions::answer(&s.db, &answers, &token, position, &input.answer).await?;
+    let accepted = actions::answer(&answers, &token, position, &input.answer).await?;
     Ok(axum::Json(Answered { accepted }))
 }
 

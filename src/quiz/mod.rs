@@ -977,6 +977,11 @@ pub const NEW_PLAYERS_PER_HOUR: i64 = 200;
 pub const TOO_FAST_RUN: usize = 3;
 /// Attempts from one device in one quiz beyond which it is flagged for review.
 pub const DEVICE_ATTEMPTS_FLAG: i64 = 10;
+/// Participants one browser (its keyed fingerprint: user agent, languages and network) registers
+/// in a day; the attempts of the ones after are held back for staff to clear (`shared_device`),
+/// since a cleared cookie is the cheapest way to a second identity (a school's room of identical
+/// computers is held too, until staff clear it).
+pub const FINGERPRINT_PLAYERS: i64 = 3;
 
 /// The participant's answer in the stored order of options, from what they picked among the
 /// options as shown (`order[shown] = stored`): for a matching question, the answer chosen for

@@ -21,7 +21,7 @@ use crate::org::picker::{self, RegionPicker, Spec};
 use crate::web::AppState;
 use crate::web::extract::{Form, Path};
 use crate::web::layout::PageCtx;
-use crate::web::session::{RequestCtx, device, device_token};
+use crate::web::session::{RequestCtx, device, device_token, device_traits};
 use crate::{Error, Result, clock};
 
 /// A player's county, inside the quiz's audience.
@@ -95,7 +95,8 @@ async fn join(
     Form(input): Form<JoinInput>,
 ) -> Result<Response> {
     let (token, cookie) = device(&state, &headers);
-    match actions::join(&state.db, &state.key, &token, &input, &rctx.ip).await {
+    let traits = device_traits(&headers, &rctx.ip);
+    match actions::join(&state.db, &state.key, &token, &traits, &input, &rctx.ip).await {
         Ok(_) => {
             let mut r = Redirect::to(&format!("/p/quiz/{slug}")).into_response();
             if let Some(c) = cookie {
@@ -217,7 +218,7 @@ async fn answer(
             return Ok(QuestionPage { ctx, token, q, error }.into_response());
         }
     };
-    match actions::answer(&state.db, &answers, &token, position, &given).await {
+    match actions::answer(&answers, &token, position, &given).await {
         Ok(_) => {}
         Err(Error::Conflict(_)) => return Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response()),
         Err(Error::Invalid { message, .. }) => {

@@ -232,6 +232,25 @@ pub fn device_token(headers: &HeaderMap) -> Result<String> {
         .ok_or_else(|| Error::invalid("x-device-token", "error.device_token"))
 }
 
+/// What tells one browser from another without its cookie: its user agent and languages, and its
+/// network (the /24 of an IPv4 address, the /48 of an IPv6 one), as one text for the caller to
+/// hash with the data key.
+pub fn device_traits(headers: &HeaderMap, ip: &str) -> String {
+    let said = |name| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let network = match ip.parse() {
+        Ok(std::net::IpAddr::V4(a)) => {
+            let [a, b, c, _] = a.octets();
+            format!("{a}.{b}.{c}")
+        }
+        Ok(std::net::IpAddr::V6(a)) => {
+            let s = a.segments();
+            format!("{:x}:{:x}:{:x}", s[0], s[1], s[2])
+        }
+        Err(_) => ip.to_owned(),
+    };
+    format!("{}|{}|{network}", said(header::USER_AGENT), said(header::ACCEPT_LANGUAGE))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -394,7 +394,7 @@ pub async fn the_public_forms_refuse_in_chinese(app: TestApp) {
     }
     // A volunteer event page: a malformed number.
     let token: String = match &app.db {
-        firecast::db::Db::Sqlite(p) => {
+        firecast::db::Db::Sqlite(p, _) => {
             sqlx::query_scalar("select token from service_event where state = 'open' limit 1")
                 .fetch_one(p)
                 .await

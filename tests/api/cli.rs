@@ -358,7 +358,7 @@ fn a_backup_taken_while_the_server_writes_restores_whole() {
             let d = d.clone();
             async move {
                 match d {
-                    firecast::db::Db::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&p).await.unwrap(),
+                    firecast::db::Db::Sqlite(p, _) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&p).await.unwrap(),
                     firecast::db::Db::Postgres(_) => unreachable!(),
                 }
             }

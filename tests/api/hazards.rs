@@ -577,7 +577,7 @@ pub async fn the_counters_equal_a_recount_and_the_statistics_add_up(app: TestApp
 async fn found_in(db: &Db, from: OffsetDateTime, to: OffsetDateTime) -> i64 {
     let sql = "select count(*) from hazard where created_at >= $1 and created_at < $2 and state not in ('rejected', 'duplicate')";
     match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(p).await.unwrap(),
+        Db::Sqlite(p, _) => sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(p).await.unwrap(),
         Db::Postgres(p) => sqlx::query_scalar(sql).bind(from).bind(to).fetch_one(p).await.unwrap(),
     }
 }

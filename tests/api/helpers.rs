@@ -245,7 +245,7 @@ impl TestApp {
     pub async fn exec(&self, sql: &str) -> Result<u64, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.db {
-            Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+            Db::Sqlite(p, _) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
             Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
         }
     }
@@ -254,7 +254,7 @@ impl TestApp {
     pub async fn scalar(&self, sql: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.db {
-            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Db::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
             Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         }
     }
@@ -263,7 +263,7 @@ impl TestApp {
     pub async fn texts(&self, sql: &str) -> Vec<String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.db {
-            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+            Db::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
             Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
         }
     }

@@ -200,7 +200,7 @@ pub async fn a_form_opened_from_a_duty_fits_the_duty(app: TestApp) {
 /// A date column as a Julian day number on either backend.
 fn day_number(app: &TestApp, column: &str) -> String {
     match app.db {
-        firecast::db::Db::Sqlite(_) => format!("cast(julianday({column}) + 0.5 as integer)"),
+        firecast::db::Db::Sqlite(..) => format!("cast(julianday({column}) + 0.5 as integer)"),
         firecast::db::Db::Postgres(_) => format!("({column} - date '4714-11-24 BC')::bigint"),
     }
 }

@@ -617,7 +617,7 @@ fn worker(app: &TestApp, fake: &FakeSms, nats: Option<(&str, &str)>) -> std::pro
 async fn set_time(app: &TestApp, sql: &str, at: OffsetDateTime) {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match &app.db {
-        firecast::db::Db::Sqlite(p) => sqlx::query(sql).bind(at).execute(p).await.map(|_| ()).unwrap(),
+        firecast::db::Db::Sqlite(p, _) => sqlx::query(sql).bind(at).execute(p).await.map(|_| ()).unwrap(),
         firecast::db::Db::Postgres(p) => sqlx::query(sql).bind(at).execute(p).await.map(|_| ()).unwrap(),
     }
 }

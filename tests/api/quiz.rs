@@ -104,7 +104,8 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
     // Titles, formatting, weights and feedback are kept; what a file holds that the bank does
     // not keep is said by line and part, in the reader's language.
     let titled = "$CATEGORY: $course$/top/家庭防火/电气\n\n::一一九::[html]<p onclick\\=\"x()\">火警电话是<b>多少</b>？</p><script>x()</script>\
-                  {=119#对 ~%50%一一九#写数字 ~110#错}\n\n[markdown]**别**用湿手碰开关。{T}\n";
+                  {=119#对 ~%50%一一九#写数字 ~110#错}\n\n[markdown]**别**用湿手碰开关。{T}\n\n\
+                  [html]<img src\\=\"https\\://example.com/a.png\">灭火器要定期检查。{T}\n";
     let r = changchun
         .http
         .post(format!("{}/api/v1/questions/import?format=gift", changchun.base))
@@ -122,7 +123,9 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         .iter()
         .map(|w| (w["row"].as_i64().unwrap(), w["column"].as_str().unwrap(), w["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(said, vec![(5, "题干", "Markdown格式未保留，按纯文本保存")], "{v}");
+    assert_eq!(said, vec![(7, "题干", "1张图片未保存")], "{v}");
+    let markdown = app.texts(&format!("select html from question where owner_unit_id = {unit} and stem like '别用%'")).await;
+    assert_eq!(markdown, ["<p><strong>别</strong>用湿手碰开关。</p>"], "Markdown keeps its formatting");
     let kept = app
         .texts(&format!(
             "select title || '|' || category || '|' || stem || '|' || html || '|' || weights || '|' || feedback \
@@ -212,14 +215,22 @@ struct Resident {
 }
 
 impl Resident {
+    /// A resident on a phone of their own.
     async fn new(app: &TestApp, name: &str, region: &str) -> Self {
+        Self::on(app, name, region, None).await
+    }
+
+    /// A resident on a browser that says `user_agent` (their own phone's when `None`).
+    async fn on(app: &TestApp, name: &str, region: &str, user_agent: Option<&str>) -> Self {
         let c = app.anonymous().await;
         let device = firecast::org::new_secret();
+        let user_agent = user_agent.map_or_else(|| format!("phone {device}"), str::to_owned);
         let r = c
             .http
             .post(format!("{}/api/v1/public/participants", c.base))
             .header("x-csrf-token", &c.csrf)
             .header("x-device-token", &device)
+            .header("user-agent", user_agent)
             .json(&json!({"nickname": name, "region_code": region}))
             .send()
             .await
@@ -499,13 +510,43 @@ pub async fn simultaneous_starts_and_finishes_neither_beat_a_limit_nor_fail(app:
     );
 }
 
+pub async fn one_browser_registering_many_players_is_held_for_staff(app: TestApp) {
+    let province = app.login("province").await;
+    let quiz = new_quiz(&province, "机房竞答", "220000", "* * 3").await;
+    let slug = quiz["slug"].as_str().unwrap();
+    // Cookies cleared again and again on one computer: the same browser on the same network.
+    let lab = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 机房";
+    let mut flags = Vec::new();
+    for i in 0..5 {
+        let r = Resident::on(&app, &format!("分身{i}"), "220102", Some(lab)).await;
+        let (s, v) = r.start(slug).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let sql = format!("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '分身{i}'");
+        flags.push(app.texts(&sql).await.concat());
+    }
+    let held: Vec<bool> = flags.iter().map(|f| f.contains("shared_device")).collect();
+    assert_eq!(held, [false, false, false, true, true], "the fourth identity of one browser on is held: {flags:?}");
+    // Someone else on the same network, on their own phone, is not.
+    let other = Resident::new(&app, "邻居", "220102").await;
+    assert_eq!(other.start(slug).await.0, StatusCode::CREATED);
+    let theirs =
+        app.texts("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '邻居'").await;
+    assert_eq!(theirs, [""]);
+    // Staff see why.
+    let id = quiz["id"].as_i64().unwrap();
+    let page = province.get(&format!("/quiz/{id}")).await.text().await.unwrap();
+    assert!(page.contains("同一浏览器（同一网络）一天内登记多名参赛者"), "the reason is shown to staff");
+    let stored = app.scalar("select count(*) from participant where fingerprint like '%机房%' or fingerprint like '%Chrome%'").await;
+    assert_eq!(stored, 0, "the fingerprint is kept hashed, never the browser's own words");
+}
+
 pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp) {
     use firecast::quiz::actions::{JoinInput, join};
     let key = firecast::config::Config::with_database(&app.url).data_key(&app.url).unwrap();
     let most = firecast::quiz::NEW_PLAYERS_PER_HOUR;
     for i in 0..most - 10 {
         let input = JoinInput { nickname: format!("玩家{i}"), region_code: "220102".into(), school: String::new() };
-        join(&app.db, &key, &format!("device-{i}"), &input, "127.0.0.1").await.unwrap();
+        join(&app.db, &key, &format!("device-{i}"), &format!("phone-{i}"), &input, "127.0.0.1").await.unwrap();
     }
     // Thirty-two new devices at once from the same address: ten get in.
     let c = app.anonymous().await;
@@ -530,7 +571,7 @@ pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp)
     assert_eq!(app.scalar("select count(*) from participant where nickname like '连点%'").await, 10);
     // A player already registered comes back without spending anything.
     let input = JoinInput { nickname: "玩家0".into(), region_code: "220102".into(), school: String::new() };
-    assert!(join(&app.db, &key, "device-0", &input, "127.0.0.1").await.is_ok());
+    assert!(join(&app.db, &key, "device-0", "phone-0", &input, "127.0.0.1").await.is_ok());
 }
 
 /// A bank from elsewhere: a category of its own, a matching question, and answers worth part of
@@ -646,6 +687,7 @@ crate::on_both_backends!(
     one_address_registers_a_bounded_number_of_new_players,
     the_bank_imports_all_or_nothing_and_exports_every_format,
     residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
+    one_browser_registering_many_players_is_held_for_staff,
     refused_submissions_count_nothing,
     a_regional_quiz_is_for_its_residents,
     the_quiz_form_is_filled_with_choices_not_codes,

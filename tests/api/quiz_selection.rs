@@ -84,6 +84,8 @@ async fn attempt_started(
             nickname: format!("选手{who}"),
             region: (region.0.into(), region.1.into()),
             school: String::new(),
+            fingerprint: format!("fp-{who}"),
+            per_fingerprint: firecast::quiz::FINGERPRINT_PLAYERS,
         },
     )
     .await

@@ -66,7 +66,7 @@ pub async fn counters_from_hazards(db: &Db, path: &str, child_len: i64) -> Resul
          where region_path >= $2 and region_path < $3 and length(region_path) >= $1 and length(region_path) > length($2) \
          group by substr(region_path, 1, cast($1 as integer)), state";
     Ok(match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             let days = "cast(julianday(rectified_at) - julianday(created_at) as integer)";
             let days_sql = format!(
                 "select $2 as region_path, {days} as days, count(*) as n from hazard where region_path >= $2 \

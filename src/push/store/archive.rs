@@ -95,7 +95,7 @@ pub async fn archive_push(db: &Db, push_id: i64, keep: bool, now: OffsetDateTime
     .await)?;
     tracing::debug!(push = push_id, groups = tallied, deliveries = n, "deliveries tallied");
     match &mut tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             sqlx::query("delete from delivery where push_id = $1").bind(push_id).execute(&mut **t).await?;
         }
         Tx::Postgres(t) => {

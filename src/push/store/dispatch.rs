@@ -44,7 +44,7 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
     );
     let rows: Vec<Claimed> = match &mut tx {
         // The transaction holds the write lock (see `Db::begin`), so the rows chosen stay ours.
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(channel).bind(now).bind(n).fetch_all(&mut **t).await?
         }
         Tx::Postgres(t) => {
@@ -88,7 +88,7 @@ pub async fn still_claimed(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Claimed>> 
         return Ok(rows);
     }
     let held: Vec<(i64, i64, String)> = match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let keys = rows
                 .iter()
                 .map(|r| format!("({}, {}, '{}', {})", r.push_id, r.recipient_id, r.channel, r.attempts))
@@ -154,7 +154,7 @@ pub async fn count_redelivered(db: &Db, rows: &[Claimed]) -> Result<()> {
 /// inside the partitions of their pushes.
 async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: OffsetDateTime) -> Result<()> {
     match tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             let sql = format!(
                 "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in ({})",
                 keys_of(rows)

@@ -105,7 +105,7 @@ pub async fn fan_out(
         .collect();
     let mut households = 0;
     if !channels.is_empty() && !paths.is_empty() {
-        let in_id_order = matches!(db, Db::Sqlite(_));
+        let in_id_order = matches!(db, Db::Sqlite(..));
         let sql = fan_out_sql(&table, &paths, &channels, themes, &earlier, &this_week, in_id_order);
         let done = on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(due.id)

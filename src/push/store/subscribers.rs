@@ -345,7 +345,7 @@ pub async fn generate_subscribers(
         acc
     });
     let done = match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             // The communities numbered in a temporary table keyed by their number, so each
             // generated row finds its community by key.
             let mut c = pool.acquire().await?;

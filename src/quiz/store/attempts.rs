@@ -179,15 +179,17 @@ pub async fn drawn(db: &Db, attempt_id: i64, position: Option<i64>) -> Result<Ve
 
 /// Notes when a question was first shown (for speed scoring and the too-fast check).
 pub async fn mark_shown(db: &Db, attempt_id: i64, position: i64, at: OffsetDateTime) -> Result<()> {
-    on_db!(db, |p| sqlx::query(
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query(
         "update attempt_question set shown_at = $3 where attempt_id = $1 and position = $2 and shown_at is null"
     )
     .bind(attempt_id)
     .bind(position)
     .bind(at)
-    .execute(p)
+    .execute(&mut *c)
     .await
     .map(|_| ()))?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -234,11 +236,15 @@ pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
     Ok(out)
 }
 
-/// What answering one question needs, in one read: the attempt's state, the drawn question, the
-/// quiz's scoring and time, and how many questions the attempt has.
+/// What answering one question needs: the attempt's state, the drawn question, the quiz's scoring
+/// and time, and how many questions the attempt has.
 #[derive(Clone, Debug, FromRow)]
 pub struct AnswerContext {
+    /// Which of the answers asked for this is (see [`answer_contexts`]).
+    n: i64,
     pub(crate) attempt_id: i64,
+    /// The question's position in the attempt.
+    pub position: i64,
     /// Its deadline.
     pub deadline_at: OffsetDateTime,
     /// Whether it is finished.
@@ -265,19 +271,34 @@ pub struct AnswerContext {
     pub questions: i64,
 }
 
-/// The context of answering question `position` of the attempt with this token.
-pub async fn answer_context(db: &Db, token: &str, position: i64) -> Result<AnswerContext> {
-    on_db!(db, |p| sqlx::query_as(
-        "select a.id as attempt_id, a.deadline_at, a.submitted_at, d.option_order, d.shown_at, d.answered_at, q.kind, q.options, \
-         q.answer, q.weights, z.scoring, z.time_limit_seconds, (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
-         from attempt a join quiz z on z.id = a.quiz_id left join attempt_question d on d.attempt_id = a.id and d.position = $2 \
-         left join question q on q.id = d.question_id where a.token = $1"
-    )
-    .bind(token)
-    .bind(position)
-    .fetch_optional(p)
-    .await)?
-    .ok_or(Error::NotFound)
+/// The contexts of answering questions (attempt token, position), in one read for all of them:
+/// one an answer asked for, `None` where no attempt has the token. A position the attempt did
+/// not draw has no question (`option_order` and the question's columns are `None`).
+pub async fn answer_contexts(db: &Db, wanted: &[(&str, i64)]) -> Result<Vec<Option<AnswerContext>>> {
+    let mut out = vec![None; wanted.len()];
+    for (start, chunk) in (0..).step_by(crate::db::CHUNK_ROWS).zip(wanted.chunks(crate::db::CHUNK_ROWS)) {
+        let rows: Vec<AnswerContext> = on_db!(db, |p| {
+            let mut q = sqlx::QueryBuilder::new("with wanted (n, token, position) as (");
+            q.push_values(chunk.iter().enumerate(), |mut b, (i, (token, position))| {
+                b.push_bind(i64::try_from(start + i).unwrap_or(i64::MAX)).push_bind(*token).push_bind(*position);
+            });
+            q.push(
+                ") select w.n, a.id as attempt_id, w.position, a.deadline_at, a.submitted_at, d.option_order, d.shown_at, d.answered_at, \
+                 q.kind, q.options, q.answer, q.weights, z.scoring, z.time_limit_seconds, \
+                 (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
+                 from wanted w join attempt a on a.token = w.token join quiz z on z.id = a.quiz_id \
+                 left join attempt_question d on d.attempt_id = a.id and d.position = w.position \
+                 left join question q on q.id = d.question_id",
+            );
+            q.build_query_as().fetch_all(p).await
+        })?;
+        for row in rows {
+            if let Some(slot) = usize::try_from(row.n).ok().and_then(|n| out.get_mut(n)) {
+                *slot = Some(row);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Finishes an attempt once (false when it was finished already): its score is the sum of its
