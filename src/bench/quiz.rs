@@ -19,8 +19,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::quiz::actions::{self, JoinInput};
-use crate::quiz::writer::AnswerWriter;
 use crate::quiz::store::{self, NewQuiz};
+use crate::quiz::writer::AnswerWriter;
 use crate::quiz::{Answer, Blueprint, Kind, Scoring};
 use crate::web::AppState;
 
@@ -185,6 +185,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
             prize_min_score: 0,
             owner: (corps.id, corps.region_path.clone()),
             created_by: by.id,
+            phone_required: false,
         },
         &crate::org::new_secret()[..16],
     )
@@ -193,12 +194,12 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
 
     // Players join and then start at once, as when a quiz opens: CONNECTIONS at a time, each from
     // its own address. The two steps are timed apart, so the run says which one bounds the rate.
-    let players: Vec<(usize, String)> =
-        (0..attempts_n).map(|i| (i, format!("10.{}.{}.1", i / 250, i % 250))).collect();
+    let players: Vec<(usize, String)> = (0..attempts_n).map(|i| (i, format!("10.{}.{}.1", i / 250, i % 250))).collect();
     let (joined, took_join) = concurrently(&players, "joining", |(i, address)| {
         let (db, key) = (db.clone(), key.clone());
         async move {
-            let input = JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() };
+            let input =
+                JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() };
             let device = format!("bench-device-{id}-{i:07}");
             let p = actions::join(&db, &key, &device, &device, &input, &address).await?;
             anyhow::Ok((p, address))
@@ -244,8 +245,7 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
                 direct.push((token.clone(), d.position, answer));
             } else {
                 let body = serde_json::to_string(&serde_json::json!({ "answer": answer }))?;
-                jobs[n % CONNECTIONS]
-                    .push((format!("/api/v1/public/attempts/{token}/questions/{}", d.position), body));
+                jobs[n % CONNECTIONS].push((format!("/api/v1/public/attempts/{token}/questions/{}", d.position), body));
             }
         }
     }

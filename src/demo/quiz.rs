@@ -59,6 +59,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             prize_min_score: 60,
             owner: (corps.id, corps.region_path.clone()),
             created_by: by,
+            phone_required: false,
         },
         "zhixiao-demo-2026",
     )

@@ -697,7 +697,7 @@ fn code_hash(key: &DataKey, token: &str, code: &str) -> String {
 /// Sends `code` to the sealed phone through the account of `sms` (its client made only now, for
 /// this one message); whether the provider took it (a failure is logged and the resident may ask
 /// again).
-async fn send_code(sms: &SmsConfig, key: &DataKey, sealed: &str, code: &str) -> Result<bool> {
+pub async fn send_code(sms: &SmsConfig, key: &DataKey, sealed: &str, code: &str) -> Result<bool> {
     let phone = format!("+86{}", key.open(sealed)?);
     let Some(client) = SmsClient::new(sms) else { return Ok(false) };
     match client.send_code(&phone, code, super::CODE_MINUTES).await {

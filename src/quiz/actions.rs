@@ -12,6 +12,7 @@ use super::writer::AnswerWriter;
 use super::{
     Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_RUN,
 };
+use crate::config::SmsConfig;
 use crate::db::Db;
 use crate::org::caller::Principal;
 use crate::org::{self, Role, parse_name};
@@ -225,13 +226,20 @@ pub struct QuizInput {
     /// The least score that makes an attempt eligible for prizes.
     #[serde(default)]
     pub prize_min_score: i64,
+    /// Only participants who prove a phone by a code sent to it take it: one phone is one
+    /// person, whichever device they play on (needs an SMS account that sends codes).
+    #[serde(default)]
+    pub phone_required: bool,
 }
 
 /// Sets up a quiz owned by the caller's unit; the bank must hold enough questions for the
-/// blueprint. Returns its id.
-pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
+/// blueprint, and a quiz that takes only proved phones needs `sms` to send codes. Returns its id.
+pub async fn create(db: &Db, me: &Principal, sms: &SmsConfig, input: &QuizInput) -> Result<i64> {
     let r = async {
         manager(me)?;
+        if input.phone_required && !sms.sends_codes() {
+            return Err(Error::invalid("phone_required", "error.quiz_sms_off"));
+        }
         let opens_at = clock::parse_time("opens_at", &input.opens_at)?;
         let closes_at = clock::parse_time("closes_at", &input.closes_at)?;
         if closes_at <= opens_at {
@@ -277,6 +285,7 @@ pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
             prize_min_score: input.prize_min_score,
             owner: (me.user.unit_id, me.user.region_path.clone()),
             created_by: me.user.id,
+            phone_required: input.phone_required,
         };
         store::insert_quiz(db, &q, &org::new_secret()[..16]).await
     }
@@ -286,8 +295,9 @@ pub async fn create(db: &Db, me: &Principal, input: &QuizInput) -> Result<i64> {
 
 // ---- participants ----
 
-/// How a participant identifies without an account (SMS codes are not configured here): a
-/// nickname, where they live, and the token their browser keeps.
+/// How a participant identifies without an account: a nickname, where they live, and the token
+/// their browser keeps (and, for a quiz that asks for it, a phone proved by a code: see
+/// [`send_code`] and [`prove_phone`]).
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct JoinInput {
     /// Shown on leaderboards (1 to 20 characters).
@@ -349,6 +359,85 @@ pub async fn me(db: &Db, key: &DataKey, device_token: &str) -> Result<Option<Par
     store::participant_by_device(db, &key.index(&format!("quiz-device:{device_token}"))).await
 }
 
+/// Sends a code to `phone` for the participant of `device_token` to prove it with
+/// ([`prove_phone`]): at most one a minute for a device, [`crate::push::CODES_PER_NUMBER_HOUR`]
+/// an hour to a number and [`CODES_PER_ADDRESS_HOUR`] an hour from an address. Whether the
+/// provider took it.
+pub async fn send_code(
+    db: &Db,
+    key: &DataKey,
+    sms: &SmsConfig,
+    device_token: &str,
+    phone: &str,
+    ip: &str,
+) -> Result<bool> {
+    if !sms.sends_codes() {
+        return Err(Error::invalid("phone", "error.quiz_code_off"));
+    }
+    let phone = crate::personal::PhoneNumber::parse("phone", phone)?;
+    me(db, key, device_token).await?.ok_or_else(|| Error::invalid("phone", "error.quiz_join_first"))?;
+    let device = key.index(&format!("quiz-device:{device_token}"));
+    let now = clock::now();
+    if store::check_sent_at(db, &device)
+        .await?
+        .is_some_and(|at| now - at < Duration::seconds(crate::push::CODE_GAP_SECONDS))
+    {
+        return Err(Error::TooMany("error.code_wait".into()));
+    }
+    let index = key.index(phone.as_str());
+    let per_number = org::store::spend(db, "quiz_code_number", &index, now, crate::push::CODES_PER_NUMBER_HOUR).await?;
+    per_number.ok_or_else(|| Error::TooMany("error.codes_per_number".into()))?;
+    let address = key.index(&format!("quiz-code:{ip}"));
+    let per_address = org::store::spend(db, "quiz_code_address", &address, now, CODES_PER_ADDRESS_HOUR).await?;
+    per_address.ok_or_else(|| Error::TooMany("error.codes_per_address".into()))?;
+    let code = format!("{:06}", rand::Rng::random_range(&mut rand::rng(), 0..1_000_000));
+    let sealed = key.seal(phone.as_str());
+    store::put_check(
+        db,
+        &store::NewCheck {
+            device_hash: &device,
+            phone_index: &index,
+            phone_sealed: &sealed,
+            phone_masked: &phone.masked(),
+            code_hash: &key.index(&format!("quiz-code:{device}:{code}")),
+            sent_at: now,
+            expires_at: now + Duration::minutes(crate::push::CODE_MINUTES),
+        },
+    )
+    .await?;
+    crate::push::actions::send_code(sms, key, &sealed, &code).await
+}
+
+/// Takes back the code sent for the participant of `device_token`: right, the phone is theirs,
+/// and a phone is one person — when another participant proved it before, this device becomes
+/// theirs (their nickname, attempts and limits), and a participant of this device who never
+/// started an attempt goes.
+pub async fn prove_phone(db: &Db, key: &DataKey, device_token: &str, code: &str) -> Result<Participant> {
+    let typed = code.trim();
+    if typed.len() != 6 || !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid("code", "error.code_form"));
+    }
+    let me = me(db, key, device_token).await?.ok_or_else(|| Error::invalid("code", "error.quiz_join_first"))?;
+    let device = key.index(&format!("quiz-device:{device_token}"));
+    let hash = key.index(&format!("quiz-code:{device}:{typed}"));
+    match store::prove_check(db, me.id, &device, &hash, clock::now(), crate::push::CODE_TRIES).await? {
+        store::Proved::Done => {}
+        store::Proved::Wrong => return Err(Error::invalid("code", "error.code_wrong")),
+        store::Proved::Expired => return Err(Error::invalid("code", "error.code_expired")),
+        store::Proved::TooManyTries => return Err(Error::invalid("code", "error.code_tries")),
+        store::Proved::NothingWaits => return Err(Error::invalid("code", "error.code_none")),
+    }
+    self::me(db, key, device_token).await?.ok_or(Error::NotFound)
+}
+
+/// Whether a code sent for the participant of `device_token` waits to come back.
+pub async fn code_waits(db: &Db, key: &DataKey, device_token: &str) -> Result<bool> {
+    Ok(store::check_sent_at(db, &key.index(&format!("quiz-device:{device_token}"))).await?.is_some())
+}
+
+/// Codes one address may have sent in an hour.
+pub const CODES_PER_ADDRESS_HOUR: i64 = 30;
+
 /// Attempts one address may start in an hour (a school behind one address has many students).
 pub const STARTS_PER_IP_HOUR: i64 = 600;
 
@@ -361,6 +450,9 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
     }
     if !p.region_path.starts_with(&quiz.audience_path) {
         return Err(Error::Forbidden);
+    }
+    if quiz.phone_required && p.phone_masked.is_empty() {
+        return Err(Error::Conflict("error.quiz_needs_phone".into()));
     }
     let ip_hash = key.index(&format!("quiz-ip:{ip}"));
     let day = now.to_offset(clock::CST).date();

@@ -18,6 +18,7 @@ use super::writer::AnswerWriter;
 use super::{Defaults, Format};
 use crate::activity::api::{ImportError, ImportErrors};
 use crate::org::caller::Principal;
+use crate::push::api::{CodeSent, PhoneCode};
 use crate::web::AppState;
 use crate::web::extract::{Json, LONG_PAGES, Path, Query, window};
 use crate::web::session::{self, RequestCtx};
@@ -152,7 +153,7 @@ async fn create(
     me: Principal,
     Json(input): Json<QuizInput>,
 ) -> Result<(StatusCode, axum::Json<Quiz>)> {
-    let id = actions::create(&s.db, &me, &input).await?;
+    let id = actions::create(&s.db, &me, &s.config.sms, &input).await?;
     Ok((StatusCode::CREATED, axum::Json(store::quiz(&s.db, &me.scope, id).await?)))
 }
 
@@ -202,6 +203,14 @@ pub struct Me {
     region_code: String,
     /// School or unit.
     school: String,
+    /// The phone they proved, masked (`139****5678`), or empty.
+    phone: String,
+}
+
+impl From<crate::quiz::store::Participant> for Me {
+    fn from(p: crate::quiz::store::Participant) -> Self {
+        Self { nickname: p.nickname, region_code: p.region_code, school: p.school, phone: p.phone_masked }
+    }
 }
 
 /// Registers this device's participant (or returns the one registered).
@@ -214,7 +223,40 @@ async fn join(
 ) -> Result<axum::Json<Me>> {
     let (token, traits) = (session::device_token(&headers)?, session::device_traits(&headers, &rc.ip));
     let p = actions::join(&s.db, &s.key, &token, &traits, &input, &rc.ip).await?;
-    Ok(axum::Json(Me { nickname: p.nickname, region_code: p.region_code, school: p.school }))
+    Ok(axum::Json(p.into()))
+}
+
+/// A phone to prove.
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneInput {
+    /// A mainland mobile number (`139 1234 5678`, `+86…`).
+    phone: String,
+}
+
+/// Sends a code to a phone for this device's participant to prove it with (a quiz may take
+/// only proved phones: one phone is one person). At most one a minute for a device.
+#[utoipa::path(post, path = "/api/v1/public/participants/code", tag = "quiz", request_body = PhoneInput, responses((status = 200, body = CodeSent), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+async fn send_code(
+    State(s): State<AppState>,
+    rc: RequestCtx,
+    headers: HeaderMap,
+    Json(input): Json<PhoneInput>,
+) -> Result<axum::Json<CodeSent>> {
+    let token = session::device_token(&headers)?;
+    let sent = actions::send_code(&s.db, &s.key, &s.config.sms, &token, &input.phone, &rc.ip).await?;
+    Ok(axum::Json(CodeSent { sent }))
+}
+
+/// Proves the phone with the code sent to it. When another device proved the same phone before,
+/// this device becomes that participant: the answer says who.
+#[utoipa::path(post, path = "/api/v1/public/participants/phone", tag = "quiz", request_body = PhoneCode, responses((status = 200, body = Me), (status = 422, body = crate::error::Problem)))]
+async fn prove_phone(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(input): Json<PhoneCode>,
+) -> Result<axum::Json<Me>> {
+    let token = session::device_token(&headers)?;
+    Ok(axum::Json(actions::prove_phone(&s.db, &s.key, &token, &input.code).await?.into()))
 }
 
 /// A started attempt.
@@ -286,6 +328,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(quizzes, create))
         .routes(routes!(leaderboard))
         .routes(routes!(join))
+        .routes(routes!(send_code))
+        .routes(routes!(prove_phone))
         .routes(routes!(start))
         .routes(routes!(question, answer))
         .routes(routes!(finish))

@@ -643,8 +643,9 @@ mod tests {
         assert_eq!(qs[1].stem, "电器用完要断电。", "the text HTML shows, never its tags");
         assert_eq!(qs[1].html, "<b>电器</b>用完要断电。", "and its formatting");
         assert!(got.warnings.is_empty(), "nothing lost: {:?}", got.warnings);
-        let md = read("[markdown]**电器**用完要*断电*。{T}\n\n[markdown]报警电话是 {=119} ，记住。\n", &Defaults::default())
-            .unwrap();
+        let md =
+            read("[markdown]**电器**用完要*断电*。{T}\n\n[markdown]报警电话是 {=119} ，记住。\n", &Defaults::default())
+                .unwrap();
         assert!(md.warnings.is_empty(), "Markdown is kept: {:?}", md.warnings);
         let md: Vec<Question> = md.questions.into_iter().map(|(_, q)| q).collect();
         assert_eq!(md[0].html, "<p><strong>电器</strong>用完要<em>断电</em>。</p>", "its formatting as HTML");

@@ -576,7 +576,9 @@ mod tests {
         let src = html::image_src(&read.images[0].sha256);
         assert_eq!(
             q.html,
-            format!("<p>电器用完要<strong>断电</strong>。</p>\n<ul>\n<li>拔插头</li>\n<li>关开关</li>\n</ul>\n<p><img src=\"{src}\" alt=\"\"></p>")
+            format!(
+                "<p>电器用完要<strong>断电</strong>。</p>\n<ul>\n<li>拔插头</li>\n<li>关开关</li>\n</ul>\n<p><img src=\"{src}\" alt=\"\"></p>"
+            )
         );
         assert!(q.stem.starts_with("电器用完要断电。"), "{}", q.stem);
         assert!(read.warnings.is_empty(), "{:?}", read.warnings);

@@ -59,6 +59,7 @@ struct QuizForm {
     attempts_per_day: String,
     audience_region: String,
     scoring: String,
+    phone_required: bool,
 }
 
 /// Where a quiz is open: the creator's area or a part of it, down to a county.
@@ -96,6 +97,7 @@ impl QuizForm {
             attempts_per_day: f.get("attempts_per_day"),
             audience_region: picker::picked(AUDIENCE.field, |k| Some(f.get(k))),
             scoring: f.get("scoring"),
+            phone_required: f.get("phone_required") == "1",
         }
     }
 
@@ -127,6 +129,7 @@ impl QuizForm {
             audience_region: self.audience_region.clone(),
             scoring: Some(self.scoring.clone()),
             prize_min_score: 0,
+            phone_required: self.phone_required,
         })
     }
 }
@@ -165,13 +168,14 @@ fn quiz_label(ctx: &PageCtx, field: &str) -> Option<&'static str> {
         "attempts_per_day" => ctx.t("quiz.per_day"),
         "audience_region" => ctx.t("quiz.audience"),
         "scoring" => ctx.t("quiz.scoring"),
+        "phone_required" => ctx.t("quiz.phone_required"),
         _ => return None,
     })
 }
 
 async fn create(State(state): State<AppState>, ctx: PageCtx, me: Principal, f: Fields) -> Result<Response> {
     let form = QuizForm::from_fields(&f);
-    match async { actions::create(&state.db, &me, &form.input()?).await }.await {
+    match async { actions::create(&state.db, &me, &state.config.sms, &form.input()?).await }.await {
         Ok(id) => Ok(Redirect::to(&format!("/quiz/{id}")).into_response()),
         Err(e) => {
             let (status, msg) = ctx.form_error(e, |f| quiz_label(&ctx, f))?;

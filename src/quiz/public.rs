@@ -37,6 +37,8 @@ struct StartPage {
     open: bool,
     total: u32,
     rank: Option<(i64, i64, i64)>,
+    /// A code was sent for this device's participant and waits to come back.
+    code_sent: bool,
     error: Option<String>,
 }
 
@@ -60,6 +62,7 @@ async fn start_page(
         Some(p) => store::rank(&state.db, quiz.id, p.id).await?,
         None => None,
     };
+    let code_sent = me.is_some() && actions::code_waits(&state.db, &state.key, &token).await?;
     let page = StartPage {
         ctx,
         open: quiz.is_open(clock::now()),
@@ -67,6 +70,7 @@ async fn start_page(
         place: picker::build(&state.db, &Scope::under(&quiz.audience_path), HOME, "", true).await?,
         me,
         rank,
+        code_sent,
         quiz,
         error,
     };
@@ -107,6 +111,50 @@ async fn join(
         Err(Error::Invalid { message, .. } | Error::TooMany(message)) => {
             start_page(&state, ctx, &headers, &slug, Some(message)).await
         }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PhoneForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Sends a code to the phone typed, for a quiz that takes only proved phones.
+async fn send_code(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    rctx: RequestCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(f): Form<PhoneForm>,
+) -> Result<Response> {
+    let token = device_token(&headers)?;
+    match actions::send_code(&state.db, &state.key, &state.config.sms, &token, &f.phone, &rctx.ip).await {
+        Ok(true) => Ok(Redirect::to(&format!("/p/quiz/{slug}#code")).into_response()),
+        Ok(false) => start_page(&state, ctx, &headers, &slug, Some("quiz.code_not_sent".into())).await,
+        Err(Error::Invalid { message, .. } | Error::TooMany(message)) => {
+            start_page(&state, ctx, &headers, &slug, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes back the code: the phone is proved, and the player may start.
+async fn prove_phone(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(f): Form<PhoneForm>,
+) -> Result<Response> {
+    let token = device_token(&headers)?;
+    match actions::prove_phone(&state.db, &state.key, &token, &f.code).await {
+        Ok(_) => Ok(Redirect::to(&format!("/p/quiz/{slug}")).into_response()),
+        Err(Error::Invalid { message, .. }) => start_page(&state, ctx, &headers, &slug, Some(message)).await,
         Err(e) => Err(e),
     }
 }
@@ -428,6 +476,8 @@ pub fn router() -> Router<AppState> {
         .route("/p/quiz/{slug}", get(start))
         .route("/p/quiz/{slug}/join", post(join))
         .route("/p/quiz/{slug}/start", post(begin))
+        .route("/p/quiz/{slug}/code", post(send_code))
+        .route("/p/quiz/{slug}/phone", post(prove_phone))
         .route("/p/quiz/{slug}/board", get(board))
         .route("/p/quiz/images/{file}", get(image))
         .route("/p/attempts/{token}/{position}", get(question).post(answer))

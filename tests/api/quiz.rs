@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::fake_sms::FakeSms;
 use crate::helpers::{Client, TestApp, at_once};
 
 async fn bank_size(c: &Client) -> usize {
@@ -124,7 +125,8 @@ pub async fn the_bank_imports_all_or_nothing_and_exports_every_format(app: TestA
         .map(|w| (w["row"].as_i64().unwrap(), w["column"].as_str().unwrap(), w["message"].as_str().unwrap()))
         .collect();
     assert_eq!(said, vec![(7, "题干", "1张图片未保存")], "{v}");
-    let markdown = app.texts(&format!("select html from question where owner_unit_id = {unit} and stem like '别用%'")).await;
+    let markdown =
+        app.texts(&format!("select html from question where owner_unit_id = {unit} and stem like '别用%'")).await;
     assert_eq!(markdown, ["<p><strong>别</strong>用湿手碰开关。</p>"], "Markdown keeps its formatting");
     let kept = app
         .texts(&format!(
@@ -521,7 +523,9 @@ pub async fn one_browser_registering_many_players_is_held_for_staff(app: TestApp
         let r = Resident::on(&app, &format!("分身{i}"), "220102", Some(lab)).await;
         let (s, v) = r.start(slug).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let sql = format!("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '分身{i}'");
+        let sql = format!(
+            "select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '分身{i}'"
+        );
         flags.push(app.texts(&sql).await.concat());
     }
     let held: Vec<bool> = flags.iter().map(|f| f.contains("shared_device")).collect();
@@ -529,15 +533,72 @@ pub async fn one_browser_registering_many_players_is_held_for_staff(app: TestApp
     // Someone else on the same network, on their own phone, is not.
     let other = Resident::new(&app, "邻居", "220102").await;
     assert_eq!(other.start(slug).await.0, StatusCode::CREATED);
-    let theirs =
-        app.texts("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '邻居'").await;
+    let theirs = app
+        .texts("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '邻居'")
+        .await;
     assert_eq!(theirs, [""]);
     // Staff see why.
     let id = quiz["id"].as_i64().unwrap();
     let page = province.get(&format!("/quiz/{id}")).await.text().await.unwrap();
     assert!(page.contains("同一浏览器（同一网络）一天内登记多名参赛者"), "the reason is shown to staff");
-    let stored = app.scalar("select count(*) from participant where fingerprint like '%机房%' or fingerprint like '%Chrome%'").await;
+    let stored = app
+        .scalar("select count(*) from participant where fingerprint like '%机房%' or fingerprint like '%Chrome%'")
+        .await;
     assert_eq!(stored, 0, "the fingerprint is kept hashed, never the browser's own words");
+}
+
+pub async fn a_proved_phone_is_one_player_on_every_device(app: TestApp) {
+    let body = json!({
+        "title": "知消杯", "opens_at": "2020-01-01 00:00", "closes_at": "2099-12-31 23:00", "blueprint": "* * 3",
+        "time_limit_seconds": 600, "attempts_per_day": 3, "audience_region": "220000", "phone_required": true
+    });
+    // Without an SMS account that sends codes, a quiz cannot ask for proved phones.
+    let r = app.login("province").await.json(Method::POST, "/api/v1/quizzes", &body).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "phone_required");
+    let fake = FakeSms::start("AKIDtest", "secret-key").await;
+    let app = app.reconfigured(|c| fake.configure(c)).await;
+    let r = app.login("province").await.json(Method::POST, "/api/v1/quizzes", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let quiz: Value = r.json().await.unwrap();
+    let slug = quiz["slug"].as_str().unwrap();
+
+    let phone = Resident::new(&app, "张三", "220102").await;
+    assert_eq!(phone.start(slug).await.0, StatusCode::CONFLICT, "no proved phone, no attempt");
+    let code_for = |r: &Resident, number: &str| {
+        let (r, number) = (r.clone(), number.to_owned());
+        async move { r.send(Method::POST, "/api/v1/public/participants/code", Some(json!({ "phone": number }))).await }
+    };
+    let prove = |r: &Resident, code: String| {
+        let r = r.clone();
+        async move { r.send(Method::POST, "/api/v1/public/participants/phone", Some(json!({ "code": code }))).await }
+    };
+    let (s, e) = code_for(&phone, "12345").await;
+    assert_eq!((s, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")), "{e}");
+    let (s, v) = code_for(&phone, "139 1234 5678").await;
+    assert_eq!((s, &v["sent"]), (StatusCode::OK, &json!(true)), "{v}");
+    assert_eq!(code_for(&phone, "13912345678").await.0, StatusCode::TOO_MANY_REQUESTS, "one code a minute");
+    let code = fake.last_code("+8613912345678").expect("a code was sent");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (s, e) = prove(&phone, wrong.into()).await;
+    assert_eq!((s, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")), "{e}");
+    let (s, me) = prove(&phone, code).await;
+    assert_eq!((s, me["phone"].as_str(), me["nickname"].as_str()), (StatusCode::OK, Some("139****5678"), Some("张三")));
+    assert_eq!(phone.start(slug).await.0, StatusCode::CREATED);
+
+    // The same phone on another device, under another name: the same player, with the same
+    // attempts of the day.
+    let tablet = Resident::new(&app, "李四", "220102").await;
+    assert_eq!(tablet.start(slug).await.0, StatusCode::CONFLICT);
+    assert_eq!(code_for(&tablet, "+86 139-1234-5678").await.0, StatusCode::OK);
+    let (s, me) = prove(&tablet, fake.last_code("+8613912345678").unwrap()).await;
+    assert_eq!((s, me["nickname"].as_str()), (StatusCode::OK, Some("张三")), "{me}");
+    assert_eq!(tablet.start(slug).await.0, StatusCode::CREATED);
+    assert_eq!(tablet.start(slug).await.0, StatusCode::CREATED);
+    assert_eq!(tablet.start(slug).await.0, StatusCode::TOO_MANY_REQUESTS, "three a day for the person, on any device");
+    assert_eq!(app.scalar("select count(*) from participant where phone_index is not null").await, 1);
+    let sealed = app.scalar("select count(*) from participant where phone_sealed like '%13912345678%'").await;
+    assert_eq!(sealed, 0, "the number is kept sealed");
 }
 
 pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp) {
@@ -688,6 +749,7 @@ crate::on_both_backends!(
     the_bank_imports_all_or_nothing_and_exports_every_format,
     residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
     one_browser_registering_many_players_is_held_for_staff,
+    a_proved_phone_is_one_player_on_every_device,
     refused_submissions_count_nothing,
     a_regional_quiz_is_for_its_residents,
     the_quiz_form_is_filled_with_choices_not_codes,

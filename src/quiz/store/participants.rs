@@ -1,8 +1,10 @@
 //! Participants: who joined a quiz, by device and region.
 
 use sqlx::FromRow;
+use time::OffsetDateTime;
 
 use crate::db::Db;
+pub use crate::push::store::Proved;
 use crate::{Result, clock, on_db, on_tx};
 
 /// Someone who takes quizzes.
@@ -70,11 +72,12 @@ pub async fn participant(db: &Db, p: &NewParticipant) -> Result<Participant> {
     let select = format!("select {PARTICIPANT_COLUMNS} from participant where {column} = $1");
     let mut tx = db.begin().await?;
     let found = on_tx!(&mut tx, |c| {
-        let same: i64 = sqlx::query_scalar("select count(*) from participant where fingerprint = $1 and created_at >= $2")
-            .bind(&p.fingerprint)
-            .bind(now - time::Duration::days(1))
-            .fetch_one(&mut *c)
-            .await?;
+        let same: i64 =
+            sqlx::query_scalar("select count(*) from participant where fingerprint = $1 and created_at >= $2")
+                .bind(&p.fingerprint)
+                .bind(now - time::Duration::days(1))
+                .fetch_one(&mut *c)
+                .await?;
         let flags = if same >= p.per_fingerprint { "shared_device" } else { "" };
         sqlx::query(sqlx::AssertSqlSafe(insert))
             .bind(device)
@@ -100,4 +103,132 @@ pub async fn participant(db: &Db, p: &NewParticipant) -> Result<Participant> {
 pub async fn participant_by_device(db: &Db, device_hash: &str) -> Result<Option<Participant>> {
     let sql = format!("select {PARTICIPANT_COLUMNS} from participant where device_hash = $1");
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(device_hash).fetch_optional(p).await)?)
+}
+
+/// A code sent for a device's participant to prove a phone with.
+pub struct NewCheck<'a> {
+    /// The device's hash.
+    pub device_hash: &'a str,
+    /// The phone's blind index.
+    pub phone_index: &'a str,
+    /// The phone, sealed.
+    pub phone_sealed: &'a str,
+    /// The phone as shown.
+    pub phone_masked: &'a str,
+    /// The code's keyed hash.
+    pub code_hash: &'a str,
+    /// Sent.
+    pub sent_at: OffsetDateTime,
+    /// Good until.
+    pub expires_at: OffsetDateTime,
+}
+
+/// When the last code for a device was sent, if one waits.
+pub async fn check_sent_at(db: &Db, device_hash: &str) -> Result<Option<OffsetDateTime>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar("select sent_at from participant_check where device_hash = $1")
+        .bind(device_hash)
+        .fetch_optional(p)
+        .await)?)
+}
+
+/// Keeps the code sent for a device, in place of any sent before.
+pub async fn put_check(db: &Db, c: &NewCheck<'_>) -> Result<()> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |conn| {
+        sqlx::query(
+        "insert into participant_check (device_hash, phone_index, phone_sealed, phone_masked, code_hash, sent_at, expires_at, tries) \
+         values ($1, $2, $3, $4, $5, $6, $7, 0) on conflict (device_hash) do update set phone_index = excluded.phone_index, \
+         phone_sealed = excluded.phone_sealed, phone_masked = excluded.phone_masked, code_hash = excluded.code_hash, \
+         sent_at = excluded.sent_at, expires_at = excluded.expires_at, tries = 0"
+    )
+    .bind(c.device_hash)
+    .bind(c.phone_index)
+    .bind(c.phone_sealed)
+    .bind(c.phone_masked)
+    .bind(c.code_hash)
+    .bind(c.sent_at)
+    .bind(c.expires_at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    })?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks the code typed for a device against the one sent (at most `most_tries` tries). Right,
+/// the phone is the participant `me`'s — or, when another participant proved it before, the
+/// device moves to them, so that one phone stays one person.
+pub async fn prove_check(
+    db: &Db,
+    me: i64,
+    device_hash: &str,
+    code_hash: &str,
+    now: OffsetDateTime,
+    most_tries: i64,
+) -> Result<Proved> {
+    let mut tx = db.begin().await?;
+    tx.lock_key(&format!("quiz-check:{device_hash}")).await?;
+    let waiting: Option<(String, String, String, String, OffsetDateTime, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+        "select phone_index, phone_sealed, phone_masked, code_hash, expires_at, tries from participant_check where device_hash = $1"
+    )
+    .bind(device_hash)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    let Some((index, sealed, masked, expected, expires_at, tries)) = waiting else {
+        return Ok(Proved::NothingWaits);
+    };
+    if tries >= most_tries {
+        return Ok(Proved::TooManyTries);
+    }
+    if now > expires_at {
+        return Ok(Proved::Expired);
+    }
+    if expected != code_hash {
+        on_tx!(&mut tx, |c| sqlx::query("update participant_check set tries = tries + 1 where device_hash = $1")
+            .bind(device_hash)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+        tx.commit().await?;
+        return Ok(Proved::Wrong);
+    }
+    // Two devices proving one phone at once take turns, so one phone stays one participant.
+    tx.lock_key(&format!("quiz-phone:{index}")).await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query("delete from participant_check where device_hash = $1").bind(device_hash).execute(&mut *c).await?;
+        let owner: Option<i64> = sqlx::query_scalar("select id from participant where phone_index = $1")
+            .bind(&index)
+            .fetch_optional(&mut *c)
+            .await?;
+        match owner {
+            Some(owner) if owner != me => {
+                sqlx::query("update participant set device_hash = null where id = $1")
+                    .bind(me)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query("update participant set device_hash = $2 where id = $1")
+                    .bind(owner)
+                    .bind(device_hash)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Some(_) => {}
+            None => {
+                sqlx::query(
+                    "update participant set phone_index = $2, phone_sealed = $3, phone_masked = $4 where id = $1",
+                )
+                .bind(me)
+                .bind(&index)
+                .bind(&sealed)
+                .bind(&masked)
+                .execute(&mut *c)
+                .await?;
+            }
+        }
+    });
+    tx.commit().await?;
+    Ok(Proved::Done)
 }

@@ -45,6 +45,8 @@ pub struct Quiz {
     pub owner_unit_id: i64,
     /// Its region path.
     pub owner_path: String,
+    /// Whether it takes only participants who proved a phone (one phone, one person).
+    pub phone_required: bool,
 }
 
 impl Quiz {
@@ -83,17 +85,20 @@ pub struct NewQuiz {
     /// Owner (unit id, region path).
     pub owner: (i64, String),
     pub(crate) created_by: i64,
+    /// Only participants who proved a phone take it.
+    pub phone_required: bool,
 }
 
 pub(super) const QUIZ_COLUMNS: &str = "id, slug, title, description, campaign_id, opens_at, closes_at, blueprint, time_limit_seconds, \
-     attempts_per_day, audience_path, scoring, prize_min_score, owner_unit_id, owner_path";
+     attempts_per_day, audience_path, scoring, prize_min_score, owner_unit_id, owner_path, phone_required";
 
 /// Stores a quiz with a new public token; returns its id.
 pub async fn insert_quiz(db: &Db, q: &NewQuiz, slug: &str) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
         "insert into quiz (slug, title, description, campaign_id, opens_at, closes_at, blueprint, time_limit_seconds, \
-         attempts_per_day, audience_path, scoring, prize_min_score, owner_unit_id, owner_path, created_by, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) returning id"
+         attempts_per_day, audience_path, scoring, prize_min_score, owner_unit_id, owner_path, created_by, created_at, \
+         phone_required) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning id"
     )
     .bind(slug)
     .bind(&q.title)
@@ -111,8 +116,10 @@ pub async fn insert_quiz(db: &Db, q: &NewQuiz, slug: &str) -> Result<i64> {
     .bind(&q.owner.1)
     .bind(q.created_by)
     .bind(clock::now())
+    .bind(q.phone_required)
     .fetch_one(p)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Quizzes owned within the scope or above it, newest first.
