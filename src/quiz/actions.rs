@@ -459,7 +459,9 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
     let all = store::attempts_started(db, quiz.id, p.id).await?;
     let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
         .map_err(|_| Error::Conflict("error.quiz_cannot_draw".into()))?;
-    let mut flags: Vec<&str> = p.flags.split(',').filter(|f| !f.is_empty()).collect();
+    // A proved phone is one person, however many share its browser.
+    let mut flags: Vec<&str> =
+        if p.phone_masked.is_empty() { p.flags.split(',').filter(|f| !f.is_empty()).collect() } else { Vec::new() };
     if all + 1 > DEVICE_ATTEMPTS_FLAG {
         flags.push("many_attempts");
     }

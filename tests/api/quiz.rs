@@ -599,6 +599,18 @@ pub async fn a_proved_phone_is_one_player_on_every_device(app: TestApp) {
     assert_eq!(app.scalar("select count(*) from participant where phone_index is not null").await, 1);
     let sealed = app.scalar("select count(*) from participant where phone_sealed like '%13912345678%'").await;
     assert_eq!(sealed, 0, "the number is kept sealed");
+
+    // A proved phone is one person, even on a browser that registered many.
+    for i in 0..3 {
+        Resident::on(&app, &format!("机房{i}"), "220102", Some("lab")).await;
+    }
+    let fourth = Resident::on(&app, "机房3", "220102", Some("lab")).await;
+    assert_eq!(code_for(&fourth, "13800001111").await.0, StatusCode::OK);
+    assert_eq!(prove(&fourth, fake.last_code("+8613800001111").unwrap()).await.0, StatusCode::OK);
+    assert_eq!(fourth.start(slug).await.0, StatusCode::CREATED);
+    let flags =
+        app.texts("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '机房3'").await;
+    assert_eq!(flags, [""], "not held back");
 }
 
 pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp) {
