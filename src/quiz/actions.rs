@@ -329,6 +329,9 @@ pub async fn join(
     if school.chars().count() > 40 || school.chars().any(char::is_control) {
         return Err(Error::invalid("school", crate::i18n::keyed("error.at_most_chars", &["40"])));
     }
+    if input.region_code.trim().is_empty() {
+        return Err(Error::invalid("region_code", "error.choose_region"));
+    }
     let region = org::RegionCode::parse(&input.region_code)?;
     let region = org::store::region(db, &org::Scope::province(), region.as_str())
         .await
@@ -378,10 +381,8 @@ pub async fn send_code(
     me(db, key, device_token).await?.ok_or_else(|| Error::invalid("phone", "error.quiz_join_first"))?;
     let device = key.index(&format!("quiz-device:{device_token}"));
     let now = clock::now();
-    if store::check_sent_at(db, &device)
-        .await?
-        .is_some_and(|at| now - at < Duration::seconds(crate::push::CODE_GAP_SECONDS))
-    {
+    let waiting = store::waiting_check(db, &device).await?;
+    if waiting.is_some_and(|(at, _)| now - at < Duration::seconds(crate::push::CODE_GAP_SECONDS)) {
         return Err(Error::TooMany("error.code_wait".into()));
     }
     let index = key.index(phone.as_str());
@@ -430,9 +431,11 @@ pub async fn prove_phone(db: &Db, key: &DataKey, device_token: &str, code: &str)
     self::me(db, key, device_token).await?.ok_or(Error::NotFound)
 }
 
-/// Whether a code sent for the participant of `device_token` waits to come back.
-pub async fn code_waits(db: &Db, key: &DataKey, device_token: &str) -> Result<bool> {
-    Ok(store::check_sent_at(db, &key.index(&format!("quiz-device:{device_token}"))).await?.is_some())
+/// The phone (masked) a code was sent to for the participant of `device_token`, while the code
+/// waits to come back.
+pub async fn code_sent_to(db: &Db, key: &DataKey, device_token: &str) -> Result<Option<String>> {
+    let device = key.index(&format!("quiz-device:{device_token}"));
+    Ok(store::waiting_check(db, &device).await?.map(|(_, masked)| masked))
 }
 
 /// Codes one address may have sent in an hour.

@@ -37,14 +37,17 @@ struct StartPage {
     open: bool,
     total: u32,
     rank: Option<(i64, i64, i64)>,
-    /// A code was sent for this device's participant and waits to come back.
-    code_sent: bool,
+    /// The phone (masked) a code was sent to for this device's participant, while it waits.
+    code_sent: Option<String>,
     error: Option<String>,
 }
 
 impl StartPage {
     fn minutes(&self) -> i64 {
         (self.quiz.time_limit_seconds + 59) / 60
+    }
+    fn code_hint(&self) -> String {
+        self.ctx.fill("quiz.code_hint", &[self.code_sent.as_deref().unwrap_or_default()])
     }
 }
 
@@ -62,7 +65,7 @@ async fn start_page(
         Some(p) => store::rank(&state.db, quiz.id, p.id).await?,
         None => None,
     };
-    let code_sent = me.is_some() && actions::code_waits(&state.db, &state.key, &token).await?;
+    let code_sent = if me.is_some() { actions::code_sent_to(&state.db, &state.key, &token).await? } else { None };
     let page = StartPage {
         ctx,
         open: quiz.is_open(clock::now()),
@@ -135,7 +138,7 @@ async fn send_code(
     let token = device_token(&headers)?;
     match actions::send_code(&state.db, &state.key, &state.config.sms, &token, &f.phone, &rctx.ip).await {
         Ok(true) => Ok(Redirect::to(&format!("/p/quiz/{slug}#code")).into_response()),
-        Ok(false) => start_page(&state, ctx, &headers, &slug, Some("quiz.code_not_sent".into())).await,
+        Ok(false) => start_page(&state, ctx, &headers, &slug, Some("error.code_not_sent".into())).await,
         Err(Error::Invalid { message, .. } | Error::TooMany(message)) => {
             start_page(&state, ctx, &headers, &slug, Some(message)).await
         }

@@ -608,8 +608,9 @@ pub async fn a_proved_phone_is_one_player_on_every_device(app: TestApp) {
     assert_eq!(code_for(&fourth, "13800001111").await.0, StatusCode::OK);
     assert_eq!(prove(&fourth, fake.last_code("+8613800001111").unwrap()).await.0, StatusCode::OK);
     assert_eq!(fourth.start(slug).await.0, StatusCode::CREATED);
-    let flags =
-        app.texts("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '机房3'").await;
+    let flags = app
+        .texts("select a.flags from attempt a join participant p on p.id = a.participant_id where p.nickname = '机房3'")
+        .await;
     assert_eq!(flags, [""], "not held back");
 }
 

@@ -123,9 +123,9 @@ pub struct NewCheck<'a> {
     pub expires_at: OffsetDateTime,
 }
 
-/// When the last code for a device was sent, if one waits.
-pub async fn check_sent_at(db: &Db, device_hash: &str) -> Result<Option<OffsetDateTime>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select sent_at from participant_check where device_hash = $1")
+/// The code that waits for a device, if one does: when it was sent, and to which phone (masked).
+pub async fn waiting_check(db: &Db, device_hash: &str) -> Result<Option<(OffsetDateTime, String)>> {
+    Ok(on_db!(db, |p| sqlx::query_as("select sent_at, phone_masked from participant_check where device_hash = $1")
         .bind(device_hash)
         .fetch_optional(p)
         .await)?)
