@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::quiz::actions::{self, JoinInput};
+use crate::quiz::pools::DrawPools;
 use crate::quiz::store::{self, NewQuiz};
 use crate::quiz::writer::AnswerWriter;
 use crate::quiz::{Answer, Blueprint, Kind, Scoring};
@@ -206,9 +207,10 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
         }
     })
     .await?;
+    let pools = DrawPools::default();
     let (attempts, took_start) = concurrently(&joined, "starting attempts", |(p, address)| {
-        let (db, key, quiz) = (db.clone(), key.clone(), quiz.clone());
-        async move { anyhow::Ok(actions::start(&db, &key, &quiz, &p, &address).await?) }
+        let (db, key, quiz, pools) = (db.clone(), key.clone(), quiz.clone(), pools.clone());
+        async move { anyhow::Ok(actions::start(&db, &key, &pools, &quiz, &p, &address).await?) }
     })
     .await?;
     let per = |took: Duration| took.as_secs_f64() * 1e6 / attempts_n as f64;

@@ -68,6 +68,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
     let counties = org::counties(db).await?;
     let mut rng = StdRng::seed_from_u64(119);
     let writer = crate::quiz::writer::AnswerWriter::start(db.clone());
+    let pools = crate::quiz::pools::DrawPools::default();
     for n in 0..participants {
         let (code, _, _) = &counties[rng.random_range(0..counties.len())];
         let p = actions::join(
@@ -83,7 +84,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             &format!("10.0.{}.{}", n / 250, n % 250),
         )
         .await?;
-        let token = actions::start(db, key, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;
+        let token = actions::start(db, key, &pools, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;
         let skill = rng.random_range(0.4..0.98);
         let attempt = store::attempt_by_token(db, &token).await?;
         for d in store::drawn(db, attempt.id, None).await? {

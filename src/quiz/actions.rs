@@ -7,6 +7,7 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
+use super::pools::DrawPools;
 use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
 use super::writer::AnswerWriter;
 use super::{
@@ -446,7 +447,14 @@ pub const STARTS_PER_IP_HOUR: i64 = 600;
 
 /// Starts an attempt: the quiz must be open, the participant in its audience and within the
 /// attempts of the day. Returns the attempt's token.
-pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &str) -> Result<String> {
+pub async fn start(
+    db: &Db,
+    key: &DataKey,
+    pools: &DrawPools,
+    quiz: &Quiz,
+    p: &Participant,
+    ip: &str,
+) -> Result<String> {
     let now = clock::now_ms();
     if !quiz.is_open(now) {
         return Err(Error::Conflict("error.quiz_not_open".into()));
@@ -460,7 +468,7 @@ pub async fn start(db: &Db, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &st
     let ip_hash = key.index(&format!("quiz-ip:{ip}"));
     let day = now.to_offset(clock::CST).date();
     let all = store::attempts_started(db, quiz.id, p.id).await?;
-    let drawn = super::draw(&quiz.blueprint()?, &store::pool(db, &quiz.owner_path).await?, &mut rand::rng())
+    let drawn = super::draw(&quiz.blueprint()?, &pools.get(db, &quiz.owner_path).await?, &mut rand::rng())
         .map_err(|_| Error::Conflict("error.quiz_cannot_draw".into()))?;
     // A proved phone is one person, however many share its browser.
     let mut flags: Vec<&str> =

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::actions::{self, AnswerInput, Finished, JoinInput, QuizInput, Shown};
+use super::pools::DrawPools;
 use super::store::{self, BankFilter, BankQuestion, BoardLine, Quiz};
 use super::writer::AnswerWriter;
 use super::{Defaults, Format};
@@ -272,6 +273,7 @@ pub struct Started {
 #[utoipa::path(post, path = "/api/v1/public/quizzes/{slug}/attempts", tag = "quiz", params(("slug" = String, Path)), responses((status = 201, body = Started), (status = 409, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 async fn start(
     State(s): State<AppState>,
+    Extension(pools): Extension<DrawPools>,
     ctx: RequestCtx,
     headers: HeaderMap,
     Path(slug): Path<String>,
@@ -280,7 +282,7 @@ async fn start(
     let p = actions::me(&s.db, &s.key, &crate::web::session::device_token(&headers)?)
         .await?
         .ok_or_else(|| Error::invalid("x-device-token", "error.join_first"))?;
-    let token = actions::start(&s.db, &s.key, &quiz, &p, &ctx.ip).await?;
+    let token = actions::start(&s.db, &s.key, &pools, &quiz, &p, &ctx.ip).await?;
     let total = i64::from(quiz.blueprint()?.total());
     Ok((StatusCode::CREATED, axum::Json(Started { token, total })))
 }

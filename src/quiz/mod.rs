@@ -15,6 +15,7 @@ pub mod html;
 pub mod live;
 pub mod moodle;
 pub mod pages;
+pub mod pools;
 pub mod public;
 pub mod selection;
 pub mod store;

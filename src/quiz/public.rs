@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::actions::{self, Finished, JoinInput, Shown};
+use super::pools::DrawPools;
 use super::store::{self, BoardLine, Participant, Quiz};
 use super::writer::AnswerWriter;
 use super::{Answer, Kind, letter};
@@ -164,6 +165,7 @@ async fn prove_phone(
 
 async fn begin(
     State(state): State<AppState>,
+    Extension(pools): Extension<DrawPools>,
     ctx: PageCtx,
     rctx: RequestCtx,
     headers: HeaderMap,
@@ -176,7 +178,7 @@ async fn begin(
         None => None,
     };
     let Some(me) = me else { return Ok(Redirect::to(&format!("/p/quiz/{slug}")).into_response()) };
-    match actions::start(&state.db, &state.key, &quiz, &me, &rctx.ip).await {
+    match actions::start(&state.db, &state.key, &pools, &quiz, &me, &rctx.ip).await {
         Ok(attempt) => Ok(Redirect::to(&format!("/p/attempts/{attempt}/0")).into_response()),
         Err(e @ (Error::Conflict(_) | Error::TooMany(_))) => {
             start_page(&state, ctx, &headers, &slug, Some(e.to_string())).await

@@ -614,6 +614,30 @@ pub async fn a_proved_phone_is_one_player_on_every_device(app: TestApp) {
     assert_eq!(flags, [""], "not held back");
 }
 
+pub async fn draw_pools_are_kept_until_the_banks_change(app: TestApp) {
+    use firecast::quiz::pools::DrawPools;
+    let pools = DrawPools::default();
+    let before = pools.get(&app.db, "/22/2201/").await.unwrap();
+    let again = pools.get(&app.db, "/22/2201/").await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&before, &again), "kept while the banks stand still");
+    // A question retired: gone from the next start's pool.
+    let retired = before[0].id;
+    let province = app.login("province").await;
+    let r =
+        province.json(Method::POST, &format!("/api/v1/questions/{retired}/status"), &json!({"active": false})).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let after = pools.get(&app.db, "/22/2201/").await.unwrap();
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(after.iter().all(|q| q.id != retired));
+    // A question imported by the detachment: in its quizzes' pools at once.
+    let (s, v) =
+        import(&app.login("changchun").await, "gift", "::新题::电动自行车不要在楼道里充电。{T}\n".as_bytes().to_vec())
+            .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let grown = pools.get(&app.db, "/22/2201/").await.unwrap();
+    assert_eq!(grown.len(), after.len() + 1);
+}
+
 pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp) {
     use firecast::quiz::actions::{JoinInput, join};
     let key = firecast::config::Config::with_database(&app.url).data_key(&app.url).unwrap();
@@ -763,6 +787,7 @@ crate::on_both_backends!(
     residents_take_a_quiz_scored_by_the_server_and_see_their_rank,
     one_browser_registering_many_players_is_held_for_staff,
     a_proved_phone_is_one_player_on_every_device,
+    draw_pools_are_kept_until_the_banks_change,
     refused_submissions_count_nothing,
     a_regional_quiz_is_for_its_residents,
     the_quiz_form_is_filled_with_choices_not_codes,

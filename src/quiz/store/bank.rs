@@ -262,6 +262,16 @@ struct PoolRow {
     option_count: i64,
 }
 
+/// The banks' version: how many questions are active, and the sum of their ids. Every import and
+/// every status change moves it (see [`crate::quiz::pools`]).
+pub async fn bank_version(db: &Db) -> Result<(i64, i64)> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select count(*), cast(coalesce(sum(id), 0) as bigint) from question where status = 'active'"
+    )
+    .fetch_one(p)
+    .await)?)
+}
+
 /// The active questions a quiz owned at `owner_path` draws from: its own unit's and those of the
 /// units above it (their paths listed, which the database matches far faster than a `like` a
 /// row), of the kinds a quiz scores by itself (`Kind::SCORED`).
