@@ -71,6 +71,8 @@ pub async fn participant(db: &Db, p: &NewParticipant) -> Result<Participant> {
     let now = clock::now();
     let select = format!("select {PARTICIPANT_COLUMNS} from participant where {column} = $1");
     let mut tx = db.begin().await?;
+    // Joins from one fingerprint at once take turns, so none slips past the count.
+    tx.lock_key(&format!("quiz-fingerprint:{}", p.fingerprint)).await?;
     let found = on_tx!(&mut tx, |c| {
         let same: i64 =
             sqlx::query_scalar("select count(*) from participant where fingerprint = $1 and created_at >= $2")
