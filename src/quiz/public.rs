@@ -47,6 +47,9 @@ impl StartPage {
     fn minutes(&self) -> i64 {
         (self.quiz.time_limit_seconds + 59) / 60
     }
+    fn hello(&self) -> String {
+        self.ctx.fill("quiz.hello", &[self.me.as_ref().map_or("", |p| p.nickname.as_str())])
+    }
     fn code_hint(&self) -> String {
         self.ctx.fill("quiz.code_hint", &[self.code_sent.as_deref().unwrap_or_default()])
     }
