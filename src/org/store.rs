@@ -629,10 +629,19 @@ pub async fn delete_expired_sessions(
 /// number), counted under a lock on it so that requests at once cannot beat the budget; the use's
 /// id, or `None` when the hour's budget is spent. Uses older than the hour are swept on the way.
 pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i64) -> Result<Option<i64>> {
-    let since = now - time::Duration::hours(1);
     let mut tx = db.begin().await?;
+    let id = spend_in(&mut tx, kind, key, now, most).await?;
+    if id.is_some() {
+        tx.commit().await?;
+    }
+    Ok(id)
+}
+
+/// [`spend`] inside a transaction of the caller's, which keeps the use only when it commits.
+pub async fn spend_in(tx: &mut Tx, kind: &str, key: &str, now: OffsetDateTime, most: i64) -> Result<Option<i64>> {
+    let since = now - time::Duration::hours(1);
     tx.lock_key(&format!("budget:{kind}:{key}")).await?;
-    let used: i64 = on_tx!(&mut tx, |c| {
+    let used: i64 = on_tx!(&mut *tx, |c| {
         sqlx::query("delete from address_use where kind = $1 and key_hash = $2 and at < $3")
             .bind(kind)
             .bind(key)
@@ -648,7 +657,7 @@ pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i6
     if used >= most {
         return Ok(None);
     }
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut *tx, |c| sqlx::query_scalar(
         "insert into address_use (kind, key_hash, at) values ($1, $2, $3) returning id"
     )
     .bind(kind)
@@ -656,7 +665,6 @@ pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i6
     .bind(now)
     .fetch_one(&mut *c)
     .await)?;
-    tx.commit().await?;
     Ok(Some(id))
 }
 

@@ -340,10 +340,6 @@ pub async fn join(
     if let Some(known) = me(db, key, device_token).await? {
         return Ok(known);
     }
-    let address = key.index(&format!("quiz-join:{ip}"));
-    org::store::spend(db, "quiz_join", &address, clock::now(), super::NEW_PLAYERS_PER_HOUR)
-        .await?
-        .ok_or_else(|| Error::TooMany("error.players_per_hour".into()))?;
     store::participant(
         db,
         &NewParticipant {
@@ -353,6 +349,7 @@ pub async fn join(
             school: school.to_owned(),
             fingerprint: key.index(&format!("quiz-fingerprint:{traits}")),
             per_fingerprint: super::FINGERPRINT_PLAYERS,
+            address: (key.index(&format!("quiz-join:{ip}")), super::NEW_PLAYERS_PER_HOUR),
         },
     )
     .await

@@ -86,6 +86,7 @@ async fn attempt_started(
             school: String::new(),
             fingerprint: format!("fp-{who}"),
             per_fingerprint: firecast::quiz::FINGERPRINT_PLAYERS,
+            address: (format!("address-{who}"), i64::MAX),
         },
     )
     .await

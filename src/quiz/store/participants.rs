@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::db::Db;
 pub use crate::push::store::Proved;
-use crate::{Result, clock, on_db, on_tx};
+use crate::{Error, Result, clock, on_db, on_tx};
 
 /// Someone who takes quizzes.
 #[derive(Clone, Debug, FromRow)]
@@ -41,6 +41,9 @@ pub struct NewParticipant {
     /// Participants one fingerprint registers in a day before the next ones are flagged
     /// `shared_device`.
     pub per_fingerprint: i64,
+    /// The keyed hash of the address they join from, and how many new participants one address
+    /// may register in an hour.
+    pub address: (String, i64),
 }
 
 /// How a participant is recognised.
@@ -54,9 +57,10 @@ pub enum ParticipantKey {
 
 pub(super) const PARTICIPANT_COLUMNS: &str = "id, nickname, region_code, region_path, school, phone_masked, flags";
 
-/// The participant with this key, registering them first when new (flagged `shared_device` when
-/// their fingerprint registered [`NewParticipant::per_fingerprint`] others in the last day). An
-/// existing participant keeps the region, school and flags they registered with.
+/// The participant with this key, registering them first when new: within the address's hourly
+/// budget ([`NewParticipant::address`], spent in the same transaction), and flagged
+/// `shared_device` when their fingerprint registered [`NewParticipant::per_fingerprint`] others in
+/// the last day. An existing participant keeps the region, school and flags they registered with.
 pub async fn participant(db: &Db, p: &NewParticipant) -> Result<Participant> {
     let (device, phone) = match &p.key {
         ParticipantKey::Device(h) => (Some(h.as_str()), None),
@@ -71,6 +75,9 @@ pub async fn participant(db: &Db, p: &NewParticipant) -> Result<Participant> {
     let now = clock::now();
     let select = format!("select {PARTICIPANT_COLUMNS} from participant where {column} = $1");
     let mut tx = db.begin().await?;
+    crate::org::store::spend_in(&mut tx, "quiz_join", &p.address.0, now, p.address.1)
+        .await?
+        .ok_or_else(|| Error::TooMany("error.players_per_hour".into()))?;
     // Joins from one fingerprint at once take turns, so none slips past the count.
     tx.lock_key(&format!("quiz-fingerprint:{}", p.fingerprint)).await?;
     let found = on_tx!(&mut tx, |c| {
