@@ -677,10 +677,37 @@ pub struct Subscribed {
     pub code_sent: Option<bool>,
 }
 
+/// Six random digits to send as a verification code.
+pub fn random_code() -> String {
+    use rand::Rng as _;
+    format!("{:06}", rand::rng().random_range(0..1_000_000))
+}
+
+/// A code as typed back, when it has the form of one (six digits).
+pub fn typed_code(code: &str) -> Result<&str> {
+    let typed = code.trim();
+    if typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(typed)
+    } else {
+        Err(Error::invalid("code", "error.code_form"))
+    }
+}
+
+/// What a code typed back came to, as an answer to the person who typed it; `nothing_waits` when
+/// no code was sent.
+pub fn proved(outcome: store::Proved, nothing_waits: Error) -> Result<()> {
+    match outcome {
+        store::Proved::Done => Ok(()),
+        store::Proved::Wrong => Err(Error::invalid("code", "error.code_wrong")),
+        store::Proved::Expired => Err(Error::invalid("code", "error.code_expired")),
+        store::Proved::TooManyTries => Err(Error::invalid("code", "error.code_tries")),
+        store::Proved::NothingWaits => Err(nothing_waits),
+    }
+}
+
 /// A new verification code for a subscription: the code and what is stored of it.
 fn new_code(key: &DataKey, token: &str, now: OffsetDateTime) -> (String, store::NewProof) {
-    use rand::Rng as _;
-    let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+    let code = random_code();
     let proof = store::NewProof {
         code_hash: code_hash(key, token, &code),
         expires_at: now + Duration::minutes(super::CODE_MINUTES),
@@ -806,17 +833,9 @@ pub async fn resend_code(db: &Db, key: &DataKey, sms: &SmsConfig, token: &str) -
 /// text messages.
 pub async fn prove_phone(db: &Db, key: &DataKey, token: &str, code: &str) -> Result<()> {
     let me = store::subscriber(db, token).await?;
-    let typed = code.trim();
-    if typed.len() != 6 || !typed.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid("code", "error.code_form"));
-    }
-    match store::prove_phone(db, me.id, &code_hash(key, token, typed), clock::now(), super::CODE_TRIES).await? {
-        store::Proved::Done => Ok(()),
-        store::Proved::Wrong => Err(Error::invalid("code", "error.code_wrong")),
-        store::Proved::Expired => Err(Error::invalid("code", "error.code_expired")),
-        store::Proved::TooManyTries => Err(Error::invalid("code", "error.code_tries")),
-        store::Proved::NothingWaits => Err(Error::NotFound),
-    }
+    let typed = typed_code(code)?;
+    let outcome = store::prove_phone(db, me.id, &code_hash(key, token, typed), clock::now(), super::CODE_TRIES).await?;
+    proved(outcome, Error::NotFound)
 }
 
 /// A tip as the resident's inbox shows it.

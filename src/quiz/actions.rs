@@ -343,7 +343,7 @@ pub async fn join(
     store::participant(
         db,
         &NewParticipant {
-            key: ParticipantKey::Device(key.index(&format!("quiz-device:{device_token}"))),
+            key: ParticipantKey::Device(device_hash(key, device_token)),
             nickname: nickname.to_owned(),
             region: (region.code, region.path),
             school: school.to_owned(),
@@ -355,9 +355,14 @@ pub async fn join(
     .await
 }
 
+/// What is kept of a device token: its keyed hash.
+fn device_hash(key: &DataKey, device_token: &str) -> String {
+    key.index(&format!("quiz-device:{device_token}"))
+}
+
 /// The participant of a device token, if registered.
 pub async fn me(db: &Db, key: &DataKey, device_token: &str) -> Result<Option<Participant>> {
-    store::participant_by_device(db, &key.index(&format!("quiz-device:{device_token}"))).await
+    store::participant_by_device(db, &device_hash(key, device_token)).await
 }
 
 /// Sends a code to `phone` for the participant of `device_token` to prove it with
@@ -377,7 +382,7 @@ pub async fn send_code(
     }
     let phone = crate::personal::PhoneNumber::parse("phone", phone)?;
     me(db, key, device_token).await?.ok_or_else(|| Error::invalid("phone", "error.quiz_join_first"))?;
-    let device = key.index(&format!("quiz-device:{device_token}"));
+    let device = device_hash(key, device_token);
     let now = clock::now();
     let waiting = store::waiting_check(db, &device).await?;
     if waiting.is_some_and(|(at, _)| now - at < Duration::seconds(crate::push::CODE_GAP_SECONDS)) {
@@ -389,7 +394,7 @@ pub async fn send_code(
     let address = key.index(&format!("quiz-code:{ip}"));
     let per_address = org::store::spend(db, "quiz_code_address", &address, now, CODES_PER_ADDRESS_HOUR).await?;
     per_address.ok_or_else(|| Error::TooMany("error.codes_per_address".into()))?;
-    let code = format!("{:06}", rand::Rng::random_range(&mut rand::rng(), 0..1_000_000));
+    let code = crate::push::actions::random_code();
     let sealed = key.seal(phone.as_str());
     store::put_check(
         db,
@@ -409,30 +414,22 @@ pub async fn send_code(
 
 /// Takes back the code sent for the participant of `device_token`: right, the phone is theirs,
 /// and a phone is one person — when another participant proved it before, this device becomes
-/// theirs (their nickname, attempts and limits), and a participant of this device who never
-/// started an attempt goes.
+/// theirs (their nickname, attempts and limits); the participant the device had keeps its
+/// attempts, with no device.
 pub async fn prove_phone(db: &Db, key: &DataKey, device_token: &str, code: &str) -> Result<Participant> {
-    let typed = code.trim();
-    if typed.len() != 6 || !typed.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid("code", "error.code_form"));
-    }
+    let typed = crate::push::actions::typed_code(code)?;
     let me = me(db, key, device_token).await?.ok_or_else(|| Error::invalid("code", "error.quiz_join_first"))?;
-    let device = key.index(&format!("quiz-device:{device_token}"));
+    let device = device_hash(key, device_token);
     let hash = key.index(&format!("quiz-code:{device}:{typed}"));
-    match store::prove_check(db, me.id, &device, &hash, clock::now(), crate::push::CODE_TRIES).await? {
-        store::Proved::Done => {}
-        store::Proved::Wrong => return Err(Error::invalid("code", "error.code_wrong")),
-        store::Proved::Expired => return Err(Error::invalid("code", "error.code_expired")),
-        store::Proved::TooManyTries => return Err(Error::invalid("code", "error.code_tries")),
-        store::Proved::NothingWaits => return Err(Error::invalid("code", "error.code_none")),
-    }
+    let outcome = store::prove_check(db, me.id, &device, &hash, clock::now(), crate::push::CODE_TRIES).await?;
+    crate::push::actions::proved(outcome, Error::invalid("code", "error.code_none"))?;
     self::me(db, key, device_token).await?.ok_or(Error::NotFound)
 }
 
 /// The phone (masked) a code was sent to for the participant of `device_token`, while the code
 /// waits to come back.
 pub async fn code_sent_to(db: &Db, key: &DataKey, device_token: &str) -> Result<Option<String>> {
-    let device = key.index(&format!("quiz-device:{device_token}"));
+    let device = device_hash(key, device_token);
     Ok(store::waiting_check(db, &device).await?.map(|(_, masked)| masked))
 }
 
