@@ -17,8 +17,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::quiz::pools::DrawPools;
-use crate::quiz::writer::AnswerWriter;
+use crate::quiz::writer::Writers;
 use crate::web::{self, AppState, BODY_LIMIT, assets, layout, session};
 use crate::{
     Error, activity, alert, audit, campaign, event, hazard, home, org, partner, push, quiz, report, screen, stream,
@@ -202,8 +201,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(assets::router())
         .fallback(|| async { Error::NotFound })
-        .layer(Extension(AnswerWriter::start(state.db.clone())))
-        .layer(Extension(DrawPools::default()))
+        .layer(Extension(Writers::start(&state.db)))
         .layer(middleware::from_fn_with_state(state.clone(), session::authenticate))
         .layer(middleware::from_fn(layout::html_errors))
         .layer(middleware::from_fn(web::i18n::api_language))

@@ -19,9 +19,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::personal::DataKey;
 use crate::quiz::actions::{self, JoinInput};
-use crate::quiz::pools::DrawPools;
 use crate::quiz::store::{self, NewQuiz};
-use crate::quiz::writer::AnswerWriter;
+use crate::quiz::writer::Writers;
 use crate::quiz::{Answer, Blueprint, Kind, Scoring};
 use crate::web::AppState;
 
@@ -196,21 +195,21 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
     // Players join and then start at once, as when a quiz opens: CONNECTIONS at a time, each from
     // its own address. The two steps are timed apart, so the run says which one bounds the rate.
     let players: Vec<(usize, String)> = (0..attempts_n).map(|i| (i, format!("10.{}.{}.1", i / 250, i % 250))).collect();
+    let writers = Writers::start(db);
     let (joined, took_join) = concurrently(&players, "joining", |(i, address)| {
-        let (db, key) = (db.clone(), key.clone());
+        let (key, writers) = (key.clone(), writers.clone());
         async move {
             let input =
                 JoinInput { nickname: format!("压测{i}"), region_code: "220102".into(), school: String::new() };
             let device = format!("bench-device-{id}-{i:07}");
-            let p = actions::join(&db, &key, &device, &device, &input, &address).await?;
+            let p = actions::join(&writers, &key, &device, &device, &input, &address).await?;
             anyhow::Ok((p, address))
         }
     })
     .await?;
-    let pools = DrawPools::default();
     let (attempts, took_start) = concurrently(&joined, "starting attempts", |(p, address)| {
-        let (db, key, quiz, pools) = (db.clone(), key.clone(), quiz.clone(), pools.clone());
-        async move { anyhow::Ok(actions::start(&db, &key, &pools, &quiz, &p, &address).await?) }
+        let (key, quiz, writers) = (key.clone(), quiz.clone(), writers.clone());
+        async move { anyhow::Ok(actions::start(&writers, &key, &quiz, &p, &address).await?) }
     })
     .await?;
     let per = |took: Duration| took.as_secs_f64() * 1e6 / attempts_n as f64;
@@ -254,10 +253,9 @@ pub async fn run(db: &Db, url: &str, key: &DataKey, table: &mut Table, size: Siz
     let answers: usize = jobs.iter().map(Vec::len).sum();
 
     let state = AppState::new(db.clone(), Config::with_database(url), key.clone());
-    let writer = AnswerWriter::start(db.clone());
     let (written, took_direct) = concurrently(&direct, "answering", |(token, position, answer)| {
-        let writer = writer.clone();
-        async move { anyhow::Ok(actions::answer(&writer, &token, position, &answer).await?) }
+        let writers = writers.clone();
+        async move { anyhow::Ok(actions::answer(&writers, &token, position, &answer).await?) }
     })
     .await?;
     if written.iter().any(|stored| !stored) {

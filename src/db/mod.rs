@@ -357,9 +357,15 @@ impl Tx {
     /// `PostgreSQL` it is `select … for update`; on `SQLite` the transaction already holds the
     /// whole database (see [`Db::begin`]).
     pub async fn lock_row(&mut self, table: &'static str, id: i64) -> Result<(), sqlx::Error> {
+        self.lock_rows(table, &[id]).await
+    }
+
+    /// [`Tx::lock_row`] for many rows, taken in the order of their ids (so that two transactions
+    /// locking overlapping rows cannot wait for each other).
+    pub async fn lock_rows(&mut self, table: &'static str, ids: &[i64]) -> Result<(), sqlx::Error> {
         if let Self::Postgres(t) = self {
-            let sql = format!("select id from {table} where id = $1 for update");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut **t).await?;
+            let sql = format!("select id from {table} where id = any($1) order by id for update");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).execute(&mut **t).await?;
         }
         Ok(())
     }
@@ -368,8 +374,20 @@ impl Tx {
     /// to lock (the reports of one address): `PostgreSQL`'s transaction-level advisory lock; on
     /// `SQLite` the transaction already holds the whole database.
     pub async fn lock_key(&mut self, key: &str) -> Result<(), sqlx::Error> {
+        self.lock_keys(&[key.to_owned()]).await
+    }
+
+    /// [`Tx::lock_key`] for many names, taken in one order (so that two transactions locking
+    /// overlapping names cannot wait for each other).
+    pub async fn lock_keys(&mut self, keys: &[String]) -> Result<(), sqlx::Error> {
         if let Self::Postgres(t) = self {
-            sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut **t).await?;
+            sqlx::query(
+                "select pg_advisory_xact_lock(h) from \
+                 (select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as u(k) order by 1) as s",
+            )
+            .bind(keys)
+            .execute(&mut **t)
+            .await?;
         }
         Ok(())
     }

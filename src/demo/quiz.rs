@@ -67,12 +67,11 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
     let quiz = store::quiz_by_id(db, id).await?;
     let counties = org::counties(db).await?;
     let mut rng = StdRng::seed_from_u64(119);
-    let writer = crate::quiz::writer::AnswerWriter::start(db.clone());
-    let pools = crate::quiz::pools::DrawPools::default();
+    let writers = crate::quiz::writer::Writers::start(db);
     for n in 0..participants {
         let (code, _, _) = &counties[rng.random_range(0..counties.len())];
         let p = actions::join(
-            db,
+            &writers,
             key,
             &format!("demo-device-{n:06}"),
             &format!("demo-phone-{n:06}"),
@@ -84,7 +83,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             &format!("10.0.{}.{}", n / 250, n % 250),
         )
         .await?;
-        let token = actions::start(db, key, &pools, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;
+        let token = actions::start(&writers, key, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;
         let skill = rng.random_range(0.4..0.98);
         let attempt = store::attempt_by_token(db, &token).await?;
         for d in store::drawn(db, attempt.id, None).await? {
@@ -120,7 +119,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             let read = if n % 40 == 7 { 0 } else { rng.random_range(4..40) };
             store::mark_shown(db, attempt.id, d.position, crate::clock::now_ms() - time::Duration::seconds(read))
                 .await?;
-            actions::answer(&writer, &token, d.position, &given).await?;
+            actions::answer(&writers, &token, d.position, &given).await?;
         }
         let took = time::Duration::seconds(rng.random_range(90..590));
         actions::finish_at(db, &token, attempt.started_at + took).await?;

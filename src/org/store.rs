@@ -630,42 +630,67 @@ pub async fn delete_expired_sessions(
 /// id, or `None` when the hour's budget is spent. Uses older than the hour are swept on the way.
 pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i64) -> Result<Option<i64>> {
     let mut tx = db.begin().await?;
-    let id = spend_in(&mut tx, kind, key, now, most).await?;
+    let id = spend_in(&mut tx, kind, &[(key, most)], now).await?.pop().flatten();
     if id.is_some() {
         tx.commit().await?;
     }
     Ok(id)
 }
 
-/// [`spend`] inside a transaction of the caller's, which keeps the use only when it commits.
-pub async fn spend_in(tx: &mut Tx, kind: &str, key: &str, now: OffsetDateTime, most: i64) -> Result<Option<i64>> {
-    let since = now - time::Duration::hours(1);
-    tx.lock_key(&format!("budget:{kind}:{key}")).await?;
-    let used: i64 = on_tx!(&mut *tx, |c| {
-        sqlx::query("delete from address_use where kind = $1 and key_hash = $2 and at < $3")
-            .bind(kind)
-            .bind(key)
-            .bind(since)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query_scalar("select count(*) from address_use where kind = $1 and key_hash = $2")
-            .bind(kind)
-            .bind(key)
-            .fetch_one(&mut *c)
-            .await
-    })?;
-    if used >= most {
-        return Ok(None);
+/// [`spend`] for many uses of one kind at once, inside a transaction of the caller's (which keeps
+/// the uses only when it commits): `uses` are (key, most an hour), and each gets its id or `None`
+/// when its key's budget is spent, counting the uses before it in `uses`.
+pub async fn spend_in(tx: &mut Tx, kind: &str, uses: &[(&str, i64)], now: OffsetDateTime) -> Result<Vec<Option<i64>>> {
+    if uses.is_empty() {
+        return Ok(Vec::new());
     }
-    let id: i64 = on_tx!(&mut *tx, |c| sqlx::query_scalar(
-        "insert into address_use (kind, key_hash, at) values ($1, $2, $3) returning id"
-    )
-    .bind(kind)
-    .bind(key)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await)?;
-    Ok(Some(id))
+    let since = now - time::Duration::hours(1);
+    let mut keys: Vec<&str> = uses.iter().map(|u| u.0).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    tx.lock_keys(&keys.iter().map(|k| format!("budget:{kind}:{k}")).collect::<Vec<_>>()).await?;
+    let counted: Vec<(String, i64)> = on_tx!(&mut *tx, |c| {
+        let mut q = sqlx::QueryBuilder::new("delete from address_use where kind = ");
+        q.push_bind(kind).push(" and at < ").push_bind(since).push(" and key_hash in (");
+        let mut list = q.separated(", ");
+        keys.iter().for_each(|k| _ = list.push_bind(*k));
+        q.push(")").build().execute(&mut *c).await?;
+        let mut q = sqlx::QueryBuilder::new("select key_hash, count(*) from address_use where kind = ");
+        q.push_bind(kind).push(" and key_hash in (");
+        let mut list = q.separated(", ");
+        keys.iter().for_each(|k| _ = list.push_bind(*k));
+        q.push(") group by key_hash").build_query_as().fetch_all(&mut *c).await
+    })?;
+    let mut used: std::collections::HashMap<String, i64> = counted.into_iter().collect();
+    let spent: Vec<usize> = (0..uses.len())
+        .filter(|&i| {
+            let (key, most) = uses[i];
+            let n = used.entry(key.to_owned()).or_insert(0);
+            *n += 1;
+            *n <= most
+        })
+        .collect();
+    let mut ids: Vec<(i64, String)> = Vec::new();
+    for chunk in spent.chunks(CHUNK_ROWS) {
+        let rows: Vec<(i64, String)> = on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new("insert into address_use (kind, key_hash, at) ");
+            q.push_values(chunk, |mut b, &i| _ = b.push_bind(kind).push_bind(uses[i].0).push_bind(now));
+            q.push(" returning id, key_hash").build_query_as().fetch_all(&mut *c).await
+        })?;
+        ids.extend(rows);
+    }
+    // Ids rise in the order the rows were written: a key's ids go to its uses in order.
+    ids.sort_unstable();
+    let mut by_key: std::collections::HashMap<String, std::collections::VecDeque<i64>> =
+        std::collections::HashMap::new();
+    for (id, key) in ids {
+        by_key.entry(key).or_default().push_back(id);
+    }
+    let mut out = vec![None; uses.len()];
+    for i in spent {
+        out[i] = by_key.get_mut(uses[i].0).and_then(std::collections::VecDeque::pop_front);
+    }
+    Ok(out)
 }
 
 /// Gives a use back to its budget (what it paid for went well).

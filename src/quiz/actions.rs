@@ -7,9 +7,8 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::pools::DrawPools;
-use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, ParticipantKey, Quiz};
-use super::writer::AnswerWriter;
+use super::store::{self, Attempt, NewAttempt, NewParticipant, NewQuiz, Participant, Quiz};
+use super::writer::{Sent, Start, Writers};
 use super::{
     Answer, Blueprint, DEVICE_ATTEMPTS_FLAG, Defaults, Format, FormatError, Kind, QuestionStatus, Scoring, TOO_FAST_RUN,
 };
@@ -315,7 +314,7 @@ pub struct JoinInput {
 /// (`traits`: what it tells of itself and its network) registers beyond
 /// [`super::FINGERPRINT_PLAYERS`] a day are held back for staff.
 pub async fn join(
-    db: &Db,
+    writers: &Writers,
     key: &DataKey,
     device_token: &str,
     traits: &str,
@@ -334,25 +333,18 @@ pub async fn join(
         return Err(Error::invalid("region_code", "error.choose_region"));
     }
     let region = org::RegionCode::parse(&input.region_code)?;
-    let region = org::store::region(db, &org::Scope::province(), region.as_str())
-        .await
-        .map_err(|_| Error::invalid("region_code", "error.no_region_jilin"))?;
-    if let Some(known) = me(db, key, device_token).await? {
-        return Ok(known);
-    }
-    store::participant(
-        db,
-        &NewParticipant {
-            key: ParticipantKey::Device(device_hash(key, device_token)),
+    writers
+        .joins
+        .run(NewParticipant {
+            device_hash: device_hash(key, device_token),
             nickname: nickname.to_owned(),
-            region: (region.code, region.path),
+            region_code: region.as_str().to_owned(),
             school: school.to_owned(),
             fingerprint: key.index(&format!("quiz-fingerprint:{traits}")),
             per_fingerprint: super::FINGERPRINT_PLAYERS,
             address: (key.index(&format!("quiz-join:{ip}")), super::NEW_PLAYERS_PER_HOUR),
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// What is kept of a device token: its keyed hash.
@@ -441,14 +433,7 @@ pub const STARTS_PER_IP_HOUR: i64 = 600;
 
 /// Starts an attempt: the quiz must be open, the participant in its audience and within the
 /// attempts of the day. Returns the attempt's token.
-pub async fn start(
-    db: &Db,
-    key: &DataKey,
-    pools: &DrawPools,
-    quiz: &Quiz,
-    p: &Participant,
-    ip: &str,
-) -> Result<String> {
+pub async fn start(writers: &Writers, key: &DataKey, quiz: &Quiz, p: &Participant, ip: &str) -> Result<String> {
     let now = clock::now_ms();
     if !quiz.is_open(now) {
         return Err(Error::Conflict("error.quiz_not_open".into()));
@@ -459,36 +444,26 @@ pub async fn start(
     if quiz.phone_required && p.phone_masked.is_empty() {
         return Err(Error::Conflict("error.quiz_needs_phone".into()));
     }
-    let ip_hash = key.index(&format!("quiz-ip:{ip}"));
-    let day = now.to_offset(clock::CST).date();
-    let all = store::attempts_started(db, quiz.id, p.id).await?;
-    let drawn = super::draw(&quiz.blueprint()?, &pools.get(db, &quiz.owner_path).await?, &mut rand::rng())
-        .map_err(|_| Error::Conflict("error.quiz_cannot_draw".into()))?;
-    // A proved phone is one person, however many share its browser.
-    let mut flags: Vec<&str> =
-        if p.phone_masked.is_empty() { p.flags.split(',').filter(|f| !f.is_empty()).collect() } else { Vec::new() };
-    if all + 1 > DEVICE_ATTEMPTS_FLAG {
-        flags.push("many_attempts");
-    }
-    let flags = flags.join(",");
     let token = org::new_secret();
-    store::insert_attempt(
-        db,
-        &NewAttempt {
-            token: &token,
-            quiz,
-            participant: p,
-            day,
-            started_at: now,
-            deadline_at: now + Duration::seconds(quiz.time_limit_seconds),
-            flags: &flags,
-            ip: &ip_hash,
-            per_address: STARTS_PER_IP_HOUR,
-            drawn: &drawn,
-        },
-    )
-    .await?
-    .ok_or_else(|| Error::TooMany("error.attempts_used_up".into()))?;
+    let attempt = NewAttempt {
+        token: token.clone(),
+        quiz_id: quiz.id,
+        attempts_per_day: quiz.attempts_per_day,
+        participant_id: p.id,
+        region_path: p.region_path.clone(),
+        school: p.school.clone(),
+        day: now.to_offset(clock::CST).date(),
+        started_at: now,
+        deadline_at: now + Duration::seconds(quiz.time_limit_seconds),
+        // A proved phone is one person, however many share its browser.
+        flags: if p.phone_masked.is_empty() { p.flags.clone() } else { String::new() },
+        many_attempts: DEVICE_ATTEMPTS_FLAG,
+        ip: key.index(&format!("quiz-ip:{ip}")),
+        per_address: STARTS_PER_IP_HOUR,
+        drawn: Vec::new(),
+    };
+    let blueprint = quiz.blueprint()?;
+    writers.starts.run(Start { attempt, blueprint, owner_path: quiz.owner_path.clone() }).await?;
     Ok(token)
 }
 
@@ -565,8 +540,9 @@ pub struct AnswerInput {
 /// Records the answer to a question drawn for the attempt, once: a replay changes nothing and
 /// says so (`false`). The writer judges it (see [`judge`]) and stores it with the answers that
 /// arrive meanwhile.
-pub async fn answer(writer: &AnswerWriter, token: &str, position: i64, given: &Answer) -> Result<bool> {
-    writer.write(token, position, given.clone(), clock::now_ms()).await
+pub async fn answer(writers: &Writers, token: &str, position: i64, given: &Answer) -> Result<bool> {
+    let sent = Sent { token: token.to_owned(), position, given: given.clone(), at: clock::now_ms() };
+    writers.answers.run(sent).await
 }
 
 /// Judges an answer (options as shown) that arrived `now` against what answering needs: the

@@ -13,9 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::actions::{self, AnswerInput, Finished, JoinInput, QuizInput, Shown};
-use super::pools::DrawPools;
 use super::store::{self, BankFilter, BankQuestion, BoardLine, Quiz};
-use super::writer::AnswerWriter;
+use super::writer::Writers;
 use super::{Defaults, Format};
 use crate::activity::api::{ImportError, ImportErrors};
 use crate::org::caller::Principal;
@@ -218,12 +217,13 @@ impl From<crate::quiz::store::Participant> for Me {
 #[utoipa::path(post, path = "/api/v1/public/participants", tag = "quiz", request_body = JoinInput, responses((status = 200, body = Me), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 async fn join(
     State(s): State<AppState>,
+    Extension(writers): Extension<Writers>,
     rc: RequestCtx,
     headers: HeaderMap,
     Json(input): Json<JoinInput>,
 ) -> Result<axum::Json<Me>> {
     let (token, traits) = (session::device_token(&headers)?, session::device_traits(&headers, &rc.ip));
-    let p = actions::join(&s.db, &s.key, &token, &traits, &input, &rc.ip).await?;
+    let p = actions::join(&writers, &s.key, &token, &traits, &input, &rc.ip).await?;
     Ok(axum::Json(p.into()))
 }
 
@@ -273,7 +273,7 @@ pub struct Started {
 #[utoipa::path(post, path = "/api/v1/public/quizzes/{slug}/attempts", tag = "quiz", params(("slug" = String, Path)), responses((status = 201, body = Started), (status = 409, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 async fn start(
     State(s): State<AppState>,
-    Extension(pools): Extension<DrawPools>,
+    Extension(writers): Extension<Writers>,
     ctx: RequestCtx,
     headers: HeaderMap,
     Path(slug): Path<String>,
@@ -282,7 +282,7 @@ async fn start(
     let p = actions::me(&s.db, &s.key, &crate::web::session::device_token(&headers)?)
         .await?
         .ok_or_else(|| Error::invalid("x-device-token", "error.join_first"))?;
-    let token = actions::start(&s.db, &s.key, &pools, &quiz, &p, &ctx.ip).await?;
+    let token = actions::start(&writers, &s.key, &quiz, &p, &ctx.ip).await?;
     let total = i64::from(quiz.blueprint()?.total());
     Ok((StatusCode::CREATED, axum::Json(Started { token, total })))
 }
@@ -306,11 +306,11 @@ pub struct Answered {
 /// Answers a question of the attempt, once, before its deadline.
 #[utoipa::path(post, path = "/api/v1/public/attempts/{token}/questions/{position}", tag = "quiz", params(("token" = String, Path), ("position" = i64, Path)), request_body = AnswerInput, responses((status = 200, body = Answered), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn answer(
-    Extension(answers): Extension<AnswerWriter>,
+    Extension(writers): Extension<Writers>,
     Path((token, position)): Path<(String, i64)>,
     Json(input): Json<AnswerInput>,
 ) -> Result<axum::Json<Answered>> {
-    let accepted = actions::answer(&answers, &token, position, &input.answer).await?;
+    let accepted = actions::answer(&writers, &token, position, &input.answer).await?;
     Ok(axum::Json(Answered { accepted }))
 }
 

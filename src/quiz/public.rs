@@ -13,9 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::actions::{self, Finished, JoinInput, Shown};
-use super::pools::DrawPools;
 use super::store::{self, BoardLine, Participant, Quiz};
-use super::writer::AnswerWriter;
+use super::writer::Writers;
 use super::{Answer, Kind, letter};
 use crate::org::Scope;
 use crate::org::picker::{self, RegionPicker, Spec};
@@ -99,6 +98,7 @@ async fn start(
 
 async fn join(
     State(state): State<AppState>,
+    Extension(writers): Extension<Writers>,
     ctx: PageCtx,
     rctx: RequestCtx,
     headers: HeaderMap,
@@ -107,7 +107,7 @@ async fn join(
 ) -> Result<Response> {
     let (token, cookie) = device(&state, &headers);
     let traits = device_traits(&headers, &rctx.ip);
-    match actions::join(&state.db, &state.key, &token, &traits, &input, &rctx.ip).await {
+    match actions::join(&writers, &state.key, &token, &traits, &input, &rctx.ip).await {
         Ok(_) => {
             let mut r = Redirect::to(&format!("/p/quiz/{slug}")).into_response();
             if let Some(c) = cookie {
@@ -168,7 +168,7 @@ async fn prove_phone(
 
 async fn begin(
     State(state): State<AppState>,
-    Extension(pools): Extension<DrawPools>,
+    Extension(writers): Extension<Writers>,
     ctx: PageCtx,
     rctx: RequestCtx,
     headers: HeaderMap,
@@ -181,7 +181,7 @@ async fn begin(
         None => None,
     };
     let Some(me) = me else { return Ok(Redirect::to(&format!("/p/quiz/{slug}")).into_response()) };
-    match actions::start(&state.db, &state.key, &pools, &quiz, &me, &rctx.ip).await {
+    match actions::start(&writers, &state.key, &quiz, &me, &rctx.ip).await {
         Ok(attempt) => Ok(Redirect::to(&format!("/p/attempts/{attempt}/0")).into_response()),
         Err(e @ (Error::Conflict(_) | Error::TooMany(_))) => {
             start_page(&state, ctx, &headers, &slug, Some(e.to_string())).await
@@ -246,7 +246,7 @@ async fn question(
 
 async fn answer(
     State(state): State<AppState>,
-    Extension(answers): Extension<AnswerWriter>,
+    Extension(writers): Extension<Writers>,
     ctx: PageCtx,
     Path((token, position)): Path<(String, i64)>,
     axum::extract::RawForm(body): axum::extract::RawForm,
@@ -274,7 +274,7 @@ async fn answer(
             return Ok(QuestionPage { ctx, token, q, error }.into_response());
         }
     };
-    match actions::answer(&answers, &token, position, &given).await {
+    match actions::answer(&writers, &token, position, &given).await {
         Ok(_) => {}
         Err(Error::Conflict(_)) => return Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response()),
         Err(Error::Invalid { message, .. }) => {

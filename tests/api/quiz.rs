@@ -398,6 +398,17 @@ pub async fn refused_submissions_count_nothing(app: TestApp) {
     let (s, _) =
         r.send(Method::POST, "/api/v1/public/attempts/not-a-token/questions/0", Some(json!({"answer": right}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Ten answers to one question at once (they reach the writer together): one is stored.
+    let third = format!("/api/v1/public/attempts/{token}/questions/2");
+    let (_, shown) = r.send(Method::GET, &third, None).await;
+    let wrong = reply(&key, &shown, false);
+    let sent = at_once(10, |_| {
+        let (r, third, wrong) = (r.clone(), third.clone(), wrong.clone());
+        async move { r.send(Method::POST, &third, Some(json!({"answer": wrong}))).await }
+    })
+    .await;
+    assert!(sent.iter().all(|(s, _)| *s == StatusCode::OK), "{sent:?}");
+    assert_eq!(sent.iter().filter(|(_, v)| v["accepted"] == true).count(), 1, "{sent:?}");
     // After the deadline nothing is taken.
     app.exec(&format!("update attempt set deadline_at = started_at where token = '{token}'")).await.unwrap();
     let (s, v) = r
@@ -617,8 +628,9 @@ pub async fn a_proved_phone_is_one_player_on_every_device(app: TestApp) {
 pub async fn draw_pools_are_kept_until_the_banks_change(app: TestApp) {
     use firecast::quiz::pools::DrawPools;
     let pools = DrawPools::default();
-    let before = pools.get(&app.db, "/22/2201/").await.unwrap();
-    let again = pools.get(&app.db, "/22/2201/").await.unwrap();
+    let version = || async { firecast::quiz::store::bank_version(&app.db).await.unwrap() };
+    let before = pools.get(&app.db, "/22/2201/", version().await).await.unwrap();
+    let again = pools.get(&app.db, "/22/2201/", version().await).await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&before, &again), "kept while the banks stand still");
     // A question retired: gone from the next start's pool.
     let retired = before[0].id;
@@ -626,7 +638,7 @@ pub async fn draw_pools_are_kept_until_the_banks_change(app: TestApp) {
     let r =
         province.json(Method::POST, &format!("/api/v1/questions/{retired}/status"), &json!({"active": false})).await;
     assert!(r.status().is_success(), "{}", r.status());
-    let after = pools.get(&app.db, "/22/2201/").await.unwrap();
+    let after = pools.get(&app.db, "/22/2201/", version().await).await.unwrap();
     assert_eq!(after.len(), before.len() - 1);
     assert!(after.iter().all(|q| q.id != retired));
     // A question imported by the detachment: in its quizzes' pools at once.
@@ -634,7 +646,7 @@ pub async fn draw_pools_are_kept_until_the_banks_change(app: TestApp) {
         import(&app.login("changchun").await, "gift", "::新题::电动自行车不要在楼道里充电。{T}\n".as_bytes().to_vec())
             .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let grown = pools.get(&app.db, "/22/2201/").await.unwrap();
+    let grown = pools.get(&app.db, "/22/2201/", version().await).await.unwrap();
     assert_eq!(grown.len(), after.len() + 1);
 }
 
@@ -642,9 +654,10 @@ pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp)
     use firecast::quiz::actions::{JoinInput, join};
     let key = firecast::config::Config::with_database(&app.url).data_key(&app.url).unwrap();
     let most = firecast::quiz::NEW_PLAYERS_PER_HOUR;
+    let writers = firecast::quiz::writer::Writers::start(&app.db);
     for i in 0..most - 10 {
         let input = JoinInput { nickname: format!("玩家{i}"), region_code: "220102".into(), school: String::new() };
-        join(&app.db, &key, &format!("device-{i}"), &format!("phone-{i}"), &input, "127.0.0.1").await.unwrap();
+        join(&writers, &key, &format!("device-{i}"), &format!("phone-{i}"), &input, "127.0.0.1").await.unwrap();
     }
     // Thirty-two new devices at once from the same address: ten get in.
     let c = app.anonymous().await;
@@ -669,7 +682,7 @@ pub async fn one_address_registers_a_bounded_number_of_new_players(app: TestApp)
     assert_eq!(app.scalar("select count(*) from participant where nickname like '连点%'").await, 10);
     // A player already registered comes back without spending anything.
     let input = JoinInput { nickname: "玩家0".into(), region_code: "220102".into(), school: String::new() };
-    assert!(join(&app.db, &key, "device-0", "phone-0", &input, "127.0.0.1").await.is_ok());
+    assert!(join(&writers, &key, "device-0", "phone-0", &input, "127.0.0.1").await.is_ok());
 }
 
 /// A bank from elsewhere: a category of its own, a matching question, and answers worth part of

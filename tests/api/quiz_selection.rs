@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use firecast::quiz::store::{self, NewAttempt, NewParticipant, ParticipantKey};
+use firecast::quiz::store::{self, NewAttempt, NewParticipant};
 use firecast::quiz::{Answer, selection};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -72,47 +72,66 @@ async fn attempt_started(
     started: time::OffsetDateTime,
 ) -> i64 {
     let quiz = store::quiz_by_id(&app.db, quiz_id).await.unwrap();
-    let key = if phone {
-        ParticipantKey::Phone(format!("idx-{who}"), "sealed".into(), "138****0000".into())
-    } else {
-        ParticipantKey::Device(format!("dev-{who}"))
-    };
-    let p = store::participant(
+    let device = format!("dev-{who}");
+    let mut p = store::participants(
         &app.db,
-        &NewParticipant {
-            key,
+        &[NewParticipant {
+            device_hash: device.clone(),
             nickname: format!("选手{who}"),
-            region: (region.0.into(), region.1.into()),
+            region_code: region.0.into(),
             school: String::new(),
             fingerprint: format!("fp-{who}"),
             per_fingerprint: firecast::quiz::FINGERPRINT_PLAYERS,
             address: (format!("address-{who}"), i64::MAX),
-        },
+        }],
     )
     .await
+    .unwrap()
+    .pop()
+    .unwrap()
     .unwrap();
+    if phone && p.phone_masked.is_empty() {
+        let now = firecast::clock::now();
+        let check = store::NewCheck {
+            device_hash: &device,
+            phone_index: &format!("idx-{who}"),
+            phone_sealed: "sealed",
+            phone_masked: "138****0000",
+            code_hash: "code",
+            sent_at: now,
+            expires_at: now + time::Duration::minutes(10),
+        };
+        store::put_check(&app.db, &check).await.unwrap();
+        let proved = store::prove_check(&app.db, p.id, &device, "code", now, 5).await.unwrap();
+        assert!(matches!(proved, store::Proved::Done), "{proved:?}");
+        p = store::participant_by_device(&app.db, &device).await.unwrap().unwrap();
+    }
     let drawn: Vec<(i64, Vec<usize>)> = answers.iter().map(|(q, _)| (*q, vec![])).collect();
     let token = format!("tok-{who}-{secs}-{}", answers.len());
     let regions =
         vec!["/22/".to_owned(), firecast::quiz::selection::prefecture(region.1).to_owned(), region.1.to_owned()];
-    store::insert_attempt(
+    let stored = store::insert_attempts(
         &app.db,
-        &NewAttempt {
-            token: &token,
-            quiz: &quiz,
-            participant: &p,
+        &[NewAttempt {
+            token: token.clone(),
+            quiz_id: quiz.id,
+            attempts_per_day: quiz.attempts_per_day,
+            participant_id: p.id,
+            region_path: p.region_path.clone(),
+            school: p.school.clone(),
             day: started.date(),
             started_at: started,
             deadline_at: started + time::Duration::seconds(600),
-            flags: "",
-            ip: "",
+            flags: String::new(),
+            many_attempts: i64::MAX,
+            ip: String::new(),
             per_address: i64::MAX,
-            drawn: &drawn,
-        },
+            drawn,
+        }],
     )
     .await
-    .unwrap()
-    .expect("within the day's attempts");
+    .unwrap();
+    assert!(stored[0].is_ok(), "within the day's attempts");
     let a = store::attempt_by_token(&app.db, &token).await.unwrap();
     let given: Vec<store::NewAnswer> = answers
         .iter()

@@ -1,11 +1,13 @@
 //! Attempts: the drawn questions, answers and scoring.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::{Participant, QUESTION_COLUMNS, QuestionRow, Quiz, json};
+use super::{QUESTION_COLUMNS, QuestionRow, json};
 use crate::db::Db;
 use crate::quiz::Answer;
 use crate::{Error, Result, on_db, on_tx};
@@ -40,96 +42,145 @@ pub struct Attempt {
 pub(super) const ATTEMPT_COLUMNS: &str =
     "id, token, quiz_id, participant_id, started_at, deadline_at, submitted_at, score, correct, duration_ms, flags";
 
-/// How many attempts a participant has started in a quiz, on any day (many from one device are
-/// flagged; the day's limit is counted where an attempt is stored, see `insert_attempt`).
-pub async fn attempts_started(db: &Db, quiz_id: i64, participant_id: i64) -> Result<i64> {
-    Ok(on_db!(db, |p| {
-        sqlx::query_scalar("select count(*) from attempt where quiz_id = $1 and participant_id = $2")
-            .bind(quiz_id)
-            .bind(participant_id)
-            .fetch_one(p)
-            .await
-    })?)
-}
-
 /// An attempt to store, with the questions drawn for it.
-pub struct NewAttempt<'a> {
+#[derive(Clone, Debug)]
+pub struct NewAttempt {
     /// The link's token.
-    pub token: &'a str,
+    pub token: String,
     /// Quiz.
-    pub quiz: &'a Quiz,
+    pub quiz_id: i64,
+    /// Attempts a participant may start in the quiz a day.
+    pub attempts_per_day: i64,
     /// Participant.
-    pub participant: &'a Participant,
+    pub participant_id: i64,
+    /// The participant's region path.
+    pub region_path: String,
+    /// The participant's school.
+    pub school: String,
     /// Local day.
     pub day: Date,
     /// Start.
     pub started_at: OffsetDateTime,
     /// Deadline.
     pub deadline_at: OffsetDateTime,
-    /// Flags raised already (many attempts from one device).
-    pub flags: &'a str,
+    /// Flags raised already (a shared device), comma-separated.
+    pub flags: String,
+    /// The attempt is flagged `many_attempts` when the participant started more than this many
+    /// in the quiz, on any day, itself included.
+    pub many_attempts: i64,
     /// Client address (its keyed hash).
-    pub ip: &'a str,
+    pub ip: String,
     /// Attempts one address may start in the hour before `started_at`.
     pub per_address: i64,
     /// The drawn questions with their option orders.
-    pub drawn: &'a [(i64, Vec<usize>)],
+    pub drawn: Vec<(i64, Vec<usize>)>,
 }
 
-/// Stores an attempt and its drawn questions in one transaction and returns its id, unless the
-/// participant has used the quiz's attempts of the day (`None`) or the address its starts of the
-/// hour (`error.starts_per_hour`): both are counted under locks (the address's key, then the
-/// participant's row), so simultaneous starts cannot beat the limits.
-pub async fn insert_attempt(db: &Db, a: &NewAttempt<'_>) -> Result<Option<i64>> {
+/// Stores attempts and their drawn questions in one transaction; each attempt's id, or why it was
+/// refused: its participant used the quiz's attempts of the day (`error.attempts_used_up`), or its
+/// address its starts of the hour (`error.starts_per_hour`), counting the attempts before it in
+/// `new`. Starts at once from one participant or address take turns.
+pub async fn insert_attempts(db: &Db, new: &[NewAttempt]) -> Result<Vec<Result<i64>>> {
+    let Some(since) = new.iter().map(|a| a.started_at - time::Duration::hours(1)).min() else {
+        return Ok(Vec::new());
+    };
     let mut tx = db.begin().await?;
-    tx.lock_key(&format!("quiz-ip:{}", a.ip)).await?;
-    let from_address: i64 =
-        on_tx!(&mut tx, |conn| sqlx::query_scalar("select count(*) from attempt where ip = $1 and started_at >= $2")
-            .bind(a.ip)
-            .bind(a.started_at - time::Duration::hours(1))
-            .fetch_one(&mut *conn)
-            .await?);
-    if from_address >= a.per_address {
-        return Err(Error::TooMany("error.starts_per_hour".into()));
-    }
-    tx.lock_row("participant", a.participant.id).await?;
-    let id = on_tx!(&mut tx, |conn| {
-        let today: i64 =
-            sqlx::query_scalar("select count(*) from attempt where quiz_id = $1 and participant_id = $2 and day = $3")
-                .bind(a.quiz.id)
-                .bind(a.participant.id)
-                .bind(a.day)
-                .fetch_one(&mut *conn)
-                .await?;
-        if today >= a.quiz.attempts_per_day {
-            return Ok(None);
-        }
-        let id: i64 = sqlx::query_scalar(
-            "insert into attempt (token, quiz_id, participant_id, day, started_at, deadline_at, flags, region_path, school, ip) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
-        )
-        .bind(a.token)
-        .bind(a.quiz.id)
-        .bind(a.participant.id)
-        .bind(a.day)
-        .bind(a.started_at)
-        .bind(a.deadline_at)
-        .bind(a.flags)
-        .bind(&a.participant.region_path)
-        .bind(&a.participant.school)
-        .bind(a.ip)
-        .fetch_one(&mut *conn)
-        .await?;
-        let mut q =
-            sqlx::QueryBuilder::new("insert into attempt_question (attempt_id, position, question_id, option_order) ");
-        q.push_values(a.drawn.iter().enumerate(), |mut b, (i, (question, order))| {
-            b.push_bind(id).push_bind(i64::try_from(i).unwrap_or(0)).push_bind(*question).push_bind(json(order));
-        });
-        q.build().execute(&mut *conn).await?;
-        id
+    let mut ips: Vec<&str> = new.iter().map(|a| a.ip.as_str()).collect();
+    ips.sort_unstable();
+    ips.dedup();
+    tx.lock_keys(&ips.iter().map(|ip| format!("quiz-ip:{ip}")).collect::<Vec<_>>()).await?;
+    let mut people: Vec<i64> = new.iter().map(|a| a.participant_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    tx.lock_rows("participant", &people).await?;
+    let (from_ip, started): (Vec<(String, i64)>, Vec<(i64, i64, Date, i64)>) = on_tx!(&mut tx, |c| {
+        let mut q = sqlx::QueryBuilder::new("select ip, count(*) from attempt where started_at >= ");
+        q.push_bind(since).push(" and ip in (");
+        let mut list = q.separated(", ");
+        ips.iter().for_each(|ip| _ = list.push_bind(*ip));
+        let from_ip = q.push(") group by ip").build_query_as().fetch_all(&mut *c).await?;
+        let mut q = sqlx::QueryBuilder::new(
+            "select quiz_id, participant_id, day, count(*) from attempt where participant_id in (",
+        );
+        let mut list = q.separated(", ");
+        people.iter().for_each(|p| _ = list.push_bind(*p));
+        let started = q.push(") group by quiz_id, participant_id, day").build_query_as().fetch_all(&mut *c).await?;
+        (from_ip, started)
     });
+    let mut from_ip: HashMap<String, i64> = from_ip.into_iter().collect();
+    let mut on_day: HashMap<(i64, i64, Date), i64> = HashMap::new();
+    let mut in_quiz: HashMap<(i64, i64), i64> = HashMap::new();
+    for (quiz, participant, day, n) in started {
+        on_day.insert((quiz, participant, day), n);
+        *in_quiz.entry((quiz, participant)).or_insert(0) += n;
+    }
+    let mut outcomes: Vec<Result<&str>> = Vec::with_capacity(new.len());
+    let mut rows = Vec::with_capacity(new.len());
+    for a in new {
+        let ip = from_ip.entry(a.ip.clone()).or_insert(0);
+        if *ip >= a.per_address {
+            outcomes.push(Err(Error::TooMany("error.starts_per_hour".into())));
+            continue;
+        }
+        let today = on_day.entry((a.quiz_id, a.participant_id, a.day)).or_insert(0);
+        if *today >= a.attempts_per_day {
+            outcomes.push(Err(Error::TooMany("error.attempts_used_up".into())));
+            continue;
+        }
+        *ip += 1;
+        *today += 1;
+        let all = in_quiz.entry((a.quiz_id, a.participant_id)).or_insert(0);
+        *all += 1;
+        let mut flags: Vec<&str> = a.flags.split(',').filter(|f| !f.is_empty()).collect();
+        if *all > a.many_attempts {
+            flags.push("many_attempts");
+        }
+        outcomes.push(Ok(a.token.as_str()));
+        rows.push((a, flags.join(",")));
+    }
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(crate::db::CHUNK_ROWS / 10) {
+        let stored: Vec<(i64, String)> = on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into attempt (token, quiz_id, participant_id, day, started_at, deadline_at, flags, region_path, school, ip) ",
+            );
+            q.push_values(chunk, |mut b, (a, flags)| {
+                b.push_bind(&a.token)
+                    .push_bind(a.quiz_id)
+                    .push_bind(a.participant_id)
+                    .push_bind(a.day)
+                    .push_bind(a.started_at)
+                    .push_bind(a.deadline_at)
+                    .push_bind(flags)
+                    .push_bind(&a.region_path)
+                    .push_bind(&a.school)
+                    .push_bind(&a.ip);
+            });
+            q.push(" returning id, token").build_query_as().fetch_all(&mut *c).await?
+        });
+        ids.extend(stored.into_iter().map(|(id, token)| (token, id)));
+    }
+    let id_of = |token: &str| {
+        ids.get(token).copied().ok_or_else(|| Error::Internal(anyhow::anyhow!("an attempt was not stored")))
+    };
+    let mut drawn: Vec<(i64, i64, i64, String)> = Vec::new();
+    for (a, _) in &rows {
+        let id = id_of(&a.token)?;
+        drawn.extend((0..).zip(&a.drawn).map(|(i, (question, order))| (id, i, *question, json(order))));
+    }
+    for chunk in drawn.chunks(crate::db::CHUNK_ROWS) {
+        on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into attempt_question (attempt_id, position, question_id, option_order) ",
+            );
+            q.push_values(chunk, |mut b, (id, i, question, order)| {
+                b.push_bind(*id).push_bind(*i).push_bind(*question).push_bind(order);
+            });
+            q.build().execute(&mut *c).await.map(|_| ())?
+        });
+    }
     tx.commit().await?;
-    Ok(Some(id))
+    Ok(outcomes.into_iter().map(|o| o.and_then(id_of)).collect())
 }
 
 /// An attempt by its token.
@@ -210,30 +261,39 @@ pub struct NewAnswer {
     pub at: OffsetDateTime,
 }
 
-/// Records answers in one transaction, each once: false for a question answered already.
+/// Records answers in one transaction, each once: false for a question answered already (before,
+/// or earlier in `answers`). One statement stores a chunk of answers.
 pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
-    let mut out = Vec::with_capacity(answers.len());
+    let mut seen = std::collections::HashSet::with_capacity(answers.len());
+    let first: Vec<bool> = answers.iter().map(|a| seen.insert((a.attempt_id, a.position))).collect();
+    let unique: Vec<&NewAnswer> = answers.iter().zip(&first).filter(|(_, f)| **f).map(|(a, _)| a).collect();
+    if unique.is_empty() {
+        return Ok(first.into_iter().map(|_| false).collect());
+    }
+    let mut stored = std::collections::HashSet::with_capacity(unique.len());
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| {
-        for a in answers {
-            let done = sqlx::query(
-                "update attempt_question set answered_at = $3, given = $4, correct = $5, points = $6 \
-                 where attempt_id = $1 and position = $2 and answered_at is null",
-            )
-            .bind(a.attempt_id)
-            .bind(a.position)
-            .bind(a.at)
-            .bind(json(&a.given))
-            .bind(a.correct)
-            .bind(a.points)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-            out.push(done == 1);
-        }
-    });
+    for chunk in unique.chunks(crate::db::CHUNK_ROWS) {
+        let rows: Vec<(i64, i64)> = on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new("with v (a, p, at, g, c, pts) as (");
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(a.attempt_id)
+                    .push_bind(a.position)
+                    .push_bind(a.at)
+                    .push_bind(json(&a.given))
+                    .push_bind(a.correct)
+                    .push_bind(a.points);
+            });
+            q.push(
+                ") update attempt_question as d set answered_at = v.at, given = v.g, correct = v.c, points = v.pts \
+                 from v where d.attempt_id = v.a and d.position = v.p and d.answered_at is null \
+                 returning attempt_id, position",
+            );
+            q.build_query_as().fetch_all(&mut *c).await?
+        });
+        stored.extend(rows);
+    }
     tx.commit().await?;
-    Ok(out)
+    Ok(answers.iter().zip(first).map(|(a, f)| f && stored.contains(&(a.attempt_id, a.position))).collect())
 }
 
 /// What answering one question needs: the attempt's state, the drawn question, the quiz's scoring

@@ -3,14 +3,17 @@
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::db::Db;
+use std::collections::{HashMap, HashSet};
+
+use crate::db::{Db, Tx};
 pub use crate::push::store::Proved;
 use crate::{Error, Result, clock, on_db, on_tx};
 
 /// Someone who takes quizzes.
 #[derive(Clone, Debug, FromRow)]
 pub struct Participant {
-    pub(crate) id: i64,
+    /// Id.
+    pub id: i64,
     /// Nickname shown on leaderboards.
     pub nickname: String,
     /// Where they live.
@@ -28,12 +31,12 @@ pub struct Participant {
 /// A participant to find or register.
 #[derive(Clone, Debug)]
 pub struct NewParticipant {
-    /// The hash of the device token (nickname mode), or the phone's blind index (phone mode).
-    pub key: ParticipantKey,
+    /// The hash of the token kept by their browser.
+    pub device_hash: String,
     /// Nickname.
     pub nickname: String,
-    /// Region (code, path).
-    pub region: (String, String),
+    /// The code of the region they live in (in Jilin).
+    pub region_code: String,
     /// School or unit.
     pub school: String,
     /// The keyed fingerprint of the browser they join from.
@@ -46,66 +49,125 @@ pub struct NewParticipant {
     pub address: (String, i64),
 }
 
-/// How a participant is recognised.
-#[derive(Clone, Debug)]
-pub enum ParticipantKey {
-    /// The hash of the token kept by their browser.
-    Device(String),
-    /// A verified phone: (blind index, sealed, masked).
-    Phone(String, String, String),
-}
-
 pub(super) const PARTICIPANT_COLUMNS: &str = "id, nickname, region_code, region_path, school, phone_masked, flags";
 
-/// The participant with this key, registering them first when new: within the address's hourly
-/// budget ([`NewParticipant::address`], spent in the same transaction), and flagged
-/// `shared_device` when their fingerprint registered [`NewParticipant::per_fingerprint`] others in
-/// the last day. An existing participant keeps the region, school and flags they registered with.
-pub async fn participant(db: &Db, p: &NewParticipant) -> Result<Participant> {
-    let (device, phone) = match &p.key {
-        ParticipantKey::Device(h) => (Some(h.as_str()), None),
-        ParticipantKey::Phone(i, s, m) => (None, Some((i.as_str(), s.as_str(), m.as_str()))),
-    };
-    let column = if device.is_some() { "device_hash" } else { "phone_index" };
-    let key = device.or(phone.map(|x| x.0)).unwrap_or_default();
-    let insert = format!(
-        "insert into participant (device_hash, phone_index, phone_sealed, phone_masked, nickname, region_code, region_path, \
-         school, created_at, fingerprint, flags) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict ({column}) do nothing"
-    );
+/// A participant with the device that finds them.
+#[derive(FromRow)]
+struct OfDevice {
+    device_hash: Option<String>,
+    #[sqlx(flatten)]
+    participant: Participant,
+}
+
+/// The participants of `devices`, by device.
+async fn of_devices(tx: &mut Tx, devices: &[&str]) -> Result<HashMap<String, Participant>> {
+    let mut out = HashMap::with_capacity(devices.len());
+    for chunk in devices.chunks(crate::db::CHUNK_ROWS) {
+        let rows: Vec<OfDevice> = on_tx!(&mut *tx, |c| {
+            let sql = format!("select device_hash, {PARTICIPANT_COLUMNS} from participant where device_hash in (");
+            let mut q = sqlx::QueryBuilder::new(sql);
+            let mut list = q.separated(", ");
+            chunk.iter().for_each(|d| _ = list.push_bind(*d));
+            q.push(")").build_query_as().fetch_all(&mut *c).await?
+        });
+        out.extend(rows.into_iter().filter_map(|r| Some((r.device_hash?, r.participant))));
+    }
+    Ok(out)
+}
+
+/// The participants of these devices, in one transaction, registering those who are new: each
+/// in a region of the province (refused with `error.no_region_jilin` otherwise), within their
+/// address's hourly budget ([`NewParticipant::address`]; refused with
+/// `error.players_per_hour` beyond it), and flagged `shared_device` when their fingerprint
+/// registered [`NewParticipant::per_fingerprint`] others in the last day (counting those before
+/// them in `new`). An existing participant keeps the region, school and flags they registered
+/// with, and spends no budget.
+pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<Participant>>> {
     let now = clock::now();
-    let select = format!("select {PARTICIPANT_COLUMNS} from participant where {column} = $1");
+    let mut codes: Vec<&str> = new.iter().map(|p| p.region_code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let province = crate::org::Scope::province();
+    let (low, high) = province.bounds();
+    let paths: HashMap<String, String> = on_db!(db, |pool| {
+        let mut q = sqlx::QueryBuilder::new("select code, path from region where path >= ");
+        q.push_bind(low).push(" and path < ").push_bind(&high).push(" and code in (");
+        let mut list = q.separated(", ");
+        codes.iter().for_each(|c| _ = list.push_bind(*c));
+        q.push(")").build_query_as::<(String, String)>().fetch_all(pool).await
+    })?
+    .into_iter()
+    .collect();
+    let here: Vec<&NewParticipant> = new.iter().filter(|p| paths.contains_key(&p.region_code)).collect();
+    let devices: Vec<&str> = here.iter().map(|p| p.device_hash.as_str()).collect();
     let mut tx = db.begin().await?;
-    crate::org::store::spend_in(&mut tx, "quiz_join", &p.address.0, now, p.address.1)
-        .await?
-        .ok_or_else(|| Error::TooMany("error.players_per_hour".into()))?;
     // Joins from one fingerprint at once take turns, so none slips past the count.
-    tx.lock_key(&format!("quiz-fingerprint:{}", p.fingerprint)).await?;
-    let found = on_tx!(&mut tx, |c| {
-        let same: i64 =
-            sqlx::query_scalar("select count(*) from participant where fingerprint = $1 and created_at >= $2")
-                .bind(&p.fingerprint)
-                .bind(now - time::Duration::days(1))
-                .fetch_one(&mut *c)
-                .await?;
-        let flags = if same >= p.per_fingerprint { "shared_device" } else { "" };
-        sqlx::query(sqlx::AssertSqlSafe(insert))
-            .bind(device)
-            .bind(phone.map(|x| x.0))
-            .bind(phone.map(|x| x.1))
-            .bind(phone.map_or("", |x| x.2))
-            .bind(&p.nickname)
-            .bind(&p.region.0)
-            .bind(&p.region.1)
-            .bind(&p.school)
-            .bind(now)
-            .bind(&p.fingerprint)
-            .bind(flags)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(key).fetch_one(&mut *c).await?
+    let mut fingerprints: Vec<&str> = here.iter().map(|p| p.fingerprint.as_str()).collect();
+    fingerprints.sort_unstable();
+    fingerprints.dedup();
+    tx.lock_keys(&fingerprints.iter().map(|f| format!("quiz-fingerprint:{f}")).collect::<Vec<_>>()).await?;
+    let known = of_devices(&mut tx, &devices).await?;
+    let mut seen = HashSet::new();
+    let fresh: Vec<&NewParticipant> = here
+        .iter()
+        .copied()
+        .filter(|p| !known.contains_key(&p.device_hash) && seen.insert(p.device_hash.as_str()))
+        .collect();
+    let uses: Vec<(&str, i64)> = fresh.iter().map(|p| (p.address.0.as_str(), p.address.1)).collect();
+    let spent = crate::org::store::spend_in(&mut tx, "quiz_join", &uses, now).await?;
+    let counted: Vec<(String, i64)> = on_tx!(&mut tx, |c| {
+        let mut q = sqlx::QueryBuilder::new("select fingerprint, count(*) from participant where created_at >= ");
+        q.push_bind(now - time::Duration::days(1)).push(" and fingerprint in (");
+        let mut list = q.separated(", ");
+        fingerprints.iter().for_each(|f| _ = list.push_bind(*f));
+        q.push(") group by fingerprint").build_query_as().fetch_all(&mut *c).await?
     });
+    let mut same: HashMap<String, i64> = counted.into_iter().collect();
+    let mut refused = HashSet::new();
+    let mut rows = Vec::with_capacity(fresh.len());
+    for (p, spent) in fresh.into_iter().zip(spent) {
+        if spent.is_none() {
+            refused.insert(p.device_hash.as_str());
+            continue;
+        }
+        let n = same.entry(p.fingerprint.clone()).or_insert(0);
+        rows.push((p, if *n >= p.per_fingerprint { "shared_device" } else { "" }));
+        *n += 1;
+    }
+    for chunk in rows.chunks(crate::db::CHUNK_ROWS / 8) {
+        on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into participant (device_hash, nickname, region_code, region_path, school, created_at, fingerprint, flags) ",
+            );
+            q.push_values(chunk, |mut b, (p, flags)| {
+                b.push_bind(&p.device_hash)
+                    .push_bind(&p.nickname)
+                    .push_bind(&p.region_code)
+                    .push_bind(paths.get(&p.region_code))
+                    .push_bind(&p.school)
+                    .push_bind(now)
+                    .push_bind(&p.fingerprint)
+                    .push_bind(*flags);
+            });
+            q.push(" on conflict (device_hash) do nothing").build().execute(&mut *c).await.map(|_| ())?
+        });
+    }
+    let all = of_devices(&mut tx, &devices).await?;
     tx.commit().await?;
-    Ok(found)
+    Ok(new
+        .iter()
+        .map(|p| {
+            if !paths.contains_key(&p.region_code) {
+                return Err(Error::invalid("region_code", "error.no_region_jilin"));
+            }
+            if refused.contains(p.device_hash.as_str()) {
+                return Err(Error::TooMany("error.players_per_hour".into()));
+            }
+            all.get(&p.device_hash)
+                .cloned()
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("a participant was not stored")))
+        })
+        .collect())
 }
 
 /// A registered participant by device hash (no registration).
