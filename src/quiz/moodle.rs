@@ -304,6 +304,9 @@ pub fn read(input: &str, defaults: &Defaults) -> Result<Read, Vec<FormatError>> 
         if q.child("units").is_some_and(|u| u.count("unit") > 0) {
             warnings.push(error_at(q.line, "answer", "error.lost_units"));
         }
+        if q.child("hidden").is_some_and(|h| h.text.trim() == "1") {
+            warnings.push(error_at(q.line, "status", "error.lost_hidden"));
+        }
         let (options, answer, weights) = match kind {
             Kind::TrueFalse => {
                 let said = |word: &str| answers.iter().find(|(_, t, _)| t.eq_ignore_ascii_case(word));
@@ -672,7 +675,9 @@ mod tests {
                    <question type=\"shortanswer\"><questiontext><text>英文缩写</text></questiontext><usecase>1</usecase>\
                    <answer fraction=\"100\"><text>AED</text></answer></question>\n\
                    <question type=\"numerical\"><questiontext><text>楼高多少？</text></questiontext><units><unit><multiplier>1</multiplier>\
-                   <unit_name>m</unit_name></unit></units><answer fraction=\"100\"><text>27</text></answer></question>\n</quiz>";
+                   <unit_name>m</unit_name></unit></units><answer fraction=\"100\"><text>27</text></answer></question>\n\
+                   <question type=\"truefalse\"><questiontext><text>旧题</text></questiontext><hidden>1</hidden>\
+                   <answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n</quiz>";
         let got = read(xml, &Defaults::default()).unwrap();
         let cloze = &got.questions[0].1;
         assert_eq!((cloze.kind, cloze.stem.as_str()), (Kind::Essay, "火警电话是____，急救电话是____。"));
@@ -684,6 +689,7 @@ mod tests {
                 (2, "1张图片未保存".to_owned()),
                 (3, "区分大小写未保留，答案按不区分大小写比对".to_owned()),
                 (4, "数值的单位未保存，只比对数字".to_owned()),
+                (5, "此题在Moodle中为隐藏题，导入后会被抽取；不需要时请在题库中停用".to_owned()),
             ]
         );
     }
