@@ -26,10 +26,14 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     // are flagged as too fast; a reviewer clears them with that reason, all but the three lowest
     // scores, which wait on the province's to-do list.
     let flagged = store::flagged(db, &me.scope, quiz.id, 10_000).await?;
-    for a in flagged.iter().take(flagged.len().saturating_sub(3)) {
-        if a.cleared_reason.is_empty() {
-            actions::clear_flag(db, &me, quiz.id, a.attempt_id, "演示数据：由程序录入，复核后解除").await?;
-        }
+    let ids: Vec<i64> = flagged
+        .iter()
+        .take(flagged.len().saturating_sub(3))
+        .filter(|a| a.cleared_reason.is_empty())
+        .map(|a| a.attempt_id)
+        .collect();
+    if !ids.is_empty() {
+        actions::clear_flags(db, &me, quiz.id, &ids, "演示数据：由程序录入，复核后解除").await?;
     }
     let finalists =
         actions::select_finalists(db, &me, quiz.id, &FinalistRules { count: 30, region_quota: Some(4) }).await?;

@@ -341,7 +341,10 @@ pub async fn residents_take_a_quiz_scored_by_the_server_and_see_their_rank(app: 
         .scalar("select b.attempt_id from quiz_best b join participant p on p.id = b.participant_id where p.nickname = '满分选手'")
         .await;
     let r = province
-        .form(&format!("/quiz/{id}/selection/attempts/{attempt}/clear"), &[("reason", "现场核实为本人作答")])
+        .form(
+            &format!("/quiz/{id}/selection/clear"),
+            &[("attempt", attempt.to_string().as_str()), ("reason", "现场核实为本人作答")],
+        )
         .await;
     assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
     let board = public.get(&format!("/p/quiz/{slug}/board")).await.text().await.unwrap();

@@ -563,8 +563,60 @@ pub async fn the_demo_has_its_finalists_draw_and_teams(app: TestApp) {
     assert!(page.contains("入围名单") && page.contains("抽奖结果"));
 }
 
+/// A class that shared one room of computers is held back as `shared_device`; the reviewer ticks
+/// the room's attempts and clears them with one reason, all or none.
+pub async fn a_room_of_held_attempts_is_cleared_at_once(app: TestApp) {
+    let quiz = make_quiz(&app).await;
+    let other = make_quiz(&app).await;
+    let qs = [question_of(&app, "home").await, question_of(&app, "gas").await, question_of(&app, "ebike").await];
+    let answers: Vec<(i64, bool)> = qs.iter().map(|q| (*q, true)).collect();
+    let mut room = Vec::new();
+    for i in 0..3 {
+        room.push(attempt(&app, quiz, &format!("room{i}"), false, CHANGCHUN, &answers, 120, "shared_device").await);
+    }
+    let elsewhere = attempt(&app, other, "elsewhere", false, CHANGCHUN, &answers, 120, "shared_device").await;
+    let c = app.login("province").await;
+    let page = c.get(&format!("/quiz/{quiz}/selection")).await.text().await.unwrap();
+    assert!(page.contains("id=\"clear-many\"") && page.contains("解除所选标记"), "the form for the ticked rows");
+    let cleared = |ids: &[i64]| {
+        let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        format!("select count(*) from quiz_flag_clearance where attempt_id in ({ids})")
+    };
+    let path = format!("/quiz/{quiz}/selection/clear");
+    let reason = ("reason", "同一教室集体作答，监考老师确认为本人");
+    // Nothing ticked: said on the page.
+    let r = c.form(&path, &[reason]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("请先勾选要解除标记的答题记录"));
+    // Another quiz's attempt among the ticked ones: nothing is cleared.
+    let (a, b, d, e) = (room[0].to_string(), room[1].to_string(), room[2].to_string(), elsewhere.to_string());
+    let r = c.form(&path, &[("attempt", a.as_str()), ("attempt", e.as_str()), reason]).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.scalar(&cleared(&room)).await, 0, "all or none");
+    // A detachment cannot clear the province's quiz.
+    let detachment = app.login("changchun").await;
+    let r = detachment.form(&path, &[("attempt", a.as_str()), reason]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The room at once, with one reason, in one audit record.
+    let r = c.form(&path, &[("attempt", a.as_str()), ("attempt", b.as_str()), ("attempt", d.as_str()), reason]).await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert_eq!(app.scalar(&cleared(&room)).await, 3);
+    assert_eq!(app.scalar(&cleared(&[elsewhere])).await, 0);
+    let object = format!("{a},{b},{d}");
+    let audited = format!(
+        "select count(*) from audit_log where action = 'quiz.clear_flag' and object_id = '{object}' and outcome = 'ok'"
+    );
+    assert_eq!(app.scalar(&audited).await, 1);
+    let page = c.get(&format!("/quiz/{quiz}/selection")).await.text().await.unwrap();
+    assert!(page.contains("同一教室集体作答") && !page.contains("id=\"clear-many\""), "nothing waits any more");
+    // Cleared already: said so.
+    let r = c.form(&path, &[("attempt", a.as_str()), reason]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 crate::on_both_backends!(
     facility_and_discrimination_on_known_answers,
+    a_room_of_held_attempts_is_cleared_at_once,
     weakest_topics_per_region,
     a_weak_topic_leads_to_a_push_and_its_measured_effect,
     finalists_follow_the_rules,

@@ -205,16 +205,23 @@ pub async fn make_teams(db: &Db, me: &Principal, quiz_id: i64, rules: &TeamRules
     me.audited(db, "quiz.form_teams", ("quiz", &quiz_id.to_string()), r).await
 }
 
-/// Clears the flag of an attempt so it counts for selection, with the reviewer's reason.
-pub async fn clear_flag(db: &Db, me: &Principal, quiz_id: i64, attempt_id: i64, reason: &str) -> Result<()> {
+/// Clears the flags of attempts so they count for the board and for selection, with the
+/// reviewer's one reason (a school's room that shared one browser is cleared at once); all or
+/// none. Refused when every one was cleared already.
+pub async fn clear_flags(db: &Db, me: &Principal, quiz_id: i64, attempt_ids: &[i64], reason: &str) -> Result<()> {
+    let ids: Vec<String> = attempt_ids.iter().map(i64::to_string).collect();
     let r = async {
         let quiz = owned(db, me, quiz_id).await?;
+        if attempt_ids.is_empty() {
+            return Err(Error::invalid("attempt_id", "error.choose_flagged"));
+        }
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(Error::invalid("reason", "error.clear_reason"));
         }
-        store::clear_flag(db, &me.scope, quiz.id, attempt_id, reason, me.user.id).await
+        let done = store::clear_flags(db, &me.scope, quiz.id, attempt_ids, reason, me.user.id).await?;
+        if done == 0 { Err(Error::invalid("attempt_id", "error.flag_cleared")) } else { Ok(()) }
     }
     .await;
-    me.audited(db, "quiz.clear_flag", ("attempt", &attempt_id.to_string()), r).await
+    me.audited(db, "quiz.clear_flag", ("attempt", &ids.join(",")), r).await
 }

@@ -175,7 +175,7 @@ async fn clear_flag(
     Path((id, attempt)): Path<(i64, i64)>,
     Json(i): Json<ClearInput>,
 ) -> Result<StatusCode> {
-    actions::clear_flag(&s.db, &me, id, attempt, &i.reason).await?;
+    actions::clear_flags(&s.db, &me, id, &[attempt], &i.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -21,7 +21,7 @@ use crate::quiz::actions::can_manage;
 use crate::quiz::store::{self as quiz_store, Quiz};
 use crate::svg::chart::{Chart, Series, bar, for_screens};
 use crate::web::AppState;
-use crate::web::extract::{Form, Path, Query};
+use crate::web::extract::{Fields, Form, Path, Query};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result};
 
@@ -158,6 +158,10 @@ struct SelectionPage {
 impl SelectionPage {
     fn rules(&self, s: &Selection) -> String {
         rules_sentence(&self.ctx, s)
+    }
+    /// Whether a flag waits for a reviewer (the form that clears the ticked ones is shown).
+    fn waiting(&self) -> bool {
+        self.can_manage && self.flagged.iter().any(|a| a.cleared_reason.is_empty())
     }
 }
 
@@ -359,20 +363,19 @@ async fn teams(
     after(&state, ctx, &me, id, r).await
 }
 
-#[derive(Deserialize)]
-struct ClearForm {
-    #[serde(default)]
-    reason: String,
-}
-
+/// Clears the flags of the attempts ticked (`attempt`, one or many) with one `reason`.
 async fn clear(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    Path((id, attempt)): Path<(i64, i64)>,
-    Form(f): Form<ClearForm>,
+    Path(id): Path<i64>,
+    f: Fields,
 ) -> Result<Response> {
-    let r = actions::clear_flag(&state.db, &me, id, attempt, &f.reason).await.map(|()| None);
+    let r = async {
+        let ids = f.all("attempt").iter().map(|a| number("attempt_id", a)).collect::<Result<Vec<i64>>>()?;
+        actions::clear_flags(&state.db, &me, id, &ids, &f.get("reason")).await.map(|()| None)
+    }
+    .await;
     after(&state, ctx, &me, id, r).await
 }
 
@@ -428,7 +431,7 @@ pub fn router() -> Router<AppState> {
         .route("/quiz/{id}/selection/finalists", post(finalists))
         .route("/quiz/{id}/selection/draw", post(prize_draw))
         .route("/quiz/{id}/selection/teams", post(teams))
-        .route("/quiz/{id}/selection/attempts/{attempt}/clear", post(clear))
+        .route("/quiz/{id}/selection/clear", post(clear))
         .route("/quiz/{id}/selection/{selection}", get(view))
         .route("/quiz/{id}/selection/{selection}/csv", get(download))
 }

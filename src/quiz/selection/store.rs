@@ -458,35 +458,43 @@ pub async fn flags_waiting(db: &Db, scope: &Scope) -> Result<Vec<(i64, i64)>> {
     })?)
 }
 
-/// Clears the flag of an attempt of the quiz within the scope, with a reason; `NotFound` when
-/// there is no such flagged attempt, `Conflict`-like invalid input when cleared already.
-pub async fn clear_flag(db: &Db, scope: &Scope, quiz_id: i64, attempt_id: i64, reason: &str, by: i64) -> Result<()> {
+/// Clears the flags of attempts of the quiz within the scope, with one reason, all or none:
+/// `NotFound` when one is no flagged attempt of the quiz there; how many were not cleared before.
+pub async fn clear_flags(
+    db: &Db,
+    scope: &Scope,
+    quiz_id: i64,
+    attempt_ids: &[i64],
+    reason: &str,
+    by: i64,
+) -> Result<u64> {
+    let mut ids = attempt_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     let (low, high) = scope.bounds();
-    let flagged: Option<i64> = on_db!(db, |p| {
-        sqlx::query_scalar(
-        "select id from attempt where id = $1 and quiz_id = $2 and flags <> '' and region_path >= $3 and region_path < $4"
-    )
-    .bind(attempt_id)
-    .bind(quiz_id)
-    .bind(low)
-    .bind(&high)
-    .fetch_optional(p)
-    .await
-    })?;
-    if flagged.is_none() {
-        return Err(Error::NotFound);
+    let now = clock::now();
+    let mut tx = db.begin().await?;
+    let mut done = 0;
+    for chunk in ids.chunks(crate::db::CHUNK_ROWS) {
+        let flagged: i64 = on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new("select count(*) from attempt where quiz_id = ");
+            q.push_bind(quiz_id).push(" and flags <> '' and region_path >= ").push_bind(low);
+            q.push(" and region_path < ").push_bind(&high).push(" and id in (");
+            let mut list = q.separated(", ");
+            chunk.iter().for_each(|id| _ = list.push_bind(*id));
+            q.push(")").build_query_scalar().fetch_one(&mut *c).await?
+        });
+        if usize::try_from(flagged).ok() != Some(chunk.len()) {
+            return Err(Error::NotFound);
+        }
+        done += on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into quiz_flag_clearance (attempt_id, reason, cleared_by, cleared_at) ",
+            );
+            q.push_values(chunk, |mut b, id| _ = b.push_bind(*id).push_bind(reason).push_bind(by).push_bind(now));
+            q.push(" on conflict (attempt_id) do nothing").build().execute(&mut *c).await.map(|r| r.rows_affected())?
+        });
     }
-    let done = on_db!(db, |p| {
-        sqlx::query(
-        "insert into quiz_flag_clearance (attempt_id, reason, cleared_by, cleared_at) values ($1, $2, $3, $4) on conflict (attempt_id) do nothing"
-    )
-    .bind(attempt_id)
-    .bind(reason)
-    .bind(by)
-    .bind(clock::now())
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    if done == 0 { Err(Error::invalid("attempt_id", "error.flag_cleared")) } else { Ok(()) }
+    tx.commit().await?;
+    Ok(done)
 }
