@@ -99,6 +99,9 @@ pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<
     .into_iter()
     .collect();
     let here: Vec<&NewParticipant> = new.iter().filter(|p| paths.contains_key(&p.region_code)).collect();
+    if here.is_empty() {
+        return Ok(new.iter().map(|_| Err(Error::invalid("region_code", "error.no_region_jilin"))).collect());
+    }
     let devices: Vec<&str> = here.iter().map(|p| p.device_hash.as_str()).collect();
     let mut tx = db.begin().await?;
     // Joins from one fingerprint at once take turns, so none slips past the count.
