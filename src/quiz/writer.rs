@@ -147,7 +147,8 @@ async fn draw_and_store(db: &Db, pools: &DrawPools, batch: Vec<Start>) -> Result
 /// Judges and stores a batch of answers; each answer's outcome in the batch's order.
 async fn judge_and_store(db: &Db, batch: &[Sent]) -> Result<Vec<Result<bool>>> {
     let wanted: Vec<(&str, i64)> = batch.iter().map(|s| (s.token.as_str(), s.position)).collect();
-    let contexts = store::answer_contexts(db, &wanted).await?;
+    let mut tx = db.begin().await?;
+    let contexts = store::answer_contexts(&mut tx, &wanted).await?;
     let mut outcomes: Vec<Result<bool>> = Vec::with_capacity(batch.len());
     let mut answers = Vec::new();
     let mut stored_at = Vec::new();
@@ -162,7 +163,8 @@ async fn judge_and_store(db: &Db, batch: &[Sent]) -> Result<Vec<Result<bool>>> {
             Err(e) => outcomes.push(Err(e)),
         }
     }
-    let done = store::answer_many(db, &answers).await?;
+    let done = store::answer_many(&mut tx, &answers).await?;
+    tx.commit().await?;
     for (i, stored) in stored_at.into_iter().zip(done) {
         outcomes[i] = Ok(stored);
     }

@@ -145,7 +145,9 @@ async fn attempt_started(
             at: started,
         })
         .collect();
-    store::answer_many(&app.db, &given).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    store::answer_many(&mut tx, &given).await.unwrap();
+    tx.commit().await.unwrap();
     assert!(store::finish(&app.db, &a, flags, started + time::Duration::seconds(secs), &regions).await.unwrap());
     a.id
 }

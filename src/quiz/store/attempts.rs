@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::{QUESTION_COLUMNS, QuestionRow, json};
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::quiz::Answer;
 use crate::{Error, Result, on_db, on_tx};
 
@@ -261,9 +261,9 @@ pub struct NewAnswer {
     pub at: OffsetDateTime,
 }
 
-/// Records answers in one transaction, each once: false for a question answered already (before,
-/// or earlier in `answers`). One statement stores a chunk of answers.
-pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
+/// Records answers, each once: false for a question answered already (before, or earlier in
+/// `answers`). One statement stores a chunk of answers.
+pub async fn answer_many(tx: &mut Tx, answers: &[NewAnswer]) -> Result<Vec<bool>> {
     let mut seen = std::collections::HashSet::with_capacity(answers.len());
     let first: Vec<bool> = answers.iter().map(|a| seen.insert((a.attempt_id, a.position))).collect();
     let unique: Vec<&NewAnswer> = answers.iter().zip(&first).filter(|(_, f)| **f).map(|(a, _)| a).collect();
@@ -271,9 +271,8 @@ pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
         return Ok(first.into_iter().map(|_| false).collect());
     }
     let mut stored = std::collections::HashSet::with_capacity(unique.len());
-    let mut tx = db.begin().await?;
     for chunk in unique.chunks(crate::db::CHUNK_ROWS) {
-        let rows: Vec<(i64, i64)> = on_tx!(&mut tx, |c| {
+        let rows: Vec<(i64, i64)> = on_tx!(&mut *tx, |c| {
             let mut q = sqlx::QueryBuilder::new("with v (a, p, at, g, c, pts) as (");
             q.push_values(chunk, |mut b, a| {
                 b.push_bind(a.attempt_id)
@@ -292,7 +291,6 @@ pub async fn answer_many(db: &Db, answers: &[NewAnswer]) -> Result<Vec<bool>> {
         });
         stored.extend(rows);
     }
-    tx.commit().await?;
     Ok(answers.iter().zip(first).map(|(a, f)| f && stored.contains(&(a.attempt_id, a.position))).collect())
 }
 
@@ -333,11 +331,12 @@ pub struct AnswerContext {
 
 /// The contexts of answering questions (attempt token, position), in one read for all of them:
 /// one an answer asked for, `None` where no attempt has the token. A position the attempt did
-/// not draw has no question (`option_order` and the question's columns are `None`).
-pub async fn answer_contexts(db: &Db, wanted: &[(&str, i64)]) -> Result<Vec<Option<AnswerContext>>> {
+/// not draw has no question (`option_order` and the question's columns are `None`). Read in the
+/// transaction that stores the answers: on `SQLite` its connection's pages are the freshest.
+pub async fn answer_contexts(tx: &mut Tx, wanted: &[(&str, i64)]) -> Result<Vec<Option<AnswerContext>>> {
     let mut out = vec![None; wanted.len()];
     for (start, chunk) in (0..).step_by(crate::db::CHUNK_ROWS).zip(wanted.chunks(crate::db::CHUNK_ROWS)) {
-        let rows: Vec<AnswerContext> = on_db!(db, |p| {
+        let rows: Vec<AnswerContext> = on_tx!(&mut *tx, |p| {
             let mut q = sqlx::QueryBuilder::new("with wanted (n, token, position) as (");
             q.push_values(chunk.iter().enumerate(), |mut b, (i, (token, position))| {
                 b.push_bind(i64::try_from(start + i).unwrap_or(i64::MAX)).push_bind(*token).push_bind(*position);
