@@ -401,6 +401,18 @@ impl Tx {
     }
 }
 
+/// Appends ` in ($1, $2, …)` to a query being built, binding `items`; they must not be empty
+/// (`PostgreSQL` refuses `in ()`).
+pub fn push_in<DB: sqlx::Database, T>(q: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>)
+where
+    T: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    q.push(" in (");
+    let mut list = q.separated(", ");
+    items.into_iter().for_each(|item| _ = list.push_bind(item));
+    q.push(")");
+}
+
 /// Rows per statement in chunked multi-row inserts (well under both backends' bind limits).
 pub const CHUNK_ROWS: usize = 500;
 

@@ -651,15 +651,13 @@ pub async fn spend_in(tx: &mut Tx, kind: &str, uses: &[(&str, i64)], now: Offset
     tx.lock_keys(&keys.iter().map(|k| format!("budget:{kind}:{k}")).collect::<Vec<_>>()).await?;
     let counted: Vec<(String, i64)> = on_tx!(&mut *tx, |c| {
         let mut q = sqlx::QueryBuilder::new("delete from address_use where kind = ");
-        q.push_bind(kind).push(" and at < ").push_bind(since).push(" and key_hash in (");
-        let mut list = q.separated(", ");
-        keys.iter().for_each(|k| _ = list.push_bind(*k));
-        q.push(")").build().execute(&mut *c).await?;
+        q.push_bind(kind).push(" and at < ").push_bind(since).push(" and key_hash");
+        crate::db::push_in(&mut q, keys.iter().copied());
+        q.build().execute(&mut *c).await?;
         let mut q = sqlx::QueryBuilder::new("select key_hash, count(*) from address_use where kind = ");
-        q.push_bind(kind).push(" and key_hash in (");
-        let mut list = q.separated(", ");
-        keys.iter().for_each(|k| _ = list.push_bind(*k));
-        q.push(") group by key_hash").build_query_as().fetch_all(&mut *c).await
+        q.push_bind(kind).push(" and key_hash");
+        crate::db::push_in(&mut q, keys.iter().copied());
+        q.push(" group by key_hash").build_query_as().fetch_all(&mut *c).await
     })?;
     let mut used: std::collections::HashMap<String, i64> = counted.into_iter().collect();
     let spent: Vec<usize> = (0..uses.len())

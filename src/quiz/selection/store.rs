@@ -479,10 +479,9 @@ pub async fn clear_flags(
         let flagged: i64 = on_tx!(&mut tx, |c| {
             let mut q = sqlx::QueryBuilder::new("select count(*) from attempt where quiz_id = ");
             q.push_bind(quiz_id).push(" and flags <> '' and region_path >= ").push_bind(low);
-            q.push(" and region_path < ").push_bind(&high).push(" and id in (");
-            let mut list = q.separated(", ");
-            chunk.iter().for_each(|id| _ = list.push_bind(*id));
-            q.push(")").build_query_scalar().fetch_one(&mut *c).await?
+            q.push(" and region_path < ").push_bind(&high).push(" and id");
+            crate::db::push_in(&mut q, chunk.iter().copied());
+            q.build_query_scalar().fetch_one(&mut *c).await?
         });
         if usize::try_from(flagged).ok() != Some(chunk.len()) {
             return Err(Error::NotFound);

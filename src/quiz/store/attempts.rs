@@ -95,16 +95,13 @@ pub async fn insert_attempts(db: &Db, new: &[NewAttempt]) -> Result<Vec<Result<i
     tx.lock_rows("participant", &people).await?;
     let (from_ip, started): (Vec<(String, i64)>, Vec<(i64, i64, Date, i64)>) = on_tx!(&mut tx, |c| {
         let mut q = sqlx::QueryBuilder::new("select ip, count(*) from attempt where started_at >= ");
-        q.push_bind(since).push(" and ip in (");
-        let mut list = q.separated(", ");
-        ips.iter().for_each(|ip| _ = list.push_bind(*ip));
-        let from_ip = q.push(") group by ip").build_query_as().fetch_all(&mut *c).await?;
-        let mut q = sqlx::QueryBuilder::new(
-            "select quiz_id, participant_id, day, count(*) from attempt where participant_id in (",
-        );
-        let mut list = q.separated(", ");
-        people.iter().for_each(|p| _ = list.push_bind(*p));
-        let started = q.push(") group by quiz_id, participant_id, day").build_query_as().fetch_all(&mut *c).await?;
+        q.push_bind(since).push(" and ip");
+        crate::db::push_in(&mut q, ips.iter().copied());
+        let from_ip = q.push(" group by ip").build_query_as().fetch_all(&mut *c).await?;
+        let mut q =
+            sqlx::QueryBuilder::new("select quiz_id, participant_id, day, count(*) from attempt where participant_id");
+        crate::db::push_in(&mut q, people.iter().copied());
+        let started = q.push(" group by quiz_id, participant_id, day").build_query_as().fetch_all(&mut *c).await?;
         (from_ip, started)
     });
     let mut from_ip: HashMap<String, i64> = from_ip.into_iter().collect();

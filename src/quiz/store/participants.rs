@@ -64,11 +64,10 @@ async fn of_devices(tx: &mut Tx, devices: &[&str]) -> Result<HashMap<String, Par
     let mut out = HashMap::with_capacity(devices.len());
     for chunk in devices.chunks(crate::db::CHUNK_ROWS) {
         let rows: Vec<OfDevice> = on_tx!(&mut *tx, |c| {
-            let sql = format!("select device_hash, {PARTICIPANT_COLUMNS} from participant where device_hash in (");
+            let sql = format!("select device_hash, {PARTICIPANT_COLUMNS} from participant where device_hash");
             let mut q = sqlx::QueryBuilder::new(sql);
-            let mut list = q.separated(", ");
-            chunk.iter().for_each(|d| _ = list.push_bind(*d));
-            q.push(")").build_query_as().fetch_all(&mut *c).await?
+            crate::db::push_in(&mut q, chunk.iter().copied());
+            q.build_query_as().fetch_all(&mut *c).await?
         });
         out.extend(rows.into_iter().filter_map(|r| Some((r.device_hash?, r.participant))));
     }
@@ -91,10 +90,9 @@ pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<
     let (low, high) = province.bounds();
     let paths: HashMap<String, String> = on_db!(db, |pool| {
         let mut q = sqlx::QueryBuilder::new("select code, path from region where path >= ");
-        q.push_bind(low).push(" and path < ").push_bind(&high).push(" and code in (");
-        let mut list = q.separated(", ");
-        codes.iter().for_each(|c| _ = list.push_bind(*c));
-        q.push(")").build_query_as::<(String, String)>().fetch_all(pool).await
+        q.push_bind(low).push(" and path < ").push_bind(&high).push(" and code");
+        crate::db::push_in(&mut q, codes.iter().copied());
+        q.build_query_as::<(String, String)>().fetch_all(pool).await
     })?
     .into_iter()
     .collect();
@@ -120,10 +118,9 @@ pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<
     let spent = crate::org::store::spend_in(&mut tx, "quiz_join", &uses, now).await?;
     let counted: Vec<(String, i64)> = on_tx!(&mut tx, |c| {
         let mut q = sqlx::QueryBuilder::new("select fingerprint, count(*) from participant where created_at >= ");
-        q.push_bind(now - time::Duration::days(1)).push(" and fingerprint in (");
-        let mut list = q.separated(", ");
-        fingerprints.iter().for_each(|f| _ = list.push_bind(*f));
-        q.push(") group by fingerprint").build_query_as().fetch_all(&mut *c).await?
+        q.push_bind(now - time::Duration::days(1)).push(" and fingerprint");
+        crate::db::push_in(&mut q, fingerprints.iter().copied());
+        q.push(" group by fingerprint").build_query_as().fetch_all(&mut *c).await?
     });
     let mut same: HashMap<String, i64> = counted.into_iter().collect();
     let mut refused = HashSet::new();
