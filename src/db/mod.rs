@@ -352,27 +352,10 @@ impl Tx {
         })
     }
 
-    /// Holds row `id` of `table` until the transaction ends, so that writers of the same row take
-    /// turns: a count checked and then written inside the transaction cannot be raced. On
-    /// `PostgreSQL` it is `select … for update`; on `SQLite` the transaction already holds the
-    /// whole database (see [`Db::begin`]).
-    pub async fn lock_row(&mut self, table: &'static str, id: i64) -> Result<(), sqlx::Error> {
-        self.lock_rows(table, &[id]).await
-    }
-
-    /// [`Tx::lock_row`] for many rows, taken in the order of their ids (so that two transactions
-    /// locking overlapping rows cannot wait for each other).
-    pub async fn lock_rows(&mut self, table: &'static str, ids: &[i64]) -> Result<(), sqlx::Error> {
-        if let Self::Postgres(t) = self {
-            let sql = format!("select id from {table} where id = any($1) order by id for update");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).execute(&mut **t).await?;
-        }
-        Ok(())
-    }
-
-    /// Holds a lock named `key` until the transaction ends, for a limit that has no row of its own
-    /// to lock (the reports of one address): `PostgreSQL`'s transaction-level advisory lock; on
-    /// `SQLite` the transaction already holds the whole database.
+    /// Holds a lock named `key` until the transaction ends, so that the writers of one limit take
+    /// turns and a count checked and then written inside the transaction cannot be raced (the
+    /// reports of one address, the attempts of one participant): `PostgreSQL`'s transaction-level
+    /// advisory lock; on `SQLite` the transaction already holds the whole database.
     pub async fn lock_key(&mut self, key: &str) -> Result<(), sqlx::Error> {
         self.lock_keys(&[key.to_owned()]).await
     }
@@ -401,17 +384,39 @@ impl Tx {
     }
 }
 
-/// Appends ` in ($1, $2, …)` to a query being built, binding `items`; they must not be empty
-/// (`PostgreSQL` refuses `in ()`).
-pub fn push_in<DB: sqlx::Database, T>(q: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>)
-where
-    T: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
-{
-    q.push(" in (");
-    let mut list = q.separated(", ");
-    items.into_iter().for_each(|item| _ = list.push_bind(item));
-    q.push(")");
+/// Appends a test that a column is one of `items` to a query being built: ` in ($1, $2, …)` on
+/// `SQLite`, ` = any($1)` with one array on `PostgreSQL`, whose statement then reads the same for any
+/// number of items and is prepared once (a list's length changes the statement, and a statement
+/// the connection has not prepared costs a round trip and a plan). `items` must not be empty
+/// (`SQLite` refuses `in ()`).
+pub fn push_in<DB: sqlx::Database, T: Listed<DB>>(q: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>) {
+    T::push_in(q, items.into_iter().collect());
 }
+
+/// What [`push_in`] lists: text or numbers.
+pub trait Listed<DB: sqlx::Database>: Sized {
+    /// See [`push_in`].
+    fn push_in(q: &mut sqlx::QueryBuilder<DB>, items: Vec<Self>);
+}
+
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed<sqlx::Sqlite> for $t {
+            fn push_in(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, items: Vec<Self>) {
+                q.push(" in (");
+                let mut list = q.separated(", ");
+                items.into_iter().for_each(|item| _ = list.push_bind(item));
+                q.push(")");
+            }
+        }
+        impl Listed<sqlx::Postgres> for $t {
+            fn push_in(q: &mut sqlx::QueryBuilder<sqlx::Postgres>, items: Vec<Self>) {
+                q.push(" = any(").push_bind(items).push(")");
+            }
+        }
+    )*};
+}
+listed!(&str, i64);
 
 /// Rows per statement in chunked multi-row inserts (well under both backends' bind limits).
 pub const CHUNK_ROWS: usize = 500;

@@ -630,6 +630,7 @@ pub async fn delete_expired_sessions(
 /// id, or `None` when the hour's budget is spent. Uses older than the hour are swept on the way.
 pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i64) -> Result<Option<i64>> {
     let mut tx = db.begin().await?;
+    tx.lock_key(&budget_key(kind, key)).await?;
     let id = spend_in(&mut tx, kind, &[(key, most)], now).await?.pop().flatten();
     if id.is_some() {
         tx.commit().await?;
@@ -637,9 +638,15 @@ pub async fn spend(db: &Db, kind: &str, key: &str, now: OffsetDateTime, most: i6
     Ok(id)
 }
 
+/// The name of the lock ([`crate::db::Tx::lock_keys`]) that the uses of `kind` by `key` take turns on.
+pub fn budget_key(kind: &str, key: &str) -> String {
+    format!("budget:{kind}:{key}")
+}
+
 /// [`spend`] for many uses of one kind at once, inside a transaction of the caller's (which keeps
-/// the uses only when it commits): `uses` are (key, most an hour), and each gets its id or `None`
-/// when its key's budget is spent, counting the uses before it in `uses`.
+/// the uses only when it commits) that holds the locks of their keys ([`budget_key`]; taken by the
+/// caller so that it can take them in one call with its own): `uses` are (key, most an hour), and
+/// each gets its id or `None` when its key's budget is spent, counting the uses before it in `uses`.
 pub async fn spend_in(tx: &mut Tx, kind: &str, uses: &[(&str, i64)], now: OffsetDateTime) -> Result<Vec<Option<i64>>> {
     if uses.is_empty() {
         return Ok(Vec::new());
@@ -648,18 +655,24 @@ pub async fn spend_in(tx: &mut Tx, kind: &str, uses: &[(&str, i64)], now: Offset
     let mut keys: Vec<&str> = uses.iter().map(|u| u.0).collect();
     keys.sort_unstable();
     keys.dedup();
-    tx.lock_keys(&keys.iter().map(|k| format!("budget:{kind}:{k}")).collect::<Vec<_>>()).await?;
-    let counted: Vec<(String, i64)> = on_tx!(&mut *tx, |c| {
-        let mut q = sqlx::QueryBuilder::new("delete from address_use where kind = ");
-        q.push_bind(kind).push(" and at < ").push_bind(since).push(" and key_hash");
-        crate::db::push_in(&mut q, keys.iter().copied());
-        q.build().execute(&mut *c).await?;
-        let mut q = sqlx::QueryBuilder::new("select key_hash, count(*) from address_use where kind = ");
+    // The hour's uses per key, and whether older ones are left to sweep (rare: one more statement).
+    let counted: Vec<(String, i64, i64)> = on_tx!(&mut *tx, |c| {
+        let mut q = sqlx::QueryBuilder::new("select key_hash, sum(case when at >= ");
+        q.push_bind(since).push(" then 1 else 0 end), count(*) from address_use where kind = ");
         q.push_bind(kind).push(" and key_hash");
         crate::db::push_in(&mut q, keys.iter().copied());
         q.push(" group by key_hash").build_query_as().fetch_all(&mut *c).await
     })?;
-    let mut used: std::collections::HashMap<String, i64> = counted.into_iter().collect();
+    if counted.iter().any(|(_, fresh, all)| fresh < all) {
+        on_tx!(&mut *tx, |c| {
+            let mut q = sqlx::QueryBuilder::new("delete from address_use where kind = ");
+            q.push_bind(kind).push(" and at < ").push_bind(since).push(" and key_hash");
+            crate::db::push_in(&mut q, keys.iter().copied());
+            q.build().execute(&mut *c).await.map(|_| ())
+        })?;
+    }
+    let mut used: std::collections::HashMap<String, i64> =
+        counted.into_iter().map(|(key, fresh, _)| (key, fresh)).collect();
     let spent: Vec<usize> = (0..uses.len())
         .filter(|&i| {
             let (key, most) = uses[i];

@@ -88,18 +88,24 @@ pub async fn insert_attempts(db: &Db, new: &[NewAttempt]) -> Result<Vec<Result<i
     let mut ips: Vec<&str> = new.iter().map(|a| a.ip.as_str()).collect();
     ips.sort_unstable();
     ips.dedup();
-    tx.lock_keys(&ips.iter().map(|ip| format!("quiz-ip:{ip}")).collect::<Vec<_>>()).await?;
     let mut people: Vec<i64> = new.iter().map(|a| a.participant_id).collect();
     people.sort_unstable();
     people.dedup();
-    tx.lock_rows("participant", &people).await?;
+    let mut quizzes: Vec<i64> = new.iter().map(|a| a.quiz_id).collect();
+    quizzes.sort_unstable();
+    quizzes.dedup();
+    let locks =
+        ips.iter().map(|ip| format!("quiz-ip:{ip}")).chain(people.iter().map(|id| format!("quiz-participant:{id}")));
+    tx.lock_keys(&locks.collect::<Vec<_>>()).await?;
     let (from_ip, started): (Vec<(String, i64)>, Vec<(i64, i64, Date, i64)>) = on_tx!(&mut tx, |c| {
         let mut q = sqlx::QueryBuilder::new("select ip, count(*) from attempt where started_at >= ");
         q.push_bind(since).push(" and ip");
         crate::db::push_in(&mut q, ips.iter().copied());
         let from_ip = q.push(" group by ip").build_query_as().fetch_all(&mut *c).await?;
-        let mut q =
-            sqlx::QueryBuilder::new("select quiz_id, participant_id, day, count(*) from attempt where participant_id");
+        // By quiz first, so that the index on (quiz, participant, day) serves.
+        let mut q = sqlx::QueryBuilder::new("select quiz_id, participant_id, day, count(*) from attempt where quiz_id");
+        crate::db::push_in(&mut q, quizzes.iter().copied());
+        q.push(" and participant_id");
         crate::db::push_in(&mut q, people.iter().copied());
         let started = q.push(" group by quiz_id, participant_id, day").build_query_as().fetch_all(&mut *c).await?;
         (from_ip, started)
@@ -165,16 +171,31 @@ pub async fn insert_attempts(db: &Db, new: &[NewAttempt]) -> Result<Vec<Result<i
         let id = id_of(&a.token)?;
         drawn.extend((0..).zip(&a.drawn).map(|(i, (question, order))| (id, i, *question, json(order))));
     }
-    for chunk in drawn.chunks(crate::db::CHUNK_ROWS) {
-        on_tx!(&mut tx, |c| {
-            let mut q = sqlx::QueryBuilder::new(
-                "insert into attempt_question (attempt_id, position, question_id, option_order) ",
-            );
-            q.push_values(chunk, |mut b, (id, i, question, order)| {
-                b.push_bind(*id).push_bind(*i).push_bind(*question).push_bind(order);
-            });
-            q.build().execute(&mut *c).await.map(|_| ())?
-        });
+    // On PostgreSQL as arrays: one statement, the same for any number of rows, prepared once.
+    match &mut tx {
+        Tx::Sqlite(t, _) => {
+            for chunk in drawn.chunks(crate::db::CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "insert into attempt_question (attempt_id, position, question_id, option_order) ",
+                );
+                q.push_values(chunk, |mut b, (id, i, question, order)| {
+                    b.push_bind(*id).push_bind(*i).push_bind(*question).push_bind(order);
+                });
+                q.build().execute(&mut **t).await?;
+            }
+        }
+        Tx::Postgres(t) => {
+            sqlx::query(
+                "insert into attempt_question (attempt_id, position, question_id, option_order) \
+                 select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[])",
+            )
+            .bind(drawn.iter().map(|d| d.0).collect::<Vec<_>>())
+            .bind(drawn.iter().map(|d| d.1).collect::<Vec<_>>())
+            .bind(drawn.iter().map(|d| d.2).collect::<Vec<_>>())
+            .bind(drawn.iter().map(|d| d.3.as_str()).collect::<Vec<_>>())
+            .execute(&mut **t)
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(outcomes.into_iter().map(|o| o.and_then(id_of)).collect())

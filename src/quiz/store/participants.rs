@@ -102,11 +102,13 @@ pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<
     }
     let devices: Vec<&str> = here.iter().map(|p| p.device_hash.as_str()).collect();
     let mut tx = db.begin().await?;
-    // Joins from one fingerprint at once take turns, so none slips past the count.
+    // Joins from one fingerprint or one address at once take turns, so none slips past the counts.
     let mut fingerprints: Vec<&str> = here.iter().map(|p| p.fingerprint.as_str()).collect();
     fingerprints.sort_unstable();
     fingerprints.dedup();
-    tx.lock_keys(&fingerprints.iter().map(|f| format!("quiz-fingerprint:{f}")).collect::<Vec<_>>()).await?;
+    let locks = fingerprints.iter().map(|f| format!("quiz-fingerprint:{f}"));
+    let budgets = here.iter().map(|p| crate::org::store::budget_key("quiz_join", &p.address.0));
+    tx.lock_keys(&locks.chain(budgets).collect::<Vec<_>>()).await?;
     let known = of_devices(&mut tx, &devices).await?;
     let mut seen = HashSet::new();
     let fresh: Vec<&NewParticipant> = here
@@ -134,8 +136,9 @@ pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<
         rows.push((p, if *n >= p.per_fingerprint { "shared_device" } else { "" }));
         *n += 1;
     }
+    let mut all = known;
     for chunk in rows.chunks(crate::db::CHUNK_ROWS / 8) {
-        on_tx!(&mut tx, |c| {
+        let stored: Vec<OfDevice> = on_tx!(&mut tx, |c| {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into participant (device_hash, nickname, region_code, region_path, school, created_at, fingerprint, flags) ",
             );
@@ -149,10 +152,17 @@ pub async fn participants(db: &Db, new: &[NewParticipant]) -> Result<Vec<Result<
                     .push_bind(&p.fingerprint)
                     .push_bind(*flags);
             });
-            q.push(" on conflict (device_hash) do nothing").build().execute(&mut *c).await.map(|_| ())?
+            q.push(format!(" on conflict (device_hash) do nothing returning device_hash, {PARTICIPANT_COLUMNS}"));
+            q.build_query_as().fetch_all(&mut *c).await?
         });
+        all.extend(stored.into_iter().filter_map(|r| Some((r.device_hash?, r.participant))));
     }
-    let all = of_devices(&mut tx, &devices).await?;
+    // A device registered meanwhile by another process was not stored here: read it.
+    let missing: Vec<&str> =
+        devices.iter().copied().filter(|d| !all.contains_key(*d) && !refused.contains(d)).collect();
+    if !missing.is_empty() {
+        all.extend(of_devices(&mut tx, &missing).await?);
+    }
     tx.commit().await?;
     Ok(new
         .iter()
