@@ -67,7 +67,7 @@ enum Command {
         /// The region code (default: the province).
         #[arg(long)]
         region: Option<String>,
-        /// docx, xlsx, csv or html.
+        /// docx, xlsx, csv, html or pdf (pdf prints the printable HTML with headless Chromium).
         #[arg(long, value_enum)]
         format: crate::report::export::Format,
         /// Where to write it.

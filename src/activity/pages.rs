@@ -223,7 +223,8 @@ async fn export_xlsx(
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
     let (headers, rows) = export_rows(&state, &ctx, &me, &q).await?;
-    let bytes = sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
+    let bytes = sheet::xlsx_bytes(&[sheet::OutSheet::text("活动", &headers, &rows)], "")
+        .map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
     Ok(crate::web::download(
         "activities.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -682,7 +683,8 @@ async fn template(
             Ok(crate::web::download("activities-template.csv", "text/csv; charset=utf-8", sheet::csv_bytes(&h, &rows)))
         }
         "template.xlsx" => {
-            let bytes = sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
+            let bytes = sheet::xlsx_bytes(&[sheet::OutSheet::text("活动", &headers, &rows)], "")
+                .map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
             Ok(crate::web::download(
                 "activities-template.xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

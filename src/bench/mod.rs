@@ -347,7 +347,8 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
             row
         })
         .collect();
-    let xlsx = crate::sheet::xlsx_bytes(&[("活动", headers, rows)]).map_err(|e| anyhow::anyhow!(e))?;
+    let xlsx = crate::sheet::xlsx_bytes(&[crate::sheet::OutSheet::text("活动", &headers, &rows)], "")
+        .map_err(|e| anyhow::anyhow!(e))?;
     let me = crate::org::caller::Principal::acting_as(s.author.clone(), "bench");
     let started = Instant::now();
     let sheet = crate::sheet::read(&xlsx, "bench.xlsx").map_err(|e| anyhow::anyhow!("{:?}", e.first()))?;

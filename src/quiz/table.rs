@@ -232,7 +232,7 @@ pub fn csv(questions: &[Question]) -> Vec<u8> {
 /// The bank as an XLSX workbook with Chinese headers.
 pub fn xlsx(questions: &[Question]) -> Result<Vec<u8>, String> {
     let headers: Vec<String> = COLUMNS.iter().map(|c| c.1.to_owned()).collect();
-    sheet::xlsx_bytes(&[("题库", headers, rows(questions))])
+    sheet::xlsx_bytes(&[sheet::OutSheet::text("题库", &headers, &rows(questions))], "")
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 //! (GB/T 9704), and rasterisation of SVG charts to PNG so they can be embedded in such a report.
 //!
 //! The layout: A4 paper with margins of 37 mm (top), 35 mm (bottom), 28 mm (left) and 26 mm (right);
-//! a centred title in 22 pt bold `SimSun` (宋体, the usual stand-in for 方正小标宋), an optional centred
-//! subtitle in `KaiTi` (楷体), body text in 16 pt (三号) `FangSong` (仿宋) with a first-line indent of two
+//! a centred title in 22 pt 方正小标宋简体 (declared with 宋体 as its stand-in), body text in 16 pt (三号) `FangSong` (仿宋) with a first-line indent of two
 //! characters and a fixed line pitch of 28.95 pt (22 lines a page), level-1 headings in `SimHei` (黑体) and
-//! level-2 headings in `KaiTi`, and a centred page number in the footer in the form "— 1 —".
+//! level-2 headings in `KaiTi`, a centred page number in the footer in the form "— 1 —", and the
+//! issuing unit and date at the end on the right. A table too wide for the page goes on landscape
+//! pages, split by columns when it is too wide even for those. The document's properties name its
+//! author (the issuing unit), title, creation time and language (zh-CN).
 //!
-//! All formatting lives in named paragraph styles ("Title", "Subtitle", "heading 1", "heading 2",
+//! All formatting lives in named paragraph styles ("Title", "heading 1", "heading 2",
 //! "caption", "Table Text", "footer") and in the document defaults, so the result stays easy to edit
 //! in Word or WPS: changing a style changes every paragraph that uses it. Headings carry outline
 //! levels, so they show in the navigation pane and can feed a table of contents.
@@ -21,9 +23,9 @@ use std::fmt::Write as _;
 use std::io::Cursor;
 
 use docx_rs::{
-    AlignmentType, BreakType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Pic, Run,
-    RunFonts, Shading, ShdType, SpecialIndentType, Style, StyleType, Table, TableAlignmentType, TableCell,
-    TableLayoutType, TableRow, VAlignType, WidthType,
+    AlignmentType, BreakType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, PageOrientationType,
+    PageSize, Paragraph, Pic, Run, RunFonts, SectionProperty, Shading, ShdType, SpecialIndentType, Style, StyleType,
+    Table, TableAlignmentType, TableCell, TableLayoutType, TableRow, VAlignType, WidthType,
 };
 
 /// A block of the document body.
@@ -64,8 +66,9 @@ pub enum Block {
     },
 }
 
-/// A document: a centred title (方正小标宋-like large bold, use font "SimSun"/"宋体" East Asian font and size 22pt),
-/// an optional subtitle line (e.g. issuing unit and date, centred), then the blocks. Body text 16pt (三号) in 仿宋
+/// A document: a centred title (二号 方正小标宋简体, which Word and LibreOffice replace with 宋体 where it is not
+/// installed), then the blocks, then the issuing unit and the date at the end, on the right (the date four
+/// characters from the margin, the unit centred above it). Body text 16pt (三号) in 仿宋
 /// (`FangSong`) for East Asian text, headings 黑体 (`SimHei`) for level 1 and 楷体 (`KaiTi`) for level 2, A4 paper
 /// with margins 37mm top, 35mm bottom, 28mm left, 26mm right (GB/T 9704 layout), page numbers in the footer
 /// centred ("— 1 —" style).
@@ -73,26 +76,32 @@ pub enum Block {
 pub struct Document {
     /// The title, centred at the top of the first page.
     pub title: String,
-    /// A line under the title (issuing unit, date); left out when blank.
-    pub subtitle: String,
     /// The body.
     pub blocks: Vec<Block>,
+    /// The issuing unit: signs the document at the end and is its author.
+    pub signer: String,
+    /// The date it is signed, as written (2026年12月2日).
+    pub date: String,
+    /// When it was made (the document's creation time).
+    pub created: time::OffsetDateTime,
 }
 
 /// Font for Latin letters and digits everywhere except the page number.
 const LATIN_FONT: &str = "Times New Roman";
-/// 宋体, for the title and the page number.
+/// 宋体, for the page number, and the title's fallback.
 const SONG_FONT: &str = "SimSun";
+/// 方正小标宋简体, for the title.
+const TITLE_FONT: &str = "方正小标宋简体";
 /// 仿宋, for body text and tables.
 const FANGSONG_FONT: &str = "FangSong";
 /// 黑体, for level-1 headings and captions.
 const HEI_FONT: &str = "SimHei";
-/// 楷体, for level-2 headings and the subtitle.
+/// 楷体, for level-2 headings.
 const KAI_FONT: &str = "KaiTi";
 
 /// Font sizes in half-points: 二号 (22 pt) for the title.
 const TITLE_SIZE: usize = 44;
-/// 三号 (16 pt) for body text, headings and the subtitle.
+/// 三号 (16 pt) for body text, headings and the signature.
 const BODY_SIZE: usize = 32;
 /// 四号 (14 pt) for captions and the page number.
 const SMALL_SIZE: usize = 28;
@@ -118,6 +127,12 @@ const PAGE_WIDTH_MM: u32 = 210;
 const PAGE_HEIGHT_MM: u32 = 297;
 /// Width of the type area (版心) in millimetres.
 const TEXT_WIDTH_MM: u32 = PAGE_WIDTH_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM;
+/// Width of the type area on a landscape page, in millimetres.
+const LANDSCAPE_TEXT_WIDTH_MM: u32 = PAGE_HEIGHT_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM;
+/// A half-width character of table text (小四, 12 pt), in twips.
+const HALF_CHAR_TWIPS: usize = TABLE_SIZE * 5;
+/// A cell's left and right padding together, in twips (0.19 cm each, the default of Word and LibreOffice).
+const CELL_PADDING_TWIPS: usize = 216;
 /// Largest picture height in millimetres: the type area height less room for the caption.
 const MAX_PICTURE_HEIGHT_MM: u32 = 200;
 
@@ -132,8 +147,6 @@ const HEADER_FILL: &str = "D9D9D9";
 
 /// Paragraph style ids.
 const STYLE_TITLE: &str = "Title";
-/// Style id of the subtitle line.
-const STYLE_SUBTITLE: &str = "Subtitle";
 /// Style id of level-1 headings.
 const STYLE_HEADING_1: &str = "Heading1";
 /// Style id of level-2 headings.
@@ -169,24 +182,13 @@ fn twips_usize(mm: u32) -> usize {
 pub fn docx_bytes(doc: &Document) -> Result<Vec<u8>, String> {
     let mut docx = base_docx();
 
-    let has_subtitle = !doc.subtitle.trim().is_empty();
-    let title_after = if has_subtitle { 0 } else { LINE_PITCH.unsigned_abs() };
-    docx = docx.add_paragraph(
+    docx = docx.created_at(&stamp(doc.created)).updated_at(&stamp(doc.created)).add_paragraph(
         Paragraph::new()
             .style(STYLE_TITLE)
             .keep_next(true)
-            .line_spacing(exact_spacing(title_after))
+            .line_spacing(exact_spacing(LINE_PITCH.unsigned_abs()))
             .add_run(text_run(doc.title.trim())),
     );
-    if has_subtitle {
-        docx = docx.add_paragraph(
-            Paragraph::new()
-                .style(STYLE_SUBTITLE)
-                .keep_next(true)
-                .line_spacing(exact_spacing(LINE_PITCH.unsigned_abs()))
-                .add_run(text_run(doc.subtitle.trim())),
-        );
-    }
 
     let mut pictures = 0_usize;
     for block in &doc.blocks {
@@ -201,10 +203,15 @@ pub fn docx_bytes(doc: &Document) -> Result<Vec<u8>, String> {
         };
     }
 
+    docx = add_signature(docx, &doc.signer, &doc.date);
+
     let mut xml = docx.build();
-    xml.document =
-        normalise_part(&xml.document, |text| mark_header_rows(&strip_grid_col_types(&number_drawing_objects(&text))))?;
-    xml.styles = normalise_part(&xml.styles, |text| mark_normal_as_default(&text))?;
+    xml.document = normalise_part(&xml.document, |text| {
+        footers_in_every_section(&mark_header_rows(&strip_grid_col_types(&number_drawing_objects(&text))))
+    })?;
+    xml.styles = normalise_part(&xml.styles, |text| in_chinese(&mark_normal_as_default(&text)))?;
+    xml.font_table = normalise_part(&xml.font_table, |text| with_title_font(&text))?;
+    xml.doc_props.core = normalise_part(&xml.doc_props.core, |text| described(&text, &doc.title, &doc.signer))?;
     xml.numberings = normalise_part(&xml.numberings, |text| text)?;
     for footer in &mut xml.footers {
         *footer = normalise_part(footer, |text| text)?;
@@ -224,24 +231,28 @@ fn base_docx() -> Docx {
             .add_page_num(PageNum::new())
             .add_run(text_run(" —")),
     );
-    let margin = PageMargin::new()
-        .top(twips_i32(MARGIN_TOP_MM))
-        .bottom(twips_i32(MARGIN_BOTTOM_MM))
-        .left(twips_i32(MARGIN_LEFT_MM))
-        .right(twips_i32(MARGIN_RIGHT_MM))
-        .header(twips_i32(HEADER_MM))
-        .footer(twips_i32(FOOTER_MM))
-        .gutter(0);
     styles().into_iter().fold(
         Docx::new()
             .page_size(mm_to_twips(PAGE_WIDTH_MM), mm_to_twips(PAGE_HEIGHT_MM))
-            .page_margin(margin)
+            .page_margin(page_margin())
             .default_fonts(fonts(FANGSONG_FONT))
             .default_size(BODY_SIZE)
             .default_line_spacing(exact_spacing(0))
             .footer(footer),
         Docx::add_style,
     )
+}
+
+/// The page margins of GB/T 9704.
+fn page_margin() -> PageMargin {
+    PageMargin::new()
+        .top(twips_i32(MARGIN_TOP_MM))
+        .bottom(twips_i32(MARGIN_BOTTOM_MM))
+        .left(twips_i32(MARGIN_LEFT_MM))
+        .right(twips_i32(MARGIN_RIGHT_MM))
+        .header(twips_i32(HEADER_MM))
+        .footer(twips_i32(FOOTER_MM))
+        .gutter(0)
 }
 
 /// The paragraph styles the document uses.
@@ -253,14 +264,8 @@ fn styles() -> Vec<Style> {
         |style: Style| style.indent(Some(0), Some(SpecialIndentType::FirstLine(FIRST_LINE_INDENT)), None, None);
     vec![
         paragraph_style(STYLE_TITLE, "Title")
-            .fonts(fonts(SONG_FONT))
+            .fonts(fonts(TITLE_FONT))
             .size(TITLE_SIZE)
-            .bold()
-            .align(AlignmentType::Center)
-            .line_spacing(exact_spacing(0)),
-        paragraph_style(STYLE_SUBTITLE, "Subtitle")
-            .fonts(fonts(KAI_FONT))
-            .size(BODY_SIZE)
             .align(AlignmentType::Center)
             .line_spacing(exact_spacing(0)),
         indented(paragraph_style(STYLE_HEADING_1, "heading 1"))
@@ -355,14 +360,71 @@ fn is_xml_char(c: char) -> bool {
     !c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}'
 }
 
-/// Adds the caption, the table and a blank line after it.
+/// Adds the caption, the table and a blank line after it. A table too wide for the portrait page
+/// (one whose numbers or names would break inside their cells) goes on landscape pages of its own,
+/// and one too wide even for those is split by columns, each part repeating the first column and
+/// captioned （续）.
 fn add_table(docx: Docx, caption: &str, headers: &[String], rows: &[Vec<String>]) -> Docx {
-    let docx = docx.add_paragraph(caption_paragraph(caption).keep_next(true));
     let columns = rows.iter().map(Vec::len).chain([headers.len()]).max().unwrap_or(0);
     if columns == 0 {
-        return docx;
+        return docx.add_paragraph(caption_paragraph(caption));
     }
-    let widths = column_widths(headers, rows, columns);
+    let least = least_widths(headers, rows, columns);
+    if least.iter().sum::<usize>() <= twips_usize(TEXT_WIDTH_MM) {
+        let all: Vec<usize> = (0..columns).collect();
+        return add_table_part(docx, caption, headers, rows, &all, TEXT_WIDTH_MM).add_paragraph(Paragraph::new());
+    }
+    let wide = twips_usize(LANDSCAPE_TEXT_WIDTH_MM);
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    let mut part = vec![0];
+    for column in 1..columns {
+        let width: usize = part.iter().map(|&c| least[c]).sum();
+        if part.len() > 1 && width + least[column] > wide {
+            parts.push(std::mem::replace(&mut part, vec![0]));
+        }
+        part.push(column);
+    }
+    parts.push(part);
+    // The portrait pages end before the table and the landscape ones after it.
+    let mut docx = docx.add_paragraph(Paragraph::new().section_property(section(false)));
+    for (i, part) in parts.iter().enumerate() {
+        let caption = if i == 0 { caption.to_owned() } else { format!("{caption}（续）") };
+        docx = add_table_part(docx, &caption, headers, rows, part, LANDSCAPE_TEXT_WIDTH_MM);
+        if i + 1 < parts.len() {
+            docx = docx.add_paragraph(Paragraph::new());
+        }
+    }
+    docx.add_paragraph(Paragraph::new().section_property(section(true)))
+}
+
+/// The layout of a section that ends here: A4 in portrait or landscape, with the document's margins
+/// (its footer is copied in by `footers_in_every_section`).
+fn section(landscape: bool) -> SectionProperty {
+    let (width, height, orient) = if landscape {
+        (PAGE_HEIGHT_MM, PAGE_WIDTH_MM, PageOrientationType::Landscape)
+    } else {
+        (PAGE_WIDTH_MM, PAGE_HEIGHT_MM, PageOrientationType::Portrait)
+    };
+    SectionProperty::new()
+        .page_size(PageSize::new().size(mm_to_twips(width), mm_to_twips(height)).orient(orient))
+        .page_margin(page_margin())
+}
+
+/// The caption and the table of `columns` of `rows`, `text_mm` wide (the caller adds the blank line after it).
+fn add_table_part(
+    docx: Docx,
+    caption: &str,
+    headers: &[String],
+    rows: &[Vec<String>],
+    columns: &[usize],
+    text_mm: u32,
+) -> Docx {
+    let docx = docx.add_paragraph(caption_paragraph(caption).keep_next(true));
+    let pick = |texts: &[String]| -> Vec<String> {
+        columns.iter().map(|&c| texts.get(c).cloned().unwrap_or_default()).collect()
+    };
+    let (headers, rows): (Vec<String>, Vec<Vec<String>>) = (pick(headers), rows.iter().map(|r| pick(r)).collect());
+    let widths = column_widths(&headers, &rows, twips_usize(text_mm));
 
     let cell = |text: &str, width: usize, header: bool| {
         let align = if header {
@@ -396,8 +458,8 @@ fn add_table(docx: Docx, caption: &str, headers: &[String], rows: &[Vec<String>]
     };
 
     let mut table_rows = Vec::with_capacity(rows.len() + 1);
-    if !headers.is_empty() {
-        table_rows.push(row(headers, true));
+    if headers.iter().any(|h| !h.is_empty()) {
+        table_rows.push(row(&headers, true));
     }
     table_rows.extend(rows.iter().map(|r| row(r, false)));
     let table = Table::new(table_rows)
@@ -405,32 +467,79 @@ fn add_table(docx: Docx, caption: &str, headers: &[String], rows: &[Vec<String>]
         .width(widths.iter().sum(), WidthType::Dxa)
         .align(TableAlignmentType::Center)
         .layout(TableLayoutType::Fixed);
-    docx.add_table(table).add_paragraph(Paragraph::new())
+    docx.add_table(table)
 }
 
-/// Column widths in twips filling the type area, in proportion to the widest text of each column (within limits,
-/// so that neither a one-digit column nor a long remark takes over the table).
-fn column_widths(headers: &[String], rows: &[Vec<String>], columns: usize) -> Vec<usize> {
-    let weights: Vec<usize> = (0..columns)
+/// How wide each column wants to be, in half-width character cells: its widest cell, within limits
+/// so that neither a one-digit column nor a long remark takes over the table.
+fn column_weights(headers: &[String], rows: &[Vec<String>], columns: usize) -> Vec<usize> {
+    (0..columns)
         .map(|i| {
-            let widest = rows
+            let cells = rows.iter().filter_map(|r| r.get(i)).chain(headers.get(i));
+            cells.flat_map(|text| text.lines().map(display_width)).max().unwrap_or(0).clamp(4, 30)
+        })
+        .collect()
+}
+
+/// The narrowest each column can be, in twips, in table text: its short body cells (a number, a
+/// date, a name: up to [`WHOLE_CELL`] half-width characters) on one line; longer text and the
+/// header may wrap (the header within three lines).
+fn least_widths(headers: &[String], rows: &[Vec<String>], columns: usize) -> Vec<usize> {
+    (0..columns)
+        .map(|i| {
+            let whole = rows
                 .iter()
                 .filter_map(|r| r.get(i))
-                .chain(headers.get(i))
                 .flat_map(|text| text.lines().map(display_width))
+                .map(|w| if w <= WHOLE_CELL { w + 1 } else { WRAPPED_CELL })
                 .max()
                 .unwrap_or(0);
-            widest.clamp(4, 30)
+            let header = headers.get(i).map_or(0, |h| display_width(h).div_ceil(3));
+            whole.max(header).max(4) * HALF_CHAR_TWIPS + CELL_PADDING_TWIPS
         })
-        .collect();
-    let total_weight: usize = weights.iter().sum();
-    let total = twips_usize(TEXT_WIDTH_MM);
-    let mut widths: Vec<usize> = weights.iter().map(|w| total * w / total_weight).collect();
+        .collect()
+}
+
+/// The widest body cell, in half-width characters, that is never broken (a unit's full name).
+const WHOLE_CELL: usize = 20;
+/// The narrowest a column of long text may wrap to, in half-width characters.
+const WRAPPED_CELL: usize = 8;
+
+/// Column widths in twips filling `total`: each column its [`least_widths`], and what is left
+/// shared in proportion to [`column_weights`].
+fn column_widths(headers: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize> {
+    let columns = headers.len();
+    let weights = column_weights(headers, rows, columns);
+    let least = least_widths(headers, rows, columns);
+    let total_weight: usize = weights.iter().sum::<usize>().max(1);
+    let left = total.saturating_sub(least.iter().sum());
+    let mut widths: Vec<usize> = least.iter().zip(&weights).map(|(l, w)| l + left * w / total_weight).collect();
     let used: usize = widths.iter().sum();
     if let Some(last) = widths.last_mut() {
-        *last += total - used;
+        *last = (*last + total).saturating_sub(used);
     }
     widths
+}
+
+/// The issuing unit and the date at the end, on the right: the date four characters from the
+/// margin, the unit centred above it (GB/T 9704), one blank line after the text.
+fn add_signature(docx: Docx, signer: &str, date: &str) -> Docx {
+    if signer.trim().is_empty() && date.trim().is_empty() {
+        return docx;
+    }
+    let char_twips = i32::try_from(BODY_SIZE * 10).unwrap_or(320);
+    let from_right = 4 * char_twips;
+    let (signer_w, date_w) = (display_width(signer.trim()), display_width(date.trim()));
+    let signer_right = from_right + i32::try_from(date_w.saturating_sub(signer_w) / 2).unwrap_or(0) * char_twips / 2;
+    let line = |text: &str, right: i32| {
+        Paragraph::new()
+            .align(AlignmentType::Right)
+            .indent(None, None, Some(right.max(0)), None)
+            .add_run(text_run(text.trim()))
+    };
+    docx.add_paragraph(Paragraph::new())
+        .add_paragraph(line(signer, signer_right).keep_next(true))
+        .add_paragraph(line(date, from_right))
 }
 
 /// Display width of a line in half-width character cells: CJK and full-width characters count two.
@@ -587,6 +696,62 @@ fn mark_header_rows(xml: &str) -> String {
     xml.replace("<w:tr><w:trPr />", "<w:tr><w:trPr><w:cantSplit /><w:tblHeader /></w:trPr>")
 }
 
+/// Gives every section the footer (the page number) of the last, whose properties are the body's
+/// own: a section that names none would print without page numbers.
+fn footers_in_every_section(xml: &str) -> String {
+    let Some(last) = xml.rfind("<w:sectPr") else { return xml.to_owned() };
+    let Some(reference) = xml[last..].find("<w:footerReference").map(|i| last + i) else { return xml.to_owned() };
+    let Some(end) = xml[reference..].find("/>").map(|i| reference + i + 2) else { return xml.to_owned() };
+    let footer = &xml[reference..end];
+    let (head, tail) = xml.split_at(last);
+    let head = head.split("<w:sectPr>").collect::<Vec<_>>().join(&format!("<w:sectPr>{footer}"));
+    format!("{head}{tail}")
+}
+
+/// Marks the document's text as Chinese (zh-CN), so that Word and LibreOffice check its spelling and
+/// break its lines as Chinese.
+fn in_chinese(xml: &str) -> String {
+    // Last of the run's properties, as the schema orders them.
+    xml.replacen("</w:rPr></w:rPrDefault>", "<w:lang w:val=\"zh-CN\" w:eastAsia=\"zh-CN\" /></w:rPr></w:rPrDefault>", 1)
+}
+
+/// Declares the title's font with 宋体 as its stand-in, for the machines that lack it.
+fn with_title_font(xml: &str) -> String {
+    let font = format!(
+        "<w:font w:name=\"{TITLE_FONT}\"><w:altName w:val=\"宋体\" /><w:charset w:val=\"86\" /><w:family w:val=\"roman\" /></w:font>"
+    );
+    xml.replacen("</w:fonts>", &format!("{font}</w:fonts>"), 1)
+}
+
+/// The document's title, author (the issuing unit) and language in its properties.
+fn described(xml: &str, title: &str, author: &str) -> String {
+    let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let (title, author) = (escape(title.trim()), escape(author.trim()));
+    let xml = xml.replace("<dc:creator>unknown</dc:creator>", &format!("<dc:creator>{author}</dc:creator>")).replace(
+        "<cp:lastModifiedBy>unknown</cp:lastModifiedBy>",
+        &format!("<cp:lastModifiedBy>{author}</cp:lastModifiedBy>"),
+    );
+    xml.replacen(
+        "</cp:coreProperties>",
+        &format!("<dc:title>{title}</dc:title><dc:language>zh-CN</dc:language></cp:coreProperties>"),
+        1,
+    )
+}
+
+/// When a document was made, as its properties write it (W3CDTF, UTC).
+fn stamp(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
 /// Drops the `w:type` attribute that `docx-rs` writes on `w:gridCol`, which the schema does not have.
 fn strip_grid_col_types(xml: &str) -> String {
     let mut out = String::with_capacity(xml.len());
@@ -720,7 +885,9 @@ mod tests {
         let chart = svg_to_png(svg, 2.0).unwrap();
         Document {
             title: "全省消防安全宣传月活动总结报告".into(),
-            subtitle: "省消防救援总队宣传处 2024年12月".into(),
+            signer: "省消防救援总队宣传处".into(),
+            date: "2024年12月2日".into(),
+            created: time::macros::datetime!(2024-12-02 09:30 +8),
             blocks: vec![
                 Block::Heading { level: 1, text: "一、总体情况".into() },
                 Block::Paragraph("今年以来，全省共开展“消防宣传进万家”活动1,234场。\n覆盖群众约56万人次。".into()),
@@ -736,6 +903,95 @@ mod tests {
                 Block::Picture { caption: "图1 月度活动场次".into(), png: chart, width_mm: 140 },
             ],
         }
+    }
+
+    fn bare(title: &str) -> Document {
+        Document {
+            title: title.into(),
+            blocks: Vec::new(),
+            signer: String::new(),
+            date: String::new(),
+            created: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// A table of sixteen columns of regions and figures, as the report's first.
+    fn wide_table() -> Block {
+        let mut headers = vec!["地区".to_owned()];
+        headers.extend((1..16).map(|i| format!("第{i}项数据（份）")));
+        let rows = ["长春市", "延边朝鲜族自治州", "长白山保护开发区"]
+            .iter()
+            .map(|r| std::iter::once((*r).to_owned()).chain((1..16).map(|i| (1_000_000 + i).to_string())).collect())
+            .collect();
+        Block::Table { caption: "表1 各地区主要数据".into(), headers, rows }
+    }
+
+    #[test]
+    fn a_wide_table_goes_on_landscape_pages_split_by_columns_and_the_unit_signs_at_the_end() {
+        let mut doc = sample();
+        doc.blocks.push(wide_table());
+        let bytes = docx_bytes(&doc).unwrap();
+        let mut archive = unzip(&bytes);
+        let document = entry(&mut archive, "word/document.xml");
+        // Portrait up to the table, landscape for it, portrait again after (the body's own section).
+        assert_eq!(document.matches("<w:sectPr").count(), 3, "{document}");
+        assert_eq!(document.matches(r#"w:orient="landscape""#).count(), 1);
+        // Every section has the page number.
+        assert_eq!(document.matches("<w:footerReference").count(), 3);
+        // Too wide even for landscape: a second part, which repeats the regions.
+        assert!(document.contains("表1 各地区主要数据（续）"));
+        assert_eq!(document.matches(">延边朝鲜族自治州<").count(), 2);
+        // No column of a part is narrower than its longest name or number needs.
+        let grid: Vec<usize> = document
+            .split("<w:gridCol w:w=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.parse().ok())
+            .collect();
+        assert!(grid.iter().all(|&w| w >= 8 * HALF_CHAR_TWIPS + CELL_PADDING_TWIPS), "{grid:?}");
+        // The unit and the date close the text, on the right.
+        let end = document.rfind("2024年12月2日").unwrap();
+        assert!(document.rfind("省消防救援总队宣传处").unwrap() < end);
+        assert!(
+            document[..end].rfind("<w:jc w:val=\"right\"").unwrap() > document.rfind("图1 月度活动场次").unwrap_or(0)
+        );
+        let core = entry(&mut archive, "docProps/core.xml");
+        assert!(core.contains("<dc:creator>省消防救援总队宣传处</dc:creator>"), "{core}");
+        assert!(core.contains("<dc:language>zh-CN</dc:language>") && core.contains("2024-12-02T01:30:00Z"), "{core}");
+        assert!(core.contains("<dc:title>全省消防安全宣传月活动总结报告</dc:title>"));
+        assert!(entry(&mut archive, "word/styles.xml").contains(r#"w:eastAsia="zh-CN""#));
+        assert!(entry(&mut archive, "word/fontTable.xml").contains(r#"<w:altName w:val="宋体" />"#));
+    }
+
+    /// Converted by LibreOffice (when `soffice` is installed), as a clerk would open it: the pages of
+    /// the wide table come out in landscape and the others in portrait.
+    #[test]
+    fn libreoffice_prints_the_wide_table_in_landscape() {
+        if std::process::Command::new("soffice").arg("--version").output().is_err() {
+            eprintln!("skipped: soffice (LibreOffice) is not installed");
+            return;
+        }
+        let mut doc = sample();
+        doc.blocks.push(wide_table());
+        doc.blocks.push(Block::Paragraph("表后的正文。".into()));
+        let dir = std::env::temp_dir().join(format!("firecast-docx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("report.docx"), docx_bytes(&doc).unwrap()).unwrap();
+        let status = std::process::Command::new("soffice")
+            .args(["--headless", "--convert-to", "pdf", "--outdir"])
+            .arg(&dir)
+            .arg(dir.join("report.docx"))
+            .env("HOME", &dir)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{status:?}");
+        let pdf = std::fs::read(dir.join("report.pdf")).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let text = String::from_utf8_lossy(&pdf);
+        // A4 portrait is 595 × 842 points, landscape 842 × 595.
+        let boxes: Vec<&str> = text.match_indices("/MediaBox[0 0 ").map(|(i, _)| &text[i + 14..i + 17]).collect();
+        let landscape = boxes.iter().filter(|b| **b == "841").count();
+        let portrait = boxes.iter().filter(|b| **b == "595").count();
+        assert!(landscape >= 1 && portrait >= 2, "{boxes:?}");
     }
 
     fn unzip(bytes: &[u8]) -> zip::ZipArchive<Cursor<&[u8]>> {
@@ -853,8 +1109,7 @@ mod tests {
     fn drawing_objects_get_unique_ids() {
         let png = svg_to_png(r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>"#, 1.0).unwrap();
         let picture = |caption: &str| Block::Picture { caption: caption.into(), png: png.clone(), width_mm: 500 };
-        let doc =
-            Document { title: "图".into(), subtitle: String::new(), blocks: vec![picture("甲"), picture("乙")] };
+        let doc = Document { blocks: vec![picture("甲"), picture("乙")], ..bare("图") };
         let bytes = docx_bytes(&doc).unwrap();
         let document = entry(&mut unzip(&bytes), "word/document.xml");
         assert!(document.contains(r#"<wp:docPr id="1" name="Picture 1""#));
@@ -865,7 +1120,7 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error() {
-        let doc = |block: Block| Document { title: "t".into(), subtitle: String::new(), blocks: vec![block] };
+        let doc = |block: Block| Document { blocks: vec![block], ..bare("t") };
         assert!(docx_bytes(&doc(Block::Heading { level: 3, text: "x".into() })).is_err());
         let not_png = Block::Picture { caption: "c".into(), png: b"GIF89a".to_vec(), width_mm: 100 };
         assert!(docx_bytes(&doc(not_png)).is_err());
@@ -877,7 +1132,9 @@ mod tests {
     fn odd_text_still_gives_valid_xml() {
         let doc = Document {
             title: "a < b & \"c\"\u{0}\u{7}".into(),
-            subtitle: " ".into(),
+            signer: " ".into(),
+            date: String::new(),
+            created: time::OffsetDateTime::UNIX_EPOCH,
             blocks: vec![
                 Block::Paragraph("\n\n".into()),
                 Block::Table { caption: "空表".into(), headers: vec![], rows: vec![] },

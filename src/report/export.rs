@@ -1,5 +1,11 @@
 //! The report in files: Word (editable, official-document layout, charts as pictures), Excel
-//! (every table on its own sheet), CSV (the table of figures per region) and printable HTML.
+//! (every table on its own sheet), CSV (the table of figures per region), printable HTML, and PDF
+//! printed from that HTML by headless Chromium.
+//!
+//! PDF through the browser rather than an engine in the program: the printable HTML already lays
+//! the report out for A4 (page numbers, landscape pages for wide tables), Chromium is the browser
+//! the pages are tested in, and it sets Chinese text with the system's fonts; an embedded engine
+//! would add a large build and a second layout of the same report to keep right.
 
 use askama::Template;
 
@@ -18,6 +24,8 @@ pub enum Format {
     Csv,
     /// Printable HTML.
     Html,
+    /// PDF, printed from the printable HTML by headless Chromium (when it is installed).
+    Pdf,
 }
 
 impl Format {
@@ -28,6 +36,7 @@ impl Format {
             "xlsx" => Ok(Self::Xlsx),
             "csv" => Ok(Self::Csv),
             "html" => Ok(Self::Html),
+            "pdf" => Ok(Self::Pdf),
             _ => Err(Error::invalid("format", "error.export_format")),
         }
     }
@@ -39,6 +48,7 @@ impl Format {
             Self::Xlsx => "xlsx",
             Self::Csv => "csv",
             Self::Html => "html",
+            Self::Pdf => "pdf",
         }
     }
 
@@ -49,6 +59,7 @@ impl Format {
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Self::Csv => "text/csv; charset=utf-8",
             Self::Html => "text/html; charset=utf-8",
+            Self::Pdf => "application/pdf",
         }
     }
 }
@@ -60,7 +71,38 @@ pub fn render(r: &Report, format: Format) -> Result<Vec<u8>> {
         Format::Xlsx => excel(r),
         Format::Csv => Ok(csv(r)),
         Format::Html => html(r).map(String::into_bytes),
+        Format::Pdf => pdf(r),
     }
+}
+
+/// The browsers that can print the report, by the names Debian and others install them under.
+const BROWSERS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
+
+/// The printable HTML printed to PDF by headless Chromium; refused with `error.pdf_needs_chromium`
+/// when no browser is installed.
+fn pdf(r: &Report) -> Result<Vec<u8>> {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let runs = |b: &&&str| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success());
+    let browser = BROWSERS.iter().find(runs).ok_or_else(|| Error::invalid("format", "error.pdf_needs_chromium"))?;
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("firecast-pdf-{}-{run}", std::process::id()));
+    let printed = print(browser, &dir, &html(r)?);
+    std::fs::remove_dir_all(&dir).ok();
+    printed.map_err(|e| Error::Internal(e.context("printing the report to PDF")))
+}
+
+fn print(browser: &str, dir: &std::path::Path, html: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::create_dir_all(dir)?;
+    let (page, out) = (dir.join("report.html"), dir.join("report.pdf"));
+    std::fs::write(&page, html)?;
+    let done = std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()?;
+    anyhow::ensure!(done.status.success(), "{browser}: {}", String::from_utf8_lossy(&done.stderr));
+    Ok(std::fs::read(out)?)
 }
 
 fn word(r: &Report) -> Result<Vec<u8>> {
@@ -84,7 +126,13 @@ fn word(r: &Report) -> Result<Vec<u8>> {
             .map_err(|e| Error::Internal(anyhow::anyhow!("chart picture: {e}")))?;
         blocks.push(docx::Block::Picture { caption: p.caption.clone(), png, width_mm: 150 });
     }
-    let doc = docx::Document { title: r.title.clone(), subtitle: r.subtitle.clone(), blocks };
+    let doc = docx::Document {
+        title: r.title.clone(),
+        blocks,
+        signer: r.signer.clone(),
+        date: r.date.clone(),
+        created: crate::clock::now(),
+    };
     docx::docx_bytes(&doc).map_err(|e| Error::Internal(anyhow::anyhow!("docx: {e}")))
 }
 
@@ -94,9 +142,15 @@ fn excel(r: &Report) -> Result<Vec<u8>> {
         .iter()
         .flat_map(|s| std::iter::once(vec![s.heading.clone()]).chain(s.paragraphs.iter().map(|p| vec![p.plain()])))
         .collect();
-    let mut sheets = vec![("正文", vec![r.title.clone()], text)];
-    sheets.extend(r.tables.iter().map(|t| (t.sheet.as_str(), t.headers.clone(), t.rows.clone())));
-    sheet::xlsx_bytes(&sheets).map_err(|e| Error::Internal(anyhow::anyhow!("xlsx: {e}")))
+    let title = [r.title.clone()];
+    let mut sheets = vec![sheet::OutSheet::text("正文", &title, &text)];
+    sheets.extend(r.tables.iter().map(|t| sheet::OutSheet {
+        name: &t.sheet,
+        headers: &t.headers,
+        rows: &t.rows,
+        typed: true,
+    }));
+    sheet::xlsx_bytes(&sheets, &r.signer).map_err(|e| Error::Internal(anyhow::anyhow!("xlsx: {e}")))
 }
 
 fn csv(r: &Report) -> Vec<u8> {

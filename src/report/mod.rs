@@ -136,8 +136,10 @@ pub struct Picture {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Report {
     pub(crate) title: String,
-    /// Issuing line.
-    pub subtitle: String,
+    /// The unit that issues it, who signs it at the end.
+    pub signer: String,
+    /// The date it is signed, as written (2026年12月2日).
+    pub date: String,
     /// The text.
     pub sections: Vec<Section>,
     /// The tables.
@@ -152,7 +154,7 @@ pub struct Report {
 impl Report {
     /// Every paragraph as plain text, one a line (what a reader of the text sees).
     pub fn plain_text(&self) -> String {
-        let mut out = format!("{}\n{}\n", self.title, self.subtitle);
+        let mut out = format!("{}\n", self.title);
         for s in &self.sections {
             out.push_str(&s.heading);
             out.push('\n');
@@ -161,6 +163,7 @@ impl Report {
                 out.push('\n');
             }
         }
+        out.push_str(&format!("{}\n{}\n", self.signer, self.date));
         out
     }
 }
@@ -604,7 +607,8 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     };
     Ok(Report {
         title: format!("{title}工作总结"),
-        subtitle: format!("{signer}　{}", crate::i18n::Lang::Zh.date(today)),
+        signer,
+        date: crate::i18n::Lang::Zh.date(today),
         sections,
         tables,
         pictures,

@@ -24,7 +24,7 @@ use std::fmt;
 use std::io::{Cursor, Read};
 
 use calamine::{DataRef, ExcelDateTime, Reader, SheetType, SheetVisible, Xlsx};
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 
 use crate::i18n::keyed;
 
@@ -156,24 +156,79 @@ pub fn csv_bytes(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// XLSX bytes with one worksheet per (name, headers, rows); cells written as
-/// text (never formulas), neutralised, header bold and frozen, columns sized
-/// to content (CJK characters count double).
+/// A worksheet to write.
+pub struct OutSheet<'a> {
+    /// Its name (Excel allows 31 characters).
+    pub name: &'a str,
+    /// The header row.
+    pub headers: &'a [String],
+    /// The rows.
+    pub rows: &'a [Vec<String>],
+    /// Whether cells that read as a whole number (`108761`), a percentage (`97%`) or a date
+    /// (`2024-11-15`) are stored as such, with a number format, so that sums and sorting work
+    /// (a report's tables); otherwise every cell is text, as a file to be read back needs.
+    pub typed: bool,
+}
+
+impl<'a> OutSheet<'a> {
+    /// A sheet of text cells.
+    pub fn text(name: &'a str, headers: &'a [String], rows: &'a [Vec<String>]) -> Self {
+        Self { name, headers, rows, typed: false }
+    }
+}
+
+/// A typed cell's value (see [`OutSheet::typed`]).
+enum Typed {
+    Number(f64),
+    Percent(f64),
+    Date(rust_xlsxwriter::ExcelDateTime),
+}
+
+fn typed(cell: &str) -> Option<Typed> {
+    let digits = |t: &str| !t.is_empty() && t.len() <= 15 && t.bytes().all(|b| b.is_ascii_digit());
+    let number = |t: &str| {
+        let bare = t.strip_prefix('-').unwrap_or(t);
+        // A leading zero marks a code (`0431`), which stays text.
+        (digits(bare) && (bare == "0" || !bare.starts_with('0'))).then(|| t.parse::<f64>().ok()).flatten()
+    };
+    if let Some(n) = number(cell) {
+        return Some(Typed::Number(n));
+    }
+    if let Some(n) = cell.strip_suffix('%').and_then(number) {
+        return Some(Typed::Percent(n / 100.0));
+    }
+    let date = time::Date::parse(cell, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    let year = u16::try_from(date.year()).ok()?;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(year, u8::from(date.month()), date.day()).ok().map(Typed::Date)
+}
+
+/// XLSX bytes with one worksheet per [`OutSheet`], written by `author` (the document's author
+/// when not empty): cells neutralised (never formulas), text wrapped, header bold, frozen and
+/// repeated on every printed page, columns sized to content (CJK characters count double), and
+/// printed on A4 one page wide, in landscape when the columns are too wide for portrait.
 ///
 /// Fails on a worksheet name Excel refuses (over 31 characters, one of
 /// `[]:*?/\`, or used twice), on more rows or columns than Excel holds, and
 /// on a cell longer than 32,767 characters.
-#[allow(clippy::type_complexity, reason = "the tuple shape is the module's published interface")]
-pub fn xlsx_bytes(sheets: &[(&str, Vec<String>, Vec<Vec<String>>)]) -> Result<Vec<u8>, String> {
+pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> {
     let mut workbook = Workbook::new();
-    let text = Format::new().set_num_format("@");
-    let bold = Format::new().set_num_format("@").set_bold();
-    for (name, headers, rows) in sheets {
+    let mut properties = rust_xlsxwriter::DocProperties::new();
+    if !author.is_empty() {
+        properties = properties.set_author(author).set_company(author);
+    }
+    workbook.set_properties(&properties);
+    let text = Format::new().set_num_format("@").set_text_wrap().set_align(FormatAlign::Top);
+    let bold = text.clone().set_bold();
+    let number = Format::new().set_num_format("#,##0").set_align(FormatAlign::Top);
+    let percent = Format::new().set_num_format("0%").set_align(FormatAlign::Top);
+    let date = Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"").set_align(FormatAlign::Top);
+    for sheet in sheets {
+        let name = sheet.name;
         let worksheet = workbook.add_worksheet();
-        worksheet.set_name(*name).map_err(|e| format!("worksheet name {name:?}: {e}"))?;
-        let columns = rows.iter().map(Vec::len).fold(headers.len(), usize::max);
+        worksheet.set_name(name).map_err(|e| format!("worksheet name {name:?}: {e}"))?;
+        let columns = sheet.rows.iter().map(Vec::len).fold(sheet.headers.len(), usize::max);
         let mut widths = vec![0_usize; columns];
-        let all_rows = std::iter::once(headers).chain(rows.iter());
+        let all_rows = std::iter::once(sheet.headers).chain(sheet.rows.iter().map(Vec::as_slice));
         for (index, cells) in all_rows.enumerate() {
             let row = u32::try_from(index).map_err(|_| format!("worksheet {name:?}: too many rows for Excel"))?;
             for (col, cell) in cells.iter().enumerate() {
@@ -185,27 +240,44 @@ pub fn xlsx_bytes(sheets: &[(&str, Vec<String>, Vec<Vec<String>>)]) -> Result<Ve
                     *width = (*width).max(display_width(&safe));
                 }
                 let col = u16::try_from(col).map_err(|_| format!("worksheet {name:?}: too many columns for Excel"))?;
-                let written = if index == 0 {
-                    worksheet.write_string_with_format(row, col, safe.into_owned(), &bold)
-                } else {
-                    worksheet.write_string(row, col, safe.into_owned())
+                let written = match (index, sheet.typed.then(|| typed(cell)).flatten()) {
+                    (0, _) => worksheet.write_string_with_format(row, col, safe.into_owned(), &bold),
+                    (_, Some(Typed::Number(n))) => worksheet.write_number_with_format(row, col, n, &number),
+                    (_, Some(Typed::Percent(n))) => worksheet.write_number_with_format(row, col, n, &percent),
+                    (_, Some(Typed::Date(d))) => worksheet.write_datetime_with_format(row, col, d, &date),
+                    (_, None) => worksheet.write_string_with_format(row, col, safe.into_owned(), &text),
                 };
                 written.map_err(|e| format!("worksheet {name:?}, row {}: {e}", index + 1))?;
             }
         }
-        worksheet.set_freeze_panes(1, 0).map_err(|e| format!("worksheet {name:?}: {e}"))?;
+        let mut total = 0;
         for (col, width) in widths.into_iter().enumerate() {
             let col = u16::try_from(col).map_err(|_| format!("worksheet {name:?}: too many columns for Excel"))?;
             let width = (width + 2).clamp(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH);
+            total += width;
             let width = u32::try_from(width).unwrap_or(60);
             worksheet
                 .set_column_width(col, width)
                 .and_then(|worksheet| worksheet.set_column_format(col, &text))
                 .map_err(|e| format!("worksheet {name:?}: {e}"))?;
         }
+        worksheet
+            .set_freeze_panes(1, 0)
+            .and_then(|worksheet| worksheet.set_repeat_rows(0, 0))
+            .map_err(|e| format!("worksheet {name:?}: {e}"))?;
+        worksheet.set_paper_size(A4).set_print_fit_to_pages(1, 0);
+        if total > PORTRAIT_WIDTH {
+            worksheet.set_landscape();
+        }
     }
     workbook.save_to_buffer().map_err(|e| e.to_string())
 }
+
+/// Excel's number for A4 paper.
+const A4: u8 = 9;
+
+/// The widest a sheet's columns may be, in characters, to print in portrait on A4 at a legible scale.
+const PORTRAIT_WIDTH: usize = 100;
 
 // ---------------------------------------------------------------------------
 // Shared reading machinery
@@ -889,8 +961,9 @@ mod tests {
             strings(&["2024-11-09", "Fire drill", "35", ""]),
             strings(&["2024-11-10", "多行\n文本", "0", "最后一列"]),
         ];
-        let second = ("志愿者", strings(&["姓名", "电话"]), vec![strings(&["张三", "13800138000"])]);
-        let bytes = xlsx_bytes(&[("活动", headers.clone(), rows.clone()), second]).unwrap();
+        let (second_headers, second_rows) = (strings(&["姓名", "电话"]), vec![strings(&["张三", "13800138000"])]);
+        let second = OutSheet::text("志愿者", &second_headers, &second_rows);
+        let bytes = xlsx_bytes(&[OutSheet::text("活动", &headers, &rows), second], "").unwrap();
         let sheet = read(&bytes, "export.xlsx").unwrap();
         assert_eq!(sheet.headers, headers);
         let cells: Vec<Vec<String>> = sheet.rows.iter().map(|r| r.cells.clone()).collect();
@@ -905,7 +978,7 @@ mod tests {
     #[test]
     fn xlsx_export_is_neutralised_and_never_formulas() {
         let rows = vec![strings(&["=1+1", "-5", "ok"])];
-        let bytes = xlsx_bytes(&[("S", strings(&["a", "b", "c"]), rows)]).unwrap();
+        let bytes = xlsx_bytes(&[OutSheet::text("S", &strings(&["a", "b", "c"]), &rows)], "").unwrap();
         let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).unwrap();
         let formulas = workbook.worksheet_formula("S").unwrap();
         assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
@@ -914,11 +987,48 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_sheet_stores_numbers_percentages_and_dates_as_such_and_prints_on_a4() {
+        let headers = strings(&["地区", "人数", "完成率", "截止日期", "代码"]);
+        let rows = vec![
+            strings(&["长春市", "108761", "97%", "2024-11-15", "0431"]),
+            strings(&["吉林市", "-5", "100%", "", "x1"]),
+        ];
+        let wide: Vec<String> = (0..16).map(|i| format!("第{i}项数据（份）")).collect();
+        let sheets = [
+            OutSheet { name: "数据", headers: &headers, rows: &rows, typed: true },
+            OutSheet::text("宽表", &wide, &[]),
+        ];
+        let bytes = xlsx_bytes(&sheets, "吉林省消防救援总队").unwrap();
+        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).unwrap();
+        let range = workbook.worksheet_range("数据").unwrap();
+        assert_eq!(range.get_value((1, 1)), Some(&calamine::Data::Float(108_761.0)));
+        assert_eq!(range.get_value((2, 1)), Some(&calamine::Data::Float(-5.0)));
+        assert_eq!(range.get_value((1, 2)), Some(&calamine::Data::Float(0.97)));
+        assert!(matches!(range.get_value((1, 3)), Some(calamine::Data::DateTime(_))), "{:?}", range.get_value((1, 3)));
+        // A leading zero is a code and stays text; so does the region's name.
+        assert_eq!(range.get_value((1, 4)), Some(&calamine::Data::String("0431".into())));
+        assert_eq!(range.get_value((1, 0)), Some(&calamine::Data::String("长春市".into())));
+        let part = |name: &str| {
+            let mut zip = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+            let mut text = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+            text
+        };
+        let narrow = part("xl/worksheets/sheet1.xml");
+        assert!(narrow.contains("paperSize=\"9\"") && narrow.contains("fitToHeight=\"0\""), "{narrow}");
+        assert!(!narrow.contains("landscape"), "{narrow}");
+        assert!(part("xl/worksheets/sheet2.xml").contains("orientation=\"landscape\""));
+        assert!(part("xl/workbook.xml").contains("_xlnm.Print_Titles"));
+        assert!(part("docProps/core.xml").contains("吉林省消防救援总队"));
+        assert!(part("xl/styles.xml").contains("#,##0"));
+    }
+
+    #[test]
     fn xlsx_bad_sheet_name_is_an_error() {
-        let result = xlsx_bytes(&[("a/b", strings(&["x"]), Vec::new())]);
+        let result = xlsx_bytes(&[OutSheet::text("a/b", &strings(&["x"]), &[])], "");
         assert!(result.is_err());
         let too_long = "x".repeat(40);
-        assert!(xlsx_bytes(&[(too_long.as_str(), Vec::new(), Vec::new())]).is_err());
+        assert!(xlsx_bytes(&[OutSheet::text(&too_long, &[], &[])], "").is_err());
     }
 
     #[test]
@@ -1221,7 +1331,7 @@ mod tests {
 
     #[test]
     fn forged_string_count_refused() {
-        let bytes = xlsx_bytes(&[("S", strings(&["a"]), vec![strings(&["b"])])]).unwrap();
+        let bytes = xlsx_bytes(&[OutSheet::text("S", &strings(&["a"]), &[strings(&["b"])])], "").unwrap();
         let forged = rewrite_parts(&bytes, |name, text| {
             name.ends_with("sharedStrings.xml")
                 .then(|| text.replacen("uniqueCount=\"", "uniqueCount = \"10000000000", 1))
@@ -1312,8 +1422,11 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let valid =
-            xlsx_bytes(&[("S", strings(&["a", "b"]), vec![strings(&["1", "x"]), strings(&["2", "y"])])]).unwrap();
+        let valid = xlsx_bytes(
+            &[OutSheet::text("S", &strings(&["a", "b"]), &[strings(&["1", "x"]), strings(&["2", "y"])])],
+            "",
+        )
+        .unwrap();
         for round in 0..300 {
             let len = usize::try_from(next() % 512).unwrap();
             let mut bytes: Vec<u8> = (0..len).map(|_| next().to_le_bytes()[0]).collect();

@@ -301,7 +301,8 @@ async fn template(_me: Principal, Path(format): Path<String>) -> Result<Response
             Ok(crate::web::download("volunteers-template.csv", "text/csv; charset=utf-8", sheet::csv_bytes(&h, &rows)))
         }
         "template.xlsx" => {
-            let bytes = sheet::xlsx_bytes(&[("志愿者", headers, rows)]).map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
+            let bytes = sheet::xlsx_bytes(&[sheet::OutSheet::text("志愿者", &headers, &rows)], "")
+                .map_err(|e| anyhow::anyhow!("xlsx: {e}"))?;
             Ok(crate::web::download(
                 "volunteers-template.xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

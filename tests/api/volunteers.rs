@@ -261,7 +261,7 @@ pub async fn member_imports_are_all_or_nothing_and_name_every_bad_cell(app: Test
     // An XLSX workbook goes through the same checks.
     let headers: Vec<String> = ["姓名", "手机号", "技能", "本人同意"].iter().map(|h| (*h).to_owned()).collect();
     let rows = vec![vec!["李三".to_owned(), "13800000003".to_owned(), "摄影".to_owned(), "是".to_owned()]];
-    let xlsx = firecast::sheet::xlsx_bytes(&[("志愿者", headers, rows)]).unwrap();
+    let xlsx = firecast::sheet::xlsx_bytes(&[firecast::sheet::OutSheet::text("志愿者", &headers, &rows)], "").unwrap();
     let xurl = format!("/api/v1/volunteer-teams/{team}/members/import?filename=members.xlsx");
     let r = v.http.post(format!("{}{xurl}", v.base)).header("x-csrf-token", &v.csrf).body(xlsx).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
