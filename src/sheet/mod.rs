@@ -236,8 +236,10 @@ pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> 
                     continue;
                 }
                 let safe = neutralise(cell);
+                // A header wraps on two lines rather than widen a column of short figures.
+                let wide = if index == 0 { display_width(&safe).div_ceil(2) } else { display_width(&safe) };
                 if let Some(width) = widths.get_mut(col) {
-                    *width = (*width).max(display_width(&safe));
+                    *width = (*width).max(wide);
                 }
                 let col = u16::try_from(col).map_err(|_| format!("worksheet {name:?}: too many columns for Excel"))?;
                 let written = match (index, sheet.typed.then(|| typed(cell)).flatten()) {
