@@ -252,6 +252,12 @@ pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> 
                 written.map_err(|e| format!("worksheet {name:?}, row {}: {e}", index + 1))?;
             }
         }
+        // Readers do not grow a row for wrapped text by themselves: the header gets two lines
+        // where one of its cells is wider than its column.
+        let wrapped = sheet.headers.iter().zip(&widths).any(|(h, w)| display_width(h) > w + 2);
+        if wrapped {
+            worksheet.set_row_height(0, HEADER_TWO_LINES).map_err(|e| format!("worksheet {name:?}: {e}"))?;
+        }
         let mut total = 0;
         for (col, width) in widths.into_iter().enumerate() {
             let col = u16::try_from(col).map_err(|_| format!("worksheet {name:?}: too many columns for Excel"))?;
@@ -274,6 +280,9 @@ pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> 
     }
     workbook.save_to_buffer().map_err(|e| e.to_string())
 }
+
+/// The height of a header row of two lines, in points.
+const HEADER_TWO_LINES: f64 = 30.0;
 
 /// Excel's number for A4 paper.
 const A4: u8 = 9;
