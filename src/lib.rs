@@ -59,6 +59,9 @@ pub mod sheet;
 pub mod stream;
 /// Charts and the Jilin map, drawn on the server as SVG.
 pub mod svg;
+/// Helpers of the unit tests: files opened in the programs their users open them in.
+#[cfg(test)]
+pub(crate) mod testing;
 /// Volunteer teams, members, service events and hours, periods and the challenge.
 pub mod volunteer;
 /// The HTTP toolkit: state, extractors, sessions, CSRF, i18n, assets and the page shell.

@@ -966,32 +966,12 @@ mod tests {
     /// the wide table come out in landscape and the others in portrait.
     #[test]
     fn libreoffice_prints_the_wide_table_in_landscape() {
-        if std::process::Command::new("soffice").arg("--version").output().is_err() {
-            eprintln!("skipped: soffice (LibreOffice) is not installed");
-            return;
-        }
         let mut doc = sample();
         doc.blocks.push(wide_table());
         doc.blocks.push(Block::Paragraph("表后的正文。".into()));
-        let dir = std::env::temp_dir().join(format!("firecast-docx-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("report.docx"), docx_bytes(&doc).unwrap()).unwrap();
-        let status = std::process::Command::new("soffice")
-            .args(["--headless", "--convert-to", "pdf", "--outdir"])
-            .arg(&dir)
-            .arg(dir.join("report.docx"))
-            .env("HOME", &dir)
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "{status:?}");
-        let pdf = std::fs::read(dir.join("report.pdf")).unwrap();
-        std::fs::remove_dir_all(&dir).ok();
-        let text = String::from_utf8_lossy(&pdf);
-        // A4 portrait is 595 × 842 points, landscape 842 × 595.
-        let boxes: Vec<&str> = text.match_indices("/MediaBox[0 0 ").map(|(i, _)| &text[i + 14..i + 17]).collect();
-        let landscape = boxes.iter().filter(|b| **b == "841").count();
-        let portrait = boxes.iter().filter(|b| **b == "595").count();
-        assert!(landscape >= 1 && portrait >= 2, "{boxes:?}");
+        let Some(pdf) = crate::testing::libreoffice_pdf("report.docx", &docx_bytes(&doc).unwrap()) else { return };
+        let (portrait, landscape) = crate::testing::a4_pages(&pdf);
+        assert!(landscape >= 1 && portrait >= 2, "{portrait} portrait, {landscape} landscape pages");
     }
 
     fn unzip(bytes: &[u8]) -> zip::ZipArchive<Cursor<&[u8]>> {

@@ -1034,6 +1034,27 @@ mod tests {
         assert!(part("xl/styles.xml").contains("#,##0"));
     }
 
+    /// Printed from LibreOffice Calc (when installed): a sheet of sixteen columns of figures comes
+    /// out on one landscape page, a narrow one in portrait.
+    #[test]
+    fn libreoffice_prints_a_wide_sheet_on_one_landscape_page() {
+        let headers: Vec<String> =
+            std::iter::once("地区".to_owned()).chain((1..16).map(|i| format!("第{i}项数据（份）"))).collect();
+        let rows: Vec<Vec<String>> = (0..12)
+            .map(|r| {
+                std::iter::once(format!("地区{r}")).chain((1..16).map(|i| (100_000 * r + i).to_string())).collect()
+            })
+            .collect();
+        let narrow = strings(&["日期", "人数"]);
+        let days = vec![strings(&["2024-11-01", "41428"])];
+        let sheets = [
+            OutSheet { name: "各地区数据", headers: &headers, rows: &rows, typed: true },
+            OutSheet { name: "每日数据", headers: &narrow, rows: &days, typed: true },
+        ];
+        let Some(pdf) = crate::testing::libreoffice_pdf("book.xlsx", &xlsx_bytes(&sheets, "").unwrap()) else { return };
+        assert_eq!(crate::testing::a4_pages(&pdf), (1, 1));
+    }
+
     #[test]
     fn xlsx_bad_sheet_name_is_an_error() {
         let result = xlsx_bytes(&[OutSheet::text("a/b", &strings(&["x"]), &[])], "");
