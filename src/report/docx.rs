@@ -738,18 +738,10 @@ fn described(xml: &str, title: &str, author: &str) -> String {
     )
 }
 
-/// When a document was made, as its properties write it (W3CDTF, UTC).
+/// When a document was made, as its properties write it (W3CDTF: RFC 3339 in UTC, whole seconds).
 fn stamp(at: time::OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    let at = at.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// Drops the `w:type` attribute that `docx-rs` writes on `w:gridCol`, which the schema does not have.
@@ -969,7 +961,9 @@ mod tests {
         let mut doc = sample();
         doc.blocks.push(wide_table());
         doc.blocks.push(Block::Paragraph("表后的正文。".into()));
-        let Some(pdf) = crate::testing::libreoffice_pdf("report.docx", &docx_bytes(&doc).unwrap()) else { return };
+        let Some(pdf) = crate::testing::libreoffice_pdf("report.docx", &docx_bytes(&doc).unwrap()).unwrap() else {
+            return;
+        };
         let (portrait, landscape) = crate::testing::a4_pages(&pdf);
         assert!(landscape >= 1 && portrait >= 2, "{portrait} portrait, {landscape} landscape pages");
     }

@@ -1051,7 +1051,9 @@ mod tests {
             OutSheet { name: "各地区数据", headers: &headers, rows: &rows, typed: true },
             OutSheet { name: "每日数据", headers: &narrow, rows: &days, typed: true },
         ];
-        let Some(pdf) = crate::testing::libreoffice_pdf("book.xlsx", &xlsx_bytes(&sheets, "").unwrap()) else { return };
+        let Some(pdf) = crate::testing::libreoffice_pdf("book.xlsx", &xlsx_bytes(&sheets, "").unwrap()).unwrap() else {
+            return;
+        };
         assert_eq!(crate::testing::a4_pages(&pdf), (1, 1));
     }
 
