@@ -40,7 +40,7 @@ pub struct Campaign {
     pub id: i64,
     /// Name, e.g. 2024年全省消防宣传月.
     pub name: String,
-    /// Theme, e.g. 全民消防 生命至上.
+    /// Theme, e.g. 全民消防、生命至上.
     pub theme: String,
     /// First day.
     #[schema(value_type = String, format = Date)]

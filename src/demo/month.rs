@@ -38,7 +38,7 @@ pub const REPORTED: &[(&str, i64)] = &[
 /// The 2024 campaign's name.
 pub const NAME_2024: &str = "2024年全省消防宣传月";
 
-const THEME: &str = "全民消防 生命至上";
+const THEME: &str = "全民消防、生命至上";
 const CORPS: &str = "吉林省消防救援总队";
 
 /// Prefecture-level regions with their detachment: (region code, path, detachment name).
@@ -144,19 +144,40 @@ const NAMED: &[Named] = &[
         CORPS,
         "220000",
         "other",
-        "利用四级推送系统向社区居民推送消防宣传产品",
+        "发动基层网格力量，利用社区消防科普服务e站集中发布消防公益广告，向居民家庭精准发送消防安全提示信息",
         30,
         "",
-        "各地网格员、社区消防科普服务e站",
+        "",
         &[],
     ),
+    (
+        CORPS,
+        "220000",
+        "other",
+        "利用标志性建筑户外大屏、楼宇滚动字幕屏不间断播放消防安全常识",
+        12,
+        "",
+        "各级文旅、商业、交通等部门",
+        &[],
+    ),
+    (
+        "延边朝鲜族自治州消防救援支队",
+        "222400",
+        "contest",
+        "全州微型消防站业务技能比武竞赛",
+        25,
+        "延吉市",
+        "",
+        &[("participants", 260)],
+    ),
+    ("延边朝鲜族自治州消防救援支队", "222400", "exhibition", "全州消防元素“亮屏”行动", 10, "延边州各县市", "", &[]),
     (
         "吉林省商务厅",
         "220000",
         "street_campaign",
-        "商贸领域经营场所“畅通生命通道”专项行动",
+        "在全省商贸领域经营场所开展消防安全检查和“畅通生命通道”专项行动",
         15,
-        "全省商贸经营场所",
+        "",
         "",
         &[("participants", 2_400)],
     ),
@@ -271,6 +292,16 @@ const NAMED: &[Named] = &[
         &[("people_trained", 260)],
     ),
 ];
+
+/// The documents of the 2024 month, as the source report tells them.
+const DOCUMENTS: &[&str] = &[
+    "全省消防宣传月活动方案进一步明确行业部门消防宣传教育职责，细化具体措施任务",
+    "省安全委员会和省消防救援委员会首次联合下发通知，明确各行业主管部门宣传职责和具体任务",
+    "总队联合省委社会工作部下发《吉林省关于推动消防志愿服务工作高质量发展的意见》，部署开展消防志愿者冬季百日宣传活动，进一步鼓励和规范消防志愿服务",
+];
+
+/// The next steps of the 2024 month, as the source report closes.
+const NEXT_STEPS: &str = "全省各地将认真总结借鉴消防宣传月的经验做法，建立健全消防宣传教育长效工作机制，针对取暖季火灾易发的重点时段、重点人群、重点场所和部位，组织开展常态化和有针对性的宣传教育活动，进一步提升公众消防安全意识，为预防和遏制重特大火灾事故、确保全省今冬明春火灾形势稳定发挥更大作用。";
 
 /// Splits `total` into `n` positive parts (n ≤ total) with seeded random weights.
 fn split(total: i64, n: usize, rng: &mut StdRng) -> Vec<i64> {
@@ -391,11 +422,14 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>
     }
     for (name, title) in [
         ("吉林省教育厅", "组织消防宣传教育进校园"),
-        ("吉林省商务厅", "商贸领域“畅通生命通道”专项行动"),
-        ("省委社会工作部", "将消防志愿服务纳入志愿者联合会体系"),
-        ("吉林省文化和旅游厅", "景区景点、文化场馆播放消防提示"),
-        ("吉林省应急管理厅", "协调安委会成员单位落实宣传职责"),
-        ("吉林省邮政管理局", "寄递渠道投放消防安全提示"),
+        ("吉林省商务厅", "在商贸领域开展“畅通生命通道”专项行动"),
+        (
+            "省委社会工作部",
+            "将消防志愿服务纳入全省志愿者联合会体系，将消防安全知识和技能纳入全省志愿者能力提升培训内容",
+        ),
+        ("吉林省文化和旅游厅", "在景区景点、文化场馆播放消防安全提示"),
+        ("吉林省应急管理厅", "协调安委会成员单位落实消防宣传职责"),
+        ("吉林省邮政管理局", "在寄递渠道投放消防安全提示"),
     ] {
         let unit = look.unit(name)?;
         duties.push(NewDuty {
@@ -510,7 +544,7 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>
                 unit,
                 level: level.to_owned(),
                 outlet: outlet.to_owned(),
-                title: format!("{}：全民消防 生命至上 消防宣传月见闻（{level}-{i}）", &code[..4]),
+                title: format!("{}：全民消防、生命至上——消防宣传月见闻（{level}-{i}）", &code[..4]),
                 url: String::new(),
                 published_on: on,
                 created_by: by,
@@ -544,6 +578,13 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>
         });
     }
     records::insert_airings(db, &airings).await?;
+    // What the office wrote around the records: the deployment, the documents, the next steps.
+    let authored = crate::report::store::Authored {
+        deployed_by: "应急管理部和国家消防救援局".to_owned(),
+        documents: DOCUMENTS.join("\n"),
+        next_steps: NEXT_STEPS.to_owned(),
+    };
+    crate::report::store::set_authored(db, id, &corps.1, &authored, by).await?;
     campaigns::set_status(db, id, crate::campaign::Status::Closed).await?;
     current(db, &look, by).await?;
     Ok(named)

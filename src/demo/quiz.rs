@@ -47,7 +47,7 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
         db,
         &NewQuiz {
             title: QUIZ_TITLE.to_owned(),
-            description: "围绕“全民消防 生命至上”，每次随机抽取10道题，10分钟内作答。答题成绩排名前30名的选手将组成10支代表队参加全省知消杯知识竞赛。".to_owned(),
+            description: "围绕“全民消防、生命至上”，每次随机抽取10道题，10分钟内作答。答题成绩排名前30名的选手将组成10支代表队参加全省知消杯知识竞赛。".to_owned(),
             campaign_id: None,
             opens_at: at(first, 0),
             closes_at: at(last, 23),

@@ -108,7 +108,9 @@ fn print(browser: &str, dir: &std::path::Path, html: &str) -> anyhow::Result<Vec
 fn word(r: &Report) -> Result<Vec<u8>> {
     let mut blocks = Vec::new();
     for s in &r.sections {
-        blocks.push(docx::Block::Heading { level: 1, text: s.heading.clone() });
+        if !s.heading.is_empty() {
+            blocks.push(docx::Block::Heading { level: 1, text: s.heading.clone() });
+        }
         blocks.extend(s.paragraphs.iter().map(|p| docx::Block::Paragraph(p.plain())));
     }
     blocks.push(docx::Block::Heading { level: 1, text: "附：数据表和图".to_owned() });
@@ -120,6 +122,15 @@ fn word(r: &Report) -> Result<Vec<u8>> {
                 rows: t.rows.clone(),
             });
         }
+    }
+    // Where each figure of the text comes from: the file has no links, so a table traces them.
+    let sources = figure_sources(r);
+    if !sources.is_empty() {
+        blocks.push(docx::Block::Table {
+            caption: format!("表{} 正文数字来源", r.tables.len() + 1),
+            headers: ["正文位置", "数字", "数值", "记录（在系统中打开）"].iter().map(|h| (*h).to_owned()).collect(),
+            rows: sources,
+        });
     }
     for p in &r.pictures {
         let png = crate::svg::png::svg_to_png(&p.svg, 2.0)
@@ -136,11 +147,31 @@ fn word(r: &Report) -> Result<Vec<u8>> {
     docx::docx_bytes(&doc).map_err(|e| Error::Internal(anyhow::anyhow!("docx: {e}")))
 }
 
+/// Each figure of the text: the heading of its part, the figure as written, its value, and the
+/// address of its records in the system.
+fn figure_sources(r: &Report) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for s in &r.sections {
+        let place = if s.heading.is_empty() { "导语".to_owned() } else { s.heading.clone() };
+        for p in &s.paragraphs {
+            for seg in &p.segments {
+                if let Segment::Figure { text, href, value } = seg {
+                    rows.push(vec![place.clone(), text.clone(), value.to_string(), href.clone()]);
+                }
+            }
+        }
+    }
+    rows
+}
+
 fn excel(r: &Report) -> Result<Vec<u8>> {
     let text: Vec<Vec<String>> = r
         .sections
         .iter()
-        .flat_map(|s| std::iter::once(vec![s.heading.clone()]).chain(s.paragraphs.iter().map(|p| vec![p.plain()])))
+        .flat_map(|s| {
+            let heading = (!s.heading.is_empty()).then(|| vec![s.heading.clone()]);
+            heading.into_iter().chain(s.paragraphs.iter().map(|p| vec![p.plain()]))
+        })
         .collect();
     let title = [r.title.clone()];
     let mut sheets = vec![sheet::OutSheet::text("正文", &title, &text)];
@@ -164,12 +195,14 @@ fn csv(r: &Report) -> Vec<u8> {
 struct Print<'a> {
     r: &'a Report,
     css: &'static str,
+    /// No forms in print.
+    author: Option<super::pages::Author>,
 }
 
 /// The report as a standalone printable HTML page: styles and charts inline, so the file reads the
 /// same opened from disk; figures link to their records on the server.
 pub fn html(r: &Report) -> Result<String> {
-    Print { r, css: include_str!("../../static/report.css") }
+    Print { r, css: include_str!("../../static/report.css"), author: None }
         .render()
         .map_err(|e| Error::Internal(anyhow::anyhow!("template: {e}")))
 }

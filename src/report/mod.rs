@@ -4,12 +4,16 @@
 // Counts are far below 2^52, so drawing them as f64 loses nothing.
 #![allow(clippy::cast_precision_loss)]
 
+pub mod actions;
 pub mod api;
 pub mod docx;
+pub mod edit;
 pub mod export;
 pub mod overview;
 pub mod pages;
 pub mod proof;
+pub mod store;
+pub mod text;
 
 use std::collections::HashMap;
 
@@ -17,7 +21,7 @@ use serde::Serialize;
 use time::Date;
 use utoipa::ToSchema;
 
-use overview::{Overview, RegionRow};
+use overview::Overview;
 
 use crate::Result;
 use crate::activity;
@@ -26,7 +30,6 @@ use crate::clock::show_date;
 use crate::db::Db;
 use crate::i18n::Lang;
 use crate::org::Scope;
-use crate::org::path::child_path_len;
 use crate::svg::{chart, map};
 
 /// The figures of the source report's table, in its order: the dashboard's headline tiles and the
@@ -67,14 +70,28 @@ pub enum Segment {
         text: String,
         /// The records it sums.
         href: String,
+        /// The figure's exact value.
+        value: i64,
     },
 }
 
 /// A paragraph of the written report.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Paragraph {
+    /// Its place in the report (its section's key and number: `media.1`), by which a hand edit is
+    /// kept.
+    pub key: String,
     /// Its pieces.
     pub segments: Vec<Segment>,
+    /// Rewritten by hand.
+    pub edited: bool,
+    /// Rewritten by hand before the records changed what would be generated (see [`edit`]).
+    pub stale: bool,
+    /// When rewritten by hand: the text generated from the records now.
+    pub generated: Option<String>,
+    /// When rewritten by hand: the paragraph generated now.
+    #[serde(skip)]
+    pub original: Option<Box<Paragraph>>,
 }
 
 impl Paragraph {
@@ -86,8 +103,8 @@ impl Paragraph {
         self
     }
 
-    fn figure(&mut self, s: String, href: &str) -> &mut Self {
-        self.segments.push(Segment::Figure { text: s, href: href.to_owned() });
+    fn figure(&mut self, s: String, href: &str, value: i64) -> &mut Self {
+        self.segments.push(Segment::Figure { text: s, href: href.to_owned(), value });
         self
     }
 
@@ -105,7 +122,10 @@ impl Paragraph {
 /// A titled part of the report.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Section {
-    /// Heading, e.g. 一、总体情况.
+    /// What it tells: `lead`, `deploy`, `joint`, `channels`, `volunteers`, `media`, `compare`,
+    /// `next`.
+    pub key: String,
+    /// Heading, e.g. 一、周密部署，高位推进 (none for the lead paragraph).
     pub heading: String,
     /// Its paragraphs.
     pub paragraphs: Vec<Paragraph>,
@@ -146,6 +166,10 @@ pub struct Report {
     pub tables: Vec<Table>,
     /// Charts and the map.
     pub pictures: Vec<Picture>,
+    /// What the proofreading pass found in the text (none in a report ready to send).
+    pub findings: Vec<proof::Finding>,
+    /// The records its authors may pin into the text or hide.
+    pub choices: Vec<text::Choice>,
     /// The overview it was written from.
     #[serde(skip)]
     pub overview: Option<Overview>,
@@ -156,8 +180,10 @@ impl Report {
     pub fn plain_text(&self) -> String {
         let mut out = format!("{}\n", self.title);
         for s in &self.sections {
-            out.push_str(&s.heading);
-            out.push('\n');
+            if !s.heading.is_empty() {
+                out.push_str(&s.heading);
+                out.push('\n');
+            }
             for p in &s.paragraphs {
                 out.push_str(&p.plain());
                 out.push('\n');
@@ -181,15 +207,15 @@ pub fn cn_number(n: i64) -> String {
     }
 }
 
-/// Items in a Chinese list: 甲、乙和丙.
-fn join_cn(items: &[String]) -> String {
-    match items.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{}和{last}", rest.join("、")),
-        _ => items.concat(),
-    }
+/// Whether a table's cell is a number (right-aligned): digits, with a sign, decimals or %.
+pub fn is_number(cell: &str) -> bool {
+    let body = cell.trim_start_matches(['+', '-']).trim_end_matches('%');
+    !body.is_empty() && body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
 }
 
 /// "More than" a round number, as the source writes counts of people: 83 → 80余, 5,160 → 5000余.
+/// The rule: 余 on the figure's leading digit only when that base is within a tenth of the figure;
+/// otherwise the exact figure (470 stays 470, never 400余, which would understate it by 15%).
 pub fn cn_about(n: i64) -> String {
     if n < 10 {
         return n.to_string();
@@ -197,13 +223,13 @@ pub fn cn_about(n: i64) -> String {
     let digits = u32::try_from(n.to_string().len() - 1).unwrap_or(0);
     let unit = 10_i64.pow(digits);
     let lead = n / unit * unit;
-    if lead == n { cn_number(n) } else { format!("{}余", cn_number(lead)) }
+    if lead == n || (n - lead) * 10 >= n { cn_number(n) } else { format!("{}余", cn_number(lead)) }
 }
 
 /// A figure as the report writes it; `wan` when its paragraph writes counts in 万 (one number style
 /// a paragraph: then every count from 10,000 up is written in 万 too).
 fn shown(metric: &str, n: i64, wan: bool) -> String {
-    if ABOUT.contains(&metric) {
+    if ABOUT.contains(&metric) && !(wan && n >= 10_000) {
         cn_about(n)
     } else if wan && n >= 10_000 {
         let w = format!("{:.1}", n as f64 / 10_000.0);
@@ -218,23 +244,6 @@ fn in_wan(values: impl IntoIterator<Item = (String, i64)>) -> bool {
     values.into_iter().any(|(metric, n)| !ABOUT.contains(&metric.as_str()) && cn_number(n).ends_with('万'))
 }
 
-/// How a notable record's figures are told, in this order: metric, before, after.
-const HIGHLIGHT_PROSE: &[(&str, &str, &str)] = &[
-    ("units_trained", "深入", "家单位开展培训授课"),
-    ("vehicle_outings", "出动消防宣传车", "场次"),
-    ("people_trained", "培训", "人"),
-    ("parcel_stickers", "投放快递安全提示贴纸", "份"),
-    ("registrations", "", "名群众报名参加"),
-    ("livestream_views", "线上观看量达", "人次"),
-    ("visitors", "吸引", "人次参观体验"),
-    ("short_videos", "制作短视频短剧", "部"),
-];
-
-/// A title in quotation marks, the quotation marks inside it turned to single ones (“‘平安寄递’……”).
-fn quoted(title: &str) -> String {
-    format!("“{}”", title.replace('“', "‘").replace('”', "’"))
-}
-
 /// Where the records behind a figure are.
 fn href(campaign: i64, region: &str, metric: &str) -> String {
     if metric.starts_with("news_") || metric == "airings" {
@@ -244,47 +253,9 @@ fn href(campaign: i64, region: &str, metric: &str) -> String {
     }
 }
 
-struct Writer<'a> {
-    campaign: i64,
-    row: &'a RegionRow,
-}
-
-impl Writer<'_> {
-    /// Appends "{before}{figure}{after}" when the metric has a value; returns whether it did.
-    fn clause(&self, p: &mut Paragraph, metric: &str, (before, after): (&str, &str), wan: bool) -> bool {
-        let n = self.row.value(metric);
-        if n == 0 {
-            return false;
-        }
-        p.text(before).figure(shown(metric, n, wan), &href(self.campaign, &self.row.code, metric)).text(after);
-        true
-    }
-
-    /// Whether these clauses' figures are written in 万 (see [`in_wan`]).
-    fn wan(&self, clauses: &[(&str, &str, &str)]) -> bool {
-        in_wan(clauses.iter().map(|(m, _, _)| ((*m).to_owned(), self.row.value(m))))
-    }
-
-    /// A sentence of clauses joined by "，", ended with "。", its counts in one style; nothing when
-    /// no clause has a value.
-    fn sentence(&self, p: &mut Paragraph, lead: &str, clauses: &[(&str, &str, &str)]) {
-        self.sentence_in(p, lead, clauses, self.wan(clauses));
-    }
-
-    /// The same, its counts in 万 when `wan`.
-    fn sentence_in(&self, p: &mut Paragraph, lead: &str, clauses: &[(&str, &str, &str)], wan: bool) {
-        let mut any = false;
-        for (metric, before, after) in clauses {
-            if self.row.value(metric) == 0 {
-                continue;
-            }
-            p.text(if any { "，" } else { lead });
-            any |= self.clause(p, metric, (before, after), wan);
-        }
-        if any {
-            p.text("。");
-        }
-    }
+/// 一, 二, … 十: the numbers of headings and tables in Chinese.
+pub fn cn_ordinal(n: usize) -> &'static str {
+    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"].get(n.saturating_sub(1)).copied().unwrap_or("十")
 }
 
 fn metric_name<'a>(catalogue: &'a [Metric], code: &str) -> (&'a str, &'a str) {
@@ -305,188 +276,131 @@ async fn previous(db: &Db, scope: &Scope, c: &Campaign) -> Result<Option<Campaig
         .cloned())
 }
 
+/// How a comparison names a metric in prose (never a table label such as 培训人数).
+const COMPARED: &[(&str, &str)] = &[
+    ("leaders", "党政领导参与"),
+    ("people_trained", "培训群众"),
+    ("units_trained", "深入单位开展培训"),
+    ("handouts", "发放宣传资料"),
+    ("posters", "张贴宣传海报、挂图、标语"),
+    ("venue_openings", "开放消防场馆"),
+    ("vehicle_outings", "出动消防宣传车"),
+    ("livestream_views", "直播观看量"),
+    ("registrations", "活动报名"),
+    ("parcel_stickers", "投放快递安全提示贴纸"),
+    ("products_pushed", "推送消防宣传产品"),
+    ("news_central", "在中央级媒体发布新闻"),
+    ("news_provincial", "在省级媒体发布新闻"),
+    ("news_matrix", "通过消防宣传矩阵发布新闻"),
+    ("airings", "播出消防公益广告和提示字幕"),
+];
+
+/// The comparison with the campaign before: a paragraph wording the change of up to four headline
+/// figures both have (the figures themselves are in the table, so that no count is written two
+/// ways), and the table of all.
+fn comparison(o: &Overview, prev: &Overview, p: &Campaign) -> (Option<Paragraph>, Vec<Vec<String>>) {
+    let catalogue = &o.metrics;
+    let mut rows = Vec::new();
+    let mut worded = Vec::new();
+    for m in HEADLINE {
+        let (now, then) = (o.region.value(m), prev.region.value(m));
+        if now == 0 && then == 0 {
+            continue;
+        }
+        let change =
+            if then > 0 { format!("{:+.1}%", (now - then) as f64 * 100.0 / then as f64) } else { "新增".into() };
+        let (name, unit) = metric_name(catalogue, m);
+        let said = COMPARED.iter().find(|(c, _)| c == m).map_or(name, |(_, s)| s);
+        if worded.len() < 4 && now > 0 && then > 0 {
+            // In prose a change is worded: 增长12.3%, 下降8.0%, 与上届持平.
+            worded.push(match now.cmp(&then) {
+                std::cmp::Ordering::Greater => format!("{said}增长{:.1}%", (now - then) as f64 * 100.0 / then as f64),
+                std::cmp::Ordering::Less => format!("{said}下降{:.1}%", (then - now) as f64 * 100.0 / then as f64),
+                std::cmp::Ordering::Equal => format!("{said}与上届持平"),
+            });
+        }
+        rows.push(vec![format!("{name}（{unit}）"), now.to_string(), then.to_string(), change]);
+    }
+    let paragraph = (!worded.is_empty()).then(|| {
+        let mut compare = Paragraph::default();
+        compare.text(&format!("与{}相比，{}，各项数据对比见附表。", p.name, worded.join("，")));
+        compare
+    });
+    (paragraph, rows)
+}
+
 /// Writes the report of campaign `id` for region `code` (the top of the scope when `None`).
 pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: Date) -> Result<Report> {
     let o = overview::overview(db, scope, id, code, today).await?;
     let c = &o.campaign;
     let region_path = o.region.path.clone();
-    let len = child_path_len(o.level);
-    let highlights = activity::store::highlights(db, c.id, &region_path, len).await?;
-    let figures = activity::store::figures_of(db, &highlights.iter().map(|h| h.id).collect::<Vec<_>>()).await?;
+    let records = activity::store::told_records(db, c.id, &region_path).await?;
+    let figures = activity::store::told_figures(db, c.id, &region_path).await?;
+    let marks = store::marks(db, c.id, &region_path).await?;
+    let authored = store::authored(db, c.id, &region_path).await?;
     let daily = activity::store::daily(db, c.id, &region_path).await?;
     let before = match previous(db, scope, c).await? {
         Some(p) => Some((overview::overview(db, scope, p.id, Some(&o.region.code), today).await?, p)),
         None => None,
     };
     let catalogue = &o.metrics;
-    let w = Writer { campaign: c.id, row: &o.region };
-    let place = if o.level == 0 { "全省".to_owned() } else { o.region.name.clone() };
     let until = if today < c.ends_on { today } else { c.ends_on };
-
-    let mut general = Paragraph::default();
-    general.text(&format!(
-        "{}，{}各地紧紧围绕“{}”宣传主题，组织开展了内容丰富、形式多样的系列宣传活动。",
-        crate::i18n::Lang::Zh.days(c.starts_on, c.ends_on),
-        place,
-        c.theme
-    ));
-    w.sentence(
-        &mut general,
-        "",
-        &[("leaders", "各地", "名党政领导通过出席启动仪式、观摩消防演练、参加消防培训等形式参与当地消防宣传活动")],
-    );
-    let mut people = Paragraph::default();
-    w.sentence(
-        &mut people,
-        "各地组织开展消防培训，",
-        &[
-            ("people_trained", "累计培训", "人"),
-            ("units_trained", "深入", "家行业、单位、企业、学校、社区开展培训授课"),
-        ],
-    );
-    let mut online = Paragraph::default();
-    w.sentence(
-        &mut online,
-        "",
-        &[
-            ("livestream_views", "组织开展消防安全云直播，累计线上观看量达", "人次"),
-            ("registrations", "", "名群众踊跃报名参加科普嘉年华等活动"),
-            ("quiz_finalists", "通过线上答题选拔出", "名消防安全达人"),
-            ("quiz_teams", "组成", "支代表队参加知识竞赛"),
-            ("challenge_teams", "", "支消防志愿服务队参加消防技能定向挑战赛"),
-            ("challenge_volunteers", "共", "名消防志愿者参赛"),
-        ],
-    );
-    // Where the figures came from, when records say: the channels registrations came through, the
-    // platforms that reported views.
-    let zh = crate::i18n::Lang::Zh;
-    let sources = crate::event::store::sources_in(db, c.id, &region_path).await?;
-    if !sources.is_empty() {
-        let each: Vec<String> = sources
-            .iter()
-            .map(|(channel, label, n)| {
-                let name =
-                    if label.is_empty() { zh.t(&format!("event_channel.{channel}")).to_owned() } else { label.clone() };
-                format!("{name}（{}名）", cn_number(*n))
-            })
-            .collect();
-        online.text(&format!("活动报名者分别来自{}。", join_cn(&each)));
-    }
-    let platforms = crate::stream::store::reported_in(db, c.id, &region_path).await?;
-    if !platforms.is_empty() {
-        let each: Vec<String> = platforms.iter().map(|(p, n)| format!("{p}（{}人次）", cn_number(*n))).collect();
-        online.text(&format!("直播观看量由{}报送。", join_cn(&each)));
-    }
-    let mut service = Paragraph::default();
-    w.sentence(
-        &mut service,
-        "宣传月期间，",
-        &[
-            ("handouts", "累计发放宣传资料", "份"),
-            ("posters", "张贴宣传海报、挂图、标语", "份"),
-            ("venue_openings", "开放消防场馆", "场（次）"),
-            ("vehicle_outings", "出动消防宣传车", "场次"),
-            ("parcel_stickers", "投放消防安全提示贴纸", "份"),
-        ],
-    );
-    let mut media = Paragraph::default();
-    let as_of = if until.year() == c.starts_on.year() {
-        format!("{}月{}日", u8::from(until.month()), until.day())
-    } else {
-        crate::i18n::Lang::Zh.date(until)
-    };
-    media.text(&format!("截至{as_of}，{place}消防救援队伍"));
-    let media_start = media.segments.len();
-    w.sentence(
-        &mut media,
-        "共",
-        &[
-            ("news_central", "在中央级媒体发布新闻", "条"),
-            ("news_provincial", "在省级媒体发布新闻", "条"),
-            ("news_municipal", "在市级媒体发布新闻", "条"),
-            ("news_county", "在县级媒体发布新闻", "条"),
-            ("news_matrix", "在消防宣传矩阵发布新闻", "条"),
-            ("airings", "在电视台、广播电台累计播出消防公益广告和提示字幕", "条（次）"),
-            ("products_pushed", "利用四级推送系统向社区居民推送消防宣传产品", "部"),
-        ],
-    );
-    if media.segments.len() == media_start {
-        media.segments.clear();
-    }
-    let mut overview_paragraphs = vec![general];
-    overview_paragraphs.extend([people, online, service].into_iter().filter(|p| !p.segments.is_empty()));
-    let mut sections = vec![Section { heading: "一、总体情况".to_owned(), paragraphs: overview_paragraphs }];
-    if !media.segments.is_empty() {
-        sections.push(Section { heading: "二、媒体宣传".to_owned(), paragraphs: vec![media] });
-    }
-
-    // The regions, each with its notable record.
-    let mut regional = Vec::new();
-    for child in &o.children {
-        let cw = Writer { campaign: c.id, row: child };
-        let mut p = Paragraph::default();
-        p.text(&format!("{}：", child.name));
-        let start = p.segments.len();
-        let clauses = [
-            ("handouts", "发放宣传资料", "份"),
-            ("posters", "张贴海报、挂图、标语", "份"),
-            ("venue_openings", "开放消防场馆", "场（次）"),
-            ("people_trained", "培训", "人"),
-            ("news_matrix", "发布新闻", "条"),
-        ];
-        let highlight = highlights.iter().find(|h| h.region_path == child.path);
-        let own: Vec<_> = figures
-            .iter()
-            .filter(|f| {
-                highlight.is_some_and(|h| f.activity_id == h.id)
-                    && activity::store::HIGHLIGHT_METRICS.contains(&f.metric_code.as_str())
-            })
-            .collect();
-        let wan = cw.wan(&clauses) || in_wan(own.iter().map(|f| (f.metric_code.clone(), f.value)));
-        cw.sentence_in(&mut p, "", &clauses, wan);
-        if let Some(h) = highlight {
-            // What the record did, told as prose (深入42家单位开展培训授课), not as table labels.
-            let parts: Vec<String> = HIGHLIGHT_PROSE
-                .iter()
-                .filter_map(|(metric, before, after)| {
-                    let f = own.iter().find(|f| f.metric_code == *metric)?;
-                    Some(format!("{before}{}{after}", shown(metric, f.value, wan)))
-                })
-                .collect();
-            // A title that holds the verb itself takes another one (not 开展“……开展……”).
-            let verb = if h.title.contains("开展") { "组织" } else { "开展" };
-            p.text(&format!("{}{verb}{}", h.organiser_name, quoted(&h.title)));
-            if !parts.is_empty() {
-                p.text("，").figure(parts.join("，"), &format!("/activities/{}", h.id));
-            }
-            p.text("。");
-        }
-        if p.segments.len() > start {
-            regional.push(p);
-        }
-    }
-    if !regional.is_empty() {
-        sections.push(Section {
-            heading: format!("{}、各地情况", if sections.len() == 2 { "三" } else { "二" }),
-            paragraphs: regional,
-        });
-    }
-
-    // Tables.
-    let mut region_rows: Vec<Vec<String>> = o
-        .children
-        .iter()
-        .chain(std::iter::once(&o.region))
-        .map(|r| {
-            let mut row =
-                vec![if r.code == o.region.code { format!("{}合计", o.region.name) } else { r.name.clone() }];
-            row.extend(HEADLINE.iter().map(|m| r.value(m).to_string()));
-            row
+    let zh = Lang::Zh;
+    let sources = crate::event::store::sources_in(db, c.id, &region_path)
+        .await?
+        .into_iter()
+        .map(|(channel, label, n)| {
+            (if label.is_empty() { zh.t(&format!("event_channel.{channel}")).to_owned() } else { label }, n)
         })
         .collect();
-    if o.children.is_empty() {
-        region_rows.truncate(1);
+    let platforms = crate::stream::store::reported_in(db, c.id, &region_path).await?;
+    let teams = crate::volunteer::store::serving_teams(db, c.starts_on, c.ends_on, &region_path).await?;
+    let departments = crate::org::store::units(
+        db,
+        &Scope::under(&region_path),
+        &crate::org::store::UnitFilter { kind: Some(crate::org::UnitKind::Department), ..Default::default() },
+        10_000,
+    )
+    .await?
+    .into_iter()
+    .map(|u| u.id)
+    .collect();
+    let (compare, compare_rows) = match &before {
+        Some((prev, p)) => comparison(&o, prev, p),
+        None => (None, Vec::new()),
+    };
+    let material = text::Material {
+        o: &o,
+        records: &records,
+        figures: &figures,
+        marks: &marks,
+        authored: &authored,
+        sources,
+        platforms,
+        teams,
+        departments,
+        until,
+    };
+    let (mut sections, choices) = text::sections(&material, compare);
+    let edits = store::edits(db, c.id, &region_path).await?;
+    edit::apply(&mut sections, &edits);
+
+    // Tables: the regions with the place's own row (本级) so that the columns add up to the total.
+    let mut region_rows: Vec<Vec<String>> = Vec::new();
+    let row_of = |name: String, value: &dyn Fn(&str) -> i64| {
+        let mut row = vec![name];
+        row.extend(HEADLINE.iter().map(|m| value(m).to_string()));
+        row
+    };
+    if !o.children.is_empty() {
+        region_rows.extend(o.children.iter().map(|r| row_of(r.name.clone(), &|m| r.value(m))));
+        let own = |m: &str| o.region.value(m) - o.children.iter().map(|r| r.value(m)).sum::<i64>();
+        if HEADLINE.iter().any(|m| own(m) != 0) {
+            let name = if o.level == 0 { "省本级".to_owned() } else { format!("{}本级", o.region.name) };
+            region_rows.push(row_of(name, &own));
+        }
     }
+    region_rows.push(row_of(format!("{}合计", o.region.name), &|m| o.region.value(m)));
     let mut headers = vec!["地区".to_owned()];
     headers.extend(HEADLINE.iter().map(|m| {
         let (name, unit) = metric_name(catalogue, m);
@@ -494,7 +408,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     }));
     let mut tables =
         vec![Table {
-            caption: "表1 各地区主要数据".into(), sheet: "各地区数据".into(), headers, rows: region_rows
+            caption: "各地区主要数据".into(), sheet: "各地区数据".into(), headers, rows: region_rows
         }];
     let duty_rows: Vec<Vec<String>> = o
         .duties
@@ -517,7 +431,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         })
         .collect();
     tables.push(Table {
-        caption: "表2 任务完成情况".into(),
+        caption: "任务完成情况".into(),
         sheet: "任务完成情况".into(),
         headers: ["任务", "责任单位", "截止日期", "目标与完成", "完成率", "状态"]
             .iter()
@@ -525,50 +439,12 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             .collect(),
         rows: duty_rows,
     });
-    if let Some((prev, p)) = &before {
-        let mut rows = Vec::new();
-        let mut compare = Paragraph::default();
-        compare.text(&format!("与{}相比，", p.name));
-        let mut said = 0;
-        let wan = in_wan(
-            HEADLINE.iter().flat_map(|m| [(m.to_string(), o.region.value(m)), (m.to_string(), prev.region.value(m))]),
-        );
-        for m in HEADLINE {
-            let (now, then) = (o.region.value(m), prev.region.value(m));
-            if now == 0 && then == 0 {
-                continue;
-            }
-            let change =
-                if then > 0 { format!("{:+.1}%", (now - then) as f64 * 100.0 / then as f64) } else { "—".into() };
-            let (name, unit) = metric_name(catalogue, m);
-            if said < 4 && then > 0 {
-                if said > 0 {
-                    compare.text("，");
-                }
-                // In prose a change is worded: 增长12.3%, 下降8.0%, 与上届持平.
-                let worded = match now.cmp(&then) {
-                    std::cmp::Ordering::Greater => format!("增长{:.1}%", (now - then) as f64 * 100.0 / then as f64),
-                    std::cmp::Ordering::Less => format!("下降{:.1}%", (then - now) as f64 * 100.0 / then as f64),
-                    std::cmp::Ordering::Equal => "与上届持平".to_owned(),
-                };
-                compare
-                    .text(name)
-                    .figure(format!("{}{unit}", shown(m, now, wan)), &href(c.id, &o.region.code, m))
-                    .text(&format!("（上届{}{unit}，{worded}）", shown(m, then, wan)));
-                said += 1;
-            }
-            rows.push(vec![format!("{name}（{unit}）"), now.to_string(), then.to_string(), change]);
-        }
-        if said > 0 {
-            compare.text("。");
-            let n = ["一", "二", "三", "四", "五"].get(sections.len()).copied().unwrap_or("五");
-            sections.push(Section { heading: format!("{n}、与上届对比"), paragraphs: vec![compare] });
-        }
+    if let Some((_, p)) = &before {
         tables.push(Table {
-            caption: format!("表3 与{}对比", p.name),
+            caption: format!("与{}对比", p.name),
             sheet: "与上届对比".into(),
             headers: vec!["指标".into(), "本届".into(), "上届".into(), "变化".into()],
-            rows,
+            rows: compare_rows,
         });
     }
     let (days, day_totals) = by_day(&daily);
@@ -576,7 +452,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     let mut trend_headers = vec!["日期".to_owned()];
     trend_headers.extend(trend_metrics.iter().map(|m| metric_name(catalogue, m).0.to_owned()));
     tables.push(Table {
-        caption: "表4 每日数据".into(),
+        caption: "每日数据".into(),
         sheet: "每日数据".into(),
         headers: trend_headers,
         rows: days
@@ -589,6 +465,11 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             .collect(),
     });
 
+    // Tables with rows, numbered without gaps.
+    tables.retain(|t| !t.rows.is_empty());
+    for (i, t) in tables.iter_mut().enumerate() {
+        t.caption = format!("表{} {}", i + 1, t.caption);
+    }
     // Pictures.
     let pictures = pictures(&o, catalogue, &days, &day_totals, "handouts", Drawing::Document, None);
     // A region's report is its own: titled with its name (never 全省) and signed by its fire-service
@@ -605,6 +486,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             own.map_or_else(|| c.owner_name.clone(), |u| u.name),
         )
     };
+    let findings = proof::check_sections(&sections);
     Ok(Report {
         title: format!("{title}工作总结"),
         signer,
@@ -612,6 +494,8 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         sections,
         tables,
         pictures,
+        findings,
+        choices,
         overview: Some(o),
     })
 }
@@ -750,14 +634,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_notable_figure_is_told_as_prose() {
-        for m in crate::activity::store::HIGHLIGHT_METRICS {
-            assert!(HIGHLIGHT_PROSE.iter().any(|(p, _, _)| p == m), "{m} has no prose");
-        }
-        assert_eq!(quoted("“平安寄递”消防安全提示贴纸投放"), "“‘平安寄递’消防安全提示贴纸投放”");
-    }
-
-    #[test]
     fn numbers_read_as_in_the_source() {
         assert_eq!(cn_number(1_050_000), "105万");
         assert_eq!(cn_number(450_000), "45万");
@@ -771,12 +647,16 @@ mod tests {
         assert_eq!(cn_about(5_160), "5000余");
         assert_eq!(cn_about(40_000), "40000");
         assert_eq!(cn_about(7), "7");
+        // 余 only where the base is within a tenth of the figure.
+        assert_eq!(cn_about(470), "470");
+        assert_eq!(cn_about(180), "180");
+        assert_eq!(cn_about(1_950), "1950");
     }
 
     #[test]
     fn paragraphs_join_text_and_figures() {
         let mut p = Paragraph::default();
-        p.text("共").figure("45".into(), "/media").text("条").text("。");
+        p.text("共").figure("45".into(), "/media", 45).text("条").text("。");
         assert_eq!(p.plain(), "共45条。");
         assert_eq!(p.segments.len(), 3);
     }

@@ -6,13 +6,14 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::export::{self, Format};
 use super::overview::{self, Overview};
 use super::{HEADLINE, Picture, Report, Segment};
+use super::{actions, store};
 use crate::activity;
 use crate::campaign::store::{self as campaigns, Campaign, Metric};
 use crate::db::Db;
@@ -22,7 +23,7 @@ use crate::org::path::child_path_len;
 use crate::org::picker::{self, RegionPicker, Spec};
 use crate::svg::map;
 use crate::web::AppState;
-use crate::web::extract::{Query, empty_as_none};
+use crate::web::extract::{Form, Query, empty_as_none};
 use crate::web::layout::PageCtx;
 use crate::{Error, Result, clock};
 
@@ -41,15 +42,11 @@ pub struct ViewQuery {
     format: String,
 }
 
-async fn chosen_campaign(
-    state: &AppState,
-    me: &Principal,
-    id: Option<i64>,
-) -> Result<(Vec<Campaign>, Option<Campaign>)> {
-    let all = campaigns::campaigns(&state.db, &me.scope).await?;
+async fn chosen_campaign(db: &Db, me: &Principal, id: Option<i64>) -> Result<(Vec<Campaign>, Option<Campaign>)> {
+    let all = campaigns::campaigns(db, &me.scope).await?;
     let chosen = match id {
-        Some(id) => Some(campaigns::campaign(&state.db, &me.scope, id).await?),
-        None => campaigns::current_campaign(&state.db, &me.scope).await?,
+        Some(id) => Some(campaigns::campaign(db, &me.scope, id).await?),
+        None => campaigns::current_campaign(db, &me.scope).await?,
     };
     Ok((all, chosen))
 }
@@ -89,7 +86,7 @@ async fn dashboard(
     me: Principal,
     Query(q): Query<ViewQuery>,
 ) -> Result<DashboardPage> {
-    let (all, chosen) = chosen_campaign(&state, &me, q.campaign).await?;
+    let (all, chosen) = chosen_campaign(&state.db, &me, q.campaign).await?;
     let metric = if q.metric.is_empty() { "handouts" } else { q.metric.as_str() };
     let level = if q.level == "county" { "county" } else { "prefecture" };
     let region = (!q.region.is_empty()).then_some(q.region.as_str());
@@ -196,6 +193,13 @@ async fn county_values(db: &Db, o: &Overview, metric: &str) -> Result<Vec<map::M
     Ok(values)
 }
 
+/// What a report's authors need on its page: the campaign and region the forms post to.
+pub struct Author {
+    pub(super) ctx: PageCtx,
+    pub(super) campaign: i64,
+    pub(super) region: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "report/report.html")]
 struct ReportPage {
@@ -205,6 +209,10 @@ struct ReportPage {
     campaign: i64,
     region: String,
     place: Option<RegionPicker>,
+    /// Set for planners: the report's forms.
+    author: Option<Author>,
+    authored: store::Authored,
+    error: Option<String>,
 }
 
 async fn report(
@@ -213,15 +221,120 @@ async fn report(
     me: Principal,
     Query(q): Query<ViewQuery>,
 ) -> Result<ReportPage> {
-    let (all, chosen) = chosen_campaign(&state, &me, q.campaign).await?;
+    report_page(&state.db, ctx, &me, q.campaign, &q.region, None).await
+}
+
+async fn report_page(
+    db: &Db,
+    ctx: PageCtx,
+    me: &Principal,
+    campaign: Option<i64>,
+    region: &str,
+    error: Option<String>,
+) -> Result<ReportPage> {
+    let (all, chosen) = chosen_campaign(db, me, campaign).await?;
     let Some(c) = chosen else {
-        return Ok(ReportPage { ctx, campaigns: all, r: None, campaign: 0, region: String::new(), place: None });
+        return Ok(ReportPage {
+            ctx,
+            campaigns: all,
+            r: None,
+            campaign: 0,
+            region: String::new(),
+            place: None,
+            author: None,
+            authored: store::Authored::default(),
+            error,
+        });
     };
-    let region = (!q.region.is_empty()).then_some(q.region.as_str());
-    let r = super::build(&state.db, &me.scope, c.id, region, clock::today()).await?;
-    let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
-    let place = Some(picker::build(&state.db, &me.scope, Spec::filter("region", 3), &code, false).await?);
-    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code, place })
+    let region = (!region.is_empty()).then_some(region);
+    let r = super::build(db, &me.scope, c.id, region, clock::today()).await?;
+    let (code, path) = r.overview.as_ref().map(|o| (o.region.code.clone(), o.region.path.clone())).unwrap_or_default();
+    let place = Some(picker::build(db, &me.scope, Spec::filter("region", 3), &code, false).await?);
+    let author = crate::campaign::can_plan(me.role, me.user.unit_kind).then(|| Author {
+        ctx: ctx.clone(),
+        campaign: c.id,
+        region: code.clone(),
+    });
+    let authored = store::authored(db, c.id, &path).await?;
+    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code, place, author, authored, error })
+}
+
+/// The report's place in a form's address.
+#[derive(Deserialize)]
+struct At {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    campaign: Option<i64>,
+    #[serde(default)]
+    region: String,
+}
+
+impl At {
+    fn campaign(&self) -> Result<i64> {
+        self.campaign.ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))
+    }
+
+    fn region(&self) -> Option<&str> {
+        (!self.region.is_empty()).then_some(self.region.as_str())
+    }
+
+    /// Back to the report, at `anchor`.
+    fn back(&self, anchor: &str) -> Response {
+        let campaign = self.campaign.unwrap_or_default();
+        Redirect::to(&format!("/reports?campaign={campaign}&region={}#{anchor}", self.region)).into_response()
+    }
+}
+
+/// The report page again with the error of a form, or the report at `anchor`.
+async fn after(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &Principal,
+    at: &At,
+    done: Result<()>,
+    anchor: &str,
+) -> Result<Response> {
+    match done {
+        Ok(()) => Ok(at.back(anchor)),
+        Err(e) => {
+            let (status, msg) = ctx.form_error(e, |_| None)?;
+            let page = report_page(&state.db, ctx, me, at.campaign, &at.region, Some(msg)).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+async fn set_text(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(at): Query<At>,
+    Form(f): Form<store::Authored>,
+) -> Result<Response> {
+    let done = actions::set_authored(&state.db, &me, at.campaign()?, at.region(), &f).await;
+    after(&state, ctx, &me, &at, done, "authored").await
+}
+
+async fn set_mark(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(at): Query<At>,
+    Form(f): Form<actions::MarkInput>,
+) -> Result<Response> {
+    let done = actions::set_mark(&state.db, &me, at.campaign()?, at.region(), &f).await;
+    after(&state, ctx, &me, &at, done, "choices").await
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Principal,
+    Query(at): Query<At>,
+    Form(f): Form<actions::EditInput>,
+) -> Result<Response> {
+    let done = actions::edit(&state.db, &me, at.campaign()?, at.region(), &f).await;
+    let anchor = format!("p-{}", f.paragraph);
+    after(&state, ctx, &me, &at, done, &anchor).await
 }
 
 async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<ViewQuery>) -> Result<Response> {
@@ -264,4 +377,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(dashboard))
         .route("/reports", get(report))
         .route("/reports/download", get(download))
+        .route("/reports/text", post(set_text))
+        .route("/reports/mark", post(set_mark))
+        .route("/reports/edit", post(edit))
 }

@@ -31,39 +31,93 @@ fn plain(report: &Value) -> String {
 /// The source report's figures as the written report states them.
 const STATED: &[&str] = &[
     "80余名党政领导",
-    "700余人",
-    "投放消防安全提示贴纸4万份",
+    "培训700余人",
     "投放快递安全提示贴纸40000份",
-    "1000余名群众",
-    "100万人次",
-    "30名消防安全达人",
-    "10支代表队",
-    "10支消防志愿服务队",
-    "50名消防志愿者",
-    "发放宣传资料105万份",
-    "标语45万份",
-    "开放消防场馆355场（次）",
-    "深入42家单位开展培训授课",
-    "出动消防宣传车23场次",
-    "培训5000余人",
-    "中央级媒体发布新闻45条",
-    "省级媒体发布新闻226条",
-    "消防宣传矩阵发布新闻1832条",
+    "1000余名群众报名参加，其中微博412名、微信356名、抖音231名、活动页面47名",
+    "累计线上观看量达100万人次，其中抖音61.2万人次、快手25.1万人次、微信视频号13.7万人次",
+    "选拔出30名消防安全达人，组成10支代表队参赛",
+    "来自10支消防志愿服务队的50名消防志愿者同台竞技",
+    "累计发放宣传资料105万份，张贴宣传海报、挂图、标语45万份，开放消防场馆355场（次）",
+    "辽源市消防救援支队开展消防宣讲团“送安全”活动，深入42家行业、单位、企业、学校、社区开展培训授课，出动消防宣传车23场次，培训5000余人",
+    "在中央级媒体发布新闻45条，在省级媒体发布新闻226条，通过消防宣传矩阵发布新闻1832条",
     "提示字幕28560条（次）",
-    "消防宣传产品582部",
-    // Where the carnival's registrations and the livestream's views came from: their records.
-    "活动报名者分别来自微博（412名）、微信（356名）、抖音（231名）和活动页面（47名）。",
-    "直播观看量由抖音（61.2万人次）、快手（25.1万人次）和微信视频号（13.7万人次）报送。",
+    "利用四级推送系统向社区居民推送消防宣传产品582部",
 ];
+
+/// The source's named activities, partners, documents and systems, told from the demo's records.
+const NAMED: &[&str] = &[
+    "按照应急管理部和国家消防救援局的统一部署",
+    "省委、省政府相关领导出席2024年全省消防宣传月启动仪式",
+    "省安全委员会和省消防救援委员会首次联合下发通知",
+    "在长春人文学院举办消防宣传教育“进校园”活动暨消防文化作品展",
+    "“畅通生命通道”专项行动",
+    "市县两级党政领导干部和公职人员消防安全大培训",
+    "联合邮政部门",
+    "“平安寄递”",
+    "第四届“吉林消防”科普嘉年华",
+    "吉林消防安全云直播",
+    "吉林省首届“知消杯”消防知识竞赛",
+    "美团、共享单车、大众点评",
+    "全州中小学生消防主题演讲比赛",
+    "全州行业部门消防安全“明白人”培训授课业务竞赛",
+    "全州微型消防站业务技能比武竞赛",
+    "全州消防元素“亮屏”行动",
+    "联合吉林师范大学举办消防安全游园会",
+    "消防月长白山集邮展览",
+    "《吉林省关于推动消防志愿服务工作高质量发展的意见》",
+    "消防志愿者冬季百日宣传活动",
+    "全省消防志愿者消防技能定向挑战赛",
+    "以“查火患”“送平安”为主要内容",
+    "老妈妈防火团",
+    "标志性建筑户外大屏",
+    "国家二级演员宋晓峰",
+    "影老板",
+    "《检察官到消防站体验的一天》《消防连着你我他 警察叔叔来喊话》",
+    "白城市中级人民检察院、白城市公安局",
+];
+
+fn headings(report: &Value) -> Vec<&str> {
+    report["sections"].as_array().unwrap().iter().map(|s| s["heading"].as_str().unwrap()).collect()
+}
+
+/// The proofreading pass's findings, and the same pass run here over every paragraph.
+fn proofread(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["findings"].as_array().unwrap().iter().map(ToString::to_string).collect();
+    out.extend(plain(report).lines().flat_map(|p| {
+        firecast::report::proof::check(p).into_iter().map(move |f| format!("{}: {} in «{p}»", f.rule, f.at))
+    }));
+    out
+}
 
 pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     let c = app.login("province").await;
     let id = demo_month(&c).await;
     let report: Value = c.get(&format!("/api/v1/campaigns/{id}/report")).await.json().await.unwrap();
     let text = plain(&report);
-    for phrase in STATED {
+    for phrase in STATED.iter().chain(NAMED) {
         assert!(text.contains(phrase), "the report lacks «{phrase}»:\n{text}");
     }
+    // The source's sections, numbered without gaps, and its closing paragraph.
+    assert_eq!(
+        headings(&report),
+        [
+            "",
+            "一、周密部署，高位推进",
+            "二、多方联动，凝聚力量",
+            "三、创新引领，拓展领域",
+            "四、志愿服务，精准发力",
+            "五、媒体聚焦，产品共享",
+            "六、下一步工作"
+        ]
+    );
+    assert!(text.contains("建立健全消防宣传教育长效工作机制"), "{text}");
+    // Routine series are summed, never told as highlights; a region's figure stays with it.
+    assert!(!text.contains("开放日（第") && !text.contains("（第1批）"), "{text}");
+    for line in text.lines().filter(|l| l.contains("42家")) {
+        assert!(line.contains("辽源市消防救援支队开展消防宣讲团"), "辽源's 42 units are 辽源's: {line}");
+    }
+    // Full names first, short names after.
+    assert!(text.contains("吉林省消防救援总队坚持部门联动") && text.contains("总队联合省委社会工作部下发"), "{text}");
     // Every figure links to its records.
     let links: Vec<&str> = report["sections"]
         .as_array()
@@ -74,40 +128,54 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
         .filter(|s| s["kind"] == "figure")
         .map(|s| s["href"].as_str().unwrap())
         .collect();
-    assert!(links.len() >= 20, "{links:?}");
-    for href in links.iter().take(5) {
+    assert!(links.len() >= 30, "{links:?}");
+    for href in links.iter().step_by(7) {
         assert_eq!(c.get(href).await.status(), StatusCode::OK, "{href}");
     }
-    // The proofreading pass finds nothing in the province's text, nor in two regions'.
-    let proofread = |report: &Value| -> Vec<String> {
-        plain(report)
-            .lines()
-            .flat_map(|p| {
-                firecast::report::proof::check(p).into_iter().map(move |f| format!("{}: {} in «{p}»", f.rule, f.at))
-            })
-            .collect()
-    };
     assert_eq!(proofread(&report), Vec::<String>::new());
-    for region in ["220100", "220400"] {
-        let r: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region={region}")).await.json().await.unwrap();
-        assert_eq!(proofread(&r), Vec::<String>::new(), "{region}");
+    // The table of regions adds up: ten regions, the province's own row, the total; tables are
+    // numbered without gaps.
+    let rows = report["tables"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 12, "ten regions, 省本级 and the total");
+    assert_eq!(rows[10][0], "省本级");
+    for col in 1..rows[0].as_array().unwrap().len() {
+        let cell = |r: &Value| r[col].as_str().unwrap().parse::<i64>().unwrap();
+        let parts: i64 = rows[..11].iter().map(cell).sum();
+        assert_eq!(parts, cell(&rows[11]), "column {col} adds up");
     }
-    // The table of regions, and a region's own report.
-    assert_eq!(report["tables"][0]["rows"].as_array().unwrap().len(), 11, "ten regions and the total");
+    let captions: Vec<&str> =
+        report["tables"].as_array().unwrap().iter().map(|t| t["caption"].as_str().unwrap()).collect();
+    assert_eq!(captions, ["表1 各地区主要数据", "表2 任务完成情况", "表3 每日数据"]);
+
+    // Two regions' own reports: their records, their signature, figures in their scope.
+    let changchun: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region=220100")).await.json().await.unwrap();
+    let cc = plain(&changchun);
+    assert_eq!(changchun["title"], "长春市2024年消防宣传月工作总结");
+    assert_eq!(changchun["signer"], "长春市消防救援支队");
+    assert!(cc.contains("按照吉林省消防救援总队的统一部署，全市各地"), "{cc}");
+    assert!(cc.contains("长春市消防救援支队举行长春市消防宣传月启动仪式暨消防演练，7名党政领导参加"), "{cc}");
+    assert!(cc.contains("长春支队邀请国家二级演员宋晓峰拍摄打通“生命通道”主题短剧"), "the short name after: {cc}");
+    assert!(cc.contains("通过全省四级推送系统，全市居民共收到消防宣传产品582部"), "the province's push: {cc}");
+    assert!(!cc.contains("全省各地") && !cc.contains("向社区居民推送消防宣传产品582部"), "{cc}");
+    assert!(cc.contains("各县（市、区）的主要数据见表1"), "no sentence repeated for every county: {cc}");
+    assert_eq!(proofread(&changchun), Vec::<String>::new());
+    let yanbian: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region=222400")).await.json().await.unwrap();
+    let yb = plain(&yanbian);
+    assert_eq!(yanbian["signer"], "延边朝鲜族自治州消防救援支队");
+    for contest in ["演讲比赛", "“明白人”培训授课业务竞赛", "比武竞赛", "“亮屏”行动"] {
+        assert!(yb.contains(contest), "延边's four contests: {yb}");
+    }
+    assert!(yb.contains("延边支队在延边州各县市开展全州消防元素“亮屏”行动；11月19日，联合州教育局"), "{yb}");
+    assert_eq!(proofread(&yanbian), Vec::<String>::new());
+    assert!(!yb.contains("报名参加，其中微博"), "the carnival was in 长春, not 延边");
     let liaoyuan: Value = c.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.json().await.unwrap();
-    assert!(plain(&liaoyuan).contains("辽源市"), "{}", plain(&liaoyuan));
-    assert!(
-        plain(&liaoyuan).contains("共在消防宣传矩阵发布新闻183条"),
-        "each media clause stands alone: {}",
-        plain(&liaoyuan)
-    );
+    assert!(plain(&liaoyuan).contains("共通过消防宣传矩阵发布新闻183条"), "{}", plain(&liaoyuan));
     assert_eq!(liaoyuan["title"], "辽源市2024年消防宣传月工作总结", "a region's own title, never 全省");
-    assert_eq!(liaoyuan["signer"], "辽源市消防救援支队", "{liaoyuan}");
     assert!(liaoyuan["date"].as_str().unwrap().ends_with('日'), "{liaoyuan}");
-    assert!(!plain(&liaoyuan).contains("活动报名者"), "the carnival was in 长春, not 辽源");
-    let changchun = app.login("changchun").await;
+    assert_eq!(proofread(&liaoyuan), Vec::<String>::new());
+    let changchun_staff = app.login("changchun").await;
     assert_eq!(
-        changchun.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.status(),
+        changchun_staff.get(&format!("/api/v1/campaigns/{id}/report?region=220400")).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "outside Changchun"
     );
@@ -118,6 +186,156 @@ pub async fn the_report_states_every_figure_of_the_source(app: TestApp) {
     assert!(plain(&now).contains("与2024年全省消防宣传月相比"), "{}", plain(&now));
     assert!(!plain(&now).contains('+') && !plain(&now).contains("-100"), "changes are worded: {}", plain(&now));
     assert_eq!(proofread(&now), Vec::<String>::new());
+}
+
+/// The paragraph of a report with this key.
+fn paragraph<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["paragraphs"].as_array().unwrap())
+        .find(|p| p["key"] == key)
+        .unwrap_or_else(|| panic!("no paragraph {key}"))
+}
+
+async fn report(c: &Client, id: i64, query: &str) -> Value {
+    c.get(&format!("/api/v1/campaigns/{id}/report{query}")).await.json().await.unwrap()
+}
+
+fn text_of(p: &Value) -> String {
+    p["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect()
+}
+
+pub async fn report_authors_choose_edit_and_stay_in_scope(app: TestApp) {
+    let c = app.login("province").await;
+    let id = demo_month(&c).await;
+    let before = report(&c, id, "").await;
+    let choice = |r: &Value, title: &str| -> i64 {
+        r["choices"].as_array().unwrap().iter().find(|x| x["title"].as_str().unwrap().contains(title)).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let video = choice(&before, "检察官");
+    // Hidden, the record leaves the text; pinned, a routine record enters it; auto, all is back.
+    let marks = format!("/api/v1/campaigns/{id}/report/marks");
+    let hide =
+        c.json(reqwest::Method::POST, &marks, &serde_json::json!({"activity_id": video, "mark": "hidden"})).await;
+    assert_eq!(hide.status(), StatusCode::NO_CONTENT);
+    assert!(!plain(&report(&c, id, "").await).contains("检察官"));
+    let routine: i64 = app
+        .scalar(&format!("select min(id) from activity where campaign_id = {id} and title like '%开放日（第1场）'"))
+        .await;
+    let pin =
+        c.json(reqwest::Method::POST, &marks, &serde_json::json!({"activity_id": routine, "mark": "pinned"})).await;
+    assert_eq!(pin.status(), StatusCode::NO_CONTENT);
+    let pinned = plain(&report(&c, id, "").await);
+    assert!(pinned.contains("开放日（第1场）"), "{pinned}");
+    for activity_id in [video, routine] {
+        let r = c
+            .json(reqwest::Method::POST, &marks, &serde_json::json!({"activity_id": activity_id, "mark": "auto"}))
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(plain(&report(&c, id, "").await), plain(&before));
+    let bad = c.json(reqwest::Method::POST, &marks, &serde_json::json!({"activity_id": video, "mark": "top"})).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Scope: another region's report, another region's record, a record of another campaign, a
+    // reader who does not plan.
+    let changchun = app.login("changchun").await;
+    let theirs = changchun
+        .json(
+            reqwest::Method::POST,
+            &format!("{marks}?region=222400"),
+            &serde_json::json!({"activity_id": video, "mark": "hidden"}),
+        )
+        .await;
+    assert_eq!(theirs.status(), StatusCode::UNPROCESSABLE_ENTITY, "延边's report is outside 长春");
+    let outside = changchun
+        .json(
+            reqwest::Method::POST,
+            &format!("{marks}?region=220100"),
+            &serde_json::json!({"activity_id": video, "mark": "hidden"}),
+        )
+        .await;
+    assert_eq!(outside.status(), StatusCode::UNPROCESSABLE_ENTITY, "白城's record is not in 长春's report");
+    assert!(outside.text().await.unwrap().contains("activity_id"));
+    let other: i64 = app.scalar(&format!("select min(id) from activity where campaign_id <> {id}")).await;
+    let r = c.json(reqwest::Method::POST, &marks, &serde_json::json!({"activity_id": other, "mark": "pinned"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a record of another campaign");
+    let volunteer = app.login("volunteer").await;
+    let r = volunteer
+        .json(reqwest::Method::POST, &marks, &serde_json::json!({"activity_id": video, "mark": "hidden"}))
+        .await;
+    assert!(r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::UNPROCESSABLE_ENTITY, "{}", r.status());
+    assert_eq!(app.scalar("select count(*) from report_mark").await, 0);
+
+    // The authors' fields: checked, kept, told.
+    let text = format!("/api/v1/campaigns/{id}/report/text?region=220100");
+    let r = changchun.json(reqwest::Method::PUT, &text, &serde_json::json!({"deployed_by": "总队\u{0007}"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = serde_json::json!({"deployed_by": "吉林省消防救援总队和长春市安全生产委员会", "next_steps": "全市将持续开展冬春火灾防控宣传。"});
+    assert_eq!(changchun.json(reqwest::Method::PUT, &text, &body).await.status(), StatusCode::NO_CONTENT);
+    let cc = plain(&report(&changchun, id, "?region=220100").await);
+    assert!(
+        cc.contains("按照吉林省消防救援总队和长春市安全生产委员会的统一部署")
+            && cc.contains("全市将持续开展冬春火灾防控宣传。"),
+        "{cc}"
+    );
+    assert!(!plain(&report(&c, id, "").await).contains("长春市安全生产委员会"), "长春's fields are its report's only");
+
+    // A paragraph rewritten by hand keeps its figures linked and follows the records: in the
+    // running month, a news story changes the media paragraph under the edit.
+    let list: Value = c.get("/api/v1/campaigns").await.json().await.unwrap();
+    let running = list.as_array().unwrap().iter().find(|x| x["status"] == "running").unwrap()["id"].as_i64().unwrap();
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let story = |n: i32| serde_json::json!({"campaign_id": running, "level": "central", "outlet": "新华网", "title": format!("冬季防火宣传见闻{n}"), "published_on": today});
+    assert_eq!(c.json(reqwest::Method::POST, "/api/v1/news", &story(1)).await.status(), StatusCode::CREATED);
+    let now_path = format!("/api/v1/campaigns/{running}/report");
+    let now: Value = c.get(&now_path).await.json().await.unwrap();
+    let media = paragraph(&now, "media.1");
+    assert!(text_of(media).contains("在中央级媒体发布新闻1条"), "{media}");
+    let edits = format!("/api/v1/campaigns/{running}/report/edits");
+    let edited = "截至目前，全省共在中央级媒体发布新闻1条，社会反响良好。";
+    let r = c.json(reqwest::Method::POST, &edits, &serde_json::json!({"paragraph": "media.1", "text": edited})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let now: Value = c.get(&now_path).await.json().await.unwrap();
+    let media = paragraph(&now, "media.1");
+    assert_eq!(text_of(media), edited);
+    assert_eq!(media["edited"], true);
+    assert_eq!(media["stale"], false);
+    assert!(media["segments"].as_array().unwrap().iter().any(|s| s["kind"] == "figure" && s["text"] == "1"), "{media}");
+    assert_eq!(c.json(reqwest::Method::POST, "/api/v1/news", &story(2)).await.status(), StatusCode::CREATED);
+    let now: Value = c.get(&now_path).await.json().await.unwrap();
+    let media = paragraph(&now, "media.1");
+    assert_eq!(
+        text_of(media),
+        "截至目前，全省共在中央级媒体发布新闻2条，社会反响良好。",
+        "the figure follows the records"
+    );
+    assert_eq!(media["stale"], true);
+    assert!(media["generated"].as_str().unwrap().contains("在中央级媒体发布新闻2条"), "{media}");
+    // A bad paragraph, two paragraphs in one, and going back to the generated text.
+    let r = c.json(reqwest::Method::POST, &edits, &serde_json::json!({"paragraph": "media.9", "text": "x"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .json(reqwest::Method::POST, &edits, &serde_json::json!({"paragraph": "media.1", "text": "一段。\n二段。"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c.json(reqwest::Method::POST, &edits, &serde_json::json!({"paragraph": "media.1", "text": ""})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let now: Value = c.get(&now_path).await.json().await.unwrap();
+    assert_eq!(paragraph(&now, "media.1")["edited"], false);
+    // Audited, each with its outcome.
+    // Audited: each change, and the reader refused.
+    assert_eq!(app.scalar("select count(*) from audit_log where action = 'report.edit' and outcome = 'ok'").await, 2);
+    assert_eq!(app.scalar("select count(*) from audit_log where action = 'report.mark' and outcome = 'ok'").await, 4);
+    assert_eq!(
+        app.scalar("select count(*) from audit_log where action = 'report.mark' and outcome = 'denied'").await,
+        1
+    );
+    assert_eq!(app.scalar("select count(*) from audit_log where action = 'report.text' and outcome = 'ok'").await, 1);
 }
 
 pub async fn the_report_downloads_open_in_real_readers(app: TestApp) {
@@ -223,6 +441,7 @@ pub async fn the_dashboard_draws_the_chosen_metric(app: TestApp) {
 
 crate::on_both_backends!(
     the_report_states_every_figure_of_the_source,
+    report_authors_choose_edit_and_stay_in_scope,
     the_report_downloads_open_in_real_readers,
     the_dashboard_draws_the_chosen_metric
 );

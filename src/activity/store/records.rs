@@ -313,9 +313,9 @@ pub async fn insert_many(db: &Db, records: &[NewActivity], progress: &(dyn Fn(us
         progress(ids.len());
     }
     let mut add = Increments::default();
-    for (id, r) in ids.iter().zip(records).filter(|(_, r)| r.state == State::Approved) {
+    for r in records.iter().filter(|r| r.state == State::Approved) {
         for (metric, value) in &r.figures {
-            add.add(*id, r.campaign_id, &r.region.1, r.starts_on, r.duty_id, metric, *value);
+            add.add(r.campaign_id, &r.region.1, r.starts_on, r.duty_id, metric, *value);
         }
     }
     add.apply(&mut tx).await?;
@@ -397,7 +397,7 @@ pub async fn transition(db: &Db, id: i64, from: State, to: State, reviewer: Opti
                     .await?;
             let mut add = Increments::default();
             for (metric, value) in &figures {
-                add.add(id, campaign, &path, day, duty, metric, *value);
+                add.add(campaign, &path, day, duty, metric, *value);
             }
             moved_increments = Some(add);
         }
@@ -430,7 +430,7 @@ pub async fn approve_all(db: &Db, campaign_id: i64, reviewer: i64) -> Result<u64
     Ok(n)
 }
 
-/// Recomputes a campaign's totals, daily totals, top records and duty progress from its approved
+/// Recomputes a campaign's totals, daily totals and duty progress from its approved
 /// records, in one streaming pass.
 async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
     use futures_util::TryStreamExt as _;
@@ -438,20 +438,19 @@ async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query("delete from figure_total where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
         sqlx::query("delete from figure_daily where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
-        sqlx::query("delete from figure_top where campaign_id = $1").bind(campaign_id).execute(&mut *c).await?;
         sqlx::query("delete from duty_progress where duty_id in (select id from duty where campaign_id = $1)")
             .bind(campaign_id)
             .execute(&mut *c)
             .await?;
         // One pass over the records, summed in memory.
-        let mut rows = sqlx::query_as::<_, (i64, String, Date, Option<i64>, String, i64)>(
-            "select a.id, a.region_path, a.starts_on, a.duty_id, f.metric_code, f.value from activity a \
+        let mut rows = sqlx::query_as::<_, (String, Date, Option<i64>, String, i64)>(
+            "select a.region_path, a.starts_on, a.duty_id, f.metric_code, f.value from activity a \
              join activity_figure f on f.activity_id = a.id where a.campaign_id = $1 and a.state = 'approved'",
         )
         .bind(campaign_id)
         .fetch(&mut *c);
-        while let Some((id, path, day, duty, metric, value)) = rows.try_next().await? {
-            add.add(id, campaign_id, &path, day, duty, &metric, value);
+        while let Some((path, day, duty, metric, value)) = rows.try_next().await? {
+            add.add(campaign_id, &path, day, duty, &metric, value);
         }
     });
     add.apply(tx).await
@@ -464,24 +463,14 @@ struct Increments {
     total: HashMap<(i64, String, String), i64>,
     daily: HashMap<(i64, String, Date, String), i64>,
     duty: HashMap<(i64, String), i64>,
-    /// The record with the largest value of a highlight metric: (value, record).
-    top: HashMap<(i64, String, String), (i64, i64)>,
 }
 
 impl Increments {
-    /// Adds one figure of approved record `id` at `path` on `day`.
-    #[allow(clippy::too_many_arguments)]
-    fn add(&mut self, id: i64, campaign: i64, path: &str, day: Date, duty: Option<i64>, metric: &str, value: i64) {
-        let highlight = HIGHLIGHT_METRICS.contains(&metric);
+    /// Adds one figure of an approved record at `path` on `day`.
+    fn add(&mut self, campaign: i64, path: &str, day: Date, duty: Option<i64>, metric: &str, value: i64) {
         for prefix in ancestor_paths(path) {
             if prefix.len() <= DAILY_MAX_PATH {
                 *self.daily.entry((campaign, prefix.clone(), day, metric.to_owned())).or_default() += value;
-                if highlight {
-                    let top = self.top.entry((campaign, prefix.clone(), metric.to_owned())).or_insert((value, id));
-                    if (value, -id) > (top.0, -top.1) {
-                        *top = (value, id);
-                    }
-                }
             }
             *self.total.entry((campaign, prefix, metric.to_owned())).or_default() += value;
         }
@@ -494,21 +483,7 @@ impl Increments {
         let total: Vec<_> = self.total.into_iter().collect();
         let daily: Vec<_> = self.daily.into_iter().collect();
         let duty: Vec<_> = self.duty.into_iter().collect();
-        let top: Vec<_> = self.top.into_iter().collect();
         on_tx!(tx, |c| {
-            for chunk in top.chunks(CHUNK_ROWS) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "insert into figure_top (campaign_id, region_path, metric_code, value, activity_id) ",
-                );
-                q.push_values(chunk, |mut b, ((campaign, path, metric), (value, id))| {
-                    b.push_bind(*campaign).push_bind(path).push_bind(metric).push_bind(*value).push_bind(*id);
-                });
-                q.push(
-                    " on conflict (campaign_id, region_path, metric_code) do update set value = excluded.value, \
-                     activity_id = excluded.activity_id where excluded.value > figure_top.value",
-                );
-                q.build().execute(&mut *c).await?;
-            }
             for chunk in total.chunks(CHUNK_ROWS) {
                 let mut q =
                     sqlx::QueryBuilder::new("insert into figure_total (campaign_id, region_path, metric_code, value) ");
@@ -543,69 +518,67 @@ impl Increments {
     }
 }
 
-/// The most notable approved record of each subdivision: the one with the largest figure among
-/// the metrics that describe reach (people trained, stickers, registrations …).
-#[derive(Clone, Debug, FromRow, Serialize, ToSchema)]
-pub struct Highlight {
-    /// The subdivision's path prefix.
-    pub region_path: String,
+/// An approved record as the written report tells it.
+#[derive(Clone, Debug, FromRow)]
+pub struct ToldRecord {
     /// Record id.
     pub id: i64,
-    pub(crate) title: String,
+    /// Kind (see `activity::KINDS`).
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// First day.
+    pub starts_on: Date,
+    /// Where it took place.
+    pub region_path: String,
     /// Organiser's name.
     pub organiser_name: String,
+    /// Organiser's kind of unit.
+    pub organiser_kind: String,
+    /// Organiser's region.
+    pub organiser_path: String,
+    /// Units it was held with.
+    pub co_organisers: String,
+    /// Venue.
+    pub venue: String,
+    /// What was done.
+    pub description: String,
 }
 
-/// Metrics that make a record notable in the written report.
-pub const HIGHLIGHT_METRICS: &[&str] = &[
-    "people_trained",
-    "units_trained",
-    "parcel_stickers",
-    "registrations",
-    "livestream_views",
-    "vehicle_outings",
-    "visitors",
-    "short_videos",
-];
-
-/// The notable record of each subdivision of the region at `path` (paths `child_len` long): of the
-/// records with the largest value of a highlight metric, the one whose value is largest. Kept down
-/// to county level; below it there are no subdivisions with highlights.
-pub async fn highlights(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Highlight>> {
+/// The approved records of a campaign in the region at `path`, by day.
+pub async fn told_records(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<ToldRecord>> {
     let inner = Scope::under(path);
     let (low, high) = inner.bounds();
-    let rows: Vec<(String, i64, i64, String, String)> = on_db!(db, |p| {
+    Ok(on_db!(db, |p| {
         sqlx::query_as(
-        "select t.region_path, t.value, a.id, a.title, u.name from figure_top t join activity a on a.id = t.activity_id \
-         join unit u on u.id = a.organiser_unit_id where t.campaign_id = $1 and t.region_path >= $2 and t.region_path < $3 \
-         and length(t.region_path) = $4 order by t.region_path, t.value desc, a.id"
+        "select a.id, a.kind, a.title, a.starts_on, a.region_path, u.name as organiser_name, u.kind as organiser_kind, \
+         a.organiser_path, a.co_organisers, a.venue, a.description from activity a join unit u on u.id = a.organiser_unit_id \
+         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
+         order by a.starts_on, a.id"
     )
     .bind(campaign_id)
     .bind(low)
     .bind(&high)
-    .bind(child_len)
     .fetch_all(p)
     .await
-    })?;
-    let mut out: Vec<Highlight> = Vec::new();
-    for (region_path, _, id, title, organiser_name) in rows {
-        if out.last().is_none_or(|h| h.region_path != region_path) {
-            out.push(Highlight { region_path, id, title, organiser_name });
-        }
-    }
-    Ok(out)
+    })?)
 }
 
-/// The figures of several records.
-pub async fn figures_of(db: &Db, ids: &[i64]) -> Result<Vec<Figure>> {
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    if list.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "select activity_id, metric_code, value from activity_figure where activity_id in ({list}) order by activity_id, metric_code"
-    );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
+/// The figures of the approved records of a campaign in the region at `path`.
+pub async fn told_figures(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<Figure>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select f.activity_id, f.metric_code, f.value from activity_figure f join activity a on a.id = f.activity_id \
+         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3"
+    )
+    .bind(campaign_id)
+    .bind(low)
+    .bind(&high)
+    .fetch_all(p)
+    .await
+    })?)
 }
 
 /// Daily totals are kept for paths this long or shorter: the province, prefecture-level regions

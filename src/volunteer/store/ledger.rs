@@ -255,3 +255,22 @@ pub async fn hours_totals(db: &Db, from: Date, to: Date, path: &str, child_len: 
     .await
     })?)
 }
+
+/// The teams in the region at `path` that served between two days (by hours credited), most hours
+/// first.
+pub async fn serving_teams(db: &Db, from: Date, to: Date, path: &str) -> Result<Vec<String>> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
+            "select u.name from volunteer_hours h join unit u on u.id = h.team_id where h.team_path >= $1 \
+             and h.team_path < $2 and h.day >= $3 and h.day <= $4 group by u.name order by sum(h.minutes) desc, u.name",
+        )
+        .bind(low)
+        .bind(&high)
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await
+    })?)
+}
