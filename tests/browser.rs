@@ -320,6 +320,29 @@ async fn the_dashboard_map_follows_the_metric_and_the_report_downloads() {
     assert_eq!(download.status(), 200);
     assert!(download.headers()["content-disposition"].to_str().unwrap().contains(".docx"));
     assert_eq!(&download.bytes().await.unwrap()[..2], b"PK");
+
+    // The office rewrites a paragraph in the page: kept, marked, its figures still links.
+    let edit = driver.find(By::Css("[id='p-volunteers.2'] + details")).await.unwrap();
+    edit.find(By::Css("summary")).await.unwrap().click().await.unwrap();
+    let area = edit.find(By::Css("textarea")).await.unwrap();
+    let generated = area.prop("value").await.unwrap().unwrap();
+    assert!(generated.contains("105万"), "{generated}");
+    area.clear().await.unwrap();
+    area.send_keys(format!("{generated}志愿服务覆盖全省城乡社区。")).await.unwrap();
+    click_to_load(&driver, By::Css("[id='p-volunteers.2'] + details button[type=submit]")).await.unwrap();
+    let para = driver.find(By::Css("[id='p-volunteers.2']")).await.unwrap();
+    assert!(para.text().await.unwrap().ends_with("志愿服务覆盖全省城乡社区。"));
+    assert!(para.class_name().await.unwrap().unwrap().contains("edited"));
+    let linked = para.find(By::LinkText("105万")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(linked.starts_with("/activities"), "{linked}");
+    driver.screenshot(&screenshot_path("report-edited.png")).await.unwrap();
+    // And hides a record from the text.
+    driver.find(By::Css("#choices summary")).await.unwrap().click().await.unwrap();
+    let row = driver.find(By::XPath("//details[@id='choices']//tr[contains(., '检察官')]")).await.unwrap();
+    row.find(By::Css("button[value=hidden]")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let text = driver.find(By::Css(".report-view")).await.unwrap().text().await.unwrap();
+    assert!(!text.contains("检察官到消防站") && text.contains("志愿服务覆盖全省城乡社区"), "{text}");
     driver.quit().await.unwrap();
 }
 
