@@ -25,7 +25,7 @@ impl Base {
             .iter()
             .filter_map(|s| match s {
                 Segment::Figure { text, href, .. } => Some((text.clone(), href.clone())),
-                Segment::Text { .. } => None,
+                Segment::Text { .. } | Segment::Record { .. } => None,
             })
             .collect();
         serde_json::to_string(&Self { plain: p.plain(), figures }).unwrap_or_default()
@@ -38,12 +38,13 @@ pub fn apply(sections: &mut [Section], edits: &[Edit]) {
         let Some(e) = edits.iter().find(|e| e.paragraph == p.key) else { continue };
         let base: Base = serde_json::from_str(&e.base).unwrap_or_default();
         let generated = p.clone();
+        let links: Vec<&Segment> = generated.segments.iter().filter(|s| !matches!(s, Segment::Text { .. })).collect();
         let figures: Vec<(String, String, i64)> = generated
             .segments
             .iter()
             .filter_map(|s| match s {
                 Segment::Figure { text, href, value } => Some((text.clone(), href.clone(), *value)),
-                Segment::Text { .. } => None,
+                Segment::Text { .. } | Segment::Record { .. } => None,
             })
             .collect();
         let mut body = e.body.clone();
@@ -55,7 +56,7 @@ pub fn apply(sections: &mut [Section], edits: &[Edit]) {
                 }
             }
         }
-        p.segments = linked(&body, &figures);
+        p.segments = linked(&body, &links);
         p.edited = true;
         p.stale = stale;
         p.generated = Some(generated.plain());
@@ -63,16 +64,18 @@ pub fn apply(sections: &mut [Section], edits: &[Edit]) {
     }
 }
 
-/// The text as segments, each figure found in it (in order) linked to its records.
-fn linked(body: &str, figures: &[(String, String, i64)]) -> Vec<Segment> {
+/// The text as segments, each figure and named record of the generated paragraph found in it (in
+/// order) linked to its records.
+fn linked(body: &str, links: &[&Segment]) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut rest = body;
-    for (text, href, value) in figures {
+    for link in links {
+        let (Segment::Figure { text, .. } | Segment::Record { text, .. }) = link else { continue };
         let Some(at) = rest.find(text.as_str()) else { continue };
         if at > 0 {
             out.push(Segment::Text { text: rest[..at].to_owned() });
         }
-        out.push(Segment::Figure { text: text.clone(), href: href.clone(), value: *value });
+        out.push((*link).clone());
         rest = &rest[at + text.len()..];
     }
     if !rest.is_empty() {

@@ -127,8 +127,11 @@ fn word(r: &Report) -> Result<Vec<u8>> {
     let sources = figure_sources(r);
     if !sources.is_empty() {
         blocks.push(docx::Block::Table {
-            caption: format!("表{} 正文数字来源", r.tables.len() + 1),
-            headers: ["正文位置", "数字", "数值", "记录（在系统中打开）"].iter().map(|h| (*h).to_owned()).collect(),
+            caption: format!("表{} 正文数字和活动来源", r.tables.len() + 1),
+            headers: ["正文位置", "数字或活动", "数值", "记录（在系统中打开）"]
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
             rows: sources,
         });
     }
@@ -147,16 +150,22 @@ fn word(r: &Report) -> Result<Vec<u8>> {
     docx::docx_bytes(&doc).map_err(|e| Error::Internal(anyhow::anyhow!("docx: {e}")))
 }
 
-/// Each figure of the text: the heading of its part, the figure as written, its value, and the
-/// address of its records in the system.
+/// Each figure and named record of the text: the heading of its part, the figure or name as
+/// written, the figure's value, and the address of its records in the system.
 fn figure_sources(r: &Report) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for s in &r.sections {
         let place = if s.heading.is_empty() { "导语".to_owned() } else { s.heading.clone() };
         for p in &s.paragraphs {
             for seg in &p.segments {
-                if let Segment::Figure { text, href, value } = seg {
-                    rows.push(vec![place.clone(), text.clone(), value.to_string(), href.clone()]);
+                match seg {
+                    Segment::Figure { text, href, value } => {
+                        rows.push(vec![place.clone(), text.clone(), value.to_string(), href.clone()]);
+                    }
+                    Segment::Record { text, href } => {
+                        rows.push(vec![place.clone(), text.clone(), String::new(), href.clone()]);
+                    }
+                    Segment::Text { .. } => {}
                 }
             }
         }

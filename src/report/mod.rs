@@ -73,6 +73,13 @@ pub enum Segment {
         /// The figure's exact value.
         value: i64,
     },
+    /// A record told by name, and where it is.
+    Record {
+        /// Its name as written.
+        text: String,
+        /// The record.
+        href: String,
+    },
 }
 
 /// A paragraph of the written report.
@@ -108,12 +115,17 @@ impl Paragraph {
         self
     }
 
+    fn record(&mut self, s: &str, href: &str) -> &mut Self {
+        self.segments.push(Segment::Record { text: s.to_owned(), href: href.to_owned() });
+        self
+    }
+
     /// The paragraph as plain text.
     pub fn plain(&self) -> String {
         self.segments
             .iter()
             .map(|s| match s {
-                Segment::Text { text } | Segment::Figure { text, .. } => text.as_str(),
+                Segment::Text { text } | Segment::Figure { text, .. } | Segment::Record { text, .. } => text.as_str(),
             })
             .collect()
     }

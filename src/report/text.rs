@@ -173,6 +173,7 @@ fn md(d: Date) -> String {
 enum Item {
     Text(String),
     Figure { metric: String, value: i64, href: String },
+    Record { title: String, href: String },
 }
 
 /// A paragraph being told; written out once its figures are known, in one number style.
@@ -208,6 +209,11 @@ impl Draft {
         self
     }
 
+    fn record(&mut self, title: &str, href: String) -> &mut Self {
+        self.items.push(Item::Record { title: title.to_owned(), href });
+        self
+    }
+
     fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -216,7 +222,7 @@ impl Draft {
     fn write(self) -> Paragraph {
         let wan = super::in_wan(self.items.iter().filter_map(|i| match i {
             Item::Figure { metric, value, .. } => Some((metric.clone(), *value)),
-            Item::Text(_) => None,
+            Item::Text(_) | Item::Record { .. } => None,
         }));
         let mut p = Paragraph::default();
         for i in self.items {
@@ -226,6 +232,9 @@ impl Draft {
                 }
                 Item::Figure { metric, value, href } => {
                     p.figure(shown(&metric, value, wan), &href, value);
+                }
+                Item::Record { title, href } => {
+                    p.record(&title, &href);
                 }
             }
         }
@@ -326,8 +335,9 @@ impl Teller<'_> {
         }
         let co = r.co_organisers.trim();
         let title = r.title.trim();
+        let href = format!("/activities/{}", r.id);
         if r.kind == "launch_ceremony" && !co.is_empty() {
-            d.text(&format!("{co}相关领导出席{title}，对宣传月活动进行了部署"));
+            d.text(&format!("{co}相关领导出席")).record(title, href.clone()).text("，对宣传月活动进行了部署");
         } else {
             if !same {
                 let who = self.name(&r.organiser_name);
@@ -361,9 +371,8 @@ impl Teller<'_> {
                     _ => "开展",
                 });
             }
-            d.text(title);
+            d.record(title, href.clone());
         }
-        let href = format!("/activities/{}", r.id);
         let mut told = false;
         for (metric, before, after) in REACH {
             let v = t.value(metric);

@@ -14,7 +14,7 @@ use crate::helpers::{Client, TestApp};
 /// field (or, for a file, a row's such column).
 async fn refused(r: reqwest::Response) -> (StatusCode, bool) {
     let status = r.status();
-    let whose = ["region_code", "targets", "audience_region", "campaign_id", "campaign", "product_id", "organiser"];
+    let whose = ["region", "targets", "audience_region", "campaign_id", "campaign", "product_id", "organiser"];
     let ok = match status {
         StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => true,
         StatusCode::UNPROCESSABLE_ENTITY => {
@@ -164,6 +164,13 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
     let node = app.scalar(&format!("select min(id) from push_node where push_id = {push}")).await;
     let attempt = app.scalar("select min(id) from attempt").await;
 
+    // An approved record in Changchun's report of the running month.
+    let told = app
+        .scalar(&format!(
+            "select min(id) from activity where campaign_id = {} and state = 'approved' and region_path like '/22/2201/%'",
+            running["id"]
+        ))
+        .await;
     // A sibling city's staff and its admin try every write on them.
     let yanbian = app.unit_id("延边朝鲜族自治州消防救援支队").await;
     app.add_user("yanbian.admin", "延边管理员", firecast::org::Role::Admin, yanbian).await;
@@ -311,6 +318,22 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
             format!("/api/v1/live-matches/{live}/corrections"),
             json!({"team_id": live_team, "points": 5, "reason": "越界"}),
         ),
+        // Changchun's report of the running month: its fields, its choice of records, its text.
+        (
+            Method::PUT,
+            format!("/api/v1/campaigns/{}/report/text?region=220100", running["id"]),
+            json!({"deployed_by": "越界部署", "documents": "", "next_steps": "越界"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/campaigns/{}/report/marks?region=220100", running["id"]),
+            json!({"activity_id": told, "mark": "hidden"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/campaigns/{}/report/edits?region=220100", running["id"]),
+            json!({"paragraph": "lead.1", "text": "越界改写。"}),
+        ),
     ];
     // Files sent to Changchun's objects.
     let picture = {
@@ -364,7 +387,8 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         })
     };
     for (method, path, _) in &writes {
-        assert!(documented(method, path), "{method} {path} is not an operation of the API");
+        let operation = path.split('?').next().unwrap();
+        assert!(documented(method, operation), "{method} {path} is not an operation of the API");
     }
     for (path, _, _) in &files {
         assert!(documented(&Method::POST, path.split('?').next().unwrap()), "POST {path} is not an operation");
@@ -463,6 +487,7 @@ pub async fn a_sibling_city_changes_nothing_of_changchun(app: TestApp) {
         "select count(*) from volunteer_member where name in ('越界队员', '越界导入') or name = '越界测试'".into(),
         "select 1 - count(*) from activity where title in ('越界培训', '越界导入活动')".into(),
         "select 1 - count(*) from hazard where description = '越界上报'".into(),
+        "select 1 - (select count(*) from report_text where region_path like '/22/2201/%') - (select count(*) from report_mark) - (select count(*) from report_edit)".into(),
     ] {
         assert_eq!(app.scalar(&sql).await, 1, "{sql}");
     }
