@@ -429,9 +429,9 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
             let targets = d
                 .targets
                 .iter()
-                .map(|t| format!("{} {}/{}", metric_name(catalogue, &t.metric_code).0, t.progress, t.target))
+                .map(|t| format!("{}\n{}/{}", metric_name(catalogue, &t.metric_code).0, t.progress, t.target))
                 .collect::<Vec<_>>()
-                .join("；");
+                .join("\n");
             vec![
                 d.duty.title.clone(),
                 d.duty.unit_name.clone(),
