@@ -52,6 +52,10 @@ pub const HEADLINE: &[&str] = &[
     "airings",
 ];
 
+/// Metrics whose regions' values do not add up to the whole: the distinct products pushed (one
+/// product pushed to every region is one product of the province).
+const NOT_ADDITIVE: &[&str] = &["products_pushed"];
+
 /// Metrics the source report states as "N余" (more than a round number).
 const ABOUT: &[&str] = &["leaders", "people_trained", "registrations", "participants", "visitors"];
 
@@ -399,20 +403,23 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
 
     // Tables: the regions with the place's own row (本级) so that the columns add up to the total.
     let mut region_rows: Vec<Vec<String>> = Vec::new();
-    let row_of = |name: String, value: &dyn Fn(&str) -> i64| {
+    let row_of = |name: String, value: &dyn Fn(&str) -> Option<i64>| {
         let mut row = vec![name];
-        row.extend(HEADLINE.iter().map(|m| value(m).to_string()));
+        row.extend(HEADLINE.iter().map(|m| value(m).map_or_else(|| "—".to_owned(), |v| v.to_string())));
         row
     };
     if !o.children.is_empty() {
-        region_rows.extend(o.children.iter().map(|r| row_of(r.name.clone(), &|m| r.value(m))));
-        let own = |m: &str| o.region.value(m) - o.children.iter().map(|r| r.value(m)).sum::<i64>();
-        if HEADLINE.iter().any(|m| own(m) != 0) {
+        region_rows.extend(o.children.iter().map(|r| row_of(r.name.clone(), &|m| Some(r.value(m)))));
+        // A count of distinct products pushed does not add up over regions: no own share of it.
+        let own = |m: &str| {
+            (!NOT_ADDITIVE.contains(&m)).then(|| o.region.value(m) - o.children.iter().map(|r| r.value(m)).sum::<i64>())
+        };
+        if HEADLINE.iter().any(|m| own(m).is_some_and(|v| v != 0)) {
             let name = if o.level == 0 { "省本级".to_owned() } else { format!("{}本级", o.region.name) };
             region_rows.push(row_of(name, &own));
         }
     }
-    region_rows.push(row_of(format!("{}合计", o.region.name), &|m| o.region.value(m)));
+    region_rows.push(row_of(format!("{}合计", o.region.name), &|m| Some(o.region.value(m))));
     let mut headers = vec!["地区".to_owned()];
     headers.extend(HEADLINE.iter().map(|m| {
         let (name, unit) = metric_name(catalogue, m);
