@@ -293,6 +293,16 @@ const NAMED: &[Named] = &[
     ),
 ];
 
+/// What a named record's platforms carried, as the source report tells it.
+const DESCRIBED: &[(&str, &str)] = &[(
+    "联合美团、共享单车、大众点评打造移动宣传阵地",
+    "共同派送“安全餐”至千家万户，将消防安全提示语音植入共享单车扫码解锁和骑行途中定时播放，在大众点评App开屏页上线消防提示",
+)];
+
+/// The volunteer teams the source names, by the region whose services they joined.
+const SERVING_TEAMS: &[(&str, &str)] =
+    &[("220100", "美团小哥消防志愿服务队"), ("220200", "苏宁易购消防志愿服务队"), ("220300", "公交车消防志愿服务队")];
+
 /// The documents of the 2024 month, as the source report tells them.
 const DOCUMENTS: &[&str] = &[
     "全省消防宣传月活动方案进一步明确行业部门消防宣传教育职责，细化具体措施任务",
@@ -461,6 +471,9 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>
         );
         (*venue).clone_into(&mut r.venue);
         (*co).clone_into(&mut r.co_organisers);
+        if let Some((_, what)) = DESCRIBED.iter().find(|(t, _)| t == title) {
+            (*what).clone_into(&mut r.description);
+        }
         if kind == &"launch_ceremony" || organiser.ends_with("支队") {
             r.duty_id = duty_of.get(&unit.0).copied();
         }
@@ -497,7 +510,7 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>
             let k = r * per_region + i;
             let on = day(u8::try_from(1 + (k * 7) % 29).unwrap_or(1));
             let what = if i % 2 == 0 { "查火患" } else { "送平安" };
-            batch.push(record(
+            let mut service = record(
                 id,
                 duty,
                 unit.clone(),
@@ -508,7 +521,12 @@ pub async fn load(db: &Db, by: i64) -> anyhow::Result<HashMap<&'static str, i64>
                 vec![("handouts".to_owned(), handouts[k]), ("posters".to_owned(), posters[k])],
                 State::Approved,
                 by,
-            ));
+            );
+            // The teams the source names served with their detachments.
+            if let Some((_, team)) = SERVING_TEAMS.iter().find(|(c, _)| c == code) {
+                (*team).clone_into(&mut service.co_organisers);
+            }
+            batch.push(service);
         }
         // A few regions fall short of their opening target: their duty shows as overdue.
         for i in 0..6 {

@@ -373,6 +373,11 @@ impl Teller<'_> {
             }
             d.record(title, href.clone());
         }
+        // What was done, when its organiser wrote it as a clause of its own.
+        let what = r.description.trim().trim_end_matches('。');
+        if !what.is_empty() && what.chars().count() <= 120 && !what.contains('\n') {
+            d.text("，").text(what);
+        }
         let mut told = false;
         for (metric, before, after) in REACH {
             let v = t.value(metric);
@@ -500,10 +505,12 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
         lead.text(&format!("按照{owner}的统一部署，"));
     }
     let theme = c.theme.trim();
-    lead.text(&format!("{}各地紧紧围绕“{theme}”宣传主题，组织开展了内容丰富、形式多样的系列宣传活动", teller.place));
+    lead.text(&format!("{}各地紧紧围绕“{theme}”宣传主题", teller.place));
     let held = i64::try_from(m.records.len()).unwrap_or(0);
-    if held > 0 {
-        lead.text("，共开展各类宣传活动").figure(
+    if held == 0 {
+        lead.text("组织开展消防宣传活动");
+    } else {
+        lead.text("，共组织开展各类消防宣传活动").figure(
             "activities",
             held,
             format!("/activities?campaign={}&region={}&state=approved", c.id, o.region.code),
@@ -550,7 +557,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                     } else {
                         format!("{}等", ways.join("、"))
                     });
-                    leaders.text("形式参与当地消防宣传活动，带头宣传普及消防知识。");
+                    leaders.text("形式参与当地消防宣传活动。");
                 }
                 paragraphs.extend([first, leaders]);
             }
@@ -616,9 +623,18 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                         format!("/activities?campaign={}&region={}&kind=volunteer_service", c.id, o.region.code),
                     );
                     sums.text("场次");
-                    if !m.teams.is_empty() {
-                        let n = m.teams.len();
-                        let shown_teams: Vec<&str> = m.teams.iter().take(3).map(String::as_str).collect();
+                    // The teams that served: by their hours, or named as the services' partners.
+                    let mut teams = m.teams.clone();
+                    for t in &services {
+                        for team in t.r.co_organisers.split('、').map(str::trim) {
+                            if team.ends_with("服务队") && !teams.iter().any(|x| x == team) {
+                                teams.push(team.to_owned());
+                            }
+                        }
+                    }
+                    if !teams.is_empty() {
+                        let n = teams.len();
+                        let shown_teams: Vec<&str> = teams.iter().take(3).map(String::as_str).collect();
                         sums.text(&format!("，{}", shown_teams.join("、")));
                         sums.text(&if n > 3 {
                             format!("等{n}支志愿服务队参与服务")
