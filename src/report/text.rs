@@ -573,14 +573,15 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                         "{who}坚持部门联动，协调{}等部门明确宣传职责、共同开展宣传活动。",
                         names.join("、")
                     ));
-                    // Each department's duty, unless a record it organised or joined tells it.
+                    // Each department's duty, unless a joint record it organised or joined tells it.
                     let each: Vec<String> = depts
                         .iter()
                         .filter(|d| {
                             let name = &d.duty.unit_name;
-                            !told
-                                .iter()
-                                .any(|t| &t.r.organiser_name == name || t.r.co_organisers.contains(name.as_str()))
+                            !told.iter().any(|t| {
+                                t.theme() == Theme::Joint
+                                    && (&t.r.organiser_name == name || t.r.co_organisers.contains(name.as_str()))
+                            })
                         })
                         .map(|d| format!("{}{}", short_name(&d.duty.unit_name), d.duty.title.trim()))
                         .collect();
