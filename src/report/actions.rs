@@ -11,6 +11,7 @@ use super::store::{self, Authored};
 use crate::campaign::can_plan;
 use crate::db::Db;
 use crate::org::caller::Principal;
+use crate::org::parse_text;
 use crate::{Error, Result, clock};
 
 /// The longest text a field or paragraph takes, in characters.
@@ -25,26 +26,14 @@ async fn authored_report(db: &Db, me: &Principal, campaign: i64, region: Option<
     Ok((o.campaign.id, o.region.path))
 }
 
-/// Text as typed, checked: at most [`MAX_TEXT`] characters, no control characters but line breaks.
-fn checked(field: &str, text: &str) -> Result<String> {
-    let text = text.trim().replace("\r\n", "\n");
-    if text.chars().count() > MAX_TEXT {
-        return Err(Error::invalid(field, "error.report_text_long"));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::invalid(field, "error.report_text_control"));
-    }
-    Ok(text)
-}
-
 /// Writes the authors' fields of a region's report.
 pub async fn set_authored(db: &Db, me: &Principal, campaign: i64, region: Option<&str>, a: &Authored) -> Result<()> {
     let r = async {
         let (id, path) = authored_report(db, me, campaign, region).await?;
         let a = Authored {
-            deployed_by: checked("deployed_by", &a.deployed_by)?,
-            documents: checked("documents", &a.documents)?,
-            next_steps: checked("next_steps", &a.next_steps)?,
+            deployed_by: parse_text("deployed_by", &a.deployed_by, MAX_TEXT)?,
+            documents: parse_text("documents", &a.documents, MAX_TEXT)?,
+            next_steps: parse_text("next_steps", &a.next_steps, MAX_TEXT)?,
         };
         if a.deployed_by.contains('\n') {
             return Err(Error::invalid("deployed_by", "error.report_one_line"));
@@ -100,7 +89,7 @@ pub struct EditInput {
 pub async fn edit(db: &Db, me: &Principal, campaign: i64, region: Option<&str>, input: &EditInput) -> Result<()> {
     let r = async {
         let (id, path) = authored_report(db, me, campaign, region).await?;
-        let text = checked("text", &input.text)?;
+        let text = parse_text("text", &input.text, MAX_TEXT)?;
         if text.contains('\n') {
             return Err(Error::invalid("text", "error.report_one_paragraph"));
         }
