@@ -75,6 +75,8 @@ pub struct Duty {
     pub unit_id: i64,
     /// Its name.
     pub unit_name: String,
+    /// Its kind (a line department's duty is told among the departments' work).
+    pub unit_kind: crate::org::UnitKind,
     /// Its region path.
     pub unit_path: String,
     /// What to do.
@@ -85,7 +87,7 @@ pub struct Duty {
     pub due_on: Date,
 }
 
-const DUTY_SELECT: &str = "select d.id, d.campaign_id, d.unit_id, u.name as unit_name, d.unit_path, d.title, d.description, \
+const DUTY_SELECT: &str = "select d.id, d.campaign_id, d.unit_id, u.name as unit_name, u.kind as unit_kind, d.unit_path, d.title, d.description, \
      d.due_on from duty d join unit u on u.id = d.unit_id";
 
 /// A target of a duty with the progress summed from approved activities.

@@ -371,16 +371,6 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         .collect();
     let platforms = crate::stream::store::reported_in(db, c.id, &region_path).await?;
     let teams = crate::volunteer::store::serving_teams(db, c.starts_on, c.ends_on, &region_path).await?;
-    let departments = crate::org::store::units(
-        db,
-        &Scope::under(&region_path),
-        &crate::org::store::UnitFilter { kind: Some(crate::org::UnitKind::Department), ..Default::default() },
-        10_000,
-    )
-    .await?
-    .into_iter()
-    .map(|u| u.id)
-    .collect();
     let (compare, compare_rows) = match &before {
         Some((prev, p)) => comparison(&o, prev, p),
         None => (None, Vec::new()),
@@ -394,7 +384,6 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         sources,
         platforms,
         teams,
-        departments,
         until,
     };
     let (mut sections, choices) = text::sections(&material, compare);

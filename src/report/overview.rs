@@ -154,6 +154,7 @@ mod tests {
             campaign_id: 1,
             unit_id: 1,
             unit_name: String::new(),
+            unit_kind: crate::org::UnitKind::Detachment,
             unit_path: String::new(),
             title: String::new(),
             description: String::new(),

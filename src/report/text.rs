@@ -21,6 +21,7 @@ use super::overview::{Overview, RegionRow};
 use super::store::Authored;
 use super::{Paragraph, Section, cn_number, href, shown};
 use crate::activity::store::{Figure, ToldRecord};
+use crate::org::UnitKind;
 
 /// The themes of the text, in the source's order, with their headings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -116,7 +117,7 @@ impl Told<'_> {
     fn theme(&self) -> Theme {
         let r = self.r;
         let government = GOVERNMENT.iter().any(|w| r.co_organisers.contains(w));
-        if r.organiser_kind == "department" {
+        if r.organiser_kind == UnitKind::Department {
             return Theme::Joint;
         }
         match r.kind.as_str() {
@@ -260,8 +261,6 @@ pub struct Material<'a> {
     pub platforms: Vec<(String, i64)>,
     /// Volunteer teams that served in the campaign's days.
     pub teams: Vec<String>,
-    /// Units of line departments in the region, by id.
-    pub departments: HashSet<i64>,
     /// The day the figures stand at.
     pub until: Date,
 }
@@ -563,7 +562,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
             }
             Theme::Joint => {
                 let depts: Vec<&DutyProgress> =
-                    o.duties.iter().filter(|d| m.departments.contains(&d.duty.unit_id)).collect();
+                    o.duties.iter().filter(|d| d.duty.unit_kind == UnitKind::Department).collect();
                 if !depts.is_empty() {
                     let mut names: Vec<String> = depts.iter().map(|d| short_name(&d.duty.unit_name)).collect();
                     names.dedup();

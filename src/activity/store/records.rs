@@ -534,7 +534,7 @@ pub struct ToldRecord {
     /// Organiser's name.
     pub organiser_name: String,
     /// Organiser's kind of unit.
-    pub organiser_kind: String,
+    pub organiser_kind: crate::org::UnitKind,
     /// Organiser's region.
     pub organiser_path: String,
     /// Units it was held with.
