@@ -17,11 +17,14 @@ use crate::{Error, Result, clock};
 /// The longest text a field or paragraph takes, in characters.
 const MAX_TEXT: usize = 4_000;
 
+/// Report authors are planners.
+fn require_author(me: &Principal) -> Result<()> {
+    if can_plan(me.role, me.user.unit_kind) { Ok(()) } else { Err(Error::Forbidden) }
+}
+
 /// The report a caller may author: its campaign and region path, after the checks.
 async fn authored_report(db: &Db, me: &Principal, campaign: i64, region: Option<&str>) -> Result<(i64, String)> {
-    if !can_plan(me.role, me.user.unit_kind) {
-        return Err(Error::Forbidden);
-    }
+    require_author(me)?;
     let o = super::overview::overview(db, &me.scope, campaign, region, clock::today()).await?;
     Ok((o.campaign.id, o.region.path))
 }
@@ -64,8 +67,7 @@ pub async fn set_mark(db: &Db, me: &Principal, campaign: i64, region: Option<&st
         };
         let (id, path) = authored_report(db, me, campaign, region).await?;
         // Only a record the report tells from: approved, of this campaign, inside the region.
-        let records = crate::activity::store::told_records(db, id, &path).await?;
-        if !records.iter().any(|r| r.id == input.activity_id) {
+        if !crate::activity::store::approved_in(db, id, &path, input.activity_id).await? {
             return Err(Error::invalid("activity_id", "error.report_record_outside"));
         }
         store::set_mark(db, id, &path, input.activity_id, mark, me.user.id).await
@@ -88,12 +90,14 @@ pub struct EditInput {
 /// one, or empty, drops the rewrite.
 pub async fn edit(db: &Db, me: &Principal, campaign: i64, region: Option<&str>, input: &EditInput) -> Result<()> {
     let r = async {
-        let (id, path) = authored_report(db, me, campaign, region).await?;
+        require_author(me)?;
         let text = parse_text("text", &input.text, MAX_TEXT)?;
         if text.contains('\n') {
             return Err(Error::invalid("text", "error.report_one_paragraph"));
         }
         let report = super::build(db, &me.scope, campaign, region, clock::today()).await?;
+        let o = report.overview.as_ref().ok_or(Error::NotFound)?;
+        let (id, path) = (o.campaign.id, o.region.path.as_str());
         let p = report
             .sections
             .iter()
@@ -103,7 +107,7 @@ pub async fn edit(db: &Db, me: &Principal, campaign: i64, region: Option<&str>, 
         // Rewritten before: the base is the paragraph generated now, without the rewrite.
         let generated = p.original.as_deref().unwrap_or(p);
         let body = (!text.is_empty() && text != generated.plain()).then(|| (text.as_str(), Base::of(generated)));
-        store::set_edit(db, (id, &path), &input.paragraph, body.as_ref().map(|(t, b)| (*t, b.as_str())), me.user.id)
+        store::set_edit(db, (id, path), &input.paragraph, body.as_ref().map(|(t, b)| (*t, b.as_str())), me.user.id)
             .await
     }
     .await;

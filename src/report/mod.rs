@@ -186,6 +186,8 @@ pub struct Report {
     pub findings: Vec<proof::Finding>,
     /// The records its authors may pin into the text or hide.
     pub choices: Vec<text::Choice>,
+    /// What its authors wrote around the records (deployment, documents, next steps).
+    pub authored: store::Authored,
     /// The overview it was written from.
     #[serde(skip)]
     pub overview: Option<Overview>,
@@ -504,6 +506,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
         pictures,
         findings,
         choices,
+        authored,
         overview: Some(o),
     })
 }

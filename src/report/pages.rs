@@ -211,7 +211,6 @@ struct ReportPage {
     place: Option<RegionPicker>,
     /// Set for planners: the report's forms.
     author: Option<Author>,
-    authored: store::Authored,
     error: Option<String>,
 }
 
@@ -242,21 +241,19 @@ async fn report_page(
             region: String::new(),
             place: None,
             author: None,
-            authored: store::Authored::default(),
             error,
         });
     };
     let region = (!region.is_empty()).then_some(region);
     let r = super::build(db, &me.scope, c.id, region, clock::today()).await?;
-    let (code, path) = r.overview.as_ref().map(|o| (o.region.code.clone(), o.region.path.clone())).unwrap_or_default();
+    let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
     let place = Some(picker::build(db, &me.scope, Spec::filter("region", 3), &code, false).await?);
     let author = crate::campaign::can_plan(me.role, me.user.unit_kind).then(|| Author {
         ctx: ctx.clone(),
         campaign: c.id,
         region: code.clone(),
     });
-    let authored = store::authored(db, c.id, &path).await?;
-    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code, place, author, authored, error })
+    Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code, place, author, error })
 }
 
 /// The report's place in a form's address.

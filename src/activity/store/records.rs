@@ -564,6 +564,26 @@ pub async fn told_records(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<T
     })?)
 }
 
+/// Whether record `id` is an approved record of a campaign in the region at `path` (one the
+/// written report tells from).
+pub async fn approved_in(db: &Db, campaign_id: i64, path: &str, id: i64) -> Result<bool> {
+    let inner = Scope::under(path);
+    let (low, high) = inner.bounds();
+    let n: i64 = on_db!(db, |p| {
+        sqlx::query_scalar(
+            "select count(*) from activity where id = $1 and campaign_id = $2 and state = 'approved' \
+             and region_path >= $3 and region_path < $4",
+        )
+        .bind(id)
+        .bind(campaign_id)
+        .bind(low)
+        .bind(&high)
+        .fetch_one(p)
+        .await
+    })?;
+    Ok(n > 0)
+}
+
 /// The figures of the approved records of a campaign in the region at `path`.
 pub async fn told_figures(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<Figure>> {
     let inner = Scope::under(path);
