@@ -105,7 +105,7 @@ pub async fn edit(db: &Db, me: &Principal, campaign: i64, region: Option<&str>, 
             .find(|p| p.key == input.paragraph)
             .ok_or_else(|| Error::invalid("paragraph", "error.report_paragraph"))?;
         // Rewritten before: the base is the paragraph generated now, without the rewrite.
-        let generated = p.original.as_deref().unwrap_or(p);
+        let generated = p.generated.as_deref().unwrap_or(p);
         let body = (!text.is_empty() && text != generated.plain()).then(|| (text.as_str(), Base::of(generated)));
         store::set_edit(db, (id, path), &input.paragraph, body.as_ref().map(|(t, b)| (*t, b.as_str())), me.user.id)
             .await

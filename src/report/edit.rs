@@ -18,8 +18,8 @@ pub struct Base {
 }
 
 impl Base {
-    /// The base of a generated paragraph, as stored.
-    pub fn of(p: &Paragraph) -> String {
+    /// The text and figures of a generated paragraph.
+    fn new(p: &Paragraph) -> Self {
         let figures = p
             .segments
             .iter()
@@ -28,7 +28,12 @@ impl Base {
                 Segment::Text { .. } | Segment::Record { .. } => None,
             })
             .collect();
-        serde_json::to_string(&Self { plain: p.plain(), figures }).unwrap_or_default()
+        Self { plain: p.plain(), figures }
+    }
+
+    /// The base of a generated paragraph, as stored.
+    pub fn of(p: &Paragraph) -> String {
+        serde_json::to_string(&Self::new(p)).unwrap_or_default()
     }
 }
 
@@ -36,46 +41,37 @@ impl Base {
 pub fn apply(sections: &mut [Section], edits: &[Edit]) {
     for p in sections.iter_mut().flat_map(|s| s.paragraphs.iter_mut()) {
         let Some(e) = edits.iter().find(|e| e.paragraph == p.key) else { continue };
-        let base: Base = serde_json::from_str(&e.base).unwrap_or_default();
-        let generated = p.clone();
-        let links: Vec<&Segment> = generated.segments.iter().filter(|s| !matches!(s, Segment::Text { .. })).collect();
-        let figures: Vec<(String, String, i64)> = generated
-            .segments
-            .iter()
-            .filter_map(|s| match s {
-                Segment::Figure { text, href, value } => Some((text.clone(), href.clone(), *value)),
-                Segment::Text { .. } | Segment::Record { .. } => None,
-            })
-            .collect();
+        let then: Base = serde_json::from_str(&e.base).unwrap_or_default();
+        let now = Base::new(p);
         let mut body = e.body.clone();
-        let stale = base.plain != generated.plain();
-        if stale && base.figures.len() == figures.len() {
-            for ((old, old_href), (new, new_href, _)) in base.figures.iter().zip(&figures) {
+        let stale = then.plain != now.plain;
+        if stale && then.figures.len() == now.figures.len() {
+            for ((old, old_href), (new, new_href)) in then.figures.iter().zip(&now.figures) {
                 if old != new && old_href == new_href && body.matches(old.as_str()).count() == 1 {
                     body = body.replacen(old.as_str(), new, 1);
                 }
             }
         }
-        p.segments = linked(&body, &links);
+        let generated = p.clone();
+        p.segments = linked(&body, &generated.segments);
         p.edited = true;
         p.stale = stale;
-        p.generated = Some(generated.plain());
-        p.original = Some(Box::new(generated));
+        p.generated = Some(Box::new(generated));
     }
 }
 
-/// The text as segments, each figure and named record of the generated paragraph found in it (in
-/// order) linked to its records.
-fn linked(body: &str, links: &[&Segment]) -> Vec<Segment> {
+/// The text as segments, each figure and named record of the generated paragraph's segments found
+/// in it (in order) linked to its records.
+fn linked(body: &str, generated: &[Segment]) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut rest = body;
-    for link in links {
+    for link in generated {
         let (Segment::Figure { text, .. } | Segment::Record { text, .. }) = link else { continue };
         let Some(at) = rest.find(text.as_str()) else { continue };
         if at > 0 {
             out.push(Segment::Text { text: rest[..at].to_owned() });
         }
-        out.push((*link).clone());
+        out.push(link.clone());
         rest = &rest[at + text.len()..];
     }
     if !rest.is_empty() {
@@ -183,7 +179,7 @@ mod tests {
         let p = &changed[0].paragraphs[0];
         assert_eq!(p.plain(), "全省各地累计发放宣传资料106万份，覆盖城乡。");
         assert!(p.stale);
-        assert_eq!(p.generated.as_deref(), Some("累计发放宣传资料106万份。"));
+        assert_eq!(p.generated.as_ref().map(|g| g.plain()).as_deref(), Some("累计发放宣传资料106万份。"));
     }
 
     #[test]

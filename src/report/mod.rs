@@ -98,11 +98,15 @@ pub struct Paragraph {
     pub edited: bool,
     /// Rewritten by hand before the records changed what would be generated (see [`edit`]).
     pub stale: bool,
-    /// When rewritten by hand: the text generated from the records now.
-    pub generated: Option<String>,
-    /// When rewritten by hand: the paragraph generated now.
-    #[serde(skip)]
-    pub original: Option<Box<Paragraph>>,
+    /// When rewritten by hand: the paragraph generated from the records now (its text, in JSON).
+    #[serde(serialize_with = "plain_of")]
+    #[schema(value_type = Option<String>)]
+    pub generated: Option<Box<Paragraph>>,
+}
+
+/// A paragraph as its text.
+fn plain_of<S: serde::Serializer>(p: &Option<Box<Paragraph>>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    p.as_ref().map(|p| p.plain()).serialize(s)
 }
 
 impl Paragraph {
