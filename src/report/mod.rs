@@ -251,11 +251,11 @@ pub fn cn_about(n: i64) -> String {
 /// A figure as the report writes it; `wan` when its paragraph writes counts in 万 (one number style
 /// a paragraph: then every count from 10,000 up is written in 万 too).
 fn shown(metric: &str, n: i64, wan: bool) -> String {
-    if ABOUT.contains(&metric) && !(wan && n >= 10_000) {
-        cn_about(n)
-    } else if wan && n >= 10_000 {
+    if wan && n >= 10_000 {
         let w = format!("{:.1}", n as f64 / 10_000.0);
         format!("{}万", w.trim_end_matches(".0"))
+    } else if ABOUT.contains(&metric) {
+        cn_about(n)
     } else {
         cn_number(n)
     }
@@ -273,11 +273,6 @@ fn href(campaign: i64, region: &str, metric: &str) -> String {
     } else {
         format!("/activities?campaign={campaign}&region={region}&state=approved")
     }
-}
-
-/// 一, 二, … 十: the numbers of headings and tables in Chinese.
-pub fn cn_ordinal(n: usize) -> &'static str {
-    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"].get(n.saturating_sub(1)).copied().unwrap_or("十")
 }
 
 fn metric_name<'a>(catalogue: &'a [Metric], code: &str) -> (&'a str, &'a str) {

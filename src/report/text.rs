@@ -64,7 +64,7 @@ const REACH: &[(&str, &str, &str)] = &[
     ("quiz_finalists", "选拔出", "名消防安全达人"),
     ("quiz_teams", "组成", "支代表队参赛"),
     ("challenge_teams", "来自", "支消防志愿服务队"),
-    ("challenge_volunteers", "的", "名消防志愿者同台竞技"),
+    ("challenge_volunteers", "", "名消防志愿者同台竞技"),
     ("units_trained", "深入", "家行业、单位、企业、学校、社区开展培训授课"),
     ("vehicle_outings", "出动消防宣传车", "场次"),
     ("people_trained", "培训", "人"),
@@ -302,18 +302,26 @@ impl Teller<'_> {
 
     /// Whether the place's sum of a metric may be written as the place's.
     fn place_owns(&self, metric: &str) -> bool {
-        self.m.o.region.value(metric) > 0 && (self.m.o.children.is_empty() || self.spread(metric) >= 2)
+        self.m.o.children.is_empty() || self.spread(metric) >= 2
     }
 
-    /// "{before}{figure}{after}" clauses of the place's sums, joined by "，"; returns whether any.
-    fn sums(&self, d: &mut Draft, lead: &str, clauses: &[(&str, &str, &str)]) -> bool {
+    /// "{before}{figure}{after}" clauses of a region's figures that have a value and that `keep`,
+    /// the first after `lead` and the others after "，"; returns whether any.
+    fn clauses(
+        &self,
+        d: &mut Draft,
+        row: &RegionRow,
+        lead: &str,
+        clauses: &[(&str, &str, &str)],
+        keep: impl Fn(&str) -> bool,
+    ) -> bool {
         let mut any = false;
         for (metric, before, after) in clauses {
-            if !self.place_owns(metric) {
+            if row.value(metric) == 0 || !keep(metric) {
                 continue;
             }
             d.text(if any { "，" } else { lead }).text(before);
-            self.region_figure(d, &self.m.o.region, metric);
+            self.region_figure(d, row, metric);
             d.text(after);
             any = true;
         }
@@ -384,13 +392,13 @@ impl Teller<'_> {
             if v == 0 || (*metric == "short_videos" && v == 1) {
                 continue;
             }
+            // 来自10支队伍的50名志愿者: the volunteers continue the teams' clause.
             let joined = *metric == "challenge_volunteers" && t.value("challenge_teams") > 0;
-            d.text(if joined { "" } else { "，" });
-            let before = if joined || *metric != "challenge_volunteers" { *before } else { "" };
+            d.text(if joined { "的" } else { "，" });
             let (before, after) = if *metric == "short_videos" && r.kind == "contest" {
                 ("征集短视频作品", "部")
             } else {
-                (before, *after)
+                (*before, *after)
             };
             d.text(before).figure(metric, v, href.clone()).text(after);
             told = true;
@@ -644,8 +652,9 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                     }
                 }
                 let lead = if sums.is_empty() { "宣传月期间，" } else { "，" };
-                let said = teller.sums(
+                let said = teller.clauses(
                     &mut sums,
+                    &o.region,
                     lead,
                     &[
                         ("handouts", "累计发放宣传资料", "份"),
@@ -655,6 +664,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                         ("vehicle_outings", "出动消防宣传车", "场次"),
                         ("people_trained", "培训群众", "人"),
                     ],
+                    |metric| teller.place_owns(metric),
                 );
                 if said || !sums.is_empty() {
                     sums.text("。");
@@ -684,15 +694,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                 ];
                 if news.iter().any(|(m, _, _)| o.region.value(m) > 0) {
                     media.text(&format!("截至{as_of}，{}消防救援队伍共", teller.place));
-                    let mut any = false;
-                    for (metric, before, after) in news {
-                        if o.region.value(metric) > 0 {
-                            media.text(if any { "，" } else { "" }).text(before);
-                            teller.region_figure(&mut media, &o.region, metric);
-                            media.text(after);
-                            any = true;
-                        }
-                    }
+                    teller.clauses(&mut media, &o.region, "", &news, |_| true);
                     media.text("。");
                 }
                 if o.region.value("products_pushed") > 0 {
@@ -738,17 +740,8 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
             } else {
                 for ch in silent {
                     regional.text(&ch.name);
-                    let mut any = false;
-                    for (metric, before, after) in
-                        [("handouts", "发放宣传资料", "份"), ("venue_openings", "开放消防场馆", "场（次）")]
-                    {
-                        if ch.value(metric) > 0 {
-                            regional.text(if any { "，" } else { "" }).text(before);
-                            teller.region_figure(&mut regional, ch, metric);
-                            regional.text(after);
-                            any = true;
-                        }
-                    }
+                    let main = [("handouts", "发放宣传资料", "份"), ("venue_openings", "开放消防场馆", "场（次）")];
+                    teller.clauses(&mut regional, ch, "", &main, |_| true);
                     regional.text("。");
                 }
             }
@@ -789,12 +782,17 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
                 heading
             } else {
                 n += 1;
-                format!("{}、{heading}", super::cn_ordinal(n))
+                format!("{}、{heading}", cn_ordinal(n))
             };
             Section { key, heading, paragraphs }
         })
         .collect();
     (sections, choices)
+}
+
+/// 一, 二, … 十: the numbers of the headings.
+fn cn_ordinal(n: usize) -> &'static str {
+    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"].get(n.saturating_sub(1)).copied().unwrap_or("十")
 }
 
 /// 全省, 全市, 全州 …: how the text names the place of the report.
