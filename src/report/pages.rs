@@ -42,6 +42,24 @@ pub struct ViewQuery {
     format: String,
 }
 
+impl ViewQuery {
+    /// The campaign a form posts to.
+    fn campaign(&self) -> Result<i64> {
+        self.campaign.ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))
+    }
+
+    /// The region chosen, if one is.
+    fn region(&self) -> Option<&str> {
+        (!self.region.is_empty()).then_some(self.region.as_str())
+    }
+
+    /// Back to the report, at `anchor`.
+    fn back(&self, anchor: &str) -> Response {
+        let campaign = self.campaign.unwrap_or_default();
+        Redirect::to(&format!("/reports?campaign={campaign}&region={}#{anchor}", self.region)).into_response()
+    }
+}
+
 async fn chosen_campaign(db: &Db, me: &Principal, id: Option<i64>) -> Result<(Vec<Campaign>, Option<Campaign>)> {
     let all = campaigns::campaigns(db, &me.scope).await?;
     let chosen = match id {
@@ -89,7 +107,7 @@ async fn dashboard(
     let (all, chosen) = chosen_campaign(&state.db, &me, q.campaign).await?;
     let metric = if q.metric.is_empty() { "handouts" } else { q.metric.as_str() };
     let level = if q.level == "county" { "county" } else { "prefecture" };
-    let region = (!q.region.is_empty()).then_some(q.region.as_str());
+    let region = q.region();
     build_dashboard(&state.db, &me.scope, ctx, all, chosen.map(|c| c.id), region, metric, level).await
 }
 
@@ -220,18 +238,17 @@ async fn report(
     me: Principal,
     Query(q): Query<ViewQuery>,
 ) -> Result<ReportPage> {
-    report_page(&state.db, ctx, &me, q.campaign, &q.region, None).await
+    report_page(&state.db, ctx, &me, &q, None).await
 }
 
 async fn report_page(
     db: &Db,
     ctx: PageCtx,
     me: &Principal,
-    campaign: Option<i64>,
-    region: &str,
+    q: &ViewQuery,
     error: Option<String>,
 ) -> Result<ReportPage> {
-    let (all, chosen) = chosen_campaign(db, me, campaign).await?;
+    let (all, chosen) = chosen_campaign(db, me, q.campaign).await?;
     let Some(c) = chosen else {
         return Ok(ReportPage {
             ctx,
@@ -244,8 +261,7 @@ async fn report_page(
             error,
         });
     };
-    let region = (!region.is_empty()).then_some(region);
-    let r = super::build(db, &me.scope, c.id, region, clock::today()).await?;
+    let r = super::build(db, &me.scope, c.id, q.region(), clock::today()).await?;
     let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
     let place = Some(picker::build(db, &me.scope, Spec::filter("region", 3), &code, false).await?);
     let author = crate::campaign::can_plan(me.role, me.user.unit_kind).then(|| Author {
@@ -256,37 +272,12 @@ async fn report_page(
     Ok(ReportPage { ctx, campaigns: all, r: Some(r), campaign: c.id, region: code, place, author, error })
 }
 
-/// The report's place in a form's address.
-#[derive(Deserialize)]
-struct At {
-    #[serde(default, deserialize_with = "empty_as_none")]
-    campaign: Option<i64>,
-    #[serde(default)]
-    region: String,
-}
-
-impl At {
-    fn campaign(&self) -> Result<i64> {
-        self.campaign.ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))
-    }
-
-    fn region(&self) -> Option<&str> {
-        (!self.region.is_empty()).then_some(self.region.as_str())
-    }
-
-    /// Back to the report, at `anchor`.
-    fn back(&self, anchor: &str) -> Response {
-        let campaign = self.campaign.unwrap_or_default();
-        Redirect::to(&format!("/reports?campaign={campaign}&region={}#{anchor}", self.region)).into_response()
-    }
-}
-
 /// The report page again with the error of a form, or the report at `anchor`.
 async fn after(
     state: &AppState,
     ctx: PageCtx,
     me: &Principal,
-    at: &At,
+    at: &ViewQuery,
     done: Result<()>,
     anchor: &str,
 ) -> Result<Response> {
@@ -294,7 +285,7 @@ async fn after(
         Ok(()) => Ok(at.back(anchor)),
         Err(e) => {
             let (status, msg) = ctx.form_error(e, |_| None)?;
-            let page = report_page(&state.db, ctx, me, at.campaign, &at.region, Some(msg)).await?;
+            let page = report_page(&state.db, ctx, me, at, Some(msg)).await?;
             Ok((status, page).into_response())
         }
     }
@@ -304,7 +295,7 @@ async fn set_text(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    Query(at): Query<At>,
+    Query(at): Query<ViewQuery>,
     Form(f): Form<store::Authored>,
 ) -> Result<Response> {
     let done = actions::set_authored(&state.db, &me, at.campaign()?, at.region(), &f).await;
@@ -315,7 +306,7 @@ async fn set_mark(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    Query(at): Query<At>,
+    Query(at): Query<ViewQuery>,
     Form(f): Form<actions::MarkInput>,
 ) -> Result<Response> {
     let done = actions::set_mark(&state.db, &me, at.campaign()?, at.region(), &f).await;
@@ -326,7 +317,7 @@ async fn edit(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Principal,
-    Query(at): Query<At>,
+    Query(at): Query<ViewQuery>,
     Form(f): Form<actions::EditInput>,
 ) -> Result<Response> {
     let done = actions::edit(&state.db, &me, at.campaign()?, at.region(), &f).await;
@@ -336,9 +327,8 @@ async fn edit(
 
 async fn download(State(state): State<AppState>, me: Principal, Query(q): Query<ViewQuery>) -> Result<Response> {
     let format = Format::parse(&q.format)?;
-    let id = q.campaign.ok_or_else(|| Error::invalid("campaign", "error.choose_campaign"))?;
-    let region = (!q.region.is_empty()).then_some(q.region.as_str());
-    let r = super::build(&state.db, &me.scope, id, region, clock::today()).await?;
+    let id = q.campaign()?;
+    let r = super::build(&state.db, &me.scope, id, q.region(), clock::today()).await?;
     let code = r.overview.as_ref().map(|o| o.region.code.clone()).unwrap_or_default();
     let name = format!("report-{id}-{code}.{}", format.extension());
     let bytes = tokio::task::spawn_blocking(move || export::render(&r, format))
