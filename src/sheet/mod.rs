@@ -231,18 +231,26 @@ pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> 
         let all_rows = std::iter::once(sheet.headers).chain(sheet.rows.iter().map(Vec::as_slice));
         for (index, cells) in all_rows.enumerate() {
             let row = u32::try_from(index).map_err(|_| format!("worksheet {name:?}: too many rows for Excel"))?;
+            let mut lines = 1;
             for (col, cell) in cells.iter().enumerate() {
                 if cell.is_empty() {
                     continue;
                 }
                 let safe = neutralise(cell);
-                // A header wraps on two lines rather than widen a column of short figures.
-                let wide = if index == 0 { display_width(&safe).div_ceil(2) } else { display_width(&safe) };
+                let value = if index == 0 { None } else { sheet.typed.then(|| typed(cell)).flatten() };
+                // A header wraps on two lines rather than widen a column of short figures; a date
+                // is as wide as it is shown (2024年11月30日), not as its ISO text.
+                let wide = match value {
+                    _ if index == 0 => display_width(&safe).div_ceil(2),
+                    Some(Typed::Date(_)) => SHOWN_DATE_WIDTH,
+                    _ => display_width(&safe),
+                };
                 if let Some(width) = widths.get_mut(col) {
                     *width = (*width).max(wide);
                 }
+                lines = lines.max(safe.lines().count());
                 let col = u16::try_from(col).map_err(|_| format!("worksheet {name:?}: too many columns for Excel"))?;
-                let written = match (index, sheet.typed.then(|| typed(cell)).flatten()) {
+                let written = match (index, value) {
                     (0, _) => worksheet.write_string_with_format(row, col, safe.into_owned(), &bold),
                     (_, Some(Typed::Number(n))) => worksheet.write_number_with_format(row, col, n, &number),
                     (_, Some(Typed::Percent(n))) => worksheet.write_number_with_format(row, col, n, &percent),
@@ -250,6 +258,12 @@ pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> 
                     (_, None) => worksheet.write_string_with_format(row, col, safe.into_owned(), &text),
                 };
                 written.map_err(|e| format!("worksheet {name:?}, row {}: {e}", index + 1))?;
+            }
+            // Nor for a cell of several lines: such a row is as high as its lines.
+            if index > 0 && lines > 1 {
+                #[allow(clippy::cast_precision_loss)]
+                let height = LINE_HEIGHT * lines.min(MAX_ROW_LINES) as f64;
+                worksheet.set_row_height(row, height).map_err(|e| format!("worksheet {name:?}: {e}"))?;
             }
         }
         // Readers do not grow a row for wrapped text by themselves: the header gets two lines
@@ -282,7 +296,16 @@ pub fn xlsx_bytes(sheets: &[OutSheet], author: &str) -> Result<Vec<u8>, String> 
 }
 
 /// The height of a header row of two lines, in points.
-const HEADER_TWO_LINES: f64 = 30.0;
+const HEADER_TWO_LINES: f64 = 2.0 * LINE_HEIGHT;
+
+/// The height of a line of text in a row, in points.
+const LINE_HEIGHT: f64 = 15.0;
+
+/// The most lines a row is made high for (Excel's limit is 409 points).
+const MAX_ROW_LINES: usize = 27;
+
+/// The width of a date as shown (`2024年11月30日`), in character units.
+const SHOWN_DATE_WIDTH: usize = 14;
 
 /// Excel's number for A4 paper.
 const A4: u8 = 9;
@@ -1002,7 +1025,7 @@ mod tests {
         let headers = strings(&["地区", "人数", "完成率", "截止日期", "代码"]);
         let rows = vec![
             strings(&["长春市", "108761", "97%", "2024-11-15", "0431"]),
-            strings(&["吉林市", "-5", "100%", "", "x1"]),
+            strings(&["吉林市", "-5", "100%", "", "发放宣传资料\n97054/100000"]),
         ];
         let wide: Vec<String> = (0..16).map(|i| format!("第{i}项数据（份）")).collect();
         let sheets = [
@@ -1028,6 +1051,10 @@ mod tests {
         let narrow = part("xl/worksheets/sheet1.xml");
         assert!(narrow.contains("paperSize=\"9\"") && narrow.contains("fitToHeight=\"0\""), "{narrow}");
         assert!(!narrow.contains("landscape"), "{narrow}");
+        // A date's column fits it as shown (2024年11月15日), and a cell of two lines gets its row two
+        // lines high.
+        assert!(narrow.contains(r#"<col min="4" max="4" width="16."#), "{narrow}");
+        assert!(narrow.contains(r#"<row r="3" spans="1:5" ht="30" customHeight="1""#), "{narrow}");
         assert!(part("xl/worksheets/sheet2.xml").contains("orientation=\"landscape\""));
         assert!(part("xl/workbook.xml").contains("_xlnm.Print_Titles"));
         assert!(part("docProps/core.xml").contains("吉林省消防救援总队"));
