@@ -4,6 +4,7 @@
 //! show). Loading twice changes nothing.
 
 use anyhow::Context as _;
+use futures_util::future::try_join_all;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use time::{Date, Time};
@@ -68,34 +69,42 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
     let counties = org::counties(db).await?;
     let mut rng = StdRng::seed_from_u64(119);
     let writers = crate::quiz::writer::Writers::start(db);
-    for n in 0..participants {
+    // The players join, start, answer and finish all at once, as a quiz's opening hour would
+    // bring them: the quiz's writers store each step for everyone in a few batches.
+    let address = |n: usize| format!("10.0.{}.{}", n / 250, n % 250);
+    let joins = (0..participants).map(|n| {
         let (code, _, _) = &counties[rng.random_range(0..counties.len())];
-        let p = actions::join(
-            &writers,
-            key,
-            &format!("demo-device-{n:06}"),
-            &format!("demo-phone-{n:06}"),
-            &JoinInput {
-                nickname: format!("{}{}", NICKNAMES[n % NICKNAMES.len()], n + 1),
-                region_code: code.clone(),
-                school: String::new(),
-            },
-            &format!("10.0.{}.{}", n / 250, n % 250),
-        )
-        .await?;
-        let token = actions::start(&writers, key, &quiz, &p, &format!("10.0.{}.{}", n / 250, n % 250)).await?;
+        let input = JoinInput {
+            nickname: format!("{}{}", NICKNAMES[n % NICKNAMES.len()], n + 1),
+            region_code: code.clone(),
+            school: String::new(),
+        };
+        let (device, traits, ip) = (format!("demo-device-{n:06}"), format!("demo-phone-{n:06}"), address(n));
+        let writers = &writers;
+        async move { actions::join(writers, key, &device, &traits, &input, &ip).await }
+    });
+    let players = try_join_all(joins).await?;
+    let starts = players.iter().enumerate().map(|(n, p)| {
+        let (writers, quiz, ip) = (&writers, &quiz, address(n));
+        async move { actions::start(writers, key, quiz, p, &ip).await }
+    });
+    let tokens = try_join_all(starts).await?;
+    let mut shown = Vec::new();
+    let mut answers = Vec::new();
+    let mut finished = Vec::new();
+    for (n, token) in tokens.iter().enumerate() {
         let skill = rng.random_range(0.4..0.98);
-        let attempt = store::attempt_by_token(db, &token).await?;
+        let attempt = store::attempt_by_token(db, token).await?;
         for d in store::drawn(db, attempt.id, None).await? {
             let q = d.q.question().context("demo question")?;
             let order = d.order();
             let right = rng.random_bool(skill);
             // The answer as the participant would pick it among the options as shown.
-            let shown = |stored: usize| order.iter().position(|&o| o == stored).unwrap_or(0);
+            let shown_as = |stored: usize| order.iter().position(|&o| o == stored).unwrap_or(0);
             let given = match (&q.answer, right) {
-                (Answer::Choice(c), true) => Answer::Choice(c.iter().map(|&i| shown(i)).collect()),
+                (Answer::Choice(c), true) => Answer::Choice(c.iter().map(|&i| shown_as(i)).collect()),
                 (Answer::Choice(_), false) => Answer::Choice(vec![
-                    (0..q.options.len()).find(|i| !q.is_right(&Answer::Choice(vec![*i]))).map_or(0, shown),
+                    (0..q.options.len()).find(|i| !q.is_right(&Answer::Choice(vec![*i]))).map_or(0, shown_as),
                 ]),
                 (Answer::Truth(t), r) => Answer::Truth(*t == r),
                 (Answer::Text(t), true) => Answer::Text(vec![t[0].clone()]),
@@ -117,12 +126,14 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
             // Most read each question for a few seconds; one in forty answers faster than anyone
             // reads, and is flagged for review.
             let read = if n % 40 == 7 { 0 } else { rng.random_range(4..40) };
-            store::mark_shown(db, attempt.id, d.position, crate::clock::now_ms() - time::Duration::seconds(read))
-                .await?;
-            actions::answer(&writers, &token, d.position, &given).await?;
+            shown.push((attempt.id, d.position, crate::clock::now_ms() - time::Duration::seconds(read)));
+            answers.push((token, d.position, given));
         }
-        let took = time::Duration::seconds(rng.random_range(90..590));
-        actions::finish_at(db, &token, attempt.started_at + took).await?;
+        finished.push((token, attempt.started_at + time::Duration::seconds(rng.random_range(90..590))));
     }
+    store::mark_shown(db, &shown).await?;
+    try_join_all(answers.iter().map(|(token, position, given)| actions::answer(&writers, token, *position, given)))
+        .await?;
+    try_join_all(finished.iter().map(|(token, at)| actions::finish_at(db, token, *at))).await?;
     Ok(())
 }

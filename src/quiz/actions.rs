@@ -507,7 +507,7 @@ pub async fn show(db: &Db, token: &str, position: i64) -> Result<Shown> {
     let a = open_attempt(db, token, now).await?;
     let d = store::drawn(db, a.id, Some(position)).await?.pop().ok_or(Error::NotFound)?;
     let total = store::drawn_count(db, a.id).await?;
-    store::mark_shown(db, a.id, position, now).await?;
+    store::mark_shown(db, &[(a.id, position, now)]).await?;
     let q = d.q.question()?;
     let options = d.order().iter().filter_map(|&i| q.options.get(i).cloned()).collect();
     let mut choices = match q.answer {

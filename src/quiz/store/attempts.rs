@@ -246,18 +246,21 @@ pub async fn drawn(db: &Db, attempt_id: i64, position: Option<i64>) -> Result<Ve
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(attempt_id).bind(position).fetch_all(p).await)?)
 }
 
-/// Notes when a question was first shown (for speed scoring and the too-fast check).
-pub async fn mark_shown(db: &Db, attempt_id: i64, position: i64, at: OffsetDateTime) -> Result<()> {
+/// Notes when questions (attempt, position) were first shown (for speed scoring and the too-fast
+/// check), in one transaction.
+pub async fn mark_shown(db: &Db, shown: &[(i64, i64, OffsetDateTime)]) -> Result<()> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| sqlx::query(
-        "update attempt_question set shown_at = $3 where attempt_id = $1 and position = $2 and shown_at is null"
-    )
-    .bind(attempt_id)
-    .bind(position)
-    .bind(at)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    for &(attempt_id, position, at) in shown {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "update attempt_question set shown_at = $3 where attempt_id = $1 and position = $2 and shown_at is null"
+        )
+        .bind(attempt_id)
+        .bind(position)
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    }
     tx.commit().await?;
     Ok(())
 }
