@@ -352,8 +352,8 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     let c = &o.campaign;
     let region_path = o.region.path.clone();
     let records = activity::store::told_records(db, c.id, &region_path).await?;
-    let figures = activity::store::told_figures(db, c.id, &region_path).await?;
     let marks = store::marks(db, c.id, &region_path).await?;
+    let figures = activity::store::figures_of(db, &text::figures_wanted(&records, &marks)).await?;
     let authored = store::authored(db, c.id, &region_path).await?;
     let daily = activity::store::daily(db, c.id, &region_path).await?;
     let before = match previous(db, scope, c).await? {

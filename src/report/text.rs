@@ -147,6 +147,22 @@ fn stem(title: &str) -> String {
     out
 }
 
+/// The records of routine series (three or more sharing a title's [`stem`]).
+fn routine(records: &[ToldRecord]) -> HashSet<i64> {
+    let mut stems: HashMap<String, Vec<i64>> = HashMap::new();
+    for r in records {
+        stems.entry(stem(&r.title)).or_default().push(r.id);
+    }
+    stems.into_values().filter(|ids| ids.len() >= 3).flatten().collect()
+}
+
+/// The records whose figures the text may tell: those of no routine series, and those marked
+/// (routine records are told in sums, whose figures the overview holds).
+pub fn figures_wanted(records: &[ToldRecord], marks: &[(i64, String)]) -> Vec<i64> {
+    let series = routine(records);
+    records.iter().map(|r| r.id).filter(|id| !series.contains(id) || marks.iter().any(|(m, _)| m == id)).collect()
+}
+
 /// The short name of a unit after its first mention: 长春市消防救援支队 → 长春支队, 吉林省消防救援总队 →
 /// 总队, 吉林省商务厅 → 省商务厅.
 pub fn short_name(name: &str) -> String {
@@ -249,7 +265,7 @@ pub struct Material<'a> {
     pub o: &'a Overview,
     /// The approved records in the region.
     pub records: &'a [ToldRecord],
-    /// Their figures.
+    /// The figures of those [`figures_wanted`].
     pub figures: &'a [Figure],
     /// Pinned and hidden records.
     pub marks: &'a [(i64, String)],
@@ -460,10 +476,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
     for f in m.figures {
         by_id.entry(f.activity_id).or_default().push((f.metric_code.as_str(), f.value));
     }
-    let mut stems: HashMap<String, usize> = HashMap::new();
-    for r in m.records {
-        *stems.entry(stem(&r.title)).or_default() += 1;
-    }
+    let series = routine(m.records);
     let marks: HashMap<i64, &str> = m.marks.iter().map(|(id, mark)| (*id, mark.as_str())).collect();
     let all: Vec<Told<'_>> = m
         .records
@@ -471,7 +484,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
         .map(|r| Told {
             r,
             figures: by_id.remove(&r.id).unwrap_or_default(),
-            routine: stems.get(&stem(&r.title)).copied().unwrap_or(0) >= 3,
+            routine: series.contains(&r.id),
             mark: marks.get(&r.id).copied(),
         })
         .collect();
@@ -822,7 +835,7 @@ fn documents(lines: &str, volunteers: bool) -> Vec<String> {
 /// How leaders took part, from the kinds of records that count them.
 fn ways_of_taking_part(all: &[Told<'_>]) -> Vec<&'static str> {
     let mut ways = Vec::new();
-    for t in all.iter().filter(|t| t.value("leaders") > 0) {
+    for t in all.iter().filter(|t| t.r.leaders > 0) {
         let found: &[&str] = match t.r.kind.as_str() {
             "launch_ceremony" if t.r.title.contains("演练") => &["出席启动仪式", "观摩消防演练"],
             "launch_ceremony" => &["出席启动仪式"],

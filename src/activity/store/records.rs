@@ -543,6 +543,8 @@ pub struct ToldRecord {
     pub venue: String,
     /// What was done.
     pub description: String,
+    /// Leaders who took part (its figure `leaders`, 0 without one).
+    pub leaders: i64,
 }
 
 /// The approved records of a campaign in the region at `path`, by day.
@@ -552,8 +554,9 @@ pub async fn told_records(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<T
     Ok(on_db!(db, |p| {
         sqlx::query_as(
         "select a.id, a.kind, a.title, a.starts_on, a.region_path, u.name as organiser_name, u.kind as organiser_kind, \
-         a.organiser_path, a.co_organisers, a.venue, a.description from activity a join unit u on u.id = a.organiser_unit_id \
-         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
+         a.organiser_path, a.co_organisers, a.venue, a.description, coalesce((select l.value from activity_figure l \
+         where l.activity_id = a.id and l.metric_code = 'leaders'), 0) as leaders \
+         from activity a join unit u on u.id = a.organiser_unit_id where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3 \
          order by a.starts_on, a.id"
     )
     .bind(campaign_id)
@@ -584,21 +587,20 @@ pub async fn approved_in(db: &Db, campaign_id: i64, path: &str, id: i64) -> Resu
     Ok(n > 0)
 }
 
-/// The figures of the approved records of a campaign in the region at `path`.
-pub async fn told_figures(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<Figure>> {
-    let inner = Scope::under(path);
-    let (low, high) = inner.bounds();
-    Ok(on_db!(db, |p| {
-        sqlx::query_as(
-        "select f.activity_id, f.metric_code, f.value from activity_figure f join activity a on a.id = f.activity_id \
-         where a.campaign_id = $1 and a.state = 'approved' and a.region_path >= $2 and a.region_path < $3"
-    )
-    .bind(campaign_id)
-    .bind(low)
-    .bind(&high)
-    .fetch_all(p)
-    .await
-    })?)
+/// The figures of records `ids`.
+pub async fn figures_of(db: &Db, ids: &[i64]) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(crate::db::CHUNK_ROWS) {
+        let rows: Vec<Figure> = on_db!(db, |p| {
+            let mut q = sqlx::QueryBuilder::new(
+                "select activity_id, metric_code, value from activity_figure where activity_id",
+            );
+            crate::db::push_in(&mut q, chunk.iter().copied());
+            q.build_query_as().fetch_all(p).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Daily totals are kept for paths this long or shorter: the province, prefecture-level regions
