@@ -101,5 +101,10 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     alerts::load(db).await?;
     screens::load(db, author.id).await?;
     done("streams, alerts, screens");
-    Ok(ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect())
+    Ok(accounts())
+}
+
+/// The demo's accounts.
+pub fn accounts() -> Vec<Account> {
+    ACCOUNTS.iter().map(|(username, _, role, unit)| Account { username, role: role.as_str(), unit }).collect()
 }

@@ -165,6 +165,57 @@ fn serve_logs_json_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn the_demo_loads_in_a_process_of_its_own_then_serves_what_it_loaded() {
+    use std::io::{BufRead as _, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let file = temp("demo.db");
+    let url = format!("sqlite://{}", file.display());
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firecast"))
+        .args(["--database-url", &url, "--listen", &listen, "--log-format", "json", "demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut printed = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let serving = line.starts_with("serving on");
+        printed.push(line);
+        if serving {
+            break;
+        }
+    }
+    let printed = printed.join("\n");
+    assert!(printed.contains("Sign in with any of these accounts") && printed.contains("yanbian"), "{printed}");
+    // What the loader stored is what the server serves: the demo quiz's leaderboard.
+    let mut stream = std::net::TcpStream::connect(&listen).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET /p/quiz/zhixiao-demo-2026/board HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("排行榜"), "{reply}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    // The loader logs as the server does: every line JSON, its data key's creation among them.
+    let log = String::from_utf8_lossy(&out.stderr);
+    for line in log.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    assert!(log.contains("created a new data key"), "{log}");
+
+    // A database the loader cannot open stops the demo with the reason, and nothing serves.
+    let dir = temp("demo-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, out, err) = firecast(&["--database-url", &format!("sqlite://{}", dir.display()), "demo"], None);
+    assert!(!ok && !out.contains("serving on"), "{out}");
+    assert!(err.contains("cannot open database") && err.contains("the demo's data could not be loaded"), "{err}");
+}
+
+#[test]
 fn activities_import_from_the_command_line_all_or_nothing() {
     let path = temp("import.db");
     let url = format!("sqlite://{}", path.display());
