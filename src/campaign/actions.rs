@@ -8,18 +8,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::store::{self, NewDuty};
-use super::{Status, can_plan, check_period, check_target, next_year};
+use super::{Status, check_period, check_target, next_year, require_planner};
 use crate::clock::parse_date;
 use crate::db::Db;
 use crate::i18n::keyed;
 use crate::org::caller::Principal;
 use crate::org::{self, parse_name};
 use crate::{Error, Result};
-
-fn require_planner(me: &Principal) -> Result<()> {
-    let kind = me.user.unit_kind;
-    if can_plan(me.role, kind) { Ok(()) } else { Err(Error::Forbidden) }
-}
 
 /// A new campaign, owned by the caller's unit.
 #[derive(Debug, Deserialize, ToSchema)]

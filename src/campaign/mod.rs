@@ -45,6 +45,11 @@ pub fn can_plan(role: Role, unit_kind: UnitKind) -> bool {
     role.is_fire_staff() && matches!(unit_kind, UnitKind::Corps | UnitKind::Detachment | UnitKind::Brigade)
 }
 
+/// Refuses (403) a caller who may not plan ([`can_plan`]).
+pub fn require_planner(me: &Principal) -> Result<()> {
+    if can_plan(me.role, me.user.unit_kind) { Ok(()) } else { Err(Error::Forbidden) }
+}
+
 /// Who adds to the catalogue of metrics every campaign of the province is measured by: the
 /// province's admins.
 pub fn may_edit_catalogue(me: &Principal) -> bool {

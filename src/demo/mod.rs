@@ -57,8 +57,8 @@ const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
     ("volunteer", "美团小哥志愿者", Role::Volunteer, "美团小哥消防志愿服务队"),
 ];
 
-/// Loads the demo units and accounts (once) and returns the accounts.
-pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
+/// Loads the demo units, accounts ([`accounts`]) and data (once).
+pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     let all = Scope::province();
     if store::user_by_username(db, ACCOUNTS[0].0).await?.is_none() {
         for (name, kind, region, parent) in UNITS {
@@ -101,7 +101,7 @@ pub async fn seed(db: &Db, key: &DataKey) -> anyhow::Result<Vec<Account>> {
     alerts::load(db).await?;
     screens::load(db, author.id).await?;
     done("streams, alerts, screens");
-    Ok(accounts())
+    Ok(())
 }
 
 /// The demo's accounts.

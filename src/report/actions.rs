@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::edit::Base;
 use super::store::{self, Authored};
-use crate::campaign::can_plan;
+use crate::campaign::require_planner;
 use crate::db::Db;
 use crate::org::caller::Principal;
 use crate::org::parse_text;
@@ -17,14 +17,9 @@ use crate::{Error, Result, clock};
 /// The longest text a field or paragraph takes, in characters.
 const MAX_TEXT: usize = 4_000;
 
-/// Report authors are planners.
-fn require_author(me: &Principal) -> Result<()> {
-    if can_plan(me.role, me.user.unit_kind) { Ok(()) } else { Err(Error::Forbidden) }
-}
-
 /// The report a caller may author: its campaign and region path, after the checks.
 async fn authored_report(db: &Db, me: &Principal, campaign: i64, region: Option<&str>) -> Result<(i64, String)> {
-    require_author(me)?;
+    require_planner(me)?;
     let o = super::overview::overview(db, &me.scope, campaign, region, clock::today()).await?;
     Ok((o.campaign.id, o.region.path))
 }
@@ -90,7 +85,7 @@ pub struct EditInput {
 /// one, or empty, drops the rewrite.
 pub async fn edit(db: &Db, me: &Principal, campaign: i64, region: Option<&str>, input: &EditInput) -> Result<()> {
     let r = async {
-        require_author(me)?;
+        require_planner(me)?;
         let text = parse_text("text", &input.text, MAX_TEXT)?;
         if text.contains('\n') {
             return Err(Error::invalid("text", "error.report_one_paragraph"));

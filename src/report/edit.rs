@@ -137,7 +137,6 @@ pub fn diff(a: &str, b: &str) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     fn paragraph(key: &str, parts: &[(&str, Option<(&str, i64)>)]) -> Paragraph {
         let mut p = Paragraph { key: key.into(), ..Paragraph::default() };
@@ -151,13 +150,7 @@ mod tests {
     }
 
     fn edit(key: &str, body: &str, base: &Paragraph) -> Edit {
-        Edit {
-            paragraph: key.into(),
-            body: body.into(),
-            base: Base::of(base),
-            edited_by: None,
-            edited_at: datetime!(2024-12-01 08:00 UTC),
-        }
+        Edit { paragraph: key.into(), body: body.into(), base: Base::of(base) }
     }
 
     #[test]

@@ -353,7 +353,8 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     let region_path = o.region.path.clone();
     let records = activity::store::told_records(db, c.id, &region_path).await?;
     let marks = store::marks(db, c.id, &region_path).await?;
-    let figures = activity::store::figures_of(db, &text::figures_wanted(&records, &marks)).await?;
+    let series = text::routine(&records);
+    let figures = activity::store::figures_of(db, &text::figures_wanted(&records, &series, &marks)).await?;
     let authored = store::authored(db, c.id, &region_path).await?;
     let daily = activity::store::daily(db, c.id, &region_path).await?;
     let before = match previous(db, scope, c).await? {
@@ -379,6 +380,7 @@ pub async fn build(db: &Db, scope: &Scope, id: i64, code: Option<&str>, today: D
     let material = text::Material {
         o: &o,
         records: &records,
+        series: &series,
         figures: &figures,
         marks: &marks,
         authored: &authored,

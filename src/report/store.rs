@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::db::Db;
@@ -118,22 +117,16 @@ pub struct Edit {
     pub body: String,
     /// The generated paragraph it was written over, as JSON segments.
     pub base: String,
-    /// Who.
-    pub edited_by: Option<i64>,
-    /// When.
-    pub edited_at: OffsetDateTime,
 }
 
 /// The hand-written paragraphs of a region's report.
 pub async fn edits(db: &Db, campaign_id: i64, region_path: &str) -> Result<Vec<Edit>> {
     Ok(on_db!(db, |p| {
-        sqlx::query_as(
-            "select paragraph, body, base, edited_by, edited_at from report_edit where campaign_id = $1 and region_path = $2",
-        )
-        .bind(campaign_id)
-        .bind(region_path)
-        .fetch_all(p)
-        .await
+        sqlx::query_as("select paragraph, body, base from report_edit where campaign_id = $1 and region_path = $2")
+            .bind(campaign_id)
+            .bind(region_path)
+            .fetch_all(p)
+            .await
     })?)
 }
 

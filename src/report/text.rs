@@ -148,7 +148,7 @@ fn stem(title: &str) -> String {
 }
 
 /// The records of routine series (three or more sharing a title's [`stem`]).
-fn routine(records: &[ToldRecord]) -> HashSet<i64> {
+pub fn routine(records: &[ToldRecord]) -> HashSet<i64> {
     let mut stems: HashMap<String, Vec<i64>> = HashMap::new();
     for r in records {
         stems.entry(stem(&r.title)).or_default().push(r.id);
@@ -158,8 +158,7 @@ fn routine(records: &[ToldRecord]) -> HashSet<i64> {
 
 /// The records whose figures the text may tell: those of no routine series, and those marked
 /// (routine records are told in sums, whose figures the overview holds).
-pub fn figures_wanted(records: &[ToldRecord], marks: &[(i64, String)]) -> Vec<i64> {
-    let series = routine(records);
+pub fn figures_wanted(records: &[ToldRecord], series: &HashSet<i64>, marks: &[(i64, String)]) -> Vec<i64> {
     records.iter().map(|r| r.id).filter(|id| !series.contains(id) || marks.iter().any(|(m, _)| m == id)).collect()
 }
 
@@ -265,6 +264,8 @@ pub struct Material<'a> {
     pub o: &'a Overview,
     /// The approved records in the region.
     pub records: &'a [ToldRecord],
+    /// Those of routine series ([`routine`]).
+    pub series: &'a HashSet<i64>,
     /// The figures of those [`figures_wanted`].
     pub figures: &'a [Figure],
     /// Pinned and hidden records.
@@ -476,7 +477,6 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
     for f in m.figures {
         by_id.entry(f.activity_id).or_default().push((f.metric_code.as_str(), f.value));
     }
-    let series = routine(m.records);
     let marks: HashMap<i64, &str> = m.marks.iter().map(|(id, mark)| (*id, mark.as_str())).collect();
     let all: Vec<Told<'_>> = m
         .records
@@ -484,7 +484,7 @@ pub fn sections(m: &Material<'_>, compare: Option<Paragraph>) -> (Vec<Section>, 
         .map(|r| Told {
             r,
             figures: by_id.remove(&r.id).unwrap_or_default(),
-            routine: series.contains(&r.id),
+            routine: m.series.contains(&r.id),
             mark: marks.get(&r.id).copied(),
         })
         .collect();

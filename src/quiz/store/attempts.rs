@@ -247,19 +247,21 @@ pub async fn drawn(db: &Db, attempt_id: i64, position: Option<i64>) -> Result<Ve
 }
 
 /// Notes when questions (attempt, position) were first shown (for speed scoring and the too-fast
-/// check), in one transaction.
+/// check), in one transaction of one statement a chunk (as [`answer_many`] stores answers).
 pub async fn mark_shown(db: &Db, shown: &[(i64, i64, OffsetDateTime)]) -> Result<()> {
     let mut tx = db.begin().await?;
-    for &(attempt_id, position, at) in shown {
-        on_tx!(&mut tx, |c| sqlx::query(
-            "update attempt_question set shown_at = $3 where attempt_id = $1 and position = $2 and shown_at is null"
-        )
-        .bind(attempt_id)
-        .bind(position)
-        .bind(at)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+    for chunk in shown.chunks(crate::db::CHUNK_ROWS) {
+        on_tx!(&mut tx, |c| {
+            let mut q = sqlx::QueryBuilder::new("with v (a, p, at) as (");
+            q.push_values(chunk, |mut b, (attempt_id, position, at)| {
+                b.push_bind(*attempt_id).push_bind(*position).push_bind(*at);
+            });
+            q.push(
+                ") update attempt_question as d set shown_at = v.at from v \
+                 where d.attempt_id = v.a and d.position = v.p and d.shown_at is null",
+            );
+            q.build().execute(&mut *c).await.map(|_| ())
+        })?;
     }
     tx.commit().await?;
     Ok(())
