@@ -11,7 +11,7 @@ use futures_util::StreamExt as _;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::channel::{SendError, TokenBucket, backoff};
 use super::sms::SmsClient;
@@ -206,10 +206,10 @@ impl Dispatcher {
             }
         }));
         // Two webhook loops, so one batch's posts overlap the next one's claim and results.
-        let channels: Vec<Channel> = [Channel::Webhook, Channel::Webhook, Channel::Sms]
-            .into_iter()
-            .filter(|c| *c != Channel::Sms || self.sms.is_some())
-            .collect();
+        let mut channels = vec![Channel::Webhook; 2];
+        if self.sms.is_some() {
+            channels.push(Channel::Sms);
+        }
         for channel in channels {
             match queue {
                 None => {
@@ -238,20 +238,17 @@ impl Dispatcher {
         tasks
     }
 
-    async fn texts(&self, push_id: i64) -> Result<Vec<store::Message>> {
-        store::messages(&self.db, push_id).await
+    /// The texts of the pushes a batch holds, read together.
+    async fn texts(&self, rows: &[Claimed]) -> Result<HashMap<i64, Vec<store::Message>>> {
+        let mut pushes: Vec<i64> = rows.iter().map(|r| r.push_id).collect();
+        pushes.sort_unstable();
+        pushes.dedup();
+        store::messages(&self.db, &pushes).await
     }
 
     async fn send_webhooks(&self, rows: Vec<Claimed>) -> Result<Vec<(Claimed, Outcome)>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.recipient_id).collect();
-        let endpoints = store::endpoint_secrets(&self.db, &ids).await?;
-        let mut pushes: Vec<i64> = rows.iter().map(|r| r.push_id).collect();
-        pushes.sort_unstable();
-        pushes.dedup();
-        let mut bodies = std::collections::HashMap::new();
-        for p in pushes {
-            bodies.insert(p, self.texts(p).await?);
-        }
+        let (endpoints, bodies) = tokio::try_join!(store::endpoint_secrets(&self.db, &ids), self.texts(&rows))?;
         let bodies = Arc::new(bodies);
         let endpoints = Arc::new(endpoints);
         let results = futures_util::stream::iter(rows.into_iter().map(|row| {
@@ -302,7 +299,7 @@ impl Dispatcher {
             return Ok(rows.into_iter().map(|r| (r, Outcome::Retry(allowed, "quiet hours".into()))).collect());
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.recipient_id).collect();
-        let people = store::recipients(&self.db, &ids).await?;
+        let (people, texts) = tokio::try_join!(store::recipients(&self.db, &ids), self.texts(&rows))?;
         let mut out = Vec::with_capacity(rows.len());
         // (claimed delivery, phone in E.164, inbox token) by push and language: one text each.
         let mut groups: BTreeMap<(i64, Lang), Vec<(Claimed, String, String)>> = BTreeMap::new();
@@ -322,7 +319,7 @@ impl Dispatcher {
             }
         }
         for ((push_id, lang), members) in groups {
-            let texts = self.texts(push_id).await?;
+            let texts = texts.get(&push_id).map(Vec::as_slice).unwrap_or_default();
             if texts.first().is_none_or(|t| t.state == crate::push::PushState::Recalled) {
                 out.extend(members.into_iter().map(|(r, _, _)| (r, Outcome::Failed("the push was recalled".into()))));
                 continue;

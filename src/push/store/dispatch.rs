@@ -1,5 +1,7 @@
 //! The workers' side of delivery: claims with a lease, recorded results, message texts and recipients.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
@@ -255,6 +257,7 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
 /// What a worker needs to send one push: the product's kind, and its variants' titles and texts.
 #[derive(Clone, Debug, FromRow)]
 pub struct Message {
+    pub(crate) push_id: i64,
     pub(crate) product_id: i64,
     pub(crate) kind: ProductKind,
     /// Variant language.
@@ -266,16 +269,24 @@ pub struct Message {
     pub state: PushState,
 }
 
-/// The variants of a push's product.
-pub async fn messages(db: &Db, push_id: i64) -> Result<Vec<Message>> {
-    Ok(on_db!(db, |pool| sqlx::query_as(
-        "select pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
+/// The variants of the pushes' products, by push: one read for a claimed batch.
+pub async fn messages(db: &Db, push_ids: &[i64]) -> Result<HashMap<i64, Vec<Message>>> {
+    let mut by_push: HashMap<i64, Vec<Message>> = HashMap::new();
+    if push_ids.is_empty() {
+        return Ok(by_push);
+    }
+    // Numbers only.
+    let list = push_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "select p.id as push_id, pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
          from push p join push_product pr on pr.id = p.product_id join push_variant v on v.product_id = pr.id \
-         where p.id = $1"
-    )
-    .bind(push_id)
-    .fetch_all(pool)
-    .await)?)
+         where p.id in ({list})"
+    );
+    let rows: Vec<Message> = on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await)?;
+    for m in rows {
+        by_push.entry(m.push_id).or_default().push(m);
+    }
+    Ok(by_push)
 }
 
 /// Sealed phones and inbox tokens of subscribers: (id, sealed phone, token).
