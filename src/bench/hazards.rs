@@ -137,7 +137,7 @@ pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyho
     // What bounds it: the database writing rows of this width into this many indexes.
     let copy = db.copy_rate("hazard", i64::try_from(n_all)?).await?;
     println!(
-        "the database's own copy of those rows into an empty table with the hazard table's indexes: {copy:.0} rows/s — firecast stores at {:.2}× of it",
+        "the database's own copy of those rows into an empty table with the hazard table's indexes and foreign keys: {copy:.0} rows/s — firecast stores at {:.2}× of it",
         rate / copy
     );
     table.ratio(

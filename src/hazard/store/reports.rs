@@ -321,61 +321,125 @@ pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> R
     Ok(())
 }
 
+/// The columns a new hazard fills, in the order both inserts bind them.
+const HAZARD_COLUMNS: &str = "id, tracking_code, category, region_code, region_path, address, latitude, longitude, \
+     description, state, reporter_kind, reporter_user_id, reporter_name, reporter_phone_sealed, reporter_phone_index, \
+     reporter_phone_masked, reporter_ip_hash, responsible_unit_id, responsible_path, handling_path, assigned_unit_id, \
+     referred_unit_id, duplicate_of, verify_due_at, answer_due_at, rectify_due_on, due_at, escalation_level, \
+     created_at, verified_at, answered_at, rectified_at, closed_at";
+
 async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> Result<Vec<i64>> {
     let first = tx.reserve_ids("hazard", hazards.len()).await?;
     let ids: Vec<i64> = (first..).take(hazards.len()).collect();
     let rows: Vec<(i64, &NewHazard)> = ids.iter().copied().zip(hazards).collect();
-    on_tx!(tx, |c| {
-        for chunk in rows.chunks(CHUNK_ROWS / 2) {
-            let mut q = sqlx::QueryBuilder::new(
-                "insert into hazard (id, tracking_code, category, region_code, region_path, address, latitude, longitude, \
-                 description, state, reporter_kind, reporter_user_id, reporter_name, reporter_phone_sealed, \
-                 reporter_phone_index, reporter_phone_masked, reporter_ip_hash, responsible_unit_id, responsible_path, \
-                 handling_path, assigned_unit_id, referred_unit_id, duplicate_of, verify_due_at, answer_due_at, \
-                 rectify_due_on, due_at, escalation_level, created_at, verified_at, answered_at, rectified_at, closed_at) ",
-            );
-            q.push_values(chunk, |mut b, (id, h)| {
-                let (sealed, index, masked) = match &h.phone {
-                    Some((s, i, m)) => (Some(s), Some(i), Some(m)),
-                    None => (None, None, None),
-                };
-                b.push_bind(*id)
-                    .push_bind(&h.tracking_code)
-                    .push_bind(&h.category)
-                    .push_bind(&h.region.0)
-                    .push_bind(&h.region.1)
-                    .push_bind(&h.address)
-                    .push_bind(h.coordinates.map(|c| c.0))
-                    .push_bind(h.coordinates.map(|c| c.1))
-                    .push_bind(&h.description)
-                    .push_bind(h.state.as_str())
-                    .push_bind(h.reporter_kind.as_str())
-                    .push_bind(h.reporter_user_id)
-                    .push_bind(&h.reporter_name)
-                    .push_bind(sealed)
-                    .push_bind(index)
-                    .push_bind(masked)
-                    .push_bind(&h.ip_hash)
-                    .push_bind(h.responsible.0)
-                    .push_bind(&h.responsible.1)
-                    .push_bind(crate::hazard::handling_path(&h.responsible.1, h.escalation_level))
-                    .push_bind(h.assigned_unit_id)
-                    .push_bind(h.referred_unit_id)
-                    .push_bind(h.duplicate_of)
-                    .push_bind(h.verify_due_at)
-                    .push_bind(h.answer_due_at)
-                    .push_bind(h.rectify_due_on)
-                    .push_bind(h.due_at)
-                    .push_bind(h.escalation_level)
-                    .push_bind(h.created_at)
-                    .push_bind(h.verified_at)
-                    .push_bind(h.answered_at)
-                    .push_bind(h.rectified_at)
-                    .push_bind(h.closed_at);
-            });
-            q.build().execute(&mut *c).await?;
+    match tx {
+        Tx::Sqlite(c, _) => {
+            for chunk in rows.chunks(CHUNK_ROWS / 2) {
+                let mut q = sqlx::QueryBuilder::new(format!("insert into hazard ({HAZARD_COLUMNS}) "));
+                q.push_values(chunk, |mut b, (id, h)| {
+                    let (sealed, index, masked) = match &h.phone {
+                        Some((s, i, m)) => (Some(s), Some(i), Some(m)),
+                        None => (None, None, None),
+                    };
+                    b.push_bind(*id)
+                        .push_bind(&h.tracking_code)
+                        .push_bind(&h.category)
+                        .push_bind(&h.region.0)
+                        .push_bind(&h.region.1)
+                        .push_bind(&h.address)
+                        .push_bind(h.coordinates.map(|c| c.0))
+                        .push_bind(h.coordinates.map(|c| c.1))
+                        .push_bind(&h.description)
+                        .push_bind(h.state.as_str())
+                        .push_bind(h.reporter_kind.as_str())
+                        .push_bind(h.reporter_user_id)
+                        .push_bind(&h.reporter_name)
+                        .push_bind(sealed)
+                        .push_bind(index)
+                        .push_bind(masked)
+                        .push_bind(&h.ip_hash)
+                        .push_bind(h.responsible.0)
+                        .push_bind(&h.responsible.1)
+                        .push_bind(crate::hazard::handling_path(&h.responsible.1, h.escalation_level))
+                        .push_bind(h.assigned_unit_id)
+                        .push_bind(h.referred_unit_id)
+                        .push_bind(h.duplicate_of)
+                        .push_bind(h.verify_due_at)
+                        .push_bind(h.answer_due_at)
+                        .push_bind(h.rectify_due_on)
+                        .push_bind(h.due_at)
+                        .push_bind(h.escalation_level)
+                        .push_bind(h.created_at)
+                        .push_bind(h.verified_at)
+                        .push_bind(h.answered_at)
+                        .push_bind(h.rectified_at)
+                        .push_bind(h.closed_at);
+                });
+                q.build().execute(&mut **c).await?;
+            }
         }
-    });
+        // One statement of a column array each: planned once, and no statement of thousands of
+        // parameters to build and parse.
+        Tx::Postgres(c) => {
+            let col = |f: &dyn Fn(&NewHazard) -> Option<String>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
+            let at =
+                |f: &dyn Fn(&NewHazard) -> Option<OffsetDateTime>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
+            let unit = |f: &dyn Fn(&NewHazard) -> Option<i64>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
+            let phone = |k: usize| {
+                col(&|h| {
+                    h.phone.as_ref().map(|p| match k {
+                        0 => p.0.clone(),
+                        1 => p.1.clone(),
+                        _ => p.2.clone(),
+                    })
+                })
+            };
+            let sql = format!(
+                "insert into hazard ({HAZARD_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], \
+                 $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], \
+                 $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], \
+                 $19::text[], $20::text[], $21::bigint[], $22::bigint[], $23::bigint[], $24::timestamptz[], \
+                 $25::timestamptz[], $26::date[], $27::timestamptz[], $28::bigint[], $29::timestamptz[], \
+                 $30::timestamptz[], $31::timestamptz[], $32::timestamptz[], $33::timestamptz[])"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(ids.clone())
+                .bind(col(&|h| Some(h.tracking_code.clone())))
+                .bind(col(&|h| Some(h.category.clone())))
+                .bind(col(&|h| Some(h.region.0.clone())))
+                .bind(col(&|h| Some(h.region.1.clone())))
+                .bind(col(&|h| Some(h.address.clone())))
+                .bind(rows.iter().map(|(_, h)| h.coordinates.map(|c| c.0)).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(_, h)| h.coordinates.map(|c| c.1)).collect::<Vec<_>>())
+                .bind(col(&|h| Some(h.description.clone())))
+                .bind(col(&|h| Some(h.state.as_str().to_owned())))
+                .bind(col(&|h| Some(h.reporter_kind.as_str().to_owned())))
+                .bind(unit(&|h| h.reporter_user_id))
+                .bind(col(&|h| Some(h.reporter_name.clone())))
+                .bind(phone(0))
+                .bind(phone(1))
+                .bind(phone(2))
+                .bind(col(&|h| h.ip_hash.clone()))
+                .bind(unit(&|h| Some(h.responsible.0)))
+                .bind(col(&|h| Some(h.responsible.1.clone())))
+                .bind(col(&|h| Some(crate::hazard::handling_path(&h.responsible.1, h.escalation_level))))
+                .bind(unit(&|h| h.assigned_unit_id))
+                .bind(unit(&|h| h.referred_unit_id))
+                .bind(unit(&|h| h.duplicate_of))
+                .bind(at(&|h| Some(h.verify_due_at)))
+                .bind(at(&|h| Some(h.answer_due_at)))
+                .bind(rows.iter().map(|(_, h)| h.rectify_due_on).collect::<Vec<_>>())
+                .bind(at(&|h| h.due_at))
+                .bind(unit(&|h| Some(h.escalation_level)))
+                .bind(at(&|h| Some(h.created_at)))
+                .bind(at(&|h| h.verified_at))
+                .bind(at(&|h| h.answered_at))
+                .bind(at(&|h| h.rectified_at))
+                .bind(at(&|h| h.closed_at))
+                .execute(&mut **c)
+                .await?;
+        }
+    }
     for (_, h) in &rows {
         deltas.state(&h.region.1, h.state, 1);
         if let (true, Some(at)) = (h.state.is_rectified(), h.rectified_at) {
