@@ -385,15 +385,9 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
             let at =
                 |f: &dyn Fn(&NewHazard) -> Option<OffsetDateTime>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
             let unit = |f: &dyn Fn(&NewHazard) -> Option<i64>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
-            let phone = |k: usize| {
-                col(&|h| {
-                    h.phone.as_ref().map(|p| match k {
-                        0 => p.0.clone(),
-                        1 => p.1.clone(),
-                        _ => p.2.clone(),
-                    })
-                })
-            };
+            // (sealed, index, masked)
+            let phone =
+                |part: fn(&(String, String, String)) -> &String| col(&|h| h.phone.as_ref().map(|p| part(p).clone()));
             let sql = format!(
                 "insert into hazard ({HAZARD_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], \
                  $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], \
@@ -416,9 +410,9 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
                 .bind(col(&|h| Some(h.reporter_kind.as_str().to_owned())))
                 .bind(unit(&|h| h.reporter_user_id))
                 .bind(col(&|h| Some(h.reporter_name.clone())))
-                .bind(phone(0))
-                .bind(phone(1))
-                .bind(phone(2))
+                .bind(phone(|p| &p.0))
+                .bind(phone(|p| &p.1))
+                .bind(phone(|p| &p.2))
                 .bind(col(&|h| h.ip_hash.clone()))
                 .bind(unit(&|h| Some(h.responsible.0)))
                 .bind(col(&|h| Some(h.responsible.1.clone())))
