@@ -333,7 +333,7 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
     let ids: Vec<i64> = (first..).take(hazards.len()).collect();
     let rows: Vec<(i64, &NewHazard)> = ids.iter().copied().zip(hazards).collect();
     match tx {
-        Tx::Sqlite(c, _) => {
+        Tx::Sqlite(conn, _) => {
             for chunk in rows.chunks(CHUNK_ROWS / 2) {
                 let mut q = sqlx::QueryBuilder::new(format!("insert into hazard ({HAZARD_COLUMNS}) "));
                 q.push_values(chunk, |mut b, (id, h)| {
@@ -375,12 +375,12 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
                         .push_bind(h.rectified_at)
                         .push_bind(h.closed_at);
                 });
-                q.build().execute(&mut **c).await?;
+                q.build().execute(&mut **conn).await?;
             }
         }
         // One statement of a column array each: planned once, and no statement of thousands of
         // parameters to build and parse.
-        Tx::Postgres(c) => {
+        Tx::Postgres(conn) => {
             let col = |f: &dyn Fn(&NewHazard) -> Option<String>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
             let at =
                 |f: &dyn Fn(&NewHazard) -> Option<OffsetDateTime>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
@@ -430,7 +430,7 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
                 .bind(at(&|h| h.answered_at))
                 .bind(at(&|h| h.rectified_at))
                 .bind(at(&|h| h.closed_at))
-                .execute(&mut **c)
+                .execute(&mut **conn)
                 .await?;
         }
     }
