@@ -496,42 +496,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sqlite_writers_take_turns_on_one_connection_while_readers_read() {
+    async fn sqlite_writers_take_turns_on_one_connection_while_readers_read() -> anyhow::Result<()> {
         let dir = std::env::temp_dir().join(format!("firecast-writer-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = Db::open(&format!("sqlite://{}", dir.join("w.db").display())).await.unwrap();
+        std::fs::create_dir_all(&dir)?;
+        let db = Db::open(&format!("sqlite://{}", dir.join("w.db").display())).await?;
         // A temporary table lives on the connection that made it: every later transaction sees
         // it, so they all ran on that one connection (whose page cache no other writer empties).
-        let mut tx = db.begin().await.unwrap();
-        on_tx!(&mut tx, |c| sqlx::query("create temp table mine (n integer)").execute(c).await.map(|_| ())).unwrap();
-        tx.commit().await.unwrap();
+        let mut tx = db.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query("create temp table mine (n integer)").execute(c).await.map(|_| ()))?;
+        tx.commit().await?;
         let writers = (0..8).map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                let mut tx = db.begin().await.unwrap();
+                let mut tx = db.begin().await?;
                 on_tx!(&mut tx, |c| sqlx::query("insert into temp.mine (n) values ($1)")
                     .bind(i)
                     .execute(c)
                     .await
-                    .map(|_| ()))
-                .unwrap();
-                tx.commit().await.unwrap();
+                    .map(|_| ()))?;
+                tx.commit().await
             })
         });
         // A reader is not held up by an open write transaction.
-        let open = db.begin().await.unwrap();
-        let read: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from region").fetch_one(p).await).unwrap();
+        let open = db.begin().await?;
+        let read: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from region").fetch_one(p).await)?;
         assert_eq!(read, 0);
         drop(open);
         for w in writers.collect::<Vec<_>>() {
-            w.await.unwrap();
+            w.await??;
         }
-        let mut tx = db.begin().await.unwrap();
-        let n: i64 =
-            on_tx!(&mut tx, |c| sqlx::query_scalar("select count(*) from temp.mine").fetch_one(c).await).unwrap();
+        let mut tx = db.begin().await?;
+        let n: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar("select count(*) from temp.mine").fetch_one(c).await)?;
         assert_eq!(n, 8);
         drop(tx);
         db.close().await;
         std::fs::remove_dir_all(dir).ok();
+        Ok(())
     }
 }

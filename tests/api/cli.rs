@@ -130,25 +130,37 @@ fn the_first_admin_is_made_at_the_command_line() {
     assert!(ok && out.contains("chief") && out.contains("admin"), "{out}");
 }
 
-#[test]
-fn serve_logs_json_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead as _, BufReader};
+/// Starts `firecast <command>` on the database at `url`, on a free port, logging JSON; the process
+/// (its stdout and stderr piped) and the address it listens on.
+fn spawn_json(url: &str, command: &str) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let url = format!("sqlite://{}", temp("serve.db").display());
     let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_firecast"))
-        .args(["--database-url", &url, "--listen", &listen, "--log-format", "json", "serve"])
+    let child = Command::new(env!("CARGO_BIN_EXE_firecast"))
+        .args(["--database-url", url, "--listen", &listen, "--log-format", "json", command])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    (child, listen)
+}
+
+/// The whole HTTP reply to `GET path` at `listen`.
+fn get(listen: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(listen).unwrap();
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn serve_logs_json_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead as _, BufReader};
+    let (mut child, listen) = spawn_json(&format!("sqlite://{}", temp("serve.db").display()), "serve");
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     assert!(first.starts_with(&format!("serving on http://{listen}")), "{first}");
-    let mut stream = std::net::TcpStream::connect(&listen).unwrap();
-    std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    let reply = get(&listen, "/healthz");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
@@ -167,16 +179,7 @@ fn serve_logs_json_and_stops_cleanly_on_sigterm() {
 #[test]
 fn the_demo_loads_in_a_process_of_its_own_then_serves_what_it_loaded() {
     use std::io::{BufRead as _, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let file = temp("demo.db");
-    let url = format!("sqlite://{}", file.display());
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_firecast"))
-        .args(["--database-url", &url, "--listen", &listen, "--log-format", "json", "demo"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, listen) = spawn_json(&format!("sqlite://{}", temp("demo.db").display()), "demo");
     let mut printed = Vec::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
@@ -189,14 +192,7 @@ fn the_demo_loads_in_a_process_of_its_own_then_serves_what_it_loaded() {
     let printed = printed.join("\n");
     assert!(printed.contains("Sign in with any of these accounts") && printed.contains("yanbian"), "{printed}");
     // What the loader stored is what the server serves: the demo quiz's leaderboard.
-    let mut stream = std::net::TcpStream::connect(&listen).unwrap();
-    std::io::Write::write_all(
-        &mut stream,
-        b"GET /p/quiz/zhixiao-demo-2026/board HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-    )
-    .unwrap();
-    let mut reply = String::new();
-    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    let reply = get(&listen, "/p/quiz/zhixiao-demo-2026/board");
     assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("排行榜"), "{reply}");
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let out = child.wait_with_output().unwrap();

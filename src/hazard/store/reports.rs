@@ -321,6 +321,11 @@ pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> R
     Ok(())
 }
 
+/// One column of hazards, as an array to bind.
+fn column<'a, T>(hazards: &'a [NewHazard], f: impl Fn(&'a NewHazard) -> T) -> Vec<T> {
+    hazards.iter().map(f).collect()
+}
+
 /// The columns a new hazard fills, in the order both inserts bind them.
 const HAZARD_COLUMNS: &str = "id, tracking_code, category, region_code, region_path, address, latitude, longitude, \
      description, state, reporter_kind, reporter_user_id, reporter_name, reporter_phone_sealed, reporter_phone_index, \
@@ -381,13 +386,6 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
         // One statement of a column array each: planned once, and no statement of thousands of
         // parameters to build and parse.
         Tx::Postgres(conn) => {
-            let col = |f: &dyn Fn(&NewHazard) -> Option<String>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
-            let at =
-                |f: &dyn Fn(&NewHazard) -> Option<OffsetDateTime>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
-            let unit = |f: &dyn Fn(&NewHazard) -> Option<i64>| rows.iter().map(|(_, h)| f(h)).collect::<Vec<_>>();
-            // (sealed, index, masked)
-            let phone =
-                |part: fn(&(String, String, String)) -> &String| col(&|h| h.phone.as_ref().map(|p| part(p).clone()));
             let sql = format!(
                 "insert into hazard ({HAZARD_COLUMNS}) select * from unnest($1::bigint[], $2::text[], $3::text[], \
                  $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], \
@@ -396,40 +394,43 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
                  $25::timestamptz[], $26::date[], $27::timestamptz[], $28::bigint[], $29::timestamptz[], \
                  $30::timestamptz[], $31::timestamptz[], $32::timestamptz[], $33::timestamptz[])"
             );
+            // The sealed phone's parts: (sealed, index, masked).
+            let phone =
+                |part: fn(&(String, String, String)) -> &str| column(hazards, move |h| h.phone.as_ref().map(part));
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(ids.clone())
-                .bind(col(&|h| Some(h.tracking_code.clone())))
-                .bind(col(&|h| Some(h.category.clone())))
-                .bind(col(&|h| Some(h.region.0.clone())))
-                .bind(col(&|h| Some(h.region.1.clone())))
-                .bind(col(&|h| Some(h.address.clone())))
-                .bind(rows.iter().map(|(_, h)| h.coordinates.map(|c| c.0)).collect::<Vec<_>>())
-                .bind(rows.iter().map(|(_, h)| h.coordinates.map(|c| c.1)).collect::<Vec<_>>())
-                .bind(col(&|h| Some(h.description.clone())))
-                .bind(col(&|h| Some(h.state.as_str().to_owned())))
-                .bind(col(&|h| Some(h.reporter_kind.as_str().to_owned())))
-                .bind(unit(&|h| h.reporter_user_id))
-                .bind(col(&|h| Some(h.reporter_name.clone())))
+                .bind(column(hazards, |h| h.tracking_code.as_str()))
+                .bind(column(hazards, |h| h.category.as_str()))
+                .bind(column(hazards, |h| h.region.0.as_str()))
+                .bind(column(hazards, |h| h.region.1.as_str()))
+                .bind(column(hazards, |h| h.address.as_str()))
+                .bind(column(hazards, |h| h.coordinates.map(|c| c.0)))
+                .bind(column(hazards, |h| h.coordinates.map(|c| c.1)))
+                .bind(column(hazards, |h| h.description.as_str()))
+                .bind(column(hazards, |h| h.state.as_str()))
+                .bind(column(hazards, |h| h.reporter_kind.as_str()))
+                .bind(column(hazards, |h| h.reporter_user_id))
+                .bind(column(hazards, |h| h.reporter_name.as_str()))
                 .bind(phone(|p| &p.0))
                 .bind(phone(|p| &p.1))
                 .bind(phone(|p| &p.2))
-                .bind(col(&|h| h.ip_hash.clone()))
-                .bind(unit(&|h| Some(h.responsible.0)))
-                .bind(col(&|h| Some(h.responsible.1.clone())))
-                .bind(col(&|h| Some(crate::hazard::handling_path(&h.responsible.1, h.escalation_level))))
-                .bind(unit(&|h| h.assigned_unit_id))
-                .bind(unit(&|h| h.referred_unit_id))
-                .bind(unit(&|h| h.duplicate_of))
-                .bind(at(&|h| Some(h.verify_due_at)))
-                .bind(at(&|h| Some(h.answer_due_at)))
-                .bind(rows.iter().map(|(_, h)| h.rectify_due_on).collect::<Vec<_>>())
-                .bind(at(&|h| h.due_at))
-                .bind(unit(&|h| Some(h.escalation_level)))
-                .bind(at(&|h| Some(h.created_at)))
-                .bind(at(&|h| h.verified_at))
-                .bind(at(&|h| h.answered_at))
-                .bind(at(&|h| h.rectified_at))
-                .bind(at(&|h| h.closed_at))
+                .bind(column(hazards, |h| h.ip_hash.as_deref()))
+                .bind(column(hazards, |h| h.responsible.0))
+                .bind(column(hazards, |h| h.responsible.1.as_str()))
+                .bind(column(hazards, |h| crate::hazard::handling_path(&h.responsible.1, h.escalation_level)))
+                .bind(column(hazards, |h| h.assigned_unit_id))
+                .bind(column(hazards, |h| h.referred_unit_id))
+                .bind(column(hazards, |h| h.duplicate_of))
+                .bind(column(hazards, |h| h.verify_due_at))
+                .bind(column(hazards, |h| h.answer_due_at))
+                .bind(column(hazards, |h| h.rectify_due_on))
+                .bind(column(hazards, |h| h.due_at))
+                .bind(column(hazards, |h| h.escalation_level))
+                .bind(column(hazards, |h| h.created_at))
+                .bind(column(hazards, |h| h.verified_at))
+                .bind(column(hazards, |h| h.answered_at))
+                .bind(column(hazards, |h| h.rectified_at))
+                .bind(column(hazards, |h| h.closed_at))
                 .execute(&mut **conn)
                 .await?;
         }
