@@ -77,7 +77,7 @@ pub(super) async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Resu
         },
         file: None,
     };
-    let product_id = store::insert_product(&mut tx, &product, &[variant]).await?;
+    let product_id = store::insert_product(&mut tx, product, vec![variant]).await?;
     let (id, _) = store::insert_push(
         &mut tx,
         &NewPush {
@@ -95,6 +95,7 @@ pub(super) async fn one_push(db: &Db, key: &str, channels: &str) -> anyhow::Resu
             idempotency_key: format!("{key}-{}", crate::org::new_secret()),
             created_by: author.id,
             created_at: now,
+            fanned_out_at: None,
         },
     )
     .await?;

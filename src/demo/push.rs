@@ -143,27 +143,35 @@ pub async fn load(db: &Db, author_id: i64, corps_unit: i64, now: OffsetDateTime)
     }
     let regions = store::cities_and_counties(db).await?;
     let mut rng = StdRng::seed_from_u64(582);
-    let mut tx = db.begin().await?;
-    let mut products = Vec::with_capacity(PRODUCTS);
-    for i in 0..PRODUCTS {
-        let (mut p, variants, _) = product(i);
-        p.unit_id = corps_unit;
-        p.created_by = author_id;
-        p.reviewed = Some((author_id, p.created_at + Duration::hours(4)));
-        products.push(store::insert_product(&mut tx, &p, &variants).await?);
-    }
+    let library: Vec<_> = (0..PRODUCTS)
+        .map(|i| {
+            let (mut p, variants, _) = product(i);
+            p.unit_id = corps_unit;
+            p.created_by = author_id;
+            p.reviewed = Some((author_id, p.created_at + Duration::hours(4)));
+            (p, variants)
+        })
+        .collect();
     let month = datetime!(2024-11-01 01:00 UTC);
+    let mut tx = db.begin().await?;
+    let products = store::insert_products(&mut tx, &library).await?;
+    let pushes: Vec<NewPush> = products
+        .iter()
+        .enumerate()
+        .map(|(i, product_id)| {
+            let sent = month
+                + Duration::minutes(
+                    i64::try_from(i).unwrap_or(0) * 29 * 24 * 60 / i64::try_from(PRODUCTS).unwrap_or(1),
+                );
+            let mut p = new_push(*product_id, corps_unit, author_id, sent, &format!("demo-2024-{i}"));
+            p.fanned_out_at = Some(sent);
+            p
+        })
+        .collect();
+    let made = store::insert_pushes(&mut tx, &pushes).await?;
+    let push_ids: Vec<(i64, OffsetDateTime)> =
+        made.iter().zip(&pushes).map(|((id, _), p)| (*id, p.scheduled_at)).collect();
     let mut nodes = Vec::new();
-    let mut push_ids = Vec::with_capacity(PRODUCTS);
-    for (i, product_id) in products.iter().enumerate() {
-        let sent = month
-            + Duration::minutes(i64::try_from(i).unwrap_or(0) * 29 * 24 * 60 / i64::try_from(PRODUCTS).unwrap_or(1));
-        let (id, _) =
-            store::insert_push(&mut tx, &new_push(*product_id, corps_unit, author_id, sent, &format!("demo-2024-{i}")))
-                .await?;
-        store::mark_fanned_out(&mut tx, id, sent).await?;
-        push_ids.push((id, sent));
-    }
     let total = push_ids.len() * regions.len();
     let first = tx.reserve_ids("push_node", total).await?;
     let mut next = first;
@@ -222,6 +230,7 @@ fn new_push(product_id: i64, unit: i64, by: i64, at: OffsetDateTime, key: &str) 
         idempotency_key: key.into(),
         created_by: by,
         created_at: at,
+        fanned_out_at: None,
     }
 }
 

@@ -257,7 +257,7 @@ pub async fn create_product(db: &Db, me: &Principal, input: &ProductInput, uploa
             })
             .collect();
         let mut tx = db.begin().await?;
-        let id = store::insert_product(&mut tx, &new, &rows).await?;
+        let id = store::insert_product(&mut tx, new, rows).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -431,6 +431,7 @@ pub async fn push(db: &Db, me: &Principal, input: &PushInput) -> Result<PushCrea
             idempotency_key: key,
             created_by: me.user.id,
             created_at: now,
+            fanned_out_at: None,
         };
         let mut tx = db.begin().await?;
         let (id, created) = store::insert_push(&mut tx, &new).await?;

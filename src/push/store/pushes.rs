@@ -38,6 +38,8 @@ pub struct NewPush {
     pub idempotency_key: String,
     pub(crate) created_by: i64,
     pub(crate) created_at: OffsetDateTime,
+    /// When its fan-out was done (set only for pushes stored as sent long ago: the demo's).
+    pub(crate) fanned_out_at: Option<OffsetDateTime>,
 }
 
 /// A push as listed, with its sign-off progress.
@@ -106,48 +108,73 @@ fn push_select(now_bind: &str) -> String {
     )
 }
 
-/// Stores a push and its targets; with a key already used, returns the earlier push's id and false.
-pub async fn insert_push(tx: &mut Tx, p: &NewPush) -> Result<(i64, bool)> {
-    let codes: Vec<&str> = p.targets.iter().map(|(c, _)| c.as_str()).collect();
-    let id: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
-        "insert into push (product_id, origin_unit_id, origin_path, targets, audiences, places, channels, note, \
-         scheduled_at, sign_hours, state, idempotency_key, created_by, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         on conflict (idempotency_key) do nothing returning id"
-    )
-    .bind(p.product_id)
-    .bind(p.origin_unit_id)
-    .bind(&p.origin_path)
-    .bind(codes.join(","))
-    .bind(&p.audiences)
-    .bind(&p.places)
-    .bind(&p.channels)
-    .bind(&p.note)
-    .bind(p.scheduled_at)
-    .bind(&p.sign_hours)
-    .bind(p.state)
-    .bind(&p.idempotency_key)
-    .bind(p.created_by)
-    .bind(p.created_at)
-    .fetch_optional(c)
-    .await)?;
-    let Some(id) = id else {
-        let earlier: i64 = on_tx!(tx, |c| sqlx::query_scalar("select id from push where idempotency_key = $1")
-            .bind(&p.idempotency_key)
-            .fetch_one(c)
-            .await)?;
-        return Ok((earlier, false));
-    };
-    for (code, path) in &p.targets {
-        on_tx!(tx, |c| sqlx::query("insert into push_target (push_id, region_code, region_path) values ($1, $2, $3)")
-            .bind(id)
-            .bind(code)
-            .bind(path)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+/// Stores pushes with their targets, in order: their ids reserved at once, then one multi-row
+/// insert per table and chunk. A push whose idempotency key is used already (before, or earlier
+/// in `pushes`) is not stored: its entry is the earlier push's id and false.
+pub async fn insert_pushes(tx: &mut Tx, pushes: &[NewPush]) -> Result<Vec<(i64, bool)>> {
+    let first = tx.reserve_ids("push", pushes.len()).await?;
+    let rows: Vec<(i64, &NewPush)> = (first..).zip(pushes).collect();
+    let mut made = std::collections::HashSet::new();
+    on_tx!(tx, |c| {
+        for chunk in rows.chunks(crate::db::CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into push (id, product_id, origin_unit_id, origin_path, targets, audiences, places, channels, \
+                 note, scheduled_at, sign_hours, state, idempotency_key, created_by, created_at, fanned_out_at) ",
+            );
+            q.push_values(chunk, |mut b, (id, p)| {
+                let codes: Vec<&str> = p.targets.iter().map(|(c, _)| c.as_str()).collect();
+                b.push_bind(*id)
+                    .push_bind(p.product_id)
+                    .push_bind(p.origin_unit_id)
+                    .push_bind(&p.origin_path)
+                    .push_bind(codes.join(","))
+                    .push_bind(&p.audiences)
+                    .push_bind(&p.places)
+                    .push_bind(&p.channels)
+                    .push_bind(&p.note)
+                    .push_bind(p.scheduled_at)
+                    .push_bind(&p.sign_hours)
+                    .push_bind(p.state)
+                    .push_bind(&p.idempotency_key)
+                    .push_bind(p.created_by)
+                    .push_bind(p.created_at)
+                    .push_bind(p.fanned_out_at);
+            });
+            q.push(" on conflict (idempotency_key) do nothing returning id");
+            made.extend(q.build_query_scalar::<i64>().fetch_all(&mut *c).await?);
+        }
+        let targets: Vec<(i64, &(String, String))> = rows
+            .iter()
+            .filter(|(id, _)| made.contains(id))
+            .flat_map(|(id, p)| p.targets.iter().map(|t| (*id, t)))
+            .collect();
+        for chunk in targets.chunks(crate::db::CHUNK_ROWS) {
+            let mut q = sqlx::QueryBuilder::new("insert into push_target (push_id, region_code, region_path) ");
+            q.push_values(chunk, |mut b, (id, (code, path))| {
+                b.push_bind(*id).push_bind(code).push_bind(path);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    let mut done = Vec::with_capacity(rows.len());
+    for (id, p) in rows {
+        if made.contains(&id) {
+            done.push((id, true));
+        } else {
+            let earlier: i64 = on_tx!(tx, |c| sqlx::query_scalar("select id from push where idempotency_key = $1")
+                .bind(&p.idempotency_key)
+                .fetch_one(c)
+                .await)?;
+            done.push((earlier, false));
+        }
     }
-    Ok((id, true))
+    Ok(done)
+}
+
+/// Stores one push and its targets (see [`insert_pushes`]).
+pub async fn insert_push(tx: &mut Tx, p: &NewPush) -> Result<(i64, bool)> {
+    insert_pushes(tx, std::slice::from_ref(p)).await?.pop().ok_or(Error::NotFound)
 }
 
 /// Creates the nodes of `level` for a push: every region of that level inside `under` (a path)
@@ -254,17 +281,6 @@ pub async fn mark_some_read(db: &Db, push_id: i64, every: i64, at: OffsetDateTim
     .await
     .map(|r| r.rows_affected())
     })?)
-}
-
-/// Records a push's fan-out as done at `at` with nothing sent directly (pushes with no direct channel).
-pub async fn mark_fanned_out(tx: &mut Tx, id: i64, at: OffsetDateTime) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query("update push set fanned_out_at = $2 where id = $1")
-        .bind(id)
-        .bind(at)
-        .execute(c)
-        .await
-        .map(|_| ()))?;
-    Ok(())
 }
 
 /// How many products the library holds.
