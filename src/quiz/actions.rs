@@ -610,13 +610,15 @@ pub struct Finished {
 
 /// Finishes an attempt (at the latest at its deadline): scores it, flags it when answers came
 /// sooner than their questions can be read (see [`super::Question::reading_ms`]), and moves the
-/// leaderboard. Finishing twice changes nothing.
+/// leaderboard; returns the result. Finishing twice changes nothing.
 pub async fn finish(db: &Db, token: &str) -> Result<Finished> {
-    finish_at(db, token, clock::now_ms()).await
+    finish_at(db, token, clock::now_ms()).await?;
+    result(db, token).await
 }
 
-/// Finishes an attempt as of `now` (the demo's history finishes attempts in the past).
-pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<Finished> {
+/// [`finish`] as of `now`, without reading the result back: for a page that shows it next, and
+/// the demo's history (attempts finished in the past).
+pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<()> {
     let a = store::attempt_by_token(db, token).await?;
     if a.submitted_at.is_none() {
         let drawn = store::drawn(db, a.id, None).await?;
@@ -634,7 +636,7 @@ pub async fn finish_at(db: &Db, token: &str, now: OffsetDateTime) -> Result<Fini
         let regions: Vec<String> = crate::org::path::ancestor_paths(&p.region_path).into_iter().take(3).collect();
         store::finish(db, &a, &flags.join(","), now, &regions).await?;
     }
-    result(db, token).await
+    Ok(())
 }
 
 /// The result of a finished attempt.

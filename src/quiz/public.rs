@@ -287,13 +287,13 @@ async fn answer(
     if position + 1 < total {
         return Ok(Redirect::to(&format!("/p/attempts/{token}/{}", position + 1)).into_response());
     }
-    actions::finish(&state.db, &token).await?;
+    actions::finish_at(&state.db, &token, crate::clock::now_ms()).await?;
     Ok(Redirect::to(&format!("/p/attempts/{token}/result")).into_response())
 }
 
 /// Hands the attempt in before the last question.
 async fn hand_in(State(state): State<AppState>, Path(token): Path<String>) -> Result<Redirect> {
-    actions::finish(&state.db, &token).await?;
+    actions::finish_at(&state.db, &token, crate::clock::now_ms()).await?;
     Ok(Redirect::to(&format!("/p/attempts/{token}/result")))
 }
 
@@ -348,7 +348,7 @@ async fn result(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<S
             return Ok(Redirect::to(&format!("/p/attempts/{token}/{next}")).into_response());
         }
         // Time ran out: what was answered counts.
-        actions::finish(&state.db, &token).await?;
+        actions::finish_at(&state.db, &token, crate::clock::now_ms()).await?;
     }
     let result = actions::result(&state.db, &token).await?;
     let quiz = store::quiz_by_id(&state.db, attempt.quiz_id).await?;
