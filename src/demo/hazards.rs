@@ -288,15 +288,12 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     };
     let volunteer = org::user_by_username(db, "volunteer").await?.context("demo account volunteer")?;
     let grid = org::user_by_username(db, "grid").await?.context("demo account grid")?;
-    let communities: Vec<(String, String)> =
-        org::regions_in(db, &all).await?.into_iter().filter(|(code, _)| code.len() == 12).collect();
-    let names: std::collections::HashMap<String, String> = org::communities(db, &all).await?.into_iter().collect();
-    let mut by_prefecture: std::collections::BTreeMap<String, Vec<(String, String)>> =
+    let mut by_prefecture: std::collections::BTreeMap<String, Vec<(String, String, String)>> =
         std::collections::BTreeMap::new();
-    for c in communities {
+    for c in org::communities(db, &all).await? {
         by_prefecture.entry(c.0[..4].to_owned()).or_default().push(c);
     }
-    let groups: Vec<Vec<(String, String)>> = by_prefecture.into_values().collect();
+    let groups: Vec<Vec<(String, String, String)>> = by_prefecture.into_values().collect();
     let mut hazards = Vec::with_capacity(SPREAD + 20);
     let mut phone_seq = 0_u32;
     let mut phone = |rng: &mut StdRng| {
@@ -308,7 +305,7 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
     };
     for i in 0..SPREAD {
         let group = &groups[i % groups.len()];
-        let (code, path) = &group[rng.random_range(0..group.len())];
+        let (code, name, path) = &group[rng.random_range(0..group.len())];
         let Some(resp) = responsible(path) else { continue };
         let state = pick_state(&mut rng);
         // Open items are recent; a few are late and escalate.
@@ -335,7 +332,6 @@ pub async fn load(db: &Db, key: &DataKey) -> anyhow::Result<()> {
             department: departments.get(i % departments.len().max(1)).cloned(),
         };
         let ph = if reporter.0 == ReporterKind::Resident { phone(&mut rng) } else { None };
-        let name = names.get(code).map_or("", String::as_str);
         let mut h = build(&mut rng, (code, path, name), i, state, created, &cast, reporter, ph);
         shift_to(&mut h, end);
         escalate(&mut h, now);

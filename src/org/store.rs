@@ -282,14 +282,16 @@ pub async fn search_regions(db: &Db, scope: &Scope, q: &str, limit: i64) -> Resu
         .await)?)
 }
 
-/// Codes and names of every village/community inside the scope (the subtree query of `bench`).
-pub async fn communities(db: &Db, scope: &Scope) -> Result<Vec<(String, String)>> {
+/// Code, name and path of every village/community inside the scope (the subtree query of `bench`).
+pub async fn communities(db: &Db, scope: &Scope) -> Result<Vec<(String, String, String)>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as("select code, name from region where level = 4 and path >= $1 and path < $2")
-        .bind(low)
-        .bind(&high)
-        .fetch_all(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select code, name, path from region where level = 4 and path >= $1 and path < $2"
+    )
+    .bind(low)
+    .bind(&high)
+    .fetch_all(p)
+    .await)?)
 }
 
 /// Every county-level region of the province: (code, name, its prefecture's name), in order.
