@@ -84,8 +84,9 @@ pub async fn fan_out(
             .bind(due.id)
             .fetch_all(c)
             .await)?;
+    // Only pushes that delivered something directly can have reached a household already.
     let earlier: Vec<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
-        "select id from push where product_id = $1 and id <> $2 and fanned_out_at is not null"
+        "select id from push where product_id = $1 and id <> $2 and fanned_out_at is not null and direct_count > 0"
     )
     .bind(due.product_id)
     .bind(due.id)
@@ -98,6 +99,9 @@ pub async fn fan_out(
     .bind(week_from)
     .fetch_all(c)
     .await)?;
+    // A household gets at most one delivery a push, so none can have reached the cap before the
+    // week has had that many pushes: until then the fan-out skips counting.
+    let this_week = if this_week.len() >= usize::try_from(WEEKLY_CAP).unwrap_or(0) { this_week } else { Vec::new() };
     let table = super::delivery_table(&mut tx, due.id).await?;
     let channels: Vec<&str> = crate::push::split_tags(&due.channels)
         .into_iter()
