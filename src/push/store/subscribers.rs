@@ -408,6 +408,11 @@ pub async fn generate_subscribers(
     Ok(done)
 }
 
+/// Whether anyone has subscribed (one index step, where counting reads them all).
+pub async fn any_subscriber(db: &Db) -> Result<bool> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar("select exists (select 1 from subscriber)").fetch_one(pool).await)?)
+}
+
 /// Subscribers, all and still subscribed.
 pub async fn subscriber_counts(db: &Db, scope: &Scope) -> Result<(i64, i64)> {
     let (low, high) = scope.bounds();
