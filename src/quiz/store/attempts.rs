@@ -426,17 +426,17 @@ pub async fn finish(db: &Db, attempt: &Attempt, flags: &str, now: OffsetDateTime
                         .bind(old)
                         .execute(&mut *c)
                         .await?;
-                } else {
-                    for path in regions {
-                        sqlx::query(
-                            "insert into quiz_region_count (quiz_id, region_path, participants) values ($1, $2, 1) \
-                             on conflict (quiz_id, region_path) do update set participants = quiz_region_count.participants + 1",
-                        )
-                        .bind(attempt.quiz_id)
-                        .bind(path)
-                        .execute(&mut *c)
-                        .await?;
-                    }
+                } else if !regions.is_empty() {
+                    // One statement for the participant's regions (distinct paths, so no row twice).
+                    let mut q =
+                        sqlx::QueryBuilder::new("insert into quiz_region_count (quiz_id, region_path, participants) ");
+                    q.push_values(regions, |mut b, path| {
+                        b.push_bind(attempt.quiz_id).push_bind(path).push_bind(1_i64);
+                    });
+                    q.push(
+                        " on conflict (quiz_id, region_path) do update set participants = quiz_region_count.participants + 1",
+                    );
+                    q.build().execute(&mut *c).await?;
                 }
                 sqlx::query(
                     "insert into quiz_score_count (quiz_id, score, n) values ($1, $2, 1) \
