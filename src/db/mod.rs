@@ -449,6 +449,34 @@ listed!(&str, i64);
 /// Rows per statement in chunked multi-row inserts (well under both backends' bind limits).
 pub const CHUNK_ROWS: usize = 500;
 
+/// Stores `rows` `per` at a time by the multi-row statement `build` makes of each chunk, making
+/// the next chunk's statement (binding its values) while the database stores the one before: the
+/// database works on a thread of its own (`SQLite`) or in its server (`PostgreSQL`), so on two
+/// cores the two overlap instead of taking turns.
+pub async fn insert_chunked<C, DB, T>(
+    conn: &mut C,
+    rows: &[T],
+    per: usize,
+    build: impl Fn(&[T]) -> sqlx::QueryBuilder<DB>,
+) -> Result<(), sqlx::Error>
+where
+    C: sqlx::Connection<Database = DB>,
+    DB: sqlx::Database,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = DB>,
+{
+    let mut chunks = rows.chunks(per.max(1));
+    let Some(first) = chunks.next() else { return Ok(()) };
+    let mut current = build(first);
+    for chunk in chunks {
+        let (stored, next) = tokio::join!(current.build().execute(&mut *conn), async { build(chunk) });
+        stored?;
+        current = next;
+    }
+    current.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// A URL with its password replaced by `***`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

@@ -300,7 +300,7 @@ impl Deltas {
 
 pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> Result<()> {
     on_tx!(tx, |c| {
-        for chunk in events.chunks(CHUNK_ROWS) {
+        crate::db::insert_chunked(c, events, CHUNK_ROWS, |chunk| {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into hazard_event (hazard_id, at, actor_user_id, actor_name, action, from_state, to_state, note, public) ",
             );
@@ -315,9 +315,10 @@ pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> R
                     .push_bind(&e.note)
                     .push_bind(e.public);
             });
-            q.build().execute(&mut *c).await?;
-        }
-    });
+            q
+        })
+        .await
+    })?;
     Ok(())
 }
 
@@ -339,7 +340,7 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
     let rows: Vec<(i64, &NewHazard)> = ids.iter().copied().zip(hazards).collect();
     match tx {
         Tx::Sqlite(conn, _) => {
-            for chunk in rows.chunks(CHUNK_ROWS / 2) {
+            crate::db::insert_chunked(&mut **conn, &rows, CHUNK_ROWS / 2, |chunk| {
                 let mut q = sqlx::QueryBuilder::new(format!("insert into hazard ({HAZARD_COLUMNS}) "));
                 q.push_values(chunk, |mut b, (id, h)| {
                     let (sealed, index, masked) = match &h.phone {
@@ -380,8 +381,9 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
                         .push_bind(h.rectified_at)
                         .push_bind(h.closed_at);
                 });
-                q.build().execute(&mut **conn).await?;
-            }
+                q
+            })
+            .await?;
         }
         // One statement of a column array each: planned once, and no statement of thousands of
         // parameters to build and parse.

@@ -231,7 +231,7 @@ pub struct NodeRow {
 /// Stores nodes with their history in chunked multi-row inserts.
 pub async fn insert_node_rows(tx: &mut Tx, rows: &[NodeRow]) -> Result<()> {
     on_tx!(tx, |c| {
-        for chunk in rows.chunks(crate::db::CHUNK_ROWS / 2) {
+        crate::db::insert_chunked(c, rows, crate::db::CHUNK_ROWS / 2, |chunk| {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into push_node (id, push_id, parent_id, level, region_code, region_path, state, received_at, \
                  due_at, signed_at, forwarded_at, confirmed_at, ways, reach) ",
@@ -252,9 +252,9 @@ pub async fn insert_node_rows(tx: &mut Tx, rows: &[NodeRow]) -> Result<()> {
                     .push_bind(n.confirmed.as_ref().map_or("", |(w, _)| w.as_str()))
                     .push_bind(n.confirmed.as_ref().map(|(_, r)| *r));
             });
-            q.build().execute(&mut *c).await?;
-        }
-        Ok::<(), sqlx::Error>(())
+            q
+        })
+        .await
     })?;
     Ok(())
 }
