@@ -70,7 +70,7 @@ impl Context {
             .await
             .map_err(|_| Error::invalid("campaign", "error.no_campaign"))?;
         let catalogue = crate::campaign::store::metrics(db).await?;
-        let regions = org::store::regions_in(db, &me.scope)
+        let regions = org::store::regions_in(db, &me.scope, 4)
             .await?
             .into_iter()
             .map(|(code, path)| (code.clone(), (code, path)))

@@ -49,7 +49,7 @@ pub async fn run(db: &Db, key: &DataKey, table: &mut Table, size: Size) -> anyho
 
     let all = Scope::province();
     let communities: Vec<(String, String)> =
-        org::regions_in(db, &all).await?.into_iter().filter(|(code, _)| code.len() == 12).collect();
+        org::regions_in(db, &all, 4).await?.into_iter().filter(|(code, _)| code.len() == 12).collect();
     let fire = store::fire_units(db).await?;
     let mut responsible: HashMap<String, (i64, String)> = HashMap::new();
     for (_, path) in &communities {

@@ -201,7 +201,7 @@ async fn setup(db: &Db, key: &DataKey, year: i32, size: Size) -> anyhow::Result<
     crate::campaign::store::set_status(db, campaign, crate::campaign::Status::Running).await?;
     let raw_rate = yardstick(db, size).await?;
     let places =
-        store::regions_in(db, &Scope::province()).await?.into_iter().filter(|(code, _)| code.len() == 9).collect();
+        store::regions_in(db, &Scope::province(), 3).await?.into_iter().filter(|(code, _)| code.len() == 9).collect();
     let metrics = crate::campaign::store::metrics(db)
         .await?
         .into_iter()

@@ -347,7 +347,7 @@ impl Lookup {
             .into_iter()
             .map(|u| (u.name, (u.id, u.region_path)))
             .collect();
-        let regions: HashMap<String, String> = org::regions_in(db, &all).await?.into_iter().collect();
+        let regions: HashMap<String, String> = org::regions_in(db, &all, 3).await?.into_iter().collect();
         let mut counties: HashMap<String, Vec<String>> = HashMap::new();
         for (code, path) in &regions {
             if code.len() == 6 && path.len() == 16 {

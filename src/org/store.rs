@@ -305,12 +305,14 @@ pub async fn counties(db: &Db) -> Result<Vec<(String, String, String)>> {
     })?)
 }
 
-/// Code and path of every region inside the scope (for checking imported rows in memory).
-pub async fn regions_in(db: &Db, scope: &Scope) -> Result<Vec<(String, String)>> {
+/// Code and path of every region inside the scope down to level `deepest` (4: the communities),
+/// for checking imported rows in memory.
+pub async fn regions_in(db: &Db, scope: &Scope, deepest: i64) -> Result<Vec<(String, String)>> {
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as("select code, path from region where path >= $1 and path < $2")
+    Ok(on_db!(db, |p| sqlx::query_as("select code, path from region where path >= $1 and path < $2 and level <= $3")
         .bind(low)
         .bind(&high)
+        .bind(deepest)
         .fetch_all(p)
         .await)?)
 }

@@ -264,31 +264,6 @@ pub async fn insert_product(tx: &mut Tx, p: NewProduct, variants: Vec<NewVariant
     insert_products(tx, &[(p, variants)]).await?.pop().ok_or(Error::NotFound)
 }
 
-/// Adds or replaces a variant of a product.
-pub async fn put_variant(tx: &mut Tx, product_id: i64, v: &NewVariant) -> Result<()> {
-    let m = &v.variant;
-    on_tx!(tx, |c| sqlx::query(
-        "insert into push_variant (product_id, lang, title, body, link, file_name, file_type, file_size, file_data) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         on conflict (product_id, lang) do update set title = excluded.title, body = excluded.body, \
-         link = excluded.link, file_name = excluded.file_name, file_type = excluded.file_type, \
-         file_size = excluded.file_size, file_data = excluded.file_data"
-    )
-    .bind(product_id)
-    .bind(m.lang)
-    .bind(&m.title)
-    .bind(&m.body)
-    .bind(&m.link)
-    .bind(&m.file_name)
-    .bind(&m.file_type)
-    .bind(m.file_size)
-    .bind(v.file.as_deref())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 /// Products matching `f`, newest first.
 pub async fn products(db: &Db, f: &ProductFilter, limit: i64, offset: i64) -> Result<Vec<Product>> {
     let q = f.q.trim().to_lowercase();
