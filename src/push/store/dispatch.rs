@@ -275,14 +275,15 @@ pub async fn messages(db: &Db, push_ids: &[i64]) -> Result<HashMap<i64, Vec<Mess
     if push_ids.is_empty() {
         return Ok(by_push);
     }
-    // Numbers only.
-    let list = push_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "select p.id as push_id, pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
-         from push p join push_product pr on pr.id = p.product_id join push_variant v on v.product_id = pr.id \
-         where p.id in ({list})"
-    );
-    let rows: Vec<Message> = on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await)?;
+    let rows: Vec<Message> = on_db!(db, |pool| {
+        let mut q = sqlx::QueryBuilder::new(
+            "select p.id as push_id, pr.id as product_id, pr.kind, v.lang, v.title, v.body, v.link, p.state \
+             from push p join push_product pr on pr.id = p.product_id join push_variant v on v.product_id = pr.id \
+             where p.id",
+        );
+        crate::db::push_in(&mut q, push_ids.iter().copied());
+        q.build_query_as().fetch_all(pool).await
+    })?;
     for m in rows {
         by_push.entry(m.push_id).or_default().push(m);
     }

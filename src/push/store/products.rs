@@ -214,14 +214,15 @@ pub async fn insert_products(tx: &mut Tx, products: &[(NewProduct, Vec<NewVarian
     let ids: Vec<i64> = (first..).take(products.len()).collect();
     let variants: Vec<(i64, &NewVariant)> =
         ids.iter().zip(products).flat_map(|(id, (_, vs))| vs.iter().map(move |v| (*id, v))).collect();
+    let rows: Vec<(i64, &NewProduct)> = ids.iter().copied().zip(products.iter().map(|(p, _)| p)).collect();
     on_tx!(tx, |c| {
-        for chunk in ids.iter().zip(products).collect::<Vec<_>>().chunks(crate::db::CHUNK_ROWS) {
+        crate::db::insert_chunked(&mut *c, &rows, crate::db::CHUNK_ROWS, |chunk| {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into push_product (id, kind, title, tags, state, search, unit_id, region_path, created_by, \
                  created_at, reviewed_by, reviewed_at) ",
             );
-            q.push_values(chunk, |mut b, (id, (p, _))| {
-                b.push_bind(**id)
+            q.push_values(chunk, |mut b, (id, p)| {
+                b.push_bind(*id)
                     .push_bind(p.kind)
                     .push_bind(&p.title)
                     .push_bind(&p.tags)
@@ -234,9 +235,10 @@ pub async fn insert_products(tx: &mut Tx, products: &[(NewProduct, Vec<NewVarian
                     .push_bind(p.reviewed.map(|(u, _)| u))
                     .push_bind(p.reviewed.map(|(_, t)| t));
             });
-            q.build().execute(&mut *c).await?;
-        }
-        for chunk in variants.chunks(crate::db::CHUNK_ROWS) {
+            q
+        })
+        .await?;
+        crate::db::insert_chunked(c, &variants, crate::db::CHUNK_ROWS, |chunk| {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into push_variant (product_id, lang, title, body, link, file_name, file_type, file_size, file_data) ",
             );
@@ -252,9 +254,9 @@ pub async fn insert_products(tx: &mut Tx, products: &[(NewProduct, Vec<NewVarian
                     .push_bind(m.file_size)
                     .push_bind(v.file.as_deref());
             });
-            q.build().execute(&mut *c).await?;
-        }
-        Ok::<(), sqlx::Error>(())
+            q
+        })
+        .await
     })?;
     Ok(ids)
 }

@@ -148,13 +148,14 @@ pub async fn insert_pushes(tx: &mut Tx, pushes: &[NewPush]) -> Result<Vec<(i64, 
             .filter(|(id, _)| made.contains(id))
             .flat_map(|(id, p)| p.targets.iter().map(|t| (*id, t)))
             .collect();
-        for chunk in targets.chunks(crate::db::CHUNK_ROWS) {
+        crate::db::insert_chunked(&mut *c, &targets, crate::db::CHUNK_ROWS, |chunk| {
             let mut q = sqlx::QueryBuilder::new("insert into push_target (push_id, region_code, region_path) ");
             q.push_values(chunk, |mut b, (id, (code, path))| {
                 b.push_bind(*id).push_bind(code).push_bind(path);
             });
-            q.build().execute(&mut *c).await?;
-        }
+            q
+        })
+        .await?;
         Ok::<(), sqlx::Error>(())
     })?;
     let mut done = Vec::with_capacity(rows.len());
