@@ -14,6 +14,12 @@ pub fn ancestor_paths(path: &str) -> Vec<String> {
     out
 }
 
+/// [`ancestor_paths`] of a stored path (`/` first and after every segment) as slices of it, made
+/// without copying: for totals summed over many records.
+pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.char_indices().skip(1).filter(|&(_, c)| c == '/').map(move |(i, _)| &path[..=i])
+}
+
 /// The region code a path segment stands for: the province's and the prefectures' segments are
 /// their codes shortened (`22` is 220000, `2201` is 220100); deeper ones are the code itself.
 pub fn code_of_segment(segment: &str) -> String {
@@ -49,6 +55,9 @@ mod tests {
     #[test]
     fn ancestors_and_child_prefixes() {
         assert_eq!(ancestor_paths("/22/2201/220102/"), vec!["/22/", "/22/2201/", "/22/2201/220102/"]);
+        for path in ["/22/", "/22/2201/220102/", "/22/2224/222401/222401001/"] {
+            assert_eq!(ancestors(path).collect::<Vec<_>>(), ancestor_paths(path));
+        }
         assert_eq!("/22/2201/".len() as i64, child_path_len(0));
         assert_eq!("/22/2201/220102/".len() as i64, child_path_len(1));
         assert_eq!("/22/2201/220102/220102001/".len() as i64, child_path_len(2));

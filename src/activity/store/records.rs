@@ -8,9 +8,8 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::activity::State;
-use crate::db::{CHUNK_ROWS, Db, Tx};
+use crate::db::{CHUNK_ROWS, Db, Tx, column};
 use crate::org::Scope;
-use crate::org::path::ancestor_paths;
 use crate::{Error, Result, clock, on_db, on_tx};
 
 /// An activity record.
@@ -245,53 +244,97 @@ pub async fn returned_to(db: &Db, unit_id: i64) -> Result<i64> {
     .await)?)
 }
 
+/// The columns a new record fills, in the order both inserts bind them.
+const ACTIVITY_COLUMNS: &str = "id, campaign_id, duty_id, kind, title, starts_on, ends_on, region_code, region_path, \
+     organiser_unit_id, organiser_path, co_organisers, venue, description, state, created_by, created_at, submitted_at, \
+     reviewed_at";
+
 async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
     let first = tx.reserve_ids("activity", records.len()).await?;
     let ids: Vec<i64> = (first..).take(records.len()).collect();
     let now = clock::now();
     let rows: Vec<(i64, &NewActivity)> = ids.iter().copied().zip(records).collect();
-    on_tx!(tx, |conn| {
-        for chunk in rows.chunks(CHUNK_ROWS) {
-            let mut q = sqlx::QueryBuilder::new(
-                "insert into activity (id, campaign_id, duty_id, kind, title, starts_on, ends_on, region_code, region_path, \
-                 organiser_unit_id, organiser_path, co_organisers, venue, description, state, created_by, created_at, submitted_at, \
-                 reviewed_at) ",
+    let figures: Vec<(i64, &String, i64)> =
+        rows.iter().flat_map(|(id, a)| a.figures.iter().map(move |(m, v)| (*id, m, *v))).collect();
+    let reviewed = |a: &NewActivity| (a.state == State::Approved).then_some(now);
+    let submitted = |a: &NewActivity| (a.state != State::Draft).then_some(now);
+    match tx {
+        Tx::Sqlite(conn, _) => {
+            crate::db::insert_chunked(&mut **conn, &rows, CHUNK_ROWS, |chunk| {
+                let mut q = sqlx::QueryBuilder::new(format!("insert into activity ({ACTIVITY_COLUMNS}) "));
+                q.push_values(chunk, |mut b, (id, a)| {
+                    b.push_bind(*id)
+                        .push_bind(a.campaign_id)
+                        .push_bind(a.duty_id)
+                        .push_bind(&a.kind)
+                        .push_bind(&a.title)
+                        .push_bind(a.starts_on)
+                        .push_bind(a.ends_on)
+                        .push_bind(&a.region.0)
+                        .push_bind(&a.region.1)
+                        .push_bind(a.organiser.0)
+                        .push_bind(&a.organiser.1)
+                        .push_bind(&a.co_organisers)
+                        .push_bind(&a.venue)
+                        .push_bind(&a.description)
+                        .push_bind(a.state.as_str())
+                        .push_bind(a.created_by)
+                        .push_bind(now)
+                        .push_bind(submitted(a))
+                        .push_bind(reviewed(a));
+                });
+                q
+            })
+            .await?;
+            crate::db::insert_chunked(&mut **conn, &figures, CHUNK_ROWS * 4, |chunk| {
+                let mut q = sqlx::QueryBuilder::new("insert into activity_figure (activity_id, metric_code, value) ");
+                q.push_values(chunk, |mut b, (id, m, v)| {
+                    b.push_bind(*id).push_bind(*m).push_bind(*v);
+                });
+                q
+            })
+            .await?;
+        }
+        Tx::Postgres(conn) => {
+            let sql = format!(
+                "insert into activity ({ACTIVITY_COLUMNS}) select * from unnest($1::bigint[], $2::bigint[], \
+                 $3::bigint[], $4::text[], $5::text[], $6::date[], $7::date[], $8::text[], $9::text[], $10::bigint[], \
+                 $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::timestamptz[], \
+                 $18::timestamptz[], $19::timestamptz[])"
             );
-            q.push_values(chunk, |mut b, (id, a)| {
-                let reviewed = (a.state == State::Approved).then_some(now);
-                let submitted = (a.state != State::Draft).then_some(now);
-                b.push_bind(*id)
-                    .push_bind(a.campaign_id)
-                    .push_bind(a.duty_id)
-                    .push_bind(&a.kind)
-                    .push_bind(&a.title)
-                    .push_bind(a.starts_on)
-                    .push_bind(a.ends_on)
-                    .push_bind(&a.region.0)
-                    .push_bind(&a.region.1)
-                    .push_bind(a.organiser.0)
-                    .push_bind(&a.organiser.1)
-                    .push_bind(&a.co_organisers)
-                    .push_bind(&a.venue)
-                    .push_bind(&a.description)
-                    .push_bind(a.state.as_str())
-                    .push_bind(a.created_by)
-                    .push_bind(now)
-                    .push_bind(submitted)
-                    .push_bind(reviewed);
-            });
-            q.build().execute(&mut *conn).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&ids)
+                .bind(column(records, |a| a.campaign_id))
+                .bind(column(records, |a| a.duty_id))
+                .bind(column(records, |a| a.kind.as_str()))
+                .bind(column(records, |a| a.title.as_str()))
+                .bind(column(records, |a| a.starts_on))
+                .bind(column(records, |a| a.ends_on))
+                .bind(column(records, |a| a.region.0.as_str()))
+                .bind(column(records, |a| a.region.1.as_str()))
+                .bind(column(records, |a| a.organiser.0))
+                .bind(column(records, |a| a.organiser.1.as_str()))
+                .bind(column(records, |a| a.co_organisers.as_str()))
+                .bind(column(records, |a| a.venue.as_str()))
+                .bind(column(records, |a| a.description.as_str()))
+                .bind(column(records, |a| a.state.as_str()))
+                .bind(column(records, |a| a.created_by))
+                .bind(column(records, |_| now))
+                .bind(column(records, submitted))
+                .bind(column(records, reviewed))
+                .execute(&mut **conn)
+                .await?;
+            sqlx::query(
+                "insert into activity_figure (activity_id, metric_code, value) \
+                 select * from unnest($1::bigint[], $2::text[], $3::bigint[])",
+            )
+            .bind(column(&figures, |f| f.0))
+            .bind(column(&figures, |f| f.1.as_str()))
+            .bind(column(&figures, |f| f.2))
+            .execute(&mut **conn)
+            .await?;
         }
-        let figures: Vec<(i64, &String, i64)> =
-            rows.iter().flat_map(|(id, a)| a.figures.iter().map(move |(m, v)| (*id, m, *v))).collect();
-        for chunk in figures.chunks(CHUNK_ROWS * 4) {
-            let mut q = sqlx::QueryBuilder::new("insert into activity_figure (activity_id, metric_code, value) ");
-            q.push_values(chunk, |mut b, (id, m, v)| {
-                b.push_bind(*id).push_bind(*m).push_bind(*v);
-            });
-            q.build().execute(&mut *conn).await?;
-        }
-    });
+    }
     Ok(ids)
 }
 
@@ -456,64 +499,158 @@ async fn rebuild_totals_in(tx: &mut Tx, campaign_id: i64) -> Result<()> {
     add.apply(tx).await
 }
 
+/// The upserts that add to the totals.
+const TOTAL: &str = "insert into figure_total (campaign_id, region_path, metric_code, value) ";
+const DAILY: &str = "insert into figure_daily (campaign_id, region_path, day, metric_code, value) ";
+const DUTY: &str = "insert into duty_progress (duty_id, metric_code, value) ";
+const TOTAL_ADD: &str =
+    " on conflict (campaign_id, region_path, metric_code) do update set value = figure_total.value + excluded.value";
+const DAILY_ADD: &str = " on conflict (campaign_id, region_path, day, metric_code) do update set value = figure_daily.value + excluded.value";
+const DUTY_ADD: &str = " on conflict (duty_id, metric_code) do update set value = duty_progress.value + excluded.value";
+
 /// Amounts to add to the running totals (per region path, per day down to county level, per
-/// duty), summed in memory and written in chunked multi-row upserts.
+/// duty), summed in memory and written in multi-row upserts. Paths and metrics are kept as numbers
+/// while summing: a year of records adds millions of amounts to a few thousand names.
 #[derive(Debug, Default)]
 struct Increments {
-    total: HashMap<(i64, String, String), i64>,
-    daily: HashMap<(i64, String, Date, String), i64>,
-    duty: HashMap<(i64, String), i64>,
+    names: Names,
+    /// The path added last with its ancestors' numbers (and whether each keeps daily totals): a
+    /// record's figures come one after another.
+    last: (String, Vec<(u32, bool)>),
+    total: HashMap<(i64, u32, u32), i64>,
+    daily: HashMap<(i64, u32, Date, u32), i64>,
+    duty: HashMap<(i64, u32), i64>,
+}
+
+/// Paths and metric codes, each numbered once.
+#[derive(Debug, Default)]
+struct Names {
+    numbers: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(name) {
+            return n;
+        }
+        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), n);
+        n
+    }
+
+    /// Each number's place among the names in byte order (the stored keys' order).
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..u32::try_from(self.names.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by_key(|&n| &self.names[n as usize]);
+        let mut rank = vec![0; order.len()];
+        for (r, n) in (0..).zip(order) {
+            rank[n as usize] = r;
+        }
+        rank
+    }
 }
 
 impl Increments {
     /// Adds one figure of an approved record at `path` on `day`.
     fn add(&mut self, campaign: i64, path: &str, day: Date, duty: Option<i64>, metric: &str, value: i64) {
-        for prefix in ancestor_paths(path) {
-            if prefix.len() <= DAILY_MAX_PATH {
-                *self.daily.entry((campaign, prefix.clone(), day, metric.to_owned())).or_default() += value;
+        if self.last.0 != path {
+            let names = &mut self.names;
+            self.last.1 =
+                crate::org::path::ancestors(path).map(|p| (names.number(p), p.len() <= DAILY_MAX_PATH)).collect();
+            path.clone_into(&mut self.last.0);
+        }
+        let metric = self.names.number(metric);
+        for &(at, daily) in &self.last.1 {
+            if daily {
+                *self.daily.entry((campaign, at, day, metric)).or_default() += value;
             }
-            *self.total.entry((campaign, prefix, metric.to_owned())).or_default() += value;
+            *self.total.entry((campaign, at, metric)).or_default() += value;
         }
         if let Some(duty) = duty {
-            *self.duty.entry((duty, metric.to_owned())).or_default() += value;
+            *self.duty.entry((duty, metric)).or_default() += value;
         }
     }
 
+    /// Adds the amounts to the stored totals, in key order (each index is then written front to
+    /// back instead of at random places).
     async fn apply(self, tx: &mut Tx) -> Result<()> {
-        let total: Vec<_> = self.total.into_iter().collect();
-        let daily: Vec<_> = self.daily.into_iter().collect();
-        let duty: Vec<_> = self.duty.into_iter().collect();
-        on_tx!(tx, |c| {
-            for chunk in total.chunks(CHUNK_ROWS) {
-                let mut q =
-                    sqlx::QueryBuilder::new("insert into figure_total (campaign_id, region_path, metric_code, value) ");
-                q.push_values(chunk, |mut b, ((campaign, path, metric), value)| {
-                    b.push_bind(*campaign).push_bind(path).push_bind(metric).push_bind(*value);
-                });
-                q.push(" on conflict (campaign_id, region_path, metric_code) do update set value = figure_total.value + excluded.value");
-                q.build().execute(&mut *c).await?;
+        if self.total.is_empty() && self.duty.is_empty() {
+            return Ok(());
+        }
+        let rank = self.names.ranks();
+        let name = |n: u32| self.names.names[n as usize].as_str();
+        let mut total: Vec<_> = self.total.into_iter().collect();
+        total.sort_unstable_by_key(|&((c, p, m), _)| (c, rank[p as usize], rank[m as usize]));
+        let total: Vec<_> = total.into_iter().map(|((c, p, m), v)| ((c, name(p), name(m)), v)).collect();
+        let mut daily: Vec<_> = self.daily.into_iter().collect();
+        daily.sort_unstable_by_key(|&((c, p, d, m), _)| (c, rank[p as usize], d, rank[m as usize]));
+        let daily: Vec<_> = daily.into_iter().map(|((c, p, d, m), v)| ((c, name(p), d, name(m)), v)).collect();
+        let mut duty: Vec<_> = self.duty.into_iter().collect();
+        duty.sort_unstable_by_key(|&((d, m), _)| (d, rank[m as usize]));
+        let duty: Vec<_> = duty.into_iter().map(|((d, m), v)| ((d, name(m)), v)).collect();
+        match tx {
+            Tx::Sqlite(conn, _) => {
+                crate::db::insert_chunked(&mut **conn, &total, CHUNK_ROWS, |chunk| {
+                    let mut q = sqlx::QueryBuilder::new(TOTAL);
+                    q.push_values(chunk, |mut b, ((campaign, path, metric), value)| {
+                        b.push_bind(*campaign).push_bind(*path).push_bind(*metric).push_bind(*value);
+                    });
+                    q.push(TOTAL_ADD);
+                    q
+                })
+                .await?;
+                crate::db::insert_chunked(&mut **conn, &daily, CHUNK_ROWS, |chunk| {
+                    let mut q = sqlx::QueryBuilder::new(DAILY);
+                    q.push_values(chunk, |mut b, ((campaign, path, day, metric), value)| {
+                        b.push_bind(*campaign).push_bind(*path).push_bind(*day).push_bind(*metric).push_bind(*value);
+                    });
+                    q.push(DAILY_ADD);
+                    q
+                })
+                .await?;
+                crate::db::insert_chunked(&mut **conn, &duty, CHUNK_ROWS, |chunk| {
+                    let mut q = sqlx::QueryBuilder::new(DUTY);
+                    q.push_values(chunk, |mut b, ((duty, metric), value)| {
+                        b.push_bind(*duty).push_bind(*metric).push_bind(*value);
+                    });
+                    q.push(DUTY_ADD);
+                    q
+                })
+                .await?;
             }
-            for chunk in daily.chunks(CHUNK_ROWS) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "insert into figure_daily (campaign_id, region_path, day, metric_code, value) ",
+            Tx::Postgres(conn) => {
+                let sql = format!(
+                    "{TOTAL} select * from unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]){TOTAL_ADD}"
                 );
-                q.push_values(chunk, |mut b, ((campaign, path, day, metric), value)| {
-                    b.push_bind(*campaign).push_bind(path).push_bind(*day).push_bind(metric).push_bind(*value);
-                });
-                q.push(" on conflict (campaign_id, region_path, day, metric_code) do update set value = figure_daily.value + excluded.value");
-                q.build().execute(&mut *c).await?;
-            }
-            for chunk in duty.chunks(CHUNK_ROWS) {
-                let mut q = sqlx::QueryBuilder::new("insert into duty_progress (duty_id, metric_code, value) ");
-                q.push_values(chunk, |mut b, ((duty, metric), value)| {
-                    b.push_bind(*duty).push_bind(metric).push_bind(*value);
-                });
-                q.push(
-                    " on conflict (duty_id, metric_code) do update set value = duty_progress.value + excluded.value",
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(column(&total, |t| t.0.0))
+                    .bind(column(&total, |t| t.0.1))
+                    .bind(column(&total, |t| t.0.2))
+                    .bind(column(&total, |t| t.1))
+                    .execute(&mut **conn)
+                    .await?;
+                let sql = format!(
+                    "{DAILY} select * from unnest($1::bigint[], $2::text[], $3::date[], $4::text[], $5::bigint[]){DAILY_ADD}"
                 );
-                q.build().execute(&mut *c).await?;
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(column(&daily, |d| d.0.0))
+                    .bind(column(&daily, |d| d.0.1))
+                    .bind(column(&daily, |d| d.0.2))
+                    .bind(column(&daily, |d| d.0.3))
+                    .bind(column(&daily, |d| d.1))
+                    .execute(&mut **conn)
+                    .await?;
+                let sql = format!("{DUTY} select * from unnest($1::bigint[], $2::text[], $3::bigint[]){DUTY_ADD}");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(column(&duty, |d| d.0.0))
+                    .bind(column(&duty, |d| d.0.1))
+                    .bind(column(&duty, |d| d.1))
+                    .execute(&mut **conn)
+                    .await?;
             }
-        });
+        }
         Ok(())
     }
 }
@@ -729,4 +866,36 @@ pub async fn register_totals(db: &Db, campaign_id: i64, path: &str, child_len: i
     .fetch_all(p)
     .await
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn increments_sum_up_the_tree_and_rank_names_in_key_order() {
+        let day = Date::from_ordinal_date(2024, 300).unwrap();
+        let mut add = Increments::default();
+        add.add(1, "/22/2201/220102/", day, Some(5), "handouts", 10);
+        add.add(1, "/22/2201/220102/", day, None, "posters", 3);
+        add.add(1, "/22/2224/222401/", day, Some(5), "handouts", 7);
+        let name = |n: u32| add.names.names[n as usize].as_str();
+        let total = |path: &str, metric: &str| {
+            add.total.iter().find(|((_, p, m), _)| name(*p) == path && name(*m) == metric).map(|(_, v)| *v)
+        };
+        assert_eq!(total("/22/", "handouts"), Some(17));
+        assert_eq!(total("/22/2201/", "handouts"), Some(10));
+        assert_eq!(total("/22/2224/222401/", "handouts"), Some(7));
+        assert_eq!(total("/22/", "posters"), Some(3));
+        assert_eq!(add.duty.values().sum::<i64>(), 17);
+        // Daily totals down to the county, shared where the paths meet: handouts at the province,
+        // two cities and two counties, posters at one of each.
+        assert_eq!(add.daily.len(), 5 + 3);
+        let rank = add.names.ranks();
+        let mut by_rank: Vec<&str> = add.names.names.iter().map(String::as_str).collect();
+        by_rank.sort_by_key(|n| rank[add.names.names.iter().position(|m| m == n).unwrap()]);
+        let mut sorted = by_rank.clone();
+        sorted.sort_unstable();
+        assert_eq!(by_rank, sorted);
+    }
 }

@@ -7,7 +7,7 @@ use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use crate::db::{CHUNK_ROWS, Db, Tx};
+use crate::db::{CHUNK_ROWS, Db, Tx, column};
 use crate::hazard::{ReporterKind, State, counted_paths, days_between};
 use crate::org::Scope;
 use crate::{Error, Result, on_db, on_tx};
@@ -320,11 +320,6 @@ pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> R
         .await
     })?;
     Ok(())
-}
-
-/// One column of hazards, as an array to bind.
-fn column<'a, T>(hazards: &'a [NewHazard], f: impl Fn(&'a NewHazard) -> T) -> Vec<T> {
-    hazards.iter().map(f).collect()
 }
 
 /// The columns a new hazard fills, in the order both inserts bind them.
