@@ -92,10 +92,16 @@ pub async fn load(db: &Db, key: &DataKey, by: i64, participants: usize) -> anyho
     let mut shown = Vec::new();
     let mut answers = Vec::new();
     let mut finished = Vec::new();
-    for (n, token) in tokens.iter().enumerate() {
-        let skill = rng.random_range(0.4..0.98);
+    // Each player's questions as drawn, read side by side (the reads take turns on no lock).
+    let drawn = try_join_all(tokens.iter().map(|token| async move {
         let attempt = store::attempt_by_token(db, token).await?;
-        for d in store::drawn(db, attempt.id, None).await? {
+        let drawn = store::drawn(db, attempt.id, None).await?;
+        Ok::<_, crate::Error>((attempt, drawn))
+    }))
+    .await?;
+    for (n, (token, (attempt, drawn))) in tokens.iter().zip(drawn).enumerate() {
+        let skill = rng.random_range(0.4..0.98);
+        for d in drawn {
             let q = d.q.question().context("demo question")?;
             let order = d.order();
             let right = rng.random_bool(skill);
