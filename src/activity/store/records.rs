@@ -254,8 +254,6 @@ async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
     let ids: Vec<i64> = (first..).take(records.len()).collect();
     let now = clock::now();
     let rows: Vec<(i64, &NewActivity)> = ids.iter().copied().zip(records).collect();
-    let figures: Vec<(i64, &String, i64)> =
-        rows.iter().flat_map(|(id, a)| a.figures.iter().map(move |(m, v)| (*id, m, *v))).collect();
     let reviewed = |a: &NewActivity| (a.state == State::Approved).then_some(now);
     let submitted = |a: &NewActivity| (a.state != State::Draft).then_some(now);
     match tx {
@@ -282,14 +280,6 @@ async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
                         .push_bind(now)
                         .push_bind(submitted(a))
                         .push_bind(reviewed(a));
-                });
-                q
-            })
-            .await?;
-            crate::db::insert_chunked(&mut **conn, &figures, CHUNK_ROWS * 4, |chunk| {
-                let mut q = sqlx::QueryBuilder::new("insert into activity_figure (activity_id, metric_code, value) ");
-                q.push_values(chunk, |mut b, (id, m, v)| {
-                    b.push_bind(*id).push_bind(*m).push_bind(*v);
                 });
                 q
             })
@@ -324,18 +314,41 @@ async fn insert_in(tx: &mut Tx, records: &[NewActivity]) -> Result<Vec<i64>> {
                 .bind(column(records, reviewed))
                 .execute(&mut **conn)
                 .await?;
+        }
+    }
+    let figures: Vec<(i64, &str, i64)> =
+        rows.iter().flat_map(|(id, a)| a.figures.iter().map(move |(m, v)| (*id, m.as_str(), *v))).collect();
+    insert_figures(tx, &figures).await?;
+    Ok(ids)
+}
+
+/// Stores figures (record, metric, value): chunked multi-row inserts on `SQLite`, one statement of
+/// column arrays on `PostgreSQL`.
+async fn insert_figures(tx: &mut Tx, figures: &[(i64, &str, i64)]) -> Result<()> {
+    match tx {
+        Tx::Sqlite(conn, _) => {
+            crate::db::insert_chunked(&mut **conn, figures, CHUNK_ROWS * 4, |chunk| {
+                let mut q = sqlx::QueryBuilder::new("insert into activity_figure (activity_id, metric_code, value) ");
+                q.push_values(chunk, |mut b, (id, m, v)| {
+                    b.push_bind(*id).push_bind(*m).push_bind(*v);
+                });
+                q
+            })
+            .await?;
+        }
+        Tx::Postgres(conn) => {
             sqlx::query(
                 "insert into activity_figure (activity_id, metric_code, value) \
                  select * from unnest($1::bigint[], $2::text[], $3::bigint[])",
             )
-            .bind(column(&figures, |f| f.0))
-            .bind(column(&figures, |f| f.1.as_str()))
-            .bind(column(&figures, |f| f.2))
+            .bind(column(figures, |f| f.0))
+            .bind(column(figures, |f| f.1))
+            .bind(column(figures, |f| f.2))
             .execute(&mut **conn)
             .await?;
         }
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// Stores one record with its figures.
@@ -394,15 +407,9 @@ pub async fn update(db: &Db, id: i64, record: &NewActivity) -> Result<()> {
             return Err(Error::Conflict("error.record_not_editable".into()));
         }
         sqlx::query("delete from activity_figure where activity_id = $1").bind(id).execute(&mut *c).await?;
-        for (metric, value) in &record.figures {
-            sqlx::query("insert into activity_figure (activity_id, metric_code, value) values ($1, $2, $3)")
-                .bind(id)
-                .bind(metric)
-                .bind(value)
-                .execute(&mut *c)
-                .await?;
-        }
     });
+    let figures: Vec<(i64, &str, i64)> = record.figures.iter().map(|(m, v)| (id, m.as_str(), *v)).collect();
+    insert_figures(&mut tx, &figures).await?;
     tx.commit().await?;
     Ok(())
 }
