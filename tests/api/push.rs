@@ -546,6 +546,49 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
     assert_eq!(attempts, firecast::push::MAX_ATTEMPTS);
 }
 
+pub async fn a_push_with_nothing_due_is_passed_over_for_a_second(app: TestApp) {
+    use firecast::push::Channel::Webhook;
+    let province = app.login("province").await;
+    let sink = Sink { fail_first: Arc::new(Mutex::new(1)), ..Sink::default() };
+    let url = start_sink(sink.clone()).await;
+    let r = province.json(Method::POST, "/api/v1/push/endpoints", &json!({"name": "吉林日报客户端", "url": url})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.exec("update partner_endpoint set secret = 'partner-secret'").await.unwrap();
+    let p = approved(&province, "tip", "冬季取暖安全提示", false).await;
+    let pid = send(&province, p, &["220000"], &["webhook"]).await["id"].as_i64().unwrap();
+    let (a, b) = (dispatcher(&app, None), dispatcher(&app, None));
+    assert_eq!(a.fan_out_due(firecast::clock::now()).await.unwrap().partners, 1);
+    let t = firecast::clock::now();
+    let rows = a.claim(Webhook, t).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    // In flight with A: neither finds it due, and both note the push as waiting.
+    assert!(a.claim(Webhook, t).await.unwrap().is_empty());
+    assert!(b.claim(Webhook, t).await.unwrap().is_empty());
+    // A's post fails and is to be retried; its retry falls due at once.
+    let pass = a.send(Webhook, rows, t).await.unwrap();
+    assert_eq!((pass.handled, pass.delivered), (1, 0));
+    let due = format!("update delivery set next_at = $1 where push_id = {pid} and state = 'pending'");
+    set_time(&app, &due, t).await;
+    // B, which did not record that retry, passes the push over until its second is up; A looks
+    // again at once.
+    assert!(b.claim(Webhook, t).await.unwrap().is_empty(), "B passes the push over");
+    let again = a.claim(Webhook, t).await.unwrap();
+    assert_eq!(again.len(), 1, "A's own retry brings the push back");
+    assert_eq!(again[0].attempts, 2);
+    // Handed back as if A had stopped: a second later, B takes it.
+    let back = format!("update delivery set state = 'pending', next_at = $1 where push_id = {pid}");
+    set_time(&app, &back, t).await;
+    assert!(b.claim(Webhook, t).await.unwrap().is_empty());
+    let later = b.claim(Webhook, t + time::Duration::seconds(2)).await.unwrap();
+    assert_eq!(later.len(), 1, "B looks again after its second");
+    let pass = b.send(Webhook, later, t).await.unwrap();
+    assert_eq!(pass.delivered, 1);
+    assert_eq!(sink.got.lock().unwrap().len(), 1);
+    // Done: the next claim closes the push, which is then not looked at again.
+    assert!(b.claim(Webhook, t + time::Duration::seconds(4)).await.unwrap().is_empty());
+    assert_eq!(app.scalar(&format!("select count(*) from push where id = {pid} and direct_open")).await, 0);
+}
+
 pub async fn text_messages_go_through_the_provider_outside_quiet_hours(app: TestApp) {
     let fake = FakeSms::start("AKIDtest", "secret-key").await;
     let app = app.reconfigured(|c| fake.configure(c)).await;
@@ -931,6 +974,7 @@ crate::on_both_backends!(
     a_push_goes_down_to_a_community_with_sign_off_at_every_level,
     residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap,
     partners_get_signed_webhooks_retried_until_dead_letter,
+    a_push_with_nothing_due_is_passed_over_for_a_second,
     text_messages_go_through_the_provider_outside_quiet_hours,
     a_worker_killed_mid_push_resumes_without_losing_or_doubling,
     a_worker_killed_mid_batch_on_jetstream_loses_nothing_and_doubles_at_most_its_batch,

@@ -4,7 +4,7 @@
 //! a slow partner never holds up text messages. With a NATS `JetStream` queue (see [`super::queue`]),
 //! claimed batches travel through the stream and any worker may send them.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
 use futures_util::StreamExt as _;
@@ -29,6 +29,9 @@ pub const BATCH: i64 = 500;
 pub const LEASE: Duration = Duration::minutes(2);
 /// Webhook posts in flight at once.
 pub const WEBHOOK_CONCURRENCY: usize = 64;
+/// How long a push found with nothing due (its deliveries in flight or waiting to be retried) is
+/// passed over by this process's claims, unless a result here is to be retried sooner.
+const IDLE_PASS: Duration = Duration::seconds(1);
 
 /// The settings of a dispatcher.
 #[derive(Clone, Debug)]
@@ -68,6 +71,10 @@ pub struct Dispatcher {
     webhook_rate: Arc<TokenBucket>,
     quiet: QuietHours,
     public_url: String,
+    /// Open pushes a claim found with nothing due, by channel, and until when they are passed
+    /// over: each claim would otherwise ask each of them again (on `PostgreSQL`, a statement per
+    /// push).
+    idle: Arc<Mutex<HashMap<(Channel, i64), OffsetDateTime>>>,
 }
 
 /// What one pass of a loop did.
@@ -91,6 +98,7 @@ impl Dispatcher {
             webhook_rate: Arc::new(TokenBucket::new(s.webhooks_per_second.max(1.0), 64)),
             quiet: s.quiet,
             public_url: s.public_url.trim_end_matches('/').to_owned(),
+            idle: Arc::default(),
         })
     }
 
@@ -121,7 +129,15 @@ impl Dispatcher {
 
     /// Claims one batch of `channel` due at `now`.
     pub async fn claim(&self, channel: Channel, now: OffsetDateTime) -> Result<Vec<Claimed>> {
-        store::claim(&self.db, channel.as_str(), BATCH, now, LEASE).await
+        let pass_over: Vec<i64> = {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            idle.retain(|_, until| *until > now);
+            idle.keys().filter(|(c, _)| *c == channel).map(|(_, push)| *push).collect()
+        };
+        let (rows, waiting) = store::claim(&self.db, channel.as_str(), BATCH, now, LEASE, &pass_over).await?;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.extend(waiting.into_iter().map(|push| ((channel, push), now + IDLE_PASS)));
+        Ok(rows)
     }
 
     /// Sends a claimed batch and records the results.
@@ -133,6 +149,10 @@ impl Dispatcher {
         };
         let delivered = results.iter().filter(|(_, r)| *r == Outcome::Delivered).count();
         store::record(&self.db, &results, clock::now()).await?;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        for (row, _) in results.iter().filter(|(_, r)| matches!(r, Outcome::Retry(..))) {
+            idle.remove(&(channel, row.push_id));
+        }
         Ok(Pass { handled: results.len(), delivered })
     }
 

@@ -26,48 +26,98 @@ pub struct Claimed {
 }
 
 /// Claims up to `n` due deliveries of one channel for `lease` (a crashed worker's expired claims
-/// are due again and counted as possible resends on their push). Only the pushes with messages
-/// still to send are looked at (on `PostgreSQL`, only their partitions); a push found with none
-/// left is no longer looked at: once fanned out, a push never gets new deliveries.
-pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: time::Duration) -> Result<Vec<Claimed>> {
+/// are due again and counted as possible resends on their push), and returns them with the pushes
+/// found with none due but some still to send. Only the pushes with messages still to send are
+/// looked at, but for those in `pass_over`; a push found with none left is no longer looked at:
+/// once fanned out, a push never gets new deliveries.
+pub async fn claim(
+    db: &Db,
+    channel: &str,
+    n: i64,
+    now: OffsetDateTime,
+    lease: time::Duration,
+    pass_over: &[i64],
+) -> Result<(Vec<Claimed>, Vec<i64>)> {
     let until = now + lease;
     let mut tx = db.begin().await?;
-    let open: Vec<i64> =
-        on_tx!(&mut tx, |c| sqlx::query_scalar("select id from push where direct_open").fetch_all(c).await)?;
+    let mut open: Vec<i64> =
+        on_tx!(&mut tx, |c| sqlx::query_scalar("select id from push where direct_open order by id")
+            .fetch_all(c)
+            .await)?;
+    open.retain(|p| !pass_over.contains(p));
     if open.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    // Numbers only.
-    let pushes = open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let select = format!(
-        "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
-         from delivery where push_id in ({pushes}) and channel = $1 and next_at <= $2 \
-         and state in ('pending', 'sending') order by next_at limit $3"
-    );
-    let rows: Vec<Claimed> = match &mut tx {
-        // The transaction holds the write lock (see `Db::begin`), so the rows chosen stay ours.
+    // The claimed deliveries, and the pushes found with none due.
+    let (rows, idle): (Vec<Claimed>, Vec<i64>) = match &mut tx {
+        // One statement over the open pushes, in the order they fell due. The transaction holds
+        // the write lock (see `Db::begin`), so the rows chosen stay ours.
         Tx::Sqlite(t, _) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(channel).bind(now).bind(n).fetch_all(&mut **t).await?
+            let pushes = open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let select = format!(
+                "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
+                 from delivery where push_id in ({pushes}) and channel = $1 and next_at <= $2 \
+                 and state in ('pending', 'sending') order by next_at limit $3"
+            );
+            let rows: Vec<Claimed> =
+                sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(channel).bind(now).bind(n).fetch_all(&mut **t).await?;
+            let idle = if i64::try_from(rows.len()).unwrap_or(i64::MAX) < n {
+                open.into_iter().filter(|p| rows.iter().all(|r| r.push_id != *p)).collect()
+            } else {
+                Vec::new()
+            };
+            (rows, idle)
         }
+        // Push by push, oldest first: each push is a partition, and a statement naming one push is
+        // planned on its partition alone (a statement over a hundred partitions took 7–29 ms to
+        // plan and 7 ms to run; one push's, 0.1 ms each).
         Tx::Postgres(t) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} for update skip locked")))
+            let mut rows: Vec<Claimed> = Vec::new();
+            let mut idle = Vec::new();
+            let mut want = n;
+            for push in open {
+                let got: Vec<Claimed> = sqlx::query_as(
+                    "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
+                     from delivery where push_id = $4 and channel = $1 and next_at <= $2 \
+                     and state in ('pending', 'sending') order by next_at limit $3 for update skip locked",
+                )
+                .persistent(false)
                 .bind(channel)
                 .bind(now)
-                .bind(n)
+                .bind(want)
+                .bind(push)
                 .fetch_all(&mut **t)
-                .await?
+                .await?;
+                if got.is_empty() {
+                    idle.push(push);
+                }
+                want -= i64::try_from(got.len()).unwrap_or(want);
+                rows.extend(got);
+                if want <= 0 {
+                    break;
+                }
+            }
+            (rows, idle)
         }
     };
-    if i64::try_from(rows.len()).unwrap_or(i64::MAX) < n {
-        let done = format!(
-            "update push set direct_open = false where id in ({pushes}) and not exists \
-             (select 1 from delivery d where d.push_id = push.id and d.state in ('pending', 'sending'))"
-        );
-        on_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(done)).execute(c).await.map(|_| ()))?;
+    let mut waiting = Vec::new();
+    for push in idle {
+        let closed = on_tx!(&mut tx, |c| sqlx::query(
+            "update push set direct_open = false where id = $1 and not exists \
+             (select 1 from delivery where push_id = $1 and state in ('pending', 'sending'))"
+        )
+        .persistent(false)
+        .bind(push)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if closed == 0 {
+            waiting.push(push);
+        }
     }
     if rows.is_empty() {
         tx.commit().await?;
-        return Ok(rows);
+        return Ok((rows, waiting));
     }
     update_keys(
         &mut tx,
@@ -79,7 +129,7 @@ pub async fn claim(db: &Db, channel: &str, n: i64, now: OffsetDateTime, lease: t
     .await?;
     count_resends(&mut tx, rows.iter().filter(|r| r.resent)).await?;
     tx.commit().await?;
-    Ok(rows)
+    Ok((rows, waiting))
 }
 
 /// Of claimed deliveries, those still held by that claim: not yet finished, and not claimed again
@@ -110,6 +160,7 @@ pub async fn still_claimed(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Claimed>> 
                 pushes_of(&rows)
             );
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
                 .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
@@ -170,6 +221,7 @@ async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: O
                 pushes_of(rows)
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
                 .bind(at)
                 .bind(rows.iter().map(|r| r.push_id).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
@@ -239,6 +291,7 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
             "update delivery set state = $4, next_at = $5, sent_at = $6, error = $7, lease_until = null \
              where push_id = $1 and recipient_id = $2 and channel = $3 and state = 'sending'"
         )
+        .persistent(false)
         .bind(c.push_id)
         .bind(c.recipient_id)
         .bind(c.channel)
