@@ -551,11 +551,12 @@ pub async fn a_push_with_nothing_due_is_passed_over_for_a_second(app: TestApp) {
     let province = app.login("province").await;
     let sink = Sink { fail_first: Arc::new(Mutex::new(1)), ..Sink::default() };
     let url = start_sink(sink.clone()).await;
-    let r = province.json(Method::POST, "/api/v1/push/endpoints", &json!({"name": "吉林日报客户端", "url": url})).await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let made =
+        province.json(Method::POST, "/api/v1/push/endpoints", &json!({"name": "吉林日报客户端", "url": url})).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
     app.exec("update partner_endpoint set secret = 'partner-secret'").await.unwrap();
-    let p = approved(&province, "tip", "冬季取暖安全提示", false).await;
-    let pid = send(&province, p, &["220000"], &["webhook"]).await["id"].as_i64().unwrap();
+    let tip = approved(&province, "tip", "冬季取暖安全提示", false).await;
+    let pid = send(&province, tip, &["220000"], &["webhook"]).await["id"].as_i64().unwrap();
     let (a, b) = (dispatcher(&app, None), dispatcher(&app, None));
     assert_eq!(a.fan_out_due(firecast::clock::now()).await.unwrap().partners, 1);
     let t = firecast::clock::now();
