@@ -1,23 +1,15 @@
 //! Region paths: a region's place in the tree is a materialised path such as
 //! `/22/2201/220102/`, so a subtree is one prefix and every level a fixed length.
 
-/// The region paths from the province down to `path` itself: every total an approved activity
-/// at `path` adds to.
-pub fn ancestor_paths(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut acc = String::from("/");
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
-        acc.push_str(segment);
-        acc.push('/');
-        out.push(acc.clone());
-    }
-    out
-}
-
-/// [`ancestor_paths`] of a stored path (`/` first and after every segment) as slices of it, made
-/// without copying: for totals summed over many records.
+/// The region paths from the province down to `path` itself (a stored path: `/` first and after
+/// every segment), as slices of it: every total an approved activity at `path` adds to.
 pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     path.char_indices().skip(1).filter(|&(_, c)| c == '/').map(move |(i, _)| &path[..=i])
+}
+
+/// [`ancestors`], owned.
+pub fn ancestor_paths(path: &str) -> Vec<String> {
+    ancestors(path).map(str::to_owned).collect()
 }
 
 /// The region code a path segment stands for: the province's and the prefectures' segments are
@@ -56,7 +48,18 @@ mod tests {
     fn ancestors_and_child_prefixes() {
         assert_eq!(ancestor_paths("/22/2201/220102/"), vec!["/22/", "/22/2201/", "/22/2201/220102/"]);
         for path in ["/22/", "/22/2201/220102/", "/22/2224/222401/222401001/"] {
-            assert_eq!(ancestors(path).collect::<Vec<_>>(), ancestor_paths(path));
+            // The same as walking the path segment by segment.
+            let mut acc = String::from("/");
+            let walked: Vec<String> = path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    acc.push_str(s);
+                    acc.push('/');
+                    acc.clone()
+                })
+                .collect();
+            assert_eq!(ancestors(path).collect::<Vec<_>>(), walked);
         }
         assert_eq!("/22/2201/".len() as i64, child_path_len(0));
         assert_eq!("/22/2201/220102/".len() as i64, child_path_len(1));

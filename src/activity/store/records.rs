@@ -937,9 +937,10 @@ mod tests {
         // Daily totals down to the county, shared where the paths meet: handouts at the province,
         // two cities and two counties, posters at one of each.
         assert_eq!(add.daily.len(), 5 + 3);
-        let rank = add.names.ranks();
-        let mut by_rank: Vec<&str> = add.names.names.iter().map(String::as_str).collect();
-        by_rank.sort_by_key(|n| rank[add.names.names.iter().position(|m| m == n).unwrap()]);
+        let mut ranked: Vec<(u32, &str)> =
+            add.names.ranks().into_iter().zip(add.names.names.iter().map(String::as_str)).collect();
+        ranked.sort_unstable();
+        let by_rank: Vec<&str> = ranked.into_iter().map(|(_, n)| n).collect();
         let mut sorted = by_rank.clone();
         sorted.sort_unstable();
         assert_eq!(by_rank, sorted);
