@@ -477,6 +477,24 @@ where
     Ok(())
 }
 
+/// One `SQLite` query of a single-row insert per row (`prefix` then each row's values), for wide
+/// rows with many indexes. A statement of many rows keeps a journal of every page it changes, to
+/// undo itself alone if a later row breaks a key; a single-row insert needs none. On 100,000
+/// hazards (eleven indexes) that journal was a quarter of the database's time.
+pub fn row_by_row<T>(
+    prefix: &str,
+    rows: impl IntoIterator<Item = T>,
+    mut bind: impl FnMut(sqlx::query_builder::Separated<'_, sqlx::Sqlite, &'static str>, T),
+) -> sqlx::QueryBuilder<sqlx::Sqlite> {
+    let mut q = sqlx::QueryBuilder::new("");
+    for row in rows {
+        q.push(prefix);
+        q.push_values(std::iter::once(row), &mut bind);
+        q.push(";");
+    }
+    q
+}
+
 /// One column of `rows`, as an array to bind to `unnest` on `PostgreSQL`: one statement planned
 /// once, instead of a statement of thousands of parameters to build and parse.
 pub fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
@@ -527,6 +545,50 @@ mod tests {
         assert_eq!(fk, 1);
         pool.close().await;
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn rows_inserted_one_statement_each_are_all_stored_or_none() -> anyhow::Result<()> {
+        let dir = std::env::temp_dir().join(format!("firecast-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let db = Db::open(&format!("sqlite://{}", dir.join("r.db").display())).await?;
+        let mut tx = db.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query("create table kv (k integer primary key, v text not null unique)")
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+        tx.commit().await?;
+        let store = |rows: Vec<(i64, String)>| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await?;
+                let Tx::Sqlite(conn, _) = &mut tx else { anyhow::bail!("not SQLite") };
+                insert_chunked(&mut **conn, &rows, 3, |chunk| {
+                    row_by_row("insert into kv (k, v) ", chunk, |mut b, (k, v)| {
+                        b.push_bind(*k).push_bind(v);
+                    })
+                })
+                .await?;
+                tx.commit().await?;
+                anyhow::Ok(())
+            }
+        };
+        let stored = || async {
+            on_db!(&db, |p| sqlx::query_as::<_, (i64, String)>("select k, v from kv order by k").fetch_all(p).await)
+        };
+        let rows: Vec<(i64, String)> = (1..=7).map(|k| (k, format!("v{k}"))).collect();
+        store(rows.clone()).await?;
+        assert_eq!(stored().await?, rows);
+        // The sixth row repeats a value: the rows before it in its query and in earlier queries
+        // are undone with the transaction.
+        let clash: Vec<(i64, String)> =
+            (8..=13).map(|k| (k, if k == 13 { "v1".into() } else { format!("v{k}") })).collect();
+        let err = store(clash).await.expect_err("a repeated value is refused");
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+        assert_eq!(stored().await?, rows);
+        db.close().await;
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
     }
 
     #[tokio::test]

@@ -322,6 +322,9 @@ pub(super) async fn insert_events(tx: &mut Tx, events: &[(i64, &NewEvent)]) -> R
     Ok(())
 }
 
+/// Hazards per `SQLite` query of single-row inserts.
+const PER_ROW_CHUNK: usize = 50;
+
 /// The columns a new hazard fills, in the order both inserts bind them.
 const HAZARD_COLUMNS: &str = "id, tracking_code, category, region_code, region_path, address, latitude, longitude, \
      description, state, reporter_kind, reporter_user_id, reporter_name, reporter_phone_sealed, reporter_phone_index, \
@@ -335,9 +338,9 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
     let rows: Vec<(i64, &NewHazard)> = ids.iter().copied().zip(hazards).collect();
     match tx {
         Tx::Sqlite(conn, _) => {
-            crate::db::insert_chunked(&mut **conn, &rows, CHUNK_ROWS / 2, |chunk| {
-                let mut q = sqlx::QueryBuilder::new(format!("insert into hazard ({HAZARD_COLUMNS}) "));
-                q.push_values(chunk, |mut b, (id, h)| {
+            let prefix = format!("insert into hazard ({HAZARD_COLUMNS}) ");
+            crate::db::insert_chunked(&mut **conn, &rows, PER_ROW_CHUNK, |chunk| {
+                crate::db::row_by_row(&prefix, chunk, |mut b, (id, h)| {
                     let (sealed, index, masked) = match &h.phone {
                         Some((s, i, m)) => (Some(s), Some(i), Some(m)),
                         None => (None, None, None),
@@ -375,8 +378,7 @@ async fn insert_in(tx: &mut Tx, hazards: &[NewHazard], deltas: &mut Deltas) -> R
                         .push_bind(h.answered_at)
                         .push_bind(h.rectified_at)
                         .push_bind(h.closed_at);
-                });
-                q
+                })
             })
             .await?;
         }
