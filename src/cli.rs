@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `migrate`, `user`, `bench`. Every failure ends with one
+//! The command line: `serve`, `demo`, `migrate`, `user`, `import`, `bench`. Every failure ends with one
 //! `error: …` line and a non-zero exit.
 
 use std::io::BufRead as _;
@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum as _};
 use crate::app;
 use crate::config::{Config, LogFormat};
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::org::{self, Password, Role, Scope, Username, store};
 use crate::web::AppState;
 use crate::{bench, demo};
@@ -120,6 +121,9 @@ enum ImportCommand {
         /// The login name of the user reporting them (their unit organises rows without one).
         #[arg(long = "as")]
         as_user: String,
+        /// The language of its messages: zh-CN, en or ko.
+        #[arg(long, env = "FIRECAST_LANG", default_value = "zh-CN")]
+        lang: String,
     },
 }
 
@@ -313,8 +317,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {} ({} KB) in {} ms", out.display(), bytes.len() / 1024, started.elapsed().as_millis());
             Ok(())
         }
-        Command::Import(ImportCommand::Activities { file, campaign, as_user }) => {
-            import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user).await
+        Command::Import(ImportCommand::Activities { file, campaign, as_user, lang }) => {
+            let lang =
+                Lang::parse(&lang).ok_or_else(|| anyhow!(Lang::Zh.fill(["cli.import.no_lang", &lang].iter())))?;
+            import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user, lang).await
         }
         Command::Bench { workload, quick } => {
             let url = config.database_url_or("sqlite://firecast-bench.db");
@@ -435,48 +441,70 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_activities(db: &Db, file: &std::path::Path, campaign: i64, as_user: &str) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let user =
-        store::user_by_username(db, &as_user.to_lowercase()).await?.ok_or_else(|| anyhow!("no user '{as_user}'"))?;
+async fn import_activities(
+    db: &Db,
+    file: &std::path::Path,
+    campaign: i64,
+    as_user: &str,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let say = |parts: &[&str]| lang.fill(parts.iter());
+    let shown = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow!(say(&["cli.import.missing", &shown])),
+        _ => anyhow!(say(&["cli.import.unreadable", &shown, &e.to_string()])),
+    })?;
+    let user = store::user_by_username(db, &as_user.to_lowercase())
+        .await?
+        .ok_or_else(|| anyhow!(say(&["cli.import.no_user", as_user])))?;
     if user.disabled {
-        return Err(anyhow!("user '{as_user}' is disabled"));
+        return Err(anyhow!(say(&["cli.import.disabled", as_user])));
     }
     let me = crate::org::caller::Principal::acting_as(user, "local");
     if !crate::activity::can_report(me.role) {
-        return Err(anyhow!("user '{as_user}' may not report activities (role {})", me.role));
+        return Err(anyhow!(say(&["cli.import.may_not_report", as_user, lang.t(&format!("role.{}", me.role))])));
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {} ({{eta}})",
+            lang.t("cli.import.rows")
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    bar.set_message("storing");
+    bar.set_message(lang.t("cli.import.storing"));
     let name = file.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
-    let started = Instant::now();
     let outcome = crate::activity::import::run(db, &me, campaign, &bytes, &name, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })
-    .await?;
+    .await
+    .map_err(|e| match e {
+        crate::Error::Invalid { message, .. } | crate::Error::Conflict(message) => anyhow!(lang.message(&message)),
+        e => e.into(),
+    })?;
     bar.finish_and_clear();
     match outcome {
         Ok(ids) => {
-            println!(
-                "imported {} records from {name} in {:.1} s; they wait for review",
-                ids.len(),
-                started.elapsed().as_secs_f64()
-            );
+            println!("{}", say(&["cli.import.done", &name, &ids.len().to_string()]));
             Ok(())
         }
         Err(crate::activity::import::Rejected(errors)) => {
             for e in errors.iter().take(50) {
-                eprintln!("  {e}");
+                let (row, problem) = (e.row.to_string(), lang.message(&e.message));
+                eprintln!(
+                    "  {}",
+                    match (e.row, e.column.is_empty()) {
+                        (0, _) => problem,
+                        (_, true) => say(&["cli.import.line", &row, &problem]),
+                        (_, false) => say(&["cli.import.cell", &row, &e.column, &problem]),
+                    }
+                );
             }
             if errors.len() > 50 {
-                eprintln!("  … and {} more", errors.len() - 50);
+                eprintln!("  {}", say(&["cli.import.more", &(errors.len() - 50).to_string()]));
             }
-            Err(anyhow!("{name} has {} errors; nothing was imported", errors.len()))
+            Err(anyhow!(say(&["cli.import.failed", &name, &errors.len().to_string()])))
         }
     }
 }

@@ -258,7 +258,36 @@ fn activities_import_from_the_command_line_all_or_nothing() {
         None,
     );
     assert!(!ok);
-    assert!(err.contains("row 2, column 发放宣传资料") && error_line(&err).contains("nothing was imported"), "{err}");
+    // In Chinese unless asked otherwise, each problem with its row and column.
+    assert!(
+        err.contains("第2行“发放宣传资料”列：") && error_line(&err).contains("bad.csv有1处错误，未导入任何记录。"),
+        "{err}"
+    );
+    let import = |file: &std::path::Path, lang: &str| {
+        firecast(
+            &[
+                "--database-url",
+                &url,
+                "import",
+                "activities",
+                file.to_str().unwrap(),
+                "--campaign",
+                &id,
+                "--as",
+                "changchun",
+                "--lang",
+                lang,
+            ],
+            None,
+        )
+    };
+    let (ok, _, err) = import(&bad, "en");
+    assert!(!ok);
+    assert!(err.contains("row 2, column 发放宣传资料: ") && error_line(&err).contains("nothing was imported"), "{err}");
+    let (ok, _, err) = import(&bad, "ko");
+    assert!(!ok && err.contains("2행 ‘发放宣传资料’ 열: "), "{err}");
+    let (ok, _, err) = import(&good, "fr");
+    assert!(!ok && error_line(&err).contains("不支持语言“fr”"), "{err}");
     let (ok, out, err) = firecast(
         &[
             "--database-url",
@@ -274,7 +303,7 @@ fn activities_import_from_the_command_line_all_or_nothing() {
         None,
     );
     assert!(ok, "{err}");
-    assert!(out.contains("imported 1 records"), "{out}");
+    assert!(out.contains("已从good.csv导入1条活动记录") && out.contains("等待审核"), "{out}");
 }
 
 #[test]
