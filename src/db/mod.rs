@@ -480,7 +480,7 @@ where
 /// One `SQLite` query of a single-row insert per row (`prefix` then each row's values), for wide
 /// rows with many indexes. A statement of many rows keeps a journal of every page it changes, to
 /// undo itself alone if a later row breaks a key; a single-row insert needs none. On 100,000
-/// hazards (eleven indexes) that journal was a quarter of the database's time.
+/// hazards (twelve indexes) that journal was a quarter of the database's time.
 pub fn row_by_row<T>(
     prefix: &str,
     rows: impl IntoIterator<Item = T>,
