@@ -902,6 +902,24 @@ async fn each_role_works_its_list_and_forms_on_desktop_and_phone() {
         driver.screenshot(&screenshot_path(&format!("role-volunteer-{width}-event-refused.png"))).await.unwrap();
         assert_eq!(serious_findings(&driver).await, Vec::<String>::new(), "the refused event form at {width} px");
 
+        // On a phone each of the hazard list's filters has its name on the line of its control.
+        if width == 390 {
+            sign_in(&driver, &base, "province").await.unwrap();
+            driver.goto(format!("{base}/hazards")).await.unwrap();
+            let side_by_side: Vec<bool> = driver
+                .execute(
+                    "return [...document.querySelectorAll('form.search.filters > label[for]')].map(l => { \
+                     const a = l.getBoundingClientRect(), b = document.getElementById(l.htmlFor).getBoundingClientRect(); \
+                     return a.top < b.bottom && b.top < a.bottom && b.right <= window.innerWidth; })",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .convert()
+                .unwrap();
+            assert!(side_by_side.len() >= 4 && side_by_side.iter().all(|&b| b), "{side_by_side:?}");
+        }
+
         // A leader narrows the dashboard to a city with the selects; mismatched new passwords
         // are refused in Chinese.
         sign_in(&driver, &base, "leader").await.unwrap();
