@@ -153,8 +153,9 @@ async fn fan_out(db: &Db, n: i64, table: &mut Table, workload: &'static str) -> 
     // Without a reset the peak would be the whole run's, not the fan-out's.
     if let (true, Some(b), Some(p)) = (reset, before, peak_mb()) {
         println!("peak memory of this process during the fan-out: {p:.0} MB (at its start {b:.0} MB; goal < 300 MB)");
-        // What the fan-out itself holds (the process may hold more from workloads before it).
-        let added = p - b;
+        // What the fan-out itself holds (the process may hold more from workloads before it);
+        // nothing when the process gave memory back meanwhile.
+        let added = (p - b).max(0.0);
         table.add(
             workload,
             format!("memory the fan-out added: {added:.0} MB (peak {p:.0} MB)"),
