@@ -37,11 +37,21 @@ pub fn template_headers(catalogue: &[Metric]) -> Vec<String> {
         .collect()
 }
 
-/// One example row under the template's headers.
-pub fn template_example(catalogue: &[Metric], campaign: &Campaign) -> Vec<String> {
+/// What the template's example row says in its description: a row that still says it is the
+/// example is refused, so that it is never stored as a record.
+const EXAMPLE: &str = "示例：请删除此行";
+
+/// One example row under the template's headers, at the region of the one who downloads it
+/// (`region_path`; the province's first city for the province itself), so that it shows a code
+/// they may use.
+pub fn template_example(catalogue: &[Metric], campaign: &Campaign, region_path: &str) -> Vec<String> {
     let day = crate::clock::show_date(campaign.starts_on);
+    let region = match crate::org::path::code_of(region_path) {
+        Some(code) if region_path.len() > "/22/".len() => code,
+        _ => "220100".to_owned(),
+    };
     let mut row: Vec<String> =
-        ["消防安全培训", "training", &day, &day, "220100", "", "市应急管理局", "市政府会议中心", "示例：请删除此行"]
+        ["消防安全培训", "training", &day, &day, &region, "", "市应急管理局", "市政府会议中心", EXAMPLE]
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
@@ -149,6 +159,14 @@ pub fn parse(sheet: &Sheet, ctx: &Context, me: &Principal) -> Result<Vec<NewActi
                     message: keyed("error.not_whole_number", &[text]),
                 });
             }
+        }
+        if cell("description").trim() == EXAMPLE {
+            errors.push(CellError {
+                row: row.line,
+                column: header("description"),
+                message: "error.example_row".to_owned(),
+            });
+            continue;
         }
         let organiser_name = cell("organiser").trim();
         let organiser = if organiser_name.is_empty() {

@@ -676,7 +676,7 @@ async fn template(
     let c = campaign::store::campaign(&state.db, &me.scope, q.campaign).await?;
     let catalogue = campaign::store::metrics(&state.db).await?;
     let headers = import::template_headers(&catalogue);
-    let rows = vec![import::template_example(&catalogue, &c)];
+    let rows = vec![import::template_example(&catalogue, &c, &me.user.region_path)];
     match format.as_str() {
         "template.csv" => {
             let h: Vec<&str> = headers.iter().map(String::as_str).collect();

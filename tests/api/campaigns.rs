@@ -360,6 +360,31 @@ pub async fn spreadsheets_import_all_or_nothing(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("formula"));
     assert_eq!(count().await, before + 2);
+    // The template's example row names the downloader's own region, and is refused until it is
+    // deleted or made a record of one's own.
+    let y = app.login("yanbian").await;
+    let template = y.get(&format!("/activities/import/template.csv?campaign={campaign}")).await.text().await.unwrap();
+    let example = template.lines().nth(1).unwrap_or_default();
+    assert!(example.contains(",222400,"), "{example}");
+    let upload_as_yanbian = |body: String| {
+        y.http
+            .post(format!("{}/api/v1/activities/import?campaign={campaign}&filename=template.csv", y.base))
+            .header("x-csrf-token", &y.csrf)
+            .body(body)
+            .send()
+    };
+    let r = upload_as_yanbian(template.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors: Value = r.json().await.unwrap();
+    assert_eq!(
+        (errors["errors"][0]["row"].as_i64(), errors["errors"][0]["column"].as_str()),
+        (Some(2), Some("说明")),
+        "{errors}"
+    );
+    assert_eq!(count().await, before + 2);
+    let r = upload_as_yanbian(template.replace("示例：请删除此行", "延吉市消防安全培训")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(count().await, before + 3);
 }
 
 pub async fn exports_escape_formula_cells(app: TestApp) {
