@@ -30,12 +30,13 @@ pub fn template_headers() -> Vec<String> {
     COLUMNS.iter().map(|c| c.1.to_owned()).collect()
 }
 
+/// The template's example row: a row with its name and number is refused, so that the example
+/// is never stored as a member.
+const EXAMPLE: [&str; 7] = ["张晓明", "13812345678", "男", "1990", "急救,灭火器使用", "是", "2024-11-01"];
+
 /// An example row under the template's headers.
 pub fn template_example() -> Vec<String> {
-    ["张晓明", "13812345678", "男", "1990", "急救,灭火器使用", "是", "2024-11-01"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect()
+    EXAMPLE.iter().map(|s| (*s).to_owned()).collect()
 }
 
 fn consent(cell: &str) -> Option<bool> {
@@ -75,6 +76,10 @@ pub fn parse(
     let mut members = Vec::with_capacity(sheet.rows.len());
     for row in &sheet.rows {
         let cell = |field: &str| col(field).and_then(|i| row.cells.get(i)).map_or("", |s| s.as_str());
+        if cell("name").trim() == EXAMPLE[0] && cell("phone").trim() == EXAMPLE[1] {
+            errors.push(CellError { row: row.line, column: header("name"), message: "error.example_row".to_owned() });
+            continue;
+        }
         let mut row_errors = Vec::new();
         let birth_year = match cell("birth_year").trim() {
             "" => None,

@@ -270,6 +270,12 @@ pub async fn member_imports_are_all_or_nothing_and_name_every_bad_cell(app: Test
     assert_eq!(v.get("/volunteers/import/template.xlsx").await.status(), StatusCode::OK);
     let csv = v.get("/volunteers/import/template.csv").await.text().await.unwrap();
     assert!(csv.contains("本人同意"));
+    // The template's example person is refused, never stored as a member.
+    let r = v.http.post(format!("{}{url}", v.base)).header("x-csrf-token", &v.csrf).body(csv).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errors: Value = r.json().await.unwrap();
+    assert_eq!((errors["errors"][0]["row"].as_i64(), errors["errors"][0]["column"].as_str()), (Some(2), Some("姓名")));
+    assert_eq!(count().await, before + 3);
     let boundary = "----firecastvolunteers";
     let multipart = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"members.csv\"\r\nContent-Type: text/csv\r\n\r\n{bad}\r\n--{boundary}--\r\n"
