@@ -318,8 +318,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(ImportCommand::Activities { file, campaign, as_user, lang }) => {
-            let lang =
-                Lang::parse(&lang).ok_or_else(|| anyhow!(Lang::Zh.fill(["cli.import.no_lang", &lang].iter())))?;
+            let lang = Lang::parse(&lang).ok_or_else(|| anyhow!(Lang::Zh.text("cli.import.no_lang", &[&lang])))?;
             import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user, lang).await
         }
         Command::Bench { workload, quick } => {
@@ -448,21 +447,20 @@ async fn import_activities(
     as_user: &str,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let say = |parts: &[&str]| lang.fill(parts.iter());
     let shown = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => anyhow!(say(&["cli.import.missing", &shown])),
-        _ => anyhow!(say(&["cli.import.unreadable", &shown, &e.to_string()])),
+        std::io::ErrorKind::NotFound => anyhow!(lang.text("cli.import.missing", &[&shown])),
+        _ => anyhow!(lang.text("cli.import.unreadable", &[&shown, &e.to_string()])),
     })?;
     let user = store::user_by_username(db, &as_user.to_lowercase())
         .await?
-        .ok_or_else(|| anyhow!(say(&["cli.import.no_user", as_user])))?;
+        .ok_or_else(|| anyhow!(lang.text("cli.import.no_user", &[as_user])))?;
     if user.disabled {
-        return Err(anyhow!(say(&["cli.import.disabled", as_user])));
+        return Err(anyhow!(lang.text("cli.import.disabled", &[as_user])));
     }
     let me = crate::org::caller::Principal::acting_as(user, "local");
     if !crate::activity::can_report(me.role) {
-        return Err(anyhow!(say(&["cli.import.may_not_report", as_user, lang.t(&format!("role.{}", me.role))])));
+        return Err(anyhow!(lang.text("cli.import.may_not_report", &[as_user, lang.t(&format!("role.{}", me.role))])));
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -486,25 +484,17 @@ async fn import_activities(
     bar.finish_and_clear();
     match outcome {
         Ok(ids) => {
-            println!("{}", say(&["cli.import.done", &name, &ids.len().to_string()]));
+            println!("{}", lang.text("cli.import.done", &[&name, &ids.len().to_string()]));
             Ok(())
         }
         Err(crate::activity::import::Rejected(errors)) => {
             for e in errors.iter().take(50) {
-                let (row, problem) = (e.row.to_string(), lang.message(&e.message));
-                eprintln!(
-                    "  {}",
-                    match (e.row, e.column.is_empty()) {
-                        (0, _) => problem,
-                        (_, true) => say(&["cli.import.line", &row, &problem]),
-                        (_, false) => say(&["cli.import.cell", &row, &e.column, &problem]),
-                    }
-                );
+                eprintln!("  {}", e.shown(lang));
             }
             if errors.len() > 50 {
-                eprintln!("  {}", say(&["cli.import.more", &(errors.len() - 50).to_string()]));
+                eprintln!("  {}", lang.text("cli.import.more", &[&(errors.len() - 50).to_string()]));
             }
-            Err(anyhow!(say(&["cli.import.failed", &name, &errors.len().to_string()])))
+            Err(anyhow!(lang.text("cli.import.failed", &[&name, &errors.len().to_string()])))
         }
     }
 }

@@ -152,8 +152,13 @@ impl Lang {
         self.fill(message.split('|'))
     }
 
+    /// The string for `key` with `{1}`, `{2}`… filled in with `args`.
+    pub fn text(self, key: &str, args: &[&str]) -> String {
+        self.fill(std::iter::once(key).chain(args.iter().copied()))
+    }
+
     /// A key's string with its arguments in place.
-    pub(crate) fn fill<S: AsRef<str>>(self, mut parts: impl Iterator<Item = S>) -> String {
+    fn fill<S: AsRef<str>>(self, mut parts: impl Iterator<Item = S>) -> String {
         let mut text = parts.next().map_or("?", |key| self.t(key.as_ref())).to_owned();
         for (i, arg) in parts.enumerate() {
             text = text.replace(&format!("{{{}}}", i + 1), &self.argument(arg.as_ref()));

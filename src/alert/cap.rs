@@ -98,7 +98,7 @@ pub fn index(base: &str, alerts: &[Alert]) -> String {
     let mut entries: Vec<(String, time::OffsetDateTime, String, &Alert)> = Vec::new();
     for a in alerts {
         if let (Some(id), Some(at)) = (&a.cancel_identifier, a.cancelled_at) {
-            entries.push((id.clone(), at, zh.fill(["alert.cancelled_title", a.headline.as_str()].into_iter()), a));
+            entries.push((id.clone(), at, zh.text("alert.cancelled_title", &[a.headline.as_str()]), a));
         }
         if let (Some(id), Some(at)) = (&a.identifier, a.sent_at) {
             entries.push((id.clone(), at, a.headline.clone(), a));

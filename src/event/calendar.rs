@@ -91,7 +91,7 @@ pub fn calendar(base: &str, host: &str, name: &str, events: &[Event], now: Offse
         if !about.is_empty() {
             about.push('\n');
         }
-        about.push_str(&i18n::Lang::Zh.fill(["event.organised_by", e.unit_name.as_str()].into_iter()));
+        about.push_str(&i18n::Lang::Zh.text("event.organised_by", &[&e.unit_name]));
         line(&mut out, &format!("DESCRIPTION:{}", text(&about)));
         line(&mut out, &format!("LOCATION:{}", text(&e.place())));
         line(&mut out, &format!("URL:{base}/p/events/{}", e.id));
@@ -114,7 +114,7 @@ async fn events_ics(State(state): State<AppState>, Query(q): Query<CalendarQuery
         store::upcoming(&state.db, now, 500).await?.into_iter().filter(|e| super::public::near(e, &path)).collect();
     let zh = i18n::Lang::Zh;
     let place = region.as_ref().map_or_else(|| zh.t("feed.province").to_owned(), |r| r.name.clone());
-    let name = zh.fill(["event.calendar_name", place.as_str()].into_iter());
+    let name = zh.text("event.calendar_name", &[&place]);
     let base = state.config.base_url();
     let host = base.split("://").nth(1).unwrap_or("firecast").split(['/', ':']).next().unwrap_or("firecast").to_owned();
     let body = calendar(&base, &host, &name, &events, now);

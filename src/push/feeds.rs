@@ -62,9 +62,9 @@ async fn feed(state: &AppState, q: &FeedQuery) -> Result<Feed> {
     let path = region.as_ref().map_or("", |r| r.path.as_str());
     let tips = store::public_tips(&state.db, lang, path, ("", tag), ENTRIES).await?;
     let place = region.as_ref().map_or_else(|| ui.t("feed.province").to_owned(), |r| r.name.clone());
-    let mut title = ui.fill(["feed.title", place.as_str()].into_iter());
+    let mut title = ui.text("feed.title", &[place.as_str()]);
     if !tag.is_empty() {
-        title = ui.fill(["feed.title_tag", title.as_str(), ui.t(&format!("push_tag.{tag}"))].into_iter());
+        title = ui.text("feed.title_tag", &[title.as_str(), ui.t(&format!("push_tag.{tag}"))]);
     }
     let query =
         crate::web::extract::query_string(&[("region", q.region.trim()), ("tag", tag), ("lang", lang.as_str())]);

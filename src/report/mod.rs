@@ -564,7 +564,7 @@ pub fn pictures(
     counties: Option<&[map::MapValue]>,
 ) -> Vec<Picture> {
     let lang = drawing.lang();
-    let say = |key: &str, arg: &str| lang.fill([key, arg].into_iter());
+    let say = |key: &str, arg: &str| lang.text(key, &[arg]);
     let named = |code: &str| {
         catalogue
             .iter()

@@ -93,14 +93,21 @@ impl CellError {
     }
 }
 
+impl CellError {
+    /// The problem in `lang`, with its row and column: 第2行“区划代码”列：…, row 2, column 区划代码: ….
+    pub fn shown(&self, lang: crate::i18n::Lang) -> String {
+        let (row, message) = (self.row.to_string(), lang.message(&self.message));
+        match (self.row, self.column.is_empty()) {
+            (0, _) => message,
+            (_, true) => lang.text("import.row_error", &[&row, &message]),
+            (_, false) => lang.text("import.cell_error", &[&row, &self.column, &message]),
+        }
+    }
+}
+
 impl fmt::Display for CellError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let message = crate::i18n::Lang::En.message(&self.message);
-        match (self.row, self.column.is_empty()) {
-            (0, _) => f.write_str(&message),
-            (row, true) => write!(f, "row {row}: {message}"),
-            (row, false) => write!(f, "row {row}, column {}: {message}", self.column),
-        }
+        f.write_str(&self.shown(crate::i18n::Lang::En))
     }
 }
 

@@ -187,11 +187,12 @@ pub async fn finish(db: &Db, me: &Principal, id: i64) -> Result<Option<i64>> {
             return Err(Error::Conflict("error.event_not_started".into()));
         }
         let reported = store::reported(db, id).await?;
-        let mut description = crate::i18n::Lang::Zh.fill(["stream.record_viewers", &s.viewers.to_string()].into_iter());
+        let mut description = crate::i18n::Lang::Zh.text("stream.record_viewers", &[&s.viewers.to_string()]);
         for r in &reported {
-            description.push_str(&crate::i18n::Lang::Zh.fill(
-                ["stream.record_reported", r.platform.as_str(), &r.views.to_string(), r.evidence.as_str()].into_iter(),
-            ));
+            description.push_str(
+                &crate::i18n::Lang::Zh
+                    .text("stream.record_reported", &[&r.platform, &r.views.to_string(), &r.evidence]),
+            );
         }
         let day = |t: time::OffsetDateTime| clock::show_date(t.to_offset(clock::CST).date());
         let input = activity::actions::ActivityInput {

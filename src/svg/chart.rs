@@ -240,7 +240,7 @@ pub fn ring(chart: &Chart, width: u32, height: u32) -> String {
     let _ = write!(
         svg.out,
         "<g><title>{}</title>",
-        escape(&svg.lang.fill(["chart.total_is", &with_unit(&format_exact(total), data.unit)].into_iter()))
+        escape(&svg.lang.text("chart.total_is", &[&with_unit(&format_exact(total), data.unit)]))
     );
     if inner >= 24.0 {
         text(&mut svg.out, cx, cy - size * 0.45, Style { anchor: "middle", ..MUTED }, svg.lang.t("chart.total"));
@@ -432,8 +432,7 @@ fn unit_caption(svg: &mut Svg, unit: &str) -> f64 {
     if unit.is_empty() {
         return svg.top + 8.0;
     }
-    let caption =
-        truncate(&svg.lang.fill(["chart.unit", unit].into_iter()), (svg.width - 2.0 * PAD) / (FONT_SIZE * CHAR_EM));
+    let caption = truncate(&svg.lang.text("chart.unit", &[unit]), (svg.width - 2.0 * PAD) / (FONT_SIZE * CHAR_EM));
     text(&mut svg.out, PAD, svg.top + FONT_SIZE, Style { anchor: "start", ..MUTED }, &caption);
     svg.top + FONT_SIZE + 14.0
 }
@@ -735,7 +734,7 @@ fn merge_slices(lang: Lang, categories: &[String], values: &[f64], capacity: usi
     let mut slices: Vec<Slice> = kept.into_iter().map(slice).collect();
     slices.push(Slice {
         label: lang.t("chart.others").to_owned(),
-        tip_label: lang.fill(["chart.others_n", &rest.len().to_string()].into_iter()),
+        tip_label: lang.text("chart.others_n", &[&rest.len().to_string()]),
         value: rest.iter().map(|&i| values[i]).sum(),
     });
     slices

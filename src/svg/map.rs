@@ -518,7 +518,7 @@ fn write_legend(
         rows.push((Some(NO_DATA), lang.t("map.no_data").to_owned()));
     }
     if !unit.is_empty() {
-        rows.insert(0, (None, lang.fill(["chart.unit", unit].into_iter())));
+        rows.insert(0, (None, lang.text("chart.unit", &[unit])));
     }
     let rows_f = f64::from(u32::try_from(rows.len()).unwrap_or(u32::MAX));
     let mut y = bottom - rows_f * row;

@@ -118,7 +118,7 @@ impl PageCtx {
 
     /// The string for `key` with `{1}`, `{2}`… filled in.
     pub fn fill(&self, key: &str, args: &[&str]) -> String {
-        self.lang.fill(std::iter::once(key).chain(args.iter().copied()))
+        self.lang.text(key, args)
     }
 
     /// A time in China Standard Time.

@@ -54,11 +54,7 @@ pub async fn claim(
         // the write lock (see `Db::begin`), so the rows chosen stay ours.
         Tx::Sqlite(t, _) => {
             let pushes = open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            let select = format!(
-                "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
-                 from delivery where push_id in ({pushes}) and channel = $1 and next_at <= $2 \
-                 and state in ('pending', 'sending') order by next_at limit $3"
-            );
+            let select = due_select(&format!("push_id in ({pushes})"));
             let rows: Vec<Claimed> =
                 sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(channel).bind(now).bind(n).fetch_all(&mut **t).await?;
             let idle = if i64::try_from(rows.len()).unwrap_or(i64::MAX) < n {
@@ -75,19 +71,16 @@ pub async fn claim(
             let mut rows: Vec<Claimed> = Vec::new();
             let mut idle = Vec::new();
             let mut want = n;
+            let select = format!("{} for update skip locked", due_select("push_id = $4"));
             for push in open {
-                let got: Vec<Claimed> = sqlx::query_as(
-                    "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
-                     from delivery where push_id = $4 and channel = $1 and next_at <= $2 \
-                     and state in ('pending', 'sending') order by next_at limit $3 for update skip locked",
-                )
-                .persistent(false)
-                .bind(channel)
-                .bind(now)
-                .bind(want)
-                .bind(push)
-                .fetch_all(&mut **t)
-                .await?;
+                let got: Vec<Claimed> = sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+                    .persistent(false)
+                    .bind(channel)
+                    .bind(now)
+                    .bind(want)
+                    .bind(push)
+                    .fetch_all(&mut **t)
+                    .await?;
                 if got.is_empty() {
                     idle.push(push);
                 }
@@ -130,6 +123,16 @@ pub async fn claim(
     count_resends(&mut tx, rows.iter().filter(|r| r.resent)).await?;
     tx.commit().await?;
     Ok((rows, waiting))
+}
+
+/// A claim's select of the due deliveries of the pushes `pushes` names (ids or a parameter only):
+/// binds $1 channel, $2 now, $3 how many at most.
+fn due_select(pushes: &str) -> String {
+    format!(
+        "select push_id, recipient_id, channel, attempts + 1 as attempts, lang, state = 'sending' as resent \
+         from delivery where {pushes} and channel = $1 and next_at <= $2 \
+         and state in ('pending', 'sending') order by next_at limit $3"
+    )
 }
 
 /// Of claimed deliveries, those still held by that claim: not yet finished, and not claimed again
