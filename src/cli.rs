@@ -489,7 +489,7 @@ async fn import_activities(
         }
         Err(crate::activity::import::Rejected(errors)) => {
             for e in errors.iter().take(50) {
-                eprintln!("  {}", e.shown(lang));
+                eprintln!("  {}", e.shown(&lang));
             }
             if errors.len() > 50 {
                 eprintln!("  {}", lang.text("cli.import.more", &[&(errors.len() - 50).to_string()]));

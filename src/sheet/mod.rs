@@ -95,7 +95,7 @@ impl CellError {
 
 impl CellError {
     /// The problem in `lang`, with its row and column: 第2行“区划代码”列：…, row 2, column 区划代码: ….
-    pub fn shown(&self, lang: crate::i18n::Lang) -> String {
+    pub fn shown(&self, lang: &crate::i18n::Lang) -> String {
         let (row, message) = (self.row.to_string(), lang.message(&self.message));
         match (self.row, self.column.is_empty()) {
             (0, _) => message,
@@ -107,7 +107,7 @@ impl CellError {
 
 impl fmt::Display for CellError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.shown(crate::i18n::Lang::En))
+        f.write_str(&self.shown(&crate::i18n::Lang::En))
     }
 }
 
