@@ -256,7 +256,7 @@ async fn metrics_text() -> impl IntoResponse {
 
 /// Binds the listening address, with a clear error when it is taken.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+    TcpListener::bind(addr).await.with_context(|| crate::i18n::keyed("error.listen", &[&addr.to_string()]))
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains requests.

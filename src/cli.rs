@@ -1,5 +1,6 @@
-//! The command line: `serve`, `demo`, `migrate`, `user`, `import`, `bench`. Every failure ends with one
-//! `error: …` line and a non-zero exit.
+//! The command line: `serve`, `demo`, `migrate`, `user`, `import`, `bench`. It writes in Chinese, or
+//! in English or Korean with `--lang`; every failure ends with one line (`错误：…`) and a non-zero
+//! exit.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -22,6 +23,9 @@ use crate::{bench, demo};
 pub struct Cli {
     #[command(flatten)]
     config: Config,
+    /// The language of what the command writes: zh-CN, en or ko.
+    #[arg(long, global = true, env = "FIRECAST_LANG", default_value = "zh-CN")]
+    lang: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -121,9 +125,6 @@ enum ImportCommand {
         /// The login name of the user reporting them (their unit organises rows without one).
         #[arg(long = "as")]
         as_user: String,
-        /// The language of its messages: zh-CN, en or ko.
-        #[arg(long, env = "FIRECAST_LANG", default_value = "zh-CN")]
-        lang: String,
     },
 }
 
@@ -162,24 +163,50 @@ enum UserCommand {
 /// The demo's database unless `--database-url` names another.
 const DEMO_URL: &str = "sqlite://firecast-demo.db";
 
-/// Parses the command line, runs it, and turns any failure into one line and exit code 1.
+/// Parses the command line, runs it, and turns any failure into one line, in the language asked
+/// for, and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.config.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(lang) = Lang::parse(&cli.lang) else {
+        eprintln!("{}", Lang::Zh.text("cli.error", &[&Lang::Zh.text("cli.no_lang", &[&cli.lang])]));
+        return ExitCode::FAILURE;
     };
-    match runtime.block_on(run(cli)) {
+    let done = tokio::runtime::Runtime::new()
+        .context(lang.t("cli.no_runtime"))
+        .and_then(|runtime| runtime.block_on(run(cli, lang)));
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", lang.text("cli.error", &[&shown(&e, lang)]));
             ExitCode::FAILURE
         }
     }
+}
+
+/// A failure and its causes in `lang`: firecast's own messages (locale keys) in its words, the
+/// system's (a file, the network, the database server) as they came.
+fn shown(e: &anyhow::Error, lang: Lang) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        match cause.downcast_ref::<crate::Error>() {
+            Some(
+                crate::Error::Invalid { message, .. }
+                | crate::Error::Conflict(message)
+                | crate::Error::TooMany(message),
+            ) => {
+                parts.push(lang.message(message));
+            }
+            Some(crate::Error::NotFound) => parts.push(lang.t("cli.not_found").to_owned()),
+            // Its words hold its causes already.
+            Some(other) => {
+                parts.push(lang.message(&other.to_string()));
+                break;
+            }
+            None => parts.push(lang.message(&cause.to_string())),
+        }
+    }
+    parts.into_iter().reduce(|outer, inner| lang.text("cli.cause", &[&outer, &inner])).unwrap_or_default()
 }
 
 fn init_logging(format: LogFormat) {
@@ -192,28 +219,28 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command {
         Command::Serve => {
             let started = Instant::now();
-            let db = open(&config, "sqlite://firecast.db").await?;
-            serve(config, db, "sqlite://firecast.db", started).await
+            let db = open(&config, "sqlite://firecast.db", lang).await?;
+            serve(config, db, "sqlite://firecast.db", started, lang).await
         }
         Command::Demo => {
             let started = Instant::now();
-            load_demo(&config).await?;
-            println!("firecast demo — {}", config.shown_url());
-            println!("Sign in with any of these accounts (password: {}):", demo::PASSWORD);
+            load_demo(&config, lang).await?;
+            println!("{}", lang.text("cli.demo.title", &[&config.shown_url()]));
+            println!("{}", lang.text("cli.demo.accounts", &[demo::PASSWORD]));
             for a in demo::accounts() {
-                let role = crate::i18n::Lang::Zh.t(&format!("role.{}", a.role));
-                println!("  {:<16} {}（{role}）", a.username, a.unit);
+                let role = lang.t(&format!("role.{}", a.role));
+                println!("  {:<16} {}", a.username, lang.text("cli.demo.account", &[a.unit, role]));
             }
-            let db = open(&config, DEMO_URL).await?;
-            serve(config, db, DEMO_URL, started).await
+            let db = open(&config, DEMO_URL, lang).await?;
+            serve(config, db, DEMO_URL, started, lang).await
         }
         Command::DemoLoad => {
-            let db = open(&config, DEMO_URL).await?;
+            let db = open(&config, DEMO_URL, lang).await?;
             demo::seed(&db, &config.data_key(config.database_url_or(DEMO_URL))?).await?;
             let lap = Instant::now();
             demo::push::subscribers(&db, crate::clock::now()).await?;
@@ -222,65 +249,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Worker => {
-            let db = open(&config, "sqlite://firecast.db").await?;
+            let db = open(&config, "sqlite://firecast.db", lang).await?;
             let key = config.data_key(config.database_url_or("sqlite://firecast.db"))?;
             let tasks = crate::push::delivery::dispatch::start(db, std::sync::Arc::new(key), &config).await?;
-            println!(
-                "worker started (queue: {})",
-                if config.nats_url.is_some() { "NATS JetStream" } else { "database" }
-            );
+            let queue = if config.nats_url.is_some() { "NATS JetStream" } else { lang.t("cli.queue.database") };
+            println!("{}", lang.text("cli.worker", &[queue]));
             app::shutdown_signal().await;
             tasks.iter().for_each(tokio::task::JoinHandle::abort);
             Ok(())
         }
         Command::Migrate => {
-            open(&config, "sqlite://firecast.db").await?;
-            println!("database is up to date");
+            open(&config, "sqlite://firecast.db", lang).await?;
+            println!("{}", lang.t("cli.migrated"));
             Ok(())
         }
         Command::Archive { before, keep } => {
-            let db = open(&config, "sqlite://firecast.db").await?;
+            let db = open(&config, "sqlite://firecast.db", lang).await?;
             let before = crate::clock::parse_date("before", &before)?;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} pushes {elapsed}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            let bar = progress_bar(&format!("{{bar:40}} {{pos}}/{{len}} {} {{elapsed}}", lang.t("cli.archive.pushes")));
             let done = crate::push::actions::archive(&db, before, keep, |i, n| {
                 bar.set_length(n as u64);
                 bar.set_position(i as u64);
             })
             .await?;
             bar.finish_and_clear();
-            println!("{} pushes archived, {} deliveries tallied", done.pushes, done.deliveries);
+            println!("{}", lang.text("cli.archive.done", &[&done.pushes.to_string(), &done.deliveries.to_string()]));
             Ok(())
         }
-        Command::User(cmd) => user(&open(&config, "sqlite://firecast.db").await?, cmd).await,
+        Command::User(cmd) => user(&open(&config, "sqlite://firecast.db", lang).await?, cmd, lang).await,
         Command::Audit(AuditCommand::Verify { checkpoint }) => {
-            let db = open(&config, "sqlite://firecast.db").await?;
+            let db = open(&config, "sqlite://firecast.db", lang).await?;
             let v = crate::audit::verify(&db, checkpoint.as_deref()).await?;
+            let chained = v.chained.to_string();
             if let Some(id) = v.broken_at {
-                anyhow::bail!(
-                    "audit record {id} does not match the chain: it, or the record before it, was changed or removed \
-                     ({} records before it hold)",
-                    v.chained
-                );
+                anyhow::bail!(lang.text("cli.audit.broken", &[&id.to_string(), &chained]));
             }
             if v.checkpoint_holds == Some(false) {
-                anyhow::bail!(
-                    "the checkpoint {} is not in the chain: records up to it were removed or rewritten ({} records hold)",
-                    checkpoint.unwrap_or_default(),
-                    v.chained
-                );
+                anyhow::bail!(lang.text("cli.audit.checkpoint_gone", &[&checkpoint.unwrap_or_default(), &chained]));
             }
-            println!(
-                "the audit log holds: {} records chained, {} written before the chain began{}",
-                v.chained,
-                v.before_chain,
-                if v.checkpoint_holds == Some(true) { ", the checkpoint among them" } else { "" }
-            );
+            println!("{}", lang.text("cli.audit.holds", &[&chained, &v.before_chain.to_string()]));
+            if v.checkpoint_holds == Some(true) {
+                println!("{}", lang.t("cli.audit.checkpoint_holds"));
+            }
             if let Some(head) = v.head {
-                println!("head: {head}");
+                println!("{}", lang.text("cli.audit.head", &[&head]));
             }
             Ok(())
         }
@@ -288,38 +300,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = config.database_url_or("sqlite://firecast.db");
             let db = Db::connect(url).await?;
             let started = Instant::now();
-            db.backup(&out).await?;
             let key = config.data_key_file.clone().unwrap_or_else(|| crate::personal::default_key_path(url));
+            let no_key = || lang.text("cli.backup.no_key", &[&key.display().to_string()]);
+            // Without its key a copy's phone numbers could not be read: none is written (on
+            // PostgreSQL, the answer is how to copy with its own tool).
+            if matches!(db, Db::Sqlite(..)) {
+                std::fs::metadata(&key).with_context(no_key)?;
+            }
+            db.backup(&out).await?;
             let key_copy = std::path::PathBuf::from(format!("{}.key", out.display()));
-            std::fs::copy(&key, &key_copy).with_context(|| format!("cannot copy the data key {}", key.display()))?;
+            std::fs::copy(&key, &key_copy).with_context(no_key)?;
             let size = std::fs::metadata(&out).map_or(0, |m| m.len());
-            println!(
-                "wrote {} ({} MB) and its data key {} in {} ms",
-                out.display(),
-                size / 1_000_000,
-                key_copy.display(),
-                started.elapsed().as_millis()
-            );
+            let (out, key_copy) = (out.display().to_string(), key_copy.display().to_string());
+            let (mb, ms) = ((size / 1_000_000).to_string(), started.elapsed().as_millis().to_string());
+            println!("{}", lang.text("cli.backup.done", &[&out, &mb, &key_copy, &ms]));
             Ok(())
         }
         Command::Report { campaign, region, format, out } => {
-            let db = open(&config, "sqlite://firecast.db").await?;
+            let db = open(&config, "sqlite://firecast.db", lang).await?;
             let started = Instant::now();
             let report =
                 crate::report::build(&db, &Scope::province(), campaign, region.as_deref(), crate::clock::today())
                     .await
                     .map_err(|e| match e {
-                        crate::Error::NotFound => anyhow!("no campaign {campaign}"),
+                        crate::Error::NotFound => {
+                            anyhow!(lang.text("cli.report.no_campaign", &[&campaign.to_string()]))
+                        }
                         e => e.into(),
                     })?;
             let bytes = crate::report::export::render(&report, format)?;
-            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
-            println!("wrote {} ({} KB) in {} ms", out.display(), bytes.len() / 1024, started.elapsed().as_millis());
+            let shown = out.display().to_string();
+            std::fs::write(&out, &bytes).with_context(|| lang.text("cli.report.unwritable", &[&shown]))?;
+            let (kb, ms) = ((bytes.len() / 1024).to_string(), started.elapsed().as_millis().to_string());
+            println!("{}", lang.text("cli.report.done", &[&shown, &kb, &ms]));
             Ok(())
         }
-        Command::Import(ImportCommand::Activities { file, campaign, as_user, lang }) => {
-            let lang = Lang::parse(&lang).ok_or_else(|| anyhow!(Lang::Zh.text("cli.import.no_lang", &[&lang])))?;
-            import_activities(&open(&config, "sqlite://firecast.db").await?, &file, campaign, &as_user, lang).await
+        Command::Import(ImportCommand::Activities { file, campaign, as_user }) => {
+            import_activities(&open(&config, "sqlite://firecast.db", lang).await?, &file, campaign, &as_user, lang)
+                .await
         }
         Command::Bench { workload, quick } => {
             let url = config.database_url_or("sqlite://firecast-bench.db");
@@ -332,7 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// data key, logging the same way): loading allocates some 70 MB on the way, which the allocator
 /// would keep for reuse in the server; a process that ends gives all of it back. The server then
 /// starts as small as a restart does.
-async fn load_demo(config: &Config) -> anyhow::Result<()> {
+async fn load_demo(config: &Config, lang: Lang) -> anyhow::Result<()> {
     let mut loader = tokio::process::Command::new(std::env::current_exe()?);
     loader.arg("demo-load").env("FIRECAST_DATABASE_URL", config.database_url_or(DEMO_URL));
     // A one-off job: the allocator returns freed memory at once instead of keeping it for reuse
@@ -344,23 +362,25 @@ async fn load_demo(config: &Config) -> anyhow::Result<()> {
     if let Some(format) = config.log_format.to_possible_value() {
         loader.env("FIRECAST_LOG_FORMAT", format.get_name());
     }
-    let status = loader.status().await.context("cannot start the demo's loader")?;
-    anyhow::ensure!(status.success(), "the demo's data could not be loaded (see above)");
+    loader.env("FIRECAST_LANG", lang.tag());
+    let status = loader.status().await.context(lang.t("cli.demo.no_loader"))?;
+    anyhow::ensure!(status.success(), lang.t("cli.demo.not_loaded"));
     Ok(())
 }
 
 /// Opens the database, migrates it and loads the reference data.
-async fn open(config: &Config, default_url: &str) -> anyhow::Result<Db> {
+async fn open(config: &Config, default_url: &str, lang: Lang) -> anyhow::Result<Db> {
     let db = Db::open(config.database_url_or(default_url)).await?;
-    org::reference::load(&db).await.context("cannot load the reference data")?;
+    org::reference::load(&db).await.context(lang.t("cli.reference"))?;
     Ok(db)
 }
 
-async fn serve(config: Config, db: Db, default_url: &str, started: Instant) -> anyhow::Result<()> {
+async fn serve(config: Config, db: Db, default_url: &str, started: Instant, lang: Lang) -> anyhow::Result<()> {
     let key = config.data_key(config.database_url_or(default_url))?;
     let listener = app::bind(config.listen).await?;
-    tracing::info!(url = %config.shown_url(), ready_ms = started.elapsed().as_millis(), "serving");
-    println!("serving on {} (ready in {} ms)", config.shown_url(), started.elapsed().as_millis());
+    let ready_ms = started.elapsed().as_millis();
+    tracing::info!(url = %config.shown_url(), ready_ms, "serving");
+    println!("{}", lang.text("cli.serving", &[&config.shown_url(), &ready_ms.to_string()]));
     let state = AppState::new(db, config, key);
     let workers = crate::push::delivery::dispatch::start(state.db.clone(), state.key.clone(), &state.config).await?;
     let served = app::serve(listener, state, app::shutdown_signal()).await;
@@ -368,24 +388,38 @@ async fn serve(config: Config, db: Db, default_url: &str, started: Instant) -> a
     served
 }
 
-fn read_password() -> anyhow::Result<Password> {
+fn read_password(lang: Lang) -> anyhow::Result<Password> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
-    let line = line.trim_end_matches(['\r', '\n']);
-    Password::parse(line).map_err(|e| anyhow!("password: {e}"))
+    std::io::stdin().lock().read_line(&mut line).context(lang.t("cli.user.no_password"))?;
+    Ok(Password::parse(line.trim_end_matches(['\r', '\n']))?)
 }
 
-async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
+/// A progress bar drawn with `template`.
+fn progress_bar(template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// `text` padded with spaces to `width` columns, a Chinese character taking two.
+fn padded(text: &str, width: usize) -> String {
+    let wide = text.chars().filter(|c| u32::from(*c) >= 0x1100).count();
+    format!("{text}{}", " ".repeat(width.saturating_sub(text.chars().count() + wide)))
+}
+
+async fn user(db: &Db, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add { username, role, unit, display_name, password_stdin: _ } => {
-            let username = Username::parse(&username).map_err(|e| anyhow!("username: {e}"))?;
+            let username = Username::parse(&username)?;
             let role = Role::parse(&role).ok_or_else(|| {
                 let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                anyhow!("unknown role '{role}': expected one of {}", all.join(", "))
+                anyhow!(lang.text("cli.user.unknown_role", &[&role, &all.join(", ")]))
             })?;
             let unit = store::unit_by_name_or_id(db, &unit).await?;
             org::check_role_fits(role, unit.kind)?;
-            let hash = read_password()?.hash()?;
+            let hash = read_password(lang)?.hash()?;
             let display = display_name.unwrap_or_else(|| username.as_str().to_owned());
             let id = store::insert_user(db, username.as_str(), &display, role, unit.id, &hash).await?;
             crate::audit::record(
@@ -397,13 +431,14 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
                 "command line",
             )
             .await?;
-            println!("made {} ({role}) in {} — id {id}", username.as_str(), unit.name);
+            let role = lang.t(&format!("role.{role}"));
+            println!("{}", lang.text("cli.user.made", &[username.as_str(), role, &unit.name, &id.to_string()]));
         }
         UserCommand::Passwd { username, password_stdin: _ } => {
             let user = store::user_by_username(db, &username.to_lowercase())
                 .await?
-                .ok_or_else(|| anyhow!("no user '{username}'"))?;
-            let hash = read_password()?.hash()?;
+                .ok_or_else(|| anyhow!(lang.text("cli.no_user", &[&username])))?;
+            let hash = read_password(lang)?.hash()?;
             store::set_password(db, user.id, &hash, None).await?;
             crate::audit::record(
                 db,
@@ -414,26 +449,33 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
                 "command line",
             )
             .await?;
-            println!("password set for {}; their sessions have ended", user.username);
+            println!("{}", lang.text("cli.user.password_set", &[&user.username]));
         }
         UserCommand::List => {
             let users = store::users(db, &Scope::province(), &store::UserFilter::default(), i64::MAX).await?;
             if users.is_empty() {
-                println!(
-                    "no accounts yet: make the first with `firecast user add NAME --role admin --unit {} --password-stdin`",
-                    org::reference::CORPS
-                );
+                let first =
+                    format!("firecast user add NAME --role admin --unit {} --password-stdin", org::reference::CORPS);
+                println!("{}", lang.text("cli.user.none", &[&first]));
+                return Ok(());
             }
+            let line = |cells: [&str; 6]| {
+                let [id, name, shown, role, state, unit] = cells;
+                format!(
+                    "{}{}{}{}{}{unit}",
+                    padded(id, 8),
+                    padded(name, 20),
+                    padded(shown, 20),
+                    padded(role, 22),
+                    padded(state, 10)
+                )
+            };
+            let heading = ["cli.user.id", "user.username", "user.display_name", "user.role", "user.state", "user.unit"];
+            println!("{}", line(heading.map(|k| lang.t(k))));
             for u in users {
-                println!(
-                    "{:>5}  {:<20} {:<20} {:<18} {}{}",
-                    u.id,
-                    u.username,
-                    u.display_name,
-                    u.role,
-                    u.unit_name,
-                    if u.disabled { "  (disabled)" } else { "" }
-                );
+                let role = lang.t(&format!("role.{}", u.role));
+                let state = lang.t(if u.disabled { "user.disabled" } else { "user.active" });
+                println!("{}", line([&u.id.to_string(), &u.username, &u.display_name, role, state, &u.unit_name]));
             }
         }
     }
@@ -454,7 +496,7 @@ async fn import_activities(
     })?;
     let user = store::user_by_username(db, &as_user.to_lowercase())
         .await?
-        .ok_or_else(|| anyhow!(lang.text("cli.import.no_user", &[as_user])))?;
+        .ok_or_else(|| anyhow!(lang.text("cli.no_user", &[as_user])))?;
     if user.disabled {
         return Err(anyhow!(lang.text("cli.import.disabled", &[as_user])));
     }
@@ -462,25 +504,14 @@ async fn import_activities(
     if !crate::activity::can_report(me.role) {
         return Err(anyhow!(lang.text("cli.import.may_not_report", &[as_user, lang.t(&format!("role.{}", me.role))])));
     }
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {} ({{eta}})",
-            lang.t("cli.import.rows")
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(&format!("{{msg}} [{{bar:40}}] {{pos}}/{{len}} {} ({{eta}})", lang.t("cli.import.rows")));
     bar.set_message(lang.t("cli.import.storing"));
     let name = file.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
     let outcome = crate::activity::import::run(db, &me, campaign, &bytes, &name, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })
-    .await
-    .map_err(|e| match e {
-        crate::Error::Invalid { message, .. } | crate::Error::Conflict(message) => anyhow!(lang.message(&message)),
-        e => e.into(),
-    })?;
+    .await?;
     bar.finish_and_clear();
     match outcome {
         Ok(ids) => {

@@ -16,6 +16,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::i18n::keyed;
 use crate::{Error, Result};
 
 /// The key that seals personal data, and the one that indexes it (derived from the same file).
@@ -52,7 +53,7 @@ impl DataKey {
                     .decode(text.trim())
                     .ok()
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| anyhow!("{}: expected 32 bytes in base64", path.display()))?;
+                    .ok_or_else(|| anyhow!(keyed("error.data_key_form", &[&path.display().to_string()])))?;
                 Ok(Self::from_bytes(&bytes))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -65,10 +66,10 @@ impl DataKey {
                     }
                     // Another process (or thread) created it first: that key is the one.
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_create(path),
-                    Err(e) => Err(e).with_context(|| format!("cannot create the data key {}", path.display())),
+                    Err(e) => Err(e).with_context(|| keyed("error.data_key_create", &[&path.display().to_string()])),
                 }
             }
-            Err(e) => Err(e).with_context(|| format!("cannot read the data key {}", path.display())),
+            Err(e) => Err(e).with_context(|| keyed("error.data_key_read", &[&path.display().to_string()])),
         }
     }
 

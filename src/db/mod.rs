@@ -11,6 +11,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::i18n::keyed;
+
 /// A pool on one of the two backends.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -90,10 +92,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
         } else {
-            Err(anyhow!(
-                "invalid database URL '{}': expected sqlite://PATH or postgres://USER@HOST/DATABASE",
-                redact_url(url)
-            ))
+            Err(anyhow!(keyed("error.database_url", &[&redact_url(url)])))
         }
     }
 }
@@ -105,7 +104,7 @@ impl Db {
         match Backend::of(url)? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
-                    .with_context(|| format!("invalid database URL '{shown}'"))?
+                    .with_context(|| keyed("error.database_url_bad", &[&shown]))?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -119,25 +118,25 @@ impl Db {
                     .max_connections(8)
                     .connect_with(options.clone())
                     .await
-                    .with_context(|| format!("cannot open database {shown}"))?;
+                    .with_context(|| keyed("error.database_open", &[&shown]))?;
                 // Only the writer holding the turn asks for this connection, so it never waits
                 // long for it.
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(options)
                     .await
-                    .with_context(|| format!("cannot open database {shown}"))?;
+                    .with_context(|| keyed("error.database_open", &[&shown]))?;
                 Ok(Self::Sqlite(pool, Writer { turn: std::sync::Arc::default(), pool: writer }))
             }
             Backend::Postgres => {
                 let options =
-                    PgConnectOptions::from_str(url).with_context(|| format!("invalid database URL '{shown}'"))?;
+                    PgConnectOptions::from_str(url).with_context(|| keyed("error.database_url_bad", &[&shown]))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
-                    .with_context(|| format!("cannot connect to database {shown}"))?;
+                    .with_context(|| keyed("error.database_open", &[&shown]))?;
                 Ok(Self::Postgres(pool))
             }
         }
@@ -156,7 +155,7 @@ impl Db {
             Self::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
-        .context("cannot migrate the database")
+        .with_context(|| keyed("error.database_migrate", &[]))
     }
 
     /// Starts a transaction. On `SQLite` it waits for the writers' turn (see [`Writer`]) and
@@ -333,16 +332,13 @@ impl Db {
     pub async fn backup(&self, out: &std::path::Path) -> anyhow::Result<()> {
         match self {
             Self::Sqlite(p, _) => {
-                anyhow::ensure!(!out.exists(), "{} exists already: choose a new file for the copy", out.display());
-                let target = out.to_str().ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", out.display()))?;
+                anyhow::ensure!(!out.exists(), keyed("error.backup_exists", &[&out.display().to_string()]));
+                let target =
+                    out.to_str().ok_or_else(|| anyhow!(keyed("error.backup_path", &[&out.display().to_string()])))?;
                 sqlx::query("vacuum into $1").bind(target).execute(p).await?;
                 Ok(())
             }
-            Self::Postgres(_) => anyhow::bail!(
-                "a PostgreSQL database is copied with its own tool, consistent while firecast writes: \
-                 pg_dump --format=custom --file={} DATABASE_URL (restore with pg_restore --clean --dbname=DATABASE_URL)",
-                out.display()
-            ),
+            Self::Postgres(_) => anyhow::bail!(keyed("error.backup_postgres", &[&out.display().to_string()])),
         }
     }
 

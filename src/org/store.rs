@@ -362,7 +362,7 @@ pub async fn unit_by_name_or_id(db: &Db, name_or_id: &str) -> Result<Unit> {
     let id: i64 = name_or_id.parse().unwrap_or(-1);
     let sql = format!("{UNIT_SELECT} where u.name = $1 or u.id = $2");
     on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name_or_id).bind(id).fetch_optional(p).await)?
-        .ok_or_else(|| Error::invalid("unit", format!("no unit named '{name_or_id}'")))
+        .ok_or_else(|| Error::invalid("unit", crate::i18n::keyed("error.no_unit", &[name_or_id])))
 }
 
 /// Makes a unit; the caller has checked the region and parent are in scope.

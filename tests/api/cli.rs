@@ -1,4 +1,5 @@
-//! The command line: clear one-line errors and a non-zero exit for bad set-ups, and `user` commands.
+//! The command line: clear one-line errors and a non-zero exit for bad set-ups, and `user` commands,
+//! in Chinese unless `--lang` asks for English or Korean.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -7,6 +8,7 @@ fn firecast(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_firecast"))
         .args(args)
         .env_remove("FIRECAST_DATABASE_URL")
+        .env_remove("FIRECAST_LANG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -24,8 +26,10 @@ fn firecast(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     )
 }
 
+/// The one line that says what failed, in any of the three languages.
 fn error_line(stderr: &str) -> &str {
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    let lines: Vec<&str> =
+        stderr.lines().filter(|l| ["错误：", "error: ", "오류: "].iter().any(|p| l.starts_with(p))).collect();
     assert_eq!(lines.len(), 1, "one error line: {stderr}");
     lines[0]
 }
@@ -40,7 +44,12 @@ fn temp(name: &str) -> std::path::PathBuf {
 fn a_malformed_database_url_is_one_clear_line() {
     let (ok, _, err) = firecast(&["--database-url", "mysql://root@localhost/x", "migrate"], None);
     assert!(!ok);
-    assert!(error_line(&err).contains("expected sqlite://PATH or postgres://"), "{err}");
+    assert!(
+        error_line(&err).starts_with("错误：数据库地址“mysql://root@localhost/x”无效：应为sqlite://路径或postgres://"),
+        "{err}"
+    );
+    let (ok, _, err) = firecast(&["--database-url", "mysql://root@localhost/x", "--lang", "en", "migrate"], None);
+    assert!(!ok && error_line(&err).contains("expected sqlite://PATH or postgres://"), "{err}");
 }
 
 #[test]
@@ -50,12 +59,16 @@ fn an_unreadable_database_file_is_one_clear_line() {
     let url = format!("sqlite://{}", path.display());
     let (ok, _, err) = firecast(&["--database-url", &url, "migrate"], None);
     assert!(!ok);
-    assert!(error_line(&err).contains("cannot open database"), "{err}");
+    // firecast's words in Chinese, the database's own reason after them as it gave it.
+    assert!(error_line(&err).contains(&format!("无法打开数据库{url}：")), "{err}");
     let dir = temp("a-directory");
     std::fs::create_dir_all(&dir).unwrap();
     let (ok, _, err) = firecast(&["--database-url", &format!("sqlite://{}", dir.display()), "migrate"], None);
     assert!(!ok);
-    assert!(error_line(&err).contains("cannot open database"), "{err}");
+    assert!(error_line(&err).contains("无法打开数据库"), "{err}");
+    let (ok, _, err) =
+        firecast(&["--lang", "ko", "--database-url", &format!("sqlite://{}", dir.display()), "migrate"], None);
+    assert!(!ok && error_line(&err).starts_with("오류: 데이터베이스"), "{err}");
 }
 
 #[test]
@@ -66,14 +79,14 @@ fn a_port_in_use_is_one_clear_line() {
     let (ok, _, err) = firecast(&["--database-url", &url, "--listen", &addr, "serve"], None);
     assert!(!ok);
     let line = error_line(&err);
-    assert!(line.contains(&format!("cannot listen on {addr}")) && line.to_lowercase().contains("in use"), "{line}");
+    assert!(line.contains(&format!("无法在{addr}监听")) && line.to_lowercase().contains("in use"), "{line}");
 }
 
 #[test]
 fn the_first_admin_is_made_at_the_command_line() {
     let url = format!("sqlite://{}", temp("users.db").display());
     let (ok, out, _) = firecast(&["--database-url", &url, "user", "list"], None);
-    assert!(ok && out.contains("no accounts yet"), "{out}");
+    assert!(ok && out.contains("还没有账号。创建第一个账号：firecast user add"), "{out}");
     let (ok, out, err) = firecast(
         &[
             "--database-url",
@@ -90,9 +103,37 @@ fn the_first_admin_is_made_at_the_command_line() {
         Some("a-long-password\n"),
     );
     assert!(ok, "{err}");
-    assert!(out.contains("made chief"), "{out}");
+    assert!(out.contains("已创建账号chief（管理员），单位：吉林省消防救援总队"), "{out}");
     let (ok, _, err) = firecast(
         &[
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "chief2",
+            "--role",
+            "volunteer",
+            "--unit",
+            "吉林省消防救援总队",
+            "--password-stdin",
+        ],
+        Some("a-long-password\n"),
+    );
+    assert!(!ok && error_line(&err).contains("志愿者角色不能设在总队类单位"), "{err}");
+    let (ok, _, err) = firecast(
+        &["--database-url", &url, "user", "add", "chief2", "--role", "nobody", "--unit", "1", "--password-stdin"],
+        Some("a-long-password\n"),
+    );
+    assert!(!ok && error_line(&err).contains("没有角色“nobody”，可选：admin, province_staff"), "{err}");
+    let (ok, _, err) = firecast(
+        &["--database-url", &url, "user", "add", "chief2", "--role", "admin", "--unit", "总部", "--password-stdin"],
+        Some("a-long-password\n"),
+    );
+    assert!(!ok && error_line(&err).contains("没有名称或编号为“总部”的单位"), "{err}");
+    let (ok, _, err) = firecast(
+        &[
+            "--lang",
+            "en",
             "--database-url",
             &url,
             "user",
@@ -122,12 +163,20 @@ fn the_first_admin_is_made_at_the_command_line() {
         ],
         Some("short\n"),
     );
-    assert!(!ok && error_line(&err).contains("password"), "{err}");
+    assert!(!ok && error_line(&err).contains("密码应为10至128个字符"), "{err}");
     let (ok, out, _) =
         firecast(&["--database-url", &url, "user", "passwd", "chief", "--password-stdin"], Some("another-long-one\n"));
-    assert!(ok && out.contains("password set"), "{out}");
+    assert!(ok && out.contains("已为chief设置新密码"), "{out}");
+    let (ok, _, err) =
+        firecast(&["--database-url", &url, "user", "passwd", "nobody", "--password-stdin"], Some("another-long-one\n"));
+    assert!(!ok && error_line(&err).contains("没有用户名为“nobody”的账号"), "{err}");
+    // One line an account under its columns' names, the role in words.
     let (ok, out, _) = firecast(&["--database-url", &url, "user", "list"], None);
-    assert!(ok && out.contains("chief") && out.contains("admin"), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(ok && lines.len() == 2 && lines[0].contains("用户名") && lines[0].contains("角色"), "{out}");
+    assert!(lines[1].contains("chief") && lines[1].contains("管理员") && lines[1].contains("正常"), "{out}");
+    let (ok, out, _) = firecast(&["--database-url", &url, "--lang", "en", "user", "list"], None);
+    assert!(ok && out.contains("Administrator") && out.contains("Active"), "{out}");
 }
 
 /// Starts `firecast <command>` on the database at `url`, on a free port, logging JSON; the process
@@ -159,7 +208,7 @@ fn serve_logs_json_and_stops_cleanly_on_sigterm() {
     let (mut child, listen) = spawn_json(&format!("sqlite://{}", temp("serve.db").display()), "serve");
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.starts_with(&format!("serving on http://{listen}")), "{first}");
+    assert!(first.starts_with(&format!("服务已启动：http://{listen}（用时")), "{first}");
     let reply = get(&listen, "/healthz");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -183,14 +232,18 @@ fn the_demo_loads_in_a_process_of_its_own_then_serves_what_it_loaded() {
     let mut printed = Vec::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
-        let serving = line.starts_with("serving on");
+        let serving = line.starts_with("服务已启动");
         printed.push(line);
         if serving {
             break;
         }
     }
     let printed = printed.join("\n");
-    assert!(printed.contains("Sign in with any of these accounts") && printed.contains("yanbian"), "{printed}");
+    assert!(
+        printed.contains("可用以下任一账号登录（密码均为firecast-demo）") && printed.contains("yanbian"),
+        "{printed}"
+    );
+    assert!(printed.contains("延边朝鲜族自治州消防救援支队（支队工作人员）"), "{printed}");
     // What the loader stored is what the server serves: the demo quiz's leaderboard.
     let reply = get(&listen, "/p/quiz/zhixiao-demo-2026/board");
     assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("排行榜"), "{reply}");
@@ -207,8 +260,8 @@ fn the_demo_loads_in_a_process_of_its_own_then_serves_what_it_loaded() {
     let dir = temp("demo-dir");
     std::fs::create_dir_all(&dir).unwrap();
     let (ok, out, err) = firecast(&["--database-url", &format!("sqlite://{}", dir.display()), "demo"], None);
-    assert!(!ok && !out.contains("serving on"), "{out}");
-    assert!(err.contains("cannot open database") && err.contains("the demo's data could not be loaded"), "{err}");
+    assert!(!ok && !out.contains("服务已启动"), "{out}");
+    assert!(err.contains("错误：无法打开数据库") && err.contains("错误：演示数据未能载入（原因见上文）"), "{err}");
 }
 
 #[test]
@@ -349,7 +402,7 @@ fn the_report_is_written_from_the_command_line() {
             None,
         );
         assert!(ok, "{err}");
-        assert!(stdout.contains("wrote"), "{stdout}");
+        assert!(stdout.contains(&format!("已写入{}", out.display())), "{stdout}");
         let bytes = std::fs::read(&out).unwrap();
         assert!(bytes.len() > 200, "{format}: {} bytes", bytes.len());
         if format == "html" {
@@ -377,7 +430,7 @@ fn the_report_is_written_from_the_command_line() {
         None,
     );
     assert!(!ok);
-    assert!(error_line(&err).contains("no campaign 999999"), "{err}");
+    assert!(error_line(&err).contains("没有编号为999999的宣传活动"), "{err}");
 }
 
 #[test]
@@ -427,7 +480,7 @@ fn a_backup_taken_while_the_server_writes_restores_whole() {
     let (ok, stdout, err) =
         firecast(&["--database-url", &url, "--data-key-file", &key_arg, "backup", "--out", &out], None);
     assert!(ok, "{err}");
-    assert!(stdout.contains("wrote") && stdout.contains("copy.db.key"), "{stdout}");
+    assert!(stdout.contains("已写入") && stdout.contains("及其数据密钥") && stdout.contains("copy.db.key"), "{stdout}");
     writing.store(false, std::sync::atomic::Ordering::Relaxed);
     let written = rt.block_on(writer).unwrap();
     assert!(written > 0);
@@ -460,19 +513,30 @@ fn a_backup_taken_while_the_server_writes_restores_whole() {
     // The copy's audit chain holds, record for record.
     let copy_url = format!("sqlite://{}", copy.display());
     let (ok, stdout, err) = firecast(&["--database-url", &copy_url, "audit", "verify"], None);
-    assert!(ok && stdout.contains("records chained, 0 written before"), "{stdout}{err}");
+    assert!(ok && stdout.contains("审计日志完好") && stdout.contains("启用哈希链之前写入0条"), "{stdout}{err}");
     // Its head, given back as a checkpoint, is found.
-    let head = stdout.lines().find_map(|l| l.strip_prefix("head: ")).expect("the head is printed").to_owned();
-    let (ok, stdout, err) = firecast(&["--database-url", &copy_url, "audit", "verify", "--checkpoint", &head], None);
-    assert!(ok && stdout.contains("the checkpoint among them"), "{stdout}{err}");
+    let head = stdout.lines().find_map(|l| l.strip_prefix("链头：")).expect("the head is printed").to_owned();
+    let (ok, stdout, err) =
+        firecast(&["--database-url", &copy_url, "--lang", "en", "audit", "verify", "--checkpoint", &head], None);
+    assert!(ok && stdout.contains("The checkpoint is among them"), "{stdout}{err}");
     // A second backup never overwrites the first.
     let (ok, _, err) = firecast(&["--database-url", &url, "--data-key-file", &key_arg, "backup", "--out", &out], None);
-    assert!(!ok && error_line(&err).contains("exists already"), "{err}");
+    assert!(!ok && error_line(&err).contains("copy.db已存在，请为副本另选一个新文件"), "{err}");
+    // Nor is a copy written whose data key is missing: its phone numbers could not be read.
+    let (lost, missing) = (temp("no-key.db"), temp("missing.key").display().to_string());
+    let lost_arg = lost.display().to_string();
+    let (ok, _, err) =
+        firecast(&["--database-url", &url, "--data-key-file", &missing, "backup", "--out", &lost_arg], None);
+    assert!(!ok && error_line(&err).contains("无法复制数据密钥") && !lost.exists(), "{err}");
     // PostgreSQL is copied with pg_dump: the command says how.
     match std::env::var("FIRECAST_TEST_POSTGRES_URL") {
         Ok(pg) => {
             let (ok, _, err) = firecast(&["--database-url", &pg, "backup", "--out", "x.dump"], None);
-            assert!(!ok && error_line(&err).contains("pg_dump --format=custom --file=x.dump"), "{err}");
+            assert!(
+                !ok && error_line(&err).contains("请用其自带工具复制")
+                    && err.contains("pg_dump --format=custom --file=x.dump"),
+                "{err}"
+            );
         }
         Err(_) => println!("FIRECAST_TEST_POSTGRES_URL is not set: the PostgreSQL backup advice is not checked"),
     }

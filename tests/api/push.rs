@@ -898,6 +898,7 @@ fn archive_cli(app: &TestApp, args: &[&str]) -> (bool, String) {
         .arg("archive")
         .args(args)
         .env("FIRECAST_DATABASE_URL", &app.url)
+        .env_remove("FIRECAST_LANG")
         .output()
         .unwrap();
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
@@ -935,9 +936,9 @@ pub async fn finished_pushes_leave_the_live_table_and_keep_their_figures(app: Te
 
     // A day whose pushes residents still see in their inboxes is refused.
     let (ok, said) = archive_cli(&app, &["--before", &firecast::clock::show_date(firecast::clock::today())]);
-    assert!(!ok && said.contains("the last 90 days") && said.contains("at the latest"), "{said}");
+    assert!(!ok && said.contains("错误：居民收件箱仍显示近90天的推送，归档截止日期最晚可填"), "{said}");
     let (ok, said) = archive_cli(&app, &["--before", "2026-13-01"]);
-    assert!(!ok && said.contains("is not a date"), "{said}");
+    assert!(!ok && said.contains("“2026-13-01”不是日期"), "{said}");
     assert_eq!(app.scalar(&live(done)).await, rows, "nothing archived");
 
     let day = firecast::clock::show_date(
@@ -945,7 +946,7 @@ pub async fn finished_pushes_leave_the_live_table_and_keep_their_figures(app: Te
     );
     let (ok, said) = archive_cli(&app, &["--before", &day]);
     assert!(ok, "{said}");
-    assert!(said.contains("pushes archived") && said.contains("deliveries tallied"), "{said}");
+    assert!(said.contains("已归档") && said.contains(&format!("次推送，{rows}条投递记录已汇总。")), "{said}");
     assert_eq!(app.scalar(&live(done)).await, 0, "the finished push left the live table");
     assert_eq!(app.scalar(&live(waiting)).await, waiting_rows, "the push still sending stays");
     assert_eq!(
@@ -959,7 +960,7 @@ pub async fn finished_pushes_leave_the_live_table_and_keep_their_figures(app: Te
         assert_eq!((gone, kept), (0, 1), "the finished push's partition was dropped in one step");
     }
     let (ok, said) = archive_cli(&app, &["--before", &day]);
-    assert!(ok && said.contains("0 pushes archived"), "twice archives nothing more: {said}");
+    assert!(ok && said.contains("已归档0次推送"), "twice archives nothing more: {said}");
 
     // Pushes after the archive still fan out into (partitions of) the live table.
     let next = approved(&province, "tip", "归档之后", false).await;
