@@ -167,7 +167,8 @@ impl Lang {
     }
 
     /// An argument of a message as shown: a day, a term, a message within the message (its own
-    /// arguments apart by `¦`, as [`keyed`] writes them), or the text itself.
+    /// arguments apart by `¦`, as [`keyed`] writes them), or the text itself (with the `|` it held,
+    /// which [`keyed`] wrote as `¦`).
     fn argument(self, arg: &str) -> String {
         let known = |key: &str| TABLES.iter().any(|(l, t)| *l == Self::Zh && t.contains_key(key));
         if let Ok(d) = time::Date::parse(arg, &time::format_description::well_known::Iso8601::DATE) {
@@ -181,7 +182,7 @@ impl Lang {
         if arg.starts_with("error.") && known(arg.split('¦').next().unwrap_or_default()) {
             return self.fill(arg.split('¦').map(|part| part.replace(INNER_BAR, "¦")));
         }
-        arg.to_owned()
+        arg.replace('¦', "|")
     }
 
     /// A day as this language writes it in a sentence: 2026年11月15日, 15 Nov 2026,
@@ -317,8 +318,9 @@ mod tests {
         assert_eq!(Lang::Zh.message(&step), "处于“复查合格已办结”状态的隐患不能执行“核实”");
         assert_eq!(Lang::En.message(&step), "a hazard that is 'Closed' cannot take the step 'Verify'");
         let line = keyed("error.on_line", &["3", &keyed("error.team_size", &["甲|队", "1"])]);
-        assert_eq!(Lang::Zh.message(&line), "第3行：参赛队“甲¦队”有1名队员：每队应为2至5人");
-        assert_eq!(Lang::En.message(&line), "line 3: team 甲¦队 has 1 members: a team has 2 to 5");
+        assert_eq!(Lang::Zh.message(&line), "第3行：参赛队“甲|队”有1名队员：每队应为2至5人");
+        assert_eq!(Lang::En.message(&line), "line 3: team 甲|队 has 1 members: a team has 2 to 5");
+        assert_eq!(Lang::Zh.message(&keyed("error.no_unit", &["a|b"])), "没有名称或编号为“a|b”的单位");
         assert_eq!(Lang::Zh.message(&keyed("error.on_line", &["1", "@nav.regions", "@no.such"])), "第1行：区划");
         assert_eq!(
             Lang::Zh.message(&keyed("error.unknown_tag", &["@no.such"])),
