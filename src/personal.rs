@@ -241,7 +241,8 @@ mod tests {
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         std::fs::write(&path, "not a key").unwrap();
-        assert!(DataKey::load_or_create(&path).unwrap_err().to_string().contains("32 bytes"));
+        let err = crate::i18n::Lang::En.message(&DataKey::load_or_create(&path).unwrap_err().to_string());
+        assert!(err.contains("should be 32 bytes in base64"), "{err}");
         std::fs::remove_dir_all(dir).ok();
         assert_eq!(default_key_path("sqlite://firecast-demo.db"), PathBuf::from("firecast-demo.db.key"));
         assert_eq!(default_key_path("postgres://u@h/db"), PathBuf::from("firecast.key"));

@@ -523,7 +523,7 @@ mod tests {
 
     #[test]
     fn malformed_urls_get_a_clear_error() {
-        let err = Backend::of("mysql://root@localhost/x").unwrap_err().to_string();
+        let err = crate::i18n::Lang::En.message(&Backend::of("mysql://root@localhost/x").unwrap_err().to_string());
         assert!(err.contains("expected sqlite://PATH or postgres://"), "{err}");
         assert_eq!(Backend::of("sqlite://firecast.db").unwrap(), Backend::Sqlite);
         assert_eq!(Backend::of("postgresql://u@h/d").unwrap(), Backend::Postgres);

@@ -87,82 +87,39 @@ fn the_first_admin_is_made_at_the_command_line() {
     let url = format!("sqlite://{}", temp("users.db").display());
     let (ok, out, _) = firecast(&["--database-url", &url, "user", "list"], None);
     assert!(ok && out.contains("还没有账号。创建第一个账号：firecast user add"), "{out}");
-    let (ok, out, err) = firecast(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "chief",
-            "--role",
-            "admin",
-            "--unit",
-            "吉林省消防救援总队",
-            "--password-stdin",
-        ],
-        Some("a-long-password\n"),
-    );
+    // `firecast --lang LANG user add NAME --role ROLE --unit UNIT`, the password on standard input.
+    let add = |lang: &str, name: &str, role: &str, unit: &str, password: &str| {
+        firecast(
+            &[
+                "--lang",
+                lang,
+                "--database-url",
+                &url,
+                "user",
+                "add",
+                name,
+                "--role",
+                role,
+                "--unit",
+                unit,
+                "--password-stdin",
+            ],
+            Some(password),
+        )
+    };
+    let corps = "吉林省消防救援总队";
+    let (ok, out, err) = add("zh-CN", "chief", "admin", corps, "a-long-password\n");
     assert!(ok, "{err}");
     assert!(out.contains("已创建账号chief（管理员），单位：吉林省消防救援总队"), "{out}");
-    let (ok, _, err) = firecast(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "chief2",
-            "--role",
-            "volunteer",
-            "--unit",
-            "吉林省消防救援总队",
-            "--password-stdin",
-        ],
-        Some("a-long-password\n"),
-    );
+    let (ok, _, err) = add("zh-CN", "chief2", "volunteer", corps, "a-long-password\n");
     assert!(!ok && error_line(&err).contains("志愿者角色不能设在总队类单位"), "{err}");
-    let (ok, _, err) = firecast(
-        &["--database-url", &url, "user", "add", "chief2", "--role", "nobody", "--unit", "1", "--password-stdin"],
-        Some("a-long-password\n"),
-    );
+    let (ok, _, err) = add("zh-CN", "chief2", "nobody", "1", "a-long-password\n");
     assert!(!ok && error_line(&err).contains("没有角色“nobody”，可选：admin, province_staff"), "{err}");
-    let (ok, _, err) = firecast(
-        &["--database-url", &url, "user", "add", "chief2", "--role", "admin", "--unit", "总部", "--password-stdin"],
-        Some("a-long-password\n"),
-    );
+    let (ok, _, err) = add("zh-CN", "chief2", "admin", "总部", "a-long-password\n");
     assert!(!ok && error_line(&err).contains("没有名称或编号为“总部”的单位"), "{err}");
-    let (ok, _, err) = firecast(
-        &[
-            "--lang",
-            "en",
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "chief2",
-            "--role",
-            "volunteer",
-            "--unit",
-            "吉林省消防救援总队",
-            "--password-stdin",
-        ],
-        Some("a-long-password\n"),
-    );
+    let (ok, _, err) = add("en", "chief2", "volunteer", corps, "a-long-password\n");
     assert!(!ok && error_line(&err).contains("Volunteer does not belong to a unit of kind Provincial corps"), "{err}");
-    let (ok, _, err) = firecast(
-        &[
-            "--database-url",
-            &url,
-            "user",
-            "add",
-            "chief3",
-            "--role",
-            "admin",
-            "--unit",
-            "吉林省消防救援总队",
-            "--password-stdin",
-        ],
-        Some("short\n"),
-    );
+    let (ok, _, err) = add("zh-CN", "chief3", "admin", corps, "short\n");
     assert!(!ok && error_line(&err).contains("密码应为10至128个字符"), "{err}");
     let (ok, out, _) =
         firecast(&["--database-url", &url, "user", "passwd", "chief", "--password-stdin"], Some("another-long-one\n"));
