@@ -249,11 +249,13 @@ pub async fn run(
     filename: &str,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Result<Vec<i64>, Rejected>> {
-    let sheet = match sheet::read(bytes, filename) {
+    // The file is read while what its rows are checked against is loaded.
+    let (sheet, ctx) = tokio::join!(sheet::read_apart(bytes, filename), Context::load(db, me, campaign_id));
+    let ctx = ctx?;
+    let sheet = match sheet {
         Ok(s) => s,
         Err(errors) => return Ok(Err(Rejected(errors))),
     };
-    let ctx = Context::load(db, me, campaign_id).await?;
     let records = match parse(&sheet, &ctx, me) {
         Ok(r) => r,
         Err(errors) => return Ok(Err(Rejected(errors))),

@@ -139,6 +139,16 @@ pub fn read(bytes: &[u8], filename: &str) -> Result<Sheet, Vec<CellError>> {
     read_csv(bytes, filename)
 }
 
+/// [`read`] on a thread for blocking work: unpacking and parsing a workbook of thousands of rows
+/// takes tens of milliseconds, which the async threads spend serving meanwhile (and an import
+/// spends reading what it checks the rows against).
+pub async fn read_apart(bytes: &[u8], filename: &str) -> Result<Sheet, Vec<CellError>> {
+    let (bytes, filename) = (bytes.to_vec(), filename.to_owned());
+    tokio::task::spawn_blocking(move || read(&bytes, &filename))
+        .await
+        .unwrap_or_else(|_| Err(vec![CellError::file("error.file_bad_xlsx")]))
+}
+
 /// Cell text made safe for spreadsheets: a cell beginning with = + - @ (or
 /// tab / carriage return) gets a leading apostrophe.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {

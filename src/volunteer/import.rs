@@ -172,7 +172,7 @@ pub async fn run(
     filename: &str,
 ) -> Result<Result<Vec<i64>, Rejected>> {
     let team = managed_team(db, me, team_id).await?;
-    let sheet = match sheet::read(bytes, filename) {
+    let sheet = match sheet::read_apart(bytes, filename).await {
         Ok(s) => s,
         Err(errors) => return Ok(Err(Rejected(errors))),
     };
