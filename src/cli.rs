@@ -168,7 +168,7 @@ const DEMO_URL: &str = "sqlite://firecast-demo.db";
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.config.log_format);
-    let Some(lang) = Lang::parse(&cli.lang) else {
+    let Some(lang) = language(&cli.lang) else {
         eprintln!("{}", Lang::Zh.text("cli.error", &[&Lang::Zh.text("cli.no_lang", &[&cli.lang])]));
         return ExitCode::FAILURE;
     };
@@ -182,6 +182,13 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The language a tag names, written as a browser (`zh-CN`, `en`) or a system locale (`zh_CN.UTF-8`,
+/// `en_US`) writes it: its first part decides.
+fn language(tag: &str) -> Option<Lang> {
+    let first = |t: &str| t.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_lowercase();
+    Lang::ALL.into_iter().find(|l| first(l.tag()) == first(tag))
 }
 
 /// A failure and its causes in `lang`: firecast's own messages (locale keys) in its words, the
@@ -203,7 +210,13 @@ fn shown(e: &anyhow::Error, lang: Lang) -> String {
                 parts.push(lang.message(&other.to_string()));
                 break;
             }
-            None => parts.push(lang.message(&cause.to_string())),
+            None => {
+                let said = lang.message(&cause.to_string());
+                // A driver's error often holds its source's words already.
+                if !parts.last().is_some_and(|outer: &String| outer.ends_with(&said)) {
+                    parts.push(said);
+                }
+            }
         }
     }
     parts.into_iter().reduce(|outer, inner| lang.text("cli.cause", &[&outer, &inner])).unwrap_or_default()
@@ -403,10 +416,20 @@ fn progress_bar(template: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// `text` padded with spaces to `width` columns, a Chinese character taking two.
-fn padded(text: &str, width: usize) -> String {
-    let wide = text.chars().filter(|c| u32::from(*c) >= 0x1100).count();
-    format!("{text}{}", " ".repeat(width.saturating_sub(text.chars().count() + wide)))
+/// Rows as a table in plain text: each column as wide as its widest cell (a Chinese or Korean
+/// character taking two columns) and two spaces apart.
+fn columns<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let widths: Vec<usize> =
+        (0..N).map(|i| rows.iter().map(|r| crate::sheet::display_width(&r[i])).max().unwrap_or(0)).collect();
+    rows.iter()
+        .map(|r| {
+            let cells = r
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell}{}", " ".repeat(w.saturating_sub(crate::sheet::display_width(cell)))));
+            cells.collect::<Vec<_>>().join("  ").trim_end().to_owned()
+        })
+        .collect()
 }
 
 async fn user(db: &Db, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
@@ -459,23 +482,15 @@ async fn user(db: &Db, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
                 println!("{}", lang.text("cli.user.none", &[&first]));
                 return Ok(());
             }
-            let line = |cells: [&str; 6]| {
-                let [id, name, shown, role, state, unit] = cells;
-                format!(
-                    "{}{}{}{}{}{unit}",
-                    padded(id, 8),
-                    padded(name, 20),
-                    padded(shown, 20),
-                    padded(role, 22),
-                    padded(state, 10)
-                )
-            };
             let heading = ["cli.user.id", "user.username", "user.display_name", "user.role", "user.state", "user.unit"];
-            println!("{}", line(heading.map(|k| lang.t(k))));
-            for u in users {
-                let role = lang.t(&format!("role.{}", u.role));
-                let state = lang.t(if u.disabled { "user.disabled" } else { "user.active" });
-                println!("{}", line([&u.id.to_string(), &u.username, &u.display_name, role, state, &u.unit_name]));
+            let mut rows = vec![heading.map(|k| lang.t(k).to_owned())];
+            rows.extend(users.into_iter().map(|u| {
+                let role = lang.t(&format!("role.{}", u.role)).to_owned();
+                let state = lang.t(if u.disabled { "user.disabled" } else { "user.active" }).to_owned();
+                [u.id.to_string(), u.username, u.display_name, role, state, u.unit_name]
+            }));
+            for line in columns(&rows) {
+                println!("{line}");
             }
         }
     }

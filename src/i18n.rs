@@ -157,12 +157,31 @@ impl Lang {
         self.fill(std::iter::once(key).chain(args.iter().copied()))
     }
 
-    /// A key's string with its arguments in place.
+    /// A key's string with its arguments in place, in one pass: an argument's own text (a title
+    /// with `{2}` in it) is never filled in again.
     fn fill<S: AsRef<str>>(self, mut parts: impl Iterator<Item = S>) -> String {
-        let mut text = parts.next().map_or("?", |key| self.t(key.as_ref())).to_owned();
-        for (i, arg) in parts.enumerate() {
-            text = text.replace(&format!("{{{}}}", i + 1), &self.argument(arg.as_ref()));
+        let mut rest = parts.next().map_or("?", |key| self.t(key.as_ref()));
+        let args: Vec<String> = parts.map(|a| self.argument(a.as_ref())).collect();
+        let mut text = String::with_capacity(rest.len());
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            rest = &rest[open..];
+            let arg = rest
+                .find('}')
+                .and_then(|close| Some((close, rest[1..close].parse::<usize>().ok()?)))
+                .and_then(|(close, n)| Some((close, args.get(n.checked_sub(1)?)?)));
+            match arg {
+                Some((close, arg)) => {
+                    text.push_str(arg);
+                    rest = &rest[close + 1..];
+                }
+                None => {
+                    text.push('{');
+                    rest = &rest[1..];
+                }
+            }
         }
+        text.push_str(rest);
         text
     }
 
@@ -321,6 +340,10 @@ mod tests {
         assert_eq!(Lang::Zh.message(&line), "第3行：参赛队“甲|队”有1名队员：每队应为2至5人");
         assert_eq!(Lang::En.message(&line), "line 3: team 甲|队 has 1 members: a team has 2 to 5");
         assert_eq!(Lang::Zh.message(&keyed("error.no_unit", &["a|b"])), "没有名称或编号为“a|b”的单位");
+        // An argument's own text is never filled in again.
+        let braces = keyed("error.on_line", &["3", &keyed("error.team_size", &["{2}队", "1"])]);
+        assert_eq!(Lang::Zh.message(&braces), "第3行：参赛队“{2}队”有1名队员：每队应为2至5人");
+        assert_eq!(Lang::Zh.text("cli.cause", &["{2}", "x"]), "{2}：x");
         assert_eq!(Lang::Zh.message(&keyed("error.on_line", &["1", "@nav.regions", "@no.such"])), "第1行：区划");
         assert_eq!(
             Lang::Zh.message(&keyed("error.unknown_tag", &["@no.such"])),

@@ -929,7 +929,7 @@ fn push_csv_field(out: &mut String, field: &str) {
 
 /// The width of text in a spreadsheet column, in character units: the
 /// longest line, with East Asian wide characters counting double.
-fn display_width(text: &str) -> usize {
+pub fn display_width(text: &str) -> usize {
     text.lines().map(|line| line.chars().map(char_width).sum::<usize>()).max().unwrap_or(0)
 }
 
