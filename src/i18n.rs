@@ -170,15 +170,12 @@ impl Lang {
                 .find('}')
                 .and_then(|close| Some((close, rest[1..close].parse::<usize>().ok()?)))
                 .and_then(|(close, n)| Some((close, args.get(n.checked_sub(1)?)?)));
-            match arg {
-                Some((close, arg)) => {
-                    text.push_str(arg);
-                    rest = &rest[close + 1..];
-                }
-                None => {
-                    text.push('{');
-                    rest = &rest[1..];
-                }
+            if let Some((close, arg)) = arg {
+                text.push_str(arg);
+                rest = &rest[close + 1..];
+            } else {
+                text.push('{');
+                rest = &rest[1..];
             }
         }
         text.push_str(rest);
