@@ -205,7 +205,16 @@ fn shown(e: &anyhow::Error, lang: Lang) -> String {
                 parts.push(lang.message(message));
             }
             Some(crate::Error::NotFound) => parts.push(lang.t("cli.not_found").to_owned()),
-            // Its words hold its causes already.
+            Some(crate::Error::Forbidden) => parts.push(lang.t("error.forbidden_hint").to_owned()),
+            // Their words hold their causes already.
+            Some(crate::Error::Internal(inner)) => {
+                parts.push(shown(inner, lang));
+                break;
+            }
+            Some(crate::Error::Db(e)) => {
+                parts.push(lang.text("cli.database", &[&e.to_string()]));
+                break;
+            }
             Some(other) => {
                 parts.push(lang.message(&other.to_string()));
                 break;
@@ -558,6 +567,24 @@ fn operator(region_path: &str) -> crate::audit::Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_is_shown_in_the_readers_words_with_the_systems_reason_after_them() {
+        let io = std::io::Error::other("disk full");
+        let keyed = anyhow::Error::new(io).context(crate::i18n::keyed("error.database_open", &["sqlite://x.db"]));
+        assert_eq!(shown(&keyed, Lang::Zh), "无法打开数据库sqlite://x.db：disk full");
+        assert_eq!(shown(&keyed, Lang::En), "cannot open database sqlite://x.db: disk full");
+        // Wrapped as an internal error, the keyed message is still read as one.
+        let internal = anyhow::Error::new(crate::Error::Internal(keyed));
+        assert_eq!(shown(&internal, Lang::Zh), "无法打开数据库sqlite://x.db：disk full");
+        let invalid = anyhow::Error::new(crate::Error::invalid("unit", crate::i18n::keyed("error.no_unit", &["{2}"])));
+        assert_eq!(shown(&invalid, Lang::Ko), "이름이나 번호가 ‘{2}’인 단위가 없습니다");
+        let db = anyhow::Error::new(crate::Error::Db(sqlx::Error::RowNotFound));
+        assert!(shown(&db, Lang::Zh).starts_with("数据库出错："), "{}", shown(&db, Lang::Zh));
+        assert_eq!(language("zh_CN.UTF-8"), Some(Lang::Zh));
+        assert_eq!(language("ko-KR"), Some(Lang::Ko));
+        assert_eq!(language("fr"), None);
+    }
 
     #[test]
     fn the_command_line_is_consistent() {
