@@ -168,7 +168,7 @@ const DEMO_URL: &str = "sqlite://firecast-demo.db";
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.config.log_format);
-    let Some(lang) = language(&cli.lang) else {
+    let Some(lang) = Lang::by_first_part(&cli.lang) else {
         eprintln!("{}", Lang::Zh.text("cli.error", &[&Lang::Zh.text("cli.no_lang", &[&cli.lang])]));
         return ExitCode::FAILURE;
     };
@@ -182,13 +182,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The language a tag names, written as a browser (`zh-CN`, `en`) or a system locale (`zh_CN.UTF-8`,
-/// `en_US`) writes it: its first part decides.
-fn language(tag: &str) -> Option<Lang> {
-    let first = |t: &str| t.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_lowercase();
-    Lang::ALL.into_iter().find(|l| first(l.tag()) == first(tag))
 }
 
 /// A failure and its causes in `lang`: firecast's own messages (locale keys) in its words, the
@@ -255,7 +248,7 @@ async fn run(cli: Cli, lang: Lang) -> anyhow::Result<()> {
             println!("{}", lang.text("cli.demo.title", &[&config.shown_url()]));
             println!("{}", lang.text("cli.demo.accounts", &[demo::PASSWORD]));
             for a in demo::accounts() {
-                let role = lang.t(&format!("role.{}", a.role));
+                let role = lang.tv("role", a.role);
                 println!("  {:<16} {}", a.username, lang.text("cli.demo.account", &[a.unit, role]));
             }
             let db = open(&config, DEMO_URL, lang).await?;
@@ -463,7 +456,7 @@ async fn user(db: &Db, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
                 "command line",
             )
             .await?;
-            let role = lang.t(&format!("role.{role}"));
+            let role = lang.tv("role", role);
             println!("{}", lang.text("cli.user.made", &[username.as_str(), role, &unit.name, &id.to_string()]));
         }
         UserCommand::Passwd { username, password_stdin: _ } => {
@@ -494,7 +487,7 @@ async fn user(db: &Db, cmd: UserCommand, lang: Lang) -> anyhow::Result<()> {
             let heading = ["cli.user.id", "user.username", "user.display_name", "user.role", "user.state", "user.unit"];
             let mut rows = vec![heading.map(|k| lang.t(k).to_owned())];
             rows.extend(users.into_iter().map(|u| {
-                let role = lang.t(&format!("role.{}", u.role)).to_owned();
+                let role = lang.tv("role", u.role).to_owned();
                 let state = lang.t(if u.disabled { "user.disabled" } else { "user.active" }).to_owned();
                 [u.id.to_string(), u.username, u.display_name, role, state, u.unit_name]
             }));
@@ -526,7 +519,7 @@ async fn import_activities(
     }
     let me = crate::org::caller::Principal::acting_as(user, "local");
     if !crate::activity::can_report(me.role) {
-        return Err(anyhow!(lang.text("cli.import.may_not_report", &[as_user, lang.t(&format!("role.{}", me.role))])));
+        return Err(anyhow!(lang.text("cli.import.may_not_report", &[as_user, lang.tv("role", me.role)])));
     }
     let bar = progress_bar(&format!("{{msg}} [{{bar:40}}] {{pos}}/{{len}} {} ({{eta}})", lang.t("cli.import.rows")));
     bar.set_message(lang.t("cli.import.storing"));
@@ -581,9 +574,9 @@ mod tests {
         assert_eq!(shown(&invalid, Lang::Ko), "이름이나 번호가 ‘{2}’인 단위가 없습니다");
         let db = anyhow::Error::new(crate::Error::Db(sqlx::Error::RowNotFound));
         assert!(shown(&db, Lang::Zh).starts_with("数据库出错："), "{}", shown(&db, Lang::Zh));
-        assert_eq!(language("zh_CN.UTF-8"), Some(Lang::Zh));
-        assert_eq!(language("ko-KR"), Some(Lang::Ko));
-        assert_eq!(language("fr"), None);
+        assert_eq!(Lang::by_first_part("zh_CN.UTF-8"), Some(Lang::Zh));
+        assert_eq!(Lang::by_first_part("ko-KR"), Some(Lang::Ko));
+        assert_eq!(Lang::by_first_part("fr"), None);
     }
 
     #[test]

@@ -141,6 +141,18 @@ impl Lang {
         Self::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag))
     }
 
+    /// The language a tag names by its first part, however the rest is written: `zh`, `zh-CN`,
+    /// `zh_CN.UTF-8` (a system locale), `en-US`, `ko`.
+    pub fn by_first_part(tag: &str) -> Option<Self> {
+        let first = |t: &str| t.split(['-', '_', '.']).next().unwrap_or_default().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|l| first(l.tag()) == first(tag.trim()))
+    }
+
+    /// The UI string for an enumerated value: `tv("role", "admin")` is the string of `role.admin`.
+    pub fn tv(self, prefix: &str, value: impl std::fmt::Display) -> &'static str {
+        self.t(&format!("{prefix}.{value}"))
+    }
+
     /// A message to show: the string of a locale key (a message written as `error.…`, its
     /// arguments after `|` put in place of `{1}`, `{2}`…, days written as this language writes
     /// them, [`term`]s and messages within it in this language too), or the message itself when

@@ -55,7 +55,12 @@ pub async fn import(
         if bytes.len() > 20 * 1024 * 1024 {
             return Ok(Err(vec![super::error_at(0, "", "error.file_too_large")]));
         }
-        let read = match super::read(format, bytes, defaults) {
+        // Parsing is CPU work, done on a thread for blocking work as spreadsheets are.
+        let (owned, defaults) = (bytes.to_vec(), defaults.clone());
+        let read = tokio::task::spawn_blocking(move || super::read(format, &owned, &defaults))
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the bank: {e}"))?;
+        let read = match read {
             Ok(r) => r,
             Err(errors) => return Ok(Err(errors)),
         };

@@ -26,15 +26,9 @@ impl Lang {
             .split(',')
             .filter_map(|part| {
                 let mut bits = part.trim().split(';');
-                let tag = bits.next()?.trim().to_ascii_lowercase();
+                let lang = Self::by_first_part(bits.next()?)?;
                 let q =
                     bits.find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
-                let lang = match tag.split('-').next()? {
-                    "zh" => Self::Zh,
-                    "ko" => Self::Ko,
-                    "en" => Self::En,
-                    _ => return None,
-                };
                 (q > 0.0).then_some((q, lang))
             })
             .collect();

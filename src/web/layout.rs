@@ -89,7 +89,7 @@ impl PageCtx {
 
     /// The UI string for an enumerated value: `tv("role", "admin")` is the string of `role.admin`.
     pub fn tv(&self, prefix: &str, value: impl std::fmt::Display) -> &'static str {
-        self.lang.t(&format!("{prefix}.{value}"))
+        self.lang.tv(prefix, value)
     }
 
     /// What a form shows when its action is refused: the status and the message, the field's label
