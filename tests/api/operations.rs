@@ -154,3 +154,27 @@ async fn both_backends_have_the_same_migrations_and_schema() {
         "columns only on SQLite: {only_sqlite:?}; only on PostgreSQL: {only_pg:?}"
     );
 }
+
+/// On `PostgreSQL` a bulk insert's ids are one consecutive block drawn from the table's sequence;
+/// a block another writer's ids broke up is refused as a conflict, never stored with gaps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bulk_ids_are_one_block_or_refused() {
+    let Some(pg) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else { return };
+    let firecast::db::Db::Postgres(pool) = &pg.db else { panic!("not PostgreSQL") };
+    let db = &pg.db;
+    let reserve = |n: usize| async move {
+        let mut tx = db.begin().await?;
+        let first = tx.reserve_ids("hazard", n).await;
+        tx.commit().await?;
+        first
+    };
+    let first = reserve(5000).await.unwrap();
+    assert_eq!(reserve(3).await.unwrap(), first + 5000, "the next block follows the last");
+    // Another writer's ids between ours, as a sequence stepping by two draws them.
+    sqlx::query("alter table hazard alter column id set increment by 2").execute(pool).await.unwrap();
+    let err = reserve(3).await.expect_err("a broken block is refused");
+    assert!(matches!(err, firecast::Error::Conflict(ref m) if m == "error.bulk_write_busy"), "{err:?}");
+    sqlx::query("alter table hazard alter column id set increment by 1").execute(pool).await.unwrap();
+    let after = reserve(1).await.unwrap();
+    assert_eq!(reserve(2).await.unwrap(), after + 1);
+}
