@@ -546,6 +546,50 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
     assert_eq!(attempts, firecast::push::MAX_ATTEMPTS);
 }
 
+/// However many loops send, at most `WEBHOOK_CONCURRENCY` posts are in flight at once: the limit
+/// is the dispatcher's, not each loop's.
+pub async fn webhook_posts_in_flight_keep_to_one_limit_over_both_loops(app: TestApp) {
+    use firecast::push::delivery::dispatch::WEBHOOK_CONCURRENCY;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let province = app.login("province").await;
+    // A slow partner noting how many posts it holds at once, and the most it held.
+    let (held, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (h, m) = (held.clone(), most.clone());
+    let partner = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (h, m) = (h.clone(), m.clone());
+            async move {
+                m.fetch_max(h.fetch_add(1, SeqCst) + 1, SeqCst);
+                tokio::time::sleep(StdDuration::from_millis(20)).await;
+                h.fetch_sub(1, SeqCst);
+                AxumStatus::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, partner).await.unwrap() });
+    let now = firecast::clock::now();
+    for i in 0..300 {
+        firecast::push::store::insert_endpoint(&app.db, &format!("合作平台{i}"), &url, "partner-secret", "/22/", now)
+            .await
+            .unwrap();
+    }
+    for title in ["冬季取暖安全", "电动自行车充电"] {
+        let p = approved(&province, "tip", title, false).await;
+        send(&province, p, &["220000"], &["webhook"]).await;
+    }
+    let d = dispatcher(&app, None);
+    assert_eq!(d.fan_out_due(firecast::clock::now()).await.unwrap().partners, 600);
+    // 600 due: one loop claims a batch of 500, the other the last 100, and both post at once.
+    let pass = d.drain_channel(firecast::push::Channel::Webhook, 2, firecast::clock::now()).await.unwrap();
+    assert_eq!(pass.delivered, 600);
+    let most = most.load(SeqCst);
+    assert!(most <= WEBHOOK_CONCURRENCY, "{most} posts in flight at once");
+    assert!(most > WEBHOOK_CONCURRENCY / 2, "posts go side by side: at most {most} at once");
+}
+
 pub async fn a_push_with_nothing_due_is_passed_over_for_a_second(app: TestApp) {
     use firecast::push::Channel::Webhook;
     let province = app.login("province").await;
@@ -976,6 +1020,7 @@ crate::on_both_backends!(
     a_push_goes_down_to_a_community_with_sign_off_at_every_level,
     residents_get_tips_in_their_inbox_once_and_under_the_weekly_cap,
     partners_get_signed_webhooks_retried_until_dead_letter,
+    webhook_posts_in_flight_keep_to_one_limit_over_both_loops,
     a_push_with_nothing_due_is_passed_over_for_a_second,
     text_messages_go_through_the_provider_outside_quiet_hours,
     a_worker_killed_mid_push_resumes_without_losing_or_doubling,
