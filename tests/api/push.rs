@@ -561,7 +561,7 @@ pub async fn webhook_posts_in_flight_keep_to_one_limit_over_both_loops(app: Test
             let (h, m) = (h.clone(), m.clone());
             async move {
                 m.fetch_max(h.fetch_add(1, SeqCst) + 1, SeqCst);
-                tokio::time::sleep(StdDuration::from_millis(20)).await;
+                tokio::time::sleep(StdDuration::from_millis(100)).await;
                 h.fetch_sub(1, SeqCst);
                 AxumStatus::OK
             }
