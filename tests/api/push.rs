@@ -4,6 +4,7 @@
 //! letters), SMS through the fake provider (quiet hours, per-number failures), a worker killed
 //! mid-push and restarted, and several workers sharing a NATS JetStream queue.
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -451,6 +452,11 @@ struct Sink {
     got: Arc<Mutex<Vec<(String, Value)>>>,
     fail_first: Arc<Mutex<usize>>,
     always: Arc<Mutex<Option<u16>>>,
+    /// How long each signed post is held before the answer (a slow partner).
+    hold: StdDuration,
+    /// Posts held now, and the most held at once.
+    held: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
 }
 
 async fn sink_post(
@@ -463,6 +469,9 @@ async fn sink_post(
     if webhook::verify(b"partner-secret", sig, &body, now, 300).is_err() {
         return AxumStatus::UNAUTHORIZED;
     }
+    s.most.fetch_max(s.held.fetch_add(1, SeqCst) + 1, SeqCst);
+    tokio::time::sleep(s.hold).await;
+    s.held.fetch_sub(1, SeqCst);
     if let Some(code) = *s.always.lock().unwrap() {
         return AxumStatus::from_u16(code).unwrap();
     }
@@ -550,26 +559,9 @@ pub async fn partners_get_signed_webhooks_retried_until_dead_letter(app: TestApp
 /// is the dispatcher's, not each loop's.
 pub async fn webhook_posts_in_flight_keep_to_one_limit_over_both_loops(app: TestApp) {
     use firecast::push::delivery::dispatch::WEBHOOK_CONCURRENCY;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     let province = app.login("province").await;
-    // A slow partner noting how many posts it holds at once, and the most it held.
-    let (held, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (h, m) = (held.clone(), most.clone());
-    let partner = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || {
-            let (h, m) = (h.clone(), m.clone());
-            async move {
-                m.fetch_max(h.fetch_add(1, SeqCst) + 1, SeqCst);
-                tokio::time::sleep(StdDuration::from_millis(100)).await;
-                h.fetch_sub(1, SeqCst);
-                AxumStatus::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, partner).await.unwrap() });
+    let partner = Sink { hold: StdDuration::from_millis(100), ..Sink::default() };
+    let url = start_sink(partner.clone()).await;
     let now = firecast::clock::now();
     for i in 0..300 {
         firecast::push::store::insert_endpoint(&app.db, &format!("合作平台{i}"), &url, "partner-secret", "/22/", now)
@@ -585,7 +577,7 @@ pub async fn webhook_posts_in_flight_keep_to_one_limit_over_both_loops(app: Test
     // 600 due: one loop claims a batch of 500, the other the last 100, and both post at once.
     let pass = d.drain_channel(firecast::push::Channel::Webhook, 2, firecast::clock::now()).await.unwrap();
     assert_eq!(pass.delivered, 600);
-    let most = most.load(SeqCst);
+    let most = partner.most.load(SeqCst);
     assert!(most <= WEBHOOK_CONCURRENCY, "{most} posts in flight at once");
     assert!(most > WEBHOOK_CONCURRENCY / 2, "posts go side by side: at most {most} at once");
 }
