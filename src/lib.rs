@@ -59,8 +59,7 @@ pub mod sheet;
 pub mod stream;
 /// Charts and the Jilin map, drawn on the server as SVG.
 pub mod svg;
-/// Helpers of the unit tests: files opened in the programs their users open them in, and fresh
-/// `SQLite` databases.
+/// Helpers of the unit tests: files opened in the programs their users open them in.
 #[cfg(test)]
 pub(crate) mod testing;
 /// Volunteer teams, members, service events and hours, periods and the challenge.

@@ -1,5 +1,4 @@
-//! Helpers of the unit tests: a file opened in LibreOffice, as the office opens it; a fresh
-//! `SQLite` database.
+//! Helpers of the unit tests: a file opened in LibreOffice, as the office opens it.
 
 use std::io::{Error, Result};
 
@@ -33,12 +32,4 @@ pub fn a4_pages(pdf: &[u8]) -> (usize, usize) {
     let text = String::from_utf8_lossy(pdf);
     let sizes: Vec<&str> = text.match_indices("/MediaBox[0 0 ").map(|(i, _)| &text[i + 14..i + 17]).collect();
     (sizes.iter().filter(|s| **s == "595").count(), sizes.iter().filter(|s| **s == "841").count())
-}
-
-/// A fresh `SQLite` database in a folder of its own (the test removes the folder).
-pub async fn sqlite_in_temp_dir(name: &str) -> anyhow::Result<(std::path::PathBuf, crate::db::Db)> {
-    let dir = std::env::temp_dir().join(format!("firecast-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let db = crate::db::Db::open(&format!("sqlite://{}", dir.join("test.db").display())).await?;
-    Ok((dir, db))
 }

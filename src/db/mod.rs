@@ -519,6 +519,15 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A fresh `SQLite` database in a folder of its own, for unit tests (the test removes the folder).
+#[cfg(test)]
+pub(crate) async fn sqlite_in_temp_dir(name: &str) -> anyhow::Result<(std::path::PathBuf, Db)> {
+    let dir = std::env::temp_dir().join(format!("firecast-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = Db::open(&format!("sqlite://{}", dir.join("test.db").display())).await?;
+    Ok((dir, db))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,7 +562,7 @@ mod tests {
 
     #[tokio::test]
     async fn rows_inserted_one_statement_each_are_all_stored_or_none() -> anyhow::Result<()> {
-        let (dir, db) = crate::testing::sqlite_in_temp_dir("rows").await?;
+        let (dir, db) = super::sqlite_in_temp_dir("rows").await?;
         let mut tx = db.begin().await?;
         on_tx!(&mut tx, |c| sqlx::query("create table kv (k integer primary key, v text not null unique)")
             .execute(c)
@@ -595,7 +604,7 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_writers_take_turns_on_one_connection_while_readers_read() -> anyhow::Result<()> {
-        let (dir, db) = crate::testing::sqlite_in_temp_dir("writer").await?;
+        let (dir, db) = super::sqlite_in_temp_dir("writer").await?;
         // A temporary table lives on the connection that made it: every later transaction sees
         // it, so they all ran on that one connection (whose page cache no other writer empties).
         let mut tx = db.begin().await?;

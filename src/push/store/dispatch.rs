@@ -385,7 +385,7 @@ mod tests {
     /// would read every live delivery (9.4 million after a push to the province) per batch.
     #[tokio::test]
     async fn batch_statements_look_deliveries_up_by_key() -> anyhow::Result<()> {
-        let (dir, db) = crate::testing::sqlite_in_temp_dir("claim-plan").await?;
+        let (dir, db) = crate::db::sqlite_in_temp_dir("claim-plan").await?;
         let row = |recipient_id| Claimed {
             push_id: 7,
             recipient_id,
