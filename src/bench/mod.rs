@@ -225,6 +225,14 @@ async fn yardstick(db: &Db, size: Size) -> anyhow::Result<f64> {
     Ok(rate)
 }
 
+/// The goal of storing records in bulk against the raw insert: 0.1× on `SQLite`. On `PostgreSQL`
+/// the raw insert goes into a temporary table, which writes no WAL and has no keys, while every
+/// record checks four foreign keys and writes four indexes; there the goals are the XLSX import's
+/// 20,000 rows/s and half the bare copy into the same tables, and this ratio is measured.
+fn raw_goal(db: &Db) -> (Goal, &'static str) {
+    if matches!(db, Db::Sqlite(..)) { (Goal::AtLeast(0.1), "≥ 0.1×") } else { (Goal::None, "measured") }
+}
+
 impl Setup {
     /// Records `range` of the generated year, in a given state.
     fn generate(&self, range: std::ops::Range<usize>, state: State) -> Vec<NewActivity> {
@@ -272,7 +280,7 @@ async fn activities(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow
         format!("{n} records stored: {rate:.0} figure rows/s"),
         format!("raw insert {:.0} rows/s", s.raw_rate),
         rate / s.raw_rate,
-        (Goal::AtLeast(0.1), "≥ 0.1×"),
+        raw_goal(db),
     );
     // What bounds it: the database writing rows of these shapes into these indexes (a record and
     // its ten figures).
@@ -420,7 +428,7 @@ async fn dashboard(db: &Db, key: &DataKey, t: &mut Table, size: Size) -> anyhow:
         format!("{n} records stored in chunks: {rate:.0} figure rows/s"),
         format!("raw insert {:.0} rows/s", s.raw_rate),
         rate / s.raw_rate,
-        (Goal::AtLeast(0.1), "≥ 0.1×"),
+        raw_goal(db),
     );
     let (bare, _, _) = time(1, || async {
         let t = records::totals_from_records(db, s.campaign, "/22/", 9).await?;

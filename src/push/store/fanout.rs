@@ -169,10 +169,22 @@ fn fan_out_sql(
     use std::fmt::Write as _;
     let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'_');
+    let chans: Vec<&str> = channels.iter().copied().filter(|c| safe(c)).collect();
+    // A push on one channel writes its channel and state as constants, and every push leaves out
+    // the columns whose defaults hold (no attempts; nothing sent; an in-app delivery no time): a
+    // `case` a row and the extra columns took a tenth of the fan-out on `SQLite`.
+    let (columns, values) = match chans.as_slice() {
+        [only] if *only == Channel::Inbox.as_str() => ("", format!("'{only}', 'delivered'")),
+        [only] => (", next_at", format!("'{only}', 'pending', $2")),
+        _ => (
+            ", next_at",
+            "s.channel, case when s.channel = 'inbox' then 'delivered' else 'pending' end, \
+             case when s.channel = 'inbox' then null else $2 end"
+                .to_owned(),
+        ),
+    };
     let mut sql = format!(
-        "insert into {table} (push_id, recipient_id, channel, state, lang, attempts, next_at, sent_at) \
-         select $1, s.id, s.channel, case when s.channel = 'inbox' then 'delivered' else 'pending' end, s.lang, 0, \
-         case when s.channel = 'inbox' then null else $2 end, null \
+        "insert into {table} (push_id, recipient_id, lang, channel, state{columns}) select $1, s.id, s.lang, {values} \
          from subscriber s where s.unsubscribed_at is null and ("
     );
     let ranges: Vec<String> = paths
@@ -187,8 +199,8 @@ fn fan_out_sql(
         .collect();
     sql.push_str(if ranges.is_empty() { "false" } else { "" });
     sql.push_str(&ranges.join(" or "));
-    let chans: Vec<String> = channels.iter().filter(|c| safe(c)).map(|c| format!("'{c}'")).collect();
-    let _ = write!(sql, ") and s.channel in ({})", chans.join(", "));
+    let listed: Vec<String> = chans.iter().map(|c| format!("'{c}'")).collect();
+    let _ = write!(sql, ") and s.channel in ({})", listed.join(", "));
     let themes: Vec<&&str> = themes.iter().filter(|t| safe(t)).collect();
     if !themes.is_empty() {
         sql.push_str(" and (s.interests = ''");
@@ -247,5 +259,13 @@ mod tests {
             "{capped}"
         );
         assert!(capped.contains("push_id in (3, 4)") && capped.contains("having count(*) >= $3"), "{capped}");
+        // One channel: its values as constants; both: chosen per subscriber.
+        assert!(
+            capped.contains("select $1, s.id, s.lang, 'inbox', 'delivered' from") && !capped.contains("case"),
+            "{capped}"
+        );
+        let texts = fan_out_sql("delivery", &["/22/".into()], &["sms"], &[], &[], &[], true);
+        assert!(texts.contains("(push_id, recipient_id, lang, channel, state, next_at) select $1, s.id, s.lang, 'sms', 'pending', $2 from"), "{texts}");
+        assert!(sql.contains("case when s.channel = 'inbox' then 'delivered' else 'pending' end"), "{sql}");
     }
 }
