@@ -54,10 +54,14 @@ pub async fn claim(
         // One statement over the open pushes, in the order they fell due. The transaction holds
         // the write lock (see `Db::begin`), so the rows chosen stay ours.
         Tx::Sqlite(t, _) => {
-            let pushes = open.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            let select = due_select(&format!("push_id in ({pushes})"));
-            let rows: Vec<Claimed> =
-                sqlx::query_as(sqlx::AssertSqlSafe(select)).bind(channel).bind(now).bind(n).fetch_all(&mut **t).await?;
+            let select = due_select(SQLITE_CLAIMED_PUSHES);
+            let rows: Vec<Claimed> = sqlx::query_as(sqlx::AssertSqlSafe(select))
+                .bind(channel)
+                .bind(now)
+                .bind(n)
+                .bind(serde_json::json!(open).to_string())
+                .fetch_all(&mut **t)
+                .await?;
             let (emptied, idle) = if i64::try_from(rows.len()).unwrap_or(i64::MAX) < n {
                 open.into_iter().partition(|p| rows.iter().any(|r| r.push_id == *p))
             } else {
@@ -147,7 +151,7 @@ pub async fn still_claimed(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Claimed>> 
         return Ok(rows);
     }
     let held: Vec<(i64, i64, String)> = match db {
-        Db::Sqlite(pool, _) => sqlx::query_as(sqlx::AssertSqlSafe(sqlite_held(&rows))).fetch_all(pool).await?,
+        Db::Sqlite(pool, _) => sqlx::query_as(SQLITE_HELD).bind(sqlite_keys(&rows)).fetch_all(pool).await?,
         Db::Postgres(pool) => {
             let sql = format!(
                 "select push_id, recipient_id, channel from delivery where push_id in ({}) and state = 'sending' \
@@ -204,7 +208,11 @@ pub async fn count_redelivered(db: &Db, rows: &[Claimed]) -> Result<()> {
 async fn update_keys(tx: &mut Tx, set: &str, cond: &str, rows: &[Claimed], at: OffsetDateTime) -> Result<()> {
     match tx {
         Tx::Sqlite(t, _) => {
-            sqlx::query(sqlx::AssertSqlSafe(sqlite_update(set, cond, rows))).bind(at).execute(&mut **t).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sqlite_update(set, cond)))
+                .bind(at)
+                .bind(sqlite_keys(rows))
+                .execute(&mut **t)
+                .await?;
         }
         Tx::Postgres(t) => {
             let sql = format!(
@@ -234,22 +242,30 @@ fn pushes_of(rows: &[Claimed]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// On `SQLite`, the update of [`update_keys`] (numbers and channel names only in the key list).
-fn sqlite_update(set: &str, cond: &str, rows: &[Claimed]) -> String {
-    let keys: Vec<String> =
-        rows.iter().map(|r| format!("({}, {}, '{}')", r.push_id, r.recipient_id, r.channel)).collect();
-    format!("update delivery set {set} where {cond} and (push_id, recipient_id, channel) in ({})", keys.join(", "))
+/// On `SQLite`, the update of [`update_keys`]: binds $1 the time, $2 the keys ([`sqlite_keys`]).
+/// The keys come as one bound array, so the statement is prepared once: written into its text,
+/// 500 keys made every batch a statement of its own, parsed in 2.4 ms.
+fn sqlite_update(set: &str, cond: &str) -> String {
+    format!(
+        "update delivery set {set} where {cond} and (push_id, recipient_id, channel) in \
+         (select value ->> 0, value ->> 1, value ->> 2 from json_each($2))"
+    )
 }
 
-/// On `SQLite`, the select of [`still_claimed`] (numbers and channel names only in the key list).
-fn sqlite_held(rows: &[Claimed]) -> String {
-    let keys: Vec<String> =
-        rows.iter().map(|r| format!("({}, {}, '{}', {})", r.push_id, r.recipient_id, r.channel, r.attempts)).collect();
-    format!(
-        "select push_id, recipient_id, channel from delivery where state = 'sending' \
-         and (push_id, recipient_id, channel, attempts) in ({})",
-        keys.join(", ")
-    )
+/// On `SQLite`, the pushes a claim looks at: binds $4 their ids as one JSON array.
+const SQLITE_CLAIMED_PUSHES: &str = "push_id in (select value from json_each($4))";
+
+/// On `SQLite`, the select of [`still_claimed`]: binds $1 the keys with their attempts.
+const SQLITE_HELD: &str = "select push_id, recipient_id, channel from delivery where state = 'sending' \
+     and (push_id, recipient_id, channel, attempts) in \
+     (select value ->> 0, value ->> 1, value ->> 2, value ->> 3 from json_each($1))";
+
+/// Deliveries' keys with their attempts, `[push, recipient, channel, attempts]` each, as one
+/// JSON array to bind.
+fn sqlite_keys(rows: &[Claimed]) -> String {
+    let keys: Vec<serde_json::Value> =
+        rows.iter().map(|r| serde_json::json!([r.push_id, r.recipient_id, r.channel.as_str(), r.attempts])).collect();
+    serde_json::Value::Array(keys).to_string()
 }
 
 /// How a send ended, for [`record`].
@@ -381,8 +397,9 @@ where
 mod tests {
     use super::*;
 
-    /// A claim's and a result's statements on `SQLite` look each delivery up by its key: a scan
-    /// would read every live delivery (9.4 million after a push to the province) per batch.
+    /// A claim's and a result's statements on `SQLite` look each delivery up by its key, and a
+    /// claim finds the due ones through their index: a scan would read every live delivery (9.4
+    /// million after a push to the province) per batch.
     #[tokio::test]
     async fn batch_statements_look_deliveries_up_by_key() -> anyhow::Result<()> {
         let (dir, db) = crate::db::sqlite_in_temp_dir("claim-plan").await?;
@@ -395,13 +412,24 @@ mod tests {
             resent: false,
         };
         let rows = [row(1), row(2)];
-        for sql in [sqlite_update("state = 'sending', next_at = $1", "true", &rows), sqlite_held(&rows)] {
+        let (key, due) = ("SEARCH delivery USING PRIMARY KEY", "SEARCH delivery USING INDEX delivery_due");
+        let update = sqlite_update("state = 'sending', next_at = $1", "true");
+        let claim = due_select(SQLITE_CLAIMED_PUSHES);
+        for (sql, keys, way) in [
+            (update.as_str(), sqlite_keys(&rows), key),
+            (SQLITE_HELD, sqlite_keys(&rows), key),
+            (claim.as_str(), "[7, 8]".to_owned(), due),
+        ] {
             let plan: Vec<(i64, i64, i64, String)> =
                 on_db!(&db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("explain query plan {sql}")))
+                    .bind(keys.clone())
+                    .bind(keys.clone())
+                    .bind(2)
+                    .bind(keys.clone())
                     .fetch_all(p)
                     .await)?;
             let plan: Vec<String> = plan.into_iter().map(|(_, _, _, detail)| detail).collect();
-            assert!(plan.iter().any(|d| d.starts_with("SEARCH delivery USING PRIMARY KEY")), "{sql}: {plan:?}");
+            assert!(plan.iter().any(|d| d.starts_with(way)), "{sql}: {plan:?}");
             assert!(!plan.iter().any(|d| d.starts_with("SCAN delivery")), "{sql}: {plan:?}");
         }
         db.close().await;
