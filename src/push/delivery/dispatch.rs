@@ -90,6 +90,20 @@ pub struct Pass {
     pub delivered: usize,
 }
 
+impl Pass {
+    /// What a batch's results come to.
+    fn of(results: &[(Claimed, Outcome)]) -> Self {
+        Self { handled: results.len(), delivered: results.iter().filter(|(_, r)| *r == Outcome::Delivered).count() }
+    }
+}
+
+impl std::ops::AddAssign for Pass {
+    fn add_assign(&mut self, other: Self) {
+        self.handled += other.handled;
+        self.delivered += other.delivered;
+    }
+}
+
 impl Dispatcher {
     /// A dispatcher on `db`.
     pub fn new(db: Db, key: Arc<DataKey>, s: &Settings) -> anyhow::Result<Self> {
@@ -134,12 +148,25 @@ impl Dispatcher {
 
     /// Claims one batch of `channel` due at `now`.
     pub async fn claim(&self, channel: Channel, now: OffsetDateTime) -> Result<Vec<Claimed>> {
+        self.record_and_claim(channel, &[], now).await
+    }
+
+    /// Records a sent batch's results (if any) and claims the next batch of `channel` due at `now`,
+    /// in one transaction.
+    async fn record_and_claim(
+        &self,
+        channel: Channel,
+        results: &[(Claimed, Outcome)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Claimed>> {
+        self.wake(channel, results);
         let pass_over: Vec<i64> = {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             idle.retain(|_, until| *until > now);
             idle.keys().filter(|(c, _)| *c == channel).map(|(_, push)| *push).collect()
         };
-        let (rows, waiting) = store::claim(&self.db, channel.as_str(), BATCH, now, LEASE, &pass_over).await?;
+        let want = store::Want { channel: channel.as_str(), n: BATCH, now, lease: LEASE, pass_over: &pass_over };
+        let (rows, waiting) = store::record_and_claim(&self.db, results, clock::now(), &want).await?;
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         idle.extend(waiting.into_iter().map(|push| ((channel, push), now + IDLE_PASS)));
         Ok(rows)
@@ -147,18 +174,32 @@ impl Dispatcher {
 
     /// Sends a claimed batch and records the results.
     pub async fn send(&self, channel: Channel, rows: Vec<Claimed>, now: OffsetDateTime) -> Result<Pass> {
-        let results = match channel {
-            Channel::Webhook => self.send_webhooks(rows).await?,
-            Channel::Sms => self.send_sms(rows, now).await?,
-            Channel::Inbox => Vec::new(),
-        };
-        let delivered = results.iter().filter(|(_, r)| *r == Outcome::Delivered).count();
+        let results = self.deliver(channel, rows, now).await?;
         store::record(&self.db, &results, clock::now()).await?;
+        self.wake(channel, &results);
+        Ok(Pass::of(&results))
+    }
+
+    /// Pushes with a delivery to try again are looked at again by the next claim.
+    fn wake(&self, channel: Channel, results: &[(Claimed, Outcome)]) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         for (row, _) in results.iter().filter(|(_, r)| matches!(r, Outcome::Retry(..))) {
             idle.remove(&(channel, row.push_id));
         }
-        Ok(Pass { handled: results.len(), delivered })
+    }
+
+    /// Sends a claimed batch; the results, not yet recorded.
+    async fn deliver(
+        &self,
+        channel: Channel,
+        rows: Vec<Claimed>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(Claimed, Outcome)>> {
+        match channel {
+            Channel::Webhook => self.send_webhooks(rows).await,
+            Channel::Sms => self.send_sms(rows, now).await,
+            Channel::Inbox => Ok(Vec::new()),
+        }
     }
 
     /// Counts a batch the queue handed out again as possible resends.
@@ -171,33 +212,25 @@ impl Dispatcher {
         store::still_claimed(&self.db, rows).await
     }
 
-    /// Claims and sends one batch of `channel`.
-    pub async fn once(&self, channel: Channel, now: OffsetDateTime) -> Result<Pass> {
-        let rows = self.claim(channel, now).await?;
-        if rows.is_empty() {
-            return Ok(Pass::default());
+    /// Claims, sends and records batches of `channel` until a claim finds none due at `now()`. A
+    /// batch's results are recorded in the same transaction as the next claim.
+    async fn batches(&self, channel: Channel, now: impl Fn() -> OffsetDateTime) -> Result<Pass> {
+        let mut total = Pass::default();
+        let mut rows = self.claim(channel, now()).await?;
+        while !rows.is_empty() {
+            let results = self.deliver(channel, rows, now()).await?;
+            total += Pass::of(&results);
+            rows = self.record_and_claim(channel, &results, now()).await?;
         }
-        self.send(channel, rows, now).await
+        Ok(total)
     }
 
     /// Sends `channel` from `loops` loops at once until nothing is due at `now`.
     pub async fn drain_channel(&self, channel: Channel, loops: usize, now: OffsetDateTime) -> Result<Pass> {
-        let runs = (0..loops).map(|_| async move {
-            let mut total = Pass::default();
-            loop {
-                let p = self.once(channel, now).await?;
-                if p.handled == 0 {
-                    return Ok::<Pass, crate::Error>(total);
-                }
-                total.handled += p.handled;
-                total.delivered += p.delivered;
-            }
-        });
+        let runs = (0..loops).map(|_| self.batches(channel, move || now));
         let mut total = Pass::default();
         for p in futures_util::future::join_all(runs).await {
-            let p = p?;
-            total.handled += p.handled;
-            total.delivered += p.delivered;
+            total += p?;
         }
         Ok(total)
     }
@@ -210,9 +243,7 @@ impl Dispatcher {
             if channel == Channel::Sms && self.sms.is_none() {
                 continue;
             }
-            let p = self.drain_channel(channel, 1, now).await?;
-            total.handled += p.handled;
-            total.delivered += p.delivered;
+            total += self.drain_channel(channel, 1, now).await?;
         }
         Ok(total)
     }
@@ -241,7 +272,7 @@ impl Dispatcher {
                     let me = self.clone();
                     tasks.push(tokio::spawn(async move {
                         loop {
-                            match me.once(channel, clock::now()).await {
+                            match me.batches(channel, clock::now).await {
                                 Ok(p) if p.handled > 0 => {}
                                 Ok(_) => tokio::time::sleep(StdDuration::from_millis(500)).await,
                                 Err(e) => {

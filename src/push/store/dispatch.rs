@@ -25,32 +25,51 @@ pub struct Claimed {
     pub resent: bool,
 }
 
-/// Claims up to `n` due deliveries of one channel for `lease` (a crashed worker's expired claims
-/// are due again and counted as possible resends on their push), and returns them with the pushes
-/// that have none due now but some still to send: those found with none due, and those this claim
-/// took the last due ones of, which the next claim would otherwise look at again for nothing. Only
-/// the pushes with messages still to send are looked at, but for those in `pass_over`; a push found
-/// with none left is no longer looked at: once fanned out, a push never gets new deliveries.
-pub async fn claim(
+/// Records a sent batch's `results` (none before a loop's first claim) and claims the next batch,
+/// in one transaction: one wait for the write lock and one commit where there were two.
+///
+/// The claim takes up to `n` due deliveries of one channel for `lease` (a crashed worker's expired
+/// claims are due again and counted as possible resends on their push), and returns them with the
+/// pushes that have none due now but some still to send: those found with none due, and those
+/// this claim took the last due ones of, which the next claim would otherwise look at again for
+/// nothing. Only the pushes with messages still to send are looked at, but for those in
+/// `pass_over`; a push found with none left is no longer looked at: once fanned out, a push never
+/// gets new deliveries.
+pub async fn record_and_claim(
     db: &Db,
-    channel: &str,
-    n: i64,
-    now: OffsetDateTime,
-    lease: time::Duration,
-    pass_over: &[i64],
+    results: &[(Claimed, Outcome)],
+    recorded_at: OffsetDateTime,
+    want: &Want<'_>,
 ) -> Result<(Vec<Claimed>, Vec<i64>)> {
-    let until = now + lease;
     let mut tx = db.begin().await?;
+    record_in(&mut tx, results, recorded_at).await?;
+    let got = claim_in(&mut tx, want).await?;
+    tx.commit().await?;
+    Ok(got)
+}
+
+/// What a claim asks for: up to `n` deliveries of `channel` due at `now`, held for `lease`,
+/// passing over the pushes in `pass_over`.
+#[derive(Clone, Copy, Debug)]
+pub struct Want<'a> {
+    pub(crate) channel: &'a str,
+    pub(crate) n: i64,
+    pub(crate) now: OffsetDateTime,
+    pub(crate) lease: time::Duration,
+    pub(crate) pass_over: &'a [i64],
+}
+
+async fn claim_in(tx: &mut Tx, want: &Want<'_>) -> Result<(Vec<Claimed>, Vec<i64>)> {
+    let Want { channel, n, now, lease, pass_over } = *want;
+    let until = now + lease;
     let mut open: Vec<i64> =
-        on_tx!(&mut tx, |c| sqlx::query_scalar("select id from push where direct_open order by id")
-            .fetch_all(c)
-            .await)?;
+        on_tx!(tx, |c| sqlx::query_scalar("select id from push where direct_open order by id").fetch_all(c).await)?;
     open.retain(|p| !pass_over.contains(p));
     if open.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     // The claimed deliveries, the pushes found with none due, and those with no more due.
-    let (rows, idle, emptied): (Vec<Claimed>, Vec<i64>, Vec<i64>) = match &mut tx {
+    let (rows, idle, emptied): (Vec<Claimed>, Vec<i64>, Vec<i64>) = match tx {
         // One statement over the open pushes, in the order they fell due. The transaction holds
         // the write lock (see `Db::begin`), so the rows chosen stay ours.
         Tx::Sqlite(t, _) => {
@@ -103,7 +122,7 @@ pub async fn claim(
     };
     let mut waiting = emptied;
     for push in idle {
-        let closed = on_tx!(&mut tx, |c| sqlx::query(
+        let closed = on_tx!(tx, |c| sqlx::query(
             "update push set direct_open = false where id = $1 and not exists \
              (select 1 from delivery where push_id = $1 and state in ('pending', 'sending'))"
         )
@@ -117,19 +136,11 @@ pub async fn claim(
         }
     }
     if rows.is_empty() {
-        tx.commit().await?;
         return Ok((rows, waiting));
     }
-    update_keys(
-        &mut tx,
-        "state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1",
-        "true",
-        &rows,
-        until,
-    )
-    .await?;
-    count_resends(&mut tx, rows.iter().filter(|r| r.resent)).await?;
-    tx.commit().await?;
+    update_keys(tx, "state = 'sending', attempts = attempts + 1, next_at = $1, lease_until = $1", "true", &rows, until)
+        .await?;
+    count_resends(tx, rows.iter().filter(|r| r.resent)).await?;
     Ok((rows, waiting))
 }
 
@@ -288,12 +299,18 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
         return Ok(());
     }
     let mut tx = db.begin().await?;
+    record_in(&mut tx, results, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_in(tx: &mut Tx, results: &[(Claimed, Outcome)], now: OffsetDateTime) -> Result<()> {
     // The delivered ones (nearly all) in one statement; the rest one by one.
     let delivered: Vec<Claimed> =
         results.iter().filter(|(_, r)| *r == Outcome::Delivered).map(|(c, _)| c.clone()).collect();
     for chunk in delivered.chunks(crate::db::CHUNK_ROWS) {
         update_keys(
-            &mut tx,
+            tx,
             "state = 'delivered', next_at = null, sent_at = $1, error = null, lease_until = null",
             "state = 'sending'",
             chunk,
@@ -308,7 +325,7 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
             Outcome::Failed(e) => ("failed", None, None, Some(e)),
             Outcome::Dead(e) => ("dead", None, None, Some(e)),
         };
-        on_tx!(&mut tx, |conn| sqlx::query(
+        on_tx!(tx, |conn| sqlx::query(
             "update delivery set state = $4, next_at = $5, sent_at = $6, error = $7, lease_until = null \
              where push_id = $1 and recipient_id = $2 and channel = $3 and state = 'sending'"
         )
@@ -324,7 +341,6 @@ pub async fn record(db: &Db, results: &[(Claimed, Outcome)], now: OffsetDateTime
         .await
         .map(|r| r.rows_affected()))?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
