@@ -874,6 +874,8 @@ pub async fn no_level_changes_a_push_or_product_it_does_not_own(app: TestApp) {
         view.contains("冬季取暖安全提示") && !view.contains("id=\"recall\""),
         "no recall button for a push from above"
     );
+    // The deadlines per level, named, not a bare list of numbers.
+    assert!(view.contains("市（州）24 · 县（市、区）48 · 村（社区）72"), "{view}");
     assert_eq!(
         app.scalar(&format!("select count(*) from push where id = {from_above} and state = 'recalled'")).await,
         0
