@@ -61,6 +61,11 @@ pub async fn the_demo_month_adds_up_to_the_report(app: TestApp) {
     a.sort();
     b.sort();
     assert_eq!(a, b);
+    // The rows of totals the month wrote (at least the province's and the cities' read above);
+    // another campaign's rows are not counted.
+    let (daily, total) = firecast::activity::store::total_rows(&app.db, id).await.unwrap();
+    assert!(total >= i64::try_from(b.len()).unwrap() && daily > 0, "{daily} daily, {total} running totals");
+    assert_eq!(firecast::activity::store::total_rows(&app.db, id + 1_000).await.unwrap(), (0, 0));
     // Some duties were not met in time.
     let overdue = o["duties"].as_array().unwrap().iter().filter(|d| d["overdue"] == true).count();
     assert!((1..10).contains(&overdue), "a few overdue duties: {overdue}");

@@ -884,6 +884,18 @@ pub async fn totals_from_records(db: &Db, campaign_id: i64, path: &str, child_le
     })?)
 }
 
+/// How many rows of daily totals and of running totals a campaign has (what storing its records
+/// wrote beside them; `firecast bench` copies as many to measure what bounds storing).
+pub async fn total_rows(db: &Db, campaign_id: i64) -> Result<(i64, i64)> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select (select count(*) from figure_daily where campaign_id = $1), \
+                (select count(*) from figure_total where campaign_id = $1)"
+    )
+    .bind(campaign_id)
+    .fetch_one(p)
+    .await)?)
+}
+
 /// Register totals (news stories by level counted once per story, and airings) for the region at
 /// `path` and each direct subdivision: (path, metric code, value).
 pub async fn register_totals(db: &Db, campaign_id: i64, path: &str, child_len: i64) -> Result<Vec<Total>> {
