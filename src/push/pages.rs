@@ -724,6 +724,12 @@ impl ViewPage {
     fn state_label(&self, s: impl std::fmt::Display) -> &'static str {
         self.ctx.tv("node_state", s)
     }
+
+    /// A county's communities by state, in a sentence: 社区70个：待签收 62 · 已签收 8.
+    fn communities_of(&self, s: &Summary) -> String {
+        let parts: Vec<String> = s.parts.iter().map(|(st, n, _, _)| format!("{} {n}", self.state_label(st))).collect();
+        self.ctx.fill("push.communities_of", &[&s.total.to_string(), &parts.join(" · ")])
+    }
 }
 
 fn view_node(ctx: &PageCtx, n: Node, now: OffsetDateTime, counts: &[StateCount]) -> NodeView {

@@ -261,6 +261,9 @@ pub async fn a_push_goes_down_to_a_community_with_sign_off_at_every_level(app: T
     assert_eq!(confirmed["reach"], 420);
     let tree: Value = province.get(&format!("/api/v1/pushes/{id}/nodes?level=2")).await.json().await.unwrap();
     assert_eq!(tree.as_array().unwrap().len() as i64, 1 + counties);
+    // The page counts the county's communities in a Chinese sentence.
+    let page = province.get(&format!("/pushes/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("社区{communities}个：待签收 {} · 已落实 1", communities - 1)), "{page}");
 
     // Overdue units are raised by the sweep; recall stops the rest.
     set_time(
@@ -874,8 +877,14 @@ pub async fn no_level_changes_a_push_or_product_it_does_not_own(app: TestApp) {
         view.contains("冬季取暖安全提示") && !view.contains("id=\"recall\""),
         "no recall button for a push from above"
     );
-    // The deadlines per level, named, not a bare list of numbers.
-    assert!(view.contains("市（州）24 · 县（市、区）48 · 村（社区）72"), "{view}");
+    // The deadlines per level, named, not a bare list of numbers; each wraps as a whole.
+    assert!(
+        view.contains(
+            "<span class=\"pu-deadline\">市（州）24</span> · <span class=\"pu-deadline\">县（市、区）48</span> · \
+             <span class=\"pu-deadline\">村（社区）72</span>"
+        ),
+        "{view}"
+    );
     assert_eq!(
         app.scalar(&format!("select count(*) from push where id = {from_above} and state = 'recalled'")).await,
         0
