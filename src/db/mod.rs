@@ -499,6 +499,19 @@ pub fn row_by_row<T>(
     q
 }
 
+/// On `SQLite`, `select` (its columns `columns`, in the order of the fields they fill) as one row
+/// holding a JSON array of its rows, for [`json_rows`] to read. The driver hands rows over one at
+/// a time from its thread, copying every value: 100,000 rows of twelve columns took 1.8 s that
+/// way and about 0.5 s as one array; the province's 11,860 communities 58 ms and 12 ms.
+pub fn as_json_rows(columns: &str, select: &str) -> String {
+    format!("select json_group_array(json_array({columns})) from ({select})")
+}
+
+/// The rows of an [`as_json_rows`] statement.
+pub fn json_rows<T: serde::de::DeserializeOwned>(rows: &str) -> Result<Vec<T>, sqlx::Error> {
+    serde_json::from_str(rows).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 /// One column of `rows`, as an array to bind to `unnest` on `PostgreSQL`: one statement planned
 /// once, instead of a statement of thousands of parameters to build and parse.
 pub fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {

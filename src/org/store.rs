@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::reference::{NewRegion, NewUnit};
 use super::{RegionKind, Role, Scope, UnitKind};
-use crate::db::{CHUNK_ROWS, Db, Tx};
+use crate::db::{CHUNK_ROWS, Db, Tx, as_json_rows, json_rows};
 use crate::error::ResultExt as _;
 use crate::{Error, Result, clock, on_db, on_tx};
 
@@ -284,14 +284,20 @@ pub async fn search_regions(db: &Db, scope: &Scope, q: &str, limit: i64) -> Resu
 
 /// Code, name and path of every village/community inside the scope (the subtree query of `bench`).
 pub async fn communities(db: &Db, scope: &Scope) -> Result<Vec<(String, String, String)>> {
+    const SELECT: &str = "select code, name, path from region where level = 4 and path >= $1 and path < $2";
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as(
-        "select code, name, path from region where level = 4 and path >= $1 and path < $2"
-    )
-    .bind(low)
-    .bind(&high)
-    .fetch_all(p)
-    .await)?)
+    Ok(match db {
+        // The province's 11,860 rows, read as one array (see `as_json_rows`).
+        Db::Sqlite(p, _) => {
+            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(as_json_rows("code, name, path", SELECT)))
+                .bind(low)
+                .bind(&high)
+                .fetch_one(p)
+                .await?;
+            json_rows(&rows)?
+        }
+        Db::Postgres(p) => sqlx::query_as(SELECT).bind(low).bind(&high).fetch_all(p).await?,
+    })
 }
 
 /// Every county-level region of the province: (code, name, its prefecture's name), in order.
@@ -308,13 +314,21 @@ pub async fn counties(db: &Db) -> Result<Vec<(String, String, String)>> {
 /// Code and path of every region inside the scope down to level `deepest` (4: the communities),
 /// for checking imported rows in memory.
 pub async fn regions_in(db: &Db, scope: &Scope, deepest: i64) -> Result<Vec<(String, String)>> {
+    const SELECT: &str = "select code, path from region where path >= $1 and path < $2 and level <= $3";
     let (low, high) = scope.bounds();
-    Ok(on_db!(db, |p| sqlx::query_as("select code, path from region where path >= $1 and path < $2 and level <= $3")
-        .bind(low)
-        .bind(&high)
-        .bind(deepest)
-        .fetch_all(p)
-        .await)?)
+    Ok(match db {
+        // Up to the province's 11,860 communities, read as one array (see `as_json_rows`).
+        Db::Sqlite(p, _) => {
+            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(as_json_rows("code, path", SELECT)))
+                .bind(low)
+                .bind(&high)
+                .bind(deepest)
+                .fetch_one(p)
+                .await?;
+            json_rows(&rows)?
+        }
+        Db::Postgres(p) => sqlx::query_as(SELECT).bind(low).bind(&high).bind(deepest).fetch_all(p).await?,
+    })
 }
 
 // ---- units ----

@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::activity::State;
-use crate::db::{CHUNK_ROWS, Db, Tx, column};
+use crate::db::{CHUNK_ROWS, Db, Tx, as_json_rows, column, json_rows};
 use crate::org::Scope;
 use crate::{Error, Result, clock, on_db, on_tx};
 
@@ -736,18 +736,15 @@ pub async fn told_records(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<T
     let inner = Scope::under(path);
     let (low, high) = inner.bounds();
     let mut records: Vec<ToldRecord> = match db {
-        // The SQLite driver hands rows over one at a time from its thread, copying every value:
-        // a year's 100,000 records took 1.8 s that way. As one JSON array of rows, 0.4 s.
+        // A year's 100,000 records: 1.8 s row by row through the driver, about 0.5 s as one array.
         Db::Sqlite(p, _) => {
-            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "select json_group_array(json_array({TOLD_COLUMNS})) from ({TOLD})"
-            )))
-            .bind(campaign_id)
-            .bind(low)
-            .bind(&high)
-            .fetch_one(p)
-            .await?;
-            serde_json::from_str(&rows).map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(as_json_rows(TOLD_COLUMNS, TOLD)))
+                .bind(campaign_id)
+                .bind(low)
+                .bind(&high)
+                .fetch_one(p)
+                .await?;
+            json_rows(&rows)?
         }
         Db::Postgres(p) => sqlx::query_as(TOLD).bind(campaign_id).bind(low).bind(&high).fetch_all(p).await?,
     };
