@@ -500,9 +500,10 @@ pub fn row_by_row<T>(
 }
 
 /// On `SQLite`, `select` (its columns `columns`, in the order of the fields they fill) as one row
-/// holding a JSON array of its rows, for [`json_rows`] to read. The driver hands rows over one at
-/// a time from its thread, copying every value: 100,000 rows of twelve columns took 1.8 s that
-/// way and about 0.5 s as one array; the province's 11,860 communities 58 ms and 12 ms.
+/// holding a JSON array of its rows, for [`json_rows`] to read; [`fetch_rows!`] does both. The
+/// driver hands rows over one at a time from its thread, copying every value: 100,000 rows of
+/// twelve columns took 1.8 s that way and about 0.5 s as one array; the province's 11,860
+/// communities 58 ms and 12 ms.
 pub fn as_json_rows(columns: &str, select: &str) -> String {
     format!("select json_group_array(json_array({columns})) from ({select})")
 }
@@ -510,6 +511,27 @@ pub fn as_json_rows(columns: &str, select: &str) -> String {
 /// The rows of an [`as_json_rows`] statement.
 pub fn json_rows<T: serde::de::DeserializeOwned>(rows: &str) -> Result<Vec<T>, sqlx::Error> {
     serde_json::from_str(rows).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// Every row of `$select` (its columns `$columns`, in the order of the fields they fill), binding
+/// the `$arg`s in turn: on `SQLite` read as one JSON array (see [`as_json_rows`]), on `PostgreSQL`
+/// row by row, whose driver reads them from the socket. Evaluates to the rows; `?` returns its
+/// error.
+#[macro_export]
+macro_rules! fetch_rows {
+    ($db:expr, $columns:expr, $select:expr $(, $arg:expr)* $(,)?) => {
+        match $db {
+            $crate::db::Db::Sqlite(pool, _) => {
+                let rows: String =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe($crate::db::as_json_rows($columns, $select)))
+                        $(.bind($arg))*
+                        .fetch_one(pool)
+                        .await?;
+                $crate::db::json_rows(&rows)?
+            }
+            $crate::db::Db::Postgres(pool) => sqlx::query_as($select)$(.bind($arg))*.fetch_all(pool).await?,
+        }
+    };
 }
 
 /// One column of `rows`, as an array to bind to `unnest` on `PostgreSQL`: one statement planned

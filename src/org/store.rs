@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::reference::{NewRegion, NewUnit};
 use super::{RegionKind, Role, Scope, UnitKind};
-use crate::db::{CHUNK_ROWS, Db, Tx, as_json_rows, json_rows};
+use crate::db::{CHUNK_ROWS, Db, Tx};
 use crate::error::ResultExt as _;
 use crate::{Error, Result, clock, on_db, on_tx};
 
@@ -286,18 +286,8 @@ pub async fn search_regions(db: &Db, scope: &Scope, q: &str, limit: i64) -> Resu
 pub async fn communities(db: &Db, scope: &Scope) -> Result<Vec<(String, String, String)>> {
     const SELECT: &str = "select code, name, path from region where level = 4 and path >= $1 and path < $2";
     let (low, high) = scope.bounds();
-    Ok(match db {
-        // The province's 11,860 rows, read as one array (see `as_json_rows`).
-        Db::Sqlite(p, _) => {
-            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(as_json_rows("code, name, path", SELECT)))
-                .bind(low)
-                .bind(&high)
-                .fetch_one(p)
-                .await?;
-            json_rows(&rows)?
-        }
-        Db::Postgres(p) => sqlx::query_as(SELECT).bind(low).bind(&high).fetch_all(p).await?,
-    })
+    // The province's 11,860 rows: 58 ms row by row through the SQLite driver, 12 ms as one array.
+    Ok(crate::fetch_rows!(db, "code, name, path", SELECT, low, &high))
 }
 
 /// Every county-level region of the province: (code, name, its prefecture's name), in order.
@@ -316,19 +306,7 @@ pub async fn counties(db: &Db) -> Result<Vec<(String, String, String)>> {
 pub async fn regions_in(db: &Db, scope: &Scope, deepest: i64) -> Result<Vec<(String, String)>> {
     const SELECT: &str = "select code, path from region where path >= $1 and path < $2 and level <= $3";
     let (low, high) = scope.bounds();
-    Ok(match db {
-        // Up to the province's 11,860 communities, read as one array (see `as_json_rows`).
-        Db::Sqlite(p, _) => {
-            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(as_json_rows("code, path", SELECT)))
-                .bind(low)
-                .bind(&high)
-                .bind(deepest)
-                .fetch_one(p)
-                .await?;
-            json_rows(&rows)?
-        }
-        Db::Postgres(p) => sqlx::query_as(SELECT).bind(low).bind(&high).bind(deepest).fetch_all(p).await?,
-    })
+    Ok(crate::fetch_rows!(db, "code, path", SELECT, low, &high, deepest))
 }
 
 // ---- units ----

@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::activity::State;
-use crate::db::{CHUNK_ROWS, Db, Tx, as_json_rows, column, json_rows};
+use crate::db::{CHUNK_ROWS, Db, Tx, column};
 use crate::org::Scope;
 use crate::{Error, Result, clock, on_db, on_tx};
 
@@ -735,19 +735,9 @@ pub struct ToldRecord {
 pub async fn told_records(db: &Db, campaign_id: i64, path: &str) -> Result<Vec<ToldRecord>> {
     let inner = Scope::under(path);
     let (low, high) = inner.bounds();
-    let mut records: Vec<ToldRecord> = match db {
-        // A year's 100,000 records: 1.8 s row by row through the driver, about 0.5 s as one array.
-        Db::Sqlite(p, _) => {
-            let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(as_json_rows(TOLD_COLUMNS, TOLD)))
-                .bind(campaign_id)
-                .bind(low)
-                .bind(&high)
-                .fetch_one(p)
-                .await?;
-            json_rows(&rows)?
-        }
-        Db::Postgres(p) => sqlx::query_as(TOLD).bind(campaign_id).bind(low).bind(&high).fetch_all(p).await?,
-    };
+    // A year's 100,000 records on SQLite: 1.8 s row by row through the driver, about 0.5 s as one
+    // array.
+    let mut records: Vec<ToldRecord> = crate::fetch_rows!(db, TOLD_COLUMNS, TOLD, campaign_id, low, &high);
     records.sort_unstable_by_key(|r| (r.starts_on, r.id));
     Ok(records)
 }
