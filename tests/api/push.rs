@@ -571,9 +571,10 @@ pub async fn webhook_posts_in_flight_keep_to_one_limit_over_both_loops(app: Test
             .await
             .unwrap();
     }
+    let mut pushes = Vec::new();
     for title in ["冬季取暖安全", "电动自行车充电"] {
         let p = approved(&province, "tip", title, false).await;
-        send(&province, p, &["220000"], &["webhook"]).await;
+        pushes.push(send(&province, p, &["220000"], &["webhook"]).await["id"].as_i64().unwrap());
     }
     let d = dispatcher(&app, None);
     assert_eq!(d.fan_out_due(firecast::clock::now()).await.unwrap().partners, 600);
@@ -583,6 +584,10 @@ pub async fn webhook_posts_in_flight_keep_to_one_limit_over_both_loops(app: Test
     let most = partner.most.load(SeqCst);
     assert!(most <= WEBHOOK_CONCURRENCY, "{most} posts in flight at once");
     assert!(most > WEBHOOK_CONCURRENCY / 2, "posts go side by side: at most {most} at once");
+    // Each push is closed as the results of its last deliveries are recorded, not left open for
+    // a later claim to find with nothing to send.
+    let open = format!("select count(*) from push where id in ({}, {}) and direct_open", pushes[0], pushes[1]);
+    assert_eq!(app.scalar(&open).await, 0);
 }
 
 pub async fn a_push_with_nothing_due_is_passed_over_for_a_second(app: TestApp) {

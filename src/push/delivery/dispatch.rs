@@ -148,25 +148,33 @@ impl Dispatcher {
 
     /// Claims one batch of `channel` due at `now`.
     pub async fn claim(&self, channel: Channel, now: OffsetDateTime) -> Result<Vec<Claimed>> {
-        self.record_and_claim(channel, &[], now).await
+        self.record_and_claim(channel, &[], false, now).await
     }
 
-    /// Records a sent batch's results (if any) and claims the next batch of `channel` due at `now`,
-    /// in one transaction.
+    /// Records a sent batch's results (if any) and claims the next batch of `channel` due at `now`
+    /// (looking at the newest pushes first if `newest_first`), in one transaction. The pushes of
+    /// the batch that a claim found with nothing more due are closed in it if they are done.
     async fn record_and_claim(
         &self,
         channel: Channel,
         results: &[(Claimed, Outcome)],
+        newest_first: bool,
         now: OffsetDateTime,
     ) -> Result<Vec<Claimed>> {
         self.wake(channel, results);
-        let pass_over: Vec<i64> = {
+        let (pass_over, close) = {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             idle.retain(|_, until| *until > now);
-            idle.keys().filter(|(c, _)| *c == channel).map(|(_, push)| *push).collect()
+            let pass_over: Vec<i64> = idle.keys().filter(|(c, _)| *c == channel).map(|(_, push)| *push).collect();
+            let mut close: Vec<i64> =
+                results.iter().map(|(r, _)| r.push_id).filter(|p| pass_over.contains(p)).collect();
+            close.sort_unstable();
+            close.dedup();
+            (pass_over, close)
         };
-        let want = store::Want { channel: channel.as_str(), n: BATCH, now, lease: LEASE, pass_over: &pass_over };
-        let (rows, waiting) = store::record_and_claim(&self.db, results, clock::now(), &want).await?;
+        let want =
+            store::Want { channel: channel.as_str(), n: BATCH, now, lease: LEASE, pass_over: &pass_over, newest_first };
+        let (rows, waiting) = store::record_and_claim(&self.db, results, &close, clock::now(), &want).await?;
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         idle.extend(waiting.into_iter().map(|push| ((channel, push), now + IDLE_PASS)));
         Ok(rows)
@@ -213,21 +221,22 @@ impl Dispatcher {
     }
 
     /// Claims, sends and records batches of `channel` until a claim finds none due at `now()`. A
-    /// batch's results are recorded in the same transaction as the next claim.
-    async fn batches(&self, channel: Channel, now: impl Fn() -> OffsetDateTime) -> Result<Pass> {
+    /// batch's results are recorded in the same transaction as the next claim. A second loop looks
+    /// at the newest pushes first (`newest_first`), so that two loops seldom meet on one push.
+    async fn batches(&self, channel: Channel, newest_first: bool, now: impl Fn() -> OffsetDateTime) -> Result<Pass> {
         let mut total = Pass::default();
-        let mut rows = self.claim(channel, now()).await?;
+        let mut rows = self.record_and_claim(channel, &[], newest_first, now()).await?;
         while !rows.is_empty() {
             let results = self.deliver(channel, rows, now()).await?;
             total += Pass::of(&results);
-            rows = self.record_and_claim(channel, &results, now()).await?;
+            rows = self.record_and_claim(channel, &results, newest_first, now()).await?;
         }
         Ok(total)
     }
 
     /// Sends `channel` from `loops` loops at once until nothing is due at `now`.
     pub async fn drain_channel(&self, channel: Channel, loops: usize, now: OffsetDateTime) -> Result<Pass> {
-        let runs = (0..loops).map(|_| self.batches(channel, move || now));
+        let runs = (0..loops).map(|i| self.batches(channel, i % 2 == 1, move || now));
         let mut total = Pass::default();
         for p in futures_util::future::join_all(runs).await {
             total += p?;
@@ -261,18 +270,19 @@ impl Dispatcher {
                 tokio::time::sleep(StdDuration::from_secs(2)).await;
             }
         }));
-        // Two webhook loops, so one batch's posts overlap the next one's claim and results.
+        // Two webhook loops, so one batch's posts overlap the next one's claim and results; the
+        // second looks at the newest pushes first.
         let mut channels = vec![Channel::Webhook; 2];
         if self.sms.is_some() {
             channels.push(Channel::Sms);
         }
-        for channel in channels {
+        for (i, channel) in channels.into_iter().enumerate() {
             match queue {
                 None => {
                     let me = self.clone();
                     tasks.push(tokio::spawn(async move {
                         loop {
-                            match me.batches(channel, clock::now).await {
+                            match me.batches(channel, i == 1, clock::now).await {
                                 Ok(p) if p.handled > 0 => {}
                                 Ok(_) => tokio::time::sleep(StdDuration::from_millis(500)).await,
                                 Err(e) => {
