@@ -738,9 +738,9 @@ fn footers_in_every_section(xml: &str) -> String {
     format!("{head}{tail}")
 }
 
-/// Marks the document's Chinese text as zh-CN, so that Word and LibreOffice check its spelling and
+/// Marks the document's Chinese text as zh-CN, so that Word and `LibreOffice` check its spelling and
 /// break its lines as Chinese, and its Latin text (numbers) as en-US, as Word's Chinese documents do:
-/// LibreOffice breaks a number tagged Chinese after its point (下降99. / 5%).
+/// `LibreOffice` breaks a number tagged Chinese after its point (下降99. / 5%).
 fn in_chinese(xml: &str) -> String {
     // Last of the run's properties, as the schema orders them.
     xml.replacen("</w:rPr></w:rPrDefault>", "<w:lang w:val=\"en-US\" w:eastAsia=\"zh-CN\" /></w:rPr></w:rPrDefault>", 1)
