@@ -36,8 +36,8 @@ pub struct Claimed {
 /// nothing. Only the pushes with messages still to send are looked at, but for those in
 /// `pass_over`; a push found with none left is no longer looked at: once fanned out, a push never
 /// gets new deliveries. `close` names such waiting pushes of the batch recorded: once its results
-/// are in, a push is usually done, and closing it then keeps every claim from looking at it again
-/// (on `PostgreSQL` a statement per push and claim).
+/// are in, a push is usually done, and closing it then spares every later claim a look at it (on
+/// `PostgreSQL`, a select of its partition).
 pub async fn record_and_claim(
     db: &Db,
     results: &[(Claimed, Outcome)],
