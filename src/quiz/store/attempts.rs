@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::{QUESTION_COLUMNS, QuestionRow, json};
-use crate::db::{Db, Tx};
+use crate::db::{Db, Tx, column};
 use crate::quiz::Answer;
 use crate::{Error, Result, on_db, on_tx};
 
@@ -293,26 +293,44 @@ pub async fn answer_many(tx: &mut Tx, answers: &[NewAnswer]) -> Result<Vec<bool>
     if unique.is_empty() {
         return Ok(first.into_iter().map(|_| false).collect());
     }
+    const UPDATE: &str = " update attempt_question as d set answered_at = v.at, given = v.g, correct = v.c, \
+         points = v.pts from v where d.attempt_id = v.a and d.position = v.p and d.answered_at is null \
+         returning attempt_id, position";
     let mut stored = std::collections::HashSet::with_capacity(unique.len());
-    for chunk in unique.chunks(crate::db::CHUNK_ROWS) {
-        let rows: Vec<(i64, i64)> = on_tx!(&mut *tx, |c| {
-            let mut q = sqlx::QueryBuilder::new("with v (a, p, at, g, c, pts) as (");
-            q.push_values(chunk, |mut b, a| {
-                b.push_bind(a.attempt_id)
-                    .push_bind(a.position)
-                    .push_bind(a.at)
-                    .push_bind(json(&a.given))
-                    .push_bind(a.correct)
-                    .push_bind(a.points);
-            });
-            q.push(
-                ") update attempt_question as d set answered_at = v.at, given = v.g, correct = v.c, points = v.pts \
-                 from v where d.attempt_id = v.a and d.position = v.p and d.answered_at is null \
-                 returning attempt_id, position",
-            );
-            q.build_query_as().fetch_all(&mut *c).await?
-        });
-        stored.extend(rows);
+    // On PostgreSQL as arrays: one statement for any batch, prepared once. A list of values is a
+    // statement of its own for each batch size, planned again each time.
+    match tx {
+        Tx::Sqlite(c, _) => {
+            for chunk in unique.chunks(crate::db::CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new("with v (a, p, at, g, c, pts) as (");
+                q.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.attempt_id)
+                        .push_bind(a.position)
+                        .push_bind(a.at)
+                        .push_bind(json(&a.given))
+                        .push_bind(a.correct)
+                        .push_bind(a.points);
+                });
+                q.push(")").push(UPDATE);
+                let rows: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut **c).await?;
+                stored.extend(rows);
+            }
+        }
+        Tx::Postgres(c) => {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "with v (a, p, at, g, c, pts) as (select * from unnest($1::bigint[], $2::bigint[], \
+                 $3::timestamptz[], $4::text[], $5::boolean[], $6::bigint[])){UPDATE}"
+            )))
+            .bind(column(&unique, |a| a.attempt_id))
+            .bind(column(&unique, |a| a.position))
+            .bind(column(&unique, |a| a.at))
+            .bind(column(&unique, |a| json(&a.given)))
+            .bind(column(&unique, |a| a.correct))
+            .bind(column(&unique, |a| a.points))
+            .fetch_all(&mut **c)
+            .await?;
+            stored.extend(rows);
+        }
     }
     Ok(answers.iter().zip(first).map(|(a, f)| f && stored.contains(&(a.attempt_id, a.position))).collect())
 }
@@ -357,27 +375,42 @@ pub struct AnswerContext {
 /// not draw has no question (`option_order` and the question's columns are `None`). Read in the
 /// transaction that stores the answers: on `SQLite` its connection's pages are the freshest.
 pub async fn answer_contexts(tx: &mut Tx, wanted: &[(&str, i64)]) -> Result<Vec<Option<AnswerContext>>> {
-    let mut out = vec![None; wanted.len()];
-    for (start, chunk) in (0..).step_by(crate::db::CHUNK_ROWS).zip(wanted.chunks(crate::db::CHUNK_ROWS)) {
-        let rows: Vec<AnswerContext> = on_tx!(&mut *tx, |p| {
-            let mut q = sqlx::QueryBuilder::new("with wanted (n, token, position) as (");
-            q.push_values(chunk.iter().enumerate(), |mut b, (i, (token, position))| {
-                b.push_bind(i64::try_from(start + i).unwrap_or(i64::MAX)).push_bind(*token).push_bind(*position);
-            });
-            q.push(
-                ") select w.n, a.id as attempt_id, w.position, a.deadline_at, a.submitted_at, d.option_order, d.shown_at, d.answered_at, \
-                 q.kind, q.options, q.answer, q.weights, z.scoring, z.time_limit_seconds, \
-                 (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
-                 from wanted w join attempt a on a.token = w.token join quiz z on z.id = a.quiz_id \
-                 left join attempt_question d on d.attempt_id = a.id and d.position = w.position \
-                 left join question q on q.id = d.question_id",
-            );
-            q.build_query_as().fetch_all(p).await
-        })?;
-        for row in rows {
-            if let Some(slot) = usize::try_from(row.n).ok().and_then(|n| out.get_mut(n)) {
-                *slot = Some(row);
+    const SELECT: &str = " select w.n, a.id as attempt_id, w.position, a.deadline_at, a.submitted_at, d.option_order, \
+         d.shown_at, d.answered_at, q.kind, q.options, q.answer, q.weights, z.scoring, z.time_limit_seconds, \
+         (select count(*) from attempt_question c where c.attempt_id = a.id) as questions \
+         from wanted w join attempt a on a.token = w.token join quiz z on z.id = a.quiz_id \
+         left join attempt_question d on d.attempt_id = a.id and d.position = w.position \
+         left join question q on q.id = d.question_id";
+    let numbered: Vec<(i64, &str, i64)> =
+        (0..).zip(wanted).map(|(n, (token, position))| (n, *token, *position)).collect();
+    let mut rows: Vec<AnswerContext> = Vec::with_capacity(wanted.len());
+    // On PostgreSQL as arrays, as in [`answer_many`].
+    match tx {
+        Tx::Sqlite(c, _) => {
+            for chunk in numbered.chunks(crate::db::CHUNK_ROWS) {
+                let mut q = sqlx::QueryBuilder::new("with wanted (n, token, position) as (");
+                q.push_values(chunk, |mut b, (n, token, position)| {
+                    b.push_bind(*n).push_bind(*token).push_bind(*position);
+                });
+                q.push(")").push(SELECT);
+                rows.extend(q.build_query_as::<AnswerContext>().fetch_all(&mut **c).await?);
             }
+        }
+        Tx::Postgres(c) => {
+            rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "with wanted (n, token, position) as (select * from unnest($1::bigint[], $2::text[], $3::bigint[])){SELECT}"
+            )))
+            .bind(column(&numbered, |w| w.0))
+            .bind(column(&numbered, |w| w.1))
+            .bind(column(&numbered, |w| w.2))
+            .fetch_all(&mut **c)
+            .await?;
+        }
+    }
+    let mut out = vec![None; wanted.len()];
+    for row in rows {
+        if let Some(slot) = usize::try_from(row.n).ok().and_then(|n| out.get_mut(n)) {
+            *slot = Some(row);
         }
     }
     Ok(out)
