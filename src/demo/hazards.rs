@@ -230,7 +230,7 @@ fn escalate(h: &mut NewHazard, now: OffsetDateTime) {
             action: "escalate".to_owned(),
             from_state: Some(h.state),
             to_state: h.state,
-            note: format!("overdue since {}: escalated to level {l}", crate::clock::show(due)),
+            note: String::new(),
             public: false,
         });
     }

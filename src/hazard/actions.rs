@@ -494,7 +494,7 @@ pub async fn sweep(db: &Db, now: OffsetDateTime) -> Result<u64> {
                     action: "escalate".to_owned(),
                     from_state: Some(state),
                     to_state: state,
-                    note: format!("overdue since {}: escalated to level {level}", clock::show(o.due_at)),
+                    note: String::new(),
                     public: false,
                 },
             ));

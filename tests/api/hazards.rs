@@ -468,12 +468,20 @@ pub async fn the_sweep_escalates_an_overdue_report_once_per_level(app: TestApp) 
     assert!(queue["items"].as_array().unwrap().iter().any(|h| h["id"] == id));
     let own: Value = brigade.get("/api/v1/hazards?escalated=true&limit=500").await.json().await.unwrap();
     assert!(own["items"].as_array().unwrap().iter().all(|h| h["id"] != id));
+    // The timeline names the sweep and what it did in the reader's language.
+    let page = changchun.get(&format!("/hazards/{id}")).await.text().await.unwrap();
+    assert!(page.contains("系统 · 逾期升级"), "{page}");
+    assert!(!page.contains("overdue") && !page.contains("system ·"), "no English on the page: {page}");
+    let list = changchun.get("/hazards?escalated=1").await.text().await.unwrap();
+    assert!(list.contains(&format!("/hazards/{id}\"")) && list.contains("已升级至支队"), "{list}");
     // Three more days and it reaches the corps, with one more entry.
     firecast::hazard::actions::sweep(&app.db, later + Duration::hours(80)).await.unwrap();
     assert_eq!(escalations(&app, id).await, 2);
     let province = app.login("province").await;
     let queue: Value = province.get("/api/v1/hazards?escalated=true&limit=500").await.json().await.unwrap();
     assert!(queue["items"].as_array().unwrap().iter().any(|h| h["id"] == id));
+    let list = province.get("/hazards?escalated=1").await.text().await.unwrap();
+    assert!(list.contains("已升级至总队") && !list.contains("已升级至支队"), "{list}");
     // Acting on it hands it back to the brigade.
     assert_eq!(step(&brigade, id, json!({"transition": "verify"})).await.0, StatusCode::OK);
     let d: Value = brigade.get(&format!("/api/v1/hazards/{id}")).await.json().await.unwrap();

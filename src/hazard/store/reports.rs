@@ -111,6 +111,12 @@ impl Hazard {
     pub fn overdue(&self, now: OffsetDateTime) -> bool {
         self.closed_at.is_none() && self.due_at.is_some_and(|d| d < now)
     }
+
+    /// Where escalation has taken it: the corps when the province's unit handles it, else the
+    /// detachment (a `hazard_escalated` value).
+    pub fn escalated_to(&self) -> &'static str {
+        if self.handling_path == crate::org::Scope::province().path() { "corps" } else { "detachment" }
+    }
 }
 
 pub(super) const HAZARD_SELECT: &str = "select h.id, h.tracking_code, h.category, c.name as category_name, h.region_code, \
