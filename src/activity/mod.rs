@@ -145,7 +145,10 @@ pub fn check_figures(figures: &BTreeMap<String, i64>, catalogue: &[Metric]) -> R
         if metric.source != "figure" {
             return Err(Error::invalid(
                 format!("figures.{code}"),
-                keyed("error.metric_from_register", &[&metric.name]),
+                keyed(
+                    "error.metric_from_register",
+                    &[&metric.name, &crate::i18n::term("metric_source", metric.source_kind())],
+                ),
             ));
         }
         if *value < 0 {
@@ -222,7 +225,11 @@ mod tests {
 
     #[test]
     fn figures_are_checked_against_the_catalogue() {
-        let catalogue = [metric("people_trained", "figure", 100_000), metric("news_central", "news:central", 0)];
+        let catalogue = [
+            metric("people_trained", "figure", 100_000),
+            metric("news_central", "news:central", 0),
+            metric("hazards_found", "hazards:found", 0),
+        ];
         let ok = BTreeMap::from([("people_trained".to_owned(), 700)]);
         assert_eq!(check_figures(&ok, &catalogue).unwrap(), vec![("people_trained".to_owned(), 700)]);
         let absurd = BTreeMap::from([("people_trained".to_owned(), 10_000_000)]);
@@ -230,7 +237,11 @@ mod tests {
         assert!(err.contains("not plausible"), "{err}");
         assert!(check_figures(&BTreeMap::from([("people_trained".to_owned(), -1)]), &catalogue).is_err());
         assert!(check_figures(&BTreeMap::from([("unicorns".to_owned(), 1)]), &catalogue).is_err());
-        assert!(check_figures(&BTreeMap::from([("news_central".to_owned(), 1)]), &catalogue).is_err());
+        let err = check_figures(&BTreeMap::from([("news_central".to_owned(), 1)]), &catalogue).unwrap_err().to_string();
+        assert!(err.contains("from the news register"), "{err}");
+        let err =
+            check_figures(&BTreeMap::from([("hazards_found".to_owned(), 1)]), &catalogue).unwrap_err().to_string();
+        assert!(err.contains("from the hazard reports (counted when reported)"), "it names where it comes from: {err}");
     }
 
     #[test]

@@ -88,6 +88,20 @@ impl store::Metric {
         }
     }
 
+    /// Where its figures come from, a `metric_source` value: typed into activity records
+    /// (`figures`), or counted from a register or another area of firecast.
+    pub fn source_kind(&self) -> &'static str {
+        match self.source.as_str() {
+            "figure" => "figures",
+            "airings" => "airings",
+            "push:products" => "pushes",
+            "hazards:found" => "hazards_found",
+            "hazards:rectified" => "hazards_rectified",
+            "volunteer:hours" => "volunteer_hours",
+            _ => "news",
+        }
+    }
+
     /// Its unit in `lang` (as entered for one that is not built in).
     pub fn unit_in(&self, lang: &crate::i18n::Lang) -> &str {
         if self.builtin { lang.t(&format!("metric_unit.{}", self.code)) } else { &self.unit }

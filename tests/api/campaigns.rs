@@ -490,6 +490,18 @@ pub async fn only_the_province_extends_the_metric_catalogue(app: TestApp) {
     let r = admin.form("/campaigns/metrics", &fields).await;
     assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
     assert_eq!(app.scalar("select count(*) from metric where code = 'fire_drills_2'").await, 1);
+    // The catalogue reads in the reader's language and says where each metric's figures come from.
+    let page = admin.get("/campaigns/metrics").await.text().await.unwrap();
+    assert!(page.contains("消防演练场次") && !page.contains("Fire drills"), "{page}");
+    for source in [
+        "审核通过的活动数据求和",
+        "新闻登记（转载只计一次）",
+        "隐患报告（整改完成即计）",
+        "志愿服务签到签退时长",
+        "四级推送记录",
+    ] {
+        assert!(page.contains(source), "{source}: {page}");
+    }
 }
 
 crate::on_both_backends!(
