@@ -484,7 +484,7 @@ pub async fn sweep(db: &Db, now: OffsetDateTime) -> Result<u64> {
         if target <= o.escalation_level {
             continue;
         }
-        for level in (o.escalation_level + 1)..=target {
+        for _ in (o.escalation_level + 1)..=target {
             events.push((
                 o.id,
                 NewEvent {

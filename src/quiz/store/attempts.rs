@@ -287,15 +287,15 @@ pub struct NewAnswer {
 /// Records answers, each once: false for a question answered already (before, or earlier in
 /// `answers`). One statement stores a chunk of answers.
 pub async fn answer_many(tx: &mut Tx, answers: &[NewAnswer]) -> Result<Vec<bool>> {
+    const UPDATE: &str = " update attempt_question as d set answered_at = v.at, given = v.g, correct = v.c, \
+         points = v.pts from v where d.attempt_id = v.a and d.position = v.p and d.answered_at is null \
+         returning attempt_id, position";
     let mut seen = std::collections::HashSet::with_capacity(answers.len());
     let first: Vec<bool> = answers.iter().map(|a| seen.insert((a.attempt_id, a.position))).collect();
     let unique: Vec<&NewAnswer> = answers.iter().zip(&first).filter(|(_, f)| **f).map(|(a, _)| a).collect();
     if unique.is_empty() {
         return Ok(first.into_iter().map(|_| false).collect());
     }
-    const UPDATE: &str = " update attempt_question as d set answered_at = v.at, given = v.g, correct = v.c, \
-         points = v.pts from v where d.attempt_id = v.a and d.position = v.p and d.answered_at is null \
-         returning attempt_id, position";
     let mut stored = std::collections::HashSet::with_capacity(unique.len());
     // On PostgreSQL as arrays: one statement for any batch, prepared once. A list of values is a
     // statement of its own for each batch size, planned again each time.
