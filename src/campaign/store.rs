@@ -23,7 +23,8 @@ pub struct Metric {
     /// Counting unit: 份, 张, 人, 家, 场次, 条, 条次, 部, 人次, 支.
     pub unit: String,
     /// How it sums: `figure` (approved activity figures), `news:LEVEL` (distinct stories at a media
-    /// level), or `airings` (aired counts).
+    /// level), `airings` (aired counts), or counted elsewhere in firecast: `push:products`,
+    /// `hazards:found`, `hazards:rectified`, `volunteer:hours` (see `Metric::source_kind`).
     pub source: String,
     /// The largest value one record may carry (0 for register metrics).
     pub max_per_record: i64,

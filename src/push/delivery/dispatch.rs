@@ -282,7 +282,7 @@ impl Dispatcher {
                     let me = self.clone();
                     tasks.push(tokio::spawn(async move {
                         loop {
-                            match me.batches(channel, i == 1, clock::now).await {
+                            match me.batches(channel, i % 2 == 1, clock::now).await {
                                 Ok(p) if p.handled > 0 => {}
                                 Ok(_) => tokio::time::sleep(StdDuration::from_millis(500)).await,
                                 Err(e) => {

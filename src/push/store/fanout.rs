@@ -189,24 +189,21 @@ fn fan_out_sql(
     );
     // Every subscriber lives in the province: a push to all of it tests no path, two text
     // comparisons fewer for each of millions of rows.
-    let everyone = paths.iter().any(|p| p == Scope::province().path());
-    let ranges: Vec<String> = paths
-        .iter()
-        .filter(|p| safe(p) && !everyone)
-        .map(|p| {
-            let inner = Scope::under(p);
-            let (low, high) = inner.bounds();
-            let column = if in_id_order { "+s.region_path" } else { "s.region_path" };
-            format!("({column} >= '{low}' and {column} < '{high}')")
-        })
-        .collect();
-    sql.push_str(if everyone {
-        "true"
-    } else if ranges.is_empty() {
-        "false"
+    let ranges: Vec<String> = if paths.iter().any(|p| p == Scope::province().path()) {
+        vec!["true".to_owned()]
     } else {
-        ""
-    });
+        paths
+            .iter()
+            .filter(|p| safe(p))
+            .map(|p| {
+                let inner = Scope::under(p);
+                let (low, high) = inner.bounds();
+                let column = if in_id_order { "+s.region_path" } else { "s.region_path" };
+                format!("({column} >= '{low}' and {column} < '{high}')")
+            })
+            .collect()
+    };
+    sql.push_str(if ranges.is_empty() { "false" } else { "" });
     sql.push_str(&ranges.join(" or "));
     let listed: Vec<String> = chans.iter().map(|c| format!("'{c}'")).collect();
     let _ = write!(sql, ") and s.channel in ({})", listed.join(", "));

@@ -296,11 +296,11 @@ pub async fn answer_many(tx: &mut Tx, answers: &[NewAnswer]) -> Result<Vec<bool>
     if unique.is_empty() {
         return Ok(first.into_iter().map(|_| false).collect());
     }
-    let mut stored = std::collections::HashSet::with_capacity(unique.len());
     // On PostgreSQL as arrays: one statement for any batch, prepared once. A list of values is a
     // statement of its own for each batch size, planned again each time.
-    match tx {
+    let stored: std::collections::HashSet<(i64, i64)> = match tx {
         Tx::Sqlite(c, _) => {
+            let mut stored = std::collections::HashSet::with_capacity(unique.len());
             for chunk in unique.chunks(crate::db::CHUNK_ROWS) {
                 let mut q = sqlx::QueryBuilder::new("with v (a, p, at, g, c, pts) as (");
                 q.push_values(chunk, |mut b, a| {
@@ -315,6 +315,7 @@ pub async fn answer_many(tx: &mut Tx, answers: &[NewAnswer]) -> Result<Vec<bool>
                 let rows: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut **c).await?;
                 stored.extend(rows);
             }
+            stored
         }
         Tx::Postgres(c) => {
             let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -329,9 +330,9 @@ pub async fn answer_many(tx: &mut Tx, answers: &[NewAnswer]) -> Result<Vec<bool>
             .bind(column(&unique, |a| a.points))
             .fetch_all(&mut **c)
             .await?;
-            stored.extend(rows);
+            rows.into_iter().collect()
         }
-    }
+    };
     Ok(answers.iter().zip(first).map(|(a, f)| f && stored.contains(&(a.attempt_id, a.position))).collect())
 }
 
@@ -383,10 +384,10 @@ pub async fn answer_contexts(tx: &mut Tx, wanted: &[(&str, i64)]) -> Result<Vec<
          left join question q on q.id = d.question_id";
     let numbered: Vec<(i64, &str, i64)> =
         (0..).zip(wanted).map(|(n, (token, position))| (n, *token, *position)).collect();
-    let mut rows: Vec<AnswerContext> = Vec::with_capacity(wanted.len());
     // On PostgreSQL as arrays, as in [`answer_many`].
-    match tx {
+    let rows: Vec<AnswerContext> = match tx {
         Tx::Sqlite(c, _) => {
+            let mut rows = Vec::with_capacity(wanted.len());
             for chunk in numbered.chunks(crate::db::CHUNK_ROWS) {
                 let mut q = sqlx::QueryBuilder::new("with wanted (n, token, position) as (");
                 q.push_values(chunk, |mut b, (n, token, position)| {
@@ -395,18 +396,17 @@ pub async fn answer_contexts(tx: &mut Tx, wanted: &[(&str, i64)]) -> Result<Vec<
                 q.push(")").push(SELECT);
                 rows.extend(q.build_query_as::<AnswerContext>().fetch_all(&mut **c).await?);
             }
+            rows
         }
-        Tx::Postgres(c) => {
-            rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "with wanted (n, token, position) as (select * from unnest($1::bigint[], $2::text[], $3::bigint[])){SELECT}"
-            )))
-            .bind(column(&numbered, |w| w.0))
-            .bind(column(&numbered, |w| w.1))
-            .bind(column(&numbered, |w| w.2))
-            .fetch_all(&mut **c)
-            .await?;
-        }
-    }
+        Tx::Postgres(c) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "with wanted (n, token, position) as (select * from unnest($1::bigint[], $2::text[], $3::bigint[])){SELECT}"
+        )))
+        .bind(column(&numbered, |w| w.0))
+        .bind(column(&numbered, |w| w.1))
+        .bind(column(&numbered, |w| w.2))
+        .fetch_all(&mut **c)
+        .await?,
+    };
     let mut out = vec![None; wanted.len()];
     for row in rows {
         if let Some(slot) = usize::try_from(row.n).ok().and_then(|n| out.get_mut(n)) {
